@@ -1,0 +1,94 @@
+//! The actions an operator can take, by their stable kebab-case names.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing an operator asks meridian to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Set a region's weight to 0.
+    Drain { region: String },
+    /// Put regions back to their steady weights (all regions when the list is empty).
+    Restore { regions: Vec<String> },
+    /// Set explicit weights. Values are kept as asked so the range guard can name a bad one.
+    SetWeights { weights: Vec<(String, u32)> },
+    /// Make a secondary the database primary.
+    Promote { region: String },
+    /// Run the steps of one phase in a region.
+    RunPhase { region: String, phase: String },
+    /// Return a tenant in a region to an earlier revision (the previous one by default).
+    Rollback { tenant: String, region: String, to: Option<String> },
+}
+
+impl Action {
+    /// Every action name, as keymaps, the palette and the audit log use them.
+    pub const NAMES: &'static [&'static str] = &["drain", "restore", "set-weights", "promote", "run-phase", "rollback"];
+
+    /// The stable kebab-case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Drain { .. } => "drain",
+            Action::Restore { .. } => "restore",
+            Action::SetWeights { .. } => "set-weights",
+            Action::Promote { .. } => "promote",
+            Action::RunPhase { .. } => "run-phase",
+            Action::Rollback { .. } => "rollback",
+        }
+    }
+
+    /// A verb for buttons and messages: "Drain", "Set weights", ...
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Drain { .. } => "Drain",
+            Action::Restore { .. } => "Restore",
+            Action::SetWeights { .. } => "Set weights",
+            Action::Promote { .. } => "Promote",
+            Action::RunPhase { .. } => "Run",
+            Action::Rollback { .. } => "Roll back",
+        }
+    }
+}
+
+/// An action with everything the operator said about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub action: Action,
+    pub reason: Option<String>,
+    /// Guards the operator chose to override, by name.
+    pub overrides: Vec<String>,
+    /// Promote even though replication lag is over budget or unknown.
+    pub accept_data_loss: bool,
+    /// Read-only mode: plans are shown, nothing is executed.
+    pub read_only: bool,
+}
+
+impl Request {
+    pub fn new(action: Action) -> Request {
+        Request { action, reason: None, overrides: Vec::new(), accept_data_loss: false, read_only: false }
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Request {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn override_guard(mut self, guard: impl Into<String>) -> Request {
+        self.overrides.push(guard.into());
+        self
+    }
+
+    pub fn accept_data_loss(mut self) -> Request {
+        self.accept_data_loss = true;
+        self
+    }
+
+    pub fn read_only(mut self, read_only: bool) -> Request {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The reason, if one was given and is not blank.
+    pub fn given_reason(&self) -> Option<&str> {
+        self.reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
+    }
+}

@@ -1,0 +1,198 @@
+//! The executor: the only code that changes a fleet. Lock, re-check, record, execute
+//! through the providers, verify by reading back, record the outcome.
+
+use serde_json::{Value, json};
+
+use super::action::Request;
+use super::audit::{AuditLog, AuditOutcome, new_id, record};
+use super::lock::{FleetLock, LockError};
+use super::plan::{Operation, Plan};
+use super::planner::plan as make_plan;
+use crate::engine::poll;
+use crate::fleet::{Fleet, Role};
+use crate::providers::{Progress, ProviderError, Providers};
+use crate::state::{FleetState, PhaseStatus, now_ms};
+
+/// What became of an executed (or refused) plan.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub audit_id: String,
+    pub outcome: AuditOutcome,
+    pub detail: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Runs plans against one fleet.
+pub struct Executor {
+    pub fleet: Fleet,
+    pub providers: Providers,
+    pub audit: AuditLog,
+    pub lock: FleetLock,
+    /// Enforced here, whatever the front end shows.
+    pub read_only: bool,
+}
+
+impl Executor {
+    /// Record that the operator declined a plan.
+    pub fn record_declined(&self, plan: &Plan) -> Execution {
+        self.finish_without_running(plan, AuditOutcome::Declined, Some("not confirmed".into()))
+    }
+
+    /// Record a refusal decided outside the executor (e.g. no terminal to confirm on).
+    pub fn record_refused(&self, plan: &Plan, why: &str) -> Execution {
+        self.finish_without_running(plan, AuditOutcome::Refused, Some(why.to_string()))
+    }
+
+    fn finish_without_running(&self, plan: &Plan, outcome: AuditOutcome, detail: Option<String>) -> Execution {
+        let id = new_id();
+        let mut detail = detail;
+        if let Err(e) = self.audit.append(&record(&id, &self.fleet.name, plan, outcome, detail.clone())) {
+            detail = Some(format!("{}; and {e}", detail.unwrap_or_default()));
+        }
+        Execution { audit_id: id, outcome, detail, before: None, after: None }
+    }
+
+    /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
+    /// against fresh state just before anything changes.
+    pub async fn execute(&self, request: &Request, plan: &Plan, progress: &Progress) -> Execution {
+        if self.read_only || plan.read_only {
+            return self.record_refused(plan, "read-only mode: nothing is changed");
+        }
+        if let Some(block) = plan.blocking().next() {
+            let why = format!("blocked by {}: {}", block.guard.name(), block.reason);
+            return self.record_refused(plan, &why);
+        }
+        let Some(operation) = plan.operation.clone() else {
+            return self.record_refused(plan, "the plan has nothing that can be executed");
+        };
+        let _guard = match self.lock.acquire(plan.name) {
+            Ok(g) => g,
+            Err(LockError::Held(h)) => return self.finish_without_running(plan, AuditOutcome::LockHeld, Some(format!("the fleet lock is held by {h}"))),
+            Err(e) => return self.finish_without_running(plan, AuditOutcome::Failed, Some(e.to_string())),
+        };
+        // Conditions may have changed while the operator read the plan.
+        progress.say("re-checking guards against fresh state");
+        let fresh = poll(&self.fleet, &self.providers, None).await;
+        match make_plan(request, &self.fleet, &fresh, now_ms()) {
+            Ok(recheck) => {
+                if let Some(block) = recheck.blocking().next() {
+                    let why = format!("conditions changed since the plan was made: {}: {}", block.guard.name(), block.reason);
+                    return self.record_refused(&recheck, &why);
+                }
+            }
+            Err(e) => return self.record_refused(plan, &e.to_string()),
+        }
+        let before = snapshot(&operation, &fresh);
+        let id = new_id();
+        let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
+        started.before = Some(before.clone());
+        if let Err(e) = self.audit.append(&started) {
+            // Without a record nothing may change.
+            return Execution { audit_id: id, outcome: AuditOutcome::Failed, detail: Some(e.to_string()), before: Some(before), after: None };
+        }
+        let result = if plan.is_noop() {
+            progress.say("nothing to change");
+            Ok(())
+        } else {
+            self.run(&operation, progress).await
+        };
+        let after_state = poll(&self.fleet, &self.providers, Some(&fresh)).await;
+        let after = snapshot(&operation, &after_state);
+        let (outcome, detail) = match result {
+            Err(e) => (AuditOutcome::Failed, Some(e.to_string())),
+            Ok(()) => match verify(&operation, &after_state) {
+                Ok(()) => (AuditOutcome::Succeeded, None),
+                Err(why) => (AuditOutcome::Unverified, Some(why)),
+            },
+        };
+        progress.say(&match &detail {
+            Some(d) => format!("{}: {d}", outcome.as_str()),
+            None => format!("{} {}: verified", plan.name, outcome.as_str()),
+        });
+        let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
+        done.before = Some(before.clone());
+        done.after = Some(after.clone());
+        let detail = match self.audit.append(&done) {
+            Ok(()) => detail,
+            Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
+        };
+        Execution { audit_id: id, outcome, detail, before: Some(before), after: Some(after) }
+    }
+
+    async fn run(&self, op: &Operation, progress: &Progress) -> Result<(), ProviderError> {
+        let fleet = &self.fleet;
+        match op {
+            Operation::SetWeights { weights } => self.providers.traffic.apply_weights(fleet, weights, progress).await,
+            Operation::Promote { region } => {
+                let r = fleet.region(region).ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
+                let db = self.providers.database.get(region).ok_or_else(|| ProviderError::new(Some(region), "promote", "no database provider"))?;
+                db.promote(fleet, r, progress).await
+            }
+            Operation::Rollback { tenant, region, history_id, pause_auto_sync, .. } => {
+                self.providers.gitops.rollback(fleet, tenant, region, *history_id, *pause_auto_sync, progress).await
+            }
+            Operation::RunPhase { region, phase, steps } => {
+                for step in 0..*steps {
+                    self.providers.runner.run_step(fleet, region, phase, step, progress).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The part of the state an operation changes, for the audit record.
+pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
+    match op {
+        Operation::SetWeights { .. } => {
+            let weights: serde_json::Map<String, Value> = state.regions.iter().map(|r| (r.id.clone(), json!(r.weight.value))).collect();
+            json!({ "weights": weights })
+        }
+        Operation::Promote { region } => {
+            let roles: serde_json::Map<String, Value> = state.regions.iter().map(|r| (r.id.clone(), json!(r.role.value))).collect();
+            let lag = state.region(region).and_then(|r| r.lag.value);
+            json!({ "roles": roles, "lag_seconds": lag })
+        }
+        Operation::Rollback { tenant, region, .. } => {
+            let app = state.tenant(tenant).and_then(|t| t.app(region)).and_then(|a| a.value.as_ref());
+            json!({ "revision": app.map(|a| a.revision.clone()), "auto_sync": app.map(|a| a.auto_sync), "sync": app.map(|a| a.sync) })
+        }
+        Operation::RunPhase { region, phase, .. } => {
+            let p = state.region(region).and_then(|r| r.phase(phase));
+            json!({ "phase": phase, "state": p.map(|p| p.state), "error": p.and_then(|p| p.error.clone()) })
+        }
+    }
+}
+
+/// Does the state read back show what the operation meant to do?
+pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
+    match op {
+        Operation::SetWeights { weights } => {
+            let wrong: Vec<String> = weights
+                .iter()
+                .filter_map(|(r, w)| {
+                    let seen = state.region(r).and_then(|s| s.weight.value);
+                    (seen != Some(*w)).then(|| format!("{r} reads {} (expected {w})", seen.map(|s| s.to_string()).unwrap_or("unknown".into())))
+                })
+                .collect();
+            if wrong.is_empty() { Ok(()) } else { Err(format!("weights read back differ: {}", wrong.join(", "))) }
+        }
+        Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
+            Some(Role::Primary) => Ok(()),
+            other => Err(format!("{region} reads as {} after promotion", other.map(|r| r.as_str()).unwrap_or("unknown"))),
+        },
+        Operation::Rollback { tenant, region, revision, .. } => {
+            let app = state.tenant(tenant).and_then(|t| t.app(region)).and_then(|a| a.value.as_ref());
+            match app {
+                Some(a) if &a.revision == revision => Ok(()),
+                Some(a) => Err(format!("{tenant} in {region} runs {} (expected {})", &a.revision, revision)),
+                None => Err(format!("{tenant} in {region} could not be read back")),
+            }
+        }
+        Operation::RunPhase { region, phase, .. } => match state.region(region).and_then(|r| r.phase(phase)).map(|p| p.state) {
+            Some(PhaseStatus::Succeeded) => Ok(()),
+            other => Err(format!("phase {phase} in {region} reads {}", other.map(|s| s.as_str()).unwrap_or("unknown"))),
+        },
+    }
+}

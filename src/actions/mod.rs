@@ -1,0 +1,17 @@
+//! The action library: actions, pure plans and guards, the executor, the audit log and
+//! the fleet lock. The TUI and the CLI only call into this module.
+
+pub mod action;
+pub mod audit;
+pub mod executor;
+pub mod guards;
+pub mod lock;
+pub mod plan;
+pub mod planner;
+
+pub use action::{Action, Request};
+pub use audit::{AuditLog, AuditOutcome, AuditRecord};
+pub use executor::{Execution, Executor};
+pub use lock::{FleetLock, LockHolder};
+pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
+pub use planner::{PlanError, plan};

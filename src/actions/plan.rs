@@ -1,0 +1,219 @@
+//! Plans: what an action would change, which guards pass, warn or block, and how strongly
+//! it must be confirmed. A plan is pure data, computed without I/O.
+
+use serde::Serialize;
+
+use super::action::Action;
+use crate::fleet::ConfirmStrength;
+
+/// A safety rule an action is checked against, by its stable name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    ReadOnly,
+    ReasonRequired,
+    WeightRange,
+    AllWeightsZero,
+    LastHealthyRegion,
+    UnhealthyTarget,
+    HealthGate,
+    PhasesIncomplete,
+    StaleData,
+    AlreadyPrimary,
+    ReplicationLag,
+    PhaseOrder,
+    PhaseRunning,
+    RevisionUnknown,
+    AutoSync,
+    NoChange,
+}
+
+impl Guard {
+    pub const ALL: &'static [Guard] = &[
+        Guard::ReadOnly,
+        Guard::ReasonRequired,
+        Guard::WeightRange,
+        Guard::AllWeightsZero,
+        Guard::LastHealthyRegion,
+        Guard::UnhealthyTarget,
+        Guard::HealthGate,
+        Guard::PhasesIncomplete,
+        Guard::StaleData,
+        Guard::AlreadyPrimary,
+        Guard::ReplicationLag,
+        Guard::PhaseOrder,
+        Guard::PhaseRunning,
+        Guard::RevisionUnknown,
+        Guard::AutoSync,
+        Guard::NoChange,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::ReadOnly => "read-only",
+            Guard::ReasonRequired => "reason-required",
+            Guard::WeightRange => "weight-range",
+            Guard::AllWeightsZero => "all-weights-zero",
+            Guard::LastHealthyRegion => "last-healthy-region",
+            Guard::UnhealthyTarget => "unhealthy-target",
+            Guard::HealthGate => "health-gate",
+            Guard::PhasesIncomplete => "phases-incomplete",
+            Guard::StaleData => "stale-data",
+            Guard::AlreadyPrimary => "already-primary",
+            Guard::ReplicationLag => "replication-lag",
+            Guard::PhaseOrder => "phase-order",
+            Guard::PhaseRunning => "phase-running",
+            Guard::RevisionUnknown => "revision-unknown",
+            Guard::AutoSync => "auto-sync",
+            Guard::NoChange => "no-change",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Guard> {
+        Guard::ALL.iter().copied().find(|g| g.name() == name)
+    }
+
+    /// Some blocks describe something that cannot work or must not be bypassed at all:
+    /// naming them in `--override` does nothing.
+    pub fn overridable(self) -> bool {
+        !matches!(
+            self,
+            Guard::ReadOnly
+                | Guard::ReasonRequired
+                | Guard::WeightRange
+                | Guard::AllWeightsZero
+                | Guard::AlreadyPrimary
+                | Guard::RevisionUnknown
+        )
+    }
+
+    /// `replication-lag` is bypassed with `--accept-data-loss`, which says what is at stake.
+    pub fn override_flag(self) -> &'static str {
+        match self {
+            Guard::ReplicationLag => "--accept-data-loss",
+            _ => "--override",
+        }
+    }
+}
+
+/// A guard's verdict on a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Block,
+}
+
+/// One guard's verdict with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub guard: Guard,
+    pub verdict: Verdict,
+    pub reason: String,
+    /// The block was overridden by name, with a reason; the override is recorded.
+    pub overridden: bool,
+}
+
+impl Check {
+    pub fn pass(guard: Guard, reason: impl Into<String>) -> Check {
+        Check { guard, verdict: Verdict::Pass, reason: reason.into(), overridden: false }
+    }
+    pub fn warn(guard: Guard, reason: impl Into<String>) -> Check {
+        Check { guard, verdict: Verdict::Warn, reason: reason.into(), overridden: false }
+    }
+    pub fn block(guard: Guard, reason: impl Into<String>) -> Check {
+        Check { guard, verdict: Verdict::Block, reason: reason.into(), overridden: false }
+    }
+
+    /// Blocks the action (a block that was not overridden).
+    pub fn blocks(&self) -> bool {
+        self.verdict == Verdict::Block && !self.overridden
+    }
+}
+
+/// One value that changes: `eu-west-1 weight: 30 -> 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub subject: String,
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Change {
+    pub fn new(subject: impl Into<String>, field: impl Into<String>, before: impl ToString, after: impl ToString) -> Change {
+        Change { subject: subject.into(), field: field.into(), before: before.to_string(), after: after.to_string() }
+    }
+}
+
+/// What the executor will ask the providers to do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Operation {
+    /// One atomic weight change covering every listed region.
+    SetWeights { weights: Vec<(String, u8)> },
+    Promote { region: String },
+    Rollback { tenant: String, region: String, history_id: u32, revision: String, pause_auto_sync: bool },
+    RunPhase { region: String, phase: String, steps: usize },
+}
+
+/// Who and how much traffic an action affects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BlastRadius {
+    pub tenants: Vec<String>,
+    /// Share of all traffic (0.0..=1.0) served by the regions whose weight or database changes.
+    pub traffic_share: f64,
+    pub production: bool,
+}
+
+/// The plan for one action: everything a person needs to decide, and everything the
+/// executor needs to act.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub action: Action,
+    /// The action's stable name.
+    pub name: &'static str,
+    /// What a typed confirmation must match (a region, tenant or fleet name).
+    pub target: String,
+    pub summary: String,
+    pub environments: Vec<String>,
+    pub changes: Vec<Change>,
+    pub checks: Vec<Check>,
+    pub confirm: ConfirmStrength,
+    pub blast_radius: BlastRadius,
+    pub cli_equivalent: String,
+    /// None when nothing can be done (e.g. a weight out of range).
+    pub operation: Option<Operation>,
+    pub reason: Option<String>,
+    pub overrides: Vec<String>,
+    pub accept_data_loss: bool,
+    pub read_only: bool,
+    /// Facts the operator should know, e.g. where a change is served from.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Checks that stop the plan from running.
+    pub fn blocking(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.blocks())
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.blocking().next().is_some() || self.operation.is_none()
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.verdict == Verdict::Warn)
+    }
+
+    /// The confirm button's label, named after the action: "Drain eu-west-1".
+    pub fn button_label(&self) -> String {
+        format!("{} {}", self.action.verb(), self.target)
+    }
+
+    /// True when executing would change nothing.
+    pub fn is_noop(&self) -> bool {
+        self.changes.is_empty()
+    }
+}

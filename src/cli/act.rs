@@ -1,0 +1,163 @@
+//! Running an action from the command line: plan, show, confirm, execute, report.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde_json::json;
+
+use super::args::GlobalArgs;
+use super::context::Context;
+use super::{CliError, Exit};
+use crate::actions::{Action, AuditOutcome, Execution, Plan, Request, Verdict, plan};
+use crate::engine::poll;
+use crate::fleet::ConfirmStrength;
+use crate::providers::Progress;
+use crate::state::now_ms;
+
+/// Plan, confirm and execute one action. Returns the exit code.
+pub async fn run(action: Action, global: &GlobalArgs, accept_data_loss: bool) -> Result<Exit, CliError> {
+    let ctx = Context::load(global)?;
+    let mut request = Request::new(action).read_only(ctx.read_only);
+    request.reason = global.reason.clone();
+    request.overrides = global.overrides.clone();
+    request.accept_data_loss = accept_data_loss;
+
+    let state = poll(&ctx.fleet, &ctx.providers, None).await;
+    let plan = plan(&request, &ctx.fleet, &state, now_ms()).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    if !global.json {
+        eprint!("{}", plan_text(&plan));
+    }
+    if global.dry_run {
+        if global.json {
+            println!("{}", pretty(&json!({ "plan": plan, "dry_run": true, "would_refuse": plan.is_blocked() || plan.read_only })));
+        }
+        return Ok(if plan.is_blocked() || plan.read_only { Exit::Refused } else { Exit::Done });
+    }
+    let executor = ctx.executor();
+    let execution = if plan.read_only || plan.is_blocked() {
+        // The executor records the refusal and says why.
+        executor.execute(&request, &plan, &Progress::silent()).await
+    } else if global.yes {
+        execute(&executor, &request, &plan, global).await
+    } else if std::io::stdin().is_terminal() {
+        match confirm(&plan)? {
+            true => execute(&executor, &request, &plan, global).await,
+            false => executor.record_declined(&plan),
+        }
+    } else {
+        executor.record_refused(&plan, "not confirmed: no terminal on stdin to ask, and no --yes")
+    };
+    report(&plan, &execution, global.json);
+    Ok(exit_for(execution.outcome))
+}
+
+async fn execute(executor: &crate::actions::Executor, request: &Request, plan: &Plan, global: &GlobalArgs) -> Execution {
+    let progress = if global.json { Progress::new(|m| eprintln!("  {m}")) } else { Progress::new(|m| eprintln!("  · {m}")) };
+    executor.execute(request, plan, &progress).await
+}
+
+/// The exit code for an outcome.
+pub fn exit_for(outcome: AuditOutcome) -> Exit {
+    match outcome {
+        AuditOutcome::Succeeded => Exit::Done,
+        AuditOutcome::Started | AuditOutcome::Failed | AuditOutcome::Unverified => Exit::Failed,
+        AuditOutcome::Refused | AuditOutcome::Declined => Exit::Refused,
+        AuditOutcome::LockHeld => Exit::LockHeld,
+    }
+}
+
+fn report(plan: &Plan, execution: &Execution, as_json: bool) {
+    if as_json {
+        let doc = json!({
+            "plan": plan,
+            "outcome": execution.outcome.as_str(),
+            "detail": execution.detail,
+            "audit_id": execution.audit_id,
+            "before": execution.before,
+            "after": execution.after,
+        });
+        println!("{}", pretty(&doc));
+        return;
+    }
+    let detail = execution.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    match execution.outcome {
+        AuditOutcome::Succeeded => println!("{} {}: done and verified", plan.name, plan.target),
+        other => println!("{} {}: {}{detail}", plan.name, plan.target, other.as_str()),
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// The plan as a person reads it.
+pub fn plan_text(plan: &Plan) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("plan: {}\n", plan.summary));
+    if !plan.environments.is_empty() {
+        let prod = if plan.blast_radius.production { "  << PRODUCTION >>" } else { "" };
+        s.push_str(&format!("  environments: {}{prod}\n", plan.environments.join(", ")));
+    }
+    if !plan.blast_radius.tenants.is_empty() {
+        s.push_str(&format!(
+            "  blast radius: {} tenant(s) ({}), {:.0}% of traffic\n",
+            plan.blast_radius.tenants.len(),
+            plan.blast_radius.tenants.join(", "),
+            plan.blast_radius.traffic_share * 100.0
+        ));
+    }
+    if plan.changes.is_empty() {
+        s.push_str("  changes: none\n");
+    } else {
+        s.push_str("  changes:\n");
+        for c in &plan.changes {
+            s.push_str(&format!("    {} {}: {} -> {}\n", c.subject, c.field, c.before, c.after));
+        }
+    }
+    s.push_str("  guards:\n");
+    for c in &plan.checks {
+        let mark = match (c.verdict, c.overridden) {
+            (Verdict::Pass, _) => "pass ",
+            (Verdict::Warn, _) => "WARN ",
+            (Verdict::Block, true) => "OVERRIDDEN",
+            (Verdict::Block, false) => "BLOCK",
+        };
+        s.push_str(&format!("    {mark} {:<20} {}\n", c.guard.name(), c.reason));
+        if c.blocks() && c.guard.overridable() {
+            let how = match c.guard.override_flag() {
+                "--override" => format!("--override {} --reason TEXT", c.guard.name()),
+                flag => flag.to_string(),
+            };
+            s.push_str(&format!("          to override: {how}\n"));
+        }
+    }
+    for n in &plan.notes {
+        s.push_str(&format!("  note: {n}\n"));
+    }
+    s.push_str(&format!("  command: {}\n", plan.cli_equivalent));
+    s
+}
+
+/// Ask on the terminal; typed-name plans need the target typed exactly.
+fn confirm(plan: &Plan) -> Result<bool, CliError> {
+    let mut err = std::io::stderr();
+    let warns = plan.warnings().count();
+    if warns > 0 {
+        let _ = writeln!(err, "{warns} warning(s) above: confirming acknowledges them.");
+    }
+    let question = match plan.confirm {
+        ConfirmStrength::YesNo => format!("{}? [y/N] ", plan.button_label()),
+        ConfirmStrength::TypeName => format!("{}: type \"{}\" to confirm (anything else cancels): ", plan.button_label(), plan.target),
+    };
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
+    let answer = line.trim();
+    Ok(match plan.confirm {
+        ConfirmStrength::YesNo => matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes"),
+        ConfirmStrength::TypeName => answer == plan.target,
+    })
+}

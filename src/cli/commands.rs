@@ -1,0 +1,202 @@
+//! The read-only commands and the demo controls.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::args::{DemoCommand, FaultKind, GlobalArgs};
+use super::context::{Context, FleetChoice, choose_fleet};
+use super::{CliError, Exit, status as status_view};
+use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock};
+use crate::engine::poll;
+use crate::fleet::{self, FleetSource, LoadError};
+use crate::paths::Paths;
+use crate::providers::sim::Fault;
+
+pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
+    let ctx = Context::load(global)?;
+    let state = poll(&ctx.fleet, &ctx.providers, None).await;
+    let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
+    if global.json {
+        let doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only));
+    }
+    Ok(Exit::Done)
+}
+
+pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {
+    let paths = Paths::discover();
+    let fleet = super::context::load_fleet(&choose_fleet(global, &paths))?;
+    let log = AuditLog::new(&paths.fleet(&fleet.name).audit_log);
+    let (records, problems) = log.read().map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+    for p in &problems {
+        eprintln!("warning: unreadable audit line {p}");
+    }
+    let actions = group(&records);
+    let shown: Vec<&Vec<&AuditRecord>> = match limit {
+        Some(n) => actions.iter().rev().take(n).rev().collect(),
+        None => actions.iter().collect(),
+    };
+    if global.json {
+        let lines: Vec<&AuditRecord> = shown.iter().flat_map(|a| a.iter().copied()).collect();
+        println!("{}", serde_json::to_string_pretty(&lines).unwrap_or_default());
+        return Ok(Exit::Done);
+    }
+    if shown.is_empty() {
+        println!("no actions recorded for fleet {} ({})", fleet.name, log.path.display());
+        return Ok(Exit::Done);
+    }
+    println!("{:<20} {:<18} {:<11} {:<16} {:<11} REASON / DETAIL", "TIME", "USER", "ACTION", "TARGET", "OUTCOME");
+    for records in shown {
+        let (Some(first), Some(last)) = (records.first(), records.last()) else { continue };
+        let outcome = match last.outcome {
+            AuditOutcome::Started => "unfinished".to_string(),
+            o => o.as_str().to_string(),
+        };
+        let mut why: Vec<String> = Vec::new();
+        if let Some(r) = &first.reason {
+            why.push(r.clone());
+        }
+        if !last.overrides.is_empty() {
+            why.push(format!("overrides: {}", last.overrides.join(",")));
+        }
+        if let Some(d) = &last.detail {
+            why.push(d.clone());
+        }
+        println!(
+            "{:<20} {:<18} {:<11} {:<16} {:<11} {}",
+            first.time.trim_end_matches('Z').replace('T', " "),
+            truncate(&first.user, 18),
+            first.action,
+            truncate(&first.target, 16),
+            outcome,
+            why.join(" · ")
+        );
+    }
+    Ok(Exit::Done)
+}
+
+/// Records of one action (a `started` record and its outcome share an id), oldest first.
+fn group(records: &[AuditRecord]) -> Vec<Vec<&AuditRecord>> {
+    let mut out: Vec<Vec<&AuditRecord>> = Vec::new();
+    for r in records {
+        match out.iter_mut().find(|g| g.first().is_some_and(|f| f.id == r.id)) {
+            Some(g) => g.push(r),
+            None => out.push(vec![r]),
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, CliError> {
+    let paths = Paths::discover();
+    let choice = match file {
+        Some(f) => FleetChoice::File(f),
+        None => choose_fleet(global, &paths),
+    };
+    let loaded = match &choice {
+        FleetChoice::Demo { because } => {
+            eprintln!("{because}: checking the embedded demo fleet");
+            fleet::parse(fleet::load::DEMO_FLEET, "demo.toml", FleetSource::Demo).map_err(LoadError::Invalid)
+        }
+        FleetChoice::File(path) => fleet::load_file(path),
+    };
+    match loaded {
+        Ok(f) => {
+            let what = match &choice {
+                FleetChoice::File(p) => p.display().to_string(),
+                FleetChoice::Demo { .. } => "demo fleet".into(),
+            };
+            if global.json {
+                println!("{}", json!({"ok": true, "file": what, "fleet": f.name, "regions": f.regions.len(), "tenants": f.tenants.len(), "phases": f.phases.len()}));
+            } else {
+                println!("{what}: ok: fleet {} with {} regions, {} tenants, {} phases", f.name, f.regions.len(), f.tenants.len(), f.phases.len());
+            }
+            Ok(Exit::Done)
+        }
+        Err(LoadError::Invalid(errors)) if global.json => {
+            let list: Vec<_> = errors.0.iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "key": e.key, "message": e.message})).collect();
+            println!("{}", json!({"ok": false, "errors": list}));
+            Ok(Exit::Usage)
+        }
+        Err(e) => Err(CliError::new(Exit::Usage, e.to_string())),
+    }
+}
+
+pub fn paths(global: &GlobalArgs) -> Result<Exit, CliError> {
+    let paths = Paths::discover();
+    let choice = choose_fleet(global, &paths);
+    let fleet = super::context::load_fleet(&choice)?;
+    let fp = paths.fleet(&fleet.name);
+    let fleet_file = match &choice {
+        FleetChoice::File(p) => p.display().to_string(),
+        FleetChoice::Demo { because } => format!("(embedded demo fleet: {because})"),
+    };
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "fleet": fleet.name, "fleet_file": fleet_file, "config_dir": paths.config_dir,
+                "default_fleet_file": paths.default_fleet_file, "themes_dir": paths.themes_dir,
+                "keymap_file": paths.keymap_file, "state_dir": fp.dir, "audit_log": fp.audit_log,
+                "lock_file": fp.lock_file, "sim_world": fp.sim_world,
+            }))
+            .unwrap_or_default()
+        );
+    } else {
+        let rows = [
+            ("fleet", fleet.name.clone()),
+            ("fleet file", fleet_file),
+            ("config dir", paths.config_dir.display().to_string()),
+            ("default fleet file", paths.default_fleet_file.display().to_string()),
+            ("themes dir", paths.themes_dir.display().to_string()),
+            ("keymap file", paths.keymap_file.display().to_string()),
+            ("state dir", fp.dir.display().to_string()),
+            ("audit log", fp.audit_log.display().to_string()),
+            ("lock file", fp.lock_file.display().to_string()),
+            ("simulated world", fp.sim_world.display().to_string()),
+        ];
+        for (k, v) in rows {
+            println!("{k:<19} {v}");
+        }
+    }
+    Ok(Exit::Done)
+}
+
+pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError> {
+    let ctx = Context::load(global)?;
+    let sim = ctx.sim()?;
+    match command {
+        DemoCommand::Reset => {
+            let world = sim.reset().map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+            println!("simulated world of fleet {} reset (seed {})", ctx.fleet.name, world.seed);
+        }
+        DemoCommand::Fault { region, kind } => {
+            if ctx.fleet.region(&region).is_none() {
+                let hint = fleet::suggest::hint(&region, ctx.fleet.region_ids());
+                return Err(CliError::new(Exit::Usage, format!("unknown region \"{region}\"{hint}")));
+            }
+            let fault = match kind {
+                FaultKind::Down => Fault::Down,
+                FaultKind::Lag => Fault::Lag,
+                FaultKind::Flap => Fault::Flap,
+                FaultKind::Clear => Fault::None,
+            };
+            sim.set_fault(&region, fault).map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+            let what = match kind {
+                FaultKind::Down => "is down: probes fail and its database is unreachable",
+                FaultKind::Lag => "has replay paused: replication lag climbs until cleared",
+                FaultKind::Flap => "flaps: down and up every 20 simulated seconds",
+                FaultKind::Clear => "is healthy again",
+            };
+            println!("{region} {what}");
+        }
+    }
+    Ok(Exit::Done)
+}

@@ -1,0 +1,241 @@
+//! `meridian status`: a compact table that fits 100 columns, or a stable JSON document.
+
+use serde_json::{Value, json};
+
+use crate::actions::LockHolder;
+use crate::fleet::Fleet;
+use crate::state::{FleetState, HealthStatus, Millis, Observed, STALE_AFTER_MS, rfc3339, short_age};
+
+/// The documented `status --json` shape (see README, "status --json").
+pub fn to_json(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, read_only: bool) -> Value {
+    let now = state.observed_at;
+    let regions: Vec<Value> = fleet
+        .regions
+        .iter()
+        .map(|r| {
+            let s = state.region(&r.id);
+            let health = s.and_then(|s| s.health.value.as_ref());
+            let phases: Vec<Value> = fleet
+                .phases
+                .iter()
+                .map(|p| {
+                    let ps = s.and_then(|s| s.phase(&p.id));
+                    json!({
+                        "id": p.id,
+                        "name": p.name,
+                        "state": ps.map(|p| p.state.as_str()).unwrap_or("pending"),
+                        "current_step": ps.and_then(|p| p.current_step.clone()),
+                        "error": ps.and_then(|p| p.error.clone()),
+                    })
+                })
+                .collect();
+            let mut errors = serde_json::Map::new();
+            if let Some(s) = s {
+                for (name, e) in [("health", &s.health.error), ("weight", &s.weight.error), ("lag", &s.lag.error), ("role", &s.role.error), ("phases", &s.phases.error)] {
+                    if let Some(e) = e {
+                        errors.insert(name.to_string(), json!(e));
+                    }
+                }
+            }
+            let oldest = s.and_then(|s| [s.health.at, s.weight.at, s.lag.at, s.role.at].into_iter().flatten().min());
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "role": s.and_then(|s| s.role.value).unwrap_or(r.role).as_str(),
+                "configured_role": r.role.as_str(),
+                "health": health.map(|h| h.status.as_str()).unwrap_or("unknown"),
+                "health_reason": health.map(|h| h.reason.clone()),
+                "latency_ms": health.and_then(|h| h.latency_ms),
+                "healthy_since": health.and_then(|h| h.healthy_since).map(rfc3339),
+                "weight": s.and_then(|s| s.weight.value),
+                "steady_weight": r.steady_weight,
+                "traffic_share": state.traffic_share(&r.id).map(|x| (x * 10_000.0).round() / 10_000.0),
+                "lag_seconds": s.and_then(|s| s.lag.value),
+                "observed_at": oldest.map(rfc3339),
+                "stale": s.is_some_and(|s| is_stale(&s.health, now) || is_stale(&s.weight, now) || s.lag.error.is_some()),
+                "errors": errors,
+                "phases": phases,
+            })
+        })
+        .collect();
+    let tenants: Vec<Value> = fleet
+        .tenants
+        .iter()
+        .map(|t| {
+            let ts = state.tenant(&t.id);
+            let cells: Vec<Value> = t
+                .regions
+                .iter()
+                .map(|region| {
+                    let o = ts.and_then(|ts| ts.app(region));
+                    let app = o.and_then(|o| o.value.as_ref());
+                    json!({
+                        "region": region,
+                        "app": t.argo_app_in(region),
+                        "sync": app.map(|a| a.sync.as_str()).unwrap_or("Unknown"),
+                        "health": app.map(|a| a.health.as_str()).unwrap_or("Unknown"),
+                        "revision": app.map(|a| a.revision.clone()),
+                        "auto_sync": app.map(|a| a.auto_sync),
+                        "message": app.and_then(|a| a.message.clone()),
+                        "observed_at": o.and_then(|o| o.at).map(rfc3339),
+                        "error": o.and_then(|o| o.error.clone()),
+                    })
+                })
+                .collect();
+            json!({
+                "id": t.id,
+                "environment": t.environment,
+                "production": fleet.is_production(&t.environment),
+                "regions": cells,
+            })
+        })
+        .collect();
+    let providers: serde_json::Map<String, Value> = [("traffic", fleet.traffic.provider), ("gitops", fleet.gitops.provider), ("runner", fleet.runner.provider)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v.as_str())))
+        .collect();
+    json!({
+        "fleet": {
+            "name": fleet.name,
+            "description": fleet.description,
+            "simulated": fleet.is_simulated(),
+            "providers": providers,
+            "observed_at": rfc3339(state.observed_at),
+            "read_only": read_only,
+            "lock": lock.map(|h| json!({"user": h.user, "pid": h.pid, "action": h.action, "since": rfc3339(h.since_ms)})),
+            "total_weight": state.total_weight(),
+            "policy": {
+                "rpo_budget_seconds": fleet.policy.rpo_budget.as_secs(),
+                "health_gate_seconds": fleet.policy.health_gate.as_secs(),
+                "production_environments": fleet.policy.production_environments,
+            },
+        },
+        "regions": regions,
+        "tenants": tenants,
+        "unmanaged_weights": state.unmanaged_weights.iter().map(|(id, w)| json!({"set_identifier": id, "weight": w})).collect::<Vec<_>>(),
+    })
+}
+
+fn is_stale<T>(o: &Observed<T>, now: Millis) -> bool {
+    o.is_stale(now, STALE_AFTER_MS)
+}
+
+/// The human table. Values that are stale carry a `~` and are explained under the table.
+pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, read_only: bool) -> String {
+    let now = state.observed_at;
+    let mut out = String::new();
+    let mut notes: Vec<String> = Vec::new();
+    let sim = if fleet.is_simulated() { " (simulated)" } else { "" };
+    let ro = if read_only { " · READ-ONLY" } else { "" };
+    out.push_str(&format!("fleet {}{sim} · observed {}{ro}\n", fleet.name, rfc3339(now)));
+    if let Some(h) = lock {
+        out.push_str(&format!("fleet lock held by {h}\n"));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
+        "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
+    ));
+    for r in &fleet.regions {
+        let Some(s) = state.region(&r.id) else { continue };
+        let mark = |o_stale: bool| if o_stale { "~" } else { "" };
+        let health = s.health_status();
+        let health_stale = is_stale(&s.health, now);
+        let latency = s.health.value.as_ref().and_then(|h| h.latency_ms).filter(|_| health != HealthStatus::Down);
+        let lag = match (s.lag.value, &s.lag.error, s.role.value) {
+            (_, None, Some(crate::fleet::Role::Primary)) => "-".to_string(),
+            (Some(l), None, _) => format!("{l:.1}s"),
+            (Some(l), Some(_), _) => format!("~{l:.1}s"),
+            (None, _, _) => "?".to_string(),
+        };
+        let weight = match s.weight.value {
+            Some(w) => format!("{}{w}/{}", mark(is_stale(&s.weight, now)), r.steady_weight),
+            None => format!("?/{}", r.steady_weight),
+        };
+        let share = state.traffic_share(&r.id).map(|x| format!("{:.0}%", x * 100.0)).unwrap_or_else(|| "?".into());
+        let (synced, total) = argo_summary(fleet, state, &r.id);
+        out.push_str(&format!(
+            "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
+            r.id,
+            s.role.value.unwrap_or(r.role).as_str(),
+            format!("{}{}", mark(health_stale), health.as_str()),
+            latency.map(|l| format!("{l:.0}ms")).unwrap_or_else(|| "-".into()),
+            lag,
+            weight,
+            share,
+            format!("{}/{}", s.phases_succeeded(), fleet.phases.len()),
+            format!("{synced}/{total}"),
+        ));
+        for (name, o_err, age) in [
+            ("health", &s.health.error, s.health.age(now)),
+            ("weight", &s.weight.error, s.weight.age(now)),
+            ("lag", &s.lag.error, s.lag.age(now)),
+        ] {
+            if let Some(e) = o_err {
+                let age = age.map(|a| format!("last good value {} old", short_age(a))).unwrap_or_else(|| "never read".into());
+                notes.push(format!("{} {name}: {e} ({age})", r.id));
+            }
+        }
+        if let Some(h) = s.health.value.as_ref().filter(|h| h.status != HealthStatus::Healthy) {
+            notes.push(format!("{} is {}: {}", r.id, h.status.as_str(), h.reason));
+        }
+        for p in s.phases.value.iter().flatten() {
+            if let Some(e) = &p.error {
+                notes.push(format!("{} phase {} failed: {e}", r.id, p.id));
+            }
+            if let Some(step) = p.current_step.as_ref().filter(|_| p.state == crate::state::PhaseStatus::Running) {
+                notes.push(format!("{} phase {} running: {step}", r.id, p.id));
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&format!("{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n", "TENANT", "ENV", "REGION", "SYNC", "HEALTH", "REVISION", "AUTO"));
+    for t in &fleet.tenants {
+        let ts = state.tenant(&t.id);
+        for (i, region) in t.regions.iter().enumerate() {
+            let o = ts.and_then(|ts| ts.app(region));
+            let app = o.and_then(|o| o.value.as_ref());
+            let (name, env) = if i == 0 { (t.id.as_str(), t.environment.as_str()) } else { ("", "") };
+            out.push_str(&format!(
+                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
+                name,
+                env,
+                region,
+                app.map(|a| a.sync.as_str()).unwrap_or("?"),
+                app.map(|a| a.health.as_str()).unwrap_or("?"),
+                app.map(|a| &a.revision[..a.revision.len().min(7)]).unwrap_or("?"),
+                app.map(|a| if a.auto_sync { "on" } else { "off" }).unwrap_or("?"),
+            ));
+            if let Some(msg) = app.and_then(|a| a.message.as_ref()) {
+                notes.push(format!("{} in {region}: {msg}", t.id));
+            }
+            if let Some(e) = o.and_then(|o| o.error.as_ref()) {
+                notes.push(format!("{} in {region}: {e}", t.id));
+            }
+        }
+    }
+    for (id, w) in &state.unmanaged_weights {
+        notes.push(format!("unmanaged record set \"{id}\" has weight {w}"));
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+        for n in notes {
+            out.push_str(&format!("! {n}\n"));
+        }
+    }
+    out
+}
+
+/// Synced apps / all apps in a region.
+pub fn argo_summary(fleet: &Fleet, state: &FleetState, region: &str) -> (usize, usize) {
+    let mut synced = 0;
+    let mut total = 0;
+    for t in fleet.tenants_in(region) {
+        total += 1;
+        let app = state.tenant(&t.id).and_then(|ts| ts.app(region)).and_then(|o| o.value.as_ref());
+        if app.is_some_and(|a| a.sync == crate::state::SyncStatus::Synced) {
+            synced += 1;
+        }
+    }
+    (synced, total)
+}

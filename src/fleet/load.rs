@@ -1,0 +1,337 @@
+//! Reading and validating a fleet file. Every problem is reported with file, line, column,
+//! key and what would be valid; all problems in a file are reported at once.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::error::{ConfigError, ConfigErrors, Locator};
+use super::model::*;
+use super::raw::*;
+use super::suggest::hint;
+
+/// The demo fleet embedded in the binary.
+pub const DEMO_FLEET: &str = include_str!("demo.toml");
+
+/// Why a fleet could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read fleet file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(ConfigErrors),
+}
+
+/// Load and validate a fleet file.
+pub fn load_file(path: &Path) -> Result<Fleet, LoadError> {
+    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let name = path.display().to_string();
+    parse(&src, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+}
+
+/// The embedded demo fleet. It is checked by the test suite, so failure here is a bug.
+pub fn demo() -> Fleet {
+    match parse(DEMO_FLEET, "demo.toml", FleetSource::Demo) {
+        Ok(f) => f,
+        Err(e) => panic!("the embedded demo fleet is invalid: {e}"),
+    }
+}
+
+/// Parse and validate fleet source text; `file` names it in errors.
+pub fn parse(src: &str, file: &str, source: FleetSource) -> Result<Fleet, ConfigErrors> {
+    let loc = Locator { file, src };
+    let raw: RawFleet = toml::from_str(src).map_err(|e| ConfigErrors(vec![loc.from_toml(&e)]))?;
+    let mut v = Validator { loc, errors: Vec::new() };
+    let fleet = v.fleet(raw, source);
+    if v.errors.is_empty() {
+        Ok(fleet)
+    } else {
+        v.errors.sort_by_key(|e| (e.line, e.column));
+        Err(ConfigErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    loc: Locator<'a>,
+    errors: Vec<ConfigError>,
+}
+
+impl Validator<'_> {
+    fn err<T>(&mut self, at: &Spanned<T>, key: impl Into<String>, msg: impl Into<String>) {
+        let e = self.loc.at(at.span(), key, msg);
+        self.errors.push(e);
+    }
+
+    fn fleet(&mut self, raw: RawFleet, source: FleetSource) -> Fleet {
+        if raw.fleet.name.get_ref().trim().is_empty() {
+            self.err(&raw.fleet.name, "fleet.name", "must not be empty");
+        }
+        let policy = self.policy(&raw.policy);
+        let traffic = self.capability(raw.traffic.as_ref(), "traffic");
+        let gitops = self.capability(raw.gitops.as_ref(), "gitops");
+        let runner = self.capability(raw.runner.as_ref(), "runner");
+        let regions = self.regions(&raw.regions);
+        let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
+        let tenants = self.tenants(&raw.tenants, &region_ids);
+        let phases = self.phases(&raw.phases);
+        Fleet {
+            name: raw.fleet.name.get_ref().clone(),
+            description: raw.fleet.description,
+            source,
+            policy,
+            traffic,
+            gitops,
+            runner,
+            regions,
+            tenants,
+            phases,
+            sim: SimSettings {
+                seed: raw.fleet.seed.unwrap_or(42),
+            },
+        }
+    }
+
+    fn duration(&mut self, raw: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+        let Some(s) = raw else { return default };
+        match humantime::parse_duration(s.get_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.err(s, key, format!("{e}; write a duration such as \"60s\", \"15m\" or \"1h 30m\""));
+                default
+            }
+        }
+    }
+
+    fn policy(&mut self, raw: &RawPolicy) -> Policy {
+        let d = Policy::default();
+        let rpo_budget = self.duration(&raw.rpo_budget, "policy.rpo_budget", d.rpo_budget);
+        let health_gate = self.duration(&raw.health_gate, "policy.health_gate", d.health_gate);
+        let c = &raw.confirm;
+        let dc = d.confirm.clone();
+        let confirm = ConfirmPolicy {
+            drain: self.strength(&c.drain, "drain", dc.drain),
+            restore: self.strength(&c.restore, "restore", dc.restore),
+            set_weights: self.strength(&c.set_weights, "set-weights", dc.set_weights),
+            promote: self.strength(&c.promote, "promote", dc.promote),
+            run_phase: self.strength(&c.run_phase, "run-phase", dc.run_phase),
+            rollback: self.strength(&c.rollback, "rollback", dc.rollback),
+        };
+        Policy {
+            rpo_budget,
+            health_gate,
+            production_environments: raw
+                .production_environments
+                .clone()
+                .unwrap_or(d.production_environments),
+            confirm,
+        }
+    }
+
+    fn strength(&mut self, raw: &Option<Spanned<String>>, action: &str, default: ConfirmStrength) -> ConfirmStrength {
+        let Some(s) = raw else { return default };
+        match s.get_ref().as_str() {
+            "yes-no" => ConfirmStrength::YesNo,
+            "type-name" => ConfirmStrength::TypeName,
+            other => {
+                let key = format!("policy.confirm.{action}");
+                self.err(s, key, format!("unknown confirmation \"{other}\" (valid: \"yes-no\", \"type-name\")"));
+                default
+            }
+        }
+    }
+
+    fn capability(&mut self, raw: Option<&Spanned<RawCapability>>, key: &str) -> Capability {
+        let Some(raw) = raw else { return Capability::default() };
+        let mut cap = Capability::default();
+        if let Some(p) = &raw.get_ref().provider {
+            let valid: Vec<&str> = ProviderKind::ALL.iter().map(|p| p.as_str()).collect();
+            match ProviderKind::parse(p.get_ref()) {
+                Some(kind) => cap.provider = kind,
+                None => self.err(
+                    p,
+                    format!("{key}.provider"),
+                    format!("unknown provider \"{}\"{}", p.get_ref(), hint(p.get_ref(), valid.iter().copied())),
+                ),
+            }
+        }
+        cap.settings = raw.get_ref().settings.clone();
+        if cap.provider == ProviderKind::Sim
+            && let Some(extra) = cap.settings.keys().next()
+        {
+            self.err(raw, key, format!("unknown key \"{extra}\": the sim provider takes no settings"));
+        }
+        cap
+    }
+
+    fn weight(&mut self, w: &Spanned<i64>, key: &str) -> u8 {
+        match u8::try_from(*w.get_ref()) {
+            Ok(w) => w,
+            Err(_) => {
+                self.err(w, key, format!("weight {} is out of range: DNS weights are integers 0..=255", w.get_ref()));
+                0
+            }
+        }
+    }
+
+    fn regions(&mut self, raw: &[Spanned<RawRegion>]) -> Vec<Region> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut primaries = Vec::new();
+        for (i, sr) in raw.iter().enumerate() {
+            let r = sr.get_ref();
+            let id = r.id.get_ref().clone();
+            if !valid_id(&id) {
+                self.err(&r.id, format!("regions[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
+            }
+            if !seen.insert(id.clone()) {
+                self.err(&r.id, format!("regions[{i}].id"), format!("duplicate region id \"{id}\""));
+            }
+            let role = match r.role.get_ref().as_str() {
+                "primary" => Role::Primary,
+                "secondary" => Role::Secondary,
+                other => {
+                    let h = hint(other, ["primary", "secondary"]);
+                    self.err(&r.role, format!("regions[{i}].role"), format!("unknown role \"{other}\"{h}; valid: \"primary\", \"secondary\""));
+                    Role::Secondary
+                }
+            };
+            if role == Role::Primary {
+                primaries.push((i, sr));
+            }
+            let steady_weight = self.weight(&r.steady_weight, &format!("regions[{i}].steady_weight"));
+            let sim = r.sim.as_ref().map(|s| RegionSim {
+                phases_done: s.phases_done,
+                weight: s.weight.as_ref().map(|w| self.weight(w, &format!("regions[{i}].sim.weight"))),
+                latency_ms: s.latency_ms,
+                lag_seconds: s.lag_seconds,
+                fail_once: s.fail_once.clone(),
+            });
+            out.push(Region {
+                name: r.name.clone().unwrap_or_else(|| id.clone()),
+                cloud_region: r.cloud_region.clone().unwrap_or_else(|| id.clone()),
+                set_identifier: r.set_identifier.clone().unwrap_or_else(|| id.clone()),
+                id,
+                role,
+                steady_weight,
+                endpoints: r.endpoints.clone(),
+                health: self.capability(r.health.as_ref(), &format!("regions[{i}].health")),
+                lag: self.capability(r.lag.as_ref(), &format!("regions[{i}].lag")),
+                database: self.capability(r.database.as_ref(), &format!("regions[{i}].database")),
+                sim: sim.unwrap_or_default(),
+            });
+        }
+        self.check_region_set(raw, &out, &primaries);
+        out
+    }
+
+    fn check_region_set(&mut self, raw: &[Spanned<RawRegion>], regions: &[Region], primaries: &[(usize, &Spanned<RawRegion>)]) {
+        let Some(first) = raw.first() else {
+            self.errors.push(self.loc.at(0..0, "regions", "the fleet has no regions: add at least one [[regions]] table"));
+            return;
+        };
+        match primaries {
+            [] => self.err(first, "regions", "no region has role = \"primary\": exactly one region must be the database primary"),
+            [_] => {}
+            [(_, a), rest @ ..] => {
+                for (i, r) in rest {
+                    let msg = format!("two primaries: \"{}\" and \"{}\"; exactly one region may be primary", a.get_ref().id.get_ref(), r.get_ref().id.get_ref());
+                    self.err(&r.get_ref().role, format!("regions[{i}].role"), msg);
+                }
+            }
+        }
+        if regions.iter().all(|r| r.steady_weight == 0) {
+            self.err(first, "regions.steady_weight", "every steady weight is 0: DNS would then split traffic evenly across all regions; give at least one region a weight above 0");
+        }
+    }
+
+    fn tenants(&mut self, raw: &[Spanned<RawTenant>], region_ids: &[String]) -> Vec<Tenant> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, st) in raw.iter().enumerate() {
+            let t = st.get_ref();
+            let id = t.id.get_ref().clone();
+            if !valid_id(&id) {
+                self.err(&t.id, format!("tenants[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
+            }
+            if !seen.insert(id.clone()) {
+                self.err(&t.id, format!("tenants[{i}].id"), format!("duplicate tenant id \"{id}\""));
+            }
+            if t.environment.get_ref().trim().is_empty() {
+                self.err(&t.environment, format!("tenants[{i}].environment"), "must not be empty (e.g. \"prd\", \"stg\")");
+            }
+            if t.regions.get_ref().is_empty() {
+                self.err(&t.regions, format!("tenants[{i}].regions"), "a tenant must run in at least one region");
+            }
+            let mut regions = Vec::new();
+            for r in t.regions.get_ref() {
+                let name = r.get_ref();
+                if !region_ids.contains(name) {
+                    let h = hint(name, region_ids.iter().map(|s| s.as_str()));
+                    self.err(r, format!("tenants[{i}].regions"), format!("unknown region \"{name}\"{h}"));
+                } else if regions.contains(name) {
+                    self.err(r, format!("tenants[{i}].regions"), format!("region \"{name}\" is listed twice"));
+                } else {
+                    regions.push(name.clone());
+                }
+            }
+            out.push(Tenant {
+                argo_app: t.argo_app.clone().unwrap_or_else(|| format!("{id}-{{region}}")),
+                helm_release: t.helm_release.clone().unwrap_or_else(|| id.clone()),
+                environment: t.environment.get_ref().clone(),
+                id,
+                regions,
+                sim: t
+                    .sim
+                    .as_ref()
+                    .map(|s| TenantSim { auto_sync: s.auto_sync, history: s.history })
+                    .unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    fn phases(&mut self, raw: &[Spanned<RawPhase>]) -> Vec<Phase> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, sp) in raw.iter().enumerate() {
+            let p = sp.get_ref();
+            let id = p.id.get_ref().clone();
+            if !valid_id(&id) {
+                self.err(&p.id, format!("phases[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
+            }
+            if !seen.insert(id.clone()) {
+                self.err(&p.id, format!("phases[{i}].id"), format!("duplicate phase id \"{id}\""));
+            }
+            if p.steps.is_empty() {
+                self.err(sp, format!("phases[{i}].steps"), "a phase needs at least one step");
+            }
+            let steps = p
+                .steps
+                .iter()
+                .map(|s| match s {
+                    RawStep::Name(name) => Step { name: name.clone(), run: None },
+                    RawStep::Full { name, run } => Step { name: name.clone(), run: run.clone() },
+                })
+                .collect();
+            out.push(Phase { name: p.name.clone().unwrap_or_else(|| id.clone()), id, steps });
+        }
+        out
+    }
+}
+
+/// Ids appear in commands and file names, so keep them to a safe alphabet.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}

@@ -1,0 +1,11 @@
+//! The fleet file: types, loading, validation, and the embedded demo fleet.
+
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod raw;
+pub mod suggest;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{LoadError, demo, load_file, parse};
+pub use model::*;

@@ -1,0 +1,303 @@
+//! The validated fleet: what meridian watches and may change.
+//!
+//! These types are only ever built by `fleet::load` (from a file or the embedded demo), so
+//! code holding a `Fleet` may rely on the invariants validation checked: unique ids, tenants
+//! only in known regions, exactly one primary, weights in 0..=255 and not all zero.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Where a fleet came from, for messages and for `meridian paths`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
+pub enum FleetSource {
+    /// The demo fleet embedded in the binary.
+    Demo,
+    /// A fleet file on disk.
+    File(PathBuf),
+}
+
+/// Everything meridian watches: regions, tenants, phases and the policy that guards them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fleet {
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(skip)]
+    pub source: FleetSource,
+    pub policy: Policy,
+    pub traffic: Capability,
+    pub gitops: Capability,
+    pub runner: Capability,
+    pub regions: Vec<Region>,
+    pub tenants: Vec<Tenant>,
+    pub phases: Vec<Phase>,
+    pub sim: SimSettings,
+}
+
+impl Fleet {
+    /// The region with this id, if the fleet has one.
+    pub fn region(&self, id: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+
+    /// The tenant with this id, if the fleet has one.
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    /// The position of a phase in the standing-up order (0-based).
+    pub fn phase_index(&self, id: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.id == id)
+    }
+
+    /// The region configured as the database primary.
+    pub fn configured_primary(&self) -> Option<&Region> {
+        self.regions.iter().find(|r| r.role == Role::Primary)
+    }
+
+    /// Tenants that run in this region.
+    pub fn tenants_in<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Tenant> + 'a {
+        self.tenants
+            .iter()
+            .filter(move |t| t.regions.iter().any(|r| r == region))
+    }
+
+    /// Does this environment count as production under the fleet's policy?
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.policy
+            .production_environments
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(environment))
+    }
+
+    /// Every region id, in file order.
+    pub fn region_ids(&self) -> Vec<&str> {
+        self.regions.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    /// True when any capability is served by the simulator.
+    pub fn is_simulated(&self) -> bool {
+        self.providers().iter().any(|p| *p == ProviderKind::Sim)
+    }
+
+    /// Every provider the fleet uses, fleet-wide capabilities first.
+    pub fn providers(&self) -> Vec<ProviderKind> {
+        let mut all = vec![self.traffic.provider, self.gitops.provider, self.runner.provider];
+        for r in &self.regions {
+            all.extend([r.health.provider, r.lag.provider, r.database.provider]);
+        }
+        all
+    }
+}
+
+/// The database role of a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Primary,
+    Secondary,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Secondary => "secondary",
+        }
+    }
+}
+
+/// Which implementation serves a capability. New providers are added here and in
+/// `ProviderKind::valid_for`; the fleet file's shape does not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// The simulated world (the demo fleet and drills).
+    Sim,
+}
+
+impl ProviderKind {
+    pub const ALL: &'static [ProviderKind] = &[ProviderKind::Sim];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Sim => "sim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProviderKind> {
+        Self::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+}
+
+/// One capability's provider and its provider-specific settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capability {
+    pub provider: ProviderKind,
+    /// Keys other than `provider`, interpreted by the provider itself.
+    #[serde(skip)]
+    pub settings: toml::Table,
+}
+
+impl Default for Capability {
+    fn default() -> Self {
+        Capability {
+            provider: ProviderKind::Sim,
+            settings: toml::Table::new(),
+        }
+    }
+}
+
+/// One deployment location.
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+    pub cloud_region: String,
+    pub role: Role,
+    pub steady_weight: u8,
+    /// The DNS weighted record's set identifier for this region.
+    pub set_identifier: String,
+    pub health: Capability,
+    /// Health endpoints probed (e.g. `/healthz`); shown in the detail pane.
+    pub endpoints: Vec<String>,
+    pub lag: Capability,
+    pub database: Capability,
+    #[serde(skip)]
+    pub sim: RegionSim,
+}
+
+/// One application deployment present in some regions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub environment: String,
+    pub regions: Vec<String>,
+    /// Argo CD application name; `{region}` is replaced by the region id.
+    pub argo_app: String,
+    pub helm_release: String,
+    #[serde(skip)]
+    pub sim: TenantSim,
+}
+
+impl Tenant {
+    /// The Argo CD application name for this tenant in a region.
+    pub fn argo_app_in(&self, region: &str) -> String {
+        self.argo_app.replace("{region}", region)
+    }
+}
+
+/// One ordered stage of standing a region up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub id: String,
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a phase: a name, and (for the shell runner) a command.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub run: Option<String>,
+}
+
+/// How strongly an action must be confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfirmStrength {
+    /// y/N, No by default.
+    YesNo,
+    /// Type the target's name.
+    TypeName,
+}
+
+/// The rules actions are held to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// Most replication lag a promotion may lose without `--accept-data-loss`.
+    #[serde(with = "secs")]
+    pub rpo_budget: Duration,
+    /// How long a region must have been healthy before it gets more traffic.
+    #[serde(with = "secs")]
+    pub health_gate: Duration,
+    pub production_environments: Vec<String>,
+    pub confirm: ConfirmPolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            rpo_budget: Duration::from_secs(60),
+            health_gate: Duration::from_secs(15 * 60),
+            production_environments: vec!["prd".into(), "prod".into(), "production".into()],
+            confirm: ConfirmPolicy::default(),
+        }
+    }
+}
+
+/// Confirmation strength per action (production always needs the typed name).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmPolicy {
+    pub drain: ConfirmStrength,
+    pub restore: ConfirmStrength,
+    pub set_weights: ConfirmStrength,
+    pub promote: ConfirmStrength,
+    pub run_phase: ConfirmStrength,
+    pub rollback: ConfirmStrength,
+}
+
+impl Default for ConfirmPolicy {
+    fn default() -> Self {
+        use ConfirmStrength::*;
+        ConfirmPolicy {
+            drain: TypeName,
+            restore: YesNo,
+            set_weights: YesNo,
+            promote: TypeName,
+            run_phase: YesNo,
+            rollback: YesNo,
+        }
+    }
+}
+
+/// Settings for the simulated world.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimSettings {
+    /// Seed used when the world is created or reset.
+    pub seed: u64,
+}
+
+/// Simulation hints for a region (ignored by real providers).
+#[derive(Debug, Clone, Default)]
+pub struct RegionSim {
+    /// How many phases have already succeeded when the world starts (default: all).
+    pub phases_done: Option<usize>,
+    /// Weight at start, when it differs from the steady weight.
+    pub weight: Option<u8>,
+    /// Typical probe latency in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Typical replication lag in seconds.
+    pub lag_seconds: Option<f64>,
+    /// Steps (`phase-id/step name`) that fail on their first run.
+    pub fail_once: Vec<String>,
+}
+
+/// Simulation hints for a tenant.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSim {
+    pub auto_sync: Option<bool>,
+    /// How many past revisions the history holds at start.
+    pub history: Option<usize>,
+}
+
+mod secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}

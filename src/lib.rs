@@ -1,0 +1,14 @@
+//! meridian: a terminal operations console for multi-region deployments.
+//!
+//! The library holds everything but the binary's argument handling: the fleet file
+//! (`fleet`), observed state (`state`), providers per capability (`providers`), the engine
+//! that reads them (`engine`), the action library (`actions`) and the two front ends
+//! (`cli`, `tui`).
+
+pub mod actions;
+pub mod cli;
+pub mod engine;
+pub mod fleet;
+pub mod paths;
+pub mod providers;
+pub mod state;

@@ -1,0 +1,29 @@
+//! The `meridian` binary: the dashboard when no command is given, a headless command
+//! otherwise.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use meridian::cli::{self, Cli, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("meridian: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Failed as u8);
+        }
+    };
+    let result = match cli.command {
+        Some(command) => runtime.block_on(cli::run(command, &cli.global)),
+        None => runtime.block_on(cli::run(cli::Command::Status, &cli.global)),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("meridian: {}", e.message);
+            ExitCode::from(e.code as u8)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! One narrow trait per capability, and the implementations behind them.
+//!
+//! The engine reads through these traits and the executor changes the world through them;
+//! nothing above this module knows whether a weight lives in Route 53 or the simulator.
+
+pub mod sim;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::fleet::{Fleet, ProviderKind, Region, Role};
+use crate::state::{AppState, Health, PhaseState};
+
+/// A backend call that failed: which region, which call, what happened, what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ProviderError {
+    pub region: Option<String>,
+    /// The backend call, e.g. `route53 ChangeResourceRecordSets`.
+    pub call: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(region: Option<&str>, call: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            region: region.map(str::to_string),
+            call: call.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(r) = &self.region {
+            write!(f, "{r}: ")?;
+        }
+        write!(f, "{}: {}", self.call, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// Where an action's progress messages go: the CLI prints them, the TUI logs them.
+#[derive(Clone, Default)]
+pub struct Progress {
+    sink: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+}
+
+impl Progress {
+    pub fn new(sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Progress { sink: Some(Arc::new(sink)) }
+    }
+
+    /// Progress that goes nowhere (tests, dry runs).
+    pub fn silent() -> Self {
+        Progress::default()
+    }
+
+    pub fn say(&self, message: &str) {
+        log::info!("{message}");
+        if let Some(s) = &self.sink {
+            s(message);
+        }
+    }
+}
+
+/// DNS weights as read from the traffic provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeightsReading {
+    /// Weight per region id; a region missing here is an error for that region only.
+    pub by_region: HashMap<String, u8>,
+    /// Record sets whose set identifier matches no region.
+    pub unmanaged: Vec<(String, u8)>,
+}
+
+/// Reads and changes DNS weights. One `apply_weights` call is one atomic change.
+#[async_trait]
+pub trait TrafficProvider: Send + Sync {
+    async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading>;
+    /// Set every listed region's weight in one atomic change and wait until it is in effect.
+    async fn apply_weights(&self, fleet: &Fleet, weights: &[(String, u8)], progress: &Progress) -> ProviderResult<()>;
+}
+
+/// Is a region serving?
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthReading(pub Health);
+
+#[async_trait]
+pub trait HealthProvider: Send + Sync {
+    async fn read_health(&self, region: &Region) -> ProviderResult<Health>;
+}
+
+/// Database role and replication lag of a region, and promotion.
+#[async_trait]
+pub trait DatabaseProvider: Send + Sync {
+    async fn read_role(&self, region: &Region) -> ProviderResult<Role>;
+    /// Seconds behind the primary: `None` for the primary itself or when there is no datapoint.
+    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>>;
+    /// Recent lag samples, when the backend keeps them (the simulator does).
+    async fn lag_history(&self, _region: &Region) -> Vec<Option<f64>> {
+        Vec::new()
+    }
+    async fn promote(&self, fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()>;
+}
+
+/// Argo CD applications and their history.
+#[async_trait]
+pub trait GitOpsProvider: Send + Sync {
+    async fn read_app(&self, fleet: &Fleet, tenant: &str, region: &str) -> ProviderResult<AppState>;
+    /// Pause auto-sync when asked, then sync the app to an earlier revision.
+    async fn rollback(
+        &self,
+        fleet: &Fleet,
+        tenant: &str,
+        region: &str,
+        revision_id: u32,
+        pause_auto_sync: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()>;
+}
+
+/// Runs the steps of a phase and remembers how far each region got.
+#[async_trait]
+pub trait PhaseRunner: Send + Sync {
+    async fn read_phases(&self, fleet: &Fleet, region: &str) -> ProviderResult<Vec<PhaseState>>;
+    /// Run one step; the runner records the phase as running, failed or (after its last
+    /// step) succeeded.
+    async fn run_step(&self, fleet: &Fleet, region: &str, phase: &str, step: usize, progress: &Progress) -> ProviderResult<()>;
+}
+
+/// The provider behind each capability of a fleet.
+#[derive(Clone)]
+pub struct Providers {
+    pub traffic: Arc<dyn TrafficProvider>,
+    pub gitops: Arc<dyn GitOpsProvider>,
+    pub runner: Arc<dyn PhaseRunner>,
+    pub health: HashMap<String, Arc<dyn HealthProvider>>,
+    pub database: HashMap<String, Arc<dyn DatabaseProvider>>,
+}
+
+/// How providers are built: where state lives and how fast simulated time runs.
+#[derive(Debug, Clone)]
+pub struct ProviderOptions {
+    pub sim: sim::SimOptions,
+}
+
+impl Providers {
+    /// Build every provider the fleet names.
+    pub fn build(fleet: &Fleet, state_dir: &Path, opts: &ProviderOptions) -> Result<Providers, ProviderError> {
+        let mut sim_world: Option<Arc<sim::SimProvider>> = None;
+        let mut sim = || -> Arc<sim::SimProvider> {
+            sim_world
+                .get_or_insert_with(|| Arc::new(sim::SimProvider::new(fleet, state_dir, opts.sim.clone())))
+                .clone()
+        };
+        let traffic: Arc<dyn TrafficProvider> = match fleet.traffic.provider {
+            ProviderKind::Sim => sim(),
+        };
+        let gitops: Arc<dyn GitOpsProvider> = match fleet.gitops.provider {
+            ProviderKind::Sim => sim(),
+        };
+        let runner: Arc<dyn PhaseRunner> = match fleet.runner.provider {
+            ProviderKind::Sim => sim(),
+        };
+        let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
+        let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
+        for r in &fleet.regions {
+            let h: Arc<dyn HealthProvider> = match r.health.provider {
+                ProviderKind::Sim => sim(),
+            };
+            health.insert(r.id.clone(), h);
+            // Lag and promotion come from the same database backend.
+            let d: Arc<dyn DatabaseProvider> = match (r.lag.provider, r.database.provider) {
+                (ProviderKind::Sim, ProviderKind::Sim) => sim(),
+            };
+            database.insert(r.id.clone(), d);
+        }
+        Ok(Providers { traffic, gitops, runner, health, database })
+    }
+}

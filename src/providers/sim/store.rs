@@ -1,0 +1,114 @@
+//! The simulated world on disk: one JSON file per fleet in the state directory, changed
+//! under an exclusive file lock so a TUI and a CLI in another terminal share one world.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::world::World;
+use crate::fleet::Fleet;
+use crate::state::{Millis, now_ms};
+
+/// The world file and its lock.
+#[derive(Debug, Clone)]
+pub struct WorldStore {
+    pub path: PathBuf,
+    lock_path: PathBuf,
+}
+
+/// Why the world file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("simulated world {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("simulated world {path} is unreadable ({message}); run `meridian demo reset` to start it afresh")]
+    Corrupt { path: String, message: String },
+}
+
+impl WorldStore {
+    pub fn new(state_dir: &Path) -> WorldStore {
+        WorldStore {
+            path: state_dir.join("sim-world.json"),
+            lock_path: state_dir.join("sim-world.lock"),
+        }
+    }
+
+    fn io(&self, source: std::io::Error) -> StoreError {
+        StoreError::Io { path: self.path.display().to_string(), source }
+    }
+
+    /// Load (or create), advance to now, let `f` read or change the world, and save it.
+    pub fn with_world<T>(&self, fleet: &Fleet, seed: u64, speed: f64, f: impl FnOnce(&mut World) -> T) -> Result<T, StoreError> {
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(|e| self.io(e))?;
+        lock.lock().map_err(|e| self.io(e))?;
+        let now = now_ms();
+        let mut world = match self.read()? {
+            Some(w) if fits(&w, fleet) => w,
+            Some(_) => {
+                log::warn!("the simulated world no longer matches the fleet file; starting it afresh");
+                World::new(fleet, seed, now)
+            }
+            None => World::new(fleet, seed, now),
+        };
+        world.advance_to(now, speed);
+        let out = f(&mut world);
+        self.write(&world)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    /// Replace the world with a fresh one.
+    pub fn reset(&self, fleet: &Fleet, seed: u64, now: Millis) -> Result<World, StoreError> {
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
+        let world = World::new(fleet, seed, now);
+        self.write(&world)?;
+        Ok(world)
+    }
+
+    fn read(&self) -> Result<Option<World>, StoreError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Corrupt {
+                path: self.path.display().to_string(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    /// Write to a temporary file and rename, so a reader never sees half a world.
+    fn write(&self, world: &World) -> Result<(), StoreError> {
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(world).map_err(|e| self.io(std::io::Error::other(e)))?;
+        let mut file = File::create(&tmp).map_err(|e| self.io(e))?;
+        file.write_all(&bytes).map_err(|e| self.io(e))?;
+        fs::rename(&tmp, &self.path).map_err(|e| self.io(e))
+    }
+}
+
+/// Does a saved world still describe this fleet's regions and apps?
+fn fits(world: &World, fleet: &Fleet) -> bool {
+    let regions_match = world.regions.len() == fleet.regions.len()
+        && fleet.regions.iter().all(|r| world.region(&r.id).is_some_and(|w| w.phases.len() == fleet.phases.len()));
+    let apps: usize = fleet.tenants.iter().map(|t| t.regions.len()).sum();
+    let apps_match = world.apps.len() == apps
+        && fleet
+            .tenants
+            .iter()
+            .all(|t| t.regions.iter().all(|r| world.app(&t.id, r).is_some()));
+    regions_match && apps_match
+}

@@ -1,0 +1,432 @@
+//! The simulated world: regions, databases and Argo CD apps that change second by second.
+//!
+//! The world advances in ticks of one simulated second. Every random choice is a pure
+//! function of (seed, tick, subject), so a world is deterministic for a seed no matter how
+//! often or how late it is advanced.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::{Fleet, Role};
+use crate::state::{AppHealth, HealthStatus, HistoryEntry, Millis, PhaseStatus, SyncStatus};
+
+/// Most ticks simulated in one advance; longer gaps skip ahead (nobody was watching).
+const MAX_CATCH_UP_TICKS: u64 = 6 * 3600;
+/// Lag samples kept per region.
+const HISTORY_LEN: usize = 60;
+
+/// A fault injected with `meridian demo fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    #[default]
+    None,
+    /// Every probe fails; the database is unreachable.
+    Down,
+    /// Replay paused: lag climbs until cleared.
+    Lag,
+    /// Health alternates down/up every 20 seconds.
+    Flap,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimPhase {
+    pub id: String,
+    pub state: PhaseStatus,
+    pub step: Option<usize>,
+    pub started_tick: Option<u64>,
+    pub finished_tick: Option<u64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimRegion {
+    pub id: String,
+    pub role: Role,
+    pub weight: u8,
+    pub fault: Fault,
+    pub health: HealthStatus,
+    pub health_reason: String,
+    pub healthy_since_tick: Option<u64>,
+    pub base_latency_ms: f64,
+    pub latency_ms: Option<f64>,
+    pub base_lag: f64,
+    /// Current lag in seconds; `None` for the primary and when unreachable.
+    pub lag: Option<f64>,
+    pub lag_spike: f64,
+    pub lag_history: Vec<Option<f64>>,
+    pub phases: Vec<SimPhase>,
+    /// Steps (`phase/step`) that will fail the first time they run.
+    pub fail_once: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimApp {
+    pub tenant: String,
+    pub region: String,
+    pub name: String,
+    pub sync: SyncStatus,
+    pub health: AppHealth,
+    pub revision: String,
+    /// The revision Git says should be deployed.
+    pub git_revision: String,
+    pub auto_sync: bool,
+    pub history: Vec<HistoryEntry>,
+    pub message: Option<String>,
+    /// When a drift heals by itself (someone reverts the manual change).
+    pub drift_until: Option<u64>,
+    pub progressing_until: Option<u64>,
+}
+
+/// The whole simulated world, as persisted in the state directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct World {
+    pub seed: u64,
+    /// Simulated seconds since the world was created.
+    pub tick: u64,
+    /// Wall-clock time that corresponds to `tick`.
+    pub wall_ms: Millis,
+    pub regions: Vec<SimRegion>,
+    pub apps: Vec<SimApp>,
+}
+
+impl World {
+    /// A fresh world for a fleet, as it stands at `now`.
+    pub fn new(fleet: &Fleet, seed: u64, now: Millis) -> World {
+        let regions = fleet
+            .regions
+            .iter()
+            .map(|r| {
+                let done = r.sim.phases_done.unwrap_or(fleet.phases.len());
+                let phases = fleet
+                    .phases
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| SimPhase {
+                        id: p.id.clone(),
+                        state: if i < done { PhaseStatus::Succeeded } else { PhaseStatus::Pending },
+                        step: None,
+                        started_tick: None,
+                        finished_tick: None,
+                        error: None,
+                    })
+                    .collect();
+                let base_lag = r.sim.lag_seconds.unwrap_or(1.0);
+                SimRegion {
+                    id: r.id.clone(),
+                    role: r.role,
+                    weight: r.sim.weight.unwrap_or(r.steady_weight),
+                    fault: Fault::None,
+                    health: HealthStatus::Healthy,
+                    health_reason: "3/3 probes ok".into(),
+                    healthy_since_tick: Some(0),
+                    base_latency_ms: r.sim.latency_ms.unwrap_or(60.0),
+                    latency_ms: r.sim.latency_ms.or(Some(60.0)),
+                    base_lag,
+                    lag: (r.role == Role::Secondary).then_some(base_lag),
+                    lag_spike: 0.0,
+                    lag_history: Vec::new(),
+                    phases,
+                    fail_once: r.sim.fail_once.clone(),
+                }
+            })
+            .collect();
+        let mut apps = Vec::new();
+        for t in &fleet.tenants {
+            let n = t.sim.history.unwrap_or(5).max(1);
+            for region in &t.regions {
+                let history: Vec<HistoryEntry> = (1..=n as u32)
+                    .map(|id| HistoryEntry {
+                        id,
+                        revision: revision_sha(seed, &t.id, id),
+                        // A release every two days or so, the newest yesterday.
+                        deployed_at: now - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
+                    })
+                    .collect();
+                let revision = history.last().map(|h| h.revision.clone()).unwrap_or_default();
+                apps.push(SimApp {
+                    tenant: t.id.clone(),
+                    region: region.clone(),
+                    name: t.argo_app_in(region),
+                    sync: SyncStatus::Synced,
+                    health: AppHealth::Healthy,
+                    git_revision: revision.clone(),
+                    revision,
+                    auto_sync: t.sim.auto_sync.unwrap_or(true),
+                    history,
+                    message: None,
+                    drift_until: None,
+                    progressing_until: None,
+                });
+            }
+        }
+        // Tick 0 is a day before the world is first seen, so regions have been healthy
+        // for a while (past the health gate); a minute of history fills the sparklines.
+        let mut w = World { seed, tick: 86_400, wall_ms: now - 60_000, regions, apps };
+        w.advance_ticks(60);
+        w.wall_ms = now;
+        w
+    }
+
+    /// Wall-clock time of a tick (for timestamps in observations).
+    pub fn tick_to_ms(&self, tick: u64) -> Millis {
+        self.wall_ms - (self.tick.saturating_sub(tick) as i64) * 1000
+    }
+
+    /// Advance to the wall-clock time `now` at `speed` simulated seconds per real second.
+    pub fn advance_to(&mut self, now: Millis, speed: f64) {
+        if now <= self.wall_ms {
+            return;
+        }
+        if speed <= 0.0 {
+            self.wall_ms = now;
+            return;
+        }
+        let elapsed_sim = ((now - self.wall_ms) as f64 / 1000.0 * speed).floor() as u64;
+        if elapsed_sim == 0 {
+            return;
+        }
+        let skipped = elapsed_sim.saturating_sub(MAX_CATCH_UP_TICKS);
+        self.tick += skipped;
+        self.advance_ticks(elapsed_sim - skipped);
+        // Keep the fraction of a tick that has not been simulated yet.
+        self.wall_ms += (elapsed_sim as f64 * 1000.0 / speed) as i64;
+    }
+
+    /// Simulate `n` seconds.
+    pub fn advance_ticks(&mut self, n: u64) {
+        for _ in 0..n {
+            self.tick += 1;
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        let (seed, tick) = (self.seed, self.tick);
+        for (i, r) in self.regions.iter_mut().enumerate() {
+            step_region(r, seed, tick, i as u64);
+        }
+        let down: Vec<String> = self
+            .regions
+            .iter()
+            .filter(|r| r.health == HealthStatus::Down)
+            .map(|r| r.id.clone())
+            .collect();
+        for (i, a) in self.apps.iter_mut().enumerate() {
+            step_app(a, seed, tick, 1000 + i as u64, down.contains(&a.region));
+        }
+    }
+
+    pub fn region(&self, id: &str) -> Option<&SimRegion> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+
+    pub fn region_mut(&mut self, id: &str) -> Option<&mut SimRegion> {
+        self.regions.iter_mut().find(|r| r.id == id)
+    }
+
+    pub fn app(&self, tenant: &str, region: &str) -> Option<&SimApp> {
+        self.apps.iter().find(|a| a.tenant == tenant && a.region == region)
+    }
+
+    pub fn app_mut(&mut self, tenant: &str, region: &str) -> Option<&mut SimApp> {
+        self.apps.iter_mut().find(|a| a.tenant == tenant && a.region == region)
+    }
+}
+
+fn step_region(r: &mut SimRegion, seed: u64, tick: u64, subject: u64) {
+    let roll = |stream: u64| unit(seed, tick, subject, stream);
+    // Health.
+    let flapping_down = r.fault == Fault::Flap && (tick / 20) % 2 == 0;
+    let (health, reason) = if r.fault == Fault::Down || flapping_down {
+        (HealthStatus::Down, "0/3 probes ok: connect timeout after 2s".to_string())
+    } else if roll(1) < 0.004 {
+        (HealthStatus::Degraded, "2/3 probes ok: /health/ready timed out".to_string())
+    } else {
+        (HealthStatus::Healthy, "3/3 probes ok".to_string())
+    };
+    match health {
+        HealthStatus::Down => r.healthy_since_tick = None,
+        _ if r.healthy_since_tick.is_none() => r.healthy_since_tick = Some(tick),
+        _ => {}
+    }
+    r.health = health;
+    r.health_reason = reason;
+    // Probe latency wanders around its base, with the odd slow answer.
+    r.latency_ms = match health {
+        HealthStatus::Down => None,
+        _ => {
+            let jitter = 1.0 + 0.15 * (roll(2) * 2.0 - 1.0);
+            let slow = if roll(3) < 0.01 { 2.5 + roll(4) * 3.0 } else { 1.0 };
+            Some((r.base_latency_ms * jitter * slow * 10.0).round() / 10.0)
+        }
+    };
+    // Replication lag: a random walk around the base, occasional spikes, a paused replay
+    // under the lag fault, unknown while the region is down.
+    r.lag = match (r.role, health) {
+        (Role::Primary, _) => None,
+        (_, HealthStatus::Down) => None,
+        _ => {
+            if r.fault == Fault::Lag {
+                Some(r.lag.unwrap_or(r.base_lag) + 3.0)
+            } else {
+                if roll(5) < 0.0015 {
+                    r.lag_spike = 30.0 + roll(6) * 120.0;
+                }
+                r.lag_spike *= 0.93;
+                let prev = r.lag.unwrap_or(r.base_lag).min(r.base_lag * 4.0 + r.lag_spike);
+                let pull = (r.base_lag - prev) * 0.2;
+                let noise = (roll(7) * 2.0 - 1.0) * r.base_lag * 0.25;
+                let value = (prev + pull + noise).max(0.05) + r.lag_spike;
+                Some((value * 100.0).round() / 100.0)
+            }
+        }
+    };
+    r.lag_history.push(r.lag);
+    if r.lag_history.len() > HISTORY_LEN {
+        r.lag_history.remove(0);
+    }
+}
+
+fn step_app(a: &mut SimApp, seed: u64, tick: u64, subject: u64, region_down: bool) {
+    let roll = |stream: u64| unit(seed, tick, subject, stream);
+    if region_down {
+        a.health = AppHealth::Unknown;
+        a.sync = SyncStatus::Unknown;
+        a.message = Some("cluster unreachable: dial tcp: i/o timeout".into());
+        return;
+    }
+    if a.progressing_until.is_some_and(|t| tick >= t) {
+        a.progressing_until = None;
+    }
+    a.health = if a.progressing_until.is_some() {
+        AppHealth::Progressing
+    } else {
+        AppHealth::Healthy
+    };
+    let drifted = a.drift_until.is_some();
+    if !drifted && a.revision == a.git_revision && roll(1) < 0.0008 {
+        // Someone changed the live objects by hand.
+        let heal = if a.auto_sync { 20 } else { 60 + (roll(2) * 240.0) as u64 };
+        a.drift_until = Some(tick + heal);
+    }
+    if a.drift_until.is_some_and(|t| tick >= t) {
+        a.drift_until = None;
+    }
+    if a.drift_until.is_some() {
+        a.sync = SyncStatus::OutOfSync;
+        a.message = Some(if a.auto_sync {
+            "Deployment/web: replicas changed outside Git (self-heal pending)".into()
+        } else {
+            "Deployment/web: replicas changed outside Git; auto-sync is off, sync to repair".into()
+        });
+    } else if a.revision != a.git_revision {
+        a.sync = SyncStatus::OutOfSync;
+        a.message = Some(format!(
+            "running {} while Git is at {}: rolled back, auto-sync {}",
+            short(&a.revision),
+            short(&a.git_revision),
+            if a.auto_sync { "on" } else { "paused" }
+        ));
+    } else {
+        a.sync = SyncStatus::Synced;
+        a.message = None;
+    }
+}
+
+/// The first seven characters of a revision, as Git shows it.
+pub fn short(rev: &str) -> &str {
+    &rev[..rev.len().min(7)]
+}
+
+/// A 40-hex-digit commit id, stable for (seed, tenant, history id).
+pub fn revision_sha(seed: u64, tenant: &str, id: u32) -> String {
+    let mut h = seed ^ 0x5bd1_e995;
+    for b in tenant.bytes() {
+        h = splitmix(h ^ b as u64);
+    }
+    let mut out = String::with_capacity(40);
+    let mut x = splitmix(h ^ id as u64);
+    while out.len() < 40 {
+        out.push_str(&format!("{x:016x}"));
+        x = splitmix(x);
+    }
+    out.truncate(40);
+    out
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform number in [0, 1) that depends only on its inputs.
+pub fn unit(seed: u64, tick: u64, subject: u64, stream: u64) -> f64 {
+    let x = splitmix(splitmix(splitmix(seed ^ tick.rotate_left(17)) ^ subject.rotate_left(31)) ^ stream);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(seed: u64) -> World {
+        World::new(&crate::fleet::demo(), seed, 1_700_000_000_000)
+    }
+
+    #[test]
+    fn same_seed_same_world() {
+        let (mut a, mut b) = (world(7), world(7));
+        a.advance_ticks(3000);
+        b.advance_ticks(1000);
+        b.advance_ticks(2000);
+        assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok());
+    }
+
+    #[test]
+    fn different_seeds_differ() {
+        let (mut a, mut b) = (world(1), world(2));
+        a.advance_ticks(100);
+        b.advance_ticks(100);
+        let lag = |w: &World| w.region("eu-west-1").and_then(|r| r.lag);
+        assert_ne!(lag(&a), lag(&b));
+    }
+
+    #[test]
+    fn lag_fault_climbs_and_down_fault_blanks_lag() {
+        let mut w = world(3);
+        w.region_mut("eu-west-1").unwrap().fault = Fault::Lag;
+        w.region_mut("ap-southeast-1").unwrap().fault = Fault::Down;
+        w.advance_ticks(100);
+        assert!(w.region("eu-west-1").unwrap().lag.unwrap() > 250.0);
+        let ap = w.region("ap-southeast-1").unwrap();
+        assert_eq!(ap.lag, None);
+        assert_eq!(ap.health, HealthStatus::Down);
+        assert!(w.apps.iter().filter(|a| a.region == "ap-southeast-1").all(|a| a.sync == SyncStatus::Unknown));
+    }
+
+    #[test]
+    fn advance_to_honours_speed_and_keeps_fractions() {
+        let mut w = world(3);
+        let start = (w.tick, w.wall_ms);
+        w.advance_to(start.1 + 1500, 2.0);
+        assert_eq!(w.tick, start.0 + 3);
+        w.advance_to(start.1 + 10_000, 0.0);
+        assert_eq!(w.tick, start.0 + 3, "speed 0 freezes the world");
+    }
+
+    #[test]
+    fn apps_drift_and_recover_over_a_day() {
+        let mut w = world(11);
+        let mut saw_drift = false;
+        for _ in 0..86_400 / 60 {
+            w.advance_ticks(60);
+            saw_drift |= w.apps.iter().any(|a| a.sync == SyncStatus::OutOfSync);
+        }
+        assert!(saw_drift, "some app should drift in a simulated day");
+        w.advance_ticks(400);
+        let still = w.apps.iter().filter(|a| a.drift_until.is_some()).count();
+        assert!(still <= 2, "drifts heal: {still} still drifting");
+    }
+}

@@ -1,0 +1,283 @@
+//! Observed state of the fleet: what the providers last said, with ages and errors.
+
+mod observed;
+
+pub use observed::{Millis, Observed, now_ms, rfc3339, short_age};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::Role;
+
+/// How many lag samples a region keeps for its sparkline.
+pub const LAG_HISTORY: usize = 60;
+
+/// A value older than this is shown as stale even without an error.
+pub const STALE_AFTER_MS: Millis = 30_000;
+
+/// Is the region serving?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HealthStatus {
+    Healthy,
+    Degraded,
+    Down,
+    Unknown,
+}
+
+impl HealthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Down => "down",
+            HealthStatus::Unknown => "unknown",
+        }
+    }
+
+    /// Can this region take traffic? Degraded still serves.
+    pub fn is_serving(self) -> bool {
+        matches!(self, HealthStatus::Healthy | HealthStatus::Degraded)
+    }
+}
+
+/// A region's health as its probes and DNS health checks see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: HealthStatus,
+    /// Why: e.g. "3/3 probes ok" or "connection refused".
+    pub reason: String,
+    pub latency_ms: Option<f64>,
+    /// Since when the region has been continuously healthy (for the health gate).
+    pub healthy_since: Option<Millis>,
+}
+
+/// A phase's state in one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl PhaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Pending => "pending",
+            PhaseStatus::Running => "running",
+            PhaseStatus::Succeeded => "succeeded",
+            PhaseStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One phase of standing a region up, as last observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseState {
+    pub id: String,
+    pub state: PhaseStatus,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// The step being run (when running) or that failed (when failed).
+    pub current_step: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Argo CD `status.sync.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncStatus {
+    Synced,
+    OutOfSync,
+    Unknown,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Synced => "Synced",
+            SyncStatus::OutOfSync => "OutOfSync",
+            SyncStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+/// Argo CD `status.health.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppHealth {
+    Healthy,
+    Progressing,
+    Degraded,
+    Suspended,
+    Missing,
+    Unknown,
+}
+
+impl AppHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppHealth::Healthy => "Healthy",
+            AppHealth::Progressing => "Progressing",
+            AppHealth::Degraded => "Degraded",
+            AppHealth::Suspended => "Suspended",
+            AppHealth::Missing => "Missing",
+            AppHealth::Unknown => "Unknown",
+        }
+    }
+}
+
+/// One entry of an application's deployment history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: u32,
+    pub revision: String,
+    pub deployed_at: Millis,
+}
+
+/// A tenant's Argo CD application in one region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppState {
+    pub name: String,
+    pub sync: SyncStatus,
+    pub health: AppHealth,
+    pub revision: String,
+    pub auto_sync: bool,
+    /// Oldest first; the last entry is what is deployed.
+    pub history: Vec<HistoryEntry>,
+    /// Why the app is not Synced/Healthy, as Argo CD words it.
+    pub message: Option<String>,
+}
+
+impl AppState {
+    /// A history entry by id (`3`) or revision prefix (`a1b2c3`).
+    pub fn find_revision(&self, wanted: &str) -> Option<&HistoryEntry> {
+        let wanted = wanted.trim_start_matches('#');
+        if let Ok(id) = wanted.parse::<u32>()
+            && let Some(e) = self.history.iter().find(|e| e.id == id)
+        {
+            return Some(e);
+        }
+        if wanted.len() >= 4 {
+            return self.history.iter().rev().find(|e| e.revision.starts_with(wanted));
+        }
+        None
+    }
+
+    /// The entry deployed before the current one: the default rollback target.
+    pub fn previous(&self) -> Option<&HistoryEntry> {
+        let current = &self.revision;
+        self.history.iter().rev().find(|e| &e.revision != current)
+    }
+}
+
+/// Everything observed about one region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionState {
+    pub id: String,
+    pub role: Observed<Role>,
+    pub health: Observed<Health>,
+    pub weight: Observed<u8>,
+    /// Seconds behind the primary; `value: None` without error means none (the primary)
+    /// or no datapoint, which is unknown, never zero.
+    pub lag: Observed<f64>,
+    /// Recent lag samples, oldest first; `None` where lag was unknown.
+    pub lag_history: Vec<Option<f64>>,
+    pub phases: Observed<Vec<PhaseState>>,
+}
+
+impl RegionState {
+    pub fn health_status(&self) -> HealthStatus {
+        self.health.value.as_ref().map(|h| h.status).unwrap_or(HealthStatus::Unknown)
+    }
+
+    pub fn phase(&self, id: &str) -> Option<&PhaseState> {
+        self.phases.value.as_ref()?.iter().find(|p| p.id == id)
+    }
+
+    pub fn phases_succeeded(&self) -> usize {
+        self.phases
+            .value
+            .as_ref()
+            .map(|ps| ps.iter().filter(|p| p.state == PhaseStatus::Succeeded).count())
+            .unwrap_or(0)
+    }
+
+    /// Record a lag sample for the sparkline.
+    pub fn push_lag_sample(&mut self, sample: Option<f64>) {
+        self.lag_history.push(sample);
+        if self.lag_history.len() > LAG_HISTORY {
+            let excess = self.lag_history.len() - LAG_HISTORY;
+            self.lag_history.drain(..excess);
+        }
+    }
+}
+
+/// One tenant across its regions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TenantState {
+    pub id: String,
+    /// One entry per region the tenant runs in, in the fleet file's order.
+    pub apps: Vec<(String, Observed<AppState>)>,
+}
+
+impl TenantState {
+    pub fn app(&self, region: &str) -> Option<&Observed<AppState>> {
+        self.apps.iter().find(|(r, _)| r == region).map(|(_, a)| a)
+    }
+}
+
+/// Everything observed about the fleet at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetState {
+    /// When this snapshot was assembled.
+    pub observed_at: Millis,
+    pub regions: Vec<RegionState>,
+    pub tenants: Vec<TenantState>,
+    /// Weighted record sets whose set identifier matches no region.
+    pub unmanaged_weights: Vec<(String, u8)>,
+}
+
+impl FleetState {
+    pub fn region(&self, id: &str) -> Option<&RegionState> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+
+    pub fn region_mut(&mut self, id: &str) -> Option<&mut RegionState> {
+        self.regions.iter_mut().find(|r| r.id == id)
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&TenantState> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    /// The region the database currently says is primary.
+    pub fn primary(&self) -> Option<&RegionState> {
+        self.regions.iter().find(|r| r.role.value == Some(Role::Primary))
+    }
+
+    /// Current weights by region (unknown weights count as 0), managed ones only.
+    pub fn weights(&self) -> Vec<(String, u8)> {
+        self.regions
+            .iter()
+            .map(|r| (r.id.clone(), r.weight.value.unwrap_or(0)))
+            .collect()
+    }
+
+    /// Sum of all weights including unmanaged record sets.
+    pub fn total_weight(&self) -> u32 {
+        let managed: u32 = self.regions.iter().map(|r| r.weight.value.unwrap_or(0) as u32).sum();
+        managed + self.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum::<u32>()
+    }
+
+    /// The share of traffic a region receives (0.0..=1.0); with all weights 0 DNS splits
+    /// evenly, which is what this reports.
+    pub fn traffic_share(&self, region: &str) -> Option<f64> {
+        let w = self.region(region)?.weight.value? as f64;
+        let total = self.total_weight();
+        if total == 0 {
+            let n = self.regions.len() + self.unmanaged_weights.len();
+            return Some(1.0 / n.max(1) as f64);
+        }
+        Some(w / total as f64)
+    }
+}
