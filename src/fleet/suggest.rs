@@ -46,6 +46,9 @@ mod tests {
     fn unrelated_input_gets_the_list() {
         let regions = ["us-east-1", "eu-west-1"];
         assert_eq!(nearest("mars", regions), None);
-        assert_eq!(hint("mars", regions), " (valid: \"us-east-1\", \"eu-west-1\")");
+        assert_eq!(
+            hint("mars", regions),
+            " (valid: \"us-east-1\", \"eu-west-1\")"
+        );
     }
 }
