@@ -12,3 +12,4 @@ pub mod fleet;
 pub mod paths;
 pub mod providers;
 pub mod state;
+pub mod tui;

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(command) => runtime.block_on(cli::run(command, &cli.global)),
-        None => runtime.block_on(cli::run(cli::Command::Status, &cli.global)),
+        None => runtime.block_on(meridian::tui::run(&cli.global)),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

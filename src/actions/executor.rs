@@ -93,7 +93,11 @@ impl Executor {
                 );
             }
             Err(e) => {
-                return self.finish_without_running(plan, AuditOutcome::Failed, Some(e.to_string()));
+                return self.finish_without_running(
+                    plan,
+                    AuditOutcome::Failed,
+                    Some(e.to_string()),
+                );
             }
         };
         // Conditions may have changed while the operator read the plan.

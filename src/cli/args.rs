@@ -93,6 +93,24 @@ pub struct GlobalArgs {
         hide_short_help = true
     )]
     pub seed: Option<u64>,
+    /// Dashboard colour theme: dark, light, high-contrast, colour-blind, or a user theme
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_THEME",
+        value_name = "NAME",
+        default_value = "dark"
+    )]
+    pub theme: String,
+    /// Dashboard keymap: default or vim (user overrides in keymap.toml merge over it)
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_KEYMAP",
+        value_name = "NAME",
+        default_value = "default"
+    )]
+    pub keymap: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,154 @@
+//! From a command to a plan on screen: which target the selection names, which overlay
+//! gathers the rest (weights editor, revision picker), and what a closed overlay asks for.
+//! Planning is pure, so it happens here; executing is an effect for the loop.
+
+use super::app::{App, Effect, Pane, Status};
+use super::command::Command;
+use super::nav::Selection;
+use super::overlay::{ConfirmModal, Outcome, Overlay, RevisionPicker, WeightsEditor};
+use crate::actions::{Action, Request, plan};
+use crate::state::PhaseStatus;
+
+impl App {
+    /// A fleet action key: build the request from the selection and show its plan.
+    pub(super) fn fleet_action(&mut self, cmd: Command) -> Vec<Effect> {
+        let region = self.selected_region();
+        let need_region = |app: &mut App| {
+            app.status = Status::Info("select a region first (↑↓ on the region board)".into());
+            Vec::new()
+        };
+        let action = match cmd {
+            Command::Drain => match region {
+                Some(region) => Action::Drain { region },
+                None => return need_region(self),
+            },
+            Command::Restore => match region {
+                Some(region) => Action::Restore {
+                    regions: vec![region],
+                },
+                None => return need_region(self),
+            },
+            Command::RestoreAll => Action::Restore {
+                regions: Vec::new(),
+            },
+            Command::Promote => match region {
+                Some(region) => Action::Promote { region },
+                None => return need_region(self),
+            },
+            Command::SetWeights => {
+                self.overlay = Some(Overlay::Weights(WeightsEditor::new(
+                    &self.fleet,
+                    &self.state,
+                    region.as_deref(),
+                )));
+                return Vec::new();
+            }
+            Command::RunPhase => match self.phase_target() {
+                Some((region, phase)) => Action::RunPhase { region, phase },
+                None => {
+                    self.status = Status::Info("every phase has succeeded in this region; pick one in the phase grid to run it again".into());
+                    return Vec::new();
+                }
+            },
+            Command::Rollback => match self.selection() {
+                Some(Selection::Cell { tenant, region }) => {
+                    match RevisionPicker::new(&self.state, &tenant, &region) {
+                        Ok(p) => self.overlay = Some(Overlay::Revisions(p)),
+                        Err(why) => self.status = Status::Info(why),
+                    }
+                    return Vec::new();
+                }
+                _ => {
+                    self.focus = Pane::Tenants;
+                    self.status = Status::Info("rollback works on a tenant cell: pick one in the tenant matrix, then press the key again".into());
+                    return Vec::new();
+                }
+            },
+            _ => return Vec::new(),
+        };
+        self.open_plan(Request::new(action));
+        Vec::new()
+    }
+
+    /// The phase to run: the one selected in the grid, else the region's next unfinished one.
+    fn phase_target(&self) -> Option<(String, String)> {
+        if let Some(Selection::Phase { region, phase }) = self.selection() {
+            return Some((region, phase));
+        }
+        let region = self.selected_region()?;
+        let rs = self.state.region(&region);
+        let next = self.fleet.phases.iter().find(|p| {
+            rs.and_then(|r| r.phase(&p.id))
+                .is_none_or(|ps| ps.state != PhaseStatus::Succeeded)
+        })?;
+        Some((region, next.id.clone()))
+    }
+
+    /// Plan a request against what is on screen and show it in a modal.
+    pub(super) fn open_plan(&mut self, request: Request) {
+        let request = request.read_only(self.read_only);
+        match plan(&request, &self.fleet, &self.state, self.now) {
+            Ok(p) => self.overlay = Some(Overlay::Confirm(Box::new(ConfirmModal::new(request, p)))),
+            Err(e) => self.status = Status::Failed(format!("cannot plan: {e}")),
+        }
+    }
+
+    /// What to do when an overlay reports back.
+    pub(super) fn on_overlay_outcome(&mut self, outcome: Outcome) -> Vec<Effect> {
+        self.dirty = true;
+        match outcome {
+            Outcome::Stay => Vec::new(),
+            Outcome::Close => {
+                self.overlay = None;
+                Vec::new()
+            }
+            Outcome::Declined(p) => {
+                self.overlay = None;
+                self.status = Status::Info(format!(
+                    "{}: not confirmed, nothing changed",
+                    p.button_label()
+                ));
+                if p.read_only {
+                    Vec::new()
+                } else {
+                    vec![Effect::Decline(p)]
+                }
+            }
+            Outcome::Replan(request) => {
+                let planned = plan(&request, &self.fleet, &self.state, self.now);
+                if let Some(Overlay::Confirm(m)) = &mut self.overlay {
+                    m.replanned(request, planned.map_err(|e| e.to_string()));
+                }
+                Vec::new()
+            }
+            Outcome::OpenPlan(request) => {
+                self.overlay = None;
+                self.open_plan(*request);
+                Vec::new()
+            }
+            Outcome::Run(cmd) => {
+                self.overlay = None;
+                self.run(cmd)
+            }
+            Outcome::Confirmed(request, p) => {
+                self.overlay = None;
+                if let Some(running) = &self.running {
+                    self.status = Status::Failed(format!(
+                        "{running} is still running; wait for it to finish"
+                    ));
+                    return Vec::new();
+                }
+                let label = p.button_label();
+                self.running = Some(label.clone());
+                self.status = Status::Running(format!("{label}: starting"));
+                vec![
+                    Effect::Log(
+                        log::Level::Info,
+                        format!("{label}: confirmed ({})", p.cli_equivalent),
+                    ),
+                    Effect::Execute(request, p),
+                ]
+            }
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! The dashboard's state and its pure update function. Only the main loop calls
+//! `App::update`; it returns effects (execute a plan, record a decline, quit) for the loop
+//! to perform, so everything here is testable without a terminal or a runtime.
+
+use crossterm::event::KeyEvent;
+
+use super::command::{Command, Mode};
+use super::filter::Filter;
+use super::keymap::{KeyChord, Keymap, Lookup, PendingKeys};
+use super::overlay::Overlay;
+use super::theme::Theme;
+use crate::actions::{AuditOutcome, LockHolder, Plan, Request};
+use crate::fleet::Fleet;
+use crate::state::{FleetState, Millis};
+
+/// The panes that can take focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Regions,
+    Tenants,
+    Phases,
+    Log,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [Pane::Regions, Pane::Tenants, Pane::Phases, Pane::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Regions => "Regions",
+            Pane::Tenants => "Tenants",
+            Pane::Phases => "Phases",
+            Pane::Log => "Log",
+        }
+    }
+}
+
+/// What the loop hands to `update`.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// A fresh snapshot from the live poller, with the lock holder read alongside it.
+    Fleet(Box<FleetState>, Option<LockHolder>),
+    /// The header clock (at most once a second).
+    Tick(Millis),
+    Resize,
+    /// A progress line from a running action.
+    Progress(String),
+    /// A running action finished.
+    Finished {
+        label: String,
+        outcome: AuditOutcome,
+        detail: Option<String>,
+    },
+}
+
+/// What `update` asks the loop to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Run a confirmed plan through the executor (in a spawned task).
+    Execute(Box<Request>, Box<Plan>),
+    /// The operator declined a plan: record it in the audit log.
+    Decline(Box<Plan>),
+    /// Ask the poller for a fresh snapshot now.
+    Refresh,
+    /// Write a line to the log pane.
+    Log(log::Level, String),
+    Quit,
+}
+
+/// The status line: what is going on, or what just happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Idle,
+    Info(String),
+    Running(String),
+    Done(String),
+    Failed(String),
+}
+
+/// Row/column positions of the selection in each pane.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub region: usize,
+    pub tenant: usize,
+    pub tenant_col: usize,
+    pub phase_row: usize,
+    pub phase_col: usize,
+    pub log_scroll: usize,
+}
+
+/// Everything the dashboard shows and remembers.
+pub struct App {
+    pub fleet: Fleet,
+    pub state: FleetState,
+    /// The newest snapshot held back while frozen.
+    pub held: Option<Box<FleetState>>,
+    pub frozen: bool,
+    pub now: Millis,
+    pub read_only: bool,
+    pub lock: Option<LockHolder>,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub pending: PendingKeys,
+    pub focus: Pane,
+    pub cursor: Cursor,
+    pub zoom: Option<Pane>,
+    /// The detail pane fills the body (after Enter on a cell or phase).
+    pub detail_zoomed: bool,
+    pub log_hidden: bool,
+    pub overlay: Option<Overlay>,
+    pub filter: Filter,
+    pub status: Status,
+    /// The action being executed, if any (one at a time).
+    pub running: Option<String>,
+    /// Set whenever something visible changed; the loop redraws and clears it.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(
+        fleet: Fleet,
+        state: FleetState,
+        theme: Theme,
+        keymap: Keymap,
+        read_only: bool,
+    ) -> App {
+        let now = state.observed_at;
+        App {
+            fleet,
+            state,
+            held: None,
+            frozen: false,
+            now,
+            read_only,
+            lock: None,
+            theme,
+            keymap,
+            pending: PendingKeys::default(),
+            focus: Pane::Regions,
+            cursor: Cursor::default(),
+            zoom: None,
+            detail_zoomed: false,
+            log_hidden: false,
+            overlay: None,
+            filter: Filter::default(),
+            status: Status::Idle,
+            running: None,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// The input mode in effect (decides which keymap section applies).
+    pub fn mode(&self) -> Mode {
+        match &self.overlay {
+            Some(o) => o.mode(),
+            None if self.filter.editing => Mode::Filter,
+            None => Mode::Normal,
+        }
+    }
+
+    /// Apply one message. Pure: no I/O, no clock; effects are returned.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(ev) => {
+                self.dirty = true;
+                match KeyChord::from_event(&ev) {
+                    Some(chord) => self.on_key(chord),
+                    None => Vec::new(),
+                }
+            }
+            Msg::Fleet(state, lock) => {
+                self.lock = lock;
+                let effects = self.new_errors(&state);
+                if self.frozen {
+                    self.held = Some(state);
+                } else {
+                    self.state = *state;
+                }
+                self.now = self.now.max(self.state.observed_at);
+                self.dirty = true;
+                effects
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Resize => {
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Progress(line) => {
+                if let Some(label) = &self.running {
+                    self.status = Status::Running(format!("{label}: {line}"));
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Finished {
+                label,
+                outcome,
+                detail,
+            } => {
+                self.running = None;
+                let text = match &detail {
+                    Some(d) => format!("{label}: {} ({d})", outcome.as_str()),
+                    None => format!("{label}: {} and verified", outcome.as_str()),
+                };
+                let level = if outcome == AuditOutcome::Succeeded {
+                    log::Level::Info
+                } else {
+                    log::Level::Warn
+                };
+                self.status = if outcome == AuditOutcome::Succeeded {
+                    Status::Done(text.clone())
+                } else {
+                    Status::Failed(text.clone())
+                };
+                self.dirty = true;
+                vec![Effect::Log(level, text), Effect::Refresh]
+            }
+        }
+    }
+
+    /// Backend errors that are new in this snapshot go to the log pane once.
+    fn new_errors(&self, next: &FleetState) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for r in &next.regions {
+            let prev = self.state.region(&r.id);
+            let pairs = [
+                (
+                    "health",
+                    &r.health.error,
+                    prev.and_then(|p| p.health.error.as_ref()),
+                ),
+                (
+                    "weight",
+                    &r.weight.error,
+                    prev.and_then(|p| p.weight.error.as_ref()),
+                ),
+                ("lag", &r.lag.error, prev.and_then(|p| p.lag.error.as_ref())),
+                (
+                    "phases",
+                    &r.phases.error,
+                    prev.and_then(|p| p.phases.error.as_ref()),
+                ),
+            ];
+            for (what, now, before) in pairs {
+                if let Some(e) = now
+                    && before != Some(e)
+                {
+                    out.push(Effect::Log(
+                        log::Level::Warn,
+                        format!("{} {what}: {e}", r.id),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn on_key(&mut self, chord: KeyChord) -> Vec<Effect> {
+        let mode = self.mode();
+        // Text fields take typed characters before the keymap sees them.
+        if let Some(c) = chord.typed_char() {
+            if mode == Mode::Filter {
+                self.filter.push(c);
+                self.clamp_cursors();
+                return Vec::new();
+            }
+            if let Some(o) = &mut self.overlay
+                && o.takes_char(c)
+            {
+                let outcome = o.type_char(c);
+                return self.on_overlay_outcome(outcome);
+            }
+        }
+        match self.keymap.resolve(mode, &mut self.pending, chord) {
+            Lookup::Command(cmd) => self.run(cmd),
+            Lookup::Pending => Vec::new(),
+            Lookup::Unbound => {
+                if mode == Mode::Normal {
+                    let help = self
+                        .keymap
+                        .key_for(Mode::Normal, Command::Help)
+                        .unwrap_or_else(|| "?".into());
+                    self.status = Status::Info(format!(
+                        "{} is not bound here; {help} lists the keys",
+                        chord.label()
+                    ));
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Run a command in the current mode.
+    pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
+        self.dirty = true;
+        if let Some(overlay) = &mut self.overlay {
+            let outcome = overlay.command(cmd);
+            return self.on_overlay_outcome(outcome);
+        }
+        if self.filter.editing {
+            match cmd {
+                Command::Accept => self.filter.editing = false,
+                Command::Cancel => self.filter.clear(),
+                Command::DeleteChar => self.filter.pop(),
+                _ => {}
+            }
+            self.clamp_cursors();
+            return Vec::new();
+        }
+        self.normal(cmd)
+    }
+
+    /// Commands of the board itself (normal mode).
+    fn normal(&mut self, cmd: Command) -> Vec<Effect> {
+        use Command::*;
+        match cmd {
+            MoveUp | MoveDown | MoveLeft | MoveRight | GoTop | GoBottom | PageUp | PageDown => {
+                self.move_selection(cmd)
+            }
+            NextPane | PrevPane | FocusRegions | FocusTenants | FocusPhases | FocusLog => {
+                self.change_pane(cmd)
+            }
+            DrillDown => self.drill_down(),
+            Back => self.back(),
+            Filter => self.filter.start(),
+            Palette => self.overlay = Some(Overlay::palette()),
+            Help => self.overlay = Some(Overlay::help()),
+            Freeze => self.toggle_freeze(),
+            Zoom => {
+                self.zoom = if self.zoom.is_some() {
+                    None
+                } else {
+                    Some(self.focus)
+                }
+            }
+            ToggleLog => {
+                self.log_hidden = !self.log_hidden;
+                if self.log_hidden && self.focus == Pane::Log {
+                    self.focus = Pane::Regions;
+                }
+            }
+            Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            c if c.is_fleet_action() => return self.fleet_action(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn toggle_freeze(&mut self) {
+        self.frozen = !self.frozen;
+        if self.frozen {
+            self.status = Status::Info("frozen: live data is held back while you read; press the freeze key again to resume".into());
+        } else {
+            if let Some(s) = self.held.take() {
+                self.state = *s;
+            }
+            self.status = Status::Info("live data resumed".into());
+        }
+    }
+}

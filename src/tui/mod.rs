@@ -1,0 +1,20 @@
+//! The dashboard: a live fleet console whose actions go through plan-backed confirmation
+//! modals. `App` is the state and its pure update; `view` draws it; `runner` is the loop.
+
+pub mod actions;
+pub mod app;
+pub mod command;
+pub mod config_error;
+pub mod filter;
+pub mod keymap;
+pub mod nav;
+pub mod overlay;
+pub mod runner;
+pub mod svg;
+pub mod symbols;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+
+pub use app::{App, Effect, Msg, Pane};
+pub use runner::run;

@@ -1,0 +1,126 @@
+//! Overlays on top of the board: the plan modal, the weights editor, the revision picker,
+//! the command palette and help. Each holds data and reports an `Outcome`; none of them
+//! executes anything.
+
+mod confirm;
+mod palette;
+mod revisions;
+mod weights;
+
+pub use confirm::{ConfirmModal, Field};
+pub use palette::{Palette, PaletteEntry};
+pub use revisions::RevisionPicker;
+pub use weights::WeightsEditor;
+
+use super::command::{Command, Mode};
+use crate::actions::{Plan, Request};
+
+/// What an overlay asks of the app after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stay,
+    Close,
+    /// The modal was dismissed without confirming.
+    Declined(Box<Plan>),
+    /// The modal's inputs changed (reason, override): plan again.
+    Replan(Request),
+    /// The editor or picker produced a request: plan it and show the modal.
+    OpenPlan(Box<Request>),
+    /// The palette chose a command.
+    Run(Command),
+    /// The operator confirmed: hand the plan to the executor.
+    Confirmed(Box<Request>, Box<Plan>),
+}
+
+/// The overlay on screen, if any.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Confirm(Box<ConfirmModal>),
+    Weights(WeightsEditor),
+    Revisions(RevisionPicker),
+    Palette(Palette),
+    Help { scroll: usize },
+}
+
+impl Overlay {
+    pub fn palette() -> Overlay {
+        Overlay::Palette(Palette::default())
+    }
+
+    pub fn help() -> Overlay {
+        Overlay::Help { scroll: 0 }
+    }
+
+    pub fn mode(&self) -> Mode {
+        match self {
+            Overlay::Confirm(_) => Mode::Modal,
+            Overlay::Weights(_) => Mode::Editor,
+            Overlay::Revisions(_) => Mode::Picker,
+            Overlay::Palette(_) => Mode::Palette,
+            Overlay::Help { .. } => Mode::Help,
+        }
+    }
+
+    /// Does a typed character go into a text field rather than to the keymap?
+    pub fn takes_char(&self, c: char) -> bool {
+        match self {
+            Overlay::Confirm(m) => m.focus_is_text(),
+            Overlay::Palette(_) => true,
+            Overlay::Weights(_) => c.is_ascii_digit(),
+            _ => false,
+        }
+    }
+
+    pub fn type_char(&mut self, c: char) -> Outcome {
+        match self {
+            Overlay::Confirm(m) => m.type_char(c),
+            Overlay::Palette(p) => {
+                p.query.push(c);
+                p.selected = 0;
+                Outcome::Stay
+            }
+            Overlay::Weights(e) => {
+                e.type_digit(c);
+                Outcome::Stay
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    pub fn command(&mut self, cmd: Command) -> Outcome {
+        match self {
+            Overlay::Confirm(m) => m.command(cmd),
+            Overlay::Weights(e) => e.command(cmd),
+            Overlay::Revisions(p) => p.command(cmd),
+            Overlay::Palette(p) => p.command(cmd),
+            Overlay::Help { scroll } => match cmd {
+                Command::MoveUp => {
+                    *scroll = scroll.saturating_sub(1);
+                    Outcome::Stay
+                }
+                Command::MoveDown => {
+                    *scroll += 1;
+                    Outcome::Stay
+                }
+                Command::PageUp => {
+                    *scroll = scroll.saturating_sub(10);
+                    Outcome::Stay
+                }
+                Command::PageDown => {
+                    *scroll += 10;
+                    Outcome::Stay
+                }
+                Command::GoTop => {
+                    *scroll = 0;
+                    Outcome::Stay
+                }
+                Command::GoBottom => {
+                    *scroll = usize::MAX / 4;
+                    Outcome::Stay
+                }
+                Command::Quit => Outcome::Run(Command::Quit),
+                _ => Outcome::Close,
+            },
+        }
+    }
+}

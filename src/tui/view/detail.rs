@@ -1,0 +1,282 @@
+//! The detail pane: everything known about the selection, with ages and last errors.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::util::age_text;
+use crate::state::{rfc3339, short_age};
+use crate::tui::app::App;
+use crate::tui::nav::Selection;
+use crate::tui::symbols;
+use crate::tui::theme::Role;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
+    let lines = match app.selection() {
+        Some(Selection::Region(r)) => region_lines(app, &r),
+        Some(Selection::Cell { tenant, region }) => cell_lines(app, &tenant, &region),
+        Some(Selection::Phase { region, phase }) => phase_lines(app, &region, &phase),
+        None => vec![Line::from(
+            "nothing selected (the filter hides every row; Esc clears it)",
+        )],
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+fn kv(app: &App, key: &str, value: String, role: Role) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{key:<11}"), app.theme.get(Role::Muted)),
+        Span::styled(value, app.theme.get(role)),
+    ])
+}
+
+fn note(app: &App, text: String) -> Line<'static> {
+    let role = if text.contains("failed") {
+        Role::Danger
+    } else {
+        Role::Muted
+    };
+    Line::from(Span::styled(
+        format!("           {text}"),
+        app.theme.get(role),
+    ))
+}
+
+fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
+    let Some(r) = app.fleet.region(id) else {
+        return vec![];
+    };
+    let mut out = vec![Line::from(Span::styled(
+        format!("{} — {} ({})", r.id, r.name, r.cloud_region),
+        app.theme.get(Role::Title),
+    ))];
+    let Some(s) = app.state.region(id) else {
+        out.push(Line::from("not read yet"));
+        return out;
+    };
+    let role = s.role.value.map(|x| x.as_str()).unwrap_or("unknown");
+    out.push(kv(
+        app,
+        "role",
+        format!("{role} (configured {})", r.role.as_str()),
+        Role::Text,
+    ));
+    out.push(note(app, age_text(&s.role, app.now)));
+    let look = symbols::health(s.health_status());
+    let h = s.health.value.as_ref();
+    let mut health = format!("{} {}", look.symbol, look.word);
+    if let Some(h) = h {
+        health.push_str(&format!(" — {}", h.reason));
+        if let Some(l) = h.latency_ms {
+            health.push_str(&format!(", probe {l:.0}ms"));
+        }
+        if let Some(since) = h.healthy_since {
+            health.push_str(&format!(", healthy for {}", short_age(app.now - since)));
+        }
+    }
+    out.push(kv(app, "health", health, look.role));
+    out.push(note(app, age_text(&s.health, app.now)));
+    let share = app.state.traffic_share(id).unwrap_or(0.0) * 100.0;
+    let w = s
+        .weight
+        .value
+        .map(|w| w.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    out.push(kv(
+        app,
+        "weight",
+        format!(
+            "{w} (steady {}) = {share:.0}% of traffic, record {}",
+            r.steady_weight, r.set_identifier
+        ),
+        Role::Text,
+    ));
+    out.push(note(app, age_text(&s.weight, app.now)));
+    let rpo = app.fleet.policy.rpo_budget.as_secs();
+    let lag = match s.lag.value {
+        Some(v) => format!("{v:.1}s behind the primary (RPO budget {rpo}s)"),
+        None if s.role.value == Some(crate::fleet::Role::Primary) => {
+            "none: this region is the writer".into()
+        }
+        None => "unknown (no datapoint)".into(),
+    };
+    let lag_role = if s.lag.value.is_some_and(|v| v >= rpo as f64) {
+        Role::Danger
+    } else {
+        Role::Text
+    };
+    out.push(kv(app, "lag", lag, lag_role));
+    out.push(note(app, age_text(&s.lag, app.now)));
+    out.push(kv(
+        app,
+        "phases",
+        format!(
+            "{}/{} succeeded",
+            s.phases_succeeded(),
+            app.fleet.phases.len()
+        ),
+        Role::Text,
+    ));
+    if let Some(e) = &s.phases.error {
+        out.push(note(app, format!("last read failed: {e}")));
+    }
+    for e in &r.endpoints {
+        out.push(kv(app, "probe", e.clone(), Role::Muted));
+    }
+    let tenants: Vec<String> = app.fleet.tenants_in(id).map(|t| t.id.clone()).collect();
+    out.push(kv(app, "tenants", tenants.join(", "), Role::Text));
+    out
+}
+
+fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
+    let Some(t) = app.fleet.tenant(tenant) else {
+        return vec![];
+    };
+    let mut out = vec![Line::from(Span::styled(
+        format!("{tenant} in {region}"),
+        app.theme.get(Role::Title),
+    ))];
+    if !t.regions.iter().any(|r| r == region) {
+        out.push(Line::from(format!(
+            "{tenant} does not run in {region}; it runs in {}",
+            t.regions.join(", ")
+        )));
+        return out;
+    }
+    out.push(kv(
+        app,
+        "app",
+        format!(
+            "{} (helm release {}, env {})",
+            t.argo_app_in(region),
+            t.helm_release,
+            t.environment
+        ),
+        Role::Text,
+    ));
+    let Some(o) = app.state.tenant(tenant).and_then(|ts| ts.app(region)) else {
+        out.push(Line::from("not read yet"));
+        return out;
+    };
+    out.push(note(app, age_text(o, app.now)));
+    let Some(a) = &o.value else { return out };
+    let sync = symbols::sync(a.sync);
+    let health = symbols::app_health(a.health);
+    out.push(kv(
+        app,
+        "sync",
+        format!("{} {}", sync.symbol, sync.word),
+        sync.role,
+    ));
+    out.push(kv(
+        app,
+        "health",
+        format!("{} {}", health.symbol, health.word),
+        health.role,
+    ));
+    // The answer to "why is it OutOfSync?", in Argo CD's words.
+    out.push(kv(
+        app,
+        "why",
+        a.message
+            .clone()
+            .unwrap_or_else(|| "nothing to report".into()),
+        if a.message.is_some() {
+            Role::Warn
+        } else {
+            Role::Muted
+        },
+    ));
+    out.push(kv(app, "revision", a.revision.clone(), Role::Text));
+    out.push(kv(
+        app,
+        "auto-sync",
+        if a.auto_sync {
+            "⟳ on (a rollback pauses it)".into()
+        } else {
+            "off".to_string()
+        },
+        Role::Text,
+    ));
+    out.push(kv(
+        app,
+        "history",
+        format!("{} entries, newest first:", a.history.len()),
+        Role::Muted,
+    ));
+    for e in a.history.iter().rev() {
+        let current = if e.revision == a.revision {
+            "  ◀ running"
+        } else {
+            ""
+        };
+        out.push(Line::from(Span::styled(
+            format!(
+                "           #{:<3} {}  {}{current}",
+                e.id,
+                e.revision.get(..7).unwrap_or(&e.revision),
+                rfc3339(e.deployed_at)
+            ),
+            app.theme.get(Role::Text),
+        )));
+    }
+    out
+}
+
+fn phase_lines(app: &App, region: &str, phase: &str) -> Vec<Line<'static>> {
+    let Some(i) = app.fleet.phase_index(phase) else {
+        return vec![];
+    };
+    let def = &app.fleet.phases[i];
+    let mut out = vec![Line::from(Span::styled(
+        format!("phase {} — {} in {region}", i + 1, def.name),
+        app.theme.get(Role::Title),
+    ))];
+    let rs = app.state.region(region);
+    let ps = rs.and_then(|r| r.phase(phase));
+    let look = symbols::phase(
+        ps.map(|p| p.state)
+            .unwrap_or(crate::state::PhaseStatus::Pending),
+    );
+    out.push(kv(
+        app,
+        "state",
+        format!("{} {}", look.symbol, look.word),
+        look.role,
+    ));
+    if let Some(p) = ps {
+        if let Some(s) = p.started_at {
+            out.push(kv(app, "started", rfc3339(s), Role::Text));
+        }
+        if let Some(f) = p.finished_at {
+            out.push(kv(app, "finished", rfc3339(f), Role::Text));
+        }
+        if let Some(d) = super::phases::duration(p, app.now) {
+            out.push(kv(app, "duration", d, Role::Text));
+        }
+        if let Some(step) = &p.current_step {
+            out.push(kv(app, "step", step.clone(), Role::Info));
+        }
+        if let Some(e) = &p.error {
+            out.push(kv(app, "error", e.clone(), Role::Danger));
+        }
+    }
+    if let Some(rs) = rs {
+        out.push(note(app, age_text(&rs.phases, app.now)));
+    }
+    for (n, s) in def.steps.iter().enumerate() {
+        out.push(kv(
+            app,
+            if n == 0 { "steps" } else { "" },
+            format!("{}. {}", n + 1, s.name),
+            Role::Text,
+        ));
+    }
+    out
+}

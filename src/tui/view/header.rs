@@ -1,0 +1,121 @@
+//! The header: environment banner, fleet, read-only badge, lock holder, clock, freshness.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::state::{HealthStatus, rfc3339, short_age};
+use crate::tui::app::App;
+use crate::tui::theme::Role;
+
+/// Does any tenant of the fleet run in a production environment?
+pub fn is_production(app: &App) -> bool {
+    app.fleet
+        .tenants
+        .iter()
+        .any(|t| app.fleet.is_production(&t.environment))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut first = Vec::new();
+    if is_production(app) {
+        // Shape and words as well as colour: the banner must read on any terminal.
+        first.push(Span::styled(" ▲ PRODUCTION ▲ ", t.get(Role::Production)));
+    } else {
+        first.push(Span::styled(" non-production ", t.get(Role::NonProduction)));
+    }
+    first.push(Span::raw(" "));
+    first.push(Span::styled(
+        format!("meridian · {}", app.fleet.name),
+        t.get(Role::Title),
+    ));
+    if app.fleet.is_simulated() {
+        first.push(Span::styled(" (simulated)", t.get(Role::Muted)));
+    }
+    if app.read_only {
+        first.push(Span::raw("  "));
+        first.push(Span::styled(" READ-ONLY ", t.get(Role::ReadOnly)));
+    }
+    first.push(Span::raw("  "));
+    match &app.lock {
+        Some(h) => first.push(Span::styled(
+            format!(
+                "⚿ lock: {}@{} ({}, {})",
+                h.user,
+                h.host,
+                h.action,
+                short_age(app.now - h.since_ms)
+            ),
+            t.get(Role::Warn),
+        )),
+        None => first.push(Span::styled("lock: free", t.get(Role::Muted))),
+    }
+    let clock = rfc3339(app.now);
+    let clock = clock.get(11..19).unwrap_or(&clock).to_string();
+    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + clock.len() + 5);
+    first.push(Span::raw(" ".repeat(pad)));
+    first.push(Span::styled(format!("{clock} UTC"), t.get(Role::Text)));
+
+    let mut second = Vec::new();
+    let age = (app.now - app.state.observed_at).max(0);
+    if app.frozen {
+        second.push(Span::styled(" ❄ FROZEN ", t.get(Role::ReadOnly)));
+        second.push(Span::styled(
+            format!(
+                " showing data {} old; live data is held back",
+                short_age(age)
+            ),
+            t.get(Role::Warn),
+        ));
+    } else if app.state.observed_at == 0 {
+        second.push(Span::styled(
+            "waiting for the first reading…",
+            t.get(Role::Stale),
+        ));
+    } else if age > crate::state::STALE_AFTER_MS {
+        second.push(Span::styled(
+            format!("⌛ data {} old (stale)", short_age(age)),
+            t.get(Role::Warn),
+        ));
+    } else {
+        second.push(Span::styled(
+            format!("● live · data {} old", short_age(age)),
+            t.get(Role::Ok),
+        ));
+    }
+    let mut counts = [0usize; 4];
+    for r in &app.state.regions {
+        let i = match r.health_status() {
+            HealthStatus::Healthy => 0,
+            HealthStatus::Degraded => 1,
+            HealthStatus::Down => 2,
+            HealthStatus::Unknown => 3,
+        };
+        counts[i] += 1;
+    }
+    second.push(Span::styled(
+        format!(
+            "   {} regions: {} healthy, {} degraded, {} down, {} unknown · {} tenants",
+            app.fleet.regions.len(),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3],
+            app.fleet.tenants.len()
+        ),
+        t.get(Role::Muted),
+    ));
+    if let Some(f) = &app.filter.regex {
+        second.push(Span::styled(
+            format!("   filter /{}/", f.as_str()),
+            t.get(Role::Accent),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
+}

@@ -1,0 +1,79 @@
+//! The help screen, generated from the keymap in effect: a short "how to" first, then every
+//! binding per mode.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::util::centered;
+use crate::tui::app::App;
+use crate::tui::command::{Command, Mode};
+use crate::tui::keymap::sequence_label;
+use crate::tui::theme::Role;
+
+/// The help text, as lines of (key, text) so tests can read it without drawing.
+pub fn help_lines(app: &App) -> Vec<(String, String)> {
+    let k = |c: Command| {
+        app.keymap
+            .key_for(Mode::Normal, c)
+            .unwrap_or_else(|| format!("(:{} in the palette)", c.name()))
+    };
+    let mut out = vec![
+        (String::new(), format!("meridian — keymap \"{}\", theme \"{}\"", app.keymap.name, app.theme.name)),
+        (String::new(), "How to:".into()),
+        (k(Command::Drain), format!("drain a region: select it on the region board ({}/{}), press {}, give a reason, type its name", k(Command::MoveUp), k(Command::MoveDown), k(Command::Drain))),
+        (k(Command::Restore), format!("restore it afterwards: select it and press {}", k(Command::Restore))),
+        (k(Command::Filter), format!("find an OutOfSync tenant: {} then type outofsync, Enter; {} to the tenant matrix, select the ≠ cell; the detail pane says why", k(Command::Filter), k(Command::NextPane))),
+        (k(Command::Palette), "every action and view by name, fuzzy-matched".into()),
+        (String::new(), "Symbols: ✓ ok  ▲ degraded  ✗ down/failed  ? unknown  ≠ OutOfSync  ♥ Healthy  ◐ Progressing  ⟳ auto-sync  ⌛ stale  ▶ running  · pending".into()),
+        (String::new(), String::new()),
+    ];
+    for mode in Mode::ALL {
+        let bindings = app.keymap.bindings(*mode);
+        if bindings.is_empty() {
+            continue;
+        }
+        out.push((String::new(), format!("{} mode", mode.name())));
+        for b in bindings {
+            out.push((
+                sequence_label(&b.keys),
+                format!("{:<15} {}", b.command.name(), b.command.describe()),
+            ));
+        }
+        out.push((String::new(), String::new()));
+    }
+    out
+}
+
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, scroll: usize) {
+    let t = &app.theme;
+    let area = centered(body, body.width.saturating_sub(4).min(120), body.height);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(t.get(Role::BorderFocused))
+        .title(Span::styled(
+            " Help: keys in effect (Esc closes) ",
+            t.get(Role::Title),
+        ));
+    let all = help_lines(app);
+    let room = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(all.len().saturating_sub(room));
+    let lines: Vec<Line> = all
+        .into_iter()
+        .skip(scroll)
+        .map(|(key, text)| {
+            if key.is_empty() {
+                Line::from(Span::styled(text, t.get(Role::Accent)))
+            } else {
+                Line::from(vec![
+                    Span::styled(format!("  {key:<10} "), t.get(Role::Key)),
+                    Span::styled(text, t.get(Role::Text)),
+                ])
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

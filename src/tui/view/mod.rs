@@ -1,0 +1,166 @@
+//! Drawing the dashboard. Layout only; each pane and overlay has its own module.
+
+mod detail;
+mod footer;
+mod header;
+mod help;
+mod log;
+mod modal;
+mod palette;
+mod phases;
+mod picker;
+mod regions;
+mod small;
+mod tenants;
+pub mod util;
+mod weights;
+
+pub use footer::hints;
+pub use help::help_lines;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+
+use super::app::{App, Pane};
+use super::overlay::Overlay;
+use super::theme::Role;
+use util::pane_block;
+
+/// Smallest terminal the full console is laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draw one frame.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        small::draw(frame, area, app);
+        return;
+    }
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    header::draw(frame, head, app);
+    footer::draw(frame, foot, app);
+    if app.detail_zoomed {
+        draw_detail(frame, body, app);
+    } else if let Some(p) = app.zoom {
+        draw_pane(frame, body, app, p);
+    } else {
+        draw_board(frame, body, app);
+    }
+    if let Some(o) = &app.overlay {
+        match o {
+            Overlay::Confirm(m) => modal::draw(frame, body, app, m),
+            Overlay::Weights(e) => weights::draw(frame, body, app, e),
+            Overlay::Revisions(p) => picker::draw(frame, body, app, p),
+            Overlay::Palette(p) => palette::draw(frame, body, app, p),
+            Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
+        }
+    }
+}
+
+fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
+    let wide = body.width >= 150 && body.height >= 32;
+    let regions_h = regions::height(app).min(body.height / 2);
+    let rest = body.height.saturating_sub(regions_h);
+    let middle_need = if wide {
+        tenants::height(app).max(phases::height(app))
+    } else if app.focus == Pane::Phases {
+        phases::height(app)
+    } else {
+        tenants::height(app)
+    };
+    let middle_h = middle_need.min(rest * 6 / 10).max(rest.min(5));
+    let [reg, mid, bottom] = Layout::vertical([
+        Constraint::Length(regions_h),
+        Constraint::Length(middle_h),
+        Constraint::Min(0),
+    ])
+    .areas(body);
+    regions::draw(frame, reg, app);
+    if wide {
+        let [l, r] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(mid);
+        draw_pane(frame, l, app, Pane::Tenants);
+        draw_pane(frame, r, app, Pane::Phases);
+    } else if app.focus == Pane::Phases {
+        phases::draw(
+            frame,
+            mid,
+            app,
+            pane_block(app, tabs(app, Pane::Phases), Some(Pane::Phases)),
+        );
+    } else {
+        tenants::draw(
+            frame,
+            mid,
+            app,
+            pane_block(app, tabs(app, Pane::Tenants), Some(Pane::Tenants)),
+        );
+    }
+    if app.log_hidden {
+        draw_detail(frame, bottom, app);
+    } else {
+        let [d, l] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(bottom);
+        draw_detail(frame, d, app);
+        draw_pane(frame, l, app, Pane::Log);
+    }
+}
+
+/// On a normal-size terminal tenants and phases share a place: the title shows both tabs.
+fn tabs(app: &App, shown: Pane) -> Line<'static> {
+    let t = &app.theme;
+    let tab = |p: Pane| {
+        if p == shown {
+            Span::styled(format!("[{}]", p.title()), t.get(Role::Title))
+        } else {
+            Span::styled(format!(" {} ", p.title()), t.get(Role::Muted))
+        }
+    };
+    let legend = if shown == Pane::Tenants {
+        "  ⟳ auto-sync"
+    } else {
+        ""
+    };
+    Line::from(vec![
+        Span::raw(" "),
+        tab(Pane::Tenants),
+        Span::raw(" "),
+        tab(Pane::Phases),
+        Span::styled(format!("{legend} "), t.get(Role::Muted)),
+    ])
+}
+
+fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
+    match pane {
+        Pane::Regions => regions::draw(frame, area, app),
+        Pane::Tenants => tenants::draw(
+            frame,
+            area,
+            app,
+            pane_block(app, " Tenants  ⟳ auto-sync ", Some(Pane::Tenants)),
+        ),
+        Pane::Phases => phases::draw(
+            frame,
+            area,
+            app,
+            pane_block(app, " Phases ", Some(Pane::Phases)),
+        ),
+        Pane::Log => log::draw(frame, area, app, pane_block(app, " Log ", Some(Pane::Log))),
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
+    let title = if app.detail_zoomed {
+        " Detail (Esc goes back) "
+    } else {
+        " Detail "
+    };
+    detail::draw(frame, area, app, pane_block(app, title, None));
+}

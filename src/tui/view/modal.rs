@@ -1,0 +1,288 @@
+//! Drawing the plan modal: target and environment, before -> after, blast radius, every
+//! guard's verdict with its reason, the CLI equivalent, the inputs the plan asks for and
+//! the buttons. The confirm button is named after the action; read-only shows none.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::util::centered;
+use crate::actions::Verdict;
+use crate::fleet::ConfirmStrength;
+use crate::tui::app::App;
+use crate::tui::overlay::{ConfirmModal, Field};
+use crate::tui::symbols;
+use crate::tui::theme::Role;
+
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
+    let t = &app.theme;
+    let p = &m.plan;
+    let area = centered(body, body.width.saturating_sub(4).min(110), body.height);
+    frame.render_widget(Clear, area);
+    let mut title = vec![Span::styled(
+        format!(" {} ", p.button_label()),
+        t.get(Role::Title),
+    )];
+    if p.blast_radius.production {
+        title.push(Span::styled(" ▲ PRODUCTION ▲ ", t.get(Role::Production)));
+    }
+    if p.read_only {
+        title.push(Span::styled(" READ-ONLY ", t.get(Role::ReadOnly)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(if p.blast_radius.production {
+            t.get(Role::Danger)
+        } else {
+            t.get(Role::BorderFocused)
+        })
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let fields = m.fields();
+    let form_h = fields.len() as u16 + 2;
+    let [plan_area, form_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(form_h)]).areas(inner);
+
+    let muted = t.get(Role::Muted);
+    let head = |s: &str| Line::from(Span::styled(s.to_string(), t.get(Role::Accent)));
+    let mut lines = vec![Line::from(Span::styled(
+        p.summary.clone(),
+        t.get(Role::Text).add_modifier(Modifier::BOLD),
+    ))];
+    let envs = if p.environments.is_empty() {
+        "none".to_string()
+    } else {
+        p.environments.join(", ")
+    };
+    let prod = if p.blast_radius.production {
+        " — PRODUCTION"
+    } else {
+        ""
+    };
+    lines.push(Line::from(vec![
+        Span::styled("target ", muted),
+        Span::styled(p.target.clone(), t.get(Role::Title)),
+        Span::styled("   environments ", muted),
+        Span::styled(
+            format!("{envs}{prod}"),
+            if p.blast_radius.production {
+                t.get(Role::Danger)
+            } else {
+                t.get(Role::Text)
+            },
+        ),
+    ]));
+    lines.push(head("changes (before -> after)"));
+    if p.changes.is_empty() {
+        lines.push(Line::from(Span::styled("  nothing changes", muted)));
+    }
+    for c in &p.changes {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} {}: ", c.subject, c.field), t.get(Role::Text)),
+            Span::styled(c.before.clone(), muted),
+            Span::styled(" -> ", t.get(Role::Accent)),
+            Span::styled(c.after.clone(), t.get(Role::Title)),
+        ]));
+    }
+    let b = &p.blast_radius;
+    lines.push(Line::from(vec![
+        Span::styled("blast radius ", t.get(Role::Accent)),
+        Span::styled(
+            format!(
+                "{} tenant(s): {} · {:.0}% of traffic",
+                b.tenants.len(),
+                if b.tenants.is_empty() {
+                    "none".into()
+                } else {
+                    b.tenants.join(", ")
+                },
+                b.traffic_share * 100.0
+            ),
+            t.get(Role::Text),
+        ),
+    ]));
+    lines.push(head("guards"));
+    let name_w = p
+        .checks
+        .iter()
+        .map(|c| c.guard.name().len())
+        .max()
+        .unwrap_or(10);
+    for c in &p.checks {
+        let look = symbols::verdict(c.verdict, c.overridden);
+        let style = if c.verdict == Verdict::Pass {
+            t.get(Role::Ok)
+        } else {
+            t.get(look.role)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} {:<10}", look.symbol, look.word), style),
+            Span::styled(format!("{:<name_w$}  ", c.guard.name()), t.get(Role::Text)),
+            Span::styled(
+                c.reason.clone(),
+                if c.verdict == Verdict::Pass {
+                    muted
+                } else {
+                    t.get(Role::Text)
+                },
+            ),
+        ]));
+    }
+    for n in &p.notes {
+        lines.push(Line::from(Span::styled(format!("  note: {n}"), muted)));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("cli ", t.get(Role::Accent)),
+        Span::styled(p.cli_equivalent.clone(), t.get(Role::Text)),
+    ]));
+    let scroll = m.scroll.min(lines.len().saturating_sub(1)) as u16;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        plan_area,
+    );
+
+    let mut form: Vec<Line> = vec![Line::from(Span::styled(
+        "─".repeat(form_area.width as usize),
+        t.get(Role::Border),
+    ))];
+    for f in &fields {
+        let focused = *f == m.focus;
+        let cursor = if focused { "▏" } else { "" };
+        let mark = if focused { "▶ " } else { "  " };
+        let input = |text: &str| {
+            Span::styled(
+                format!("{text}{cursor} "),
+                if focused {
+                    t.get(Role::Input).add_modifier(Modifier::UNDERLINED)
+                } else {
+                    t.get(Role::Input)
+                },
+            )
+        };
+        let line = match f {
+            Field::Reason => Line::from(vec![
+                Span::raw(mark),
+                Span::styled("reason:   ", t.get(Role::Text)),
+                input(&m.reason),
+                Span::styled(
+                    if p.blast_radius.production {
+                        "  required in production (incident or change id)"
+                    } else {
+                        "  optional, recorded in the audit log"
+                    },
+                    muted,
+                ),
+            ]),
+            Field::Override => Line::from(vec![
+                Span::raw(mark),
+                Span::styled("override: ", t.get(Role::Text)),
+                input(&m.override_guard),
+                Span::styled(
+                    "  type a blocking guard's name to override it (needs a reason)",
+                    muted,
+                ),
+            ]),
+            Field::Acknowledge => Line::from(vec![
+                Span::raw(mark),
+                Span::styled(
+                    if m.acknowledged { "[x]" } else { "[ ]" },
+                    t.get(Role::Warn),
+                ),
+                Span::styled(
+                    " I have read the warnings above (Space ticks)",
+                    t.get(Role::Text),
+                ),
+            ]),
+            Field::TypeName => Line::from(vec![
+                Span::raw(mark),
+                Span::styled(format!("type {} to confirm: ", p.target), t.get(Role::Text)),
+                input(&m.typed_name),
+                Span::styled(
+                    if m.typed_name == p.target {
+                        "  ✓ matches"
+                    } else {
+                        ""
+                    },
+                    t.get(Role::Ok),
+                ),
+            ]),
+            Field::Buttons => buttons(app, m, focused),
+        };
+        form.push(line);
+    }
+    let why = match (&m.refusal, m.can_confirm()) {
+        (Some(r), _) => Line::from(Span::styled(format!("✗ {r}"), t.get(Role::Danger))),
+        (None, Err(r)) if !p.read_only => Line::from(Span::styled(
+            format!("cannot confirm yet: {r}"),
+            t.get(Role::Warn),
+        )),
+        (None, Err(_)) => Line::from(Span::styled(
+            "read-only mode: this is the plan; nothing will be changed",
+            t.get(Role::ReadOnly),
+        )),
+        (None, Ok(())) => Line::from(Span::styled(
+            "ready: nothing happens until you press the button",
+            t.get(Role::Ok),
+        )),
+    };
+    form.push(why);
+    frame.render_widget(Paragraph::new(form), form_area);
+}
+
+fn buttons(app: &App, m: &ConfirmModal, focused: bool) -> Line<'static> {
+    let t = &app.theme;
+    let mark = if focused { "▶ " } else { "  " };
+    if m.plan.read_only {
+        return Line::from(vec![
+            Span::raw(mark),
+            Span::styled("[ Close ]", t.get(Role::Button)),
+        ]);
+    }
+    let no_label = if m.plan.confirm == ConfirmStrength::YesNo {
+        "[ No ]"
+    } else {
+        "[ Cancel ]"
+    };
+    let yes_label = format!("[ {} ]", m.plan.button_label());
+    let enabled = m.can_confirm().is_ok();
+    let sel = |on: bool| {
+        if on && focused {
+            t.get(Role::Button)
+        } else {
+            t.get(Role::Text)
+        }
+    };
+    let yes_style = if enabled {
+        sel(m.on_confirm_button)
+    } else {
+        t.get(Role::ButtonDisabled)
+    };
+    let mut spans = vec![
+        Span::raw(mark),
+        Span::styled(no_label, sel(!m.on_confirm_button)),
+        Span::raw("   "),
+        Span::styled(yes_label, yes_style),
+    ];
+    if !enabled {
+        let why = if m.plan.is_blocked() {
+            "  ✗ blocked"
+        } else {
+            "  (not yet)"
+        };
+        spans.push(Span::styled(why, t.get(Role::Danger)));
+    }
+    if m.plan.confirm == ConfirmStrength::YesNo {
+        spans.push(Span::styled(
+            "   y/N, No is the default",
+            t.get(Role::Muted),
+        ));
+    }
+    Line::from(spans)
+}

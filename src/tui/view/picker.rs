@@ -1,0 +1,68 @@
+//! Drawing the revision picker for a rollback.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::util::centered;
+use crate::state::{rfc3339, short_age};
+use crate::tui::app::App;
+use crate::tui::overlay::RevisionPicker;
+use crate::tui::theme::Role;
+
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &RevisionPicker) {
+    let t = &app.theme;
+    let area = centered(body, 72, p.entries.len() as u16 + 6);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(t.get(Role::BorderFocused))
+        .title(Span::styled(
+            format!(
+                " Roll back {} in {}: choose a revision ",
+                p.tenant, p.region
+            ),
+            t.get(Role::Title),
+        ));
+    let mut lines = vec![Line::from(Span::styled(
+        if p.auto_sync {
+            "auto-sync is on: the plan pauses it, or Git would undo the rollback"
+        } else {
+            "auto-sync is off"
+        },
+        t.get(Role::Muted),
+    ))];
+    for (i, e) in p.entries.iter().enumerate() {
+        let selected = i == p.cursor;
+        let running = e.revision == p.current;
+        let style = if selected {
+            t.get(Role::Selected)
+        } else {
+            t.get(Role::Text)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(if selected { "▸ " } else { "  " }, style),
+            Span::styled(
+                format!(
+                    "#{:<3} {}  {}  {:>4} ago",
+                    e.id,
+                    e.revision.get(..7).unwrap_or(&e.revision),
+                    rfc3339(e.deployed_at),
+                    short_age(app.now - e.deployed_at)
+                ),
+                style,
+            ),
+            Span::styled(
+                if running { "  ◀ running now" } else { "" },
+                t.get(Role::Info),
+            ),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(
+        "Enter shows the plan for the selected revision; nothing changes until you confirm",
+        t.get(Role::Muted),
+    )));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

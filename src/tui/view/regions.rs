@@ -1,0 +1,248 @@
+//! The region board: one row per region with role, health, latency, replication lag
+//! (sparkline against the RPO budget), weight vs steady, phase progress and Argo summary.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::util::{fit, pane_block, stale_mark, value_style};
+use crate::state::SyncStatus;
+use crate::tui::app::{App, Pane};
+use crate::tui::symbols;
+use crate::tui::theme::Role;
+
+/// Rows the board needs: a header, the visible regions and the border.
+pub fn height(app: &App) -> u16 {
+    app.visible_regions().len().max(1) as u16 + 3
+}
+
+/// Argo summary for a region: (synced, total, any out of sync).
+pub fn argo_summary(app: &App, region: &str) -> (usize, usize, bool) {
+    let (mut synced, mut total, mut drift) = (0, 0, false);
+    for t in app.fleet.tenants_in(region) {
+        total += 1;
+        let app_state = app
+            .state
+            .tenant(&t.id)
+            .and_then(|ts| ts.app(region))
+            .and_then(|a| a.value.as_ref());
+        match app_state.map(|a| a.sync) {
+            Some(SyncStatus::Synced) => synced += 1,
+            Some(SyncStatus::OutOfSync) => drift = true,
+            _ => {}
+        }
+    }
+    (synced, total, drift)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let wide = area.width >= 130;
+    let rpo = app.fleet.policy.rpo_budget.as_secs_f64().max(1.0);
+    let spark_w = if wide { 16 } else { 8 };
+    let mut header = vec!["  REGION", "ROLE", "HEALTH", "PROBE"];
+    let lag_title = format!("LAG ▕RPO {}s", rpo as u64);
+    header.push(&lag_title);
+    header.extend(["WEIGHT now/steady share", "PHASES", "ARGO"]);
+    if wide {
+        header.push("WHY");
+    }
+    let selected_row = app.cursor.region;
+    let rows: Vec<Row> = app
+        .visible_regions()
+        .into_iter()
+        .enumerate()
+        .map(|(row_i, i)| {
+            let r = &app.fleet.regions[i];
+            let s = app.state.region(&r.id);
+            let selected = row_i == selected_row && app.focus == Pane::Regions;
+            let marker = if selected { "▸ " } else { "  " };
+            let mut cells: Vec<Cell> = Vec::new();
+            cells.push(Cell::from(Span::styled(
+                format!("{marker}{}", r.id),
+                t.get(Role::Text).add_modifier(Modifier::BOLD),
+            )));
+            let (role, role_style) = match s.and_then(|s| s.role.value) {
+                Some(role) if role != r.role => {
+                    (format!("{}≠cfg", role.as_str()), t.get(Role::Warn))
+                }
+                Some(role) => (role.as_str().to_string(), t.get(Role::Text)),
+                None => (format!("{}?", r.role.as_str()), t.get(Role::Stale)),
+            };
+            cells.push(Cell::from(Span::styled(role, role_style)));
+            let (health_cell, reason) = match s {
+                Some(s) => {
+                    let look = symbols::health(s.health_status());
+                    let text = format!(
+                        "{} {}{}",
+                        look.symbol,
+                        look.word,
+                        stale_mark(&s.health, app.now)
+                    );
+                    let reason = s
+                        .health
+                        .value
+                        .as_ref()
+                        .map(|h| h.reason.clone())
+                        .unwrap_or_default();
+                    let reason = match &s.health.error {
+                        Some(e) => format!("read failed: {e}"),
+                        None => reason,
+                    };
+                    (
+                        Span::styled(text, value_style(app, &s.health, look.role)),
+                        reason,
+                    )
+                }
+                None => (
+                    Span::styled("? unknown", t.get(Role::Stale)),
+                    "not read yet".into(),
+                ),
+            };
+            cells.push(Cell::from(health_cell));
+            let latency = s
+                .and_then(|s| s.health.value.as_ref())
+                .and_then(|h| h.latency_ms);
+            cells.push(Cell::from(Span::styled(
+                latency
+                    .map(|l| format!("{l:>4.0}ms"))
+                    .unwrap_or_else(|| "    -".into()),
+                s.map(|s| value_style(app, &s.health, Role::Text))
+                    .unwrap_or_default(),
+            )));
+            cells.push(Cell::from(lag_line(app, i, rpo, spark_w)));
+            cells.push(Cell::from(weight_line(app, i)));
+            let done = s.map(|s| s.phases_succeeded()).unwrap_or(0);
+            let total = app.fleet.phases.len();
+            let (fill, empty) = symbols::bar(done as f64 / total.max(1) as f64, 5);
+            let phase_role = if done == total { Role::Ok } else { Role::Info };
+            cells.push(Cell::from(Line::from(vec![
+                Span::styled(format!("{done}/{total} "), t.get(phase_role)),
+                Span::styled(fill, t.get(Role::Bar)),
+                Span::styled(empty, t.get(Role::BarEmpty)),
+            ])));
+            let (synced, all, drift) = argo_summary(app, &r.id);
+            let argo_role = if drift {
+                Role::Warn
+            } else if synced == all {
+                Role::Ok
+            } else {
+                Role::Muted
+            };
+            cells.push(Cell::from(Span::styled(
+                format!("{synced}/{all}{}", if drift { " ≠" } else { "" }),
+                t.get(argo_role),
+            )));
+            if wide {
+                cells.push(Cell::from(Span::styled(reason, t.get(Role::Muted))));
+            }
+            let row = Row::new(cells);
+            if selected {
+                row.style(t.get(Role::Selected))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(16),
+        Constraint::Length(9),
+        Constraint::Length(14),
+        Constraint::Length(6),
+        Constraint::Length(6 + spark_w as u16),
+        Constraint::Length(22),
+        Constraint::Length(9),
+        Constraint::Length(5),
+    ];
+    if wide {
+        widths.push(Constraint::Min(10));
+    }
+    let title = match app.filter.regex {
+        Some(_) => format!(
+            " Regions ({} of {}) ",
+            app.visible_regions().len(),
+            app.fleet.regions.len()
+        ),
+        None => " Regions ".to_string(),
+    };
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(header.into_iter().map(|h| Cell::from(fit(h, 30))))
+                .style(t.get(Role::Muted).add_modifier(Modifier::BOLD)),
+        )
+        .column_spacing(1)
+        .block(pane_block(app, title, Some(Pane::Regions)));
+    frame.render_widget(table, area);
+}
+
+fn lag_line(app: &App, i: usize, rpo: f64, spark_w: usize) -> Line<'static> {
+    let t = &app.theme;
+    let r = &app.fleet.regions[i];
+    let Some(s) = app.state.region(&r.id) else {
+        return Line::from("    -");
+    };
+    let over = s.lag.value.is_some_and(|v| v >= rpo);
+    let role = if over { Role::Danger } else { Role::Text };
+    let value = match (s.lag.value, &s.lag.error) {
+        (Some(v), _) => format!("{:>5}", fmt_secs(v)),
+        (None, Some(_)) => "  err".to_string(),
+        (None, None) => "    -".to_string(),
+    };
+    let mut spans = vec![
+        Span::styled(value, value_style(app, &s.lag, role)),
+        Span::raw(" "),
+    ];
+    if s.role.value != Some(crate::fleet::Role::Primary) {
+        for (c, breach) in symbols::sparkline(&s.lag_history, rpo, spark_w) {
+            let style = if breach {
+                t.get(Role::Danger)
+            } else {
+                t.get(Role::Bar)
+            };
+            spans.push(Span::styled(c.to_string(), style));
+        }
+        spans.push(Span::styled("▕", t.get(Role::Muted)));
+    } else {
+        spans.push(Span::styled("writer", t.get(Role::Muted)));
+    }
+    Line::from(spans)
+}
+
+fn weight_line(app: &App, i: usize) -> Line<'static> {
+    let t = &app.theme;
+    let r = &app.fleet.regions[i];
+    let s = app.state.region(&r.id);
+    let now = s.and_then(|s| s.weight.value);
+    let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
+    let (fill, empty) = symbols::bar(share, 6);
+    let off_steady = now.is_some_and(|w| w != r.steady_weight);
+    let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
+    let text = format!(
+        " {now_text:>3}/{:<3}{} {:>3.0}%",
+        r.steady_weight,
+        if off_steady { "≠" } else { " " },
+        share * 100.0
+    );
+    let role = if off_steady { Role::Warn } else { Role::Text };
+    let style = s
+        .map(|s| value_style(app, &s.weight, role))
+        .unwrap_or_default();
+    Line::from(vec![
+        Span::styled(fill, t.get(Role::Bar)),
+        Span::styled(empty, t.get(Role::BarEmpty)),
+        Span::styled(text, style),
+    ])
+}
+
+/// `1.3s`, `45s`, `3m`.
+pub fn fmt_secs(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.1}s")
+    } else if v < 100.0 {
+        format!("{v:.0}s")
+    } else {
+        format!("{:.0}m", v / 60.0)
+    }
+}

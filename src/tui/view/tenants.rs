@@ -1,0 +1,121 @@
+//! The tenant matrix: tenants x regions; each cell shows Argo sync, health and revision as
+//! symbol and word, with auto-sync marked (`⟳`).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+use super::util::{fit, stale, stale_mark};
+use crate::tui::app::{App, Pane};
+use crate::tui::symbols;
+use crate::tui::theme::Role;
+
+/// Rows the matrix needs (two lines per tenant).
+pub fn height(app: &App) -> u16 {
+    app.visible_tenants().len().max(1) as u16 * 2 + 3
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
+    let t = &app.theme;
+    let regions = &app.fleet.regions;
+    let col_w = ((area.width as usize).saturating_sub(20) / regions.len().max(1)).max(8);
+    let focused = app.focus == Pane::Tenants;
+    let rows: Vec<Row> = app
+        .visible_tenants()
+        .into_iter()
+        .enumerate()
+        .map(|(row_i, ti)| {
+            let tenant = &app.fleet.tenants[ti];
+            let prod = app.fleet.is_production(&tenant.environment);
+            let env_role = if prod { Role::Danger } else { Role::Muted };
+            let mut cells = vec![Cell::from(vec![
+                Line::from(Span::styled(
+                    tenant.id.clone(),
+                    t.get(Role::Text).add_modifier(Modifier::BOLD),
+                )),
+                Line::from(Span::styled(
+                    format!(
+                        "{}{}",
+                        tenant.environment,
+                        if prod { " (production)" } else { "" }
+                    ),
+                    t.get(env_role),
+                )),
+            ])];
+            for (ci, region) in regions.iter().enumerate() {
+                let selected = focused && row_i == app.cursor.tenant && ci == app.cursor.tenant_col;
+                let cell = if !tenant.regions.contains(&region.id) {
+                    Cell::from(Span::styled("  —", t.get(Role::Muted)))
+                } else {
+                    let observed = app
+                        .state
+                        .tenant(&tenant.id)
+                        .and_then(|ts| ts.app(&region.id));
+                    match observed {
+                        Some(o) => match &o.value {
+                            Some(a) => {
+                                let sync = symbols::sync(a.sync);
+                                let health = symbols::app_health(a.health);
+                                let dim = stale(o, app.now);
+                                let st = |r: Role| if dim { t.get(Role::Stale) } else { t.get(r) };
+                                let marker = if selected { "▸" } else { " " };
+                                let auto = if a.auto_sync { " ⟳" } else { "" };
+                                let rev = a.revision.get(..7).unwrap_or(&a.revision);
+                                Cell::from(vec![
+                                    Line::from(vec![
+                                        Span::raw(marker),
+                                        Span::styled(
+                                            fit(
+                                                &format!("{} {}", sync.symbol, sync.word),
+                                                col_w.saturating_sub(4),
+                                            ),
+                                            st(sync.role),
+                                        ),
+                                        Span::styled(auto, st(Role::Info)),
+                                        Span::styled(stale_mark(o, app.now), t.get(Role::Stale)),
+                                    ]),
+                                    Line::from(vec![
+                                        Span::raw(" "),
+                                        Span::styled(
+                                            format!("{} {}", health.symbol, health.word),
+                                            st(health.role),
+                                        ),
+                                        Span::styled(format!(" {rev}"), st(Role::Muted)),
+                                    ]),
+                                ])
+                            }
+                            None => Cell::from(vec![
+                                Line::from(Span::styled(" ? unknown", t.get(Role::Stale))),
+                                Line::from(Span::styled(
+                                    format!(
+                                        " {}",
+                                        fit(o.error.as_deref().unwrap_or("not read yet"), col_w)
+                                    ),
+                                    t.get(Role::Danger),
+                                )),
+                            ]),
+                        },
+                        None => Cell::from(Span::styled(" ? not read yet", t.get(Role::Stale))),
+                    }
+                };
+                cells.push(if selected {
+                    cell.style(t.get(Role::Selected))
+                } else {
+                    cell
+                });
+            }
+            Row::new(cells).height(2)
+        })
+        .collect();
+    let mut widths = vec![Constraint::Length(18)];
+    widths.extend(regions.iter().map(|_| Constraint::Min(8)));
+    let mut header = vec![Cell::from("TENANT")];
+    header.extend(regions.iter().map(|r| Cell::from(r.id.clone())));
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.get(Role::Muted).add_modifier(Modifier::BOLD)))
+        .column_spacing(1)
+        .block(block);
+    frame.render_widget(table, area);
+}

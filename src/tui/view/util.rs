@@ -1,0 +1,94 @@
+//! Small drawing helpers shared by the panes.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use crate::state::{Millis, Observed, STALE_AFTER_MS, short_age};
+use crate::tui::app::{App, Pane};
+use crate::tui::theme::Role;
+
+/// A pane's frame: focused panes get a bold border and a marker in the title, so focus
+/// shows without colour.
+pub fn pane_block<'a>(app: &App, title: impl Into<Line<'a>>, pane: Option<Pane>) -> Block<'a> {
+    let focused = pane.is_some_and(|p| p == app.focus) && app.overlay.is_none();
+    let t = &app.theme;
+    let (border, border_type) = if focused {
+        (t.get(Role::BorderFocused), BorderType::Thick)
+    } else {
+        (t.get(Role::Border), BorderType::Plain)
+    };
+    let mut title: Line = title.into();
+    if focused {
+        title
+            .spans
+            .insert(0, Span::styled("▶ ", t.get(Role::BorderFocused)));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(border_type)
+        .border_style(border)
+        .title(title.style(t.get(Role::Title)))
+}
+
+/// A rectangle of at most `w` x `h`, centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+/// Is this datum stale (failed read or too old)?
+pub fn stale<T>(o: &Observed<T>, now: Millis) -> bool {
+    o.is_stale(now, STALE_AFTER_MS)
+}
+
+/// ` ⌛12s` for a stale datum, nothing for a fresh one.
+pub fn stale_mark<T>(o: &Observed<T>, now: Millis) -> String {
+    if !stale(o, now) {
+        return String::new();
+    }
+    match o.age(now) {
+        Some(a) => format!(" ⌛{}", short_age(a)),
+        None => " ⌛never".into(),
+    }
+}
+
+/// "read 3s ago" / "never read", plus the last error.
+pub fn age_text<T>(o: &Observed<T>, now: Millis) -> String {
+    let age = match o.age(now) {
+        Some(a) => format!("read {} ago", short_age(a)),
+        None => "never read".to_string(),
+    };
+    match &o.error {
+        Some(e) => format!("{age}; last read failed: {e}"),
+        None => age,
+    }
+}
+
+/// The style for a value: its role, or the stale role when it is stale.
+pub fn value_style<T>(app: &App, o: &Observed<T>, role: Role) -> Style {
+    if stale(o, app.now) {
+        app.theme.get(Role::Stale)
+    } else {
+        app.theme.get(role)
+    }
+}
+
+/// Truncate to `width` characters with an ellipsis.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut s: String = text.chars().take(width - 1).collect();
+    s.push('…');
+    s
+}

@@ -1,0 +1,102 @@
+//! Drawing the weights editor: weight now -> new, the resulting share as a bar, the total.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::util::centered;
+use crate::tui::app::App;
+use crate::tui::overlay::WeightsEditor;
+use crate::tui::symbols;
+use crate::tui::theme::Role;
+
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
+    let t = &app.theme;
+    let area = centered(body, 76, e.rows.len() as u16 + 9);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(t.get(Role::BorderFocused))
+        .title(Span::styled(
+            " Set weights: shares update as you type ",
+            t.get(Role::Title),
+        ));
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<2}{:<16}{:>5}  {:>6}  {:<22}{:>7}",
+            "", "REGION", "NOW", "NEW", "SHARE", "STEADY"
+        ),
+        t.get(Role::Muted),
+    ))];
+    for (i, r) in e.rows.iter().enumerate() {
+        let selected = i == e.cursor;
+        let share = e.share(i);
+        let (fill, empty) = symbols::bar(share.unwrap_or(0.0), 14);
+        let new = match (&e.typing, selected) {
+            (Some(buf), true) => format!("{buf}▏"),
+            _ => r.new.to_string(),
+        };
+        let changed = r.new != r.now;
+        let new_style = if r.new > 255 {
+            t.get(Role::Danger)
+        } else if changed {
+            t.get(Role::Warn)
+        } else {
+            t.get(Role::Text)
+        };
+        let row_style = if selected {
+            t.get(Role::Selected)
+        } else {
+            t.get(Role::Text)
+        };
+        lines.push(
+            Line::from(vec![
+                Span::raw(if selected { "▸ " } else { "  " }),
+                Span::styled(format!("{:<16}{:>5} ", r.region, r.now), row_style),
+                Span::styled(
+                    format!("{:>6}{} ", new, if changed { "*" } else { " " }),
+                    new_style,
+                ),
+                Span::styled(fill, t.get(Role::Bar)),
+                Span::styled(empty, t.get(Role::BarEmpty)),
+                Span::styled(
+                    share
+                        .map(|s| format!(" {:>5.1}%", s * 100.0))
+                        .unwrap_or_else(|| "     ?%".into()),
+                    t.get(Role::Text),
+                ),
+                Span::styled(format!("{:>7}", r.steady), t.get(Role::Muted)),
+            ])
+            .style(row_style),
+        );
+    }
+    let total = e.total();
+    lines.push(Line::from(Span::styled(
+        format!(
+            "  total {total}{}",
+            if e.unmanaged > 0 {
+                format!(" (includes {} unmanaged)", e.unmanaged)
+            } else {
+                String::new()
+            }
+        ),
+        t.get(Role::Text),
+    )));
+    lines.push(match &e.error {
+        Some(err) => Line::from(Span::styled(
+            format!("  ✗ refused: {err}"),
+            t.get(Role::Danger),
+        )),
+        None => Line::from(Span::styled(
+            "  ✓ valid: Enter shows the plan; nothing changes until you confirm it",
+            t.get(Role::Ok),
+        )),
+    });
+    lines.push(Line::from(Span::styled(
+        "  type digits to set the selected weight; * marks changed rows",
+        t.get(Role::Muted),
+    )));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
