@@ -113,6 +113,9 @@ pub struct App {
     pub status: Status,
     /// The action being executed, if any (one at a time).
     pub running: Option<String>,
+    /// Argo summary per region (synced, total, any OutOfSync), in fleet order; derived
+    /// from `state` whenever it changes so drawing stays cheap on big fleets.
+    pub argo: Vec<(usize, usize, bool)>,
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -147,6 +150,7 @@ impl App {
             filter: Filter::default(),
             status: Status::Idle,
             running: None,
+            argo: Vec::new(),
             dirty: true,
             quit: false,
         }
@@ -177,7 +181,7 @@ impl App {
                 if self.frozen {
                     self.held = Some(state);
                 } else {
-                    self.state = *state;
+                    self.set_state(*state);
                 }
                 self.now = self.now.max(self.state.observed_at);
                 self.dirty = true;
@@ -223,6 +227,40 @@ impl App {
                 vec![Effect::Log(level, text), Effect::Refresh]
             }
         }
+    }
+
+    /// Show a new snapshot and refresh what is derived from it.
+    pub fn set_state(&mut self, state: FleetState) {
+        self.state = state;
+        let index: std::collections::HashMap<&str, usize> = self
+            .fleet
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut argo = vec![(0, 0, false); self.fleet.regions.len()];
+        for t in &self.fleet.tenants {
+            for r in &t.regions {
+                if let Some(&i) = index.get(r.as_str()) {
+                    argo[i].1 += 1;
+                }
+            }
+        }
+        for ts in &self.state.tenants {
+            for (region, app) in &ts.apps {
+                let (Some(&i), Some(a)) = (index.get(region.as_str()), app.value.as_ref()) else {
+                    continue;
+                };
+                match a.sync {
+                    crate::state::SyncStatus::Synced => argo[i].0 += 1,
+                    crate::state::SyncStatus::OutOfSync => argo[i].2 = true,
+                    crate::state::SyncStatus::Unknown => {}
+                }
+            }
+        }
+        self.argo = argo;
+        self.clamp_cursors();
     }
 
     /// Backend errors that are new in this snapshot go to the log pane once.
@@ -362,7 +400,7 @@ impl App {
             self.status = Status::Info("frozen: live data is held back while you read; press the freeze key again to resume".into());
         } else {
             if let Some(s) = self.held.take() {
-                self.state = *s;
+                self.set_state(*s);
             }
             self.status = Status::Info("live data resumed".into());
         }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod command;
 pub mod config_error;
 pub mod filter;
+pub mod fixture;
 pub mod keymap;
 pub mod nav;
 pub mod overlay;

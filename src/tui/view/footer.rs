@@ -15,7 +15,13 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
     use Command::*;
     match app.mode() {
         Mode::Normal => {
-            let mut v = vec![(MoveDown, "move"), (NextPane, "pane"), (DrillDown, "drill")];
+            let mut v = vec![
+                (Help, "help"),
+                (Quit, "quit"),
+                (MoveDown, "move"),
+                (NextPane, "pane"),
+                (DrillDown, "drill"),
+            ];
             match app.focus {
                 Pane::Tenants => v.push((Rollback, "rollback")),
                 Pane::Phases => v.push((RunPhase, "run phase")),
@@ -87,7 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         match &app.status {
             Status::Idle => Line::from(Span::styled("ready", t.get(Role::Muted))),
             Status::Info(s) => Line::from(Span::styled(format!("ℹ {s}"), t.get(Role::Info))),
-            Status::Running(s) => Line::from(Span::styled(format!("⏳ {s}"), t.get(Role::Warn))),
+            Status::Running(s) => Line::from(Span::styled(format!("» {s}"), t.get(Role::Warn))),
             Status::Done(s) => Line::from(Span::styled(format!("✓ {s}"), t.get(Role::Ok))),
             Status::Failed(s) => Line::from(Span::styled(format!("✗ {s}"), t.get(Role::Danger))),
         }
@@ -100,6 +106,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             t.get(Role::Accent),
         ));
     }
+    let mut used = keys
+        .iter()
+        .map(|s| s.content.chars().count())
+        .sum::<usize>();
     for (cmd, label) in hints(app) {
         let Some(mut key) = app.keymap.key_for(mode, cmd) else {
             continue;
@@ -108,6 +118,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             && let Some(up) = app.keymap.key_for(mode, Command::MoveUp)
         {
             key = format!("{up}{key}");
+        }
+        // Drop what does not fit rather than cutting a hint in half; help comes first.
+        used += key.chars().count() + label.chars().count() + 3;
+        if used > area.width as usize {
+            break;
         }
         keys.push(Span::styled(key, t.get(Role::Key)));
         keys.push(Span::styled(format!(" {label}  "), t.get(Role::Muted)));

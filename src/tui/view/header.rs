@@ -77,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
     } else if age > crate::state::STALE_AFTER_MS {
         second.push(Span::styled(
-            format!("⌛ data {} old (stale)", short_age(age)),
+            format!("◷ data {} old (stale)", short_age(age)),
             t.get(Role::Warn),
         ));
     } else {

@@ -26,7 +26,7 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
         (k(Command::Restore), format!("restore it afterwards: select it and press {}", k(Command::Restore))),
         (k(Command::Filter), format!("find an OutOfSync tenant: {} then type outofsync, Enter; {} to the tenant matrix, select the ≠ cell; the detail pane says why", k(Command::Filter), k(Command::NextPane))),
         (k(Command::Palette), "every action and view by name, fuzzy-matched".into()),
-        (String::new(), "Symbols: ✓ ok  ▲ degraded  ✗ down/failed  ? unknown  ≠ OutOfSync  ♥ Healthy  ◐ Progressing  ⟳ auto-sync  ⌛ stale  ▶ running  · pending".into()),
+        (String::new(), "Symbols: ✓ ok  ▲ degraded  ✗ down/failed  ? unknown  ≠ OutOfSync  ♥ Healthy  ◐ Progressing  ⟳ auto-sync  ◷ stale  ▶ running  · pending".into()),
         (String::new(), String::new()),
     ];
     for mode in Mode::ALL {

@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
     frame.render_widget(block, area);
 
     let fields = m.fields();
-    let form_h = fields.len() as u16 + 2;
+    let form_h = fields.len() as u16 + 3;
     let [plan_area, form_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(form_h)]).areas(inner);
 
@@ -233,7 +233,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
         )),
     };
     form.push(why);
-    frame.render_widget(Paragraph::new(form), form_area);
+    frame.render_widget(Paragraph::new(form).wrap(Wrap { trim: false }), form_area);
 }
 
 fn buttons(app: &App, m: &ConfirmModal, focused: bool) -> Line<'static> {

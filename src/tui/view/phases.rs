@@ -34,11 +34,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let phases = &app.fleet.phases;
     let col_w = ((area.width as usize).saturating_sub(18) / phases.len().max(1)).max(6);
     let focused = app.focus == Pane::Phases;
-    let rows: Vec<Row> = app
-        .visible_regions()
-        .into_iter()
-        .enumerate()
-        .map(|(row_i, ri)| {
+    let visible = app.visible_regions();
+    let room = (area.height.saturating_sub(3) / 2) as usize;
+    let range = super::util::window(visible.len(), app.cursor.phase_row, room);
+    let rows: Vec<Row> = visible[range.clone()]
+        .iter()
+        .copied()
+        .zip(range)
+        .map(|(ri, row_i)| {
             let region = &app.fleet.regions[ri];
             let rs = app.state.region(&region.id);
             let dim = rs.is_some_and(|r| super::util::stale(&r.phases, app.now));
@@ -52,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                         "{}/{}{}",
                         rs.map(|r| r.phases_succeeded()).unwrap_or(0),
                         phases.len(),
-                        if dim { " ⌛" } else { "" }
+                        if dim { " ◷" } else { "" }
                     ),
                     t.get(Role::Muted),
                 )),

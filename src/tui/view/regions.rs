@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::util::{fit, pane_block, stale_mark, value_style};
-use crate::state::SyncStatus;
 use crate::tui::app::{App, Pane};
 use crate::tui::symbols;
 use crate::tui::theme::Role;
@@ -16,25 +15,6 @@ use crate::tui::theme::Role;
 /// Rows the board needs: a header, the visible regions and the border.
 pub fn height(app: &App) -> u16 {
     app.visible_regions().len().max(1) as u16 + 3
-}
-
-/// Argo summary for a region: (synced, total, any out of sync).
-pub fn argo_summary(app: &App, region: &str) -> (usize, usize, bool) {
-    let (mut synced, mut total, mut drift) = (0, 0, false);
-    for t in app.fleet.tenants_in(region) {
-        total += 1;
-        let app_state = app
-            .state
-            .tenant(&t.id)
-            .and_then(|ts| ts.app(region))
-            .and_then(|a| a.value.as_ref());
-        match app_state.map(|a| a.sync) {
-            Some(SyncStatus::Synced) => synced += 1,
-            Some(SyncStatus::OutOfSync) => drift = true,
-            _ => {}
-        }
-    }
-    (synced, total, drift)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -45,16 +25,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let mut header = vec!["  REGION", "ROLE", "HEALTH", "PROBE"];
     let lag_title = format!("LAG ▕RPO {}s", rpo as u64);
     header.push(&lag_title);
-    header.extend(["WEIGHT now/steady share", "PHASES", "ARGO"]);
+    header.extend(["WEIGHT now/std  %", "PHASES", "ARGO"]);
     if wide {
         header.push("WHY");
     }
     let selected_row = app.cursor.region;
-    let rows: Vec<Row> = app
-        .visible_regions()
-        .into_iter()
-        .enumerate()
-        .map(|(row_i, i)| {
+    let visible = app.visible_regions();
+    let room = area.height.saturating_sub(3) as usize;
+    let range = super::util::window(visible.len(), selected_row, room);
+    let rows: Vec<Row> = visible[range.clone()]
+        .iter()
+        .copied()
+        .zip(range)
+        .map(|(i, row_i)| {
             let r = &app.fleet.regions[i];
             let s = app.state.region(&r.id);
             let selected = row_i == selected_row && app.focus == Pane::Regions;
@@ -116,14 +99,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             cells.push(Cell::from(weight_line(app, i)));
             let done = s.map(|s| s.phases_succeeded()).unwrap_or(0);
             let total = app.fleet.phases.len();
-            let (fill, empty) = symbols::bar(done as f64 / total.max(1) as f64, 5);
+            let (fill, empty) = symbols::bar(done as f64 / total.max(1) as f64, 4);
             let phase_role = if done == total { Role::Ok } else { Role::Info };
             cells.push(Cell::from(Line::from(vec![
                 Span::styled(format!("{done}/{total} "), t.get(phase_role)),
                 Span::styled(fill, t.get(Role::Bar)),
                 Span::styled(empty, t.get(Role::BarEmpty)),
             ])));
-            let (synced, all, drift) = argo_summary(app, &r.id);
+            let (synced, all, drift) = app.argo.get(i).copied().unwrap_or((0, 0, false));
             let argo_role = if drift {
                 Role::Warn
             } else if synced == all {
@@ -149,11 +132,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let mut widths = vec![
         Constraint::Length(16),
         Constraint::Length(9),
-        Constraint::Length(14),
+        Constraint::Length(15),
         Constraint::Length(6),
         Constraint::Length(6 + spark_w as u16),
-        Constraint::Length(22),
-        Constraint::Length(9),
+        Constraint::Length(17),
+        Constraint::Length(8),
         Constraint::Length(5),
     ];
     if wide {
@@ -216,7 +199,7 @@ fn weight_line(app: &App, i: usize) -> Line<'static> {
     let s = app.state.region(&r.id);
     let now = s.and_then(|s| s.weight.value);
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
-    let (fill, empty) = symbols::bar(share, 6);
+    let (fill, empty) = symbols::bar(share, 5);
     let off_steady = now.is_some_and(|w| w != r.steady_weight);
     let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
     let text = format!(

@@ -20,13 +20,19 @@ pub fn height(app: &App) -> u16 {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let t = &app.theme;
     let regions = &app.fleet.regions;
-    let col_w = ((area.width as usize).saturating_sub(20) / regions.len().max(1)).max(8);
     let focused = app.focus == Pane::Tenants;
-    let rows: Vec<Row> = app
-        .visible_tenants()
-        .into_iter()
-        .enumerate()
-        .map(|(row_i, ti)| {
+    let visible = app.visible_tenants();
+    let room = (area.height.saturating_sub(3) / 2) as usize;
+    let range = super::util::window(visible.len(), app.cursor.tenant, room);
+    // Big fleets scroll sideways: show the columns around the selected region.
+    let fit_cols = ((area.width as usize).saturating_sub(20) / 19).max(1);
+    let cols = super::util::window(regions.len(), app.cursor.tenant_col, fit_cols);
+    let col_w = ((area.width as usize).saturating_sub(20) / cols.len().max(1)).max(8);
+    let rows: Vec<Row> = visible[range.clone()]
+        .iter()
+        .copied()
+        .zip(range)
+        .map(|(ti, row_i)| {
             let tenant = &app.fleet.tenants[ti];
             let prod = app.fleet.is_production(&tenant.environment);
             let env_role = if prod { Role::Danger } else { Role::Muted };
@@ -44,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                     t.get(env_role),
                 )),
             ])];
-            for (ci, region) in regions.iter().enumerate() {
+            for (ci, region) in regions.iter().enumerate().skip(cols.start).take(cols.len()) {
                 let selected = focused && row_i == app.cursor.tenant && ci == app.cursor.tenant_col;
                 let cell = if !tenant.regions.contains(&region.id) {
                     Cell::from(Span::styled("  —", t.get(Role::Muted)))
@@ -110,9 +116,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
         })
         .collect();
     let mut widths = vec![Constraint::Length(18)];
-    widths.extend(regions.iter().map(|_| Constraint::Min(8)));
-    let mut header = vec![Cell::from("TENANT")];
-    header.extend(regions.iter().map(|r| Cell::from(r.id.clone())));
+    widths.extend(cols.clone().map(|_| Constraint::Min(8)));
+    let mut header = vec![Cell::from(if cols.start > 0 {
+        "TENANT  ◀ more"
+    } else {
+        "TENANT"
+    })];
+    header.extend(
+        regions[cols.clone()]
+            .iter()
+            .map(|r| Cell::from(r.id.clone())),
+    );
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.get(Role::Muted).add_modifier(Modifier::BOLD)))
         .column_spacing(1)

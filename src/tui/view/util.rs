@@ -48,14 +48,14 @@ pub fn stale<T>(o: &Observed<T>, now: Millis) -> bool {
     o.is_stale(now, STALE_AFTER_MS)
 }
 
-/// ` ⌛12s` for a stale datum, nothing for a fresh one.
+/// ` ◷12s` for a stale datum, nothing for a fresh one.
 pub fn stale_mark<T>(o: &Observed<T>, now: Millis) -> String {
     if !stale(o, now) {
         return String::new();
     }
     match o.age(now) {
-        Some(a) => format!(" ⌛{}", short_age(a)),
-        None => " ⌛never".into(),
+        Some(a) => format!(" ◷{}", short_age(a)),
+        None => " ◷never".into(),
     }
 }
 
@@ -91,4 +91,13 @@ pub fn fit(text: &str, width: usize) -> String {
     let mut s: String = text.chars().take(width - 1).collect();
     s.push('…');
     s
+}
+
+/// The rows to draw: at most `room` of `total`, keeping `cursor` in view.
+pub fn window(total: usize, cursor: usize, room: usize) -> std::ops::Range<usize> {
+    let room = room.max(1).min(total);
+    let start = cursor
+        .saturating_sub(room.saturating_sub(1))
+        .min(total - room);
+    start..start + room
 }

@@ -1,0 +1,370 @@
+//! Fixed worlds for tests, screenshots and benchmarks: the demo fleet frozen at a fixed
+//! moment, a synthetic fleet of any size, and helpers to drive and render an `App`
+//! without a terminal.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use super::app::{App, Effect, Msg};
+use super::keymap::{self, KeyChord, KeyCodeKey};
+use super::theme;
+use crate::engine::poll;
+use crate::fleet::{self, Fleet, FleetSource};
+use crate::providers::sim::SimOptions;
+use crate::providers::{ProviderOptions, Providers};
+use crate::state::{
+    AppHealth, AppState, FleetState, Health, HealthStatus, HistoryEntry, Millis, Observed,
+    PhaseState, PhaseStatus, RegionState, SyncStatus, TenantState,
+};
+
+/// The moment fixed worlds are observed at: 2026-01-15 03:00:00 UTC.
+pub const FIXED_NOW: Millis = 1_768_446_000_000;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The demo fleet, read once from a frozen simulated world (seeded), with every timestamp
+/// moved so the snapshot was taken at `FIXED_NOW`.
+pub fn demo_state(seed: u64) -> Result<(Fleet, FleetState), String> {
+    let fleet = fleet::demo();
+    let dir = std::env::temp_dir().join(format!(
+        "meridian-fixture-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let providers = Providers::build(
+        &fleet,
+        &dir,
+        &ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(seed),
+            },
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let state = rt.block_on(poll(&fleet, &providers, None));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((fleet, pin(state, FIXED_NOW)))
+}
+
+/// Shift every timestamp so the snapshot reads as taken at `now`.
+pub fn pin(mut s: FleetState, now: Millis) -> FleetState {
+    let d = now - s.observed_at;
+    let shift = |t: &mut Option<Millis>| {
+        if let Some(v) = t {
+            *v += d;
+        }
+    };
+    s.observed_at = now;
+    for r in &mut s.regions {
+        // Ages are measured to the millisecond; round the shift out so "0s old" is stable.
+        for at in [
+            &mut r.role.at,
+            &mut r.health.at,
+            &mut r.weight.at,
+            &mut r.lag.at,
+            &mut r.phases.at,
+        ] {
+            if at.is_some() {
+                *at = Some(now);
+            }
+        }
+        if let Some(h) = &mut r.health.value {
+            shift(&mut h.healthy_since);
+        }
+        for p in r.phases.value.iter_mut().flatten() {
+            shift(&mut p.started_at);
+            shift(&mut p.finished_at);
+        }
+    }
+    for t in &mut s.tenants {
+        for (_, a) in &mut t.apps {
+            if a.at.is_some() {
+                a.at = Some(now);
+            }
+            for h in a.value.iter_mut().flat_map(|v| v.history.iter_mut()) {
+                h.deployed_at += d;
+            }
+        }
+    }
+    s
+}
+
+/// An app on the frozen demo fleet with an embedded theme and keymap.
+pub fn demo_app(theme_name: &str, keymap_name: &str, read_only: bool) -> Result<App, String> {
+    let (fleet, state) = demo_state(42)?;
+    app_for(fleet, state, theme_name, keymap_name, read_only)
+}
+
+/// An app on any fleet and state.
+pub fn app_for(
+    fleet: Fleet,
+    state: FleetState,
+    theme_name: &str,
+    keymap_name: &str,
+    read_only: bool,
+) -> Result<App, String> {
+    let theme = theme::load_from_sources(theme_name, &[], false).map_err(|e| e.to_string())?;
+    let keymap = keymap::load_from_sources(keymap_name, None).map_err(|e| e.to_string())?;
+    let mut app = App::new(fleet, FleetState::default(), theme, keymap, read_only);
+    app.update(Msg::Fleet(Box::new(state), None));
+    app.now = FIXED_NOW;
+    Ok(app)
+}
+
+/// A synthetic fleet: `regions` regions, `tenants` tenants each running in every region.
+pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), String> {
+    let mut src = String::from(
+        "[fleet]\nname = \"synthetic\"\n[traffic]\nprovider = \"sim\"\n[gitops]\nprovider = \"sim\"\n[runner]\nprovider = \"sim\"\n",
+    );
+    let ids: Vec<String> = (0..regions).map(|i| format!("region-{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let role = if i == 0 { "primary" } else { "secondary" };
+        src.push_str(&format!("[[regions]]\nid = \"{id}\"\nname = \"Region {i}\"\nrole = \"{role}\"\nsteady_weight = {}\n", 1 + i % 50));
+    }
+    let list = ids
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for t in 0..tenants {
+        let env = if t % 3 == 0 { "prd" } else { "stg" };
+        src.push_str(&format!("[[tenants]]\nid = \"tenant-{t:04}\"\nenvironment = \"{env}\"\nregions = [{list}]\nargo_app = \"tenant-{t:04}-{{region}}\"\nhelm_release = \"t{t}\"\n"));
+    }
+    for p in [
+        "infrastructure",
+        "dns-delegation",
+        "cluster-bootstrap",
+        "pki-tls",
+        "platform-services",
+        "region-registration",
+        "smoke-test",
+    ] {
+        src.push_str(&format!(
+            "[[phases]]\nid = \"{p}\"\nname = \"{p}\"\nsteps = [\"one\", \"two\"]\n"
+        ));
+    }
+    let fleet =
+        fleet::parse(&src, "synthetic.toml", FleetSource::Demo).map_err(|e| e.to_string())?;
+    let now = FIXED_NOW;
+    let regions_state = fleet
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let status = [
+                HealthStatus::Healthy,
+                HealthStatus::Healthy,
+                HealthStatus::Degraded,
+                HealthStatus::Down,
+            ][i % 4];
+            let mut rs = RegionState {
+                id: r.id.clone(),
+                role: Observed::ok(r.role, now),
+                health: Observed::ok(
+                    Health {
+                        status,
+                        reason: "2/3 probes ok".into(),
+                        latency_ms: Some(40.0 + i as f64),
+                        healthy_since: Some(now - 3_600_000),
+                    },
+                    now,
+                ),
+                weight: Observed::ok(r.steady_weight, now),
+                lag: if i == 0 {
+                    Observed::empty(now)
+                } else {
+                    Observed::ok((i % 70) as f64, now)
+                },
+                lag_history: Vec::new(),
+                phases: Observed::ok(
+                    fleet
+                        .phases
+                        .iter()
+                        .enumerate()
+                        .map(|(pi, p)| PhaseState {
+                            id: p.id.clone(),
+                            state: if pi < 4 + i % 4 {
+                                PhaseStatus::Succeeded
+                            } else {
+                                PhaseStatus::Pending
+                            },
+                            started_at: Some(now - 600_000),
+                            finished_at: Some(now - 300_000),
+                            current_step: None,
+                            error: None,
+                        })
+                        .collect(),
+                    now,
+                ),
+            };
+            for k in 0..60 {
+                rs.push_lag_sample(Some(((i + k) % 80) as f64));
+            }
+            rs
+        })
+        .collect();
+    let tenants_state = fleet
+        .tenants
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| TenantState {
+            id: t.id.clone(),
+            apps: t
+                .regions
+                .iter()
+                .enumerate()
+                .map(|(ri, r)| {
+                    let rev = format!("{:07x}abcdef", ti * 31 + ri);
+                    let app = AppState {
+                        name: t.argo_app_in(r),
+                        sync: if (ti + ri) % 17 == 0 {
+                            SyncStatus::OutOfSync
+                        } else {
+                            SyncStatus::Synced
+                        },
+                        health: if (ti + ri) % 23 == 0 {
+                            AppHealth::Progressing
+                        } else {
+                            AppHealth::Healthy
+                        },
+                        revision: rev.clone(),
+                        auto_sync: ti % 2 == 0,
+                        history: vec![HistoryEntry {
+                            id: 1,
+                            revision: rev,
+                            deployed_at: now - 86_400_000,
+                        }],
+                        message: None,
+                    };
+                    (r.clone(), Observed::ok(app, now))
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((
+        fleet,
+        FleetState {
+            observed_at: now,
+            regions: regions_state,
+            tenants: tenants_state,
+            unmanaged_weights: Vec::new(),
+        },
+    ))
+}
+
+/// Send keys, spelled as in keymap files (`"d"`, `"tab"`, `"ctrl-c"`); text is typed one
+/// character at a time when it is not a key name. Returns every effect.
+pub fn press(app: &mut App, keys: &[&str]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for k in keys {
+        let chords: Vec<KeyChord> = match KeyChord::parse(k) {
+            Ok(c) => vec![c],
+            Err(_) => k
+                .chars()
+                .map(|c| KeyChord::plain(KeyCodeKey::Char(c)))
+                .collect(),
+        };
+        for c in chords {
+            effects.extend(app.update(Msg::Key(to_event(c))));
+        }
+    }
+    effects
+}
+
+/// Type text character by character (for reasons and names).
+pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        ))));
+    }
+    effects
+}
+
+fn to_event(c: KeyChord) -> KeyEvent {
+    let mut mods = KeyModifiers::NONE;
+    if c.ctrl {
+        mods |= KeyModifiers::CONTROL;
+    }
+    if c.alt {
+        mods |= KeyModifiers::ALT;
+    }
+    let code = match c.code {
+        KeyCodeKey::Char(ch) => KeyCode::Char(ch),
+        KeyCodeKey::F(n) => KeyCode::F(n),
+        KeyCodeKey::Enter => KeyCode::Enter,
+        KeyCodeKey::Esc => KeyCode::Esc,
+        KeyCodeKey::Tab => KeyCode::Tab,
+        KeyCodeKey::BackTab => KeyCode::BackTab,
+        KeyCodeKey::Backspace => KeyCode::Backspace,
+        KeyCodeKey::Delete => KeyCode::Delete,
+        KeyCodeKey::Insert => KeyCode::Insert,
+        KeyCodeKey::Up => KeyCode::Up,
+        KeyCodeKey::Down => KeyCode::Down,
+        KeyCodeKey::Left => KeyCode::Left,
+        KeyCodeKey::Right => KeyCode::Right,
+        KeyCodeKey::Home => KeyCode::Home,
+        KeyCodeKey::End => KeyCode::End,
+        KeyCodeKey::PageUp => KeyCode::PageUp,
+        KeyCodeKey::PageDown => KeyCode::PageDown,
+    };
+    KeyEvent::new(code, mods)
+}
+
+/// Draw one frame of `app` into a `width` x `height` buffer.
+pub fn render(app: &App, width: u16, height: u16) -> Buffer {
+    let backend = TestBackend::new(width, height);
+    match Terminal::new(backend) {
+        Ok(mut term) => {
+            let _ = term.draw(|f| super::view::draw(f, app));
+            term.backend().buffer().clone()
+        }
+        Err(_) => Buffer::empty(ratatui::layout::Rect::new(0, 0, width, height)),
+    }
+}
+
+/// The buffer's text, one line per row, trailing spaces trimmed.
+pub fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Where `needle` first appears: (x, y) in cells.
+pub fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut xs = Vec::new();
+        for x in 0..buf.area.width {
+            let s = buf[(x, y)].symbol();
+            for _ in s.chars() {
+                xs.push(x);
+            }
+            line.push_str(s);
+        }
+        if let Some(i) = line.find(needle) {
+            let ci = line[..i].chars().count();
+            return xs.get(ci).map(|x| (*x, y));
+        }
+    }
+    None
+}
