@@ -1,0 +1,292 @@
+//! Every action's modal: the plan is shown, blocks cannot be confirmed, production needs
+//! the typed name, warnings need acknowledgement, read-only shows no confirm button, and
+//! confirming hands the plan back as an effect (the modal executes nothing).
+
+use meridian::actions::{Action, Verdict};
+use meridian::fleet::ConfirmStrength;
+use meridian::tui::app::Effect;
+use meridian::tui::fixture::{demo_app, press, render, text, type_text};
+use meridian::tui::overlay::{Field, Overlay};
+use meridian::tui::{App, Msg};
+
+fn app() -> App {
+    demo_app("dark", "default", false).unwrap_or_else(|e| panic!("demo app: {e}"))
+}
+
+fn modal(a: &App) -> &meridian::tui::overlay::ConfirmModal {
+    match &a.overlay {
+        Some(Overlay::Confirm(m)) => m,
+        other => panic!("expected the plan modal, got {other:?}"),
+    }
+}
+
+fn executed(effects: &[Effect]) -> Option<&Action> {
+    effects.iter().find_map(|e| match e {
+        Effect::Execute(_, p) => Some(&p.action),
+        _ => None,
+    })
+}
+
+#[test]
+fn drain_in_production_needs_a_reason_and_the_typed_name() {
+    let mut a = app();
+    press(&mut a, &["down", "d"]);
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("Drain eu-west-1"), "{t}");
+    assert!(t.contains("eu-west-1 weight: 30 (30%) -> 0 (0%)"), "{t}");
+    assert!(t.contains("blast radius 3 tenant(s)"), "{t}");
+    assert!(t.contains("✗ BLOCK"), "{t}");
+    assert!(t.contains("cli meridian drain eu-west-1"), "{t}");
+    assert!(!t.contains("[ OK ]"));
+    assert_eq!(modal(&a).plan.confirm, ConfirmStrength::TypeName);
+    assert_eq!(
+        modal(&a).focus,
+        Field::Reason,
+        "the reason is asked for first"
+    );
+    // `y` types into the reason field; it never confirms a blocked plan.
+    let effects = press(&mut a, &["tab", "tab", "y"]);
+    assert!(executed(&effects).is_none());
+    assert!(modal(&a).can_confirm().is_err());
+    // Give a reason: the block lifts, but the name must still be typed.
+    let mut a = app();
+    press(&mut a, &["down", "d"]);
+    type_text(&mut a, "INC-4711");
+    assert!(
+        modal(&a).plan.blocking().next().is_none(),
+        "{:?}",
+        modal(&a).plan.checks
+    );
+    press(&mut a, &["tab"]);
+    assert_eq!(modal(&a).focus, Field::TypeName);
+    type_text(&mut a, "eu-west-");
+    let effects = press(&mut a, &["enter", "enter"]);
+    assert!(
+        executed(&effects).is_none(),
+        "a partial name does not confirm"
+    );
+    let mut a = app();
+    press(&mut a, &["down", "d"]);
+    type_text(&mut a, "INC-4711");
+    press(&mut a, &["tab"]);
+    type_text(&mut a, "eu-west-1");
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("✓ matches"), "{t}");
+    let effects = press(&mut a, &["enter", "enter"]);
+    assert_eq!(
+        executed(&effects),
+        Some(&Action::Drain {
+            region: "eu-west-1".into()
+        })
+    );
+    assert!(a.overlay.is_none());
+    assert!(a.running.is_some());
+}
+
+#[test]
+fn cancel_is_the_default_and_records_a_decline() {
+    let mut a = app();
+    press(&mut a, &["down", "d"]);
+    press(&mut a, &["tab", "tab"]);
+    assert_eq!(modal(&a).focus, Field::Buttons);
+    let effects = press(&mut a, &["enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Decline(_)]),
+        "{effects:?}"
+    );
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn run_phase_outside_production_is_yes_no_with_no_as_default() {
+    let mut a = app();
+    press(&mut a, &["G", "x"]);
+    let m = modal(&a);
+    assert_eq!(m.plan.confirm, ConfirmStrength::YesNo, "{:?}", m.plan);
+    assert!(
+        matches!(&m.plan.action, Action::RunPhase { region, phase } if region == "ap-south-1" && phase == "platform-services")
+    );
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("[ No ]"), "{t}");
+    assert!(t.contains("[ Run ap-south-1 ]"), "{t}");
+    assert!(t.contains("y/N"), "{t}");
+    // Enter on the default button declines.
+    let effects = press(&mut a, &["enter"]);
+    assert!(matches!(effects.as_slice(), [Effect::Decline(_)]));
+    // `y` confirms.
+    let mut a = app();
+    press(&mut a, &["G", "x"]);
+    let effects = press(&mut a, &["y"]);
+    assert!(matches!(executed(&effects), Some(Action::RunPhase { .. })));
+}
+
+#[test]
+fn a_blocked_phase_cannot_be_confirmed_until_overridden_with_a_reason() {
+    let mut a = app();
+    // Phase grid, last region, last phase (smoke test before its earlier phases).
+    press(&mut a, &["3", "G", "end"]);
+    for _ in 0..7 {
+        press(&mut a, &["right"]);
+    }
+    press(&mut a, &["x"]);
+    let m = modal(&a);
+    assert!(m.plan.is_blocked(), "{:?}", m.plan.checks);
+    let blocker = m
+        .plan
+        .blocking()
+        .next()
+        .map(|c| c.guard.name())
+        .unwrap_or_default();
+    assert_eq!(blocker, "phase-order");
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("✗ BLOCK"), "{t}");
+    assert!(
+        t.contains("✗ blocked"),
+        "the confirm button is disabled and says so:\n{t}"
+    );
+    let effects = press(&mut a, &["y"]);
+    assert!(executed(&effects).is_none());
+    assert!(
+        modal(&a)
+            .refusal
+            .as_deref()
+            .unwrap_or("")
+            .contains("phase-order")
+    );
+    // Override: name the guard and give a reason.
+    press(&mut a, &["tab"]);
+    assert_eq!(modal(&a).focus, Field::Reason);
+    type_text(&mut a, "CHG-9 rerun smoke test");
+    press(&mut a, &["tab"]);
+    assert_eq!(modal(&a).focus, Field::Override);
+    type_text(&mut a, "phase-order");
+    let m = modal(&a);
+    assert!(
+        m.plan.checks.iter().any(|c| c.overridden),
+        "{:?}",
+        m.plan.checks
+    );
+    assert!(!m.plan.is_blocked());
+    assert!(text(&render(&a, 100, 30)).contains("OVERRIDDEN"));
+}
+
+#[test]
+fn warnings_must_be_acknowledged() {
+    let mut a = app();
+    // Rollback storefront-prd in us-east-1: auto-sync is on and will be paused.
+    press(&mut a, &["2", "b"]);
+    assert!(matches!(a.overlay, Some(Overlay::Revisions(_))));
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("choose a revision"), "{t}");
+    assert!(t.contains("◀ running now"), "{t}");
+    press(&mut a, &["enter"]);
+    let m = modal(&a);
+    assert!(matches!(m.plan.action, Action::Rollback { .. }));
+    assert!(
+        m.plan.checks.iter().any(|c| c.verdict == Verdict::Warn),
+        "{:?}",
+        m.plan.checks
+    );
+    type_text(&mut a, "CHG-1");
+    press(&mut a, &["tab"]);
+    assert_eq!(modal(&a).focus, Field::Acknowledge);
+    press(&mut a, &["tab"]);
+    type_text(&mut a, "storefront-prd");
+    press(&mut a, &["enter"]);
+    assert_eq!(modal(&a).focus, Field::Buttons);
+    let effects = press(&mut a, &["y"]);
+    assert!(executed(&effects).is_none());
+    assert!(
+        modal(&a)
+            .refusal
+            .as_deref()
+            .unwrap_or("")
+            .contains("acknowledge")
+    );
+    press(&mut a, &["backtab", "backtab", "space"]);
+    assert!(modal(&a).acknowledged);
+    let effects = press(&mut a, &["y"]);
+    assert!(matches!(executed(&effects), Some(Action::Rollback { .. })));
+}
+
+#[test]
+fn weights_editor_shows_shares_live_and_refuses_invalid_totals() {
+    let mut a = app();
+    press(&mut a, &["w"]);
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("Set weights"), "{t}");
+    assert!(t.contains("50.0%"), "{t}");
+    // us-east-1 to 0 and the others to 0: refused before any plan.
+    type_text(&mut a, "0");
+    for _ in 0..3 {
+        press(&mut a, &["down"]);
+        type_text(&mut a, "0");
+    }
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("refused"), "{t}");
+    let effects = press(&mut a, &["enter"]);
+    assert!(effects.is_empty());
+    assert!(matches!(a.overlay, Some(Overlay::Weights(_))));
+    // Back to steady, then 90/10 style shift: shares update.
+    press(&mut a, &["s", "g"]);
+    let mut a = app();
+    press(&mut a, &["w"]);
+    type_text(&mut a, "90");
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("64.3%"), "90 of 140 is 64.3%:\n{t}");
+    press(&mut a, &["enter"]);
+    let m = modal(&a);
+    assert!(
+        matches!(&m.plan.action, Action::SetWeights { weights } if weights == &vec![("us-east-1".to_string(), 90)])
+    );
+}
+
+#[test]
+fn promote_shows_the_plan_with_the_replication_lag_guard() {
+    let mut a = app();
+    press(&mut a, &["down", "p"]);
+    let m = modal(&a);
+    assert!(matches!(&m.plan.action, Action::Promote { region } if region == "eu-west-1"));
+    assert!(
+        m.plan
+            .checks
+            .iter()
+            .any(|c| c.guard.name() == "replication-lag")
+    );
+    assert_eq!(m.plan.confirm, ConfirmStrength::TypeName);
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("[ Promote eu-west-1 ]"), "{t}");
+    assert!(t.contains("us-east-1 role: primary -> secondary"), "{t}");
+}
+
+#[test]
+fn restore_plans_the_steady_weight() {
+    let mut a = app();
+    let mut s = a.state.clone();
+    if let Some(r) = s.region_mut("eu-west-1") {
+        r.weight.value = Some(0);
+    }
+    a.update(Msg::Fleet(Box::new(s), None));
+    press(&mut a, &["down", "r"]);
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("Restore eu-west-1"), "{t}");
+    assert!(t.contains("eu-west-1 weight: 0 (0%) -> 30"), "{t}");
+}
+
+#[test]
+fn read_only_shows_the_plan_with_no_confirm_button() {
+    let mut a = demo_app("dark", "default", true).unwrap_or_else(|e| panic!("{e}"));
+    press(&mut a, &["down", "d"]);
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("READ-ONLY"), "{t}");
+    assert!(t.contains("eu-west-1 weight: 30 (30%) -> 0 (0%)"), "{t}");
+    assert!(t.contains("[ Close ]"), "{t}");
+    assert!(!t.contains("[ Drain eu-west-1 ]"), "{t}");
+    let effects = press(&mut a, &["y"]);
+    assert!(executed(&effects).is_none());
+    let effects = press(&mut a, &["esc"]);
+    assert!(
+        effects.is_empty(),
+        "nothing to record in read-only mode: {effects:?}"
+    );
+}
