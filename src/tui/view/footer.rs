@@ -37,8 +37,7 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
                 (Palette, "palette"),
                 (Freeze, "freeze"),
                 (Zoom, "zoom"),
-                (Help, "help"),
-                (Quit, "quit"),
+                (ToggleLog, "log"),
             ]);
             v
         }

@@ -85,7 +85,7 @@ fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
     regions::draw(frame, reg, app);
     if wide {
         let [l, r] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(mid);
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
         draw_pane(frame, l, app, Pane::Tenants);
         draw_pane(frame, r, app, Pane::Phases);
     } else if app.focus == Pane::Phases {

@@ -113,7 +113,15 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
         .map(|c| c.guard.name().len())
         .max()
         .unwrap_or(10);
-    for c in &p.checks {
+    // What stops or worries first; passes after.
+    let mut checks: Vec<&crate::actions::Check> = p.checks.iter().collect();
+    checks.sort_by_key(|c| match (c.verdict, c.overridden) {
+        (Verdict::Block, false) => 0,
+        (Verdict::Block, true) => 1,
+        (Verdict::Warn, _) => 2,
+        (Verdict::Pass, _) => 3,
+    });
+    for c in checks {
         let look = symbols::verdict(c.verdict, c.overridden);
         let style = if c.verdict == Verdict::Pass {
             t.get(Role::Ok)

@@ -135,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(15),
         Constraint::Length(6),
         Constraint::Length(6 + spark_w as u16),
-        Constraint::Length(17),
+        Constraint::Length(18),
         Constraint::Length(8),
         Constraint::Length(5),
     ];
@@ -203,7 +203,7 @@ fn weight_line(app: &App, i: usize) -> Line<'static> {
     let off_steady = now.is_some_and(|w| w != r.steady_weight);
     let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
     let text = format!(
-        " {now_text:>3}/{:<3}{} {:>3.0}%",
+        " {now_text:>3}/{:<3}{}{:>3.0}%",
         r.steady_weight,
         if off_steady { "≠" } else { " " },
         share * 100.0

@@ -25,9 +25,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let room = (area.height.saturating_sub(3) / 2) as usize;
     let range = super::util::window(visible.len(), app.cursor.tenant, room);
     // Big fleets scroll sideways: show the columns around the selected region.
-    let fit_cols = ((area.width as usize).saturating_sub(20) / 19).max(1);
+    let fit_cols = ((area.width as usize).saturating_sub(19) / 17).max(1);
     let cols = super::util::window(regions.len(), app.cursor.tenant_col, fit_cols);
-    let col_w = ((area.width as usize).saturating_sub(20) / cols.len().max(1)).max(8);
+    let col_w = ((area.width as usize).saturating_sub(19) / cols.len().max(1)).max(8);
     let rows: Vec<Row> = visible[range.clone()]
         .iter()
         .copied()
@@ -115,7 +115,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
             Row::new(cells).height(2)
         })
         .collect();
-    let mut widths = vec![Constraint::Length(18)];
+    let mut widths = vec![Constraint::Length(17)];
     widths.extend(cols.clone().map(|_| Constraint::Min(8)));
     let mut header = vec![Cell::from(if cols.start > 0 {
         "TENANT  ◀ more"
