@@ -490,3 +490,53 @@ fn paths_and_help_speak_plainly() {
     assert_eq!(code, 0);
     assert!(out.contains("Exit codes") && out.contains("drain"), "{out}");
 }
+
+/// Run under `script`, which gives the binary a pseudo-terminal on stdin, and answer.
+fn on_a_terminal(sb: &Sandbox, command: &str, answer: &str) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("meridian");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} {command}", bin.display()), "/dev/null"])
+        .env("MERIDIAN_STATE_DIR", sb.dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", sb.dir.path().join("config"))
+        .env("MERIDIAN_SIM_SPEED", "0")
+        .env_remove("MERIDIAN_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .expect("the `script` command (util-linux) is needed for terminal tests");
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(answer.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_terminal_asks_for_the_typed_name_on_risky_actions() {
+    let sb = Sandbox::new();
+    let (code, out) = on_a_terminal(&sb, "drain eu-west-1 --reason drill", "eu-west\n");
+    assert_eq!(code, 3, "a near miss is not a confirmation: {out}");
+    assert!(out.contains("type \"eu-west-1\" to confirm"), "{out}");
+    assert_eq!(region(&sb.status(), "eu-west-1")["weight"], 30);
+    let (code, out) = on_a_terminal(&sb, "drain eu-west-1 --reason drill", "eu-west-1\n");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(region(&sb.status(), "eu-west-1")["weight"], 0);
+    let outcomes: Vec<Value> = sb.audit().iter().map(|r| r["outcome"].clone()).collect();
+    assert_eq!(outcomes, vec!["declined", "started", "succeeded"]);
+}
+
+#[test]
+fn a_terminal_asks_yes_no_with_no_as_the_default() {
+    let sb = Sandbox::new();
+    let (code, out) = on_a_terminal(&sb, "phase run ap-south-1 platform-services", "\n");
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("Run platform-services in ap-south-1? [y/N]"),
+        "{out}"
+    );
+}

@@ -365,7 +365,7 @@ fn rollback_with_auto_sync_pauses_it_first() {
         other => panic!("unexpected operation {other:?}"),
     }
     assert_eq!(p.target, "storefront-prd");
-    assert_eq!(p.button_label(), "Roll back storefront-prd");
+    assert_eq!(p.button_label(), "Roll back storefront-prd in eu-west-1");
 }
 
 #[test]
