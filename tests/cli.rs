@@ -140,6 +140,18 @@ fn drain_then_status_shows_the_region_drained() {
 }
 
 #[test]
+fn the_issue_example_drains_a_staging_only_region_without_a_reason() {
+    let sb = Sandbox::new();
+    let (code, out, err) = sb.run(&["drain", "eu-west-1", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(region(&sb.status(), "eu-west-1")["weight"], 0);
+    // A region serving production needs a reason.
+    let (code, _, err) = sb.run(&["drain", "ap-southeast-1", "--yes"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("BLOCK reason-required"), "{err}");
+}
+
+#[test]
 fn draining_the_last_healthy_region_is_refused() {
     let sb = Sandbox::new();
     for r in ["eu-west-1", "ap-southeast-1"] {
@@ -383,7 +395,7 @@ fn rollback_changes_the_revision_and_pauses_auto_sync() {
         "rollback",
         "storefront-prd",
         "--region",
-        "eu-west-1",
+        "ap-southeast-1",
         "--reason",
         "CHG-1",
         "--yes",
@@ -405,7 +417,7 @@ fn rollback_changes_the_revision_and_pauses_auto_sync() {
         "rollback",
         "storefront-prd",
         "--region",
-        "eu-west-1",
+        "ap-southeast-1",
         "--to",
         "nope",
         "--reason",
@@ -428,7 +440,7 @@ fn dry_run_changes_nothing_and_says_whether_it_would_refuse() {
         "meridian drain eu-west-1 --reason x"
     );
     assert_eq!(
-        sb.run(&["drain", "eu-west-1", "--dry-run"]).0,
+        sb.run(&["drain", "ap-southeast-1", "--dry-run"]).0,
         3,
         "production without a reason would be refused"
     );

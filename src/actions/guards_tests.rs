@@ -292,7 +292,7 @@ fn revision_known_finds_by_id_or_prefix_and_blocks_unknown() {
     let s = state(&f);
     let app = s
         .tenant("payments-prd")
-        .and_then(|t| t.app("eu-west-1"))
+        .and_then(|t| t.app("ap-southeast-1"))
         .and_then(|a| a.value.clone())
         .unwrap();
     let (c, e) = revision_known(&app, None);
@@ -316,7 +316,7 @@ fn auto_sync_warns_when_on() {
     let s = state(&f);
     let app = |t: &str| {
         s.tenant(t)
-            .and_then(|t| t.app("eu-west-1"))
+            .and_then(|t| t.app("ap-southeast-1"))
             .and_then(|a| a.value.clone())
             .unwrap()
     };

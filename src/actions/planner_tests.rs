@@ -36,15 +36,30 @@ fn drain_moves_one_weight_to_zero() {
     assert_eq!(p.button_label(), "Drain eu-west-1");
     assert_eq!(p.cli_equivalent, "meridian drain eu-west-1 --reason INC-1");
     assert!((p.blast_radius.traffic_share - 0.3).abs() < 1e-9);
-    assert!(p.blast_radius.production);
-    assert_eq!(p.confirm, ConfirmStrength::TypeName);
+    assert!(!p.blast_radius.production, "eu-west-1 serves staging only");
+    assert_eq!(
+        p.confirm,
+        ConfirmStrength::TypeName,
+        "the policy asks for the typed name on drains"
+    );
+    let prod = plan_for(
+        Request::new(Action::Drain {
+            region: "ap-southeast-1".into(),
+        })
+        .reason("INC-1"),
+    );
+    assert!(prod.blast_radius.production);
+    assert_eq!(
+        prod.environments,
+        vec!["prd".to_string(), "stg".to_string()]
+    );
 }
 
 #[test]
 fn production_without_reason_is_blocked_and_cannot_be_overridden() {
     let p = plan_for(
         Request::new(Action::Drain {
-            region: "eu-west-1".into(),
+            region: "ap-southeast-1".into(),
         })
         .override_guard("reason-required"),
     );
@@ -246,7 +261,7 @@ fn unknown_names_suggest_the_nearest() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "tenant payments-prd does not run in ap-south-1 (it runs in: us-east-1, eu-west-1)"
+        "tenant payments-prd does not run in ap-south-1 (it runs in: us-east-1, ap-southeast-1)"
     );
 }
 
@@ -348,7 +363,7 @@ fn rollback_with_auto_sync_pauses_it_first() {
     let p = plan_for(
         Request::new(Action::Rollback {
             tenant: "storefront-prd".into(),
-            region: "eu-west-1".into(),
+            region: "ap-southeast-1".into(),
             to: Some("3".into()),
         })
         .reason("CHG-7"),
@@ -365,7 +380,10 @@ fn rollback_with_auto_sync_pauses_it_first() {
         other => panic!("unexpected operation {other:?}"),
     }
     assert_eq!(p.target, "storefront-prd");
-    assert_eq!(p.button_label(), "Roll back storefront-prd in eu-west-1");
+    assert_eq!(
+        p.button_label(),
+        "Roll back storefront-prd in ap-southeast-1"
+    );
 }
 
 #[test]
@@ -373,7 +391,7 @@ fn rollback_to_unknown_revision_is_blocked() {
     let p = plan_for(
         Request::new(Action::Rollback {
             tenant: "payments-prd".into(),
-            region: "eu-west-1".into(),
+            region: "ap-southeast-1".into(),
             to: Some("99".into()),
         })
         .reason("x"),
