@@ -154,8 +154,9 @@ impl SimProvider {
     }
 
     fn down_error(region: &str, call: &str) -> ProviderError {
-        ProviderError::new(Some(region), call, "connection timed out")
-            .with_hint("the region is down; check its status, or clear the drill with `meridian demo fault REGION clear`")
+        ProviderError::new(Some(region), call, "connection timed out").with_hint(format!(
+            "the region is down (a drill: `meridian demo fault {region} clear` heals it)"
+        ))
     }
 }
 
