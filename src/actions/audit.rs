@@ -141,8 +141,28 @@ impl AuditLog {
 pub fn whoami() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(login_name)
+        .unwrap_or_else(|| "unknown".into());
     format!("{user}@{}", hostname())
+}
+
+/// The login name of the process's user, from the password database.
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name out
+    // immediately and never hold the pointer.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 /// This machine's host name.

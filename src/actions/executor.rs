@@ -24,6 +24,7 @@ pub struct Execution {
 }
 
 /// Runs plans against one fleet.
+#[derive(Clone)]
 pub struct Executor {
     pub fleet: Fleet,
     pub providers: Providers,

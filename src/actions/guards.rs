@@ -113,12 +113,16 @@ pub fn last_healthy_region(state: &FleetState, before: &Weights, after: &Weights
         .map(|(r, _)| r.as_str())
         .collect();
     if !losing.is_empty() && serving_after.is_empty() {
+        let who = match losing.as_slice() {
+            [one] => format!("{one} is the last healthy region serving traffic"),
+            many => format!(
+                "{} are the last healthy regions serving traffic",
+                many.join(", ")
+            ),
+        };
         Check::block(
             Guard::LastHealthyRegion,
-            format!(
-                "{} is the last healthy region serving traffic; restore or heal another region first",
-                losing.join(", ")
-            ),
+            format!("{who}; restore or heal another region first"),
         )
     } else if serving_after.is_empty() {
         Check::warn(

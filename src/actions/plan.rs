@@ -248,7 +248,12 @@ impl Plan {
 
     /// The confirm button's label, named after the action: "Drain eu-west-1".
     pub fn button_label(&self) -> String {
-        format!("{} {}", self.action.verb(), self.target)
+        match &self.action {
+            Action::RunPhase { region, phase } => format!("Run {phase} in {region}"),
+            Action::Rollback { tenant, region, .. } => format!("Roll back {tenant} in {region}"),
+            Action::SetWeights { .. } => "Set weights".to_string(),
+            _ => format!("{} {}", self.action.verb(), self.target),
+        }
     }
 
     /// True when executing would change nothing.

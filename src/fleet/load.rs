@@ -227,20 +227,7 @@ impl Validator<'_> {
         for (i, sr) in raw.iter().enumerate() {
             let r = sr.get_ref();
             let id = r.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(
-                    &r.id,
-                    format!("regions[{i}].id"),
-                    format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"),
-                );
-            }
-            if !seen.insert(id.clone()) {
-                self.err(
-                    &r.id,
-                    format!("regions[{i}].id"),
-                    format!("duplicate region id \"{id}\""),
-                );
-            }
+            self.check_id(&r.id, &format!("regions[{i}].id"), "region", &mut seen);
             let role = match r.role.get_ref().as_str() {
                 "primary" => Role::Primary,
                 "secondary" => Role::Secondary,
@@ -330,20 +317,7 @@ impl Validator<'_> {
         for (i, st) in raw.iter().enumerate() {
             let t = st.get_ref();
             let id = t.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(
-                    &t.id,
-                    format!("tenants[{i}].id"),
-                    format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"),
-                );
-            }
-            if !seen.insert(id.clone()) {
-                self.err(
-                    &t.id,
-                    format!("tenants[{i}].id"),
-                    format!("duplicate tenant id \"{id}\""),
-                );
-            }
+            self.check_id(&t.id, &format!("tenants[{i}].id"), "tenant", &mut seen);
             if t.environment.get_ref().trim().is_empty() {
                 self.err(
                     &t.environment,
@@ -406,20 +380,7 @@ impl Validator<'_> {
         for (i, sp) in raw.iter().enumerate() {
             let p = sp.get_ref();
             let id = p.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(
-                    &p.id,
-                    format!("phases[{i}].id"),
-                    format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"),
-                );
-            }
-            if !seen.insert(id.clone()) {
-                self.err(
-                    &p.id,
-                    format!("phases[{i}].id"),
-                    format!("duplicate phase id \"{id}\""),
-                );
-            }
+            self.check_id(&p.id, &format!("phases[{i}].id"), "phase", &mut seen);
             if p.steps.is_empty() {
                 self.err(
                     sp,
@@ -448,6 +409,29 @@ impl Validator<'_> {
             });
         }
         out
+    }
+}
+
+impl Validator<'_> {
+    /// An id must be safe to type and unique among its kind.
+    fn check_id(
+        &mut self,
+        id: &Spanned<String>,
+        key: &str,
+        kind: &str,
+        seen: &mut HashSet<String>,
+    ) {
+        let text = id.get_ref();
+        if !valid_id(text) {
+            self.err(
+                id,
+                key,
+                format!("\"{text}\" is not a valid id: use lower-case letters, digits and '-'"),
+            );
+        }
+        if !seen.insert(text.clone()) {
+            self.err(id, key, format!("duplicate {kind} id \"{text}\""));
+        }
     }
 }
 

@@ -56,7 +56,7 @@ impl fmt::Display for ProviderError {
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
-/// A callback receiving progress messages.
+/// A function that receives progress messages.
 type ProgressSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Where an action's progress messages go: the CLI prints them, the TUI logs them.
@@ -106,10 +106,6 @@ pub trait TrafficProvider: Send + Sync {
         progress: &Progress,
     ) -> ProviderResult<()>;
 }
-
-/// Is a region serving?
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealthReading(pub Health);
 
 #[async_trait]
 pub trait HealthProvider: Send + Sync {

@@ -229,6 +229,25 @@ impl World {
         }
     }
 
+    /// Re-evaluate one region and its apps at the current tick, so an injected fault shows
+    /// at once even in a frozen world.
+    pub fn refresh_region(&mut self, id: &str) {
+        let (seed, tick) = (self.seed, self.tick);
+        let Some(i) = self.regions.iter().position(|r| r.id == id) else {
+            return;
+        };
+        step_region(&mut self.regions[i], seed, tick, i as u64);
+        let down = self.regions[i].health == HealthStatus::Down;
+        for (j, a) in self
+            .apps
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, a)| a.region == id)
+        {
+            step_app(a, seed, tick, 1000 + j as u64, down);
+        }
+    }
+
     pub fn region(&self, id: &str) -> Option<&SimRegion> {
         self.regions.iter().find(|r| r.id == id)
     }
