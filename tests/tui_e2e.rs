@@ -54,7 +54,11 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
     }
 }
 
@@ -71,21 +75,35 @@ fn drain_a_region_with_keystrokes_in_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let state = dir.path().join("state");
     let bin = env!("CARGO_BIN_EXE_meridian");
-    let tmux = Tmux { socket: format!("meridian-e2e-{}", std::process::id()) };
+    let tmux = Tmux {
+        socket: format!("meridian-e2e-{}", std::process::id()),
+    };
     let cmd = format!(
         "env MERIDIAN_STATE_DIR='{}' MERIDIAN_SIM_SPEED=50 XDG_CONFIG_HOME='{}' TERM=xterm-256color '{bin}'; echo MERIDIAN_EXIT=$?; sleep 30",
         state.display(),
         dir.path().join("config").display()
     );
-    tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &cmd]);
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
     let first = tmux.wait_for("Regions", 20);
     assert!(first.contains("PRODUCTION"), "{first}");
     tmux.wait_for("● live", 20);
 
-    // Select eu-west-1, drain: the modal asks for a reason and the typed name.
+    // Select eu-west-1 (staging only in the demo), drain: the modal asks for the typed
+    // name; a reason is optional and recorded.
     tmux.keys(&["Down", "d"]);
     let modal = tmux.wait_for("Drain eu-west-1", 10);
-    assert!(modal.contains("reason-required"), "{modal}");
+    assert!(modal.contains("type eu-west-1 to confirm"), "{modal}");
+    tmux.keys(&["BTab"]);
     tmux.literal("INC-E2E");
     tmux.keys(&["Tab"]);
     tmux.literal("eu-west-1");
@@ -93,21 +111,34 @@ fn drain_a_region_with_keystrokes_in_a_real_terminal() {
     tmux.wait_for("▶ [ Cancel ]   [ Drain eu-west-1 ]", 10);
     tmux.keys(&["Enter"]);
     let done = tmux.wait_for("Drain eu-west-1: succeeded and verified", 60);
-    assert!(done.contains("drain succeeded: verified") || done.contains("succeeded"), "{done}");
+    assert!(
+        done.contains("drain succeeded: verified") || done.contains("succeeded"),
+        "{done}"
+    );
     // The board shows the new weight once the poller has read it back.
     let start = Instant::now();
     loop {
         let s = tmux.screen();
-        let row = s.lines().find(|l| l.contains("eu-west-1") && l.contains("secondary")).unwrap_or("").to_string();
+        let row = s
+            .lines()
+            .find(|l| l.contains("eu-west-1") && l.contains("secondary"))
+            .unwrap_or("")
+            .to_string();
         if row.contains("0/30") {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "weight not shown as 0/30:\n{s}");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "weight not shown as 0/30:\n{s}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 
     let audit = audit_lines(&state.join("fleets/demo/audit.jsonl"));
-    let drains: Vec<&serde_json::Value> = audit.iter().filter(|r| r.to_string().contains("drain")).collect();
+    let drains: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|r| r.to_string().contains("drain"))
+        .collect();
     let text = serde_json::to_string(&drains).unwrap_or_default();
     assert!(text.contains("\"started\""), "{text}");
     assert!(text.contains("\"succeeded\""), "{text}");
@@ -117,5 +148,8 @@ fn drain_a_region_with_keystrokes_in_a_real_terminal() {
     tmux.keys(&["q"]);
     let after = tmux.wait_for("MERIDIAN_EXIT=", 10);
     assert!(after.contains("MERIDIAN_EXIT=0"), "{after}");
-    assert!(!after.contains("Regions"), "the alternate screen was left:\n{after}");
+    assert!(
+        !after.contains("Regions"),
+        "the alternate screen was left:\n{after}"
+    );
 }

@@ -73,7 +73,7 @@ fn enter_drills_from_region_to_tenants_to_detail_and_esc_goes_back() {
     press(&mut a, &["enter"]);
     let t = text(&render(&a, 100, 30));
     assert!(t.contains("Detail (Esc goes back)"), "{t}");
-    assert!(t.contains("storefront-prd in eu-west-1"), "{t}");
+    assert!(t.contains("search-stg in eu-west-1"), "{t}");
     assert!(t.contains("history"), "{t}");
     press(&mut a, &["esc"]);
     assert!(!a.detail_zoomed);

@@ -30,13 +30,16 @@ fn executed(effects: &[Effect]) -> Option<&Action> {
 #[test]
 fn drain_in_production_needs_a_reason_and_the_typed_name() {
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     let t = text(&render(&a, 100, 30));
-    assert!(t.contains("Drain eu-west-1"), "{t}");
-    assert!(t.contains("eu-west-1 weight: 30 (30%) -> 0 (0%)"), "{t}");
+    assert!(t.contains("Drain ap-southeast-1"), "{t}");
+    assert!(
+        t.contains("ap-southeast-1 weight: 20 (20%) -> 0 (0%)"),
+        "{t}"
+    );
     assert!(t.contains("blast radius 3 tenant(s)"), "{t}");
     assert!(t.contains("✗ BLOCK"), "{t}");
-    assert!(t.contains("cli meridian drain eu-west-1"), "{t}");
+    assert!(t.contains("cli meridian drain ap-southeast-1"), "{t}");
     assert!(!t.contains("[ OK ]"));
     assert_eq!(modal(&a).plan.confirm, ConfirmStrength::TypeName);
     assert_eq!(
@@ -50,7 +53,7 @@ fn drain_in_production_needs_a_reason_and_the_typed_name() {
     assert!(modal(&a).can_confirm().is_err());
     // Give a reason: the block lifts, but the name must still be typed.
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     type_text(&mut a, "INC-4711");
     assert!(
         modal(&a).plan.blocking().next().is_none(),
@@ -59,24 +62,24 @@ fn drain_in_production_needs_a_reason_and_the_typed_name() {
     );
     press(&mut a, &["tab"]);
     assert_eq!(modal(&a).focus, Field::TypeName);
-    type_text(&mut a, "eu-west-");
+    type_text(&mut a, "ap-southeast-");
     let effects = press(&mut a, &["enter", "enter"]);
     assert!(
         executed(&effects).is_none(),
         "a partial name does not confirm"
     );
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     type_text(&mut a, "INC-4711");
     press(&mut a, &["tab"]);
-    type_text(&mut a, "eu-west-1");
+    type_text(&mut a, "ap-southeast-1");
     let t = text(&render(&a, 100, 30));
     assert!(t.contains("✓ matches"), "{t}");
     let effects = press(&mut a, &["enter", "enter"]);
     assert_eq!(
         executed(&effects),
         Some(&Action::Drain {
-            region: "eu-west-1".into()
+            region: "ap-southeast-1".into()
         })
     );
     assert!(a.overlay.is_none());
@@ -86,7 +89,7 @@ fn drain_in_production_needs_a_reason_and_the_typed_name() {
 #[test]
 fn cancel_is_the_default_and_records_a_decline() {
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     press(&mut a, &["tab", "tab"]);
     assert_eq!(modal(&a).focus, Field::Buttons);
     let effects = press(&mut a, &["enter"]);
@@ -108,7 +111,7 @@ fn run_phase_outside_production_is_yes_no_with_no_as_default() {
     );
     let t = text(&render(&a, 100, 30));
     assert!(t.contains("[ No ]"), "{t}");
-    assert!(t.contains("[ Run ap-south-1 ]"), "{t}");
+    assert!(t.contains("[ Run platform-services in ap-south-1 ]"), "{t}");
     assert!(t.contains("y/N"), "{t}");
     // Enter on the default button declines.
     let effects = press(&mut a, &["enter"]);
@@ -276,12 +279,15 @@ fn restore_plans_the_steady_weight() {
 #[test]
 fn read_only_shows_the_plan_with_no_confirm_button() {
     let mut a = demo_app("dark", "default", true).unwrap_or_else(|e| panic!("{e}"));
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     let t = text(&render(&a, 100, 30));
     assert!(t.contains("READ-ONLY"), "{t}");
-    assert!(t.contains("eu-west-1 weight: 30 (30%) -> 0 (0%)"), "{t}");
+    assert!(
+        t.contains("ap-southeast-1 weight: 20 (20%) -> 0 (0%)"),
+        "{t}"
+    );
     assert!(t.contains("[ Close ]"), "{t}");
-    assert!(!t.contains("[ Drain eu-west-1 ]"), "{t}");
+    assert!(!t.contains("[ Drain ap-southeast-1 ]"), "{t}");
     let effects = press(&mut a, &["y"]);
     assert!(executed(&effects).is_none());
     let effects = press(&mut a, &["esc"]);

@@ -36,17 +36,17 @@ fn phase_grid() {
 #[test]
 fn drain_modal_blocked_until_a_reason_is_given() {
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     insta::assert_snapshot!(text(&render(&a, 100, 30)));
 }
 
 #[test]
 fn drain_modal_ready() {
     let mut a = app();
-    press(&mut a, &["down", "d"]);
+    press(&mut a, &["down", "down", "d"]);
     type_text(&mut a, "INC-4711");
     press(&mut a, &["tab"]);
-    type_text(&mut a, "eu-west-1");
+    type_text(&mut a, "ap-southeast-1");
     press(&mut a, &["enter"]);
     insta::assert_snapshot!(text(&render(&a, 100, 30)));
 }

@@ -185,6 +185,15 @@ impl App {
                     self.cursor.tenant_col = i;
                     self.cursor.phase_row = self.cursor.region;
                     self.focus = Pane::Tenants;
+                    // Land on the first tenant that runs in the region, keeping its column.
+                    let region = &self.fleet.regions[i].id;
+                    if let Some(row) = self
+                        .visible_tenants()
+                        .iter()
+                        .position(|t| self.fleet.tenants[*t].regions.contains(region))
+                    {
+                        self.cursor.tenant = row;
+                    }
                     self.snap_tenant_column(false);
                     self.status = Status::Info(format!(
                         "{}: tenants in this region; Enter again shows a cell's detail, Esc goes back",
