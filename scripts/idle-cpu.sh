@@ -19,6 +19,6 @@ read_cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 start=$(read_cpu)
 sleep "$window"
 end=$(read_cpu)
-first=$(tmux -L "$sock" capture-pane -p -t idle | grep -o 'first frame [0-9]* ms' | head -1 || true)
+first=$(tmux -L "$sock" capture-pane -p -t idle | grep -o 'first frame in [0-9]* ms' | head -1 || true)
 echo "idle CPU over ${window}s: $(awk -v a="$start" -v b="$end" -v t="$ticks" -v w="$window" 'BEGIN { printf "%.2f%% of one core", (b - a) / t / w * 100 }')"
 echo "${first:-first frame: not found on screen}"

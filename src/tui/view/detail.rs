@@ -149,23 +149,14 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         )));
         return out;
     }
-    out.push(kv(
-        app,
-        "app",
-        format!(
-            "{} (helm release {}, env {})",
-            t.argo_app_in(region),
-            t.helm_release,
-            t.environment
-        ),
-        Role::Text,
-    ));
     let Some(o) = app.state.tenant(tenant).and_then(|ts| ts.app(region)) else {
         out.push(Line::from("not read yet"));
         return out;
     };
-    out.push(note(app, age_text(o, app.now)));
-    let Some(a) = &o.value else { return out };
+    let Some(a) = &o.value else {
+        out.push(note(app, age_text(o, app.now)));
+        return out;
+    };
     let sync = symbols::sync(a.sync);
     let health = symbols::app_health(a.health);
     out.push(kv(
@@ -193,6 +184,18 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
             Role::Muted
         },
     ));
+    out.push(kv(
+        app,
+        "app",
+        format!(
+            "{} (helm release {}, env {})",
+            t.argo_app_in(region),
+            t.helm_release,
+            t.environment
+        ),
+        Role::Text,
+    ));
+    out.push(note(app, age_text(o, app.now)));
     out.push(kv(app, "revision", a.revision.clone(), Role::Text));
     out.push(kv(
         app,
