@@ -9,8 +9,14 @@ cargo build --release --quiet
 state=$(mktemp -d)
 sock="meridian-idle-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$state"' EXIT
+launched=$(date +%s%N)
 tmux -L "$sock" new-session -d -s idle -x 100 -y 30 \
   "env MERIDIAN_STATE_DIR=$state TERM=xterm-256color ./target/release/meridian"
+# Upper bound on time to first frame, tmux start-up included: poll the pane until the
+# board appears.
+until tmux -L "$sock" capture-pane -p -t idle 2>/dev/null | grep -q 'Regions'; do sleep 0.005; done
+seen=$(date +%s%N)
+echo "board on screen $(( (seen - launched) / 1000000 )) ms after launching tmux"
 sleep 5
 pid=$(tmux -L "$sock" list-panes -t idle -F '#{pane_pid}')
 # The pane runs `env` which execs meridian, so the pane's pid is meridian's.
