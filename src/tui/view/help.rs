@@ -22,9 +22,9 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
     let mut out = vec![
         (String::new(), format!("meridian — keymap \"{}\", theme \"{}\"", app.keymap.name, app.theme.name)),
         (String::new(), "How to:".into()),
-        (k(Command::Drain), format!("drain a region: select it on the region board ({}/{}), press {}, give a reason, type its name", k(Command::MoveUp), k(Command::MoveDown), k(Command::Drain))),
-        (k(Command::Restore), format!("restore it afterwards: select it and press {}", k(Command::Restore))),
-        (k(Command::Filter), format!("find an OutOfSync tenant: {} then type outofsync, Enter; {} to the tenant matrix, select the ≠ cell; the detail pane says why", k(Command::Filter), k(Command::NextPane))),
+        (k(Command::Drain), format!("drain a region: select it on the region board ({}/{}) and press {}; the plan shows what it needs (a reason in production, the region's name typed), then press the button named after the action", k(Command::MoveUp), k(Command::MoveDown), k(Command::Drain))),
+        (k(Command::Restore), format!("restore it afterwards: select it and press {} ({} restores every region)", k(Command::Restore), k(Command::RestoreAll))),
+        (k(Command::Filter), format!("why is a tenant OutOfSync? {} then type outofsync and Enter; {} to the tenant matrix, select the ≠ cell: the detail pane's \"why\" line gives Argo CD's reason", k(Command::Filter), k(Command::NextPane))),
         (k(Command::Palette), "every action and view by name, fuzzy-matched".into()),
         (String::new(), "Symbols: ✓ ok  ▲ degraded  ✗ down/failed  ? unknown  ≠ OutOfSync  ♥ Healthy  ◐ Progressing  ⟳ auto-sync  ◷ stale  ▶ running  · pending".into()),
         (String::new(), String::new()),
@@ -75,5 +75,10 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, scroll: usize) {
             }
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }

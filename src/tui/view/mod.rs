@@ -106,7 +106,7 @@ fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
     if app.log_hidden {
         draw_detail(frame, bottom, app);
     } else {
-        let [d, l] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+        let [d, l] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(bottom);
         draw_detail(frame, d, app);
         draw_pane(frame, l, app, Pane::Log);

@@ -21,11 +21,36 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let wide = area.width >= 130;
     let rpo = app.fleet.policy.rpo_budget.as_secs_f64().max(1.0);
-    let spark_w = if wide { 16 } else { 8 };
-    let mut header = vec!["  REGION", "ROLE", "HEALTH", "PROBE"];
-    let lag_title = format!("LAG ▕RPO {}s", rpo as u64);
+    // Below 100 columns the board keeps every column but shortens them.
+    let narrow = area.width < 98;
+    let spark_w = if wide {
+        16
+    } else if narrow {
+        4
+    } else {
+        8
+    };
+    let mut header = vec![
+        "  REGION",
+        if narrow { "ROL" } else { "ROLE" },
+        "HEALTH",
+        "PROBE",
+    ];
+    let lag_title = if narrow {
+        format!("LAG ≤{}s", rpo as u64)
+    } else {
+        format!("LAG ▕RPO {}s", rpo as u64)
+    };
     header.push(&lag_title);
-    header.extend(["WEIGHT now/std  %", "PHASES", "ARGO"]);
+    header.extend([
+        if narrow {
+            "WEIGHT now/std"
+        } else {
+            "WEIGHT now/std  %"
+        },
+        if narrow { "PH" } else { "PHASES" },
+        "ARGO",
+    ]);
     if wide {
         header.push("WHY");
     }
@@ -51,6 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Some(role) if role != r.role => {
                     (format!("{}≠cfg", role.as_str()), t.get(Role::Warn))
                 }
+                Some(role) if narrow => (role.as_str()[..3].to_string(), t.get(Role::Text)),
                 Some(role) => (role.as_str().to_string(), t.get(Role::Text)),
                 None => (format!("{}?", r.role.as_str()), t.get(Role::Stale)),
             };
@@ -96,10 +122,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     .unwrap_or_default(),
             )));
             cells.push(Cell::from(lag_line(app, i, rpo, spark_w)));
-            cells.push(Cell::from(weight_line(app, i)));
+            cells.push(Cell::from(weight_line(app, i, narrow)));
             let done = s.map(|s| s.phases_succeeded()).unwrap_or(0);
             let total = app.fleet.phases.len();
-            let (fill, empty) = symbols::bar(done as f64 / total.max(1) as f64, 4);
+            let (fill, empty) = symbols::bar(
+                done as f64 / total.max(1) as f64,
+                if narrow { 0 } else { 4 },
+            );
             let phase_role = if done == total { Role::Ok } else { Role::Info };
             cells.push(Cell::from(Line::from(vec![
                 Span::styled(format!("{done}/{total} "), t.get(phase_role)),
@@ -131,12 +160,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .collect();
     let mut widths = vec![
         Constraint::Length(16),
-        Constraint::Length(9),
-        Constraint::Length(15),
+        Constraint::Length(if narrow { 3 } else { 9 }),
+        Constraint::Length(if narrow { 12 } else { 15 }),
         Constraint::Length(6),
         Constraint::Length(6 + spark_w as u16),
-        Constraint::Length(18),
-        Constraint::Length(8),
+        Constraint::Length(if narrow { 15 } else { 18 }),
+        Constraint::Length(if narrow { 4 } else { 8 }),
         Constraint::Length(5),
     ];
     if wide {
@@ -188,18 +217,21 @@ fn lag_line(app: &App, i: usize, rpo: f64, spark_w: usize) -> Line<'static> {
         }
         spans.push(Span::styled("▕", t.get(Role::Muted)));
     } else {
-        spans.push(Span::styled("writer", t.get(Role::Muted)));
+        spans.push(Span::styled(
+            if spark_w >= 6 { "writer" } else { "" },
+            t.get(Role::Muted),
+        ));
     }
     Line::from(spans)
 }
 
-fn weight_line(app: &App, i: usize) -> Line<'static> {
+fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let t = &app.theme;
     let r = &app.fleet.regions[i];
     let s = app.state.region(&r.id);
     let now = s.and_then(|s| s.weight.value);
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
-    let (fill, empty) = symbols::bar(share, 5);
+    let (fill, empty) = symbols::bar(share, if narrow { 2 } else { 5 });
     let off_steady = now.is_some_and(|w| w != r.steady_weight);
     let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
     let text = format!(
