@@ -117,11 +117,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
         .collect();
     let mut widths = vec![Constraint::Length(17)];
     widths.extend(cols.clone().map(|_| Constraint::Min(8)));
-    let mut header = vec![Cell::from(if cols.start > 0 {
-        "TENANT  ◀ more"
-    } else {
-        "TENANT"
-    })];
+    // Say when regions are off screen to either side (← → scroll to them).
+    let more = match (cols.start > 0, cols.end < regions.len()) {
+        (true, true) => "TENANT    ◀ ▶",
+        (true, false) => "TENANT    ◀",
+        (false, true) => "TENANT      ▶",
+        (false, false) => "TENANT",
+    };
+    let mut header = vec![Cell::from(more)];
     header.extend(
         regions[cols.clone()]
             .iter()
