@@ -153,3 +153,41 @@ fn drain_a_region_with_keystrokes_in_a_real_terminal() {
         "the alternate screen was left:\n{after}"
     );
 }
+
+#[test]
+fn resizing_at_any_moment_and_ctrl_c_restore_the_terminal() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bin = env!("CARGO_BIN_EXE_meridian");
+    let tmux = Tmux {
+        socket: format!("meridian-e2e-resize-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "env MERIDIAN_STATE_DIR='{}' MERIDIAN_SIM_SPEED=0 XDG_CONFIG_HOME='{}' TERM=xterm-256color '{bin}' --theme high-contrast --keymap vim; echo MERIDIAN_EXIT=$?; sleep 30",
+        dir.path().join("state").display(),
+        dir.path().join("config").display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    tmux.wait_for("Regions", 20);
+    // Open a modal, then shrink below 80x24 and grow again while it is open.
+    tmux.keys(&["j", "d"]);
+    tmux.wait_for("Drain eu-west-1", 10);
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "15"]);
+    tmux.wait_for("needs at least 80x24", 10);
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "140", "-y", "40"]);
+    let big = tmux.wait_for("Drain eu-west-1", 10);
+    assert!(big.contains("type eu-west-1 to confirm"), "{big}");
+    tmux.keys(&["C-c"]);
+    let after = tmux.wait_for("MERIDIAN_EXIT=", 10);
+    assert!(after.contains("MERIDIAN_EXIT=0"), "{after}");
+    assert!(!after.contains("Regions"), "{after}");
+}

@@ -338,6 +338,19 @@ impl App {
     /// Run a command in the current mode.
     pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
         self.dirty = true;
+        if cmd == Command::Quit {
+            // Quitting with a plan on screen is declining it.
+            let mut effects = Vec::new();
+            if let Some(Overlay::Confirm(m)) = &self.overlay
+                && !m.plan.read_only
+            {
+                effects.push(Effect::Decline(Box::new(m.plan.clone())));
+            }
+            self.overlay = None;
+            self.quit = true;
+            effects.push(Effect::Quit);
+            return effects;
+        }
         if let Some(overlay) = &mut self.overlay {
             let outcome = overlay.command(cmd);
             return self.on_overlay_outcome(outcome);

@@ -149,6 +149,10 @@ impl Keymap {
 /// Which commands mean something in a mode; binding anything else is a mistake.
 pub fn allowed(mode: Mode, command: Command) -> bool {
     use Command::*;
+    // Leaving is possible from anywhere.
+    if command == Quit {
+        return true;
+    }
     match mode {
         Mode::Normal => !matches!(
             command,
