@@ -2,14 +2,14 @@
 //! `App::update`; it returns effects (execute a plan, record a decline, quit) for the loop
 //! to perform, so everything here is testable without a terminal or a runtime.
 
-use crossterm::event::KeyEvent;
+pub use super::message::{Effect, Msg};
 
 use super::command::{Command, Mode};
 use super::filter::Filter;
 use super::keymap::{KeyChord, Keymap, Lookup, PendingKeys};
 use super::overlay::Overlay;
 use super::theme::Theme;
-use crate::actions::{AuditOutcome, LockHolder, Plan, Request};
+use crate::actions::{AuditOutcome, LockHolder};
 use crate::fleet::Fleet;
 use crate::state::{FleetState, Millis};
 
@@ -33,39 +33,6 @@ impl Pane {
             Pane::Log => "Log",
         }
     }
-}
-
-/// What the loop hands to `update`.
-#[derive(Debug, Clone)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// A fresh snapshot from the live poller, with the lock holder read alongside it.
-    Fleet(Box<FleetState>, Option<LockHolder>),
-    /// The header clock (at most once a second).
-    Tick(Millis),
-    Resize,
-    /// A progress line from a running action.
-    Progress(String),
-    /// A running action finished.
-    Finished {
-        label: String,
-        outcome: AuditOutcome,
-        detail: Option<String>,
-    },
-}
-
-/// What `update` asks the loop to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Run a confirmed plan through the executor (in a spawned task).
-    Execute(Box<Request>, Box<Plan>),
-    /// The operator declined a plan: record it in the audit log.
-    Decline(Box<Plan>),
-    /// Ask the poller for a fresh snapshot now.
-    Refresh,
-    /// Write a line to the log pane.
-    Log(log::Level, String),
-    Quit,
 }
 
 /// The status line: what is going on, or what just happened.

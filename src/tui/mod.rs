@@ -8,6 +8,7 @@ pub mod config_error;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
+pub mod message;
 pub mod nav;
 pub mod overlay;
 pub mod runner;

@@ -1,0 +1,39 @@
+//! The messages the main loop hands to `App::update`, and the effects it gets back.
+
+use crossterm::event::KeyEvent;
+
+use crate::actions::{AuditOutcome, LockHolder, Plan, Request};
+use crate::state::{FleetState, Millis};
+
+/// What the loop hands to `update`.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// A fresh snapshot from the live poller, with the lock holder read alongside it.
+    Fleet(Box<FleetState>, Option<LockHolder>),
+    /// The header clock (at most once a second).
+    Tick(Millis),
+    Resize,
+    /// A progress line from a running action.
+    Progress(String),
+    /// A running action finished.
+    Finished {
+        label: String,
+        outcome: AuditOutcome,
+        detail: Option<String>,
+    },
+}
+
+/// What `update` asks the loop to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Run a confirmed plan through the executor (in a spawned task).
+    Execute(Box<Request>, Box<Plan>),
+    /// The operator declined a plan: record it in the audit log.
+    Decline(Box<Plan>),
+    /// Ask the poller for a fresh snapshot now.
+    Refresh,
+    /// Write a line to the log pane.
+    Log(log::Level, String),
+    Quit,
+}
