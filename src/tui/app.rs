@@ -75,6 +75,10 @@ pub struct App {
     /// The detail pane fills the body (after Enter on a cell or phase).
     pub detail_zoomed: bool,
     pub log_hidden: bool,
+    /// tui-logger's scroll position for the log pane (only the main loop touches it).
+    pub log_view: tui_logger::TuiWidgetState,
+    /// The log pane shows older lines rather than following new ones.
+    pub log_scrolled: bool,
     pub overlay: Option<Overlay>,
     pub filter: Filter,
     pub status: Status,
@@ -113,6 +117,8 @@ impl App {
             zoom: None,
             detail_zoomed: false,
             log_hidden: false,
+            log_view: tui_logger::TuiWidgetState::new(),
+            log_scrolled: false,
             overlay: None,
             filter: Filter::default(),
             status: Status::Idle,

@@ -75,6 +75,10 @@ impl App {
     }
 
     pub(super) fn move_selection(&mut self, cmd: Command) {
+        if self.focus == Pane::Log {
+            self.scroll_log(cmd);
+            return;
+        }
         let rows = match self.focus {
             Pane::Regions | Pane::Phases => self.visible_regions().len(),
             Pane::Tenants => self.visible_tenants().len(),
@@ -118,6 +122,19 @@ impl App {
         if self.focus == Pane::Tenants {
             self.snap_tenant_column(cmd == Command::MoveLeft);
         }
+    }
+
+    /// Page through the log; End (or go-bottom) follows new lines again.
+    fn scroll_log(&mut self, cmd: Command) {
+        use tui_logger::TuiWidgetEvent;
+        let event = match cmd {
+            Command::MoveUp | Command::PageUp | Command::GoTop => TuiWidgetEvent::PrevPageKey,
+            Command::MoveDown | Command::PageDown => TuiWidgetEvent::NextPageKey,
+            Command::GoBottom => TuiWidgetEvent::EscapeKey,
+            _ => return,
+        };
+        self.log_scrolled = event != TuiWidgetEvent::EscapeKey;
+        self.log_view.transition(event);
     }
 
     fn snap_tenant_column(&mut self, leftwards: bool) {

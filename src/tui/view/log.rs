@@ -12,6 +12,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let t = &app.theme;
     let widget = TuiLoggerWidget::default()
         .block(block)
+        .state(&app.log_view)
         .style(t.get(Role::Text))
         .style_error(t.get(Role::Danger))
         .style_warn(t.get(Role::Warn))

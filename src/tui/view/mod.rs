@@ -152,7 +152,14 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
             app,
             pane_block(app, " Phases ", Some(Pane::Phases)),
         ),
-        Pane::Log => log::draw(frame, area, app, pane_block(app, " Log ", Some(Pane::Log))),
+        Pane::Log => {
+            let title = if app.log_scrolled {
+                " Log (scrolled back; End follows new lines) "
+            } else {
+                " Log "
+            };
+            log::draw(frame, area, app, pane_block(app, title, Some(Pane::Log)))
+        }
     }
 }
 
