@@ -70,3 +70,30 @@ fn help_screen() {
 fn small_terminal() {
     insta::assert_snapshot!(text(&render(&app(), 70, 20)));
 }
+
+#[test]
+fn overview_80x24() {
+    insta::assert_snapshot!(text(&render(&app(), 80, 24)));
+}
+
+#[test]
+fn read_only_modal_has_no_confirm_button() {
+    let mut a = demo_app("dark", "default", true).unwrap_or_else(|e| panic!("{e}"));
+    press(&mut a, &["down", "down", "d"]);
+    insta::assert_snapshot!(text(&render(&a, 100, 30)));
+}
+
+#[test]
+fn revision_picker() {
+    let mut a = app();
+    press(&mut a, &["2", "down", "b"]);
+    insta::assert_snapshot!(text(&render(&a, 100, 30)));
+}
+
+#[test]
+fn palette() {
+    let mut a = app();
+    press(&mut a, &[":"]);
+    type_text(&mut a, "res");
+    insta::assert_snapshot!(text(&render(&a, 100, 30)));
+}

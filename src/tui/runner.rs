@@ -104,6 +104,9 @@ async fn event_loop(
     );
     let (action_tx, mut action_rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
+    // SIGTERM (e.g. `kill`) should leave the terminal usable too; SIGINT is a key in raw mode.
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -133,6 +136,12 @@ async fn event_loop(
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => Msg::Tick(now_ms()),
             _ = tokio::signal::ctrl_c() => break,
+            Some(_) = async {
+                match terminate.as_mut() {
+                    Some(t) => t.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => break,
         };
         let mut effects = app.update(msg);
         // Apply whatever else already arrived before drawing once.
