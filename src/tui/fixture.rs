@@ -58,9 +58,12 @@ pub fn demo_state(seed: u64) -> Result<(Fleet, FleetState), String> {
 /// Shift every timestamp so the snapshot reads as taken at `now`.
 pub fn pin(mut s: FleetState, now: Millis) -> FleetState {
     let d = now - s.observed_at;
+    // The simulated world is created a moment before it is read, and how long a moment
+    // depends on the machine: round shifted times to the minute so snapshots are stable.
+    let round = |t: Millis| ((t + 30_000).div_euclid(60_000)) * 60_000;
     let shift = |t: &mut Option<Millis>| {
         if let Some(v) = t {
-            *v += d;
+            *v = round(*v + d);
         }
     };
     s.observed_at = now;
@@ -91,7 +94,7 @@ pub fn pin(mut s: FleetState, now: Millis) -> FleetState {
                 a.at = Some(now);
             }
             for h in a.value.iter_mut().flat_map(|v| v.history.iter_mut()) {
-                h.deployed_at += d;
+                h.deployed_at = round(h.deployed_at + d);
             }
         }
     }
