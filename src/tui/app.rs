@@ -53,7 +53,6 @@ pub struct Cursor {
     pub tenant_col: usize,
     pub phase_row: usize,
     pub phase_col: usize,
-    pub log_scroll: usize,
 }
 
 /// Everything the dashboard shows and remembers.

@@ -80,9 +80,8 @@ impl App {
             return;
         }
         let rows = match self.focus {
-            Pane::Regions | Pane::Phases => self.visible_regions().len(),
+            Pane::Regions | Pane::Phases | Pane::Log => self.visible_regions().len(),
             Pane::Tenants => self.visible_tenants().len(),
-            Pane::Log => usize::MAX / 2,
         };
         let cols = match self.focus {
             Pane::Tenants => self.fleet.regions.len(),
@@ -93,16 +92,15 @@ impl App {
         let last_col = cols.saturating_sub(1);
         let c = &mut self.cursor;
         let (row, col): (&mut usize, Option<&mut usize>) = match self.focus {
-            Pane::Regions => (&mut c.region, None),
+            // The log scrolls itself (above); the arm keeps the match total.
+            Pane::Regions | Pane::Log => (&mut c.region, None),
             Pane::Tenants => (&mut c.tenant, Some(&mut c.tenant_col)),
             Pane::Phases => (&mut c.phase_row, Some(&mut c.phase_col)),
-            Pane::Log => (&mut c.log_scroll, None),
         };
         match cmd {
             Command::MoveUp => *row = row.saturating_sub(1),
             Command::MoveDown => *row = (*row + 1).min(last_row),
             Command::GoTop => *row = 0,
-            Command::GoBottom if self.focus == Pane::Log => *row = 0,
             Command::GoBottom => *row = last_row,
             Command::PageUp => *row = row.saturating_sub(10),
             Command::PageDown => *row = (*row + 10).min(last_row),
