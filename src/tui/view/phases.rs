@@ -72,9 +72,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                     t.get(look.role)
                 };
                 let second = match ps {
-                    Some(p) if p.state == PhaseStatus::Running => {
+                    // Duration first: a step name is long and gets cut, the time does not.
+                    Some(p) if p.state == PhaseStatus::Running => format!(
+                        "{} {}",
+                        duration(p, app.now).unwrap_or_default(),
                         p.current_step.clone().unwrap_or_default()
-                    }
+                    ),
                     Some(p) if p.state == PhaseStatus::Failed => p
                         .current_step
                         .clone()
@@ -83,18 +86,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                     Some(p) => duration(p, app.now).unwrap_or_default(),
                     None => String::new(),
                 };
-                let running_extra = ps
-                    .filter(|p| p.state == PhaseStatus::Running)
-                    .and_then(|p| duration(p, app.now))
-                    .map(|d| format!(" {d}"))
-                    .unwrap_or_default();
                 let marker = if selected { "▸" } else { " " };
                 let cell = Cell::from(vec![
                     Line::from(vec![
                         Span::raw(marker),
                         Span::styled(
                             fit(
-                                &format!("{} {}{running_extra}", look.symbol, look.word),
+                                &format!("{} {}", look.symbol, look.word),
                                 col_w.saturating_sub(1),
                             ),
                             style,
