@@ -194,3 +194,37 @@ fn stale_data_is_marked_and_a_failing_region_keeps_its_last_values() {
     let (x, y) = find(&buf, "◷2m").unwrap_or((0, 0));
     assert_eq!(buf[(x, y)].style().fg, a.theme.get(Role::Stale).fg);
 }
+
+#[test]
+fn no_theme_draws_text_in_its_background_colour() {
+    for theme in ["dark", "light", "high-contrast", "colour-blind"] {
+        let mut a = demo_app(theme, "default", false).unwrap_or_else(|e| panic!("{e}"));
+        for keys in [
+            &[][..],
+            &["2"][..],
+            &["3"][..],
+            &["down", "d"][..],
+            &["w"][..],
+        ] {
+            press(&mut a, keys);
+            let buf = render(&a, 100, 30);
+            for y in 0..30 {
+                for x in 0..100 {
+                    let c = &buf[(x, y)];
+                    if c.symbol().trim().is_empty() {
+                        continue;
+                    }
+                    let s = c.style();
+                    assert!(
+                        s.fg.is_none()
+                            || s.fg == Some(ratatui::style::Color::Reset)
+                            || s.fg != s.bg,
+                        "{theme} after {keys:?}: {:?} at ({x},{y}) is drawn in its own background colour: {s:?}",
+                        c.symbol()
+                    );
+                }
+            }
+            press(&mut a, &["esc"]);
+        }
+    }
+}
