@@ -12,9 +12,33 @@ use crate::tui::app::{App, Pane};
 use crate::tui::symbols;
 use crate::tui::theme::Role;
 
-/// Rows the board needs: a header, the visible regions and the border.
+/// Rows the board needs: a header, the visible regions (two lines for a region that is
+/// not healthy, so its reason shows) and the border.
 pub fn height(app: &App) -> u16 {
-    app.visible_regions().len().max(1) as u16 + 3
+    let lines: u16 = app
+        .visible_regions()
+        .iter()
+        .map(|i| row_height(app, *i, false))
+        .sum();
+    lines.max(1) + 3
+}
+
+/// Why a region is not plainly healthy, if it is not: its probes' reason or the read error.
+fn trouble(app: &App, i: usize) -> Option<String> {
+    let s = app.state.region(&app.fleet.regions[i].id)?;
+    if let Some(e) = &s.health.error {
+        return Some(format!("health read failed: {e}"));
+    }
+    let h = s.health.value.as_ref()?;
+    (h.status != crate::state::HealthStatus::Healthy).then(|| h.reason.clone())
+}
+
+fn row_height(app: &App, i: usize, wide: bool) -> u16 {
+    if !wide && trouble(app, i).is_some() {
+        2
+    } else {
+        1
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -56,8 +80,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let selected_row = app.cursor.region;
     let visible = app.visible_regions();
-    let room = area.height.saturating_sub(3) as usize;
-    let range = super::util::window(visible.len(), selected_row, room);
+    let heights: Vec<u16> = visible.iter().map(|i| row_height(app, *i, wide)).collect();
+    let room = area.height.saturating_sub(3);
+    let range = super::util::window_lines(&heights, selected_row, room);
+    // Second lines (the reason a region is not healthy) are written over the table after
+    // it is drawn, across the columns right of the region name.
+    let mut reasons: Vec<(u16, String)> = Vec::new();
+    let mut line = 0u16;
     let rows: Vec<Row> = visible[range.clone()]
         .iter()
         .copied()
@@ -150,7 +179,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             if wide {
                 cells.push(Cell::from(Span::styled(reason, t.get(Role::Muted))));
             }
-            let row = Row::new(cells);
+            let mut row = Row::new(cells);
+            if heights[row_i] == 2 {
+                row = row.height(2);
+                reasons.push((line + 1, trouble(app, i).unwrap_or_default()));
+            }
+            line += heights[row_i];
             if selected {
                 row.style(t.get(Role::Selected))
             } else {
@@ -187,6 +221,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .column_spacing(1)
         .block(pane_block(app, title, Some(Pane::Regions)));
     frame.render_widget(table, area);
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    for (dy, reason) in reasons {
+        let y = inner.y + 1 + dy;
+        if y < inner.bottom() && inner.width > 20 {
+            let text = format!("└ why: {reason}");
+            let width = (inner.width - 17) as usize;
+            frame.buffer_mut().set_stringn(
+                inner.x + 17,
+                y,
+                fit(&text, width),
+                width,
+                t.get(Role::Warn),
+            );
+        }
+    }
 }
 
 fn lag_line(app: &App, i: usize, rpo: f64, spark_w: usize) -> Line<'static> {

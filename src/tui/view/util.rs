@@ -101,3 +101,24 @@ pub fn window(total: usize, cursor: usize, room: usize) -> std::ops::Range<usize
         .min(total - room);
     start..start + room
 }
+
+/// Like `window`, for rows of different heights: the rows that fit in `room` lines with
+/// `cursor` in view.
+pub fn window_lines(heights: &[u16], cursor: usize, room: u16) -> std::ops::Range<usize> {
+    if heights.is_empty() {
+        return 0..0;
+    }
+    let cursor = cursor.min(heights.len() - 1);
+    let mut start = cursor;
+    let mut used = heights[cursor];
+    while start > 0 && used + heights[start - 1] <= room {
+        start -= 1;
+        used += heights[start];
+    }
+    let mut end = cursor + 1;
+    while end < heights.len() && used + heights[end] <= room {
+        used += heights[end];
+        end += 1;
+    }
+    start..end
+}
