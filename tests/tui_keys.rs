@@ -191,7 +191,10 @@ fn stale_data_is_marked_and_a_failing_region_keeps_its_last_values() {
     let t = text(&buf);
     assert!(t.contains("◷2m"), "{t}");
     assert!(t.contains("eu-west-1"), "the row stays");
-    assert!(t.contains("└ why: health read failed: eu-west-1: probe: connection refused"), "{t}");
+    assert!(
+        t.contains("└ why: health read failed: eu-west-1: probe: connection refused"),
+        "{t}"
+    );
     let (x, y) = find(&buf, "◷2m").unwrap_or((0, 0));
     assert_eq!(buf[(x, y)].style().fg, a.theme.get(Role::Stale).fg);
 }
