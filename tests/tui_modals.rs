@@ -296,3 +296,33 @@ fn read_only_shows_the_plan_with_no_confirm_button() {
         "nothing to record in read-only mode: {effects:?}"
     );
 }
+
+#[test]
+fn verdicts_and_the_disabled_button_are_styled_by_meaning() {
+    use meridian::tui::fixture::find;
+    use meridian::tui::theme::Role;
+    let mut a = app();
+    press(&mut a, &["down", "down", "d"]);
+    let buf = render(&a, 100, 30);
+    let (x, y) = find(&buf, "✗ BLOCK").unwrap_or_else(|| panic!("no BLOCK"));
+    assert_eq!(buf[(x, y)].style().fg, a.theme.get(Role::Danger).fg);
+    let (x, y) = find(&buf, "✓ PASS").unwrap_or_else(|| panic!("no PASS"));
+    assert_eq!(buf[(x, y)].style().fg, a.theme.get(Role::Ok).fg);
+    let (x, y) = find(&buf, "[ Drain ap-southeast-1 ]").unwrap_or_else(|| panic!("no button"));
+    let disabled = a.theme.get(Role::ButtonDisabled);
+    assert_eq!(buf[(x, y)].style().fg, disabled.fg);
+    assert!(
+        buf[(x, y)]
+            .style()
+            .add_modifier
+            .contains(ratatui::style::Modifier::UNDERLINED)
+    );
+    // Once it can be confirmed and is selected, it is drawn as a button.
+    type_text(&mut a, "INC-1");
+    press(&mut a, &["tab"]);
+    type_text(&mut a, "ap-southeast-1");
+    press(&mut a, &["enter"]);
+    let buf = render(&a, 100, 30);
+    let (x, y) = find(&buf, "[ Drain ap-southeast-1 ]").unwrap_or_else(|| panic!("no button"));
+    assert_eq!(buf[(x, y)].style().bg, a.theme.get(Role::Button).bg);
+}
