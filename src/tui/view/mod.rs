@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
     let wide = body.width >= 150 && body.height >= 32;
-    let regions_h = regions::height(app).min(body.height / 2);
+    let regions_h = regions::height(app, body.width).min(body.height / 2);
     let rest = body.height.saturating_sub(regions_h);
     let middle_need = if wide {
         tenants::height(app).max(phases::height(app))

@@ -14,14 +14,18 @@ use crate::tui::theme::Role;
 
 /// Rows the board needs: a header, the visible regions (two lines for a region that is
 /// not healthy, so its reason shows) and the border.
-pub fn height(app: &App) -> u16 {
+pub fn height(app: &App, width: u16) -> u16 {
+    let wide = width >= WIDE;
     let lines: u16 = app
         .visible_regions()
         .iter()
-        .map(|i| row_height(app, *i, false))
+        .map(|i| row_height(app, *i, wide))
         .sum();
     lines.max(1) + 3
 }
+
+/// From this width the board has a WHY column, so reasons need no second line.
+const WIDE: u16 = 130;
 
 /// Why a region is not plainly healthy, if it is not: its probes' reason or the read error.
 fn trouble(app: &App, i: usize) -> Option<String> {
@@ -43,7 +47,7 @@ fn row_height(app: &App, i: usize, wide: bool) -> u16 {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let wide = area.width >= 130;
+    let wide = area.width >= WIDE;
     let rpo = app.fleet.policy.rpo_budget.as_secs_f64().max(1.0);
     // Below 100 columns the board keeps every column but shortens them.
     let narrow = area.width < 98;
