@@ -218,3 +218,28 @@ fn the_binary_refuses_to_start_on_a_bad_keymap() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown theme \"neon\""));
 }
+
+#[test]
+fn a_broken_user_theme_stops_start_up_even_when_not_chosen() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let themes = dir.path().join("meridian/themes");
+    std::fs::create_dir_all(&themes).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        themes.join("mine.toml"),
+        "[roles]\nok = { fg = \"grene\" }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = assert_cmd::Command::cargo_bin("meridian")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("MERIDIAN_STATE_DIR", dir.path().join("state"))
+        .env("MERIDIAN_SIM_SPEED", "0")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mine.toml:2:") && err.contains("unknown colour \"grene\""),
+        "{err}"
+    );
+}

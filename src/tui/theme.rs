@@ -193,6 +193,11 @@ pub fn load(name: &str, user_dir: Option<&Path>, no_colour: bool) -> Result<Them
         .iter()
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
         .collect();
+    // A broken theme file is reported even when another theme is chosen: a mistake in
+    // configuration is never hidden.
+    for (other, _, _) in &refs {
+        load_from_sources(other, &refs, no_colour)?;
+    }
     load_from_sources(name, &refs, no_colour)
 }
 
