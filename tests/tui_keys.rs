@@ -232,3 +232,22 @@ fn no_theme_draws_text_in_its_background_colour() {
         }
     }
 }
+
+#[test]
+fn the_header_names_who_holds_the_fleet_lock() {
+    let mut a = app();
+    let holder = meridian::actions::LockHolder {
+        user: "alice".into(),
+        host: "ops-1".into(),
+        pid: 4242,
+        action: "promote".into(),
+        since_ms: a.now - 90_000,
+    };
+    let state = a.state.clone();
+    a.update(meridian::tui::Msg::Fleet(Box::new(state), Some(holder)));
+    let t = text(&render(&a, 100, 30));
+    assert!(
+        t.contains("⚿ lock held by alice pid 4242 (promote, 90s)"),
+        "{t}"
+    );
+}

@@ -40,16 +40,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     first.push(Span::raw("  "));
     match &app.lock {
-        Some(h) => first.push(Span::styled(
-            format!(
-                "⚿ lock: {}@{} ({}, {})",
-                h.user,
-                h.host,
-                h.action,
-                short_age(app.now - h.since_ms)
-            ),
-            t.get(Role::Warn),
-        )),
+        Some(h) => {
+            let who = if h.pid == std::process::id() {
+                "this console".to_string()
+            } else {
+                format!("{} pid {}", h.user, h.pid)
+            };
+            first.push(Span::styled(
+                format!(
+                    "⚿ lock held by {who} ({}, {})",
+                    h.action,
+                    short_age(app.now - h.since_ms)
+                ),
+                t.get(Role::Warn),
+            ))
+        }
         None => first.push(Span::styled("lock: free", t.get(Role::Muted))),
     }
     let clock = rfc3339(app.now);
