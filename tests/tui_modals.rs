@@ -326,3 +326,35 @@ fn verdicts_and_the_disabled_button_are_styled_by_meaning() {
     let (x, y) = find(&buf, "[ Drain ap-southeast-1 ]").unwrap_or_else(|| panic!("no button"));
     assert_eq!(buf[(x, y)].style().bg, a.theme.get(Role::Button).bg);
 }
+
+#[test]
+fn promoting_over_the_rpo_budget_needs_data_loss_accepted_by_name() {
+    let mut a = app();
+    let mut s = a.state.clone();
+    if let Some(r) = s.region_mut("eu-west-1") {
+        r.lag.value = Some(120.0);
+    }
+    a.update(Msg::Fleet(Box::new(s), None));
+    press(&mut a, &["down", "p"]);
+    let m = modal(&a);
+    assert!(
+        m.plan
+            .blocking()
+            .any(|c| c.guard.name() == "replication-lag"),
+        "{:?}",
+        m.plan.checks
+    );
+    type_text(&mut a, "INC-9 region lost");
+    press(&mut a, &["tab"]);
+    assert_eq!(modal(&a).focus, Field::Override);
+    type_text(&mut a, "replication-lag");
+    let m = modal(&a);
+    assert!(m.request.accept_data_loss);
+    assert!(
+        !m.plan
+            .blocking()
+            .any(|c| c.guard.name() == "replication-lag"),
+        "{:?}",
+        m.plan.checks
+    );
+}
