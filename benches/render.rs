@@ -2,7 +2,7 @@
 //! Target: median under 5 ms.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use meridian::tui::fixture::{app_for, press, synthetic};
+use meridian::tui::fixture::{app_for, press, synthetic, type_text};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -28,6 +28,17 @@ fn render(c: &mut Criterion) {
     }
     let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap_or_else(|e| panic!("{e}"));
     group.bench_function("tenants-100x1000-100x30", |b| {
+        b.iter(|| {
+            let _ = term.draw(|f| meridian::tui::view::draw(f, &app));
+        })
+    });
+    // A filter over every cell: re-applied when a snapshot arrives or a key is typed.
+    press(&mut app, &["esc", "/"]);
+    type_text(&mut app, "outofsync");
+    press(&mut app, &["enter"]);
+    group.bench_function("refilter-outofsync-100x1000", |b| b.iter(|| app.refilter()));
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap_or_else(|e| panic!("{e}"));
+    group.bench_function("filtered-100x1000-100x30", |b| {
         b.iter(|| {
             let _ = term.draw(|f| meridian::tui::view::draw(f, &app));
         })

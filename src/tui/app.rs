@@ -86,6 +86,8 @@ pub struct App {
     /// Argo summary per region (synced, total, any OutOfSync), in fleet order; derived
     /// from `state` whenever it changes so drawing stays cheap on big fleets.
     pub argo: Vec<(usize, usize, bool)>,
+    /// The rows the filter leaves (regions, tenants), kept current by `refilter`.
+    pub visible: (Vec<usize>, Vec<usize>),
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -123,6 +125,7 @@ impl App {
             status: Status::Idle,
             running: None,
             argo: Vec::new(),
+            visible: (Vec::new(), Vec::new()),
             dirty: true,
             quit: false,
         }
@@ -232,7 +235,7 @@ impl App {
             }
         }
         self.argo = argo;
-        self.clamp_cursors();
+        self.refilter();
     }
 
     /// Backend errors that are new in this snapshot go to the log pane once.
@@ -278,7 +281,7 @@ impl App {
         if let Some(c) = chord.typed_char() {
             if mode == Mode::Filter {
                 self.filter.push(c);
-                self.clamp_cursors();
+                self.refilter();
                 return Vec::new();
             }
             if let Some(o) = &mut self.overlay
@@ -334,7 +337,7 @@ impl App {
                 Command::DeleteChar => self.filter.pop(),
                 _ => {}
             }
-            self.clamp_cursors();
+            self.refilter();
             return Vec::new();
         }
         self.normal(cmd)

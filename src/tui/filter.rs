@@ -1,10 +1,12 @@
 //! The `/` filter: a regex over what each row says in words (region id, role, health,
 //! tenant id, environment, sync and health states), applied to every pane at once.
 
+use std::collections::HashMap;
+
 use regex::{Regex, RegexBuilder};
 
 use crate::fleet::Fleet;
-use crate::state::FleetState;
+use crate::state::{FleetState, TenantState};
 
 /// The filter being typed or in effect.
 #[derive(Debug, Clone, Default)]
@@ -72,47 +74,69 @@ impl Filter {
         self.regex.as_ref().is_none_or(|r| r.is_match(text))
     }
 
-    /// Region `i` is shown when its own words match, or any tenant cell in it does.
-    pub fn region_visible(&self, fleet: &Fleet, state: &FleetState, i: usize) -> bool {
+    /// The rows the filter leaves: (region indices, tenant indices) into the fleet. A region
+    /// shows when its own words match or any tenant cell in it does; a tenant when its id,
+    /// environment or any of its cells match. One pass over the cells, so filtering a big
+    /// fleet costs one regex match per cell.
+    pub fn apply(&self, fleet: &Fleet, state: &FleetState) -> (Vec<usize>, Vec<usize>) {
         if self.regex.is_none() {
-            return true;
+            return (
+                (0..fleet.regions.len()).collect(),
+                (0..fleet.tenants.len()).collect(),
+            );
         }
-        let Some(r) = fleet.regions.get(i) else {
-            return false;
-        };
-        let s = state.region(&r.id);
-        let role = s.and_then(|s| s.role.value).unwrap_or(r.role).as_str();
-        let health = s.map(|s| s.health_status().as_str()).unwrap_or("unknown");
-        if self.hit(&format!("{} {} {role} {health}", r.id, r.name)) {
-            return true;
-        }
-        fleet
-            .tenants_in(&r.id)
-            .any(|t| self.hit(&cell_words(state, &t.id, &t.environment, &r.id)))
-    }
-
-    /// Tenant `i` is shown when its id, environment or any of its cells match.
-    pub fn tenant_visible(&self, fleet: &Fleet, state: &FleetState, i: usize) -> bool {
-        if self.regex.is_none() {
-            return true;
-        }
-        let Some(t) = fleet.tenants.get(i) else {
-            return false;
-        };
-        t.regions
+        let region_index: HashMap<&str, usize> = fleet
+            .regions
             .iter()
-            .any(|r| self.hit(&cell_words(state, &t.id, &t.environment, r)))
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let tenant_state: HashMap<&str, &TenantState> =
+            state.tenants.iter().map(|t| (t.id.as_str(), t)).collect();
+        let mut region_hit: Vec<bool> = fleet
+            .regions
+            .iter()
+            .map(|r| {
+                let s = state.region(&r.id);
+                let role = s.and_then(|s| s.role.value).unwrap_or(r.role).as_str();
+                let health = s.map(|s| s.health_status().as_str()).unwrap_or("unknown");
+                self.hit(&format!("{} {} {role} {health}", r.id, r.name))
+            })
+            .collect();
+        let mut tenants = Vec::new();
+        for (ti, t) in fleet.tenants.iter().enumerate() {
+            let ts = tenant_state.get(t.id.as_str());
+            let mut any = false;
+            for (pos, region) in t.regions.iter().enumerate() {
+                // Apps are stored in the tenant's region order; look up only if they are not.
+                let app = ts.and_then(|ts| match ts.apps.get(pos) {
+                    Some((r, a)) if r == region => Some(a),
+                    _ => ts.app(region),
+                });
+                let app = app.and_then(|a| a.value.as_ref());
+                let (sync, health) = app
+                    .map(|a| (a.sync.as_str(), a.health.as_str()))
+                    .unwrap_or(("Unknown", "Unknown"));
+                if self.hit(&format!(
+                    "{} {} {region} {sync} {health}",
+                    t.id, t.environment
+                )) {
+                    any = true;
+                    if let Some(&ri) = region_index.get(region.as_str()) {
+                        region_hit[ri] = true;
+                    }
+                }
+            }
+            if any {
+                tenants.push(ti);
+            }
+        }
+        let regions = region_hit
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h)
+            .map(|(i, _)| i)
+            .collect();
+        (regions, tenants)
     }
-}
-
-/// What a tenant cell says, in words.
-fn cell_words(state: &FleetState, tenant: &str, env: &str, region: &str) -> String {
-    let app = state
-        .tenant(tenant)
-        .and_then(|t| t.app(region))
-        .and_then(|a| a.value.as_ref());
-    let (sync, health) = app
-        .map(|a| (a.sync.as_str(), a.health.as_str()))
-        .unwrap_or(("Unknown", "Unknown"));
-    format!("{tenant} {env} {region} {sync} {health}")
 }

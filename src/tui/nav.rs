@@ -14,17 +14,19 @@ pub enum Selection {
 
 impl App {
     /// Indices (into `fleet.regions`) of the regions the filter shows.
-    pub fn visible_regions(&self) -> Vec<usize> {
-        (0..self.fleet.regions.len())
-            .filter(|i| self.filter.region_visible(&self.fleet, &self.state, *i))
-            .collect()
+    pub fn visible_regions(&self) -> &[usize] {
+        &self.visible.0
     }
 
     /// Indices (into `fleet.tenants`) of the tenants the filter shows.
-    pub fn visible_tenants(&self) -> Vec<usize> {
-        (0..self.fleet.tenants.len())
-            .filter(|i| self.filter.tenant_visible(&self.fleet, &self.state, *i))
-            .collect()
+    pub fn visible_tenants(&self) -> &[usize] {
+        &self.visible.1
+    }
+
+    /// Work out the visible rows again (the filter or the state changed).
+    pub fn refilter(&mut self) {
+        self.visible = self.filter.apply(&self.fleet, &self.state);
+        self.clamp_cursors();
     }
 
     /// The region the selection is about, whichever pane has focus.
@@ -229,7 +231,7 @@ impl App {
             self.detail_zoomed = false;
         } else if self.filter.is_active() {
             self.filter.clear();
-            self.clamp_cursors();
+            self.refilter();
         } else if self.focus != Pane::Regions {
             self.focus = Pane::Regions;
         } else {
