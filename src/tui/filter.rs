@@ -104,6 +104,7 @@ impl Filter {
             })
             .collect();
         let mut tenants = Vec::new();
+        let mut words = String::with_capacity(128);
         for (ti, t) in fleet.tenants.iter().enumerate() {
             let ts = tenant_state.get(t.id.as_str());
             let mut any = false;
