@@ -118,10 +118,13 @@ impl Filter {
                 let (sync, health) = app
                     .map(|a| (a.sync.as_str(), a.health.as_str()))
                     .unwrap_or(("Unknown", "Unknown"));
-                if self.hit(&format!(
-                    "{} {} {region} {sync} {health}",
-                    t.id, t.environment
-                )) {
+                words.clear();
+                for part in [t.id.as_str(), &t.environment, region, sync, health] {
+                    words.push_str(part);
+                    words.push(' ');
+                }
+                words.pop();
+                if self.hit(&words) {
                     any = true;
                     if let Some(&ri) = region_index.get(region.as_str()) {
                         region_hit[ri] = true;
