@@ -251,3 +251,36 @@ fn the_header_names_who_holds_the_fleet_lock() {
         "{t}"
     );
 }
+
+#[test]
+fn without_colour_the_banner_and_selection_still_stand_out() {
+    let mut a = app();
+    a.theme = meridian::tui::theme::load_from_sources("dark", &[], true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let buf = render(&a, 100, 30);
+    for y in 0..30 {
+        for x in 0..100 {
+            assert_eq!(
+                buf[(x, y)]
+                    .style()
+                    .fg
+                    .filter(|c| *c != ratatui::style::Color::Reset),
+                None
+            );
+        }
+    }
+    let (x, y) = find(&buf, "PRODUCTION").unwrap_or((0, 0));
+    assert!(
+        buf[(x, y)]
+            .style()
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+    let (x, y) = find(&buf, "▸ us-east-1").unwrap_or((0, 0));
+    assert!(
+        buf[(x, y)]
+            .style()
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+}
