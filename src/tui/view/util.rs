@@ -122,3 +122,25 @@ pub fn window_lines(heights: &[u16], cursor: usize, room: u16) -> std::ops::Rang
     }
     start..end
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_keep_the_cursor_in_view() {
+        assert_eq!(window(10, 0, 4), 0..4);
+        assert_eq!(window(10, 9, 4), 6..10);
+        assert_eq!(window(3, 2, 10), 0..3);
+        assert_eq!(window(0, 0, 5), 0..0);
+        assert_eq!(window_lines(&[1, 2, 1, 1], 1, 3), 0..2);
+        assert_eq!(window_lines(&[1, 2, 1, 1], 3, 3), 2..4);
+        assert_eq!(window_lines(&[], 0, 3), 0..0);
+    }
+
+    #[test]
+    fn fit_adds_an_ellipsis() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+    }
+}
