@@ -284,3 +284,33 @@ fn without_colour_the_banner_and_selection_still_stand_out() {
             .contains(Modifier::REVERSED)
     );
 }
+
+#[test]
+fn progress_and_outcome_reach_the_status_line_and_the_log() {
+    use meridian::actions::AuditOutcome;
+    use meridian::tui::app::Status;
+    let mut a = app();
+    press(&mut a, &["G", "x"]);
+    let effects = press(&mut a, &["y"]);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Execute(..))));
+    a.update(meridian::tui::Msg::Progress("step 1: auth service".into()));
+    let t = text(&render(&a, 100, 30));
+    assert!(
+        t.contains("» Run platform-services in ap-south-1: step 1: auth service"),
+        "{t}"
+    );
+    let effects = a.update(meridian::tui::Msg::Finished {
+        label: "Run platform-services in ap-south-1".into(),
+        outcome: AuditOutcome::Failed,
+        detail: Some("observability stack: helm timed out".into()),
+    });
+    assert!(matches!(a.status, Status::Failed(_)));
+    assert!(effects.contains(&Effect::Refresh));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Log(log::Level::Warn, m) if m.contains("helm timed out")))
+    );
+    assert!(a.running.is_none());
+    assert!(text(&render(&a, 100, 30)).contains("✗ Run platform-services in ap-south-1: failed"));
+}
