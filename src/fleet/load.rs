@@ -76,9 +76,9 @@ impl Validator<'_> {
             self.err(&raw.fleet.name, "fleet.name", "must not be empty");
         }
         let policy = self.policy(&raw.policy);
-        let traffic = self.capability(raw.traffic.as_ref(), "traffic");
-        let gitops = self.capability(raw.gitops.as_ref(), "gitops");
-        let runner = self.capability(raw.runner.as_ref(), "runner");
+        let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
+        let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
+        let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let regions = self.regions(&raw.regions);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
@@ -149,25 +149,26 @@ impl Validator<'_> {
         }
     }
 
-    fn capability(&mut self, raw: Option<&Spanned<RawCapability>>, key: &str) -> Capability {
+    fn capability(&mut self, raw: Option<&Spanned<RawCapability>>, key: &str, kind: CapabilityKind) -> Capability {
         let Some(raw) = raw else { return Capability::default() };
         let mut cap = Capability::default();
         if let Some(p) = &raw.get_ref().provider {
-            let valid: Vec<&str> = ProviderKind::ALL.iter().map(|p| p.as_str()).collect();
+            let valid: Vec<&str> = ProviderKind::valid_for(kind).iter().map(|p| p.as_str()).collect();
             match ProviderKind::parse(p.get_ref()) {
-                Some(kind) => cap.provider = kind,
+                Some(k) => cap.provider = k,
                 None => self.err(
                     p,
                     format!("{key}.provider"),
-                    format!("unknown provider \"{}\"{}", p.get_ref(), hint(p.get_ref(), valid.iter().copied())),
+                    format!("unknown provider \"{}\"{}; valid here: {}", p.get_ref(), hint(p.get_ref(), valid.iter().copied()), valid.join(", ")),
                 ),
             }
         }
         cap.settings = raw.get_ref().settings.clone();
-        if cap.provider == ProviderKind::Sim
-            && let Some(extra) = cap.settings.keys().next()
-        {
-            self.err(raw, key, format!("unknown key \"{extra}\": the sim provider takes no settings"));
+        for (k, msg) in super::settings::check(cap.provider, kind, &cap.settings) {
+            match (&raw.get_ref().provider, k.as_str()) {
+                (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
+                _ => self.err(raw, format!("{key}.{k}"), msg),
+            }
         }
         cap
     }
@@ -223,9 +224,9 @@ impl Validator<'_> {
                 role,
                 steady_weight,
                 endpoints: r.endpoints.clone(),
-                health: self.capability(r.health.as_ref(), &format!("regions[{i}].health")),
-                lag: self.capability(r.lag.as_ref(), &format!("regions[{i}].lag")),
-                database: self.capability(r.database.as_ref(), &format!("regions[{i}].database")),
+                health: self.capability(r.health.as_ref(), &format!("regions[{i}].health"), CapabilityKind::Health),
+                lag: self.capability(r.lag.as_ref(), &format!("regions[{i}].lag"), CapabilityKind::Lag),
+                database: self.capability(r.database.as_ref(), &format!("regions[{i}].database"), CapabilityKind::Database),
                 sim: sim.unwrap_or_default(),
             });
         }
