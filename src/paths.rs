@@ -31,7 +31,11 @@ impl Paths {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
             _ => dirs
                 .as_ref()
-                .map(|d| d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf())
+                .map(|d| {
+                    d.state_dir()
+                        .unwrap_or_else(|| d.data_local_dir())
+                        .to_path_buf()
+                })
                 .unwrap_or_else(|| PathBuf::from(".meridian-state")),
         };
         Paths {

@@ -17,12 +17,23 @@ pub enum Action {
     /// Run the steps of one phase in a region.
     RunPhase { region: String, phase: String },
     /// Return a tenant in a region to an earlier revision (the previous one by default).
-    Rollback { tenant: String, region: String, to: Option<String> },
+    Rollback {
+        tenant: String,
+        region: String,
+        to: Option<String>,
+    },
 }
 
 impl Action {
     /// Every action name, as keymaps, the palette and the audit log use them.
-    pub const NAMES: &'static [&'static str] = &["drain", "restore", "set-weights", "promote", "run-phase", "rollback"];
+    pub const NAMES: &'static [&'static str] = &[
+        "drain",
+        "restore",
+        "set-weights",
+        "promote",
+        "run-phase",
+        "rollback",
+    ];
 
     /// The stable kebab-case name.
     pub fn name(&self) -> &'static str {
@@ -64,7 +75,13 @@ pub struct Request {
 
 impl Request {
     pub fn new(action: Action) -> Request {
-        Request { action, reason: None, overrides: Vec::new(), accept_data_loss: false, read_only: false }
+        Request {
+            action,
+            reason: None,
+            overrides: Vec::new(),
+            accept_data_loss: false,
+            read_only: false,
+        }
     }
 
     pub fn reason(mut self, reason: impl Into<String>) -> Request {
@@ -89,6 +106,9 @@ impl Request {
 
     /// The reason, if one was given and is not blank.
     pub fn given_reason(&self) -> Option<&str> {
-        self.reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
+        self.reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
     }
 }

@@ -82,18 +82,27 @@ pub struct AuditError {
 
 impl AuditLog {
     pub fn new(path: &Path) -> AuditLog {
-        AuditLog { path: path.to_path_buf() }
+        AuditLog {
+            path: path.to_path_buf(),
+        }
     }
 
     /// Append one record and flush it to disk.
     pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
-        let err = |source| AuditError { path: self.path.display().to_string(), source };
+        let err = |source| AuditError {
+            path: self.path.display().to_string(),
+            source,
+        };
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(err)?;
         }
         let mut line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push('\n');
-        let mut file = OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(err)?;
         file.write_all(line.as_bytes()).map_err(err)?;
         file.sync_data().map_err(err)?;
         Ok(())
@@ -101,10 +110,15 @@ impl AuditLog {
 
     /// Every record, oldest first. Lines that do not parse are reported, not skipped silently.
     pub fn read(&self) -> Result<(Vec<AuditRecord>, Vec<String>), AuditError> {
-        let err = |source| AuditError { path: self.path.display().to_string(), source };
+        let err = |source| AuditError {
+            path: self.path.display().to_string(),
+            source,
+        };
         let file = match fs::File::open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()));
+            }
             Err(e) => return Err(err(e)),
         };
         let mut records = Vec::new();
@@ -125,8 +139,30 @@ impl AuditLog {
 
 /// `user@host` of whoever runs this process.
 pub fn whoami() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(login_name)
+        .unwrap_or_else(|| "unknown".into());
     format!("{user}@{}", hostname())
+}
+
+/// The login name of the process's user, from the password database.
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name out
+    // immediately and never hold the pointer.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 /// This machine's host name.
@@ -147,7 +183,13 @@ pub fn new_id() -> String {
 }
 
 /// A fresh record for `now`.
-pub fn record(id: &str, fleet: &str, plan: &super::Plan, outcome: AuditOutcome, detail: Option<String>) -> AuditRecord {
+pub fn record(
+    id: &str,
+    fleet: &str,
+    plan: &super::Plan,
+    outcome: AuditOutcome,
+    detail: Option<String>,
+) -> AuditRecord {
     let now = now_ms();
     AuditRecord {
         id: id.to_string(),
@@ -158,7 +200,12 @@ pub fn record(id: &str, fleet: &str, plan: &super::Plan, outcome: AuditOutcome, 
         action: plan.name.to_string(),
         target: plan.target.clone(),
         reason: plan.reason.clone(),
-        overrides: plan.checks.iter().filter(|c| c.overridden).map(|c| c.guard.name().to_string()).collect(),
+        overrides: plan
+            .checks
+            .iter()
+            .filter(|c| c.overridden)
+            .map(|c| c.guard.name().to_string())
+            .collect(),
         outcome,
         detail,
         plan: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),

@@ -24,6 +24,7 @@ pub struct Execution {
 }
 
 /// Runs plans against one fleet.
+#[derive(Clone)]
 pub struct Executor {
     pub fleet: Fleet,
     pub providers: Providers,
@@ -44,13 +45,30 @@ impl Executor {
         self.finish_without_running(plan, AuditOutcome::Refused, Some(why.to_string()))
     }
 
-    fn finish_without_running(&self, plan: &Plan, outcome: AuditOutcome, detail: Option<String>) -> Execution {
+    fn finish_without_running(
+        &self,
+        plan: &Plan,
+        outcome: AuditOutcome,
+        detail: Option<String>,
+    ) -> Execution {
         let id = new_id();
         let mut detail = detail;
-        if let Err(e) = self.audit.append(&record(&id, &self.fleet.name, plan, outcome, detail.clone())) {
+        if let Err(e) = self.audit.append(&record(
+            &id,
+            &self.fleet.name,
+            plan,
+            outcome,
+            detail.clone(),
+        )) {
             detail = Some(format!("{}; and {e}", detail.unwrap_or_default()));
         }
-        Execution { audit_id: id, outcome, detail, before: None, after: None }
+        Execution {
+            audit_id: id,
+            outcome,
+            detail,
+            before: None,
+            after: None,
+        }
     }
 
     /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
@@ -68,8 +86,20 @@ impl Executor {
         };
         let _guard = match self.lock.acquire(plan.name) {
             Ok(g) => g,
-            Err(LockError::Held(h)) => return self.finish_without_running(plan, AuditOutcome::LockHeld, Some(format!("the fleet lock is held by {h}"))),
-            Err(e) => return self.finish_without_running(plan, AuditOutcome::Failed, Some(e.to_string())),
+            Err(LockError::Held(h)) => {
+                return self.finish_without_running(
+                    plan,
+                    AuditOutcome::LockHeld,
+                    Some(format!("the fleet lock is held by {h}")),
+                );
+            }
+            Err(e) => {
+                return self.finish_without_running(
+                    plan,
+                    AuditOutcome::Failed,
+                    Some(e.to_string()),
+                );
+            }
         };
         // Conditions may have changed while the operator read the plan.
         progress.say("re-checking guards against fresh state");
@@ -77,7 +107,11 @@ impl Executor {
         match make_plan(request, &self.fleet, &fresh, now_ms()) {
             Ok(recheck) => {
                 if let Some(block) = recheck.blocking().next() {
-                    let why = format!("conditions changed since the plan was made: {}: {}", block.guard.name(), block.reason);
+                    let why = format!(
+                        "conditions changed since the plan was made: {}: {}",
+                        block.guard.name(),
+                        block.reason
+                    );
                     return self.record_refused(&recheck, &why);
                 }
             }
@@ -89,7 +123,13 @@ impl Executor {
         started.before = Some(before.clone());
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
-            return Execution { audit_id: id, outcome: AuditOutcome::Failed, detail: Some(e.to_string()), before: Some(before), after: None };
+            return Execution {
+                audit_id: id,
+                outcome: AuditOutcome::Failed,
+                detail: Some(e.to_string()),
+                before: Some(before),
+                after: None,
+            };
         }
         let result = if plan.is_noop() {
             progress.say("nothing to change");
@@ -117,24 +157,62 @@ impl Executor {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
         };
-        Execution { audit_id: id, outcome, detail, before: Some(before), after: Some(after) }
+        Execution {
+            audit_id: id,
+            outcome,
+            detail,
+            before: Some(before),
+            after: Some(after),
+        }
     }
 
     async fn run(&self, op: &Operation, progress: &Progress) -> Result<(), ProviderError> {
         let fleet = &self.fleet;
         match op {
-            Operation::SetWeights { weights } => self.providers.traffic.apply_weights(fleet, weights, progress).await,
+            Operation::SetWeights { weights } => {
+                self.providers
+                    .traffic
+                    .apply_weights(fleet, weights, progress)
+                    .await
+            }
             Operation::Promote { region } => {
-                let r = fleet.region(region).ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
-                let db = self.providers.database.get(region).ok_or_else(|| ProviderError::new(Some(region), "promote", "no database provider"))?;
+                let r = fleet
+                    .region(region)
+                    .ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
+                let db = self.providers.database.get(region).ok_or_else(|| {
+                    ProviderError::new(Some(region), "promote", "no database provider")
+                })?;
                 db.promote(fleet, r, progress).await
             }
-            Operation::Rollback { tenant, region, history_id, pause_auto_sync, .. } => {
-                self.providers.gitops.rollback(fleet, tenant, region, *history_id, *pause_auto_sync, progress).await
+            Operation::Rollback {
+                tenant,
+                region,
+                history_id,
+                pause_auto_sync,
+                ..
+            } => {
+                self.providers
+                    .gitops
+                    .rollback(
+                        fleet,
+                        tenant,
+                        region,
+                        *history_id,
+                        *pause_auto_sync,
+                        progress,
+                    )
+                    .await
             }
-            Operation::RunPhase { region, phase, steps } => {
+            Operation::RunPhase {
+                region,
+                phase,
+                steps,
+            } => {
                 for step in 0..*steps {
-                    self.providers.runner.run_step(fleet, region, phase, step, progress).await?;
+                    self.providers
+                        .runner
+                        .run_step(fleet, region, phase, step, progress)
+                        .await?;
                 }
                 Ok(())
             }
@@ -146,16 +224,27 @@ impl Executor {
 pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
     match op {
         Operation::SetWeights { .. } => {
-            let weights: serde_json::Map<String, Value> = state.regions.iter().map(|r| (r.id.clone(), json!(r.weight.value))).collect();
+            let weights: serde_json::Map<String, Value> = state
+                .regions
+                .iter()
+                .map(|r| (r.id.clone(), json!(r.weight.value)))
+                .collect();
             json!({ "weights": weights })
         }
         Operation::Promote { region } => {
-            let roles: serde_json::Map<String, Value> = state.regions.iter().map(|r| (r.id.clone(), json!(r.role.value))).collect();
+            let roles: serde_json::Map<String, Value> = state
+                .regions
+                .iter()
+                .map(|r| (r.id.clone(), json!(r.role.value)))
+                .collect();
             let lag = state.region(region).and_then(|r| r.lag.value);
             json!({ "roles": roles, "lag_seconds": lag })
         }
         Operation::Rollback { tenant, region, .. } => {
-            let app = state.tenant(tenant).and_then(|t| t.app(region)).and_then(|a| a.value.as_ref());
+            let app = state
+                .tenant(tenant)
+                .and_then(|t| t.app(region))
+                .and_then(|a| a.value.as_ref());
             json!({ "revision": app.map(|a| a.revision.clone()), "auto_sync": app.map(|a| a.auto_sync), "sync": app.map(|a| a.sync) })
         }
         Operation::RunPhase { region, phase, .. } => {
@@ -173,26 +262,56 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 .iter()
                 .filter_map(|(r, w)| {
                     let seen = state.region(r).and_then(|s| s.weight.value);
-                    (seen != Some(*w)).then(|| format!("{r} reads {} (expected {w})", seen.map(|s| s.to_string()).unwrap_or("unknown".into())))
+                    (seen != Some(*w)).then(|| {
+                        format!(
+                            "{r} reads {} (expected {w})",
+                            seen.map(|s| s.to_string()).unwrap_or("unknown".into())
+                        )
+                    })
                 })
                 .collect();
-            if wrong.is_empty() { Ok(()) } else { Err(format!("weights read back differ: {}", wrong.join(", "))) }
+            if wrong.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("weights read back differ: {}", wrong.join(", ")))
+            }
         }
         Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
             Some(Role::Primary) => Ok(()),
-            other => Err(format!("{region} reads as {} after promotion", other.map(|r| r.as_str()).unwrap_or("unknown"))),
+            other => Err(format!(
+                "{region} reads as {} after promotion",
+                other.map(|r| r.as_str()).unwrap_or("unknown")
+            )),
         },
-        Operation::Rollback { tenant, region, revision, .. } => {
-            let app = state.tenant(tenant).and_then(|t| t.app(region)).and_then(|a| a.value.as_ref());
+        Operation::Rollback {
+            tenant,
+            region,
+            revision,
+            ..
+        } => {
+            let app = state
+                .tenant(tenant)
+                .and_then(|t| t.app(region))
+                .and_then(|a| a.value.as_ref());
             match app {
                 Some(a) if &a.revision == revision => Ok(()),
-                Some(a) => Err(format!("{tenant} in {region} runs {} (expected {})", &a.revision, revision)),
+                Some(a) => Err(format!(
+                    "{tenant} in {region} runs {} (expected {})",
+                    &a.revision, revision
+                )),
                 None => Err(format!("{tenant} in {region} could not be read back")),
             }
         }
-        Operation::RunPhase { region, phase, .. } => match state.region(region).and_then(|r| r.phase(phase)).map(|p| p.state) {
+        Operation::RunPhase { region, phase, .. } => match state
+            .region(region)
+            .and_then(|r| r.phase(phase))
+            .map(|p| p.state)
+        {
             Some(PhaseStatus::Succeeded) => Ok(()),
-            other => Err(format!("phase {phase} in {region} reads {}", other.map(|s| s.as_str()).unwrap_or("unknown"))),
+            other => Err(format!(
+                "phase {phase} in {region} reads {}",
+                other.map(|s| s.as_str()).unwrap_or("unknown")
+            )),
         },
     }
 }

@@ -4,7 +4,10 @@
 
 use super::plan::{Check, Guard};
 use crate::fleet::{Fleet, Policy, Role};
-use crate::state::{AppState, FleetState, HealthStatus, HistoryEntry, Millis, PhaseStatus, STALE_AFTER_MS, short_age};
+use crate::state::{
+    AppState, FleetState, HealthStatus, HistoryEntry, Millis, PhaseStatus, STALE_AFTER_MS,
+    short_age,
+};
 
 /// Weights as requested, before range checking.
 pub type Requested = [(String, u32)];
@@ -12,11 +15,17 @@ pub type Requested = [(String, u32)];
 pub type Weights = [(String, u8)];
 
 fn weight_of(ws: &Weights, id: &str) -> u8 {
-    ws.iter().find(|(r, _)| r == id).map(|(_, w)| *w).unwrap_or(0)
+    ws.iter()
+        .find(|(r, _)| r == id)
+        .map(|(_, w)| *w)
+        .unwrap_or(0)
 }
 
 /// Regions whose weight goes up (or is put above 0 from nothing).
-fn increased<'a>(before: &'a Weights, after: &'a Weights) -> impl Iterator<Item = (&'a str, u8)> + 'a {
+fn increased<'a>(
+    before: &'a Weights,
+    after: &'a Weights,
+) -> impl Iterator<Item = (&'a str, u8)> + 'a {
     after
         .iter()
         .filter(move |(r, w)| *w > weight_of(before, r))
@@ -26,7 +35,10 @@ fn increased<'a>(before: &'a Weights, after: &'a Weights) -> impl Iterator<Item 
 /// Read-only mode: the plan may be shown, never executed.
 pub fn read_only(read_only: bool) -> Check {
     if read_only {
-        Check::block(Guard::ReadOnly, "meridian is in read-only mode: plans are shown, nothing is changed")
+        Check::block(
+            Guard::ReadOnly,
+            "meridian is in read-only mode: plans are shown, nothing is changed",
+        )
     } else {
         Check::pass(Guard::ReadOnly, "not read-only")
     }
@@ -36,19 +48,34 @@ pub fn read_only(read_only: bool) -> Check {
 pub fn reason_required(production: bool, reason: Option<&str>, overrides: &[String]) -> Check {
     match (reason, production, overrides.is_empty()) {
         (Some(r), _, _) => Check::pass(Guard::ReasonRequired, format!("reason: {r}")),
-        (None, true, _) => Check::block(Guard::ReasonRequired, "this touches production: give --reason (e.g. an incident or change id)"),
-        (None, false, false) => Check::block(Guard::ReasonRequired, "an override must say why: give --reason"),
-        (None, false, true) => Check::pass(Guard::ReasonRequired, "not production; no reason needed"),
+        (None, true, _) => Check::block(
+            Guard::ReasonRequired,
+            "this touches production: give --reason (e.g. an incident or change id)",
+        ),
+        (None, false, false) => Check::block(
+            Guard::ReasonRequired,
+            "an override must say why: give --reason",
+        ),
+        (None, false, true) => {
+            Check::pass(Guard::ReasonRequired, "not production; no reason needed")
+        }
     }
 }
 
 /// Every weight must be an integer 0..=255 (what Route 53 accepts).
 pub fn weight_range(requested: &Requested) -> Check {
-    let bad: Vec<String> = requested.iter().filter(|(_, w)| *w > 255).map(|(r, w)| format!("{r}={w}")).collect();
+    let bad: Vec<String> = requested
+        .iter()
+        .filter(|(_, w)| *w > 255)
+        .map(|(r, w)| format!("{r}={w}"))
+        .collect();
     if bad.is_empty() {
         Check::pass(Guard::WeightRange, "all weights within 0..=255")
     } else {
-        Check::block(Guard::WeightRange, format!("weights must be integers 0..=255: {}", bad.join(", ")))
+        Check::block(
+            Guard::WeightRange,
+            format!("weights must be integers 0..=255: {}", bad.join(", ")),
+        )
     }
 }
 
@@ -61,28 +88,55 @@ pub fn all_weights_zero(after: &Weights, unmanaged_total: u32) -> Check {
             "every weight would be 0, and DNS then sends traffic to every region evenly; keep at least one region above 0",
         )
     } else {
-        Check::pass(Guard::AllWeightsZero, format!("total weight after: {total}"))
+        Check::pass(
+            Guard::AllWeightsZero,
+            format!("total weight after: {total}"),
+        )
     }
 }
 
 /// Never take away the last healthy region that is serving traffic.
 pub fn last_healthy_region(state: &FleetState, before: &Weights, after: &Weights) -> Check {
-    let healthy = |id: &str| state.region(id).is_some_and(|r| r.health_status() == HealthStatus::Healthy);
-    let serving_after: Vec<&str> = after.iter().filter(|(r, w)| *w > 0 && healthy(r)).map(|(r, _)| r.as_str()).collect();
+    let healthy = |id: &str| {
+        state
+            .region(id)
+            .is_some_and(|r| r.health_status() == HealthStatus::Healthy)
+    };
+    let serving_after: Vec<&str> = after
+        .iter()
+        .filter(|(r, w)| *w > 0 && healthy(r))
+        .map(|(r, _)| r.as_str())
+        .collect();
     let losing: Vec<&str> = before
         .iter()
         .filter(|(r, w)| *w > 0 && healthy(r) && weight_of(after, r) == 0)
         .map(|(r, _)| r.as_str())
         .collect();
     if !losing.is_empty() && serving_after.is_empty() {
+        let who = match losing.as_slice() {
+            [one] => format!("{one} is the last healthy region serving traffic"),
+            many => format!(
+                "{} are the last healthy regions serving traffic",
+                many.join(", ")
+            ),
+        };
         Check::block(
             Guard::LastHealthyRegion,
-            format!("{} is the last healthy region serving traffic; restore or heal another region first", losing.join(", ")),
+            format!("{who}; restore or heal another region first"),
         )
     } else if serving_after.is_empty() {
-        Check::warn(Guard::LastHealthyRegion, "no healthy region will be serving traffic")
+        Check::warn(
+            Guard::LastHealthyRegion,
+            "no healthy region will be serving traffic",
+        )
     } else {
-        Check::pass(Guard::LastHealthyRegion, format!("healthy regions serving after: {}", serving_after.join(", ")))
+        Check::pass(
+            Guard::LastHealthyRegion,
+            format!(
+                "healthy regions serving after: {}",
+                serving_after.join(", ")
+            ),
+        )
     }
 }
 
@@ -91,24 +145,50 @@ pub fn unhealthy_target(state: &FleetState, before: &Weights, after: &Weights) -
     let mut blocked = Vec::new();
     let mut warned = Vec::new();
     for (id, w) in increased(before, after) {
-        let status = state.region(id).map(|r| r.health_status()).unwrap_or(HealthStatus::Unknown);
+        let status = state
+            .region(id)
+            .map(|r| r.health_status())
+            .unwrap_or(HealthStatus::Unknown);
         match status {
             HealthStatus::Down => blocked.push(format!("{id} is down (weight {w})")),
-            HealthStatus::Degraded | HealthStatus::Unknown => warned.push(format!("{id} is {} (weight {w})", status.as_str())),
+            HealthStatus::Degraded | HealthStatus::Unknown => {
+                warned.push(format!("{id} is {} (weight {w})", status.as_str()))
+            }
             HealthStatus::Healthy => {}
         }
     }
     if !blocked.is_empty() {
-        Check::block(Guard::UnhealthyTarget, format!("would send traffic to a region that is down: {}", blocked.join(", ")))
+        Check::block(
+            Guard::UnhealthyTarget,
+            format!(
+                "would send traffic to a region that is down: {}",
+                blocked.join(", ")
+            ),
+        )
     } else if !warned.is_empty() {
-        Check::warn(Guard::UnhealthyTarget, format!("more traffic for a region that is not healthy: {}", warned.join(", ")))
+        Check::warn(
+            Guard::UnhealthyTarget,
+            format!(
+                "more traffic for a region that is not healthy: {}",
+                warned.join(", ")
+            ),
+        )
     } else {
-        Check::pass(Guard::UnhealthyTarget, "every region gaining traffic is healthy")
+        Check::pass(
+            Guard::UnhealthyTarget,
+            "every region gaining traffic is healthy",
+        )
     }
 }
 
 /// A region gets more traffic only after its health has been green for the gate duration.
-pub fn health_gate(state: &FleetState, policy: &Policy, before: &Weights, after: &Weights, now: Millis) -> Check {
+pub fn health_gate(
+    state: &FleetState,
+    policy: &Policy,
+    before: &Weights,
+    after: &Weights,
+    now: Millis,
+) -> Check {
     let gate = policy.health_gate.as_millis() as Millis;
     let young: Vec<String> = increased(before, after)
         .filter_map(|(id, _)| {
@@ -121,14 +201,28 @@ pub fn health_gate(state: &FleetState, policy: &Policy, before: &Weights, after:
         })
         .collect();
     if young.is_empty() {
-        Check::pass(Guard::HealthGate, format!("regions gaining traffic have been healthy for {}", short_age(gate)))
+        Check::pass(
+            Guard::HealthGate,
+            format!(
+                "regions gaining traffic have been healthy for {}",
+                short_age(gate)
+            ),
+        )
     } else {
-        Check::warn(Guard::HealthGate, format!("health gate is {}: {}", short_age(gate), young.join(", ")))
+        Check::warn(
+            Guard::HealthGate,
+            format!("health gate is {}: {}", short_age(gate), young.join(", ")),
+        )
     }
 }
 
 /// Traffic for a region that has not finished standing up.
-pub fn phases_incomplete(fleet: &Fleet, state: &FleetState, before: &Weights, after: &Weights) -> Check {
+pub fn phases_incomplete(
+    fleet: &Fleet,
+    state: &FleetState,
+    before: &Weights,
+    after: &Weights,
+) -> Check {
     let total = fleet.phases.len();
     let incomplete: Vec<String> = increased(before, after)
         .filter_map(|(id, _)| {
@@ -137,7 +231,10 @@ pub fn phases_incomplete(fleet: &Fleet, state: &FleetState, before: &Weights, af
         })
         .collect();
     if incomplete.is_empty() {
-        Check::pass(Guard::PhasesIncomplete, "regions gaining traffic are fully stood up")
+        Check::pass(
+            Guard::PhasesIncomplete,
+            "regions gaining traffic are fully stood up",
+        )
     } else {
         Check::warn(Guard::PhasesIncomplete, incomplete.join(", "))
     }
@@ -154,9 +251,13 @@ pub fn stale_data(state: &FleetState, regions: &[&str], now: Millis) -> Check {
         ];
         for (name, error, age) in fields {
             match (error, age) {
-                (Some(e), Some(a)) => stale.push(format!("{id} {name} from {} ago ({e})", short_age(a))),
+                (Some(e), Some(a)) => {
+                    stale.push(format!("{id} {name} from {} ago ({e})", short_age(a)))
+                }
                 (Some(e), None) => stale.push(format!("{id} {name} unknown ({e})")),
-                (None, Some(a)) if a > STALE_AFTER_MS => stale.push(format!("{id} {name} is {} old", short_age(a))),
+                (None, Some(a)) if a > STALE_AFTER_MS => {
+                    stale.push(format!("{id} {name} is {} old", short_age(a)))
+                }
                 _ => {}
             }
         }
@@ -171,38 +272,72 @@ pub fn stale_data(state: &FleetState, regions: &[&str], now: Millis) -> Check {
 /// Promoting the region that already is the primary does nothing.
 pub fn already_primary(state: &FleetState, region: &str) -> Check {
     match state.region(region).and_then(|r| r.role.value) {
-        Some(Role::Primary) => Check::block(Guard::AlreadyPrimary, format!("{region} is already the primary")),
-        Some(Role::Secondary) => Check::pass(Guard::AlreadyPrimary, format!("{region} is a secondary")),
-        None => Check::warn(Guard::AlreadyPrimary, format!("{region}'s database role is unknown")),
+        Some(Role::Primary) => Check::block(
+            Guard::AlreadyPrimary,
+            format!("{region} is already the primary"),
+        ),
+        Some(Role::Secondary) => {
+            Check::pass(Guard::AlreadyPrimary, format!("{region} is a secondary"))
+        }
+        None => Check::warn(
+            Guard::AlreadyPrimary,
+            format!("{region}'s database role is unknown"),
+        ),
     }
 }
 
 /// A promotion target must be healthy.
 pub fn promote_target_health(state: &FleetState, region: &str) -> Check {
-    let status = state.region(region).map(|r| r.health_status()).unwrap_or(HealthStatus::Unknown);
+    let status = state
+        .region(region)
+        .map(|r| r.health_status())
+        .unwrap_or(HealthStatus::Unknown);
     match status {
-        HealthStatus::Healthy => Check::pass(Guard::UnhealthyTarget, format!("{region} is healthy")),
-        other => Check::block(Guard::UnhealthyTarget, format!("{region} is {}: promote a healthy region", other.as_str())),
+        HealthStatus::Healthy => {
+            Check::pass(Guard::UnhealthyTarget, format!("{region} is healthy"))
+        }
+        other => Check::block(
+            Guard::UnhealthyTarget,
+            format!("{region} is {}: promote a healthy region", other.as_str()),
+        ),
     }
 }
 
 /// Promotion loses whatever the target has not replayed: refuse lag over the RPO budget or
 /// unknown lag, unless data loss is accepted explicitly.
-pub fn replication_lag(state: &FleetState, region: &str, policy: &Policy, accept_data_loss: bool) -> Check {
+pub fn replication_lag(
+    state: &FleetState,
+    region: &str,
+    policy: &Policy,
+    accept_data_loss: bool,
+) -> Check {
     let budget = policy.rpo_budget.as_secs_f64();
-    let lag = state.region(region).map(|r| (r.lag.value, r.lag.error.clone()));
+    let lag = state
+        .region(region)
+        .map(|r| (r.lag.value, r.lag.error.clone()));
     let problem = match lag {
         Some((Some(l), None)) if l <= budget => {
-            return Check::pass(Guard::ReplicationLag, format!("lag {l:.1}s within the RPO budget of {budget:.0}s"));
+            return Check::pass(
+                Guard::ReplicationLag,
+                format!("lag {l:.1}s within the RPO budget of {budget:.0}s"),
+            );
         }
         Some((Some(l), None)) => format!("lag {l:.1}s is over the RPO budget of {budget:.0}s"),
         Some((_, Some(e))) => format!("lag is unknown ({e})"),
         _ => "lag is unknown (no datapoint)".to_string(),
     };
     if accept_data_loss {
-        Check::warn(Guard::ReplicationLag, format!("{problem}; data loss accepted with --accept-data-loss"))
+        Check::warn(
+            Guard::ReplicationLag,
+            format!("{problem}; data loss accepted with --accept-data-loss"),
+        )
     } else {
-        Check::block(Guard::ReplicationLag, format!("{problem}; promoting would lose data: wait for lag to fall, or pass --accept-data-loss"))
+        Check::block(
+            Guard::ReplicationLag,
+            format!(
+                "{problem}; promoting would lose data: wait for lag to fall, or pass --accept-data-loss"
+            ),
+        )
     }
 }
 
@@ -216,13 +351,20 @@ pub fn phase_order(fleet: &Fleet, state: &FleetState, region: &str, phase: &str)
         .iter()
         .filter_map(|p| {
             let st = region_state.and_then(|r| r.phase(&p.id)).map(|s| s.state);
-            (st != Some(PhaseStatus::Succeeded)).then(|| format!("{} ({})", p.id, st.map(|s| s.as_str()).unwrap_or("unknown")))
+            (st != Some(PhaseStatus::Succeeded))
+                .then(|| format!("{} ({})", p.id, st.map(|s| s.as_str()).unwrap_or("unknown")))
         })
         .collect();
     if unfinished.is_empty() {
         Check::pass(Guard::PhaseOrder, "every earlier phase has succeeded")
     } else {
-        Check::block(Guard::PhaseOrder, format!("earlier phases have not succeeded: {}", unfinished.join(", ")))
+        Check::block(
+            Guard::PhaseOrder,
+            format!(
+                "earlier phases have not succeeded: {}",
+                unfinished.join(", ")
+            ),
+        )
     }
 }
 
@@ -231,32 +373,69 @@ pub fn phase_running(state: &FleetState, region: &str, phase: &str) -> Check {
     match state.region(region).and_then(|r| r.phase(phase)) {
         Some(p) if p.state == PhaseStatus::Running => Check::block(
             Guard::PhaseRunning,
-            format!("{phase} is already running in {region} (step: {})", p.current_step.as_deref().unwrap_or("?")),
+            format!(
+                "{phase} is already running in {region} (step: {})",
+                p.current_step.as_deref().unwrap_or("?")
+            ),
         ),
         _ => Check::pass(Guard::PhaseRunning, "not running"),
     }
 }
 
 /// The rollback target must exist in the app's history.
-pub fn revision_known<'a>(app: &'a AppState, to: Option<&str>) -> (Check, Option<&'a HistoryEntry>) {
+pub fn revision_known<'a>(
+    app: &'a AppState,
+    to: Option<&str>,
+) -> (Check, Option<&'a HistoryEntry>) {
     let found = match to {
         Some(wanted) => app.find_revision(wanted),
         None => app.previous(),
     };
     match (found, to) {
-        (Some(e), _) => (Check::pass(Guard::RevisionUnknown, format!("history entry {} ({})", e.id, short_rev(&e.revision))), Some(e)),
+        (Some(e), _) => (
+            Check::pass(
+                Guard::RevisionUnknown,
+                format!("history entry {} ({})", e.id, short_rev(&e.revision)),
+            ),
+            Some(e),
+        ),
         (None, Some(wanted)) => {
-            let known: Vec<String> = app.history.iter().map(|e| format!("{} ({})", e.id, short_rev(&e.revision))).collect();
-            (Check::block(Guard::RevisionUnknown, format!("no revision \"{wanted}\" in the history; known: {}", known.join(", "))), None)
+            let known: Vec<String> = app
+                .history
+                .iter()
+                .map(|e| format!("{} ({})", e.id, short_rev(&e.revision)))
+                .collect();
+            (
+                Check::block(
+                    Guard::RevisionUnknown,
+                    format!(
+                        "no revision \"{wanted}\" in the history; known: {}",
+                        known.join(", ")
+                    ),
+                ),
+                None,
+            )
         }
-        (None, None) => (Check::block(Guard::RevisionUnknown, "no earlier revision in the history to roll back to"), None),
+        (None, None) => (
+            Check::block(
+                Guard::RevisionUnknown,
+                "no earlier revision in the history to roll back to",
+            ),
+            None,
+        ),
     }
 }
 
 /// With auto-sync on, Git undoes a rollback: the plan pauses auto-sync first.
 pub fn auto_sync(app: &AppState) -> Check {
     if app.auto_sync {
-        Check::warn(Guard::AutoSync, format!("auto-sync is on for {}: the plan pauses it first, or Git would undo the rollback; re-enable it once Git is fixed", app.name))
+        Check::warn(
+            Guard::AutoSync,
+            format!(
+                "auto-sync is on for {}: the plan pauses it first, or Git would undo the rollback; re-enable it once Git is fixed",
+                app.name
+            ),
+        )
     } else {
         Check::pass(Guard::AutoSync, "auto-sync is off")
     }

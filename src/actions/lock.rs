@@ -23,7 +23,14 @@ pub struct LockHolder {
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (pid {}, {} since {})", self.user, self.pid, self.action, rfc3339(self.since_ms))
+        write!(
+            f,
+            "{} (pid {}, {} since {})",
+            self.user,
+            self.pid,
+            self.action,
+            rfc3339(self.since_ms)
+        )
     }
 }
 
@@ -59,12 +66,17 @@ impl Drop for LockGuard {
 
 impl FleetLock {
     pub fn new(path: &Path) -> FleetLock {
-        FleetLock { path: path.to_path_buf() }
+        FleetLock {
+            path: path.to_path_buf(),
+        }
     }
 
     /// Take the lock, or say who holds it.
     pub fn acquire(&self, action: &str) -> Result<LockGuard, LockError> {
-        let io = |source| LockError::Io { path: self.path.display().to_string(), source };
+        let io = |source| LockError::Io {
+            path: self.path.display().to_string(),
+            source,
+        };
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(io)?;
         }
@@ -76,12 +88,19 @@ impl FleetLock {
             since_ms: now_ms(),
         };
         for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&self.path) {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&self.path)
+            {
                 Ok(mut f) => {
-                    let text = serde_json::to_string(&me).map_err(|e| io(std::io::Error::other(e)))?;
+                    let text =
+                        serde_json::to_string(&me).map_err(|e| io(std::io::Error::other(e)))?;
                     f.write_all(text.as_bytes()).map_err(io)?;
                     f.sync_data().map_err(io)?;
-                    return Ok(LockGuard { path: self.path.clone() });
+                    return Ok(LockGuard {
+                        path: self.path.clone(),
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match self.holder() {
                     Some(h) if !is_dead(&h) => return Err(LockError::Held(h)),
@@ -135,7 +154,13 @@ mod tests {
     fn a_dead_holder_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fleet.lock");
-        let dead = LockHolder { user: "x@y".into(), host: hostname(), pid: 999_999_999, action: "drain".into(), since_ms: 0 };
+        let dead = LockHolder {
+            user: "x@y".into(),
+            host: hostname(),
+            pid: 999_999_999,
+            action: "drain".into(),
+            since_ms: 0,
+        };
         fs::write(&path, serde_json::to_string(&dead).unwrap()).unwrap();
         assert!(FleetLock::new(&path).acquire("restore").is_ok());
     }

@@ -15,3 +15,10 @@ pub use executor::{Execution, Executor};
 pub use lock::{FleetLock, LockHolder};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
+
+#[cfg(test)]
+mod guards_tests;
+#[cfg(test)]
+mod planner_tests;
+#[cfg(test)]
+mod testkit;

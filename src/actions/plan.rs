@@ -117,13 +117,28 @@ pub struct Check {
 
 impl Check {
     pub fn pass(guard: Guard, reason: impl Into<String>) -> Check {
-        Check { guard, verdict: Verdict::Pass, reason: reason.into(), overridden: false }
+        Check {
+            guard,
+            verdict: Verdict::Pass,
+            reason: reason.into(),
+            overridden: false,
+        }
     }
     pub fn warn(guard: Guard, reason: impl Into<String>) -> Check {
-        Check { guard, verdict: Verdict::Warn, reason: reason.into(), overridden: false }
+        Check {
+            guard,
+            verdict: Verdict::Warn,
+            reason: reason.into(),
+            overridden: false,
+        }
     }
     pub fn block(guard: Guard, reason: impl Into<String>) -> Check {
-        Check { guard, verdict: Verdict::Block, reason: reason.into(), overridden: false }
+        Check {
+            guard,
+            verdict: Verdict::Block,
+            reason: reason.into(),
+            overridden: false,
+        }
     }
 
     /// Blocks the action (a block that was not overridden).
@@ -142,8 +157,18 @@ pub struct Change {
 }
 
 impl Change {
-    pub fn new(subject: impl Into<String>, field: impl Into<String>, before: impl ToString, after: impl ToString) -> Change {
-        Change { subject: subject.into(), field: field.into(), before: before.to_string(), after: after.to_string() }
+    pub fn new(
+        subject: impl Into<String>,
+        field: impl Into<String>,
+        before: impl ToString,
+        after: impl ToString,
+    ) -> Change {
+        Change {
+            subject: subject.into(),
+            field: field.into(),
+            before: before.to_string(),
+            after: after.to_string(),
+        }
     }
 }
 
@@ -152,10 +177,24 @@ impl Change {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Operation {
     /// One atomic weight change covering every listed region.
-    SetWeights { weights: Vec<(String, u8)> },
-    Promote { region: String },
-    Rollback { tenant: String, region: String, history_id: u32, revision: String, pause_auto_sync: bool },
-    RunPhase { region: String, phase: String, steps: usize },
+    SetWeights {
+        weights: Vec<(String, u8)>,
+    },
+    Promote {
+        region: String,
+    },
+    Rollback {
+        tenant: String,
+        region: String,
+        history_id: u32,
+        revision: String,
+        pause_auto_sync: bool,
+    },
+    RunPhase {
+        region: String,
+        phase: String,
+        steps: usize,
+    },
 }
 
 /// Who and how much traffic an action affects.
@@ -209,7 +248,12 @@ impl Plan {
 
     /// The confirm button's label, named after the action: "Drain eu-west-1".
     pub fn button_label(&self) -> String {
-        format!("{} {}", self.action.verb(), self.target)
+        match &self.action {
+            Action::RunPhase { region, phase } => format!("Run {phase} in {region}"),
+            Action::Rollback { tenant, region, .. } => format!("Roll back {tenant} in {region}"),
+            Action::SetWeights { .. } => "Set weights".to_string(),
+            _ => format!("{} {}", self.action.verb(), self.target),
+        }
     }
 
     /// True when executing would change nothing.

@@ -17,7 +17,11 @@ pub enum PlanError {
     #[error("unknown phase \"{name}\"{hint}")]
     UnknownPhase { name: String, hint: String },
     #[error("tenant {tenant} does not run in {region} (it runs in: {runs_in})")]
-    TenantNotInRegion { tenant: String, region: String, runs_in: String },
+    TenantNotInRegion {
+        tenant: String,
+        region: String,
+        runs_in: String,
+    },
     #[error("region {0} is named twice")]
     DuplicateRegion(String),
     #[error("unknown guard \"{name}\" for --override{hint}")]
@@ -27,35 +31,75 @@ pub enum PlanError {
 }
 
 /// Plan a request against the fleet as last observed.
-pub fn plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis) -> Result<Plan, PlanError> {
+pub fn plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    now: Millis,
+) -> Result<Plan, PlanError> {
     for o in &req.overrides {
         if Guard::parse(o).is_none() {
             let hint = suggest::hint(o, Guard::ALL.iter().map(|g| g.name()));
-            return Err(PlanError::UnknownGuard { name: o.clone(), hint });
+            return Err(PlanError::UnknownGuard {
+                name: o.clone(),
+                hint,
+            });
         }
     }
     let mut plan = match &req.action {
         Action::Drain { region } => {
             known_region(fleet, region)?;
             let after = with_weight(state, region, 0);
-            weights_plan(req, fleet, state, now, region.clone(), as_requested(&after), format!("Drain {region}: move its traffic to the other regions"))
+            weights_plan(
+                req,
+                fleet,
+                state,
+                now,
+                region.clone(),
+                as_requested(&after),
+                format!("Drain {region}: move its traffic to the other regions"),
+            )
         }
         Action::Restore { regions } => {
             for r in regions {
                 known_region(fleet, r)?;
             }
-            let targets: Vec<&str> = if regions.is_empty() { fleet.region_ids() } else { regions.iter().map(String::as_str).collect() };
+            let targets: Vec<&str> = if regions.is_empty() {
+                fleet.region_ids()
+            } else {
+                regions.iter().map(String::as_str).collect()
+            };
             let after: Vec<(String, u32)> = fleet
                 .regions
                 .iter()
                 .map(|r| {
-                    let w = if targets.contains(&r.id.as_str()) { r.steady_weight } else { current_weight(state, &r.id) };
+                    let w = if targets.contains(&r.id.as_str()) {
+                        r.steady_weight
+                    } else {
+                        current_weight(state, &r.id)
+                    };
                     (r.id.clone(), w as u32)
                 })
                 .collect();
-            let target = if regions.len() == 1 { regions[0].clone() } else { fleet.name.clone() };
-            let what = if regions.is_empty() { "every region".to_string() } else { regions.join(", ") };
-            weights_plan(req, fleet, state, now, target, after, format!("Restore {what} to steady-state weights"))
+            let target = if regions.len() == 1 {
+                regions[0].clone()
+            } else {
+                fleet.name.clone()
+            };
+            let what = if regions.is_empty() {
+                "every region".to_string()
+            } else {
+                regions.join(", ")
+            };
+            weights_plan(
+                req,
+                fleet,
+                state,
+                now,
+                target,
+                after,
+                format!("Restore {what} to steady-state weights"),
+            )
         }
         Action::SetWeights { weights } => {
             if weights.is_empty() {
@@ -74,11 +118,22 @@ pub fn plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis) -> Re
                 .iter()
                 .map(|r| {
                     let asked = weights.iter().find(|(id, _)| *id == r.id).map(|(_, w)| *w);
-                    (r.id.clone(), asked.unwrap_or(current_weight(state, &r.id) as u32))
+                    (
+                        r.id.clone(),
+                        asked.unwrap_or(current_weight(state, &r.id) as u32),
+                    )
                 })
                 .collect();
             let list: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
-            weights_plan(req, fleet, state, now, fleet.name.clone(), after, format!("Set weights {}", list.join(" ")))
+            weights_plan(
+                req,
+                fleet,
+                state,
+                now,
+                fleet.name.clone(),
+                after,
+                format!("Set weights {}", list.join(" ")),
+            )
         }
         Action::Promote { region } => {
             known_region(fleet, region)?;
@@ -91,12 +146,18 @@ pub fn plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis) -> Re
         }
         Action::Rollback { tenant, region, to } => {
             known_region(fleet, region)?;
-            let t = fleet.tenant(tenant).ok_or_else(|| PlanError::UnknownTenant {
-                name: tenant.clone(),
-                hint: suggest::hint(tenant, fleet.tenants.iter().map(|t| t.id.as_str())),
-            })?;
+            let t = fleet
+                .tenant(tenant)
+                .ok_or_else(|| PlanError::UnknownTenant {
+                    name: tenant.clone(),
+                    hint: suggest::hint(tenant, fleet.tenants.iter().map(|t| t.id.as_str())),
+                })?;
             if !t.regions.contains(region) {
-                return Err(PlanError::TenantNotInRegion { tenant: tenant.clone(), region: region.clone(), runs_in: t.regions.join(", ") });
+                return Err(PlanError::TenantNotInRegion {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    runs_in: t.regions.join(", "),
+                });
             }
             rollback_plan(req, fleet, state, tenant, region, to.as_deref())
         }
@@ -108,23 +169,45 @@ pub fn plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis) -> Re
 fn known_region(fleet: &Fleet, name: &str) -> Result<(), PlanError> {
     match fleet.region(name) {
         Some(_) => Ok(()),
-        None => Err(PlanError::UnknownRegion { name: name.to_string(), hint: suggest::hint(name, fleet.region_ids()) }),
+        None => Err(PlanError::UnknownRegion {
+            name: name.to_string(),
+            hint: suggest::hint(name, fleet.region_ids()),
+        }),
     }
 }
 
 fn known_phase(fleet: &Fleet, name: &str) -> Result<(), PlanError> {
     match fleet.phase_index(name) {
         Some(_) => Ok(()),
-        None => Err(PlanError::UnknownPhase { name: name.to_string(), hint: suggest::hint(name, fleet.phases.iter().map(|p| p.id.as_str())) }),
+        None => Err(PlanError::UnknownPhase {
+            name: name.to_string(),
+            hint: suggest::hint(name, fleet.phases.iter().map(|p| p.id.as_str())),
+        }),
     }
 }
 
 fn current_weight(state: &FleetState, region: &str) -> u8 {
-    state.region(region).and_then(|r| r.weight.value).unwrap_or(0)
+    state
+        .region(region)
+        .and_then(|r| r.weight.value)
+        .unwrap_or(0)
 }
 
 fn with_weight(state: &FleetState, region: &str, weight: u8) -> Vec<(String, u8)> {
-    state.regions.iter().map(|r| (r.id.clone(), if r.id == region { weight } else { r.weight.value.unwrap_or(0) })).collect()
+    state
+        .regions
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                if r.id == region {
+                    weight
+                } else {
+                    r.weight.value.unwrap_or(0)
+                },
+            )
+        })
+        .collect()
 }
 
 fn as_requested(ws: &[(String, u8)]) -> Vec<(String, u32)> {
@@ -162,25 +245,69 @@ fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRad
             }
         }
     }
-    let production = tenants.iter().any(|t| fleet.tenant(t).is_some_and(|t| fleet.is_production(&t.environment)));
-    let traffic_share = regions.iter().filter_map(|r| state.traffic_share(r)).sum::<f64>().min(1.0);
-    BlastRadius { tenants, traffic_share, production }
+    let production = tenants.iter().any(|t| {
+        fleet
+            .tenant(t)
+            .is_some_and(|t| fleet.is_production(&t.environment))
+    });
+    let traffic_share = regions
+        .iter()
+        .filter_map(|r| state.traffic_share(r))
+        .sum::<f64>()
+        .min(1.0);
+    BlastRadius {
+        tenants,
+        traffic_share,
+        production,
+    }
 }
 
-fn weights_plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis, target: String, requested: Vec<(String, u32)>, summary: String) -> Plan {
+fn weights_plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    now: Millis,
+    target: String,
+    requested: Vec<(String, u32)>,
+    summary: String,
+) -> Plan {
     let mut plan = empty_plan(req, target, summary);
     let before = state.weights();
     let range = guards::weight_range(&requested);
     let in_range = range.verdict == Verdict::Pass;
-    let after: Vec<(String, u8)> = requested.iter().map(|(r, w)| (r.clone(), (*w).min(255) as u8)).collect();
-    let total_after: u32 = after.iter().map(|(_, w)| *w as u32).sum::<u32>() + state.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum::<u32>();
+    let after: Vec<(String, u8)> = requested
+        .iter()
+        .map(|(r, w)| (r.clone(), (*w).min(255) as u8))
+        .collect();
+    let total_after: u32 = after.iter().map(|(_, w)| *w as u32).sum::<u32>()
+        + state
+            .unmanaged_weights
+            .iter()
+            .map(|(_, w)| *w as u32)
+            .sum::<u32>();
     let mut touched = Vec::new();
     for (r, asked) in &requested {
-        let was = before.iter().find(|(id, _)| id == r).map(|(_, w)| *w).unwrap_or(0);
+        let was = before
+            .iter()
+            .find(|(id, _)| id == r)
+            .map(|(_, w)| *w)
+            .unwrap_or(0);
         if *asked != was as u32 {
-            let share_after = if total_after == 0 || *asked > 255 { "?".to_string() } else { format!("{:.0}%", (*asked as f64 / total_after as f64) * 100.0) };
-            let share_before = state.traffic_share(r).map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "?".into());
-            plan.changes.push(Change::new(r.clone(), "weight", format!("{was} ({share_before})"), format!("{asked} ({share_after})")));
+            let share_after = if total_after == 0 || *asked > 255 {
+                "?".to_string()
+            } else {
+                format!("{:.0}%", (*asked as f64 / total_after as f64) * 100.0)
+            };
+            let share_before = state
+                .traffic_share(r)
+                .map(|s| format!("{:.0}%", s * 100.0))
+                .unwrap_or_else(|| "?".into());
+            plan.changes.push(Change::new(
+                r.clone(),
+                "weight",
+                format!("{was} ({share_before})"),
+                format!("{asked} ({share_after})"),
+            ));
             touched.push(r.as_str());
         }
     }
@@ -188,7 +315,10 @@ fn weights_plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis, t
     let touched_all: Vec<&str> = requested.iter().map(|(r, _)| r.as_str()).collect();
     plan.checks = vec![
         range,
-        guards::all_weights_zero(&after, state.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum()),
+        guards::all_weights_zero(
+            &after,
+            state.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum(),
+        ),
         guards::last_healthy_region(state, &before, &after),
         guards::unhealthy_target(state, &before, &after),
         guards::health_gate(state, &fleet.policy, &before, &after, now),
@@ -197,22 +327,41 @@ fn weights_plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis, t
         guards::no_change(plan.changes.is_empty(), "the weights are already as asked"),
     ];
     if in_range {
-        plan.operation = Some(Operation::SetWeights { weights: after });
+        // Only the weights that change go into the one atomic change.
+        let changed = after
+            .into_iter()
+            .filter(|(r, w)| before.iter().find(|(id, _)| id == r).map(|(_, b)| b) != Some(w))
+            .collect();
+        plan.operation = Some(Operation::SetWeights { weights: changed });
     }
     plan
 }
 
-fn promote_plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis, region: &str) -> Plan {
+fn promote_plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    now: Millis,
+    region: &str,
+) -> Plan {
     let old = state.primary().map(|r| r.id.clone());
-    let mut plan = empty_plan(req, region.to_string(), format!("Promote {region}'s database to primary"));
+    let mut plan = empty_plan(
+        req,
+        region.to_string(),
+        format!("Promote {region}'s database to primary"),
+    );
     if let Some(old) = &old
         && old != region
     {
-        plan.changes.push(Change::new(old.clone(), "role", "primary", "secondary"));
-        plan.notes.push(format!("the old primary {old} is fenced (made read-only) first when it is reachable"));
+        plan.changes
+            .push(Change::new(old.clone(), "role", "primary", "secondary"));
+        plan.notes.push(format!(
+            "the old primary {old} is fenced (made read-only) first when it is reachable"
+        ));
     }
     if old.as_deref() != Some(region) {
-        plan.changes.push(Change::new(region, "role", "secondary", "primary"));
+        plan.changes
+            .push(Change::new(region, "role", "secondary", "primary"));
     }
     // Every tenant writes to the primary, so every tenant is affected.
     let all: Vec<&str> = fleet.region_ids();
@@ -223,34 +372,78 @@ fn promote_plan(req: &Request, fleet: &Fleet, state: &FleetState, now: Millis, r
         guards::replication_lag(state, region, &fleet.policy, req.accept_data_loss),
         guards::stale_data(state, &[region], now),
     ];
-    plan.operation = Some(Operation::Promote { region: region.to_string() });
+    plan.operation = Some(Operation::Promote {
+        region: region.to_string(),
+    });
     plan
 }
 
-fn run_phase_plan(req: &Request, fleet: &Fleet, state: &FleetState, region: &str, phase: &str) -> Plan {
+fn run_phase_plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    region: &str,
+    phase: &str,
+) -> Plan {
     let index = fleet.phase_index(phase).unwrap_or(0);
     let def = &fleet.phases[index];
-    let mut plan = empty_plan(req, region.to_string(), format!("Run phase {} ({}) in {region}", index + 1, def.name));
-    let current = state.region(region).and_then(|r| r.phase(phase)).map(|p| p.state.as_str()).unwrap_or("unknown");
-    plan.changes.push(Change::new(region, format!("phase {phase}"), current, "succeeded"));
+    let mut plan = empty_plan(
+        req,
+        region.to_string(),
+        format!("Run phase {} ({}) in {region}", index + 1, def.name),
+    );
+    let current = state
+        .region(region)
+        .and_then(|r| r.phase(phase))
+        .map(|p| p.state.as_str())
+        .unwrap_or("unknown");
+    plan.changes.push(Change::new(
+        region,
+        format!("phase {phase}"),
+        current,
+        "succeeded",
+    ));
     for (i, s) in def.steps.iter().enumerate() {
         plan.notes.push(format!("step {}: {}", i + 1, s.name));
     }
     plan.blast_radius = blast_radius(fleet, state, &[region]);
-    plan.checks = vec![guards::phase_order(fleet, state, region, phase), guards::phase_running(state, region, phase)];
-    plan.operation = Some(Operation::RunPhase { region: region.to_string(), phase: phase.to_string(), steps: def.steps.len() });
+    plan.checks = vec![
+        guards::phase_order(fleet, state, region, phase),
+        guards::phase_running(state, region, phase),
+    ];
+    plan.operation = Some(Operation::RunPhase {
+        region: region.to_string(),
+        phase: phase.to_string(),
+        steps: def.steps.len(),
+    });
     plan
 }
 
-fn rollback_plan(req: &Request, fleet: &Fleet, state: &FleetState, tenant: &str, region: &str, to: Option<&str>) -> Plan {
-    let mut plan = empty_plan(req, tenant.to_string(), format!("Roll back {tenant} in {region}"));
+fn rollback_plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    tenant: &str,
+    region: &str,
+    to: Option<&str>,
+) -> Plan {
+    let mut plan = empty_plan(
+        req,
+        tenant.to_string(),
+        format!("Roll back {tenant} in {region}"),
+    );
     plan.blast_radius = blast_radius(fleet, state, &[]);
     plan.blast_radius.tenants = vec![tenant.to_string()];
     plan.blast_radius.traffic_share = state.traffic_share(region).unwrap_or(0.0);
     let app = state.tenant(tenant).and_then(|t| t.app(region));
     let Some(app) = app.and_then(|a| a.value.as_ref()) else {
-        let why = app.and_then(|a| a.error.clone()).unwrap_or_else(|| "not observed yet".into());
-        plan.checks.push(Check::block(Guard::RevisionUnknown, format!("the application's history is unknown: {why}")));
+        let why = app
+            .and_then(|a| a.error.clone())
+            .unwrap_or_else(|| "not observed yet".into());
+        plan.checks.push(Check::block(
+            Guard::RevisionUnknown,
+            format!("the application's history is unknown: {why}"),
+        ));
         return plan;
     };
     let (check, entry) = guards::revision_known(app, to);
@@ -260,12 +453,21 @@ fn rollback_plan(req: &Request, fleet: &Fleet, state: &FleetState, tenant: &str,
     plan.checks.push(auto);
     if let Some(e) = entry {
         if pause {
-            plan.changes.push(Change::new(&app.name, "auto-sync", "on", "paused"));
+            plan.changes
+                .push(Change::new(&app.name, "auto-sync", "on", "paused"));
         }
         if e.revision != app.revision {
-            plan.changes.push(Change::new(&app.name, "revision", short_rev(&app.revision), format!("{} (history {})", short_rev(&e.revision), e.id)));
+            plan.changes.push(Change::new(
+                &app.name,
+                "revision",
+                short_rev(&app.revision),
+                format!("{} (history {})", short_rev(&e.revision), e.id),
+            ));
         }
-        plan.checks.push(guards::no_change(e.revision == app.revision && !pause, "already at that revision"));
+        plan.checks.push(guards::no_change(
+            e.revision == app.revision && !pause,
+            "already at that revision",
+        ));
         plan.operation = Some(Operation::Rollback {
             tenant: tenant.to_string(),
             region: region.to_string(),
@@ -299,12 +501,26 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::RunPhase { .. } => c.run_phase,
         Action::Rollback { .. } => c.rollback,
     };
-    plan.confirm = if plan.blast_radius.production { ConfirmStrength::TypeName } else { base };
-    plan.checks.insert(0, guards::reason_required(plan.blast_radius.production, req.given_reason(), &req.overrides));
+    plan.confirm = if plan.blast_radius.production {
+        ConfirmStrength::TypeName
+    } else {
+        base
+    };
+    plan.checks.insert(
+        0,
+        guards::reason_required(
+            plan.blast_radius.production,
+            req.given_reason(),
+            &req.overrides,
+        ),
+    );
     plan.checks.insert(0, guards::read_only(req.read_only));
     if req.given_reason().is_some() {
         for check in plan.checks.iter_mut() {
-            if check.verdict == Verdict::Block && check.guard.overridable() && req.overrides.iter().any(|o| o == check.guard.name()) {
+            if check.verdict == Verdict::Block
+                && check.guard.overridable()
+                && req.overrides.iter().any(|o| o == check.guard.name())
+            {
                 check.overridden = true;
             }
         }
@@ -326,9 +542,16 @@ pub fn cli_equivalent(req: &Request) -> String {
             words.extend(weights.iter().map(|(r, w)| format!("{r}={w}")));
         }
         Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
-        Action::RunPhase { region, phase } => words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()]),
+        Action::RunPhase { region, phase } => {
+            words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()])
+        }
         Action::Rollback { tenant, region, to } => {
-            words.extend(["rollback".into(), tenant.clone(), "--region".into(), region.clone()]);
+            words.extend([
+                "rollback".into(),
+                tenant.clone(),
+                "--region".into(),
+                region.clone(),
+            ]);
             if let Some(to) = to {
                 words.extend(["--to".into(), to.clone()]);
             }
@@ -348,7 +571,10 @@ pub fn cli_equivalent(req: &Request) -> String {
 
 /// Quote a word for a POSIX shell when it needs it.
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.,:/=@+".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/=@+".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -14,7 +14,11 @@ use crate::providers::Progress;
 use crate::state::now_ms;
 
 /// Plan, confirm and execute one action. Returns the exit code.
-pub async fn run(action: Action, global: &GlobalArgs, accept_data_loss: bool) -> Result<Exit, CliError> {
+pub async fn run(
+    action: Action,
+    global: &GlobalArgs,
+    accept_data_loss: bool,
+) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     let mut request = Request::new(action).read_only(ctx.read_only);
     request.reason = global.reason.clone();
@@ -22,15 +26,25 @@ pub async fn run(action: Action, global: &GlobalArgs, accept_data_loss: bool) ->
     request.accept_data_loss = accept_data_loss;
 
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
-    let plan = plan(&request, &ctx.fleet, &state, now_ms()).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    let plan = plan(&request, &ctx.fleet, &state, now_ms())
+        .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
     if !global.json {
         eprint!("{}", plan_text(&plan));
     }
     if global.dry_run {
         if global.json {
-            println!("{}", pretty(&json!({ "plan": plan, "dry_run": true, "would_refuse": plan.is_blocked() || plan.read_only })));
+            println!(
+                "{}",
+                pretty(
+                    &json!({ "plan": plan, "dry_run": true, "would_refuse": plan.is_blocked() || plan.read_only })
+                )
+            );
         }
-        return Ok(if plan.is_blocked() || plan.read_only { Exit::Refused } else { Exit::Done });
+        return Ok(if plan.is_blocked() || plan.read_only {
+            Exit::Refused
+        } else {
+            Exit::Done
+        });
     }
     let executor = ctx.executor();
     let execution = if plan.read_only || plan.is_blocked() {
@@ -44,14 +58,26 @@ pub async fn run(action: Action, global: &GlobalArgs, accept_data_loss: bool) ->
             false => executor.record_declined(&plan),
         }
     } else {
-        executor.record_refused(&plan, "not confirmed: no terminal on stdin to ask, and no --yes")
+        executor.record_refused(
+            &plan,
+            "not confirmed: no terminal on stdin to ask, and no --yes",
+        )
     };
     report(&plan, &execution, global.json);
     Ok(exit_for(execution.outcome))
 }
 
-async fn execute(executor: &crate::actions::Executor, request: &Request, plan: &Plan, global: &GlobalArgs) -> Execution {
-    let progress = if global.json { Progress::new(|m| eprintln!("  {m}")) } else { Progress::new(|m| eprintln!("  · {m}")) };
+async fn execute(
+    executor: &crate::actions::Executor,
+    request: &Request,
+    plan: &Plan,
+    global: &GlobalArgs,
+) -> Execution {
+    let progress = if global.json {
+        Progress::new(|m| eprintln!("  {m}"))
+    } else {
+        Progress::new(|m| eprintln!("  · {m}"))
+    };
     executor.execute(request, plan, &progress).await
 }
 
@@ -78,7 +104,11 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
         println!("{}", pretty(&doc));
         return;
     }
-    let detail = execution.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    let detail = execution
+        .detail
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
     match execution.outcome {
         AuditOutcome::Succeeded => println!("{} {}: done and verified", plan.name, plan.target),
         other => println!("{} {}: {}{detail}", plan.name, plan.target, other.as_str()),
@@ -94,8 +124,15 @@ pub fn plan_text(plan: &Plan) -> String {
     let mut s = String::new();
     s.push_str(&format!("plan: {}\n", plan.summary));
     if !plan.environments.is_empty() {
-        let prod = if plan.blast_radius.production { "  << PRODUCTION >>" } else { "" };
-        s.push_str(&format!("  environments: {}{prod}\n", plan.environments.join(", ")));
+        let prod = if plan.blast_radius.production {
+            "  << PRODUCTION >>"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "  environments: {}{prod}\n",
+            plan.environments.join(", ")
+        ));
     }
     if !plan.blast_radius.tenants.is_empty() {
         s.push_str(&format!(
@@ -110,7 +147,10 @@ pub fn plan_text(plan: &Plan) -> String {
     } else {
         s.push_str("  changes:\n");
         for c in &plan.changes {
-            s.push_str(&format!("    {} {}: {} -> {}\n", c.subject, c.field, c.before, c.after));
+            s.push_str(&format!(
+                "    {} {}: {} -> {}\n",
+                c.subject, c.field, c.before, c.after
+            ));
         }
     }
     s.push_str("  guards:\n");
@@ -142,11 +182,18 @@ fn confirm(plan: &Plan) -> Result<bool, CliError> {
     let mut err = std::io::stderr();
     let warns = plan.warnings().count();
     if warns > 0 {
-        let _ = writeln!(err, "{warns} warning(s) above: confirming acknowledges them.");
+        let _ = writeln!(
+            err,
+            "{warns} warning(s) above: confirming acknowledges them."
+        );
     }
     let question = match plan.confirm {
         ConfirmStrength::YesNo => format!("{}? [y/N] ", plan.button_label()),
-        ConfirmStrength::TypeName => format!("{}: type \"{}\" to confirm (anything else cancels): ", plan.button_label(), plan.target),
+        ConfirmStrength::TypeName => format!(
+            "{}: type \"{}\" to confirm (anything else cancels): ",
+            plan.button_label(),
+            plan.target
+        ),
     };
     let _ = write!(err, "{question}");
     let _ = err.flush();

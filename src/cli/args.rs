@@ -45,7 +45,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Fleet file to use
-    #[arg(short = 'c', long, global = true, env = "MERIDIAN_CONFIG", value_name = "FILE")]
+    #[arg(
+        short = 'c',
+        long,
+        global = true,
+        env = "MERIDIAN_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// Use the embedded, simulated demo fleet whatever is configured
     #[arg(long, global = true)]
@@ -69,10 +75,23 @@ pub struct GlobalArgs {
     #[arg(long = "override", global = true, value_name = "GUARD")]
     pub overrides: Vec<String>,
     /// Simulated seconds per real second for simulated fleets (0 freezes the world)
-    #[arg(long, global = true, env = "MERIDIAN_SIM_SPEED", value_name = "FACTOR", default_value_t = 1.0, hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_SIM_SPEED",
+        value_name = "FACTOR",
+        default_value_t = 1.0,
+        hide_short_help = true
+    )]
     pub sim_speed: f64,
     /// Seed for a simulated world created or reset now
-    #[arg(long, global = true, env = "MERIDIAN_SEED", value_name = "N", hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_SEED",
+        value_name = "N",
+        hide_short_help = true
+    )]
     pub seed: Option<u64>,
 }
 

@@ -21,7 +21,10 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
         let doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only));
+        print!(
+            "{}",
+            status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
+        );
     }
     Ok(Exit::Done)
 }
@@ -30,7 +33,9 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
     let paths = Paths::discover();
     let fleet = super::context::load_fleet(&choose_fleet(global, &paths))?;
     let log = AuditLog::new(&paths.fleet(&fleet.name).audit_log);
-    let (records, problems) = log.read().map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+    let (records, problems) = log
+        .read()
+        .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
     for p in &problems {
         eprintln!("warning: unreadable audit line {p}");
     }
@@ -41,16 +46,28 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
     };
     if global.json {
         let lines: Vec<&AuditRecord> = shown.iter().flat_map(|a| a.iter().copied()).collect();
-        println!("{}", serde_json::to_string_pretty(&lines).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&lines).unwrap_or_default()
+        );
         return Ok(Exit::Done);
     }
     if shown.is_empty() {
-        println!("no actions recorded for fleet {} ({})", fleet.name, log.path.display());
+        println!(
+            "no actions recorded for fleet {} ({})",
+            fleet.name,
+            log.path.display()
+        );
         return Ok(Exit::Done);
     }
-    println!("{:<20} {:<18} {:<11} {:<16} {:<11} REASON / DETAIL", "TIME", "USER", "ACTION", "TARGET", "OUTCOME");
+    println!(
+        "{:<20} {:<18} {:<11} {:<16} {:<11} REASON / DETAIL",
+        "TIME", "USER", "ACTION", "TARGET", "OUTCOME"
+    );
     for records in shown {
-        let (Some(first), Some(last)) = (records.first(), records.last()) else { continue };
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            continue;
+        };
         let outcome = match last.outcome {
             AuditOutcome::Started => "unfinished".to_string(),
             o => o.as_str().to_string(),
@@ -82,7 +99,10 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
 fn group(records: &[AuditRecord]) -> Vec<Vec<&AuditRecord>> {
     let mut out: Vec<Vec<&AuditRecord>> = Vec::new();
     for r in records {
-        match out.iter_mut().find(|g| g.first().is_some_and(|f| f.id == r.id)) {
+        match out
+            .iter_mut()
+            .find(|g| g.first().is_some_and(|f| f.id == r.id))
+        {
             Some(g) => g.push(r),
             None => out.push(vec![r]),
         }
@@ -91,7 +111,11 @@ fn group(records: &[AuditRecord]) -> Vec<Vec<&AuditRecord>> {
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, CliError> {
@@ -103,7 +127,8 @@ pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, 
     let loaded = match &choice {
         FleetChoice::Demo { because } => {
             eprintln!("{because}: checking the embedded demo fleet");
-            fleet::parse(fleet::load::DEMO_FLEET, "demo.toml", FleetSource::Demo).map_err(LoadError::Invalid)
+            fleet::parse(fleet::load::DEMO_FLEET, "demo.toml", FleetSource::Demo)
+                .map_err(LoadError::Invalid)
         }
         FleetChoice::File(path) => fleet::load_file(path),
     };
@@ -114,9 +139,18 @@ pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, 
                 FleetChoice::Demo { .. } => "demo fleet".into(),
             };
             if global.json {
-                println!("{}", json!({"ok": true, "file": what, "fleet": f.name, "regions": f.regions.len(), "tenants": f.tenants.len(), "phases": f.phases.len()}));
+                println!(
+                    "{}",
+                    json!({"ok": true, "file": what, "fleet": f.name, "regions": f.regions.len(), "tenants": f.tenants.len(), "phases": f.phases.len()})
+                );
             } else {
-                println!("{what}: ok: fleet {} with {} regions, {} tenants, {} phases", f.name, f.regions.len(), f.tenants.len(), f.phases.len());
+                println!(
+                    "{what}: ok: fleet {} with {} regions, {} tenants, {} phases",
+                    f.name,
+                    f.regions.len(),
+                    f.tenants.len(),
+                    f.phases.len()
+                );
             }
             Ok(Exit::Done)
         }
@@ -154,7 +188,10 @@ pub fn paths(global: &GlobalArgs) -> Result<Exit, CliError> {
             ("fleet", fleet.name.clone()),
             ("fleet file", fleet_file),
             ("config dir", paths.config_dir.display().to_string()),
-            ("default fleet file", paths.default_fleet_file.display().to_string()),
+            (
+                "default fleet file",
+                paths.default_fleet_file.display().to_string(),
+            ),
             ("themes dir", paths.themes_dir.display().to_string()),
             ("keymap file", paths.keymap_file.display().to_string()),
             ("state dir", fp.dir.display().to_string()),
@@ -174,13 +211,21 @@ pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError>
     let sim = ctx.sim()?;
     match command {
         DemoCommand::Reset => {
-            let world = sim.reset().map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-            println!("simulated world of fleet {} reset (seed {})", ctx.fleet.name, world.seed);
+            let world = sim
+                .reset()
+                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+            println!(
+                "simulated world of fleet {} reset (seed {})",
+                ctx.fleet.name, world.seed
+            );
         }
         DemoCommand::Fault { region, kind } => {
             if ctx.fleet.region(&region).is_none() {
                 let hint = fleet::suggest::hint(&region, ctx.fleet.region_ids());
-                return Err(CliError::new(Exit::Usage, format!("unknown region \"{region}\"{hint}")));
+                return Err(CliError::new(
+                    Exit::Usage,
+                    format!("unknown region \"{region}\"{hint}"),
+                ));
             }
             let fault = match kind {
                 FaultKind::Down => Fault::Down,
@@ -188,7 +233,8 @@ pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError>
                 FaultKind::Flap => Fault::Flap,
                 FaultKind::Clear => Fault::None,
             };
-            sim.set_fault(&region, fault).map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+            sim.set_fault(&region, fault)
+                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
             let what = match kind {
                 FaultKind::Down => "is down: probes fail and its database is unreachable",
                 FaultKind::Lag => "has replay paused: replication lag climbs until cleared",

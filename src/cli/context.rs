@@ -14,7 +14,9 @@ use crate::providers::{ProviderOptions, Providers};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FleetChoice {
     /// `--demo`, or nothing configured.
-    Demo { because: &'static str },
+    Demo {
+        because: &'static str,
+    },
     File(PathBuf),
 }
 
@@ -38,7 +40,9 @@ pub fn choose_fleet(global: &GlobalArgs, paths: &Paths) -> FleetChoice {
     } else if paths.default_fleet_file.exists() {
         FleetChoice::File(paths.default_fleet_file.clone())
     } else {
-        FleetChoice::Demo { because: "no fleet file is configured" }
+        FleetChoice::Demo {
+            because: "no fleet file is configured",
+        }
     }
 }
 
@@ -59,13 +63,34 @@ impl Context {
         let choice = choose_fleet(global, &paths);
         let fleet = load_fleet(&choice)?;
         if !global.sim_speed.is_finite() || global.sim_speed < 0.0 {
-            return Err(CliError::new(Exit::Usage, format!("--sim-speed must be a number >= 0, not {}", global.sim_speed)));
+            return Err(CliError::new(
+                Exit::Usage,
+                format!(
+                    "--sim-speed must be a number >= 0, not {}",
+                    global.sim_speed
+                ),
+            ));
         }
-        let sim = SimOptions { speed: global.sim_speed, seed: global.seed };
+        let sim = SimOptions {
+            speed: global.sim_speed,
+            seed: global.seed,
+        };
         let fleet_paths = paths.fleet(&fleet.name);
-        let providers = Providers::build(&fleet, &fleet_paths.dir, &ProviderOptions { sim: sim.clone() })
-            .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-        Ok(Context { fleet, choice, paths, fleet_paths, providers, sim, read_only: global.read_only })
+        let providers = Providers::build(
+            &fleet,
+            &fleet_paths.dir,
+            &ProviderOptions { sim: sim.clone() },
+        )
+        .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+        Ok(Context {
+            fleet,
+            choice,
+            paths,
+            fleet_paths,
+            providers,
+            sim,
+            read_only: global.read_only,
+        })
     }
 
     /// The executor for this fleet.
@@ -82,8 +107,18 @@ impl Context {
     /// A direct handle on the simulated world, for `meridian demo`.
     pub fn sim(&self) -> Result<crate::providers::sim::SimProvider, CliError> {
         if !self.fleet.is_simulated() {
-            return Err(CliError::new(Exit::Usage, format!("fleet {} has no simulated parts; `meridian demo` works on simulated fleets (try --demo)", self.fleet.name)));
+            return Err(CliError::new(
+                Exit::Usage,
+                format!(
+                    "fleet {} has no simulated parts; `meridian demo` works on simulated fleets (try --demo)",
+                    self.fleet.name
+                ),
+            ));
         }
-        Ok(crate::providers::sim::SimProvider::new(&self.fleet, &self.fleet_paths.dir, self.sim.clone()))
+        Ok(crate::providers::sim::SimProvider::new(
+            &self.fleet,
+            &self.fleet_paths.dir,
+            self.sim.clone(),
+        ))
     }
 }

@@ -30,7 +30,10 @@ pub struct CliError {
 
 impl CliError {
     pub fn new(code: Exit, message: impl Into<String>) -> CliError {
-        CliError { code, message: message.into() }
+        CliError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -41,14 +44,26 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
-            let weights = weights.iter().map(|w| parse_weight(w)).collect::<Result<Vec<_>, _>>()?;
+            let weights = weights
+                .iter()
+                .map(|w| parse_weight(w))
+                .collect::<Result<Vec<_>, _>>()?;
             act::run(Action::SetWeights { weights }, global, false).await
         }
-        Command::Promote { region, accept_data_loss } => act::run(Action::Promote { region }, global, accept_data_loss).await,
-        Command::Rollback { tenant, region, to } => act::run(Action::Rollback { tenant, region, to }, global, false).await,
-        Command::Phase { command: args::PhaseCommand::Run { region, phase } } => act::run(Action::RunPhase { region, phase }, global, false).await,
+        Command::Promote {
+            region,
+            accept_data_loss,
+        } => act::run(Action::Promote { region }, global, accept_data_loss).await,
+        Command::Rollback { tenant, region, to } => {
+            act::run(Action::Rollback { tenant, region, to }, global, false).await
+        }
+        Command::Phase {
+            command: args::PhaseCommand::Run { region, phase },
+        } => act::run(Action::RunPhase { region, phase }, global, false).await,
         Command::Audit { limit } => commands::audit(global, limit),
-        Command::Config { command: args::ConfigCommand::Check { file } } => commands::config_check(global, file),
+        Command::Config {
+            command: args::ConfigCommand::Check { file },
+        } => commands::config_check(global, file),
         Command::Paths => commands::paths(global),
         Command::Demo { command } => commands::demo(global, command),
     }
@@ -56,11 +71,21 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
 
 /// `REGION=WEIGHT`; the weight is kept as a wide integer so the range guard can name it.
 pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
-    let usage = |why: &str| CliError::new(Exit::Usage, format!("\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT an integer 0..=255, e.g. eu-west-1=30"));
+    let usage = |why: &str| {
+        CliError::new(
+            Exit::Usage,
+            format!(
+                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT an integer 0..=255, e.g. eu-west-1=30"
+            ),
+        )
+    };
     let (region, weight) = arg.split_once('=').ok_or_else(|| usage("missing '='"))?;
     if region.is_empty() {
         return Err(usage("missing region"));
     }
-    let weight: u32 = weight.trim().parse().map_err(|_| usage("the weight is not a whole number"))?;
+    let weight: u32 = weight
+        .trim()
+        .parse()
+        .map_err(|_| usage("the weight is not a whole number"))?;
     Ok((region.to_string(), weight))
 }

@@ -4,10 +4,17 @@ use serde_json::{Value, json};
 
 use crate::actions::LockHolder;
 use crate::fleet::Fleet;
-use crate::state::{FleetState, HealthStatus, Millis, Observed, STALE_AFTER_MS, rfc3339, short_age};
+use crate::state::{
+    FleetState, HealthStatus, Millis, Observed, STALE_AFTER_MS, rfc3339, short_age,
+};
 
 /// The documented `status --json` shape (see README, "status --json").
-pub fn to_json(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, read_only: bool) -> Value {
+pub fn to_json(
+    fleet: &Fleet,
+    state: &FleetState,
+    lock: Option<&LockHolder>,
+    read_only: bool,
+) -> Value {
     let now = state.observed_at;
     let regions: Vec<Value> = fleet
         .regions
@@ -90,10 +97,14 @@ pub fn to_json(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, rea
             })
         })
         .collect();
-    let providers: serde_json::Map<String, Value> = [("traffic", fleet.traffic.provider), ("gitops", fleet.gitops.provider), ("runner", fleet.runner.provider)]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), json!(v.as_str())))
-        .collect();
+    let providers: serde_json::Map<String, Value> = [
+        ("traffic", fleet.traffic.provider),
+        ("gitops", fleet.gitops.provider),
+        ("runner", fleet.runner.provider),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), json!(v.as_str())))
+    .collect();
     json!({
         "fleet": {
             "name": fleet.name,
@@ -121,13 +132,26 @@ fn is_stale<T>(o: &Observed<T>, now: Millis) -> bool {
 }
 
 /// The human table. Values that are stale carry a `~` and are explained under the table.
-pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, read_only: bool) -> String {
+pub fn to_text(
+    fleet: &Fleet,
+    state: &FleetState,
+    lock: Option<&LockHolder>,
+    read_only: bool,
+) -> String {
     let now = state.observed_at;
     let mut out = String::new();
     let mut notes: Vec<String> = Vec::new();
-    let sim = if fleet.is_simulated() { " (simulated)" } else { "" };
+    let sim = if fleet.is_simulated() {
+        " (simulated)"
+    } else {
+        ""
+    };
     let ro = if read_only { " · READ-ONLY" } else { "" };
-    out.push_str(&format!("fleet {}{sim} · observed {}{ro}\n", fleet.name, rfc3339(now)));
+    out.push_str(&format!(
+        "fleet {}{sim} · observed {}{ro}\n",
+        fleet.name,
+        rfc3339(now)
+    ));
     if let Some(h) = lock {
         out.push_str(&format!("fleet lock held by {h}\n"));
     }
@@ -137,11 +161,18 @@ pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, rea
         "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
     ));
     for r in &fleet.regions {
-        let Some(s) = state.region(&r.id) else { continue };
+        let Some(s) = state.region(&r.id) else {
+            continue;
+        };
         let mark = |o_stale: bool| if o_stale { "~" } else { "" };
         let health = s.health_status();
         let health_stale = is_stale(&s.health, now);
-        let latency = s.health.value.as_ref().and_then(|h| h.latency_ms).filter(|_| health != HealthStatus::Down);
+        let latency = s
+            .health
+            .value
+            .as_ref()
+            .and_then(|h| h.latency_ms)
+            .filter(|_| health != HealthStatus::Down);
         let lag = match (s.lag.value, &s.lag.error, s.role.value) {
             (_, None, Some(crate::fleet::Role::Primary)) => "-".to_string(),
             (Some(l), None, _) => format!("{l:.1}s"),
@@ -152,14 +183,19 @@ pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, rea
             Some(w) => format!("{}{w}/{}", mark(is_stale(&s.weight, now)), r.steady_weight),
             None => format!("?/{}", r.steady_weight),
         };
-        let share = state.traffic_share(&r.id).map(|x| format!("{:.0}%", x * 100.0)).unwrap_or_else(|| "?".into());
+        let share = state
+            .traffic_share(&r.id)
+            .map(|x| format!("{:.0}%", x * 100.0))
+            .unwrap_or_else(|| "?".into());
         let (synced, total) = argo_summary(fleet, state, &r.id);
         out.push_str(&format!(
             "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
             r.id,
             s.role.value.unwrap_or(r.role).as_str(),
             format!("{}{}", mark(health_stale), health.as_str()),
-            latency.map(|l| format!("{l:.0}ms")).unwrap_or_else(|| "-".into()),
+            latency
+                .map(|l| format!("{l:.0}ms"))
+                .unwrap_or_else(|| "-".into()),
             lag,
             weight,
             share,
@@ -172,30 +208,48 @@ pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, rea
             ("lag", &s.lag.error, s.lag.age(now)),
         ] {
             if let Some(e) = o_err {
-                let age = age.map(|a| format!("last good value {} old", short_age(a))).unwrap_or_else(|| "never read".into());
+                let age = age
+                    .map(|a| format!("last good value {} old", short_age(a)))
+                    .unwrap_or_else(|| "never read".into());
                 notes.push(format!("{} {name}: {e} ({age})", r.id));
             }
         }
-        if let Some(h) = s.health.value.as_ref().filter(|h| h.status != HealthStatus::Healthy) {
+        if let Some(h) = s
+            .health
+            .value
+            .as_ref()
+            .filter(|h| h.status != HealthStatus::Healthy)
+        {
             notes.push(format!("{} is {}: {}", r.id, h.status.as_str(), h.reason));
         }
         for p in s.phases.value.iter().flatten() {
             if let Some(e) = &p.error {
                 notes.push(format!("{} phase {} failed: {e}", r.id, p.id));
             }
-            if let Some(step) = p.current_step.as_ref().filter(|_| p.state == crate::state::PhaseStatus::Running) {
+            if let Some(step) = p
+                .current_step
+                .as_ref()
+                .filter(|_| p.state == crate::state::PhaseStatus::Running)
+            {
                 notes.push(format!("{} phase {} running: {step}", r.id, p.id));
             }
         }
     }
     out.push('\n');
-    out.push_str(&format!("{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n", "TENANT", "ENV", "REGION", "SYNC", "HEALTH", "REVISION", "AUTO"));
+    out.push_str(&format!(
+        "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
+        "TENANT", "ENV", "REGION", "SYNC", "HEALTH", "REVISION", "AUTO"
+    ));
     for t in &fleet.tenants {
         let ts = state.tenant(&t.id);
         for (i, region) in t.regions.iter().enumerate() {
             let o = ts.and_then(|ts| ts.app(region));
             let app = o.and_then(|o| o.value.as_ref());
-            let (name, env) = if i == 0 { (t.id.as_str(), t.environment.as_str()) } else { ("", "") };
+            let (name, env) = if i == 0 {
+                (t.id.as_str(), t.environment.as_str())
+            } else {
+                ("", "")
+            };
             out.push_str(&format!(
                 "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
                 name,
@@ -203,8 +257,10 @@ pub fn to_text(fleet: &Fleet, state: &FleetState, lock: Option<&LockHolder>, rea
                 region,
                 app.map(|a| a.sync.as_str()).unwrap_or("?"),
                 app.map(|a| a.health.as_str()).unwrap_or("?"),
-                app.map(|a| &a.revision[..a.revision.len().min(7)]).unwrap_or("?"),
-                app.map(|a| if a.auto_sync { "on" } else { "off" }).unwrap_or("?"),
+                app.map(|a| &a.revision[..a.revision.len().min(7)])
+                    .unwrap_or("?"),
+                app.map(|a| if a.auto_sync { "on" } else { "off" })
+                    .unwrap_or("?"),
             ));
             if let Some(msg) = app.and_then(|a| a.message.as_ref()) {
                 notes.push(format!("{} in {region}: {msg}", t.id));
@@ -232,7 +288,10 @@ pub fn argo_summary(fleet: &Fleet, state: &FleetState, region: &str) -> (usize, 
     let mut total = 0;
     for t in fleet.tenants_in(region) {
         total += 1;
-        let app = state.tenant(&t.id).and_then(|ts| ts.app(region)).and_then(|o| o.value.as_ref());
+        let app = state
+            .tenant(&t.id)
+            .and_then(|ts| ts.app(region))
+            .and_then(|o| o.value.as_ref());
         if app.is_some_and(|a| a.sync == crate::state::SyncStatus::Synced) {
             synced += 1;
         }

@@ -8,21 +8,37 @@ use crate::providers::{ProviderError, Providers};
 use crate::state::{FleetState, Observed, RegionState, TenantState, now_ms};
 
 /// Read everything once. `previous` supplies the last good values for reads that fail.
-pub async fn poll(fleet: &Fleet, providers: &Providers, previous: Option<&FleetState>) -> FleetState {
+pub async fn poll(
+    fleet: &Fleet,
+    providers: &Providers,
+    previous: Option<&FleetState>,
+) -> FleetState {
     let weights = providers.traffic.read_weights(fleet);
-    let regions = join_all(fleet.regions.iter().map(|r| poll_region(fleet, providers, r, previous.and_then(|p| p.region(&r.id)))));
+    let regions = join_all(
+        fleet
+            .regions
+            .iter()
+            .map(|r| poll_region(fleet, providers, r, previous.and_then(|p| p.region(&r.id)))),
+    );
     let tenants = join_all(fleet.tenants.iter().map(|t| async move {
         let apps = join_all(t.regions.iter().map(|region| async move {
-            let prev = previous.and_then(|p| p.tenant(&t.id)).and_then(|pt| pt.app(region));
+            let prev = previous
+                .and_then(|p| p.tenant(&t.id))
+                .and_then(|pt| pt.app(region));
             let result = providers.gitops.read_app(fleet, &t.id, region).await;
             (region.clone(), merge(prev, result))
         }))
         .await;
-        TenantState { id: t.id.clone(), apps }
+        TenantState {
+            id: t.id.clone(),
+            apps,
+        }
     }));
     let (weights, mut regions, tenants) = futures::join!(weights, regions, tenants);
     let now = now_ms();
-    let mut unmanaged = previous.map(|p| p.unmanaged_weights.clone()).unwrap_or_default();
+    let mut unmanaged = previous
+        .map(|p| p.unmanaged_weights.clone())
+        .unwrap_or_default();
     match weights {
         Ok(reading) => {
             unmanaged = reading.unmanaged.clone();
@@ -31,8 +47,14 @@ pub async fn poll(fleet: &Fleet, providers: &Providers, previous: Option<&FleetS
                 r.weight = match reading.by_region.get(&r.id) {
                     Some(w) => Observed::ok(*w, now),
                     None => {
-                        let set_id = fleet.region(&r.id).map(|x| x.set_identifier.as_str()).unwrap_or(&r.id);
-                        Observed::failed(prev, format!("no weighted record set with identifier \"{set_id}\""))
+                        let set_id = fleet
+                            .region(&r.id)
+                            .map(|x| x.set_identifier.as_str())
+                            .unwrap_or(&r.id);
+                        Observed::failed(
+                            prev,
+                            format!("no weighted record set with identifier \"{set_id}\""),
+                        )
                     }
                 };
             }
@@ -44,10 +66,20 @@ pub async fn poll(fleet: &Fleet, providers: &Providers, previous: Option<&FleetS
             }
         }
     }
-    FleetState { observed_at: now, regions, tenants, unmanaged_weights: unmanaged }
+    FleetState {
+        observed_at: now,
+        regions,
+        tenants,
+        unmanaged_weights: unmanaged,
+    }
 }
 
-async fn poll_region(fleet: &Fleet, providers: &Providers, region: &Region, prev: Option<&RegionState>) -> RegionState {
+async fn poll_region(
+    fleet: &Fleet,
+    providers: &Providers,
+    region: &Region,
+    prev: Option<&RegionState>,
+) -> RegionState {
     let missing = |what: &str| ProviderError::new(Some(&region.id), what, "no provider configured");
     let health = async {
         match providers.health.get(&region.id) {

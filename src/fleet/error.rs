@@ -43,7 +43,12 @@ pub struct Locator<'a> {
 
 impl Locator<'_> {
     /// An error at a byte span of the source.
-    pub fn at(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub fn at(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         let (line, column) = line_col(self.src, span.start);
         ConfigError {
             file: self.file.to_string(),
@@ -97,17 +102,18 @@ pub fn key_path_at(src: &str, offset: usize) -> String {
             break;
         }
         let on_error_line = offset < consumed;
-        if let Some(name) = trimmed.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+        if let Some(name) = trimmed
+            .strip_prefix("[[")
+            .and_then(|l| l.split("]]").next())
+        {
             let name = name.trim().to_string();
             let n = counts.entry(name.clone()).or_insert(0);
             *n += 1;
             table = indexed(&name, &counts);
         } else if let Some(name) = trimmed.strip_prefix('[').and_then(|l| l.split(']').next()) {
             table = indexed(name.trim(), &counts);
-        } else if on_error_line {
-            if let Some((k, _)) = trimmed.split_once('=') {
-                key_on_line = k.trim().trim_matches('"').to_string();
-            }
+        } else if on_error_line && let Some((k, _)) = trimmed.split_once('=') {
+            key_on_line = k.trim().trim_matches('"').to_string();
         }
         if on_error_line {
             break;

@@ -50,7 +50,10 @@ pub fn demo() -> Fleet {
 pub fn parse(src: &str, file: &str, source: FleetSource) -> Result<Fleet, ConfigErrors> {
     let loc = Locator { file, src };
     let raw: RawFleet = toml::from_str(src).map_err(|e| ConfigErrors(vec![loc.from_toml(&e)]))?;
-    let mut v = Validator { loc, errors: Vec::new() };
+    let mut v = Validator {
+        loc,
+        errors: Vec::new(),
+    };
     let fleet = v.fleet(raw, source);
     if v.errors.is_empty() {
         Ok(fleet)
@@ -100,12 +103,21 @@ impl Validator<'_> {
         }
     }
 
-    fn duration(&mut self, raw: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+    fn duration(
+        &mut self,
+        raw: &Option<Spanned<String>>,
+        key: &str,
+        default: Duration,
+    ) -> Duration {
         let Some(s) = raw else { return default };
         match humantime::parse_duration(s.get_ref()) {
             Ok(d) => d,
             Err(e) => {
-                self.err(s, key, format!("{e}; write a duration such as \"60s\", \"15m\" or \"1h 30m\""));
+                self.err(
+                    s,
+                    key,
+                    format!("{e}; write a duration such as \"60s\", \"15m\" or \"1h 30m\""),
+                );
                 default
             }
         }
@@ -136,34 +148,58 @@ impl Validator<'_> {
         }
     }
 
-    fn strength(&mut self, raw: &Option<Spanned<String>>, action: &str, default: ConfirmStrength) -> ConfirmStrength {
+    fn strength(
+        &mut self,
+        raw: &Option<Spanned<String>>,
+        action: &str,
+        default: ConfirmStrength,
+    ) -> ConfirmStrength {
         let Some(s) = raw else { return default };
         match s.get_ref().as_str() {
             "yes-no" => ConfirmStrength::YesNo,
             "type-name" => ConfirmStrength::TypeName,
             other => {
                 let key = format!("policy.confirm.{action}");
-                self.err(s, key, format!("unknown confirmation \"{other}\" (valid: \"yes-no\", \"type-name\")"));
+                self.err(
+                    s,
+                    key,
+                    format!("unknown confirmation \"{other}\" (valid: \"yes-no\", \"type-name\")"),
+                );
                 default
             }
         }
     }
 
-    fn capability(&mut self, raw: Option<&Spanned<RawCapability>>, key: &str, kind: CapabilityKind) -> Capability {
-        let Some(raw) = raw else { return Capability::default() };
+    fn capability(
+        &mut self,
+        raw: Option<&Spanned<RawCapability>>,
+        key: &str,
+        kind: CapabilityKind,
+    ) -> Capability {
+        let Some(raw) = raw else {
+            return Capability::default();
+        };
         let mut cap = Capability::default();
         if let Some(p) = &raw.get_ref().provider {
-            let valid: Vec<&str> = ProviderKind::valid_for(kind).iter().map(|p| p.as_str()).collect();
+            let valid: Vec<&str> = ProviderKind::valid_for(kind)
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
             match ProviderKind::parse(p.get_ref()) {
                 Some(k) => cap.provider = k,
                 None => self.err(
                     p,
                     format!("{key}.provider"),
-                    format!("unknown provider \"{}\"{}; valid here: {}", p.get_ref(), hint(p.get_ref(), valid.iter().copied()), valid.join(", ")),
+                    format!(
+                        "unknown provider \"{}\"{}",
+                        p.get_ref(),
+                        hint(p.get_ref(), valid.iter().copied())
+                    ),
                 ),
             }
         }
         cap.settings = raw.get_ref().settings.clone();
+        // Provider-specific keys: unknown, missing or mistyped ones are reported here.
         for (k, msg) in super::settings::check(cap.provider, kind, &cap.settings) {
             match (&raw.get_ref().provider, k.as_str()) {
                 (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
@@ -177,7 +213,14 @@ impl Validator<'_> {
         match u8::try_from(*w.get_ref()) {
             Ok(w) => w,
             Err(_) => {
-                self.err(w, key, format!("weight {} is out of range: DNS weights are integers 0..=255", w.get_ref()));
+                self.err(
+                    w,
+                    key,
+                    format!(
+                        "weight {} is out of range: DNS weights are integers 0..=255",
+                        w.get_ref()
+                    ),
+                );
                 0
             }
         }
@@ -190,28 +233,31 @@ impl Validator<'_> {
         for (i, sr) in raw.iter().enumerate() {
             let r = sr.get_ref();
             let id = r.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(&r.id, format!("regions[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
-            }
-            if !seen.insert(id.clone()) {
-                self.err(&r.id, format!("regions[{i}].id"), format!("duplicate region id \"{id}\""));
-            }
+            self.check_id(&r.id, &format!("regions[{i}].id"), "region", &mut seen);
             let role = match r.role.get_ref().as_str() {
                 "primary" => Role::Primary,
                 "secondary" => Role::Secondary,
                 other => {
                     let h = hint(other, ["primary", "secondary"]);
-                    self.err(&r.role, format!("regions[{i}].role"), format!("unknown role \"{other}\"{h}; valid: \"primary\", \"secondary\""));
+                    self.err(
+                        &r.role,
+                        format!("regions[{i}].role"),
+                        format!("unknown role \"{other}\"{h}; valid: \"primary\", \"secondary\""),
+                    );
                     Role::Secondary
                 }
             };
             if role == Role::Primary {
                 primaries.push((i, sr));
             }
-            let steady_weight = self.weight(&r.steady_weight, &format!("regions[{i}].steady_weight"));
+            let steady_weight =
+                self.weight(&r.steady_weight, &format!("regions[{i}].steady_weight"));
             let sim = r.sim.as_ref().map(|s| RegionSim {
                 phases_done: s.phases_done,
-                weight: s.weight.as_ref().map(|w| self.weight(w, &format!("regions[{i}].sim.weight"))),
+                weight: s
+                    .weight
+                    .as_ref()
+                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"))),
                 latency_ms: s.latency_ms,
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
@@ -224,9 +270,21 @@ impl Validator<'_> {
                 role,
                 steady_weight,
                 endpoints: r.endpoints.clone(),
-                health: self.capability(r.health.as_ref(), &format!("regions[{i}].health"), CapabilityKind::Health),
-                lag: self.capability(r.lag.as_ref(), &format!("regions[{i}].lag"), CapabilityKind::Lag),
-                database: self.capability(r.database.as_ref(), &format!("regions[{i}].database"), CapabilityKind::Database),
+                health: self.capability(
+                    r.health.as_ref(),
+                    &format!("regions[{i}].health"),
+                    CapabilityKind::Health,
+                ),
+                lag: self.capability(
+                    r.lag.as_ref(),
+                    &format!("regions[{i}].lag"),
+                    CapabilityKind::Lag,
+                ),
+                database: self.capability(
+                    r.database.as_ref(),
+                    &format!("regions[{i}].database"),
+                    CapabilityKind::Database,
+                ),
                 sim: sim.unwrap_or_default(),
             });
         }
@@ -234,17 +292,34 @@ impl Validator<'_> {
         out
     }
 
-    fn check_region_set(&mut self, raw: &[Spanned<RawRegion>], regions: &[Region], primaries: &[(usize, &Spanned<RawRegion>)]) {
+    fn check_region_set(
+        &mut self,
+        raw: &[Spanned<RawRegion>],
+        regions: &[Region],
+        primaries: &[(usize, &Spanned<RawRegion>)],
+    ) {
         let Some(first) = raw.first() else {
-            self.errors.push(self.loc.at(0..0, "regions", "the fleet has no regions: add at least one [[regions]] table"));
+            self.errors.push(self.loc.at(
+                0..0,
+                "regions",
+                "the fleet has no regions: add at least one [[regions]] table",
+            ));
             return;
         };
         match primaries {
-            [] => self.err(first, "regions", "no region has role = \"primary\": exactly one region must be the database primary"),
+            [] => self.err(
+                first,
+                "regions",
+                "no region has role = \"primary\": exactly one region must be the database primary",
+            ),
             [_] => {}
             [(_, a), rest @ ..] => {
                 for (i, r) in rest {
-                    let msg = format!("two primaries: \"{}\" and \"{}\"; exactly one region may be primary", a.get_ref().id.get_ref(), r.get_ref().id.get_ref());
+                    let msg = format!(
+                        "two primaries: \"{}\" and \"{}\"; exactly one region may be primary",
+                        a.get_ref().id.get_ref(),
+                        r.get_ref().id.get_ref()
+                    );
                     self.err(&r.get_ref().role, format!("regions[{i}].role"), msg);
                 }
             }
@@ -260,32 +335,46 @@ impl Validator<'_> {
         for (i, st) in raw.iter().enumerate() {
             let t = st.get_ref();
             let id = t.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(&t.id, format!("tenants[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
-            }
-            if !seen.insert(id.clone()) {
-                self.err(&t.id, format!("tenants[{i}].id"), format!("duplicate tenant id \"{id}\""));
-            }
+            self.check_id(&t.id, &format!("tenants[{i}].id"), "tenant", &mut seen);
             if t.environment.get_ref().trim().is_empty() {
-                self.err(&t.environment, format!("tenants[{i}].environment"), "must not be empty (e.g. \"prd\", \"stg\")");
+                self.err(
+                    &t.environment,
+                    format!("tenants[{i}].environment"),
+                    "must not be empty (e.g. \"prd\", \"stg\")",
+                );
             }
             if t.regions.get_ref().is_empty() {
-                self.err(&t.regions, format!("tenants[{i}].regions"), "a tenant must run in at least one region");
+                self.err(
+                    &t.regions,
+                    format!("tenants[{i}].regions"),
+                    "a tenant must run in at least one region",
+                );
             }
             let mut regions = Vec::new();
             for r in t.regions.get_ref() {
                 let name = r.get_ref();
                 if !region_ids.contains(name) {
                     let h = hint(name, region_ids.iter().map(|s| s.as_str()));
-                    self.err(r, format!("tenants[{i}].regions"), format!("unknown region \"{name}\"{h}"));
+                    self.err(
+                        r,
+                        format!("tenants[{i}].regions"),
+                        format!("unknown region \"{name}\"{h}"),
+                    );
                 } else if regions.contains(name) {
-                    self.err(r, format!("tenants[{i}].regions"), format!("region \"{name}\" is listed twice"));
+                    self.err(
+                        r,
+                        format!("tenants[{i}].regions"),
+                        format!("region \"{name}\" is listed twice"),
+                    );
                 } else {
                     regions.push(name.clone());
                 }
             }
             out.push(Tenant {
-                argo_app: t.argo_app.clone().unwrap_or_else(|| format!("{id}-{{region}}")),
+                argo_app: t
+                    .argo_app
+                    .clone()
+                    .unwrap_or_else(|| format!("{id}-{{region}}")),
                 helm_release: t.helm_release.clone().unwrap_or_else(|| id.clone()),
                 environment: t.environment.get_ref().clone(),
                 id,
@@ -293,7 +382,10 @@ impl Validator<'_> {
                 sim: t
                     .sim
                     .as_ref()
-                    .map(|s| TenantSim { auto_sync: s.auto_sync, history: s.history })
+                    .map(|s| TenantSim {
+                        auto_sync: s.auto_sync,
+                        history: s.history,
+                    })
                     .unwrap_or_default(),
             });
         }
@@ -306,26 +398,58 @@ impl Validator<'_> {
         for (i, sp) in raw.iter().enumerate() {
             let p = sp.get_ref();
             let id = p.id.get_ref().clone();
-            if !valid_id(&id) {
-                self.err(&p.id, format!("phases[{i}].id"), format!("\"{id}\" is not a valid id: use lower-case letters, digits and '-'"));
-            }
-            if !seen.insert(id.clone()) {
-                self.err(&p.id, format!("phases[{i}].id"), format!("duplicate phase id \"{id}\""));
-            }
+            self.check_id(&p.id, &format!("phases[{i}].id"), "phase", &mut seen);
             if p.steps.is_empty() {
-                self.err(sp, format!("phases[{i}].steps"), "a phase needs at least one step");
+                self.err(
+                    sp,
+                    format!("phases[{i}].steps"),
+                    "a phase needs at least one step",
+                );
             }
             let steps = p
                 .steps
                 .iter()
                 .map(|s| match s {
-                    RawStep::Name(name) => Step { name: name.clone(), run: None },
-                    RawStep::Full { name, run } => Step { name: name.clone(), run: run.clone() },
+                    RawStep::Name(name) => Step {
+                        name: name.clone(),
+                        run: None,
+                    },
+                    RawStep::Full { name, run } => Step {
+                        name: name.clone(),
+                        run: run.clone(),
+                    },
                 })
                 .collect();
-            out.push(Phase { name: p.name.clone().unwrap_or_else(|| id.clone()), id, steps });
+            out.push(Phase {
+                name: p.name.clone().unwrap_or_else(|| id.clone()),
+                id,
+                steps,
+            });
         }
         out
+    }
+}
+
+impl Validator<'_> {
+    /// An id must be safe to type and unique among its kind.
+    fn check_id(
+        &mut self,
+        id: &Spanned<String>,
+        key: &str,
+        kind: &str,
+        seen: &mut HashSet<String>,
+    ) {
+        let text = id.get_ref();
+        if !valid_id(text) {
+            self.err(
+                id,
+                key,
+                format!("\"{text}\" is not a valid id: use lower-case letters, digits and '-'"),
+            );
+        }
+        if !seen.insert(text.clone()) {
+            self.err(id, key, format!("duplicate {kind} id \"{text}\""));
+        }
     }
 }
 

@@ -79,12 +79,16 @@ impl Fleet {
 
     /// True when any capability is served by the simulator.
     pub fn is_simulated(&self) -> bool {
-        self.providers().iter().any(|p| *p == ProviderKind::Sim)
+        self.providers().contains(&ProviderKind::Sim)
     }
 
     /// Every provider the fleet uses, fleet-wide capabilities first.
     pub fn providers(&self) -> Vec<ProviderKind> {
-        let mut all = vec![self.traffic.provider, self.gitops.provider, self.runner.provider];
+        let mut all = vec![
+            self.traffic.provider,
+            self.gitops.provider,
+            self.runner.provider,
+        ];
         for r in &self.regions {
             all.extend([r.health.provider, r.lag.provider, r.database.provider]);
         }
@@ -138,8 +142,13 @@ pub enum CapabilityKind {
 }
 
 impl ProviderKind {
-    pub const ALL: &'static [ProviderKind] =
-        &[ProviderKind::Sim, ProviderKind::Route53, ProviderKind::Cloudwatch, ProviderKind::Postgres, ProviderKind::Redis];
+    pub const ALL: &'static [ProviderKind] = &[
+        ProviderKind::Sim,
+        ProviderKind::Route53,
+        ProviderKind::Cloudwatch,
+        ProviderKind::Postgres,
+        ProviderKind::Redis,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -21,7 +21,13 @@ pub fn hint<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str> + Clo
     match nearest(input, candidates.clone()) {
         Some(best) => format!(" (did you mean \"{best}\"?)"),
         None => {
-            let all: Vec<String> = candidates.into_iter().map(|c| format!("\"{c}\"")).collect();
+            let mut all: Vec<String> = Vec::new();
+            for c in candidates {
+                let quoted = format!("\"{c}\"");
+                if !all.contains(&quoted) {
+                    all.push(quoted);
+                }
+            }
             if all.is_empty() {
                 String::new()
             } else {
@@ -46,6 +52,9 @@ mod tests {
     fn unrelated_input_gets_the_list() {
         let regions = ["us-east-1", "eu-west-1"];
         assert_eq!(nearest("mars", regions), None);
-        assert_eq!(hint("mars", regions), " (valid: \"us-east-1\", \"eu-west-1\")");
+        assert_eq!(
+            hint("mars", regions),
+            " (valid: \"us-east-1\", \"eu-west-1\")"
+        );
     }
 }

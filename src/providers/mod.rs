@@ -60,15 +60,20 @@ impl fmt::Display for ProviderError {
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
+/// A function that receives progress messages.
+type ProgressSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Where an action's progress messages go: the CLI prints them, the TUI logs them.
 #[derive(Clone, Default)]
 pub struct Progress {
-    sink: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    sink: Option<ProgressSink>,
 }
 
 impl Progress {
     pub fn new(sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
-        Progress { sink: Some(Arc::new(sink)) }
+        Progress {
+            sink: Some(Arc::new(sink)),
+        }
     }
 
     /// Progress that goes nowhere (tests, dry runs).
@@ -98,12 +103,13 @@ pub struct WeightsReading {
 pub trait TrafficProvider: Send + Sync {
     async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading>;
     /// Set every listed region's weight in one atomic change and wait until it is in effect.
-    async fn apply_weights(&self, fleet: &Fleet, weights: &[(String, u8)], progress: &Progress) -> ProviderResult<()>;
+    async fn apply_weights(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, u8)],
+        progress: &Progress,
+    ) -> ProviderResult<()>;
 }
-
-/// Is a region serving?
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealthReading(pub Health);
 
 #[async_trait]
 pub trait HealthProvider: Send + Sync {
@@ -120,13 +126,19 @@ pub trait DatabaseProvider: Send + Sync {
     async fn lag_history(&self, _region: &Region) -> Vec<Option<f64>> {
         Vec::new()
     }
-    async fn promote(&self, fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()>;
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()>;
 }
 
 /// Argo CD applications and their history.
 #[async_trait]
 pub trait GitOpsProvider: Send + Sync {
-    async fn read_app(&self, fleet: &Fleet, tenant: &str, region: &str) -> ProviderResult<AppState>;
+    async fn read_app(&self, fleet: &Fleet, tenant: &str, region: &str)
+    -> ProviderResult<AppState>;
     /// Pause auto-sync when asked, then sync the app to an earlier revision.
     async fn rollback(
         &self,
@@ -145,7 +157,14 @@ pub trait PhaseRunner: Send + Sync {
     async fn read_phases(&self, fleet: &Fleet, region: &str) -> ProviderResult<Vec<PhaseState>>;
     /// Run one step; the runner records the phase as running, failed or (after its last
     /// step) succeeded.
-    async fn run_step(&self, fleet: &Fleet, region: &str, phase: &str, step: usize, progress: &Progress) -> ProviderResult<()>;
+    async fn run_step(
+        &self,
+        fleet: &Fleet,
+        region: &str,
+        phase: &str,
+        step: usize,
+        progress: &Progress,
+    ) -> ProviderResult<()>;
 }
 
 /// The provider behind each capability of a fleet.
@@ -166,16 +185,25 @@ pub struct ProviderOptions {
 
 impl Providers {
     /// Build every provider the fleet names.
-    pub fn build(fleet: &Fleet, state_dir: &Path, opts: &ProviderOptions) -> Result<Providers, ProviderError> {
+    pub fn build(
+        fleet: &Fleet,
+        state_dir: &Path,
+        opts: &ProviderOptions,
+    ) -> Result<Providers, ProviderError> {
         let mut sim_world: Option<Arc<sim::SimProvider>> = None;
         let mut sim = || -> Arc<sim::SimProvider> {
             sim_world
-                .get_or_insert_with(|| Arc::new(sim::SimProvider::new(fleet, state_dir, opts.sim.clone())))
+                .get_or_insert_with(|| {
+                    Arc::new(sim::SimProvider::new(fleet, state_dir, opts.sim.clone()))
+                })
                 .clone()
         };
         let real = RealProviders::new(fleet);
         let traffic: Arc<dyn TrafficProvider> = match fleet.traffic.provider {
-            ProviderKind::Route53 => Arc::new(aws::route53::Route53Traffic::from_fleet(fleet, real.aws.clone())),
+            ProviderKind::Route53 => Arc::new(aws::route53::Route53Traffic::from_fleet(
+                fleet,
+                real.aws.clone(),
+            )),
             _ => sim(),
         };
         let gitops: Arc<dyn GitOpsProvider> = sim();
@@ -200,11 +228,20 @@ impl Providers {
             let d = if r.lag.provider == r.database.provider {
                 db_for(r.database.provider)
             } else {
-                Arc::new(SplitDatabase { lag: db_for(r.lag.provider), db: db_for(r.database.provider) })
+                Arc::new(SplitDatabase {
+                    lag: db_for(r.lag.provider),
+                    db: db_for(r.database.provider),
+                })
             };
             database.insert(r.id.clone(), d);
         }
-        Ok(Providers { traffic, gitops, runner, health, database })
+        Ok(Providers {
+            traffic,
+            gitops,
+            runner,
+            health,
+            database,
+        })
     }
 }
 
@@ -223,7 +260,11 @@ impl RealProviders {
         let configs = aws::AwsConfigs::new();
         let hub = aws::cloudwatch::CloudWatchHub::new(configs.clone());
         RealProviders {
-            route53_health: aws::health::Route53Health::from_fleet(fleet, configs.clone(), hub.clone()),
+            route53_health: aws::health::Route53Health::from_fleet(
+                fleet,
+                configs.clone(),
+                hub.clone(),
+            ),
             cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
             aws: configs,
             postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),
@@ -249,7 +290,12 @@ impl DatabaseProvider for SplitDatabase {
     async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
         self.lag.lag_history(region).await
     }
-    async fn promote(&self, fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()> {
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         self.db.promote(fleet, region, progress).await
     }
 }

@@ -30,7 +30,9 @@ impl Postgres {
     pub fn from_fleet(fleet: &Fleet) -> Postgres {
         let mut servers = HashMap::new();
         for r in &fleet.regions {
-            let cap = [&r.database, &r.lag].into_iter().find(|c| c.provider == ProviderKind::Postgres);
+            let cap = [&r.database, &r.lag]
+                .into_iter()
+                .find(|c| c.provider == ProviderKind::Postgres);
             if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
                 servers.insert(r.id.clone(), src);
             }
@@ -40,20 +42,38 @@ impl Postgres {
 
     /// A fresh connection to a region's server.
     pub async fn connect(&self, region: &str, call: &str) -> ProviderResult<Client> {
-        let src = self.servers.get(region).ok_or_else(|| ProviderError::new(Some(region), call, "no PostgreSQL connection configured"))?;
+        let src = self.servers.get(region).ok_or_else(|| {
+            ProviderError::new(Some(region), call, "no PostgreSQL connection configured")
+        })?;
         let dsn = src.read(region, call)?;
         let mut config: Config = dsn.expose().parse().map_err(|e: tokio_postgres::Error| {
-            ProviderError::new(Some(region), call, format!("the connection string in {} is invalid: {}", src.describe(), scrub(&e.to_string(), &dsn)))
+            ProviderError::new(
+                Some(region),
+                call,
+                format!(
+                    "the connection string in {} is invalid: {}",
+                    src.describe(),
+                    scrub(&e.to_string(), &dsn)
+                ),
+            )
         })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let connecting = tokio::time::timeout(CONNECT_TIMEOUT * 2, config.connect(NoTls));
-        let (client, connection) = match connecting.await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => return Err(pg_error(region, call, &e.to_string(), &dsn).with_hint("is the server up and reachable? check the connection string's host and port")),
-            Err(_) => return Err(ProviderError::new(Some(region), call, "connection timed out").with_hint("is the server up and reachable?")),
-        };
+        let (client, connection) =
+            match connecting.await {
+                Ok(Ok(pair)) => pair,
+                Ok(Err(e)) => return Err(pg_error(region, call, &e.to_string(), &dsn).with_hint(
+                    "is the server up and reachable? check the connection string's host and port",
+                )),
+                Err(_) => {
+                    return Err(
+                        ProviderError::new(Some(region), call, "connection timed out")
+                            .with_hint("is the server up and reachable?"),
+                    );
+                }
+            };
         // The connection object does the I/O; it ends when the client is dropped.
         tokio::spawn(async move {
             let _ = connection.await;
@@ -65,7 +85,14 @@ impl Postgres {
         let row = client
             .query_one("SELECT pg_is_in_recovery()", &[])
             .await
-            .map_err(|e| pg_error(region, "postgres pg_is_in_recovery", &e.to_string(), &super::secrets::Secret::new("")))?;
+            .map_err(|e| {
+                pg_error(
+                    region,
+                    "postgres pg_is_in_recovery",
+                    &e.to_string(),
+                    &super::secrets::Secret::new(""),
+                )
+            })?;
         Ok(row.get(0))
     }
 
@@ -79,19 +106,32 @@ impl Postgres {
         progress.say(&format!("fencing the old primary {region}: default_transaction_read_only = on, ending client sessions"));
         let fence = "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf(); \
                      SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'";
-        client.batch_execute(fence).await.map_err(|e| plain(region, call, &e).with_hint("fencing needs a superuser connection"))?;
-        let row = client.query_one("SELECT pg_current_wal_lsn()::text", &[]).await.map_err(|e| plain(region, call, &e))?;
+        client.batch_execute(fence).await.map_err(|e| {
+            plain(region, call, &e).with_hint("fencing needs a superuser connection")
+        })?;
+        let row = client
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .await
+            .map_err(|e| plain(region, call, &e))?;
         Ok(Some(row.get(0)))
     }
 }
 
-fn pg_error(region: &str, call: &str, message: &str, dsn: &super::secrets::Secret) -> ProviderError {
+fn pg_error(
+    region: &str,
+    call: &str,
+    message: &str,
+    dsn: &super::secrets::Secret,
+) -> ProviderError {
     ProviderError::new(Some(region), call, scrub(message, dsn))
 }
 
 fn plain(region: &str, call: &str, e: &tokio_postgres::Error) -> ProviderError {
     // tokio-postgres errors carry the server's message, never the connection string.
-    let detail = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+    let detail = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string());
     ProviderError::new(Some(region), call, detail)
 }
 
@@ -106,7 +146,11 @@ impl DatabaseProvider for Postgres {
             .map_err(|e| plain(&region.id, call, &e))?;
         let (in_recovery, fenced): (bool, bool) = (row.get(0), row.get(1));
         // A fenced old primary takes no writes: it is not the fleet's writer any more.
-        Ok(if in_recovery || fenced { Role::Secondary } else { Role::Primary })
+        Ok(if in_recovery || fenced {
+            Role::Secondary
+        } else {
+            Role::Primary
+        })
     }
 
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
@@ -117,7 +161,10 @@ impl DatabaseProvider for Postgres {
                           extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
                           pg_is_wal_replay_paused(),
                           (SELECT status FROM pg_stat_wal_receiver LIMIT 1)";
-        let row = client.query_one(sql, &[]).await.map_err(|e| plain(&region.id, call, &e))?;
+        let row = client
+            .query_one(sql, &[])
+            .await
+            .map_err(|e| plain(&region.id, call, &e))?;
         let in_recovery: bool = row.get(0);
         if !in_recovery {
             return Ok(None);
@@ -134,24 +181,50 @@ impl DatabaseProvider for Postgres {
             (Some(b), _) if b <= 0.0 => Ok(Some(0.0)),
             // Received but not replayed: behind by at least the age of the last replayed commit.
             (Some(_), Some(age)) => Ok(Some(age.max(0.0))),
-            _ => Err(ProviderError::new(Some(&region.id), call, format!("WAL received but not replayed, and no replayed transaction yet{}", if paused { " (replay is paused)" } else { "" }))
-                .with_hint("run SELECT pg_wal_replay_resume() on the replica if replay was paused on purpose")),
+            _ => Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                format!(
+                    "WAL received but not replayed, and no replayed transaction yet{}",
+                    if paused { " (replay is paused)" } else { "" }
+                ),
+            )
+            .with_hint(
+                "run SELECT pg_wal_replay_resume() on the replica if replay was paused on purpose",
+            )),
         }
     }
 
-    async fn promote(&self, fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()> {
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let call = "postgres pg_promote";
         let target = self.connect(&region.id, call).await?;
         if !self.is_in_recovery(&target, &region.id).await? {
-            return Err(ProviderError::new(Some(&region.id), call, "already a primary (not in recovery)").with_hint("nothing to promote"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "already a primary (not in recovery)",
+            )
+            .with_hint("nothing to promote"));
         }
         // Fence every other reachable primary first, then let the target catch up with it.
         let mut fenced_lsn = None;
-        for other in fleet.regions.iter().filter(|r| r.id != region.id && self.servers.contains_key(&r.id)) {
+        for other in fleet
+            .regions
+            .iter()
+            .filter(|r| r.id != region.id && self.servers.contains_key(&r.id))
+        {
             match self.fence(&other.id, progress).await {
                 Ok(Some(lsn)) => fenced_lsn = Some(lsn),
                 Ok(None) => {}
-                Err(e) => progress.say(&format!("old primary {} not fenced ({e}); make sure it cannot take writes", other.id)),
+                Err(e) => progress.say(&format!(
+                    "old primary {} not fenced ({e}); make sure it cannot take writes",
+                    other.id
+                )),
             }
         }
         if let Some(lsn) = fenced_lsn {
@@ -163,7 +236,10 @@ impl DatabaseProvider for Postgres {
                     .map_err(|e| plain(&region.id, call, &e))?;
                 let behind: Option<f64> = row.get(0);
                 if behind.is_some_and(|b| b <= 0.0) {
-                    progress.say(&format!("{} has replayed the fenced primary's last WAL ({lsn})", region.id));
+                    progress.say(&format!(
+                        "{} has replayed the fenced primary's last WAL ({lsn})",
+                        region.id
+                    ));
                     break;
                 }
                 if started.elapsed() > CATCH_UP {
@@ -174,17 +250,30 @@ impl DatabaseProvider for Postgres {
             }
         }
         progress.say(&format!("SELECT pg_promote(wait => true) on {}", region.id));
-        let row = target.query_one("SELECT pg_promote(wait => true, wait_seconds => 60)", &[]).await.map_err(|e| plain(&region.id, call, &e))?;
+        let row = target
+            .query_one("SELECT pg_promote(wait => true, wait_seconds => 60)", &[])
+            .await
+            .map_err(|e| plain(&region.id, call, &e))?;
         let promoted: bool = row.get(0);
         if !promoted || self.is_in_recovery(&target, &region.id).await? {
-            return Err(ProviderError::new(Some(&region.id), call, "still in recovery after pg_promote").with_hint("check the server log of the replica"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "still in recovery after pg_promote",
+            )
+            .with_hint("check the server log of the replica"));
         }
         // A target that was itself fenced earlier must take writes now.
         target
-            .batch_execute("ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()")
+            .batch_execute(
+                "ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()",
+            )
             .await
             .map_err(|e| plain(&region.id, call, &e))?;
-        progress.say(&format!("{} is primary: pg_is_in_recovery() = false", region.id));
+        progress.say(&format!(
+            "{} is primary: pg_is_in_recovery() = false",
+            region.id
+        ));
         Ok(())
     }
 }

@@ -37,44 +37,82 @@ impl Redis {
     pub fn from_fleet(fleet: &Fleet) -> Redis {
         let mut servers = HashMap::new();
         for r in &fleet.regions {
-            let cap = [&r.database, &r.lag].into_iter().find(|c| c.provider == ProviderKind::Redis);
+            let cap = [&r.database, &r.lag]
+                .into_iter()
+                .find(|c| c.provider == ProviderKind::Redis);
             if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
                 servers.insert(r.id.clone(), src);
             }
         }
-        Redis { servers, samples: Mutex::new(HashMap::new()) }
-    }
-
-    fn url(&self, region: &str, call: &str) -> ProviderResult<Secret> {
-        let src = self.servers.get(region).ok_or_else(|| ProviderError::new(Some(region), call, "no Redis connection configured"))?;
-        src.read(region, call)
-    }
-
-    async fn connect_url(url: &Secret, region: &str, call: &str) -> ProviderResult<MultiplexedConnection> {
-        let client = redis::Client::open(url.expose())
-            .map_err(|e| ProviderError::new(Some(region), call, format!("invalid Redis URL: {}", scrub(&e.to_string(), url))))?;
-        match tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection()).await {
-            Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(ProviderError::new(Some(region), call, scrub(&e.to_string(), url)).with_hint("is the server up and reachable? check the URL's host, port and password")),
-            Err(_) => Err(ProviderError::new(Some(region), call, "connection timed out").with_hint("is the server up and reachable?")),
+        Redis {
+            servers,
+            samples: Mutex::new(HashMap::new()),
         }
     }
 
-    async fn cmd<T: redis::FromRedisValue>(con: &mut MultiplexedConnection, cmd: redis::Cmd, region: &str, call: &str) -> ProviderResult<T> {
+    fn url(&self, region: &str, call: &str) -> ProviderResult<Secret> {
+        let src = self.servers.get(region).ok_or_else(|| {
+            ProviderError::new(Some(region), call, "no Redis connection configured")
+        })?;
+        src.read(region, call)
+    }
+
+    async fn connect_url(
+        url: &Secret,
+        region: &str,
+        call: &str,
+    ) -> ProviderResult<MultiplexedConnection> {
+        let client = redis::Client::open(url.expose()).map_err(|e| {
+            ProviderError::new(
+                Some(region),
+                call,
+                format!("invalid Redis URL: {}", scrub(&e.to_string(), url)),
+            )
+        })?;
+        match tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection()).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(
+                ProviderError::new(Some(region), call, scrub(&e.to_string(), url)).with_hint(
+                    "is the server up and reachable? check the URL's host, port and password",
+                ),
+            ),
+            Err(_) => Err(
+                ProviderError::new(Some(region), call, "connection timed out")
+                    .with_hint("is the server up and reachable?"),
+            ),
+        }
+    }
+
+    async fn cmd<T: redis::FromRedisValue>(
+        con: &mut MultiplexedConnection,
+        cmd: redis::Cmd,
+        region: &str,
+        call: &str,
+    ) -> ProviderResult<T> {
         match tokio::time::timeout(TIMEOUT, cmd.query_async::<T>(con)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(ProviderError::new(Some(region), call, e.to_string())),
-            Err(_) => Err(ProviderError::new(Some(region), call, "no answer in time").with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
+            Err(_) => Err(ProviderError::new(Some(region), call, "no answer in time")
+                .with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
         }
     }
 
     async fn info(con: &mut MultiplexedConnection, region: &str) -> ProviderResult<Info> {
-        let text: String = Self::cmd(con, redis::cmd("INFO").arg("replication").clone(), region, "redis INFO replication").await?;
+        let text: String = Self::cmd(
+            con,
+            redis::cmd("INFO").arg("replication").clone(),
+            region,
+            "redis INFO replication",
+        )
+        .await?;
         Ok(parse_info(&text))
     }
 
     /// Connect to a region's server and read `INFO replication`.
-    async fn region_info(&self, region: &str) -> ProviderResult<(MultiplexedConnection, Info, Secret)> {
+    async fn region_info(
+        &self,
+        region: &str,
+    ) -> ProviderResult<(MultiplexedConnection, Info, Secret)> {
         let url = self.url(region, "redis INFO replication")?;
         let mut con = Self::connect_url(&url, region, "redis INFO replication").await?;
         let info = Self::info(&mut con, region).await?;
@@ -84,7 +122,10 @@ impl Redis {
 
 /// Parse `INFO` text into key/value pairs.
 pub fn parse_info(text: &str) -> Info {
-    text.lines().filter_map(|l| l.trim().split_once(':')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    text.lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The same URL pointing at another host and port (the replica's primary), keeping the
@@ -106,16 +147,28 @@ fn port_of(url: &Secret) -> String {
     let rest = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
     let hostport = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
     let hostport = hostport.split('/').next().unwrap_or(hostport);
-    hostport.rsplit_once(':').map(|(_, p)| p.to_string()).unwrap_or_else(|| "6379".into())
+    hostport
+        .rsplit_once(':')
+        .map(|(_, p)| p.to_string())
+        .unwrap_or_else(|| "6379".into())
 }
 
 /// This replica's acknowledged offset and seconds since its last ack, from the primary's
 /// `slaveN:ip=..,port=..,state=..,offset=..,lag=..` lines.
 fn replica_ack(primary: &Info, port: &str) -> Option<(i64, f64)> {
-    primary.iter().filter(|(k, _)| k.starts_with("slave") && k[5..].chars().all(|c| c.is_ascii_digit())).find_map(|(_, v)| {
-        let fields: HashMap<&str, &str> = v.split(',').filter_map(|f| f.split_once('=')).collect();
-        (fields.get("port") == Some(&port)).then(|| Some((fields.get("offset")?.parse().ok()?, fields.get("lag")?.parse().ok()?)))?
-    })
+    primary
+        .iter()
+        .filter(|(k, _)| k.starts_with("slave") && k[5..].chars().all(|c| c.is_ascii_digit()))
+        .find_map(|(_, v)| {
+            let fields: HashMap<&str, &str> =
+                v.split(',').filter_map(|f| f.split_once('=')).collect();
+            (fields.get("port") == Some(&port)).then(|| {
+                Some((
+                    fields.get("offset")?.parse().ok()?,
+                    fields.get("lag")?.parse().ok()?,
+                ))
+            })?
+        })
 }
 
 #[async_trait]
@@ -125,7 +178,11 @@ impl DatabaseProvider for Redis {
         match info.get("role").map(String::as_str) {
             Some("master") => Ok(Role::Primary),
             Some("slave") => Ok(Role::Secondary),
-            other => Err(ProviderError::new(Some(&region.id), "redis INFO replication", format!("unexpected role {other:?}"))),
+            other => Err(ProviderError::new(
+                Some(&region.id),
+                "redis INFO replication",
+                format!("unexpected role {other:?}"),
+            )),
         }
     }
 
@@ -136,18 +193,37 @@ impl DatabaseProvider for Redis {
             return Ok(None);
         }
         let (Some(host), Some(port)) = (info.get("master_host"), info.get("master_port")) else {
-            return Err(ProviderError::new(Some(&region.id), call, "replica does not name its primary"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "replica does not name its primary",
+            ));
         };
         if info.get("master_link_status").map(String::as_str) != Some("up") {
-            return Err(ProviderError::new(Some(&region.id), call, format!("link to primary {host}:{port} is down"))
-                .with_hint("how much is missing cannot be known: promote only with --accept-data-loss"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                format!("link to primary {host}:{port} is down"),
+            )
+            .with_hint(
+                "how much is missing cannot be known: promote only with --accept-data-loss",
+            ));
         }
         let primary_url = with_host(&url, host, port);
-        let mut pcon = Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)").await?;
+        let mut pcon =
+            Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)").await?;
         let primary = Self::info(&mut pcon, &region.id).await?;
-        let master_offset: i64 = primary.get("master_repl_offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+        let master_offset: i64 = primary
+            .get("master_repl_offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
         let Some((acked, ack_age)) = replica_ack(&primary, &port_of(&url)) else {
-            return Err(ProviderError::new(Some(&region.id), call, format!("primary {host}:{port} does not list this replica")).with_hint("the replica may be reconnecting; try again"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                format!("primary {host}:{port} does not list this replica"),
+            )
+            .with_hint("the replica may be reconnecting; try again"));
         };
         let now = now_ms();
         let mut all = self.samples.lock().unwrap_or_else(|p| p.into_inner());
@@ -158,34 +234,76 @@ impl DatabaseProvider for Redis {
             return Ok(Some(0.0));
         }
         // The newest past refresh whose primary offset the replica has fully acknowledged.
-        let caught_up_at = samples.iter().rev().find(|(_, off)| *off <= acked).map(|(t, _)| *t);
+        let caught_up_at = samples
+            .iter()
+            .rev()
+            .find(|(_, off)| *off <= acked)
+            .map(|(t, _)| *t);
         samples.push_back((now, master_offset));
         while samples.len() > SAMPLES {
             samples.pop_front();
         }
-        let from_samples = caught_up_at.map(|t| (now - t) as f64 / 1000.0).unwrap_or(0.0);
+        let from_samples = caught_up_at
+            .map(|t| (now - t) as f64 / 1000.0)
+            .unwrap_or(0.0);
         Ok(Some(ack_age.max(from_samples)))
     }
 
-    async fn promote(&self, fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()> {
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let call = "redis REPLICAOF NO ONE";
         let (mut con, info, url) = self.region_info(&region.id).await?;
         if info.get("role").map(String::as_str) == Some("master") {
-            return Err(ProviderError::new(Some(&region.id), call, "already a primary (role:master)").with_hint("nothing to promote"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "already a primary (role:master)",
+            )
+            .with_hint("nothing to promote"));
         }
-        let old = (info.get("master_host").cloned(), info.get("master_port").cloned());
+        let old = (
+            info.get("master_host").cloned(),
+            info.get("master_port").cloned(),
+        );
         progress.say(&format!("REPLICAOF NO ONE on {}", region.id));
-        let _: String = Self::cmd(&mut con, redis::cmd("REPLICAOF").arg("NO").arg("ONE").clone(), &region.id, call).await?;
+        let _: String = Self::cmd(
+            &mut con,
+            redis::cmd("REPLICAOF").arg("NO").arg("ONE").clone(),
+            &region.id,
+            call,
+        )
+        .await?;
         let after = Self::info(&mut con, &region.id).await?;
         if after.get("role").map(String::as_str) != Some("master") {
-            return Err(ProviderError::new(Some(&region.id), call, "role is not master after REPLICAOF NO ONE").with_hint("check the Redis server log"));
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "role is not master after REPLICAOF NO ONE",
+            )
+            .with_hint("check the Redis server log"));
         }
         progress.say(&format!("{} is primary: role:master", region.id));
         // Demote the old primary to a replica of the new one, so it stops taking writes.
         if let (Some(host), Some(port)) = old {
             let old_url = with_host(&url, &host, &port);
-            let name = fleet.regions.iter().find(|r| self.url(&r.id, call).is_ok_and(|u| port_of(&u) == port)).map(|r| r.id.clone()).unwrap_or(format!("{host}:{port}"));
-            let new_host = url.expose().split("://").nth(1).and_then(|r| r.rsplit('@').next()).and_then(|h| h.split([':', '/']).next()).unwrap_or("127.0.0.1").to_string();
+            let name = fleet
+                .regions
+                .iter()
+                .find(|r| self.url(&r.id, call).is_ok_and(|u| port_of(&u) == port))
+                .map(|r| r.id.clone())
+                .unwrap_or(format!("{host}:{port}"));
+            let new_host = url
+                .expose()
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.rsplit('@').next())
+                .and_then(|h| h.split([':', '/']).next())
+                .unwrap_or("127.0.0.1")
+                .to_string();
             match Self::connect_url(&old_url, &region.id, "redis REPLICAOF (old primary)").await {
                 Ok(mut old_con) => {
                     let cmd = redis::cmd("REPLICAOF").arg(&new_host).arg(port_of(&url)).clone();

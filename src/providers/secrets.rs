@@ -45,15 +45,25 @@ pub enum SecretSource {
 impl SecretSource {
     /// From a capability's `dsn_env` / `dsn_file` + `dsn_key` (default key: the region id).
     /// A relative file is relative to the fleet file.
-    pub fn from_capability(fleet: &Fleet, region_id: &str, cap: &Capability) -> Option<SecretSource> {
+    pub fn from_capability(
+        fleet: &Fleet,
+        region_id: &str,
+        cap: &Capability,
+    ) -> Option<SecretSource> {
         let s = &cap.settings;
         if let Some(var) = s.get("dsn_env").and_then(|v| v.as_str()) {
             return Some(SecretSource::Env(var.to_string()));
         }
         let file = s.get("dsn_file").and_then(|v| v.as_str())?;
-        let key = s.get("dsn_key").and_then(|v| v.as_str()).unwrap_or(region_id).to_string();
+        let key = s
+            .get("dsn_key")
+            .and_then(|v| v.as_str())
+            .unwrap_or(region_id)
+            .to_string();
         let path = match &fleet.source {
-            FleetSource::File(f) if Path::new(file).is_relative() => f.parent().unwrap_or(Path::new(".")).join(file),
+            FleetSource::File(f) if Path::new(file).is_relative() => {
+                f.parent().unwrap_or(Path::new(".")).join(file)
+            }
             _ => PathBuf::from(file),
         };
         Some(SecretSource::File { path, key })
@@ -72,23 +82,48 @@ impl SecretSource {
         match self {
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
-                _ => Err(ProviderError::new(Some(region), call, format!("environment variable {var} is not set"))
-                    .with_hint(format!("export {var} with the connection string (e.g. postgres://user@host:5432/db)"))),
+                _ => Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    format!("environment variable {var} is not set"),
+                )
+                .with_hint(format!(
+                    "export {var} with the connection string (e.g. postgres://user@host:5432/db)"
+                ))),
             },
             SecretSource::File { path, key } => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
-                    ProviderError::new(Some(region), call, format!("cannot read secrets file {}: {e}", path.display())).with_hint("check dsn_file in the fleet file")
+                    ProviderError::new(
+                        Some(region),
+                        call,
+                        format!("cannot read secrets file {}: {e}", path.display()),
+                    )
+                    .with_hint("check dsn_file in the fleet file")
                 })?;
                 // The parse error would quote the file's text, which holds secrets: say only where.
                 let table: toml::Table = toml::from_str(&text).map_err(|e| {
-                    let at = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
-                    ProviderError::new(Some(region), call, format!("secrets file {} is not valid TOML{at}", path.display()))
-                        .with_hint("write one `key = \"connection string\"` per line")
+                    let at = e
+                        .span()
+                        .map(|s| format!(" at byte {}", s.start))
+                        .unwrap_or_default();
+                    ProviderError::new(
+                        Some(region),
+                        call,
+                        format!("secrets file {} is not valid TOML{at}", path.display()),
+                    )
+                    .with_hint("write one `key = \"connection string\"` per line")
                 })?;
                 match table.get(key).and_then(|v| v.as_str()) {
                     Some(v) => Ok(Secret(v.to_string())),
-                    None => Err(ProviderError::new(Some(region), call, format!("secrets file {} has no string key \"{key}\"", path.display()))
-                        .with_hint("add the key, or set dsn_key in the fleet file")),
+                    None => Err(ProviderError::new(
+                        Some(region),
+                        call,
+                        format!(
+                            "secrets file {} has no string key \"{key}\"",
+                            path.display()
+                        ),
+                    )
+                    .with_hint("add the key, or set dsn_key in the fleet file")),
                 }
             }
         }

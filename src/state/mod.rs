@@ -158,7 +158,11 @@ impl AppState {
             return Some(e);
         }
         if wanted.len() >= 4 {
-            return self.history.iter().rev().find(|e| e.revision.starts_with(wanted));
+            return self
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.revision.starts_with(wanted));
         }
         None
     }
@@ -187,7 +191,11 @@ pub struct RegionState {
 
 impl RegionState {
     pub fn health_status(&self) -> HealthStatus {
-        self.health.value.as_ref().map(|h| h.status).unwrap_or(HealthStatus::Unknown)
+        self.health
+            .value
+            .as_ref()
+            .map(|h| h.status)
+            .unwrap_or(HealthStatus::Unknown)
     }
 
     pub fn phase(&self, id: &str) -> Option<&PhaseState> {
@@ -198,7 +206,11 @@ impl RegionState {
         self.phases
             .value
             .as_ref()
-            .map(|ps| ps.iter().filter(|p| p.state == PhaseStatus::Succeeded).count())
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| p.state == PhaseStatus::Succeeded)
+                    .count()
+            })
             .unwrap_or(0)
     }
 
@@ -252,7 +264,9 @@ impl FleetState {
 
     /// The region the database currently says is primary.
     pub fn primary(&self) -> Option<&RegionState> {
-        self.regions.iter().find(|r| r.role.value == Some(Role::Primary))
+        self.regions
+            .iter()
+            .find(|r| r.role.value == Some(Role::Primary))
     }
 
     /// Current weights by region (unknown weights count as 0), managed ones only.
@@ -265,8 +279,17 @@ impl FleetState {
 
     /// Sum of all weights including unmanaged record sets.
     pub fn total_weight(&self) -> u32 {
-        let managed: u32 = self.regions.iter().map(|r| r.weight.value.unwrap_or(0) as u32).sum();
-        managed + self.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum::<u32>()
+        let managed: u32 = self
+            .regions
+            .iter()
+            .map(|r| r.weight.value.unwrap_or(0) as u32)
+            .sum();
+        managed
+            + self
+                .unmanaged_weights
+                .iter()
+                .map(|(_, w)| *w as u32)
+                .sum::<u32>()
     }
 
     /// The share of traffic a region receives (0.0..=1.0); with all weights 0 DNS splits

@@ -43,19 +43,31 @@ pub struct Observed<T> {
 
 impl<T> Default for Observed<T> {
     fn default() -> Self {
-        Observed { value: None, at: None, error: None }
+        Observed {
+            value: None,
+            at: None,
+            error: None,
+        }
     }
 }
 
 impl<T> Observed<T> {
     /// A fresh, successful reading.
     pub fn ok(value: T, at: Millis) -> Self {
-        Observed { value: Some(value), at: Some(at), error: None }
+        Observed {
+            value: Some(value),
+            at: Some(at),
+            error: None,
+        }
     }
 
     /// A successful reading that found no value (e.g. lag with no datapoint).
     pub fn empty(at: Millis) -> Self {
-        Observed { value: None, at: Some(at), error: None }
+        Observed {
+            value: None,
+            at: Some(at),
+            error: None,
+        }
     }
 
     /// A failed read: the previous value and its time are kept.

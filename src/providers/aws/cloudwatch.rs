@@ -51,7 +51,13 @@ impl MetricSpec {
             negative_is_broken: false,
         };
         match metric {
-            "rds-replica" => MetricSpec { name: "ReplicaLag", dimension: ("DBInstanceIdentifier", base.dimension.1), to_seconds: 1.0, negative_is_broken: true, ..base },
+            "rds-replica" => MetricSpec {
+                name: "ReplicaLag",
+                dimension: ("DBInstanceIdentifier", base.dimension.1),
+                to_seconds: 1.0,
+                negative_is_broken: true,
+                ..base
+            },
             "elasticache-global" => MetricSpec {
                 namespace: "AWS/ElastiCache",
                 name: "GlobalDatastoreReplicationLag",
@@ -117,23 +123,46 @@ impl CloudWatchHub {
     /// Register a metric (`Providers::build` does this for the whole fleet).
     pub fn register(&self, target: AwsTarget, spec: MetricSpec) -> MetricHandle {
         let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
-        let batch = batches
-            .entry(target.clone())
-            .or_insert_with(|| Arc::new(Batch { specs: std::sync::Mutex::new(Vec::new()), last: Mutex::new(None) }));
+        let batch = batches.entry(target.clone()).or_insert_with(|| {
+            Arc::new(Batch {
+                specs: std::sync::Mutex::new(Vec::new()),
+                last: Mutex::new(None),
+            })
+        });
         let mut specs = batch.specs.lock().unwrap_or_else(|p| p.into_inner());
         specs.push(spec);
-        MetricHandle { target, index: specs.len() - 1 }
+        MetricHandle {
+            target,
+            index: specs.len() - 1,
+        }
     }
 
     /// The newest value of a registered metric, fetched with its whole batch when stale.
     pub async fn read(&self, h: &MetricHandle, region: &str) -> MetricValue {
-        let batch = self.batches.lock().unwrap_or_else(|p| p.into_inner()).get(&h.target).cloned();
+        let batch = self
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&h.target)
+            .cloned();
         let Some(batch) = batch else {
-            return Err(ProviderError::new(Some(region), "cloudwatch GetMetricData", "metric was not registered"));
+            return Err(ProviderError::new(
+                Some(region),
+                "cloudwatch GetMetricData",
+                "metric was not registered",
+            ));
         };
-        let specs = batch.specs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let specs = batch
+            .specs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let Some(spec) = specs.get(h.index) else {
-            return Err(ProviderError::new(Some(region), "cloudwatch GetMetricData", "metric was not registered"));
+            return Err(ProviderError::new(
+                Some(region),
+                "cloudwatch GetMetricData",
+                "metric was not registered",
+            ));
         };
         let mut last = batch.last.lock().await;
         let fresh = matches!(&*last, Some((at, Ok(v))) if at.elapsed() < SAME_REFRESH && v.len() == specs.len())
@@ -144,19 +173,31 @@ impl CloudWatchHub {
         }
         match last.as_ref().map(|(_, r)| r) {
             Some(Ok(values)) => match values.get(h.index).copied().flatten() {
-                Some(v) if v < 0.0 && spec.negative_is_broken => Err(ProviderError::new(Some(region), "cloudwatch GetMetricData", format!("{} is {v}: replication is not running", spec.name))
-                    .with_hint("check the replica in the RDS console: replication stopped or errored")),
+                Some(v) if v < 0.0 && spec.negative_is_broken => Err(ProviderError::new(
+                    Some(region),
+                    "cloudwatch GetMetricData",
+                    format!("{} is {v}: replication is not running", spec.name),
+                )
+                .with_hint("check the replica in the RDS console: replication stopped or errored")),
                 Some(v) => Ok(Some(v * spec.to_seconds)),
                 None => Ok(None),
             },
-            Some(Err(e)) => Err(ProviderError { region: Some(region.to_string()), ..e.clone() }),
+            Some(Err(e)) => Err(ProviderError {
+                region: Some(region.to_string()),
+                ..e.clone()
+            }),
             None => Ok(None),
         }
     }
 
-    async fn fetch(&self, target: &AwsTarget, specs: &[MetricSpec]) -> Result<Vec<Option<f64>>, ProviderError> {
+    async fn fetch(
+        &self,
+        target: &AwsTarget,
+        specs: &[MetricSpec],
+    ) -> Result<Vec<Option<f64>>, ProviderError> {
         let client = Client::new(&self.configs.get(target).await);
-        let queries: Vec<MetricDataQuery> = specs.iter().enumerate().map(|(i, s)| query(i, s)).collect();
+        let queries: Vec<MetricDataQuery> =
+            specs.iter().enumerate().map(|(i, s)| query(i, s)).collect();
         let end = SystemTime::now();
         let start = end - self.lookback;
         let mut newest: Vec<Option<(i64, f64)>> = vec![None; specs.len()];
@@ -177,7 +218,13 @@ impl CloudWatchHub {
             .await
             .map_err(|e| provider_error(None, &call, &e))?;
             for r in out.metric_data_results() {
-                let Some(i) = r.id().and_then(|id| id.strip_prefix('m')).and_then(|n| n.parse::<usize>().ok()) else { continue };
+                let Some(i) = r
+                    .id()
+                    .and_then(|id| id.strip_prefix('m'))
+                    .and_then(|n| n.parse::<usize>().ok())
+                else {
+                    continue;
+                };
                 for (t, v) in r.timestamps().iter().zip(r.values()) {
                     let slot = &mut newest[i.min(specs.len() - 1)];
                     if slot.is_none_or(|(nt, _)| t.secs() > nt) {
@@ -197,11 +244,22 @@ fn query(i: usize, s: &MetricSpec) -> MetricDataQuery {
     let metric = Metric::builder()
         .namespace(s.namespace)
         .metric_name(s.name)
-        .dimensions(Dimension::builder().name(s.dimension.0).value(&s.dimension.1).build())
+        .dimensions(
+            Dimension::builder()
+                .name(s.dimension.0)
+                .value(&s.dimension.1)
+                .build(),
+        )
         .build();
     MetricDataQuery::builder()
         .id(format!("m{i}"))
-        .metric_stat(MetricStat::builder().metric(metric).period(s.period_s).stat(s.stat).build())
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(s.period_s)
+                .stat(s.stat)
+                .build(),
+        )
         .return_data(true)
         .build()
 }
@@ -216,10 +274,21 @@ impl CloudWatchLag {
     /// Register the lag metric of every region whose lag is served by CloudWatch.
     pub fn from_fleet(fleet: &Fleet, hub: Arc<CloudWatchHub>) -> Arc<CloudWatchLag> {
         let mut handles = HashMap::new();
-        for r in fleet.regions.iter().filter(|r| r.lag.provider == ProviderKind::Cloudwatch) {
+        for r in fleet
+            .regions
+            .iter()
+            .filter(|r| r.lag.provider == ProviderKind::Cloudwatch)
+        {
             let s = &r.lag.settings;
-            let period = setting_str(s, "period").and_then(|p| humantime::parse_duration(&p).ok()).map(|d| d.as_secs().max(1) as i32).unwrap_or(60);
-            let spec = MetricSpec::lag(&setting_str(s, "metric").unwrap_or_default(), setting_str(s, "identifier").unwrap_or_default(), period);
+            let period = setting_str(s, "period")
+                .and_then(|p| humantime::parse_duration(&p).ok())
+                .map(|d| d.as_secs().max(1) as i32)
+                .unwrap_or(60);
+            let spec = MetricSpec::lag(
+                &setting_str(s, "metric").unwrap_or_default(),
+                setting_str(s, "identifier").unwrap_or_default(),
+                period,
+            );
             let base = AwsTarget::for_capability(fleet, &r.lag);
             // Metrics live in the region of the resource they describe.
             let target = match &base.aws_region {
@@ -235,15 +304,34 @@ impl CloudWatchLag {
 #[async_trait]
 impl DatabaseProvider for CloudWatchLag {
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
-        Err(ProviderError::new(Some(&region.id), "database role", "CloudWatch serves lag only").with_hint("configure a database provider for this region"))
+        Err(ProviderError::new(
+            Some(&region.id),
+            "database role",
+            "CloudWatch serves lag only",
+        )
+        .with_hint("configure a database provider for this region"))
     }
 
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        let h = self.handles.get(&region.id).ok_or_else(|| ProviderError::new(Some(&region.id), "cloudwatch GetMetricData", "no lag metric configured"))?;
+        let h = self.handles.get(&region.id).ok_or_else(|| {
+            ProviderError::new(
+                Some(&region.id),
+                "cloudwatch GetMetricData",
+                "no lag metric configured",
+            )
+        })?;
         self.hub.read(h, &region.id).await
     }
 
-    async fn promote(&self, _fleet: &Fleet, region: &Region, _progress: &Progress) -> ProviderResult<()> {
-        Err(ProviderError::new(Some(&region.id), "promote", "CloudWatch serves lag only").with_hint("configure a database provider for this region"))
+    async fn promote(
+        &self,
+        _fleet: &Fleet,
+        region: &Region,
+        _progress: &Progress,
+    ) -> ProviderResult<()> {
+        Err(
+            ProviderError::new(Some(&region.id), "promote", "CloudWatch serves lag only")
+                .with_hint("configure a database provider for this region"),
+        )
     }
 }

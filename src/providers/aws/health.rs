@@ -34,31 +34,65 @@ pub struct Route53Health {
 }
 
 impl Route53Health {
-    pub fn from_fleet(fleet: &Fleet, configs: Arc<AwsConfigs>, hub: Arc<CloudWatchHub>) -> Arc<Route53Health> {
+    pub fn from_fleet(
+        fleet: &Fleet,
+        configs: Arc<AwsConfigs>,
+        hub: Arc<CloudWatchHub>,
+    ) -> Arc<Route53Health> {
         let mut sources = HashMap::new();
-        for r in fleet.regions.iter().filter(|r| r.health.provider == ProviderKind::Route53) {
+        for r in fleet
+            .regions
+            .iter()
+            .filter(|r| r.health.provider == ProviderKind::Route53)
+        {
             let s = &r.health.settings;
             let id = setting_str(s, "health_check_id").unwrap_or_default();
             let target = AwsTarget::for_capability(fleet, &r.health);
             let source = match setting_str(s, "source").as_deref() {
                 Some("status") => Source::Status { target, id },
                 // The metric exists only in us-east-1, whatever region the check watches.
-                _ => Source::Metric(hub.register(target.in_region("us-east-1"), MetricSpec::health_check(id))),
+                _ => Source::Metric(
+                    hub.register(target.in_region("us-east-1"), MetricSpec::health_check(id)),
+                ),
             };
             sources.insert(r.id.clone(), source);
         }
-        Arc::new(Route53Health { configs, hub, sources, since: Mutex::new(HashMap::new()), backoff: Backoff::default() })
+        Arc::new(Route53Health {
+            configs,
+            hub,
+            sources,
+            since: Mutex::new(HashMap::new()),
+            backoff: Backoff::default(),
+        })
     }
 
-    async fn status(&self, region: &Region, target: &AwsTarget, id: &str) -> ProviderResult<(HealthStatus, String)> {
+    async fn status(
+        &self,
+        region: &Region,
+        target: &AwsTarget,
+        id: &str,
+    ) -> ProviderResult<(HealthStatus, String)> {
         let client = Client::new(&self.configs.get(target).await);
-        let out = with_backoff(&self.backoff, "route53 GetHealthCheckStatus", &Progress::silent(), || client.get_health_check_status().health_check_id(id).send())
-            .await
-            .map_err(|e| provider_error(Some(&region.id), "route53 GetHealthCheckStatus", &e))?;
-        let reports: Vec<&str> = out.health_check_observations().iter().filter_map(|o| o.status_report().and_then(|r| r.status())).collect();
+        let out = with_backoff(
+            &self.backoff,
+            "route53 GetHealthCheckStatus",
+            &Progress::silent(),
+            || client.get_health_check_status().health_check_id(id).send(),
+        )
+        .await
+        .map_err(|e| provider_error(Some(&region.id), "route53 GetHealthCheckStatus", &e))?;
+        let reports: Vec<&str> = out
+            .health_check_observations()
+            .iter()
+            .filter_map(|o| o.status_report().and_then(|r| r.status()))
+            .collect();
         let ok = reports.iter().filter(|s| s.starts_with("Success")).count();
         let n = reports.len();
-        let first_failure = reports.iter().find(|s| !s.starts_with("Success")).map(|s| format!(": {s}")).unwrap_or_default();
+        let first_failure = reports
+            .iter()
+            .find(|s| !s.starts_with("Success"))
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
         let reason = format!("health check {id}: {ok}/{n} checkers ok{first_failure}");
         let status = match (ok, n) {
             (_, 0) => HealthStatus::Unknown,
@@ -73,13 +107,28 @@ impl Route53Health {
 #[async_trait]
 impl HealthProvider for Route53Health {
     async fn read_health(&self, region: &Region) -> ProviderResult<Health> {
-        let source = self.sources.get(&region.id).ok_or_else(|| ProviderError::new(Some(&region.id), "health", "no Route 53 health check configured"))?;
+        let source = self.sources.get(&region.id).ok_or_else(|| {
+            ProviderError::new(
+                Some(&region.id),
+                "health",
+                "no Route 53 health check configured",
+            )
+        })?;
         let (status, reason) = match source {
             Source::Status { target, id } => self.status(region, target, id).await?,
             Source::Metric(h) => match self.hub.read(h, &region.id).await? {
-                Some(v) if v >= 1.0 => (HealthStatus::Healthy, "HealthCheckStatus 1 (healthy)".to_string()),
-                Some(v) => (HealthStatus::Down, format!("HealthCheckStatus {v} (unhealthy)")),
-                None => (HealthStatus::Unknown, "no HealthCheckStatus datapoint in the last 10 minutes".to_string()),
+                Some(v) if v >= 1.0 => (
+                    HealthStatus::Healthy,
+                    "HealthCheckStatus 1 (healthy)".to_string(),
+                ),
+                Some(v) => (
+                    HealthStatus::Down,
+                    format!("HealthCheckStatus {v} (unhealthy)"),
+                ),
+                None => (
+                    HealthStatus::Unknown,
+                    "no HealthCheckStatus datapoint in the last 10 minutes".to_string(),
+                ),
             },
         };
         let now = now_ms();
@@ -90,6 +139,11 @@ impl HealthProvider for Route53Health {
             since.remove(&region.id);
             None
         };
-        Ok(Health { status, reason, latency_ms: None, healthy_since })
+        Ok(Health {
+            status,
+            reason,
+            latency_ms: None,
+            healthy_since,
+        })
     }
 }

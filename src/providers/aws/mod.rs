@@ -32,16 +32,24 @@ impl AwsTarget {
     /// The target for a capability: its own keys, then the fleet's `[traffic]` keys when
     /// traffic is Route 53 (so health checks and metrics need not repeat the account).
     pub fn for_capability(fleet: &Fleet, cap: &Capability) -> AwsTarget {
-        let traffic = (fleet.traffic.provider == ProviderKind::Route53).then_some(&fleet.traffic.settings);
+        let traffic =
+            (fleet.traffic.provider == ProviderKind::Route53).then_some(&fleet.traffic.settings);
         let get = |key: &str| {
             setting_str(&cap.settings, key).or_else(|| traffic.and_then(|t| setting_str(t, key)))
         };
-        AwsTarget { profile: get("profile"), endpoint_url: get("endpoint_url"), aws_region: get("aws_region") }
+        AwsTarget {
+            profile: get("profile"),
+            endpoint_url: get("endpoint_url"),
+            aws_region: get("aws_region"),
+        }
     }
 
     /// The same account and endpoint, for another AWS region (CloudWatch metrics are regional).
     pub fn in_region(&self, region: &str) -> AwsTarget {
-        AwsTarget { aws_region: Some(region.to_string()), ..self.clone() }
+        AwsTarget {
+            aws_region: Some(region.to_string()),
+            ..self.clone()
+        }
     }
 
     /// For messages: where requests go, without anything secret.
@@ -77,7 +85,8 @@ impl AwsConfigs {
         if let Some(c) = loaded.get(target) {
             return c.clone();
         }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(aws_config::retry::RetryConfig::disabled());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled());
         if let Some(p) = &target.profile {
             loader = loader.profile_name(p);
         }

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_route53::Client;
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType,
+};
 
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
@@ -40,7 +42,8 @@ impl Route53Traffic {
     /// Build from the fleet's `[traffic]` table (already validated by `fleet::load`).
     pub fn from_fleet(fleet: &Fleet, configs: Arc<AwsConfigs>) -> Route53Traffic {
         let s = &fleet.traffic.settings;
-        let timeout = setting_str(s, "change_timeout").and_then(|t| humantime::parse_duration(&t).ok());
+        let timeout =
+            setting_str(s, "change_timeout").and_then(|t| humantime::parse_duration(&t).ok());
         let mut backoff = Backoff::default();
         if let Some(n) = s.get("max_attempts").and_then(|v| v.as_integer()) {
             backoff.max_attempts = n.clamp(1, 20) as u32;
@@ -50,7 +53,11 @@ impl Route53Traffic {
             target: AwsTarget::for_capability(fleet, &fleet.traffic),
             zone: setting_str(s, "hosted_zone_id").unwrap_or_default(),
             record_name: absolute(&setting_str(s, "record_name").unwrap_or_default()),
-            record_type: RrType::from(setting_str(s, "record_type").unwrap_or_else(|| "A".into()).as_str()),
+            record_type: RrType::from(
+                setting_str(s, "record_type")
+                    .unwrap_or_else(|| "A".into())
+                    .as_str(),
+            ),
             change_timeout: timeout.unwrap_or(Duration::from_secs(300)),
             sync_interval: Duration::from_secs(2),
             backoff,
@@ -66,19 +73,28 @@ impl Route53Traffic {
     pub async fn record_sets(&self, progress: &Progress) -> ProviderResult<Vec<ResourceRecordSet>> {
         let client = self.client().await;
         let mut sets: Vec<ResourceRecordSet> = Vec::new();
-        let mut start = (self.record_name.clone(), self.record_type.clone(), None::<String>);
+        let mut start = (
+            self.record_name.clone(),
+            self.record_type.clone(),
+            None::<String>,
+        );
         for _ in 0..MAX_PAGES {
             let (name, rtype, ident) = start.clone();
-            let page = with_backoff(&self.backoff, "route53 ListResourceRecordSets", progress, || {
-                client
-                    .list_resource_record_sets()
-                    .hosted_zone_id(&self.zone)
-                    .start_record_name(&name)
-                    .start_record_type(rtype.clone())
-                    .set_start_record_identifier(ident.clone())
-                    .set_max_items(self.page_size)
-                    .send()
-            })
+            let page = with_backoff(
+                &self.backoff,
+                "route53 ListResourceRecordSets",
+                progress,
+                || {
+                    client
+                        .list_resource_record_sets()
+                        .hosted_zone_id(&self.zone)
+                        .start_record_name(&name)
+                        .start_record_type(rtype.clone())
+                        .set_start_record_identifier(ident.clone())
+                        .set_max_items(self.page_size)
+                        .send()
+                },
+            )
             .await
             .map_err(|e| provider_error(None, "route53 ListResourceRecordSets", &e))?;
             let mut new = 0;
@@ -97,57 +113,112 @@ impl Route53Traffic {
             let next = (page.next_record_name(), page.next_record_type());
             match next {
                 (Some(n), Some(t)) if page.is_truncated() && !past_record && new > 0 => {
-                    start = (n.to_string(), t.clone(), page.next_record_identifier().map(str::to_string));
+                    start = (
+                        n.to_string(),
+                        t.clone(),
+                        page.next_record_identifier().map(str::to_string),
+                    );
                 }
                 _ => return Ok(sets),
             }
         }
-        Err(ProviderError::new(None, "route53 ListResourceRecordSets", format!("more than {MAX_PAGES} pages for {}", self.record_name))
-            .with_hint("the record has too many sets, or the server ignores StartRecordIdentifier"))
+        Err(ProviderError::new(
+            None,
+            "route53 ListResourceRecordSets",
+            format!("more than {MAX_PAGES} pages for {}", self.record_name),
+        )
+        .with_hint("the record has too many sets, or the server ignores StartRecordIdentifier"))
     }
 
     /// The change batch that sets these weights, keeping every other field of each set.
-    pub fn change_batch(&self, fleet: &Fleet, current: &[ResourceRecordSet], weights: &[(String, u8)]) -> ProviderResult<ChangeBatch> {
+    pub fn change_batch(
+        &self,
+        fleet: &Fleet,
+        current: &[ResourceRecordSet],
+        weights: &[(String, u8)],
+    ) -> ProviderResult<ChangeBatch> {
         let mut changes = Vec::new();
         for (region, weight) in weights {
-            let r = fleet
-                .region(region)
-                .ok_or_else(|| ProviderError::new(Some(region), "route53 ChangeResourceRecordSets", "not a region of this fleet"))?;
-            let set = current.iter().find(|s| s.set_identifier.as_deref() == Some(r.set_identifier.as_str())).ok_or_else(|| {
-                ProviderError::new(Some(region), "route53 ChangeResourceRecordSets", format!("no weighted record set \"{}\" in {} {}", r.set_identifier, self.record_name, self.record_type.as_str()))
-                    .with_hint("create the record set first, or fix set_identifier in the fleet file")
+            let r = fleet.region(region).ok_or_else(|| {
+                ProviderError::new(
+                    Some(region),
+                    "route53 ChangeResourceRecordSets",
+                    "not a region of this fleet",
+                )
             })?;
+            let set = current
+                .iter()
+                .find(|s| s.set_identifier.as_deref() == Some(r.set_identifier.as_str()))
+                .ok_or_else(|| {
+                    ProviderError::new(
+                        Some(region),
+                        "route53 ChangeResourceRecordSets",
+                        format!(
+                            "no weighted record set \"{}\" in {} {}",
+                            r.set_identifier,
+                            self.record_name,
+                            self.record_type.as_str()
+                        ),
+                    )
+                    .with_hint(
+                        "create the record set first, or fix set_identifier in the fleet file",
+                    )
+                })?;
             let mut updated = set.clone();
             updated.weight = Some(i64::from(*weight));
-            let change = Change::builder().action(ChangeAction::Upsert).resource_record_set(updated).build();
-            changes.push(change.map_err(|e| ProviderError::new(Some(region), "route53 ChangeResourceRecordSets", e.to_string()))?);
+            let change = Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(updated)
+                .build();
+            changes.push(change.map_err(|e| {
+                ProviderError::new(
+                    Some(region),
+                    "route53 ChangeResourceRecordSets",
+                    e.to_string(),
+                )
+            })?);
         }
         let summary: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
         ChangeBatch::builder()
             .comment(format!("meridian: weights {}", summary.join(" ")))
             .set_changes(Some(changes))
             .build()
-            .map_err(|e| ProviderError::new(None, "route53 ChangeResourceRecordSets", e.to_string()))
+            .map_err(|e| {
+                ProviderError::new(None, "route53 ChangeResourceRecordSets", e.to_string())
+            })
     }
 
     /// Follow `GetChange` until INSYNC or the timeout.
-    async fn wait_in_sync(&self, client: &Client, change_id: &str, progress: &Progress) -> ProviderResult<()> {
+    async fn wait_in_sync(
+        &self,
+        client: &Client,
+        change_id: &str,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let started = Instant::now();
         loop {
-            let out = with_backoff(&self.backoff, "route53 GetChange", progress, || client.get_change().id(change_id).send())
-                .await
-                .map_err(|e| provider_error(None, "route53 GetChange", &e))?;
+            let out = with_backoff(&self.backoff, "route53 GetChange", progress, || {
+                client.get_change().id(change_id).send()
+            })
+            .await
+            .map_err(|e| provider_error(None, "route53 GetChange", &e))?;
             let status = out.change_info().map(|c| c.status().clone());
             let waited = started.elapsed();
             if status == Some(ChangeStatus::Insync) {
-                progress.say(&format!("route53 change {change_id} is INSYNC after {:.1}s", waited.as_secs_f64()));
+                progress.say(&format!(
+                    "route53 change {change_id} is INSYNC after {:.1}s",
+                    waited.as_secs_f64()
+                ));
                 return Ok(());
             }
             if waited >= self.change_timeout {
                 return Err(ProviderError::new(None, "route53 GetChange", format!("change {change_id} still PENDING after {}s", waited.as_secs()))
                     .with_hint("the change was accepted and will still apply; check `meridian status` in a minute, or raise change_timeout"));
             }
-            progress.say(&format!("route53 change {change_id} PENDING ({}s)", waited.as_secs()));
+            progress.say(&format!(
+                "route53 change {change_id} PENDING ({}s)",
+                waited.as_secs()
+            ));
             tokio::time::sleep(self.sync_interval).await;
         }
     }
@@ -159,7 +230,9 @@ impl TrafficProvider for Route53Traffic {
         let sets = self.record_sets(&Progress::silent()).await?;
         let mut reading = WeightsReading::default();
         for s in &sets {
-            let (Some(id), Some(w)) = (s.set_identifier.as_deref(), s.weight) else { continue };
+            let (Some(id), Some(w)) = (s.set_identifier.as_deref(), s.weight) else {
+                continue;
+            };
             let w = u8::try_from(w).unwrap_or(u8::MAX);
             match fleet.regions.iter().find(|r| r.set_identifier == id) {
                 Some(r) => {
@@ -172,7 +245,12 @@ impl TrafficProvider for Route53Traffic {
         Ok(reading)
     }
 
-    async fn apply_weights(&self, fleet: &Fleet, weights: &[(String, u8)], progress: &Progress) -> ProviderResult<()> {
+    async fn apply_weights(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, u8)],
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let client = self.client().await;
         let current = self.record_sets(progress).await?;
         let batch = self.change_batch(fleet, &current, weights)?;
@@ -183,7 +261,13 @@ impl TrafficProvider for Route53Traffic {
         ));
         for c in batch.changes() {
             let rs = c.resource_record_set();
-            let before = rs.and_then(|r| current.iter().find(|s| s.set_identifier == r.set_identifier)).and_then(|s| s.weight);
+            let before = rs
+                .and_then(|r| {
+                    current
+                        .iter()
+                        .find(|s| s.set_identifier == r.set_identifier)
+                })
+                .and_then(|s| s.weight);
             if let Some(rs) = rs {
                 progress.say(&format!(
                     "  UPSERT {} {} set={} weight {} -> {} (ttl {:?}, health check {})",
@@ -197,13 +281,28 @@ impl TrafficProvider for Route53Traffic {
                 ));
             }
         }
-        let out = with_backoff(&self.backoff, "route53 ChangeResourceRecordSets", progress, || {
-            client.change_resource_record_sets().hosted_zone_id(&self.zone).change_batch(batch.clone()).send()
-        })
+        let out = with_backoff(
+            &self.backoff,
+            "route53 ChangeResourceRecordSets",
+            progress,
+            || {
+                client
+                    .change_resource_record_sets()
+                    .hosted_zone_id(&self.zone)
+                    .change_batch(batch.clone())
+                    .send()
+            },
+        )
         .await
         .map_err(|e| provider_error(None, "route53 ChangeResourceRecordSets", &e))?;
-        let change_id = out.change_info().map(|c| c.id().to_string()).unwrap_or_default();
-        progress.say(&format!("route53 accepted change {change_id}; waiting for INSYNC (timeout {}s)", self.change_timeout.as_secs()));
+        let change_id = out
+            .change_info()
+            .map(|c| c.id().to_string())
+            .unwrap_or_default();
+        progress.say(&format!(
+            "route53 accepted change {change_id}; waiting for INSYNC (timeout {}s)",
+            self.change_timeout.as_secs()
+        ));
         self.wait_in_sync(&client, &change_id, progress).await?;
         // Read back: what Route 53 now answers is the only proof the change applied.
         let after = self.read_weights(fleet).await?;
@@ -223,7 +322,11 @@ impl TrafficProvider for Route53Traffic {
 
 /// Route 53 names are absolute (trailing dot); accept either form in the fleet file.
 fn absolute(name: &str) -> String {
-    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
 }
 
 fn same_name(a: &str, b: &str) -> bool {

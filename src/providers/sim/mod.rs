@@ -12,7 +12,10 @@ use async_trait::async_trait;
 pub use store::{StoreError, WorldStore};
 pub use world::{Fault, World};
 
-use super::{DatabaseProvider, GitOpsProvider, HealthProvider, PhaseRunner, Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading};
+use super::{
+    DatabaseProvider, GitOpsProvider, HealthProvider, PhaseRunner, Progress, ProviderError,
+    ProviderResult, TrafficProvider, WeightsReading,
+};
 use crate::fleet::{Fleet, Region, Role};
 use crate::state::{AppState, Health, HealthStatus, HistoryEntry, PhaseState, PhaseStatus};
 
@@ -27,7 +30,10 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { speed: 1.0, seed: None }
+        SimOptions {
+            speed: 1.0,
+            seed: None,
+        }
     }
 }
 
@@ -75,11 +81,13 @@ impl SimProvider {
 
     /// Read from a recent snapshot of the world.
     fn read<T>(&self, call: &str, f: impl FnOnce(&World) -> T) -> ProviderResult<T> {
-        let fresh = |s: &Option<(Instant, World)>| s.as_ref().is_some_and(|(at, _)| at.elapsed() < SNAPSHOT_TTL);
-        let mut snap = self
-            .snapshot
-            .lock()
-            .map_err(|_| ProviderError::new(None, format!("sim {call}"), "snapshot lock poisoned"))?;
+        let fresh = |s: &Option<(Instant, World)>| {
+            s.as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < SNAPSHOT_TTL)
+        };
+        let mut snap = self.snapshot.lock().map_err(|_| {
+            ProviderError::new(None, format!("sim {call}"), "snapshot lock poisoned")
+        })?;
         if !fresh(&snap) {
             let world = self
                 .store
@@ -89,7 +97,11 @@ impl SimProvider {
         }
         match snap.as_ref() {
             Some((_, w)) => Ok(f(w)),
-            None => Err(ProviderError::new(None, format!("sim {call}"), "no world snapshot")),
+            None => Err(ProviderError::new(
+                None,
+                format!("sim {call}"),
+                "no world snapshot",
+            )),
         }
     }
 
@@ -102,7 +114,9 @@ impl SimProvider {
 
     /// Reset the world to its starting state.
     pub fn reset(&self) -> Result<World, StoreError> {
-        let w = self.store.reset(&self.fleet, self.seed(), crate::state::now_ms());
+        let w = self
+            .store
+            .reset(&self.fleet, self.seed(), crate::state::now_ms());
         if let Ok(mut snap) = self.snapshot.lock() {
             *snap = None;
         }
@@ -118,10 +132,11 @@ impl SimProvider {
                     // Replay pauses: lag starts climbing from well over the default budget.
                     r.lag = Some(r.lag.unwrap_or(r.base_lag).max(90.0));
                 }
-                if fault == Fault::None && r.lag.is_some_and(|l| l > r.base_lag * 4.0) {
+                if fault == Fault::None && r.lag.is_none_or(|l| l > r.base_lag * 4.0) {
                     r.lag = Some(r.base_lag);
                 }
             }
+            w.refresh_region(region);
         })
     }
 
@@ -140,7 +155,12 @@ impl TrafficProvider for SimProvider {
         })
     }
 
-    async fn apply_weights(&self, _fleet: &Fleet, weights: &[(String, u8)], progress: &Progress) -> ProviderResult<()> {
+    async fn apply_weights(
+        &self,
+        _fleet: &Fleet,
+        weights: &[(String, u8)],
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let list: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
         progress.say(&format!("submitting one weight change: {}", list.join(" ")));
         progress.say("change PENDING");
@@ -168,47 +188,79 @@ impl HealthProvider for SimProvider {
                 healthy_since: r.healthy_since_tick.map(|t| w.tick_to_ms(t)),
             })
         })?;
-        found.ok_or_else(|| ProviderError::new(Some(&region.id), "sim probe", "region missing from the simulated world"))
+        found.ok_or_else(|| {
+            ProviderError::new(
+                Some(&region.id),
+                "sim probe",
+                "region missing from the simulated world",
+            )
+        })
     }
 }
 
 #[async_trait]
 impl DatabaseProvider for SimProvider {
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
-        let found = self.read("read role", |w| w.region(&region.id).map(|r| (r.role, r.health)))?;
+        let found = self.read("read role", |w| {
+            w.region(&region.id).map(|r| (r.role, r.health))
+        })?;
         match found {
             Some((_, HealthStatus::Down)) => Err(Self::down_error(&region.id, "sim read role")),
             Some((role, _)) => Ok(role),
-            None => Err(ProviderError::new(Some(&region.id), "sim read role", "region missing from the simulated world")),
+            None => Err(ProviderError::new(
+                Some(&region.id),
+                "sim read role",
+                "region missing from the simulated world",
+            )),
         }
     }
 
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        let found = self.read("read lag", |w| w.region(&region.id).map(|r| (r.lag, r.health, r.role)))?;
+        let found = self.read("read lag", |w| {
+            w.region(&region.id).map(|r| (r.lag, r.health, r.role))
+        })?;
         match found {
             Some((_, HealthStatus::Down, _)) => Err(Self::down_error(&region.id, "sim read lag")),
             Some((lag, _, _)) => Ok(lag),
-            None => Err(ProviderError::new(Some(&region.id), "sim read lag", "region missing from the simulated world")),
+            None => Err(ProviderError::new(
+                Some(&region.id),
+                "sim read lag",
+                "region missing from the simulated world",
+            )),
         }
     }
 
     async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
-        self.read("lag history", |w| w.region(&region.id).map(|r| r.lag_history.clone()))
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        self.read("lag history", |w| {
+            w.region(&region.id).map(|r| r.lag_history.clone())
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default()
     }
 
-    async fn promote(&self, _fleet: &Fleet, region: &Region, progress: &Progress) -> ProviderResult<()> {
+    async fn promote(
+        &self,
+        _fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let target = region.id.clone();
-        let old = self.read("promote", |w| w.regions.iter().find(|r| r.role == Role::Primary).map(|r| r.id.clone()))?;
+        let old = self.read("promote", |w| {
+            w.regions
+                .iter()
+                .find(|r| r.role == Role::Primary)
+                .map(|r| r.id.clone())
+        })?;
         if let Some(old) = &old {
             progress.say(&format!("fencing old primary {old}: read-only"));
         }
         progress.say(&format!("promoting {target}: waiting for replay to finish"));
         self.take(PROMOTE_SECS).await;
         let result = self.change("promote", |w| {
-            if w.region(&target).is_none_or(|r| r.health == HealthStatus::Down) {
+            if w.region(&target)
+                .is_none_or(|r| r.health == HealthStatus::Down)
+            {
                 return Err(Self::down_error(&target, "sim promote"));
             }
             for r in w.regions.iter_mut() {
@@ -230,7 +282,12 @@ impl DatabaseProvider for SimProvider {
 
 #[async_trait]
 impl GitOpsProvider for SimProvider {
-    async fn read_app(&self, _fleet: &Fleet, tenant: &str, region: &str) -> ProviderResult<AppState> {
+    async fn read_app(
+        &self,
+        _fleet: &Fleet,
+        tenant: &str,
+        region: &str,
+    ) -> ProviderResult<AppState> {
         let found = self.read("read app", |w| {
             w.app(tenant, region).map(|a| AppState {
                 name: a.name.clone(),
@@ -242,10 +299,24 @@ impl GitOpsProvider for SimProvider {
                 message: a.message.clone(),
             })
         })?;
-        found.ok_or_else(|| ProviderError::new(Some(region), "sim read app", format!("no application for tenant {tenant}")))
+        found.ok_or_else(|| {
+            ProviderError::new(
+                Some(region),
+                "sim read app",
+                format!("no application for tenant {tenant}"),
+            )
+        })
     }
 
-    async fn rollback(&self, _fleet: &Fleet, tenant: &str, region: &str, revision_id: u32, pause_auto_sync: bool, progress: &Progress) -> ProviderResult<()> {
+    async fn rollback(
+        &self,
+        _fleet: &Fleet,
+        tenant: &str,
+        region: &str,
+        revision_id: u32,
+        pause_auto_sync: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let call = "sim argocd rollback";
         if pause_auto_sync {
             progress.say(&format!("pausing auto-sync of {tenant} in {region}"));
@@ -255,26 +326,47 @@ impl GitOpsProvider for SimProvider {
                 }
             })?;
         }
-        progress.say(&format!("syncing {tenant} in {region} to history entry {revision_id}"));
+        progress.say(&format!(
+            "syncing {tenant} in {region} to history entry {revision_id}"
+        ));
         self.take(SYNC_SECS).await;
         let result = self.change(call, |w| {
-            let down = w.region(region).is_some_and(|r| r.health == HealthStatus::Down);
+            let down = w
+                .region(region)
+                .is_some_and(|r| r.health == HealthStatus::Down);
             let tick = w.tick;
             let deployed_at = w.tick_to_ms(tick);
             let Some(a) = w.app_mut(tenant, region) else {
-                return Err(ProviderError::new(Some(region), call, format!("no application for tenant {tenant}")));
+                return Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    format!("no application for tenant {tenant}"),
+                ));
             };
             if down {
                 return Err(Self::down_error(region, call));
             }
             if a.auto_sync {
-                return Err(ProviderError::new(Some(region), call, "rollback cannot be performed when auto-sync is enabled").with_hint("pause auto-sync first"));
+                return Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    "rollback cannot be performed when auto-sync is enabled",
+                )
+                .with_hint("pause auto-sync first"));
             }
             let Some(entry) = a.history.iter().find(|h| h.id == revision_id).cloned() else {
-                return Err(ProviderError::new(Some(region), call, format!("history entry {revision_id} not found")));
+                return Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    format!("history entry {revision_id} not found"),
+                ));
             };
             let next = a.history.iter().map(|h| h.id).max().unwrap_or(0) + 1;
-            a.history.push(HistoryEntry { id: next, revision: entry.revision.clone(), deployed_at });
+            a.history.push(HistoryEntry {
+                id: next,
+                revision: entry.revision.clone(),
+                deployed_at,
+            });
             // Argo CD keeps ten entries by default.
             if a.history.len() > 10 {
                 a.history.remove(0);
@@ -284,7 +376,9 @@ impl GitOpsProvider for SimProvider {
             Ok(())
         })?;
         result?;
-        progress.say(&format!("{tenant} in {region} is syncing the earlier revision"));
+        progress.say(&format!(
+            "{tenant} in {region} is syncing the earlier revision"
+        ));
         Ok(())
     }
 }
@@ -307,16 +401,40 @@ impl PhaseRunner for SimProvider {
                     .collect()
             })
         })?;
-        found.ok_or_else(|| ProviderError::new(Some(region), "sim read phases", "region missing from the simulated world"))
+        found.ok_or_else(|| {
+            ProviderError::new(
+                Some(region),
+                "sim read phases",
+                "region missing from the simulated world",
+            )
+        })
     }
 
-    async fn run_step(&self, _fleet: &Fleet, region: &str, phase: &str, step: usize, progress: &Progress) -> ProviderResult<()> {
+    async fn run_step(
+        &self,
+        _fleet: &Fleet,
+        region: &str,
+        phase: &str,
+        step: usize,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let call = "sim run step";
-        let step_name = self.step_name(phase, step).unwrap_or_else(|| format!("step {}", step + 1));
-        let last = self.fleet.phases.iter().find(|p| p.id == phase).map(|p| p.steps.len().saturating_sub(1)) == Some(step);
+        let step_name = self
+            .step_name(phase, step)
+            .unwrap_or_else(|| format!("step {}", step + 1));
+        let last = self
+            .fleet
+            .phases
+            .iter()
+            .find(|p| p.id == phase)
+            .map(|p| p.steps.len().saturating_sub(1))
+            == Some(step);
         self.change(call, |w| {
             let tick = w.tick;
-            if let Some(p) = w.region_mut(region).and_then(|r| r.phases.iter_mut().find(|p| p.id == phase)) {
+            if let Some(p) = w
+                .region_mut(region)
+                .and_then(|r| r.phases.iter_mut().find(|p| p.id == phase))
+            {
                 if step == 0 {
                     p.started_tick = Some(tick);
                     p.finished_tick = None;
@@ -338,7 +456,7 @@ impl PhaseRunner for SimProvider {
                 Some("cluster API unreachable: dial tcp: i/o timeout".to_string())
             } else if let Some(pos) = r.fail_once.iter().position(|k| *k == key) {
                 r.fail_once.remove(pos);
-                Some(format!("{step_name}: PersistentVolumeClaim stuck Pending (no storage class \"gp3\"); fix and run the phase again"))
+                Some("PersistentVolumeClaim stuck Pending (no storage class \"gp3\"); fix and run the phase again".to_string())
             } else {
                 None
             };
@@ -370,6 +488,12 @@ impl PhaseRunner for SimProvider {
 
 impl SimProvider {
     fn step_name(&self, phase: &str, step: usize) -> Option<String> {
-        self.fleet.phases.iter().find(|p| p.id == phase)?.steps.get(step).map(|s| s.name.clone())
+        self.fleet
+            .phases
+            .iter()
+            .find(|p| p.id == phase)?
+            .steps
+            .get(step)
+            .map(|s| s.name.clone())
     }
 }

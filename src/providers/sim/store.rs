@@ -25,7 +25,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("simulated world {path} is unreadable ({message}); run `meridian demo reset` to start it afresh")]
+    #[error(
+        "simulated world {path} is unreadable ({message}); run `meridian demo reset` to start it afresh"
+    )]
     Corrupt { path: String, message: String },
 }
 
@@ -38,11 +40,20 @@ impl WorldStore {
     }
 
     fn io(&self, source: std::io::Error) -> StoreError {
-        StoreError::Io { path: self.path.display().to_string(), source }
+        StoreError::Io {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     /// Load (or create), advance to now, let `f` read or change the world, and save it.
-    pub fn with_world<T>(&self, fleet: &Fleet, seed: u64, speed: f64, f: impl FnOnce(&mut World) -> T) -> Result<T, StoreError> {
+    pub fn with_world<T>(
+        &self,
+        fleet: &Fleet,
+        seed: u64,
+        speed: f64,
+        f: impl FnOnce(&mut World) -> T,
+    ) -> Result<T, StoreError> {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
@@ -57,7 +68,9 @@ impl WorldStore {
         let mut world = match self.read()? {
             Some(w) if fits(&w, fleet) => w,
             Some(_) => {
-                log::warn!("the simulated world no longer matches the fleet file; starting it afresh");
+                log::warn!(
+                    "the simulated world no longer matches the fleet file; starting it afresh"
+                );
                 World::new(fleet, seed, now)
             }
             None => World::new(fleet, seed, now),
@@ -81,10 +94,14 @@ impl WorldStore {
 
     fn read(&self) -> Result<Option<World>, StoreError> {
         match fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Corrupt {
-                path: self.path.display().to_string(),
-                message: e.to_string(),
-            }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        path: self.path.display().to_string(),
+                        message: e.to_string(),
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io(e)),
         }
@@ -103,7 +120,11 @@ impl WorldStore {
 /// Does a saved world still describe this fleet's regions and apps?
 fn fits(world: &World, fleet: &Fleet) -> bool {
     let regions_match = world.regions.len() == fleet.regions.len()
-        && fleet.regions.iter().all(|r| world.region(&r.id).is_some_and(|w| w.phases.len() == fleet.phases.len()));
+        && fleet.regions.iter().all(|r| {
+            world
+                .region(&r.id)
+                .is_some_and(|w| w.phases.len() == fleet.phases.len())
+        });
     let apps: usize = fleet.tenants.iter().map(|t| t.regions.len()).sum();
     let apps_match = world.apps.len() == apps
         && fleet

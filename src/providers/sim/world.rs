@@ -103,7 +103,11 @@ impl World {
                     .enumerate()
                     .map(|(i, p)| SimPhase {
                         id: p.id.clone(),
-                        state: if i < done { PhaseStatus::Succeeded } else { PhaseStatus::Pending },
+                        state: if i < done {
+                            PhaseStatus::Succeeded
+                        } else {
+                            PhaseStatus::Pending
+                        },
                         step: None,
                         started_tick: None,
                         finished_tick: None,
@@ -142,7 +146,10 @@ impl World {
                         deployed_at: now - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
                     })
                     .collect();
-                let revision = history.last().map(|h| h.revision.clone()).unwrap_or_default();
+                let revision = history
+                    .last()
+                    .map(|h| h.revision.clone())
+                    .unwrap_or_default();
                 apps.push(SimApp {
                     tenant: t.id.clone(),
                     region: region.clone(),
@@ -161,7 +168,13 @@ impl World {
         }
         // Tick 0 is a day before the world is first seen, so regions have been healthy
         // for a while (past the health gate); a minute of history fills the sparklines.
-        let mut w = World { seed, tick: 86_400, wall_ms: now - 60_000, regions, apps };
+        let mut w = World {
+            seed,
+            tick: 86_400,
+            wall_ms: now - 60_000,
+            regions,
+            apps,
+        };
         w.advance_ticks(60);
         w.wall_ms = now;
         w
@@ -216,6 +229,25 @@ impl World {
         }
     }
 
+    /// Re-evaluate one region and its apps at the current tick, so an injected fault shows
+    /// at once even in a frozen world.
+    pub fn refresh_region(&mut self, id: &str) {
+        let (seed, tick) = (self.seed, self.tick);
+        let Some(i) = self.regions.iter().position(|r| r.id == id) else {
+            return;
+        };
+        step_region(&mut self.regions[i], seed, tick, i as u64);
+        let down = self.regions[i].health == HealthStatus::Down;
+        for (j, a) in self
+            .apps
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, a)| a.region == id)
+        {
+            step_app(a, seed, tick, 1000 + j as u64, down);
+        }
+    }
+
     pub fn region(&self, id: &str) -> Option<&SimRegion> {
         self.regions.iter().find(|r| r.id == id)
     }
@@ -225,22 +257,32 @@ impl World {
     }
 
     pub fn app(&self, tenant: &str, region: &str) -> Option<&SimApp> {
-        self.apps.iter().find(|a| a.tenant == tenant && a.region == region)
+        self.apps
+            .iter()
+            .find(|a| a.tenant == tenant && a.region == region)
     }
 
     pub fn app_mut(&mut self, tenant: &str, region: &str) -> Option<&mut SimApp> {
-        self.apps.iter_mut().find(|a| a.tenant == tenant && a.region == region)
+        self.apps
+            .iter_mut()
+            .find(|a| a.tenant == tenant && a.region == region)
     }
 }
 
 fn step_region(r: &mut SimRegion, seed: u64, tick: u64, subject: u64) {
     let roll = |stream: u64| unit(seed, tick, subject, stream);
     // Health.
-    let flapping_down = r.fault == Fault::Flap && (tick / 20) % 2 == 0;
+    let flapping_down = r.fault == Fault::Flap && (tick / 20).is_multiple_of(2);
     let (health, reason) = if r.fault == Fault::Down || flapping_down {
-        (HealthStatus::Down, "0/3 probes ok: connect timeout after 2s".to_string())
+        (
+            HealthStatus::Down,
+            "0/3 probes ok: connect timeout after 2s".to_string(),
+        )
     } else if roll(1) < 0.004 {
-        (HealthStatus::Degraded, "2/3 probes ok: /health/ready timed out".to_string())
+        (
+            HealthStatus::Degraded,
+            "2/3 probes ok: /health/ready timed out".to_string(),
+        )
     } else {
         (HealthStatus::Healthy, "3/3 probes ok".to_string())
     };
@@ -256,7 +298,11 @@ fn step_region(r: &mut SimRegion, seed: u64, tick: u64, subject: u64) {
         HealthStatus::Down => None,
         _ => {
             let jitter = 1.0 + 0.15 * (roll(2) * 2.0 - 1.0);
-            let slow = if roll(3) < 0.01 { 2.5 + roll(4) * 3.0 } else { 1.0 };
+            let slow = if roll(3) < 0.01 {
+                2.5 + roll(4) * 3.0
+            } else {
+                1.0
+            };
             Some((r.base_latency_ms * jitter * slow * 10.0).round() / 10.0)
         }
     };
@@ -273,7 +319,10 @@ fn step_region(r: &mut SimRegion, seed: u64, tick: u64, subject: u64) {
                     r.lag_spike = 30.0 + roll(6) * 120.0;
                 }
                 r.lag_spike *= 0.93;
-                let prev = r.lag.unwrap_or(r.base_lag).min(r.base_lag * 4.0 + r.lag_spike);
+                let prev = r
+                    .lag
+                    .unwrap_or(r.base_lag)
+                    .min(r.base_lag * 4.0 + r.lag_spike);
                 let pull = (r.base_lag - prev) * 0.2;
                 let noise = (roll(7) * 2.0 - 1.0) * r.base_lag * 0.25;
                 let value = (prev + pull + noise).max(0.05) + r.lag_spike;
@@ -306,7 +355,11 @@ fn step_app(a: &mut SimApp, seed: u64, tick: u64, subject: u64, region_down: boo
     let drifted = a.drift_until.is_some();
     if !drifted && a.revision == a.git_revision && roll(1) < 0.0008 {
         // Someone changed the live objects by hand.
-        let heal = if a.auto_sync { 20 } else { 60 + (roll(2) * 240.0) as u64 };
+        let heal = if a.auto_sync {
+            20
+        } else {
+            60 + (roll(2) * 240.0) as u64
+        };
         a.drift_until = Some(tick + heal);
     }
     if a.drift_until.is_some_and(|t| tick >= t) {
@@ -363,7 +416,9 @@ fn splitmix(mut z: u64) -> u64 {
 
 /// A uniform number in [0, 1) that depends only on its inputs.
 pub fn unit(seed: u64, tick: u64, subject: u64, stream: u64) -> f64 {
-    let x = splitmix(splitmix(splitmix(seed ^ tick.rotate_left(17)) ^ subject.rotate_left(31)) ^ stream);
+    let x = splitmix(
+        splitmix(splitmix(seed ^ tick.rotate_left(17)) ^ subject.rotate_left(31)) ^ stream,
+    );
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -381,7 +436,10 @@ mod tests {
         a.advance_ticks(3000);
         b.advance_ticks(1000);
         b.advance_ticks(2000);
-        assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok());
+        assert_eq!(
+            serde_json::to_string(&a).ok(),
+            serde_json::to_string(&b).ok()
+        );
     }
 
     #[test]
@@ -403,7 +461,12 @@ mod tests {
         let ap = w.region("ap-southeast-1").unwrap();
         assert_eq!(ap.lag, None);
         assert_eq!(ap.health, HealthStatus::Down);
-        assert!(w.apps.iter().filter(|a| a.region == "ap-southeast-1").all(|a| a.sync == SyncStatus::Unknown));
+        assert!(
+            w.apps
+                .iter()
+                .filter(|a| a.region == "ap-southeast-1")
+                .all(|a| a.sync == SyncStatus::Unknown)
+        );
     }
 
     #[test]

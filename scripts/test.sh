@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs meridian's whole test suite on this machine: installs what the tests need if it
+# is missing, starts any local servers on 127.0.0.1, runs `cargo test`, stops them.
+# This is the README's test command, and what .ci/run runs after fmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tmux >/dev/null || need_apt+=(tmux)
+command -v script >/dev/null || need_apt+=(bsdutils)
+if ((${#need_apt[@]})); then
+    echo "test.sh: installing ${need_apt[*]}" >&2
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    fi
+fi
+
+cargo test --all-targets "$@"

@@ -1,0 +1,221 @@
+//! Fleet file validation: every refusal names file, line, column, key and what is valid.
+
+use meridian::fleet::{FleetSource, parse};
+
+const GOOD: &str = r#"[fleet]
+name = "t"
+
+[[regions]]
+id = "us-east-1"
+role = "primary"
+steady_weight = 50
+
+[[regions]]
+id = "eu-west-1"
+role = "secondary"
+steady_weight = 30
+
+[[tenants]]
+id = "shop-prd"
+environment = "prd"
+regions = ["us-east-1", "eu-west-1"]
+
+[[phases]]
+id = "infrastructure"
+steps = ["terraform apply"]
+"#;
+
+/// All error messages for a source, one per line.
+fn errors(src: &str) -> Vec<String> {
+    match parse(src, "fleet.toml", FleetSource::Demo) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+fn one_error(src: &str) -> String {
+    let all = errors(src);
+    assert_eq!(all.len(), 1, "expected one error, got {all:#?}");
+    all[0].clone()
+}
+
+#[test]
+fn the_good_file_the_demo_and_the_example_are_valid() {
+    assert_eq!(errors(GOOD), Vec::<String>::new());
+    assert_eq!(
+        errors(meridian::fleet::load::DEMO_FLEET),
+        Vec::<String>::new()
+    );
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fleet.toml"))
+            .unwrap();
+    let fleet = parse(&example, "examples/fleet.toml", FleetSource::Demo).unwrap();
+    assert_eq!(
+        (fleet.regions.len(), fleet.tenants.len(), fleet.phases.len()),
+        (4, 3, 7)
+    );
+    let demo = meridian::fleet::demo();
+    assert_eq!(
+        (demo.regions.len(), demo.tenants.len(), demo.phases.len()),
+        (4, 3, 7)
+    );
+}
+
+#[test]
+fn unknown_region_in_a_tenant_suggests_the_nearest() {
+    let src = GOOD.replace(
+        r#"regions = ["us-east-1", "eu-west-1"]"#,
+        r#"regions = ["us-east-1", "eu-wset-1"]"#,
+    );
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:17:25: tenants[0].regions: unknown region "eu-wset-1" (did you mean "eu-west-1"?)"#
+    );
+}
+
+#[test]
+fn duplicate_region_id() {
+    let src = GOOD.replace(r#"id = "eu-west-1""#, r#"id = "us-east-1""#);
+    assert_eq!(
+        errors(&src),
+        vec![
+            r#"fleet.toml:10:6: regions[1].id: duplicate region id "us-east-1""#.to_string(),
+            r#"fleet.toml:17:25: tenants[0].regions: unknown region "eu-west-1" (valid: "us-east-1")"#.to_string(),
+        ]
+    );
+}
+
+#[test]
+fn duplicate_tenant_and_phase_ids() {
+    let src = format!(
+        "{GOOD}\n[[tenants]]\nid = \"shop-prd\"\nenvironment = \"stg\"\nregions = [\"us-east-1\"]\n\n[[phases]]\nid = \"infrastructure\"\nsteps = [\"x\"]\n"
+    );
+    assert_eq!(
+        errors(&src),
+        vec![
+            r#"fleet.toml:24:6: tenants[1].id: duplicate tenant id "shop-prd""#.to_string(),
+            r#"fleet.toml:29:6: phases[1].id: duplicate phase id "infrastructure""#.to_string(),
+        ]
+    );
+}
+
+#[test]
+fn all_steady_weights_zero() {
+    let src = GOOD
+        .replace("steady_weight = 50", "steady_weight = 0")
+        .replace("steady_weight = 30", "steady_weight = 0");
+    let e = one_error(&src);
+    assert!(
+        e.starts_with("fleet.toml:4:1: regions.steady_weight: every steady weight is 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn weight_over_255() {
+    let src = GOOD.replace("steady_weight = 30", "steady_weight = 300");
+    assert_eq!(
+        one_error(&src),
+        "fleet.toml:12:17: regions[1].steady_weight: weight 300 is out of range: DNS weights are integers 0..=255"
+    );
+}
+
+#[test]
+fn two_primaries() {
+    let src = GOOD.replace(r#"role = "secondary""#, r#"role = "primary""#);
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:11:8: regions[1].role: two primaries: "us-east-1" and "eu-west-1"; exactly one region may be primary"#
+    );
+}
+
+#[test]
+fn no_primary() {
+    let src = GOOD.replace(r#"role = "primary""#, r#"role = "secondary""#);
+    let e = one_error(&src);
+    assert!(
+        e.starts_with(r#"fleet.toml:4:1: regions: no region has role = "primary""#),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_role_lists_valid_values() {
+    let src = GOOD.replace(r#"role = "secondary""#, r#"role = "secondry""#);
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:11:8: regions[1].role: unknown role "secondry" (did you mean "secondary"?); valid: "primary", "secondary""#
+    );
+}
+
+#[test]
+fn unknown_provider_lists_valid_values() {
+    let src = format!("{GOOD}\n[traffic]\nprovider = \"route54\"\n");
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:24:12: traffic.provider: unknown provider "route54" (valid: "sim")"#
+    );
+    let src = GOOD.replace(
+        "steady_weight = 30",
+        "steady_weight = 30\nlag = { provider = \"sims\" }",
+    );
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:13:20: regions[1].lag.provider: unknown provider "sims" (did you mean "sim"?)"#
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest() {
+    let src = GOOD.replace("steady_weight = 30", "steady_wieght = 30");
+    let e = one_error(&src);
+    assert!(
+        e.starts_with("fleet.toml:12:1: regions[1].steady_wieght: unknown field `steady_wieght`"),
+        "{e}"
+    );
+    assert!(e.ends_with("(did you mean `steady_weight`?)"), "{e}");
+}
+
+#[test]
+fn bad_duration_and_confirmation() {
+    let src =
+        format!("{GOOD}\n[policy]\nrpo_budget = \"sixty\"\n[policy.confirm]\ndrain = \"maybe\"\n");
+    let all = errors(&src);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(
+        all[0].starts_with("fleet.toml:24:14: policy.rpo_budget: "),
+        "{}",
+        all[0]
+    );
+    assert!(all[0].contains("\"60s\""));
+    assert_eq!(
+        all[1],
+        r#"fleet.toml:26:9: policy.confirm.drain: unknown confirmation "maybe" (valid: "yes-no", "type-name")"#
+    );
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let src = GOOD.replace(r#"name = "t""#, r#"name = "t"#);
+    let e = one_error(&src);
+    assert!(e.starts_with("fleet.toml:2:"), "{e}");
+}
+
+#[test]
+fn a_tenant_must_run_somewhere_and_ids_are_safe() {
+    let src = GOOD
+        .replace(r#"regions = ["us-east-1", "eu-west-1"]"#, "regions = []")
+        .replace(r#"id = "shop-prd""#, r#"id = "Shop PRD""#);
+    let all = errors(&src);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(
+        all[0].contains("tenants[0].id: \"Shop PRD\" is not a valid id"),
+        "{}",
+        all[0]
+    );
+    assert!(
+        all[1].contains("tenants[0].regions: a tenant must run in at least one region"),
+        "{}",
+        all[1]
+    );
+}
