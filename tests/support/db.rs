@@ -97,7 +97,9 @@ pub fn pg_pair() -> Option<PgPair> {
     };
     if is_root() {
         // postgres must own its data and socket directory.
-        run(Command::new("chown").args(["postgres:postgres"]).arg(dir.path()).to_owned(), "chown");
+        let mut chown = Command::new("chown");
+        chown.arg("postgres:postgres").arg(dir.path());
+        run(chown, "chown");
     }
     let pair = PgPair { primary_port: free_port(), replica_port: free_port(), bin: bin.clone(), dir };
     let sock = pair.dir.path().display().to_string();
