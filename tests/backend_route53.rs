@@ -261,3 +261,21 @@ async fn health_checks_feed_region_health_and_a_failing_one_reads_down() {
     assert!(why.contains("0/3 checkers ok") && why.contains("Connection timed out"), "{why}");
     assert_eq!(status("ap-southeast-1").map(|s| s.0), Some(HealthStatus::Degraded));
 }
+
+/// moto ignores StartRecordIdentifier, so a record's sets cannot be paged there one by one.
+/// The reader must then refuse rather than return part of the record as the whole.
+#[tokio::test]
+async fn paging_that_makes_no_progress_is_an_error_not_partial_weights() {
+    let Some(moto) = support::moto::start() else { return };
+    let c = client(&moto.url()).await;
+    let (zone, hc) = seed(&c).await;
+    let f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
+    let mut traffic = Route53Traffic::from_fleet(&f, AwsConfigs::new());
+    traffic.page_size = Some(1);
+    let err = traffic.read_weights(&f).await.expect_err("moto repeats the first page");
+    assert!(err.message.contains("no progress"), "{err}");
+    // Pages that end at the record's last set are followed to the end.
+    traffic.page_size = Some(4);
+    let reading = traffic.read_weights(&f).await.expect("read weights");
+    assert_eq!(reading.by_region.len(), 3, "{reading:?}");
+}

@@ -111,8 +111,17 @@ impl Route53Traffic {
                 }
             }
             let next = (page.next_record_name(), page.next_record_type());
+            if page.is_truncated() && !past_record && new == 0 {
+                // Never return part of the record as if it were all of it.
+                return Err(ProviderError::new(
+                    None,
+                    "route53 ListResourceRecordSets",
+                    format!("paging through {} made no progress", self.record_name),
+                )
+                .with_hint("the server ignores StartRecordIdentifier; weights would be incomplete"));
+            }
             match next {
-                (Some(n), Some(t)) if page.is_truncated() && !past_record && new > 0 => {
+                (Some(n), Some(t)) if page.is_truncated() && !past_record => {
                     start = (
                         n.to_string(),
                         t.clone(),
