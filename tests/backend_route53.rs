@@ -64,7 +64,10 @@ pub async fn client(endpoint: &str) -> Client {
 }
 
 fn weighted(set: &str, weight: i64, ip: &str, health: Option<&str>) -> ResourceRecordSet {
-    let rr = ResourceRecord::builder().value(ip).build().expect("test record");
+    let rr = ResourceRecord::builder()
+        .value(ip)
+        .build()
+        .expect("test record");
     ResourceRecordSet::builder()
         .name("app.example.com.")
         .r#type(RrType::A)
@@ -87,7 +90,10 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
         .send()
         .await
         .expect("create zone");
-    let zone_id = zone.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).expect("zone id");
+    let zone_id = zone
+        .hosted_zone()
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
+        .expect("zone id");
     let mut hc = Vec::new();
     for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
         let cfg = HealthCheckConfig::builder()
@@ -104,7 +110,11 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
             .send()
             .await
             .expect("create health check");
-        hc.push(out.health_check().map(|h| h.id().to_string()).expect("hc id"));
+        hc.push(
+            out.health_check()
+                .map(|h| h.id().to_string())
+                .expect("hc id"),
+        );
     }
     let sets = [
         weighted("us-east-1", 50, "192.0.2.10", Some(&hc[0])),
@@ -114,7 +124,13 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
     ];
     let changes: Vec<Change> = sets
         .into_iter()
-        .map(|s| Change::builder().action(ChangeAction::Create).resource_record_set(s).build().expect("change"))
+        .map(|s| {
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(s)
+                .build()
+                .expect("change")
+        })
         .collect();
     // A neighbouring record that must not be mistaken for ours.
     let other = ResourceRecordSet::builder()
@@ -123,14 +139,30 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
         .set_identifier("us-east-1")
         .weight(255)
         .ttl(30)
-        .resource_records(ResourceRecord::builder().value("192.0.2.1").build().expect("rr"))
+        .resource_records(
+            ResourceRecord::builder()
+                .value("192.0.2.1")
+                .build()
+                .expect("rr"),
+        )
         .build()
         .expect("rrset");
     let mut all = changes;
-    all.push(Change::builder().action(ChangeAction::Create).resource_record_set(other).build().expect("change"));
+    all.push(
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(other)
+            .build()
+            .expect("change"),
+    );
     c.change_resource_record_sets()
         .hosted_zone_id(&zone_id)
-        .change_batch(ChangeBatch::builder().set_changes(Some(all)).build().expect("batch"))
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(all))
+                .build()
+                .expect("batch"),
+        )
         .send()
         .await
         .expect("seed record sets");
@@ -138,13 +170,24 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
 }
 
 async fn sets(c: &Client, zone: &str) -> Vec<ResourceRecordSet> {
-    let out = c.list_resource_record_sets().hosted_zone_id(zone).send().await.expect("list");
-    out.resource_record_sets().iter().filter(|s| s.name == "app.example.com.").cloned().collect()
+    let out = c
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("list");
+    out.resource_record_sets()
+        .iter()
+        .filter(|s| s.name == "app.example.com.")
+        .cloned()
+        .collect()
 }
 
 #[tokio::test]
 async fn weights_are_read_by_set_identifier_and_unmanaged_sets_are_kept() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     let f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
@@ -152,13 +195,19 @@ async fn weights_are_read_by_set_identifier_and_unmanaged_sets_are_kept() {
     let reading = traffic.read_weights(&f).await.expect("read weights");
     assert_eq!(reading.by_region.get("us-east-1"), Some(&50));
     assert_eq!(reading.by_region.get("eu-west-1"), Some(&30));
-    assert_eq!(reading.by_region.get("ap-southeast-1"), Some(&20), "mapped by set_identifier apse1");
+    assert_eq!(
+        reading.by_region.get("ap-southeast-1"),
+        Some(&20),
+        "mapped by set_identifier apse1"
+    );
     assert_eq!(reading.unmanaged, vec![("legacy-dc".to_string(), 5)]);
 }
 
 #[tokio::test]
 async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     let proxy = support::throttle::start(moto.port, "POST");
@@ -169,15 +218,29 @@ async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = log.clone();
     let progress = Progress::new(move |m| sink.lock().expect("log").push(m.to_string()));
-    let weights = vec![("us-east-1".to_string(), 0u8), ("eu-west-1".to_string(), 60), ("ap-southeast-1".to_string(), 40)];
-    traffic.apply_weights(&f, &weights, &progress).await.expect("apply weights after throttling");
+    let weights = vec![
+        ("us-east-1".to_string(), 0u8),
+        ("eu-west-1".to_string(), 60),
+        ("ap-southeast-1".to_string(), 40),
+    ];
+    traffic
+        .apply_weights(&f, &weights, &progress)
+        .await
+        .expect("apply weights after throttling");
 
     // Exactly one change request reached Route 53 (after two throttled attempts), holding
     // every UPSERT.
-    let posts: Vec<_> = proxy.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/rrset")).collect();
+    let posts: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/rrset"))
+        .collect();
     assert_eq!(posts.len(), 3, "{posts:#?}");
     assert_eq!(posts[0].throttled_with.as_deref(), Some("Throttling"));
-    assert_eq!(posts[1].throttled_with.as_deref(), Some("PriorRequestNotComplete"));
+    assert_eq!(
+        posts[1].throttled_with.as_deref(),
+        Some("PriorRequestNotComplete")
+    );
     assert_eq!(posts[2].body.matches("<Action>UPSERT</Action>").count(), 3);
     let text = log.lock().expect("log").join("\n");
     assert!(text.contains("Throttling; retrying"), "{text}");
@@ -186,12 +249,21 @@ async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
 
     // A separate read with the SDK: weights moved, everything else kept.
     let after = sets(&c, &zone).await;
-    let get = |id: &str| after.iter().find(|s| s.set_identifier.as_deref() == Some(id)).cloned().expect("set present");
+    let get = |id: &str| {
+        after
+            .iter()
+            .find(|s| s.set_identifier.as_deref() == Some(id))
+            .cloned()
+            .expect("set present")
+    };
     let use1 = get("us-east-1");
     assert_eq!(use1.weight, Some(0));
     assert_eq!(use1.ttl, Some(60));
     assert_eq!(use1.health_check_id.as_deref(), Some(hc[0].as_str()));
-    assert_eq!(use1.resource_records().first().map(|r| r.value()), Some("192.0.2.10"));
+    assert_eq!(
+        use1.resource_records().first().map(|r| r.value()),
+        Some("192.0.2.10")
+    );
     assert_eq!(get("eu-west-1").weight, Some(60));
     assert_eq!(get("apse1").weight, Some(40));
     assert_eq!(get("legacy-dc").weight, Some(5), "unmanaged set untouched");
@@ -199,7 +271,9 @@ async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
 
 #[tokio::test]
 async fn throttling_that_never_stops_is_an_error_with_a_hint_not_a_crash() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     let proxy = support::throttle::start(moto.port, "POST");
@@ -208,71 +282,149 @@ async fn throttling_that_never_stops_is_an_error_with_a_hint_not_a_crash() {
     traffic.backoff.base = std::time::Duration::from_millis(5);
     traffic.backoff.max_attempts = 3;
     proxy.fail_next(&["Throttling"; 10]);
-    let err = traffic.apply_weights(&f, &[("us-east-1".to_string(), 10)], &Progress::silent()).await.expect_err("gives up");
+    let err = traffic
+        .apply_weights(&f, &[("us-east-1".to_string(), 10)], &Progress::silent())
+        .await
+        .expect_err("gives up");
     assert_eq!(err.call, "route53 ChangeResourceRecordSets");
     assert!(err.message.contains("Throttling"), "{err}");
-    assert!(err.hint.as_deref().is_some_and(|h| h.contains("throttling")), "{err}");
-    assert_eq!(sets(&c, &zone).await.iter().find(|s| s.set_identifier.as_deref() == Some("us-east-1")).and_then(|s| s.weight), Some(50));
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("throttling")),
+        "{err}"
+    );
+    assert_eq!(
+        sets(&c, &zone)
+            .await
+            .iter()
+            .find(|s| s.set_identifier.as_deref() == Some("us-east-1"))
+            .and_then(|s| s.weight),
+        Some(50)
+    );
 }
 
 #[tokio::test]
 async fn a_region_without_a_record_set_is_an_error_for_that_region_only() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     let mut f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
     f.regions[1].set_identifier = "eu-west-9".into();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let providers = Providers::build(&f, tmp.path(), &ProviderOptions { sim: Default::default() }).expect("build");
+    let providers = Providers::build(
+        &f,
+        tmp.path(),
+        &ProviderOptions {
+            sim: Default::default(),
+        },
+    )
+    .expect("build");
     let state = meridian::engine::poll(&f, &providers, None).await;
     let eu = state.region("eu-west-1").expect("eu");
-    assert!(eu.weight.error.as_deref().is_some_and(|e| e.contains("eu-west-9")), "{:?}", eu.weight);
-    assert_eq!(state.region("us-east-1").and_then(|r| r.weight.value), Some(50));
-    assert!(state.unmanaged_weights.iter().any(|(id, _)| id == "eu-west-1"), "the orphaned set shows as unmanaged");
+    assert!(
+        eu.weight
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("eu-west-9")),
+        "{:?}",
+        eu.weight
+    );
+    assert_eq!(
+        state.region("us-east-1").and_then(|r| r.weight.value),
+        Some(50)
+    );
+    assert!(
+        state
+            .unmanaged_weights
+            .iter()
+            .any(|(id, _)| id == "eu-west-1"),
+        "the orphaned set shows as unmanaged"
+    );
 }
 
 #[tokio::test]
 async fn health_checks_feed_region_health_and_a_failing_one_reads_down() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     c.change_tags_for_resource()
         .resource_type(TagResourceType::Healthcheck)
         .resource_id(&hc[1])
-        .add_tags(Tag::builder().key("meridian-status").value("Failure").build())
+        .add_tags(
+            Tag::builder()
+                .key("meridian-status")
+                .value("Failure")
+                .build(),
+        )
         .send()
         .await
         .expect("tag health check");
     c.change_tags_for_resource()
         .resource_type(TagResourceType::Healthcheck)
         .resource_id(&hc[2])
-        .add_tags(Tag::builder().key("meridian-status").value("Partial").build())
+        .add_tags(
+            Tag::builder()
+                .key("meridian-status")
+                .value("Partial")
+                .build(),
+        )
         .send()
         .await
         .expect("tag health check");
     let f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let providers = Providers::build(&f, tmp.path(), &ProviderOptions { sim: Default::default() }).expect("build");
+    let providers = Providers::build(
+        &f,
+        tmp.path(),
+        &ProviderOptions {
+            sim: Default::default(),
+        },
+    )
+    .expect("build");
     let state = meridian::engine::poll(&f, &providers, None).await;
-    let status = |id: &str| state.region(id).and_then(|r| r.health.value.clone()).map(|h| (h.status, h.reason));
-    assert_eq!(status("us-east-1").map(|s| s.0), Some(HealthStatus::Healthy));
+    let status = |id: &str| {
+        state
+            .region(id)
+            .and_then(|r| r.health.value.clone())
+            .map(|h| (h.status, h.reason))
+    };
+    assert_eq!(
+        status("us-east-1").map(|s| s.0),
+        Some(HealthStatus::Healthy)
+    );
     let (eu, why) = status("eu-west-1").expect("eu health");
     assert_eq!(eu, HealthStatus::Down);
-    assert!(why.contains("0/3 checkers ok") && why.contains("Connection timed out"), "{why}");
-    assert_eq!(status("ap-southeast-1").map(|s| s.0), Some(HealthStatus::Degraded));
+    assert!(
+        why.contains("0/3 checkers ok") && why.contains("Connection timed out"),
+        "{why}"
+    );
+    assert_eq!(
+        status("ap-southeast-1").map(|s| s.0),
+        Some(HealthStatus::Degraded)
+    );
 }
 
 /// moto ignores StartRecordIdentifier, so a record's sets cannot be paged there one by one.
 /// The reader must then refuse rather than return part of the record as the whole.
 #[tokio::test]
 async fn paging_that_makes_no_progress_is_an_error_not_partial_weights() {
-    let Some(moto) = support::moto::start() else { return };
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
     let c = client(&moto.url()).await;
     let (zone, hc) = seed(&c).await;
     let f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
     let mut traffic = Route53Traffic::from_fleet(&f, AwsConfigs::new());
     traffic.page_size = Some(1);
-    let err = traffic.read_weights(&f).await.expect_err("moto repeats the first page");
+    let err = traffic
+        .read_weights(&f)
+        .await
+        .expect_err("moto repeats the first page");
     assert!(err.message.contains("no progress"), "{err}");
     // Pages that end at the record's last set are followed to the end.
     traffic.page_size = Some(4);

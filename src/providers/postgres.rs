@@ -104,11 +104,16 @@ impl Postgres {
             return Ok(None);
         }
         progress.say(&format!("fencing the old primary {region}: default_transaction_read_only = on, ending client sessions"));
-        let fence = "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf(); \
-                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'";
-        client.batch_execute(fence).await.map_err(|e| {
-            plain(region, call, &e).with_hint("fencing needs a superuser connection")
-        })?;
+        // One statement per call: ALTER SYSTEM refuses to run inside a multi-statement transaction.
+        for sql in [
+            "ALTER SYSTEM SET default_transaction_read_only = on",
+            "SELECT pg_reload_conf()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        ] {
+            client.simple_query(sql).await.map_err(|e| {
+                plain(region, call, &e).with_hint("fencing needs a superuser connection")
+            })?;
+        }
         let row = client
             .query_one("SELECT pg_current_wal_lsn()::text", &[])
             .await
@@ -156,6 +161,10 @@ impl DatabaseProvider for Postgres {
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
         let call = "postgres replication lag";
         let client = self.connect(&region.id, call).await?;
+        if !self.is_in_recovery(&client, &region.id).await? {
+            return Ok(None);
+        }
+        // Only valid during recovery: pg_is_wal_replay_paused() errors on a primary.
         let sql = "SELECT pg_is_in_recovery(),
                           pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8,
                           extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
@@ -264,12 +273,15 @@ impl DatabaseProvider for Postgres {
             .with_hint("check the server log of the replica"));
         }
         // A target that was itself fenced earlier must take writes now.
-        target
-            .batch_execute(
-                "ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()",
-            )
-            .await
-            .map_err(|e| plain(&region.id, call, &e))?;
+        for sql in [
+            "ALTER SYSTEM RESET default_transaction_read_only",
+            "SELECT pg_reload_conf()",
+        ] {
+            target
+                .simple_query(sql)
+                .await
+                .map_err(|e| plain(&region.id, call, &e))?;
+        }
         progress.say(&format!(
             "{} is primary: pg_is_in_recovery() = false",
             region.id

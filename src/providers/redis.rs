@@ -20,6 +20,8 @@ use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult
 use crate::state::{Millis, now_ms};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
+/// A replica slower than this to answer is asked about through its primary instead.
+const REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
 /// Offset samples kept per region (a few minutes of refreshes).
 const SAMPLES: usize = 300;
 
@@ -120,6 +122,25 @@ impl Redis {
     }
 }
 
+impl Redis {
+    /// `INFO replication` of another configured server that is a primary listing this replica.
+    async fn primary_listing(&self, region: &str, port: &str) -> Option<Info> {
+        for other in self.servers.keys().filter(|r| r.as_str() != region) {
+            let Ok(Ok((_, info, _))) =
+                tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(other)).await
+            else {
+                continue;
+            };
+            if info.get("role").map(String::as_str) == Some("master")
+                && replica_ack(&info, port).is_some()
+            {
+                return Some(info);
+            }
+        }
+        None
+    }
+}
+
 /// Parse `INFO` text into key/value pairs.
 pub fn parse_info(text: &str) -> Info {
     text.lines()
@@ -188,40 +209,60 @@ impl DatabaseProvider for Redis {
 
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
         let call = "redis replication lag";
-        let (_, info, url) = self.region_info(&region.id).await?;
-        if info.get("role").map(String::as_str) == Some("master") {
-            return Ok(None);
-        }
-        let (Some(host), Some(port)) = (info.get("master_host"), info.get("master_port")) else {
-            return Err(ProviderError::new(
+        let url = self.url(&region.id, call)?;
+        let port = port_of(&url);
+        // A hung replica (a slow command, DEBUG SLEEP) still has a lag: read it from the primary.
+        let own = match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(&region.id)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProviderError::new(
                 Some(&region.id),
                 call,
-                "replica does not name its primary",
-            ));
+                "replica did not answer in time",
+            )),
         };
-        if info.get("master_link_status").map(String::as_str) != Some("up") {
-            return Err(ProviderError::new(
-                Some(&region.id),
-                call,
-                format!("link to primary {host}:{port} is down"),
-            )
-            .with_hint(
-                "how much is missing cannot be known: promote only with --accept-data-loss",
-            ));
-        }
-        let primary_url = with_host(&url, host, port);
-        let mut pcon =
-            Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)").await?;
-        let primary = Self::info(&mut pcon, &region.id).await?;
+        let primary = match own {
+            Ok((_, info, _)) => {
+                if info.get("role").map(String::as_str) == Some("master") {
+                    return Ok(None);
+                }
+                let (Some(host), Some(mport)) = (info.get("master_host"), info.get("master_port"))
+                else {
+                    return Err(ProviderError::new(
+                        Some(&region.id),
+                        call,
+                        "replica does not name its primary",
+                    ));
+                };
+                if info.get("master_link_status").map(String::as_str) != Some("up") {
+                    return Err(ProviderError::new(
+                        Some(&region.id),
+                        call,
+                        format!("link to primary {host}:{mport} is down"),
+                    )
+                    .with_hint(
+                        "how much is missing cannot be known: promote only with --accept-data-loss",
+                    ));
+                }
+                let primary_url = with_host(&url, host, mport);
+                let mut pcon =
+                    Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)")
+                        .await?;
+                Self::info(&mut pcon, &region.id).await?
+            }
+            Err(e) => match self.primary_listing(&region.id, &port).await {
+                Some(info) => info,
+                None => return Err(e),
+            },
+        };
         let master_offset: i64 = primary
             .get("master_repl_offset")
             .and_then(|o| o.parse().ok())
             .unwrap_or(0);
-        let Some((acked, ack_age)) = replica_ack(&primary, &port_of(&url)) else {
+        let Some((acked, ack_age)) = replica_ack(&primary, &port) else {
             return Err(ProviderError::new(
                 Some(&region.id),
                 call,
-                format!("primary {host}:{port} does not list this replica"),
+                "its primary does not list this replica",
             )
             .with_hint("the replica may be reconnecting; try again"));
         };

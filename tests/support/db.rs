@@ -12,7 +12,12 @@ fn pg_bin() -> Option<PathBuf> {
     if let Some(b) = std::env::var_os("MERIDIAN_PG_BIN") {
         return Some(PathBuf::from(b));
     }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect();
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
     found.sort();
     found.pop()
 }
@@ -52,10 +57,16 @@ pub struct PgPair {
 
 impl PgPair {
     pub fn primary_dsn(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2", self.primary_port)
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2",
+            self.primary_port
+        )
     }
     pub fn replica_dsn(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2", self.replica_port)
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2",
+            self.replica_port
+        )
     }
     fn data(&self, which: &str) -> String {
         self.dir.path().join(which).display().to_string()
@@ -63,7 +74,22 @@ impl PgPair {
 
     /// Run SQL on one server through psql; returns trimmed output.
     pub fn sql(&self, port: u16, sql: &str) -> String {
-        let out = as_postgres(&self.bin.join("psql"), &["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-XAtqc", sql]).output();
+        let out = as_postgres(
+            &self.bin.join("psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-XAtqc",
+                sql,
+            ],
+        )
+        .output();
         match out {
             Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
             Ok(o) => panic!("psql {sql}: {}", String::from_utf8_lossy(&o.stderr)),
@@ -74,7 +100,13 @@ impl PgPair {
     /// Stop one server at once (a crash, as far as clients can tell).
     pub fn stop(&self, which: &str) {
         let d = self.data(which);
-        let _ = as_postgres(&self.bin.join("pg_ctl"), &["-D", &d, "-m", "immediate", "-w", "stop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = as_postgres(
+            &self.bin.join("pg_ctl"),
+            &["-D", &d, "-m", "immediate", "-w", "stop"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     }
 }
 
@@ -88,7 +120,10 @@ impl Drop for PgPair {
 /// Start a PostgreSQL primary and a streaming replica, or `None` when not installed.
 pub fn pg_pair() -> Option<PgPair> {
     let Some(bin) = pg_bin() else {
-        unavailable("PostgreSQL", "no /usr/lib/postgresql/*/bin/initdb (or MERIDIAN_PG_BIN)");
+        unavailable(
+            "PostgreSQL",
+            "no /usr/lib/postgresql/*/bin/initdb (or MERIDIAN_PG_BIN)",
+        );
         return None;
     };
     let dir = match tempfile::Builder::new().prefix("meridian-pg").tempdir() {
@@ -101,22 +136,76 @@ pub fn pg_pair() -> Option<PgPair> {
         chown.arg("postgres:postgres").arg(dir.path());
         run(chown, "chown");
     }
-    let pair = PgPair { primary_port: free_port(), replica_port: free_port(), bin: bin.clone(), dir };
+    let pair = PgPair {
+        primary_port: free_port(),
+        replica_port: free_port(),
+        bin: bin.clone(),
+        dir,
+    };
     let sock = pair.dir.path().display().to_string();
     let (p, r) = (pair.data("primary"), pair.data("replica"));
-    run(as_postgres(&bin.join("initdb"), &["-D", &p, "--auth=trust", "--no-sync", "-U", "postgres"]), "initdb");
+    run(
+        as_postgres(
+            &bin.join("initdb"),
+            &["-D", &p, "--auth=trust", "--no-sync", "-U", "postgres"],
+        ),
+        "initdb",
+    );
     let start = |data: &str, port: u16, log: &str| {
-        let opts = format!("-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on");
+        let opts = format!(
+            "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
+        );
         let log = format!("{sock}/{log}");
-        run(as_postgres(&bin.join("pg_ctl"), &["-D", data, "-o", &opts, "-l", &log, "-w", "start"]), "pg_ctl start");
+        run(
+            as_postgres(
+                &bin.join("pg_ctl"),
+                &["-D", data, "-o", &opts, "-l", &log, "-w", "start"],
+            ),
+            "pg_ctl start",
+        );
     };
     start(&p, pair.primary_port, "primary.log");
-    pair.sql(pair.primary_port, "SELECT pg_create_physical_replication_slot('replica')");
+    pair.sql(
+        pair.primary_port,
+        "SELECT pg_create_physical_replication_slot('replica')",
+    );
     let port = pair.primary_port.to_string();
-    run(as_postgres(&bin.join("pg_basebackup"), &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &r, "-R", "-X", "stream", "-S", "replica"]), "pg_basebackup");
+    run(
+        as_postgres(
+            &bin.join("pg_basebackup"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &r,
+                "-R",
+                "-X",
+                "stream",
+                "-S",
+                "replica",
+            ],
+        ),
+        "pg_basebackup",
+    );
     start(&r, pair.replica_port, "replica.log");
-    wait_for("PostgreSQL replica streaming", Duration::from_secs(20), || pair.sql(pair.replica_port, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") == "1");
-    pair.sql(pair.primary_port, "CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())");
+    wait_for(
+        "PostgreSQL replica streaming",
+        Duration::from_secs(20),
+        || {
+            pair.sql(
+                pair.replica_port,
+                "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+            ) == "1"
+        },
+    );
+    pair.sql(
+        pair.primary_port,
+        "CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())",
+    );
     Some(pair)
 }
 
@@ -138,7 +227,11 @@ impl RedisPair {
 
     /// Run a command through redis-cli; returns trimmed output.
     pub fn cli(&self, port: u16, args: &[&str]) -> String {
-        match Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(args).output() {
+        match Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .output()
+        {
             Ok(o) => String::from_utf8_lossy(&o.stdout).trim().to_string(),
             Err(e) => panic!("redis-cli could not start: {e}"),
         }
@@ -146,7 +239,12 @@ impl RedisPair {
 
     /// Run a command in the background (e.g. `DEBUG SLEEP`), without waiting for it.
     pub fn cli_background(&self, port: u16, args: &[&str]) -> Child {
-        match Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(args).stdout(Stdio::null()).spawn() {
+        match Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .spawn()
+        {
             Ok(c) => c,
             Err(e) => panic!("redis-cli could not start: {e}"),
         }
@@ -164,7 +262,11 @@ impl Drop for RedisPair {
 
 /// Start a Redis primary and a replica, or `None` when not installed.
 pub fn redis_pair() -> Option<RedisPair> {
-    if Command::new("redis-server").arg("--version").output().is_err() {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         unavailable("Redis", "redis-server not found");
         return None;
     }
@@ -175,21 +277,45 @@ pub fn redis_pair() -> Option<RedisPair> {
     let (pp, rp) = (free_port(), free_port());
     let spawn = |port: u16, extra: &[String]| -> Child {
         let mut c = Command::new("redis-server");
-        c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--enable-debug-command", "local"])
-            .arg("--dir")
-            .arg(dir.path())
-            .args(["--dbfilename", &format!("dump-{port}.rdb")])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        c.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "local",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["--dbfilename", &format!("dump-{port}.rdb")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         match c.spawn() {
             Ok(c) => c,
             Err(e) => panic!("redis-server could not start: {e}"),
         }
     };
     let primary = spawn(pp, &[]);
-    let replica = spawn(rp, &["--replicaof".into(), "127.0.0.1".into(), pp.to_string()]);
-    let pair = RedisPair { primary_port: pp, replica_port: rp, children: vec![primary, replica], _dir: dir };
-    wait_for("Redis replica link", Duration::from_secs(20), || pair.cli(rp, &["INFO", "replication"]).contains("master_link_status:up"));
+    let replica = spawn(
+        rp,
+        &["--replicaof".into(), "127.0.0.1".into(), pp.to_string()],
+    );
+    let pair = RedisPair {
+        primary_port: pp,
+        replica_port: rp,
+        children: vec![primary, replica],
+        _dir: dir,
+    };
+    wait_for("Redis replica link", Duration::from_secs(20), || {
+        pair.cli(rp, &["INFO", "replication"])
+            .contains("master_link_status:up")
+    });
     Some(pair)
 }

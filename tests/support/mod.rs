@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 /// A server is missing: fail in CI, skip loudly elsewhere.
 pub fn unavailable(what: &str, why: &str) {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("{what} is required in CI but unavailable: {why} (run scripts/ci-backends.sh install)");
+        panic!(
+            "{what} is required in CI but unavailable: {why} (run scripts/ci-backends.sh install)"
+        );
     }
     eprintln!("SKIPPED: {what} unavailable: {why} (run scripts/ci-backends.sh install)");
 }

@@ -30,7 +30,10 @@ impl Drop for Moto {
 pub fn venv_python() -> PathBuf {
     let venv = std::env::var_os("MERIDIAN_TEST_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/meridian/venv-aws"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/meridian/venv-aws")
+        });
     venv.join("bin/python")
 }
 
@@ -57,6 +60,9 @@ pub fn start() -> Option<Moto> {
         }
     };
     let moto = Moto { port, child };
-    wait_for("moto", Duration::from_secs(30), || http(port, "GET", "/moto-api/data.json").is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200")));
+    wait_for("moto", Duration::from_secs(30), || {
+        http(port, "GET", "/moto-api/data.json")
+            .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
+    });
     Some(moto)
 }

@@ -56,10 +56,20 @@ pub fn start(upstream_port: u16, on_method: &'static str) -> Throttle {
             });
         }
     });
-    Throttle { port, seen, pending }
+    Throttle {
+        port,
+        seen,
+        pending,
+    }
 }
 
-fn serve(mut client: TcpStream, upstream: u16, on_method: &str, seen: &Mutex<Vec<Seen>>, pending: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve(
+    mut client: TcpStream,
+    upstream: u16,
+    on_method: &str,
+    seen: &Mutex<Vec<Seen>>,
+    pending: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
     let mut length = 0usize;
@@ -83,20 +93,38 @@ fn serve(mut client: TcpStream, upstream: u16, on_method: &str, seen: &Mutex<Vec
     reader.read_exact(&mut body)?;
     let request_line = head.first().cloned().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+    let (method, path) = (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    );
     let code = if method == on_method {
-        pending.lock().ok().and_then(|mut p| if p.is_empty() { None } else { Some(p.remove(0)) })
+        pending.lock().ok().and_then(|mut p| {
+            if p.is_empty() {
+                None
+            } else {
+                Some(p.remove(0))
+            }
+        })
     } else {
         None
     };
     if let Ok(mut s) = seen.lock() {
-        s.push(Seen { method, path, body: String::from_utf8_lossy(&body).to_string(), throttled_with: code.clone() });
+        s.push(Seen {
+            method,
+            path,
+            body: String::from_utf8_lossy(&body).to_string(),
+            throttled_with: code.clone(),
+        });
     }
     if let Some(code) = code {
         let xml = format!(
             "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded (test proxy)</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
         );
-        write!(client, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}", xml.len())?;
+        write!(
+            client,
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            xml.len()
+        )?;
         return Ok(());
     }
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
@@ -110,7 +138,14 @@ fn serve(mut client: TcpStream, upstream: u16, on_method: &str, seen: &Mutex<Vec
     // Tell the client this connection ends here, so it reconnects for the next request.
     let text = String::from_utf8_lossy(&response).to_string();
     let (rhead, rbody) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let rhead: Vec<&str> = rhead.lines().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
-    write!(client, "{}\r\nConnection: close\r\n\r\n{rbody}", rhead.join("\r\n"))?;
+    let rhead: Vec<&str> = rhead
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    write!(
+        client,
+        "{}\r\nConnection: close\r\n\r\n{rbody}",
+        rhead.join("\r\n")
+    )?;
     Ok(())
 }

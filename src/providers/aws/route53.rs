@@ -118,7 +118,9 @@ impl Route53Traffic {
                     "route53 ListResourceRecordSets",
                     format!("paging through {} made no progress", self.record_name),
                 )
-                .with_hint("the server ignores StartRecordIdentifier; weights would be incomplete"));
+                .with_hint(
+                    "the server ignores StartRecordIdentifier; weights would be incomplete",
+                ));
             }
             match next {
                 (Some(n), Some(t)) if page.is_truncated() && !past_record => {
