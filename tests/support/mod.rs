@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod db;
 pub mod moto;
 pub mod throttle;

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The request line and headers.
+    pub head: String,
     pub body: String,
     pub throttled_with: Option<String>,
 }
@@ -112,6 +114,7 @@ fn serve(
         s.push(Seen {
             method,
             path,
+            head: head.join(""),
             body: String::from_utf8_lossy(&body).to_string(),
             throttled_with: code.clone(),
         });

@@ -198,7 +198,9 @@ impl CloudWatchHub {
         let client = Client::new(&self.configs.get(target).await);
         let queries: Vec<MetricDataQuery> =
             specs.iter().enumerate().map(|(i, s)| query(i, s)).collect();
-        let end = SystemTime::now();
+        // A little past now: a datapoint stamped this very second (or by a clock slightly
+        // ahead of ours) is still the newest one, not "no data".
+        let end = SystemTime::now() + Duration::from_secs(60);
         let start = end - self.lookback;
         let mut newest: Vec<Option<(i64, f64)>> = vec![None; specs.len()];
         let mut token: Option<String> = None;
