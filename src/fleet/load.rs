@@ -199,8 +199,19 @@ impl Validator<'_> {
             }
         }
         cap.settings = raw.get_ref().settings.clone();
-        // Provider-specific keys: unknown, missing or mistyped ones are reported here.
-        for (k, msg) in super::settings::check(cap.provider, kind, &cap.settings) {
+        // Provider-specific keys: unknown, missing or mistyped ones are reported here (not
+        // when the provider itself is unknown: that one error says it all).
+        let unknown_provider = raw
+            .get_ref()
+            .provider
+            .as_ref()
+            .is_some_and(|p| ProviderKind::parse(p.get_ref()).is_none());
+        let problems = if unknown_provider {
+            Vec::new()
+        } else {
+            super::settings::check(cap.provider, kind, &cap.settings)
+        };
+        for (k, msg) in problems {
             match (&raw.get_ref().provider, k.as_str()) {
                 (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
                 _ => self.err(raw, format!("{key}.{k}"), msg),

@@ -86,9 +86,12 @@ impl MetricSpec {
 /// The newest value of one metric: `Ok(None)` when there is no datapoint.
 pub type MetricValue = Result<Option<f64>, ProviderError>;
 
+/// The newest value of every metric in a batch, in registration order.
+type BatchAnswer = Result<Vec<Option<f64>>, ProviderError>;
+
 struct Batch {
     specs: std::sync::Mutex<Vec<MetricSpec>>,
-    last: Mutex<Option<(Instant, Result<Vec<Option<f64>>, ProviderError>)>>,
+    last: Mutex<Option<(Instant, BatchAnswer)>>,
 }
 
 /// Every CloudWatch metric the fleet reads, grouped by AWS target (account, endpoint, region).
@@ -190,11 +193,7 @@ impl CloudWatchHub {
         }
     }
 
-    async fn fetch(
-        &self,
-        target: &AwsTarget,
-        specs: &[MetricSpec],
-    ) -> Result<Vec<Option<f64>>, ProviderError> {
+    async fn fetch(&self, target: &AwsTarget, specs: &[MetricSpec]) -> BatchAnswer {
         let client = Client::new(&self.configs.get(target).await);
         let queries: Vec<MetricDataQuery> =
             specs.iter().enumerate().map(|(i, s)| query(i, s)).collect();
