@@ -183,6 +183,12 @@ async fn drain_is_one_change_batch_checked_by_a_separate_read_and_all_zero_is_re
     assert_eq!(code, 0, "{out}\n{err}");
     let posts = lab.change_posts();
     assert_eq!(posts.len(), 1, "one ChangeResourceRecordSets: {posts:#?}");
+    // The plan showed the exact batch, and where it is served from.
+    assert!(err.contains("UPSERT app.example.com. A set=eu-west-1 weight 30 -> 0 (kept: ttl 60s, 192.0.2.20, health check"), "{err}");
+    assert!(
+        err.contains("control-plane call served from us-east-1"),
+        "{err}"
+    );
     assert_eq!(lab.weight("eu-west-1").await, Some(0));
     assert_eq!(lab.weight("us-east-1").await, Some(50));
     assert_eq!(lab.weight("apse1").await, Some(20));

@@ -102,6 +102,11 @@ pub struct WeightsReading {
 #[async_trait]
 pub trait TrafficProvider: Send + Sync {
     async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading>;
+    /// The exact change `apply_weights` would make, in words, for the plan (default: nothing
+    /// beyond the plan's own before -> after).
+    async fn describe_change(&self, _fleet: &Fleet, _weights: &[(String, u8)]) -> Vec<String> {
+        Vec::new()
+    }
     /// Set every listed region's weight in one atomic change and wait until it is in effect.
     async fn apply_weights(
         &self,
@@ -242,6 +247,21 @@ impl Providers {
             health,
             database,
         })
+    }
+}
+
+/// Lines a plan should show about how its backends will carry it out (e.g. the exact
+/// Route 53 change batch). Reads the backends, so front ends call it after planning.
+pub async fn plan_notes(
+    providers: &Providers,
+    fleet: &Fleet,
+    plan: &crate::actions::Plan,
+) -> Vec<String> {
+    match &plan.operation {
+        Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
+            providers.traffic.describe_change(fleet, weights).await
+        }
+        _ => Vec::new(),
     }
 }
 

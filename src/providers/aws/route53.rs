@@ -199,6 +199,40 @@ impl Route53Traffic {
             })
     }
 
+    /// The change batch in words: one line for the call, one per UPSERT, with what is kept.
+    pub fn describe(&self, batch: &ChangeBatch, current: &[ResourceRecordSet]) -> Vec<String> {
+        let mut lines = vec![format!(
+            "route53 ChangeResourceRecordSets on zone {}: one atomic batch of {} UPSERT(s); a record change is a control-plane call served from us-east-1 (health checks and DNS answers are data plane and keep working in a regional outage)",
+            self.zone,
+            batch.changes().len()
+        )];
+        for rs in batch
+            .changes()
+            .iter()
+            .filter_map(|c| c.resource_record_set())
+        {
+            let before = current
+                .iter()
+                .find(|s| s.set_identifier == rs.set_identifier)
+                .and_then(|s| s.weight);
+            let target = match (&rs.alias_target, rs.resource_records()) {
+                (Some(a), _) => format!("alias {}", a.dns_name()),
+                (None, rrs) => rrs.iter().map(|r| r.value()).collect::<Vec<_>>().join(","),
+            };
+            lines.push(format!(
+                "  UPSERT {} {} set={} weight {} -> {} (kept: ttl {}, {target}, health check {})",
+                rs.name,
+                rs.r#type.as_str(),
+                rs.set_identifier.as_deref().unwrap_or("-"),
+                before.map(|b| b.to_string()).unwrap_or("-".into()),
+                rs.weight.unwrap_or_default(),
+                rs.ttl.map(|t| format!("{t}s")).unwrap_or("-".into()),
+                rs.health_check_id.as_deref().unwrap_or("none")
+            ));
+        }
+        lines
+    }
+
     /// Follow `GetChange` until INSYNC or the timeout.
     async fn wait_in_sync(
         &self,
@@ -256,6 +290,17 @@ impl TrafficProvider for Route53Traffic {
         Ok(reading)
     }
 
+    async fn describe_change(&self, fleet: &Fleet, weights: &[(String, u8)]) -> Vec<String> {
+        let described = async {
+            let current = self.record_sets(&Progress::silent()).await?;
+            let batch = self.change_batch(fleet, &current, weights)?;
+            Ok::<_, ProviderError>(self.describe(&batch, &current))
+        };
+        described
+            .await
+            .unwrap_or_else(|e| vec![format!("the Route 53 change batch cannot be shown: {e}")])
+    }
+
     async fn apply_weights(
         &self,
         fleet: &Fleet,
@@ -265,32 +310,8 @@ impl TrafficProvider for Route53Traffic {
         let client = self.client().await;
         let current = self.record_sets(progress).await?;
         let batch = self.change_batch(fleet, &current, weights)?;
-        progress.say(&format!(
-            "route53 ChangeResourceRecordSets on zone {} (control plane, served from us-east-1): one atomic batch of {} UPSERT(s)",
-            self.zone,
-            batch.changes().len()
-        ));
-        for c in batch.changes() {
-            let rs = c.resource_record_set();
-            let before = rs
-                .and_then(|r| {
-                    current
-                        .iter()
-                        .find(|s| s.set_identifier == r.set_identifier)
-                })
-                .and_then(|s| s.weight);
-            if let Some(rs) = rs {
-                progress.say(&format!(
-                    "  UPSERT {} {} set={} weight {} -> {} (ttl {:?}, health check {})",
-                    rs.name,
-                    rs.r#type.as_str(),
-                    rs.set_identifier.as_deref().unwrap_or("-"),
-                    before.map(|b| b.to_string()).unwrap_or("-".into()),
-                    rs.weight.unwrap_or_default(),
-                    rs.ttl,
-                    rs.health_check_id.as_deref().unwrap_or("none")
-                ));
-            }
+        for line in self.describe(&batch, &current) {
+            progress.say(&line);
         }
         let out = with_backoff(
             &self.backoff,
