@@ -128,6 +128,8 @@ pub enum ProviderKind {
     Postgres,
     /// Self-managed Redis replication.
     Redis,
+    /// Aurora Global Database (role and switchover/failover through the RDS API).
+    Aurora,
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
@@ -148,6 +150,7 @@ impl ProviderKind {
         ProviderKind::Cloudwatch,
         ProviderKind::Postgres,
         ProviderKind::Redis,
+        ProviderKind::Aurora,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +160,7 @@ impl ProviderKind {
             ProviderKind::Cloudwatch => "cloudwatch",
             ProviderKind::Postgres => "postgres",
             ProviderKind::Redis => "redis",
+            ProviderKind::Aurora => "aurora",
         }
     }
 
@@ -172,7 +176,7 @@ impl ProviderKind {
             CapabilityKind::Gitops | CapabilityKind::Runner => &[Sim],
             CapabilityKind::Health => &[Sim, Route53],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
-            CapabilityKind::Database => &[Sim, Postgres, Redis],
+            CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
         }
     }
 }

@@ -80,6 +80,11 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             opt("period", Kind::Duration),
         ],
         (P::Postgres | P::Redis, _) => return Some(SECRET.into_iter().collect()),
+        (P::Aurora, _) => vec![
+            req("global_cluster_id", Kind::Str),
+            req("cluster_arn", Kind::Str),
+            opt("promote_timeout", Kind::Duration),
+        ],
     };
     keys.extend(AWS);
     Some(keys)

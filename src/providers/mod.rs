@@ -137,6 +137,18 @@ pub trait DatabaseProvider: Send + Sync {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()>;
+    /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`).
+    /// Backends with a planned and a forced promotion (Aurora switchover or failover) choose
+    /// by it; the others promote the same way either way.
+    async fn promote_accepting(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        _accept_data_loss: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.promote(fleet, region, progress).await
+    }
 }
 
 /// Argo CD applications and their history.
@@ -225,6 +237,7 @@ impl Providers {
                 match kind {
                     ProviderKind::Postgres => real.postgres.clone(),
                     ProviderKind::Redis => real.redis.clone(),
+                    ProviderKind::Aurora => real.aurora.clone(),
                     ProviderKind::Cloudwatch => real.cloudwatch_lag.clone(),
                     _ => sim(),
                 }
@@ -272,6 +285,7 @@ struct RealProviders {
     cloudwatch_lag: Arc<aws::cloudwatch::CloudWatchLag>,
     postgres: Arc<postgres::Postgres>,
     redis: Arc<redis::Redis>,
+    aurora: Arc<aws::aurora::Aurora>,
 }
 
 impl RealProviders {
@@ -286,6 +300,7 @@ impl RealProviders {
                 hub.clone(),
             ),
             cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
+            aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),
             aws: configs,
             postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),
             redis: Arc::new(redis::Redis::from_fleet(fleet)),
@@ -309,6 +324,17 @@ impl DatabaseProvider for SplitDatabase {
     }
     async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
         self.lag.lag_history(region).await
+    }
+    async fn promote_accepting(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        accept_data_loss: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.db
+            .promote_accepting(fleet, region, accept_data_loss, progress)
+            .await
     }
     async fn promote(
         &self,
