@@ -112,7 +112,10 @@ async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
     let text = log.lock().expect("log").join("\n");
     assert!(text.contains("Throttling; retrying"), "{text}");
     assert!(text.contains("INSYNC"), "{text}");
-    assert!(text.contains("control-plane call served from us-east-1"), "{text}");
+    assert!(
+        text.contains("control-plane call served from us-east-1"),
+        "{text}"
+    );
 
     // A separate read with the SDK: weights moved, everything else kept.
     let after = sets(&c, &zone).await;

@@ -93,6 +93,19 @@ impl AwsConfigs {
         }
         if let Some(e) = &target.endpoint_url {
             loader = loader.endpoint_url(e);
+            // A local server (the lab, tests) needs no real credentials: never look them up
+            // (the chain would otherwise end at instance metadata, off this machine) and
+            // never sign requests to it with a real account's keys.
+            if is_loopback(e) {
+                let local = aws_sdk_route53::config::Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "meridian-local-endpoint",
+                );
+                loader = loader.credentials_provider(local);
+            }
         }
         // Route 53 is global and answers in us-east-1; a region is still needed to sign, so
         // fall back to it when neither the fleet file nor the default chain names one.
@@ -103,5 +116,40 @@ impl AwsConfigs {
         let config = loader.load().await;
         loaded.insert(target.clone(), config.clone());
         config
+    }
+}
+
+/// Does this endpoint URL point at this machine?
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(authority),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_endpoints_are_recognised() {
+        assert!(is_loopback("http://127.0.0.1:5055"));
+        assert!(is_loopback("http://127.8.0.1"));
+        assert!(is_loopback("http://localhost:4566/"));
+        assert!(is_loopback("http://[::1]:5000"));
+        assert!(!is_loopback("https://route53.amazonaws.com"));
+        assert!(!is_loopback(
+            "https://vpce-123.rds.eu-west-1.vpce.amazonaws.com"
+        ));
+        assert!(!is_loopback("http://10.0.0.1:5000"));
     }
 }
