@@ -219,3 +219,12 @@ fn a_tenant_must_run_somewhere_and_ids_are_safe() {
         all[1]
     );
 }
+
+#[test]
+fn the_fleet_name_must_be_a_plain_file_name() {
+    let src = GOOD.replace(r#"name = "t""#, r#"name = "../etc""#);
+    assert_eq!(
+        one_error(&src),
+        r#"fleet.toml:2:8: fleet.name: "../etc" is not a valid fleet name: use letters, digits, '-', '_' and '.'"#
+    );
+}

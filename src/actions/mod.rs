@@ -17,6 +17,8 @@ pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
+mod executor_tests;
+#[cfg(test)]
 mod guards_tests;
 #[cfg(test)]
 mod planner_tests;

@@ -1,5 +1,7 @@
 //! `plan(request, fleet, state, now) -> Plan`: pure, no I/O.
 
+use std::collections::HashSet;
+
 use super::action::{Action, Request};
 use super::guards::{self, short_rev};
 use super::plan::*;
@@ -237,28 +239,23 @@ fn empty_plan(req: &Request, target: String, summary: String) -> Plan {
 
 /// Tenants and traffic share of a set of regions.
 fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRadius {
-    let mut tenants: Vec<String> = Vec::new();
-    for r in regions {
-        for t in fleet.tenants_in(r) {
-            if !tenants.contains(&t.id) {
-                tenants.push(t.id.clone());
-            }
-        }
-    }
-    let production = tenants.iter().any(|t| {
-        fleet
-            .tenant(t)
-            .is_some_and(|t| fleet.is_production(&t.environment))
-    });
+    let touched: HashSet<&str> = regions.iter().copied().collect();
+    let tenants = fleet
+        .tenants
+        .iter()
+        .filter(|t| t.regions.iter().any(|r| touched.contains(r.as_str())))
+        .map(|t| t.id.clone())
+        .collect();
     let traffic_share = regions
         .iter()
         .filter_map(|r| state.traffic_share(r))
         .sum::<f64>()
         .min(1.0);
+    // `production` is decided in `finish`, from the tenants' environments.
     BlastRadius {
         tenants,
         traffic_share,
-        production,
+        production: false,
     }
 }
 
@@ -482,11 +479,19 @@ fn rollback_plan(
 /// Shared tail: production, confirmation, reason and read-only guards, overrides, the
 /// equivalent command.
 fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
+    let affected: HashSet<&str> = plan
+        .blast_radius
+        .tenants
+        .iter()
+        .map(String::as_str)
+        .collect();
     let mut envs: Vec<String> = Vec::new();
-    for t in &plan.blast_radius.tenants {
-        if let Some(t) = fleet.tenant(t)
-            && !envs.contains(&t.environment)
-        {
+    for t in fleet
+        .tenants
+        .iter()
+        .filter(|t| affected.contains(t.id.as_str()))
+    {
+        if !envs.contains(&t.environment) {
             envs.push(t.environment.clone());
         }
     }

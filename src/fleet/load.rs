@@ -75,8 +75,21 @@ impl Validator<'_> {
     }
 
     fn fleet(&mut self, raw: RawFleet, source: FleetSource) -> Fleet {
-        if raw.fleet.name.get_ref().trim().is_empty() {
-            self.err(&raw.fleet.name, "fleet.name", "must not be empty");
+        // The name becomes a directory under the state dir: keep it a plain file name.
+        let name = raw.fleet.name.get_ref();
+        if name.is_empty()
+            || name.starts_with('.')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            self.err(
+                &raw.fleet.name,
+                "fleet.name",
+                format!(
+                    "\"{name}\" is not a valid fleet name: use letters, digits, '-', '_' and '.'"
+                ),
+            );
         }
         let policy = self.policy(&raw.policy);
         let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);

@@ -50,7 +50,15 @@ pub struct SimProvider {
     fleet: Fleet,
     store: WorldStore,
     opts: SimOptions,
-    snapshot: Mutex<Option<(Instant, World)>>,
+    snapshot: Mutex<Option<Snapshot>>,
+}
+
+/// A world read recently, and the world file's modification time when it was read, so a
+/// change made by another process (a CLI in another terminal) is seen at once.
+struct Snapshot {
+    taken: Instant,
+    modified: Option<std::time::SystemTime>,
+    world: World,
 }
 
 impl SimProvider {
@@ -81,9 +89,10 @@ impl SimProvider {
 
     /// Read from a recent snapshot of the world.
     fn read<T>(&self, call: &str, f: impl FnOnce(&World) -> T) -> ProviderResult<T> {
-        let fresh = |s: &Option<(Instant, World)>| {
+        let modified = self.store.modified();
+        let fresh = |s: &Option<Snapshot>| {
             s.as_ref()
-                .is_some_and(|(at, _)| at.elapsed() < SNAPSHOT_TTL)
+                .is_some_and(|s| s.taken.elapsed() < SNAPSHOT_TTL && s.modified == modified)
         };
         let mut snap = self.snapshot.lock().map_err(|_| {
             ProviderError::new(None, format!("sim {call}"), "snapshot lock poisoned")
@@ -93,10 +102,14 @@ impl SimProvider {
                 .store
                 .with_world(&self.fleet, self.seed(), self.opts.speed, |w| w.clone())
                 .map_err(|e| ProviderError::new(None, format!("sim {call}"), e.to_string()))?;
-            *snap = Some((Instant::now(), world));
+            *snap = Some(Snapshot {
+                taken: Instant::now(),
+                modified: self.store.modified(),
+                world,
+            });
         }
         match snap.as_ref() {
-            Some((_, w)) => Ok(f(w)),
+            Some(s) => Ok(f(&s.world)),
             None => Err(ProviderError::new(
                 None,
                 format!("sim {call}"),
@@ -141,8 +154,9 @@ impl SimProvider {
     }
 
     fn down_error(region: &str, call: &str) -> ProviderError {
-        ProviderError::new(Some(region), call, "connection timed out")
-            .with_hint("the region is down; check its status, or clear the drill with `meridian demo fault REGION clear`")
+        ProviderError::new(Some(region), call, "connection timed out").with_hint(format!(
+            "the region is down (a drill: `meridian demo fault {region} clear` heals it)"
+        ))
     }
 }
 

@@ -82,6 +82,11 @@ impl WorldStore {
         Ok(out)
     }
 
+    /// When the world file last changed (None if it does not exist yet).
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    }
+
     /// Replace the world with a fresh one.
     pub fn reset(&self, fleet: &Fleet, seed: u64, now: Millis) -> Result<World, StoreError> {
         if let Some(dir) = self.path.parent() {

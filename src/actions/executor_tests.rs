@@ -1,0 +1,229 @@
+//! The executor against the real simulated world, and against traffic providers that
+//! fail or lie, to see every outcome reach the audit log.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::engine::poll;
+use crate::fleet::Fleet;
+use crate::providers::sim::SimOptions;
+use crate::providers::{
+    Progress, ProviderError, ProviderOptions, ProviderResult, Providers, TrafficProvider,
+    WeightsReading,
+};
+use crate::state::now_ms;
+
+fn setup(dir: &Path) -> (Fleet, Executor) {
+    let fleet = crate::fleet::demo();
+    let providers = Providers::build(
+        &fleet,
+        dir,
+        &ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(1),
+            },
+        },
+    )
+    .unwrap();
+    let executor = Executor {
+        fleet: fleet.clone(),
+        providers,
+        audit: AuditLog::new(&dir.join("audit.jsonl")),
+        lock: FleetLock::new(&dir.join("fleet.lock")),
+        read_only: false,
+    };
+    (fleet, executor)
+}
+
+async fn plan_now(executor: &Executor, req: &Request) -> Plan {
+    let state = poll(&executor.fleet, &executor.providers, None).await;
+    plan(req, &executor.fleet, &state, now_ms()).unwrap()
+}
+
+fn outcomes(executor: &Executor) -> Vec<AuditOutcome> {
+    executor
+        .audit
+        .read()
+        .unwrap()
+        .0
+        .iter()
+        .map(|r| r.outcome)
+        .collect()
+}
+
+/// Reads through to the simulator but changes nothing (a provider that lies) or fails.
+struct Faulty {
+    inner: Arc<dyn TrafficProvider>,
+    fail: bool,
+    audit: PathBuf,
+}
+
+#[async_trait]
+impl TrafficProvider for Faulty {
+    async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading> {
+        self.inner.read_weights(fleet).await
+    }
+
+    async fn apply_weights(
+        &self,
+        _fleet: &Fleet,
+        _weights: &[(String, u8)],
+        _progress: &Progress,
+    ) -> ProviderResult<()> {
+        // The started record must already be on disk when the change is attempted.
+        let log = AuditLog::new(&self.audit)
+            .read()
+            .map_err(|e| ProviderError::new(None, "test", e.to_string()))?;
+        let last = log.0.last().map(|r| r.outcome);
+        if last != Some(AuditOutcome::Started) {
+            return Err(ProviderError::new(
+                None,
+                "test",
+                format!("no started record before the change: {last:?}"),
+            ));
+        }
+        if self.fail {
+            Err(ProviderError::new(
+                Some("eu-west-1"),
+                "route53 ChangeResourceRecordSets",
+                "Throttling: Rate exceeded",
+            )
+            .with_hint("retry later"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_verified_drain_records_started_then_succeeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, executor) = setup(dir.path());
+    let req = Request::new(Action::Drain {
+        region: "eu-west-1".into(),
+    });
+    let p = plan_now(&executor, &req).await;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Succeeded, "{:?}", done.detail);
+    assert_eq!(
+        outcomes(&executor),
+        vec![AuditOutcome::Started, AuditOutcome::Succeeded]
+    );
+    assert_eq!(done.after.unwrap()["weights"]["eu-west-1"], 0);
+    assert!(executor.lock.holder().is_none(), "the lock is released");
+}
+
+#[tokio::test]
+async fn a_change_that_does_not_read_back_is_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut executor) = setup(dir.path());
+    executor.providers.traffic = Arc::new(Faulty {
+        inner: executor.providers.traffic.clone(),
+        fail: false,
+        audit: dir.path().join("audit.jsonl"),
+    });
+    let req = Request::new(Action::Drain {
+        region: "eu-west-1".into(),
+    });
+    let p = plan_now(&executor, &req).await;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Unverified);
+    assert!(
+        done.detail
+            .unwrap()
+            .contains("eu-west-1 reads 30 (expected 0)")
+    );
+    assert_eq!(
+        outcomes(&executor),
+        vec![AuditOutcome::Started, AuditOutcome::Unverified]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_change_leaves_the_audit_log_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut executor) = setup(dir.path());
+    executor.providers.traffic = Arc::new(Faulty {
+        inner: executor.providers.traffic.clone(),
+        fail: true,
+        audit: dir.path().join("audit.jsonl"),
+    });
+    let req = Request::new(Action::Drain {
+        region: "eu-west-1".into(),
+    });
+    let p = plan_now(&executor, &req).await;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Failed);
+    let records = executor.audit.read().unwrap().0;
+    let last = records.last().unwrap();
+    assert_eq!(last.outcome, AuditOutcome::Failed);
+    assert_eq!(
+        last.detail.as_deref(),
+        Some(
+            "eu-west-1: route53 ChangeResourceRecordSets: Throttling: Rate exceeded (retry later)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn read_only_is_refused_by_the_executor_even_for_an_unblocked_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut executor) = setup(dir.path());
+    let req = Request::new(Action::Drain {
+        region: "eu-west-1".into(),
+    });
+    let p = plan_now(&executor, &req).await;
+    assert!(!p.is_blocked());
+    executor.read_only = true;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Refused);
+    assert_eq!(outcomes(&executor), vec![AuditOutcome::Refused]);
+}
+
+#[tokio::test]
+async fn conditions_are_rechecked_before_executing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fleet, executor) = setup(dir.path());
+    let req = Request::new(Action::Promote {
+        region: "eu-west-1".into(),
+    })
+    .reason("INC-1");
+    let p = plan_now(&executor, &req).await;
+    assert!(!p.is_blocked(), "lag is within budget at plan time");
+    // Replay pauses while the operator reads the plan.
+    let sim = crate::providers::sim::SimProvider::new(
+        &fleet,
+        dir.path(),
+        SimOptions {
+            speed: 0.0,
+            seed: Some(1),
+        },
+    );
+    sim.set_fault("eu-west-1", crate::providers::sim::Fault::Lag)
+        .unwrap();
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Refused);
+    assert!(
+        done.detail
+            .unwrap()
+            .contains("conditions changed since the plan was made: replication-lag")
+    );
+}
+
+#[tokio::test]
+async fn a_held_lock_is_reported_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, executor) = setup(dir.path());
+    let _held = executor.lock.acquire("promote").unwrap();
+    let req = Request::new(Action::Drain {
+        region: "eu-west-1".into(),
+    });
+    let p = plan_now(&executor, &req).await;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::LockHeld);
+    assert!(done.detail.unwrap().contains("promote"));
+}
