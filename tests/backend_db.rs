@@ -249,3 +249,52 @@ async fn a_server_stopped_between_refreshes_marks_only_its_region_stale() {
         "the other region keeps updating"
     );
 }
+
+/// The lag guard passes at plan time, replay then stops and lag passes the budget while the
+/// operator reads the plan: the executor's fresh re-check refuses, and nothing is promoted.
+#[tokio::test]
+async fn promote_re_checks_lag_just_before_executing() {
+    use meridian::actions::{Action, AuditLog, AuditOutcome, Executor, FleetLock, Request, plan};
+    let Some(pg) = support::db::pg_pair() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet("postgres", &pg.primary_dsn(), &pg.replica_dsn(), tmp.path());
+    let opts = ProviderOptions {
+        sim: meridian::providers::sim::SimOptions {
+            speed: 0.0,
+            seed: Some(1),
+        },
+    };
+    let providers = Providers::build(&f, tmp.path(), &opts).expect("build");
+    let executor = Executor {
+        fleet: f.clone(),
+        providers: providers.clone(),
+        audit: AuditLog::new(&tmp.path().join("audit.jsonl")),
+        lock: FleetLock::new(&tmp.path().join("lock")),
+        read_only: false,
+    };
+    let mut req = Request::new(Action::Promote {
+        region: "eu-west-1".into(),
+    });
+    req.reason = Some("drill".into());
+    let state = meridian::engine::poll(&f, &providers, None).await;
+    let p = plan(&req, &f, &state, meridian::state::now_ms()).expect("plan");
+    assert!(!p.is_blocked(), "lag 0 at plan time: {:#?}", p.checks);
+
+    pg.sql(pg.replica_port, "SELECT pg_wal_replay_pause()");
+    pg.sql(pg.primary_port, "INSERT INTO orders DEFAULT VALUES");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Refused, "{:?}", done.detail);
+    let why = done.detail.unwrap_or_default();
+    assert!(
+        why.contains("conditions changed") && why.contains("RPO budget"),
+        "{why}"
+    );
+    assert_eq!(
+        pg.sql(pg.replica_port, "SELECT pg_is_in_recovery()"),
+        "t",
+        "not promoted"
+    );
+}
