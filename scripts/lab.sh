@@ -3,19 +3,22 @@
 # and CLI run against Route 53 (moto), PostgreSQL and Redis replication for real.
 #
 #   scripts/lab.sh up                     start and seed everything, write examples/fleet-lab.toml
+#                                         (PostgreSQL) and examples/fleet-lab-redis.toml (Redis)
 #   scripts/lab.sh down                   stop everything (by recorded PID) and remove the lab
 #   scripts/lab.sh lag on|off             pause/resume replay on the PostgreSQL replica (eu-west-1)
 #                                         while writing on the primary, so lag grows
+#   scripts/lab.sh redis-lag SECONDS      the Redis replica sleeps while the primary writes
 #   scripts/lab.sh health REGION fail|ok  make a region's Route 53 health check fail or pass
 #   scripts/lab.sh env                    print the environment meridian needs (source it)
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
-# Regions: us-east-1 = PostgreSQL primary, eu-west-1 = PostgreSQL streaming replica,
-# ap-southeast-1 = Redis replica (its primary is the lab's Redis primary). Traffic is the
-# weighted record app.lab.example. in a moto hosted zone; health is one Route 53 health
-# check per region. Ports: LAB_MOTO_PORT (5055), LAB_PG_PORT (5433, replica +1),
-# LAB_REDIS_PORT (6380, replica +1). Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab).
+# fleet-lab.toml: us-east-1 = PostgreSQL primary, eu-west-1 and ap-southeast-1 = streaming
+# replicas. fleet-lab-redis.toml: the same traffic, with the Redis pair as the database of
+# us-east-1 (primary) and eu-west-1 (replica). Traffic is the weighted record app.lab.example.
+# in a moto hosted zone; health is one Route 53 health check per region. Ports: LAB_MOTO_PORT
+# (5055), LAB_PG_PORT (5433, replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1).
+# Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 lab="${MERIDIAN_LAB_DIR:-/tmp/meridian-lab}"
@@ -24,6 +27,7 @@ moto_port="${LAB_MOTO_PORT:-5055}"
 pg_port="${LAB_PG_PORT:-5433}"
 redis_port="${LAB_REDIS_PORT:-6380}"
 fleet_file="$repo/examples/fleet-lab.toml"
+redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -66,16 +70,19 @@ up() {
             --daemonize yes --pidfile "$lab/redis-$port.pid" --logfile "$lab/redis-$port.log" "${extra[@]}"
     done
 
-    say "postgres primary :$pg_port, replica :$((pg_port + 1))"
+    say "postgres primary :$pg_port, replicas :$((pg_port + 1)) :$((pg_port + 2))"
     local bin; bin=$(pg_bin)
     mkdir -p "$lab/pg"
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$lab/pg"
     local opts="-k $lab/pg -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
     as_pg "$bin/initdb" -D "$lab/pg/primary" --auth=trust --no-sync -U postgres >/dev/null
     as_pg "$bin/pg_ctl" -D "$lab/pg/primary" -o "-p $pg_port $opts" -l "$lab/pg/primary.log" -w start >/dev/null
-    psql_at "$pg_port" "SELECT pg_create_physical_replication_slot('replica')" >/dev/null
-    as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$lab/pg/replica" -R -X stream -S replica
-    as_pg "$bin/pg_ctl" -D "$lab/pg/replica" -o "-p $((pg_port + 1)) $opts" -l "$lab/pg/replica.log" -w start >/dev/null
+    local n
+    for n in 1 2; do
+        psql_at "$pg_port" "SELECT pg_create_physical_replication_slot('replica$n')" >/dev/null
+        as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$lab/pg/replica$n" -R -X stream -S "replica$n"
+        as_pg "$bin/pg_ctl" -D "$lab/pg/replica$n" -o "-p $((pg_port + n)) $opts" -l "$lab/pg/replica$n.log" -w start >/dev/null
+    done
     psql_at "$pg_port" "CREATE TABLE orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())" >/dev/null
 
     wait_until moto 30 "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/data.json', timeout=1)"
@@ -90,11 +97,13 @@ up() {
 # Connection strings for the lab fleet (trust auth on loopback: no passwords here).
 "us-east-1" = "postgres://postgres@127.0.0.1:$pg_port/postgres?connect_timeout=2"
 "eu-west-1" = "postgres://postgres@127.0.0.1:$((pg_port + 1))/postgres?connect_timeout=2"
-"ap-southeast-1" = "redis://127.0.0.1:$((redis_port + 1))"
+"ap-southeast-1" = "postgres://postgres@127.0.0.1:$((pg_port + 2))/postgres?connect_timeout=2"
+"redis-us-east-1" = "redis://127.0.0.1:$redis_port"
+"redis-eu-west-1" = "redis://127.0.0.1:$((redis_port + 1))"
 TOML
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
     local ms=$((($(date +%s%N) - t0) / 1000000))
-    say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet file: examples/fleet-lab.toml"
+    say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -142,19 +151,58 @@ lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 
 [[regions]]
 id = "ap-southeast-1"
-name = "Asia Pacific (lab Redis replica)"
+name = "Asia Pacific (lab PostgreSQL replica 2)"
 role = "secondary"
 steady_weight = 20
 health = { provider = "route53", health_check_id = "$4", source = "status" }
-database = { provider = "redis", dsn_file = "$lab/secrets.toml" }
-lag = { provider = "redis", dsn_file = "$lab/secrets.toml" }
+database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+TOML
+    cat >"$redis_fleet_file" <<TOML
+# The local lab with Redis replication as the database (written by scripts/lab.sh up).
+# Same Route 53 record as fleet-lab.toml; ap-southeast-1's set shows as unmanaged here.
+#   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-redis.toml
+
+[fleet]
+name = "lab-redis"
+description = "Local lab: moto Route 53, Redis primary + replica"
+
+[policy]
+rpo_budget = "10s"
+health_gate = "1m"
+
+[traffic]
+provider = "route53"
+hosted_zone_id = "$1"
+record_name = "app.lab.example"
+endpoint_url = "http://127.0.0.1:$moto_port"
+aws_region = "us-east-1"
+change_timeout = "30s"
+
+[[regions]]
+id = "us-east-1"
+name = "US East (lab Redis primary)"
+role = "primary"
+steady_weight = 50
+health = { provider = "route53", health_check_id = "$2", source = "status" }
+database = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-us-east-1" }
+lag = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-us-east-1" }
+
+[[regions]]
+id = "eu-west-1"
+name = "EU West (lab Redis replica)"
+role = "secondary"
+steady_weight = 30
+health = { provider = "route53", health_check_id = "$3", source = "status" }
+database = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-eu-west-1" }
+lag = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-eu-west-1" }
 TOML
 }
 
 down() {
     [[ -e "$lab/pids" ]] || { say "no lab in $lab"; return 0; }
     local bin; bin=$(pg_bin)
-    for which in replica primary; do
+    for which in replica2 replica1 primary; do
         [[ -d "$lab/pg/$which" ]] && as_pg "$bin/pg_ctl" -D "$lab/pg/$which" -m fast -w stop >/dev/null 2>&1 || true
     done
     for f in "$lab"/redis-*.pid; do
@@ -187,6 +235,14 @@ lag() {
     esac
 }
 
+redis_lag() {
+    local secs=${1:-5}
+    redis-cli -p "$((redis_port + 1))" DEBUG SLEEP "$secs" >/dev/null &
+    sleep 0.2
+    redis-cli -p "$redis_port" SET lab:tick "$(date +%s)" >/dev/null
+    say "Redis replica (eu-west-1 in fleet-lab-redis) sleeps ${secs}s while the primary writes"
+}
+
 health() {
     local region=${1:-} state=${2:-}
     [[ -n "$region" && ( "$state" == fail || "$state" == ok ) ]] || die "usage: scripts/lab.sh health REGION fail|ok"
@@ -202,6 +258,7 @@ case "${1:-}" in
     down) down ;;
     lag) lag "${2:-}" ;;
     health) health "${2:-}" "${3:-}" ;;
+    redis-lag) redis_lag "${2:-5}" ;;
     env) aws_env ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|health REGION fail|ok|env" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|env" ;;
 esac
