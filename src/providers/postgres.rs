@@ -85,14 +85,7 @@ impl Postgres {
         let row = client
             .query_one("SELECT pg_is_in_recovery()", &[])
             .await
-            .map_err(|e| {
-                pg_error(
-                    region,
-                    "postgres pg_is_in_recovery",
-                    &e.to_string(),
-                    &super::secrets::Secret::new(""),
-                )
-            })?;
+            .map_err(|e| plain(region, "postgres pg_is_in_recovery", &e))?;
         Ok(row.get(0))
     }
 

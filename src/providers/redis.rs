@@ -359,3 +359,30 @@ impl DatabaseProvider for Redis {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_primary_url_keeps_credentials_and_database() {
+        let u = Secret::new("redis://:s3cret@10.0.0.5:6381/2");
+        assert_eq!(
+            with_host(&u, "10.0.0.4", "6380").expose(),
+            "redis://:s3cret@10.0.0.4:6380/2"
+        );
+        assert_eq!(port_of(&u), "6381");
+        assert_eq!(port_of(&Secret::new("redis://cache.internal")), "6379");
+    }
+
+    #[test]
+    fn replica_acks_are_found_by_port() {
+        let info = parse_info(
+            "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
+             slave0:ip=127.0.0.1,port=7001,state=online,offset=100,lag=0\r\n\
+             slave1:ip=127.0.0.1,port=7002,state=online,offset=90,lag=3\r\nmaster_repl_offset:120\r\n",
+        );
+        assert_eq!(replica_ack(&info, "7002"), Some((90, 3.0)));
+        assert_eq!(replica_ack(&info, "7003"), None);
+    }
+}
