@@ -301,3 +301,53 @@ async fn paging_that_makes_no_progress_is_an_error_not_partial_weights() {
     let reading = traffic.read_weights(&f).await.expect("read weights");
     assert_eq!(reading.by_region.len(), 3, "{reading:?}");
 }
+
+/// Route 53 takes about a minute to reach INSYNC: the change is followed with progress, and
+/// a change still PENDING at the timeout is an error that says the change will still apply.
+#[tokio::test]
+async fn get_change_is_followed_until_insync_or_the_timeout() {
+    let Some(moto) = support::moto::start() else {
+        return;
+    };
+    let c = client(&moto.url()).await;
+    let (zone, hc) = seed(&c).await;
+    let proxy = support::throttle::start(moto.port, "never");
+    let f = fleet(&proxy.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
+    let mut traffic = Route53Traffic::from_fleet(&f, AwsConfigs::new());
+    traffic.sync_interval = std::time::Duration::from_millis(50);
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = log.clone();
+    let progress = Progress::new(move |m| sink.lock().expect("log").push(m.to_string()));
+
+    proxy
+        .changes_pending
+        .store(2, std::sync::atomic::Ordering::SeqCst);
+    traffic
+        .apply_weights(&f, &[("eu-west-1".to_string(), 10)], &progress)
+        .await
+        .expect("in sync after two PENDING answers");
+    let pending = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|l| l.contains("PENDING"))
+        .count();
+    assert_eq!(pending, 2, "{:#?}", log.lock().expect("log"));
+
+    traffic.change_timeout = std::time::Duration::from_millis(200);
+    proxy
+        .changes_pending
+        .store(1000, std::sync::atomic::Ordering::SeqCst);
+    let err = traffic
+        .apply_weights(&f, &[("eu-west-1".to_string(), 20)], &Progress::silent())
+        .await
+        .expect_err("times out");
+    assert_eq!(err.call, "route53 GetChange");
+    assert!(err.message.contains("still PENDING"), "{err}");
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("will still apply")),
+        "{err}"
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One request the proxy saw: method, path, and the error code it answered with (if any).
@@ -23,6 +24,8 @@ pub struct Throttle {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// Error codes still to answer with, in order, for requests whose method is `on_method`.
     pub pending: Arc<Mutex<Vec<String>>>,
+    /// How many more `GetChange` answers to turn from INSYNC into PENDING.
+    pub changes_pending: Arc<AtomicUsize>,
 }
 
 impl Throttle {
@@ -49,12 +52,13 @@ pub fn start(upstream_port: u16, on_method: &'static str) -> Throttle {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let pending = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (s, p) = (seen.clone(), pending.clone());
+    let changes_pending = Arc::new(AtomicUsize::new(0));
+    let (s, p, c) = (seen.clone(), pending.clone(), changes_pending.clone());
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
-            let (s, p) = (s.clone(), p.clone());
+            let (s, p, c) = (s.clone(), p.clone(), c.clone());
             std::thread::spawn(move || {
-                let _ = serve(conn, upstream_port, on_method, &s, &p);
+                let _ = serve(conn, upstream_port, on_method, &s, &p, &c);
             });
         }
     });
@@ -62,6 +66,7 @@ pub fn start(upstream_port: u16, on_method: &'static str) -> Throttle {
         port,
         seen,
         pending,
+        changes_pending,
     }
 }
 
@@ -71,6 +76,7 @@ fn serve(
     on_method: &str,
     seen: &Mutex<Vec<Seen>>,
     pending: &Mutex<Vec<String>>,
+    changes_pending: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
@@ -113,7 +119,7 @@ fn serve(
     if let Ok(mut s) = seen.lock() {
         s.push(Seen {
             method,
-            path,
+            path: path.clone(),
             head: head.join(""),
             body: String::from_utf8_lossy(&body).to_string(),
             throttled_with: code.clone(),
@@ -138,17 +144,29 @@ fn serve(
     up.write_all(&body)?;
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;
-    // Tell the client this connection ends here, so it reconnects for the next request.
     let text = String::from_utf8_lossy(&response).to_string();
     let (rhead, rbody) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut rbody = rbody.to_string();
+    let still_pending = path.contains("/change/")
+        && changes_pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+    if still_pending {
+        rbody = rbody.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>");
+    }
+    // Tell the client this connection ends here, so it reconnects for the next request.
     let rhead: Vec<&str> = rhead
         .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            !l.starts_with("connection:") && !l.starts_with("content-length:")
+        })
         .collect();
     write!(
         client,
-        "{}\r\nConnection: close\r\n\r\n{rbody}",
-        rhead.join("\r\n")
+        "{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{rbody}",
+        rhead.join("\r\n"),
+        rbody.len()
     )?;
     Ok(())
 }
