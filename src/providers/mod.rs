@@ -215,7 +215,7 @@ impl Providers {
                 })
                 .clone()
         };
-        let real = RealProviders::new(fleet);
+        let real = RealProviders::new(fleet, state_dir);
         let traffic: Arc<dyn TrafficProvider> = match fleet.traffic.provider {
             ProviderKind::Route53 => Arc::new(aws::route53::Route53Traffic::from_fleet(
                 fleet,
@@ -290,7 +290,7 @@ struct RealProviders {
 
 impl RealProviders {
     /// Cheap: nothing connects until the first read.
-    fn new(fleet: &Fleet) -> RealProviders {
+    fn new(fleet: &Fleet, state_dir: &Path) -> RealProviders {
         let configs = aws::AwsConfigs::new();
         let hub = aws::cloudwatch::CloudWatchHub::new(configs.clone());
         RealProviders {
@@ -298,6 +298,7 @@ impl RealProviders {
                 fleet,
                 configs.clone(),
                 hub.clone(),
+                Some(state_dir),
             ),
             cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
             aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),

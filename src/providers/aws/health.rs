@@ -3,17 +3,18 @@
 //! the other metrics); `source = "status"` asks `GetHealthCheckStatus` instead.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_route53::Client;
 
 use super::cloudwatch::{CloudWatchHub, MetricHandle, MetricSpec};
+use super::healthy_since::HealthySince;
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
 use crate::fleet::{Fleet, ProviderKind, Region};
 use crate::providers::{HealthProvider, Progress, ProviderError, ProviderResult};
-use crate::state::{Health, HealthStatus, Millis, now_ms};
+use crate::state::{Health, HealthStatus, now_ms};
 
 /// Route 53 calls a check healthy when more than 18% of its checkers see it healthy.
 const AWS_HEALTHY_SHARE: f64 = 0.18;
@@ -29,15 +30,17 @@ pub struct Route53Health {
     hub: Arc<CloudWatchHub>,
     sources: HashMap<String, Source>,
     /// When each region was first seen healthy in its current run (for the health gate).
-    since: Mutex<HashMap<String, Millis>>,
+    since: HealthySince,
     pub backoff: Backoff,
 }
 
 impl Route53Health {
+    /// `state_dir` keeps `healthy_since` across processes (None: this process only).
     pub fn from_fleet(
         fleet: &Fleet,
         configs: Arc<AwsConfigs>,
         hub: Arc<CloudWatchHub>,
+        state_dir: Option<&std::path::Path>,
     ) -> Arc<Route53Health> {
         let mut sources = HashMap::new();
         for r in fleet
@@ -61,7 +64,7 @@ impl Route53Health {
             configs,
             hub,
             sources,
-            since: Mutex::new(HashMap::new()),
+            since: HealthySince::new(state_dir),
             backoff: Backoff::default(),
         })
     }
@@ -131,14 +134,9 @@ impl HealthProvider for Route53Health {
                 ),
             },
         };
-        let now = now_ms();
-        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
-        let healthy_since = if status == HealthStatus::Healthy {
-            Some(*since.entry(region.id.clone()).or_insert(now))
-        } else {
-            since.remove(&region.id);
-            None
-        };
+        let healthy_since =
+            self.since
+                .observe(&region.id, status == HealthStatus::Healthy, now_ms());
         Ok(Health {
             status,
             reason,

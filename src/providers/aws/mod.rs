@@ -7,6 +7,7 @@
 pub mod aurora;
 pub mod cloudwatch;
 pub mod health;
+pub mod healthy_since;
 pub mod retry;
 pub mod route53;
 
