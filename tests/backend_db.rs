@@ -225,7 +225,7 @@ async fn a_server_stopped_between_refreshes_marks_only_its_region_stale() {
     .expect("build");
     let first = meridian::engine::poll(&f, &providers, None).await;
     let eu = first.region("eu-west-1").expect("eu");
-    assert_eq!(eu.lag.value, Some(0.0));
+    assert_eq!(eu.lag.value, Some(0.0), "{:?}", eu.lag);
     assert_eq!(eu.role.value, Some(Role::Secondary));
     pg.stop("replica");
     tokio::time::sleep(Duration::from_millis(20)).await;

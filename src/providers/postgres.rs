@@ -7,10 +7,12 @@
 //! streaming, is 0 s behind.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, Config, NoTls, Row};
 
 use super::secrets::{SecretSource, scrub};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
@@ -24,6 +26,8 @@ const CATCH_UP: Duration = Duration::from_secs(10);
 /// Every region whose database (or lag) is a PostgreSQL server.
 pub struct Postgres {
     servers: HashMap<String, SecretSource>,
+    /// One connection per region for the reads of every refresh (promotion uses its own).
+    readers: Mutex<HashMap<String, Arc<Client>>>,
 }
 
 impl Postgres {
@@ -37,7 +41,43 @@ impl Postgres {
                 servers.insert(r.id.clone(), src);
             }
         }
-        Postgres { servers }
+        Postgres {
+            servers,
+            readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Run one read query on the region's kept connection. A connection found closed (the
+    /// server restarted since) is replaced once, so a restart does not cost a refresh.
+    async fn read(&self, region: &str, call: &str, sql: &str) -> ProviderResult<Row> {
+        for attempt in 0..2 {
+            let cached = self.readers.lock().await.get(region).cloned();
+            let client = match cached {
+                Some(c) if !c.is_closed() => c,
+                _ => {
+                    let fresh = Arc::new(self.connect(region, call).await?);
+                    self.readers
+                        .lock()
+                        .await
+                        .insert(region.to_string(), fresh.clone());
+                    fresh
+                }
+            };
+            match client.query_one(sql, &[]).await {
+                Ok(row) => return Ok(row),
+                Err(e) => {
+                    self.readers.lock().await.remove(region);
+                    if attempt == 1 || !e.is_closed() {
+                        return Err(plain(region, call, &e));
+                    }
+                }
+            }
+        }
+        Err(ProviderError::new(
+            Some(region),
+            call,
+            "connection lost twice",
+        ))
     }
 
     /// A fresh connection to a region's server.
@@ -137,11 +177,9 @@ fn plain(region: &str, call: &str, e: &tokio_postgres::Error) -> ProviderError {
 impl DatabaseProvider for Postgres {
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let call = "postgres pg_is_in_recovery";
-        let client = self.connect(&region.id, call).await?;
-        let row = client
-            .query_one("SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on'", &[])
-            .await
-            .map_err(|e| plain(&region.id, call, &e))?;
+        let sql =
+            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on'";
+        let row = self.read(&region.id, call, sql).await?;
         let (in_recovery, fenced): (bool, bool) = (row.get(0), row.get(1));
         // A fenced old primary takes no writes: it is not the fleet's writer any more.
         Ok(if in_recovery || fenced {
@@ -153,20 +191,25 @@ impl DatabaseProvider for Postgres {
 
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
         let call = "postgres replication lag";
-        let client = self.connect(&region.id, call).await?;
-        if !self.is_in_recovery(&client, &region.id).await? {
-            return Ok(None);
-        }
-        // Only valid during recovery: pg_is_wal_replay_paused() errors on a primary.
+        // pg_is_wal_replay_paused() errors on a primary: only ask during recovery.
         let sql = "SELECT pg_is_in_recovery(),
                           pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8,
                           extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
-                          pg_is_wal_replay_paused(),
+                          CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END,
                           (SELECT status FROM pg_stat_wal_receiver LIMIT 1)";
-        let row = client
-            .query_one(sql, &[])
-            .await
-            .map_err(|e| plain(&region.id, call, &e))?;
+        let mut row = self.read(&region.id, call, sql).await?;
+        let unreplayed_without_timestamp = |r: &Row| {
+            let bytes: Option<f64> = r.get(1);
+            let age: Option<f64> = r.get(2);
+            let paused: bool = r.get(3);
+            bytes.is_some_and(|b| b > 0.0) && age.is_none() && !paused
+        };
+        if unreplayed_without_timestamp(&row) {
+            // A replica that has replayed no transaction since it started has no replay
+            // time; WAL in flight usually replays within milliseconds, so look once more.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            row = self.read(&region.id, call, sql).await?;
+        }
         let in_recovery: bool = row.get(0);
         if !in_recovery {
             return Ok(None);

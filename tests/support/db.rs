@@ -206,6 +206,17 @@ pub fn pg_pair() -> Option<PgPair> {
         pair.primary_port,
         "CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())",
     );
+    // Tests start from a replica that has replayed everything.
+    wait_for(
+        "PostgreSQL replica to replay the setup",
+        Duration::from_secs(20),
+        || {
+            pair.sql(
+            pair.replica_port,
+            "SELECT to_regclass('orders') IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()",
+        ) == "t"
+        },
+    );
     Some(pair)
 }
 
