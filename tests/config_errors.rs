@@ -153,7 +153,7 @@ fn unknown_provider_lists_valid_values() {
     let src = format!("{GOOD}\n[traffic]\nprovider = \"route54\"\n");
     assert_eq!(
         one_error(&src),
-        r#"fleet.toml:24:12: traffic.provider: unknown provider "route54" (valid: "sim")"#
+        r#"fleet.toml:24:12: traffic.provider: unknown provider "route54" (did you mean "route53"?)"#
     );
     let src = GOOD.replace(
         "steady_weight = 30",

@@ -135,7 +135,7 @@ impl Executor {
             progress.say("nothing to change");
             Ok(())
         } else {
-            self.run(&operation, progress).await
+            self.run(&operation, plan.accept_data_loss, progress).await
         };
         let after_state = poll(&self.fleet, &self.providers, Some(&fresh)).await;
         let after = snapshot(&operation, &after_state);
@@ -166,7 +166,12 @@ impl Executor {
         }
     }
 
-    async fn run(&self, op: &Operation, progress: &Progress) -> Result<(), ProviderError> {
+    async fn run(
+        &self,
+        op: &Operation,
+        accept_data_loss: bool,
+        progress: &Progress,
+    ) -> Result<(), ProviderError> {
         let fleet = &self.fleet;
         match op {
             Operation::SetWeights { weights } => {
@@ -182,7 +187,8 @@ impl Executor {
                 let db = self.providers.database.get(region).ok_or_else(|| {
                     ProviderError::new(Some(region), "promote", "no database provider")
                 })?;
-                db.promote(fleet, r, progress).await
+                db.promote_accepting(fleet, r, accept_data_loss, progress)
+                    .await
             }
             Operation::Rollback {
                 tenant,

@@ -26,8 +26,11 @@ pub async fn run(
     request.accept_data_loss = accept_data_loss;
 
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
-    let plan = plan(&request, &ctx.fleet, &state, now_ms())
+    let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
         .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    // The backend's own words for the change (e.g. the exact Route 53 change batch).
+    let notes = crate::providers::plan_notes(&ctx.providers, &ctx.fleet, &plan).await;
+    plan.notes.extend(notes);
     if !global.json {
         eprint!("{}", plan_text(&plan));
     }

@@ -92,9 +92,9 @@ impl Validator<'_> {
             );
         }
         let policy = self.policy(&raw.policy);
-        let traffic = self.capability(raw.traffic.as_ref(), "traffic");
-        let gitops = self.capability(raw.gitops.as_ref(), "gitops");
-        let runner = self.capability(raw.runner.as_ref(), "runner");
+        let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
+        let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
+        let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let regions = self.regions(&raw.regions);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
@@ -183,15 +183,23 @@ impl Validator<'_> {
         }
     }
 
-    fn capability(&mut self, raw: Option<&Spanned<RawCapability>>, key: &str) -> Capability {
+    fn capability(
+        &mut self,
+        raw: Option<&Spanned<RawCapability>>,
+        key: &str,
+        kind: CapabilityKind,
+    ) -> Capability {
         let Some(raw) = raw else {
             return Capability::default();
         };
         let mut cap = Capability::default();
         if let Some(p) = &raw.get_ref().provider {
-            let valid: Vec<&str> = ProviderKind::ALL.iter().map(|p| p.as_str()).collect();
+            let valid: Vec<&str> = ProviderKind::valid_for(kind)
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
             match ProviderKind::parse(p.get_ref()) {
-                Some(kind) => cap.provider = kind,
+                Some(k) => cap.provider = k,
                 None => self.err(
                     p,
                     format!("{key}.provider"),
@@ -204,14 +212,23 @@ impl Validator<'_> {
             }
         }
         cap.settings = raw.get_ref().settings.clone();
-        if cap.provider == ProviderKind::Sim
-            && let Some(extra) = cap.settings.keys().next()
-        {
-            self.err(
-                raw,
-                key,
-                format!("unknown key \"{extra}\": the sim provider takes no settings"),
-            );
+        // Provider-specific keys: unknown, missing or mistyped ones are reported here (not
+        // when the provider itself is unknown: that one error says it all).
+        let unknown_provider = raw
+            .get_ref()
+            .provider
+            .as_ref()
+            .is_some_and(|p| ProviderKind::parse(p.get_ref()).is_none());
+        let problems = if unknown_provider {
+            Vec::new()
+        } else {
+            super::settings::check(cap.provider, kind, &cap.settings)
+        };
+        for (k, msg) in problems {
+            match (&raw.get_ref().provider, k.as_str()) {
+                (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
+                _ => self.err(raw, format!("{key}.{k}"), msg),
+            }
         }
         cap
     }
@@ -277,9 +294,21 @@ impl Validator<'_> {
                 role,
                 steady_weight,
                 endpoints: r.endpoints.clone(),
-                health: self.capability(r.health.as_ref(), &format!("regions[{i}].health")),
-                lag: self.capability(r.lag.as_ref(), &format!("regions[{i}].lag")),
-                database: self.capability(r.database.as_ref(), &format!("regions[{i}].database")),
+                health: self.capability(
+                    r.health.as_ref(),
+                    &format!("regions[{i}].health"),
+                    CapabilityKind::Health,
+                ),
+                lag: self.capability(
+                    r.lag.as_ref(),
+                    &format!("regions[{i}].lag"),
+                    CapabilityKind::Lag,
+                ),
+                database: self.capability(
+                    r.database.as_ref(),
+                    &format!("regions[{i}].database"),
+                    CapabilityKind::Database,
+                ),
                 sim: sim.unwrap_or_default(),
             });
         }

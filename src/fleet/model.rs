@@ -120,19 +120,64 @@ impl Role {
 pub enum ProviderKind {
     /// The simulated world (the demo fleet and drills).
     Sim,
+    /// Route 53 weighted record sets (traffic) and health checks (health).
+    Route53,
+    /// CloudWatch replication-lag metrics (Aurora Global Database, RDS, ElastiCache).
+    Cloudwatch,
+    /// Self-managed PostgreSQL streaming replication.
+    Postgres,
+    /// Self-managed Redis replication.
+    Redis,
+    /// Aurora Global Database (role and switchover/failover through the RDS API).
+    Aurora,
+}
+
+/// The capabilities a fleet file configures, for checking which provider serves which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapabilityKind {
+    Traffic,
+    Gitops,
+    Runner,
+    Health,
+    Lag,
+    Database,
 }
 
 impl ProviderKind {
-    pub const ALL: &'static [ProviderKind] = &[ProviderKind::Sim];
+    pub const ALL: &'static [ProviderKind] = &[
+        ProviderKind::Sim,
+        ProviderKind::Route53,
+        ProviderKind::Cloudwatch,
+        ProviderKind::Postgres,
+        ProviderKind::Redis,
+        ProviderKind::Aurora,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Sim => "sim",
+            ProviderKind::Route53 => "route53",
+            ProviderKind::Cloudwatch => "cloudwatch",
+            ProviderKind::Postgres => "postgres",
+            ProviderKind::Redis => "redis",
+            ProviderKind::Aurora => "aurora",
         }
     }
 
     pub fn parse(s: &str) -> Option<ProviderKind> {
         Self::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+
+    /// The providers that can serve a capability, for validation and error messages.
+    pub fn valid_for(cap: CapabilityKind) -> &'static [ProviderKind] {
+        use ProviderKind::*;
+        match cap {
+            CapabilityKind::Traffic => &[Sim, Route53],
+            CapabilityKind::Gitops | CapabilityKind::Runner => &[Sim],
+            CapabilityKind::Health => &[Sim, Route53],
+            CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
+            CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
+        }
     }
 }
 

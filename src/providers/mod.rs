@@ -3,6 +3,10 @@
 //! The engine reads through these traits and the executor changes the world through them;
 //! nothing above this module knows whether a weight lives in Route 53 or the simulator.
 
+pub mod aws;
+pub mod postgres;
+pub mod redis;
+pub mod secrets;
 pub mod sim;
 
 use std::collections::HashMap;
@@ -98,6 +102,11 @@ pub struct WeightsReading {
 #[async_trait]
 pub trait TrafficProvider: Send + Sync {
     async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading>;
+    /// The exact change `apply_weights` would make, in words, for the plan (default: nothing
+    /// beyond the plan's own before -> after).
+    async fn describe_change(&self, _fleet: &Fleet, _weights: &[(String, u8)]) -> Vec<String> {
+        Vec::new()
+    }
     /// Set every listed region's weight in one atomic change and wait until it is in effect.
     async fn apply_weights(
         &self,
@@ -128,6 +137,18 @@ pub trait DatabaseProvider: Send + Sync {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()>;
+    /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`).
+    /// Backends with a planned and a forced promotion (Aurora switchover or failover) choose
+    /// by it; the others promote the same way either way.
+    async fn promote_accepting(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        _accept_data_loss: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.promote(fleet, region, progress).await
+    }
 }
 
 /// Argo CD applications and their history.
@@ -194,25 +215,41 @@ impl Providers {
                 })
                 .clone()
         };
+        let real = RealProviders::new(fleet, state_dir);
         let traffic: Arc<dyn TrafficProvider> = match fleet.traffic.provider {
-            ProviderKind::Sim => sim(),
+            ProviderKind::Route53 => Arc::new(aws::route53::Route53Traffic::from_fleet(
+                fleet,
+                real.aws.clone(),
+            )),
+            _ => sim(),
         };
-        let gitops: Arc<dyn GitOpsProvider> = match fleet.gitops.provider {
-            ProviderKind::Sim => sim(),
-        };
-        let runner: Arc<dyn PhaseRunner> = match fleet.runner.provider {
-            ProviderKind::Sim => sim(),
-        };
+        let gitops: Arc<dyn GitOpsProvider> = sim();
+        let runner: Arc<dyn PhaseRunner> = sim();
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
             let h: Arc<dyn HealthProvider> = match r.health.provider {
-                ProviderKind::Sim => sim(),
+                ProviderKind::Route53 => real.route53_health.clone(),
+                _ => sim(),
             };
             health.insert(r.id.clone(), h);
-            // Lag and promotion come from the same database backend.
-            let d: Arc<dyn DatabaseProvider> = match (r.lag.provider, r.database.provider) {
-                (ProviderKind::Sim, ProviderKind::Sim) => sim(),
+            let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {
+                match kind {
+                    ProviderKind::Postgres => real.postgres.clone(),
+                    ProviderKind::Redis => real.redis.clone(),
+                    ProviderKind::Aurora => real.aurora.clone(),
+                    ProviderKind::Cloudwatch => real.cloudwatch_lag.clone(),
+                    _ => sim(),
+                }
+            };
+            // Lag and promotion may come from different backends (CloudWatch lag, sim role).
+            let d = if r.lag.provider == r.database.provider {
+                db_for(r.database.provider)
+            } else {
+                Arc::new(SplitDatabase {
+                    lag: db_for(r.lag.provider),
+                    db: db_for(r.database.provider),
+                })
             };
             database.insert(r.id.clone(), d);
         }
@@ -223,5 +260,89 @@ impl Providers {
             health,
             database,
         })
+    }
+}
+
+/// Lines a plan should show about how its backends will carry it out (e.g. the exact
+/// Route 53 change batch). Reads the backends, so front ends call it after planning.
+pub async fn plan_notes(
+    providers: &Providers,
+    fleet: &Fleet,
+    plan: &crate::actions::Plan,
+) -> Vec<String> {
+    match &plan.operation {
+        Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
+            providers.traffic.describe_change(fleet, weights).await
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The real backends of a fleet, shared by every region that uses them.
+struct RealProviders {
+    aws: Arc<aws::AwsConfigs>,
+    route53_health: Arc<aws::health::Route53Health>,
+    cloudwatch_lag: Arc<aws::cloudwatch::CloudWatchLag>,
+    postgres: Arc<postgres::Postgres>,
+    redis: Arc<redis::Redis>,
+    aurora: Arc<aws::aurora::Aurora>,
+}
+
+impl RealProviders {
+    /// Cheap: nothing connects until the first read.
+    fn new(fleet: &Fleet, state_dir: &Path) -> RealProviders {
+        let configs = aws::AwsConfigs::new();
+        let hub = aws::cloudwatch::CloudWatchHub::new(configs.clone());
+        RealProviders {
+            route53_health: aws::health::Route53Health::from_fleet(
+                fleet,
+                configs.clone(),
+                hub.clone(),
+                Some(state_dir),
+            ),
+            cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
+            aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),
+            aws: configs,
+            postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),
+            redis: Arc::new(redis::Redis::from_fleet(fleet)),
+        }
+    }
+}
+
+/// Lag from one backend, role and promotion from another.
+struct SplitDatabase {
+    lag: Arc<dyn DatabaseProvider>,
+    db: Arc<dyn DatabaseProvider>,
+}
+
+#[async_trait]
+impl DatabaseProvider for SplitDatabase {
+    async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
+        self.db.read_role(region).await
+    }
+    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        self.lag.read_lag(region).await
+    }
+    async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
+        self.lag.lag_history(region).await
+    }
+    async fn promote_accepting(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        accept_data_loss: bool,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.db
+            .promote_accepting(fleet, region, accept_data_loss, progress)
+            .await
+    }
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.db.promote(fleet, region, progress).await
     }
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs the real servers the backend tests run against, on a fresh Debian 12 machine as
+# root with no terminal (CI=true), or reports what is missing:
+#   PostgreSQL 15 and Redis 7 (Debian packages), moto (Route 53 + CloudWatch) in a venv.
+# The tests start their own servers on free 127.0.0.1 ports and stop them when done (see
+# tests/support/), so nothing here stays running. `scripts/lab.sh up|down` is for people.
+#
+#   scripts/ci-backends.sh install   install what is missing (idempotent, ~1-2 min fresh)
+#   scripts/ci-backends.sh check     exit 1 unless everything is installed
+#
+# The venv lives in $MERIDIAN_TEST_VENV (default ~/.cache/meridian/venv-aws); the tests
+# look there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${MERIDIAN_TEST_VENV:-$HOME/.cache/meridian/venv-aws}"
+
+missing() {
+    local m=()
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || m+=(postgresql)
+    command -v redis-server >/dev/null || m+=(redis-server)
+    command -v runuser >/dev/null || m+=(util-linux)
+    [[ -x "$venv/bin/moto_server" ]] || m+=(moto)
+    echo "${m[@]:-}"
+}
+
+install() {
+    local apt=()
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt+=(postgresql)
+    command -v redis-server >/dev/null || apt+=(redis-server)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt+=(python3-venv)
+    if ((${#apt[@]})); then
+        echo "ci-backends: apt-get install ${apt[*]}" >&2
+        local sudo=()
+        [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 "${sudo[@]}" apt-get install -y -qq "${apt[@]}" >/dev/null
+        # The packaged services are not needed (and would hold the default ports).
+        if command -v service >/dev/null; then
+            "${sudo[@]}" service redis-server stop >/dev/null 2>&1 || true
+            "${sudo[@]}" service postgresql stop >/dev/null 2>&1 || true
+        fi
+    fi
+    if [[ ! -x "$venv/bin/moto_server" ]]; then
+        echo "ci-backends: creating $venv with moto[server]" >&2
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check 'moto[server]>=5.1,<6'
+    fi
+}
+
+case "${1:-install}" in
+    install)
+        start=$(date +%s)
+        install
+        left=$(missing)
+        if [[ -n "$left" ]]; then
+            echo "ci-backends: still missing: $left" >&2
+            exit 1
+        fi
+        echo "ci-backends: PostgreSQL, Redis and moto ready ($(($(date +%s) - start))s)" >&2
+        ;;
+    check)
+        left=$(missing)
+        if [[ -n "$left" ]]; then
+            echo "ci-backends: missing: $left (run scripts/ci-backends.sh install)" >&2
+            exit 1
+        fi
+        echo "ci-backends: everything installed" >&2
+        ;;
+    *)
+        echo "usage: scripts/ci-backends.sh install|check" >&2
+        exit 2
+        ;;
+esac

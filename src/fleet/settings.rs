@@ -1,0 +1,176 @@
+//! The provider-specific keys of a capability table (`{ provider = "...", <keys> }`): which
+//! keys each provider takes, of what type, and which are required. Checked at load time so a
+//! typo fails with a location instead of a backend error at 03:00.
+
+use super::model::{CapabilityKind, ProviderKind};
+
+/// The type a setting must have.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Str,
+    /// A humantime duration such as "90s" or "5m".
+    Duration,
+    Int,
+    OneOf(&'static [&'static str]),
+}
+
+/// One allowed key.
+pub struct Key {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Key {
+    Key {
+        name,
+        kind,
+        required: false,
+    }
+}
+const fn req(name: &'static str, kind: Kind) -> Key {
+    Key {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+/// Where the AWS SDK sends requests and whose credentials it uses.
+const AWS: [Key; 3] = [
+    opt("profile", Kind::Str),
+    opt("endpoint_url", Kind::Str),
+    opt("aws_region", Kind::Str),
+];
+
+/// Connection strings are secrets: they come from an environment variable or a file, never
+/// from the fleet file itself (which gets committed and shared).
+const SECRET: [Key; 3] = [
+    opt("dsn_env", Kind::Str),
+    opt("dsn_file", Kind::Str),
+    opt("dsn_key", Kind::Str),
+];
+
+/// The keys a provider takes for a capability; `None` when the pair is not valid at all.
+pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
+    use CapabilityKind as C;
+    use ProviderKind as P;
+    if !ProviderKind::valid_for(cap).contains(&provider) {
+        return None;
+    }
+    let mut keys = match (provider, cap) {
+        (P::Sim, _) => return Some(Vec::new()),
+        (P::Route53, C::Traffic) => vec![
+            req("hosted_zone_id", Kind::Str),
+            req("record_name", Kind::Str),
+            opt("record_type", Kind::Str),
+            opt("change_timeout", Kind::Duration),
+            opt("max_attempts", Kind::Int),
+        ],
+        (P::Route53, _) => vec![
+            req("health_check_id", Kind::Str),
+            opt("source", Kind::OneOf(&["metric", "status"])),
+        ],
+        (P::Cloudwatch, _) => vec![
+            req(
+                "metric",
+                Kind::OneOf(&["aurora-global", "rds-replica", "elasticache-global"]),
+            ),
+            req("identifier", Kind::Str),
+            opt("period", Kind::Duration),
+        ],
+        (P::Postgres | P::Redis, _) => return Some(SECRET.into_iter().collect()),
+        (P::Aurora, _) => vec![
+            req("global_cluster_id", Kind::Str),
+            req("cluster_arn", Kind::Str),
+            opt("promote_timeout", Kind::Duration),
+        ],
+    };
+    keys.extend(AWS);
+    Some(keys)
+}
+
+/// Problems with one capability table, as (key, message) pairs.
+pub fn check(
+    provider: ProviderKind,
+    cap: CapabilityKind,
+    settings: &toml::Table,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let Some(keys) = keys(provider, cap) else {
+        let valid: Vec<String> = ProviderKind::valid_for(cap)
+            .iter()
+            .map(|p| format!("\"{}\"", p.as_str()))
+            .collect();
+        problems.push((
+            "provider".into(),
+            format!(
+                "provider \"{}\" cannot serve this capability; valid here: {}",
+                provider.as_str(),
+                valid.join(", ")
+            ),
+        ));
+        return problems;
+    };
+    for (name, value) in settings {
+        let Some(key) = keys.iter().find(|k| k.name == name) else {
+            let valid: Vec<&str> = keys.iter().map(|k| k.name).collect();
+            let msg = if valid.is_empty() {
+                format!(
+                    "unknown key \"{name}\": the {} provider takes no settings",
+                    provider.as_str()
+                )
+            } else {
+                format!(
+                    "unknown key \"{name}\" for provider \"{}\"; valid keys: {}",
+                    provider.as_str(),
+                    valid.join(", ")
+                )
+            };
+            problems.push((name.clone(), msg));
+            continue;
+        };
+        if let Some(msg) = type_problem(key.kind, value) {
+            problems.push((name.clone(), msg));
+        }
+    }
+    for k in keys
+        .iter()
+        .filter(|k| k.required && !settings.contains_key(k.name))
+    {
+        problems.push((
+            k.name.to_string(),
+            format!("provider \"{}\" needs \"{}\"", provider.as_str(), k.name),
+        ));
+    }
+    if matches!(provider, ProviderKind::Postgres | ProviderKind::Redis) {
+        let sources = ["dsn_env", "dsn_file"]
+            .iter()
+            .filter(|k| settings.contains_key(**k))
+            .count();
+        if sources != 1 {
+            problems.push(("dsn_env".into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
+        }
+    }
+    problems
+}
+
+fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
+    match (kind, value) {
+        (Kind::Str, toml::Value::String(_)) | (Kind::Int, toml::Value::Integer(_)) => None,
+        (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s)
+            .err()
+            .map(|e| format!("{e}; write a duration such as \"90s\" or \"5m\"")),
+        (Kind::OneOf(valid), toml::Value::String(s)) if valid.contains(&s.as_str()) => None,
+        (Kind::OneOf(valid), _) => Some(format!(
+            "must be one of: {}",
+            valid
+                .iter()
+                .map(|v| format!("\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        (Kind::Str | Kind::Duration, _) => Some("must be a string".into()),
+        (Kind::Int, _) => Some("must be an integer".into()),
+    }
+}

@@ -1,0 +1,141 @@
+//! Retrying AWS calls that were refused for now, not for good: throttling and Route 53's
+//! `PriorRequestNotComplete` (a second change to a zone before the first is INSYNC).
+//! Exponential backoff with full jitter, so several meridians do not retry in lockstep.
+
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::providers::{Progress, ProviderError};
+
+/// How hard to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            max_attempts: 6,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Backoff {
+    /// The pause before retry number `attempt` (1-based): uniform in [0, min(cap, base*2^n)].
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        let r = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        ceiling.mul_f64((r % 10_000) as f64 / 10_000.0)
+    }
+}
+
+/// Error codes that mean "try again later".
+const RETRYABLE: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "PriorRequestNotComplete",
+];
+
+/// Is this failure worth retrying?
+pub fn is_retryable<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    match err {
+        SdkError::ServiceError(_) => err.code().is_some_and(|c| RETRYABLE.contains(&c)),
+        SdkError::TimeoutError(_) => true,
+        _ => false,
+    }
+}
+
+/// Run `call` until it succeeds, fails for good, or runs out of attempts.
+pub async fn with_backoff<T, E, R, F, Fut>(
+    backoff: &Backoff,
+    what: &str,
+    progress: &Progress,
+    mut call: F,
+) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < backoff.max_attempts && is_retryable(&e) => {
+                let pause = backoff.delay(attempt);
+                let code = e.code().unwrap_or("timeout").to_string();
+                progress.say(&format!(
+                    "{what}: {code}; retrying in {} ms (attempt {}/{})",
+                    pause.as_millis(),
+                    attempt + 1,
+                    backoff.max_attempts
+                ));
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Turn an SDK failure into a `ProviderError` that says what to do about it.
+pub fn provider_error<E, R>(region: Option<&str>, call: &str, err: &SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (message, hint) = match err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("error");
+            let msg = format!("{code}: {}", err.message().unwrap_or("no message"));
+            let hint = match code {
+                c if RETRYABLE.contains(&c) => {
+                    "AWS is throttling this account; retried with backoff and gave up: try again in a minute"
+                }
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+                    "the credentials lack this permission: check the IAM policy of the profile in use"
+                }
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "ExpiredTokenException" => {
+                    "the credentials are invalid or expired: refresh them (e.g. `aws sso login --profile ...`)"
+                }
+                "NoSuchHostedZone" => "check hosted_zone_id in the fleet file",
+                "NoSuchHealthCheck" => "check health_check_id in the fleet file",
+                _ => "see the AWS error code above",
+            };
+            (msg, hint)
+        }
+        SdkError::DispatchFailure(_) => (
+            format!("request not sent: {}", DisplayErrorContext(err)),
+            "cannot reach AWS or load credentials: check the network, endpoint_url, and that credentials are configured (AWS_PROFILE, `aws sso login`)",
+        ),
+        SdkError::TimeoutError(_) => (
+            "timed out".to_string(),
+            "AWS did not answer in time: check the network and try again",
+        ),
+        _ => (
+            DisplayErrorContext(err).to_string(),
+            "see the message; check credentials and the fleet file's AWS settings",
+        ),
+    };
+    ProviderError::new(region, call, message).with_hint(hint)
+}

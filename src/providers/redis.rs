@@ -1,0 +1,388 @@
+//! Self-managed Redis replication: role from `INFO replication`, lag from the primary's
+//! `master_repl_offset` against the replica's acknowledged offset, promotion by
+//! `REPLICAOF NO ONE`.
+//!
+//! Offsets are bytes; the fleet speaks seconds. A replica that has acknowledged everything is
+//! 0 s behind. One that is behind has been so at least since its last acknowledgement (the
+//! primary's `lag=` field, seconds since the last REPLCONF ACK), and at least since the last
+//! refresh at which the primary's offset was no further than what the replica has now.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+
+use super::secrets::{Secret, SecretSource, scrub};
+use crate::fleet::{Fleet, ProviderKind, Region, Role};
+use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult};
+use crate::state::{Millis, now_ms};
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+/// A replica slower than this to answer is asked about through its primary instead.
+const REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
+/// Offset samples kept per region (a few minutes of refreshes).
+const SAMPLES: usize = 300;
+
+/// `INFO replication` as key/value pairs.
+pub type Info = HashMap<String, String>;
+
+/// Every region whose database (or lag) is a Redis server.
+pub struct Redis {
+    servers: HashMap<String, SecretSource>,
+    /// (when, primary offset) seen at past refreshes, per replica region.
+    samples: Mutex<HashMap<String, VecDeque<(Millis, i64)>>>,
+}
+
+impl Redis {
+    pub fn from_fleet(fleet: &Fleet) -> Redis {
+        let mut servers = HashMap::new();
+        for r in &fleet.regions {
+            let cap = [&r.database, &r.lag]
+                .into_iter()
+                .find(|c| c.provider == ProviderKind::Redis);
+            if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
+                servers.insert(r.id.clone(), src);
+            }
+        }
+        Redis {
+            servers,
+            samples: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn url(&self, region: &str, call: &str) -> ProviderResult<Secret> {
+        let src = self.servers.get(region).ok_or_else(|| {
+            ProviderError::new(Some(region), call, "no Redis connection configured")
+        })?;
+        src.read(region, call)
+    }
+
+    async fn connect_url(
+        url: &Secret,
+        region: &str,
+        call: &str,
+    ) -> ProviderResult<MultiplexedConnection> {
+        let client = redis::Client::open(url.expose()).map_err(|e| {
+            ProviderError::new(
+                Some(region),
+                call,
+                format!("invalid Redis URL: {}", scrub(&e.to_string(), url)),
+            )
+        })?;
+        match tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection()).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(
+                ProviderError::new(Some(region), call, scrub(&e.to_string(), url)).with_hint(
+                    "is the server up and reachable? check the URL's host, port and password",
+                ),
+            ),
+            Err(_) => Err(
+                ProviderError::new(Some(region), call, "connection timed out")
+                    .with_hint("is the server up and reachable?"),
+            ),
+        }
+    }
+
+    async fn cmd<T: redis::FromRedisValue>(
+        con: &mut MultiplexedConnection,
+        cmd: redis::Cmd,
+        region: &str,
+        call: &str,
+    ) -> ProviderResult<T> {
+        match tokio::time::timeout(TIMEOUT, cmd.query_async::<T>(con)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(ProviderError::new(Some(region), call, e.to_string())),
+            Err(_) => Err(ProviderError::new(Some(region), call, "no answer in time")
+                .with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
+        }
+    }
+
+    async fn info(con: &mut MultiplexedConnection, region: &str) -> ProviderResult<Info> {
+        let text: String = Self::cmd(
+            con,
+            redis::cmd("INFO").arg("replication").clone(),
+            region,
+            "redis INFO replication",
+        )
+        .await?;
+        Ok(parse_info(&text))
+    }
+
+    /// Connect to a region's server and read `INFO replication`.
+    async fn region_info(
+        &self,
+        region: &str,
+    ) -> ProviderResult<(MultiplexedConnection, Info, Secret)> {
+        let url = self.url(region, "redis INFO replication")?;
+        let mut con = Self::connect_url(&url, region, "redis INFO replication").await?;
+        let info = Self::info(&mut con, region).await?;
+        Ok((con, info, url))
+    }
+}
+
+impl Redis {
+    /// `INFO replication` of another configured server that is a primary listing this replica.
+    async fn primary_listing(&self, region: &str, port: &str) -> Option<Info> {
+        for other in self.servers.keys().filter(|r| r.as_str() != region) {
+            let Ok(Ok((_, info, _))) =
+                tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(other)).await
+            else {
+                continue;
+            };
+            if info.get("role").map(String::as_str) == Some("master")
+                && replica_ack(&info, port).is_some()
+            {
+                return Some(info);
+            }
+        }
+        None
+    }
+}
+
+/// Parse `INFO` text into key/value pairs.
+pub fn parse_info(text: &str) -> Info {
+    text.lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The same URL pointing at another host and port (the replica's primary), keeping the
+/// credentials and database: replicas of one primary share its password.
+pub fn with_host(url: &Secret, host: &str, port: &str) -> Secret {
+    let u = url.expose();
+    let (scheme, rest) = u.split_once("://").unwrap_or(("redis", u));
+    let (auth, after_auth) = match rest.rsplit_once('@') {
+        Some((a, r)) => (format!("{a}@"), r),
+        None => (String::new(), rest),
+    };
+    let path = after_auth.find('/').map(|i| &after_auth[i..]).unwrap_or("");
+    Secret::new(format!("{scheme}://{auth}{host}:{port}{path}"))
+}
+
+/// The port in a Redis URL (default 6379).
+fn port_of(url: &Secret) -> String {
+    let u = url.expose();
+    let rest = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
+    let hostport = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    let hostport = hostport.split('/').next().unwrap_or(hostport);
+    hostport
+        .rsplit_once(':')
+        .map(|(_, p)| p.to_string())
+        .unwrap_or_else(|| "6379".into())
+}
+
+/// This replica's acknowledged offset and seconds since its last ack, from the primary's
+/// `slaveN:ip=..,port=..,state=..,offset=..,lag=..` lines.
+fn replica_ack(primary: &Info, port: &str) -> Option<(i64, f64)> {
+    primary
+        .iter()
+        .filter(|(k, _)| k.starts_with("slave") && k[5..].chars().all(|c| c.is_ascii_digit()))
+        .find_map(|(_, v)| {
+            let fields: HashMap<&str, &str> =
+                v.split(',').filter_map(|f| f.split_once('=')).collect();
+            (fields.get("port") == Some(&port)).then(|| {
+                Some((
+                    fields.get("offset")?.parse().ok()?,
+                    fields.get("lag")?.parse().ok()?,
+                ))
+            })?
+        })
+}
+
+#[async_trait]
+impl DatabaseProvider for Redis {
+    async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
+        let (_, info, _) = self.region_info(&region.id).await?;
+        match info.get("role").map(String::as_str) {
+            Some("master") => Ok(Role::Primary),
+            Some("slave") => Ok(Role::Secondary),
+            other => Err(ProviderError::new(
+                Some(&region.id),
+                "redis INFO replication",
+                format!("unexpected role {other:?}"),
+            )),
+        }
+    }
+
+    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        let call = "redis replication lag";
+        let url = self.url(&region.id, call)?;
+        let port = port_of(&url);
+        // A hung replica (a slow command, DEBUG SLEEP) still has a lag: read it from the primary.
+        let own = match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(&region.id)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "replica did not answer in time",
+            )),
+        };
+        let primary = match own {
+            Ok((_, info, _)) => {
+                if info.get("role").map(String::as_str) == Some("master") {
+                    return Ok(None);
+                }
+                let (Some(host), Some(mport)) = (info.get("master_host"), info.get("master_port"))
+                else {
+                    return Err(ProviderError::new(
+                        Some(&region.id),
+                        call,
+                        "replica does not name its primary",
+                    ));
+                };
+                if info.get("master_link_status").map(String::as_str) != Some("up") {
+                    return Err(ProviderError::new(
+                        Some(&region.id),
+                        call,
+                        format!("link to primary {host}:{mport} is down"),
+                    )
+                    .with_hint(
+                        "how much is missing cannot be known: promote only with --accept-data-loss",
+                    ));
+                }
+                let primary_url = with_host(&url, host, mport);
+                let mut pcon =
+                    Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)")
+                        .await?;
+                Self::info(&mut pcon, &region.id).await?
+            }
+            Err(e) => match self.primary_listing(&region.id, &port).await {
+                Some(info) => info,
+                None => return Err(e),
+            },
+        };
+        let master_offset: i64 = primary
+            .get("master_repl_offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let Some((acked, ack_age)) = replica_ack(&primary, &port) else {
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "its primary does not list this replica",
+            )
+            .with_hint("the replica may be reconnecting; try again"));
+        };
+        let now = now_ms();
+        let mut all = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+        let samples = all.entry(region.id.clone()).or_default();
+        if acked >= master_offset {
+            samples.clear();
+            samples.push_back((now, master_offset));
+            return Ok(Some(0.0));
+        }
+        // The newest past refresh whose primary offset the replica has fully acknowledged.
+        let caught_up_at = samples
+            .iter()
+            .rev()
+            .find(|(_, off)| *off <= acked)
+            .map(|(t, _)| *t);
+        samples.push_back((now, master_offset));
+        while samples.len() > SAMPLES {
+            samples.pop_front();
+        }
+        let from_samples = caught_up_at
+            .map(|t| (now - t) as f64 / 1000.0)
+            .unwrap_or(0.0);
+        Ok(Some(ack_age.max(from_samples)))
+    }
+
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let call = "redis REPLICAOF NO ONE";
+        let (mut con, info, url) = self.region_info(&region.id).await?;
+        if info.get("role").map(String::as_str) == Some("master") {
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "already a primary (role:master)",
+            )
+            .with_hint("nothing to promote"));
+        }
+        let old = (
+            info.get("master_host").cloned(),
+            info.get("master_port").cloned(),
+        );
+        progress.say(&format!("REPLICAOF NO ONE on {}", region.id));
+        let _: String = Self::cmd(
+            &mut con,
+            redis::cmd("REPLICAOF").arg("NO").arg("ONE").clone(),
+            &region.id,
+            call,
+        )
+        .await?;
+        let after = Self::info(&mut con, &region.id).await?;
+        if after.get("role").map(String::as_str) != Some("master") {
+            return Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                "role is not master after REPLICAOF NO ONE",
+            )
+            .with_hint("check the Redis server log"));
+        }
+        progress.say(&format!("{} is primary: role:master", region.id));
+        // Demote the old primary to a replica of the new one, so it stops taking writes.
+        if let (Some(host), Some(port)) = old {
+            let old_url = with_host(&url, &host, &port);
+            let name = fleet
+                .regions
+                .iter()
+                .find(|r| self.url(&r.id, call).is_ok_and(|u| port_of(&u) == port))
+                .map(|r| r.id.clone())
+                .unwrap_or(format!("{host}:{port}"));
+            let new_host = url
+                .expose()
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.rsplit('@').next())
+                .and_then(|h| h.split([':', '/']).next())
+                .unwrap_or("127.0.0.1")
+                .to_string();
+            match Self::connect_url(&old_url, &region.id, "redis REPLICAOF (old primary)").await {
+                Ok(mut old_con) => {
+                    let cmd = redis::cmd("REPLICAOF").arg(&new_host).arg(port_of(&url)).clone();
+                    match Self::cmd::<String>(&mut old_con, cmd, &region.id, "redis REPLICAOF (old primary)").await {
+                        Ok(_) => progress.say(&format!("old primary {name} now replicates from {}", region.id)),
+                        Err(e) => progress.say(&format!("old primary {name} not demoted ({e}); make sure it takes no writes")),
+                    }
+                }
+                Err(e) => progress.say(&format!("old primary {name} unreachable ({e}); not demoted: make sure it takes no writes")),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_primary_url_keeps_credentials_and_database() {
+        let u = Secret::new("redis://:s3cret@10.0.0.5:6381/2");
+        assert_eq!(
+            with_host(&u, "10.0.0.4", "6380").expose(),
+            "redis://:s3cret@10.0.0.4:6380/2"
+        );
+        assert_eq!(port_of(&u), "6381");
+        assert_eq!(port_of(&Secret::new("redis://cache.internal")), "6379");
+    }
+
+    #[test]
+    fn replica_acks_are_found_by_port() {
+        let info = parse_info(
+            "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
+             slave0:ip=127.0.0.1,port=7001,state=online,offset=100,lag=0\r\n\
+             slave1:ip=127.0.0.1,port=7002,state=online,offset=90,lag=3\r\nmaster_repl_offset:120\r\n",
+        );
+        assert_eq!(replica_ack(&info, "7002"), Some((90, 3.0)));
+        assert_eq!(replica_ack(&info, "7003"), None);
+    }
+}

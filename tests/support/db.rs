@@ -1,0 +1,332 @@
+//! PostgreSQL and Redis primary + replica pairs on free loopback ports, in a temp directory.
+//! PostgreSQL refuses to run as root, so as root its commands run through
+//! `runuser -u postgres --`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::{free_port, unavailable, wait_for};
+
+fn pg_bin() -> Option<PathBuf> {
+    if let Some(b) = std::env::var_os("MERIDIAN_PG_BIN") {
+        return Some(PathBuf::from(b));
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn as_postgres(bin: &Path, args: &[&str]) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin).args(args);
+        c
+    } else {
+        let mut c = Command::new(bin);
+        c.args(args);
+        c
+    }
+}
+
+fn run(mut c: Command, what: &str) {
+    match c.stdout(Stdio::null()).stderr(Stdio::piped()).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("{what} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("{what} could not start: {e}"),
+    }
+}
+
+/// A PostgreSQL primary with one streaming replica (slot `replica`).
+pub struct PgPair {
+    pub primary_port: u16,
+    pub replica_port: u16,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl PgPair {
+    pub fn primary_dsn(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2",
+            self.primary_port
+        )
+    }
+    pub fn replica_dsn(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2",
+            self.replica_port
+        )
+    }
+    fn data(&self, which: &str) -> String {
+        self.dir.path().join(which).display().to_string()
+    }
+
+    /// Run SQL on one server through psql; returns trimmed output.
+    pub fn sql(&self, port: u16, sql: &str) -> String {
+        let out = as_postgres(
+            &self.bin.join("psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-XAtqc",
+                sql,
+            ],
+        )
+        .output();
+        match out {
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            Ok(o) => panic!("psql {sql}: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(e) => panic!("psql could not start: {e}"),
+        }
+    }
+
+    /// Stop one server at once (a crash, as far as clients can tell).
+    pub fn stop(&self, which: &str) {
+        let d = self.data(which);
+        let _ = as_postgres(
+            &self.bin.join("pg_ctl"),
+            &["-D", &d, "-m", "immediate", "-w", "stop"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    }
+}
+
+impl Drop for PgPair {
+    fn drop(&mut self) {
+        self.stop("replica");
+        self.stop("primary");
+    }
+}
+
+/// Start a PostgreSQL primary and a streaming replica, or `None` when not installed.
+pub fn pg_pair() -> Option<PgPair> {
+    let Some(bin) = pg_bin() else {
+        unavailable(
+            "PostgreSQL",
+            "no /usr/lib/postgresql/*/bin/initdb (or MERIDIAN_PG_BIN)",
+        );
+        return None;
+    };
+    let dir = match tempfile::Builder::new().prefix("meridian-pg").tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("temp dir: {e}"),
+    };
+    if is_root() {
+        // postgres must own its data and socket directory.
+        let mut chown = Command::new("chown");
+        chown.arg("postgres:postgres").arg(dir.path());
+        run(chown, "chown");
+    }
+    let pair = PgPair {
+        primary_port: free_port(),
+        replica_port: free_port(),
+        bin: bin.clone(),
+        dir,
+    };
+    let sock = pair.dir.path().display().to_string();
+    let (p, r) = (pair.data("primary"), pair.data("replica"));
+    run(
+        as_postgres(
+            &bin.join("initdb"),
+            &["-D", &p, "--auth=trust", "--no-sync", "-U", "postgres"],
+        ),
+        "initdb",
+    );
+    let start = |data: &str, port: u16, log: &str| {
+        let opts = format!(
+            "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
+        );
+        let log = format!("{sock}/{log}");
+        run(
+            as_postgres(
+                &bin.join("pg_ctl"),
+                &["-D", data, "-o", &opts, "-l", &log, "-w", "start"],
+            ),
+            "pg_ctl start",
+        );
+    };
+    start(&p, pair.primary_port, "primary.log");
+    pair.sql(
+        pair.primary_port,
+        "SELECT pg_create_physical_replication_slot('replica')",
+    );
+    let port = pair.primary_port.to_string();
+    run(
+        as_postgres(
+            &bin.join("pg_basebackup"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &r,
+                "-R",
+                "-X",
+                "stream",
+                "-S",
+                "replica",
+            ],
+        ),
+        "pg_basebackup",
+    );
+    start(&r, pair.replica_port, "replica.log");
+    wait_for(
+        "PostgreSQL replica streaming",
+        Duration::from_secs(20),
+        || {
+            pair.sql(
+                pair.replica_port,
+                "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+            ) == "1"
+        },
+    );
+    pair.sql(
+        pair.primary_port,
+        "CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())",
+    );
+    // Tests start from a replica that has replayed everything.
+    wait_for(
+        "PostgreSQL replica to replay the setup",
+        Duration::from_secs(20),
+        || {
+            pair.sql(
+            pair.replica_port,
+            "SELECT to_regclass('orders') IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()",
+        ) == "t"
+        },
+    );
+    Some(pair)
+}
+
+/// A Redis primary with one replica.
+pub struct RedisPair {
+    pub primary_port: u16,
+    pub replica_port: u16,
+    children: Vec<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisPair {
+    pub fn primary_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.primary_port)
+    }
+    pub fn replica_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.replica_port)
+    }
+
+    /// Run a command through redis-cli; returns trimmed output.
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        match Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .output()
+        {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            Err(e) => panic!("redis-cli could not start: {e}"),
+        }
+    }
+
+    /// Run a command in the background (e.g. `DEBUG SLEEP`), without waiting for it.
+    pub fn cli_background(&self, port: u16, args: &[&str]) -> Child {
+        match Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => panic!("redis-cli could not start: {e}"),
+        }
+    }
+}
+
+impl Drop for RedisPair {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Start a Redis primary and a replica, or `None` when not installed.
+pub fn redis_pair() -> Option<RedisPair> {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        unavailable("Redis", "redis-server not found");
+        return None;
+    }
+    let dir = match tempfile::Builder::new().prefix("meridian-redis").tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("temp dir: {e}"),
+    };
+    let (pp, rp) = (free_port(), free_port());
+    let spawn = |port: u16, extra: &[String]| -> Child {
+        let mut c = Command::new("redis-server");
+        c.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "local",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["--dbfilename", &format!("dump-{port}.rdb")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        match c.spawn() {
+            Ok(c) => c,
+            Err(e) => panic!("redis-server could not start: {e}"),
+        }
+    };
+    let primary = spawn(pp, &[]);
+    let replica = spawn(
+        rp,
+        &["--replicaof".into(), "127.0.0.1".into(), pp.to_string()],
+    );
+    let pair = RedisPair {
+        primary_port: pp,
+        replica_port: rp,
+        children: vec![primary, replica],
+        _dir: dir,
+    };
+    wait_for("Redis replica link", Duration::from_secs(20), || {
+        pair.cli(rp, &["INFO", "replication"])
+            .contains("master_link_status:up")
+    });
+    Some(pair)
+}
