@@ -358,3 +358,31 @@ fn promoting_over_the_rpo_budget_needs_data_loss_accepted_by_name() {
         m.plan.checks
     );
 }
+
+#[test]
+fn the_backends_describe_a_weight_change_and_the_plan_carries_it() {
+    let mut a = app();
+    let effects = press(&mut a, &["down", "d"]);
+    let Some(Effect::DescribePlan(p)) = effects
+        .iter()
+        .find(|e| matches!(e, Effect::DescribePlan(_)))
+    else {
+        panic!("a weight change is described by the traffic provider: {effects:?}");
+    };
+    let op = p
+        .operation
+        .clone()
+        .unwrap_or_else(|| panic!("no operation"));
+    a.update(Msg::PlanNotes(
+        Box::new(op),
+        vec!["UPSERT eu-west-1 weight 30 -> 0 (one change batch)".into()],
+    ));
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("note: UPSERT eu-west-1 weight 30 -> 0"), "{t}");
+    type_text(&mut a, "eu-west-1");
+    let effects = press(&mut a, &["enter", "enter"]);
+    let carried = effects.iter().any(
+        |e| matches!(e, Effect::Execute(_, p) if p.notes.iter().any(|n| n.starts_with("UPSERT"))),
+    );
+    assert!(carried, "{effects:?}");
+}

@@ -6,7 +6,7 @@ use super::app::{App, Effect, Pane, Status};
 use super::command::Command;
 use super::nav::Selection;
 use super::overlay::{ConfirmModal, Outcome, Overlay, RevisionPicker, WeightsEditor};
-use crate::actions::{Action, Request, plan};
+use crate::actions::{Action, Operation, Request, plan};
 use crate::state::PhaseStatus;
 
 impl App {
@@ -66,8 +66,7 @@ impl App {
             },
             _ => return Vec::new(),
         };
-        self.open_plan(Request::new(action));
-        Vec::new()
+        self.open_plan(Request::new(action))
     }
 
     /// The phase to run: the one selected in the grid, else the region's next unfinished one.
@@ -85,11 +84,35 @@ impl App {
     }
 
     /// Plan a request against what is on screen and show it in a modal.
-    pub(super) fn open_plan(&mut self, request: Request) {
+    pub(super) fn open_plan(&mut self, request: Request) -> Vec<Effect> {
         let request = request.read_only(self.read_only);
         match plan(&request, &self.fleet, &self.state, self.now) {
             Ok(p) => self.overlay = Some(Overlay::Confirm(Box::new(ConfirmModal::new(request, p)))),
             Err(e) => self.status = Status::Failed(format!("cannot plan: {e}")),
+        }
+        self.describe_plan()
+    }
+
+    /// Ask the backends to describe a weight change on screen, once per operation (the
+    /// real traffic provider shows its exact change batch, as the CLI does).
+    fn describe_plan(&self) -> Vec<Effect> {
+        match &self.overlay {
+            Some(Overlay::Confirm(m))
+                if m.backend_notes.is_none()
+                    && matches!(m.plan.operation, Some(Operation::SetWeights { .. })) =>
+            {
+                vec![Effect::DescribePlan(Box::new(m.plan.clone()))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The backends answered: show their notes if the same operation is still on screen.
+    pub(super) fn plan_notes(&mut self, operation: &Operation, notes: Vec<String>) {
+        if let Some(Overlay::Confirm(m)) = &mut self.overlay
+            && m.plan.operation.as_ref() == Some(operation)
+        {
+            m.backend_notes = Some(notes);
         }
     }
 
@@ -119,12 +142,11 @@ impl App {
                 if let Some(Overlay::Confirm(m)) = &mut self.overlay {
                     m.replanned(request, planned.map_err(|e| e.to_string()));
                 }
-                Vec::new()
+                self.describe_plan()
             }
             Outcome::OpenPlan(request) => {
                 self.overlay = None;
-                self.open_plan(*request);
-                Vec::new()
+                self.open_plan(*request)
             }
             Outcome::Run(cmd) => {
                 self.overlay = None;

@@ -171,6 +171,11 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            Msg::PlanNotes(operation, notes) => {
+                self.plan_notes(&operation, notes);
+                self.dirty = true;
+                Vec::new()
+            }
             Msg::Progress(line) => {
                 if let Some(label) = &self.running {
                     self.status = Status::Running(format!("{label}: {line}"));

@@ -2,7 +2,7 @@
 
 use crossterm::event::KeyEvent;
 
-use crate::actions::{AuditOutcome, LockHolder, Plan, Request};
+use crate::actions::{AuditOutcome, LockHolder, Operation, Plan, Request};
 use crate::state::{FleetState, Millis};
 
 /// What the loop hands to `update`.
@@ -16,6 +16,8 @@ pub enum Msg {
     Resize,
     /// A progress line from a running action.
     Progress(String),
+    /// The backend's own description of a planned operation (e.g. a Route 53 change batch).
+    PlanNotes(Box<Operation>, Vec<String>),
     /// A running action finished.
     Finished {
         label: String,
@@ -31,6 +33,8 @@ pub enum Effect {
     Execute(Box<Request>, Box<Plan>),
     /// The operator declined a plan: record it in the audit log.
     Decline(Box<Plan>),
+    /// Ask the backends how they would carry out a plan (they may read, never change).
+    DescribePlan(Box<Plan>),
     /// Ask the poller for a fresh snapshot now.
     Refresh,
     /// Write a line to the log pane.

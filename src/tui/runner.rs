@@ -188,6 +188,17 @@ fn perform(
                 executor.record_declined(&plan);
             });
         }
+        Effect::DescribePlan(plan) => {
+            let executor = Arc::clone(executor);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let notes =
+                    crate::providers::plan_notes(&executor.providers, &executor.fleet, &plan).await;
+                if let Some(operation) = plan.operation.clone() {
+                    let _ = tx.send(Msg::PlanNotes(Box::new(operation), notes));
+                }
+            });
+        }
         Effect::Refresh => poller.refresh_now(),
         Effect::Log(level, text) => log::log!(level, "{text}"),
         Effect::Quit => app.quit = true,

@@ -34,6 +34,8 @@ pub struct ConfirmModal {
     pub scroll: usize,
     /// Why the last attempt to confirm did nothing.
     pub refusal: Option<String>,
+    /// What the backends said about how they would apply the plan, once they answered.
+    pub backend_notes: Option<Vec<String>>,
 }
 
 impl ConfirmModal {
@@ -50,6 +52,7 @@ impl ConfirmModal {
             on_confirm_button: false,
             scroll: 0,
             refusal: None,
+            backend_notes: None,
         };
         m.focus = m.first_focus();
         m
@@ -178,6 +181,9 @@ impl ConfirmModal {
                 if p.warnings().count() != self.plan.warnings().count() {
                     self.acknowledged = false;
                 }
+                if p.operation != self.plan.operation {
+                    self.backend_notes = None;
+                }
                 self.plan = p;
                 self.request = request;
                 self.plan_error = None;
@@ -205,7 +211,11 @@ impl ConfirmModal {
             Ok(()) => {
                 let mut request = self.request.clone();
                 request.reason = self.plan.reason.clone();
-                Outcome::Confirmed(Box::new(request), Box::new(self.plan.clone()))
+                // The plan that runs carries what the operator was shown.
+                let mut plan = self.plan.clone();
+                plan.notes
+                    .extend(self.backend_notes.iter().flatten().cloned());
+                Outcome::Confirmed(Box::new(request), Box::new(plan))
             }
             Err(why) => {
                 self.refusal = Some(why);

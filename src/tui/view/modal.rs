@@ -141,7 +141,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
             ),
         ]));
     }
-    for n in &p.notes {
+    for n in p.notes.iter().chain(m.backend_notes.iter().flatten()) {
         lines.push(Line::from(Span::styled(format!("  note: {n}"), muted)));
     }
     lines.push(Line::from(vec![
