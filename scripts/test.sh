@@ -17,4 +17,8 @@ if ((${#need_apt[@]})); then
     fi
 fi
 
+# PostgreSQL, Redis and the moto AWS server for the backend tests; each test starts its
+# own servers on free 127.0.0.1 ports and stops them.
+scripts/ci-backends.sh install
+
 cargo test --all-targets "$@"

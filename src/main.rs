@@ -7,6 +7,12 @@ use clap::Parser;
 use meridian::cli::{self, Cli, Exit};
 
 fn main() -> ExitCode {
+    // `meridian status | head` should end quietly when head stops reading, as other
+    // command-line tools do, instead of panicking on a broken pipe.
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

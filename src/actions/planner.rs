@@ -350,11 +350,10 @@ fn promote_plan(
     if let Some(old) = &old
         && old != region
     {
+        // How the old primary stops taking writes depends on the database provider, which
+        // adds its own note (`providers::plan_notes`).
         plan.changes
             .push(Change::new(old.clone(), "role", "primary", "secondary"));
-        plan.notes.push(format!(
-            "the old primary {old} is fenced (made read-only) first when it is reachable"
-        ));
     }
     if old.as_deref() != Some(region) {
         plan.changes

@@ -286,7 +286,6 @@ fn promote_swaps_roles_and_affects_every_tenant() {
         ]
     );
     assert_eq!(p.blast_radius.tenants.len(), 3);
-    assert!(p.notes.iter().any(|n| n.contains("fenced")));
     assert!(!p.is_blocked());
     assert_eq!(p.confirm, ConfirmStrength::TypeName);
 }

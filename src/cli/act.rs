@@ -157,7 +157,15 @@ pub fn plan_text(plan: &Plan) -> String {
         }
     }
     s.push_str("  guards:\n");
-    for c in &plan.checks {
+    // Blocks first, then warnings: what stops or worries the operator is read first.
+    let mut checks: Vec<_> = plan.checks.iter().collect();
+    checks.sort_by_key(|c| match (c.verdict, c.overridden) {
+        (Verdict::Block, false) => 0,
+        (Verdict::Block, true) => 1,
+        (Verdict::Warn, _) => 2,
+        (Verdict::Pass, _) => 3,
+    });
+    for c in checks {
         let mark = match (c.verdict, c.overridden) {
             (Verdict::Pass, _) => "pass ",
             (Verdict::Warn, _) => "WARN ",

@@ -110,6 +110,7 @@ pub fn to_json(
             "name": fleet.name,
             "description": fleet.description,
             "simulated": fleet.is_simulated(),
+            "simulated_capabilities": fleet.simulated_capabilities(),
             "providers": providers,
             "observed_at": rfc3339(state.observed_at),
             "read_only": read_only,
@@ -141,10 +142,11 @@ pub fn to_text(
     let now = state.observed_at;
     let mut out = String::new();
     let mut notes: Vec<String> = Vec::new();
-    let sim = if fleet.is_simulated() {
-        " (simulated)"
-    } else {
-        ""
+    let simulated = fleet.simulated_capabilities();
+    let sim = match simulated.len() {
+        0 => String::new(),
+        6 => " (simulated)".to_string(),
+        _ => format!(" (simulated: {})", simulated.join(", ")),
     };
     let ro = if read_only { " · READ-ONLY" } else { "" };
     out.push_str(&format!(

@@ -82,6 +82,26 @@ impl Fleet {
         self.providers().contains(&ProviderKind::Sim)
     }
 
+    /// The capabilities served by the simulator, by name (`traffic`, `health`, ...), so a
+    /// mostly real fleet can say exactly which parts are simulated.
+    pub fn simulated_capabilities(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut note = |name: &'static str, p: ProviderKind| {
+            if p == ProviderKind::Sim && !out.contains(&name) {
+                out.push(name);
+            }
+        };
+        note("traffic", self.traffic.provider);
+        note("gitops", self.gitops.provider);
+        note("runner", self.runner.provider);
+        for r in &self.regions {
+            note("health", r.health.provider);
+            note("lag", r.lag.provider);
+            note("database", r.database.provider);
+        }
+        out
+    }
+
     /// Every provider the fleet uses, fleet-wide capabilities first.
     pub fn providers(&self) -> Vec<ProviderKind> {
         let mut all = vec![

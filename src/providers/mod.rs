@@ -137,6 +137,19 @@ pub trait DatabaseProvider: Send + Sync {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()>;
+    /// How promotion will go, in words for the plan: what happens to the old primary, how
+    /// the new one is verified.
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        _accept_data_loss: bool,
+    ) -> Vec<String> {
+        let old = old_primary.unwrap_or("the old primary");
+        vec![format!(
+            "{target} is promoted; {old} should stop taking writes first"
+        )]
+    }
     /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`).
     /// Backends with a planned and a forced promotion (Aurora switchover or failover) choose
     /// by it; the others promote the same way either way.
@@ -271,6 +284,17 @@ pub async fn plan_notes(
     plan: &crate::actions::Plan,
 ) -> Vec<String> {
     match &plan.operation {
+        Some(crate::actions::Operation::Promote { region }) => {
+            let old = plan
+                .changes
+                .iter()
+                .find(|c| c.field == "role" && c.before == "primary")
+                .map(|c| c.subject.as_str());
+            match providers.database.get(region) {
+                Some(db) => db.describe_promote(region, old, plan.accept_data_loss),
+                None => Vec::new(),
+            }
+        }
         Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
             providers.traffic.describe_change(fleet, weights).await
         }
@@ -325,6 +349,15 @@ impl DatabaseProvider for SplitDatabase {
     }
     async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
         self.lag.lag_history(region).await
+    }
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        accept_data_loss: bool,
+    ) -> Vec<String> {
+        self.db
+            .describe_promote(target, old_primary, accept_data_loss)
     }
     async fn promote_accepting(
         &self,

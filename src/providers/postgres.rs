@@ -175,6 +175,18 @@ fn plain(region: &str, call: &str, e: &tokio_postgres::Error) -> ProviderError {
 
 #[async_trait]
 impl DatabaseProvider for Postgres {
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        _accept_data_loss: bool,
+    ) -> Vec<String> {
+        let old = old_primary.unwrap_or("the old primary");
+        vec![format!(
+            "{old} is fenced first when reachable (read-only, sessions ended); {target} replays its last WAL, then pg_promote(wait => true), verified by pg_is_in_recovery() = false"
+        )]
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let call = "postgres pg_is_in_recovery";
         let sql =

@@ -194,6 +194,18 @@ fn replica_ack(primary: &Info, port: &str) -> Option<(i64, f64)> {
 
 #[async_trait]
 impl DatabaseProvider for Redis {
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        _accept_data_loss: bool,
+    ) -> Vec<String> {
+        let old = old_primary.unwrap_or("the old primary");
+        vec![format!(
+            "REPLICAOF NO ONE on {target}, verified by role:master; then {old}, if reachable, becomes a replica of {target}"
+        )]
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let (_, info, _) = self.region_info(&region.id).await?;
         match info.get("role").map(String::as_str) {

@@ -93,14 +93,12 @@ impl App {
         self.describe_plan()
     }
 
-    /// Ask the backends to describe a weight change on screen, once per operation (the
-    /// real traffic provider shows its exact change batch, as the CLI does).
+    /// Ask the backends how they would carry the plan out, once per operation (the real
+    /// traffic provider shows its exact change batch, a database how promotion goes), as
+    /// the CLI does.
     fn describe_plan(&self) -> Vec<Effect> {
         match &self.overlay {
-            Some(Overlay::Confirm(m))
-                if m.backend_notes.is_none()
-                    && matches!(m.plan.operation, Some(Operation::SetWeights { .. })) =>
-            {
+            Some(Overlay::Confirm(m)) if m.backend_notes.is_none() && m.plan.operation.is_some() => {
                 vec![Effect::DescribePlan(Box::new(m.plan.clone()))]
             }
             _ => Vec::new(),

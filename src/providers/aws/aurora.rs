@@ -122,6 +122,24 @@ impl Aurora {
 
 #[async_trait]
 impl DatabaseProvider for Aurora {
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        accept_data_loss: bool,
+    ) -> Vec<String> {
+        let old = old_primary.unwrap_or("the current writer");
+        if accept_data_loss {
+            vec![format!(
+                "rds FailoverGlobalCluster with AllowDataLoss: {target} becomes the writer at once; writes {old} had not replicated are lost"
+            )]
+        } else {
+            vec![format!(
+                "rds SwitchoverGlobalCluster: a planned switchover with no data loss; Aurora waits for {target} to catch up and demotes {old} itself"
+            )]
+        }
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let m = self.member(&region.id, "rds DescribeGlobalClusters")?;
         let (writer, _) = self.writer_state(&region.id, m).await?;

@@ -214,6 +214,18 @@ impl HealthProvider for SimProvider {
 
 #[async_trait]
 impl DatabaseProvider for SimProvider {
+    fn describe_promote(
+        &self,
+        target: &str,
+        old_primary: Option<&str>,
+        _accept_data_loss: bool,
+    ) -> Vec<String> {
+        let old = old_primary.unwrap_or("the old primary");
+        vec![format!(
+            "{old} is fenced (made read-only) first when it is reachable; then {target} is promoted (simulated)"
+        )]
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let found = self.read("read role", |w| {
             w.region(&region.id).map(|r| (r.role, r.health))
