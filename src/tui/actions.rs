@@ -98,7 +98,9 @@ impl App {
     /// the CLI does.
     fn describe_plan(&self) -> Vec<Effect> {
         match &self.overlay {
-            Some(Overlay::Confirm(m)) if m.backend_notes.is_none() && m.plan.operation.is_some() => {
+            Some(Overlay::Confirm(m))
+                if m.backend_notes.is_none() && m.plan.operation.is_some() =>
+            {
                 vec![Effect::DescribePlan(Box::new(m.plan.clone()))]
             }
             _ => Vec::new(),
