@@ -52,20 +52,20 @@ fn sequences_resolve_through_the_trie() {
     let g = KeyChord::parse("g").unwrap_or_else(|e| panic!("{e}"));
     let q = KeyChord::parse("q").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        k.resolve(Mode::Normal, &mut pending, g),
+        k.resolve(Mode::Normal, &mut pending, g, 0),
         keymap::Lookup::Pending
     );
     assert_eq!(
-        k.resolve(Mode::Normal, &mut pending, g),
+        k.resolve(Mode::Normal, &mut pending, g, 0),
         keymap::Lookup::Command(Command::GoTop)
     );
     // A sequence that leads nowhere is dropped and the key tried on its own.
     assert_eq!(
-        k.resolve(Mode::Normal, &mut pending, g),
+        k.resolve(Mode::Normal, &mut pending, g, 0),
         keymap::Lookup::Pending
     );
     assert_eq!(
-        k.resolve(Mode::Normal, &mut pending, q),
+        k.resolve(Mode::Normal, &mut pending, q, 0),
         keymap::Lookup::Command(Command::Quit)
     );
     assert!(pending.is_empty());
@@ -242,4 +242,31 @@ fn a_broken_user_theme_stops_start_up_even_when_not_chosen() {
         err.contains("mine.toml:2:") && err.contains("unknown colour \"grene\""),
         "{err}"
     );
+}
+
+#[test]
+fn an_unfinished_sequence_times_out() {
+    let k = keymap::load_from_sources("default", None).unwrap_or_else(|e| panic!("{e}"));
+    let mut pending = keymap::PendingKeys::default();
+    let g = KeyChord::parse("g").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        k.resolve(Mode::Normal, &mut pending, g, 10_000),
+        keymap::Lookup::Pending
+    );
+    let later = 10_000 + keymap::SEQUENCE_TIMEOUT_MS + 1;
+    assert_eq!(
+        k.resolve(Mode::Normal, &mut pending, g, later),
+        keymap::Lookup::Pending,
+        "starts afresh"
+    );
+    assert_eq!(
+        k.resolve(Mode::Normal, &mut pending, g, later + 200),
+        keymap::Lookup::Command(Command::GoTop)
+    );
+    assert_eq!(
+        k.resolve(Mode::Normal, &mut pending, g, 0),
+        keymap::Lookup::Pending
+    );
+    assert!(pending.expire(keymap::SEQUENCE_TIMEOUT_MS + 1));
+    assert!(pending.is_empty());
 }

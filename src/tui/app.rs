@@ -164,6 +164,7 @@ impl App {
             }
             Msg::Tick(now) => {
                 self.now = now;
+                self.pending.expire(now);
                 self.dirty = true;
                 Vec::new()
             }
@@ -296,7 +297,10 @@ impl App {
                 return self.on_overlay_outcome(outcome);
             }
         }
-        match self.keymap.resolve(mode, &mut self.pending, chord) {
+        match self
+            .keymap
+            .resolve(mode, &mut self.pending, chord, self.now)
+        {
             Lookup::Command(cmd) => self.run(cmd),
             Lookup::Pending => Vec::new(),
             Lookup::Unbound => {

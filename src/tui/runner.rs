@@ -123,7 +123,11 @@ async fn event_loop(
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    // Time reaches the app only in messages: tell it when the key came.
+                    app.update(Msg::Tick(now_ms()));
+                    Msg::Key(k)
+                }
                 Some(Ok(Event::Resize(..))) => {
                     let _ = guard.terminal.autoresize();
                     Msg::Resize

@@ -10,6 +10,7 @@ pub use keys::{KeyChord, KeyCodeKey, sequence_label};
 pub use load::{EMBEDDED, load, load_from_sources};
 
 use super::command::{Command, Mode};
+use crate::state::Millis;
 
 /// One binding and where it was defined, for help and for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,12 @@ pub enum Lookup {
 pub struct PendingKeys {
     keys: Vec<KeyChord>,
     mode: Option<Mode>,
+    /// When the first key of the sequence was pressed.
+    since: Millis,
 }
+
+/// A sequence not finished within this long is dropped (`g`, pause, `g` is not `g g`).
+pub const SEQUENCE_TIMEOUT_MS: Millis = 1_000;
 
 impl PendingKeys {
     pub fn is_empty(&self) -> bool {
@@ -58,6 +64,15 @@ impl PendingKeys {
     pub fn clear(&mut self) {
         self.keys.clear();
         self.mode = None;
+    }
+
+    /// Drop a sequence left unfinished for too long; true when one was dropped.
+    pub fn expire(&mut self, now: Millis) -> bool {
+        let expired = !self.keys.is_empty() && now - self.since > SEQUENCE_TIMEOUT_MS;
+        if expired {
+            self.clear();
+        }
+        expired
     }
 }
 
@@ -93,9 +108,19 @@ impl Keymap {
 
     /// Feed one key. Sequences that lead nowhere are dropped, and the key is then tried
     /// on its own, so a stray `g` never swallows the next command.
-    pub fn resolve(&self, mode: Mode, pending: &mut PendingKeys, key: KeyChord) -> Lookup {
+    pub fn resolve(
+        &self,
+        mode: Mode,
+        pending: &mut PendingKeys,
+        key: KeyChord,
+        now: Millis,
+    ) -> Lookup {
+        pending.expire(now);
         if pending.mode != Some(mode) {
             pending.clear();
+        }
+        if pending.keys.is_empty() {
+            pending.since = now;
         }
         let Some(root) = self.tries.get(&mode) else {
             pending.clear();
@@ -111,7 +136,7 @@ impl Keymap {
                     let retry = pending.keys.len() > 1;
                     pending.clear();
                     return if retry {
-                        self.resolve(mode, pending, key)
+                        self.resolve(mode, pending, key, now)
                     } else {
                         Lookup::Unbound
                     };
