@@ -142,12 +142,10 @@ pub fn to_text(
     let now = state.observed_at;
     let mut out = String::new();
     let mut notes: Vec<String> = Vec::new();
-    let simulated = fleet.simulated_capabilities();
-    let sim = match simulated.len() {
-        0 => String::new(),
-        6 => " (simulated)".to_string(),
-        _ => format!(" (simulated: {})", simulated.join(", ")),
-    };
+    let sim = fleet
+        .simulated_label()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
     let ro = if read_only { " · READ-ONLY" } else { "" };
     out.push_str(&format!(
         "fleet {}{sim} · observed {}{ro}\n",

@@ -102,6 +102,18 @@ impl Fleet {
         out
     }
 
+    /// "simulated" for an all-simulated fleet, "simulated: gitops, runner" for a partly
+    /// simulated one, None for a real one: front ends show it next to the fleet's name.
+    pub fn simulated_label(&self) -> Option<String> {
+        const CAPABILITIES: usize = 6;
+        let sim = self.simulated_capabilities();
+        match sim.len() {
+            0 => None,
+            CAPABILITIES => Some("simulated".to_string()),
+            _ => Some(format!("simulated: {}", sim.join(", "))),
+        }
+    }
+
     /// Every provider the fleet uses, fleet-wide capabilities first.
     pub fn providers(&self) -> Vec<ProviderKind> {
         let mut all = vec![

@@ -236,7 +236,9 @@ impl DatabaseProvider for Postgres {
         }
         match (unreplayed, replay_age) {
             (Some(b), _) if b <= 0.0 => Ok(Some(0.0)),
-            // Received but not replayed: behind by at least the age of the last replayed commit.
+            // Received but not replayed: the writes at risk were committed after the last
+            // replayed commit, so its age is an upper bound on the loss window (the safe
+            // side for the RPO guard; after a long idle spell it overstates).
             (Some(_), Some(age)) => Ok(Some(age.max(0.0))),
             _ => Err(ProviderError::new(
                 Some(&region.id),

@@ -31,8 +31,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         format!("meridian · {}", app.fleet.name),
         t.get(Role::Title),
     ));
-    if app.fleet.is_simulated() {
-        first.push(Span::styled(" (simulated)", t.get(Role::Muted)));
+    if let Some(label) = app.fleet.simulated_label() {
+        first.push(Span::styled(format!(" ({label})"), t.get(Role::Muted)));
     }
     if app.read_only {
         first.push(Span::raw("  "));
