@@ -32,17 +32,8 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn from_fleet(fleet: &Fleet) -> Postgres {
-        let mut servers = HashMap::new();
-        for r in &fleet.regions {
-            let cap = [&r.database, &r.lag]
-                .into_iter()
-                .find(|c| c.provider == ProviderKind::Postgres);
-            if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
-                servers.insert(r.id.clone(), src);
-            }
-        }
         Postgres {
-            servers,
+            servers: SecretSource::per_region(fleet, ProviderKind::Postgres),
             readers: Mutex::new(HashMap::new()),
         }
     }

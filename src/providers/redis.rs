@@ -37,17 +37,8 @@ pub struct Redis {
 
 impl Redis {
     pub fn from_fleet(fleet: &Fleet) -> Redis {
-        let mut servers = HashMap::new();
-        for r in &fleet.regions {
-            let cap = [&r.database, &r.lag]
-                .into_iter()
-                .find(|c| c.provider == ProviderKind::Redis);
-            if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
-                servers.insert(r.id.clone(), src);
-            }
-        }
         Redis {
-            servers,
+            servers: SecretSource::per_region(fleet, ProviderKind::Redis),
             samples: Mutex::new(HashMap::new()),
         }
     }

@@ -69,6 +69,24 @@ impl SecretSource {
         Some(SecretSource::File { path, key })
     }
 
+    /// The connection string source of every region whose database or lag is served by
+    /// `provider` (the database table wins when both name it).
+    pub fn per_region(
+        fleet: &Fleet,
+        provider: crate::fleet::ProviderKind,
+    ) -> std::collections::HashMap<String, SecretSource> {
+        let mut servers = std::collections::HashMap::new();
+        for r in &fleet.regions {
+            let cap = [&r.database, &r.lag]
+                .into_iter()
+                .find(|c| c.provider == provider);
+            if let Some(src) = cap.and_then(|c| SecretSource::from_capability(fleet, &r.id, c)) {
+                servers.insert(r.id.clone(), src);
+            }
+        }
+        servers
+    }
+
     /// Where it comes from, for messages.
     pub fn describe(&self) -> String {
         match self {

@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::util::centered;
+use super::util::{centered, overlay_block};
 use crate::tui::app::App;
 use crate::tui::command::{Command, Mode};
 use crate::tui::keymap::sequence_label;
@@ -49,15 +49,12 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, scroll: usize) {
     let t = &app.theme;
     let area = centered(body, body.width.saturating_sub(4).min(120), body.height);
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(t.get(Role::BorderFocused))
-        .title(Span::styled(
-            " Help: keys in effect (Esc closes) ",
-            t.get(Role::Title),
-        ));
+    let block = overlay_block(
+        frame,
+        area,
+        app,
+        " Help: keys in effect (Esc closes) ".to_string(),
+    );
     let all = help_lines(app);
     let room = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(all.len().saturating_sub(room));

@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::util::centered;
+use super::util::{centered, overlay_block};
 use crate::tui::app::App;
 use crate::tui::command::Mode;
 use crate::tui::overlay::Palette;
@@ -14,15 +14,12 @@ use crate::tui::theme::Role;
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &Palette) {
     let t = &app.theme;
     let area = centered(body, 80, body.height.saturating_sub(2).min(22));
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(t.get(Role::BorderFocused))
-        .title(Span::styled(
-            " Command palette: type to search actions and views ",
-            t.get(Role::Title),
-        ));
+    let block = overlay_block(
+        frame,
+        area,
+        app,
+        " Command palette: type to search actions and views ".to_string(),
+    );
     let mut lines = vec![Line::from(vec![
         Span::styled(": ", t.get(Role::Accent)),
         Span::styled(format!("{}▏", p.query), t.get(Role::Input)),

@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::util::centered;
+use super::util::{centered, overlay_block};
 use crate::state::{rfc3339, short_age};
 use crate::tui::app::App;
 use crate::tui::overlay::RevisionPicker;
@@ -14,18 +14,15 @@ use crate::tui::theme::Role;
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &RevisionPicker) {
     let t = &app.theme;
     let area = centered(body, 72, p.entries.len() as u16 + 6);
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(t.get(Role::BorderFocused))
-        .title(Span::styled(
-            format!(
-                " Roll back {} in {}: choose a revision ",
-                p.tenant, p.region
-            ),
-            t.get(Role::Title),
-        ));
+    let block = overlay_block(
+        frame,
+        area,
+        app,
+        format!(
+            " Roll back {} in {}: choose a revision ",
+            p.tenant, p.region
+        ),
+    );
     let mut lines = vec![Line::from(Span::styled(
         if p.auto_sync {
             "auto-sync is on: the plan pauses it, or Git would undo the rollback"

@@ -33,6 +33,22 @@ pub fn pane_block<'a>(app: &App, title: impl Into<Line<'a>>, pane: Option<Pane>)
 }
 
 /// A rectangle of at most `w` x `h`, centred in `area`.
+/// The frame of an overlay (help, palette, editors): a double border in the focused colour
+/// and a title, drawn over a cleared area so the panes below do not show through.
+pub fn overlay_block(
+    frame: &mut ratatui::Frame,
+    area: Rect,
+    app: &App,
+    title: String,
+) -> Block<'static> {
+    frame.render_widget(ratatui::widgets::Clear, area);
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(app.theme.get(Role::BorderFocused))
+        .title(Span::styled(title, app.theme.get(Role::Title)))
+}
+
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
         .flex(Flex::Center)

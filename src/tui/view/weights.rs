@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::util::centered;
+use super::util::{centered, overlay_block};
 use crate::tui::app::App;
 use crate::tui::overlay::WeightsEditor;
 use crate::tui::symbols;
@@ -14,15 +14,12 @@ use crate::tui::theme::Role;
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
     let t = &app.theme;
     let area = centered(body, 76, e.rows.len() as u16 + 9);
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(t.get(Role::BorderFocused))
-        .title(Span::styled(
-            " Set weights: shares update as you type ",
-            t.get(Role::Title),
-        ));
+    let block = overlay_block(
+        frame,
+        area,
+        app,
+        " Set weights: shares update as you type ".to_string(),
+    );
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<2}{:<16}{:>5}  {:>6}  {:<22}{:>7}",
