@@ -25,16 +25,6 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action name, as keymaps, the palette and the audit log use them.
-    pub const NAMES: &'static [&'static str] = &[
-        "drain",
-        "restore",
-        "set-weights",
-        "promote",
-        "run-phase",
-        "rollback",
-    ];
-
     /// The stable kebab-case name.
     pub fn name(&self) -> &'static str {
         match self {

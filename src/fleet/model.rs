@@ -52,11 +52,6 @@ impl Fleet {
         self.phases.iter().position(|p| p.id == id)
     }
 
-    /// The region configured as the database primary.
-    pub fn configured_primary(&self) -> Option<&Region> {
-        self.regions.iter().find(|r| r.role == Role::Primary)
-    }
-
     /// Tenants that run in this region.
     pub fn tenants_in<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Tenant> + 'a {
         self.tenants

@@ -33,11 +33,6 @@ impl HealthStatus {
             HealthStatus::Unknown => "unknown",
         }
     }
-
-    /// Can this region take traffic? Degraded still serves.
-    pub fn is_serving(self) -> bool {
-        matches!(self, HealthStatus::Healthy | HealthStatus::Degraded)
-    }
 }
 
 /// A region's health as its probes and DNS health checks see it.

@@ -1,9 +1,22 @@
-//! `plan(request, fleet, state, now) -> Plan`: pure, no I/O.
+//! `plan(request, fleet, state, now) -> Plan`: pure, no I/O. This module checks the
+//! request's names and dispatches; one child module per kind of change builds its plan.
+
+mod command;
+mod database;
+mod phase;
+mod release;
+mod traffic;
+
+pub use command::{cli_equivalent, shell_quote};
+use database::promote_plan;
+use phase::run_phase_plan;
+use release::rollback_plan;
+use traffic::weights_plan;
 
 use std::collections::HashSet;
 
 use super::action::{Action, Request};
-use super::guards::{self, short_rev};
+use super::guards;
 use super::plan::*;
 use crate::fleet::{ConfirmStrength, Fleet, suggest};
 use crate::state::FleetState;
@@ -259,222 +272,6 @@ fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRad
     }
 }
 
-fn weights_plan(
-    req: &Request,
-    fleet: &Fleet,
-    state: &FleetState,
-    now: Millis,
-    target: String,
-    requested: Vec<(String, u32)>,
-    summary: String,
-) -> Plan {
-    let mut plan = empty_plan(req, target, summary);
-    let before = state.weights();
-    let range = guards::weight_range(&requested);
-    let in_range = range.verdict == Verdict::Pass;
-    let after: Vec<(String, u8)> = requested
-        .iter()
-        .map(|(r, w)| (r.clone(), (*w).min(255) as u8))
-        .collect();
-    let total_after: u32 = after.iter().map(|(_, w)| *w as u32).sum::<u32>()
-        + state
-            .unmanaged_weights
-            .iter()
-            .map(|(_, w)| *w as u32)
-            .sum::<u32>();
-    let mut touched = Vec::new();
-    for (r, asked) in &requested {
-        let was = before
-            .iter()
-            .find(|(id, _)| id == r)
-            .map(|(_, w)| *w)
-            .unwrap_or(0);
-        if *asked != was as u32 {
-            let share_after = if total_after == 0 || *asked > 255 {
-                "?".to_string()
-            } else {
-                format!("{:.0}%", (*asked as f64 / total_after as f64) * 100.0)
-            };
-            let share_before = state
-                .traffic_share(r)
-                .map(|s| format!("{:.0}%", s * 100.0))
-                .unwrap_or_else(|| "?".into());
-            plan.changes.push(Change::new(
-                r.clone(),
-                "weight",
-                format!("{was} ({share_before})"),
-                format!("{asked} ({share_after})"),
-            ));
-            touched.push(r.as_str());
-        }
-    }
-    plan.blast_radius = blast_radius(fleet, state, &touched);
-    let touched_all: Vec<&str> = requested.iter().map(|(r, _)| r.as_str()).collect();
-    plan.checks = vec![
-        range,
-        guards::all_weights_zero(
-            &after,
-            state.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum(),
-        ),
-        guards::last_healthy_region(state, &before, &after),
-        guards::unhealthy_target(state, &before, &after),
-        guards::health_gate(state, &fleet.policy, &before, &after, now),
-        guards::phases_incomplete(fleet, state, &before, &after),
-        guards::stale_data(state, &touched_all, now),
-        guards::no_change(plan.changes.is_empty(), "the weights are already as asked"),
-    ];
-    if in_range {
-        // Only the weights that change go into the one atomic change.
-        let changed = after
-            .into_iter()
-            .filter(|(r, w)| before.iter().find(|(id, _)| id == r).map(|(_, b)| b) != Some(w))
-            .collect();
-        plan.operation = Some(Operation::SetWeights { weights: changed });
-    }
-    plan
-}
-
-fn promote_plan(
-    req: &Request,
-    fleet: &Fleet,
-    state: &FleetState,
-    now: Millis,
-    region: &str,
-) -> Plan {
-    let old = state.primary().map(|r| r.id.clone());
-    let mut plan = empty_plan(
-        req,
-        region.to_string(),
-        format!("Promote {region}'s database to primary"),
-    );
-    if let Some(old) = &old
-        && old != region
-    {
-        // How the old primary stops taking writes depends on the database provider, which
-        // adds its own note (`providers::plan_notes`).
-        plan.changes
-            .push(Change::new(old.clone(), "role", "primary", "secondary"));
-    }
-    if old.as_deref() != Some(region) {
-        plan.changes
-            .push(Change::new(region, "role", "secondary", "primary"));
-    }
-    // Every tenant writes to the primary, so every tenant is affected.
-    let all: Vec<&str> = fleet.region_ids();
-    plan.blast_radius = blast_radius(fleet, state, &all);
-    plan.checks = vec![
-        guards::already_primary(state, region),
-        guards::promote_target_health(state, region),
-        guards::replication_lag(state, region, &fleet.policy, req.accept_data_loss),
-        guards::stale_data(state, &[region], now),
-    ];
-    plan.operation = Some(Operation::Promote {
-        region: region.to_string(),
-    });
-    plan
-}
-
-fn run_phase_plan(
-    req: &Request,
-    fleet: &Fleet,
-    state: &FleetState,
-    region: &str,
-    phase: &str,
-) -> Plan {
-    let index = fleet.phase_index(phase).unwrap_or(0);
-    let def = &fleet.phases[index];
-    let mut plan = empty_plan(
-        req,
-        region.to_string(),
-        format!("Run phase {} ({}) in {region}", index + 1, def.name),
-    );
-    let current = state
-        .region(region)
-        .and_then(|r| r.phase(phase))
-        .map(|p| p.state.as_str())
-        .unwrap_or("unknown");
-    plan.changes.push(Change::new(
-        region,
-        format!("phase {phase}"),
-        current,
-        "succeeded",
-    ));
-    for (i, s) in def.steps.iter().enumerate() {
-        plan.notes.push(format!("step {}: {}", i + 1, s.name));
-    }
-    plan.blast_radius = blast_radius(fleet, state, &[region]);
-    plan.checks = vec![
-        guards::phase_order(fleet, state, region, phase),
-        guards::phase_running(state, region, phase),
-    ];
-    plan.operation = Some(Operation::RunPhase {
-        region: region.to_string(),
-        phase: phase.to_string(),
-        steps: def.steps.len(),
-    });
-    plan
-}
-
-fn rollback_plan(
-    req: &Request,
-    fleet: &Fleet,
-    state: &FleetState,
-    tenant: &str,
-    region: &str,
-    to: Option<&str>,
-) -> Plan {
-    let mut plan = empty_plan(
-        req,
-        tenant.to_string(),
-        format!("Roll back {tenant} in {region}"),
-    );
-    plan.blast_radius = blast_radius(fleet, state, &[]);
-    plan.blast_radius.tenants = vec![tenant.to_string()];
-    plan.blast_radius.traffic_share = state.traffic_share(region).unwrap_or(0.0);
-    let app = state.tenant(tenant).and_then(|t| t.app(region));
-    let Some(app) = app.and_then(|a| a.value.as_ref()) else {
-        let why = app
-            .and_then(|a| a.error.clone())
-            .unwrap_or_else(|| "not observed yet".into());
-        plan.checks.push(Check::block(
-            Guard::RevisionUnknown,
-            format!("the application's history is unknown: {why}"),
-        ));
-        return plan;
-    };
-    let (check, entry) = guards::revision_known(app, to);
-    plan.checks.push(check);
-    let auto = guards::auto_sync(app);
-    let pause = app.auto_sync;
-    plan.checks.push(auto);
-    if let Some(e) = entry {
-        if pause {
-            plan.changes
-                .push(Change::new(&app.name, "auto-sync", "on", "paused"));
-        }
-        if e.revision != app.revision {
-            plan.changes.push(Change::new(
-                &app.name,
-                "revision",
-                short_rev(&app.revision),
-                format!("{} (history {})", short_rev(&e.revision), e.id),
-            ));
-        }
-        plan.checks.push(guards::no_change(
-            e.revision == app.revision && !pause,
-            "already at that revision",
-        ));
-        plan.operation = Some(Operation::Rollback {
-            tenant: tenant.to_string(),
-            region: region.to_string(),
-            history_id: e.id,
-            revision: e.revision.clone(),
-            pause_auto_sync: pause,
-        });
-    }
-    plan
-}
-
 /// Shared tail: production, confirmation, reason and read-only guards, overrides, the
 /// equivalent command.
 fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
@@ -530,57 +327,4 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         }
     }
     plan.cli_equivalent = cli_equivalent(req);
-}
-
-/// The headless command that does the same thing.
-pub fn cli_equivalent(req: &Request) -> String {
-    let mut words: Vec<String> = vec!["meridian".into()];
-    match &req.action {
-        Action::Drain { region } => words.extend(["drain".into(), region.clone()]),
-        Action::Restore { regions } => {
-            words.push("restore".into());
-            words.extend(regions.iter().cloned());
-        }
-        Action::SetWeights { weights } => {
-            words.push("weights".into());
-            words.extend(weights.iter().map(|(r, w)| format!("{r}={w}")));
-        }
-        Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
-        Action::RunPhase { region, phase } => {
-            words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()])
-        }
-        Action::Rollback { tenant, region, to } => {
-            words.extend([
-                "rollback".into(),
-                tenant.clone(),
-                "--region".into(),
-                region.clone(),
-            ]);
-            if let Some(to) = to {
-                words.extend(["--to".into(), to.clone()]);
-            }
-        }
-    }
-    if req.accept_data_loss {
-        words.push("--accept-data-loss".into());
-    }
-    for o in &req.overrides {
-        words.extend(["--override".into(), o.clone()]);
-    }
-    if let Some(r) = req.given_reason() {
-        words.extend(["--reason".into(), shell_quote(r)]);
-    }
-    words.join(" ")
-}
-
-/// Quote a word for a POSIX shell when it needs it.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/=@+".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }

@@ -1,0 +1,56 @@
+//! The headless command equivalent to a request, shown in every plan.
+
+use crate::actions::action::{Action, Request};
+
+/// The headless command that does the same thing.
+pub fn cli_equivalent(req: &Request) -> String {
+    let mut words: Vec<String> = vec!["meridian".into()];
+    match &req.action {
+        Action::Drain { region } => words.extend(["drain".into(), region.clone()]),
+        Action::Restore { regions } => {
+            words.push("restore".into());
+            words.extend(regions.iter().cloned());
+        }
+        Action::SetWeights { weights } => {
+            words.push("weights".into());
+            words.extend(weights.iter().map(|(r, w)| format!("{r}={w}")));
+        }
+        Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
+        Action::RunPhase { region, phase } => {
+            words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()])
+        }
+        Action::Rollback { tenant, region, to } => {
+            words.extend([
+                "rollback".into(),
+                tenant.clone(),
+                "--region".into(),
+                region.clone(),
+            ]);
+            if let Some(to) = to {
+                words.extend(["--to".into(), to.clone()]);
+            }
+        }
+    }
+    if req.accept_data_loss {
+        words.push("--accept-data-loss".into());
+    }
+    for o in &req.overrides {
+        words.extend(["--override".into(), o.clone()]);
+    }
+    if let Some(r) = req.given_reason() {
+        words.extend(["--reason".into(), shell_quote(r)]);
+    }
+    words.join(" ")
+}
+
+/// Quote a word for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/=@+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
