@@ -8,10 +8,13 @@ use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
-use crate::engine::poll;
+use crate::engine::{for_action, poll_subjects};
 use crate::fleet::{Fleet, Role};
 use crate::providers::{Progress, ProviderError, Providers};
 use crate::state::{FleetState, PhaseStatus, now_ms};
+
+/// A plan made from state at most this old needs no re-read before it runs.
+const FRESH_ENOUGH_MS: i64 = 5_000;
 
 /// What became of an executed (or refused) plan.
 #[derive(Debug, Clone)]
@@ -74,6 +77,18 @@ impl Executor {
     /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
     /// against fresh state just before anything changes.
     pub async fn execute(&self, request: &Request, plan: &Plan, progress: &Progress) -> Execution {
+        self.execute_from(request, plan, None, progress).await
+    }
+
+    /// Execute a plan made from `basis`: when that state was read moments ago (a runbook's
+    /// `--yes`), it is the re-check, and the backends are not asked the same thing twice.
+    pub async fn execute_from(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        basis: Option<&FleetState>,
+        progress: &Progress,
+    ) -> Execution {
         if self.read_only || plan.read_only {
             return self.record_refused(plan, "read-only mode: nothing is changed");
         }
@@ -101,9 +116,16 @@ impl Executor {
                 );
             }
         };
-        // Conditions may have changed while the operator read the plan.
-        progress.say("re-checking guards against fresh state");
-        let fresh = poll(&self.fleet, &self.providers, None).await;
+        // Read only what this action's plan and verification need.
+        let subjects = for_action(&self.fleet, &request.action);
+        let fresh = match basis.filter(|b| now_ms() - b.observed_at <= FRESH_ENOUGH_MS) {
+            Some(b) => b.clone(),
+            None => {
+                // Conditions may have changed while the operator read the plan.
+                progress.say("re-checking guards against fresh state");
+                poll_subjects(&self.fleet, &self.providers, &subjects, None).await
+            }
+        };
         match make_plan(request, &self.fleet, &fresh, now_ms()) {
             Ok(recheck) => {
                 if let Some(block) = recheck.blocking().next() {
@@ -137,7 +159,8 @@ impl Executor {
         } else {
             self.run(&operation, plan.accept_data_loss, progress).await
         };
-        let after_state = poll(&self.fleet, &self.providers, Some(&fresh)).await;
+        let after_state =
+            poll_subjects(&self.fleet, &self.providers, &subjects, Some(&fresh)).await;
         let after = snapshot(&operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),

@@ -8,7 +8,7 @@ use super::args::GlobalArgs;
 use super::context::Context;
 use super::{CliError, Exit};
 use crate::actions::{Action, AuditOutcome, Execution, Plan, Request, Verdict, plan};
-use crate::engine::poll;
+use crate::engine::{for_action, poll_subjects};
 use crate::fleet::ConfirmStrength;
 use crate::providers::Progress;
 use crate::state::now_ms;
@@ -25,7 +25,9 @@ pub async fn run(
     request.overrides = global.overrides.clone();
     request.accept_data_loss = accept_data_loss;
 
-    let state = poll(&ctx.fleet, &ctx.providers, None).await;
+    // Only what this action's plan and verification need (one read, not the fleet).
+    let subjects = for_action(&ctx.fleet, &request.action);
+    let state = poll_subjects(&ctx.fleet, &ctx.providers, &subjects, None).await;
     let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
         .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
     // The backend's own words for the change (e.g. the exact Route 53 change batch).
@@ -54,10 +56,11 @@ pub async fn run(
         // The executor records the refusal and says why.
         executor.execute(&request, &plan, &Progress::silent()).await
     } else if global.yes {
-        execute(&executor, &request, &plan, global).await
+        // Confirmed as it was planned: the plan's own reading is the re-check.
+        execute(&executor, &request, &plan, Some(&state), global).await
     } else if std::io::stdin().is_terminal() {
         match confirm(&plan)? {
-            true => execute(&executor, &request, &plan, global).await,
+            true => execute(&executor, &request, &plan, None, global).await,
             false => executor.record_declined(&plan),
         }
     } else {
@@ -74,6 +77,7 @@ async fn execute(
     executor: &crate::actions::Executor,
     request: &Request,
     plan: &Plan,
+    basis: Option<&crate::state::FleetState>,
     global: &GlobalArgs,
 ) -> Execution {
     let progress = if global.json {
@@ -81,7 +85,7 @@ async fn execute(
     } else {
         Progress::new(|m| eprintln!("  · {m}"))
     };
-    executor.execute(request, plan, &progress).await
+    executor.execute_from(request, plan, basis, &progress).await
 }
 
 /// The exit code for an outcome.

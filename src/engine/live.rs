@@ -1,85 +1,192 @@
-//! The live poller: one task that refreshes the whole fleet on an interval, with at most
-//! one refresh in flight, and sends each snapshot over a channel. The receiver owns the
-//! state; the poller only keeps the previous snapshot to merge failures over.
+//! The live engine: one task per subject, each reading on its own schedule under its own
+//! deadline and sending its observation the moment it arrives. A black-holed region holds
+//! up only its own task; every other cell keeps refreshing. Providers that watch (push
+//! changes) replace polling for their subject.
+//!
+//! Polling that the backend throttles backs off: the subject's interval doubles on each
+//! throttled reading (up to 16 times its base) and halves back on each clean one. That is
+//! how several dashboards on one account stay bounded: throttling is the account-wide
+//! signal that matters (other hosts, CI and the failover itself share the limit), which a
+//! per-host shared poller could not see.
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-use super::poll;
+use super::observation::{Observation, Reading};
+use super::{Subject, read, schedule};
 use crate::fleet::Fleet;
-use crate::providers::Providers;
-use crate::state::FleetState;
+use crate::providers::{ApiMeter, Providers};
+use crate::state::now_ms;
 
-/// A running poller. Dropping it stops the task.
-pub struct LivePoller {
-    nudge: mpsc::Sender<()>,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+/// Most an interval is stretched by throttling.
+const MAX_BACKOFF: u32 = 16;
+
+/// What to read again now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refresh {
+    All,
+    Only(Vec<Subject>),
 }
 
-impl LivePoller {
-    /// Start polling every `interval`; `wrap` turns a snapshot into the receiver's message
-    /// (the TUI adds the lock holder). A full channel skips a send rather than queueing
-    /// stale snapshots.
-    pub fn spawn<M, F>(
-        fleet: Fleet,
-        providers: Providers,
-        interval: Duration,
-        tx: mpsc::Sender<M>,
-        wrap: F,
-    ) -> LivePoller
-    where
-        M: Send + 'static,
-        F: Fn(FleetState) -> M + Send + 'static,
-    {
-        let (nudge, mut nudged) = mpsc::channel::<()>(1);
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut previous: Option<FleetState> = None;
-            loop {
-                let refresh = poll(&fleet, &providers, previous.as_ref());
-                let state = tokio::select! {
-                    s = refresh => s,
-                    _ = stopped.changed() => return,
-                };
-                previous = Some(state.clone());
-                if tx.send(wrap(state)).await.is_err() {
-                    return;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    n = nudged.recv() => if n.is_none() { return },
-                    _ = stopped.changed() => return,
-                }
-            }
-        });
-        LivePoller {
-            nudge,
-            stop,
-            task: Some(task),
+impl Refresh {
+    fn covers(&self, s: &Subject) -> bool {
+        match self {
+            Refresh::All => true,
+            Refresh::Only(list) => list.contains(s),
         }
     }
+}
 
-    /// Refresh now instead of waiting for the interval (e.g. after an action).
-    pub fn refresh_now(&self) {
-        // A full channel means a refresh is already asked for.
-        let _ = self.nudge.try_send(());
+/// The running engine. Dropping it stops every task.
+pub struct Engine {
+    refresh: broadcast::Sender<Refresh>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Start reading every subject of the fleet; `wrap` turns an observation into the
+    /// receiver's message. The receiver owns the state and merges (see `Merger`).
+    pub fn spawn<M, F>(fleet: Fleet, providers: Providers, tx: mpsc::Sender<M>, wrap: F) -> Engine
+    where
+        M: Send + 'static,
+        F: Fn(Observation) -> M + Send + Sync + Clone + 'static,
+    {
+        let (refresh, _) = broadcast::channel(64);
+        let (plan, budgets) = schedule::plan(&fleet);
+        for (family, (planned, budget)) in &budgets {
+            ApiMeter::global().plan(family, *planned, budget.is_finite().then_some(*budget));
+        }
+        let watch_apps = providers.gitops.watches();
+        let tasks = plan
+            .into_iter()
+            .map(|(subject, sch)| {
+                let ctx = Task {
+                    fleet: fleet.clone(),
+                    providers: providers.clone(),
+                    subject,
+                    schedule: sch,
+                    tx: tx.clone(),
+                    wrap: wrap.clone(),
+                    refresh: refresh.subscribe(),
+                };
+                match &ctx.subject {
+                    Subject::Apps(_) if watch_apps => tokio::spawn(ctx.watch()),
+                    _ => tokio::spawn(ctx.poll()),
+                }
+            })
+            .collect();
+        Engine { refresh, tasks }
     }
 
-    /// Stop polling; an in-flight refresh is abandoned.
+    /// Read these subjects again now instead of waiting (e.g. after an action).
+    pub fn refresh(&self, what: Refresh) {
+        // No receivers means no tasks: nothing to refresh.
+        let _ = self.refresh.send(what);
+    }
+
+    /// Stop every task; readings in flight are abandoned.
     pub fn stop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(t) = self.task.take() {
+        for t in self.tasks.drain(..) {
             t.abort();
         }
     }
 }
 
-impl Drop for LivePoller {
+impl Drop for Engine {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+struct Task<M, F> {
+    fleet: Fleet,
+    providers: Providers,
+    subject: Subject,
+    schedule: schedule::Schedule,
+    tx: mpsc::Sender<M>,
+    wrap: F,
+    refresh: broadcast::Receiver<Refresh>,
+}
+
+impl<M, F> Task<M, F>
+where
+    M: Send + 'static,
+    F: Fn(Observation) -> M + Send + Sync + 'static,
+{
+    async fn poll(mut self) {
+        if !self.sleep(self.schedule.offset).await {
+            return;
+        }
+        let base = self.schedule.every;
+        let mut stretch = 1u32;
+        loop {
+            let obs = read::read(
+                &self.fleet,
+                &self.providers,
+                &self.subject,
+                self.schedule.deadline,
+            )
+            .await;
+            stretch = if obs.throttled() {
+                (stretch * 2).min(MAX_BACKOFF)
+            } else {
+                (stretch / 2).max(1)
+            };
+            if self.tx.send((self.wrap)(obs)).await.is_err() {
+                return;
+            }
+            if !self.sleep(base * stretch).await {
+                return;
+            }
+        }
+    }
+
+    /// Sleep for `pause`, or less when asked to refresh this subject. False: stop.
+    async fn sleep(&mut self, pause: Duration) -> bool {
+        let wake = Instant::now() + pause;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => return true,
+                r = self.refresh.recv() => match r {
+                    Ok(what) if what.covers(&self.subject) => return true,
+                    Ok(_) => {}
+                    // Missed some refresh requests: one of them may have been ours.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return true,
+                    Err(broadcast::error::RecvError::Closed) => return false,
+                },
+            }
+        }
+    }
+
+    /// A watching provider pushes the region's apps; forward each push as an observation.
+    async fn watch(self) {
+        let Subject::Apps(region) = &self.subject else {
+            return;
+        };
+        let (push, mut pushed) = mpsc::channel(16);
+        let providers = self.providers.clone();
+        let fleet = self.fleet.clone();
+        let id = region.clone();
+        let watcher = tokio::spawn(async move {
+            // The provider reconnects by itself; an error ending the watch is the last push.
+            if let Err(e) = providers.gitops.watch_apps(&fleet, &id, push.clone()).await {
+                let _ = push.send(Err(e)).await;
+            }
+        });
+        while let Some(result) = pushed.recv().await {
+            let obs = Observation {
+                subject: self.subject.clone(),
+                at: now_ms(),
+                reading: Reading::Apps(result),
+            };
+            if self.tx.send((self.wrap)(obs)).await.is_err() {
+                break;
+            }
+        }
+        watcher.abort();
     }
 }
 
@@ -90,48 +197,49 @@ mod tests {
     use crate::providers::{ProviderOptions, Providers};
 
     #[tokio::test]
-    async fn sends_snapshots_and_stops() {
-        let dir = tempfile::tempdir().ok();
-        let Some(dir) = dir else { return };
+    async fn every_subject_reports_on_its_own_and_refresh_asks_again() {
+        let Ok(dir) = tempfile::tempdir() else { return };
         let fleet = crate::fleet::demo();
-        let providers = Providers::build(
-            &fleet,
-            dir.path(),
-            &ProviderOptions {
-                sim: SimOptions {
-                    speed: 0.0,
-                    seed: Some(1),
-                },
+        let opts = ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(1),
             },
-        );
-        let Ok(providers) = providers else { return };
-        let (tx, mut rx) = mpsc::channel(4);
-        let mut poller = LivePoller::spawn(
-            fleet.clone(),
-            providers,
-            Duration::from_millis(20),
-            tx,
-            |s| s,
-        );
-        let first = tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .ok()
-            .flatten();
-        assert_eq!(first.map(|s| s.regions.len()), Some(fleet.regions.len()));
-        poller.refresh_now();
-        assert!(
-            tokio::time::timeout(Duration::from_secs(10), rx.recv())
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        );
-        poller.stop();
-        // After stopping, the channel closes once buffered snapshots are drained.
-        let closed = tokio::time::timeout(Duration::from_secs(5), async {
-            while rx.recv().await.is_some() {}
+        };
+        let Ok(providers) = Providers::build(&fleet, dir.path(), &opts) else {
+            return;
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let mut engine = Engine::spawn(fleet.clone(), providers, tx, |o| o);
+        let subjects = Subject::all(&fleet);
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < subjects.len() {
+            let next = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+            let Ok(Some(obs)) = next else {
+                panic!(
+                    "only {} of {} subjects reported",
+                    seen.len(),
+                    subjects.len()
+                )
+            };
+            seen.insert(obs.subject);
+        }
+        engine.refresh(Refresh::Only(vec![Subject::Weights]));
+        let again = tokio::time::timeout(Duration::from_secs(1), async {
+            loop {
+                match rx.recv().await {
+                    Some(o) if o.subject == Subject::Weights => return true,
+                    Some(_) => {}
+                    None => return false,
+                }
+            }
         })
         .await;
-        assert!(closed.is_ok());
+        assert_eq!(
+            again,
+            Ok(true),
+            "a refresh of the weights is answered at once"
+        );
+        engine.stop();
     }
 }

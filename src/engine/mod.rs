@@ -1,7 +1,14 @@
-//! The engine: reading the fleet through its providers and merging what comes back.
+//! The engine: reading the fleet through its providers, one subject at a time, each under
+//! its own deadline and on its own schedule, and merging what comes back into state.
 
 mod live;
+mod observation;
 mod poll;
+pub mod read;
+pub mod schedule;
+mod subject;
 
-pub use live::LivePoller;
-pub use poll::poll;
+pub use live::{Engine, Refresh};
+pub use observation::{Merger, Observation, Reading};
+pub use poll::{poll, poll_subjects};
+pub use subject::{Subject, for_action};

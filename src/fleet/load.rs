@@ -1,7 +1,7 @@
 //! Reading and validating a fleet file. Every problem is reported with file, line, column,
 //! key and what would be valid; all problems in a file are reported at once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,6 +11,9 @@ use super::error::{ConfigError, ConfigErrors, Locator};
 use super::model::*;
 use super::raw::*;
 use super::suggest::hint;
+
+/// Provider families whose polling a `[budget]` table may cap.
+pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds"];
 
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
@@ -99,6 +102,7 @@ impl Validator<'_> {
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
         let phases = self.phases(&raw.phases);
+        let budgets = self.budgets(raw.budget.as_ref());
         Fleet {
             name: raw.fleet.name.get_ref().clone(),
             description: raw.fleet.description,
@@ -113,7 +117,41 @@ impl Validator<'_> {
             sim: SimSettings {
                 seed: raw.fleet.seed.unwrap_or(42),
             },
+            budgets,
         }
+    }
+
+    /// `[budget]`: provider family = calls per minute that polling may spend.
+    fn budgets(&mut self, raw: Option<&Spanned<toml::Table>>) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        let Some(raw) = raw else { return out };
+        for (family, value) in raw.get_ref() {
+            if !BUDGET_FAMILIES.contains(&family.as_str()) {
+                let msg = format!(
+                    "unknown provider family \"{family}\"{}; valid: {}",
+                    hint(family, BUDGET_FAMILIES.iter().copied()),
+                    BUDGET_FAMILIES.join(", ")
+                );
+                self.err(raw, format!("budget.{family}"), msg);
+                continue;
+            }
+            let n = match value {
+                toml::Value::Integer(i) => Some(*i as f64),
+                toml::Value::Float(f) => Some(*f),
+                _ => None,
+            };
+            match n {
+                Some(n) if n.is_finite() && n > 0.0 && n <= 100_000.0 => {
+                    out.insert(family.clone(), n);
+                }
+                _ => self.err(
+                    raw,
+                    format!("budget.{family}"),
+                    "must be a number of calls per minute, above 0 and at most 100000",
+                ),
+            }
+        }
+        out
     }
 
     fn duration(

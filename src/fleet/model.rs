@@ -4,6 +4,7 @@
 //! code holding a `Fleet` may rely on the invariants validation checked: unique ids, tenants
 //! only in known regions, exactly one primary, weights in 0..=255 and not all zero.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct Fleet {
     pub tenants: Vec<Tenant>,
     pub phases: Vec<Phase>,
     pub sim: SimSettings,
+    /// Most calls per minute polling may spend, per provider family (`route53`, ...).
+    pub budgets: BTreeMap<String, f64>,
 }
 
 impl Fleet {

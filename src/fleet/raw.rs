@@ -13,6 +13,8 @@ pub struct RawFleet {
     pub traffic: Option<Spanned<RawCapability>>,
     pub gitops: Option<Spanned<RawCapability>>,
     pub runner: Option<Spanned<RawCapability>>,
+    /// Polling budgets per provider family, in calls per minute.
+    pub budget: Option<Spanned<toml::Table>>,
     #[serde(default)]
     pub regions: Vec<Spanned<RawRegion>>,
     #[serde(default)]

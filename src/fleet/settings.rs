@@ -58,8 +58,10 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
     if !ProviderKind::valid_for(cap).contains(&provider) {
         return None;
     }
+    // Every provider takes a polling interval and a deadline for one reading.
+    let schedule = [opt("poll", Kind::Duration), opt("timeout", Kind::Duration)];
     let mut keys = match (provider, cap) {
-        (P::Sim, _) => return Some(Vec::new()),
+        (P::Sim, _) => return Some(schedule.into_iter().collect()),
         (P::Route53, C::Traffic) => vec![
             req("hosted_zone_id", Kind::Str),
             req("record_name", Kind::Str),
@@ -79,7 +81,12 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             req("identifier", Kind::Str),
             opt("period", Kind::Duration),
         ],
-        (P::Postgres | P::Redis, _) => return Some(SECRET.into_iter().collect()),
+        (P::Postgres | P::Redis, _) => {
+            let mut keys: Vec<Key> = SECRET.into_iter().collect();
+            keys.extend(schedule);
+            keys.push(opt("connect_timeout", Kind::Duration));
+            return Some(keys);
+        }
         (P::Aurora, _) => vec![
             req("global_cluster_id", Kind::Str),
             req("cluster_arn", Kind::Str),
@@ -87,6 +94,8 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
         ],
     };
     keys.extend(AWS);
+    keys.extend(schedule);
+    keys.push(opt("connect_timeout", Kind::Duration));
     Some(keys)
 }
 

@@ -4,59 +4,24 @@
 //! nothing above this module knows whether a weight lives in Route 53 or the simulator.
 
 pub mod aws;
+pub mod budget;
+mod error;
 pub mod postgres;
 pub mod redis;
 pub mod secrets;
 pub mod sim;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use budget::ApiMeter;
+pub use error::{ErrorKind, ProviderError, root_cause};
+
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
 use crate::state::{AppState, Health, PhaseState};
-
-/// A backend call that failed: which region, which call, what happened, what to do.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct ProviderError {
-    pub region: Option<String>,
-    /// The backend call, e.g. `route53 ChangeResourceRecordSets`.
-    pub call: String,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl ProviderError {
-    pub fn new(region: Option<&str>, call: impl Into<String>, message: impl Into<String>) -> Self {
-        ProviderError {
-            region: region.map(str::to_string),
-            call: call.into(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-impl fmt::Display for ProviderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(r) = &self.region {
-            write!(f, "{r}: ")?;
-        }
-        write!(f, "{}: {}", self.call, self.message)?;
-        if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
-        }
-        Ok(())
-    }
-}
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
@@ -167,8 +132,33 @@ pub trait DatabaseProvider: Send + Sync {
 /// Argo CD applications and their history.
 #[async_trait]
 pub trait GitOpsProvider: Send + Sync {
-    async fn read_app(&self, fleet: &Fleet, tenant: &str, region: &str)
-    -> ProviderResult<AppState>;
+    /// Every application of the fleet's tenants in one region, by tenant id. A tenant
+    /// missing from the answer is reported as not found for that cell only.
+    async fn read_apps(
+        &self,
+        fleet: &Fleet,
+        region: &str,
+    ) -> ProviderResult<Vec<(String, AppState)>>;
+    /// True when the provider pushes changes (`watch_apps`) instead of being polled.
+    fn watches(&self) -> bool {
+        false
+    }
+    /// Push the region's applications through `sink` now and after every change, until the
+    /// future is dropped; reconnecting is the provider's business. Each push is the whole
+    /// region (or an error for it). Only called when `watches()` is true.
+    async fn watch_apps(
+        &self,
+        fleet: &Fleet,
+        region: &str,
+        _sink: tokio::sync::mpsc::Sender<ProviderResult<Vec<(String, AppState)>>>,
+    ) -> ProviderResult<()> {
+        let _ = fleet;
+        Err(ProviderError::new(
+            Some(region),
+            "watch applications",
+            "this provider does not watch; it is polled",
+        ))
+    }
     /// Pause auto-sync when asked, then sync the app to an earlier revision.
     async fn rollback(
         &self,

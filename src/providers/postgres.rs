@@ -20,6 +20,9 @@ use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult
 
 /// How long a connection attempt may take before the region counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one read query may take on a kept connection before the connection is given
+/// up (a server that stopped answering would otherwise hang every later read on it too).
+const QUERY_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long promotion waits for the target to replay the fenced primary's last WAL.
 const CATCH_UP: Duration = Duration::from_secs(10);
 
@@ -28,6 +31,8 @@ pub struct Postgres {
     servers: HashMap<String, SecretSource>,
     /// One connection per region for the reads of every refresh (promotion uses its own).
     readers: Mutex<HashMap<String, Arc<Client>>>,
+    /// `connect_timeout` per region, where the fleet file sets one.
+    connect_timeouts: HashMap<String, Duration>,
 }
 
 impl Postgres {
@@ -35,6 +40,7 @@ impl Postgres {
         Postgres {
             servers: SecretSource::per_region(fleet, ProviderKind::Postgres),
             readers: Mutex::new(HashMap::new()),
+            connect_timeouts: super::secrets::connect_timeouts(fleet, ProviderKind::Postgres),
         }
     }
 
@@ -54,7 +60,19 @@ impl Postgres {
                     fresh
                 }
             };
-            match client.query_one(sql, &[]).await {
+            let answer = match tokio::time::timeout(QUERY_TIMEOUT, client.query_one(sql, &[])).await
+            {
+                Ok(answer) => answer,
+                Err(_) => {
+                    self.readers.lock().await.remove(region);
+                    return Err(
+                        ProviderError::timed_out(Some(region), call, QUERY_TIMEOUT).with_hint(
+                            "the server accepted the query but did not answer; the connection was dropped and the next read opens a new one",
+                        ),
+                    );
+                }
+            };
+            match answer {
                 Ok(row) => return Ok(row),
                 Err(e) => {
                     self.readers.lock().await.remove(region);
@@ -88,10 +106,17 @@ impl Postgres {
                 ),
             )
         })?;
+        let limit = self
+            .connect_timeouts
+            .get(region)
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT);
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
+            config.connect_timeout(limit);
         }
-        let connecting = tokio::time::timeout(CONNECT_TIMEOUT * 2, config.connect(NoTls));
+        // The whole start-up (TCP, then the server's greeting) under one limit: a server that
+        // accepts and never greets would otherwise hang here.
+        let connecting = tokio::time::timeout(limit, config.connect(NoTls));
         let (client, connection) =
             match connecting.await {
                 Ok(Ok(pair)) => pair,
@@ -100,8 +125,9 @@ impl Postgres {
                 )),
                 Err(_) => {
                     return Err(
-                        ProviderError::new(Some(region), call, "connection timed out")
-                            .with_hint("is the server up and reachable?"),
+                        ProviderError::timed_out(Some(region), call, limit).with_hint(
+                            "is the server up and reachable? (connect_timeout sets the limit)",
+                        ),
                     );
                 }
             };

@@ -69,10 +69,8 @@ impl Redis {
                     "is the server up and reachable? check the URL's host, port and password",
                 ),
             ),
-            Err(_) => Err(
-                ProviderError::new(Some(region), call, "connection timed out")
-                    .with_hint("is the server up and reachable?"),
-            ),
+            Err(_) => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
+                .with_hint("is the server up and reachable?")),
         }
     }
 
@@ -85,7 +83,7 @@ impl Redis {
         match tokio::time::timeout(TIMEOUT, cmd.query_async::<T>(con)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(ProviderError::new(Some(region), call, e.to_string())),
-            Err(_) => Err(ProviderError::new(Some(region), call, "no answer in time")
+            Err(_) => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
                 .with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
         }
     }

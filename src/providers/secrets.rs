@@ -148,6 +148,24 @@ impl SecretSource {
     }
 }
 
+/// `connect_timeout` of every region whose database or lag is served by `provider`.
+pub fn connect_timeouts(
+    fleet: &Fleet,
+    provider: crate::fleet::ProviderKind,
+) -> std::collections::HashMap<String, std::time::Duration> {
+    fleet
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let cap = [&r.database, &r.lag]
+                .into_iter()
+                .find(|c| c.provider == provider)?;
+            let d = cap.settings.get("connect_timeout")?.as_str()?;
+            Some((r.id.clone(), humantime::parse_duration(d).ok()?))
+        })
+        .collect()
+}
+
 /// Remove anything that looks like a connection string's password from a client library's
 /// error text, in case a library quotes its input.
 pub fn scrub(message: &str, secret: &Secret) -> String {

@@ -245,6 +245,35 @@ pub struct FleetState {
 }
 
 impl FleetState {
+    /// Every region and tenant of the fleet in file order, nothing read yet: the shape
+    /// observations are merged into.
+    pub fn skeleton(fleet: &crate::fleet::Fleet, now: Millis) -> FleetState {
+        FleetState {
+            observed_at: now,
+            regions: fleet
+                .regions
+                .iter()
+                .map(|r| RegionState {
+                    id: r.id.clone(),
+                    ..RegionState::default()
+                })
+                .collect(),
+            tenants: fleet
+                .tenants
+                .iter()
+                .map(|t| TenantState {
+                    id: t.id.clone(),
+                    apps: t
+                        .regions
+                        .iter()
+                        .map(|r| (r.clone(), Observed::default()))
+                        .collect(),
+                })
+                .collect(),
+            unmanaged_weights: Vec::new(),
+        }
+    }
+
     pub fn region(&self, id: &str) -> Option<&RegionState> {
         self.regions.iter().find(|r| r.id == id)
     }

@@ -10,6 +10,7 @@ use super::keymap::{KeyChord, Keymap, Lookup, PendingKeys};
 use super::overlay::Overlay;
 use super::theme::Theme;
 use crate::actions::{AuditOutcome, LockHolder};
+use crate::engine::Merger;
 use crate::fleet::Fleet;
 use crate::state::{FleetState, Millis};
 
@@ -59,6 +60,8 @@ pub struct Cursor {
 pub struct App {
     pub fleet: Fleet,
     pub state: FleetState,
+    /// Merges the engine's observations into `state` (indexes the tenant matrix once).
+    pub merger: Merger,
     /// The newest snapshot held back while frozen.
     pub held: Option<Box<FleetState>>,
     pub frozen: bool,
@@ -103,6 +106,7 @@ impl App {
     ) -> App {
         let now = state.observed_at;
         App {
+            merger: Merger::new(&fleet),
             fleet,
             state,
             held: None,
@@ -162,6 +166,14 @@ impl App {
                 self.dirty = true;
                 effects
             }
+            Msg::Observed(batch) => self.observe(batch),
+            Msg::Lock(lock) => {
+                if self.lock != lock {
+                    self.lock = lock;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Msg::Tick(now) => {
                 self.now = now;
                 self.pending.expire(now);
@@ -208,77 +220,6 @@ impl App {
                 vec![Effect::Log(level, text), Effect::Refresh]
             }
         }
-    }
-
-    /// Show a new snapshot and refresh what is derived from it.
-    pub fn set_state(&mut self, state: FleetState) {
-        self.state = state;
-        let index: std::collections::HashMap<&str, usize> = self
-            .fleet
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        let mut argo = vec![(0, 0, false); self.fleet.regions.len()];
-        for t in &self.fleet.tenants {
-            for r in &t.regions {
-                if let Some(&i) = index.get(r.as_str()) {
-                    argo[i].1 += 1;
-                }
-            }
-        }
-        for ts in &self.state.tenants {
-            for (region, app) in &ts.apps {
-                let (Some(&i), Some(a)) = (index.get(region.as_str()), app.value.as_ref()) else {
-                    continue;
-                };
-                match a.sync {
-                    crate::state::SyncStatus::Synced => argo[i].0 += 1,
-                    crate::state::SyncStatus::OutOfSync => argo[i].2 = true,
-                    crate::state::SyncStatus::Unknown => {}
-                }
-            }
-        }
-        self.argo = argo;
-        self.refilter();
-    }
-
-    /// Backend errors that are new in this snapshot go to the log pane once.
-    fn new_errors(&self, next: &FleetState) -> Vec<Effect> {
-        let mut out = Vec::new();
-        for r in &next.regions {
-            let prev = self.state.region(&r.id);
-            let pairs = [
-                (
-                    "health",
-                    &r.health.error,
-                    prev.and_then(|p| p.health.error.as_ref()),
-                ),
-                (
-                    "weight",
-                    &r.weight.error,
-                    prev.and_then(|p| p.weight.error.as_ref()),
-                ),
-                ("lag", &r.lag.error, prev.and_then(|p| p.lag.error.as_ref())),
-                (
-                    "phases",
-                    &r.phases.error,
-                    prev.and_then(|p| p.phases.error.as_ref()),
-                ),
-            ];
-            for (what, now, before) in pairs {
-                if let Some(e) = now
-                    && before != Some(e)
-                {
-                    out.push(Effect::Log(
-                        log::Level::Warn,
-                        format!("{} {what}: {e}", r.id),
-                    ));
-                }
-            }
-        }
-        out
     }
 
     fn on_key(&mut self, chord: KeyChord) -> Vec<Effect> {

@@ -3,14 +3,19 @@
 use crossterm::event::KeyEvent;
 
 use crate::actions::{AuditOutcome, LockHolder, Operation, Plan, Request};
+use crate::engine::Observation;
 use crate::state::{FleetState, Millis};
 
 /// What the loop hands to `update`.
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    /// A fresh snapshot from the live poller, with the lock holder read alongside it.
+    /// A whole snapshot (tests, screenshots): replaces the state.
     Fleet(Box<FleetState>, Option<LockHolder>),
+    /// Readings from the live engine, as they arrived (one subject each).
+    Observed(Vec<Observation>),
+    /// Who holds the fleet lock now.
+    Lock(Option<LockHolder>),
     /// The header clock (at most once a second).
     Tick(Millis),
     Resize,
@@ -35,7 +40,7 @@ pub enum Effect {
     Decline(Box<Plan>),
     /// Ask the backends how they would carry out a plan (they may read, never change).
     DescribePlan(Box<Plan>),
-    /// Ask the poller for a fresh snapshot now.
+    /// Ask the engine to read everything again now.
     Refresh,
     /// Write a line to the log pane.
     Log(log::Level, String),

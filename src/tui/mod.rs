@@ -10,6 +10,7 @@ pub mod fixture;
 pub mod keymap;
 pub mod message;
 pub mod nav;
+mod observe;
 pub mod overlay;
 pub mod runner;
 pub mod svg;

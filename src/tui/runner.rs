@@ -15,12 +15,9 @@ use super::{keymap, terminal, theme, view};
 use crate::actions::{Executor, FleetLock};
 use crate::cli::context::Context;
 use crate::cli::{CliError, Exit, GlobalArgs};
-use crate::engine::LivePoller;
+use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
 use crate::providers::Progress;
 use crate::state::{FleetState, now_ms};
-
-/// How often the live poller refreshes the fleet.
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Everything the dashboard needs before the terminal is touched, so configuration errors
 /// are printed plainly and start-up stops.
@@ -39,7 +36,7 @@ pub fn prepare(global: &GlobalArgs) -> Result<Prepared, CliError> {
     let keymap = keymap::load(&global.keymap, Some(&ctx.paths.keymap_file)).map_err(usage)?;
     let app = App::new(
         ctx.fleet.clone(),
-        FleetState::default(),
+        FleetState::skeleton(&ctx.fleet, now_ms()),
         theme,
         keymap,
         ctx.read_only,
@@ -85,23 +82,16 @@ async fn event_loop(
     // Two short lines so they read in a narrow log pane (and scripts can grep them).
     log::info!("first frame in {} ms", started.elapsed().as_millis());
     log::info!(
-        "fleet {}: polling every {}s",
-        ctx.fleet.name,
-        POLL_INTERVAL.as_secs()
+        "fleet {}: each region and capability refreshes on its own",
+        ctx.fleet.name
     );
 
-    let (fleet_tx, mut fleet_rx) = mpsc::channel::<Msg>(2);
-    let lock_path = ctx.fleet_paths.lock_file.clone();
-    let mut poller = LivePoller::spawn(
-        ctx.fleet.clone(),
-        ctx.providers.clone(),
-        POLL_INTERVAL,
-        fleet_tx,
-        move |state| {
-            let lock = FleetLock::new(&lock_path).holder();
-            Msg::Fleet(Box::new(state), lock)
-        },
-    );
+    let (fleet_tx, mut fleet_rx) = mpsc::channel::<Observation>(1024);
+    let mut engine = Engine::spawn(ctx.fleet.clone(), ctx.providers.clone(), fleet_tx, |o| o);
+    let lock = FleetLock::new(&ctx.fleet_paths.lock_file);
+    app.update(Msg::Lock(lock.holder()));
+    // The subjects the running action touches: refreshed when it finishes.
+    let mut touched: Option<Vec<Subject>> = None;
     let (action_tx, mut action_rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
     // SIGTERM (e.g. `kill`) should leave the terminal usable too; SIGINT is a key in raw mode.
@@ -136,9 +126,19 @@ async fn event_loop(
                 Some(Err(e)) => return Err(CliError::new(Exit::Failed, format!("reading the terminal failed: {e}"))),
                 None => break,
             },
-            Some(m) = fleet_rx.recv() => m,
+            Some(first) = fleet_rx.recv() => {
+                // Everything the engine has sent by now: merged and drawn once.
+                let mut all = vec![first];
+                while let Ok(next) = fleet_rx.try_recv() {
+                    all.push(next);
+                }
+                Msg::Observed(all)
+            }
             Some(m) = action_rx.recv() => m,
-            _ = clock.tick() => Msg::Tick(now_ms()),
+            _ = clock.tick() => {
+                app.update(Msg::Lock(lock.holder()));
+                Msg::Tick(now_ms())
+            }
             _ = tokio::signal::ctrl_c() => break,
             Some(_) = async {
                 match terminate.as_mut() {
@@ -153,10 +153,10 @@ async fn event_loop(
             effects.extend(app.update(m));
         }
         for effect in effects {
-            perform(effect, app, &executor, &poller, &action_tx);
+            perform(effect, app, &executor, &engine, &mut touched, &action_tx);
         }
     }
-    poller.stop();
+    engine.stop();
     Ok(())
 }
 
@@ -164,11 +164,13 @@ fn perform(
     effect: Effect,
     app: &mut App,
     executor: &Arc<Executor>,
-    poller: &LivePoller,
+    engine: &Engine,
+    touched: &mut Option<Vec<Subject>>,
     tx: &mpsc::UnboundedSender<Msg>,
 ) {
     match effect {
         Effect::Execute(request, plan) => {
+            *touched = Some(for_action(&executor.fleet, &request.action));
             let executor = Arc::clone(executor);
             let tx = tx.clone();
             let label = plan.button_label();
@@ -203,7 +205,10 @@ fn perform(
                 }
             });
         }
-        Effect::Refresh => poller.refresh_now(),
+        Effect::Refresh => engine.refresh(match touched.take() {
+            Some(subjects) => Refresh::Only(subjects),
+            None => Refresh::All,
+        }),
         Effect::Log(level, text) => log::log!(level, "{text}"),
         Effect::Quit => app.quit = true,
     }

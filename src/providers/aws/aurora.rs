@@ -75,7 +75,7 @@ impl Aurora {
     }
 
     async fn client(&self, m: &Member) -> Client {
-        Client::new(&self.configs.get(&m.target).await)
+        self.configs.rds(&m.target).await
     }
 
     /// Is this member the writer? Also the global cluster's status, for progress.

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use tokio::sync::Mutex;
@@ -19,7 +18,7 @@ use tokio::sync::Mutex;
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
-use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult};
+use crate::providers::{ApiMeter, DatabaseProvider, Progress, ProviderError, ProviderResult};
 
 /// An answer younger than this belongs to the same refresh.
 const SAME_REFRESH: Duration = Duration::from_millis(1500);
@@ -185,16 +184,13 @@ impl CloudWatchHub {
                 Some(v) => Ok(Some(v * spec.to_seconds)),
                 None => Ok(None),
             },
-            Some(Err(e)) => Err(ProviderError {
-                region: Some(region.to_string()),
-                ..e.clone()
-            }),
+            Some(Err(e)) => Err(e.for_region(region)),
             None => Ok(None),
         }
     }
 
     async fn fetch(&self, target: &AwsTarget, specs: &[MetricSpec]) -> BatchAnswer {
-        let client = Client::new(&self.configs.get(target).await);
+        let client = self.configs.cloudwatch(target).await;
         let queries: Vec<MetricDataQuery> =
             specs.iter().enumerate().map(|(i, s)| query(i, s)).collect();
         // A little past now: a datapoint stamped this very second (or by a clock slightly
@@ -206,6 +202,8 @@ impl CloudWatchHub {
         let call = format!("cloudwatch GetMetricData ({})", target.describe());
         loop {
             self.calls.fetch_add(1, Ordering::Relaxed);
+            // GetMetricData is billed per metric requested: that is the cost to show.
+            ApiMeter::global().record_units("cloudwatch", "metrics", specs.len() as u64);
             let out = with_backoff(&self.backoff, &call, &Progress::silent(), || {
                 client
                     .get_metric_data()

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_route53::Client;
 
 use super::cloudwatch::{CloudWatchHub, MetricHandle, MetricSpec};
 use super::healthy_since::HealthySince;
@@ -75,7 +74,7 @@ impl Route53Health {
         target: &AwsTarget,
         id: &str,
     ) -> ProviderResult<(HealthStatus, String)> {
-        let client = Client::new(&self.configs.get(target).await);
+        let client = self.configs.route53(target).await;
         let out = with_backoff(
             &self.backoff,
             "route53 GetHealthCheckStatus",

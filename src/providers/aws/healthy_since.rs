@@ -40,9 +40,10 @@ impl HealthySince {
     /// Record one reading; returns since when the region has been healthy (if it is).
     pub fn observe(&self, region: &str, healthy: bool, now: Millis) -> Option<Millis> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let before = seen.get(region).copied();
         let since = if healthy {
-            let since = match seen.get(region) {
-                Some((since, last)) if now - last <= MAX_GAP => *since,
+            let since = match before {
+                Some((since, last)) if now - last <= MAX_GAP => since,
                 _ => now,
             };
             seen.insert(region.to_string(), (since, now));
@@ -51,7 +52,17 @@ impl HealthySince {
             seen.remove(region);
             None
         };
-        self.save(&seen);
+        // Write only when the file would say something new: a run starts or ends, or the
+        // saved "last seen healthy" is getting old enough that another process could take
+        // the gap for an outage. Not once per region on every refresh.
+        let changed = match (before, since) {
+            (Some((was, last)), Some(now_since)) => was != now_since || now - last > MAX_GAP / 4,
+            (None, None) => false,
+            _ => true,
+        };
+        if changed {
+            self.save(&seen);
+        }
         since
     }
 
@@ -79,6 +90,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_steady_healthy_region_is_not_rewritten_on_every_reading() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("route53-healthy-since.json");
+        let a = HealthySince::new(Some(dir.path()));
+        a.observe("eu", true, 1_000);
+        let first = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+        std::fs::remove_file(&file).expect("remove");
+        for t in 1..10 {
+            a.observe("eu", true, 1_000 + t * 2_000);
+        }
+        assert!(first.is_some());
+        assert!(!file.exists(), "nine steady readings wrote nothing");
+        a.observe("eu", true, 1_000 + MAX_GAP / 4 + 20_000);
+        assert!(file.exists(), "an ageing last-seen is refreshed");
+    }
+
+    #[test]
     fn healthy_since_survives_a_restart_but_not_a_long_gap() {
         let dir = tempfile::tempdir().expect("tmp");
         let a = HealthySince::new(Some(dir.path()));
@@ -96,6 +124,11 @@ mod tests {
             "a long gap restarts"
         );
         assert_eq!(b.observe("eu", false, 500_000), None);
+        assert_eq!(
+            HealthySince::new(Some(dir.path())).observe("eu", false, 500_001),
+            None,
+            "the end of a healthy run is saved"
+        );
         assert_eq!(b.observe("eu", true, 501_000), Some(501_000));
     }
 }

@@ -13,6 +13,7 @@ pub mod route53;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
@@ -28,6 +29,8 @@ pub struct AwsTarget {
     /// For local servers (moto) and VPC endpoints.
     pub endpoint_url: Option<String>,
     pub aws_region: Option<String>,
+    /// How long to wait for a connection (`connect_timeout` in the fleet file).
+    pub connect_timeout: Option<Duration>,
 }
 
 impl AwsTarget {
@@ -43,6 +46,8 @@ impl AwsTarget {
             profile: get("profile"),
             endpoint_url: get("endpoint_url"),
             aws_region: get("aws_region"),
+            connect_timeout: get("connect_timeout")
+                .and_then(|d| humantime::parse_duration(&d).ok()),
         }
     }
 
@@ -69,15 +74,61 @@ pub fn setting_str(t: &toml::Table, key: &str) -> Option<String> {
     t.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
 
-/// Loads SDK configs once per target and hands out clones.
+/// How long to wait for a TCP/TLS connection to AWS by default.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The most one request attempt may take (reads have a shorter deadline in the engine;
+/// this bounds the calls actions make).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Loads SDK configs once per target, and keeps one client per service and target, so
+/// every region and capability on one account shares a connection pool that stays open.
 #[derive(Default)]
 pub struct AwsConfigs {
     loaded: Mutex<HashMap<AwsTarget, SdkConfig>>,
+    route53: Mutex<HashMap<AwsTarget, aws_sdk_route53::Client>>,
+    cloudwatch: Mutex<HashMap<AwsTarget, aws_sdk_cloudwatch::Client>>,
+    rds: Mutex<HashMap<AwsTarget, aws_sdk_rds::Client>>,
 }
 
 impl AwsConfigs {
     pub fn new() -> Arc<AwsConfigs> {
         Arc::new(AwsConfigs::default())
+    }
+
+    async fn client<C: Clone>(
+        &self,
+        cache: &Mutex<HashMap<AwsTarget, C>>,
+        target: &AwsTarget,
+        make: impl FnOnce(&SdkConfig) -> C,
+    ) -> C {
+        if let Some(c) = cache.lock().await.get(target) {
+            return c.clone();
+        }
+        let client = make(&self.get(target).await);
+        cache
+            .lock()
+            .await
+            .entry(target.clone())
+            .or_insert(client)
+            .clone()
+    }
+
+    /// The Route 53 client for a target (shared).
+    pub async fn route53(&self, target: &AwsTarget) -> aws_sdk_route53::Client {
+        self.client(&self.route53, target, aws_sdk_route53::Client::new)
+            .await
+    }
+
+    /// The CloudWatch client for a target (shared).
+    pub async fn cloudwatch(&self, target: &AwsTarget) -> aws_sdk_cloudwatch::Client {
+        self.client(&self.cloudwatch, target, aws_sdk_cloudwatch::Client::new)
+            .await
+    }
+
+    /// The RDS client for a target (shared).
+    pub async fn rds(&self, target: &AwsTarget) -> aws_sdk_rds::Client {
+        self.client(&self.rds, target, aws_sdk_rds::Client::new)
+            .await
     }
 
     /// The SDK config for a target. Retries are off in the SDK: `retry::with_backoff` does
@@ -87,8 +138,13 @@ impl AwsConfigs {
         if let Some(c) = loaded.get(target) {
             return c.clone();
         }
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(target.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::disabled());
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts);
         if let Some(p) = &target.profile {
             loader = loader.profile_name(p);
         }

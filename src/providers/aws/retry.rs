@@ -6,9 +6,9 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 
-use crate::providers::{Progress, ProviderError};
+use crate::providers::{ApiMeter, ErrorKind, Progress, ProviderError, root_cause};
 
 /// How hard to retry.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +53,24 @@ const RETRYABLE: &[&str] = &[
     "PriorRequestNotComplete",
 ];
 
+/// The meter's name for an AWS service (a static name: the meter keeps it for the process).
+fn known_family(name: &str) -> &'static str {
+    match name {
+        "route53" => "route53",
+        "cloudwatch" => "cloudwatch",
+        "rds" => "rds",
+        _ => "aws",
+    }
+}
+
+/// Did AWS refuse this call for now (throttling, not a prior change still in progress)?
+pub fn is_throttled<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    matches!(err, SdkError::ServiceError(_))
+        && err
+            .code()
+            .is_some_and(|c| RETRYABLE.contains(&c) && c != "PriorRequestNotComplete")
+}
+
 /// Is this failure worth retrying?
 pub fn is_retryable<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     match err {
@@ -75,8 +93,15 @@ where
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
 {
     let mut attempt = 1;
+    let family = what.split_whitespace().next().unwrap_or("aws");
+    let family = known_family(family);
     loop {
-        match call().await {
+        let result = call().await;
+        ApiMeter::global().record(
+            family,
+            result.as_ref().err().is_some_and(|e| is_throttled(e)),
+        );
+        match result {
             Ok(v) => return Ok(v),
             Err(e) if attempt < backoff.max_attempts && is_retryable(&e) => {
                 let pause = backoff.delay(attempt);
@@ -99,7 +124,7 @@ where
 pub fn provider_error<E, R>(region: Option<&str>, call: &str, err: &SdkError<E, R>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let (message, hint) = match err {
         SdkError::ServiceError(_) => {
@@ -124,18 +149,46 @@ where
             };
             (msg, hint)
         }
-        SdkError::DispatchFailure(_) => (
-            format!("request not sent: {}", DisplayErrorContext(err)),
-            "cannot reach AWS or load credentials: check the network, endpoint_url, and that credentials are configured (AWS_PROFILE, `aws sso login`)",
-        ),
+        SdkError::DispatchFailure(d) => {
+            let cause = root_cause(err);
+            if d.is_timeout() {
+                (
+                    format!("could not connect in time ({cause})"),
+                    "AWS (or endpoint_url) did not accept the connection in time: check the network and endpoint_url; connect_timeout sets the limit",
+                )
+            } else if d.is_io() {
+                (
+                    format!("cannot reach AWS: {cause}"),
+                    "check the network and endpoint_url in the fleet file",
+                )
+            } else {
+                (
+                    format!("request not sent: {cause}"),
+                    "cannot reach AWS or load credentials: check the network, endpoint_url, and that credentials are configured (AWS_PROFILE, `aws sso login`)",
+                )
+            }
+        }
         SdkError::TimeoutError(_) => (
-            "timed out".to_string(),
+            "no answer in time".to_string(),
             "AWS did not answer in time: check the network and try again",
         ),
+        SdkError::ResponseError(_) => (
+            format!("the answer could not be read: {}", root_cause(err)),
+            "the endpoint answered with something that is not an AWS response: check endpoint_url",
+        ),
         _ => (
-            DisplayErrorContext(err).to_string(),
+            root_cause(err),
             "see the message; check credentials and the fleet file's AWS settings",
         ),
     };
-    ProviderError::new(region, call, message).with_hint(hint)
+    let kind = if is_throttled(err) {
+        ErrorKind::Throttled
+    } else if matches!(err, SdkError::TimeoutError(_)) {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Other
+    };
+    ProviderError::new(region, call, message)
+        .with_hint(hint)
+        .with_kind(kind)
 }

@@ -66,7 +66,7 @@ impl Route53Traffic {
     }
 
     async fn client(&self) -> Client {
-        Client::new(&self.configs.get(&self.target).await)
+        self.configs.route53(&self.target).await
     }
 
     /// Every weighted set of the record, read with pagination.

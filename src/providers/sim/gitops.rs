@@ -9,29 +9,28 @@ use crate::state::{AppState, HealthStatus, HistoryEntry};
 
 #[async_trait]
 impl GitOpsProvider for SimProvider {
-    async fn read_app(
+    async fn read_apps(
         &self,
         _fleet: &Fleet,
-        tenant: &str,
         region: &str,
-    ) -> ProviderResult<AppState> {
-        let found = self.read("read app", |w| {
-            w.app(tenant, region).map(|a| AppState {
-                name: a.name.clone(),
-                sync: a.sync,
-                health: a.health,
-                revision: a.revision.clone(),
-                auto_sync: a.auto_sync,
-                history: a.history.clone(),
-                message: a.message.clone(),
-            })
-        })?;
-        found.ok_or_else(|| {
-            ProviderError::new(
-                Some(region),
-                "sim read app",
-                format!("no application for tenant {tenant}"),
-            )
+    ) -> ProviderResult<Vec<(String, AppState)>> {
+        self.read("read apps", |w| {
+            w.apps
+                .iter()
+                .filter(|a| a.region == region)
+                .map(|a| {
+                    let app = AppState {
+                        name: a.name.clone(),
+                        sync: a.sync,
+                        health: a.health,
+                        revision: a.revision.clone(),
+                        auto_sync: a.auto_sync,
+                        history: a.history.clone(),
+                        message: a.message.clone(),
+                    };
+                    (a.tenant.clone(), app)
+                })
+                .collect()
         })
     }
 

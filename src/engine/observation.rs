@@ -1,0 +1,232 @@
+//! Observations: one subject's reading, sent by the engine as soon as it arrives, and
+//! merged into the fleet state by whoever owns it (the dashboard's loop, a one-shot poll).
+//! A failed reading keeps the last good value and its age, and records why.
+
+use std::collections::HashMap;
+
+use crate::fleet::{Fleet, Role};
+use crate::providers::{ErrorKind, ProviderError, ProviderResult, WeightsReading};
+use crate::state::{AppState, FleetState, Health, Millis, Observed, PhaseState};
+
+use super::Subject;
+
+/// What one reading of a subject returned.
+#[derive(Debug, Clone)]
+pub enum Reading {
+    Weights(ProviderResult<WeightsReading>),
+    Health(ProviderResult<Health>),
+    Database {
+        role: ProviderResult<Role>,
+        lag: ProviderResult<Option<f64>>,
+        /// Recent lag samples, when the backend keeps them (the simulator does).
+        history: Vec<Option<f64>>,
+    },
+    Phases(ProviderResult<Vec<PhaseState>>),
+    /// Every application of the region's tenants, by tenant id.
+    Apps(ProviderResult<Vec<(String, AppState)>>),
+}
+
+/// One subject's reading and when it completed.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub subject: Subject,
+    pub at: Millis,
+    pub reading: Reading,
+}
+
+impl Observation {
+    /// The errors this reading carries (a database reading may carry two).
+    pub fn errors(&self) -> Vec<&ProviderError> {
+        match &self.reading {
+            Reading::Weights(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Health(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Database { role, lag, .. } => role
+                .as_ref()
+                .err()
+                .into_iter()
+                .chain(lag.as_ref().err())
+                .collect(),
+            Reading::Phases(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Apps(r) => r.as_ref().err().into_iter().collect(),
+        }
+    }
+
+    /// The backend asked us to slow down.
+    pub fn throttled(&self) -> bool {
+        self.errors().iter().any(|e| e.kind == ErrorKind::Throttled)
+    }
+}
+
+fn merge<T: Clone>(prev: &Observed<T>, result: &ProviderResult<T>, at: Millis) -> Observed<T> {
+    match result {
+        Ok(v) => Observed::ok(v.clone(), at),
+        Err(e) => Observed::failed(Some(prev), e.to_string()),
+    }
+}
+
+/// Merges observations into a fleet state. Built once per fleet: it indexes where each
+/// region's cells sit in the tenant matrix, so applying a region's apps costs the apps,
+/// not tenants x regions.
+#[derive(Debug, Clone)]
+pub struct Merger {
+    fleet: Fleet,
+    /// Region id -> (tenant index, cell index) of every app in that region.
+    cells: HashMap<String, Vec<(usize, usize)>>,
+}
+
+impl Merger {
+    pub fn new(fleet: &Fleet) -> Merger {
+        let mut cells: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (ti, t) in fleet.tenants.iter().enumerate() {
+            for (ci, r) in t.regions.iter().enumerate() {
+                cells.entry(r.clone()).or_default().push((ti, ci));
+            }
+        }
+        Merger {
+            fleet: fleet.clone(),
+            cells,
+        }
+    }
+
+    /// Where a region's apps sit in the tenant matrix: (tenant index, cell index).
+    pub fn cells_in(&self, region: &str) -> &[(usize, usize)] {
+        self.cells.get(region).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Merge one observation. Readings for regions or tenants the state does not know are
+    /// ignored (the state is built from the same fleet, so this is a stale message after a
+    /// reload, not an error).
+    pub fn apply(&self, state: &mut FleetState, obs: Observation) {
+        let at = obs.at;
+        state.observed_at = state.observed_at.max(at);
+        match obs.reading {
+            Reading::Weights(result) => apply_weights(state, &self.fleet, result, at),
+            Reading::Health(result) => {
+                if let Some(r) = region_of(state, &obs.subject) {
+                    r.health = merge(&r.health, &result, at);
+                }
+            }
+            Reading::Database { role, lag, history } => {
+                if let Some(r) = region_of(state, &obs.subject) {
+                    r.role = merge(&r.role, &role, at);
+                    r.lag = match &lag {
+                        Ok(Some(v)) => Observed::ok(*v, at),
+                        Ok(None) => Observed::empty(at),
+                        Err(e) => Observed::failed(Some(&r.lag), e.to_string()),
+                    };
+                    if history.is_empty() {
+                        let sample = r.lag.value.filter(|_| r.lag.error.is_none());
+                        r.push_lag_sample(sample);
+                    } else {
+                        r.lag_history = history;
+                    }
+                }
+            }
+            Reading::Phases(result) => {
+                if let Some(r) = region_of(state, &obs.subject) {
+                    r.phases = merge(&r.phases, &result, at);
+                }
+            }
+            Reading::Apps(result) => {
+                if let Some(region) = obs.subject.region() {
+                    self.apply_apps(state, region, result, at);
+                }
+            }
+        }
+    }
+
+    /// A region's apps: each tenant's cell in that region takes its app, or the error when
+    /// the whole read failed. A tenant the backend did not return is an error for that cell.
+    fn apply_apps(
+        &self,
+        state: &mut FleetState,
+        region: &str,
+        result: ProviderResult<Vec<(String, AppState)>>,
+        at: Millis,
+    ) {
+        let Some(cells) = self.cells.get(region) else {
+            return;
+        };
+        match result {
+            Ok(apps) => {
+                let mut by_tenant: HashMap<String, AppState> = apps.into_iter().collect();
+                for &(ti, ci) in cells {
+                    let Some(tenant) = self.fleet.tenants.get(ti) else {
+                        continue;
+                    };
+                    let Some(cell) = state
+                        .tenants
+                        .get_mut(ti)
+                        .and_then(|ts| ts.apps.get_mut(ci))
+                        .filter(|(r, _)| r == region)
+                    else {
+                        continue;
+                    };
+                    cell.1 = match by_tenant.remove(&tenant.id) {
+                        Some(app) => Observed::ok(app, at),
+                        None => Observed::failed(
+                            Some(&cell.1),
+                            format!(
+                                "{region}: application {} not found",
+                                tenant.argo_app_in(region)
+                            ),
+                        ),
+                    };
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                for &(ti, ci) in cells {
+                    if let Some(cell) = state
+                        .tenants
+                        .get_mut(ti)
+                        .and_then(|ts| ts.apps.get_mut(ci))
+                        .filter(|(r, _)| r == region)
+                    {
+                        cell.1 = Observed::failed(Some(&cell.1), text.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn region_of<'a>(
+    state: &'a mut FleetState,
+    subject: &Subject,
+) -> Option<&'a mut crate::state::RegionState> {
+    state.region_mut(subject.region()?)
+}
+
+fn apply_weights(
+    state: &mut FleetState,
+    fleet: &Fleet,
+    result: ProviderResult<WeightsReading>,
+    at: Millis,
+) {
+    match result {
+        Ok(reading) => {
+            state.unmanaged_weights = reading.unmanaged.clone();
+            for r in state.regions.iter_mut() {
+                r.weight = match reading.by_region.get(&r.id) {
+                    Some(w) => Observed::ok(*w, at),
+                    None => {
+                        let set_id = fleet
+                            .region(&r.id)
+                            .map(|x| x.set_identifier.as_str())
+                            .unwrap_or(&r.id);
+                        Observed::failed(
+                            Some(&r.weight),
+                            format!("no weighted record set with identifier \"{set_id}\""),
+                        )
+                    }
+                };
+            }
+        }
+        Err(e) => {
+            for r in state.regions.iter_mut() {
+                r.weight = Observed::failed(Some(&r.weight), e.to_string());
+            }
+        }
+    }
+}

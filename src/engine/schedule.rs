@@ -1,0 +1,259 @@
+//! How often each subject is read, and how long one reading may take.
+//!
+//! Each capability polls at a rate that fits its source: a one-minute CloudWatch metric is
+//! not read every 2 s, a Route 53 weight (changed only by people) not every second. The
+//! fleet file can set `poll` and `timeout` on any capability table, and `[budget]` caps
+//! what polling may spend per provider family, so a dashboard never eats the API budget a
+//! failover needs. Polling that is throttled anyway backs off (see `live`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::Subject;
+use crate::fleet::{Capability, Fleet, ProviderKind};
+
+/// Default deadline for one reading: a few seconds, as an operator would wait.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// When and how long to read one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Pause between the end of one reading and the start of the next.
+    pub every: Duration,
+    /// The most one reading may take; past it the reading fails as timed out.
+    pub deadline: Duration,
+    /// Wait this long before the first reading, so calls to one API spread out.
+    pub offset: Duration,
+}
+
+/// The capability table that serves a subject.
+pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
+    let region = |id: &str| fleet.region(id);
+    Some(match subject {
+        Subject::Weights => &fleet.traffic,
+        Subject::Health(r) => &region(r)?.health,
+        // Lag is what changes; role reads ride along on its schedule.
+        Subject::Database(r) => &region(r)?.lag,
+        Subject::Phases(_) => &fleet.runner,
+        Subject::Apps(_) => &fleet.gitops,
+    })
+}
+
+/// The provider's natural polling interval for a subject.
+fn default_every(cap: &Capability, subject: &Subject) -> Duration {
+    let secs = match (cap.provider, subject) {
+        (ProviderKind::Sim, _) => 2,
+        // Weights change only when someone changes them; meridian refreshes right after
+        // its own changes, so a quarter-minute is fresh enough for others' changes.
+        (ProviderKind::Route53, Subject::Weights) => 15,
+        (ProviderKind::Route53, _) => match setting(cap, "source").as_deref() {
+            Some("status") => 30,
+            // The HealthCheckStatus metric has one datapoint a minute.
+            _ => 60,
+        },
+        // One-minute metrics; the Aurora control plane is not something to poll hard.
+        (ProviderKind::Cloudwatch | ProviderKind::Aurora, _) => 60,
+        // One query on a kept connection to a database we operate: cheap.
+        (ProviderKind::Postgres | ProviderKind::Redis, _) => 2,
+    };
+    Duration::from_secs(secs)
+}
+
+/// The API family a subject's reading spends budget on, and calls per reading.
+pub fn family(fleet: &Fleet, subject: &Subject) -> Option<(&'static str, f64)> {
+    let cap = capability(fleet, subject)?;
+    match (cap.provider, subject) {
+        (ProviderKind::Route53, Subject::Weights) => Some(("route53", 1.0)),
+        (ProviderKind::Route53, _) if setting(cap, "source").as_deref() == Some("status") => {
+            Some(("route53", 1.0))
+        }
+        // Metric readings share one GetMetricData per AWS region and refresh: count them as
+        // one call shared by every region that reads metrics.
+        (ProviderKind::Route53 | ProviderKind::Cloudwatch, _) => {
+            let sharing = Subject::all(fleet)
+                .iter()
+                .filter(|s| !matches!(s, Subject::Weights))
+                .filter(|s| {
+                    capability(fleet, s).is_some_and(|c| {
+                        matches!(c.provider, ProviderKind::Cloudwatch)
+                            || (c.provider == ProviderKind::Route53
+                                && setting(c, "source").as_deref() != Some("status"))
+                    })
+                })
+                .count()
+                .max(1);
+            Some(("cloudwatch", 1.0 / sharing as f64))
+        }
+        (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
+        _ => None,
+    }
+}
+
+/// Budgets when the fleet file sets none, in polling calls per minute: about a tenth of
+/// each API's account-wide limit (Route 53 allows 5 requests per second per account, and
+/// every other tool and the failover itself share it).
+pub fn default_budget(family: &str) -> Option<f64> {
+    match family {
+        "route53" => Some(30.0),
+        "cloudwatch" => Some(60.0),
+        "rds" => Some(10.0),
+        _ => None,
+    }
+}
+
+fn setting(cap: &Capability, key: &str) -> Option<String> {
+    cap.settings
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+fn duration_setting(cap: &Capability, key: &str) -> Option<Duration> {
+    setting(cap, key).and_then(|s| humantime::parse_duration(&s).ok())
+}
+
+/// Every subject's schedule, and per budgeted family the planned and allowed calls per
+/// minute. Intervals of a family over its budget are stretched evenly until it fits, and
+/// the family's readings are spread across the interval instead of fired together.
+pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, BTreeMap<&'static str, (f64, f64)>) {
+    let mut out: Vec<(Subject, Schedule)> = Subject::all(fleet)
+        .into_iter()
+        .filter_map(|s| {
+            let cap = capability(fleet, &s)?;
+            let every = duration_setting(cap, "poll").unwrap_or_else(|| default_every(cap, &s));
+            let deadline = duration_setting(cap, "timeout").unwrap_or(DEFAULT_DEADLINE);
+            Some((
+                s,
+                Schedule {
+                    every: every.max(Duration::from_millis(100)),
+                    deadline,
+                    offset: Duration::ZERO,
+                },
+            ))
+        })
+        .collect();
+    let mut budgets = BTreeMap::new();
+    let families: Vec<Option<(&'static str, f64)>> =
+        out.iter().map(|(s, _)| family(fleet, s)).collect();
+    let mut names: Vec<&'static str> = families.iter().flatten().map(|(f, _)| *f).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let members: Vec<usize> = (0..out.len())
+            .filter(|&i| families[i].is_some_and(|(f, _)| f == name))
+            .collect();
+        let rate = |out: &[(Subject, Schedule)]| -> f64 {
+            members
+                .iter()
+                .map(|&i| {
+                    let cost = families[i].map(|(_, c)| c).unwrap_or(1.0);
+                    cost * 60.0 / out[i].1.every.as_secs_f64()
+                })
+                .sum()
+        };
+        let budget = fleet
+            .budgets
+            .get(name)
+            .copied()
+            .or_else(|| default_budget(name));
+        if let Some(b) = budget.filter(|b| *b > 0.0) {
+            let planned = rate(&out);
+            if planned > b {
+                let stretch = planned / b;
+                for &i in &members {
+                    out[i].1.every = out[i].1.every.mul_f64(stretch);
+                }
+            }
+        }
+        // Spread a family's direct calls across their interval (metric readings share one
+        // call, so they stay together and the first one fetches for all).
+        if name != "cloudwatch" {
+            let n = members.len() as u32;
+            for (k, &i) in members.iter().enumerate() {
+                out[i].1.offset = out[i].1.every.mul_f64(k as f64 / n.max(1) as f64);
+            }
+        }
+        budgets.insert(name, (rate(&out), budget.unwrap_or(f64::INFINITY)));
+    }
+    (out, budgets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet(src: &str) -> Fleet {
+        match crate::fleet::parse(src, "test.toml", crate::fleet::FleetSource::Demo) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn regions(n: usize, health: &str) -> String {
+        (0..n)
+            .map(|i| {
+                let role = if i == 0 { "primary" } else { "secondary" };
+                format!("[[regions]]\nid = \"r{i}\"\nrole = \"{role}\"\nsteady_weight = 10\nhealth = {health}\n")
+            })
+            .collect()
+    }
+
+    const R53: &str = "[traffic]\nprovider = \"route53\"\nhosted_zone_id = \"Z1\"\nrecord_name = \"a.example.\"\n";
+
+    #[test]
+    fn the_demo_polls_every_two_seconds_with_a_five_second_deadline() {
+        let (plan, budgets) = plan(&crate::fleet::demo());
+        assert!(budgets.is_empty());
+        for (s, sch) in plan {
+            assert_eq!(sch.every, Duration::from_secs(2), "{s}");
+            assert_eq!(sch.deadline, DEFAULT_DEADLINE, "{s}");
+        }
+    }
+
+    #[test]
+    fn route53_status_health_on_many_regions_is_held_to_its_budget_and_spread() {
+        let src = format!(
+            "[fleet]\nname = \"t\"\n{R53}{}",
+            regions(
+                40,
+                "{ provider = \"route53\", health_check_id = \"h\", source = \"status\" }"
+            )
+        );
+        let f = fleet(&src);
+        let (plan, budgets) = plan(&f);
+        let (planned, budget) = budgets["route53"];
+        assert_eq!(budget, 30.0);
+        assert!(planned <= 30.0 + 1e-6, "planned {planned}/min");
+        let health: Vec<&Schedule> = plan
+            .iter()
+            .filter(|(s, _)| matches!(s, Subject::Health(_)))
+            .map(|(_, sch)| sch)
+            .collect();
+        let mut offsets: Vec<Duration> = health.iter().map(|s| s.offset).collect();
+        offsets.dedup();
+        assert_eq!(offsets.len(), 40, "each region's call has its own slot");
+    }
+
+    #[test]
+    fn poll_and_timeout_keys_and_budget_table_are_honoured() {
+        let src = format!(
+            "[fleet]\nname = \"t\"\n[budget]\nroute53 = 120\n{}poll = \"5s\"\ntimeout = \"2s\"\n{}",
+            R53,
+            regions(
+                2,
+                "{ provider = \"route53\", health_check_id = \"h\", source = \"status\", poll = \"10s\" }"
+            )
+        );
+        let f = fleet(&src);
+        let (plan, budgets) = plan(&f);
+        let weights = plan.iter().find(|(s, _)| *s == Subject::Weights).unwrap().1;
+        assert_eq!(
+            (weights.every, weights.deadline),
+            (Duration::from_secs(5), Duration::from_secs(2))
+        );
+        let (planned, budget) = budgets["route53"];
+        assert_eq!(budget, 120.0);
+        // 12/min of weights + 6/min for each of the two health checks: under budget, unstretched.
+        assert!((planned - 24.0).abs() < 1e-6, "{planned}");
+    }
+}

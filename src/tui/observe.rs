@@ -1,0 +1,144 @@
+//! How live data reaches the dashboard: whole snapshots (tests, screenshots) or the
+//! engine's observations, one subject each, merged as they arrive. What is derived from the
+//! state (the Argo summary per region, the filtered rows) is refreshed once per batch.
+
+use std::collections::HashMap;
+
+use super::app::{App, Effect};
+use crate::engine::{Merger, Observation, Subject};
+use crate::state::{FleetState, SyncStatus};
+
+impl App {
+    /// Merge a batch of observations (held back while frozen) and log new errors once.
+    pub fn observe(&mut self, batch: Vec<Observation>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for obs in batch {
+            let target = if self.frozen {
+                self.held
+                    .get_or_insert_with(|| Box::new(self.state.clone()))
+                    .as_mut()
+            } else {
+                &mut self.state
+            };
+            let subject = obs.subject.clone();
+            let before = errors_of(&self.merger, target, &subject);
+            self.merger.apply(target, obs);
+            let after = errors_of(&self.merger, target, &subject);
+            for (what, error) in after {
+                let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
+                if let Some(e) = &error
+                    && was != Some(&error)
+                {
+                    let line = match subject.region() {
+                        Some(r) if !e.starts_with(r) => format!("{r} {what}: {e}"),
+                        _ => format!("{what}: {e}"),
+                    };
+                    effects.push(Effect::Log(log::Level::Warn, line));
+                }
+            }
+        }
+        if !self.frozen {
+            self.derive();
+        }
+        self.now = self.now.max(self.state.observed_at);
+        self.dirty = true;
+        effects
+    }
+
+    /// Show a new snapshot and refresh what is derived from it.
+    pub fn set_state(&mut self, state: FleetState) {
+        self.state = state;
+        self.derive();
+    }
+
+    /// Refresh what drawing needs from the state: the Argo summary and the filtered rows.
+    pub fn derive(&mut self) {
+        let index: HashMap<&str, usize> = self
+            .fleet
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut argo = vec![(0, 0, false); self.fleet.regions.len()];
+        for t in &self.fleet.tenants {
+            for r in &t.regions {
+                if let Some(&i) = index.get(r.as_str()) {
+                    argo[i].1 += 1;
+                }
+            }
+        }
+        for ts in &self.state.tenants {
+            for (region, app) in &ts.apps {
+                let (Some(&i), Some(a)) = (index.get(region.as_str()), app.value.as_ref()) else {
+                    continue;
+                };
+                match a.sync {
+                    SyncStatus::Synced => argo[i].0 += 1,
+                    SyncStatus::OutOfSync => argo[i].2 = true,
+                    SyncStatus::Unknown => {}
+                }
+            }
+        }
+        self.argo = argo;
+        self.refilter();
+    }
+
+    /// Backend errors that are new in this snapshot go to the log pane once.
+    pub(super) fn new_errors(&self, next: &FleetState) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for r in &next.regions {
+            for subject in [
+                Subject::Health(r.id.clone()),
+                Subject::Database(r.id.clone()),
+                Subject::Phases(r.id.clone()),
+            ] {
+                let before = errors_of(&self.merger, &self.state, &subject);
+                for (what, e) in errors_of(&self.merger, next, &subject) {
+                    let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
+                    if let Some(e) = &e
+                        && was != Some(&Some(e.clone()))
+                    {
+                        out.push(Effect::Log(
+                            log::Level::Warn,
+                            format!("{} {what}: {e}", r.id),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The errors a subject's cells carry now, by field name. Apps report the region's read
+/// error once (when every cell of the region shares it), not one line per tenant.
+fn errors_of(
+    merger: &Merger,
+    state: &FleetState,
+    subject: &Subject,
+) -> Vec<(&'static str, Option<String>)> {
+    let region = subject.region().and_then(|id| state.region(id));
+    match subject {
+        Subject::Weights => vec![(
+            "weights",
+            state.regions.first().and_then(|r| r.weight.error.clone()),
+        )],
+        Subject::Health(_) => vec![("health", region.and_then(|r| r.health.error.clone()))],
+        Subject::Database(_) => vec![
+            ("lag", region.and_then(|r| r.lag.error.clone())),
+            ("role", region.and_then(|r| r.role.error.clone())),
+        ],
+        Subject::Phases(_) => vec![("phases", region.and_then(|r| r.phases.error.clone()))],
+        Subject::Apps(id) => {
+            let mut errors = merger
+                .cells_in(id)
+                .iter()
+                .filter_map(|&(ti, ci)| state.tenants.get(ti)?.apps.get(ci))
+                .map(|(_, a)| a.error.clone());
+            let first = errors.next().flatten();
+            let shared = first.is_some() && errors.all(|e| e == first);
+            vec![("applications", if shared { first } else { None })]
+        }
+    }
+}
