@@ -174,6 +174,61 @@ async fn status_json_shows_weights_health_and_lag_read_from_the_servers() {
     );
 }
 
+/// Route 53 calls seen by the proxy since `from`, by kind.
+fn route53_calls(lab: &Lab, from: usize) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in lab.proxy.requests().into_iter().skip(from) {
+        let kind = match (r.method.as_str(), r.path.split('?').next().unwrap_or("")) {
+            ("GET", p) if p.ends_with("/rrset") => "ListResourceRecordSets",
+            ("POST", p) if p.ends_with("/rrset") => "ChangeResourceRecordSets",
+            ("GET", p) if p.ends_with("/status") => "GetHealthCheckStatus",
+            ("GET", p) if p.contains("/change/") => "GetChange",
+            _ => "other",
+        };
+        *out.entry(kind).or_default() += 1;
+    }
+    out
+}
+
+/// The API budget, counted: a regression shows up as a failing count, not as a timing.
+#[tokio::test]
+async fn one_refresh_and_one_drain_make_the_fewest_route53_calls() {
+    let Some(lab) = Lab::start().await else {
+        return;
+    };
+    let start = lab.proxy.requests().len();
+    let s = lab.status();
+    let refresh = route53_calls(&lab, start);
+    let expected: std::collections::BTreeMap<&str, usize> =
+        [("ListResourceRecordSets", 1), ("GetHealthCheckStatus", 3)].into();
+    assert_eq!(
+        refresh, expected,
+        "one refresh: one list, one status per region"
+    );
+    // status --json reports what it spent.
+    assert_eq!(s["api"]["route53"]["calls"], 4, "{:#}", s["api"]);
+
+    let start = lab.proxy.requests().len();
+    let (code, out, err) = lab.run(&["drain", "eu-west-1", "--yes", "--reason", "e2e"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let drain = route53_calls(&lab, start);
+    // Read once for the plan (weights + every region's health), list again for the
+    // read-modify-write batch, change, wait for INSYNC, read the weights back once.
+    let expected: std::collections::BTreeMap<&str, usize> = [
+        ("ListResourceRecordSets", 3),
+        ("GetHealthCheckStatus", 3),
+        ("ChangeResourceRecordSets", 1),
+        ("GetChange", 1),
+    ]
+    .into();
+    assert_eq!(
+        drain,
+        expected,
+        "one drain: {}",
+        drain.values().sum::<usize>()
+    );
+}
+
 #[tokio::test]
 async fn drain_is_one_change_batch_checked_by_a_separate_read_and_all_zero_is_refused() {
     let Some(lab) = Lab::start().await else {

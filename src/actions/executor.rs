@@ -8,7 +8,7 @@ use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
-use crate::engine::{for_action, poll_subjects};
+use crate::engine::{for_action, poll_subjects, to_verify};
 use crate::fleet::{Fleet, Role};
 use crate::providers::{Progress, ProviderError, Providers};
 use crate::state::{FleetState, PhaseStatus, now_ms};
@@ -159,8 +159,14 @@ impl Executor {
         } else {
             self.run(&operation, plan.accept_data_loss, progress).await
         };
-        let after_state =
-            poll_subjects(&self.fleet, &self.providers, &subjects, Some(&fresh)).await;
+        // Read back only what shows whether it took effect.
+        let after_state = poll_subjects(
+            &self.fleet,
+            &self.providers,
+            &to_verify(&self.fleet, &operation),
+            Some(&fresh),
+        )
+        .await;
         let after = snapshot(&operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),

@@ -11,20 +11,35 @@ use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
+use crate::providers::ApiMeter;
 use crate::providers::sim::Fault;
+use crate::state::now_ms;
 
 pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
+    crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
+    let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
     if global.json {
-        let doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        doc["api"] = status_view::api_json(&api);
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         print!(
             "{}",
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
+        if !api.is_empty() {
+            let spent: Vec<String> = api
+                .iter()
+                .map(|b| match (b.units_last_hour, b.unit) {
+                    (Some(n), Some(u)) => format!("{} {} calls ({n} {u})", b.family, b.calls),
+                    _ => format!("{} {} calls", b.family, b.calls),
+                })
+                .collect();
+            println!("api: this status made {}", spent.join(", "));
+        }
     }
     Ok(Exit::Done)
 }

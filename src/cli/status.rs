@@ -128,6 +128,29 @@ pub fn to_json(
     })
 }
 
+/// The `api` section of `status --json`: per provider family, what this process spent and
+/// what polling is planned (and allowed) to spend.
+pub fn api_json(lines: &[crate::providers::budget::BudgetLine]) -> Value {
+    let map: serde_json::Map<String, Value> = lines
+        .iter()
+        .map(|b| {
+            (
+                b.family.to_string(),
+                json!({
+                    "calls": b.calls,
+                    "throttled": b.throttled,
+                    "calls_per_minute": (b.calls_per_minute * 10.0).round() / 10.0,
+                    "planned_per_minute": b.planned_per_minute.map(|p| (p * 10.0).round() / 10.0),
+                    "budget_per_minute": b.budget_per_minute,
+                    "units_last_hour": b.units_last_hour,
+                    "unit": b.unit,
+                }),
+            )
+        })
+        .collect();
+    Value::Object(map)
+}
+
 fn is_stale<T>(o: &Observed<T>, now: Millis) -> bool {
     o.is_stale(now, STALE_AFTER_MS)
 }

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::observation::{Observation, Reading};
 use super::{Subject, read, schedule};
 use crate::fleet::Fleet;
-use crate::providers::{ApiMeter, Providers};
+use crate::providers::Providers;
 use crate::state::now_ms;
 
 /// Most an interval is stretched by throttling.
@@ -55,10 +55,8 @@ impl Engine {
         F: Fn(Observation) -> M + Send + Sync + Clone + 'static,
     {
         let (refresh, _) = broadcast::channel(64);
-        let (plan, budgets) = schedule::plan(&fleet);
-        for (family, (planned, budget)) in &budgets {
-            ApiMeter::global().plan(family, *planned, budget.is_finite().then_some(*budget));
-        }
+        let (plan, _) = schedule::plan(&fleet);
+        schedule::publish(&fleet);
         let watch_apps = providers.gitops.watches();
         let tasks = plan
             .into_iter()
@@ -241,5 +239,75 @@ mod tests {
             "a refresh of the weights is answered at once"
         );
         engine.stop();
+    }
+
+    /// Health that never answers for one region: the black hole.
+    struct Hangs;
+
+    #[async_trait::async_trait]
+    impl crate::providers::HealthProvider for Hangs {
+        async fn read_health(
+            &self,
+            _region: &crate::fleet::Region,
+        ) -> crate::providers::ProviderResult<crate::state::Health> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_black_holed_region_times_out_while_the_others_keep_refreshing() {
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let mut src = crate::fleet::load::DEMO_FLEET.to_string();
+        // Fast schedules so the test sees several rounds; the hung region's deadline is short.
+        src = src.replace(
+            "[[regions]]",
+            "[[regions]]\nhealth = { provider = \"sim\", poll = \"100ms\", timeout = \"300ms\" }",
+        );
+        let fleet = match crate::fleet::parse(&src, "demo.toml", crate::fleet::FleetSource::Demo) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        let opts = ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(1),
+            },
+        };
+        let Ok(mut providers) = Providers::build(&fleet, dir.path(), &opts) else {
+            return;
+        };
+        providers
+            .health
+            .insert("eu-west-1".into(), std::sync::Arc::new(Hangs));
+        let (tx, mut rx) = mpsc::channel(256);
+        let _engine = Engine::spawn(fleet.clone(), providers, tx, |o| o);
+        let mut fresh_elsewhere = 0;
+        let mut hung = None;
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) && (hung.is_none() || fresh_elsewhere < 6) {
+            let Ok(Some(obs)) = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await
+            else {
+                panic!("the engine went quiet")
+            };
+            match (&obs.subject, &obs.reading) {
+                (Subject::Health(r), Reading::Health(Err(e))) if r == "eu-west-1" => {
+                    hung = Some(e.clone())
+                }
+                (Subject::Health(r), Reading::Health(Ok(_))) if r != "eu-west-1" => {
+                    fresh_elsewhere += 1
+                }
+                _ => {}
+            }
+        }
+        let hung = hung.unwrap_or_else(|| panic!("the black-holed region never timed out"));
+        assert_eq!(hung.kind, crate::providers::ErrorKind::Timeout);
+        assert!(
+            hung.to_string().contains("no answer within 300ms"),
+            "{hung}"
+        );
+        assert!(
+            fresh_elsewhere >= 6,
+            "other regions kept refreshing: {fresh_elsewhere} readings"
+        );
     }
 }

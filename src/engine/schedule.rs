@@ -178,6 +178,19 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, BTreeMap<&'static str, 
     (out, budgets)
 }
 
+/// Tell the API meter what polling this fleet plans to spend, and its budgets, so the
+/// budget line and `status --json` can show plan next to spending.
+pub fn publish(fleet: &Fleet) {
+    let (_, budgets) = plan(fleet);
+    for (family, (planned, budget)) in budgets {
+        crate::providers::ApiMeter::global().plan(
+            family,
+            planned,
+            budget.is_finite().then_some(budget),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::actions::Action;
+use crate::actions::{Action, Operation};
 use crate::fleet::Fleet;
 
 /// One reading the engine makes: a fleet-wide one (weights) or one region's capability.
@@ -88,6 +88,21 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
         Action::RunPhase { region, .. } => out.push(Subject::Phases(region.clone())),
     }
     out
+}
+
+/// The subjects that show whether an operation took effect: read once, after it.
+pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
+    match op {
+        Operation::SetWeights { .. } => vec![Subject::Weights],
+        // Roles of every region: the audit record shows who is primary after.
+        Operation::Promote { .. } => fleet
+            .regions
+            .iter()
+            .map(|r| Subject::Database(r.id.clone()))
+            .collect(),
+        Operation::Rollback { region, .. } => vec![Subject::Apps(region.clone())],
+        Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
+    }
 }
 
 #[cfg(test)]

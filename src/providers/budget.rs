@@ -194,6 +194,24 @@ impl BudgetLine {
     }
 }
 
+impl BudgetLine {
+    /// `route53 4.0/30/min 2 throttled`, squeezed for the header: rate against budget.
+    pub fn short(&self) -> String {
+        let mut s = format!("{} {:.1}", self.family, self.calls_per_minute);
+        if let Some(b) = self.budget_per_minute {
+            s.push_str(&format!("/{b:.0}"));
+        }
+        s.push_str("/min");
+        if let (Some(n), Some(unit)) = (self.units_last_hour, self.unit) {
+            s.push_str(&format!(" {n} {unit}/h"));
+        }
+        if self.throttled > 0 {
+            s.push_str(&format!(" {} throttled", self.throttled));
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,8 +44,8 @@ impl ProviderError {
             format!("no answer within {}", humantime::format_duration(deadline)),
         )
         .with_hint(
-            "the backend is unreachable or hanging; the last good value is kept and marked stale \
-             (raise `timeout` in the fleet file if it is only slow)",
+            "the backend is unreachable or hanging; the last good value is kept and shown stale; \
+             raise `timeout` in the fleet file if it is only slow",
         )
         .with_kind(ErrorKind::Timeout)
     }
@@ -76,7 +76,7 @@ impl fmt::Display for ProviderError {
         }
         write!(f, "{}: {}", self.call, self.message)?;
         if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
+            write!(f, " — {h}")?;
         }
         Ok(())
     }

@@ -117,20 +117,20 @@ impl Postgres {
         // The whole start-up (TCP, then the server's greeting) under one limit: a server that
         // accepts and never greets would otherwise hang here.
         let connecting = tokio::time::timeout(limit, config.connect(NoTls));
-        let (client, connection) =
-            match connecting.await {
-                Ok(Ok(pair)) => pair,
-                Ok(Err(e)) => return Err(pg_error(region, call, &e.to_string(), &dsn).with_hint(
-                    "is the server up and reachable? check the connection string's host and port",
-                )),
-                Err(_) => {
-                    return Err(
-                        ProviderError::timed_out(Some(region), call, limit).with_hint(
-                            "is the server up and reachable? (connect_timeout sets the limit)",
-                        ),
-                    );
-                }
-            };
+        let (client, connection) = match connecting.await {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => {
+                let (message, hint) = describe(&e);
+                return Err(pg_error(region, call, &message, &dsn).with_hint(hint));
+            }
+            Err(_) => {
+                return Err(
+                    ProviderError::timed_out(Some(region), call, limit).with_hint(
+                        "is the server up and reachable? (connect_timeout sets the limit)",
+                    ),
+                );
+            }
+        };
         // The connection object does the I/O; it ends when the client is dropped.
         tokio::spawn(async move {
             let _ = connection.await;
@@ -186,8 +186,37 @@ fn plain(region: &str, call: &str, e: &tokio_postgres::Error) -> ProviderError {
     let detail = e
         .as_db_error()
         .map(|d| d.message().to_string())
-        .unwrap_or_else(|| e.to_string());
+        .unwrap_or_else(|| crate::providers::root_cause(e));
     ProviderError::new(Some(region), call, detail)
+}
+
+/// A connection failure in words, with what to do: the server's own message and SQLSTATE
+/// when it answered, the root cause (refused, reset...) when it did not.
+fn describe(e: &tokio_postgres::Error) -> (String, &'static str) {
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            let hint = match code {
+                "53300" => {
+                    "the server is at its connection limit (max_connections): free connections or raise the limit"
+                }
+                "28000" | "28P01" => {
+                    "authentication failed: check the user and password in the connection string"
+                }
+                "3D000" => "the database named in the connection string does not exist",
+                "57P03" => "the server is starting up or shutting down: try again shortly",
+                _ => "see the server's message",
+            };
+            (
+                format!("{}: {} ({code})", db.severity(), db.message()),
+                hint,
+            )
+        }
+        None => (
+            crate::providers::root_cause(e),
+            "is the server up and reachable, and is it PostgreSQL? check the connection string's host and port",
+        ),
+    }
 }
 
 #[async_trait]

@@ -16,7 +16,7 @@ use redis::aio::MultiplexedConnection;
 
 use super::secrets::{Secret, SecretSource, scrub};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
-use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult};
+use crate::providers::{DatabaseProvider, ErrorKind, Progress, ProviderError, ProviderResult};
 use crate::state::{Millis, now_ms};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -64,11 +64,18 @@ impl Redis {
         })?;
         match tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection()).await {
             Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(
-                ProviderError::new(Some(region), call, scrub(&e.to_string(), url)).with_hint(
-                    "is the server up and reachable? check the URL's host, port and password",
-                ),
-            ),
+            Ok(Err(e)) if e.is_timeout() => Err(ProviderError::timed_out(
+                Some(region),
+                call,
+                TIMEOUT,
+            )
+            .with_hint("the server accepted the connection but did not answer the handshake")),
+            Ok(Err(e)) => Err(ProviderError::new(
+                Some(region),
+                call,
+                scrub(&crate::providers::root_cause(&e), url),
+            )
+            .with_hint("is the server up and reachable? check the URL's host, port and password")),
             Err(_) => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
                 .with_hint("is the server up and reachable?")),
         }
@@ -82,6 +89,12 @@ impl Redis {
     ) -> ProviderResult<T> {
         match tokio::time::timeout(TIMEOUT, cmd.query_async::<T>(con)).await {
             Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) if e.kind() == redis::ErrorKind::Parse => Err(ProviderError::new(
+                Some(region),
+                call,
+                "the answer is not in the Redis protocol",
+            )
+            .with_hint("check the URL's host and port: something else answers there")),
             Ok(Err(e)) => Err(ProviderError::new(Some(region), call, e.to_string())),
             Err(_) => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
                 .with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
@@ -113,20 +126,29 @@ impl Redis {
 
 impl Redis {
     /// `INFO replication` of another configured server that is a primary listing this replica.
+    /// The others are asked at once, under one time limit: a black-holed neighbour must
+    /// not hold this region's reading up.
     async fn primary_listing(&self, region: &str, port: &str) -> Option<Info> {
-        for other in self.servers.keys().filter(|r| r.as_str() != region) {
-            let Ok(Ok((_, info, _))) =
-                tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(other)).await
-            else {
-                continue;
-            };
-            if info.get("role").map(String::as_str) == Some("master")
-                && replica_ack(&info, port).is_some()
-            {
-                return Some(info);
-            }
-        }
-        None
+        let asks = self
+            .servers
+            .keys()
+            .filter(|r| r.as_str() != region)
+            .map(|other| async move {
+                match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(other)).await {
+                    Ok(Ok((_, info, _)))
+                        if info.get("role").map(String::as_str) == Some("master")
+                            && replica_ack(&info, port).is_some() =>
+                    {
+                        Some(info)
+                    }
+                    _ => None,
+                }
+            });
+        futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .flatten()
+            .next()
     }
 }
 
@@ -215,11 +237,10 @@ impl DatabaseProvider for Redis {
         // A hung replica (a slow command, DEBUG SLEEP) still has a lag: read it from the primary.
         let own = match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(&region.id)).await {
             Ok(r) => r,
-            Err(_) => Err(ProviderError::new(
-                Some(&region.id),
-                call,
-                "replica did not answer in time",
-            )),
+            Err(_) => Err(
+                ProviderError::timed_out(Some(&region.id), call, REPLICA_TIMEOUT)
+                    .with_hint("the replica did not answer (busy or hung)"),
+            ),
         };
         let primary = match own {
             Ok((_, info, _)) => {
@@ -250,10 +271,15 @@ impl DatabaseProvider for Redis {
                         .await?;
                 Self::info(&mut pcon, &region.id).await?
             }
-            Err(e) => match self.primary_listing(&region.id, &port).await {
-                Some(info) => info,
-                None => return Err(e),
-            },
+            // Only a replica that does not answer is read through its primary; one that
+            // answers with an error has said what is wrong.
+            Err(e) if e.kind == ErrorKind::Timeout => {
+                match self.primary_listing(&region.id, &port).await {
+                    Some(info) => info,
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
         };
         let master_offset: i64 = primary
             .get("master_repl_offset")

@@ -12,6 +12,7 @@ use super::theme::Theme;
 use crate::actions::{AuditOutcome, LockHolder};
 use crate::engine::Merger;
 use crate::fleet::Fleet;
+use crate::providers::budget::BudgetLine;
 use crate::state::{FleetState, Millis};
 
 /// The panes that can take focus, in Tab order.
@@ -68,6 +69,8 @@ pub struct App {
     pub now: Millis,
     pub read_only: bool,
     pub lock: Option<LockHolder>,
+    /// API spending per provider family, for the header's budget line.
+    pub budget: Vec<BudgetLine>,
     pub theme: Theme,
     pub keymap: Keymap,
     pub pending: PendingKeys,
@@ -114,6 +117,7 @@ impl App {
             now,
             read_only,
             lock: None,
+            budget: Vec::new(),
             theme,
             keymap,
             pending: PendingKeys::default(),
@@ -167,6 +171,13 @@ impl App {
                 effects
             }
             Msg::Observed(batch) => self.observe(batch),
+            Msg::Budget(lines) => {
+                if self.budget != lines {
+                    self.budget = lines;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Msg::Lock(lock) => {
                 if self.lock != lock {
                     self.lock = lock;

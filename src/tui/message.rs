@@ -4,6 +4,7 @@ use crossterm::event::KeyEvent;
 
 use crate::actions::{AuditOutcome, LockHolder, Operation, Plan, Request};
 use crate::engine::Observation;
+use crate::providers::budget::BudgetLine;
 use crate::state::{FleetState, Millis};
 
 /// What the loop hands to `update`.
@@ -16,6 +17,8 @@ pub enum Msg {
     Observed(Vec<Observation>),
     /// Who holds the fleet lock now.
     Lock(Option<LockHolder>),
+    /// What the providers' APIs have spent (read from the meter once a second).
+    Budget(Vec<BudgetLine>),
     /// The header clock (at most once a second).
     Tick(Millis),
     Resize,

@@ -16,7 +16,7 @@ use crate::actions::{Executor, FleetLock};
 use crate::cli::context::Context;
 use crate::cli::{CliError, Exit, GlobalArgs};
 use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
-use crate::providers::Progress;
+use crate::providers::{ApiMeter, Progress};
 use crate::state::{FleetState, now_ms};
 
 /// Everything the dashboard needs before the terminal is touched, so configuration errors
@@ -136,8 +136,10 @@ async fn event_loop(
             }
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => {
+                let now = now_ms();
                 app.update(Msg::Lock(lock.holder()));
-                Msg::Tick(now_ms())
+                app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
+                Msg::Tick(now)
             }
             _ = tokio::signal::ctrl_c() => break,
             Some(_) = async {

@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod db;
+pub mod faults;
 pub mod moto;
 pub mod throttle;
 

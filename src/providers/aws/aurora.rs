@@ -82,7 +82,7 @@ impl Aurora {
     async fn writer_state(&self, region: &str, m: &Member) -> ProviderResult<(bool, String)> {
         let call = "rds DescribeGlobalClusters";
         let client = self.client(m).await;
-        let out = with_backoff(&self.backoff, call, &Progress::silent(), || {
+        let out = with_backoff(&self.backoff.once(), call, &Progress::silent(), || {
             client
                 .describe_global_clusters()
                 .global_cluster_identifier(&m.global_cluster)

@@ -204,7 +204,7 @@ impl CloudWatchHub {
             self.calls.fetch_add(1, Ordering::Relaxed);
             // GetMetricData is billed per metric requested: that is the cost to show.
             ApiMeter::global().record_units("cloudwatch", "metrics", specs.len() as u64);
-            let out = with_backoff(&self.backoff, &call, &Progress::silent(), || {
+            let out = with_backoff(&self.backoff.once(), &call, &Progress::silent(), || {
                 client
                     .get_metric_data()
                     .set_metric_data_queries(Some(queries.clone()))

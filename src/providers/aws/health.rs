@@ -76,7 +76,7 @@ impl Route53Health {
     ) -> ProviderResult<(HealthStatus, String)> {
         let client = self.configs.route53(target).await;
         let out = with_backoff(
-            &self.backoff,
+            &self.backoff.once(),
             "route53 GetHealthCheckStatus",
             &Progress::silent(),
             || client.get_health_check_status().health_check_id(id).send(),

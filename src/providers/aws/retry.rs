@@ -29,6 +29,16 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// One attempt: for readings the engine polls. A throttled reading is not retried on
+    /// the spot (that spends more of the budget a failover needs); the engine backs the
+    /// subject's polling off instead, and the error says "throttled".
+    pub fn once(&self) -> Backoff {
+        Backoff {
+            max_attempts: 1,
+            ..*self
+        }
+    }
+
     /// The pause before retry number `attempt` (1-based): uniform in [0, min(cap, base*2^n)].
     pub fn delay(&self, attempt: u32) -> Duration {
         let ceiling = self
@@ -127,12 +137,16 @@ where
     R: std::fmt::Debug + 'static,
 {
     let (message, hint) = match err {
+        SdkError::ServiceError(_) if err.code().is_none() => (
+            "the answer is not an AWS response".to_string(),
+            "check endpoint_url: it should point at AWS (or the right local server)",
+        ),
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or("error");
             let msg = format!("{code}: {}", err.message().unwrap_or("no message"));
             let hint = match code {
                 c if RETRYABLE.contains(&c) => {
-                    "AWS is throttling this account; retried with backoff and gave up: try again in a minute"
+                    "AWS is throttling this account: readings are polled less often until it stops, and actions retry with backoff before giving up; try again in a minute"
                 }
                 "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
                     "the credentials lack this permission: check the IAM policy of the profile in use"
@@ -144,6 +158,12 @@ where
                     "the credentials are invalid or expired: refresh them (e.g. `aws sso login --profile ...`)"
                 }
                 "NoSuchHostedZone" => "check hosted_zone_id in the fleet file",
+                "InternalFailure"
+                | "InternalError"
+                | "ServiceUnavailable"
+                | "InternalServiceError" => {
+                    "AWS failed to answer this request: it is retried at the next refresh; if it persists, check the AWS Health Dashboard"
+                }
                 "NoSuchHealthCheck" => "check health_check_id in the fleet file",
                 _ => "see the AWS error code above",
             };

@@ -113,6 +113,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ),
         t.get(Role::Muted),
     ));
+    if !app.budget.is_empty() {
+        let spent: Vec<String> = app.budget.iter().map(|b| b.short()).collect();
+        second.push(Span::styled(
+            format!("   API {}", spent.join(" · ")),
+            if app.budget.iter().any(|b| b.throttled > 0) {
+                t.get(Role::Warn)
+            } else {
+                t.get(Role::Muted)
+            },
+        ));
+    }
     if let Some(f) = &app.filter.regex {
         second.push(Span::styled(
             format!("   filter /{}/", f.as_str()),
