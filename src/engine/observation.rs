@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::fleet::{Fleet, Role};
-use crate::providers::{ErrorKind, ProviderError, ProviderResult, WeightsReading};
+use crate::providers::{AppsUpdate, ErrorKind, ProviderError, ProviderResult, WeightsReading};
 use crate::state::{AppState, FleetState, Health, Millis, Observed, PhaseState};
 
 use super::Subject;
@@ -22,8 +22,8 @@ pub enum Reading {
         history: Vec<Option<f64>>,
     },
     Phases(ProviderResult<Vec<PhaseState>>),
-    /// Every application of the region's tenants, by tenant id.
-    Apps(ProviderResult<Vec<(String, AppState)>>),
+    /// The region's applications: all of them, or what changed (see `AppsUpdate`).
+    Apps(ProviderResult<AppsUpdate>),
 }
 
 /// One subject's reading and when it completed.
@@ -141,15 +141,16 @@ impl Merger {
         &self,
         state: &mut FleetState,
         region: &str,
-        result: ProviderResult<Vec<(String, AppState)>>,
+        result: ProviderResult<AppsUpdate>,
         at: Millis,
     ) {
         let Some(cells) = self.cells.get(region) else {
             return;
         };
         match result {
-            Ok(apps) => {
-                let mut by_tenant: HashMap<String, AppState> = apps.into_iter().collect();
+            Ok(update) => {
+                let complete = update.complete;
+                let mut by_tenant: HashMap<String, AppState> = update.apps.into_iter().collect();
                 for &(ti, ci) in cells {
                     let Some(tenant) = self.fleet.tenants.get(ti) else {
                         continue;
@@ -164,13 +165,20 @@ impl Merger {
                     };
                     cell.1 = match by_tenant.remove(&tenant.id) {
                         Some(app) => Observed::ok(app, at),
-                        None => Observed::failed(
+                        None if complete => Observed::failed(
                             Some(&cell.1),
                             format!(
                                 "{region}: application {} not found",
                                 tenant.argo_app_in(region)
                             ),
                         ),
+                        // A change that does not name this app: it is as it was, as of now.
+                        None => {
+                            if cell.1.value.is_some() && cell.1.error.is_none() {
+                                cell.1.at = Some(at);
+                            }
+                            continue;
+                        }
                     };
                 }
             }
@@ -228,5 +236,109 @@ fn apply_weights(
                 r.weight = Observed::failed(Some(&r.weight), e.to_string());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AppHealth, SyncStatus};
+
+    fn app(name: &str, sync: SyncStatus) -> AppState {
+        AppState {
+            name: name.into(),
+            sync,
+            health: AppHealth::Healthy,
+            revision: "abc1234".into(),
+            auto_sync: true,
+            history: Vec::new(),
+            message: None,
+        }
+    }
+
+    fn apps(at: Millis, apps: Vec<(String, AppState)>, complete: bool) -> Observation {
+        Observation {
+            subject: Subject::Apps("us-east-1".into()),
+            at,
+            reading: Reading::Apps(Ok(AppsUpdate { apps, complete })),
+        }
+    }
+
+    fn cell<'a>(s: &'a FleetState, tenant: &str) -> &'a Observed<AppState> {
+        s.tenant(tenant)
+            .and_then(|t| t.app("us-east-1"))
+            .unwrap_or_else(|| panic!("no cell for {tenant}"))
+    }
+
+    #[test]
+    fn a_change_updates_its_apps_and_keeps_the_rest_current() {
+        let fleet = crate::fleet::demo();
+        let merger = Merger::new(&fleet);
+        let mut s = FleetState::skeleton(&fleet, 0);
+        let all: Vec<(String, AppState)> = fleet
+            .tenants_in("us-east-1")
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    app(&t.argo_app_in("us-east-1"), SyncStatus::Synced),
+                )
+            })
+            .collect();
+        merger.apply(&mut s, apps(1_000, all, true));
+        let change = vec![(
+            "search-stg".to_string(),
+            app("search-stg-us-east-1", SyncStatus::OutOfSync),
+        )];
+        merger.apply(&mut s, apps(2_000, change, false));
+        let changed = cell(&s, "search-stg");
+        assert_eq!(
+            changed.value.as_ref().map(|a| a.sync),
+            Some(SyncStatus::OutOfSync)
+        );
+        let other = cell(&s, "payments-prd");
+        assert_eq!(
+            other.value.as_ref().map(|a| a.sync),
+            Some(SyncStatus::Synced)
+        );
+        assert_eq!(
+            other.at,
+            Some(2_000),
+            "an unnamed app is current as of the change"
+        );
+        // Another region's cells are untouched.
+        let elsewhere = s.tenant("search-stg").and_then(|t| t.app("eu-west-1"));
+        assert_eq!(elsewhere.and_then(|c| c.at), None);
+    }
+
+    #[test]
+    fn a_complete_reading_without_an_app_says_it_is_missing() {
+        let fleet = crate::fleet::demo();
+        let merger = Merger::new(&fleet);
+        let mut s = FleetState::skeleton(&fleet, 0);
+        merger.apply(&mut s, apps(1_000, Vec::new(), true));
+        let missing = cell(&s, "payments-prd");
+        assert!(
+            missing
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("payments-prd-us-east-1 not found")),
+            "{missing:?}"
+        );
+        let failed = Observation {
+            subject: Subject::Apps("us-east-1".into()),
+            at: 2_000,
+            reading: Reading::Apps(Err(ProviderError::new(
+                Some("us-east-1"),
+                "argocd watch",
+                "401 Unauthorized",
+            ))),
+        };
+        merger.apply(&mut s, failed);
+        assert!(
+            cell(&s, "search-stg")
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("401"))
+        );
     }
 }

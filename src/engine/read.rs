@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::observation::{Observation, Reading};
 use super::{Subject, schedule};
 use crate::fleet::Fleet;
-use crate::providers::{ProviderError, ProviderResult, Providers};
+use crate::providers::{AppsUpdate, ProviderError, ProviderResult, Providers};
 use crate::state::now_ms;
 
 /// Read one subject now.
@@ -79,7 +79,11 @@ pub async fn read(
                 call("read applications"),
                 providers.gitops.read_apps(fleet, id),
             )
-            .await,
+            .await
+            .map(|apps| AppsUpdate {
+                apps,
+                complete: true,
+            }),
         ),
     };
     Observation {

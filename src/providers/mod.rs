@@ -129,6 +129,17 @@ pub trait DatabaseProvider: Send + Sync {
     }
 }
 
+/// What one push of a watching gitops provider says about a region's applications.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppsUpdate {
+    /// By tenant id: every app of the region when `complete`, else only those that changed.
+    pub apps: Vec<(String, AppState)>,
+    /// True: the whole region (a tenant missing from it is not found). False: a change;
+    /// every other app is as it was and still current (so an empty change says "all
+    /// current as of now", which keeps an idle watch's cells fresh without a re-read).
+    pub complete: bool,
+}
+
 /// Argo CD applications and their history.
 #[async_trait]
 pub trait GitOpsProvider: Send + Sync {
@@ -143,14 +154,15 @@ pub trait GitOpsProvider: Send + Sync {
     fn watches(&self) -> bool {
         false
     }
-    /// Push the region's applications through `sink` now and after every change, until the
-    /// future is dropped; reconnecting is the provider's business. Each push is the whole
-    /// region (or an error for it). Only called when `watches()` is true.
+    /// Push the region's applications through `sink` until the future is dropped: the whole
+    /// region first (and after any reconnect), then what changes, and now and then an empty
+    /// change while nothing does, so the cells stay fresh. Reconnecting is the provider's
+    /// business; an error for the region is pushed as such. Only called when `watches()`.
     async fn watch_apps(
         &self,
         fleet: &Fleet,
         region: &str,
-        _sink: tokio::sync::mpsc::Sender<ProviderResult<Vec<(String, AppState)>>>,
+        _sink: tokio::sync::mpsc::Sender<ProviderResult<AppsUpdate>>,
     ) -> ProviderResult<()> {
         let _ = fleet;
         Err(ProviderError::new(
