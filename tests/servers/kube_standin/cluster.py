@@ -4,22 +4,18 @@ import collections
 import socket
 import threading
 import time
-from http.server import ThreadingHTTPServer
 
 from .appset import AppSetController
 from .argo import ArgoController
 from .errors import ApiError
 from .faults import Faults
 from .handler import Handler
+from .loopback import LoopbackServer
 from .store import Store
 
 
-class ClusterServer(ThreadingHTTPServer):
+class ClusterServer(LoopbackServer):
     """A threaded HTTP server that remembers its open connections so `stop` can cut them."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
 
     def __init__(self, cluster, address):
         self.cluster = cluster

@@ -6,12 +6,13 @@ See README.md for the list.
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from . import helm_release, resources
 from .argo import OUTCOMES
 from .errors import ApiError
+from .loopback import LoopbackServer
 
 SECRETS = resources.lookup("", "v1", "secrets")
 
@@ -162,9 +163,8 @@ class ControlHandler(BaseHTTPRequestHandler):
         return {"releases": sorted(out, key=lambda r: r["version"])}
 
 
-class ControlServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class ControlServer(LoopbackServer):
+    """The control API's server (one for all clusters)."""
 
     def __init__(self, clusters, port):
         self.clusters = clusters
