@@ -66,7 +66,7 @@ def bad_request(message):
     return ApiError(400, "BadRequest", message)
 
 
-def no_route(path):
+def no_route():
     return ApiError(404, "NotFound", "the server could not find the requested resource", None)
 
 
@@ -84,7 +84,3 @@ def unsupported_media(content_type, accepted):
 
 def expired(requested, oldest):
     return ApiError(410, "Expired", f"too old resource version: {requested} ({oldest})")
-
-
-def internal(message):
-    return ApiError(500, "InternalError", f"Internal error occurred: {message}")

@@ -157,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:1] == ["apis"] and len(parts) >= 4:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
-            raise no_route(path)
+            raise no_route()
         ns = ""
         if len(rest) >= 3 and rest[0] == "namespaces":
             maybe = resources.lookup(group, version, rest[2])
@@ -165,11 +165,11 @@ class Handler(BaseHTTPRequestHandler):
                 ns, rest = rest[1], rest[2:]
         rt = resources.lookup(group, version, rest[0])
         if rt is None or len(rest) > 3 or (rt.namespaced and len(rest) > 1 and not ns):
-            raise no_route(path)
+            raise no_route()
         name = rest[1] if len(rest) > 1 else ""
         sub = rest[2] if len(rest) > 2 else None
         if sub and not (sub == "status" and rt.status_subresource):
-            raise no_route(path)
+            raise no_route()
         if rt.namespaced and not ns and (name or method not in ("GET",)):
             raise method_not_allowed(method, rt.qualified)
         self._resource(method, rt, ns, name, sub, params, raw)
@@ -203,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             doc = discovery.resource_list(parts[1], parts[2])
         if doc is None:
-            raise no_route("/" + "/".join(parts))
+            raise no_route()
         self.send_json(200, doc)
 
     def _resource(self, method, rt, ns, name, sub, params, raw):
