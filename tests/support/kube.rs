@@ -77,6 +77,20 @@ pub fn helm_available() -> bool {
     ok
 }
 
+/// The interpreter for the stand-in: `MERIDIAN_PYTHON`, else the system's python3 (a
+/// version-manager shim first on PATH costs up to a second per start on a busy machine),
+/// else whatever `python3` is on PATH. The stand-in needs only the standard library.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MERIDIAN_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let system = PathBuf::from("/usr/bin/python3");
+    if system.exists() {
+        return system;
+    }
+    PathBuf::from("python3")
+}
+
 /// Start the stand-in with these clusters, or `None` (after `unavailable`) without python3.
 /// `extra` goes to the command line (e.g. `["--history", "5"]`).
 pub fn start(names: &[&str], extra: &[&str]) -> Option<KubeStandin> {
@@ -85,7 +99,7 @@ pub fn start(names: &[&str], extra: &[&str]) -> Option<KubeStandin> {
         Err(e) => panic!("cannot make a temp dir for the Kubernetes stand-in: {e}"),
     };
     let ports_file = dir.path().join("ports.json");
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python());
     // -S: standard library only, so skip site-packages (and their start-up cost).
     cmd.current_dir(servers_dir())
         .args(["-S", "-m", "kube_standin", "--ports-file"])
