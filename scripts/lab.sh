@@ -10,6 +10,8 @@
 #   scripts/lab.sh redis-lag SECONDS      the Redis replica sleeps while the primary writes
 #   scripts/lab.sh health REGION fail|ok  make a region's Route 53 health check fail or pass
 #   scripts/lab.sh env                    print the environment meridian needs (source it)
+#   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
+#   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | stop | resume
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -17,7 +19,13 @@
 # replicas. fleet-lab-redis.toml: the same traffic, with the Redis pair as the database of
 # us-east-1 (primary) and eu-west-1 (replica). Traffic is the weighted record app.lab.example.
 # in a moto hosted zone; health is one Route 53 health check per region. Ports: LAB_MOTO_PORT
-# (5055), LAB_PG_PORT (5433, replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1).
+# (5055), LAB_PG_PORT (5433, replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1),
+# LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the control API).
+#
+# Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
+# Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
+# scripts/lab_kube_seed.py); `scripts/lab.sh env` exports KUBECONFIG (one context per region),
+# and the venv's kubectl and helm work against it.
 # Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +34,8 @@ venv="${MERIDIAN_TEST_VENV:-$HOME/.cache/meridian/venv-aws}"
 moto_port="${LAB_MOTO_PORT:-5055}"
 pg_port="${LAB_PG_PORT:-5433}"
 redis_port="${LAB_REDIS_PORT:-6380}"
+kube_port="${LAB_KUBE_PORT:-7440}"
+kube_venv="${MERIDIAN_KUBE_VENV:-$HOME/.cache/meridian/venv-kube}"
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
 
@@ -40,6 +50,7 @@ aws_env() {
     echo "export AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab AWS_SESSION_TOKEN=lab"
     echo "export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1"
     echo "export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null"
+    echo "export KUBECONFIG=$lab/kubeconfig PATH=$kube_venv/bin:\$PATH"
 }
 
 wait_until() { # what, seconds, command...
@@ -60,6 +71,14 @@ up() {
     say "moto on 127.0.0.1:$moto_port"
     "$venv/bin/python" "$repo/tests/support/moto_launcher.py" -H 127.0.0.1 -p "$moto_port" >"$lab/moto.log" 2>&1 &
     echo "moto $!" >>"$lab/pids"
+
+    say "kubernetes stand-in :$kube_port-$((kube_port + 2)), control :$((kube_port + 3))"
+    (cd "$repo/tests/servers" && exec python3 -S -m kube_standin --cluster "us-east-1=$kube_port" \
+        --cluster "eu-west-1=$((kube_port + 1))" --cluster "ap-southeast-1=$((kube_port + 2))" \
+        --control-port "$((kube_port + 3))" --ports-file "$lab/kube.json" --sync-seconds 2 \
+        --health-seconds 5) >"$lab/kube.log" 2>&1 &
+    echo "kube-standin $!" >>"$lab/pids"
+    write_kubeconfig
 
     say "redis primary :$redis_port, replica :$((redis_port + 1))"
     for port in "$redis_port" "$((redis_port + 1))"; do
@@ -90,6 +109,9 @@ up() {
     say "seeding Route 53 (zone, weighted records, health checks)"
     local seeded
     seeded=$(eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed.py" "http://127.0.0.1:$moto_port")
+    wait_until "kubernetes stand-in" 20 test -e "$lab/kube.json"
+    say "seeding Argo CD apps and a Helm release per cluster with $(python3 "$repo/scripts/lab_kube_seed.py" \
+        "$lab/kube.json" "$repo/scripts/lab-chart" "$repo/tests/servers/helm" "$lab/kubeconfig")"
     local zone hc1 hc2 hc3
     read -r zone hc1 hc2 hc3 <<<"$seeded"
 
@@ -105,6 +127,52 @@ TOML
     local ms=$((($(date +%s%N) - t0) / 1000000))
     say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
+}
+
+write_kubeconfig() {
+    {
+        echo "apiVersion: v1"
+        echo "kind: Config"
+        echo "clusters:"
+        local i=0 r
+        for r in us-east-1 eu-west-1 ap-southeast-1; do
+            printf -- '- name: %s\n  cluster:\n    server: http://127.0.0.1:%s\n' "$r" "$((kube_port + i))"
+            i=$((i + 1))
+        done
+        echo "contexts:"
+        for r in us-east-1 eu-west-1 ap-southeast-1; do
+            printf -- '- name: %s\n  context:\n    cluster: %s\n    user: lab\n' "$r" "$r"
+        done
+        printf 'users:\n- name: lab\n  user:\n    token: lab\ncurrent-context: us-east-1\n'
+    } >"$lab/kubeconfig"
+}
+
+kube_control() { # path, JSON body
+    python3 -c 'import sys, urllib.request as u
+r = u.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST", headers={"Content-Type": "application/json"})
+try:
+    u.urlopen(r, timeout=10)
+except u.HTTPError as e:
+    sys.exit("lab: " + e.read().decode())' "http://127.0.0.1:$((kube_port + 3))$1" "$2"
+}
+
+push() {
+    local region=${1:-} app=${2:-} sha=${3:-}
+    [[ -n "$region" && -n "$app" && -n "$sha" ]] || die "usage: scripts/lab.sh push REGION APP SHA"
+    kube_control "/_standin/clusters/$region/apps/argocd/$app/head" "{\"revision\": \"$sha\"}"
+    say "$region: $app's branch head is now $sha"
+}
+
+kube_fault() {
+    local region=${1:-} mode=${2:-} arg=${3:-}
+    case "$mode" in
+        blackhole) kube_control "/_standin/clusters/$region/fault" '{"mode": "blackhole"}' ;;
+        slow) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"slow\", \"seconds\": ${arg:-5}}" ;;
+        status) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"status\", \"code\": ${arg:-500}}" ;;
+        stop | resume) kube_control "/_standin/clusters/$region/$mode" '{}' ;;
+        *) die "usage: scripts/lab.sh kube REGION blackhole|slow SECONDS|status CODE|stop|resume" ;;
+    esac
+    say "$region cluster: $mode $arg"
 }
 
 write_fleet() {
@@ -260,5 +328,7 @@ case "${1:-}" in
     health) health "${2:-}" "${3:-}" ;;
     redis-lag) redis_lag "${2:-5}" ;;
     env) aws_env ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|env" ;;
+    push) push "${2:-}" "${3:-}" "${4:-}" ;;
+    kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|env|push REGION APP SHA|kube REGION FAULT" ;;
 esac

@@ -1,6 +1,7 @@
 //! Real servers for backend tests, started by each test on free loopback ports and stopped
 //! when dropped: moto (Route 53, CloudWatch), PostgreSQL primary + replica, Redis primary +
-//! replica. `scripts/ci-backends.sh install` installs them.
+//! replica, and the Kubernetes API stand-in with kubectl and Helm's SDK.
+//! `scripts/ci-backends.sh install` installs them.
 //!
 //! A missing server FAILS the test when `CI` is set; elsewhere the test prints SKIPPED and
 //! returns, so `cargo test` on a laptop without PostgreSQL still runs the rest.
@@ -10,6 +11,8 @@
 pub mod aws;
 pub mod db;
 pub mod faults;
+pub mod kube;
+pub mod kube_seed;
 pub mod moto;
 pub mod throttle;
 
