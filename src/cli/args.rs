@@ -2,6 +2,7 @@
 //! after the subcommand.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -30,6 +31,8 @@ Examples:
   meridian drain eu-west-1 --reason INC-4711 --yes
   meridian weights us-east-1=90 eu-west-1=10 --dry-run
   meridian promote eu-west-1 --reason INC-4711
+  meridian wait healthy eu-west-1 --for 15m --timeout 30m
+  meridian status --check
   meridian rollback payments-prd --region eu-west-1 --to 7 --reason CHG-102 --yes";
 
 #[derive(Debug, Parser)]
@@ -116,7 +119,12 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show every region, tenant and phase (a table, or --json)
-    Status,
+    Status {
+        /// Exit 1, with the reasons on stderr, when a region is down, a value is stale, lag
+        /// is over the RPO budget, a phase failed or an app is not Synced and Healthy
+        #[arg(long)]
+        check: bool,
+    },
     /// Set a region's weight to 0, moving its traffic to the others
     Drain {
         /// Region id, e.g. eu-west-1
@@ -170,11 +178,69 @@ pub enum Command {
     },
     /// Show which files and directories meridian uses
     Paths,
+    /// Block until a condition holds (exit 0), or time out (exit 1): a rollout gate for
+    /// runbooks, with progress on stderr
+    Wait {
+        #[command(subcommand)]
+        condition: WaitCondition,
+    },
     /// Drive the simulated fleet: reset it or inject faults for drills
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WaitCondition {
+    /// Until the region has been healthy continuously for --for (default: the fleet's
+    /// policy.health_gate, the gate the health-gate guard applies)
+    Healthy {
+        /// Region id
+        region: String,
+        /// How long it must have been healthy, e.g. 15m (0s: healthy now)
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Until the region's replication lag is under a limit
+    Lag {
+        /// Region id of a secondary
+        region: String,
+        /// The limit, e.g. 5s
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        under: Duration,
+        /// How long the lag must stay under the limit without a break
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Until the tenant's app is Synced and Healthy (in one region, or all of its regions)
+    Synced {
+        /// Tenant id, e.g. payments-prd
+        tenant: String,
+        /// Region id (default: every region the tenant runs in)
+        #[arg(long)]
+        region: Option<String>,
+        /// How long it must stay Synced and Healthy without a break
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// How long and how often `meridian wait` polls.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Give up (exit 1) after this long; simulated fleets count simulated time
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30m")]
+    pub timeout: Duration,
+    /// Time between reads of the fleet (real time)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2s")]
+    pub interval: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,18 +7,22 @@ use serde_json::json;
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
 use super::context::{Context, FleetChoice, choose_fleet};
 use super::{CliError, Exit, status as status_view};
-use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock};
+use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock, gates};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
 use crate::providers::sim::Fault;
 
-pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
+pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
+    let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
-        let doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        if let Some(p) = &problems {
+            doc["check"] = json!({"ok": p.is_empty(), "problems": p});
+        }
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         print!(
@@ -26,7 +30,24 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
     }
-    Ok(Exit::Done)
+    match problems {
+        Some(p) if !p.is_empty() => {
+            eprintln!(
+                "check failed: {} problem(s) in fleet {}:",
+                p.len(),
+                ctx.fleet.name
+            );
+            for line in &p {
+                eprintln!("  - {line}");
+            }
+            Ok(Exit::Failed)
+        }
+        Some(_) => {
+            eprintln!("check passed: fleet {} has no problems", ctx.fleet.name);
+            Ok(Exit::Done)
+        }
+        None => Ok(Exit::Done),
+    }
 }
 
 pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 pub mod context;
 pub mod status;
+mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};
 
@@ -40,7 +41,7 @@ impl CliError {
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
-        Command::Status => commands::status(global).await,
+        Command::Status { check } => commands::status(global, check).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
@@ -65,6 +66,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
             command: args::ConfigCommand::Check { file },
         } => commands::config_check(global, file),
         Command::Paths => commands::paths(global),
+        Command::Wait { condition } => wait::run(condition, global).await,
         Command::Demo { command } => commands::demo(global, command),
     }
 }
