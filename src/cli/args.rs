@@ -178,6 +178,35 @@ pub enum Command {
     },
     /// Show which files and directories meridian uses
     Paths,
+    /// Write a starter fleet file to the default location (or -c FILE), then check it
+    Init {
+        /// Where the starting point comes from
+        #[arg(long, value_enum, default_value_t = InitFrom::Example)]
+        from: InitFrom,
+        /// For --from kube: the kubeconfig to read (default: $KUBECONFIG, else ~/.kube/config)
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// For --from route53: the hosted zone id
+        #[arg(long, value_name = "ZONE_ID")]
+        zone: Option<String>,
+        /// For --from route53: the weighted record's name (default: the first weighted record)
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
+        /// For --from route53: an endpoint URL for the AWS API (e.g. a local test server)
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell, e.g. bash
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory
+    Man {
+        /// Write meridian.1 and meridian-COMMAND.1 pages into this directory
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Block until a condition holds (exit 0), or time out (exit 1): a rollout gate for
     /// runbooks, with progress on stderr
     Wait {
@@ -261,6 +290,19 @@ pub enum ConfigCommand {
         /// Fleet file to check
         file: Option<PathBuf>,
     },
+    /// Print the fleet file's JSON Schema, for editors (taplo, Even Better TOML)
+    Schema,
+}
+
+/// Where `meridian init` takes its starting point from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitFrom {
+    /// The commented example fleet (simulated providers)
+    Example,
+    /// Regions named after the kubeconfig's contexts
+    Kube,
+    /// Regions from a Route 53 zone's weighted records (traffic through Route 53)
+    Route53,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,9 @@ pub mod act;
 pub mod args;
 mod commands;
 pub mod context;
+mod discover;
+mod generate;
+mod init;
 pub mod status;
 mod wait;
 
@@ -65,6 +68,27 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Config {
             command: args::ConfigCommand::Check { file },
         } => commands::config_check(global, file),
+        Command::Config {
+            command: args::ConfigCommand::Schema,
+        } => generate::schema(),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { out_dir } => generate::man(out_dir.as_deref()),
+        Command::Init {
+            from,
+            kubeconfig,
+            zone,
+            record,
+            endpoint_url,
+        } => {
+            let source = init::Source {
+                from,
+                kubeconfig,
+                zone,
+                record,
+                endpoint_url,
+            };
+            init::run(global, source).await
+        }
         Command::Paths => commands::paths(global),
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Demo { command } => commands::demo(global, command),

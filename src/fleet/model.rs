@@ -135,6 +135,7 @@ impl Fleet {
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantNames,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -301,6 +302,7 @@ pub struct Step {
     serde::Deserialize,
     strum::EnumString,
     strum::VariantNames,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
