@@ -3,8 +3,8 @@
 mod detail;
 mod footer;
 mod header;
-mod help;
-mod log;
+pub mod help;
+pub mod log;
 mod modal;
 mod palette;
 mod phases;
@@ -14,6 +14,7 @@ mod small;
 mod tenants;
 pub mod util;
 mod weights;
+pub mod wrap;
 
 pub use footer::hints;
 pub use help::help_lines;
