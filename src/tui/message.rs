@@ -1,6 +1,6 @@
 //! The messages the main loop hands to `App::update`, and the effects it gets back.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::actions::{AuditOutcome, LockHolder, Operation, Plan, Request};
 use crate::state::{FleetState, Millis};
@@ -9,6 +9,8 @@ use crate::state::{FleetState, Millis};
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or wheel turn, matched against what the last frame drew where.
+    Mouse(MouseEvent),
     /// A fresh snapshot from the live poller, with the lock holder read alongside it.
     Fleet(Box<FleetState>, Option<LockHolder>),
     /// The header clock (at most once a second).
