@@ -21,7 +21,8 @@ a change is refused, never assumed.
 
 Exit codes:
   0  done
-  1  failed (the change did not happen, or could not be verified)
+  1  failed (the change did not happen, or could not be verified); `wait` timed
+     out; `status --check` found problems
   2  usage or config error
   3  refused (a guard blocked it, read-only mode, or not confirmed)
   4  the fleet lock is held by someone else

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::providers::aws::route53::weighted_sets;
+use crate::providers::aws::route53_zone::weighted_sets;
 use crate::providers::aws::{AwsConfigs, AwsTarget};
 
 /// A region as discovered, before the operator has reviewed it.
