@@ -13,6 +13,7 @@ use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
 use crate::providers::sim::Fault;
 
+/// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
 pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     let state = poll(&ctx.fleet, &ctx.providers, None).await;

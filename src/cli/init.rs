@@ -24,6 +24,7 @@ pub struct Source {
     pub endpoint_url: Option<String>,
 }
 
+/// `meridian init`: write the starter file (never over one), then check it.
 pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, CliError> {
     let paths = Paths::discover();
     let in_config_dir = global.config.is_none();

@@ -27,6 +27,7 @@ struct Target {
     wait: WaitArgs,
 }
 
+/// `meridian wait CONDITION`: exit 0 once the gate holds, 1 on timeout, 2 on a bad target.
 pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     let target = resolve(condition, &ctx.fleet)?;

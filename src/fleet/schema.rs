@@ -124,21 +124,27 @@ fn capability(cap: CapabilityKind) -> Schema {
     })
 }
 
+/// The `traffic` capability table (for `#[schemars(schema_with)]`).
 pub fn traffic(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Traffic)
 }
+/// The `gitops` capability table (for `#[schemars(schema_with)]`).
 pub fn gitops(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Gitops)
 }
+/// The `runner` capability table (for `#[schemars(schema_with)]`).
 pub fn runner(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Runner)
 }
+/// The `health` capability table (for `#[schemars(schema_with)]`).
 pub fn health(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Health)
 }
+/// The `lag` capability table (for `#[schemars(schema_with)]`).
 pub fn lag(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Lag)
 }
+/// The `database` capability table (for `#[schemars(schema_with)]`).
 pub fn database(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Database)
 }
