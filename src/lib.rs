@@ -13,3 +13,6 @@ pub mod paths;
 pub mod providers;
 pub mod state;
 pub mod tui;
+
+#[cfg(test)]
+mod names_tests;

@@ -178,6 +178,9 @@ fn resizing_at_any_moment_and_ctrl_c_restore_the_terminal() {
         &cmd,
     ]);
     tmux.wait_for("Regions", 20);
+    // Keys before the first reading move nothing (no rows yet): wait for it, as an
+    // operator would.
+    tmux.wait_for("● live", 20);
     // Open a modal, then shrink below 80x24 and grow again while it is open.
     tmux.keys(&["j", "d"]);
     tmux.wait_for("Drain eu-west-1", 10);

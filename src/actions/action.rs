@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// One thing an operator asks meridian to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "action", rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Action {
     /// Set a region's weight to 0.
     Drain { region: String },
@@ -27,14 +28,7 @@ pub enum Action {
 impl Action {
     /// The stable kebab-case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::Drain { .. } => "drain",
-            Action::Restore { .. } => "restore",
-            Action::SetWeights { .. } => "set-weights",
-            Action::Promote { .. } => "promote",
-            Action::RunPhase { .. } => "run-phase",
-            Action::Rollback { .. } => "rollback",
-        }
+        self.into()
     }
 
     /// A verb for buttons and messages: "Drain", "Set weights", ...

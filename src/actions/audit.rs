@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::state::{Millis, now_ms, rfc3339};
 
 /// What happened to an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum AuditOutcome {
     /// Written before the change; a `started` with no later record means it never finished.
     Started,
@@ -30,15 +31,7 @@ pub enum AuditOutcome {
 
 impl AuditOutcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AuditOutcome::Started => "started",
-            AuditOutcome::Succeeded => "succeeded",
-            AuditOutcome::Unverified => "unverified",
-            AuditOutcome::Failed => "failed",
-            AuditOutcome::Refused => "refused",
-            AuditOutcome::Declined => "declined",
-            AuditOutcome::LockHeld => "lock-held",
-        }
+        self.into()
     }
 }
 

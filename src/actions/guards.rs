@@ -2,6 +2,7 @@
 //!
 //! Weight guards compare `before` (what DNS says now) with `after` (what the plan asks for).
 
+use super::gates;
 use super::plan::{Check, Guard};
 use crate::fleet::{Fleet, Policy, Role};
 use crate::state::{
@@ -181,7 +182,8 @@ pub fn unhealthy_target(state: &FleetState, before: &Weights, after: &Weights) -
     }
 }
 
-/// A region gets more traffic only after its health has been green for the gate duration.
+/// A region gets more traffic only after its health has been green for the gate duration
+/// (the same gate `meridian wait healthy` waits for).
 pub fn health_gate(
     state: &FleetState,
     policy: &Policy,
@@ -189,29 +191,28 @@ pub fn health_gate(
     after: &Weights,
     now: Millis,
 ) -> Check {
-    let gate = policy.health_gate.as_millis() as Millis;
+    let gate = policy.health_gate;
     let young: Vec<String> = increased(before, after)
-        .filter_map(|(id, _)| {
-            let since = state.region(id)?.health.value.as_ref()?.healthy_since;
-            match since {
-                Some(s) if now - s >= gate => None,
-                Some(s) => Some(format!("{id} healthy for {}", short_age(now - s))),
-                None => Some(format!("{id} not healthy")),
-            }
-        })
+        .map(|(id, _)| gates::healthy_for(state, id, gate, now))
+        .filter(|g| !g.met)
+        .map(|g| g.reason)
         .collect();
     if young.is_empty() {
         Check::pass(
             Guard::HealthGate,
             format!(
                 "regions gaining traffic have been healthy for {}",
-                short_age(gate)
+                short_age(gate.as_millis() as Millis)
             ),
         )
     } else {
         Check::warn(
             Guard::HealthGate,
-            format!("health gate is {}: {}", short_age(gate), young.join(", ")),
+            format!(
+                "health gate is {}: {}",
+                short_age(gate.as_millis() as Millis),
+                young.join(", ")
+            ),
         )
     }
 }

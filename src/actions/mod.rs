@@ -4,6 +4,7 @@
 pub mod action;
 pub mod audit;
 pub mod executor;
+pub mod gates;
 pub mod guards;
 pub mod lock;
 pub mod plan;
@@ -12,12 +13,15 @@ pub mod planner;
 pub use action::{Action, Request};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
+pub use gates::Gate;
 pub use lock::{FleetLock, LockHolder};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
 mod executor_tests;
+#[cfg(test)]
+mod gates_tests;
 #[cfg(test)]
 mod guards_tests;
 #[cfg(test)]

@@ -7,8 +7,19 @@ use super::action::Action;
 use crate::fleet::ConfirmStrength;
 
 /// A safety rule an action is checked against, by its stable name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Guard {
     ReadOnly,
     ReasonRequired,
@@ -29,48 +40,17 @@ pub enum Guard {
 }
 
 impl Guard {
-    pub const ALL: &'static [Guard] = &[
-        Guard::ReadOnly,
-        Guard::ReasonRequired,
-        Guard::WeightRange,
-        Guard::AllWeightsZero,
-        Guard::LastHealthyRegion,
-        Guard::UnhealthyTarget,
-        Guard::HealthGate,
-        Guard::PhasesIncomplete,
-        Guard::StaleData,
-        Guard::AlreadyPrimary,
-        Guard::ReplicationLag,
-        Guard::PhaseOrder,
-        Guard::PhaseRunning,
-        Guard::RevisionUnknown,
-        Guard::AutoSync,
-        Guard::NoChange,
-    ];
+    /// Every guard, in declaration order.
+    pub const ALL: &'static [Guard] = <Guard as strum::VariantArray>::VARIANTS;
 
+    /// The stable kebab-case name (`health-gate`), as `--override` takes it.
     pub fn name(self) -> &'static str {
-        match self {
-            Guard::ReadOnly => "read-only",
-            Guard::ReasonRequired => "reason-required",
-            Guard::WeightRange => "weight-range",
-            Guard::AllWeightsZero => "all-weights-zero",
-            Guard::LastHealthyRegion => "last-healthy-region",
-            Guard::UnhealthyTarget => "unhealthy-target",
-            Guard::HealthGate => "health-gate",
-            Guard::PhasesIncomplete => "phases-incomplete",
-            Guard::StaleData => "stale-data",
-            Guard::AlreadyPrimary => "already-primary",
-            Guard::ReplicationLag => "replication-lag",
-            Guard::PhaseOrder => "phase-order",
-            Guard::PhaseRunning => "phase-running",
-            Guard::RevisionUnknown => "revision-unknown",
-            Guard::AutoSync => "auto-sync",
-            Guard::NoChange => "no-change",
-        }
+        self.into()
     }
 
+    /// The guard with this stable name.
     pub fn parse(name: &str) -> Option<Guard> {
-        Guard::ALL.iter().copied().find(|g| g.name() == name)
+        name.parse().ok()
     }
 
     /// Some blocks describe something that cannot work or must not be bypassed at all:

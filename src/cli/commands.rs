@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
 use super::context::{Context, FleetChoice, choose_fleet};
 use super::{CliError, Exit, status as status_view};
-use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock};
+use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock, gates};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
@@ -15,15 +15,20 @@ use crate::providers::ApiMeter;
 use crate::providers::sim::Fault;
 use crate::state::now_ms;
 
-pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
+/// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
+pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
+    let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
         doc["api"] = status_view::api_json(&api);
+        if let Some(p) = &problems {
+            doc["check"] = json!({"ok": p.is_empty(), "problems": p});
+        }
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         print!(
@@ -41,7 +46,24 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
             println!("api: this status made {}", spent.join(", "));
         }
     }
-    Ok(Exit::Done)
+    match problems {
+        Some(p) if !p.is_empty() => {
+            eprintln!(
+                "check failed: {} problem(s) in fleet {}:",
+                p.len(),
+                ctx.fleet.name
+            );
+            for line in &p {
+                eprintln!("  - {line}");
+            }
+            Ok(Exit::Failed)
+        }
+        Some(_) => {
+            eprintln!("check passed: fleet {} has no problems", ctx.fleet.name);
+            Ok(Exit::Done)
+        }
+        None => Ok(Exit::Done),
+    }
 }
 
 pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {

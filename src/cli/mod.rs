@@ -4,7 +4,11 @@ pub mod act;
 pub mod args;
 mod commands;
 pub mod context;
+mod discover;
+mod generate;
+mod init;
 pub mod status;
+mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};
 
@@ -40,7 +44,7 @@ impl CliError {
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
-        Command::Status => commands::status(global).await,
+        Command::Status { check } => commands::status(global, check).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
@@ -64,7 +68,29 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Config {
             command: args::ConfigCommand::Check { file },
         } => commands::config_check(global, file),
+        Command::Config {
+            command: args::ConfigCommand::Schema,
+        } => generate::schema(),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { out_dir } => generate::man(out_dir.as_deref()),
+        Command::Init {
+            from,
+            kubeconfig,
+            zone,
+            record,
+            endpoint_url,
+        } => {
+            let source = init::Source {
+                from,
+                kubeconfig,
+                zone,
+                record,
+                endpoint_url,
+            };
+            init::run(global, source).await
+        }
         Command::Paths => commands::paths(global),
+        Command::Wait { condition } => wait::run(condition, global).await,
         Command::Demo { command } => commands::demo(global, command),
     }
 }

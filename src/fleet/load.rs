@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use strum::VariantNames;
 use toml::Spanned;
 
 use super::error::{ConfigError, ConfigErrors, Locator};
@@ -206,15 +207,15 @@ impl Validator<'_> {
         default: ConfirmStrength,
     ) -> ConfirmStrength {
         let Some(s) = raw else { return default };
-        match s.get_ref().as_str() {
-            "yes-no" => ConfirmStrength::YesNo,
-            "type-name" => ConfirmStrength::TypeName,
-            other => {
+        match s.get_ref().parse() {
+            Ok(strength) => strength,
+            Err(_) => {
                 let key = format!("policy.confirm.{action}");
+                let valid = quoted(ConfirmStrength::VARIANTS);
                 self.err(
                     s,
                     key,
-                    format!("unknown confirmation \"{other}\" (valid: \"yes-no\", \"type-name\")"),
+                    format!("unknown confirmation \"{}\" (valid: {valid})", s.get_ref()),
                 );
                 default
             }
@@ -296,15 +297,16 @@ impl Validator<'_> {
             let r = sr.get_ref();
             let id = r.id.get_ref().clone();
             self.check_id(&r.id, &format!("regions[{i}].id"), "region", &mut seen);
-            let role = match r.role.get_ref().as_str() {
-                "primary" => Role::Primary,
-                "secondary" => Role::Secondary,
-                other => {
-                    let h = hint(other, ["primary", "secondary"]);
+            let role = match r.role.get_ref().parse() {
+                Ok(role) => role,
+                Err(_) => {
+                    let other = r.role.get_ref();
+                    let h = hint(other, Role::VARIANTS.iter().copied());
+                    let valid = quoted(Role::VARIANTS);
                     self.err(
                         &r.role,
                         format!("regions[{i}].role"),
-                        format!("unknown role \"{other}\"{h}; valid: \"primary\", \"secondary\""),
+                        format!("unknown role \"{other}\"{h}; valid: {valid}"),
                     );
                     Role::Secondary
                 }
@@ -521,4 +523,13 @@ fn valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// `"a", "b"`: valid values as error messages list them.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -127,8 +127,21 @@ impl Fleet {
 }
 
 /// The database role of a region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Role {
     Primary,
     Secondary,
@@ -136,17 +149,25 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Primary => "primary",
-            Role::Secondary => "secondary",
-        }
+        self.into()
     }
 }
 
 /// Which implementation serves a capability. New providers are added here and in
 /// `ProviderKind::valid_for`; the fleet file's shape does not change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "lowercase")]
 pub enum ProviderKind {
     /// The simulated world (the demo fleet and drills).
     Sim,
@@ -163,7 +184,8 @@ pub enum ProviderKind {
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
 pub enum CapabilityKind {
     Traffic,
     Gitops,
@@ -174,28 +196,17 @@ pub enum CapabilityKind {
 }
 
 impl ProviderKind {
-    pub const ALL: &'static [ProviderKind] = &[
-        ProviderKind::Sim,
-        ProviderKind::Route53,
-        ProviderKind::Cloudwatch,
-        ProviderKind::Postgres,
-        ProviderKind::Redis,
-        ProviderKind::Aurora,
-    ];
+    /// Every provider, in declaration order.
+    pub const ALL: &'static [ProviderKind] = <ProviderKind as strum::VariantArray>::VARIANTS;
 
+    /// The name the fleet file uses (`route53`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Sim => "sim",
-            ProviderKind::Route53 => "route53",
-            ProviderKind::Cloudwatch => "cloudwatch",
-            ProviderKind::Postgres => "postgres",
-            ProviderKind::Redis => "redis",
-            ProviderKind::Aurora => "aurora",
-        }
+        self.into()
     }
 
+    /// The provider with this fleet-file name.
     pub fn parse(s: &str) -> Option<ProviderKind> {
-        Self::ALL.iter().copied().find(|p| p.as_str() == s)
+        s.parse().ok()
     }
 
     /// The providers that can serve a capability, for validation and error messages.
@@ -284,8 +295,20 @@ pub struct Step {
 }
 
 /// How strongly an action must be confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::VariantNames,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ConfirmStrength {
     /// y/N, No by default.
     YesNo,

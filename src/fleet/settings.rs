@@ -51,6 +51,14 @@ const SECRET: [Key; 3] = [
     opt("dsn_key", Kind::Str),
 ];
 
+/// Keys of which a provider needs exactly one (where its connection string comes from).
+pub fn exactly_one_of(provider: ProviderKind) -> &'static [&'static str] {
+    match provider {
+        ProviderKind::Postgres | ProviderKind::Redis => &["dsn_env", "dsn_file"],
+        _ => &[],
+    }
+}
+
 /// The keys a provider takes for a capability; `None` when the pair is not valid at all.
 pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
     use CapabilityKind as C;
@@ -152,13 +160,14 @@ pub fn check(
             format!("provider \"{}\" needs \"{}\"", provider.as_str(), k.name),
         ));
     }
-    if matches!(provider, ProviderKind::Postgres | ProviderKind::Redis) {
-        let sources = ["dsn_env", "dsn_file"]
+    let exclusive = exactly_one_of(provider);
+    if let [first, ..] = exclusive {
+        let given = exclusive
             .iter()
             .filter(|k| settings.contains_key(**k))
             .count();
-        if sources != 1 {
-            problems.push(("dsn_env".into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
+        if given != 1 {
+            problems.push(((*first).into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
         }
     }
     problems

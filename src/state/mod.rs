@@ -15,8 +15,9 @@ pub const LAG_HISTORY: usize = 60;
 pub const STALE_AFTER_MS: Millis = 30_000;
 
 /// Is the region serving?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum HealthStatus {
     Healthy,
     Degraded,
@@ -26,12 +27,7 @@ pub enum HealthStatus {
 
 impl HealthStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "healthy",
-            HealthStatus::Degraded => "degraded",
-            HealthStatus::Down => "down",
-            HealthStatus::Unknown => "unknown",
-        }
+        self.into()
     }
 }
 
@@ -47,8 +43,9 @@ pub struct Health {
 }
 
 /// A phase's state in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum PhaseStatus {
     Pending,
     Running,
@@ -58,12 +55,7 @@ pub enum PhaseStatus {
 
 impl PhaseStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PhaseStatus::Pending => "pending",
-            PhaseStatus::Running => "running",
-            PhaseStatus::Succeeded => "succeeded",
-            PhaseStatus::Failed => "failed",
-        }
+        self.into()
     }
 }
 
@@ -80,7 +72,7 @@ pub struct PhaseState {
 }
 
 /// Argo CD `status.sync.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum SyncStatus {
     Synced,
     OutOfSync,
@@ -89,16 +81,12 @@ pub enum SyncStatus {
 
 impl SyncStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncStatus::Synced => "Synced",
-            SyncStatus::OutOfSync => "OutOfSync",
-            SyncStatus::Unknown => "Unknown",
-        }
+        self.into()
     }
 }
 
 /// Argo CD `status.health.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum AppHealth {
     Healthy,
     Progressing,
@@ -110,14 +98,7 @@ pub enum AppHealth {
 
 impl AppHealth {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AppHealth::Healthy => "Healthy",
-            AppHealth::Progressing => "Progressing",
-            AppHealth::Degraded => "Degraded",
-            AppHealth::Suspended => "Suspended",
-            AppHealth::Missing => "Missing",
-            AppHealth::Unknown => "Unknown",
-        }
+        self.into()
     }
 }
 

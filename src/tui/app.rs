@@ -97,6 +97,8 @@ pub struct App {
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
+    /// What the last frame drew where, for the mouse (written while drawing).
+    pub hits: super::mouse::HitMap,
 }
 
 impl App {
@@ -136,6 +138,7 @@ impl App {
             visible: (Vec::new(), Vec::new()),
             dirty: true,
             quit: false,
+            hits: super::mouse::HitMap::default(),
         }
     }
 
@@ -158,6 +161,7 @@ impl App {
                     None => Vec::new(),
                 }
             }
+            Msg::Mouse(ev) => self.on_mouse(ev),
             Msg::Fleet(state, lock) => {
                 self.lock = lock;
                 let effects = self.new_errors(&state);

@@ -118,6 +118,7 @@ async fn event_loop(
                     app.update(Msg::Tick(now_ms()));
                     Msg::Key(k)
                 }
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                 Some(Ok(Event::Resize(..))) => {
                     let _ = guard.terminal.autoresize();
                     Msg::Resize

@@ -4,6 +4,7 @@
 use std::io::{self, Stdout};
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -19,7 +20,12 @@ pub struct TerminalGuard {
 /// Put the terminal back as we found it. Safe to call more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        Show
+    );
 }
 
 fn install_panic_hook() {
@@ -35,7 +41,8 @@ fn install_panic_hook() {
 pub fn enter() -> io::Result<TerminalGuard> {
     install_panic_hook();
     enable_raw_mode()?;
-    let setup = execute!(io::stdout(), EnterAlternateScreen, Hide)
+    // Mouse capture: clicks and the wheel reach the dashboard (restore() gives them back).
+    let setup = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)
         .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
     match setup {
         Ok(terminal) => Ok(TerminalGuard { terminal }),

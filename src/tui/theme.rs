@@ -12,40 +12,43 @@ use toml::Spanned;
 use super::config_error::{ConfigError, line_of};
 use crate::fleet::suggest;
 
-macro_rules! roles {
-    ($($variant:ident $name:literal;)*) => {
-        /// What a piece of the screen means, which decides how it looks.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-        pub enum Role { $($variant,)* }
-        impl Role {
-            pub const ALL: &'static [Role] = &[$(Role::$variant,)*];
-            pub fn name(self) -> &'static str { match self { $(Role::$variant => $name,)* } }
-        }
-    };
+/// What a piece of the screen means, which decides how it looks.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Role {
+    Text,
+    Muted,
+    Accent,
+    Ok,
+    Warn,
+    Danger,
+    Info,
+    Selected,
+    Border,
+    BorderFocused,
+    Title,
+    Production,
+    NonProduction,
+    ReadOnly,
+    Stale,
+    Bar,
+    BarEmpty,
+    Key,
+    Button,
+    ButtonDisabled,
+    Input,
 }
 
-roles! {
-    Text "text";
-    Muted "muted";
-    Accent "accent";
-    Ok "ok";
-    Warn "warn";
-    Danger "danger";
-    Info "info";
-    Selected "selected";
-    Border "border";
-    BorderFocused "border-focused";
-    Title "title";
-    Production "production";
-    NonProduction "non-production";
-    ReadOnly "read-only";
-    Stale "stale";
-    Bar "bar";
-    BarEmpty "bar-empty";
-    Key "key";
-    Button "button";
-    ButtonDisabled "button-disabled";
-    Input "input";
+impl Role {
+    /// Every role, in declaration order.
+    pub const ALL: &'static [Role] = <Role as strum::VariantArray>::VARIANTS;
+
+    /// The name theme files use (`border-focused`).
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Themes built into the binary.
