@@ -194,8 +194,11 @@ pub fn health_gate(
         .filter_map(|(id, _)| {
             let since = state.region(id)?.health.value.as_ref()?.healthy_since;
             match since {
-                Some(s) if now - s >= gate => None,
-                Some(s) => Some(format!("{id} healthy for {}", short_age(now - s))),
+                Some(s) if crate::state::elapsed(now, s) >= gate => None,
+                Some(s) => Some(format!(
+                    "{id} healthy for {}",
+                    short_age(crate::state::elapsed(now, s))
+                )),
                 None => Some(format!("{id} not healthy")),
             }
         })

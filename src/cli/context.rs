@@ -62,15 +62,13 @@ impl Context {
         let paths = Paths::discover();
         let choice = choose_fleet(global, &paths);
         let fleet = load_fleet(&choice)?;
-        if !global.sim_speed.is_finite() || global.sim_speed < 0.0 {
-            return Err(CliError::new(
+        // Parsing checks it too; GlobalArgs may also be built in code.
+        crate::providers::sim::check_speed(global.sim_speed).map_err(|e| {
+            CliError::new(
                 Exit::Usage,
-                format!(
-                    "--sim-speed must be a number >= 0, not {}",
-                    global.sim_speed
-                ),
-            ));
-        }
+                format!("--sim-speed {:e} is {e}", global.sim_speed),
+            )
+        })?;
         let sim = SimOptions {
             speed: global.sim_speed,
             seed: global.seed,

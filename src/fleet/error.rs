@@ -140,9 +140,10 @@ fn indexed(name: &str, counts: &std::collections::HashMap<String, usize>) -> Str
     out.join(".")
 }
 
-/// serde's "unknown field `x`, expected one of `a`, `b`" gains a "did you mean" hint.
+/// serde's "unknown field `x`, expected one of `a`, `b`" gains a "did you mean" hint, and
+/// a quoted string value is dropped (a connection string in the wrong key holds a password).
 fn improve_message(message: &str) -> String {
-    let message = message.trim().to_string();
+    let message = redact_strings(message.trim());
     let Some(rest) = message.strip_prefix("unknown field `") else {
         return message;
     };
@@ -154,6 +155,26 @@ fn improve_message(message: &str) -> String {
         Some(best) => format!("{message} (did you mean `{best}`?)"),
         None => message,
     }
+}
+
+/// `invalid type: string "postgres://u:pw@h", expected i64` loses the quoted value.
+pub fn redact_strings(message: &str) -> String {
+    let Some(start) = message.find("string \"") else {
+        return message.to_string();
+    };
+    let open = start + "string \"".len();
+    let mut escaped = false;
+    for (i, c) in message[open..].char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => {
+                let rest = &message[open + i + 1..];
+                return format!("{}a string{}", &message[..start], redact_strings(rest));
+            }
+            _ => escaped = false,
+        }
+    }
+    format!("{}a string", &message[..start])
 }
 
 #[cfg(test)]
@@ -175,6 +196,13 @@ mod tests {
         assert_eq!(key_path_at(src, off), "regions[1].role");
         let off = src.find("name").unwrap();
         assert_eq!(key_path_at(src, off), "fleet.name");
+    }
+
+    #[test]
+    fn quoted_strings_are_not_repeated() {
+        let m = redact_strings(r#"invalid type: string "postgres://u:p\"w@h", expected i64"#);
+        assert_eq!(m, "invalid type: a string, expected i64");
+        assert_eq!(redact_strings("unknown field `x`"), "unknown field `x`");
     }
 
     #[test]

@@ -12,6 +12,9 @@ use super::model::*;
 use super::raw::*;
 use super::suggest::hint;
 
+/// Longest fleet name: it names a directory, and file names have limits.
+pub const MAX_NAME_LEN: usize = 64;
+
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
 
@@ -75,7 +78,7 @@ impl Validator<'_> {
     }
 
     fn fleet(&mut self, raw: RawFleet, source: FleetSource) -> Fleet {
-        // The name becomes a directory under the state dir: keep it a plain file name.
+        // The name becomes a directory under the state dir: keep it a plain, short file name.
         let name = raw.fleet.name.get_ref();
         if name.is_empty()
             || name.starts_with('.')
@@ -83,11 +86,21 @@ impl Validator<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
+            let shown: String = name.chars().take(MAX_NAME_LEN).collect();
             self.err(
                 &raw.fleet.name,
                 "fleet.name",
                 format!(
-                    "\"{name}\" is not a valid fleet name: use letters, digits, '-', '_' and '.'"
+                    "\"{shown}\" is not a valid fleet name: use 1..={MAX_NAME_LEN} letters, digits, '-', '_' and '.', not starting with '.'"
+                ),
+            );
+        } else if name.len() > MAX_NAME_LEN {
+            self.err(
+                &raw.fleet.name,
+                "fleet.name",
+                format!(
+                    "the fleet name is {} characters long: at most {MAX_NAME_LEN} are allowed (it names a directory)",
+                    name.len()
                 ),
             );
         }

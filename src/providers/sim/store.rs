@@ -100,12 +100,16 @@ impl WorldStore {
     fn read(&self) -> Result<Option<World>, StoreError> {
         match fs::read(&self.path) {
             Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        path: self.path.display().to_string(),
-                        message: e.to_string(),
-                    })
+                let corrupt = |message: String| StoreError::Corrupt {
+                    path: self.path.display().to_string(),
+                    message,
+                };
+                let world: World =
+                    serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+                match world.impossible() {
+                    Some(why) => Err(corrupt(why)),
+                    None => Ok(Some(world)),
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io(e)),
