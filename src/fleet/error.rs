@@ -69,6 +69,22 @@ impl Locator<'_> {
     }
 }
 
+/// Where text stops being UTF-8: (line, column, the offending byte), or `Ok` with the text.
+pub fn utf8_text(bytes: &[u8]) -> Result<&str, (usize, usize, u8)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = e.valid_up_to();
+        // Everything before `good` is valid, so this cannot fail; an empty prefix if it did.
+        let before = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+        let (line, column) = line_col(before, good);
+        (line, column, bytes[good])
+    })
+}
+
+/// The message for text that is not UTF-8.
+pub fn not_utf8_message(byte: u8) -> String {
+    format!("byte 0x{byte:02x} is not UTF-8 text; save the file as UTF-8")
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

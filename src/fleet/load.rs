@@ -33,12 +33,27 @@ pub enum LoadError {
 
 /// Load and validate a fleet file.
 pub fn load_file(path: &Path) -> Result<Fleet, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.display().to_string(),
         source,
     })?;
     let name = path.display().to_string();
-    parse(&src, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+    parse_bytes(&bytes, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+}
+
+/// Parse and validate a fleet file's bytes: text that is not UTF-8 is an error located at
+/// the first bad byte, like any other.
+pub fn parse_bytes(bytes: &[u8], file: &str, source: FleetSource) -> Result<Fleet, ConfigErrors> {
+    match super::error::utf8_text(bytes) {
+        Ok(src) => parse(src, file, source),
+        Err((line, column, byte)) => Err(ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            column,
+            key: String::new(),
+            message: super::error::not_utf8_message(byte),
+        }])),
+    }
 }
 
 /// The embedded demo fleet. It is checked by the test suite, so failure here is a bug.
