@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::action::Request;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
+use super::interrupt::{InFlight, Stop};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
@@ -45,7 +46,7 @@ impl Executor {
         self.finish_without_running(plan, AuditOutcome::Refused, Some(why.to_string()))
     }
 
-    fn finish_without_running(
+    pub(super) fn finish_without_running(
         &self,
         plan: &Plan,
         outcome: AuditOutcome,
@@ -74,6 +75,20 @@ impl Executor {
     /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
     /// against fresh state just before anything changes.
     pub async fn execute(&self, request: &Request, plan: &Plan, progress: &Progress) -> Execution {
+        self.execute_until(request, plan, progress, Stop::never())
+            .await
+    }
+
+    /// Execute a confirmed plan unless `stop` asks it to stop part-way: then nothing more is
+    /// sent to the backend, the state is read back, and `interrupted` is recorded with what
+    /// was found, before the lock is released.
+    pub async fn execute_until(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        progress: &Progress,
+        mut stop: Stop,
+    ) -> Execution {
         if self.read_only || plan.read_only {
             return self.record_refused(plan, "read-only mode: nothing is changed");
         }
@@ -84,7 +99,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let _guard = match self.lock.acquire(plan.name) {
+        let guard = match self.lock.acquire(plan.name) {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -101,6 +116,27 @@ impl Executor {
                 );
             }
         };
+        self.after_acquiring(&guard);
+        // Declared after the guard, so on a panic it records `interrupted` before the lock
+        // is released.
+        let journal = InFlight::new(&self.audit, &self.fleet.name, plan);
+        let why = tokio::select! {
+            done = self.locked(request, plan, &operation, progress, &journal) => return done,
+            why = stop.requested() => why,
+        };
+        self.interrupted(plan, &operation, &journal, &why, progress)
+            .await
+    }
+
+    /// Everything done while holding the lock: re-check, record, act, verify, record.
+    async fn locked(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        operation: &Operation,
+        progress: &Progress,
+        journal: &InFlight<'_>,
+    ) -> Execution {
         // Conditions may have changed while the operator read the plan.
         progress.say("re-checking guards against fresh state");
         let fresh = poll(&self.fleet, &self.providers, None).await;
@@ -117,7 +153,7 @@ impl Executor {
             }
             Err(e) => return self.record_refused(plan, &e.to_string()),
         }
-        let before = snapshot(&operation, &fresh);
+        let before = snapshot(operation, &fresh);
         let id = new_id();
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
@@ -131,17 +167,20 @@ impl Executor {
                 after: None,
             };
         }
+        journal.started(&id, &before);
+        #[cfg(debug_assertions)]
+        super::interrupt::forced_panic("action");
         let result = if plan.is_noop() {
             progress.say("nothing to change");
             Ok(())
         } else {
-            self.run(&operation, plan.accept_data_loss, progress).await
+            self.run(operation, plan.accept_data_loss, progress).await
         };
         let after_state = poll(&self.fleet, &self.providers, Some(&fresh)).await;
-        let after = snapshot(&operation, &after_state);
+        let after = snapshot(operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),
-            Ok(()) => match verify(&operation, &after_state) {
+            Ok(()) => match verify(operation, &after_state) {
                 Ok(()) => (AuditOutcome::Succeeded, None),
                 Err(why) => (AuditOutcome::Unverified, Some(why)),
             },
@@ -157,6 +196,7 @@ impl Executor {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
         };
+        journal.close();
         Execution {
             audit_id: id,
             outcome,

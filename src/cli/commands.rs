@@ -32,13 +32,36 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
 pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {
     let paths = Paths::discover();
     let fleet = super::context::load_fleet(&choose_fleet(global, &paths))?;
-    let log = AuditLog::new(&paths.fleet(&fleet.name).audit_log);
-    let (records, problems) = log
+    let fleet_paths = paths.fleet(&fleet.name);
+    let log = AuditLog::new(&fleet_paths.audit_log);
+    if !global.read_only {
+        // Actions whose process died are shown as what they are, not as still running.
+        let lock = FleetLock::new(&fleet_paths.lock_file);
+        if let Err(e) = crate::actions::recover::settle_orphans(&log, &lock) {
+            eprintln!("meridian: warning: {e}");
+        }
+    }
+    let (records, damaged) = log
         .read()
         .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-    for p in &problems {
-        eprintln!("warning: unreadable audit line {p}");
-    }
+    // Damaged lines (a record torn by a power loss) are reported, never hidden: on stderr
+    // beside JSON, and under the table as text.
+    let damage_report = |to_stderr: bool| {
+        if damaged.is_empty() {
+            return;
+        }
+        let head = format!("damaged lines in {}:", log.path.display());
+        let lines = damaged.iter().map(|d| format!("  {d}"));
+        let text = std::iter::once(head)
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
     let actions = group(&records);
     let shown: Vec<&Vec<&AuditRecord>> = match limit {
         Some(n) => actions.iter().rev().take(n).rev().collect(),
@@ -50,6 +73,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             "{}",
             serde_json::to_string_pretty(&lines).unwrap_or_default()
         );
+        damage_report(true);
         return Ok(Exit::Done);
     }
     if shown.is_empty() {
@@ -58,6 +82,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             fleet.name,
             log.path.display()
         );
+        damage_report(false);
         return Ok(Exit::Done);
     }
     println!(
@@ -92,6 +117,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             why.join(" · ")
         );
     }
+    damage_report(false);
     Ok(Exit::Done)
 }
 

@@ -37,6 +37,19 @@ impl CliError {
     }
 }
 
+/// A line on stderr, simply lost when the terminal has gone (a closed SSH session), where
+/// `eprintln!` would panic.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A line on stdout, lost (not a panic) when the terminal has gone.
+pub fn out(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
