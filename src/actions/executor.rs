@@ -99,7 +99,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let guard = match self.lock.acquire(plan.name) {
+        let _guard = match self.take_lock(plan.name) {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -116,7 +116,6 @@ impl Executor {
                 );
             }
         };
-        self.after_acquiring(&guard);
         // Declared after the guard, so on a panic it records `interrupted` before the lock
         // is released.
         let journal = InFlight::new(&self.audit, &self.fleet.name, plan);

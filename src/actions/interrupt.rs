@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::audit::{AuditLog, AuditOutcome, event, new_id, record};
 use super::executor::{Execution, Executor, snapshot, verify};
-use super::lock::LockGuard;
+use super::lock::{LockError, LockGuard};
 use super::plan::{Operation, Plan};
 use crate::engine::poll;
 use crate::providers::Progress;
@@ -224,9 +224,16 @@ impl Executor {
         }
     }
 
-    /// Just after taking the lock: audit a stale lock that was taken over, and settle the
-    /// actions of processes that died (nobody else can be mid-action now).
-    pub(super) fn after_acquiring(&self, guard: &LockGuard) {
+    /// Take the fleet lock for `what` (an action, or `demo reset`): a stale lock taken over
+    /// is audited, and the actions of processes that died are settled (nobody else can be
+    /// mid-action now).
+    pub fn take_lock(&self, what: &str) -> Result<LockGuard, LockError> {
+        let guard = self.lock.acquire(what)?;
+        self.after_acquiring(&guard);
+        Ok(guard)
+    }
+
+    fn after_acquiring(&self, guard: &LockGuard) {
         if let Some(t) = &guard.took_over {
             let mut r = event(
                 &new_id(),
