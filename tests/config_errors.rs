@@ -268,6 +268,21 @@ fn dsn_env_takes_only_a_variable_name_and_never_repeats_the_value() {
 }
 
 #[test]
+fn a_broken_line_holding_a_secret_is_not_echoed_as_the_key() {
+    // Found by the fuzzer: the key path was read from the broken table header itself.
+    let src = GOOD.replace(
+        "[[tenants]]",
+        "[[tenantsdsn_env = \"postgres://u:secret@h/db\"",
+    );
+    let e = one_error(&src);
+    assert!(
+        e.starts_with("fleet.toml:14:17: unclosed array table"),
+        "{e}"
+    );
+    assert!(!e.contains("secret"), "{e}");
+}
+
+#[test]
 fn text_that_is_not_utf8_is_located() {
     let mut bytes = GOOD.as_bytes().to_vec();
     let at = GOOD.find("eu-west-1").unwrap_or(0);

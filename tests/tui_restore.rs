@@ -33,7 +33,17 @@ impl Pane {
             state.display(),
             pane._dir.path().join("config").display(),
         );
-        pane.tmux(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
+        pane.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ]);
         pane.wait_for("Regions", 30);
         pane
     }
@@ -91,7 +101,10 @@ impl Pane {
         let log = self.state.join("fleets/demo/audit.jsonl");
         let start = Instant::now();
         while !read(&log).contains("\"outcome\":\"started\"") {
-            assert!(start.elapsed() < Duration::from_secs(20), "drain did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "drain did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -111,10 +124,17 @@ impl Pane {
             );
         }
         let alternate = self.tmux(&["display", "-p", "-t", "t", "#{alternate_on}"]);
-        assert_eq!(alternate.trim(), "0", "still on the alternate screen:\n{after}");
+        assert_eq!(
+            alternate.trim(),
+            "0",
+            "still on the alternate screen:\n{after}"
+        );
         let cursor = self.tmux(&["display", "-p", "-t", "t", "#{cursor_flag}"]);
         assert_eq!(cursor.trim(), "1", "the cursor is still hidden");
-        assert!(!after.contains("Regions"), "the dashboard is still drawn:\n{after}");
+        assert!(
+            !after.contains("Regions"),
+            "the dashboard is still drawn:\n{after}"
+        );
         after
     }
 
@@ -195,7 +215,10 @@ fn a_panic_in_an_action_ends_the_dashboard_restores_and_records_interrupted() {
     pane.start_drain();
     let after = pane.check_restored("1");
     assert!(after.contains("a panic forced by a test"), "{after}");
-    assert!(after.contains("the dashboard stopped after a panic"), "{after}");
+    assert!(
+        after.contains("the dashboard stopped after a panic"),
+        "{after}"
+    );
     assert_eq!(pane.outcomes(), ["started", "interrupted"]);
 }
 
@@ -220,7 +243,10 @@ fn closing_the_terminal_ends_meridian_and_records_the_action() {
 /// Is the process still running (a zombie waiting to be reaped has ended)?
 fn running(pid: &str) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(')').map(|(_, r)| r.trim_start()).unwrap_or("");
+    let state = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.trim_start())
+        .unwrap_or("");
     !stat.is_empty() && !state.starts_with('Z')
 }
 

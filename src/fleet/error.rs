@@ -118,18 +118,23 @@ pub fn key_path_at(src: &str, offset: usize) -> String {
             break;
         }
         let on_error_line = offset < consumed;
+        // Only text that looks like a key is used: a broken line may hold anything,
+        // including a pasted secret, and must not be echoed back.
         if let Some(name) = trimmed
             .strip_prefix("[[")
             .and_then(|l| l.split("]]").next())
         {
-            let name = name.trim().to_string();
-            let n = counts.entry(name.clone()).or_insert(0);
-            *n += 1;
-            table = indexed(&name, &counts);
+            let name = key_like(name.trim()).to_string();
+            if name.is_empty() {
+                table.clear();
+            } else {
+                *counts.entry(name.clone()).or_insert(0) += 1;
+                table = indexed(&name, &counts);
+            }
         } else if let Some(name) = trimmed.strip_prefix('[').and_then(|l| l.split(']').next()) {
-            table = indexed(name.trim(), &counts);
+            table = indexed(key_like(name.trim()), &counts);
         } else if on_error_line && let Some((k, _)) = trimmed.split_once('=') {
-            key_on_line = k.trim().trim_matches('"').to_string();
+            key_on_line = key_like(k.trim().trim_matches('"')).to_string();
         }
         if on_error_line {
             break;
@@ -140,6 +145,15 @@ pub fn key_path_at(src: &str, offset: usize) -> String {
         (false, true) => table,
         (false, false) => format!("{table}.{key_on_line}"),
     }
+}
+
+/// `text` if it is a plain dotted key (what fleet files use), else nothing.
+fn key_like(text: &str) -> &str {
+    let plain = text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if plain { text } else { "" }
 }
 
 /// `regions.sim` inside the third `[[regions]]` becomes `regions[2].sim`.

@@ -64,6 +64,35 @@ pub fn pos_of(source: &str, offset: usize) -> Pos {
     Pos { line, column }
 }
 
+/// Line starts of one text, for files that locate every entry (a keymap): each position
+/// is then a binary search instead of a scan from the start.
+pub struct LineIndex<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { source, starts }
+    }
+
+    /// The same answer as `pos_of(source, offset)`.
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.source.len());
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let start = self.starts[line.saturating_sub(1)];
+        let end = (start..=offset)
+            .rev()
+            .find(|i| self.source.is_char_boundary(*i))
+            .unwrap_or(start);
+        let column = self.source[start..end].chars().count() + 1;
+        Pos { line, column }
+    }
+}
+
 /// A file's bytes as text; bytes that are not UTF-8 are an error at their place.
 pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ConfigError> {
     utf8_text(bytes).map_err(|(line, column, byte)| {
@@ -90,6 +119,11 @@ mod tests {
         assert_eq!(pos_of(src, 0), Pos { line: 1, column: 1 });
         assert_eq!(pos_of(src, 8), Pos { line: 2, column: 3 });
         assert_eq!(pos_of(src, 999), Pos { line: 3, column: 1 });
+        let text = "é = 1\n\nb = \"ü\"\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(index.pos(offset), pos_of(text, offset), "{offset}");
+        }
         let e = decode("k.toml", b"a = 1\nb = \"\xff\"\n").err();
         assert_eq!(
             e.map(|e| e.to_string()),

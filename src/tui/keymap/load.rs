@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::{Binding, KeyChord, Keymap, allowed, sequence_label};
 use crate::fleet::suggest;
 use crate::tui::command::{Command, Mode};
-use crate::tui::config_error::{self, ConfigError, Pos, pos_of};
+use crate::tui::config_error::{self, ConfigError, LineIndex, Pos};
 
 /// The keymaps built into the binary.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -63,17 +63,18 @@ struct Layer {
 fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<(String, Pos)>), ConfigError> {
     let raw: RawKeymap =
         toml::from_str(source).map_err(|e| ConfigError::from_toml(file, source, &e))?;
+    let index = LineIndex::new(source);
     let inherits = raw
         .inherits
         .as_ref()
-        .map(|s| (s.get_ref().clone(), pos_of(source, s.span().start)));
+        .map(|s| (s.get_ref().clone(), index.pos(s.span().start)));
     let mut entries = Vec::new();
     let mut seen: BTreeMap<(Mode, Vec<KeyChord>), (String, usize)> = BTreeMap::new();
     for (mode, section) in raw.sections() {
         let mut items: Vec<(String, Spanned<String>)> = section.into_iter().collect();
         items.sort_by_key(|(_, v)| v.span().start);
         for (key_text, value) in items {
-            let at = pos_of(source, value.span().start);
+            let at = index.pos(value.span().start);
             let line = at.line;
             let keys = KeyChord::parse_sequence(&key_text)
                 .map_err(|e| ConfigError::new(file, Some(at), format!("[{}] {e}", mode.name())))?;
@@ -143,7 +144,8 @@ pub fn load(name: &str, user_file: Option<&Path>) -> Result<Keymap, ConfigError>
 
 /// Load from text (the embedded map `name`, then `user` as (file label, contents)).
 pub fn load_from_sources(name: &str, user: Option<(&str, &str)>) -> Result<Keymap, ConfigError> {
-    let mut chain: Vec<(String, &str)> = Vec::new();
+    // Each embedded map is parsed once, with what it inherits.
+    let mut chain: Vec<(String, Layer)> = Vec::new();
     // The next map to read, and where the previous one names it (None for --keymap).
     let mut next: Option<(String, Option<Pos>)> = Some((name.to_string(), None));
     while let Some((n, named_at)) = next.take() {
@@ -166,14 +168,11 @@ pub fn load_from_sources(name: &str, user: Option<(&str, &str)>) -> Result<Keyma
                 format!("keymaps inherit in a circle: {} -> {n}", path.join(" -> ")),
             ));
         }
-        chain.push((n.clone(), src));
-        let (_, inherits) = parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?;
+        let (layer, inherits) = parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?;
+        chain.push((n, layer));
         next = inherits.map(|(name, at)| (name, Some(at)));
     }
-    let mut layers = Vec::new();
-    for (n, src) in chain.iter().rev() {
-        layers.push(parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?.0);
-    }
+    let mut layers: Vec<Layer> = chain.into_iter().rev().map(|(_, l)| l).collect();
     if let Some((label, text)) = user {
         let (layer, inherits) = parse_layer(label, text)?;
         if let Some((_, at)) = inherits {
