@@ -185,8 +185,9 @@ fn resizing_at_any_moment_and_ctrl_c_restore_the_terminal() {
     tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "15"]);
     tmux.wait_for("needs at least 80x24", 10);
     tmux.run(&["resize-window", "-t", "e2e", "-x", "140", "-y", "40"]);
-    let big = tmux.wait_for("Drain eu-west-1", 10);
-    assert!(big.contains("type eu-west-1 to confirm"), "{big}");
+    // Wait for the whole modal: a capture can land while a frame is still being written.
+    let big = tmux.wait_for("type eu-west-1 to confirm", 10);
+    assert!(big.contains("Drain eu-west-1"), "{big}");
     tmux.keys(&["C-c"]);
     let after = tmux.wait_for("MERIDIAN_EXIT=", 10);
     assert!(after.contains("MERIDIAN_EXIT=0"), "{after}");
