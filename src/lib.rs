@@ -11,6 +11,7 @@ pub mod engine;
 pub mod fleet;
 pub mod paths;
 pub mod providers;
+pub mod signals;
 pub mod state;
 pub mod tui;
 

@@ -180,16 +180,27 @@ fn all_zero_weights_are_refused() {
 }
 
 #[test]
-fn weight_over_255_is_refused_and_garbage_is_a_usage_error() {
+fn weights_out_of_range_and_garbage_are_usage_errors_naming_the_range() {
     let sb = Sandbox::new();
-    assert_eq!(
-        sb.run(&["weights", "us-east-1=256", "--reason", "x", "--yes"])
-            .0,
-        3
-    );
-    let (code, _, err) = sb.run(&["weights", "us-east-1=-5", "--yes"]);
+    for edge in [
+        "256",
+        "-1",
+        "-5",
+        "99999999999",
+        "340282366920938463463374607431768211456",
+    ] {
+        let arg = format!("us-east-1={edge}");
+        let (code, _, err) = sb.run(&["weights", &arg, "--reason", "x", "--yes"]);
+        assert_eq!(code, 2, "{edge}: {err}");
+        assert!(err.contains("out of range 0..=255"), "{edge}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let (code, _, err) = sb.run(&["weights", "us-east-1=ten", "--yes"]);
     assert_eq!(code, 2);
-    assert!(err.contains("REGION=WEIGHT"), "{err}");
+    assert!(
+        err.contains("REGION=WEIGHT") && err.contains("not a whole number"),
+        "{err}"
+    );
 }
 
 #[test]

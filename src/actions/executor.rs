@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::action::Request;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
+use super::interrupt::{InFlight, Stop};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
@@ -48,7 +49,7 @@ impl Executor {
         self.finish_without_running(plan, AuditOutcome::Refused, Some(why.to_string()))
     }
 
-    fn finish_without_running(
+    pub(super) fn finish_without_running(
         &self,
         plan: &Plan,
         outcome: AuditOutcome,
@@ -77,17 +78,22 @@ impl Executor {
     /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
     /// against fresh state just before anything changes.
     pub async fn execute(&self, request: &Request, plan: &Plan, progress: &Progress) -> Execution {
-        self.execute_from(request, plan, None, progress).await
+        self.execute_until(request, plan, None, progress, Stop::never())
+            .await
     }
 
-    /// Execute a plan made from `basis`: when that state was read moments ago (a runbook's
-    /// `--yes`), it is the re-check, and the backends are not asked the same thing twice.
-    pub async fn execute_from(
+    /// Execute a confirmed plan unless `stop` asks it to stop part-way: then nothing more is
+    /// sent to the backend, the state is read back, and `interrupted` is recorded with what
+    /// was found, before the lock is released. When the plan was made from `basis` moments
+    /// ago (a runbook's `--yes`), that reading is the re-check: the backends are not asked
+    /// the same thing twice.
+    pub async fn execute_until(
         &self,
         request: &Request,
         plan: &Plan,
         basis: Option<&FleetState>,
         progress: &Progress,
+        mut stop: Stop,
     ) -> Execution {
         if self.read_only || plan.read_only {
             return self.record_refused(plan, "read-only mode: nothing is changed");
@@ -99,7 +105,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let _guard = match self.lock.acquire(plan.name) {
+        let _guard = match self.take_lock(plan.name) {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -116,6 +122,27 @@ impl Executor {
                 );
             }
         };
+        // Declared after the guard, so on a panic it records `interrupted` before the lock
+        // is released.
+        let journal = InFlight::new(&self.audit, &self.fleet.name, plan);
+        let why = tokio::select! {
+            done = self.locked(request, plan, &operation, basis, progress, &journal) => return done,
+            why = stop.requested() => why,
+        };
+        self.interrupted(plan, &operation, &journal, &why, progress)
+            .await
+    }
+
+    /// Everything done while holding the lock: re-check, record, act, verify, record.
+    async fn locked(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        operation: &Operation,
+        basis: Option<&FleetState>,
+        progress: &Progress,
+        journal: &InFlight<'_>,
+    ) -> Execution {
         // Read only what this action's plan and verification need.
         let subjects = for_action(&self.fleet, &request.action);
         let fresh = match basis.filter(|b| now_ms() - b.observed_at <= FRESH_ENOUGH_MS) {
@@ -139,7 +166,7 @@ impl Executor {
             }
             Err(e) => return self.record_refused(plan, &e.to_string()),
         }
-        let before = snapshot(&operation, &fresh);
+        let before = snapshot(operation, &fresh);
         let id = new_id();
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
@@ -153,24 +180,27 @@ impl Executor {
                 after: None,
             };
         }
+        journal.started(&id, &before);
+        #[cfg(debug_assertions)]
+        super::interrupt::forced_panic("action");
         let result = if plan.is_noop() {
             progress.say("nothing to change");
             Ok(())
         } else {
-            self.run(&operation, plan.accept_data_loss, progress).await
+            self.run(operation, plan.accept_data_loss, progress).await
         };
         // Read back only what shows whether it took effect.
         let after_state = poll_subjects(
             &self.fleet,
             &self.providers,
-            &to_verify(&self.fleet, &operation),
+            &to_verify(&self.fleet, operation),
             Some(&fresh),
         )
         .await;
-        let after = snapshot(&operation, &after_state);
+        let after = snapshot(operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),
-            Ok(()) => match verify(&operation, &after_state) {
+            Ok(()) => match verify(operation, &after_state) {
                 Ok(()) => (AuditOutcome::Succeeded, None),
                 Err(why) => (AuditOutcome::Unverified, Some(why)),
             },
@@ -186,6 +216,7 @@ impl Executor {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
         };
+        journal.close();
         Execution {
             audit_id: id,
             outcome,

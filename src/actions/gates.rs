@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::fleet::{Fleet, Role};
 use crate::state::{
-    AppHealth, FleetState, HealthStatus, Millis, PhaseStatus, STALE_AFTER_MS, SyncStatus, short_age,
+    AppHealth, FleetState, HealthStatus, Millis, PhaseStatus, STALE_AFTER_MS, SyncStatus, elapsed,
+    short_age,
 };
 
 /// Whether a gate holds now, and why (or why not) in words a runbook can print.
@@ -67,12 +68,13 @@ pub fn healthy_for(state: &FleetState, region: &str, d: Duration, now: Millis) -
         return Gate::unmet(format!("{region} health unknown"));
     };
     match (h.status, h.healthy_since) {
-        (HealthStatus::Healthy, Some(since)) if now - since >= millis(d) => {
-            Gate::met(format!("{region} healthy for {}", short_age(now - since)))
-        }
-        (HealthStatus::Healthy, Some(since)) => {
-            Gate::unmet(format!("{region} healthy for {}", short_age(now - since)))
-        }
+        (HealthStatus::Healthy, Some(since)) if elapsed(now, since) >= millis(d) => Gate::met(
+            format!("{region} healthy for {}", short_age(elapsed(now, since))),
+        ),
+        (HealthStatus::Healthy, Some(since)) => Gate::unmet(format!(
+            "{region} healthy for {}",
+            short_age(elapsed(now, since))
+        )),
         (HealthStatus::Healthy, None) if d.is_zero() => Gate::met(format!("{region} healthy")),
         (status, _) => Gate::unmet(format!(
             "{region} not healthy ({}: {})",

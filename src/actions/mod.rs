@@ -6,15 +6,18 @@ pub mod audit;
 pub mod executor;
 pub mod gates;
 pub mod guards;
+pub mod interrupt;
 pub mod lock;
 pub mod plan;
 pub mod planner;
+pub mod recover;
 
 pub use action::{Action, Request};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
 pub use gates::Gate;
-pub use lock::{FleetLock, LockHolder};
+pub use interrupt::{Stop, StopHandle, stop_pair};
+pub use lock::{FleetLock, LockHolder, LockState};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 

@@ -61,7 +61,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub demo: bool,
     /// Show plans but change nothing (enforced by the action library)
-    #[arg(long, global = true, env = "MERIDIAN_READ_ONLY")]
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_READ_ONLY",
+        value_parser = parse_switch
+    )]
     pub read_only: bool,
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -85,6 +90,7 @@ pub struct GlobalArgs {
         env = "MERIDIAN_SIM_SPEED",
         value_name = "FACTOR",
         default_value_t = 1.0,
+        value_parser = parse_sim_speed,
         hide_short_help = true
     )]
     pub sim_speed: f64,
@@ -115,6 +121,25 @@ pub struct GlobalArgs {
         default_value = "default"
     )]
     pub keymap: String,
+}
+
+/// A yes/no environment switch in any of the usual spellings; set but empty means no.
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "y" | "yes" | "t" | "true" | "on" => Ok(true),
+        "" | "0" | "n" | "no" | "f" | "false" | "off" => Ok(false),
+        _ => Err(format!(
+            "\"{text}\" is neither yes nor no: use 1, yes, true or on (or 0, no, false, off)"
+        )),
+    }
+}
+
+/// `--sim-speed`: a number, 0 or within the simulator's range.
+fn parse_sim_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text.trim().parse().map_err(|_| {
+        format!("\"{text}\" is not a number; use 0 (a frozen world) or a factor such as 10")
+    })?;
+    crate::providers::sim::check_speed(speed).map_err(|e| format!("{} is {e}", text.trim()))
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,6 +41,19 @@ impl CliError {
     }
 }
 
+/// A line on stderr, simply lost when the terminal has gone (a closed SSH session), where
+/// `eprintln!` would panic.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A line on stdout, lost (not a panic) when the terminal has gone.
+pub fn out(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
@@ -95,23 +108,61 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
     }
 }
 
-/// `REGION=WEIGHT`; the weight is kept as a wide integer so the range guard can name it.
+/// `REGION=WEIGHT`, with WEIGHT a whole number 0..=255 (checked here, so a script hears
+/// at once which argument is wrong; the library's weight-range guard stays for other callers).
 pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
-    let usage = |why: &str| {
+    let usage = |why: String| {
         CliError::new(
             Exit::Usage,
             format!(
-                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT an integer 0..=255, e.g. eu-west-1=30"
+                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a whole number 0..=255, e.g. eu-west-1=30"
             ),
         )
     };
-    let (region, weight) = arg.split_once('=').ok_or_else(|| usage("missing '='"))?;
+    let (region, weight) = arg
+        .split_once('=')
+        .ok_or_else(|| usage("missing '='".into()))?;
     if region.is_empty() {
-        return Err(usage("missing region"));
+        return Err(usage("missing region".into()));
     }
-    let weight: u32 = weight
-        .trim()
-        .parse()
-        .map_err(|_| usage("the weight is not a whole number"))?;
-    Ok((region.to_string(), weight))
+    let text = weight.trim();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(usage(format!("weight \"{text}\" is not a whole number")));
+    }
+    // Any run of digits is a whole number; only its size can still be wrong.
+    match text.parse::<i128>() {
+        Ok(w @ 0..=255) => Ok((region.to_string(), w as u32)),
+        _ => Err(usage(format!("weight {text} is out of range 0..=255"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_weight;
+
+    #[test]
+    fn weights_at_the_edges_name_the_range() {
+        assert_eq!(parse_weight("a=0").ok(), Some(("a".into(), 0)));
+        assert_eq!(parse_weight("a= 255").ok(), Some(("a".into(), 255)));
+        assert_eq!(parse_weight("a=+7").ok(), Some(("a".into(), 7)));
+        for edge in [
+            "-1",
+            "256",
+            "99999999999",
+            "-99999999999999999999999",
+            "4294967296",
+        ] {
+            let e = parse_weight(&format!("a={edge}")).err().map(|e| e.message);
+            let e = e.unwrap_or_default();
+            assert!(e.contains("out of range 0..=255"), "{edge}: {e}");
+        }
+        for junk in ["x", "1.5", "", "-", "1e3", "٣"] {
+            let e = parse_weight(&format!("a={junk}")).err().map(|e| e.message);
+            assert!(
+                e.unwrap_or_default().contains("not a whole number"),
+                "{junk}"
+            );
+        }
+    }
 }

@@ -16,6 +16,9 @@ use super::suggest::hint;
 /// Provider families whose polling a `[budget]` table may cap.
 pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds"];
 
+/// Longest fleet name: it names a directory, and file names have limits.
+pub const MAX_NAME_LEN: usize = 64;
+
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
 
@@ -34,12 +37,27 @@ pub enum LoadError {
 
 /// Load and validate a fleet file.
 pub fn load_file(path: &Path) -> Result<Fleet, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.display().to_string(),
         source,
     })?;
     let name = path.display().to_string();
-    parse(&src, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+    parse_bytes(&bytes, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+}
+
+/// Parse and validate a fleet file's bytes: text that is not UTF-8 is an error located at
+/// the first bad byte, like any other.
+pub fn parse_bytes(bytes: &[u8], file: &str, source: FleetSource) -> Result<Fleet, ConfigErrors> {
+    match super::error::utf8_text(bytes) {
+        Ok(src) => parse(src, file, source),
+        Err((line, column, byte)) => Err(ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            column,
+            key: String::new(),
+            message: super::error::not_utf8_message(byte),
+        }])),
+    }
 }
 
 /// The embedded demo fleet. It is checked by the test suite, so failure here is a bug.
@@ -79,7 +97,7 @@ impl Validator<'_> {
     }
 
     fn fleet(&mut self, raw: RawFleet, source: FleetSource) -> Fleet {
-        // The name becomes a directory under the state dir: keep it a plain file name.
+        // The name becomes a directory under the state dir: keep it a plain, short file name.
         let name = raw.fleet.name.get_ref();
         if name.is_empty()
             || name.starts_with('.')
@@ -87,11 +105,21 @@ impl Validator<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
+            let shown: String = name.chars().take(MAX_NAME_LEN).collect();
             self.err(
                 &raw.fleet.name,
                 "fleet.name",
                 format!(
-                    "\"{name}\" is not a valid fleet name: use letters, digits, '-', '_' and '.'"
+                    "\"{shown}\" is not a valid fleet name: use 1..={MAX_NAME_LEN} letters, digits, '-', '_' and '.', not starting with '.'"
+                ),
+            );
+        } else if name.len() > MAX_NAME_LEN {
+            self.err(
+                &raw.fleet.name,
+                "fleet.name",
+                format!(
+                    "the fleet name is {} characters long: at most {MAX_NAME_LEN} are allowed (it names a directory)",
+                    name.len()
                 ),
             );
         }

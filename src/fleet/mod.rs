@@ -9,5 +9,5 @@ pub mod settings;
 pub mod suggest;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{LoadError, demo, load_file, parse};
+pub use load::{LoadError, demo, load_file, parse, parse_bytes};
 pub use model::*;

@@ -12,6 +12,8 @@ pub enum Kind {
     Duration,
     Int,
     OneOf(&'static [&'static str]),
+    /// The name of an environment variable (never its value: that may be a secret).
+    EnvName,
 }
 
 /// One allowed key.
@@ -46,7 +48,7 @@ const AWS: [Key; 3] = [
 /// Connection strings are secrets: they come from an environment variable or a file, never
 /// from the fleet file itself (which gets committed and shared).
 const SECRET: [Key; 3] = [
-    opt("dsn_env", Kind::Str),
+    opt("dsn_env", Kind::EnvName),
     opt("dsn_file", Kind::Str),
     opt("dsn_key", Kind::Str),
 ];
@@ -173,8 +175,26 @@ pub fn check(
     problems
 }
 
+/// `PG_DSN_EU`: what a shell accepts as a variable name.
+pub fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 255
+}
+
 fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
     match (kind, value) {
+        // The value is never quoted back: a connection string pasted here holds a password.
+        (Kind::EnvName, toml::Value::String(s)) if is_env_name(s) => None,
+        (Kind::EnvName, _) => Some(
+            "must be the name of an environment variable (letters, digits and '_', not starting \
+             with a digit), e.g. \"MERIDIAN_PG_EU\"; put the connection string itself in that \
+             variable, not here (the value is not shown: it may be a secret)"
+                .into(),
+        ),
         (Kind::Str, toml::Value::String(_)) | (Kind::Int, toml::Value::Integer(_)) => None,
         (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s)
             .err()

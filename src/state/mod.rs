@@ -2,7 +2,9 @@
 
 mod observed;
 
-pub use observed::{Millis, Observed, now_ms, rfc3339, short_age};
+pub use observed::{
+    MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -40,6 +40,23 @@ impl Default for SimOptions {
     }
 }
 
+/// The speeds the simulator runs at besides 0 (a frozen world): slower would make one
+/// weight change take hours of real time; faster would skip most of the world's life.
+pub const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
+
+/// Check a simulation speed; the error says what is valid ("out of range: use ...").
+pub fn check_speed(speed: f64) -> Result<f64, String> {
+    if speed == 0.0 || SPEED_RANGE.contains(&speed) {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "out of range: use 0 (a frozen world) or {}..={} simulated seconds per real second",
+            SPEED_RANGE.start(),
+            SPEED_RANGE.end()
+        ))
+    }
+}
+
 /// How long simulated operations take, in simulated seconds.
 const WEIGHT_CHANGE_SECS: f64 = 2.0;
 const PROMOTE_SECS: f64 = 4.0;
@@ -124,7 +141,11 @@ impl SimProvider {
     /// Let simulated time pass for an operation: real time is `secs / speed`.
     async fn take(&self, secs: f64) {
         if self.opts.speed > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(secs / self.opts.speed)).await;
+            // The speed is checked when parsed; an hour is the most any operation waits.
+            let real = Duration::try_from_secs_f64(secs / self.opts.speed)
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(3600));
+            tokio::time::sleep(real).await;
         }
     }
 

@@ -102,7 +102,10 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
             health.push_str(&format!(", probe {l:.0}ms"));
         }
         if let Some(since) = h.healthy_since {
-            health.push_str(&format!(", healthy for {}", short_age(app.now - since)));
+            health.push_str(&format!(
+                ", healthy for {}",
+                short_age(crate::state::elapsed(app.now, since))
+            ));
         }
     }
     out.push(kv(app, "health", health, look.role));

@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 format!(
                     "⚿ lock held by {who} ({}, {})",
                     h.action,
-                    short_age(app.now - h.since_ms)
+                    short_age(crate::state::elapsed(app.now, h.since_ms))
                 ),
                 t.get(Role::Warn),
             ))
