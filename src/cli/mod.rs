@@ -9,6 +9,8 @@ pub mod status;
 pub use args::{Cli, Command, GlobalArgs};
 
 use crate::actions::Action;
+use crate::paths::Paths;
+use crate::traffic::{Ask, TrafficRules};
 
 /// Exit codes, as documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +46,13 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
+            // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
+            // Route 53 one), so the fleet is read first.
+            let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
+            let rules = TrafficRules::of(fleet.traffic.provider);
             let weights = weights
                 .iter()
-                .map(|w| parse_weight(w))
+                .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
             act::run(Action::SetWeights { weights }, global, false).await
         }
@@ -69,13 +75,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
     }
 }
 
-/// `REGION=WEIGHT`; the weight is kept as a wide integer so the range guard can name it.
-pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
+/// `REGION=WEIGHT` with WEIGHT in the provider's units (`30`, `0.35` for Cloudflare) or a
+/// share of traffic (`90%`); units are kept wide so the range guard can name a bad one.
+pub fn parse_weight(arg: &str, rules: &TrafficRules) -> Result<(String, Ask), CliError> {
     let usage = |why: &str| {
         CliError::new(
             Exit::Usage,
             format!(
-                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT an integer 0..=255, e.g. eu-west-1=30"
+                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a {} weight {} or a share such as 90%, e.g. eu-west-1=30 or eu-west-1=25%",
+                rules.provider,
+                rules.range_text()
             ),
         )
     };
@@ -83,9 +92,14 @@ pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
     if region.is_empty() {
         return Err(usage("missing region"));
     }
-    let weight: u32 = weight
-        .trim()
-        .parse()
-        .map_err(|_| usage("the weight is not a whole number"))?;
-    Ok((region.to_string(), weight))
+    let weight = weight.trim();
+    match Ask::parse(weight, rules) {
+        Some(ask) => Ok((region.to_string(), ask)),
+        None if weight.ends_with('%') => Err(usage("the share is not a percentage 0%..=100%")),
+        None if weight.starts_with('-') => Err(usage("the weight is negative")),
+        None if weight.contains('.') && rules.decimals == 0 => {
+            Err(usage("the weight is not a whole number"))
+        }
+        None => Err(usage("the weight is not a number")),
+    }
 }

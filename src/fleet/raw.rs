@@ -65,7 +65,9 @@ pub struct RawRegion {
     pub name: Option<String>,
     pub cloud_region: Option<String>,
     pub role: Spanned<String>,
-    pub steady_weight: Spanned<i64>,
+    /// An integer, or a decimal for Cloudflare pool weights; checked against the traffic
+    /// provider's rules in `load`.
+    pub steady_weight: Spanned<toml::Value>,
     pub set_identifier: Option<String>,
     #[serde(default)]
     pub endpoints: Vec<String>,
@@ -79,7 +81,7 @@ pub struct RawRegion {
 #[serde(deny_unknown_fields)]
 pub struct RawRegionSim {
     pub phases_done: Option<usize>,
-    pub weight: Option<Spanned<i64>>,
+    pub weight: Option<Spanned<toml::Value>>,
     pub latency_ms: Option<f64>,
     pub lag_seconds: Option<f64>,
     #[serde(default)]

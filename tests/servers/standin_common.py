@@ -39,6 +39,7 @@ class World:
         self.throttle = 0  # the next N API requests answer 429
         self.retry_after = 1
         self.hang = False  # API requests are accepted and never answered
+        self.drift_after_write = None  # a control call replayed right after the next write
 
     def log(self, method, path, query, body):
         self.requests.append({"method": method, "path": path, "query": query, "body": body})
@@ -96,7 +97,15 @@ class Handler(BaseHTTPRequestHandler):
             if throttled:
                 server.throttled(world.retry_after)
             with world.lock:
-                server.api(method, url.path, query, raw, self.headers)
+                try:
+                    server.api(method, url.path, query, raw, self.headers)
+                except Reply as r:
+                    # Someone else's change landing between meridian's write and its read-back.
+                    if method in ("PATCH", "PUT") and r.status < 300 and world.drift_after_write:
+                        path, body = world.drift_after_write
+                        world.drift_after_write = None
+                        server.control("POST", path, body)
+                    raise
             raise Reply(500, {"error": "handler returned nothing"})
         except Reply as r:
             if isinstance(r.body, tuple):  # (content type, bytes)
@@ -132,6 +141,10 @@ def common_control(world, method, path, body):
     if path == "throttle":
         world.throttle = int(body.get("count", 1))
         world.retry_after = int(body.get("retry_after", 1))
+        return {"ok": True}
+    if path == "drift_after_write":
+        # {"path": "<a control path>", "body": {...}}: applied right after the next write.
+        world.drift_after_write = (body["path"], body.get("body", {}))
         return {"ok": True}
     if path == "hang":
         world.hang = bool(body.get("hang", True))

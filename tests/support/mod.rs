@@ -1,6 +1,7 @@
 //! Real servers for backend tests, started by each test on free loopback ports and stopped
 //! when dropped: moto (Route 53, CloudWatch), PostgreSQL primary + replica, Redis primary +
-//! replica. `scripts/ci-backends.sh install` installs them.
+//! replica, and the vendor stand-ins for Cloudflare and Azure Traffic Manager
+//! (`tests/servers/`). `scripts/ci-backends.sh install` installs them.
 //!
 //! A missing server FAILS the test when `CI` is set; elsewhere the test prints SKIPPED and
 //! returns, so `cargo test` on a laptop without PostgreSQL still runs the rest.
@@ -8,8 +9,11 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod azure;
+pub mod cloudflare;
 pub mod db;
 pub mod moto;
+pub mod standin;
 pub mod throttle;
 
 use std::net::TcpListener;

@@ -17,6 +17,7 @@ use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
 use crate::fleet::Fleet;
 use crate::providers::{Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading};
+use crate::traffic::Weight;
 
 /// Most pages read for one record before giving up (a server that ignores the start
 /// identifier would otherwise page forever).
@@ -146,7 +147,7 @@ impl Route53Traffic {
         &self,
         fleet: &Fleet,
         current: &[ResourceRecordSet],
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
     ) -> ProviderResult<ChangeBatch> {
         let mut changes = Vec::new();
         for (region, weight) in weights {
@@ -176,7 +177,8 @@ impl Route53Traffic {
                     )
                 })?;
             let mut updated = set.clone();
-            updated.weight = Some(i64::from(*weight));
+            // Route 53 drains by weight 0 (its rules say so): the effective weight is the one.
+            updated.weight = Some(i64::from(weight.effective()));
             let change = Change::builder()
                 .action(ChangeAction::Upsert)
                 .resource_record_set(updated)
@@ -189,7 +191,10 @@ impl Route53Traffic {
                 )
             })?);
         }
-        let summary: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
+        let summary: Vec<String> = weights
+            .iter()
+            .map(|(r, w)| format!("{r}={}", w.effective()))
+            .collect();
         ChangeBatch::builder()
             .comment(format!("meridian: weights {}", summary.join(" ")))
             .set_changes(Some(changes))
@@ -278,10 +283,10 @@ impl TrafficProvider for Route53Traffic {
             let (Some(id), Some(w)) = (s.set_identifier.as_deref(), s.weight) else {
                 continue;
             };
-            let w = u8::try_from(w).unwrap_or(u8::MAX);
+            let w = u32::try_from(w).unwrap_or(u32::MAX);
             match fleet.regions.iter().find(|r| r.set_identifier == id) {
                 Some(r) => {
-                    reading.by_region.insert(r.id.clone(), w);
+                    reading.by_region.insert(r.id.clone(), Weight::units(w));
                 }
                 // Traffic to something meridian does not manage is shown, never dropped.
                 None => reading.unmanaged.push((id.to_string(), w)),
@@ -290,7 +295,7 @@ impl TrafficProvider for Route53Traffic {
         Ok(reading)
     }
 
-    async fn describe_change(&self, fleet: &Fleet, weights: &[(String, u8)]) -> Vec<String> {
+    async fn describe_change(&self, fleet: &Fleet, weights: &[(String, Weight)]) -> Vec<String> {
         let described = async {
             let current = self.record_sets(&Progress::silent()).await?;
             let batch = self.change_batch(fleet, &current, weights)?;
@@ -304,7 +309,7 @@ impl TrafficProvider for Route53Traffic {
     async fn apply_weights(
         &self,
         fleet: &Fleet,
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()> {
         let client = self.client().await;
@@ -338,11 +343,7 @@ impl TrafficProvider for Route53Traffic {
         self.wait_in_sync(&client, &change_id, progress).await?;
         // Read back: what Route 53 now answers is the only proof the change applied.
         let after = self.read_weights(fleet).await?;
-        let wrong: Vec<String> = weights
-            .iter()
-            .filter(|(r, w)| after.by_region.get(r) != Some(w))
-            .map(|(r, w)| format!("{r} reads {:?}, expected {w}", after.by_region.get(r)))
-            .collect();
+        let wrong = crate::traffic::differences(weights, &after.by_region);
         if wrong.is_empty() {
             Ok(())
         } else {
