@@ -54,6 +54,11 @@ pub fn start(extra: &[&str]) -> Option<Standin> {
 /// A fleet file for the stand-in: load balancers as listed, health from pool health.
 pub fn fleet_toml(cf: &Standin, lbs: &[&str], extra: &str) -> String {
     let lbs: Vec<String> = lbs.iter().map(|l| format!("\"{l}\"")).collect();
+    let token = if extra.contains("api_token_env") {
+        String::new()
+    } else {
+        format!("api_token_env = \"{TOKEN_ENV}\"")
+    };
     format!(
         r#"
 [fleet]
@@ -64,7 +69,7 @@ account_id = "{ACCOUNT}"
 zone_id = "{ZONE}"
 load_balancers = [{}]
 endpoint_url = "{}/client/v4"
-api_token_env = "{TOKEN_ENV}"
+{token}
 timeout = "4s"
 connect_timeout = "1s"
 max_attempts = 4
