@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real servers the backend tests run against, on a fresh Debian 12 machine as
 # root with no terminal (CI=true), or reports what is missing:
-#   PostgreSQL 15 and Redis 7 (Debian packages), moto (Route 53 + CloudWatch) in a venv.
+#   PostgreSQL 15 and Redis 7 (Debian packages), moto (Route 53 + CloudWatch) in a venv, and
+#   the openssl command (the Azure stand-in's throwaway CA; the Cloudflare and Azure
+#   stand-ins themselves are standard-library Python in tests/servers/).
 # The tests start their own servers on free 127.0.0.1 ports and stop them when done (see
 # tests/support/), so nothing here stays running. `scripts/lab.sh up|down` is for people.
 #
@@ -20,6 +22,7 @@ missing() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || m+=(postgresql)
     command -v redis-server >/dev/null || m+=(redis-server)
     command -v runuser >/dev/null || m+=(util-linux)
+    command -v openssl >/dev/null || m+=(openssl)
     [[ -x "$venv/bin/moto_server" ]] || m+=(moto)
     echo "${m[@]:-}"
 }
@@ -28,6 +31,7 @@ install() {
     local apt=()
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt+=(postgresql)
     command -v redis-server >/dev/null || apt+=(redis-server)
+    command -v openssl >/dev/null || apt+=(openssl)
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt+=(python3-venv)
     if ((${#apt[@]})); then
         echo "ci-backends: apt-get install ${apt[*]}" >&2
@@ -57,7 +61,7 @@ case "${1:-install}" in
             echo "ci-backends: still missing: $left" >&2
             exit 1
         fi
-        echo "ci-backends: PostgreSQL, Redis and moto ready ($(($(date +%s) - start))s)" >&2
+        echo "ci-backends: PostgreSQL, Redis, moto and openssl ready ($(($(date +%s) - start))s)" >&2
         ;;
     check)
         left=$(missing)
