@@ -60,11 +60,11 @@ impl Weight {
     }
 }
 
-/// Provider-neutral: `30`, or `drained` / `drained (700)` when a weight is kept.
+/// Provider-neutral: `30`, `0`, or `drained (700)` when a drained region keeps a weight.
 impl fmt::Display for Weight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.drained, self.units) {
-            (true, 0) => write!(f, "0 (drained)"),
+            (true, 0) => write!(f, "0"),
             (true, u) => write!(f, "drained ({u})"),
             (false, u) => write!(f, "{u}"),
         }

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
     );
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<2}{:<16}{:>5}  {:>6}  {:<22}{:>7}",
+            "{:<2}{:<16}{:>5}  {:>10}  {:<22}{:>7}",
             "", "REGION", "NOW", "NEW", "SHARE", "STEADY"
         ),
         t.get(Role::Muted),
@@ -39,6 +39,10 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
         let (fill, empty) = symbols::bar(share.unwrap_or(0.0), 14);
         let w = after.get(i).copied().unwrap_or_default();
         let new = match (&e.typing, selected, r.new) {
+            // A share being typed shows the weight it becomes as soon as it is one.
+            (Some(buf), true, crate::traffic::Ask::Percent(_)) if buf.ends_with('%') => {
+                format!("{buf}={}▏", rules.format_units(w.effective()))
+            }
             (Some(buf), true, _) => format!("{buf}▏"),
             (_, _, crate::traffic::Ask::Percent(_)) => {
                 format!("{}={}", r.new, rules.format_units(w.effective()))
@@ -68,7 +72,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
                     row_style,
                 ),
                 Span::styled(
-                    format!("{:>6}{} ", new, if changed { "*" } else { " " }),
+                    format!("{:>10}{} ", new, if changed { "*" } else { " " }),
                     new_style,
                 ),
                 Span::styled(fill, t.get(Role::Bar)),
