@@ -63,9 +63,12 @@ fn azure_endpoint(az: &Standin, name: &str) -> Value {
 
 #[test]
 fn seed_002_deploy_shift_90_10_then_restore_70_30() {
-    let Some(az) = support::azure::start() else { return };
+    let Some(az) = support::azure::start() else {
+        return;
+    };
     let run = Run::new(
-        support::azure::fleet_toml(&az, "") + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
+        support::azure::fleet_toml(&az, "")
+            + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
         support::azure::env(),
     );
     let s = run.status();
@@ -73,28 +76,52 @@ fn seed_002_deploy_shift_90_10_then_restore_70_30() {
     assert_eq!(region(&s, "westeurope")["health"], "healthy");
     let (code, _, err) = run.run(&["weights", "eastus=90%", "westeurope=10%", "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("eastus weight: 70 (70%) -> 900 (90%)"), "units and shares:\n{err}");
-    assert!(err.contains("one PATCH of profile app-tm"), "the provider's words:\n{err}");
-    assert!(err.contains("weights are 1..1000 and cannot be 0"), "the rules:\n{err}");
+    assert!(
+        err.contains("eastus weight: 70 (70%) -> 900 (90%)"),
+        "units and shares:\n{err}"
+    );
+    assert!(
+        err.contains("one PATCH of profile app-tm"),
+        "the provider's words:\n{err}"
+    );
+    assert!(
+        err.contains("weights are 1..1000 and cannot be 0"),
+        "the rules:\n{err}"
+    );
     assert_eq!(azure_endpoint(&az, "eastus")["properties"]["weight"], 900);
-    assert_eq!(azure_endpoint(&az, "westeurope")["properties"]["weight"], 100);
+    assert_eq!(
+        azure_endpoint(&az, "westeurope")["properties"]["weight"],
+        100
+    );
     let (code, _, err) = run.run(&["restore", "--yes"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(azure_endpoint(&az, "eastus")["properties"]["weight"], 70);
-    assert_eq!(azure_endpoint(&az, "westeurope")["properties"]["weight"], 30);
+    assert_eq!(
+        azure_endpoint(&az, "westeurope")["properties"]["weight"],
+        30
+    );
 }
 
 #[test]
 fn azure_drain_disables_restore_enables_and_all_disabled_is_refused() {
-    let Some(az) = support::azure::start() else { return };
+    let Some(az) = support::azure::start() else {
+        return;
+    };
     let run = Run::new(
-        support::azure::fleet_toml(&az, "") + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
+        support::azure::fleet_toml(&az, "")
+            + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
         support::azure::env(),
     );
     let (code, _, err) = run.run(&["drain", "westeurope", "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("westeurope weight: 30 (30%) -> disabled (30) (0%)"), "{err}");
-    assert_eq!(azure_endpoint(&az, "westeurope")["properties"]["endpointStatus"], "Disabled");
+    assert!(
+        err.contains("westeurope weight: 30 (30%) -> disabled (30) (0%)"),
+        "{err}"
+    );
+    assert_eq!(
+        azure_endpoint(&az, "westeurope")["properties"]["endpointStatus"],
+        "Disabled"
+    );
     let s = run.status();
     assert_eq!(region(&s, "westeurope")["drained"], true);
     assert_eq!(region(&s, "westeurope")["weight_text"], "disabled (30)");
@@ -102,17 +129,26 @@ fn azure_drain_disables_restore_enables_and_all_disabled_is_refused() {
     let (code, _, err) = run.run(&["weights", "eastus=0", "--yes"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("Inactive"), "{err}");
-    assert_eq!(azure_endpoint(&az, "eastus")["properties"]["endpointStatus"], "Enabled");
+    assert_eq!(
+        azure_endpoint(&az, "eastus")["properties"]["endpointStatus"],
+        "Enabled"
+    );
     let (code, _, err) = run.run(&["restore", "westeurope", "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(azure_endpoint(&az, "westeurope")["properties"]["endpointStatus"], "Enabled");
+    assert_eq!(
+        azure_endpoint(&az, "westeurope")["properties"]["endpointStatus"],
+        "Enabled"
+    );
 }
 
 #[test]
 fn azure_drift_behind_meridians_back_fails_the_change_as_unverified() {
-    let Some(az) = support::azure::start() else { return };
+    let Some(az) = support::azure::start() else {
+        return;
+    };
     let run = Run::new(
-        support::azure::fleet_toml(&az, "") + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
+        support::azure::fleet_toml(&az, "")
+            + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n",
         support::azure::env(),
     );
     az.control_tls(
@@ -127,32 +163,54 @@ fn azure_drift_behind_meridians_back_fails_the_change_as_unverified() {
 
 #[test]
 fn cloudflare_drain_and_restore_like_seeds_000_001_with_throttling() {
-    let Some(cf) = support::cloudflare::start(&[]) else { return };
-    let text = support::cloudflare::fleet_toml(&cf, &["api.aragora.example", "ws.aragora.example"], "")
-        + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n";
-    let run = Run::new(text, vec![(support::cloudflare::TOKEN_ENV, support::cloudflare::TOKEN)]);
+    let Some(cf) = support::cloudflare::start(&[]) else {
+        return;
+    };
+    let text =
+        support::cloudflare::fleet_toml(&cf, &["api.aragora.example", "ws.aragora.example"], "")
+            + "[policy]\nhealth_gate = \"0s\"\nproduction_environments = []\n";
+    let run = Run::new(
+        text,
+        vec![(support::cloudflare::TOKEN_ENV, support::cloudflare::TOKEN)],
+    );
     let s = run.status();
     assert_eq!(region(&s, "us-east-2")["weight_text"], "0.50");
     cf.control("POST", "throttle", &json!({"count": 2, "retry_after": 1}));
     let (code, _, err) = run.run(&["drain", "us-east-2", "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("us-east-2 weight: 0.50 (50%) -> 0.00 (0%)"), "{err}");
+    assert!(
+        err.contains("us-east-2 weight: 0.50 (50%) -> 0.00 (0%)"),
+        "{err}"
+    );
     assert!(err.contains("NOT atomic: 2 load balancers"), "{err}");
     let reqs = cf.control("GET", "requests", &json!({}));
-    assert!(reqs["requests"].as_array().map_or(0, |r| r.len()) > 2, "the 429s were retried");
-    assert!(!err.contains(support::cloudflare::TOKEN), "the token never shows");
+    assert!(
+        reqs["requests"].as_array().map_or(0, |r| r.len()) > 2,
+        "the 429s were retried"
+    );
+    assert!(
+        !err.contains(support::cloudflare::TOKEN),
+        "the token never shows"
+    );
     let s = run.status();
     assert_eq!(region(&s, "us-east-2")["weight"], 0);
     // eu-west-1 to 75% while ap-south-1 keeps 0.20: 0.60 against 0.20.
     let (code, _, err) = run.run(&["weights", "eu-west-1=75%", "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("eu-west-1 weight: 0.30 (60%) -> 0.60 (75%)"), "{err}");
+    assert!(
+        err.contains("eu-west-1 weight: 0.30 (60%) -> 0.60 (75%)"),
+        "{err}"
+    );
     let (code, _, err) = run.run(&["restore", "--yes"]);
     assert_eq!(code, 0, "{err}");
     let s = run.status();
     assert_eq!(region(&s, "us-east-2")["weight"], 50);
     // Pool health reaches region health.
-    cf.control("POST", "pools/ap-south-1/health", &json!({"healthy": false}));
+    cf.control(
+        "POST",
+        "pools/ap-south-1/health",
+        &json!({"healthy": false}),
+    );
     let s = run.status();
     assert_eq!(region(&s, "ap-south-1")["health"], "down");
 }

@@ -4,10 +4,10 @@
 
 use meridian::actions::{Action, Verdict};
 use meridian::fleet::ConfirmStrength;
+use meridian::traffic::{Ask, Weight};
 use meridian::tui::app::Effect;
 use meridian::tui::fixture::{demo_app, press, render, text, type_text};
 use meridian::tui::overlay::{Field, Overlay};
-use meridian::traffic::{Ask, Weight};
 use meridian::tui::{App, Msg};
 
 fn app() -> App {
@@ -252,7 +252,10 @@ fn weights_editor_takes_percentages_and_shows_units_and_shares() {
     // us-east-1 to 75% of all traffic: the others keep 30+20+0 = 50, so it needs 150.
     type_text(&mut a, "75%");
     let t = text(&render(&a, 100, 30));
-    assert!(t.contains("75%=150"), "the share asked and the weight it becomes:\n{t}");
+    assert!(
+        t.contains("75%=150"),
+        "the share asked and the weight it becomes:\n{t}"
+    );
     assert!(t.contains("75.0%"), "the effective share:\n{t}");
     // A share that cannot hold under the provider's range is refused before any plan.
     let mut b = app();

@@ -15,6 +15,7 @@ pub mod db;
 pub mod moto;
 pub mod standin;
 pub mod throttle;
+pub mod tmux;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
