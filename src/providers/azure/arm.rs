@@ -73,11 +73,14 @@ impl ArmTarget {
     }
 }
 
+/// A credential made once, or why it could not be.
+type MadeCredential = Result<(Arc<dyn TokenCredential>, CredentialKind), String>;
+
 /// An ARM client for one profile; the HTTP client and credential are made on first use.
 pub struct Arm {
     pub target: ArmTarget,
     http: Result<reqwest::Client, String>,
-    credential: OnceCell<Result<(Arc<dyn TokenCredential>, CredentialKind), String>>,
+    credential: OnceCell<MadeCredential>,
 }
 
 impl Arm {
