@@ -1,6 +1,7 @@
 //! End to end with the real binary against the vendor stand-ins on 127.0.0.1: seed 002's
 //! Traffic Manager shift (90/10 then back to 70/30), every endpoint disabled refused, a
-//! Cloudflare drain and restore like seeds 000/001, throttling retried, drift reported.
+//! Cloudflare drain and restore like seeds 000/001, throttling retried, drift reported; and
+//! shares (`90%`) on the command line shown in units and effective shares.
 
 mod support;
 
@@ -213,4 +214,32 @@ fn cloudflare_drain_and_restore_like_seeds_000_001_with_throttling() {
     );
     let s = run.status();
     assert_eq!(region(&s, "ap-south-1")["health"], "down");
+}
+
+#[test]
+fn shares_on_the_command_line_show_units_and_effective_shares() {
+    // The demo fleet (simulated Route 53-style weights 50/30/20/0): 60% for us-east-1 against
+    // the 50 the others keep is 75.
+    let run = Run::new(String::new(), Vec::new());
+    let demo = |args: &[&str]| {
+        let mut all = vec!["--demo"];
+        all.extend_from_slice(args);
+        let mut c = Command::cargo_bin("meridian").expect("binary");
+        c.env("MERIDIAN_STATE_DIR", run.dir.path().join("state"))
+            .env("XDG_CONFIG_HOME", run.dir.path().join("config"))
+            .env_remove("MERIDIAN_READ_ONLY")
+            .args(&all);
+        let out = c.output().expect("run meridian");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = demo(&["weights", "us-east-1=60%", "--reason", "x", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("us-east-1 weight: 50 (50%) -> 75 (60%)"), "{err}");
+    let (code, err) = demo(&["weights", "us-east-1=150%", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the share is not a percentage 0%..=100%"), "{err}");
+    // 90% would need 450, over the 255 Route 53 allows: refused with the weight it needs.
+    let (code, err) = demo(&["weights", "us-east-1=90%", "--reason", "x", "--dry-run"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("us-east-1=90% (weight 450)"), "{err}");
 }

@@ -79,18 +79,24 @@ type MadeCredential = Result<(Arc<dyn TokenCredential>, CredentialKind), String>
 /// An ARM client for one profile; the HTTP client and credential are made on first use.
 pub struct Arm {
     pub target: ArmTarget,
-    http: Result<reqwest::Client, String>,
+    /// Made on first use: a fleet that names Azure but never reads it pays nothing.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     credential: OnceCell<MadeCredential>,
 }
 
 impl Arm {
     pub fn new(target: ArmTarget) -> Arm {
-        let http = target.rest.client(target.ca_file.as_deref());
         Arm {
             target,
-            http,
+            http: std::sync::OnceLock::new(),
             credential: OnceCell::new(),
         }
+    }
+
+    fn http(&self) -> Result<reqwest::Client, String> {
+        self.http
+            .get_or_init(|| self.target.rest.client(self.target.ca_file.as_deref()))
+            .clone()
     }
 
     fn error(&self, call: &str, message: impl Into<String>) -> ProviderError {
@@ -98,7 +104,7 @@ impl Arm {
     }
 
     async fn token(&self, call: &str) -> ProviderResult<String> {
-        let http = self.http.clone().map_err(|e| {
+        let http = self.http().map_err(|e| {
             self.error(call, e)
                 .with_hint("fix ca_file in the fleet file")
         })?;
@@ -151,7 +157,7 @@ impl Arm {
         let verb = if body.is_some() { "PATCH" } else { "GET" };
         let call = format!("{verb} trafficManagerProfiles/{}", self.target.profile);
         let token = self.token(&call).await?;
-        let http = self.http.clone().map_err(|e| self.error(&call, e))?;
+        let http = self.http().map_err(|e| self.error(&call, e))?;
         let url = self.target.profile_url();
         let reply = rest::send(
             &self.target.rest,

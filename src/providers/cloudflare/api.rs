@@ -64,13 +64,22 @@ impl CfTarget {
 /// A Cloudflare API client for one account and zone.
 pub struct Api {
     pub target: CfTarget,
-    http: Result<reqwest::Client, String>,
+    /// Made on first use: a fleet that names Cloudflare but never reads it pays nothing.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl Api {
     pub fn new(target: CfTarget) -> Api {
-        let http = target.rest.client(None);
-        Api { target, http }
+        Api {
+            target,
+            http: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn http(&self) -> Result<reqwest::Client, String> {
+        self.http
+            .get_or_init(|| self.target.rest.client(None))
+            .clone()
     }
 
     fn token(&self, call: &str) -> ProviderResult<Secret> {
@@ -104,8 +113,7 @@ impl Api {
         let call = format!("cloudflare {verb} {shown}");
         let token = self.token(&call)?;
         let http = self
-            .http
-            .clone()
+            .http()
             .map_err(|e| ProviderError::new(None, &call, e))?;
         let url = format!("{}{path}", self.target.endpoint);
         let reply = rest::send(
