@@ -230,14 +230,23 @@ fn shares_on_the_command_line_show_units_and_effective_shares() {
             .env_remove("MERIDIAN_READ_ONLY")
             .args(&all);
         let out = c.output().expect("run meridian");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, err) = demo(&["weights", "us-east-1=60%", "--reason", "x", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("us-east-1 weight: 50 (50%) -> 75 (60%)"), "{err}");
+    assert!(
+        err.contains("us-east-1 weight: 50 (50%) -> 75 (60%)"),
+        "{err}"
+    );
     let (code, err) = demo(&["weights", "us-east-1=150%", "--dry-run"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("the share is not a percentage 0%..=100%"), "{err}");
+    assert!(
+        err.contains("the share is not a percentage 0%..=100%"),
+        "{err}"
+    );
     // 90% would need 450, over the 255 Route 53 allows: refused with the weight it needs.
     let (code, err) = demo(&["weights", "us-east-1=90%", "--reason", "x", "--dry-run"]);
     assert_eq!(code, 3, "{err}");
