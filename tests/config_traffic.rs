@@ -27,7 +27,7 @@ fn azure_weights_go_to_1000_and_0_means_disabled() {
     assert_eq!(
         errors(&fleet(AZURE, ["1001", "1"])),
         vec![
-            "fleet.toml:12:17: regions[0].steady_weight: weight 1001 is out of range: Azure Traffic Manager weights are integers 1..=1000 (0 disables the endpoint)"
+            "fleet.toml:11:17: regions[0].steady_weight: weight 1001 is out of range: Azure Traffic Manager weights are integers 1..=1000 (0 disables the endpoint)"
         ]
     );
     let all_off = errors(&fleet(AZURE, ["0", "0"]));
@@ -41,12 +41,16 @@ fn cloudflare_weights_are_decimals_0_to_1() {
         Vec::<String>::new()
     );
     assert_eq!(errors(&fleet(CLOUDFLARE, ["1", "0"])), Vec::<String>::new());
-    let bad = errors(&fleet(CLOUDFLARE, ["1.5", "0.333"]));
-    assert_eq!(bad.len(), 2, "{bad:?}");
+    let bad = errors(&fleet(CLOUDFLARE, ["1.5", "0.3"]));
+    assert_eq!(bad.len(), 1, "{bad:?}");
     assert!(
-        bad[0].contains("Cloudflare Load Balancing weights are numbers 0.00..=1.00"),
+        bad[0].contains(
+            "weight 1.5 is out of range: Cloudflare Load Balancing weights are numbers 0.00..=1.00"
+        ),
         "{bad:?}"
     );
+    let bad = errors(&fleet(CLOUDFLARE, ["0.333", "0.3"]));
+    assert!(bad[0].contains("weight 0.333 is out of range"), "{bad:?}");
     // Route 53 takes no decimals.
     let r53 = errors(&fleet(
         "provider = \"route53\"\nhosted_zone_id = \"Z\"\nrecord_name = \"a.example\"",
