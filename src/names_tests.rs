@@ -48,7 +48,9 @@ fn provider_names_are_stable_and_round_trip() {
             "cloudwatch",
             "postgres",
             "redis",
-            "aurora"
+            "aurora",
+            "azure-traffic-manager",
+            "cloudflare"
         ]
     );
     for p in ProviderKind::ALL {

@@ -107,7 +107,7 @@ fn bad_files_fail_both_the_schema_and_the_loader() {
         ),
         (
             "weight out of range",
-            BASE.replace("steady_weight = 50", "steady_weight = 300"),
+            BASE.replace("steady_weight = 50", "steady_weight = 1001"),
         ),
         ("unknown role", BASE.replace("\"primary\"", "\"leader\"")),
         ("upper-case region id", BASE.replace("us-east-1", "US_EAST")),

@@ -180,8 +180,16 @@ fn cli_case(rng: &mut Rng) -> Result<(), String> {
     match Cli::try_parse_from(&argv) {
         Ok(cli) => {
             if let Some(Command::Weights { weights }) = &cli.command {
-                for w in weights {
-                    if let Err(e) = parse_weight(w)
+                let rules = [
+                    meridian::traffic::rules::ROUTE53,
+                    meridian::traffic::rules::AZURE,
+                    meridian::traffic::rules::CLOUDFLARE,
+                ];
+                for (w, rules) in weights
+                    .iter()
+                    .flat_map(|w| rules.iter().map(move |r| (w, r)))
+                {
+                    if let Err(e) = parse_weight(w, rules)
                         && !e.message.contains(w.as_str())
                     {
                         return Err(format!(

@@ -44,7 +44,7 @@ impl Pane {
             "30",
             &cmd,
         ]);
-        pane.wait_for("Regions", 30);
+        pane.wait_for("● live", 30);
         pane
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::action::Action;
 use crate::fleet::ConfirmStrength;
+use crate::traffic::Weight;
 
 /// A safety rule an action is checked against, by its stable name.
 #[derive(
@@ -156,9 +157,9 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Operation {
-    /// One atomic weight change covering every listed region.
+    /// One weight change covering every listed region (atomic where the provider allows).
     SetWeights {
-        weights: Vec<(String, u8)>,
+        weights: Vec<(String, Weight)>,
     },
     Promote {
         region: String,

@@ -161,9 +161,11 @@ pub enum Command {
         /// Region ids; none means every region
         regions: Vec<String>,
     },
-    /// Set explicit weights in one atomic change, e.g. us-east-1=90 eu-west-1=10
+    /// Set explicit weights in one change, e.g. us-east-1=90 eu-west-1=10 or eastus=90%
     Weights {
-        /// REGION=WEIGHT pairs; weights are integers 0..=255; unnamed regions keep theirs
+        /// REGION=WEIGHT pairs: the traffic provider's units (Route 53 0..=255, Azure
+        /// 1..=1000, Cloudflare 0..1) or a share such as 25%; 0 drains; unnamed regions keep
+        /// theirs
         #[arg(required = true, value_name = "REGION=WEIGHT")]
         weights: Vec<String>,
     },

@@ -13,6 +13,8 @@ mod wait;
 pub use args::{Cli, Command, GlobalArgs};
 
 use crate::actions::Action;
+use crate::paths::Paths;
+use crate::traffic::{Ask, TrafficRules};
 
 /// Exit codes, as documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +63,13 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
+            // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
+            // Route 53 one), so the fleet is read first.
+            let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
+            let rules = TrafficRules::of(fleet.traffic.provider);
             let weights = weights
                 .iter()
-                .map(|w| parse_weight(w))
+                .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
             act::run(Action::SetWeights { weights }, global, false).await
         }
@@ -108,14 +114,17 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
     }
 }
 
-/// `REGION=WEIGHT`, with WEIGHT a whole number 0..=255 (checked here, so a script hears
-/// at once which argument is wrong; the library's weight-range guard stays for other callers).
-pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
+/// `REGION=WEIGHT` with WEIGHT in the provider's units (`30`, `0.35` for Cloudflare) or a
+/// share of traffic (`90%`). Checked here against the provider's range, so a script hears
+/// at once which argument is wrong; the library's weight-range guard stays for other callers.
+pub fn parse_weight(arg: &str, rules: &TrafficRules) -> Result<(String, Ask), CliError> {
     let usage = |why: String| {
         CliError::new(
             Exit::Usage,
             format!(
-                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a whole number 0..=255, e.g. eu-west-1=30"
+                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a {} weight {} or a share such as 90%, e.g. eu-west-1=30 or eu-west-1=25%",
+                rules.provider,
+                rules.range_text()
             ),
         )
     };
@@ -125,27 +134,49 @@ pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
     if region.is_empty() {
         return Err(usage("missing region".into()));
     }
-    let text = weight.trim();
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(usage(format!("weight \"{text}\" is not a whole number")));
-    }
-    // Any run of digits is a whole number; only its size can still be wrong.
-    match text.parse::<i128>() {
-        Ok(w @ 0..=255) => Ok((region.to_string(), w as u32)),
-        _ => Err(usage(format!("weight {text} is out of range 0..=255"))),
+    let weight = weight.trim();
+    let out_of_range = || {
+        usage(format!(
+            "weight {weight} is out of range {}",
+            rules.range_text()
+        ))
+    };
+    // A number in the provider's notation, signed or too big to parse: only its size is wrong.
+    let numeric = {
+        let unsigned = weight.strip_prefix('-').unwrap_or(weight);
+        let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() <= rules.decimals as usize
+    };
+    match Ask::parse(weight, rules) {
+        Some(Ask::Units(u)) if u > u64::from(rules.max) => Err(out_of_range()),
+        Some(ask) => Ok((region.to_string(), ask)),
+        None if weight.ends_with('%') => {
+            Err(usage("the share is not a percentage 0%..=100%".into()))
+        }
+        None if numeric => Err(out_of_range()),
+        None if rules.decimals == 0 => {
+            Err(usage(format!("weight \"{weight}\" is not a whole number")))
+        }
+        None => Err(usage(format!("weight \"{weight}\" is not a number"))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_weight;
+    use crate::traffic::Ask;
+    use crate::traffic::rules::ROUTE53;
 
     #[test]
     fn weights_at_the_edges_name_the_range() {
-        assert_eq!(parse_weight("a=0").ok(), Some(("a".into(), 0)));
-        assert_eq!(parse_weight("a= 255").ok(), Some(("a".into(), 255)));
-        assert_eq!(parse_weight("a=+7").ok(), Some(("a".into(), 7)));
+        let ok = |t: &str| parse_weight(t, &ROUTE53).ok();
+        assert_eq!(ok("a=0"), Some(("a".into(), Ask::Units(0))));
+        assert_eq!(ok("a= 255"), Some(("a".into(), Ask::Units(255))));
+        assert_eq!(ok("a=+7"), None, "a sign is not a weight");
+        assert_eq!(ok("a=90%"), Some(("a".into(), Ask::Percent(9000))));
         for edge in [
             "-1",
             "256",
@@ -153,16 +184,20 @@ mod tests {
             "-99999999999999999999999",
             "4294967296",
         ] {
-            let e = parse_weight(&format!("a={edge}")).err().map(|e| e.message);
-            let e = e.unwrap_or_default();
+            let e = parse_weight(&format!("a={edge}"), &ROUTE53)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
             assert!(e.contains("out of range 0..=255"), "{edge}: {e}");
         }
         for junk in ["x", "1.5", "", "-", "1e3", "٣"] {
-            let e = parse_weight(&format!("a={junk}")).err().map(|e| e.message);
-            assert!(
-                e.unwrap_or_default().contains("not a whole number"),
-                "{junk}"
-            );
+            let e = parse_weight(&format!("a={junk}"), &ROUTE53)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(e.contains("not a whole number"), "{junk}: {e}");
         }
+        let e = parse_weight("a=101%", &ROUTE53).err().map(|e| e.message);
+        assert!(e.unwrap_or_default().contains("0%..=100%"));
     }
 }

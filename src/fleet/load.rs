@@ -12,9 +12,10 @@ use super::error::{ConfigError, ConfigErrors, Locator};
 use super::model::*;
 use super::raw::*;
 use super::suggest::hint;
+use crate::traffic::TrafficRules;
 
 /// Provider families whose polling a `[budget]` table may cap.
-pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds"];
+pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudflare", "azure"];
 
 /// Longest fleet name: it names a directory, and file names have limits.
 pub const MAX_NAME_LEN: usize = 64;
@@ -127,7 +128,8 @@ impl Validator<'_> {
         let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
-        let regions = self.regions(&raw.regions);
+        let rules = TrafficRules::of(traffic.provider);
+        let regions = self.regions(&raw.regions, rules);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
         let phases = self.phases(&raw.phases);
@@ -300,16 +302,35 @@ impl Validator<'_> {
         cap
     }
 
-    fn weight(&mut self, w: &Spanned<i64>, key: &str) -> u8 {
-        match u8::try_from(*w.get_ref()) {
-            Ok(w) => w,
-            Err(_) => {
+    /// A weight in the traffic provider's units: whole numbers, or 0..1 decimals (Cloudflare).
+    fn weight(&mut self, w: &Spanned<toml::Value>, key: &str, rules: &TrafficRules) -> u32 {
+        let text = match w.get_ref() {
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) if rules.decimals > 0 => format!("{f}"),
+            _ => String::new(),
+        };
+        match rules.parse_units(&text) {
+            Some(u) if rules.in_range(u) => u as u32,
+            _ => {
+                let kind = if rules.decimals > 0 {
+                    "numbers"
+                } else {
+                    "integers"
+                };
+                // A number is named; anything else is not repeated (it may be a pasted secret).
+                let what = match w.get_ref() {
+                    toml::Value::Integer(_) | toml::Value::Float(_) => {
+                        format!("weight {} is out of range", w.get_ref())
+                    }
+                    _ => "a weight must be a number".to_string(),
+                };
                 self.err(
                     w,
                     key,
                     format!(
-                        "weight {} is out of range: DNS weights are integers 0..=255",
-                        w.get_ref()
+                        "{what}: {} weights are {kind} {}",
+                        rules.provider,
+                        rules.range_text()
                     ),
                 );
                 0
@@ -317,7 +338,7 @@ impl Validator<'_> {
         }
     }
 
-    fn regions(&mut self, raw: &[Spanned<RawRegion>]) -> Vec<Region> {
+    fn regions(&mut self, raw: &[Spanned<RawRegion>], rules: &TrafficRules) -> Vec<Region> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut primaries = Vec::new();
@@ -342,14 +363,17 @@ impl Validator<'_> {
             if role == Role::Primary {
                 primaries.push((i, sr));
             }
-            let steady_weight =
-                self.weight(&r.steady_weight, &format!("regions[{i}].steady_weight"));
+            let steady_weight = self.weight(
+                &r.steady_weight,
+                &format!("regions[{i}].steady_weight"),
+                rules,
+            );
             let sim = r.sim.as_ref().map(|s| RegionSim {
                 phases_done: s.phases_done,
                 weight: s
                     .weight
                     .as_ref()
-                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"))),
+                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"), rules)),
                 latency_ms: s.latency_ms,
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
@@ -380,7 +404,7 @@ impl Validator<'_> {
                 sim: sim.unwrap_or_default(),
             });
         }
-        self.check_region_set(raw, &out, &primaries);
+        self.check_region_set(raw, &out, &primaries, rules);
         out
     }
 
@@ -389,6 +413,7 @@ impl Validator<'_> {
         raw: &[Spanned<RawRegion>],
         regions: &[Region],
         primaries: &[(usize, &Spanned<RawRegion>)],
+        rules: &TrafficRules,
     ) {
         let Some(first) = raw.first() else {
             self.errors.push(self.loc.at(
@@ -417,7 +442,14 @@ impl Validator<'_> {
             }
         }
         if regions.iter().all(|r| r.steady_weight == 0) {
-            self.err(first, "regions.steady_weight", "every steady weight is 0: DNS would then split traffic evenly across all regions; give at least one region a weight above 0");
+            self.err(
+                first,
+                "regions.steady_weight",
+                format!(
+                    "every steady weight is 0 ({}): {}",
+                    rules.provider, rules.all_drained_reason
+                ),
+            );
         }
     }
 

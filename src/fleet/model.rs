@@ -2,7 +2,8 @@
 //!
 //! These types are only ever built by `fleet::load` (from a file or the embedded demo), so
 //! code holding a `Fleet` may rely on the invariants validation checked: unique ids, tenants
-//! only in known regions, exactly one primary, weights in 0..=255 and not all zero.
+//! only in known regions, exactly one primary, weights in the traffic provider's range and not
+//! all drained.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,6 +69,17 @@ impl Fleet {
             .production_environments
             .iter()
             .any(|e| e.eq_ignore_ascii_case(environment))
+    }
+
+    /// The folder that relative paths in the fleet file are read from.
+    pub fn source_dir(&self) -> PathBuf {
+        match &self.source {
+            FleetSource::File(f) => f
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            FleetSource::Demo => PathBuf::from("."),
+        }
     }
 
     /// Every region id, in file order.
@@ -167,7 +179,7 @@ impl Role {
     strum::VariantArray,
 )]
 #[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "lowercase")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProviderKind {
     /// The simulated world (the demo fleet and drills).
     Sim,
@@ -181,6 +193,10 @@ pub enum ProviderKind {
     Redis,
     /// Aurora Global Database (role and switchover/failover through the RDS API).
     Aurora,
+    /// Azure Traffic Manager weighted endpoints (traffic) and their monitor status (health).
+    AzureTrafficManager,
+    /// Cloudflare Load Balancing pool weights (traffic) and pool health (health).
+    Cloudflare,
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
@@ -213,9 +229,9 @@ impl ProviderKind {
     pub fn valid_for(cap: CapabilityKind) -> &'static [ProviderKind] {
         use ProviderKind::*;
         match cap {
-            CapabilityKind::Traffic => &[Sim, Route53],
+            CapabilityKind::Traffic => &[Sim, Route53, AzureTrafficManager, Cloudflare],
             CapabilityKind::Gitops | CapabilityKind::Runner => &[Sim],
-            CapabilityKind::Health => &[Sim, Route53],
+            CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
             CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
         }
@@ -247,7 +263,9 @@ pub struct Region {
     pub name: String,
     pub cloud_region: String,
     pub role: Role,
-    pub steady_weight: u8,
+    /// Where the weight rests when nothing is going on, in the traffic provider's units (0:
+    /// drained at steady state).
+    pub steady_weight: u32,
     /// The DNS weighted record's set identifier for this region.
     pub set_identifier: String,
     pub health: Capability,
@@ -378,7 +396,7 @@ pub struct RegionSim {
     /// How many phases have already succeeded when the world starts (default: all).
     pub phases_done: Option<usize>,
     /// Weight at start, when it differs from the steady weight.
-    pub weight: Option<u8>,
+    pub weight: Option<u32>,
     /// Typical probe latency in milliseconds.
     pub latency_ms: Option<f64>,
     /// Typical replication lag in seconds.

@@ -118,9 +118,10 @@ pub struct RawRegion {
     /// The database role; exactly one region is the primary.
     #[schemars(with = "Role")]
     pub role: Spanned<String>,
-    /// DNS weight in normal operation, 0..=255 (not all zero).
-    #[schemars(with = "u8")]
-    pub steady_weight: Spanned<i64>,
+    /// DNS weight in normal operation: an integer, or a decimal for Cloudflare pool weights;
+    /// checked against the traffic provider's rules in `load`.
+    #[schemars(with = "f64", range(min = 0, max = 1000))]
+    pub steady_weight: Spanned<toml::Value>,
     /// The DNS weighted record's SetIdentifier (default: the id).
     pub set_identifier: Option<String>,
     /// Health endpoints probed, shown in the detail pane.
@@ -148,8 +149,8 @@ pub struct RawRegionSim {
     /// How many phases have already succeeded when the world starts (default: all).
     pub phases_done: Option<usize>,
     /// Weight at start, when it differs from the steady weight.
-    #[schemars(with = "Option<u8>")]
-    pub weight: Option<Spanned<i64>>,
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1000))]
+    pub weight: Option<Spanned<toml::Value>>,
     pub latency_ms: Option<f64>,
     pub lag_seconds: Option<f64>,
     #[serde(default)]

@@ -78,6 +78,7 @@ fn key_schema(kind: Kind) -> Value {
         Kind::Duration => json!({"type": "string", "pattern": DURATION_PATTERN}),
         Kind::Int => json!({"type": "integer"}),
         Kind::OneOf(values) => json!({"type": "string", "enum": values}),
+        Kind::StrList => json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
         Kind::EnvName => json!({"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}),
     }
 }

@@ -14,9 +14,12 @@ pub enum Kind {
     OneOf(&'static [&'static str]),
     /// The name of an environment variable (never its value: that may be a secret).
     EnvName,
+    /// A non-empty array of strings.
+    StrList,
 }
 
 /// One allowed key.
+#[derive(Clone, Copy)]
 pub struct Key {
     pub name: &'static str,
     pub kind: Kind,
@@ -61,6 +64,37 @@ pub fn exactly_one_of(provider: ProviderKind) -> &'static [&'static str] {
     }
 }
 
+/// Deadlines and retries of the HTTP providers (Azure, Cloudflare).
+const HTTP: [Key; 3] = [
+    opt("timeout", Kind::Duration),
+    opt("connect_timeout", Kind::Duration),
+    opt("max_attempts", Kind::Int),
+];
+
+/// Which Azure account, and how meridian gets a token for it.
+const AZURE: [Key; 9] = [
+    opt("endpoint_url", Kind::Str),
+    opt("authority_host", Kind::Str),
+    opt(
+        "credential",
+        Kind::OneOf(&["auto", "environment", "cli", "managed-identity"]),
+    ),
+    opt("tenant_id", Kind::Str),
+    opt("client_id", Kind::Str),
+    opt("client_secret_env", Kind::EnvName),
+    opt("ca_file", Kind::Str),
+    opt("api_version", Kind::Str),
+    opt("subscription_id", Kind::Str),
+];
+
+/// Which Cloudflare account, and where its API token comes from (never the fleet file).
+const CLOUDFLARE: [Key; 4] = [
+    opt("endpoint_url", Kind::Str),
+    opt("api_token_env", Kind::EnvName),
+    opt("api_token_file", Kind::Str),
+    opt("account_id", Kind::Str),
+];
+
 /// The keys a provider takes for a capability; `None` when the pair is not valid at all.
 pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
     use CapabilityKind as C;
@@ -102,6 +136,38 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             req("cluster_arn", Kind::Str),
             opt("promote_timeout", Kind::Duration),
         ],
+        // Health and traffic share one profile: health takes what it omits from [traffic].
+        (P::AzureTrafficManager, C::Traffic) => {
+            let mut k = vec![
+                req("subscription_id", Kind::Str),
+                req("resource_group", Kind::Str),
+                req("profile", Kind::Str),
+            ];
+            k.extend(AZURE.into_iter().filter(|k| k.name != "subscription_id"));
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::AzureTrafficManager, _) => {
+            let mut k = vec![opt("resource_group", Kind::Str), opt("profile", Kind::Str)];
+            k.extend(AZURE);
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::Cloudflare, C::Traffic) => {
+            let mut k = vec![
+                req("account_id", Kind::Str),
+                req("zone_id", Kind::Str),
+                req("load_balancers", Kind::StrList),
+            ];
+            k.extend(CLOUDFLARE.into_iter().filter(|k| k.name != "account_id"));
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::Cloudflare, _) => {
+            let mut k = CLOUDFLARE.to_vec();
+            k.extend(HTTP);
+            return Some(k);
+        }
     };
     keys.extend(AWS);
     keys.extend(schedule);
@@ -208,6 +274,12 @@ fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
+        (Kind::StrList, toml::Value::Array(a)) if !a.is_empty() && a.iter().all(|v| v.is_str()) => {
+            None
+        }
+        (Kind::StrList, _) => {
+            Some("must be a non-empty array of strings, e.g. [\"app.example.com\"]".into())
+        }
         (Kind::Str | Kind::Duration, _) => Some("must be a string".into()),
         (Kind::Int, _) => Some("must be an integer".into()),
     }

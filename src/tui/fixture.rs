@@ -181,7 +181,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                     },
                     now,
                 ),
-                weight: Observed::ok(r.steady_weight, now),
+                weight: Observed::ok(crate::traffic::Weight::units(r.steady_weight), now),
                 lag: if i == 0 {
                     Observed::empty(now)
                 } else {

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::fleet::{Fleet, Region};
 use crate::state::Health;
+use crate::traffic::Weight;
 
 /// How the simulator runs.
 #[derive(Debug, Clone)]
@@ -188,7 +189,11 @@ impl SimProvider {
 impl TrafficProvider for SimProvider {
     async fn read_weights(&self, _fleet: &Fleet) -> ProviderResult<WeightsReading> {
         self.read("read weights", |w| WeightsReading {
-            by_region: w.regions.iter().map(|r| (r.id.clone(), r.weight)).collect(),
+            by_region: w
+                .regions
+                .iter()
+                .map(|r| (r.id.clone(), Weight::units(r.weight)))
+                .collect(),
             unmanaged: Vec::new(),
         })
     }
@@ -196,17 +201,20 @@ impl TrafficProvider for SimProvider {
     async fn apply_weights(
         &self,
         _fleet: &Fleet,
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()> {
-        let list: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
+        let list: Vec<String> = weights
+            .iter()
+            .map(|(r, w)| format!("{r}={}", w.effective()))
+            .collect();
         progress.say(&format!("submitting one weight change: {}", list.join(" ")));
         progress.say("change PENDING");
         self.take(WEIGHT_CHANGE_SECS).await;
         self.change("apply weights", |w| {
             for (id, weight) in weights {
                 if let Some(r) = w.region_mut(id) {
-                    r.weight = *weight;
+                    r.weight = weight.effective();
                 }
             }
         })?;

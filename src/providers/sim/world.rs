@@ -47,7 +47,7 @@ pub struct SimPhase {
 pub struct SimRegion {
     pub id: String,
     pub role: Role,
-    pub weight: u8,
+    pub weight: u32,
     pub fault: Fault,
     pub health: HealthStatus,
     pub health_reason: String,

@@ -111,17 +111,19 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     out.push(kv(app, "health", health, look.role));
     out.push(note(app, age_text(&s.health, app.now)));
     let share = app.state.traffic_share(id).unwrap_or(0.0) * 100.0;
+    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
     let w = s
         .weight
         .value
-        .map(|w| w.to_string())
+        .map(|w| rules.format(w))
         .unwrap_or_else(|| "unknown".into());
     out.push(kv(
         app,
         "weight",
         format!(
             "{w} (steady {}) = {share:.0}% of traffic, record {}",
-            r.steady_weight, r.set_identifier
+            rules.format_units(r.steady_weight),
+            r.set_identifier
         ),
         Role::Text,
     ));

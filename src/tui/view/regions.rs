@@ -299,11 +299,15 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let now = s.and_then(|s| s.weight.value);
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
     let (fill, empty) = symbols::bar(share, if narrow { 2 } else { 5 });
-    let off_steady = now.is_some_and(|w| w != r.steady_weight);
-    let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
+    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
+    let off_steady = now.is_some_and(|w| w.effective() != r.steady_weight);
+    // Drained shows as 0 whatever the provider keeps (Azure keeps a disabled weight).
+    let now_text = now
+        .map(|w| rules.format_units(w.effective()))
+        .unwrap_or_else(|| "?".into());
     let text = format!(
         " {now_text:>3}/{:<3}{}{:>3.0}%",
-        r.steady_weight,
+        rules.format_units(r.steady_weight),
         if off_steady { "≠" } else { " " },
         share * 100.0
     );
