@@ -368,7 +368,7 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 .and_then(|t| t.app(region))
                 .and_then(|a| a.value.as_ref());
             match app {
-                Some(a) if &a.revision == revision => Ok(()),
+                Some(a) if *a.revision == **revision => Ok(()),
                 Some(a) => Err(format!(
                     "{tenant} in {region} runs {} (expected {})",
                     &a.revision, revision

@@ -80,9 +80,9 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         name: t.argo_app_in(r),
                         sync: SyncStatus::Synced,
                         health: AppHealth::Healthy,
-                        revision: history[4].revision.clone(),
+                        revision: history[4].revision.as_str().into(),
                         auto_sync: t.sim.auto_sync.unwrap_or(true),
-                        history,
+                        history: history.into(),
                         message: None,
                     };
                     (r.clone(), Observed::ok(app, NOW))

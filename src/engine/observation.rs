@@ -253,7 +253,7 @@ mod tests {
             health: AppHealth::Healthy,
             revision: "abc1234".into(),
             auto_sync: true,
-            history: Vec::new(),
+            history: Vec::new().into(),
             message: None,
         }
     }

@@ -6,6 +6,8 @@ pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::Role;
@@ -119,10 +121,12 @@ pub struct AppState {
     pub name: String,
     pub sync: SyncStatus,
     pub health: AppHealth,
-    pub revision: String,
+    /// Shared with the history entry it came from (a big fleet holds 100,000 of these).
+    pub revision: Arc<str>,
     pub auto_sync: bool,
-    /// Oldest first; the last entry is what is deployed.
-    pub history: Vec<HistoryEntry>,
+    /// Oldest first; the last entry is what is deployed. Shared between apps with the same
+    /// history (a tenant's regions, usually), so a big fleet does not hold it many times.
+    pub history: Arc<[HistoryEntry]>,
     /// Why the app is not Synced/Healthy, as Argo CD words it.
     pub message: Option<String>,
 }
@@ -149,7 +153,7 @@ impl AppState {
     /// The entry deployed before the current one: the default rollback target.
     pub fn previous(&self) -> Option<&HistoryEntry> {
         let current = &self.revision;
-        self.history.iter().rev().find(|e| &e.revision != current)
+        self.history.iter().rev().find(|e| *e.revision != **current)
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) fn rollback_plan(
             plan.changes
                 .push(Change::new(&app.name, "auto-sync", "on", "paused"));
         }
-        if e.revision != app.revision {
+        if *e.revision != *app.revision {
             plan.changes.push(Change::new(
                 &app.name,
                 "revision",
@@ -53,7 +53,7 @@ pub(super) fn rollback_plan(
             ));
         }
         plan.checks.push(guards::no_change(
-            e.revision == app.revision && !pause,
+            *e.revision == *app.revision && !pause,
             "already at that revision",
         ));
         plan.operation = Some(Operation::Rollback {

@@ -23,9 +23,9 @@ impl GitOpsProvider for SimProvider {
                         name: a.name.clone(),
                         sync: a.sync,
                         health: a.health,
-                        revision: a.revision.clone(),
+                        revision: a.revision.as_str().into(),
                         auto_sync: a.auto_sync,
-                        history: a.history.clone(),
+                        history: a.history.clone().into(),
                         message: a.message.clone(),
                     };
                     (a.tenant.clone(), app)

@@ -226,7 +226,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         Role::Text,
     ));
     out.push(note(app, age_text(o, app.now)));
-    out.push(kv(app, "revision", a.revision.clone(), Role::Text));
+    out.push(kv(app, "revision", a.revision.to_string(), Role::Text));
     out.push(kv(
         app,
         "auto-sync",
@@ -244,7 +244,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         Role::Muted,
     ));
     for e in a.history.iter().rev() {
-        let current = if e.revision == a.revision {
+        let current = if *e.revision == *a.revision {
             "  ◀ running"
         } else {
             ""
