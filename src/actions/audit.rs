@@ -63,6 +63,9 @@ pub struct AuditRecord {
     pub plan: serde_json::Value,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// The folder holding the evidence of a phase run (outputs, exit codes, `run.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// The audit log file.
@@ -211,5 +214,6 @@ pub fn record(
         plan: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
         before: None,
         after: None,
+        evidence: None,
     }
 }

@@ -95,10 +95,11 @@ impl Validator<'_> {
         let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
-        let regions = self.regions(&raw.regions);
+        let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
+        let regions = self.regions(&raw.regions, &probe_defaults);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
-        let phases = self.phases(&raw.phases);
+        let phases = self.phases(&raw.phases, runner.provider == ProviderKind::Shell);
         Fleet {
             name: raw.fleet.name.get_ref().clone(),
             description: raw.fleet.description,
@@ -113,7 +114,36 @@ impl Validator<'_> {
             sim: SimSettings {
                 seed: raw.fleet.seed.unwrap_or(42),
             },
+            probe_defaults,
         }
+    }
+
+    /// `[probe_defaults]`: only probe keys, checked like a probe.
+    fn probe_defaults(&mut self, raw: Option<&Spanned<toml::Table>>) -> toml::Table {
+        let Some(raw) = raw else {
+            return toml::Table::new();
+        };
+        let t = raw.get_ref();
+        for k in t.keys() {
+            if !super::probes::DEFAULT_KEYS.contains(&k.as_str()) {
+                let valid = super::probes::DEFAULT_KEYS.join(", ");
+                self.err(
+                    raw,
+                    format!("probe_defaults.{k}"),
+                    format!("unknown key \"{k}\"; valid keys: {valid}"),
+                );
+            }
+        }
+        let probe = toml::Value::String("http://probe.invalid/".into());
+        let settings: toml::Table = [("probes".to_string(), toml::Value::Array(vec![probe]))]
+            .into_iter()
+            .collect();
+        if let Err(problems) = super::probes::http_config(t, &settings, &[]) {
+            for (k, msg) in problems {
+                self.err(raw, k, msg);
+            }
+        }
+        t.clone()
     }
 
     fn duration(
@@ -192,8 +222,21 @@ impl Validator<'_> {
         let Some(raw) = raw else {
             return Capability::default();
         };
+        self.capability_at(raw.span(), raw.get_ref(), key, kind)
+    }
+
+    /// A capability table whose errors point at `span` (or at its provider's value).
+    fn capability_at(
+        &mut self,
+        span: std::ops::Range<usize>,
+        raw: &RawCapability,
+        key: &str,
+        kind: CapabilityKind,
+    ) -> Capability {
+        let at = Spanned::new(span, ());
+        let raw_span = &at;
         let mut cap = Capability::default();
-        if let Some(p) = &raw.get_ref().provider {
+        if let Some(p) = &raw.provider {
             let valid: Vec<&str> = ProviderKind::valid_for(kind)
                 .iter()
                 .map(|p| p.as_str())
@@ -211,11 +254,10 @@ impl Validator<'_> {
                 ),
             }
         }
-        cap.settings = raw.get_ref().settings.clone();
+        cap.settings = raw.settings.clone();
         // Provider-specific keys: unknown, missing or mistyped ones are reported here (not
         // when the provider itself is unknown: that one error says it all).
         let unknown_provider = raw
-            .get_ref()
             .provider
             .as_ref()
             .is_some_and(|p| ProviderKind::parse(p.get_ref()).is_none());
@@ -225,12 +267,61 @@ impl Validator<'_> {
             super::settings::check(cap.provider, kind, &cap.settings)
         };
         for (k, msg) in problems {
-            match (&raw.get_ref().provider, k.as_str()) {
+            match (&raw.provider, k.as_str()) {
                 (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
-                _ => self.err(raw, format!("{key}.{k}"), msg),
+                _ => self.err(raw_span, format!("{key}.{k}"), msg),
             }
         }
         cap
+    }
+
+    /// `health`: one capability table or a list of them.
+    fn health(
+        &mut self,
+        raw: Option<&Spanned<toml::Value>>,
+        key: &str,
+    ) -> (Capability, Vec<Capability>) {
+        let Some(raw) = raw else {
+            return (Capability::default(), Vec::new());
+        };
+        let tables: Vec<(String, &toml::Value)> = match raw.get_ref() {
+            toml::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{key}[{i}]"), v))
+                .collect(),
+            one => vec![(key.to_string(), one)],
+        };
+        let mut caps = Vec::new();
+        for (k, v) in tables {
+            let Some(t) = v.as_table() else {
+                self.err(
+                    raw,
+                    k,
+                    "a health source is a table such as { provider = \"http\" }",
+                );
+                continue;
+            };
+            let mut settings = t.clone();
+            let provider = match settings.remove("provider") {
+                Some(toml::Value::String(p)) => Some(Spanned::new(raw.span(), p)),
+                Some(_) => {
+                    self.err(raw, format!("{k}.provider"), "must be a string");
+                    None
+                }
+                None => None,
+            };
+            let cap = RawCapability { provider, settings };
+            caps.push(self.capability_at(raw.span(), &cap, &k, CapabilityKind::Health));
+        }
+        if caps.is_empty() {
+            if matches!(raw.get_ref(), toml::Value::Array(a) if a.is_empty()) {
+                self.err(raw, key, "an empty list: give at least one health source");
+            }
+            return (Capability::default(), Vec::new());
+        }
+        let first = caps.remove(0);
+        (first, caps)
     }
 
     fn weight(&mut self, w: &Spanned<i64>, key: &str) -> u8 {
@@ -250,7 +341,7 @@ impl Validator<'_> {
         }
     }
 
-    fn regions(&mut self, raw: &[Spanned<RawRegion>]) -> Vec<Region> {
+    fn regions(&mut self, raw: &[Spanned<RawRegion>], probe_defaults: &toml::Table) -> Vec<Region> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut primaries = Vec::new();
@@ -286,6 +377,21 @@ impl Validator<'_> {
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
             });
+            let (health, more_health) =
+                self.health(r.health.as_ref(), &format!("regions[{i}].health"));
+            for h in std::iter::once(&health).chain(&more_health) {
+                if h.provider != ProviderKind::Http {
+                    continue;
+                }
+                if let Err(problems) =
+                    super::probes::http_config(probe_defaults, &h.settings, &r.endpoints)
+                {
+                    for (k, msg) in problems {
+                        let at = r.health.as_ref().map(|h| h.span()).unwrap_or(sr.span());
+                        self.err(&Spanned::new(at, ()), format!("regions[{i}].{k}"), msg);
+                    }
+                }
+            }
             out.push(Region {
                 name: r.name.clone().unwrap_or_else(|| id.clone()),
                 cloud_region: r.cloud_region.clone().unwrap_or_else(|| id.clone()),
@@ -294,11 +400,8 @@ impl Validator<'_> {
                 role,
                 steady_weight,
                 endpoints: r.endpoints.clone(),
-                health: self.capability(
-                    r.health.as_ref(),
-                    &format!("regions[{i}].health"),
-                    CapabilityKind::Health,
-                ),
+                health,
+                more_health,
                 lag: self.capability(
                     r.lag.as_ref(),
                     &format!("regions[{i}].lag"),
@@ -416,7 +519,7 @@ impl Validator<'_> {
         out
     }
 
-    fn phases(&mut self, raw: &[Spanned<RawPhase>]) -> Vec<Phase> {
+    fn phases(&mut self, raw: &[Spanned<RawPhase>], shell: bool) -> Vec<Phase> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (i, sp) in raw.iter().enumerate() {
@@ -433,16 +536,8 @@ impl Validator<'_> {
             let steps = p
                 .steps
                 .iter()
-                .map(|s| match s {
-                    RawStep::Name(name) => Step {
-                        name: name.clone(),
-                        run: None,
-                    },
-                    RawStep::Full { name, run } => Step {
-                        name: name.clone(),
-                        run: run.clone(),
-                    },
-                })
+                .enumerate()
+                .map(|(j, s)| self.step(s, &format!("phases[{i}].steps[{j}]"), shell))
                 .collect();
             out.push(Phase {
                 name: p.name.clone().unwrap_or_else(|| id.clone()),
@@ -451,6 +546,59 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    fn step(&mut self, raw: &Spanned<RawStep>, key: &str, shell: bool) -> Step {
+        let command = |c: &RawCommand| match c {
+            RawCommand::Shell(s) => StepCommand::Shell(s.clone()),
+            RawCommand::Argv(a) => StepCommand::Argv(a.clone()),
+        };
+        let step = match raw.get_ref() {
+            RawStep::Name(name) => Step::named(name.clone()),
+            RawStep::Full(t) => {
+                let timeout = t
+                    .timeout
+                    .as_ref()
+                    .and_then(|d| match humantime::parse_duration(d) {
+                        Ok(d) if !d.is_zero() => Some(d),
+                        _ => {
+                            self.err(
+                                raw,
+                                format!("{key}.timeout"),
+                                format!("\"{d}\" is not a duration; write e.g. \"10m\" or \"90s\""),
+                            );
+                            None
+                        }
+                    });
+                for (what, c) in [("run", &t.run), ("check", &t.check)] {
+                    if let Some(RawCommand::Argv(a)) = c
+                        && a.first().is_none_or(|p| p.is_empty())
+                    {
+                        self.err(
+                            raw,
+                            format!("{key}.{what}"),
+                            "an argv list needs a program first",
+                        );
+                    }
+                }
+                Step {
+                    name: t.name.clone(),
+                    run: t.run.as_ref().map(command),
+                    check: t.check.as_ref().map(command),
+                    timeout,
+                    workdir: t.workdir.clone(),
+                    env: t.env.clone().unwrap_or_default(),
+                }
+            }
+        };
+        if shell && step.run.is_none() {
+            self.err(
+                raw,
+                format!("{key}.run"),
+                format!("step \"{}\" has no `run`: the shell runner needs a command for every step (e.g. {{ name = \"{}\", run = \"...\" }})", step.name, step.name),
+            );
+        }
+        step
     }
 }
 

@@ -3,8 +3,10 @@
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod probes;
 pub mod raw;
 pub mod settings;
+pub mod step;
 pub mod suggest;
 
 pub use error::{ConfigError, ConfigErrors};

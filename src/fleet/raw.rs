@@ -13,6 +13,8 @@ pub struct RawFleet {
     pub traffic: Option<Spanned<RawCapability>>,
     pub gitops: Option<Spanned<RawCapability>>,
     pub runner: Option<Spanned<RawCapability>>,
+    /// Defaults for every HTTP probe of the fleet.
+    pub probe_defaults: Option<Spanned<toml::Table>>,
     #[serde(default)]
     pub regions: Vec<Spanned<RawRegion>>,
     #[serde(default)]
@@ -69,7 +71,8 @@ pub struct RawRegion {
     pub set_identifier: Option<String>,
     #[serde(default)]
     pub endpoints: Vec<String>,
-    pub health: Option<Spanned<RawCapability>>,
+    /// One capability table, or a list of them (the verdict is the worst).
+    pub health: Option<Spanned<toml::Value>>,
     pub lag: Option<Spanned<RawCapability>>,
     pub database: Option<Spanned<RawCapability>>,
     pub sim: Option<RawRegionSim>,
@@ -110,12 +113,32 @@ pub struct RawPhase {
     pub id: Spanned<String>,
     pub name: Option<String>,
     #[serde(default)]
-    pub steps: Vec<RawStep>,
+    pub steps: Vec<Spanned<RawStep>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawStep {
     Name(String),
-    Full { name: String, run: Option<String> },
+    Full(RawStepTable),
+}
+
+/// `{ name, run, check, timeout, workdir, env }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepTable {
+    pub name: String,
+    pub run: Option<RawCommand>,
+    pub check: Option<RawCommand>,
+    pub timeout: Option<String>,
+    pub workdir: Option<String>,
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A string for `sh -c`, or an argv list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCommand {
+    Shell(String),
+    Argv(Vec<String>),
 }

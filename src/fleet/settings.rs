@@ -11,6 +11,11 @@ pub enum Kind {
     /// A humantime duration such as "90s" or "5m".
     Duration,
     Int,
+    Bool,
+    /// A table of string values (environment variables, HTTP headers).
+    StrTable,
+    /// A list (its items are checked by the provider's own parser).
+    List,
     OneOf(&'static [&'static str]),
 }
 
@@ -80,6 +85,27 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             opt("period", Kind::Duration),
         ],
         (P::Postgres | P::Redis, _) => return Some(SECRET.into_iter().collect()),
+        (P::Http, _) => {
+            return Some(vec![
+                opt("probes", Kind::List),
+                opt("timeout", Kind::Duration),
+                opt("expect_status", Kind::Int),
+                opt("expect_body", Kind::Str),
+                opt("headers", Kind::StrTable),
+                opt("host", Kind::Str),
+                opt("ca_file", Kind::Str),
+                opt("insecure", Kind::Bool),
+            ]);
+        }
+        (P::Shell, _) => {
+            return Some(vec![
+                opt("workdir", Kind::Str),
+                opt("env", Kind::StrTable),
+                opt("environment", Kind::Str),
+                opt("timeout", Kind::Duration),
+                opt("grace", Kind::Duration),
+            ]);
+        }
         (P::Aurora, _) => vec![
             req("global_cluster_id", Kind::Str),
             req("cluster_arn", Kind::Str),
@@ -157,7 +183,17 @@ pub fn check(
 
 fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
     match (kind, value) {
-        (Kind::Str, toml::Value::String(_)) | (Kind::Int, toml::Value::Integer(_)) => None,
+        (Kind::Str, toml::Value::String(_))
+        | (Kind::Int, toml::Value::Integer(_))
+        | (Kind::Bool, toml::Value::Boolean(_))
+        | (Kind::List, toml::Value::Array(_)) => None,
+        (Kind::StrTable, toml::Value::Table(t)) => t
+            .iter()
+            .find(|(_, v)| !v.is_str())
+            .map(|(k, _)| format!("\"{k}\" must be a string")),
+        (Kind::StrTable, _) => Some("must be a table of NAME = \"value\"".into()),
+        (Kind::Bool, _) => Some("must be true or false".into()),
+        (Kind::List, _) => Some("must be a list".into()),
         (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s)
             .err()
             .map(|e| format!("{e}; write a duration such as \"90s\" or \"5m\"")),

@@ -181,20 +181,50 @@ pub trait GitOpsProvider: Send + Sync {
     ) -> ProviderResult<()>;
 }
 
+/// One run of a phase in a region: where it starts, and who asked and why (for evidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseRun {
+    pub region: String,
+    pub phase: String,
+    /// 0-based step to start at: 0 for the whole phase, the failed step for a resume.
+    pub from: usize,
+    /// The audit record's id; the evidence folder is named after it.
+    pub run_id: String,
+    /// `user@host`
+    pub user: String,
+    pub reason: Option<String>,
+}
+
 /// Runs the steps of a phase and remembers how far each region got.
+///
+/// A runner persists phase state, records which process runs a phase (so a phase whose
+/// process died reads as `interrupted`, never `running` for good), skips a step whose
+/// `check` says it is done, and can be cancelled from another process.
 #[async_trait]
 pub trait PhaseRunner: Send + Sync {
     async fn read_phases(&self, fleet: &Fleet, region: &str) -> ProviderResult<Vec<PhaseState>>;
-    /// Run one step; the runner records the phase as running, failed or (after its last
-    /// step) succeeded.
-    async fn run_step(
+    /// Run the phase's steps in order from `run.from`; the first failing step stops it
+    /// (`failed`, naming the step and why). The runner records running, failed or
+    /// succeeded as it goes.
+    async fn run_phase(
+        &self,
+        fleet: &Fleet,
+        run: &PhaseRun,
+        progress: &Progress,
+    ) -> ProviderResult<()>;
+    /// Stop a running phase (the running step's processes get SIGTERM, then SIGKILL after
+    /// a grace period); says what was done.
+    async fn cancel(
         &self,
         fleet: &Fleet,
         region: &str,
         phase: &str,
-        step: usize,
         progress: &Progress,
-    ) -> ProviderResult<()>;
+    ) -> ProviderResult<String>;
+    /// The folder this run's evidence goes to, if the runner keeps evidence.
+    fn evidence_dir(&self, _run: &PhaseRun) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// The provider behind each capability of a fleet.
