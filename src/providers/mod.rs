@@ -4,9 +4,12 @@
 //! nothing above this module knows whether a weight lives in Route 53 or the simulator.
 
 pub mod aws;
+pub mod combined_health;
+pub mod http;
 pub mod postgres;
 pub mod redis;
 pub mod secrets;
+pub mod shell;
 pub mod sim;
 
 use std::collections::HashMap;
@@ -267,13 +270,27 @@ impl Providers {
             _ => sim(),
         };
         let gitops: Arc<dyn GitOpsProvider> = sim();
-        let runner: Arc<dyn PhaseRunner> = sim();
+        let runner: Arc<dyn PhaseRunner> = match fleet.runner.provider {
+            ProviderKind::Shell => Arc::new(shell::ShellRunner::new(fleet, state_dir)),
+            _ => sim(),
+        };
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
-            let h: Arc<dyn HealthProvider> = match r.health.provider {
-                ProviderKind::Route53 => real.route53_health.clone(),
-                _ => sim(),
+            let mut sources: Vec<(&'static str, Arc<dyn HealthProvider>)> = r
+                .health_sources()
+                .map(|h| {
+                    let p: Arc<dyn HealthProvider> = match h.provider {
+                        ProviderKind::Route53 => real.route53_health.clone(),
+                        ProviderKind::Http => real.http_health.clone(),
+                        _ => sim(),
+                    };
+                    (h.provider.as_str(), p)
+                })
+                .collect();
+            let h: Arc<dyn HealthProvider> = match sources.len() {
+                1 => sources.remove(0).1,
+                _ => Arc::new(combined_health::CombinedHealth { sources }),
             };
             health.insert(r.id.clone(), h);
             let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {
@@ -336,6 +353,7 @@ pub async fn plan_notes(
 struct RealProviders {
     aws: Arc<aws::AwsConfigs>,
     route53_health: Arc<aws::health::Route53Health>,
+    http_health: Arc<http::HttpHealth>,
     cloudwatch_lag: Arc<aws::cloudwatch::CloudWatchLag>,
     postgres: Arc<postgres::Postgres>,
     redis: Arc<redis::Redis>,
@@ -355,6 +373,7 @@ impl RealProviders {
                 Some(state_dir),
             ),
             cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
+            http_health: Arc::new(http::HttpHealth::from_fleet(fleet, Some(state_dir))),
             aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),
             aws: configs,
             postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),
