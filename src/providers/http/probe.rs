@@ -34,8 +34,9 @@ impl Probe {
                     Some(q) => format!("{}?{q}", u.path()),
                     None => u.path().to_string(),
                 };
-                match (label_with_host, u.host_str()) {
-                    (true, Some(h)) => format!("{h}{path}"),
+                match (label_with_host, u.host_str(), u.port()) {
+                    (true, Some(h), Some(port)) => format!("{h}:{port}{path}"),
+                    (true, Some(h), None) => format!("{h}{path}"),
                     _ => path,
                 }
             })
