@@ -203,6 +203,38 @@ fn perform(
                 }
             });
         }
+        Effect::LoadEvidence {
+            region,
+            phase,
+            dir,
+            key,
+        } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let tail = super::evidence::load_tail(&region, &phase, &dir, key);
+                let _ = tx.send(Msg::Evidence(Box::new(tail)));
+            });
+        }
+        Effect::CancelPhase { region, phase } => {
+            let executor = Arc::clone(executor);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let progress_tx = tx.clone();
+                let progress = Progress::new(move |m| {
+                    let _ = progress_tx.send(Msg::Progress(m.to_string()));
+                });
+                let said = executor
+                    .providers
+                    .runner
+                    .cancel(&executor.fleet, &region, &phase, &progress)
+                    .await;
+                match said {
+                    Ok(m) => log::info!("{m}"),
+                    Err(e) => log::warn!("{e}"),
+                }
+            });
+            poller.refresh_now();
+        }
         Effect::Refresh => poller.refresh_now(),
         Effect::Log(level, text) => log::log!(level, "{text}"),
         Effect::Quit => app.quit = true,
