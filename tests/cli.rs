@@ -242,7 +242,7 @@ fn bad_config_is_a_usage_error_with_line_and_column() {
     .unwrap();
     let (code, _, err) = sb.run(&["config", "check", file.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains(r#"fleet.toml:105:25: tenants[1].regions: unknown region "eu-wset-1" (did you mean "eu-west-1"?)"#), "{err}");
+    assert!(err.contains(r#"fleet.toml:106:25: tenants[1].regions: unknown region "eu-wset-1" (did you mean "eu-west-1"?)"#), "{err}");
     // Any command refuses to run on it.
     assert_eq!(sb.run(&["-c", file.to_str().unwrap(), "status"]).0, 2);
     assert_eq!(sb.run(&["status", "-c", "/nonexistent/fleet.toml"]).0, 2);

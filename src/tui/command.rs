@@ -96,7 +96,7 @@ commands! {
     Promote "promote" "promote the selected region's database to primary";
     RunPhase "run-phase" "run the selected (or next) phase in a region";
     Rollback "rollback" "roll the selected tenant back to a revision from its history";
-    CancelPhase "cancel-phase" "stop the selected running phase (press twice: SIGTERM, then SIGKILL)";
+    CancelPhase "cancel-phase" "stop the selected running phase (press twice)";
     Confirm "confirm" "confirm: press the action's button (or accept)";
     Cancel "cancel" "cancel and close";
     NextField "next-field" "next field";
