@@ -9,7 +9,7 @@ use super::evidence::{RunRecord, StepRecord, step_file};
 use super::output::{Screen, Sink};
 use super::process::{self, End, Spec};
 use super::store::PhaseRecord;
-use crate::fleet::{Fleet, Step, StepVars};
+use crate::fleet::{Fleet, Step, StepCommand, StepVars};
 use crate::providers::{PhaseRun, Progress, ProviderError, ProviderResult};
 use crate::state::{PhaseOwner, PhaseStatus, now_ms, rfc3339};
 
@@ -209,7 +209,7 @@ impl<'a> Run<'a> {
                 let end = self
                     .command(
                         &step,
-                        check.substituted(&self.vars).argv(),
+                        &check.substituted(&self.vars),
                         &file,
                         &label,
                         progress,
@@ -244,9 +244,7 @@ impl<'a> Run<'a> {
             let file = format!("{}.log", step_file(i + 1, &step.name));
             self.record.steps[i].output = Some(file.clone());
             progress.say(&format!("{label} {}: {}", step.name, cmd.display()));
-            let end = self
-                .command(&step, cmd.argv(), &file, &label, progress)
-                .await?;
+            let end = self.command(&step, &cmd, &file, &label, progress).await?;
             self.record.steps[i].finished = Some(rfc3339(now_ms()));
             match end {
                 End::Exited(0) => {
@@ -275,7 +273,7 @@ impl<'a> Run<'a> {
     async fn command(
         &mut self,
         step: &Step,
-        argv: Vec<String>,
+        command: &StepCommand,
         file: &str,
         label: &str,
         progress: &Progress,
@@ -294,8 +292,8 @@ impl<'a> Run<'a> {
             path.display().to_string(),
         );
         let mut sink = Sink::new(out, screen);
-        let spec = self.spec(step, argv);
-        let _ = sink.note(&format!("$ {}", spec.argv.join(" ")));
+        let spec = self.spec(step, command.argv());
+        let _ = sink.note(&format!("$ {}", command.display()));
         let (region, phase) = (self.run.region.clone(), self.run.phase.clone());
         let store = &self.runner.store;
         let end = process::run(
