@@ -12,6 +12,9 @@ use super::model::*;
 use super::raw::*;
 use super::suggest::hint;
 
+mod health;
+mod steps;
+
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
 
@@ -116,34 +119,6 @@ impl Validator<'_> {
             },
             probe_defaults,
         }
-    }
-
-    /// `[probe_defaults]`: only probe keys, checked like a probe.
-    fn probe_defaults(&mut self, raw: Option<&Spanned<toml::Table>>) -> toml::Table {
-        let Some(raw) = raw else {
-            return toml::Table::new();
-        };
-        let t = raw.get_ref();
-        for k in t.keys() {
-            if !super::probes::DEFAULT_KEYS.contains(&k.as_str()) {
-                let valid = super::probes::DEFAULT_KEYS.join(", ");
-                self.err(
-                    raw,
-                    format!("probe_defaults.{k}"),
-                    format!("unknown key \"{k}\"; valid keys: {valid}"),
-                );
-            }
-        }
-        let probe = toml::Value::String("http://probe.invalid/".into());
-        let settings: toml::Table = [("probes".to_string(), toml::Value::Array(vec![probe]))]
-            .into_iter()
-            .collect();
-        if let Err(problems) = super::probes::http_config(t, &settings, &[]) {
-            for (k, msg) in problems {
-                self.err(raw, k, msg);
-            }
-        }
-        t.clone()
     }
 
     fn duration(
@@ -273,55 +248,6 @@ impl Validator<'_> {
             }
         }
         cap
-    }
-
-    /// `health`: one capability table or a list of them.
-    fn health(
-        &mut self,
-        raw: Option<&Spanned<toml::Value>>,
-        key: &str,
-    ) -> (Capability, Vec<Capability>) {
-        let Some(raw) = raw else {
-            return (Capability::default(), Vec::new());
-        };
-        let tables: Vec<(String, &toml::Value)> = match raw.get_ref() {
-            toml::Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (format!("{key}[{i}]"), v))
-                .collect(),
-            one => vec![(key.to_string(), one)],
-        };
-        let mut caps = Vec::new();
-        for (k, v) in tables {
-            let Some(t) = v.as_table() else {
-                self.err(
-                    raw,
-                    k,
-                    "a health source is a table such as { provider = \"http\" }",
-                );
-                continue;
-            };
-            let mut settings = t.clone();
-            let provider = match settings.remove("provider") {
-                Some(toml::Value::String(p)) => Some(Spanned::new(raw.span(), p)),
-                Some(_) => {
-                    self.err(raw, format!("{k}.provider"), "must be a string");
-                    None
-                }
-                None => None,
-            };
-            let cap = RawCapability { provider, settings };
-            caps.push(self.capability_at(raw.span(), &cap, &k, CapabilityKind::Health));
-        }
-        if caps.is_empty() {
-            if matches!(raw.get_ref(), toml::Value::Array(a) if a.is_empty()) {
-                self.err(raw, key, "an empty list: give at least one health source");
-            }
-            return (Capability::default(), Vec::new());
-        }
-        let first = caps.remove(0);
-        (first, caps)
     }
 
     fn weight(&mut self, w: &Spanned<i64>, key: &str) -> u8 {
@@ -517,88 +443,6 @@ impl Validator<'_> {
             });
         }
         out
-    }
-
-    fn phases(&mut self, raw: &[Spanned<RawPhase>], shell: bool) -> Vec<Phase> {
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        for (i, sp) in raw.iter().enumerate() {
-            let p = sp.get_ref();
-            let id = p.id.get_ref().clone();
-            self.check_id(&p.id, &format!("phases[{i}].id"), "phase", &mut seen);
-            if p.steps.is_empty() {
-                self.err(
-                    sp,
-                    format!("phases[{i}].steps"),
-                    "a phase needs at least one step",
-                );
-            }
-            let steps = p
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(j, s)| self.step(s, &format!("phases[{i}].steps[{j}]"), shell))
-                .collect();
-            out.push(Phase {
-                name: p.name.clone().unwrap_or_else(|| id.clone()),
-                id,
-                steps,
-            });
-        }
-        out
-    }
-
-    fn step(&mut self, raw: &Spanned<RawStep>, key: &str, shell: bool) -> Step {
-        let command = |c: &RawCommand| match c {
-            RawCommand::Shell(s) => StepCommand::Shell(s.clone()),
-            RawCommand::Argv(a) => StepCommand::Argv(a.clone()),
-        };
-        let step = match raw.get_ref() {
-            RawStep::Name(name) => Step::named(name.clone()),
-            RawStep::Full(t) => {
-                let timeout = t
-                    .timeout
-                    .as_ref()
-                    .and_then(|d| match humantime::parse_duration(d) {
-                        Ok(d) if !d.is_zero() => Some(d),
-                        _ => {
-                            self.err(
-                                raw,
-                                format!("{key}.timeout"),
-                                format!("\"{d}\" is not a duration; write e.g. \"10m\" or \"90s\""),
-                            );
-                            None
-                        }
-                    });
-                for (what, c) in [("run", &t.run), ("check", &t.check)] {
-                    if let Some(RawCommand::Argv(a)) = c
-                        && a.first().is_none_or(|p| p.is_empty())
-                    {
-                        self.err(
-                            raw,
-                            format!("{key}.{what}"),
-                            "an argv list needs a program first",
-                        );
-                    }
-                }
-                Step {
-                    name: t.name.clone(),
-                    run: t.run.as_ref().map(command),
-                    check: t.check.as_ref().map(command),
-                    timeout,
-                    workdir: t.workdir.clone(),
-                    env: t.env.clone().unwrap_or_default(),
-                }
-            }
-        };
-        if shell && step.run.is_none() {
-            self.err(
-                raw,
-                format!("{key}.run"),
-                format!("step \"{}\" has no `run`: the shell runner needs a command for every step (e.g. {{ name = \"{}\", run = \"...\" }})", step.name, step.name),
-            );
-        }
-        step
     }
 }
 
