@@ -92,6 +92,9 @@ def main():
             else:
                 self.answer(404, b"no such control")
 
+    # Probes of many regions arrive at once: the default listen backlog (5) would drop some
+    # connection attempts and cost them a SYN retransmit (a second).
+    http.server.ThreadingHTTPServer.request_queue_size = 128
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     if args.cert:

@@ -7,7 +7,7 @@ pub mod probe;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use futures::future::join_all;
@@ -22,13 +22,14 @@ use probe::Probe;
 /// How many recent round trips the latency median is taken over.
 const LATENCY_SAMPLES: usize = 20;
 
-/// One region's probes and the client they share.
+/// One region's probes.
 struct RegionProbes {
     probes: Vec<Probe>,
     config: HttpHealthConfig,
-    /// Built at the first read (loading the system's roots takes a moment).
-    client: OnceLock<Result<reqwest::Client, String>>,
 }
+
+/// Regions with the same TLS settings share a client (and its connection pool).
+type ClientKey = (Option<String>, bool);
 
 /// Health of every region probed over HTTP.
 pub struct HttpHealth {
@@ -36,6 +37,8 @@ pub struct HttpHealth {
     base_dir: PathBuf,
     since: HealthySince,
     latencies: Mutex<HashMap<String, VecDeque<f64>>>,
+    /// Built at the first read that needs them (loading the system's roots takes a while).
+    clients: Mutex<HashMap<ClientKey, Result<reqwest::Client, String>>>,
 }
 
 impl HttpHealth {
@@ -63,7 +66,6 @@ impl HttpHealth {
                             .map(|p| Probe::new(p.clone(), hosts.len() > 1))
                             .collect(),
                         config,
-                        client: OnceLock::new(),
                     }
                 })
                 .map_err(|problems| {
@@ -82,12 +84,16 @@ impl HttpHealth {
             base_dir,
             since: HealthySince::in_file(state_dir, "http-healthy-since.json"),
             latencies: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
     fn client(&self, rp: &RegionProbes) -> Result<reqwest::Client, String> {
-        rp.client
-            .get_or_init(|| build_client(&rp.config, &self.base_dir))
+        let key = (rp.config.ca_file.clone(), rp.config.insecure);
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(key)
+            .or_insert_with(|| build_client(&rp.config, &self.base_dir))
             .clone()
     }
 
