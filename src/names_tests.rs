@@ -50,7 +50,9 @@ fn provider_names_are_stable_and_round_trip() {
             "redis",
             "aurora",
             "azure-traffic-manager",
-            "cloudflare"
+            "cloudflare",
+            "http",
+            "shell"
         ]
     );
     for p in ProviderKind::ALL {

@@ -11,7 +11,7 @@ use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
 use crate::fleet::{Fleet, Role};
-use crate::providers::{Progress, ProviderError, Providers};
+use crate::providers::{PhaseRun, Progress, ProviderError, Providers};
 use crate::state::{FleetState, PhaseStatus, now_ms};
 
 /// A plan made from state at most this old needs no re-read before it runs.
@@ -168,8 +168,14 @@ impl Executor {
         }
         let before = snapshot(operation, &fresh);
         let id = new_id();
+        let phase_run = self.phase_run(operation, &id, plan);
+        let evidence = phase_run
+            .as_ref()
+            .and_then(|r| self.providers.runner.evidence_dir(r))
+            .map(|d| d.display().to_string());
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
+        started.evidence = evidence.clone();
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
             return Execution {
@@ -186,6 +192,14 @@ impl Executor {
         let result = if plan.is_noop() {
             progress.say("nothing to change");
             Ok(())
+        } else if let Some(run) = &phase_run {
+            if let Some(dir) = &evidence {
+                progress.say(&format!("evidence: {dir}"));
+            }
+            self.providers
+                .runner
+                .run_phase(&self.fleet, run, progress)
+                .await
         } else {
             self.run(operation, plan.accept_data_loss, progress).await
         };
@@ -212,6 +226,7 @@ impl Executor {
         let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
         done.before = Some(before.clone());
         done.after = Some(after.clone());
+        done.evidence = evidence;
         let detail = match self.audit.append(&done) {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
@@ -223,6 +238,26 @@ impl Executor {
             detail,
             before: Some(before),
             after: Some(after),
+        }
+    }
+
+    /// The phase run an operation asks for, named after its audit record.
+    fn phase_run(&self, op: &Operation, audit_id: &str, plan: &Plan) -> Option<PhaseRun> {
+        match op {
+            Operation::RunPhase {
+                region,
+                phase,
+                from,
+                ..
+            } => Some(PhaseRun {
+                region: region.clone(),
+                phase: phase.clone(),
+                from: *from,
+                run_id: audit_id.to_string(),
+                user: super::audit::whoami(),
+                reason: plan.reason.clone(),
+            }),
+            _ => None,
         }
     }
 
@@ -269,19 +304,11 @@ impl Executor {
                     )
                     .await
             }
-            Operation::RunPhase {
-                region,
-                phase,
-                steps,
-            } => {
-                for step in 0..*steps {
-                    self.providers
-                        .runner
-                        .run_step(fleet, region, phase, step, progress)
-                        .await?;
-                }
-                Ok(())
-            }
+            Operation::RunPhase { region, .. } => Err(ProviderError::new(
+                Some(region),
+                "run phase",
+                "a phase runs through its runner (this is a bug)",
+            )),
         }
     }
 }
@@ -323,7 +350,7 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
         }
         Operation::RunPhase { region, phase, .. } => {
             let p = state.region(region).and_then(|r| r.phase(phase));
-            json!({ "phase": phase, "state": p.map(|p| p.state), "error": p.and_then(|p| p.error.clone()) })
+            json!({ "phase": phase, "state": p.map(|p| p.state), "step": p.and_then(|p| p.current_step.clone()), "error": p.and_then(|p| p.error.clone()), "evidence": p.and_then(|p| p.evidence.clone()) })
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct Schedule {
     pub offset: Duration,
 }
 
+/// Per budgeted API family: (planned, allowed) polling calls per minute.
+pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
+
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
     let region = |id: &str| fleet.region(id);
@@ -59,6 +62,10 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // minutes; ARM reads per subscription): weights change only when people change them.
         (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, Subject::Weights) => 15,
         (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, _) => 30,
+        // Probes of our own endpoints: cheap, and what the health gate counts on.
+        (ProviderKind::Http, _) => 5,
+        // Phase state is a local file the runner keeps.
+        (ProviderKind::Shell, _) => 2,
     };
     Duration::from_secs(secs)
 }
@@ -135,7 +142,7 @@ fn duration_setting(cap: &Capability, key: &str) -> Option<Duration> {
 /// Every subject's schedule, and per budgeted family the planned and allowed calls per
 /// minute. Intervals of a family over its budget are stretched evenly until it fits, and
 /// the family's readings are spread across the interval instead of fired together.
-pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, BTreeMap<&'static str, (f64, f64)>) {
+pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     let mut out: Vec<(Subject, Schedule)> = Subject::all(fleet)
         .into_iter()
         .filter_map(|s| {

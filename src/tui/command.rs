@@ -120,6 +120,8 @@ pub enum Command {
     RunPhase,
     #[strum(message = "roll the selected tenant back to a revision from its history")]
     Rollback,
+    #[strum(message = "stop the selected running phase (press twice)")]
+    CancelPhase,
     #[strum(message = "confirm: press the action's button (or accept)")]
     Confirm,
     #[strum(message = "cancel and close")]

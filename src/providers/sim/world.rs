@@ -41,6 +41,9 @@ pub struct SimPhase {
     pub started_tick: Option<u64>,
     pub finished_tick: Option<u64>,
     pub error: Option<String>,
+    /// The process running the phase; a dead owner makes a running phase `interrupted`.
+    #[serde(default)]
+    pub owner: Option<crate::state::PhaseOwner>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +120,7 @@ impl World {
                         started_tick: None,
                         finished_tick: None,
                         error: None,
+                        owner: None,
                     })
                     .collect();
                 let base_lag = r.sim.lag_seconds.unwrap_or(1.0);
