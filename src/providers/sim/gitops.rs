@@ -14,24 +14,7 @@ impl GitOpsProvider for SimProvider {
         _fleet: &Fleet,
         region: &str,
     ) -> ProviderResult<Vec<(String, AppState)>> {
-        self.read("read apps", |w| {
-            w.apps
-                .iter()
-                .filter(|a| a.region == region)
-                .map(|a| {
-                    let app = AppState {
-                        name: a.name.clone(),
-                        sync: a.sync,
-                        health: a.health,
-                        revision: a.revision.as_str().into(),
-                        auto_sync: a.auto_sync,
-                        history: a.history.clone().into(),
-                        message: a.message.clone(),
-                    };
-                    (a.tenant.clone(), app)
-                })
-                .collect()
-        })
+        self.read("read apps", |w| self.catalog(w).region_apps(w, region))
     }
 
     async fn rollback(
@@ -47,7 +30,7 @@ impl GitOpsProvider for SimProvider {
         if pause_auto_sync {
             progress.say(&format!("pausing auto-sync of {tenant} in {region}"));
             self.change(call, |w| {
-                if let Some(a) = w.app_mut(tenant, region) {
+                if let Some(a) = self.catalog(w).change(w, tenant, region) {
                     a.auto_sync = false;
                 }
             })?;
@@ -62,7 +45,8 @@ impl GitOpsProvider for SimProvider {
                 .is_some_and(|r| r.health == HealthStatus::Down);
             let tick = w.tick;
             let deployed_at = w.tick_to_ms(tick);
-            let Some(a) = w.app_mut(tenant, region) else {
+            let catalog = self.catalog(w);
+            let Some(a) = catalog.change(w, tenant, region) else {
                 return Err(ProviderError::new(
                     Some(region),
                     call,
