@@ -314,3 +314,18 @@ fn progress_and_outcome_reach_the_status_line_and_the_log() {
     assert!(a.running.is_none());
     assert!(text(&render(&a, 100, 30)).contains("✗ Run platform-services in ap-south-1: failed"));
 }
+
+#[test]
+fn before_the_first_reading_rows_show_and_nothing_blames_a_filter() {
+    let fleet = meridian::fleet::demo();
+    let skeleton = meridian::state::FleetState::skeleton(&fleet, 0);
+    let theme = meridian::tui::theme::load("dark", None, false).expect("dark theme");
+    let keymap = meridian::tui::keymap::load("default", None).expect("default keymap");
+    let a = meridian::tui::App::new(fleet, skeleton, theme, keymap, false);
+    let t = text(&render(&a, 120, 40));
+    assert!(!t.contains("filter hides"), "{t}");
+    assert!(
+        t.contains("us-east-1"),
+        "regions show before any reading:\n{t}"
+    );
+}

@@ -16,6 +16,18 @@ use crate::providers::ApiMeter;
 use crate::providers::sim::Fault;
 use crate::state::now_ms;
 
+/// Write a JSON document to stdout as it is serialised: a big fleet's status is tens of
+/// megabytes, and holding it as one string first doubled the memory.
+fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::new(Exit::Failed, format!("writing the status to stdout: {e}")))
+}
+
 /// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
 pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
@@ -26,11 +38,11 @@ pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> 
     let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
-        doc["api"] = status_view::api_json(&api);
+        doc.insert("api", status_view::api_json(&api));
         if let Some(p) = &problems {
-            doc["check"] = json!({"ok": p.is_empty(), "problems": p});
+            doc.insert("check", json!({"ok": p.is_empty(), "problems": p}));
         }
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        print_json(&doc)?;
     } else {
         print!(
             "{}",

@@ -9,6 +9,7 @@ mod evidence;
 mod generate;
 mod init;
 pub mod status;
+pub mod status_doc;
 mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};

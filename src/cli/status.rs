@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::status_doc::{StatusDoc, Tenants};
 use crate::actions::LockHolder;
 use crate::fleet::Fleet;
 use crate::state::{
@@ -9,12 +10,12 @@ use crate::state::{
 };
 
 /// The documented `status --json` shape (see README, "status --json").
-pub fn to_json(
-    fleet: &Fleet,
-    state: &FleetState,
+pub fn to_json<'a>(
+    fleet: &'a Fleet,
+    state: &'a FleetState,
     lock: Option<&LockHolder>,
     read_only: bool,
-) -> Value {
+) -> StatusDoc<'a> {
     let now = state.observed_at;
     let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
     let regions: Vec<Value> = fleet
@@ -73,40 +74,6 @@ pub fn to_json(
             })
         })
         .collect();
-    let tenants: Vec<Value> = fleet
-        .tenants
-        .iter()
-        .enumerate()
-        .map(|(ti, t)| {
-            let ts = state.tenant_at(ti, &t.id);
-            let cells: Vec<Value> = t
-                .regions
-                .iter()
-                .enumerate()
-                .map(|(ci, region)| {
-                    let o = ts.and_then(|ts| ts.app_at(ci, region));
-                    let app = o.and_then(|o| o.value.as_ref());
-                    json!({
-                        "region": region,
-                        "app": t.argo_app_in(region),
-                        "sync": app.map(|a| a.sync.as_str()).unwrap_or("Unknown"),
-                        "health": app.map(|a| a.health.as_str()).unwrap_or("Unknown"),
-                        "revision": app.map(|a| a.revision.clone()),
-                        "auto_sync": app.map(|a| a.auto_sync),
-                        "message": app.and_then(|a| a.message.clone()),
-                        "observed_at": o.and_then(|o| o.at).map(rfc3339),
-                        "error": o.and_then(|o| o.error.clone()),
-                    })
-                })
-                .collect();
-            json!({
-                "id": t.id,
-                "environment": t.environment,
-                "production": fleet.is_production(&t.environment),
-                "regions": cells,
-            })
-        })
-        .collect();
     let providers: serde_json::Map<String, Value> = [
         ("traffic", fleet.traffic.provider),
         ("gitops", fleet.gitops.provider),
@@ -115,7 +82,7 @@ pub fn to_json(
     .into_iter()
     .map(|(k, v)| (k.to_string(), json!(v.as_str())))
     .collect();
-    json!({
+    let head = json!({
         "fleet": {
             "name": fleet.name,
             "description": fleet.description,
@@ -133,9 +100,15 @@ pub fn to_json(
             },
         },
         "regions": regions,
-        "tenants": tenants,
         "unmanaged_weights": state.unmanaged_weights.iter().map(|(id, w)| json!({"set_identifier": id, "weight": w})).collect::<Vec<_>>(),
-    })
+    });
+    StatusDoc {
+        sections: match head {
+            Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        },
+        tenants: Tenants { fleet, state },
+    }
 }
 
 /// The `api` section of `status --json`: per provider family, what this process spent and
@@ -194,7 +167,8 @@ pub fn to_text(
         "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
         "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
     ));
-    for r in &fleet.regions {
+    let argo = crate::state::argo_summaries(fleet, state);
+    for (r, a) in fleet.regions.iter().zip(&argo) {
         let Some(s) = state.region(&r.id) else {
             continue;
         };
@@ -226,7 +200,7 @@ pub fn to_text(
             .traffic_share(&r.id)
             .map(|x| format!("{:.0}%", x * 100.0))
             .unwrap_or_else(|| "?".into());
-        let (synced, total) = argo_summary(fleet, state, &r.id);
+        let (synced, total) = (a.synced, a.total);
         out.push_str(&format!(
             "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
             r.id,
@@ -322,21 +296,4 @@ pub fn to_text(
         }
     }
     out
-}
-
-/// Synced apps / all apps in a region.
-pub fn argo_summary(fleet: &Fleet, state: &FleetState, region: &str) -> (usize, usize) {
-    let mut synced = 0;
-    let mut total = 0;
-    for t in fleet.tenants_in(region) {
-        total += 1;
-        let app = state
-            .tenant(&t.id)
-            .and_then(|ts| ts.app(region))
-            .and_then(|o| o.value.as_ref());
-        if app.is_some_and(|a| a.sync == crate::state::SyncStatus::Synced) {
-            synced += 1;
-        }
-    }
-    (synced, total)
 }

@@ -9,6 +9,7 @@
 //! signal that matters (other hosts, CI and the failover itself share the limit), which a
 //! per-host shared poller could not see.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
@@ -57,12 +58,14 @@ impl Engine {
         let (refresh, _) = broadcast::channel(64);
         let (plan, _) = schedule::plan(&fleet);
         schedule::publish(&fleet);
+        // One copy for every task: a 100 x 1,000 fleet is megabytes, and there are 400 tasks.
+        let fleet = Arc::new(fleet);
         let watch_apps = providers.gitops.watches();
         let tasks = plan
             .into_iter()
             .map(|(subject, sch)| {
                 let ctx = Task {
-                    fleet: fleet.clone(),
+                    fleet: Arc::clone(&fleet),
                     providers: providers.clone(),
                     subject,
                     schedule: sch,
@@ -100,7 +103,7 @@ impl Drop for Engine {
 }
 
 struct Task<M, F> {
-    fleet: Fleet,
+    fleet: Arc<Fleet>,
     providers: Providers,
     subject: Subject,
     schedule: schedule::Schedule,

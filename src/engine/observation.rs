@@ -96,6 +96,26 @@ impl Merger {
     /// Merge one observation. Readings for regions or tenants the state does not know are
     /// ignored (the state is built from the same fleet, so this is a stale message after a
     /// reload, not an error).
+    /// One region's Argo CD counts, from its cells alone (what a region's reading changed).
+    pub fn argo_summary(&self, state: &FleetState, region: &str) -> crate::state::ArgoSummary {
+        let mut out = crate::state::ArgoSummary::default();
+        for &(ti, ci) in self
+            .cells
+            .get(region)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            out.total += 1;
+            let app = state.tenants.get(ti).and_then(|ts| ts.apps.get(ci));
+            match app.and_then(|(_, a)| a.value.as_ref()).map(|a| a.sync) {
+                Some(crate::state::SyncStatus::Synced) => out.synced += 1,
+                Some(crate::state::SyncStatus::OutOfSync) => out.out_of_sync = true,
+                _ => {}
+            }
+        }
+        out
+    }
+
     pub fn apply(&self, state: &mut FleetState, obs: Observation) {
         let at = obs.at;
         state.observed_at = state.observed_at.max(at);
@@ -150,7 +170,10 @@ impl Merger {
         match result {
             Ok(update) => {
                 let complete = update.complete;
-                let mut by_tenant: HashMap<String, AppState> = update.apps.into_iter().collect();
+                // Providers usually answer in fleet order: take apps in step with the cells,
+                // and fall back to a map only for what arrives out of order.
+                let mut apps = update.apps.into_iter().peekable();
+                let mut by_tenant: HashMap<String, AppState> = HashMap::new();
                 for &(ti, ci) in cells {
                     let Some(tenant) = self.fleet.tenants.get(ti) else {
                         continue;
@@ -163,7 +186,21 @@ impl Merger {
                     else {
                         continue;
                     };
-                    cell.1 = match by_tenant.remove(&tenant.id) {
+                    let in_step = apps.next_if(|(id, _)| *id == tenant.id).map(|(_, a)| a);
+                    let found = in_step.or_else(|| {
+                        if by_tenant.contains_key(&tenant.id) {
+                            return by_tenant.remove(&tenant.id);
+                        }
+                        // Everything up to this tenant's app (or all, if absent) into the map.
+                        for (id, app) in apps.by_ref() {
+                            if id == tenant.id {
+                                return Some(app);
+                            }
+                            by_tenant.insert(id, app);
+                        }
+                        None
+                    });
+                    cell.1 = match found {
                         Some(app) => Observed::ok(app, at),
                         None if complete => Observed::failed(
                             Some(&cell.1),
@@ -270,6 +307,42 @@ mod tests {
         s.tenant(tenant)
             .and_then(|t| t.app("us-east-1"))
             .unwrap_or_else(|| panic!("no cell for {tenant}"))
+    }
+
+    #[test]
+    fn apps_in_any_order_land_in_their_own_cells_and_a_missing_one_is_an_error() {
+        let fleet = crate::fleet::demo();
+        let merger = Merger::new(&fleet);
+        let mut s = FleetState::skeleton(&fleet, 0);
+        let ids: Vec<String> = fleet
+            .tenants_in("us-east-1")
+            .map(|t| t.id.clone())
+            .collect();
+        assert!(ids.len() >= 3, "the demo has tenants to shuffle");
+        // Reversed, the first tenant missing: each app is told apart by its tenant id.
+        let answer: Vec<(String, AppState)> = ids[1..]
+            .iter()
+            .rev()
+            .map(|id| (id.clone(), app(&format!("{id}-app"), SyncStatus::Synced)))
+            .collect();
+        merger.apply(&mut s, apps(1_000, answer, true));
+        for id in &ids[1..] {
+            let c = cell(&s, id);
+            assert_eq!(
+                c.value.as_ref().map(|a| a.name.clone()),
+                Some(format!("{id}-app"))
+            );
+            assert_eq!(c.error, None);
+        }
+        let missing = cell(&s, &ids[0]);
+        assert!(missing.value.is_none());
+        assert!(
+            missing
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("not found")),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
 mod observed;
+mod summary;
 
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };
+pub use summary::{ArgoSummary, CellRegions, argo_summaries, argo_summaries_with};
 
 use std::sync::Arc;
 

@@ -95,6 +95,8 @@ pub struct App {
     /// Argo summary per region (synced, total, any OutOfSync), in fleet order; derived
     /// from `state` whenever it changes so drawing stays cheap on big fleets.
     pub argo: Vec<(usize, usize, bool)>,
+    /// Where each tenant's cells sit among the regions (for the summary above).
+    pub cells: crate::state::CellRegions,
     /// The rows the filter leaves (regions, tenants), kept current by `refilter`.
     pub visible: (Vec<usize>, Vec<usize>),
     /// The phase the cancel key was pressed on once (a second press stops it).
@@ -117,7 +119,8 @@ impl App {
         read_only: bool,
     ) -> App {
         let now = state.observed_at;
-        App {
+        let cells = crate::state::CellRegions::new(&fleet);
+        let mut app = App {
             merger: Merger::new(&fleet),
             reported: (
                 Default::default(),
@@ -146,13 +149,17 @@ impl App {
             status: Status::Idle,
             running: None,
             argo: Vec::new(),
+            cells,
             visible: (Vec::new(), Vec::new()),
             cancel_armed: None,
             evidence: None,
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
-        }
+        };
+        // Every row shows from the start: before the first reading nothing is filtered out.
+        app.refilter();
+        app
     }
 
     /// The input mode in effect (decides which keymap section applies).

@@ -131,8 +131,9 @@ pub fn app_for(
     Ok(app)
 }
 
-/// A synthetic fleet: `regions` regions, `tenants` tenants each running in every region.
-pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), String> {
+/// A simulated fleet file of `regions` regions and `tenants` tenants each running in every
+/// region, with seven phases (what `scripts/gen-fleet.py` writes, plus apps and phases).
+pub fn synthetic_fleet(regions: usize, tenants: usize) -> Result<Fleet, String> {
     let mut src = String::from(
         "[fleet]\nname = \"synthetic\"\n[traffic]\nprovider = \"sim\"\n[gitops]\nprovider = \"sim\"\n[runner]\nprovider = \"sim\"\n",
     );
@@ -163,8 +164,12 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
             "[[phases]]\nid = \"{p}\"\nname = \"{p}\"\nsteps = [\"one\", \"two\"]\n"
         ));
     }
-    let fleet =
-        fleet::parse(&src, "synthetic.toml", FleetSource::Demo).map_err(|e| e.to_string())?;
+    fleet::parse(&src, "synthetic.toml", FleetSource::Demo).map_err(|e| e.to_string())
+}
+
+/// A synthetic fleet: `regions` regions, `tenants` tenants each running in every region.
+pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), String> {
+    let fleet = synthetic_fleet(regions, tenants)?;
     let now = FIXED_NOW;
     let regions_state = fleet
         .regions

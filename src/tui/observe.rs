@@ -2,17 +2,19 @@
 //! engine's observations, one subject each, merged as they arrive. What is derived from the
 //! state (the Argo summary per region, the filtered rows) is refreshed once per batch.
 
-use std::collections::HashMap;
-
 use super::app::{App, Effect};
 use crate::engine::{Merger, Observation, Subject};
-use crate::state::{FleetState, SyncStatus};
+use crate::state::FleetState;
 
 impl App {
     /// Merge a batch of observations (held back while frozen) and log new errors once.
     pub fn observe(&mut self, batch: Vec<Observation>) -> Vec<Effect> {
         let mut effects = Vec::new();
+        let mut apps_of = Vec::new();
         for obs in batch {
+            if let Subject::Apps(region) = &obs.subject {
+                apps_of.push(region.clone());
+            }
             let target = if self.frozen {
                 self.held
                     .get_or_insert_with(|| Box::new(self.state.clone()))
@@ -41,11 +43,29 @@ impl App {
             }
         }
         if !self.frozen {
-            self.derive();
+            self.derive_after(&apps_of);
         }
         self.now = self.now.max(self.state.observed_at);
         self.dirty = true;
         effects
+    }
+
+    /// What a batch changed, derived again: the Argo counts of the regions whose apps were
+    /// read (a 100-region fleet's batch is usually a region or two), and the filtered rows
+    /// when a filter is set (without one, every row shows whatever the data).
+    fn derive_after(&mut self, apps_of: &[String]) {
+        if self.argo.len() != self.fleet.regions.len() {
+            return self.derive();
+        }
+        for region in apps_of {
+            if let Some(i) = self.fleet.regions.iter().position(|r| &r.id == region) {
+                let a = self.merger.argo_summary(&self.state, region);
+                self.argo[i] = (a.synced, a.total, a.out_of_sync);
+            }
+        }
+        if self.filter.is_active() {
+            self.refilter();
+        }
     }
 
     /// Show a new snapshot and refresh what is derived from it.
@@ -56,34 +76,10 @@ impl App {
 
     /// Refresh what drawing needs from the state: the Argo summary and the filtered rows.
     pub fn derive(&mut self) {
-        let index: HashMap<&str, usize> = self
-            .fleet
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
+        self.argo = crate::state::argo_summaries_with(&self.cells, &self.fleet, &self.state)
+            .into_iter()
+            .map(|a| (a.synced, a.total, a.out_of_sync))
             .collect();
-        let mut argo = vec![(0, 0, false); self.fleet.regions.len()];
-        for t in &self.fleet.tenants {
-            for r in &t.regions {
-                if let Some(&i) = index.get(r.as_str()) {
-                    argo[i].1 += 1;
-                }
-            }
-        }
-        for ts in &self.state.tenants {
-            for (region, app) in &ts.apps {
-                let (Some(&i), Some(a)) = (index.get(region.as_str()), app.value.as_ref()) else {
-                    continue;
-                };
-                match a.sync {
-                    SyncStatus::Synced => argo[i].0 += 1,
-                    SyncStatus::OutOfSync => argo[i].2 = true,
-                    SyncStatus::Unknown => {}
-                }
-            }
-        }
-        self.argo = argo;
         self.refilter();
     }
 

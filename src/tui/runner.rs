@@ -19,6 +19,9 @@ use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
 use crate::providers::{ApiMeter, Progress};
 use crate::state::{FleetState, now_ms};
 
+/// Observations are merged (and drawn) at most this often.
+const MERGE_EVERY: Duration = Duration::from_millis(100);
+
 /// How long closing the dashboard waits for an action to stop and record its outcome (the
 /// executor reads back for at most 5 s).
 const FINISH_LIMIT: Duration = Duration::from_secs(8);
@@ -183,6 +186,12 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
+    let mut pending = Vec::new();
+    let started = tokio::time::Instant::now();
+    let mut last_merge = started.checked_sub(MERGE_EVERY).unwrap_or(started);
+    let flush = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(flush);
+
     let end = loop {
         if terminal::panicked() {
             break End::Panic;
@@ -211,12 +220,23 @@ async fn event_loop(
                 None => break End::Quit,
             },
             Some(first) = fleet_rx.recv() => {
-                // Everything the engine has sent by now: merged and drawn once.
-                let mut all = vec![first];
+                // Everything the engine has sent by now, merged and drawn once; and at most
+                // once per MERGE_EVERY, or a big fleet's 400 subjects, each on its own
+                // clock, would redraw it many times a second.
+                pending.push(first);
                 while let Ok(next) = fleet_rx.try_recv() {
-                    all.push(next);
+                    pending.push(next);
                 }
-                Msg::Observed(all)
+                if last_merge.elapsed() < MERGE_EVERY {
+                    flush.as_mut().reset(last_merge + MERGE_EVERY);
+                    continue;
+                }
+                last_merge = tokio::time::Instant::now();
+                Msg::Observed(std::mem::take(&mut pending))
+            }
+            _ = &mut flush, if !pending.is_empty() => {
+                last_merge = tokio::time::Instant::now();
+                Msg::Observed(std::mem::take(&mut pending))
             }
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => {

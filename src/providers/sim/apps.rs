@@ -37,25 +37,25 @@ pub fn key(tenant: &str, region: &str) -> String {
 
 /// One app as the fleet file defines it, with its seed-derived beginning.
 #[derive(Debug, Clone)]
-struct Entry {
-    tenant: String,
+pub(super) struct Entry {
+    pub(super) tenant: String,
     name: Arc<str>,
     /// Its stream of random draws.
-    subject: u64,
+    pub(super) subject: u64,
     /// The history it starts with, shared by the tenant's regions.
     history: Arc<[HistoryEntry]>,
     /// What Git says should run (the newest history entry).
     head: Arc<str>,
-    auto_sync: bool,
+    pub(super) auto_sync: bool,
 }
 
 /// Every app of a fleet, per region, with what never changes precomputed: built once per
 /// world (its seed and birth), so reading a region's apps allocates little.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    seed: u64,
+    pub(super) seed: u64,
     born_ms: Millis,
-    by_region: HashMap<String, Vec<Entry>>,
+    pub(super) by_region: HashMap<String, Vec<Entry>>,
 }
 
 impl Catalog {
@@ -157,8 +157,12 @@ impl Catalog {
         )
     }
 
-    fn state(&self, world: &World, e: &Entry, region: &str, down: bool) -> AppState {
-        let change = world.changed.get(&key(&e.tenant, region));
+    pub(super) fn state(&self, world: &World, e: &Entry, region: &str, down: bool) -> AppState {
+        // Most worlds have no changed apps: skip making a key per app.
+        let change = match world.changed.is_empty() {
+            true => None,
+            false => world.changed.get(&key(&e.tenant, region)),
+        };
         let (revision, auto_sync, history, progressing): (Arc<str>, bool, Arc<[HistoryEntry]>, _) =
             match change {
                 Some(c) => (

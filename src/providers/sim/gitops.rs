@@ -17,6 +17,19 @@ impl GitOpsProvider for SimProvider {
         self.read("read apps", |w| self.catalog(w).region_apps(w, region))
     }
 
+    fn watches(&self) -> bool {
+        true
+    }
+
+    async fn watch_apps(
+        &self,
+        _fleet: &Fleet,
+        region: &str,
+        sink: tokio::sync::mpsc::Sender<ProviderResult<crate::providers::AppsUpdate>>,
+    ) -> ProviderResult<()> {
+        self.watch_region(region, sink).await
+    }
+
     async fn rollback(
         &self,
         _fleet: &Fleet,

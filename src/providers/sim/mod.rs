@@ -6,6 +6,7 @@ mod dynamics;
 mod gitops;
 mod runner;
 mod store;
+mod watch;
 pub mod world;
 
 use std::path::Path;

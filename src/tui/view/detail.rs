@@ -19,9 +19,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
         Some(Selection::Region(r)) => region_lines(app, &r),
         Some(Selection::Cell { tenant, region }) => cell_lines(app, &tenant, &region),
         Some(Selection::Phase { region, phase }) => phase_lines(app, &region, &phase),
-        None => vec![Line::from(
+        None if app.filter.is_active() => vec![Line::from(
             "nothing selected (the filter hides every row; Esc clears it)",
         )],
+        None => vec![Line::from("nothing selected (this pane has no rows)")],
     };
     let width = block.inner(area).width as usize;
     frame.render_widget(Paragraph::new(hang(lines, width)).block(block), area);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# meridian on a big simulated fleet, through the real binary (release build):
+# `config check` and `status --json` time and peak RSS, then the dashboard under tmux: time
+# to the first readings and to all of them, idle CPU and RSS after it settles.
+# Usage: scripts/bench-scale.sh [REGIONS] [TENANTS] [IDLE_SECONDS]   (default 100 1000 30)
+set -euo pipefail
+regions=${1:-100}
+tenants=${2:-1000}
+window=${3:-30}
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=$PWD/target/release/meridian
+work=$(mktemp -d)
+sock="meridian-scale-$$"
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+scripts/gen-fleet.py "$regions" "$tenants" >"$work/fleet.toml"
+export MERIDIAN_STATE_DIR=$work/state
+echo "fleet: $regions regions x $tenants tenants ($((regions * tenants)) apps)"
+
+# Wall time in ms and peak RSS in MiB of one run of meridian with the given arguments.
+measure() {
+    local start end rss
+    start=$(date +%s%N)
+    rss=$(/usr/bin/time -f '%M' "$bin" -c "$work/fleet.toml" "$@" 2>&1 >/dev/null | tail -1)
+    end=$(date +%s%N)
+    echo "$(((end - start) / 1000000)) $((rss / 1024))"
+}
+report() { # label, runs...
+    local label=$1
+    shift
+    sort -n <<<"$(printf '%s\n' "$@" | awk '{print $1}')" | awk -v l="$label" \
+        '{a[NR] = $1} END {printf "%s: median %d ms, slowest %d ms (%d runs)\n", l, a[int((NR + 1) / 2)], a[NR], NR}'
+    printf '%s\n' "$@" | awk -v l="$label" 'BEGIN {m = 0} $2 > m {m = $2} END {printf "%s: peak RSS %d MiB\n", l, m}'
+}
+
+# The first run creates the simulated world; later runs read it.
+measure status --json >/dev/null
+runs=()
+for _ in 1 2 3 4 5; do runs+=("$(measure config check)"); done
+report "config check" "${runs[@]}"
+runs=()
+for _ in 1 2 3 4 5; do runs+=("$(measure status --json)"); done
+report "status --json" "${runs[@]}"
+echo "status --json output: $("$bin" -c "$work/fleet.toml" status --json | wc -c) bytes"
+
+launched=$(date +%s%N)
+tmux -L "$sock" new-session -d -s scale -x 200 -y 50 \
+    "env MERIDIAN_STATE_DIR=$work/state TERM=xterm-256color $bin -c $work/fleet.toml"
+pane() { tmux -L "$sock" capture-pane -p -t scale 2>/dev/null || true; }
+until pane | grep -q 'Regions'; do sleep 0.005; done
+echo "dashboard: board on screen $((($(date +%s%N) - launched) / 1000000)) ms after launching tmux"
+until pane | grep -q '● live'; do sleep 0.01; done
+echo "dashboard: every first reading in $((($(date +%s%N) - launched) / 1000000)) ms"
+pid=$(tmux -L "$sock" list-panes -t scale -F '#{pane_pid}')
+sleep 5
+ticks=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+a=$(cpu)
+sleep "$window"
+b=$(cpu)
+awk -v a="$a" -v b="$b" -v t="$ticks" -v w="$window" \
+    'BEGIN { printf "dashboard: idle CPU over %ds: %.2f%% of one core\n", w, (b - a) / t / w * 100 }'
+grep -E 'VmRSS|VmHWM' "/proc/$pid/status" | awk '{printf "dashboard: %s %d MiB\n", $1, $2 / 1024}'
