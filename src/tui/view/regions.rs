@@ -219,7 +219,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(6 + spark_w as u16),
         Constraint::Length(if narrow { 15 } else { 18 }),
         Constraint::Length(if narrow { 4 } else { 8 }),
-        Constraint::Length(5),
+        // "synced/all ≠" as wide as the biggest region needs (1000/1000 ≠ on a big fleet).
+        Constraint::Length(argo_width(app)),
     ];
     if wide {
         widths.push(Constraint::Min(10));
@@ -331,4 +332,10 @@ pub fn fmt_secs(v: f64) -> String {
     } else {
         format!("{:.0}m", v / 60.0)
     }
+}
+
+/// Width of the ARGO column: room for "N/N ≠" at the fleet's largest app count.
+fn argo_width(app: &App) -> u16 {
+    let most = app.argo.iter().map(|a| a.1).max().unwrap_or(0);
+    (2 * most.to_string().len() + 3).max(5) as u16
 }
