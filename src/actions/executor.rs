@@ -1,17 +1,22 @@
 //! The executor: the only code that changes a fleet. Lock, re-check, record, execute
 //! through the providers, verify by reading back, record the outcome.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::action::Request;
+use super::audit::whoami;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
-use crate::fleet::{Fleet, Role};
-use crate::providers::{Progress, ProviderError, Providers};
-use crate::state::{FleetState, PhaseStatus, now_ms};
+use crate::fleet::Fleet;
+use crate::providers::{
+    ChangeNote, Progress, ProviderError, Providers, ResumeRequest, RollbackRequest, SyncRequest,
+};
+use crate::state::{FleetState, now_ms};
+
+pub use super::verify::{snapshot, verify};
 
 /// A plan made from state at most this old needs no re-read before it runs.
 const FRESH_ENOUGH_MS: i64 = 5_000;
@@ -99,7 +104,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let _guard = match self.lock.acquire(plan.name) {
+        let held = match self.lock.take(plan.name).await {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -116,6 +121,24 @@ impl Executor {
                 );
             }
         };
+        let took_over = held.took_over();
+        let done = self
+            .locked(request, plan, operation, basis, took_over, progress)
+            .await;
+        held.release().await;
+        done
+    }
+
+    /// Everything done while the fleet lock is held.
+    async fn locked(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        operation: Operation,
+        basis: Option<&FleetState>,
+        took_over: Option<super::lock::LockHolder>,
+        progress: &Progress,
+    ) -> Execution {
         // Read only what this action's plan and verification need.
         let subjects = for_action(&self.fleet, &request.action);
         let fresh = match basis.filter(|b| now_ms() - b.observed_at <= FRESH_ENOUGH_MS) {
@@ -126,7 +149,8 @@ impl Executor {
                 poll_subjects(&self.fleet, &self.providers, &subjects, None).await
             }
         };
-        match make_plan(request, &self.fleet, &fresh, now_ms()) {
+        // The re-check's operation carries the object versions it read: writes carry them.
+        let operation = match make_plan(request, &self.fleet, &fresh, now_ms()) {
             Ok(recheck) => {
                 if let Some(block) = recheck.blocking().next() {
                     let why = format!(
@@ -136,13 +160,25 @@ impl Executor {
                     );
                     return self.record_refused(&recheck, &why);
                 }
+                match recheck.operation {
+                    Some(op) if op.same_change(&operation) => op,
+                    _ => {
+                        let why = "conditions changed since the plan was made: it would now do something else; plan and confirm again";
+                        return self.record_refused(&recheck, why);
+                    }
+                }
             }
             Err(e) => return self.record_refused(plan, &e.to_string()),
-        }
+        };
         let before = snapshot(&operation, &fresh);
         let id = new_id();
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
+        if let Some(h) = &took_over {
+            let note = format!("took over the expired fleet lock of {h}");
+            progress.say(&note);
+            started.detail = Some(note);
+        }
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
             return Execution {
@@ -157,7 +193,12 @@ impl Executor {
             progress.say("nothing to change");
             Ok(())
         } else {
-            self.run(&operation, plan.accept_data_loss, progress).await
+            let note = ChangeNote {
+                user: whoami(),
+                reason: request.given_reason().map(str::to_string),
+            };
+            self.run(&operation, plan.accept_data_loss, &note, progress)
+                .await
         };
         // Read back only what shows whether it took effect.
         let after_state = poll_subjects(
@@ -199,6 +240,7 @@ impl Executor {
         &self,
         op: &Operation,
         accept_data_loss: bool,
+        note: &ChangeNote,
         progress: &Progress,
     ) -> Result<(), ProviderError> {
         let fleet = &self.fleet;
@@ -223,19 +265,65 @@ impl Executor {
                 tenant,
                 region,
                 history_id,
+                revision,
                 pause_auto_sync,
+                resource_version,
+            } => {
+                let req = RollbackRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    history_id: *history_id,
+                    revision: revision.clone(),
+                    pause_auto_sync: *pause_auto_sync,
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers.gitops.rollback(fleet, &req, progress).await
+            }
+            Operation::Sync {
+                tenant,
+                region,
+                revision,
+                resource_version,
+                ..
+            } => {
+                let req = SyncRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    revision: revision.clone(),
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers.gitops.sync(fleet, &req, progress).await
+            }
+            Operation::ResumeAutoSync {
+                tenant,
+                region,
+                automated,
+                resource_version,
+                ..
+            } => {
+                let req = ResumeRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    automated: automated.clone(),
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers
+                    .gitops
+                    .resume_auto_sync(fleet, &req, progress)
+                    .await
+            }
+            Operation::HelmRollback {
+                tenant,
+                region,
+                revision,
                 ..
             } => {
                 self.providers
-                    .gitops
-                    .rollback(
-                        fleet,
-                        tenant,
-                        region,
-                        *history_id,
-                        *pause_auto_sync,
-                        progress,
-                    )
+                    .releases
+                    .rollback_release(fleet, tenant, region, *revision, progress)
                     .await
             }
             Operation::RunPhase {
@@ -252,101 +340,5 @@ impl Executor {
                 Ok(())
             }
         }
-    }
-}
-
-/// The part of the state an operation changes, for the audit record.
-pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
-    match op {
-        Operation::SetWeights { .. } => {
-            let weights: serde_json::Map<String, Value> = state
-                .regions
-                .iter()
-                .map(|r| (r.id.clone(), json!(r.weight.value)))
-                .collect();
-            json!({ "weights": weights })
-        }
-        Operation::Promote { region } => {
-            let roles: serde_json::Map<String, Value> = state
-                .regions
-                .iter()
-                .map(|r| (r.id.clone(), json!(r.role.value)))
-                .collect();
-            let lag = state.region(region).and_then(|r| r.lag.value);
-            json!({ "roles": roles, "lag_seconds": lag })
-        }
-        Operation::Rollback { tenant, region, .. } => {
-            let app = state
-                .tenant(tenant)
-                .and_then(|t| t.app(region))
-                .and_then(|a| a.value.as_ref());
-            json!({ "revision": app.map(|a| a.revision.clone()), "auto_sync": app.map(|a| a.auto_sync), "sync": app.map(|a| a.sync) })
-        }
-        Operation::RunPhase { region, phase, .. } => {
-            let p = state.region(region).and_then(|r| r.phase(phase));
-            json!({ "phase": phase, "state": p.map(|p| p.state), "error": p.and_then(|p| p.error.clone()) })
-        }
-    }
-}
-
-/// Does the state read back show what the operation meant to do?
-pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
-    match op {
-        Operation::SetWeights { weights } => {
-            let wrong: Vec<String> = weights
-                .iter()
-                .filter_map(|(r, w)| {
-                    let seen = state.region(r).and_then(|s| s.weight.value);
-                    (seen != Some(*w)).then(|| {
-                        format!(
-                            "{r} reads {} (expected {w})",
-                            seen.map(|s| s.to_string()).unwrap_or("unknown".into())
-                        )
-                    })
-                })
-                .collect();
-            if wrong.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("weights read back differ: {}", wrong.join(", ")))
-            }
-        }
-        Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
-            Some(Role::Primary) => Ok(()),
-            other => Err(format!(
-                "{region} reads as {} after promotion",
-                other.map(|r| r.as_str()).unwrap_or("unknown")
-            )),
-        },
-        Operation::Rollback {
-            tenant,
-            region,
-            revision,
-            ..
-        } => {
-            let app = state
-                .tenant(tenant)
-                .and_then(|t| t.app(region))
-                .and_then(|a| a.value.as_ref());
-            match app {
-                Some(a) if &a.revision == revision => Ok(()),
-                Some(a) => Err(format!(
-                    "{tenant} in {region} runs {} (expected {})",
-                    &a.revision, revision
-                )),
-                None => Err(format!("{tenant} in {region} could not be read back")),
-            }
-        }
-        Operation::RunPhase { region, phase, .. } => match state
-            .region(region)
-            .and_then(|r| r.phase(phase))
-            .map(|p| p.state)
-        {
-            Some(PhaseStatus::Succeeded) => Ok(()),
-            other => Err(format!(
-                "phase {phase} in {region} reads {}",
-                other.map(|s| s.as_str()).unwrap_or("unknown")
-            )),
-        },
     }
 }

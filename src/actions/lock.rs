@@ -19,6 +19,9 @@ pub struct LockHolder {
     pub pid: u32,
     pub action: String,
     pub since_ms: Millis,
+    /// When a lease-based lock expires unless renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<Millis>,
 }
 
 impl std::fmt::Display for LockHolder {
@@ -30,7 +33,11 @@ impl std::fmt::Display for LockHolder {
             self.pid,
             self.action,
             rfc3339(self.since_ms)
-        )
+        )?;
+        match self.expires_ms {
+            Some(e) => write!(f, ", expires {}", rfc3339(e)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -44,12 +51,16 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+    /// A remote lock (a Kubernetes Lease) could not be read or written.
+    #[error("cannot use the fleet lock {0}")]
+    Remote(String),
 }
 
-/// The lock file of one fleet.
+/// The lock of one fleet: a lock file, or a remote lock (see `lock_remote`).
 #[derive(Debug, Clone)]
 pub struct FleetLock {
     pub path: PathBuf,
+    pub remote: Option<std::sync::Arc<dyn super::lock_remote::RemoteLock>>,
 }
 
 /// Held while an action runs; dropping it releases the lock.
@@ -68,6 +79,7 @@ impl FleetLock {
     pub fn new(path: &Path) -> FleetLock {
         FleetLock {
             path: path.to_path_buf(),
+            remote: None,
         }
     }
 
@@ -86,6 +98,7 @@ impl FleetLock {
             pid: std::process::id(),
             action: action.to_string(),
             since_ms: now_ms(),
+            expires_ms: None,
         };
         for _ in 0..2 {
             match OpenOptions::new()
@@ -160,6 +173,7 @@ mod tests {
             pid: 999_999_999,
             action: "drain".into(),
             since_ms: 0,
+            expires_ms: None,
         };
         fs::write(&path, serde_json::to_string(&dead).unwrap()).unwrap();
         assert!(FleetLock::new(&path).acquire("restore").is_ok());

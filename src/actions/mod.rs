@@ -5,11 +5,15 @@ pub mod action;
 pub mod audit;
 pub mod executor;
 pub mod guards;
+pub mod guards_gitops;
 pub mod lock;
+pub mod lock_remote;
 pub mod plan;
 pub mod planner;
+mod verify;
+pub mod windows;
 
-pub use action::{Action, Request};
+pub use action::{Action, Request, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
 pub use lock::{FleetLock, LockHolder};

@@ -227,6 +227,7 @@ fn unknown_names_suggest_the_nearest() {
             tenant: "payment-prd".into(),
             region: "eu-west-1".into(),
             to: None,
+            via: None,
         }),
         &f,
         &s,
@@ -253,6 +254,7 @@ fn unknown_names_suggest_the_nearest() {
             tenant: "payments-prd".into(),
             region: "ap-south-1".into(),
             to: None,
+            via: None,
         }),
         &f,
         &s,
@@ -364,6 +366,7 @@ fn rollback_with_auto_sync_pauses_it_first() {
             tenant: "storefront-prd".into(),
             region: "ap-southeast-1".into(),
             to: Some("3".into()),
+            via: None,
         })
         .reason("CHG-7"),
     );
@@ -392,6 +395,7 @@ fn rollback_to_unknown_revision_is_blocked() {
             tenant: "payments-prd".into(),
             region: "ap-southeast-1".into(),
             to: Some("99".into()),
+            via: None,
         })
         .reason("x"),
     );

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
 use super::context::{Context, FleetChoice, choose_fleet};
 use super::{CliError, Exit, status as status_view};
-use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock};
+use crate::actions::{AuditLog, AuditOutcome, AuditRecord};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
@@ -19,7 +19,7 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
-    let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
+    let lock = ctx.executor().lock.current_holder().await;
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
@@ -41,6 +41,19 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
             println!("api: this status made {}", spent.join(", "));
         }
     }
+    Ok(Exit::Done)
+}
+
+/// `meridian discover`: a fleet file for the kubeconfig's contexts, on stdout.
+pub async fn discover(
+    kubeconfig: Option<PathBuf>,
+    contexts: Vec<String>,
+    namespace: &str,
+) -> Result<Exit, CliError> {
+    let text = crate::providers::kube::discover::discover(kubeconfig, contexts, namespace)
+        .await
+        .map_err(|e| CliError::new(Exit::Failed, format!("discover: {e}")))?;
+    print!("{text}");
     Ok(Exit::Done)
 }
 

@@ -76,9 +76,9 @@ pub fn to_json(
                 .map(|region| {
                     let o = ts.and_then(|ts| ts.app(region));
                     let app = o.and_then(|o| o.value.as_ref());
-                    json!({
+                    let mut cell = json!({
                         "region": region,
-                        "app": t.argo_app_in(region),
+                        "app": app.map(|a| a.name.clone()).unwrap_or_else(|| t.argo_app_in(region)),
                         "sync": app.map(|a| a.sync.as_str()).unwrap_or("Unknown"),
                         "health": app.map(|a| a.health.as_str()).unwrap_or("Unknown"),
                         "revision": app.map(|a| a.revision.clone()),
@@ -86,7 +86,15 @@ pub fn to_json(
                         "message": app.and_then(|a| a.message.clone()),
                         "observed_at": o.and_then(|o| o.at).map(rfc3339),
                         "error": o.and_then(|o| o.error.clone()),
-                    })
+                    });
+                    if let Some(a) = app {
+                        super::status_argo::extend_cell(&mut cell, a);
+                    }
+                    if t.helm.is_some() {
+                        let r = ts.and_then(|ts| ts.release(region));
+                        cell["helm"] = super::status_argo::helm_json(t, r);
+                    }
+                    cell
                 })
                 .collect();
             json!({
@@ -259,9 +267,17 @@ pub fn to_text(
         }
     }
     out.push('\n');
+    let helm = fleet.tenants.iter().any(|t| t.helm.is_some());
     out.push_str(&format!(
-        "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
-        "TENANT", "ENV", "REGION", "SYNC", "HEALTH", "REVISION", "AUTO"
+        "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{}\n",
+        "TENANT",
+        "ENV",
+        "REGION",
+        "SYNC",
+        "HEALTH",
+        "REVISION",
+        "AUTO",
+        if helm { " HELM" } else { "" }
     ));
     for t in &fleet.tenants {
         let ts = state.tenant(&t.id);
@@ -273,20 +289,38 @@ pub fn to_text(
             } else {
                 ("", "")
             };
+            let helm_cell = if helm {
+                format!(
+                    " {}",
+                    super::status_argo::helm_text(t, ts.and_then(|ts| ts.release(region)))
+                )
+            } else {
+                String::new()
+            };
+            let dash = if app.is_none() && o.is_some_and(|o| o.error.is_none() && o.at.is_some()) {
+                "-"
+            } else {
+                "?"
+            };
             out.push_str(&format!(
-                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
+                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{helm_cell}\n",
                 name,
                 env,
                 region,
-                app.map(|a| a.sync.as_str()).unwrap_or("?"),
-                app.map(|a| a.health.as_str()).unwrap_or("?"),
+                app.map(|a| a.sync.as_str()).unwrap_or(dash),
+                app.map(|a| a.health.as_str()).unwrap_or(dash),
                 app.map(|a| &a.revision[..a.revision.len().min(7)])
-                    .unwrap_or("?"),
-                app.map(|a| if a.auto_sync { "on" } else { "off" })
-                    .unwrap_or("?"),
+                    .unwrap_or(dash),
+                app.map(super::status_argo::auto_text).unwrap_or(dash),
             ));
-            if let Some(msg) = app.and_then(|a| a.message.as_ref()) {
-                notes.push(format!("{} in {region}: {msg}", t.id));
+            if let Some(a) = app {
+                notes.extend(super::status_argo::notes(&t.id, region, a));
+            }
+            if let Some(e) = ts
+                .and_then(|ts| ts.release(region))
+                .and_then(|r| r.error.as_ref())
+            {
+                notes.push(format!("{} in {region}: {e}", t.id));
             }
             if let Some(e) = o.and_then(|o| o.error.as_ref()) {
                 notes.push(format!("{} in {region}: {e}", t.id));

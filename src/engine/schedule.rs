@@ -36,6 +36,11 @@ pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capabil
         Subject::Database(r) => &region(r)?.lag,
         Subject::Phases(_) => &fleet.runner,
         Subject::Apps(_) => &fleet.gitops,
+        Subject::Releases(r) => fleet
+            .tenants
+            .iter()
+            .filter(|t| t.regions.iter().any(|x| x == r))
+            .find_map(|t| t.helm.as_ref())?,
     })
 }
 
@@ -55,6 +60,11 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         (ProviderKind::Cloudwatch | ProviderKind::Aurora, _) => 60,
         // One query on a kept connection to a database we operate: cheap.
         (ProviderKind::Postgres | ProviderKind::Redis, _) => 2,
+        // Argo CD is watched; this is the pace of one-shot refreshes if it ever is polled.
+        (ProviderKind::Argocd, _) => 10,
+        // Release Secrets change only when someone runs Helm.
+        (ProviderKind::Helm, _) => 10,
+        (ProviderKind::Kube | ProviderKind::File, _) => 30,
     };
     Duration::from_secs(secs)
 }
@@ -112,10 +122,13 @@ fn duration_setting(cap: &Capability, key: &str) -> Option<Duration> {
     setting(cap, key).and_then(|s| humantime::parse_duration(&s).ok())
 }
 
+/// Per budgeted family: planned and allowed calls per minute.
+pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
+
 /// Every subject's schedule, and per budgeted family the planned and allowed calls per
 /// minute. Intervals of a family over its budget are stretched evenly until it fits, and
 /// the family's readings are spread across the interval instead of fired together.
-pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, BTreeMap<&'static str, (f64, f64)>) {
+pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     let mut out: Vec<(Subject, Schedule)> = Subject::all(fleet)
         .into_iter()
         .filter_map(|s| {

@@ -66,13 +66,18 @@ pub fn parse(src: &str, file: &str, source: FleetSource) -> Result<Fleet, Config
     }
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     loc: Locator<'a>,
     errors: Vec<ConfigError>,
 }
 
 impl Validator<'_> {
-    fn err<T>(&mut self, at: &Spanned<T>, key: impl Into<String>, msg: impl Into<String>) {
+    pub(super) fn err<T>(
+        &mut self,
+        at: &Spanned<T>,
+        key: impl Into<String>,
+        msg: impl Into<String>,
+    ) {
         let e = self.loc.at(at.span(), key, msg);
         self.errors.push(e);
     }
@@ -98,9 +103,11 @@ impl Validator<'_> {
         let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
+        let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
         let regions = self.regions(&raw.regions);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
+        self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
         let phases = self.phases(&raw.phases);
         let budgets = self.budgets(raw.budget.as_ref());
         Fleet {
@@ -111,6 +118,7 @@ impl Validator<'_> {
             traffic,
             gitops,
             runner,
+            lock,
             regions,
             tenants,
             phases,
@@ -227,10 +235,18 @@ impl Validator<'_> {
         key: &str,
         kind: CapabilityKind,
     ) -> Capability {
-        let Some(raw) = raw else {
-            return Capability::default();
+        let default = Capability {
+            provider: match kind {
+                CapabilityKind::Helm => ProviderKind::Helm,
+                CapabilityKind::Lock => ProviderKind::File,
+                _ => ProviderKind::Sim,
+            },
+            settings: toml::Table::new(),
         };
-        let mut cap = Capability::default();
+        let Some(raw) = raw else {
+            return default;
+        };
+        let mut cap = default;
         if let Some(p) = &raw.get_ref().provider {
             let valid: Vec<&str> = ProviderKind::valid_for(kind)
                 .iter()
@@ -347,6 +363,7 @@ impl Validator<'_> {
                     &format!("regions[{i}].database"),
                     CapabilityKind::Database,
                 ),
+                cluster: self.cluster(r.cluster.as_ref(), i),
                 sim: sim.unwrap_or_default(),
             });
         }
@@ -438,6 +455,10 @@ impl Validator<'_> {
                     .clone()
                     .unwrap_or_else(|| format!("{id}-{{region}}")),
                 helm_release: t.helm_release.clone().unwrap_or_else(|| id.clone()),
+                applicationset: t.applicationset.as_ref().map(|a| a.get_ref().clone()),
+                helm: t.helm.as_ref().map(|h| {
+                    self.capability(Some(h), &format!("tenants[{i}].helm"), CapabilityKind::Helm)
+                }),
                 environment: t.environment.get_ref().clone(),
                 id,
                 regions,

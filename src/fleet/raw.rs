@@ -13,6 +13,7 @@ pub struct RawFleet {
     pub traffic: Option<Spanned<RawCapability>>,
     pub gitops: Option<Spanned<RawCapability>>,
     pub runner: Option<Spanned<RawCapability>>,
+    pub lock: Option<Spanned<RawCapability>>,
     /// Polling budgets per provider family, in calls per minute.
     pub budget: Option<Spanned<toml::Table>>,
     #[serde(default)]
@@ -74,7 +75,17 @@ pub struct RawRegion {
     pub health: Option<Spanned<RawCapability>>,
     pub lag: Option<Spanned<RawCapability>>,
     pub database: Option<Spanned<RawCapability>>,
+    pub cluster: Option<Spanned<RawCluster>>,
     pub sim: Option<RawRegionSim>,
+}
+
+/// `cluster = { context = "...", kubeconfig = "...", destination = "..." }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub context: Option<Spanned<String>>,
+    pub kubeconfig: Option<String>,
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +107,8 @@ pub struct RawTenant {
     pub regions: Spanned<Vec<Spanned<String>>>,
     pub argo_app: Option<String>,
     pub helm_release: Option<String>,
+    pub applicationset: Option<Spanned<String>>,
+    pub helm: Option<Spanned<RawCapability>>,
     pub sim: Option<RawTenantSim>,
 }
 

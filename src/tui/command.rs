@@ -96,6 +96,8 @@ commands! {
     Promote "promote" "promote the selected region's database to primary";
     RunPhase "run-phase" "run the selected (or next) phase in a region";
     Rollback "rollback" "roll the selected tenant back to a revision from its history";
+    Sync "sync" "ask Argo CD to sync the selected tenant to its target";
+    ResumeAutoSync "resume-auto-sync" "put back the auto-sync a rollback paused";
     Confirm "confirm" "confirm: press the action's button (or accept)";
     Cancel "cancel" "cancel and close";
     NextField "next-field" "next field";
@@ -126,6 +128,8 @@ impl Command {
                 | Command::Promote
                 | Command::RunPhase
                 | Command::Rollback
+                | Command::Sync
+                | Command::ResumeAutoSync
         )
     }
 

@@ -245,12 +245,16 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                             id: 1,
                             revision: rev,
                             deployed_at: now - 86_400_000,
+                            source: None,
+                            initiated_by: None,
                         }],
                         message: None,
+                        ..AppState::default()
                     };
                     (r.clone(), Observed::ok(app, now))
                 })
                 .collect(),
+            releases: Vec::new(),
         })
         .collect();
     Ok((

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg};
 use super::{keymap, terminal, theme, view};
-use crate::actions::{Executor, FleetLock};
+use crate::actions::Executor;
 use crate::cli::context::Context;
 use crate::cli::{CliError, Exit, GlobalArgs};
 use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
@@ -88,11 +88,27 @@ async fn event_loop(
 
     let (fleet_tx, mut fleet_rx) = mpsc::channel::<Observation>(1024);
     let mut engine = Engine::spawn(ctx.fleet.clone(), ctx.providers.clone(), fleet_tx, |o| o);
-    let lock = FleetLock::new(&ctx.fleet_paths.lock_file);
-    app.update(Msg::Lock(lock.holder()));
     // The subjects the running action touches: refreshed when it finishes.
     let mut touched: Option<Vec<Subject>> = None;
     let (action_tx, mut action_rx) = mpsc::unbounded_channel::<Msg>();
+    let lock = ctx.lock();
+    let remote_lock = lock.remote.is_some();
+    if remote_lock {
+        // A Lease lives in a cluster: read it now and then in the background, never in
+        // the loop (a slow cluster must not stall the screen).
+        let lock = lock.clone();
+        let tx = action_tx.clone();
+        tokio::spawn(async move {
+            loop {
+                if tx.send(Msg::Lock(lock.current_holder().await)).is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    } else {
+        app.update(Msg::Lock(lock.holder()));
+    }
     let mut events = EventStream::new();
     // SIGTERM (e.g. `kill`) should leave the terminal usable too; SIGINT is a key in raw mode.
     let mut terminate =
@@ -137,7 +153,9 @@ async fn event_loop(
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => {
                 let now = now_ms();
-                app.update(Msg::Lock(lock.holder()));
+                if !remote_lock {
+                    app.update(Msg::Lock(lock.holder()));
+                }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
                 Msg::Tick(now)
             }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::dynamics::{revision_sha, step_app, step_region};
 use crate::fleet::{Fleet, Role};
-use crate::state::{AppHealth, HealthStatus, HistoryEntry, Millis, PhaseStatus, SyncStatus};
+use crate::state::{
+    AppHealth, HealthStatus, HistoryEntry, Millis, PausedAutoSync, PhaseStatus, SyncStatus,
+};
 
 /// Most ticks simulated in one advance; longer gaps skip ahead (nobody was watching).
 const MAX_CATCH_UP_TICKS: u64 = 6 * 3600;
@@ -74,6 +76,9 @@ pub struct SimApp {
     /// When a drift heals by itself (someone reverts the manual change).
     pub drift_until: Option<u64>,
     pub progressing_until: Option<u64>,
+    /// Auto-sync paused by a rollback, kept so it can be resumed.
+    #[serde(default)]
+    pub paused: Option<PausedAutoSync>,
 }
 
 /// The whole simulated world, as persisted in the state directory.
@@ -143,6 +148,8 @@ impl World {
                         revision: revision_sha(seed, &t.id, id),
                         // A release every two days or so, the newest yesterday.
                         deployed_at: now - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
+                        source: None,
+                        initiated_by: None,
                     })
                     .collect();
                 let revision = history
@@ -162,6 +169,7 @@ impl World {
                     message: None,
                     drift_until: None,
                     progressing_until: None,
+                    paused: None,
                 });
             }
         }
