@@ -12,11 +12,15 @@ use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
 use crate::fleet::Fleet;
 use crate::providers::{
-    ChangeNote, Progress, ProviderError, Providers, ResumeRequest, RollbackRequest, SyncRequest,
+    ChangeNote, ErrorKind, Progress, ProviderError, Providers, ResumeRequest, RollbackRequest,
+    SyncRequest,
 };
 use crate::state::{FleetState, now_ms};
 
 pub use super::verify::{snapshot, verify};
+
+/// How often a write refused as a conflict is re-planned before giving up.
+const MAX_REPLANS: u32 = 3;
 
 /// A plan made from state at most this old needs no re-read before it runs.
 const FRESH_ENOUGH_MS: i64 = 5_000;
@@ -193,11 +197,7 @@ impl Executor {
             progress.say("nothing to change");
             Ok(())
         } else {
-            let note = ChangeNote {
-                user: whoami(),
-                reason: request.given_reason().map(str::to_string),
-            };
-            self.run(&operation, plan.accept_data_loss, &note, progress)
+            self.run_replanning(request, plan, &operation, &subjects, progress)
                 .await
         };
         // Read back only what shows whether it took effect.
@@ -233,6 +233,57 @@ impl Executor {
             detail,
             before: Some(before),
             after: Some(after),
+        }
+    }
+
+    /// Run the operation. When the backend refuses a write because the object changed
+    /// since it was read (409, nothing written), read again and plan again: the same change
+    /// with no new block is what was confirmed, so it goes ahead with the new version;
+    /// anything else must be confirmed again. Never a blind retry.
+    async fn run_replanning(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        operation: &Operation,
+        subjects: &[crate::engine::Subject],
+        progress: &Progress,
+    ) -> Result<(), ProviderError> {
+        let note = ChangeNote {
+            user: whoami(),
+            reason: request.given_reason().map(str::to_string),
+        };
+        let mut operation = operation.clone();
+        let mut replans = 0;
+        loop {
+            let result = self
+                .run(&operation, plan.accept_data_loss, &note, progress)
+                .await;
+            let conflict = match result {
+                Err(e) if e.kind == ErrorKind::Conflict && replans < MAX_REPLANS => e,
+                other => return other,
+            };
+            replans += 1;
+            progress.say(&format!("{conflict}: re-reading and re-planning"));
+            let again = poll_subjects(&self.fleet, &self.providers, subjects, None).await;
+            let replanned = make_plan(request, &self.fleet, &again, now_ms());
+            let why = match &replanned {
+                Ok(p) => match (p.blocking().next(), &p.operation) {
+                    (None, Some(op)) if op.same_change(&operation) => {
+                        progress.say("the same change as confirmed: going ahead");
+                        operation = op.clone();
+                        continue;
+                    }
+                    (Some(b), _) => format!("{}: {}", b.guard.name(), b.reason),
+                    _ => "it would now do something else".to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            return Err(ProviderError::new(
+                None,
+                "re-plan after a conflict",
+                format!("the object changed while acting and the plan changed with it ({why}); nothing was written"),
+            )
+            .with_hint("plan and confirm again"));
         }
     }
 

@@ -122,7 +122,7 @@ pub fn to_json(
             "providers": providers,
             "observed_at": rfc3339(state.observed_at),
             "read_only": read_only,
-            "lock": lock.map(|h| json!({"user": h.user, "pid": h.pid, "action": h.action, "since": rfc3339(h.since_ms)})),
+            "lock": lock.map(|h| json!({"user": h.user, "pid": h.pid, "action": h.action, "since": rfc3339(h.since_ms), "expires": h.expires_ms.map(rfc3339)})),
             "total_weight": state.total_weight(),
             "policy": {
                 "rpo_budget_seconds": fleet.policy.rpo_budget.as_secs(),
@@ -344,11 +344,13 @@ pub fn argo_summary(fleet: &Fleet, state: &FleetState, region: &str) -> (usize, 
     let mut synced = 0;
     let mut total = 0;
     for t in fleet.tenants_in(region) {
+        let cell = state.tenant(&t.id).and_then(|ts| ts.app(region));
+        // A Helm tenant without an Argo CD application has nothing to count here.
+        if t.helm.is_some() && cell.is_some_and(|o| o.value.is_none() && o.error.is_none()) {
+            continue;
+        }
         total += 1;
-        let app = state
-            .tenant(&t.id)
-            .and_then(|ts| ts.app(region))
-            .and_then(|o| o.value.as_ref());
+        let app = cell.and_then(|o| o.value.as_ref());
         if app.is_some_and(|a| a.sync == crate::state::SyncStatus::Synced) {
             synced += 1;
         }

@@ -106,7 +106,13 @@ impl ArgoCd {
         let list = |kind: Kind| {
             let api: Api<DynamicObject> =
                 Api::namespaced_with(client.clone(), &self.namespace, &view::resource(kind));
-            async move { api.list(&ListParams::default()).await }
+            async move {
+                let r = api.list(&ListParams::default()).await;
+                if r.is_ok() {
+                    crate::providers::ApiMeter::global().record("kube", false);
+                }
+                r
+            }
         };
         let call = format!("argocd list applications in {}", self.namespace);
         let all = async {
@@ -288,7 +294,7 @@ impl GitOpsProvider for ArgoCd {
         let t = self.app_target(api, &app.name, region);
         let started = Instant::now();
         let live = t.get_at(req.resource_version.as_deref()).await?;
-        let mut version = op::version_of(&live);
+        let version = op::version_of(&live);
         let entry = live
             .pointer("/status/history")
             .and_then(Value::as_array)
@@ -306,20 +312,6 @@ impl GitOpsProvider for ArgoCd {
                 )
                 .with_hint("read the app again and re-plan")
             })?;
-        if req.pause_auto_sync && super::application::automated(&live).is_some() {
-            progress.say(&format!(
-                "{}: pausing auto-sync (kept in annotation {})",
-                app.name,
-                super::application::PAUSED_ANNOTATION
-            ));
-            version = t
-                .patch(
-                    "pause auto-sync of",
-                    &version,
-                    op::pause_body(&live, &req.note),
-                )
-                .await?;
-        }
         let revision = entry
             .get("revision")
             .cloned()
@@ -329,18 +321,24 @@ impl GitOpsProvider for ArgoCd {
             sync["source"] = source.clone();
         }
         let id = op::operation_id();
+        let mut body = op::operation_body(sync, &req.note, &id);
+        // Pausing and requesting the sync in one write leaves no moment in which auto-sync
+        // could start its own operation, or a controller could change the app in between.
+        if req.pause_auto_sync && super::application::automated(&live).is_some() {
+            progress.say(&format!(
+                "{}: pausing auto-sync (kept in annotation {})",
+                app.name,
+                super::application::PAUSED_ANNOTATION
+            ));
+            merge(&mut body, op::pause_body(&live, &req.note));
+        }
         progress.say(&format!(
             "{}: syncing to history entry {} ({}), apply strategy",
             app.name,
             req.history_id,
             short(&req.revision)
         ));
-        t.patch(
-            "roll back",
-            &version,
-            op::operation_body(sync, &req.note, &id),
-        )
-        .await?;
+        t.patch("roll back", &version, body).await?;
         op::wait(&t, &id, progress).await?;
         op::settle(&t, progress, started).await
     }
@@ -397,6 +395,18 @@ impl GitOpsProvider for ArgoCd {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// Merge `extra` into `body` (objects key by key).
+fn merge(body: &mut Value, extra: Value) {
+    match (body, extra) {
+        (Value::Object(b), Value::Object(e)) => {
+            for (k, v) in e {
+                merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (b, e) => *b = e,
     }
 }
 
