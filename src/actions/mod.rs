@@ -23,6 +23,8 @@ pub use planner::{PlanError, plan};
 #[cfg(test)]
 mod executor_tests;
 #[cfg(test)]
+mod gitops_tests;
+#[cfg(test)]
 mod guards_tests;
 #[cfg(test)]
 mod planner_tests;

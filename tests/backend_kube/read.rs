@@ -165,3 +165,124 @@ fn discover_writes_a_fleet_file_that_checks() {
     let check = env.run(&["config", "check", &file.display().to_string()]);
     assert_eq!(check.status.code(), Some(0), "{}\n{found}", text(&check));
 }
+
+#[test]
+fn a_failing_exec_plugin_is_that_region_s_error_with_a_login_hint() {
+    let Some(env) = Env::start(Opts::default()) else {
+        return;
+    };
+    seed_checkout(&env);
+    // A kubeconfig whose eu-west-1 user gets its token from `aws eks get-token`, which
+    // fails as it does when the SSO session has expired (and prints a token-like line).
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let aws = bin.join("aws");
+    std::fs::write(
+        &aws,
+        "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"SECRET-TOKEN-123\"}}'\necho 'Error when retrieving token from sso: Token has expired and refresh failed' >&2\nexit 255\n",
+    )
+    .expect("plugin");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let original = std::fs::read_to_string(&env.k.kubeconfig).expect("kubeconfig");
+    let exec_user = format!(
+        "- name: sso\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n      args: [eks, get-token, --cluster-name, prod]\n      interactiveMode: IfAvailable\n",
+        aws.display()
+    );
+    let patched = original
+        .replace(
+            "    cluster: eu-west-1\n    user: meridian\n",
+            "    cluster: eu-west-1\n    user: sso\n",
+        )
+        .replace("users:\n", &format!("users:\n{exec_user}"));
+    let kc = env.dir.path().join("kubeconfig-sso");
+    std::fs::write(&kc, patched).expect("kubeconfig");
+    let fleet = std::fs::read_to_string(&env.fleet).expect("fleet");
+    std::fs::write(
+        &env.fleet,
+        fleet.replace(
+            &env.k.kubeconfig.display().to_string(),
+            &kc.display().to_string(),
+        ),
+    )
+    .expect("fleet");
+    let out = env.run(&["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(cell(&s, "checkout", "us-east-1")["error"].is_null(), "{s}");
+    let e = cell(&s, "checkout", "eu-west-1")["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(e.starts_with("eu-west-1: "), "{e}");
+    assert!(
+        e.contains("exec auth plugin `aws` failed") && e.contains("Token has expired"),
+        "{e}"
+    );
+    assert!(e.contains("aws sso login --profile"), "{e}");
+    let everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !everything.contains("SECRET-TOKEN-123"),
+        "the plugin's stdout never shows"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("Token has expired"),
+        "the plugin's stderr does not pass through to the terminal"
+    );
+}
+
+#[test]
+fn hub_mode_matches_apps_to_regions_by_destination() {
+    let tenants = r#"
+[[tenants]]
+id = "shop"
+environment = "stg"
+regions = ["us-east-1", "eu-west-1"]
+applicationset = "shop"
+"#;
+    let Some(env) = Env::start(Opts {
+        gitops: "hub_context = \"us-east-1\"",
+        tenants,
+        ..Opts::default()
+    }) else {
+        return;
+    };
+    let kc = env.k.kubeconfig.display().to_string();
+    let fleet = std::fs::read_to_string(&env.fleet).expect("fleet");
+    std::fs::write(
+        &env.fleet,
+        fleet.replace(
+            "hub_context = \"us-east-1\"",
+            &format!("hub_context = \"us-east-1\"\nkubeconfig = \"{kc}\""),
+        ),
+    )
+    .expect("fleet");
+    // The hub generates one app per region, each pointing at its region's cluster.
+    let set = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+        "metadata": {"name": "shop", "namespace": "argocd"},
+        "spec": {
+            "generators": [{"list": {"elements": [{"region": "us-east-1", "n": "a"}, {"region": "eu-west-1", "n": "b"}]}}],
+            "template": {
+                "metadata": {"name": "shop-{{n}}"},
+                "spec": {"project": "default",
+                         "source": {"repoURL": "https://git.example.com/shop.git", "targetRevision": "main", "path": "shop"},
+                         "destination": {"name": "{{region}}", "namespace": "shop"}},
+            },
+        },
+    });
+    env.k.create(
+        "us-east-1",
+        "/apis/argoproj.io/v1alpha1/namespaces/argocd/applicationsets",
+        &set,
+    );
+    env.k.wait_app("us-east-1", "shop-b", |a| a.is_object());
+    let s = env.status();
+    assert_eq!(cell(&s, "shop", "us-east-1")["app"], "shop-a", "{s}");
+    assert_eq!(cell(&s, "shop", "eu-west-1")["app"], "shop-b", "{s}");
+    assert_eq!(cell(&s, "shop", "eu-west-1")["applicationset"], "shop");
+}

@@ -221,9 +221,26 @@ impl GitOpsProvider for ArgoCd {
         sink: mpsc::Sender<ProviderResult<AppsUpdate>>,
     ) -> ProviderResult<()> {
         let (target, mode) = self.target(fleet, region)?;
-        let mut rx = self.view_for(&target, region).await?;
-        let mut last: Option<HashMap<String, AppState>> = None;
         let mut last_error: Option<String> = None;
+        // No client yet (a login that expired, a kubeconfig being fixed): say so, try again.
+        let mut pause = Duration::from_secs(2);
+        let mut rx = loop {
+            match self.view_for(&target, region).await {
+                Ok(rx) => break rx,
+                Err(e) => {
+                    let text = e.to_string();
+                    if last_error.as_deref() != Some(text.as_str()) {
+                        last_error = Some(text);
+                        if sink.send(Err(e)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(60));
+                }
+            }
+        };
+        let mut last: Option<HashMap<String, AppState>> = None;
         let mut beat = tokio::time::interval(HEARTBEAT);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let alive = Duration::from_secs(u64::from(WATCH_SECONDS)) + self.deadline;

@@ -42,12 +42,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// ends them first), so only a dead connection trips it.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
 
-type Built = Result<Client, ProviderError>;
-
 /// The clients of a fleet, one per distinct target, shared by everything that uses it.
 #[derive(Default)]
 pub struct Clients {
-    cells: Mutex<HashMap<Target, Arc<OnceCell<Built>>>>,
+    cells: Mutex<HashMap<Target, Arc<OnceCell<Client>>>>,
 }
 
 impl Clients {
@@ -55,8 +53,8 @@ impl Clients {
         Arc::new(Clients::default())
     }
 
-    /// The client for a target, built on first use (a failed build is kept: the kubeconfig
-    /// does not change while meridian runs, and the error says what to fix).
+    /// The client for a target, built on first use. A failed build is not kept: an
+    /// expired login fixed in another terminal (`aws sso login`) works on the next try.
     pub async fn get(
         &self,
         target: &Target,
@@ -69,12 +67,11 @@ impl Clients {
             };
             cells.entry(target.clone()).or_default().clone()
         };
-        let built = cell.get_or_init(|| build(target.clone())).await;
-        match built {
+        match cell.get_or_try_init(|| build(target.clone())).await {
             Ok(c) => Ok(c.clone()),
             Err(e) => Err(match region {
                 Some(r) => e.for_region(r),
-                None => e.clone(),
+                None => e,
             }),
         }
     }
@@ -88,7 +85,7 @@ pub fn region_target(fleet: &Fleet, region: &str) -> Option<Target> {
         .map(Target::from)
 }
 
-async fn build(target: Target) -> Built {
+async fn build(target: Target) -> Result<Client, ProviderError> {
     let call = format!("kubeconfig context {}", target.context);
     let kc = load_kubeconfig(&target).map_err(|e| kubeconfig_error(None, &call, &target, e))?;
     let opts = KubeConfigOptions {
@@ -100,10 +97,16 @@ async fn build(target: Target) -> Built {
         .map_err(|e| kubeconfig_error(None, &call, &target, e))?;
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
-    Client::try_from(config).map_err(|e| {
-        ProviderError::new(None, call, super::error::describe_kube(&e))
-            .with_hint("check the cluster's server URL and certificates in the kubeconfig")
-    })
+    // An exec plugin may run here, and it blocks: keep it off the async workers.
+    let built = tokio::task::spawn_blocking(move || Client::try_from(config)).await;
+    match built {
+        Ok(result) => result.map_err(|e| super::error::client_error(&call, &e)),
+        Err(e) => Err(ProviderError::new(
+            None,
+            call,
+            format!("building the client failed: {e}"),
+        )),
+    }
 }
 
 /// Read the kubeconfig and make every exec plugin non-interactive.

@@ -45,6 +45,15 @@ pub fn is_throttled(err: &kube::Error) -> bool {
     matches!(err, kube::Error::Api(s) if s.code == 429)
 }
 
+/// A client that could not be built (exec plugins may run here already).
+pub fn client_error(call: &str, err: &kube::Error) -> ProviderError {
+    match err {
+        kube::Error::Auth(auth) => auth_error(None, call, auth),
+        other => ProviderError::new(None, call, describe_kube(other))
+            .with_hint("check the cluster's server URL and certificates in the kubeconfig"),
+    }
+}
+
 /// A kube error's root cause in a few words.
 pub fn describe_kube(err: &kube::Error) -> String {
     match err {
@@ -59,7 +68,7 @@ fn auth_error(region: Option<&str>, call: &str, err: &AuthError) -> ProviderErro
     let e = ProviderError::new(region, call, auth_text(err));
     match err {
         AuthError::AuthExecRun { cmd, .. } | AuthError::AuthExec(cmd) => {
-            e.with_hint(login_hint(&program(cmd)))
+            e.with_hint(login_hint_for(cmd))
         }
         AuthError::AuthExecStart(_) => e.with_hint(
             "the kubeconfig's exec plugin could not be started: install it or put it on PATH",
@@ -90,14 +99,36 @@ fn auth_text(err: &AuthError) -> String {
     }
 }
 
-/// The plugin's program name from kube's `"prog" "arg" ...` rendering of the command.
+/// The plugin's program name from kube's rendering of the command: environment
+/// assignments (`KEY="..."`), then `"prog" "arg" ...`.
 fn program(cmd: &str) -> String {
     let first = cmd
         .split_whitespace()
-        .next()
+        .find(|t| t.starts_with('"'))
         .unwrap_or(cmd)
         .trim_matches('"');
     first.rsplit('/').next().unwrap_or(first).to_string()
+}
+
+/// The value after `--profile` in the plugin's arguments, if any.
+fn profile(cmd: &str) -> Option<String> {
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .map(|t| t.trim_matches('"'))
+        .collect();
+    let at = words.iter().position(|w| *w == "--profile")?;
+    words.get(at + 1).map(|p| p.to_string())
+}
+
+/// How to get fresh credentials for a plugin, from its command line.
+fn login_hint_for(cmd: &str) -> String {
+    let prog = program(cmd);
+    match (prog.as_str(), profile(cmd)) {
+        ("aws", Some(p)) => {
+            format!("log in to AWS again: `aws sso login --profile {p}`, then retry")
+        }
+        _ => login_hint(&prog),
+    }
 }
 
 /// How to get fresh credentials for a known plugin.
@@ -175,6 +206,16 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plugin_is_found_behind_its_environment() {
+        let cmd = r#"KUBERNETES_EXEC_INFO="{\"spec\":{}}" "/home/a/bin/aws" "--region" "eu-west-1" "eks" "get-token" "--profile" "prod-sso""#;
+        assert_eq!(program(cmd), "aws");
+        assert_eq!(
+            login_hint_for(cmd),
+            "log in to AWS again: `aws sso login --profile prod-sso`, then retry"
+        );
+    }
 
     #[test]
     fn known_plugins_get_their_login_command() {
