@@ -164,7 +164,7 @@ async fn a_failed_change_leaves_the_audit_log_saying_so() {
     assert_eq!(
         last.detail.as_deref(),
         Some(
-            "eu-west-1: route53 ChangeResourceRecordSets: Throttling: Rate exceeded (retry later)"
+            "eu-west-1: route53 ChangeResourceRecordSets: Throttling: Rate exceeded — retry later"
         )
     );
 }

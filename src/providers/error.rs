@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Timeout);
         let text = e.to_string();
         assert!(
-            text.starts_with("eu-west-1: postgres read lag: no answer within 5s ("),
+            text.starts_with("eu-west-1: postgres read lag: no answer within 5s — "),
             "{text}"
         );
     }
