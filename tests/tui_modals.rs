@@ -4,6 +4,7 @@
 
 use meridian::actions::{Action, Verdict};
 use meridian::fleet::ConfirmStrength;
+use meridian::traffic::{Ask, Weight};
 use meridian::tui::app::Effect;
 use meridian::tui::fixture::{demo_app, press, render, text, type_text};
 use meridian::tui::overlay::{Field, Overlay};
@@ -240,8 +241,37 @@ fn weights_editor_shows_shares_live_and_refuses_invalid_totals() {
     press(&mut a, &["enter"]);
     let m = modal(&a);
     assert!(
-        matches!(&m.plan.action, Action::SetWeights { weights } if weights == &vec![("us-east-1".to_string(), 90)])
+        matches!(&m.plan.action, Action::SetWeights { weights } if weights == &vec![("us-east-1".to_string(), Ask::Units(90))])
     );
+}
+
+#[test]
+fn weights_editor_takes_percentages_and_shows_units_and_shares() {
+    let mut a = app();
+    press(&mut a, &["w"]);
+    // us-east-1 to 75% of all traffic: the others keep 30+20+0 = 50, so it needs 150.
+    type_text(&mut a, "75%");
+    let t = text(&render(&a, 100, 30));
+    assert!(
+        t.contains("75%=150"),
+        "the share asked and the weight it becomes:\n{t}"
+    );
+    assert!(t.contains("75.0%"), "the effective share:\n{t}");
+    // A share that cannot hold under the provider's range is refused before any plan.
+    let mut b = app();
+    press(&mut b, &["w"]);
+    type_text(&mut b, "90%");
+    let t = text(&render(&b, 100, 30));
+    assert!(t.contains("refused"), "{t}");
+    assert!(t.contains("us-east-1 = 90% (weight 450)"), "{t}");
+    // Enter on a valid share opens the plan, which shows units and the effective share.
+    press(&mut a, &["enter"]);
+    let m = modal(&a);
+    assert!(
+        matches!(&m.plan.action, Action::SetWeights { weights } if weights == &vec![("us-east-1".to_string(), Ask::Percent(7500))])
+    );
+    let t = text(&render(&a, 100, 30));
+    assert!(t.contains("us-east-1 weight: 50 (50%) -> 150 (75%)"), "{t}");
 }
 
 #[test]
@@ -267,7 +297,7 @@ fn restore_plans_the_steady_weight() {
     let mut a = app();
     let mut s = a.state.clone();
     if let Some(r) = s.region_mut("eu-west-1") {
-        r.weight.value = Some(0);
+        r.weight.value = Some(Weight::units(0));
     }
     a.update(Msg::Fleet(Box::new(s), None));
     press(&mut a, &["down", "r"]);

@@ -2,16 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::traffic::Ask;
+
 /// One thing an operator asks meridian to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "action", rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Action {
-    /// Set a region's weight to 0.
+    /// Take a region out of rotation (weight 0, or its endpoint disabled).
     Drain { region: String },
     /// Put regions back to their steady weights (all regions when the list is empty).
     Restore { regions: Vec<String> },
-    /// Set explicit weights. Values are kept as asked so the range guard can name a bad one.
-    SetWeights { weights: Vec<(String, u32)> },
+    /// Set explicit weights, in provider units or as shares (`90%`). Values are kept as
+    /// asked so the range guard can name a bad one.
+    SetWeights { weights: Vec<(String, Ask)> },
     /// Make a secondary the database primary.
     Promote { region: String },
     /// Run the steps of one phase in a region.
@@ -56,16 +60,7 @@ impl Via {
 impl Action {
     /// The stable kebab-case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::Drain { .. } => "drain",
-            Action::Restore { .. } => "restore",
-            Action::SetWeights { .. } => "set-weights",
-            Action::Promote { .. } => "promote",
-            Action::RunPhase { .. } => "run-phase",
-            Action::Rollback { .. } => "rollback",
-            Action::Sync { .. } => "sync",
-            Action::ResumeAutoSync { .. } => "resume-auto-sync",
-        }
+        self.into()
     }
 
     /// A verb for buttons and messages: "Drain", "Set weights", ...

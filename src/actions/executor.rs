@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::action::Request;
 use super::audit::whoami;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
+use super::interrupt::{InFlight, Stop};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
@@ -57,7 +58,7 @@ impl Executor {
         self.finish_without_running(plan, AuditOutcome::Refused, Some(why.to_string()))
     }
 
-    fn finish_without_running(
+    pub(super) fn finish_without_running(
         &self,
         plan: &Plan,
         outcome: AuditOutcome,
@@ -86,17 +87,22 @@ impl Executor {
     /// Execute a confirmed plan. `request` is what produced it, so guards can be re-checked
     /// against fresh state just before anything changes.
     pub async fn execute(&self, request: &Request, plan: &Plan, progress: &Progress) -> Execution {
-        self.execute_from(request, plan, None, progress).await
+        self.execute_until(request, plan, None, progress, Stop::never())
+            .await
     }
 
-    /// Execute a plan made from `basis`: when that state was read moments ago (a runbook's
-    /// `--yes`), it is the re-check, and the backends are not asked the same thing twice.
-    pub async fn execute_from(
+    /// Execute a confirmed plan unless `stop` asks it to stop part-way: then nothing more is
+    /// sent to the backend, the state is read back, and `interrupted` is recorded with what
+    /// was found, before the lock is released. When the plan was made from `basis` moments
+    /// ago (a runbook's `--yes`), that reading is the re-check: the backends are not asked
+    /// the same thing twice.
+    pub async fn execute_until(
         &self,
         request: &Request,
         plan: &Plan,
         basis: Option<&FleetState>,
         progress: &Progress,
+        mut stop: Stop,
     ) -> Execution {
         if self.read_only || plan.read_only {
             return self.record_refused(plan, "read-only mode: nothing is changed");
@@ -108,7 +114,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let held = match self.lock.take(plan.name).await {
+        let held = match self.take_held(plan.name).await {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -125,23 +131,29 @@ impl Executor {
                 );
             }
         };
-        let took_over = held.took_over();
-        let done = self
-            .locked(request, plan, operation, basis, took_over, progress)
-            .await;
+        // Declared after the lock, so on a panic it records `interrupted` before the lock
+        // is released.
+        let journal = InFlight::new(&self.audit, &self.fleet.name, plan);
+        let done = tokio::select! {
+            done = self.locked(request, plan, &operation, basis, progress, &journal) => done,
+            why = stop.requested() => {
+                self.interrupted(plan, &operation, &journal, &why, progress).await
+            }
+        };
+        drop(journal);
         held.release().await;
         done
     }
 
-    /// Everything done while the fleet lock is held.
+    /// Everything done while holding the lock: re-check, record, act, verify, record.
     async fn locked(
         &self,
         request: &Request,
         plan: &Plan,
-        operation: Operation,
+        operation: &Operation,
         basis: Option<&FleetState>,
-        took_over: Option<super::lock::LockHolder>,
         progress: &Progress,
+        journal: &InFlight<'_>,
     ) -> Execution {
         // Read only what this action's plan and verification need.
         let subjects = for_action(&self.fleet, &request.action);
@@ -154,7 +166,7 @@ impl Executor {
             }
         };
         // The re-check's operation carries the object versions it read: writes carry them.
-        let operation = match make_plan(request, &self.fleet, &fresh, now_ms()) {
+        let checked = match make_plan(request, &self.fleet, &fresh, now_ms()) {
             Ok(recheck) => {
                 if let Some(block) = recheck.blocking().next() {
                     let why = format!(
@@ -165,7 +177,7 @@ impl Executor {
                     return self.record_refused(&recheck, &why);
                 }
                 match recheck.operation {
-                    Some(op) if op.same_change(&operation) => op,
+                    Some(op) if op.same_change(operation) => op,
                     _ => {
                         let why = "conditions changed since the plan was made: it would now do something else; plan and confirm again";
                         return self.record_refused(&recheck, why);
@@ -174,15 +186,11 @@ impl Executor {
             }
             Err(e) => return self.record_refused(plan, &e.to_string()),
         };
-        let before = snapshot(&operation, &fresh);
+        let operation = &checked;
+        let before = snapshot(operation, &fresh);
         let id = new_id();
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
-        if let Some(h) = &took_over {
-            let note = format!("took over the expired fleet lock of {h}");
-            progress.say(&note);
-            started.detail = Some(note);
-        }
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
             return Execution {
@@ -193,25 +201,28 @@ impl Executor {
                 after: None,
             };
         }
+        journal.started(&id, &before);
+        #[cfg(debug_assertions)]
+        super::interrupt::forced_panic("action");
         let result = if plan.is_noop() {
             progress.say("nothing to change");
             Ok(())
         } else {
-            self.run_replanning(request, plan, &operation, &subjects, progress)
+            self.run_replanning(request, plan, operation, &subjects, progress)
                 .await
         };
         // Read back only what shows whether it took effect.
         let after_state = poll_subjects(
             &self.fleet,
             &self.providers,
-            &to_verify(&self.fleet, &operation),
+            &to_verify(&self.fleet, operation),
             Some(&fresh),
         )
         .await;
-        let after = snapshot(&operation, &after_state);
+        let after = snapshot(operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),
-            Ok(()) => match verify(&operation, &after_state) {
+            Ok(()) => match verify(operation, &after_state) {
                 Ok(()) => (AuditOutcome::Succeeded, None),
                 Err(why) => (AuditOutcome::Unverified, Some(why)),
             },
@@ -227,6 +238,7 @@ impl Executor {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
         };
+        journal.close();
         Execution {
             audit_id: id,
             outcome,

@@ -71,7 +71,7 @@ impl TrafficProvider for Faulty {
     async fn apply_weights(
         &self,
         _fleet: &Fleet,
-        _weights: &[(String, u8)],
+        _weights: &[(String, crate::traffic::Weight)],
         _progress: &Progress,
     ) -> ProviderResult<()> {
         // The started record must already be on disk when the change is attempted.

@@ -228,7 +228,7 @@ fn resume_puts_back_the_kept_block_and_warns_when_it_undoes_a_rollback() {
         at: "2026-01-01T00:00:00Z".into(),
         reason: Some("INC-1".into()),
     });
-    a.head = Some(a.revision.clone());
+    a.head = Some(a.revision.to_string());
     let p = planned(&f, &s, &resume);
     assert!(!p.is_blocked(), "{:?}", p.checks);
     assert_eq!(verdict(&p, Guard::AutoSync), Verdict::Pass);

@@ -1,35 +1,37 @@
 //! The guards, one function each, pure and separately tested.
 //!
-//! Weight guards compare `before` (what DNS says now) with `after` (what the plan asks for).
+//! Weight guards compare `before` (what DNS says now) with `after` (what the plan asks for),
+//! in the provider-neutral model (`traffic::Weight`: units plus a drained state); the few
+//! provider facts they need (range, what "all drained" does) come in as `TrafficRules`.
 
+use super::gates;
 use super::plan::{Check, Guard};
 use crate::fleet::{Fleet, Policy, Role};
 use crate::state::{
     AppState, FleetState, HealthStatus, HistoryEntry, Millis, PhaseStatus, STALE_AFTER_MS,
     short_age,
 };
+use crate::traffic::{Requested, TrafficRules, Weight};
 
-/// Weights as requested, before range checking.
-pub type Requested = [(String, u32)];
-/// Weights as DNS holds them.
-pub type Weights = [(String, u8)];
+/// Weights as the traffic provider holds them.
+pub type Weights = [(String, Weight)];
 
-fn weight_of(ws: &Weights, id: &str) -> u8 {
+fn weight_of(ws: &Weights, id: &str) -> Weight {
     ws.iter()
         .find(|(r, _)| r == id)
         .map(|(_, w)| *w)
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
-/// Regions whose weight goes up (or is put above 0 from nothing).
+/// Regions whose effective weight goes up (or that come back from drained).
 fn increased<'a>(
     before: &'a Weights,
     after: &'a Weights,
-) -> impl Iterator<Item = (&'a str, u8)> + 'a {
+) -> impl Iterator<Item = (&'a str, u32)> + 'a {
     after
         .iter()
-        .filter(move |(r, w)| *w > weight_of(before, r))
-        .map(|(r, w)| (r.as_str(), *w))
+        .filter(move |(r, w)| w.effective() > weight_of(before, r).effective())
+        .map(|(r, w)| (r.as_str(), w.effective()))
 }
 
 /// Read-only mode: the plan may be shown, never executed.
@@ -62,31 +64,41 @@ pub fn reason_required(production: bool, reason: Option<&str>, overrides: &[Stri
     }
 }
 
-/// Every weight must be an integer 0..=255 (what Route 53 accepts).
-pub fn weight_range(requested: &Requested) -> Check {
+/// Every asked weight must be one the provider accepts (Route 53 0..=255, Azure 1..=1000 or 0
+/// to disable, Cloudflare 0..1), and asked shares must be possible together.
+pub fn weight_range(requested: &[Requested], problems: &[String], rules: &TrafficRules) -> Check {
     let bad: Vec<String> = requested
         .iter()
-        .filter(|(_, w)| *w > 255)
-        .map(|(r, w)| format!("{r}={w}"))
+        .filter(|q| !rules.in_range(q.units))
+        .map(|q| match q.asked {
+            crate::traffic::Ask::Units(_) => format!("{}={}", q.region, q.asked),
+            crate::traffic::Ask::Percent(_) => {
+                format!("{}={} (weight {})", q.region, q.asked, q.units)
+            }
+        })
         .collect();
-    if bad.is_empty() {
-        Check::pass(Guard::WeightRange, "all weights within 0..=255")
+    let range = rules.range_text();
+    let mut why = problems.to_vec();
+    if !bad.is_empty() {
+        why.push(format!(
+            "{} weights must be {range}: {}",
+            rules.provider,
+            bad.join(", ")
+        ));
+    }
+    if why.is_empty() {
+        Check::pass(Guard::WeightRange, format!("all weights within {range}"))
     } else {
-        Check::block(
-            Guard::WeightRange,
-            format!("weights must be integers 0..=255: {}", bad.join(", ")),
-        )
+        Check::block(Guard::WeightRange, why.join("; "))
     }
 }
 
-/// All-zero weights make DNS split traffic evenly: "drain everything" means "send everywhere".
-pub fn all_weights_zero(after: &Weights, unmanaged_total: u32) -> Check {
-    let total: u32 = after.iter().map(|(_, w)| *w as u32).sum::<u32>() + unmanaged_total;
+/// Every region drained: Route 53 then splits traffic evenly ("drain everything" means "send
+/// everywhere"), Azure's profile goes Inactive; refused either way.
+pub fn all_weights_zero(after: &Weights, unmanaged_total: u32, rules: &TrafficRules) -> Check {
+    let total: u32 = after.iter().map(|(_, w)| w.effective()).sum::<u32>() + unmanaged_total;
     if total == 0 {
-        Check::block(
-            Guard::AllWeightsZero,
-            "every weight would be 0, and DNS then sends traffic to every region evenly; keep at least one region above 0",
-        )
+        Check::block(Guard::AllWeightsZero, rules.all_drained_reason)
     } else {
         Check::pass(
             Guard::AllWeightsZero,
@@ -104,12 +116,12 @@ pub fn last_healthy_region(state: &FleetState, before: &Weights, after: &Weights
     };
     let serving_after: Vec<&str> = after
         .iter()
-        .filter(|(r, w)| *w > 0 && healthy(r))
+        .filter(|(r, w)| w.serving() && healthy(r))
         .map(|(r, _)| r.as_str())
         .collect();
     let losing: Vec<&str> = before
         .iter()
-        .filter(|(r, w)| *w > 0 && healthy(r) && weight_of(after, r) == 0)
+        .filter(|(r, w)| w.serving() && healthy(r) && !weight_of(after, r).serving())
         .map(|(r, _)| r.as_str())
         .collect();
     if !losing.is_empty() && serving_after.is_empty() {
@@ -181,7 +193,8 @@ pub fn unhealthy_target(state: &FleetState, before: &Weights, after: &Weights) -
     }
 }
 
-/// A region gets more traffic only after its health has been green for the gate duration.
+/// A region gets more traffic only after its health has been green for the gate duration
+/// (the same gate `meridian wait healthy` waits for).
 pub fn health_gate(
     state: &FleetState,
     policy: &Policy,
@@ -189,29 +202,28 @@ pub fn health_gate(
     after: &Weights,
     now: Millis,
 ) -> Check {
-    let gate = policy.health_gate.as_millis() as Millis;
+    let gate = policy.health_gate;
     let young: Vec<String> = increased(before, after)
-        .filter_map(|(id, _)| {
-            let since = state.region(id)?.health.value.as_ref()?.healthy_since;
-            match since {
-                Some(s) if now - s >= gate => None,
-                Some(s) => Some(format!("{id} healthy for {}", short_age(now - s))),
-                None => Some(format!("{id} not healthy")),
-            }
-        })
+        .map(|(id, _)| gates::healthy_for(state, id, gate, now))
+        .filter(|g| !g.met)
+        .map(|g| g.reason)
         .collect();
     if young.is_empty() {
         Check::pass(
             Guard::HealthGate,
             format!(
                 "regions gaining traffic have been healthy for {}",
-                short_age(gate)
+                short_age(gate.as_millis() as Millis)
             ),
         )
     } else {
         Check::warn(
             Guard::HealthGate,
-            format!("health gate is {}: {}", short_age(gate), young.join(", ")),
+            format!(
+                "health gate is {}: {}",
+                short_age(gate.as_millis() as Millis),
+                young.join(", ")
+            ),
         )
     }
 }
@@ -243,8 +255,14 @@ pub fn phases_incomplete(
 /// The plan rests on data that failed to refresh or is old.
 pub fn stale_data(state: &FleetState, regions: &[&str], now: Millis) -> Check {
     let mut stale = Vec::new();
+    let mut unread = Vec::new();
     for id in regions {
         let Some(r) = state.region(id) else { continue };
+        // A weight never read leaves nothing to plan from: the before -> after would be
+        // made up. (The dashboard shows its first readings arriving.)
+        if r.weight.at.is_none() && r.weight.error.is_none() {
+            unread.push(format!("{id} weight"));
+        }
         let fields = [
             ("weight", r.weight.error.as_ref(), r.weight.age(now)),
             ("health", r.health.error.as_ref(), r.health.age(now)),
@@ -262,7 +280,15 @@ pub fn stale_data(state: &FleetState, regions: &[&str], now: Millis) -> Check {
             }
         }
     }
-    if stale.is_empty() {
+    if !unread.is_empty() {
+        Check::block(
+            Guard::StaleData,
+            format!(
+                "not read yet: {}; wait for the first reading and plan again",
+                unread.join(", ")
+            ),
+        )
+    } else if stale.is_empty() {
         Check::pass(Guard::StaleData, "plan based on fresh data")
     } else {
         Check::warn(Guard::StaleData, stale.join("; "))

@@ -4,6 +4,8 @@ use super::guards::*;
 use super::plan::{Guard, Verdict};
 use super::testkit::*;
 use crate::state::{HealthStatus, PhaseStatus};
+use crate::traffic::rules::{AZURE, ROUTE53};
+use crate::traffic::{Ask, Requested, Weight};
 
 fn verdict(c: &super::Check) -> Verdict {
     c.verdict
@@ -35,25 +37,58 @@ fn reason_required_for_production_and_for_overrides() {
 
 #[test]
 fn weight_range_names_the_bad_weight() {
-    let ok = vec![("a".to_string(), 0u32), ("b".to_string(), 255)];
-    assert_eq!(verdict(&weight_range(&ok)), Verdict::Pass);
-    let bad = vec![("a".to_string(), 256u32)];
-    let c = weight_range(&bad);
+    let q = |r: &str, asked: Ask, units: u64| Requested {
+        region: r.into(),
+        asked,
+        units,
+    };
+    let ok = vec![q("a", Ask::Units(0), 0), q("b", Ask::Units(255), 255)];
+    assert_eq!(verdict(&weight_range(&ok, &[], &ROUTE53)), Verdict::Pass);
+    let bad = vec![q("a", Ask::Units(256), 256)];
+    let c = weight_range(&bad, &[], &ROUTE53);
     assert_eq!(c.verdict, Verdict::Block);
     assert!(c.reason.contains("a=256"), "{}", c.reason);
+    assert!(c.reason.contains("0..=255"), "{}", c.reason);
+    // The same asks under Azure's rules: 256 is fine there, 1001 is not.
+    assert_eq!(verdict(&weight_range(&bad, &[], &AZURE)), Verdict::Pass);
+    let shares = vec![q("eastus", Ask::Percent(9000), 1001)];
+    let c = weight_range(&shares, &[], &AZURE);
+    assert!(
+        c.reason.contains("eastus=90% (weight 1001)"),
+        "{}",
+        c.reason
+    );
+    assert!(c.reason.contains("1..=1000"), "{}", c.reason);
+    let c = weight_range(&[], &["the percentages add up to 110%".into()], &AZURE);
+    assert_eq!(c.verdict, Verdict::Block);
 }
 
 #[test]
 fn all_weights_zero_blocks_and_unmanaged_weight_counts() {
     let zero = weights(&[("us-east-1", 0), ("eu-west-1", 0)]);
-    let c = all_weights_zero(&zero, 0);
+    let c = all_weights_zero(&zero, 0, &ROUTE53);
     assert_eq!(c.verdict, Verdict::Block);
     assert!(c.reason.contains("evenly"));
-    assert_eq!(verdict(&all_weights_zero(&zero, 10)), Verdict::Pass);
     assert_eq!(
-        verdict(&all_weights_zero(&weights(&[("us-east-1", 1)]), 0)),
+        verdict(&all_weights_zero(&zero, 10, &ROUTE53)),
         Verdict::Pass
     );
+    assert_eq!(
+        verdict(&all_weights_zero(
+            &weights(&[("us-east-1", 1)]),
+            0,
+            &ROUTE53
+        )),
+        Verdict::Pass
+    );
+    // Azure: every endpoint disabled (weights kept) is the same refusal, in Azure's words.
+    let disabled = vec![
+        ("eastus".to_string(), Weight::drained(700)),
+        ("westeurope".to_string(), Weight::drained(300)),
+    ];
+    let c = all_weights_zero(&disabled, 0, &AZURE);
+    assert_eq!(c.verdict, Verdict::Block);
+    assert!(c.reason.contains("Inactive"), "{}", c.reason);
     assert!(!Guard::AllWeightsZero.overridable());
 }
 
@@ -181,6 +216,22 @@ fn stale_data_warns_with_age_and_error() {
     assert_eq!(c.verdict, Verdict::Warn);
     assert!(
         c.reason.contains("45s ago") && c.reason.contains("throttled"),
+        "{}",
+        c.reason
+    );
+}
+
+#[test]
+fn stale_data_blocks_a_weight_never_read() {
+    let f = fleet();
+    let mut s = state(&f);
+    if let Some(r) = s.region_mut("eu-west-1") {
+        r.weight = Default::default();
+    }
+    let c = stale_data(&s, &["us-east-1", "eu-west-1"], NOW);
+    assert_eq!(c.verdict, Verdict::Block);
+    assert!(
+        c.reason.contains("not read yet: eu-west-1 weight"),
         "{}",
         c.reason
     );

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::lock::{FleetLock, LockError, LockGuard, LockHolder};
+use super::lock::{FleetLock, LockError, LockGuard, LockHolder, Takeover};
 
 /// A lock held in another system.
 #[async_trait]
@@ -20,22 +20,22 @@ pub trait RemoteLock: Send + Sync + std::fmt::Debug {
 #[async_trait]
 pub trait RemoteHeld: Send + Sync {
     /// An expired holder whose lock was taken over (for the audit record).
-    fn took_over(&self) -> Option<LockHolder>;
+    fn took_over(&self) -> Option<Takeover>;
     /// Give the lock back.
     async fn release(self: Box<Self>);
 }
 
 /// The fleet lock while an action runs.
 pub enum Held {
-    File(LockGuard),
+    File(Box<LockGuard>),
     Remote(Box<dyn RemoteHeld>),
 }
 
 impl Held {
-    /// An expired holder this acquisition took over, if any.
-    pub fn took_over(&self) -> Option<LockHolder> {
+    /// A stale or expired holder this acquisition took over, if any.
+    pub fn took_over(&self) -> Option<Takeover> {
         match self {
-            Held::File(_) => None,
+            Held::File(g) => g.took_over.clone(),
             Held::Remote(r) => r.took_over(),
         }
     }
@@ -60,7 +60,7 @@ impl FleetLock {
     pub async fn take(&self, action: &str) -> Result<Held, LockError> {
         match &self.remote {
             Some(r) => r.acquire(action).await.map(Held::Remote),
-            None => self.acquire(action).map(Held::File),
+            None => self.acquire(action).map(|g| Held::File(Box::new(g))),
         }
     }
 

@@ -4,24 +4,31 @@
 pub mod action;
 pub mod audit;
 pub mod executor;
+pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
+pub mod interrupt;
 pub mod lock;
 pub mod lock_remote;
 pub mod plan;
 pub mod planner;
+pub mod recover;
 mod verify;
 pub mod windows;
 
 pub use action::{Action, Request, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
-pub use lock::{FleetLock, LockHolder};
+pub use gates::Gate;
+pub use interrupt::{Stop, StopHandle, stop_pair};
+pub use lock::{FleetLock, LockHolder, LockState};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
 mod executor_tests;
+#[cfg(test)]
+mod gates_tests;
 #[cfg(test)]
 mod gitops_tests;
 #[cfg(test)]

@@ -5,10 +5,22 @@ use serde::Serialize;
 
 use super::action::Action;
 use crate::fleet::ConfirmStrength;
+use crate::traffic::Weight;
 
 /// A safety rule an action is checked against, by its stable name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Guard {
     ReadOnly,
     ReasonRequired,
@@ -35,60 +47,17 @@ pub enum Guard {
 }
 
 impl Guard {
-    pub const ALL: &'static [Guard] = &[
-        Guard::ReadOnly,
-        Guard::ReasonRequired,
-        Guard::WeightRange,
-        Guard::AllWeightsZero,
-        Guard::LastHealthyRegion,
-        Guard::UnhealthyTarget,
-        Guard::HealthGate,
-        Guard::PhasesIncomplete,
-        Guard::StaleData,
-        Guard::AlreadyPrimary,
-        Guard::ReplicationLag,
-        Guard::PhaseOrder,
-        Guard::PhaseRunning,
-        Guard::RevisionUnknown,
-        Guard::AutoSync,
-        Guard::NoChange,
-        Guard::OperationInProgress,
-        Guard::ApplicationsetReverts,
-        Guard::HooksSkipped,
-        Guard::SyncWindow,
-        Guard::HelmPending,
-        Guard::ArgoManaged,
-    ];
+    /// Every guard, in declaration order.
+    pub const ALL: &'static [Guard] = <Guard as strum::VariantArray>::VARIANTS;
 
+    /// The stable kebab-case name (`health-gate`), as `--override` takes it.
     pub fn name(self) -> &'static str {
-        match self {
-            Guard::ReadOnly => "read-only",
-            Guard::ReasonRequired => "reason-required",
-            Guard::WeightRange => "weight-range",
-            Guard::AllWeightsZero => "all-weights-zero",
-            Guard::LastHealthyRegion => "last-healthy-region",
-            Guard::UnhealthyTarget => "unhealthy-target",
-            Guard::HealthGate => "health-gate",
-            Guard::PhasesIncomplete => "phases-incomplete",
-            Guard::StaleData => "stale-data",
-            Guard::AlreadyPrimary => "already-primary",
-            Guard::ReplicationLag => "replication-lag",
-            Guard::PhaseOrder => "phase-order",
-            Guard::PhaseRunning => "phase-running",
-            Guard::RevisionUnknown => "revision-unknown",
-            Guard::AutoSync => "auto-sync",
-            Guard::NoChange => "no-change",
-            Guard::OperationInProgress => "operation-in-progress",
-            Guard::ApplicationsetReverts => "applicationset-reverts",
-            Guard::HooksSkipped => "hooks-skipped",
-            Guard::SyncWindow => "sync-window",
-            Guard::HelmPending => "helm-pending",
-            Guard::ArgoManaged => "argo-managed",
-        }
+        self.into()
     }
 
+    /// The guard with this stable name.
     pub fn parse(name: &str) -> Option<Guard> {
-        Guard::ALL.iter().copied().find(|g| g.name() == name)
+        name.parse().ok()
     }
 
     /// Some blocks describe something that cannot work or must not be bypassed at all:
@@ -196,9 +165,9 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Operation {
-    /// One atomic weight change covering every listed region.
+    /// One weight change covering every listed region (atomic where the provider allows).
     SetWeights {
-        weights: Vec<(String, u8)>,
+        weights: Vec<(String, Weight)>,
     },
     Promote {
         region: String,

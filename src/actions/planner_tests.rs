@@ -4,6 +4,7 @@ use super::testkit::*;
 use super::*;
 use crate::fleet::ConfirmStrength;
 use crate::state::HealthStatus;
+use crate::traffic::Ask;
 
 fn plan_for(req: Request) -> Plan {
     let f = fleet();
@@ -111,7 +112,10 @@ fn restore_puts_steady_weights_back() {
 fn set_weights_shows_shares_after() {
     let p = plan_for(
         Request::new(Action::SetWeights {
-            weights: vec![("us-east-1".into(), 90), ("eu-west-1".into(), 10)],
+            weights: vec![
+                ("us-east-1".into(), Ask::Units(90)),
+                ("eu-west-1".into(), Ask::Units(10)),
+            ],
         })
         .reason("deploy"),
     );
@@ -124,7 +128,7 @@ fn set_weights_shows_shares_after() {
         c,
         vec![
             "us-east-1 50 (50%) -> 90 (75%)",
-            "eu-west-1 30 (30%) -> 10 (8%)"
+            "eu-west-1 30 (30%) -> 10 (8.3%)"
         ]
     );
     assert_eq!(
@@ -137,7 +141,7 @@ fn set_weights_shows_shares_after() {
 fn out_of_range_weight_has_no_operation() {
     let p = plan_for(
         Request::new(Action::SetWeights {
-            weights: vec![("us-east-1".into(), 256)],
+            weights: vec![("us-east-1".into(), Ask::Units(256))],
         })
         .reason("x"),
     );
@@ -149,9 +153,9 @@ fn out_of_range_weight_has_no_operation() {
 fn all_zero_is_refused_even_with_override() {
     let req = Request::new(Action::SetWeights {
         weights: vec![
-            ("us-east-1".into(), 0),
-            ("eu-west-1".into(), 0),
-            ("ap-southeast-1".into(), 0),
+            ("us-east-1".into(), Ask::Units(0)),
+            ("eu-west-1".into(), Ask::Units(0)),
+            ("ap-southeast-1".into(), Ask::Units(0)),
         ],
     })
     .reason("x")

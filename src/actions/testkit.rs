@@ -3,6 +3,7 @@
 
 use crate::fleet::{Fleet, Role};
 use crate::state::*;
+pub use crate::traffic::Weight;
 
 pub const NOW: Millis = 1_800_000_000_000;
 const DAY: Millis = 86_400_000;
@@ -48,7 +49,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                     },
                     NOW,
                 ),
-                weight: Observed::ok(r.steady_weight, NOW),
+                weight: Observed::ok(Weight::units(r.steady_weight), NOW),
                 lag: if r.role == Role::Primary {
                     Observed::empty(NOW)
                 } else {
@@ -81,9 +82,9 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         name: t.argo_app_in(r),
                         sync: SyncStatus::Synced,
                         health: AppHealth::Healthy,
-                        revision: history[4].revision.clone(),
+                        revision: history[4].revision.as_str().into(),
                         auto_sync: t.sim.auto_sync.unwrap_or(true),
-                        history,
+                        history: history.into(),
                         message: None,
                         ..AppState::default()
                     };
@@ -113,9 +114,9 @@ pub fn set_health(state: &mut FleetState, region: &str, status: HealthStatus) {
     }
 }
 
-pub fn set_weight(state: &mut FleetState, region: &str, weight: u8) {
+pub fn set_weight(state: &mut FleetState, region: &str, weight: u32) {
     if let Some(r) = state.region_mut(region) {
-        r.weight = Observed::ok(weight, NOW);
+        r.weight = Observed::ok(Weight::units(weight), NOW);
     }
 }
 
@@ -129,6 +130,9 @@ pub fn set_lag(state: &mut FleetState, region: &str, lag: Option<f64>, error: Op
     }
 }
 
-pub fn weights(pairs: &[(&str, u8)]) -> Vec<(String, u8)> {
-    pairs.iter().map(|(r, w)| (r.to_string(), *w)).collect()
+pub fn weights(pairs: &[(&str, u32)]) -> Vec<(String, Weight)> {
+    pairs
+        .iter()
+        .map(|(r, w)| (r.to_string(), Weight::units(*w)))
+        .collect()
 }

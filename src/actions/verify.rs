@@ -11,12 +11,20 @@ use crate::state::{AppHealth, AppState, FleetState, HelmStatus, PhaseStatus};
 pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
     match op {
         Operation::SetWeights { .. } => {
+            // Weights stay numbers (provider units) as before; drained regions are listed
+            // apart, since Azure keeps a disabled endpoint's weight.
             let weights: serde_json::Map<String, Value> = state
                 .regions
                 .iter()
-                .map(|r| (r.id.clone(), json!(r.weight.value)))
+                .map(|r| (r.id.clone(), json!(r.weight.value.map(|w| w.units))))
                 .collect();
-            json!({ "weights": weights })
+            let drained: Vec<&str> = state
+                .regions
+                .iter()
+                .filter(|r| r.weight.value.is_some_and(|w| w.drained))
+                .map(|r| r.id.as_str())
+                .collect();
+            json!({ "weights": weights, "drained": drained })
         }
         Operation::Promote { region } => {
             let roles: serde_json::Map<String, Value> = state
@@ -82,7 +90,7 @@ fn deployed(
     match app {
         None => Err(format!("{tenant} in {region} could not be read back")),
         Some(a)
-            if !(a.revision.starts_with(revision) || revision.starts_with(&a.revision))
+            if !(a.revision.starts_with(revision) || revision.starts_with(&*a.revision))
                 || a.revision.is_empty() =>
         {
             Err(format!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::GlobalArgs;
 use super::context::Context;
 use super::{CliError, Exit};
-use crate::actions::{Action, AuditOutcome, Execution, Plan, Request, Verdict, plan};
+use crate::actions::{Action, AuditOutcome, Execution, Plan, Request, Verdict, plan, stop_pair};
 use crate::engine::{for_action, poll_subjects};
 use crate::fleet::ConfirmStrength;
 use crate::providers::Progress;
@@ -73,6 +73,8 @@ pub async fn run(
     Ok(exit_for(execution.outcome))
 }
 
+/// Execute, stopping part-way on Ctrl-C, SIGTERM, SIGHUP or SIGQUIT: the executor then
+/// records `interrupted`, says what reading back found, and releases the lock.
 async fn execute(
     executor: &crate::actions::Executor,
     request: &Request,
@@ -81,18 +83,34 @@ async fn execute(
     global: &GlobalArgs,
 ) -> Execution {
     let progress = if global.json {
-        Progress::new(|m| eprintln!("  {m}"))
+        Progress::new(|m| super::note(&format!("  {m}")))
     } else {
-        Progress::new(|m| eprintln!("  · {m}"))
+        Progress::new(|m| super::note(&format!("  · {m}")))
     };
-    executor.execute_from(request, plan, basis, &progress).await
+    let (handle, stop) = stop_pair();
+    let mut endings = crate::signals::Endings::listen();
+    let watcher = tokio::spawn(async move {
+        let name = endings.next().await;
+        super::note(&format!(
+            "  {name}: stopping; the outcome is recorded before meridian exits"
+        ));
+        handle.stop(name);
+    });
+    let done = executor
+        .execute_until(request, plan, basis, &progress, stop)
+        .await;
+    watcher.abort();
+    done
 }
 
 /// The exit code for an outcome.
 pub fn exit_for(outcome: AuditOutcome) -> Exit {
     match outcome {
         AuditOutcome::Succeeded => Exit::Done,
-        AuditOutcome::Started | AuditOutcome::Failed | AuditOutcome::Unverified => Exit::Failed,
+        AuditOutcome::Started
+        | AuditOutcome::Failed
+        | AuditOutcome::Unverified
+        | AuditOutcome::Interrupted => Exit::Failed,
         AuditOutcome::Refused | AuditOutcome::Declined => Exit::Refused,
         AuditOutcome::LockHeld => Exit::LockHeld,
     }
@@ -108,7 +126,7 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             "before": execution.before,
             "after": execution.after,
         });
-        println!("{}", pretty(&doc));
+        super::out(&pretty(&doc));
         return;
     }
     let detail = execution
@@ -117,8 +135,15 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
         .map(|d| format!(": {d}"))
         .unwrap_or_default();
     match execution.outcome {
-        AuditOutcome::Succeeded => println!("{} {}: done and verified", plan.name, plan.target),
-        other => println!("{} {}: {}{detail}", plan.name, plan.target, other.as_str()),
+        AuditOutcome::Succeeded => {
+            super::out(&format!("{} {}: done and verified", plan.name, plan.target))
+        }
+        other => super::out(&format!(
+            "{} {}: {}{detail}",
+            plan.name,
+            plan.target,
+            other.as_str()
+        )),
     }
 }
 

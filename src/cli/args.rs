@@ -2,6 +2,7 @@
 //! after the subcommand.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -20,7 +21,8 @@ a change is refused, never assumed.
 
 Exit codes:
   0  done
-  1  failed (the change did not happen, or could not be verified)
+  1  failed (the change did not happen, or could not be verified); `wait` timed
+     out; `status --check` found problems
   2  usage or config error
   3  refused (a guard blocked it, read-only mode, or not confirmed)
   4  the fleet lock is held by someone else
@@ -30,6 +32,8 @@ Examples:
   meridian drain eu-west-1 --reason INC-4711 --yes
   meridian weights us-east-1=90 eu-west-1=10 --dry-run
   meridian promote eu-west-1 --reason INC-4711
+  meridian wait healthy eu-west-1 --for 15m --timeout 30m
+  meridian status --check
   meridian rollback payments-prd --region eu-west-1 --to 7 --reason CHG-102 --yes
   meridian sync payments-prd --region eu-west-1 --reason CHG-103
   meridian resume-auto-sync payments-prd --region eu-west-1 --reason CHG-103
@@ -60,7 +64,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub demo: bool,
     /// Show plans but change nothing (enforced by the action library)
-    #[arg(long, global = true, env = "MERIDIAN_READ_ONLY")]
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_READ_ONLY",
+        value_parser = parse_switch
+    )]
     pub read_only: bool,
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -84,6 +93,7 @@ pub struct GlobalArgs {
         env = "MERIDIAN_SIM_SPEED",
         value_name = "FACTOR",
         default_value_t = 1.0,
+        value_parser = parse_sim_speed,
         hide_short_help = true
     )]
     pub sim_speed: f64,
@@ -116,10 +126,34 @@ pub struct GlobalArgs {
     pub keymap: String,
 }
 
+/// A yes/no environment switch in any of the usual spellings; set but empty means no.
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "y" | "yes" | "t" | "true" | "on" => Ok(true),
+        "" | "0" | "n" | "no" | "f" | "false" | "off" => Ok(false),
+        _ => Err(format!(
+            "\"{text}\" is neither yes nor no: use 1, yes, true or on (or 0, no, false, off)"
+        )),
+    }
+}
+
+/// `--sim-speed`: a number, 0 or within the simulator's range.
+fn parse_sim_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text.trim().parse().map_err(|_| {
+        format!("\"{text}\" is not a number; use 0 (a frozen world) or a factor such as 10")
+    })?;
+    crate::providers::sim::check_speed(speed).map_err(|e| format!("{} is {e}", text.trim()))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show every region, tenant and phase (a table, or --json)
-    Status,
+    Status {
+        /// Exit 1, with the reasons on stderr, when a region is down, a value is stale, lag
+        /// is over the RPO budget, a phase failed or an app is not Synced and Healthy
+        #[arg(long)]
+        check: bool,
+    },
     /// Set a region's weight to 0, moving its traffic to the others
     Drain {
         /// Region id, e.g. eu-west-1
@@ -130,9 +164,11 @@ pub enum Command {
         /// Region ids; none means every region
         regions: Vec<String>,
     },
-    /// Set explicit weights in one atomic change, e.g. us-east-1=90 eu-west-1=10
+    /// Set explicit weights in one change, e.g. us-east-1=90 eu-west-1=10 or eastus=90%
     Weights {
-        /// REGION=WEIGHT pairs; weights are integers 0..=255; unnamed regions keep theirs
+        /// REGION=WEIGHT pairs: the traffic provider's units (Route 53 0..=255, Azure
+        /// 1..=1000, Cloudflare 0..1) or a share such as 25%; 0 drains; unnamed regions keep
+        /// theirs
         #[arg(required = true, value_name = "REGION=WEIGHT")]
         weights: Vec<String>,
     },
@@ -209,11 +245,98 @@ pub enum Command {
     },
     /// Show which files and directories meridian uses
     Paths,
+    /// Write a starter fleet file to the default location (or -c FILE), then check it
+    Init {
+        /// Where the starting point comes from
+        #[arg(long, value_enum, default_value_t = InitFrom::Example)]
+        from: InitFrom,
+        /// For --from kube: the kubeconfig to read (default: $KUBECONFIG, else ~/.kube/config)
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// For --from route53: the hosted zone id
+        #[arg(long, value_name = "ZONE_ID")]
+        zone: Option<String>,
+        /// For --from route53: the weighted record's name (default: the first weighted record)
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
+        /// For --from route53: an endpoint URL for the AWS API (e.g. a local test server)
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell, e.g. bash
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory
+    Man {
+        /// Write meridian.1 and meridian-COMMAND.1 pages into this directory
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// Block until a condition holds (exit 0), or time out (exit 1): a rollout gate for
+    /// runbooks, with progress on stderr
+    Wait {
+        #[command(subcommand)]
+        condition: WaitCondition,
+    },
     /// Drive the simulated fleet: reset it or inject faults for drills
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WaitCondition {
+    /// Until the region has been healthy continuously for --for (default: the fleet's
+    /// policy.health_gate, the gate the health-gate guard applies)
+    Healthy {
+        /// Region id
+        region: String,
+        /// How long it must have been healthy, e.g. 15m (0s: healthy now)
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Until the region's replication lag is under a limit
+    Lag {
+        /// Region id of a secondary
+        region: String,
+        /// The limit, e.g. 5s
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        under: Duration,
+        /// How long the lag must stay under the limit without a break
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Until the tenant's app is Synced and Healthy (in one region, or all of its regions)
+    Synced {
+        /// Tenant id, e.g. payments-prd
+        tenant: String,
+        /// Region id (default: every region the tenant runs in)
+        #[arg(long)]
+        region: Option<String>,
+        /// How long it must stay Synced and Healthy without a break
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        hold: Option<Duration>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// How long and how often `meridian wait` polls.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Give up (exit 1) after this long; simulated fleets count simulated time
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30m")]
+    pub timeout: Duration,
+    /// Time between reads of the fleet (real time)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2s")]
+    pub interval: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +357,19 @@ pub enum ConfigCommand {
         /// Fleet file to check
         file: Option<PathBuf>,
     },
+    /// Print the fleet file's JSON Schema, for editors (taplo, Even Better TOML)
+    Schema,
+}
+
+/// Where `meridian init` takes its starting point from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitFrom {
+    /// The commented example fleet (simulated providers)
+    Example,
+    /// Regions named after the kubeconfig's contexts
+    Kube,
+    /// Regions from a Route 53 zone's weighted records (traffic through Route 53)
+    Route53,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,8 @@ use serde_json::json;
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
 use super::context::{Context, FleetChoice, choose_fleet};
 use super::{CliError, Exit, status as status_view};
-use crate::actions::{AuditLog, AuditOutcome, AuditRecord};
+use crate::actions::lock::LockError;
+use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock, gates};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
@@ -15,15 +16,20 @@ use crate::providers::ApiMeter;
 use crate::providers::sim::Fault;
 use crate::state::now_ms;
 
-pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
+/// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
+pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = ctx.executor().lock.current_holder().await;
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
+    let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
         doc["api"] = status_view::api_json(&api);
+        if let Some(p) = &problems {
+            doc["check"] = json!({"ok": p.is_empty(), "problems": p});
+        }
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         print!(
@@ -41,7 +47,24 @@ pub async fn status(global: &GlobalArgs) -> Result<Exit, CliError> {
             println!("api: this status made {}", spent.join(", "));
         }
     }
-    Ok(Exit::Done)
+    match problems {
+        Some(p) if !p.is_empty() => {
+            eprintln!(
+                "check failed: {} problem(s) in fleet {}:",
+                p.len(),
+                ctx.fleet.name
+            );
+            for line in &p {
+                eprintln!("  - {line}");
+            }
+            Ok(Exit::Failed)
+        }
+        Some(_) => {
+            eprintln!("check passed: fleet {} has no problems", ctx.fleet.name);
+            Ok(Exit::Done)
+        }
+        None => Ok(Exit::Done),
+    }
 }
 
 /// `meridian discover`: a fleet file for the kubeconfig's contexts, on stdout.
@@ -60,13 +83,36 @@ pub async fn discover(
 pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {
     let paths = Paths::discover();
     let fleet = super::context::load_fleet(&choose_fleet(global, &paths))?;
-    let log = AuditLog::new(&paths.fleet(&fleet.name).audit_log);
-    let (records, problems) = log
+    let fleet_paths = paths.fleet(&fleet.name);
+    let log = AuditLog::new(&fleet_paths.audit_log);
+    if !global.read_only {
+        // Actions whose process died are shown as what they are, not as still running.
+        let lock = FleetLock::new(&fleet_paths.lock_file);
+        if let Err(e) = crate::actions::recover::settle_orphans(&log, &lock) {
+            eprintln!("meridian: warning: {e}");
+        }
+    }
+    let (records, damaged) = log
         .read()
         .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-    for p in &problems {
-        eprintln!("warning: unreadable audit line {p}");
-    }
+    // Damaged lines (a record torn by a power loss) are reported, never hidden: on stderr
+    // beside JSON, and under the table as text.
+    let damage_report = |to_stderr: bool| {
+        if damaged.is_empty() {
+            return;
+        }
+        let head = format!("damaged lines in {}:", log.path.display());
+        let lines = damaged.iter().map(|d| format!("  {d}"));
+        let text = std::iter::once(head)
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
     let actions = group(&records);
     let shown: Vec<&Vec<&AuditRecord>> = match limit {
         Some(n) => actions.iter().rev().take(n).rev().collect(),
@@ -78,6 +124,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             "{}",
             serde_json::to_string_pretty(&lines).unwrap_or_default()
         );
+        damage_report(true);
         return Ok(Exit::Done);
     }
     if shown.is_empty() {
@@ -86,6 +133,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             fleet.name,
             log.path.display()
         );
+        damage_report(false);
         return Ok(Exit::Done);
     }
     println!(
@@ -120,6 +168,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             why.join(" · ")
         );
     }
+    damage_report(false);
     Ok(Exit::Done)
 }
 
@@ -234,27 +283,48 @@ pub fn paths(global: &GlobalArgs) -> Result<Exit, CliError> {
     Ok(Exit::Done)
 }
 
+/// `meridian demo reset|fault`: they change the simulated world, so like every writer they
+/// respect read-only mode and take the fleet lock (never mid-action).
 pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     let sim = ctx.sim()?;
-    match command {
+    let what = match &command {
+        DemoCommand::Reset => "demo reset".to_string(),
+        DemoCommand::Fault { region, .. } => format!("demo fault {region}"),
+    };
+    if ctx.read_only {
+        return Err(CliError::new(
+            Exit::Refused,
+            format!("read-only mode: `meridian {what}` would change the simulated world"),
+        ));
+    }
+    if let DemoCommand::Fault { region, .. } = &command
+        && ctx.fleet.region(region).is_none()
+    {
+        let hint = fleet::suggest::hint(region, ctx.fleet.region_ids());
+        return Err(CliError::new(
+            Exit::Usage,
+            format!("unknown region \"{region}\"{hint}"),
+        ));
+    }
+    let _lock = ctx.executor().take_lock(&what).map_err(|e| match e {
+        LockError::Held(h) => CliError::new(
+            Exit::LockHeld,
+            format!("the fleet lock is held by {h}; try again when it is done"),
+        ),
+        e => CliError::new(Exit::Failed, e.to_string()),
+    })?;
+    let failed = |e: String| CliError::new(Exit::Failed, e);
+    let doc = match command {
         DemoCommand::Reset => {
-            let world = sim
-                .reset()
-                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-            println!(
+            let world = sim.reset().map_err(|e| failed(e.to_string()))?;
+            let text = format!(
                 "simulated world of fleet {} reset (seed {})",
                 ctx.fleet.name, world.seed
             );
+            json!({"ok": true, "fleet": ctx.fleet.name, "reset": true, "seed": world.seed, "message": text})
         }
         DemoCommand::Fault { region, kind } => {
-            if ctx.fleet.region(&region).is_none() {
-                let hint = fleet::suggest::hint(&region, ctx.fleet.region_ids());
-                return Err(CliError::new(
-                    Exit::Usage,
-                    format!("unknown region \"{region}\"{hint}"),
-                ));
-            }
             let fault = match kind {
                 FaultKind::Down => Fault::Down,
                 FaultKind::Lag => Fault::Lag,
@@ -262,15 +332,21 @@ pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError>
                 FaultKind::Clear => Fault::None,
             };
             sim.set_fault(&region, fault)
-                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-            let what = match kind {
+                .map_err(|e| failed(e.to_string()))?;
+            let effect = match kind {
                 FaultKind::Down => "is down: probes fail and its database is unreachable",
                 FaultKind::Lag => "has replay paused: replication lag climbs until cleared",
                 FaultKind::Flap => "flaps: down and up every 20 simulated seconds",
                 FaultKind::Clear => "is healthy again",
             };
-            println!("{region} {what}");
+            let kind = format!("{kind:?}").to_lowercase();
+            json!({"ok": true, "fleet": ctx.fleet.name, "region": region, "fault": kind, "message": format!("{region} {effect}")})
         }
+    };
+    if global.json {
+        super::out(&doc.to_string());
+    } else {
+        super::out(doc["message"].as_str().unwrap_or_default());
     }
     Ok(Exit::Done)
 }

@@ -62,15 +62,13 @@ impl Context {
         let paths = Paths::discover();
         let choice = choose_fleet(global, &paths);
         let fleet = load_fleet(&choice)?;
-        if !global.sim_speed.is_finite() || global.sim_speed < 0.0 {
-            return Err(CliError::new(
+        // Parsing checks it too; GlobalArgs may also be built in code.
+        crate::providers::sim::check_speed(global.sim_speed).map_err(|e| {
+            CliError::new(
                 Exit::Usage,
-                format!(
-                    "--sim-speed must be a number >= 0, not {}",
-                    global.sim_speed
-                ),
-            ));
-        }
+                format!("--sim-speed {:e} is {e}", global.sim_speed),
+            )
+        })?;
         let sim = SimOptions {
             speed: global.sim_speed,
             seed: global.seed,
@@ -82,7 +80,7 @@ impl Context {
             &ProviderOptions { sim: sim.clone() },
         )
         .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-        Ok(Context {
+        let ctx = Context {
             fleet,
             choice,
             paths,
@@ -90,7 +88,29 @@ impl Context {
             providers,
             sim,
             read_only: global.read_only,
-        })
+        };
+        if !ctx.read_only {
+            ctx.settle_orphans();
+        }
+        Ok(ctx)
+    }
+
+    /// Make the audit log honest about actions whose process died mid-way (kill -9, power
+    /// loss) before this start; a problem doing so is a warning, not a reason to stop.
+    fn settle_orphans(&self) {
+        let log = AuditLog::new(&self.fleet_paths.audit_log);
+        let lock = FleetLock::new(&self.fleet_paths.lock_file);
+        match crate::actions::recover::settle_orphans(&log, &lock) {
+            Ok(settled) => {
+                for r in settled {
+                    eprintln!(
+                        "meridian: an earlier {} {} never finished (its process died); recorded as interrupted: `meridian audit` shows it",
+                        r.action, r.target
+                    );
+                }
+            }
+            Err(e) => eprintln!("meridian: warning: {e}"),
+        }
     }
 
     /// The executor for this fleet.

@@ -4,12 +4,18 @@ pub mod act;
 pub mod args;
 mod commands;
 pub mod context;
+mod discover;
+mod generate;
+mod init;
 pub mod status;
 mod status_argo;
+mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};
 
 use crate::actions::Action;
+use crate::paths::Paths;
+use crate::traffic::{Ask, TrafficRules};
 
 /// Exit codes, as documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +44,33 @@ impl CliError {
     }
 }
 
+/// A line on stderr, simply lost when the terminal has gone (a closed SSH session), where
+/// `eprintln!` would panic.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A line on stdout, lost (not a panic) when the terminal has gone.
+pub fn out(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
-        Command::Status => commands::status(global).await,
+        Command::Status { check } => commands::status(global, check).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {
+            // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
+            // Route 53 one), so the fleet is read first.
+            let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
+            let rules = TrafficRules::of(fleet.traffic.provider);
             let weights = weights
                 .iter()
-                .map(|w| parse_weight(w))
+                .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
             act::run(Action::SetWeights { weights }, global, false).await
         }
@@ -100,28 +123,117 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Config {
             command: args::ConfigCommand::Check { file },
         } => commands::config_check(global, file),
+        Command::Config {
+            command: args::ConfigCommand::Schema,
+        } => generate::schema(),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { out_dir } => generate::man(out_dir.as_deref()),
+        Command::Init {
+            from,
+            kubeconfig,
+            zone,
+            record,
+            endpoint_url,
+        } => {
+            let source = init::Source {
+                from,
+                kubeconfig,
+                zone,
+                record,
+                endpoint_url,
+            };
+            init::run(global, source).await
+        }
         Command::Paths => commands::paths(global),
+        Command::Wait { condition } => wait::run(condition, global).await,
         Command::Demo { command } => commands::demo(global, command),
     }
 }
 
-/// `REGION=WEIGHT`; the weight is kept as a wide integer so the range guard can name it.
-pub fn parse_weight(arg: &str) -> Result<(String, u32), CliError> {
-    let usage = |why: &str| {
+/// `REGION=WEIGHT` with WEIGHT in the provider's units (`30`, `0.35` for Cloudflare) or a
+/// share of traffic (`90%`). Checked here against the provider's range, so a script hears
+/// at once which argument is wrong; the library's weight-range guard stays for other callers.
+pub fn parse_weight(arg: &str, rules: &TrafficRules) -> Result<(String, Ask), CliError> {
+    let usage = |why: String| {
         CliError::new(
             Exit::Usage,
             format!(
-                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT an integer 0..=255, e.g. eu-west-1=30"
+                "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a {} weight {} or a share such as 90%, e.g. eu-west-1=30 or eu-west-1=25%",
+                rules.provider,
+                rules.range_text()
             ),
         )
     };
-    let (region, weight) = arg.split_once('=').ok_or_else(|| usage("missing '='"))?;
+    let (region, weight) = arg
+        .split_once('=')
+        .ok_or_else(|| usage("missing '='".into()))?;
     if region.is_empty() {
-        return Err(usage("missing region"));
+        return Err(usage("missing region".into()));
     }
-    let weight: u32 = weight
-        .trim()
-        .parse()
-        .map_err(|_| usage("the weight is not a whole number"))?;
-    Ok((region.to_string(), weight))
+    let weight = weight.trim();
+    let out_of_range = || {
+        usage(format!(
+            "weight {weight} is out of range {}",
+            rules.range_text()
+        ))
+    };
+    // A number in the provider's notation, signed or too big to parse: only its size is wrong.
+    let numeric = {
+        let unsigned = weight.strip_prefix('-').unwrap_or(weight);
+        let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() <= rules.decimals as usize
+    };
+    match Ask::parse(weight, rules) {
+        Some(Ask::Units(u)) if u > u64::from(rules.max) => Err(out_of_range()),
+        Some(ask) => Ok((region.to_string(), ask)),
+        None if weight.ends_with('%') => {
+            Err(usage("the share is not a percentage 0%..=100%".into()))
+        }
+        None if numeric => Err(out_of_range()),
+        None if rules.decimals == 0 => {
+            Err(usage(format!("weight \"{weight}\" is not a whole number")))
+        }
+        None => Err(usage(format!("weight \"{weight}\" is not a number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_weight;
+    use crate::traffic::Ask;
+    use crate::traffic::rules::ROUTE53;
+
+    #[test]
+    fn weights_at_the_edges_name_the_range() {
+        let ok = |t: &str| parse_weight(t, &ROUTE53).ok();
+        assert_eq!(ok("a=0"), Some(("a".into(), Ask::Units(0))));
+        assert_eq!(ok("a= 255"), Some(("a".into(), Ask::Units(255))));
+        assert_eq!(ok("a=+7"), None, "a sign is not a weight");
+        assert_eq!(ok("a=90%"), Some(("a".into(), Ask::Percent(9000))));
+        for edge in [
+            "-1",
+            "256",
+            "99999999999",
+            "-99999999999999999999999",
+            "4294967296",
+        ] {
+            let e = parse_weight(&format!("a={edge}"), &ROUTE53)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(e.contains("out of range 0..=255"), "{edge}: {e}");
+        }
+        for junk in ["x", "1.5", "", "-", "1e3", "٣"] {
+            let e = parse_weight(&format!("a={junk}"), &ROUTE53)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(e.contains("not a whole number"), "{junk}: {e}");
+        }
+        let e = parse_weight("a=101%", &ROUTE53).err().map(|e| e.message);
+        assert!(e.unwrap_or_default().contains("0%..=100%"));
+    }
 }

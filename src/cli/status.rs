@@ -16,6 +16,7 @@ pub fn to_json(
     read_only: bool,
 ) -> Value {
     let now = state.observed_at;
+    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
     let regions: Vec<Value> = fleet
         .regions
         .iter()
@@ -54,7 +55,11 @@ pub fn to_json(
                 "health_reason": health.map(|h| h.reason.clone()),
                 "latency_ms": health.and_then(|h| h.latency_ms),
                 "healthy_since": health.and_then(|h| h.healthy_since).map(rfc3339),
-                "weight": s.and_then(|s| s.weight.value),
+                // `weight` stays the effective weight (0 when drained) in provider units;
+                // `weight_text` is the provider's own notation ("0.35", "disabled (700)").
+                "weight": s.and_then(|s| s.weight.value).map(|w| w.effective()),
+                "drained": s.and_then(|s| s.weight.value).map(|w| w.drained),
+                "weight_text": s.and_then(|s| s.weight.value).map(|w| rules.format(w)),
                 "steady_weight": r.steady_weight,
                 "traffic_share": state.traffic_share(&r.id).map(|x| (x * 10_000.0).round() / 10_000.0),
                 "lag_seconds": s.and_then(|s| s.lag.value),
@@ -171,6 +176,7 @@ pub fn to_text(
     read_only: bool,
 ) -> String {
     let now = state.observed_at;
+    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
     let mut out = String::new();
     let mut notes: Vec<String> = Vec::new();
     let sim = fleet
@@ -210,9 +216,14 @@ pub fn to_text(
             (Some(l), Some(_), _) => format!("~{l:.1}s"),
             (None, _, _) => "?".to_string(),
         };
+        let steady = rules.format_units(r.steady_weight);
         let weight = match s.weight.value {
-            Some(w) => format!("{}{w}/{}", mark(is_stale(&s.weight, now)), r.steady_weight),
-            None => format!("?/{}", r.steady_weight),
+            Some(w) => format!(
+                "{}{}/{steady}",
+                mark(is_stale(&s.weight, now)),
+                rules.format(w)
+            ),
+            None => format!("?/{steady}"),
         };
         let share = state
             .traffic_share(&r.id)
@@ -328,7 +339,10 @@ pub fn to_text(
         }
     }
     for (id, w) in &state.unmanaged_weights {
-        notes.push(format!("unmanaged record set \"{id}\" has weight {w}"));
+        notes.push(format!(
+            "unmanaged \"{id}\" has weight {}",
+            rules.format_units(*w)
+        ));
     }
     if !notes.is_empty() {
         out.push('\n');

@@ -115,11 +115,11 @@ where
     F: Fn(Observation) -> M + Send + Sync + 'static,
 {
     async fn poll(mut self) {
-        if !self.sleep(self.schedule.offset).await {
-            return;
-        }
         let base = self.schedule.every;
         let mut stretch = 1u32;
+        // The first reading comes at once (a dashboard that just opened shows everything);
+        // the offset then spreads later readings of one API across the interval.
+        let mut spread = self.schedule.offset;
         loop {
             let obs = read::read(
                 &self.fleet,
@@ -136,7 +136,10 @@ where
             if self.tx.send((self.wrap)(obs)).await.is_err() {
                 return;
             }
-            if !self.sleep(base * stretch).await {
+            if !self
+                .sleep(base * stretch + std::mem::take(&mut spread))
+                .await
+            {
                 return;
             }
         }

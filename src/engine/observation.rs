@@ -283,7 +283,9 @@ fn apply_weights(
                             .unwrap_or(&r.id);
                         Observed::failed(
                             Some(&r.weight),
-                            format!("no weighted record set with identifier \"{set_id}\""),
+                            format!(
+                                "the traffic provider has nothing for this region (looked for \"{set_id}\": a record set, endpoint or pool)"
+                            ),
                         )
                     }
                 };

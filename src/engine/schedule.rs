@@ -22,7 +22,7 @@ pub struct Schedule {
     pub every: Duration,
     /// The most one reading may take; past it the reading fails as timed out.
     pub deadline: Duration,
-    /// Wait this long before the first reading, so calls to one API spread out.
+    /// Added once, after the first reading, so later calls to one API spread out.
     pub offset: Duration,
 }
 
@@ -60,6 +60,10 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         (ProviderKind::Cloudwatch | ProviderKind::Aurora, _) => 60,
         // One query on a kept connection to a database we operate: cheap.
         (ProviderKind::Postgres | ProviderKind::Redis, _) => 2,
+        // Vendor REST APIs with account-wide limits (Cloudflare: 1,200 requests per five
+        // minutes; ARM reads per subscription): weights change only when people change them.
+        (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, Subject::Weights) => 15,
+        (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, _) => 30,
         // Argo CD is watched; this is the pace of one-shot refreshes if it ever is polled.
         (ProviderKind::Argocd, _) => 10,
         // Release Secrets change only when someone runs Helm.
@@ -95,6 +99,18 @@ pub fn family(fleet: &Fleet, subject: &Subject) -> Option<(&'static str, f64)> {
             Some(("cloudwatch", 1.0 / sharing as f64))
         }
         (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
+        // Pools, then each load balancer.
+        (ProviderKind::Cloudflare, Subject::Weights) => {
+            let lbs = cap
+                .settings
+                .get("load_balancers")
+                .and_then(|v| v.as_array())
+                .map_or(1, Vec::len);
+            Some(("cloudflare", 1.0 + lbs as f64))
+        }
+        (ProviderKind::Cloudflare, _) => Some(("cloudflare", 1.0)),
+        // One GET of the profile carries every endpoint's weight and monitor status.
+        (ProviderKind::AzureTrafficManager, _) => Some(("azure", 1.0)),
         _ => None,
     }
 }
@@ -107,6 +123,10 @@ pub fn default_budget(family: &str) -> Option<f64> {
         "route53" => Some(30.0),
         "cloudwatch" => Some(60.0),
         "rds" => Some(10.0),
+        // Cloudflare allows 1,200 requests per five minutes per user: 240 a minute.
+        "cloudflare" => Some(24.0),
+        // ARM allows about 12,000 reads an hour per subscription.
+        "azure" => Some(20.0),
         _ => None,
     }
 }

@@ -69,6 +69,22 @@ impl Locator<'_> {
     }
 }
 
+/// Where text stops being UTF-8: (line, column, the offending byte), or `Ok` with the text.
+pub fn utf8_text(bytes: &[u8]) -> Result<&str, (usize, usize, u8)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = e.valid_up_to();
+        // Everything before `good` is valid, so this cannot fail; an empty prefix if it did.
+        let before = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+        let (line, column) = line_col(before, good);
+        (line, column, bytes[good])
+    })
+}
+
+/// The message for text that is not UTF-8.
+pub fn not_utf8_message(byte: u8) -> String {
+    format!("byte 0x{byte:02x} is not UTF-8 text; save the file as UTF-8")
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
@@ -102,18 +118,23 @@ pub fn key_path_at(src: &str, offset: usize) -> String {
             break;
         }
         let on_error_line = offset < consumed;
+        // Only text that looks like a key is used: a broken line may hold anything,
+        // including a pasted secret, and must not be echoed back.
         if let Some(name) = trimmed
             .strip_prefix("[[")
             .and_then(|l| l.split("]]").next())
         {
-            let name = name.trim().to_string();
-            let n = counts.entry(name.clone()).or_insert(0);
-            *n += 1;
-            table = indexed(&name, &counts);
+            let name = key_like(name.trim()).to_string();
+            if name.is_empty() {
+                table.clear();
+            } else {
+                *counts.entry(name.clone()).or_insert(0) += 1;
+                table = indexed(&name, &counts);
+            }
         } else if let Some(name) = trimmed.strip_prefix('[').and_then(|l| l.split(']').next()) {
-            table = indexed(name.trim(), &counts);
+            table = indexed(key_like(name.trim()), &counts);
         } else if on_error_line && let Some((k, _)) = trimmed.split_once('=') {
-            key_on_line = k.trim().trim_matches('"').to_string();
+            key_on_line = key_like(k.trim().trim_matches('"')).to_string();
         }
         if on_error_line {
             break;
@@ -124,6 +145,15 @@ pub fn key_path_at(src: &str, offset: usize) -> String {
         (false, true) => table,
         (false, false) => format!("{table}.{key_on_line}"),
     }
+}
+
+/// `text` if it is a plain dotted key (what fleet files use), else nothing.
+fn key_like(text: &str) -> &str {
+    let plain = text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if plain { text } else { "" }
 }
 
 /// `regions.sim` inside the third `[[regions]]` becomes `regions[2].sim`.
@@ -140,9 +170,10 @@ fn indexed(name: &str, counts: &std::collections::HashMap<String, usize>) -> Str
     out.join(".")
 }
 
-/// serde's "unknown field `x`, expected one of `a`, `b`" gains a "did you mean" hint.
+/// serde's "unknown field `x`, expected one of `a`, `b`" gains a "did you mean" hint, and
+/// a quoted string value is dropped (a connection string in the wrong key holds a password).
 fn improve_message(message: &str) -> String {
-    let message = message.trim().to_string();
+    let message = redact_strings(message.trim());
     let Some(rest) = message.strip_prefix("unknown field `") else {
         return message;
     };
@@ -154,6 +185,26 @@ fn improve_message(message: &str) -> String {
         Some(best) => format!("{message} (did you mean `{best}`?)"),
         None => message,
     }
+}
+
+/// `invalid type: string "postgres://u:pw@h", expected i64` loses the quoted value.
+pub fn redact_strings(message: &str) -> String {
+    let Some(start) = message.find("string \"") else {
+        return message.to_string();
+    };
+    let open = start + "string \"".len();
+    let mut escaped = false;
+    for (i, c) in message[open..].char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => {
+                let rest = &message[open + i + 1..];
+                return format!("{}a string{}", &message[..start], redact_strings(rest));
+            }
+            _ => escaped = false,
+        }
+    }
+    format!("{}a string", &message[..start])
 }
 
 #[cfg(test)]
@@ -175,6 +226,13 @@ mod tests {
         assert_eq!(key_path_at(src, off), "regions[1].role");
         let off = src.find("name").unwrap();
         assert_eq!(key_path_at(src, off), "fleet.name");
+    }
+
+    #[test]
+    fn quoted_strings_are_not_repeated() {
+        let m = redact_strings(r#"invalid type: string "postgres://u:p\"w@h", expected i64"#);
+        assert_eq!(m, "invalid type: a string, expected i64");
+        assert_eq!(redact_strings("unknown field `x`"), "unknown field `x`");
     }
 
     #[test]

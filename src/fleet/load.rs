@@ -5,15 +5,20 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use strum::VariantNames;
 use toml::Spanned;
 
 use super::error::{ConfigError, ConfigErrors, Locator};
 use super::model::*;
 use super::raw::*;
 use super::suggest::hint;
+use crate::traffic::TrafficRules;
 
 /// Provider families whose polling a `[budget]` table may cap.
-pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds"];
+pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudflare", "azure"];
+
+/// Longest fleet name: it names a directory, and file names have limits.
+pub const MAX_NAME_LEN: usize = 64;
 
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
@@ -33,12 +38,27 @@ pub enum LoadError {
 
 /// Load and validate a fleet file.
 pub fn load_file(path: &Path) -> Result<Fleet, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.display().to_string(),
         source,
     })?;
     let name = path.display().to_string();
-    parse(&src, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+    parse_bytes(&bytes, &name, FleetSource::File(path.to_path_buf())).map_err(LoadError::Invalid)
+}
+
+/// Parse and validate a fleet file's bytes: text that is not UTF-8 is an error located at
+/// the first bad byte, like any other.
+pub fn parse_bytes(bytes: &[u8], file: &str, source: FleetSource) -> Result<Fleet, ConfigErrors> {
+    match super::error::utf8_text(bytes) {
+        Ok(src) => parse(src, file, source),
+        Err((line, column, byte)) => Err(ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            column,
+            key: String::new(),
+            message: super::error::not_utf8_message(byte),
+        }])),
+    }
 }
 
 /// The embedded demo fleet. It is checked by the test suite, so failure here is a bug.
@@ -83,7 +103,7 @@ impl Validator<'_> {
     }
 
     fn fleet(&mut self, raw: RawFleet, source: FleetSource) -> Fleet {
-        // The name becomes a directory under the state dir: keep it a plain file name.
+        // The name becomes a directory under the state dir: keep it a plain, short file name.
         let name = raw.fleet.name.get_ref();
         if name.is_empty()
             || name.starts_with('.')
@@ -91,11 +111,21 @@ impl Validator<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
+            let shown: String = name.chars().take(MAX_NAME_LEN).collect();
             self.err(
                 &raw.fleet.name,
                 "fleet.name",
                 format!(
-                    "\"{name}\" is not a valid fleet name: use letters, digits, '-', '_' and '.'"
+                    "\"{shown}\" is not a valid fleet name: use 1..={MAX_NAME_LEN} letters, digits, '-', '_' and '.', not starting with '.'"
+                ),
+            );
+        } else if name.len() > MAX_NAME_LEN {
+            self.err(
+                &raw.fleet.name,
+                "fleet.name",
+                format!(
+                    "the fleet name is {} characters long: at most {MAX_NAME_LEN} are allowed (it names a directory)",
+                    name.len()
                 ),
             );
         }
@@ -104,7 +134,8 @@ impl Validator<'_> {
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
-        let regions = self.regions(&raw.regions);
+        let rules = TrafficRules::of(traffic.provider);
+        let regions = self.regions(&raw.regions, rules);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
         self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
@@ -214,15 +245,15 @@ impl Validator<'_> {
         default: ConfirmStrength,
     ) -> ConfirmStrength {
         let Some(s) = raw else { return default };
-        match s.get_ref().as_str() {
-            "yes-no" => ConfirmStrength::YesNo,
-            "type-name" => ConfirmStrength::TypeName,
-            other => {
+        match s.get_ref().parse() {
+            Ok(strength) => strength,
+            Err(_) => {
                 let key = format!("policy.confirm.{action}");
+                let valid = quoted(ConfirmStrength::VARIANTS);
                 self.err(
                     s,
                     key,
-                    format!("unknown confirmation \"{other}\" (valid: \"yes-no\", \"type-name\")"),
+                    format!("unknown confirmation \"{}\" (valid: {valid})", s.get_ref()),
                 );
                 default
             }
@@ -287,16 +318,35 @@ impl Validator<'_> {
         cap
     }
 
-    fn weight(&mut self, w: &Spanned<i64>, key: &str) -> u8 {
-        match u8::try_from(*w.get_ref()) {
-            Ok(w) => w,
-            Err(_) => {
+    /// A weight in the traffic provider's units: whole numbers, or 0..1 decimals (Cloudflare).
+    fn weight(&mut self, w: &Spanned<toml::Value>, key: &str, rules: &TrafficRules) -> u32 {
+        let text = match w.get_ref() {
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) if rules.decimals > 0 => format!("{f}"),
+            _ => String::new(),
+        };
+        match rules.parse_units(&text) {
+            Some(u) if rules.in_range(u) => u as u32,
+            _ => {
+                let kind = if rules.decimals > 0 {
+                    "numbers"
+                } else {
+                    "integers"
+                };
+                // A number is named; anything else is not repeated (it may be a pasted secret).
+                let what = match w.get_ref() {
+                    toml::Value::Integer(_) | toml::Value::Float(_) => {
+                        format!("weight {} is out of range", w.get_ref())
+                    }
+                    _ => "a weight must be a number".to_string(),
+                };
                 self.err(
                     w,
                     key,
                     format!(
-                        "weight {} is out of range: DNS weights are integers 0..=255",
-                        w.get_ref()
+                        "{what}: {} weights are {kind} {}",
+                        rules.provider,
+                        rules.range_text()
                     ),
                 );
                 0
@@ -304,7 +354,7 @@ impl Validator<'_> {
         }
     }
 
-    fn regions(&mut self, raw: &[Spanned<RawRegion>]) -> Vec<Region> {
+    fn regions(&mut self, raw: &[Spanned<RawRegion>], rules: &TrafficRules) -> Vec<Region> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut primaries = Vec::new();
@@ -312,15 +362,16 @@ impl Validator<'_> {
             let r = sr.get_ref();
             let id = r.id.get_ref().clone();
             self.check_id(&r.id, &format!("regions[{i}].id"), "region", &mut seen);
-            let role = match r.role.get_ref().as_str() {
-                "primary" => Role::Primary,
-                "secondary" => Role::Secondary,
-                other => {
-                    let h = hint(other, ["primary", "secondary"]);
+            let role = match r.role.get_ref().parse() {
+                Ok(role) => role,
+                Err(_) => {
+                    let other = r.role.get_ref();
+                    let h = hint(other, Role::VARIANTS.iter().copied());
+                    let valid = quoted(Role::VARIANTS);
                     self.err(
                         &r.role,
                         format!("regions[{i}].role"),
-                        format!("unknown role \"{other}\"{h}; valid: \"primary\", \"secondary\""),
+                        format!("unknown role \"{other}\"{h}; valid: {valid}"),
                     );
                     Role::Secondary
                 }
@@ -328,14 +379,17 @@ impl Validator<'_> {
             if role == Role::Primary {
                 primaries.push((i, sr));
             }
-            let steady_weight =
-                self.weight(&r.steady_weight, &format!("regions[{i}].steady_weight"));
+            let steady_weight = self.weight(
+                &r.steady_weight,
+                &format!("regions[{i}].steady_weight"),
+                rules,
+            );
             let sim = r.sim.as_ref().map(|s| RegionSim {
                 phases_done: s.phases_done,
                 weight: s
                     .weight
                     .as_ref()
-                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"))),
+                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"), rules)),
                 latency_ms: s.latency_ms,
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
@@ -367,7 +421,7 @@ impl Validator<'_> {
                 sim: sim.unwrap_or_default(),
             });
         }
-        self.check_region_set(raw, &out, &primaries);
+        self.check_region_set(raw, &out, &primaries, rules);
         out
     }
 
@@ -376,6 +430,7 @@ impl Validator<'_> {
         raw: &[Spanned<RawRegion>],
         regions: &[Region],
         primaries: &[(usize, &Spanned<RawRegion>)],
+        rules: &TrafficRules,
     ) {
         let Some(first) = raw.first() else {
             self.errors.push(self.loc.at(
@@ -404,7 +459,14 @@ impl Validator<'_> {
             }
         }
         if regions.iter().all(|r| r.steady_weight == 0) {
-            self.err(first, "regions.steady_weight", "every steady weight is 0: DNS would then split traffic evenly across all regions; give at least one region a weight above 0");
+            self.err(
+                first,
+                "regions.steady_weight",
+                format!(
+                    "every steady weight is 0 ({}): {}",
+                    rules.provider, rules.all_drained_reason
+                ),
+            );
         }
     }
 
@@ -542,4 +604,13 @@ fn valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// `"a", "b"`: valid values as error messages list them.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -5,9 +5,10 @@ pub mod error;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod schema;
 pub mod settings;
 pub mod suggest;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{LoadError, demo, load_file, parse};
+pub use load::{LoadError, demo, load_file, parse, parse_bytes};
 pub use model::*;

@@ -2,7 +2,8 @@
 //!
 //! These types are only ever built by `fleet::load` (from a file or the embedded demo), so
 //! code holding a `Fleet` may rely on the invariants validation checked: unique ids, tenants
-//! only in known regions, exactly one primary, weights in 0..=255 and not all zero.
+//! only in known regions, exactly one primary, weights in the traffic provider's range and not
+//! all drained.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -72,6 +73,17 @@ impl Fleet {
             .any(|e| e.eq_ignore_ascii_case(environment))
     }
 
+    /// The folder that relative paths in the fleet file are read from.
+    pub fn source_dir(&self) -> PathBuf {
+        match &self.source {
+            FleetSource::File(f) => f
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            FleetSource::Demo => PathBuf::from("."),
+        }
+    }
+
     /// Every region id, in file order.
     pub fn region_ids(&self) -> Vec<&str> {
         self.regions.iter().map(|r| r.id.as_str()).collect()
@@ -129,8 +141,21 @@ impl Fleet {
 }
 
 /// The database role of a region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Role {
     Primary,
     Secondary,
@@ -138,17 +163,25 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Primary => "primary",
-            Role::Secondary => "secondary",
-        }
+        self.into()
     }
 }
 
 /// Which implementation serves a capability. New providers are added here and in
 /// `ProviderKind::valid_for`; the fleet file's shape does not change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProviderKind {
     /// The simulated world (the demo fleet and drills).
     Sim,
@@ -162,6 +195,10 @@ pub enum ProviderKind {
     Redis,
     /// Aurora Global Database (role and switchover/failover through the RDS API).
     Aurora,
+    /// Azure Traffic Manager weighted endpoints (traffic) and their monitor status (health).
+    AzureTrafficManager,
+    /// Cloudflare Load Balancing pool weights (traffic) and pool health (health).
+    Cloudflare,
     /// Argo CD Applications read from each region's cluster (or a hub cluster).
     Argocd,
     /// Helm releases read from their Secrets, rolled back with the helm command.
@@ -173,7 +210,8 @@ pub enum ProviderKind {
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
 pub enum CapabilityKind {
     Traffic,
     Gitops,
@@ -188,46 +226,27 @@ pub enum CapabilityKind {
 }
 
 impl ProviderKind {
-    pub const ALL: &'static [ProviderKind] = &[
-        ProviderKind::Sim,
-        ProviderKind::Route53,
-        ProviderKind::Cloudwatch,
-        ProviderKind::Postgres,
-        ProviderKind::Redis,
-        ProviderKind::Aurora,
-        ProviderKind::Argocd,
-        ProviderKind::Helm,
-        ProviderKind::Kube,
-        ProviderKind::File,
-    ];
+    /// Every provider, in declaration order.
+    pub const ALL: &'static [ProviderKind] = <ProviderKind as strum::VariantArray>::VARIANTS;
 
+    /// The name the fleet file uses (`route53`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Sim => "sim",
-            ProviderKind::Route53 => "route53",
-            ProviderKind::Cloudwatch => "cloudwatch",
-            ProviderKind::Postgres => "postgres",
-            ProviderKind::Redis => "redis",
-            ProviderKind::Aurora => "aurora",
-            ProviderKind::Argocd => "argocd",
-            ProviderKind::Helm => "helm",
-            ProviderKind::Kube => "kube",
-            ProviderKind::File => "file",
-        }
+        self.into()
     }
 
+    /// The provider with this fleet-file name.
     pub fn parse(s: &str) -> Option<ProviderKind> {
-        Self::ALL.iter().copied().find(|p| p.as_str() == s)
+        s.parse().ok()
     }
 
     /// The providers that can serve a capability, for validation and error messages.
     pub fn valid_for(cap: CapabilityKind) -> &'static [ProviderKind] {
         use ProviderKind::*;
         match cap {
-            CapabilityKind::Traffic => &[Sim, Route53],
+            CapabilityKind::Traffic => &[Sim, Route53, AzureTrafficManager, Cloudflare],
             CapabilityKind::Gitops => &[Sim, Argocd],
             CapabilityKind::Runner => &[Sim],
-            CapabilityKind::Health => &[Sim, Route53],
+            CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
             CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
             CapabilityKind::Helm => &[Helm],
@@ -285,7 +304,9 @@ pub struct Region {
     pub name: String,
     pub cloud_region: String,
     pub role: Role,
-    pub steady_weight: u8,
+    /// Where the weight rests when nothing is going on, in the traffic provider's units (0:
+    /// drained at steady state).
+    pub steady_weight: u32,
     /// The DNS weighted record's set identifier for this region.
     pub set_identifier: String,
     pub health: Capability,
@@ -355,8 +376,20 @@ pub struct Step {
 }
 
 /// How strongly an action must be confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::VariantNames,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ConfirmStrength {
     /// y/N, No by default.
     YesNo,
@@ -426,7 +459,7 @@ pub struct RegionSim {
     /// How many phases have already succeeded when the world starts (default: all).
     pub phases_done: Option<usize>,
     /// Weight at start, when it differs from the steady weight.
-    pub weight: Option<u8>,
+    pub weight: Option<u32>,
     /// Typical probe latency in milliseconds.
     pub latency_ms: Option<f64>,
     /// Typical replication lag in seconds.

@@ -1,55 +1,103 @@
 //! The fleet file exactly as written, with the location of every value that validation may
 //! need to point at. `fleet::load` turns this into a `Fleet` or a located error.
 
+//!
+//! The same types generate the fleet file's JSON Schema (`meridian config schema`): their
+//! doc comments become the descriptions an editor shows, and `super::schema` supplies the
+//! parts serde cannot describe (each capability's provider-specific keys, durations).
+
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
+use super::model::{ConfirmStrength, Role};
+use super::schema as s;
+
+/// A meridian fleet file: regions, tenants, phases and the providers that serve them.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "meridian fleet file")]
 pub struct RawFleet {
     pub fleet: RawMeta,
     #[serde(default)]
     pub policy: RawPolicy,
+    /// How DNS weights are read and changed (one weighted record set per region).
+    #[serde(default)]
+    #[schemars(schema_with = "s::traffic")]
     pub traffic: Option<Spanned<RawCapability>>,
+    /// Where tenants' deployments live (applications and their history).
+    #[serde(default)]
+    #[schemars(schema_with = "s::gitops")]
     pub gitops: Option<Spanned<RawCapability>>,
+    /// What runs the steps of a phase.
+    #[serde(default)]
+    #[schemars(schema_with = "s::runner")]
     pub runner: Option<Spanned<RawCapability>>,
+    /// Where the fleet lock lives: the state directory (`file`) or a Kubernetes Lease.
+    #[serde(default)]
+    #[schemars(schema_with = "s::lock")]
     pub lock: Option<Spanned<RawCapability>>,
     /// Polling budgets per provider family, in calls per minute.
+    #[serde(default)]
+    #[schemars(schema_with = "s::budget")]
     pub budget: Option<Spanned<toml::Table>>,
+    /// The deployment locations; exactly one is the primary.
     #[serde(default)]
+    #[schemars(with = "Vec<RawRegion>")]
     pub regions: Vec<Spanned<RawRegion>>,
+    /// Application deployments, each present in some regions.
     #[serde(default)]
+    #[schemars(with = "Vec<RawTenant>")]
     pub tenants: Vec<Spanned<RawTenant>>,
+    /// The ordered stages of standing a region up.
     #[serde(default)]
+    #[schemars(with = "Vec<RawPhase>")]
     pub phases: Vec<Spanned<RawPhase>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The fleet's name and description.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeta {
+    /// Letters, digits, '-', '_' and '.'; names the fleet's state directory.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$"))]
     pub name: Spanned<String>,
     pub description: Option<String>,
+    /// Seed of the simulated world (the same seed gives the same world).
     pub seed: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The rules actions are held to.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
+    /// Most replication lag a promotion may lose without --accept-data-loss (default "60s").
+    #[schemars(schema_with = "s::duration")]
     pub rpo_budget: Option<Spanned<String>>,
+    /// How long a region must be healthy before it gets more traffic (default "15m").
+    #[schemars(schema_with = "s::duration")]
     pub health_gate: Option<Spanned<String>>,
+    /// Tenants in these environments count as production (default ["prd", "prod", "production"]).
     pub production_environments: Option<Vec<String>>,
     #[serde(default)]
     pub confirm: RawConfirm,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Confirmation per action: "yes-no" (y/N) or "type-name" (type the target's name).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawConfirm {
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub drain: Option<Spanned<String>>,
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub restore: Option<Spanned<String>>,
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub set_weights: Option<Spanned<String>>,
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub promote: Option<Spanned<String>>,
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub run_phase: Option<Spanned<String>>,
+    #[schemars(with = "Option<ConfirmStrength>")]
     pub rollback: Option<Spanned<String>>,
 }
 
@@ -61,74 +109,124 @@ pub struct RawCapability {
     pub settings: toml::Table,
 }
 
-#[derive(Debug, Deserialize)]
+/// One deployment location.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
+    /// Unique region id, e.g. "eu-west-1".
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9_-]+$"))]
     pub id: Spanned<String>,
     pub name: Option<String>,
+    /// The cloud provider's region name.
     pub cloud_region: Option<String>,
+    /// The database role; exactly one region is the primary.
+    #[schemars(with = "Role")]
     pub role: Spanned<String>,
-    pub steady_weight: Spanned<i64>,
+    /// DNS weight in normal operation: an integer, or a decimal for Cloudflare pool weights;
+    /// checked against the traffic provider's rules in `load`.
+    #[schemars(with = "f64", range(min = 0, max = 1000))]
+    pub steady_weight: Spanned<toml::Value>,
+    /// The DNS weighted record's SetIdentifier (default: the id).
     pub set_identifier: Option<String>,
+    /// Health endpoints probed, shown in the detail pane.
     #[serde(default)]
     pub endpoints: Vec<String>,
+    /// Whether the region is serving.
+    #[serde(default)]
+    #[schemars(schema_with = "s::health")]
     pub health: Option<Spanned<RawCapability>>,
+    /// Replication lag of the region's database.
+    #[serde(default)]
+    #[schemars(schema_with = "s::lag")]
     pub lag: Option<Spanned<RawCapability>>,
+    /// The region's database role and promotion.
+    #[serde(default)]
+    #[schemars(schema_with = "s::database")]
     pub database: Option<Spanned<RawCapability>>,
+    /// The region's Kubernetes cluster: a kubeconfig context.
+    #[serde(default)]
+    #[schemars(with = "Option<RawCluster>")]
     pub cluster: Option<Spanned<RawCluster>>,
     pub sim: Option<RawRegionSim>,
 }
 
 /// `cluster = { context = "...", kubeconfig = "...", destination = "..." }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
+    /// The kubeconfig context, e.g. "prod-use1".
+    #[schemars(with = "String")]
     pub context: Option<Spanned<String>>,
+    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     pub kubeconfig: Option<String>,
+    /// In hub mode: the Argo CD destination name or server of this region's apps.
     pub destination: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Simulation hints for a region (ignored by real providers).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegionSim {
+    /// How many phases have already succeeded when the world starts (default: all).
     pub phases_done: Option<usize>,
-    pub weight: Option<Spanned<i64>>,
+    /// Weight at start, when it differs from the steady weight.
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1000))]
+    pub weight: Option<Spanned<toml::Value>>,
     pub latency_ms: Option<f64>,
     pub lag_seconds: Option<f64>,
     #[serde(default)]
     pub fail_once: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One application deployment present in some regions.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTenant {
+    /// Unique tenant id, e.g. "payments-prd".
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9_-]+$"))]
     pub id: Spanned<String>,
+    /// e.g. "prd", "stg"; policy.production_environments says which are production.
+    #[schemars(with = "String")]
     pub environment: Spanned<String>,
+    /// Ids of the regions the tenant runs in.
+    #[schemars(with = "Vec<String>")]
     pub regions: Spanned<Vec<Spanned<String>>>,
+    /// Argo CD application name; "{region}" is replaced by the region id.
     pub argo_app: Option<String>,
     pub helm_release: Option<String>,
+    /// The ApplicationSet whose generated apps are this tenant's.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub applicationset: Option<Spanned<String>>,
+    /// The tenant's Helm release, for charts installed by Helm itself.
+    #[serde(default)]
+    #[schemars(schema_with = "s::helm")]
     pub helm: Option<Spanned<RawCapability>>,
     pub sim: Option<RawTenantSim>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Simulation hints for a tenant.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTenantSim {
     pub auto_sync: Option<bool>,
     pub history: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One ordered stage of standing a region up.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPhase {
+    /// Unique phase id, e.g. "platform-services".
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9_-]+$"))]
     pub id: Spanned<String>,
     pub name: Option<String>,
     #[serde(default)]
     pub steps: Vec<RawStep>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A step: its name, or `{ name, run }` with the command a shell runner runs.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RawStep {
     Name(String),

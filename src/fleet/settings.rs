@@ -12,9 +12,14 @@ pub enum Kind {
     Duration,
     Int,
     OneOf(&'static [&'static str]),
+    /// The name of an environment variable (never its value: that may be a secret).
+    EnvName,
+    /// A non-empty array of strings.
+    StrList,
 }
 
 /// One allowed key.
+#[derive(Clone, Copy)]
 pub struct Key {
     pub name: &'static str,
     pub kind: Kind,
@@ -46,9 +51,48 @@ const AWS: [Key; 3] = [
 /// Connection strings are secrets: they come from an environment variable or a file, never
 /// from the fleet file itself (which gets committed and shared).
 const SECRET: [Key; 3] = [
-    opt("dsn_env", Kind::Str),
+    opt("dsn_env", Kind::EnvName),
     opt("dsn_file", Kind::Str),
     opt("dsn_key", Kind::Str),
+];
+
+/// Keys of which a provider needs exactly one (where its connection string comes from).
+pub fn exactly_one_of(provider: ProviderKind) -> &'static [&'static str] {
+    match provider {
+        ProviderKind::Postgres | ProviderKind::Redis => &["dsn_env", "dsn_file"],
+        _ => &[],
+    }
+}
+
+/// Deadlines and retries of the HTTP providers (Azure, Cloudflare).
+const HTTP: [Key; 3] = [
+    opt("timeout", Kind::Duration),
+    opt("connect_timeout", Kind::Duration),
+    opt("max_attempts", Kind::Int),
+];
+
+/// Which Azure account, and how meridian gets a token for it.
+const AZURE: [Key; 9] = [
+    opt("endpoint_url", Kind::Str),
+    opt("authority_host", Kind::Str),
+    opt(
+        "credential",
+        Kind::OneOf(&["auto", "environment", "cli", "managed-identity"]),
+    ),
+    opt("tenant_id", Kind::Str),
+    opt("client_id", Kind::Str),
+    opt("client_secret_env", Kind::EnvName),
+    opt("ca_file", Kind::Str),
+    opt("api_version", Kind::Str),
+    opt("subscription_id", Kind::Str),
+];
+
+/// Which Cloudflare account, and where its API token comes from (never the fleet file).
+const CLOUDFLARE: [Key; 4] = [
+    opt("endpoint_url", Kind::Str),
+    opt("api_token_env", Kind::EnvName),
+    opt("api_token_file", Kind::Str),
+    opt("account_id", Kind::Str),
 ];
 
 /// The keys a provider takes for a capability; `None` when the pair is not valid at all.
@@ -92,6 +136,38 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             req("cluster_arn", Kind::Str),
             opt("promote_timeout", Kind::Duration),
         ],
+        // Health and traffic share one profile: health takes what it omits from [traffic].
+        (P::AzureTrafficManager, C::Traffic) => {
+            let mut k = vec![
+                req("subscription_id", Kind::Str),
+                req("resource_group", Kind::Str),
+                req("profile", Kind::Str),
+            ];
+            k.extend(AZURE.into_iter().filter(|k| k.name != "subscription_id"));
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::AzureTrafficManager, _) => {
+            let mut k = vec![opt("resource_group", Kind::Str), opt("profile", Kind::Str)];
+            k.extend(AZURE);
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::Cloudflare, C::Traffic) => {
+            let mut k = vec![
+                req("account_id", Kind::Str),
+                req("zone_id", Kind::Str),
+                req("load_balancers", Kind::StrList),
+            ];
+            k.extend(CLOUDFLARE.into_iter().filter(|k| k.name != "account_id"));
+            k.extend(HTTP);
+            return Some(k);
+        }
+        (P::Cloudflare, _) => {
+            let mut k = CLOUDFLARE.to_vec();
+            k.extend(HTTP);
+            return Some(k);
+        }
         (P::Argocd, _) => {
             let mut keys = vec![
                 opt("namespace", Kind::Str),
@@ -181,20 +257,39 @@ pub fn check(
             format!("provider \"{}\" needs \"{}\"", provider.as_str(), k.name),
         ));
     }
-    if matches!(provider, ProviderKind::Postgres | ProviderKind::Redis) {
-        let sources = ["dsn_env", "dsn_file"]
+    let exclusive = exactly_one_of(provider);
+    if let [first, ..] = exclusive {
+        let given = exclusive
             .iter()
             .filter(|k| settings.contains_key(**k))
             .count();
-        if sources != 1 {
-            problems.push(("dsn_env".into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
+        if given != 1 {
+            problems.push(((*first).into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
         }
     }
     problems
 }
 
+/// `PG_DSN_EU`: what a shell accepts as a variable name.
+pub fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 255
+}
+
 fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
     match (kind, value) {
+        // The value is never quoted back: a connection string pasted here holds a password.
+        (Kind::EnvName, toml::Value::String(s)) if is_env_name(s) => None,
+        (Kind::EnvName, _) => Some(
+            "must be the name of an environment variable (letters, digits and '_', not starting \
+             with a digit), e.g. \"MERIDIAN_PG_EU\"; put the connection string itself in that \
+             variable, not here (the value is not shown: it may be a secret)"
+                .into(),
+        ),
         (Kind::Str, toml::Value::String(_)) | (Kind::Int, toml::Value::Integer(_)) => None,
         (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s)
             .err()
@@ -208,6 +303,12 @@ fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
+        (Kind::StrList, toml::Value::Array(a)) if !a.is_empty() && a.iter().all(|v| v.is_str()) => {
+            None
+        }
+        (Kind::StrList, _) => {
+            Some("must be a non-empty array of strings, e.g. [\"app.example.com\"]".into())
+        }
         (Kind::Str | Kind::Duration, _) => Some("must be a string".into()),
         (Kind::Int, _) => Some("must be an integer".into()),
     }

@@ -4,12 +4,15 @@
 //! nothing above this module knows whether a weight lives in Route 53 or the simulator.
 
 pub mod aws;
+pub mod azure;
 pub mod budget;
+pub mod cloudflare;
 mod error;
 mod gitops;
 pub mod kube;
 pub mod postgres;
 pub mod redis;
+pub mod rest;
 pub mod secrets;
 pub mod sim;
 
@@ -26,8 +29,9 @@ pub use gitops::{
     RollbackRequest, SyncRequest,
 };
 
-use crate::fleet::{Fleet, ProviderKind, Region, Role};
+use crate::fleet::{Capability, Fleet, ProviderKind, Region, Role};
 use crate::state::{Health, PhaseState};
+use crate::traffic::Weight;
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
@@ -60,29 +64,33 @@ impl Progress {
     }
 }
 
-/// DNS weights as read from the traffic provider.
+/// Traffic weights as read from the traffic provider, in its units (`traffic::Weight`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WeightsReading {
     /// Weight per region id; a region missing here is an error for that region only.
-    pub by_region: HashMap<String, u8>,
-    /// Record sets whose set identifier matches no region.
-    pub unmanaged: Vec<(String, u8)>,
+    pub by_region: HashMap<String, Weight>,
+    /// Records (sets, endpoints, pools) that match no region: effective weight in units.
+    pub unmanaged: Vec<(String, u32)>,
 }
 
-/// Reads and changes DNS weights. One `apply_weights` call is one atomic change.
+/// Reads and changes traffic weights. The plan's rules for a provider's units live in
+/// `traffic::rules` (pure data the planner reads); the provider converts the neutral
+/// `Weight` (units plus drained) to its own calls.
 #[async_trait]
 pub trait TrafficProvider: Send + Sync {
     async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading>;
-    /// The exact change `apply_weights` would make, in words, for the plan (default: nothing
-    /// beyond the plan's own before -> after).
-    async fn describe_change(&self, _fleet: &Fleet, _weights: &[(String, u8)]) -> Vec<String> {
+    /// The exact change `apply_weights` would make, in words (and the request bodies it
+    /// would send), for the plan: whether it is atomic and in what order it goes (default:
+    /// nothing beyond the plan's own before -> after).
+    async fn describe_change(&self, _fleet: &Fleet, _weights: &[(String, Weight)]) -> Vec<String> {
         Vec::new()
     }
-    /// Set every listed region's weight in one atomic change and wait until it is in effect.
+    /// Set every listed region's weight, in one atomic change where the provider has one,
+    /// wait until it is in effect and read it back.
     async fn apply_weights(
         &self,
         fleet: &Fleet,
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()>;
 }
@@ -187,11 +195,24 @@ impl Providers {
                 .clone()
         };
         let real = RealProviders::new(fleet, state_dir);
+        // Azure and Cloudflare serve traffic and health from one client (one read per refresh).
+        let azure = Arc::new(azure::TrafficManager::new(
+            fleet,
+            &fleet.traffic,
+            Some(state_dir),
+        ));
+        let cloudflare = Arc::new(cloudflare::LoadBalancing::new(
+            fleet,
+            &fleet.traffic,
+            Some(state_dir),
+        ));
         let traffic: Arc<dyn TrafficProvider> = match fleet.traffic.provider {
             ProviderKind::Route53 => Arc::new(aws::route53::Route53Traffic::from_fleet(
                 fleet,
                 real.aws.clone(),
             )),
+            ProviderKind::AzureTrafficManager => azure.clone(),
+            ProviderKind::Cloudflare => cloudflare.clone(),
             _ => sim(),
         };
         let kube = kube::Clients::new();
@@ -208,8 +229,17 @@ impl Providers {
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
+            let own = |cap: &Capability| !cap.settings.is_empty();
             let h: Arc<dyn HealthProvider> = match r.health.provider {
                 ProviderKind::Route53 => real.route53_health.clone(),
+                ProviderKind::AzureTrafficManager if own(&r.health) => Arc::new(
+                    azure::TrafficManager::new(fleet, &r.health, Some(state_dir)),
+                ),
+                ProviderKind::AzureTrafficManager => azure.clone(),
+                ProviderKind::Cloudflare if own(&r.health) => Arc::new(
+                    cloudflare::LoadBalancing::new(fleet, &r.health, Some(state_dir)),
+                ),
+                ProviderKind::Cloudflare => cloudflare.clone(),
                 _ => sim(),
             };
             health.insert(r.id.clone(), h);

@@ -1,12 +1,16 @@
 //! A tenant's Argo CD application in one region, as last observed: sync and health, the
 //! deployed revision and its history, and what Argo CD is doing with it right now.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::Millis;
 
 /// Argo CD `status.sync.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, strum::IntoStaticStr,
+)]
 pub enum SyncStatus {
     Synced,
     OutOfSync,
@@ -16,16 +20,14 @@ pub enum SyncStatus {
 
 impl SyncStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncStatus::Synced => "Synced",
-            SyncStatus::OutOfSync => "OutOfSync",
-            SyncStatus::Unknown => "Unknown",
-        }
+        self.into()
     }
 }
 
 /// Argo CD `status.health.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, strum::IntoStaticStr,
+)]
 pub enum AppHealth {
     Healthy,
     Progressing,
@@ -38,14 +40,7 @@ pub enum AppHealth {
 
 impl AppHealth {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AppHealth::Healthy => "Healthy",
-            AppHealth::Progressing => "Progressing",
-            AppHealth::Degraded => "Degraded",
-            AppHealth::Suspended => "Suspended",
-            AppHealth::Missing => "Missing",
-            AppHealth::Unknown => "Unknown",
-        }
+        self.into()
     }
 }
 
@@ -187,11 +182,13 @@ pub struct AppState {
     pub sync: SyncStatus,
     pub health: AppHealth,
     /// What is deployed: the last history entry's revision, or while an operation runs,
-    /// the revision it is syncing to.
-    pub revision: String,
+    /// the revision it is syncing to. Shared with the history entry it came from (a big
+    /// fleet holds 100,000 of these).
+    pub revision: Arc<str>,
     pub auto_sync: bool,
-    /// Oldest first; the last entry is what is deployed.
-    pub history: Vec<HistoryEntry>,
+    /// Oldest first; the last entry is what is deployed. Shared between apps with the same
+    /// history (a tenant's regions, usually), so a big fleet does not hold it many times.
+    pub history: Arc<[HistoryEntry]>,
     /// Why the app is not Synced/Healthy, as Argo CD words it.
     pub message: Option<String>,
     /// The branch head Argo CD compares against (`status.sync.revision`): what a sync to
@@ -247,7 +244,7 @@ impl AppState {
     /// The entry deployed before the current one: the default rollback target.
     pub fn previous(&self) -> Option<&HistoryEntry> {
         let current = &self.revision;
-        self.history.iter().rev().find(|e| &e.revision != current)
+        self.history.iter().rev().find(|e| *e.revision != **current)
     }
 
     /// Why a new operation cannot start now, if one is in progress.

@@ -8,12 +8,15 @@ pub use app::{
     AppCondition, AppHealth, AppSetOwner, AppState, HistoryEntry, OperationInfo, OperationPhase,
     PausedAutoSync, SyncStatus, SyncWindow,
 };
-pub use observed::{Millis, Observed, now_ms, rfc3339, short_age};
+pub use observed::{
+    MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
+};
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
 
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::Role;
+use crate::traffic::Weight;
 
 /// How many lag samples a region keeps for its sparkline.
 pub const LAG_HISTORY: usize = 60;
@@ -22,8 +25,9 @@ pub const LAG_HISTORY: usize = 60;
 pub const STALE_AFTER_MS: Millis = 30_000;
 
 /// Is the region serving?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum HealthStatus {
     Healthy,
     Degraded,
@@ -33,12 +37,7 @@ pub enum HealthStatus {
 
 impl HealthStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "healthy",
-            HealthStatus::Degraded => "degraded",
-            HealthStatus::Down => "down",
-            HealthStatus::Unknown => "unknown",
-        }
+        self.into()
     }
 }
 
@@ -54,8 +53,9 @@ pub struct Health {
 }
 
 /// A phase's state in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum PhaseStatus {
     Pending,
     Running,
@@ -65,12 +65,7 @@ pub enum PhaseStatus {
 
 impl PhaseStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PhaseStatus::Pending => "pending",
-            PhaseStatus::Running => "running",
-            PhaseStatus::Succeeded => "succeeded",
-            PhaseStatus::Failed => "failed",
-        }
+        self.into()
     }
 }
 
@@ -92,7 +87,8 @@ pub struct RegionState {
     pub id: String,
     pub role: Observed<Role>,
     pub health: Observed<Health>,
-    pub weight: Observed<u8>,
+    /// Traffic weight in the provider's units, with its drained state.
+    pub weight: Observed<Weight>,
     /// Seconds behind the primary; `value: None` without error means none (the primary)
     /// or no datapoint, which is unknown, never zero.
     pub lag: Observed<f64>,
@@ -167,8 +163,8 @@ pub struct FleetState {
     pub observed_at: Millis,
     pub regions: Vec<RegionState>,
     pub tenants: Vec<TenantState>,
-    /// Weighted record sets whose set identifier matches no region.
-    pub unmanaged_weights: Vec<(String, u8)>,
+    /// Weighted records (sets, endpoints, pools) that match no region, in provider units.
+    pub unmanaged_weights: Vec<(String, u32)>,
 }
 
 impl FleetState {
@@ -229,10 +225,10 @@ impl FleetState {
     }
 
     /// Current weights by region (unknown weights count as 0), managed ones only.
-    pub fn weights(&self) -> Vec<(String, u8)> {
+    pub fn weights(&self) -> Vec<(String, Weight)> {
         self.regions
             .iter()
-            .map(|r| (r.id.clone(), r.weight.value.unwrap_or(0)))
+            .map(|r| (r.id.clone(), r.weight.value.unwrap_or_default()))
             .collect()
     }
 
@@ -241,20 +237,15 @@ impl FleetState {
         let managed: u32 = self
             .regions
             .iter()
-            .map(|r| r.weight.value.unwrap_or(0) as u32)
+            .map(|r| r.weight.value.map(Weight::effective).unwrap_or(0))
             .sum();
-        managed
-            + self
-                .unmanaged_weights
-                .iter()
-                .map(|(_, w)| *w as u32)
-                .sum::<u32>()
+        managed + self.unmanaged_weights.iter().map(|(_, w)| *w).sum::<u32>()
     }
 
     /// The share of traffic a region receives (0.0..=1.0); with all weights 0 DNS splits
     /// evenly, which is what this reports.
     pub fn traffic_share(&self, region: &str) -> Option<f64> {
-        let w = self.region(region)?.weight.value? as f64;
+        let w = self.region(region)?.weight.value?.effective() as f64;
         let total = self.total_weight();
         if total == 0 {
             let n = self.regions.len() + self.unmanaged_weights.len();

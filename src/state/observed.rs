@@ -13,10 +13,28 @@ pub fn now_ms() -> Millis {
         .unwrap_or(0)
 }
 
-/// RFC 3339 text for a timestamp, to the second.
+/// The latest time meridian can write down: the last millisecond of the year 9999 (RFC 3339
+/// has four-digit years). Timestamps read from state files outside 0..=this are impossible.
+pub const MAX_TIME_MS: Millis = 253_402_300_799_999;
+
+/// Is `ms` a time that can be real (not before 1970, not after the year 9999)?
+pub fn valid_time(ms: Millis) -> bool {
+    (0..=MAX_TIME_MS).contains(&ms)
+}
+
+/// RFC 3339 text for a timestamp, to the second. Total: an impossible time (from a damaged
+/// state file) is shown as such instead of panicking.
 pub fn rfc3339(ms: Millis) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    if !valid_time(ms) {
+        return format!("(impossible time {ms} ms)");
+    }
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64);
     humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// How long ago `then` was at `now`, never overflowing (either may come from a file).
+pub fn elapsed(now: Millis, then: Millis) -> Millis {
+    now.saturating_sub(then).max(0)
 }
 
 /// A short age such as `3s`, `4m`, `2h`.
@@ -84,7 +102,7 @@ impl<T> Observed<T> {
 
     /// How old the value is at `now`, if it was ever read.
     pub fn age(&self, now: Millis) -> Option<Millis> {
-        self.at.map(|at| (now - at).max(0))
+        self.at.map(|at| elapsed(now, at))
     }
 
     /// Stale: the latest read failed, or the value is older than `max_age`.
@@ -94,5 +112,33 @@ impl<T> Observed<T> {
 
     pub fn get(&self) -> Option<&T> {
         self.value.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_timestamp_formats_without_panicking() {
+        for ms in [
+            i64::MIN,
+            -1,
+            0,
+            1_800_000_000_000,
+            MAX_TIME_MS,
+            MAX_TIME_MS + 1,
+            i64::MAX,
+        ] {
+            let text = rfc3339(ms);
+            assert_eq!(
+                valid_time(ms),
+                !text.starts_with("(impossible"),
+                "{ms}: {text}"
+            );
+            let _ = short_age(elapsed(1_800_000_000_000, ms));
+        }
+        assert_eq!(rfc3339(MAX_TIME_MS), "9999-12-31T23:59:59Z");
+        assert_eq!(elapsed(i64::MAX, i64::MIN), i64::MAX);
     }
 }

@@ -63,6 +63,9 @@ pub struct App {
     pub state: FleetState,
     /// Merges the engine's observations into `state` (indexes the tenant matrix once).
     pub merger: Merger,
+    /// Subjects that have reported at least once, of how many (the header shows the first
+    /// readings arriving; a whole snapshot counts as every one).
+    pub reported: (std::collections::HashSet<crate::engine::Subject>, usize),
     /// The newest snapshot held back while frozen.
     pub held: Option<Box<FleetState>>,
     pub frozen: bool,
@@ -97,6 +100,8 @@ pub struct App {
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
+    /// What the last frame drew where, for the mouse (written while drawing).
+    pub hits: super::mouse::HitMap,
 }
 
 impl App {
@@ -110,6 +115,10 @@ impl App {
         let now = state.observed_at;
         App {
             merger: Merger::new(&fleet),
+            reported: (
+                Default::default(),
+                crate::engine::Subject::all(&fleet).len(),
+            ),
             fleet,
             state,
             held: None,
@@ -136,6 +145,7 @@ impl App {
             visible: (Vec::new(), Vec::new()),
             dirty: true,
             quit: false,
+            hits: super::mouse::HitMap::default(),
         }
     }
 
@@ -158,8 +168,12 @@ impl App {
                     None => Vec::new(),
                 }
             }
+            Msg::Mouse(ev) => self.on_mouse(ev),
             Msg::Fleet(state, lock) => {
                 self.lock = lock;
+                self.reported.0 = crate::engine::Subject::all(&self.fleet)
+                    .into_iter()
+                    .collect();
                 let effects = self.new_errors(&state);
                 if self.frozen {
                     self.held = Some(state);

@@ -4,7 +4,20 @@
 use std::fmt;
 
 /// An input mode: each has its own key bindings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Mode {
     Normal,
     Modal,
@@ -16,105 +29,144 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: &'static [Mode] = &[
-        Mode::Normal,
-        Mode::Modal,
-        Mode::Palette,
-        Mode::Filter,
-        Mode::Editor,
-        Mode::Picker,
-        Mode::Help,
-    ];
+    /// Every mode, in declaration order.
+    pub const ALL: &'static [Mode] = <Mode as strum::VariantArray>::VARIANTS;
 
+    /// The name keymap files use (`normal`, `modal`, ...).
     pub fn name(self) -> &'static str {
-        match self {
-            Mode::Normal => "normal",
-            Mode::Modal => "modal",
-            Mode::Palette => "palette",
-            Mode::Filter => "filter",
-            Mode::Editor => "editor",
-            Mode::Picker => "picker",
-            Mode::Help => "help",
-        }
+        self.into()
     }
 
+    /// The mode with this name.
     pub fn parse(name: &str) -> Option<Mode> {
-        Mode::ALL.iter().copied().find(|m| m.name() == name)
+        name.parse().ok()
     }
 }
 
-macro_rules! commands {
-    ($($variant:ident $name:literal $doc:literal;)*) => {
-        /// Something a key, the palette or the help screen can ask for.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Command { $($variant,)* }
-
-        impl Command {
-            pub const ALL: &'static [Command] = &[$(Command::$variant,)*];
-
-            /// The stable kebab-case name keymaps use.
-            pub fn name(self) -> &'static str {
-                match self { $(Command::$variant => $name,)* }
-            }
-
-            /// One line for the help screen and the palette.
-            pub fn describe(self) -> &'static str {
-                match self { $(Command::$variant => $doc,)* }
-            }
-        }
-    };
-}
-
-commands! {
-    MoveUp "move-up" "move the selection up";
-    MoveDown "move-down" "move the selection down";
-    MoveLeft "move-left" "move the selection left";
-    MoveRight "move-right" "move the selection right";
-    GoTop "go-top" "jump to the first row";
-    GoBottom "go-bottom" "jump to the last row";
-    PageUp "page-up" "scroll up a page";
-    PageDown "page-down" "scroll down a page";
-    NextPane "next-pane" "focus the next pane";
-    PrevPane "prev-pane" "focus the previous pane";
-    FocusRegions "focus-regions" "focus the region board";
-    FocusTenants "focus-tenants" "focus the tenant matrix";
-    FocusPhases "focus-phases" "focus the phase grid";
-    FocusLog "focus-log" "focus the log pane";
-    DrillDown "drill-down" "drill into the selection (region -> tenants -> detail)";
-    Back "back" "go back (unzoom, clear the filter, back to regions)";
-    Filter "filter" "filter rows by regex (region, tenant or state)";
-    Palette "palette" "open the command palette";
-    Help "help" "show the keys in effect";
-    Freeze "freeze" "freeze or unfreeze live data for reading";
-    Zoom "zoom" "zoom the focused pane, or unzoom";
-    ToggleLog "toggle-log" "hide or show the log pane";
-    Quit "quit" "leave meridian";
-    Drain "drain" "drain the selected region (weight to 0)";
-    Restore "restore" "restore the selected region to its steady weight";
-    RestoreAll "restore-all" "restore every region to its steady weight";
-    SetWeights "set-weights" "edit weights (shares shown live)";
-    Promote "promote" "promote the selected region's database to primary";
-    RunPhase "run-phase" "run the selected (or next) phase in a region";
-    Rollback "rollback" "roll the selected tenant back to a revision from its history";
-    Sync "sync" "ask Argo CD to sync the selected tenant to its target";
-    ResumeAutoSync "resume-auto-sync" "put back the auto-sync a rollback paused";
-    Confirm "confirm" "confirm: press the action's button (or accept)";
-    Cancel "cancel" "cancel and close";
-    NextField "next-field" "next field";
-    PrevField "prev-field" "previous field";
-    Toggle "toggle" "tick or untick (acknowledge warnings)";
-    Accept "accept" "accept the entry";
-    Increase "increase" "weight +1";
-    Decrease "decrease" "weight -1";
-    IncreaseMore "increase-more" "weight +10";
-    DecreaseMore "decrease-more" "weight -10";
-    SteadyWeights "steady-weights" "reset the editor to steady-state weights";
-    DeleteChar "delete-char" "delete the character before the cursor";
+/// Something a key, the palette or the help screen can ask for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Command {
+    #[strum(message = "move the selection up")]
+    MoveUp,
+    #[strum(message = "move the selection down")]
+    MoveDown,
+    #[strum(message = "move the selection left")]
+    MoveLeft,
+    #[strum(message = "move the selection right")]
+    MoveRight,
+    #[strum(message = "jump to the first row")]
+    GoTop,
+    #[strum(message = "jump to the last row")]
+    GoBottom,
+    #[strum(message = "scroll up a page")]
+    PageUp,
+    #[strum(message = "scroll down a page")]
+    PageDown,
+    #[strum(message = "focus the next pane")]
+    NextPane,
+    #[strum(message = "focus the previous pane")]
+    PrevPane,
+    #[strum(message = "focus the region board")]
+    FocusRegions,
+    #[strum(message = "focus the tenant matrix")]
+    FocusTenants,
+    #[strum(message = "focus the phase grid")]
+    FocusPhases,
+    #[strum(message = "focus the log pane")]
+    FocusLog,
+    #[strum(message = "drill into the selection (region -> tenants -> detail)")]
+    DrillDown,
+    #[strum(message = "go back (unzoom, clear the filter, back to regions)")]
+    Back,
+    #[strum(message = "filter rows by regex (region, tenant or state)")]
+    Filter,
+    #[strum(message = "open the command palette")]
+    Palette,
+    #[strum(message = "show the keys in effect")]
+    Help,
+    #[strum(message = "freeze or unfreeze live data for reading")]
+    Freeze,
+    #[strum(message = "zoom the focused pane, or unzoom")]
+    Zoom,
+    #[strum(message = "hide or show the log pane")]
+    ToggleLog,
+    #[strum(message = "leave meridian")]
+    Quit,
+    #[strum(message = "drain the selected region (weight to 0)")]
+    Drain,
+    #[strum(message = "restore the selected region to its steady weight")]
+    Restore,
+    #[strum(message = "restore every region to its steady weight")]
+    RestoreAll,
+    #[strum(message = "edit weights (shares shown live)")]
+    SetWeights,
+    #[strum(message = "promote the selected region's database to primary")]
+    Promote,
+    #[strum(message = "run the selected (or next) phase in a region")]
+    RunPhase,
+    #[strum(message = "roll the selected tenant back to a revision from its history")]
+    Rollback,
+    #[strum(message = "ask Argo CD to sync the selected tenant to its target")]
+    Sync,
+    #[strum(message = "put back the auto-sync a rollback paused")]
+    ResumeAutoSync,
+    #[strum(message = "confirm: press the action's button (or accept)")]
+    Confirm,
+    #[strum(message = "cancel and close")]
+    Cancel,
+    #[strum(message = "next field")]
+    NextField,
+    #[strum(message = "previous field")]
+    PrevField,
+    #[strum(message = "tick or untick (acknowledge warnings)")]
+    Toggle,
+    #[strum(message = "accept the entry")]
+    Accept,
+    #[strum(message = "weight +1")]
+    Increase,
+    #[strum(message = "weight -1")]
+    Decrease,
+    #[strum(message = "weight +10")]
+    IncreaseMore,
+    #[strum(message = "weight -10")]
+    DecreaseMore,
+    #[strum(message = "reset the editor to steady-state weights")]
+    SteadyWeights,
+    #[strum(message = "delete the character before the cursor")]
+    DeleteChar,
 }
 
 impl Command {
+    /// Every command, in declaration order.
+    pub const ALL: &'static [Command] = <Command as strum::VariantArray>::VARIANTS;
+
+    /// The stable kebab-case name keymaps use.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// One line for the help screen and the palette.
+    pub fn describe(self) -> &'static str {
+        strum::EnumMessage::get_message(&self).unwrap_or_default()
+    }
+
+    /// The command with this stable name.
     pub fn parse(name: &str) -> Option<Command> {
-        Command::ALL.iter().copied().find(|c| c.name() == name)
+        name.parse().ok()
     }
 
     /// Commands that act on the fleet (they open a plan).

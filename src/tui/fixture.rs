@@ -93,8 +93,16 @@ pub fn pin(mut s: FleetState, now: Millis) -> FleetState {
             if a.at.is_some() {
                 a.at = Some(now);
             }
-            for h in a.value.iter_mut().flat_map(|v| v.history.iter_mut()) {
-                h.deployed_at = round(h.deployed_at + d);
+            if let Some(v) = a.value.as_mut() {
+                let shifted: Vec<_> = v
+                    .history
+                    .iter()
+                    .map(|h| crate::state::HistoryEntry {
+                        deployed_at: round(h.deployed_at + d),
+                        ..h.clone()
+                    })
+                    .collect();
+                v.history = shifted.into();
             }
         }
     }
@@ -181,7 +189,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                     },
                     now,
                 ),
-                weight: Observed::ok(r.steady_weight, now),
+                weight: Observed::ok(crate::traffic::Weight::units(r.steady_weight), now),
                 lag: if i == 0 {
                     Observed::empty(now)
                 } else {
@@ -239,7 +247,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                         } else {
                             AppHealth::Healthy
                         },
-                        revision: rev.clone(),
+                        revision: rev.as_str().into(),
                         auto_sync: ti % 2 == 0,
                         history: vec![HistoryEntry {
                             id: 1,
@@ -247,7 +255,8 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                             deployed_at: now - 86_400_000,
                             source: None,
                             initiated_by: None,
-                        }],
+                        }]
+                        .into(),
                         message: None,
                         ..AppState::default()
                     };

@@ -1,6 +1,6 @@
 //! The messages the main loop hands to `App::update`, and the effects it gets back.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::actions::{AuditOutcome, LockHolder, Operation, Plan, Request};
 use crate::engine::Observation;
@@ -11,6 +11,8 @@ use crate::state::{FleetState, Millis};
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or wheel turn, matched against what the last frame drew where.
+    Mouse(MouseEvent),
     /// A whole snapshot (tests, screenshots): replaces the state.
     Fleet(Box<FleetState>, Option<LockHolder>),
     /// Readings from the live engine, as they arrived (one subject each).

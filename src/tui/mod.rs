@@ -9,6 +9,7 @@ pub mod filter;
 pub mod fixture;
 pub mod keymap;
 pub mod message;
+pub mod mouse;
 pub mod nav;
 mod observe;
 pub mod overlay;

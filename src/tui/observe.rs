@@ -21,6 +21,9 @@ impl App {
                 &mut self.state
             };
             let subject = obs.subject.clone();
+            if self.reported.0.len() < self.reported.1 {
+                self.reported.0.insert(subject.clone());
+            }
             let before = errors_of(&self.merger, target, &subject);
             self.merger.apply(target, obs);
             let after = errors_of(&self.merger, target, &subject);

@@ -12,12 +12,16 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg};
 use super::{keymap, terminal, theme, view};
-use crate::actions::Executor;
+use crate::actions::{AuditOutcome, Execution, Executor, Stop, StopHandle, stop_pair};
 use crate::cli::context::Context;
-use crate::cli::{CliError, Exit, GlobalArgs};
+use crate::cli::{CliError, Exit, GlobalArgs, note};
 use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
 use crate::providers::{ApiMeter, Progress};
 use crate::state::{FleetState, now_ms};
+
+/// How long closing the dashboard waits for an action to stop and record its outcome (the
+/// executor reads back for at most 5 s).
+const FINISH_LIMIT: Duration = Duration::from_secs(8);
 
 /// Everything the dashboard needs before the terminal is touched, so configuration errors
 /// are printed plainly and start-up stops.
@@ -57,11 +61,93 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let _ = tui_logger::init_logger(log::LevelFilter::Info);
     tui_logger::set_default_level(log::LevelFilter::Info);
     let executor = Arc::new(ctx.executor());
+    let mut running = Running::default();
     let mut guard = terminal::enter()
         .map_err(|e| CliError::new(Exit::Failed, format!("cannot set up the terminal: {e}")))?;
-    let result = event_loop(&mut guard, &mut app, &ctx, executor, started).await;
+    let end = event_loop(&mut guard, &mut app, &ctx, executor, started, &mut running).await;
+    // The terminal goes back first; an action still running then records its outcome.
     drop(guard);
-    result.map(|_| Exit::Done)
+    let why = match &end {
+        Ok(End::Quit) => "closing the dashboard".to_string(),
+        Ok(End::Signal(name)) => name.to_string(),
+        Ok(End::Panic) => "a panic in meridian".to_string(),
+        Err(e) => e.message.clone(),
+    };
+    let interrupted = running.finish(&why).await;
+    match end {
+        Ok(End::Panic) => Err(CliError::new(
+            Exit::Failed,
+            "the dashboard stopped after a panic (a bug in meridian; its message is above)",
+        )),
+        Ok(_) if interrupted => Ok(Exit::Failed),
+        Ok(_) => Ok(Exit::Done),
+        Err(e) => Err(e),
+    }
+}
+
+/// How the main loop ended.
+enum End {
+    Quit,
+    Signal(&'static str),
+    /// Something panicked; the terminal has already been given back.
+    Panic,
+}
+
+/// Actions started from the dashboard, so closing it can stop them and wait for their
+/// outcomes to be recorded.
+struct Running {
+    stop: StopHandle,
+    watch: Stop,
+    tasks: Vec<tokio::task::JoinHandle<Execution>>,
+}
+
+impl Default for Running {
+    fn default() -> Running {
+        let (stop, watch) = stop_pair();
+        Running {
+            stop,
+            watch,
+            tasks: Vec::new(),
+        }
+    }
+}
+
+impl Running {
+    /// Stop what is still running and wait (bounded) for its records. True if any action
+    /// ended interrupted.
+    async fn finish(self, why: &str) -> bool {
+        let unfinished: Vec<_> = self
+            .tasks
+            .into_iter()
+            .filter(|t| !t.is_finished())
+            .collect();
+        if unfinished.is_empty() {
+            return false;
+        }
+        self.stop.stop(why);
+        note(&format!(
+            "meridian: stopping the action in progress ({why}) and recording its outcome…"
+        ));
+        let mut interrupted = false;
+        for task in unfinished {
+            match tokio::time::timeout(FINISH_LIMIT, task).await {
+                Ok(Ok(done)) => {
+                    let detail = done.detail.unwrap_or_default();
+                    note(&format!("meridian: {}: {detail}", done.outcome.as_str()));
+                    interrupted |= done.outcome == AuditOutcome::Interrupted;
+                }
+                // A panic was reported by the hook and recorded by the executor.
+                Ok(Err(_)) => interrupted = true,
+                Err(_) => {
+                    note(
+                        "meridian: the action did not stop in time; `meridian audit` will show it as interrupted",
+                    );
+                    interrupted = true;
+                }
+            }
+        }
+        interrupted
+    }
 }
 
 async fn event_loop(
@@ -70,14 +156,12 @@ async fn event_loop(
     ctx: &Context,
     executor: Arc<Executor>,
     started: Instant,
-) -> Result<(), CliError> {
+    running: &mut Running,
+) -> Result<End, CliError> {
     let draw_failed =
         |e: std::io::Error| CliError::new(Exit::Failed, format!("drawing failed: {e}"));
     app.now = now_ms();
-    guard
-        .terminal
-        .draw(|f| view::draw(f, app))
-        .map_err(draw_failed)?;
+    guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
     app.dirty = false;
     // Two short lines so they read in a narrow log pane (and scripts can grep them).
     log::info!("first frame in {} ms", started.elapsed().as_millis());
@@ -110,22 +194,21 @@ async fn event_loop(
         app.update(Msg::Lock(lock.holder()));
     }
     let mut events = EventStream::new();
-    // SIGTERM (e.g. `kill`) should leave the terminal usable too; SIGINT is a key in raw mode.
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
+    let mut endings = crate::signals::Endings::listen();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-    loop {
+    let end = loop {
+        if terminal::panicked() {
+            break End::Panic;
+        }
         if app.dirty {
-            guard
-                .terminal
-                .draw(|f| view::draw(f, app))
-                .map_err(draw_failed)?;
+            guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
             app.dirty = false;
         }
         if app.quit {
-            break;
+            break End::Quit;
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {
@@ -134,13 +217,14 @@ async fn event_loop(
                     app.update(Msg::Tick(now_ms()));
                     Msg::Key(k)
                 }
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                 Some(Ok(Event::Resize(..))) => {
                     let _ = guard.terminal.autoresize();
                     Msg::Resize
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(CliError::new(Exit::Failed, format!("reading the terminal failed: {e}"))),
-                None => break,
+                None => break End::Quit,
             },
             Some(first) = fleet_rx.recv() => {
                 // Everything the engine has sent by now: merged and drawn once.
@@ -159,13 +243,8 @@ async fn event_loop(
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
                 Msg::Tick(now)
             }
-            _ = tokio::signal::ctrl_c() => break,
-            Some(_) = async {
-                match terminate.as_mut() {
-                    Some(t) => t.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => break,
+            name = endings.next() => break End::Signal(name),
+            _ = terminal::panic_notice() => break End::Panic,
         };
         let mut effects = app.update(msg);
         // Apply whatever else already arrived before drawing once.
@@ -173,11 +252,19 @@ async fn event_loop(
             effects.extend(app.update(m));
         }
         for effect in effects {
-            perform(effect, app, &executor, &engine, &mut touched, &action_tx);
+            perform(
+                effect,
+                app,
+                &executor,
+                &engine,
+                &mut touched,
+                &action_tx,
+                running,
+            );
         }
-    }
+    };
     engine.stop();
-    Ok(())
+    Ok(end)
 }
 
 fn perform(
@@ -187,6 +274,7 @@ fn perform(
     engine: &Engine,
     touched: &mut Option<Vec<Subject>>,
     tx: &mpsc::UnboundedSender<Msg>,
+    running: &mut Running,
 ) {
     match effect {
         Effect::Execute(request, plan) => {
@@ -194,19 +282,24 @@ fn perform(
             let executor = Arc::clone(executor);
             let tx = tx.clone();
             let label = plan.button_label();
-            tokio::spawn(async move {
+            let stop = running.watch.clone();
+            running.tasks.retain(|t| !t.is_finished());
+            running.tasks.push(tokio::spawn(async move {
                 let progress_tx = tx.clone();
                 // Progress::say also logs each line, which puts it in the log pane.
                 let progress = Progress::new(move |m| {
                     let _ = progress_tx.send(Msg::Progress(m.to_string()));
                 });
-                let done = executor.execute(&request, &plan, &progress).await;
+                let done = executor
+                    .execute_until(&request, &plan, None, &progress, stop)
+                    .await;
                 let _ = tx.send(Msg::Finished {
                     label,
                     outcome: done.outcome,
-                    detail: done.detail,
+                    detail: done.detail.clone(),
                 });
-            });
+                done
+            }));
         }
         Effect::Decline(plan) => {
             let executor = Arc::clone(executor);

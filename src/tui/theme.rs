@@ -9,43 +9,46 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config_error::{ConfigError, line_of};
+use super::config_error::{self, ConfigError};
 use crate::fleet::suggest;
 
-macro_rules! roles {
-    ($($variant:ident $name:literal;)*) => {
-        /// What a piece of the screen means, which decides how it looks.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-        pub enum Role { $($variant,)* }
-        impl Role {
-            pub const ALL: &'static [Role] = &[$(Role::$variant,)*];
-            pub fn name(self) -> &'static str { match self { $(Role::$variant => $name,)* } }
-        }
-    };
+/// What a piece of the screen means, which decides how it looks.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Role {
+    Text,
+    Muted,
+    Accent,
+    Ok,
+    Warn,
+    Danger,
+    Info,
+    Selected,
+    Border,
+    BorderFocused,
+    Title,
+    Production,
+    NonProduction,
+    ReadOnly,
+    Stale,
+    Bar,
+    BarEmpty,
+    Key,
+    Button,
+    ButtonDisabled,
+    Input,
 }
 
-roles! {
-    Text "text";
-    Muted "muted";
-    Accent "accent";
-    Ok "ok";
-    Warn "warn";
-    Danger "danger";
-    Info "info";
-    Selected "selected";
-    Border "border";
-    BorderFocused "border-focused";
-    Title "title";
-    Production "production";
-    NonProduction "non-production";
-    ReadOnly "read-only";
-    Stale "stale";
-    Bar "bar";
-    BarEmpty "bar-empty";
-    Key "key";
-    Button "button";
-    ButtonDisabled "button-disabled";
-    Input "input";
+impl Role {
+    /// Every role, in declaration order.
+    pub const ALL: &'static [Role] = <Role as strum::VariantArray>::VARIANTS;
+
+    /// The name theme files use (`border-focused`).
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Themes built into the binary.
@@ -182,9 +185,7 @@ pub fn load(name: &str, user_dir: Option<&Path>, no_colour: bool) -> Result<Them
             if path.extension().is_some_and(|x| x == "toml")
                 && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
             {
-                let label = path.display().to_string();
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::new(&label, None, format!("cannot read: {e}")))?;
+                let (label, text) = config_error::read(&path)?;
                 user.push((stem.to_string(), label, text));
             }
         }
@@ -242,7 +243,7 @@ pub fn load_from_sources(
     };
     while let Some((label, text)) = next.take() {
         if chain.iter().any(|(l, _, _)| *l == label) {
-            return Err(ConfigError::new(label, None, "themes inherit in a circle"));
+            return Err(circle(&chain, &label));
         }
         let raw: RawTheme =
             toml::from_str(text).map_err(|e| ConfigError::from_toml(&label, text, &e))?;
@@ -256,10 +257,10 @@ pub fn load_from_sources(
                         .chain(user.iter().map(|(n, _, _)| *n))
                         .collect();
                     let hint = suggest::hint(p.get_ref(), all.iter().copied());
-                    let line = Some(line_of(text, p.span().start));
-                    return Err(ConfigError::new(
+                    return Err(ConfigError::at(
                         &label,
-                        line,
+                        text,
+                        p.span().start,
                         format!("inherits unknown theme \"{}\"{hint}", p.get_ref()),
                     ));
                 }
@@ -275,7 +276,7 @@ pub fn load_from_sources(
     let mut styles = BTreeMap::new();
     for (label, text, raw) in chain.into_iter().rev() {
         for (role_name, spanned) in raw.roles {
-            let line = Some(line_of(text, spanned.span().start));
+            let line = Some(config_error::pos_of(text, spanned.span().start));
             let Some(role) = Role::ALL.iter().copied().find(|r| r.name() == role_name) else {
                 let hint = suggest::hint(&role_name, Role::ALL.iter().map(|r| r.name()));
                 return Err(ConfigError::new(
@@ -317,6 +318,28 @@ pub fn load_from_sources(
     } else {
         theme
     })
+}
+
+/// The error for a theme chain that comes back to `label`: blamed on the `inherits` that
+/// closes the circle (the last theme read), at its place.
+fn circle(chain: &[(String, &str, RawTheme)], label: &str) -> ConfigError {
+    let stem = |l: &str| {
+        let name = l.rsplit('/').next().unwrap_or(l);
+        name.strip_suffix(".toml").unwrap_or(name).to_string()
+    };
+    let names: Vec<String> = chain
+        .iter()
+        .map(|(l, _, _)| stem(l))
+        .chain([stem(label)])
+        .collect();
+    let problem = format!("themes inherit in a circle: {}", names.join(" -> "));
+    match chain.last() {
+        Some((last, text, raw)) => match &raw.inherits {
+            Some(p) => ConfigError::at(last, text, p.span().start, problem),
+            None => ConfigError::at(last, text, 0, problem),
+        },
+        None => ConfigError::new(label, None, problem),
+    }
 }
 
 #[cfg(test)]

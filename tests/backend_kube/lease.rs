@@ -148,16 +148,14 @@ fn a_held_lease_is_named_and_an_expired_one_is_taken_over_and_audited() {
     );
     let out = env.run(&SYNC);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let started = env
+    let takeover = env
         .audit()
         .into_iter()
-        .find(|r| r["outcome"] == "started")
+        .find(|r| r["action"] == "lock-takeover")
         .unwrap_or_default();
-    let detail = started["detail"].as_str().unwrap_or_default();
-    assert!(
-        detail.contains("took over the expired fleet lock of alice@ops-1"),
-        "{started}"
-    );
+    let detail = takeover["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("its lease expired at"), "{takeover}");
+    assert_eq!(takeover["before"]["user"], "alice@ops-1", "{takeover}");
     let l = lease(&env);
     assert!(l["spec"]["holderIdentity"].is_null(), "{l}");
     assert_eq!(l["spec"]["leaseTransitions"], 2, "{l}");

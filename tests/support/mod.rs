@@ -1,6 +1,7 @@
 //! Real servers for backend tests, started by each test on free loopback ports and stopped
 //! when dropped: moto (Route 53, CloudWatch), PostgreSQL primary + replica, Redis primary +
-//! replica, and the Kubernetes API stand-in with kubectl and Helm's SDK.
+//! replica, the Kubernetes API stand-in with kubectl and Helm's SDK, and the vendor
+//! stand-ins for Cloudflare and Azure Traffic Manager (`tests/servers/`).
 //! `scripts/ci-backends.sh install` installs them.
 //!
 //! A missing server FAILS the test when `CI` is set; elsewhere the test prints SKIPPED and
@@ -9,12 +10,16 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod azure;
+pub mod cloudflare;
 pub mod db;
 pub mod faults;
 pub mod kube;
 pub mod kube_seed;
 pub mod moto;
+pub mod standin;
 pub mod throttle;
+pub mod tmux;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

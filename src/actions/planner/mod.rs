@@ -24,6 +24,7 @@ use super::plan::*;
 use crate::fleet::{ConfirmStrength, Fleet, suggest};
 use crate::state::FleetState;
 use crate::state::Millis;
+use crate::traffic::{Resolution, TrafficRules, Weight};
 
 /// The request names something that does not exist (a usage error, not a refusal).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,17 +65,31 @@ pub fn plan(
             });
         }
     }
+    let rules = TrafficRules::of(fleet.traffic.provider);
     let mut plan = match &req.action {
         Action::Drain { region } => {
             known_region(fleet, region)?;
-            let after = with_weight(state, region, 0);
+            let after = fleet
+                .regions
+                .iter()
+                .map(|r| {
+                    let now = current_weight(state, &r.id);
+                    let w = if r.id == *region {
+                        rules.drain(now)
+                    } else {
+                        now
+                    };
+                    (r.id.clone(), w)
+                })
+                .collect();
             weights_plan(
                 req,
                 fleet,
                 state,
                 now,
                 region.clone(),
-                as_requested(&after),
+                after,
+                Resolution::default(),
                 format!("Drain {region}: move its traffic to the other regions"),
             )
         }
@@ -87,16 +102,17 @@ pub fn plan(
             } else {
                 regions.iter().map(String::as_str).collect()
             };
-            let after: Vec<(String, u32)> = fleet
+            let after: Vec<(String, Weight)> = fleet
                 .regions
                 .iter()
                 .map(|r| {
+                    let now = current_weight(state, &r.id);
                     let w = if targets.contains(&r.id.as_str()) {
-                        r.steady_weight
+                        rules.set(now, r.steady_weight)
                     } else {
-                        current_weight(state, &r.id)
+                        now
                     };
-                    (r.id.clone(), w as u32)
+                    (r.id.clone(), w)
                 })
                 .collect();
             let target = if regions.len() == 1 {
@@ -116,6 +132,7 @@ pub fn plan(
                 now,
                 target,
                 after,
+                Resolution::default(),
                 format!("Restore {what} to steady-state weights"),
             )
         }
@@ -131,15 +148,22 @@ pub fn plan(
                 }
                 seen.push(r);
             }
-            let after: Vec<(String, u32)> = fleet
+            let current: Vec<(String, Weight)> = fleet
                 .regions
                 .iter()
-                .map(|r| {
-                    let asked = weights.iter().find(|(id, _)| *id == r.id).map(|(_, w)| *w);
-                    (
-                        r.id.clone(),
-                        asked.unwrap_or(current_weight(state, &r.id) as u32),
-                    )
+                .map(|r| (r.id.clone(), current_weight(state, &r.id)))
+                .collect();
+            let unmanaged: u32 = state.unmanaged_weights.iter().map(|(_, w)| *w).sum();
+            let resolution = crate::traffic::resolve(&current, weights, unmanaged, rules);
+            let after: Vec<(String, Weight)> = current
+                .iter()
+                .map(|(r, now)| {
+                    let asked = resolution.requested.iter().find(|q| q.region == *r);
+                    let w = match asked {
+                        Some(q) => rules.set(*now, u32::try_from(q.units).unwrap_or(u32::MAX)),
+                        None => *now,
+                    };
+                    (r.clone(), w)
                 })
                 .collect();
             let list: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
@@ -150,6 +174,7 @@ pub fn plan(
                 now,
                 fleet.name.clone(),
                 after,
+                resolution,
                 format!("Set weights {}", list.join(" ")),
             )
         }
@@ -240,32 +265,12 @@ fn known_phase(fleet: &Fleet, name: &str) -> Result<(), PlanError> {
     }
 }
 
-fn current_weight(state: &FleetState, region: &str) -> u8 {
+/// A region's weight as last read (unknown reads as drained at 0).
+fn current_weight(state: &FleetState, region: &str) -> Weight {
     state
         .region(region)
         .and_then(|r| r.weight.value)
-        .unwrap_or(0)
-}
-
-fn with_weight(state: &FleetState, region: &str, weight: u8) -> Vec<(String, u8)> {
-    state
-        .regions
-        .iter()
-        .map(|r| {
-            (
-                r.id.clone(),
-                if r.id == region {
-                    weight
-                } else {
-                    r.weight.value.unwrap_or(0)
-                },
-            )
-        })
-        .collect()
-}
-
-fn as_requested(ws: &[(String, u8)]) -> Vec<(String, u32)> {
-    ws.iter().map(|(r, w)| (r.clone(), *w as u32)).collect()
+        .unwrap_or_default()
 }
 
 fn empty_plan(req: &Request, target: String, summary: String) -> Plan {

@@ -59,7 +59,7 @@ pub(super) fn rollback_plan(
                 "paused (kept to resume)",
             ));
         }
-        if e.revision != app.revision {
+        if *e.revision != *app.revision {
             plan.changes.push(Change::new(
                 &app.name,
                 "revision",
@@ -68,7 +68,7 @@ pub(super) fn rollback_plan(
             ));
         }
         plan.checks.push(guards::no_change(
-            e.revision == app.revision && !pause,
+            *e.revision == *app.revision && !pause,
             "already at that revision",
         ));
         plan.operation = Some(Operation::Rollback {

@@ -53,7 +53,7 @@ pub(super) fn sync_plan(
     });
     plan.checks.push(gg::sync_window(app, now));
     let target = expect.clone().unwrap_or_else(|| "its target".into());
-    if expect.as_deref() != Some(app.revision.as_str()) {
+    if expect.as_deref() != Some(&*app.revision) {
         plan.changes.push(Change::new(
             &app.name,
             "revision",
@@ -110,7 +110,7 @@ pub(super) fn resume_plan(
         return plan;
     };
     let head = app.head.clone();
-    let undoes = head.as_ref().is_some_and(|h| *h != app.revision);
+    let undoes = head.as_ref().is_some_and(|h| **h != *app.revision);
     plan.checks.push(if undoes {
         Check::warn(
             Guard::AutoSync,

@@ -1,4 +1,6 @@
-//! Plans that move DNS weights: drain, restore, set-weights.
+//! Plans that move traffic: drain, restore, set-weights. They speak the provider-neutral
+//! model (`traffic::Weight`) and show each change in the provider's units and as the
+//! effective share of traffic.
 
 use super::{blast_radius, empty_plan};
 use crate::actions::action::Request;
@@ -6,64 +8,65 @@ use crate::actions::guards;
 use crate::actions::plan::*;
 use crate::fleet::Fleet;
 use crate::state::{FleetState, Millis};
+use crate::traffic::{self, Resolution, TrafficRules, Weight};
 
+/// `after` holds every region's weight once the plan has run, in fleet order.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn weights_plan(
     req: &Request,
     fleet: &Fleet,
     state: &FleetState,
     now: Millis,
     target: String,
-    requested: Vec<(String, u32)>,
+    after: Vec<(String, Weight)>,
+    resolution: Resolution,
     summary: String,
 ) -> Plan {
+    let rules = TrafficRules::of(fleet.traffic.provider);
     let mut plan = empty_plan(req, target, summary);
     let before = state.weights();
-    let range = guards::weight_range(&requested);
+    let unmanaged: Vec<u32> = state.unmanaged_weights.iter().map(|(_, w)| *w).collect();
+    let range = guards::weight_range(&resolution.requested, &resolution.problems, rules);
     let in_range = range.verdict == Verdict::Pass;
-    let after: Vec<(String, u8)> = requested
-        .iter()
-        .map(|(r, w)| (r.clone(), (*w).min(255) as u8))
-        .collect();
-    let total_after: u32 = after.iter().map(|(_, w)| *w as u32).sum::<u32>()
-        + state
-            .unmanaged_weights
-            .iter()
-            .map(|(_, w)| *w as u32)
-            .sum::<u32>();
-    let mut touched = Vec::new();
-    for (r, asked) in &requested {
-        let was = before
+    let weight_before = |r: &str| {
+        before
             .iter()
             .find(|(id, _)| id == r)
             .map(|(_, w)| *w)
-            .unwrap_or(0);
-        if *asked != was as u32 {
-            let share_after = if total_after == 0 || *asked > 255 {
-                "?".to_string()
-            } else {
-                format!("{:.0}%", (*asked as f64 / total_after as f64) * 100.0)
-            };
-            let share_before = state
-                .traffic_share(r)
-                .map(|s| format!("{:.0}%", s * 100.0))
-                .unwrap_or_else(|| "?".into());
-            plan.changes.push(Change::new(
-                r.clone(),
-                "weight",
-                format!("{was} ({share_before})"),
-                format!("{asked} ({share_after})"),
-            ));
-            touched.push(r.as_str());
+            .unwrap_or_default()
+    };
+    let share_before = traffic::shares(&before, &unmanaged, rules);
+    let share_after = traffic::shares(&after, &unmanaged, rules);
+    let mut touched = Vec::new();
+    for (i, (r, w)) in after.iter().enumerate() {
+        let was = weight_before(r);
+        if *w == was {
+            continue;
         }
+        let before_share = before
+            .iter()
+            .position(|(id, _)| id == r)
+            .and_then(|j| share_before.get(j))
+            .filter(|_| state.region(r).is_some_and(|s| s.weight.value.is_some()))
+            .map(|s| traffic::percent(*s))
+            .unwrap_or_else(|| "?".into());
+        let after_share = match share_after.get(i) {
+            Some(s) if in_range => traffic::percent(*s),
+            _ => "?".into(),
+        };
+        plan.changes.push(Change::new(
+            r.clone(),
+            "weight",
+            format!("{} ({before_share})", rules.format(was)),
+            format!("{} ({after_share})", rules.format(*w)),
+        ));
+        touched.push(r.as_str());
     }
     plan.blast_radius = blast_radius(fleet, state, &touched);
-    let touched_all: Vec<&str> = requested.iter().map(|(r, _)| r.as_str()).collect();
+    let touched_all: Vec<&str> = after.iter().map(|(r, _)| r.as_str()).collect();
     plan.checks = vec![
         range,
-        guards::all_weights_zero(
-            &after,
-            state.unmanaged_weights.iter().map(|(_, w)| *w as u32).sum(),
-        ),
+        guards::all_weights_zero(&after, unmanaged.iter().sum(), rules),
         guards::last_healthy_region(state, &before, &after),
         guards::unhealthy_target(state, &before, &after),
         guards::health_gate(state, &fleet.policy, &before, &after, now),
@@ -71,11 +74,12 @@ pub(super) fn weights_plan(
         guards::stale_data(state, &touched_all, now),
         guards::no_change(plan.changes.is_empty(), "the weights are already as asked"),
     ];
+    plan.notes.extend(rules.notes.iter().map(|n| n.to_string()));
     if in_range {
-        // Only the weights that change go into the one atomic change.
+        // Only the weights that change go into the one change.
         let changed = after
             .into_iter()
-            .filter(|(r, w)| before.iter().find(|(id, _)| id == r).map(|(_, b)| b) != Some(w))
+            .filter(|(r, w)| weight_before(r) != *w)
             .collect();
         plan.operation = Some(Operation::SetWeights { weights: changed });
     }

@@ -25,7 +25,12 @@ pub struct HealthySince {
 impl HealthySince {
     /// Kept in `dir/route53-healthy-since.json`; `None` keeps it in memory only.
     pub fn new(dir: Option<&Path>) -> HealthySince {
-        let path = dir.map(|d| d.join("route53-healthy-since.json"));
+        HealthySince::with_file(dir, "route53-healthy-since.json")
+    }
+
+    /// Kept in `dir/file` (one file per health provider); `None` keeps it in memory only.
+    pub fn with_file(dir: Option<&Path>, file: &str) -> HealthySince {
+        let path = dir.map(|d| d.join(file));
         let seen = path
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())

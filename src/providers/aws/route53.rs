@@ -17,6 +17,7 @@ use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
 use crate::fleet::Fleet;
 use crate::providers::{Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading};
+use crate::traffic::Weight;
 
 /// Most pages read for one record before giving up (a server that ignores the start
 /// identifier would otherwise page forever).
@@ -156,7 +157,7 @@ impl Route53Traffic {
         &self,
         fleet: &Fleet,
         current: &[ResourceRecordSet],
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
     ) -> ProviderResult<ChangeBatch> {
         let mut changes = Vec::new();
         for (region, weight) in weights {
@@ -186,7 +187,8 @@ impl Route53Traffic {
                     )
                 })?;
             let mut updated = set.clone();
-            updated.weight = Some(i64::from(*weight));
+            // Route 53 drains by weight 0 (its rules say so): the effective weight is the one.
+            updated.weight = Some(i64::from(weight.effective()));
             let change = Change::builder()
                 .action(ChangeAction::Upsert)
                 .resource_record_set(updated)
@@ -199,7 +201,10 @@ impl Route53Traffic {
                 )
             })?);
         }
-        let summary: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
+        let summary: Vec<String> = weights
+            .iter()
+            .map(|(r, w)| format!("{r}={}", w.effective()))
+            .collect();
         ChangeBatch::builder()
             .comment(format!("meridian: weights {}", summary.join(" ")))
             .set_changes(Some(changes))
@@ -293,10 +298,10 @@ impl TrafficProvider for Route53Traffic {
             let (Some(id), Some(w)) = (s.set_identifier.as_deref(), s.weight) else {
                 continue;
             };
-            let w = u8::try_from(w).unwrap_or(u8::MAX);
+            let w = u32::try_from(w).unwrap_or(u32::MAX);
             match fleet.regions.iter().find(|r| r.set_identifier == id) {
                 Some(r) => {
-                    reading.by_region.insert(r.id.clone(), w);
+                    reading.by_region.insert(r.id.clone(), Weight::units(w));
                 }
                 // Traffic to something meridian does not manage is shown, never dropped.
                 None => reading.unmanaged.push((id.to_string(), w)),
@@ -305,7 +310,7 @@ impl TrafficProvider for Route53Traffic {
         Ok(reading)
     }
 
-    async fn describe_change(&self, fleet: &Fleet, weights: &[(String, u8)]) -> Vec<String> {
+    async fn describe_change(&self, fleet: &Fleet, weights: &[(String, Weight)]) -> Vec<String> {
         let described = async {
             // The plan was made from a reading moments ago: show the batch from it rather
             // than list the record again (the change itself reads afresh).
@@ -330,7 +335,7 @@ impl TrafficProvider for Route53Traffic {
     async fn apply_weights(
         &self,
         fleet: &Fleet,
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()> {
         let client = self.client().await;

@@ -259,9 +259,9 @@ pub fn app_state(app: &Value, related: &Related) -> AppState {
             Some("Missing") => AppHealth::Missing,
             _ => AppHealth::Unknown,
         },
-        revision,
+        revision: revision.into(),
         auto_sync,
-        history,
+        history: history.into(),
         message,
         head: s(app, "/status/sync/revision").map(str::to_string),
         prune: flag("prune"),
@@ -308,7 +308,7 @@ mod tests {
         let a = app_state(&app(), &Related::default());
         assert_eq!(a.name, "checkout-eu");
         assert_eq!((a.sync, a.health), (SyncStatus::Synced, AppHealth::Healthy));
-        assert_eq!(a.revision, "bbbb");
+        assert_eq!(&*a.revision, "bbbb");
         assert!(a.auto_sync && a.prune && !a.self_heal);
         assert_eq!(a.history.len(), 2);
         assert_eq!(a.history[1].initiated_by.as_deref(), Some("auto-sync"));
@@ -329,7 +329,7 @@ mod tests {
         v["status"]["operationState"] = json!({"phase": "Running",
             "operation": {"sync": {"revision": "cccc"}, "initiatedBy": {"username": "ana"}}});
         let a = app_state(&v, &Related::default());
-        assert_eq!(a.revision, "cccc");
+        assert_eq!(&*a.revision, "cccc");
         assert!(
             a.operation_in_progress()
                 .is_some_and(|w| w.contains("Running") && w.contains("ana"))

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use super::client::{Clients, Target};
 use super::error::describe_kube;
 use crate::actions::audit::whoami;
-use crate::actions::lock::{LockError, LockHolder};
+use crate::actions::lock::{LockError, LockHolder, Takeover};
 use crate::actions::lock_remote::{RemoteHeld, RemoteLock};
 use crate::fleet::{Fleet, ProviderKind};
 use crate::state::{Millis, now_ms};
@@ -312,8 +312,16 @@ struct HeldLease {
 
 #[async_trait]
 impl RemoteHeld for HeldLease {
-    fn took_over(&self) -> Option<LockHolder> {
-        self.took_over.clone()
+    fn took_over(&self) -> Option<Takeover> {
+        self.took_over.clone().map(|h| Takeover {
+            why: format!(
+                "its lease expired at {}",
+                h.expires_ms
+                    .map(crate::state::rfc3339)
+                    .unwrap_or_else(|| "?".into())
+            ),
+            holder: Some(h),
+        })
     }
 
     async fn release(mut self: Box<Self>) {

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::fleet::{Fleet, Region};
 use crate::state::Health;
+use crate::traffic::Weight;
 
 /// How the simulator runs.
 #[derive(Debug, Clone)]
@@ -37,6 +38,23 @@ impl Default for SimOptions {
             speed: 1.0,
             seed: None,
         }
+    }
+}
+
+/// The speeds the simulator runs at besides 0 (a frozen world): slower would make one
+/// weight change take hours of real time; faster would skip most of the world's life.
+pub const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
+
+/// Check a simulation speed; the error says what is valid ("out of range: use ...").
+pub fn check_speed(speed: f64) -> Result<f64, String> {
+    if speed == 0.0 || SPEED_RANGE.contains(&speed) {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "out of range: use 0 (a frozen world) or {}..={} simulated seconds per real second",
+            SPEED_RANGE.start(),
+            SPEED_RANGE.end()
+        ))
     }
 }
 
@@ -124,7 +142,11 @@ impl SimProvider {
     /// Let simulated time pass for an operation: real time is `secs / speed`.
     async fn take(&self, secs: f64) {
         if self.opts.speed > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(secs / self.opts.speed)).await;
+            // The speed is checked when parsed; an hour is the most any operation waits.
+            let real = Duration::try_from_secs_f64(secs / self.opts.speed)
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(3600));
+            tokio::time::sleep(real).await;
         }
     }
 
@@ -167,7 +189,11 @@ impl SimProvider {
 impl TrafficProvider for SimProvider {
     async fn read_weights(&self, _fleet: &Fleet) -> ProviderResult<WeightsReading> {
         self.read("read weights", |w| WeightsReading {
-            by_region: w.regions.iter().map(|r| (r.id.clone(), r.weight)).collect(),
+            by_region: w
+                .regions
+                .iter()
+                .map(|r| (r.id.clone(), Weight::units(r.weight)))
+                .collect(),
             unmanaged: Vec::new(),
         })
     }
@@ -175,17 +201,20 @@ impl TrafficProvider for SimProvider {
     async fn apply_weights(
         &self,
         _fleet: &Fleet,
-        weights: &[(String, u8)],
+        weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()> {
-        let list: Vec<String> = weights.iter().map(|(r, w)| format!("{r}={w}")).collect();
+        let list: Vec<String> = weights
+            .iter()
+            .map(|(r, w)| format!("{r}={}", w.effective()))
+            .collect();
         progress.say(&format!("submitting one weight change: {}", list.join(" ")));
         progress.say("change PENDING");
         self.take(WEIGHT_CHANGE_SECS).await;
         self.change("apply weights", |w| {
             for (id, weight) in weights {
                 if let Some(r) = w.region_mut(id) {
-                    r.weight = *weight;
+                    r.weight = weight.effective();
                 }
             }
         })?;

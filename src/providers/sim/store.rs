@@ -54,16 +54,7 @@ impl WorldStore {
         speed: f64,
         f: impl FnOnce(&mut World) -> T,
     ) -> Result<T, StoreError> {
-        if let Some(dir) = self.path.parent() {
-            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        }
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock_path)
-            .map_err(|e| self.io(e))?;
-        lock.lock().map_err(|e| self.io(e))?;
+        let lock = self.lock()?;
         let now = now_ms();
         let mut world = match self.read()? {
             Some(w) if fits(&w, fleet) => w,
@@ -87,25 +78,44 @@ impl WorldStore {
         fs::metadata(&self.path).and_then(|m| m.modified()).ok()
     }
 
-    /// Replace the world with a fresh one.
+    /// Replace the world with a fresh one (under the file lock, like every other writer: two
+    /// writers at once would share the temporary file).
     pub fn reset(&self, fleet: &Fleet, seed: u64, now: Millis) -> Result<World, StoreError> {
+        let lock = self.lock()?;
+        let world = World::new(fleet, seed, now);
+        self.write(&world)?;
+        drop(lock);
+        Ok(world)
+    }
+
+    /// The exclusive lock on the world file, held until the returned file is dropped.
+    fn lock(&self) -> Result<File, StoreError> {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
-        let world = World::new(fleet, seed, now);
-        self.write(&world)?;
-        Ok(world)
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(|e| self.io(e))?;
+        lock.lock().map_err(|e| self.io(e))?;
+        Ok(lock)
     }
 
     fn read(&self) -> Result<Option<World>, StoreError> {
         match fs::read(&self.path) {
             Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        path: self.path.display().to_string(),
-                        message: e.to_string(),
-                    })
+                let corrupt = |message: String| StoreError::Corrupt {
+                    path: self.path.display().to_string(),
+                    message,
+                };
+                let world: World =
+                    serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+                match world.impossible() {
+                    Some(why) => Err(corrupt(why)),
+                    None => Ok(Some(world)),
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io(e)),

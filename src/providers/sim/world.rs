@@ -10,10 +10,15 @@ use super::dynamics::{revision_sha, step_app, step_region};
 use crate::fleet::{Fleet, Role};
 use crate::state::{
     AppHealth, HealthStatus, HistoryEntry, Millis, PausedAutoSync, PhaseStatus, SyncStatus,
+    valid_time,
 };
 
 /// Most ticks simulated in one advance; longer gaps skip ahead (nobody was watching).
 const MAX_CATCH_UP_TICKS: u64 = 6 * 3600;
+
+/// Most simulated seconds a world can have lived (about 35,000 years at any allowed
+/// speed): a larger tick in a world file is damage, not history.
+const MAX_TICK: u64 = 1 << 40;
 
 /// A fault injected with `meridian demo fault`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -43,7 +48,7 @@ pub struct SimPhase {
 pub struct SimRegion {
     pub id: String,
     pub role: Role,
-    pub weight: u8,
+    pub weight: u32,
     pub fault: Fault,
     pub health: HealthStatus,
     pub health_reason: String,
@@ -189,7 +194,35 @@ impl World {
 
     /// Wall-clock time of a tick (for timestamps in observations).
     pub fn tick_to_ms(&self, tick: u64) -> Millis {
-        self.wall_ms - (self.tick.saturating_sub(tick) as i64) * 1000
+        let back = (self.tick.saturating_sub(tick).min(MAX_TICK) as i64) * 1000;
+        self.wall_ms.saturating_sub(back)
+    }
+
+    /// Why this world (read from a file) cannot be real, if it cannot: its clock or a tick
+    /// counter out of range. Checked on load so nothing downstream computes with it.
+    pub fn impossible(&self) -> Option<String> {
+        if !valid_time(self.wall_ms) {
+            return Some(format!("its clock reads {} ms since 1970", self.wall_ms));
+        }
+        let region_ticks = self.regions.iter().flat_map(|r| {
+            r.phases
+                .iter()
+                .flat_map(|p| [p.started_tick, p.finished_tick])
+                .chain([r.healthy_since_tick])
+        });
+        let app_ticks = self
+            .apps
+            .iter()
+            .flat_map(|a| [a.drift_until, a.progressing_until]);
+        let ticks = region_ticks.chain(app_ticks).flatten().chain([self.tick]);
+        if let Some(t) = ticks.into_iter().find(|t| *t > MAX_TICK) {
+            return Some(format!("a tick counter reads {t}"));
+        }
+        let deployed = self.apps.iter().flat_map(|a| &a.history);
+        if let Some(h) = deployed.into_iter().find(|h| !valid_time(h.deployed_at)) {
+            return Some(format!("a release time reads {} ms", h.deployed_at));
+        }
+        None
     }
 
     /// Advance to the wall-clock time `now` at `speed` simulated seconds per real second.
@@ -206,7 +239,7 @@ impl World {
             return;
         }
         let skipped = elapsed_sim.saturating_sub(MAX_CATCH_UP_TICKS);
-        self.tick += skipped;
+        self.tick = self.tick.saturating_add(skipped);
         self.advance_ticks(elapsed_sim - skipped);
         // Keep the fraction of a tick that has not been simulated yet.
         self.wall_ms += (elapsed_sim as f64 * 1000.0 / speed) as i64;

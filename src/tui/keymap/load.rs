@@ -1,5 +1,5 @@
 //! Reading keymap files: the embedded maps, `inherits`, unbinding with `"none"`, and the
-//! user's `keymap.toml` merged last. Every mistake stops start-up with file and line.
+//! user's `keymap.toml` merged last. Every mistake stops start-up with file, line and column.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::{Binding, KeyChord, Keymap, allowed, sequence_label};
 use crate::fleet::suggest;
 use crate::tui::command::{Command, Mode};
-use crate::tui::config_error::{ConfigError, line_of};
+use crate::tui::config_error::{self, ConfigError, LineIndex, Pos};
 
 /// The keymaps built into the binary.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -56,23 +56,28 @@ impl RawKeymap {
 /// One file's worth of bindings (`None` = unbind), validated on its own.
 struct Layer {
     file: String,
-    entries: Vec<(Mode, Vec<KeyChord>, Option<Command>, usize)>,
+    entries: Vec<(Mode, Vec<KeyChord>, Option<Command>, Pos)>,
 }
 
-fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<String>), ConfigError> {
+/// A layer and the map it inherits, with where `inherits` is written.
+fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<(String, Pos)>), ConfigError> {
     let raw: RawKeymap =
         toml::from_str(source).map_err(|e| ConfigError::from_toml(file, source, &e))?;
-    let inherits = raw.inherits.as_ref().map(|s| s.get_ref().clone());
+    let index = LineIndex::new(source);
+    let inherits = raw
+        .inherits
+        .as_ref()
+        .map(|s| (s.get_ref().clone(), index.pos(s.span().start)));
     let mut entries = Vec::new();
     let mut seen: BTreeMap<(Mode, Vec<KeyChord>), (String, usize)> = BTreeMap::new();
     for (mode, section) in raw.sections() {
         let mut items: Vec<(String, Spanned<String>)> = section.into_iter().collect();
         items.sort_by_key(|(_, v)| v.span().start);
         for (key_text, value) in items {
-            let line = line_of(source, value.span().start);
-            let keys = KeyChord::parse_sequence(&key_text).map_err(|e| {
-                ConfigError::new(file, Some(line), format!("[{}] {e}", mode.name()))
-            })?;
+            let at = index.pos(value.span().start);
+            let line = at.line;
+            let keys = KeyChord::parse_sequence(&key_text)
+                .map_err(|e| ConfigError::new(file, Some(at), format!("[{}] {e}", mode.name())))?;
             let name = value.get_ref().as_str();
             let command = if name == UNBIND {
                 None
@@ -81,7 +86,7 @@ fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<String>), Conf
                     let hint = suggest::hint(name, Command::ALL.iter().map(|c| c.name()));
                     return Err(ConfigError::new(
                         file,
-                        Some(line),
+                        Some(at),
                         format!(
                             "[{}] \"{key_text}\": unknown action \"{name}\"{hint}",
                             mode.name()
@@ -91,7 +96,7 @@ fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<String>), Conf
                 if !allowed(mode, c) {
                     return Err(ConfigError::new(
                         file,
-                        Some(line),
+                        Some(at),
                         format!(
                             "[{}] \"{key_text}\": action \"{name}\" does nothing in {} mode",
                             mode.name(),
@@ -104,7 +109,7 @@ fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<String>), Conf
             if let Some((other, other_line)) = seen.get(&(mode, keys.clone())) {
                 return Err(ConfigError::new(
                     file,
-                    Some(line),
+                    Some(at),
                     format!(
                         "[{}] \"{key_text}\" is the same key as \"{other}\" on line {other_line}: conflicting binding",
                         mode.name()
@@ -112,7 +117,7 @@ fn parse_layer(file: &str, source: &str) -> Result<(Layer, Option<String>), Conf
                 ));
             }
             seen.insert((mode, keys.clone()), (key_text.clone(), line));
-            entries.push((mode, keys, command, line));
+            entries.push((mode, keys, command, at));
         }
     }
     Ok((
@@ -131,12 +136,7 @@ fn embedded(name: &str) -> Option<&'static str> {
 /// Load an embedded keymap by name, with the user's overrides (`keymap.toml`) if present.
 pub fn load(name: &str, user_file: Option<&Path>) -> Result<Keymap, ConfigError> {
     let user = match user_file {
-        Some(path) if path.exists() => {
-            let label = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::new(&label, None, format!("cannot read: {e}")))?;
-            Some((label, text))
-        }
+        Some(path) if path.exists() => Some(config_error::read(path)?),
         _ => None,
     };
     load_from_sources(name, user.as_ref().map(|(l, t)| (l.as_str(), t.as_str())))
@@ -144,38 +144,41 @@ pub fn load(name: &str, user_file: Option<&Path>) -> Result<Keymap, ConfigError>
 
 /// Load from text (the embedded map `name`, then `user` as (file label, contents)).
 pub fn load_from_sources(name: &str, user: Option<(&str, &str)>) -> Result<Keymap, ConfigError> {
-    let mut chain: Vec<(String, &str)> = Vec::new();
-    let mut next = Some(name.to_string());
-    while let Some(n) = next.take() {
+    // Each embedded map is parsed once, with what it inherits.
+    let mut chain: Vec<(String, Layer)> = Vec::new();
+    // The next map to read, and where the previous one names it (None for --keymap).
+    let mut next: Option<(String, Option<Pos>)> = Some((name.to_string(), None));
+    while let Some((n, named_at)) = next.take() {
+        let from = chain
+            .last()
+            .map(|(c, _)| format!("embedded:keymaps/{c}.toml"));
         let Some(src) = embedded(&n) else {
             let hint = suggest::hint(&n, EMBEDDED.iter().map(|(n, _)| *n));
             return Err(ConfigError::new(
-                "--keymap",
-                None,
+                from.unwrap_or_else(|| "--keymap".into()),
+                named_at,
                 format!("unknown keymap \"{n}\"{hint}"),
             ));
         };
         if chain.iter().any(|(c, _)| *c == n) {
+            let path: Vec<&str> = chain.iter().map(|(c, _)| c.as_str()).collect();
             return Err(ConfigError::new(
-                format!("embedded:{n}"),
-                None,
-                "keymaps inherit in a circle",
+                from.unwrap_or_else(|| format!("embedded:keymaps/{n}.toml")),
+                named_at,
+                format!("keymaps inherit in a circle: {} -> {n}", path.join(" -> ")),
             ));
         }
-        chain.push((n.clone(), src));
-        let (_, inherits) = parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?;
-        next = inherits;
+        let (layer, inherits) = parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?;
+        chain.push((n, layer));
+        next = inherits.map(|(name, at)| (name, Some(at)));
     }
-    let mut layers = Vec::new();
-    for (n, src) in chain.iter().rev() {
-        layers.push(parse_layer(&format!("embedded:keymaps/{n}.toml"), src)?.0);
-    }
+    let mut layers: Vec<Layer> = chain.into_iter().rev().map(|(_, l)| l).collect();
     if let Some((label, text)) = user {
         let (layer, inherits) = parse_layer(label, text)?;
-        if inherits.is_some() {
+        if let Some((_, at)) = inherits {
             return Err(ConfigError::new(
                 label,
-                None,
+                Some(at),
                 "keymap.toml merges over the map chosen with --keymap; \"inherits\" is not allowed here",
             ));
         }
@@ -188,7 +191,7 @@ fn merge(name: &str, layers: Vec<Layer>) -> Result<Keymap, ConfigError> {
     let mut by_mode: BTreeMap<Mode, Vec<Binding>> = BTreeMap::new();
     let mut order = 0;
     for layer in layers {
-        for (mode, keys, command, line) in layer.entries {
+        for (mode, keys, command, at) in layer.entries {
             let list = by_mode.entry(mode).or_default();
             let existing = list.iter().position(|b| b.keys == keys);
             match (command, existing) {
@@ -198,7 +201,7 @@ fn merge(name: &str, layers: Vec<Layer>) -> Result<Keymap, ConfigError> {
                 (None, None) => {
                     return Err(ConfigError::new(
                         &layer.file,
-                        Some(line),
+                        Some(at),
                         format!(
                             "[{}] cannot unbind \"{}\": nothing is bound to it",
                             mode.name(),
@@ -211,7 +214,7 @@ fn merge(name: &str, layers: Vec<Layer>) -> Result<Keymap, ConfigError> {
                         keys,
                         command,
                         file: layer.file.clone(),
-                        line: Some(line),
+                        at: Some(at),
                         order,
                     };
                     order += 1;
@@ -231,7 +234,7 @@ fn merge(name: &str, layers: Vec<Layer>) -> Result<Keymap, ConfigError> {
                     let later = if a.order > b.order { a } else { b };
                     return Err(ConfigError::new(
                         &later.file,
-                        later.line,
+                        later.at,
                         format!(
                             "[{}] conflicting binding: \"{}\" ({}) is the start of \"{}\" ({}); unbind one with \"none\"",
                             mode.name(),

@@ -18,7 +18,7 @@ pub struct Binding {
     pub keys: Vec<KeyChord>,
     pub command: Command,
     pub file: String,
-    pub line: Option<usize>,
+    pub at: Option<crate::tui::config_error::Pos>,
     /// Definition order across all layers (later overrides and is blamed for conflicts).
     pub order: usize,
 }

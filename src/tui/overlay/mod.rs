@@ -66,7 +66,7 @@ impl Overlay {
         match self {
             Overlay::Confirm(m) => m.focus_is_text(),
             Overlay::Palette(_) => true,
-            Overlay::Weights(_) => c.is_ascii_digit(),
+            Overlay::Weights(_) => c.is_ascii_digit() || c == '.' || c == '%',
             _ => false,
         }
     }
@@ -80,7 +80,7 @@ impl Overlay {
                 Outcome::Stay
             }
             Overlay::Weights(e) => {
-                e.type_digit(c);
+                e.type_char(c);
                 Outcome::Stay
             }
             _ => Outcome::Stay,

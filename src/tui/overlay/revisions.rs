@@ -33,12 +33,12 @@ impl RevisionPicker {
         // Start on the newest entry that is not what runs now: the usual rollback target.
         let cursor = entries
             .iter()
-            .position(|e| e.revision != app.revision)
+            .position(|e| *e.revision != *app.revision)
             .unwrap_or(0);
         Ok(RevisionPicker {
             tenant: tenant.to_string(),
             region: region.to_string(),
-            current: app.revision.clone(),
+            current: app.revision.to_string(),
             auto_sync: app.auto_sync,
             entries,
             cursor,

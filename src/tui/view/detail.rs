@@ -3,9 +3,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::util::age_text;
+use super::wrap::hanging;
 use crate::state::{rfc3339, short_age};
 use crate::tui::app::App;
 use crate::tui::nav::Selection;
@@ -22,83 +23,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
         )],
     };
     let width = block.inner(area).width as usize;
-    frame.render_widget(
-        Paragraph::new(hang(lines, width))
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    frame.render_widget(Paragraph::new(hang(lines, width)).block(block), area);
 }
 
 /// Width of the key column; values wrap under themselves, not under the keys.
 const KEY_W: usize = 11;
 
-/// Wrap `key value` lines so continuation lines are indented to the value column.
+/// Wrap `key value` lines (and notes, which sit in the value column) so continuation lines
+/// are indented to the value column; other lines wrap plainly.
 fn hang(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
-    if width <= KEY_W + 8 {
-        return lines;
-    }
-    let room = width - KEY_W;
     let mut out = Vec::new();
     for line in lines {
-        let (key, value) = match line.spans.as_slice() {
-            [k, v] if k.content.chars().count() == KEY_W => (k.clone(), v.clone()),
+        let (lead, value) = match line.spans.as_slice() {
+            [k, v] if k.content.chars().count() == KEY_W => (vec![k.clone()], v.clone()),
             [v] if v.content.starts_with(&" ".repeat(KEY_W)) => {
                 let text = v.content.chars().skip(KEY_W).collect::<String>();
-                (Span::raw(" ".repeat(KEY_W)), Span::styled(text, v.style))
+                (
+                    vec![Span::raw(" ".repeat(KEY_W))],
+                    Span::styled(text, v.style),
+                )
             }
+            [v] => (Vec::new(), v.clone()),
             _ => {
                 out.push(line);
                 continue;
             }
         };
-        for (n, chunk) in wrap_words(&value.content, room).into_iter().enumerate() {
-            let lead = if n == 0 {
-                key.clone()
-            } else {
-                Span::raw(" ".repeat(KEY_W))
-            };
-            out.push(Line::from(vec![lead, Span::styled(chunk, value.style)]));
-        }
+        out.extend(hanging(lead, &value.content, value.style, width));
     }
     out
-}
-
-/// Split text into lines of at most `room` characters at spaces (long words are cut).
-fn wrap_words(text: &str, room: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        loop {
-            let current = lines.last_mut().map(|l| l.chars().count()).unwrap_or(0);
-            let need = word.chars().count() + usize::from(current > 0);
-            if current + need <= room {
-                if let Some(l) = lines.last_mut() {
-                    if current > 0 {
-                        l.push(' ');
-                    }
-                    l.push_str(&word);
-                }
-                break;
-            }
-            if current == 0 {
-                // A word longer than the room: cut it.
-                let head: String = word.chars().take(room).collect();
-                word = word.chars().skip(room).collect();
-                if let Some(l) = lines.last_mut() {
-                    l.push_str(&head);
-                }
-                lines.push(String::new());
-                if word.is_empty() {
-                    lines.pop();
-                    break;
-                }
-                continue;
-            }
-            lines.push(String::new());
-        }
-    }
-    lines
 }
 
 fn kv(app: &App, key: &str, value: String, role: Role) -> Line<'static> {
@@ -149,23 +102,28 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
             health.push_str(&format!(", probe {l:.0}ms"));
         }
         if let Some(since) = h.healthy_since {
-            health.push_str(&format!(", healthy for {}", short_age(app.now - since)));
+            health.push_str(&format!(
+                ", healthy for {}",
+                short_age(crate::state::elapsed(app.now, since))
+            ));
         }
     }
     out.push(kv(app, "health", health, look.role));
     out.push(note(app, age_text(&s.health, app.now)));
     let share = app.state.traffic_share(id).unwrap_or(0.0) * 100.0;
+    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
     let w = s
         .weight
         .value
-        .map(|w| w.to_string())
+        .map(|w| rules.format(w))
         .unwrap_or_else(|| "unknown".into());
     out.push(kv(
         app,
         "weight",
         format!(
             "{w} (steady {}) = {share:.0}% of traffic, record {}",
-            r.steady_weight, r.set_identifier
+            rules.format_units(r.steady_weight),
+            r.set_identifier
         ),
         Role::Text,
     ));
@@ -268,7 +226,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         Role::Text,
     ));
     out.push(note(app, age_text(o, app.now)));
-    out.push(kv(app, "revision", a.revision.clone(), Role::Text));
+    out.push(kv(app, "revision", a.revision.to_string(), Role::Text));
     out.push(kv(
         app,
         "auto-sync",
@@ -286,7 +244,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         Role::Muted,
     ));
     for e in a.history.iter().rev() {
-        let current = if e.revision == a.revision {
+        let current = if *e.revision == *a.revision {
             "  ◀ running"
         } else {
             ""
@@ -354,16 +312,4 @@ fn phase_lines(app: &App, region: &str, phase: &str) -> Vec<Line<'static>> {
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap_words;
-
-    #[test]
-    fn words_wrap_and_long_words_are_cut() {
-        assert_eq!(wrap_words("one two three", 7), vec!["one two", "three"]);
-        assert_eq!(wrap_words("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap_words("", 5), vec![""]);
-    }
 }

@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 format!(
                     "⚿ lock held by {who} ({}, {})",
                     h.action,
-                    short_age(app.now - h.since_ms)
+                    short_age(crate::state::elapsed(app.now, h.since_ms))
                 ),
                 t.get(Role::Warn),
             ))
@@ -75,9 +75,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
             t.get(Role::Warn),
         ));
-    } else if app.state.observed_at == 0 {
+    } else if app.reported.0.len() < app.reported.1 {
         second.push(Span::styled(
-            "waiting for the first reading…",
+            format!(
+                "◌ first readings: {} of {}…",
+                app.reported.0.len(),
+                app.reported.1
+            ),
             t.get(Role::Stale),
         ));
     } else if age > crate::state::STALE_AFTER_MS {

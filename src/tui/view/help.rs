@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::util::{centered, overlay_block};
+use super::wrap::hanging;
 use crate::tui::app::App;
 use crate::tui::command::{Command, Mode};
 use crate::tui::keymap::sequence_label;
@@ -47,7 +48,6 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
 }
 
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, scroll: usize) {
-    let t = &app.theme;
     let area = centered(body, body.width.saturating_sub(4).min(120), body.height);
     let block = overlay_block(
         frame,
@@ -55,27 +55,27 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, scroll: usize) {
         app,
         " Help: keys in effect (Esc closes) ".to_string(),
     );
-    let all = help_lines(app);
+    let width = area.width.saturating_sub(2) as usize;
+    let all = wrapped(app, width);
     let room = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(all.len().saturating_sub(room));
-    let lines: Vec<Line> = all
+    let lines: Vec<Line> = all.into_iter().skip(scroll).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The help text wrapped to `width`: how-to lines and bindings hang under their text, so a
+/// key column stays clear at any width.
+pub fn wrapped(app: &App, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    help_lines(app)
         .into_iter()
-        .skip(scroll)
-        .map(|(key, text)| {
+        .flat_map(|(key, text)| {
             if key.is_empty() {
-                Line::from(Span::styled(text, t.get(Role::Accent)))
+                hanging(Vec::new(), &text, t.get(Role::Accent), width)
             } else {
-                Line::from(vec![
-                    Span::styled(format!("  {key:<10} "), t.get(Role::Key)),
-                    Span::styled(text, t.get(Role::Text)),
-                ])
+                let lead = Span::styled(format!("  {key:<10} "), t.get(Role::Key));
+                hanging(vec![lead], &text, t.get(Role::Text), width)
             }
         })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(block),
-        area,
-    );
+        .collect()
 }

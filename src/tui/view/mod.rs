@@ -3,8 +3,8 @@
 mod detail;
 mod footer;
 mod header;
-mod help;
-mod log;
+pub mod help;
+pub mod log;
 mod modal;
 mod palette;
 mod phases;
@@ -14,6 +14,7 @@ mod small;
 mod tenants;
 pub mod util;
 mod weights;
+pub mod wrap;
 
 pub use footer::hints;
 pub use help::help_lines;
@@ -23,6 +24,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
 use super::app::{App, Pane};
+use super::mouse::Target;
 use super::overlay::Overlay;
 use super::theme::Role;
 use util::pane_block;
@@ -33,6 +35,7 @@ pub const MIN_HEIGHT: u16 = 24;
 
 /// Draw one frame.
 pub fn draw(frame: &mut Frame, app: &App) {
+    app.hits.clear();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         small::draw(frame, area, app);
@@ -54,6 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_board(frame, body, app);
     }
     if let Some(o) = &app.overlay {
+        app.hits.add(body, Target::Overlay);
         match o {
             Overlay::Confirm(m) => modal::draw(frame, body, app, m),
             Overlay::Weights(e) => weights::draw(frame, body, app, e),
@@ -95,6 +99,7 @@ fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
             app,
             pane_block(app, tabs(app, Pane::Phases), Some(Pane::Phases)),
         );
+        tab_hits(app, mid, Pane::Phases);
     } else {
         tenants::draw(
             frame,
@@ -102,6 +107,7 @@ fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
             app,
             pane_block(app, tabs(app, Pane::Tenants), Some(Pane::Tenants)),
         );
+        tab_hits(app, mid, Pane::Tenants);
     }
     if app.log_hidden {
         draw_detail(frame, bottom, app);
@@ -111,6 +117,26 @@ fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
         draw_detail(frame, d, app);
         draw_pane(frame, l, app, Pane::Log);
     }
+}
+
+/// Where the two tabs of a shared title lie, so a click on one switches to it. The title
+/// starts after the corner, behind the focus marker when the pane has focus.
+fn tab_hits(app: &App, area: Rect, shown: Pane) {
+    let marker = if app.focus == shown && app.overlay.is_none() {
+        2
+    } else {
+        0
+    };
+    let tenants_x = area.x + 1 + marker + 1;
+    let w = |p: Pane| p.title().len() as u16 + 2;
+    app.hits.add(
+        Rect::new(tenants_x, area.y, w(Pane::Tenants), 1),
+        Target::Tab(Pane::Tenants),
+    );
+    app.hits.add(
+        Rect::new(tenants_x + w(Pane::Tenants) + 1, area.y, w(Pane::Phases), 1),
+        Target::Tab(Pane::Phases),
+    );
 }
 
 /// On a normal-size terminal tenants and phases share a place: the title shows both tabs.
@@ -153,6 +179,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
             pane_block(app, " Phases ", Some(Pane::Phases)),
         ),
         Pane::Log => {
+            app.hits.add(area, Target::Pane(Pane::Log));
             let title = if app.log_scrolled {
                 " Log (scrolled back; End follows new lines) "
             } else {

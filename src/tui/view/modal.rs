@@ -12,6 +12,8 @@ use super::util::centered;
 use crate::actions::Verdict;
 use crate::fleet::ConfirmStrength;
 use crate::tui::app::App;
+use crate::tui::command::Command;
+use crate::tui::mouse::Target;
 use crate::tui::overlay::{ConfirmModal, Field};
 use crate::tui::symbols;
 use crate::tui::theme::Role;
@@ -241,7 +243,39 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
         )),
     };
     form.push(why);
+    if let Some(i) = fields.iter().position(|f| *f == Field::Buttons) {
+        // The buttons' line comes after the separator and the fields before it, some of
+        // which may have wrapped.
+        let above = Paragraph::new(form[..i + 1].to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(form_area.width) as u16;
+        button_hits(app, m, form_area.x, form_area.y + above);
+    }
     frame.render_widget(Paragraph::new(form).wrap(Wrap { trim: false }), form_area);
+}
+
+/// Where the buttons lie on their line (laid out as `buttons` draws them).
+fn button_hits(app: &App, m: &ConfirmModal, x: u16, y: u16) {
+    let width = |s: &str| s.chars().count() as u16;
+    let no = if m.plan.read_only {
+        "[ Close ]"
+    } else if m.plan.confirm == ConfirmStrength::YesNo {
+        "[ No ]"
+    } else {
+        "[ Cancel ]"
+    };
+    let no_x = x + 2;
+    app.hits.add(
+        Rect::new(no_x, y, width(no), 1),
+        Target::Button(Command::Cancel),
+    );
+    if !m.plan.read_only {
+        let yes = format!("[ {} ]", m.plan.button_label());
+        app.hits.add(
+            Rect::new(no_x + width(no) + 3, y, width(&yes), 1),
+            Target::Button(Command::Confirm),
+        );
+    }
 }
 
 fn buttons(app: &App, m: &ConfirmModal, focused: bool) -> Line<'static> {

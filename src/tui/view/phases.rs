@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 use super::util::fit;
 use crate::state::{PhaseState, PhaseStatus, short_age};
 use crate::tui::app::{App, Pane};
+use crate::tui::mouse::{Target, table_columns};
 use crate::tui::symbols;
 use crate::tui::theme::Role;
 
@@ -37,6 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let visible = app.visible_regions();
     let room = (area.height.saturating_sub(3) / 2) as usize;
     let range = super::util::window(visible.len(), app.cursor.phase_row, room);
+    let range_rows = range.clone();
     let rows: Vec<Row> = visible[range.clone()]
         .iter()
         .copied()
@@ -121,6 +123,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
             .enumerate()
             .map(|(i, p)| Cell::from(fit(&format!("{} {}", i + 1, p.name), col_w))),
     );
+    let inner = block.inner(area);
+    app.hits.add(area, Target::Pane(Pane::Phases));
+    let columns = table_columns(inner, &widths, 1);
+    for (n, row) in range_rows.clone().enumerate() {
+        let y = inner.y + 1 + 2 * n as u16;
+        let h = 2.min(inner.bottom().saturating_sub(y));
+        for (col, rect) in columns.iter().skip(1).enumerate() {
+            let cell = Rect::new(rect.x, y, rect.width, h);
+            app.hits.add(cell, Target::Phase { row, col });
+        }
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.get(Role::Muted).add_modifier(Modifier::BOLD)))
         .column_spacing(1)

@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &RevisionPicker) {
                     e.id,
                     e.revision.get(..7).unwrap_or(&e.revision),
                     rfc3339(e.deployed_at),
-                    short_age(app.now - e.deployed_at)
+                    short_age(crate::state::elapsed(app.now, e.deployed_at))
                 ),
                 style,
             ),

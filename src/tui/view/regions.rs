@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::util::{fit, pane_block, stale_mark, value_style};
 use crate::tui::app::{App, Pane};
+use crate::tui::mouse::Target;
 use crate::tui::symbols;
 use crate::tui::theme::Role;
 
@@ -47,6 +48,7 @@ fn row_height(app: &App, i: usize, wide: bool) -> u16 {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    app.hits.add(area, Target::Pane(Pane::Regions));
     let wide = area.width >= WIDE;
     let rpo = app.fleet.policy.rpo_budget.as_secs_f64().max(1.0);
     // Below 100 columns the board keeps every column but shortens them.
@@ -87,6 +89,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let heights: Vec<u16> = visible.iter().map(|i| row_height(app, *i, wide)).collect();
     let room = area.height.saturating_sub(3);
     let range = super::util::window_lines(&heights, selected_row, room);
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    let mut y = inner.y + 1;
+    for (row_i, h) in heights
+        .iter()
+        .enumerate()
+        .skip(range.start)
+        .take(range.len())
+    {
+        let h = (*h).min(inner.bottom().saturating_sub(y));
+        app.hits
+            .add(Rect::new(inner.x, y, inner.width, h), Target::Region(row_i));
+        y += h;
+    }
     // Second lines (the reason a region is not healthy) are written over the table after
     // it is drawn, across the columns right of the region name.
     let mut reasons: Vec<(u16, String)> = Vec::new();
@@ -225,7 +240,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .column_spacing(1)
         .block(pane_block(app, title, Some(Pane::Regions)));
     frame.render_widget(table, area);
-    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
     for (dy, reason) in reasons {
         let y = inner.y + 1 + dy;
         if y < inner.bottom() && inner.width > 20 {
@@ -285,11 +299,15 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let now = s.and_then(|s| s.weight.value);
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
     let (fill, empty) = symbols::bar(share, if narrow { 2 } else { 5 });
-    let off_steady = now.is_some_and(|w| w != r.steady_weight);
-    let now_text = now.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
+    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
+    let off_steady = now.is_some_and(|w| w.effective() != r.steady_weight);
+    // Drained shows as 0 whatever the provider keeps (Azure keeps a disabled weight).
+    let now_text = now
+        .map(|w| rules.format_units(w.effective()))
+        .unwrap_or_else(|| "?".into());
     let text = format!(
         " {now_text:>3}/{:<3}{}{:>3.0}%",
-        r.steady_weight,
+        rules.format_units(r.steady_weight),
         if off_steady { "≠" } else { " " },
         share * 100.0
     );

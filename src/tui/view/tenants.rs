@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 
 use super::util::{fit, stale, stale_mark};
 use crate::tui::app::{App, Pane};
+use crate::tui::mouse::{Target, table_columns};
 use crate::tui::symbols;
 use crate::tui::theme::Role;
 
@@ -29,6 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
     let fit_cols = ((area.width as usize).saturating_sub(19) / 17).max(1);
     let cols = super::util::window(regions.len(), app.cursor.tenant_col, fit_cols);
     let col_w = ((area.width as usize).saturating_sub(19) / cols.len().max(1)).max(8);
+    let range_rows = range.clone();
     let rows: Vec<Row> = visible[range.clone()]
         .iter()
         .copied()
@@ -159,6 +161,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
             .iter()
             .map(|r| Cell::from(r.id.clone())),
     );
+    let inner = block.inner(area);
+    app.hits.add(area, Target::Pane(Pane::Tenants));
+    let columns = table_columns(inner, &widths, 1);
+    for (n, row) in range_rows.clone().enumerate() {
+        let y = inner.y + 1 + 2 * n as u16;
+        let h = 2.min(inner.bottom().saturating_sub(y));
+        for (rect, col) in columns.iter().skip(1).zip(cols.clone()) {
+            let cell = Rect::new(rect.x, y, rect.width, h);
+            app.hits.add(cell, Target::Cell { row, col });
+        }
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.get(Role::Muted).add_modifier(Modifier::BOLD)))
         .column_spacing(1)

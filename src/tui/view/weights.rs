@@ -1,4 +1,5 @@
-//! Drawing the weights editor: weight now -> new, the resulting share as a bar, the total.
+//! Drawing the weights editor: weight now -> new in the provider's units (and the share
+//! asked, when one was), the resulting effective share as a bar, the total.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,25 +19,40 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
         frame,
         area,
         app,
-        " Set weights: shares update as you type ".to_string(),
+        format!(
+            " Set weights ({}): shares update as you type ",
+            e.rules.provider
+        ),
     );
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<2}{:<16}{:>5}  {:>6}  {:<22}{:>7}",
+            "{:<2}{:<16}{:>5}  {:>10}  {:<22}{:>7}",
             "", "REGION", "NOW", "NEW", "SHARE", "STEADY"
         ),
         t.get(Role::Muted),
     ))];
+    let after = e.after();
+    let rules = e.rules;
     for (i, r) in e.rows.iter().enumerate() {
         let selected = i == e.cursor;
         let share = e.share(i);
         let (fill, empty) = symbols::bar(share.unwrap_or(0.0), 14);
-        let new = match (&e.typing, selected) {
-            (Some(buf), true) => format!("{buf}▏"),
-            _ => r.new.to_string(),
+        let w = after.get(i).copied().unwrap_or_default();
+        let new = match (&e.typing, selected, r.new) {
+            // A share being typed shows the weight it becomes as soon as it is one.
+            (Some(buf), true, crate::traffic::Ask::Percent(_)) if buf.ends_with('%') => {
+                format!("{buf}={}▏", rules.format_units(w.effective()))
+            }
+            (Some(buf), true, _) => format!("{buf}▏"),
+            (_, _, crate::traffic::Ask::Percent(_)) => {
+                format!("{}={}", r.new, rules.format_units(w.effective()))
+            }
+            _ => short(&rules.format(w)),
         };
-        let changed = r.new != r.now;
-        let new_style = if r.new > 255 {
+        let changed = e.changed(i);
+        let out_of_range = !rules.in_range(w.units as u64)
+            || matches!(r.new, crate::traffic::Ask::Units(u) if !rules.in_range(u));
+        let new_style = if out_of_range {
             t.get(Role::Danger)
         } else if changed {
             t.get(Role::Warn)
@@ -51,9 +67,12 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
         lines.push(
             Line::from(vec![
                 Span::raw(if selected { "▸ " } else { "  " }),
-                Span::styled(format!("{:<16}{:>5} ", r.region, r.now), row_style),
                 Span::styled(
-                    format!("{:>6}{} ", new, if changed { "*" } else { " " }),
+                    format!("{:<16}{:>5} ", r.region, short(&rules.format(r.now))),
+                    row_style,
+                ),
+                Span::styled(
+                    format!("{:>10}{} ", new, if changed { "*" } else { " " }),
                     new_style,
                 ),
                 Span::styled(fill, t.get(Role::Bar)),
@@ -64,17 +83,20 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
                         .unwrap_or_else(|| "     ?%".into()),
                     t.get(Role::Text),
                 ),
-                Span::styled(format!("{:>7}", r.steady), t.get(Role::Muted)),
+                Span::styled(
+                    format!("{:>7}", rules.format_units(r.steady)),
+                    t.get(Role::Muted),
+                ),
             ])
             .style(row_style),
         );
     }
-    let total = e.total();
+    let total = rules.format_units(e.total());
     lines.push(Line::from(Span::styled(
         format!(
             "  total {total}{}",
             if e.unmanaged > 0 {
-                format!(" (includes {} unmanaged)", e.unmanaged)
+                format!(" (includes {} unmanaged)", rules.format_units(e.unmanaged))
             } else {
                 String::new()
             }
@@ -92,8 +114,16 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, e: &WeightsEditor) {
         )),
     });
     lines.push(Line::from(Span::styled(
-        "  type digits to set the selected weight; * marks changed rows",
+        "  type a weight, or a share such as 25%; 0 drains; * marks changed rows",
         t.get(Role::Muted),
     )));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// "disabled (700)" does not fit the column: "off(700)".
+fn short(text: &str) -> String {
+    match text.strip_prefix("disabled (") {
+        Some(rest) => format!("off({rest}"),
+        None => text.to_string(),
+    }
 }

@@ -1,0 +1,41 @@
+//! The signals that end meridian: Ctrl-C (SIGINT), `kill` (SIGTERM), a closed terminal or
+//! SSH session (SIGHUP) and Ctrl-\ (SIGQUIT). Both front ends wait on all four the same
+//! way, so each one restores the terminal and records an honest outcome.
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// Listens for the ending signals from the moment it is made.
+pub struct Endings {
+    listeners: Vec<(&'static str, Signal)>,
+}
+
+impl Endings {
+    /// Start listening. A signal that cannot be listened to keeps its default behaviour.
+    pub fn listen() -> Endings {
+        let kinds = [
+            ("SIGINT", SignalKind::interrupt()),
+            ("SIGTERM", SignalKind::terminate()),
+            ("SIGHUP", SignalKind::hangup()),
+            ("SIGQUIT", SignalKind::quit()),
+        ];
+        let listeners = kinds
+            .into_iter()
+            .filter_map(|(name, kind)| signal(kind).ok().map(|s| (name, s)))
+            .collect();
+        Endings { listeners }
+    }
+
+    /// The name of the next ending signal to arrive.
+    pub async fn next(&mut self) -> &'static str {
+        if self.listeners.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self.listeners.iter_mut().map(|(name, s)| {
+            Box::pin(async move {
+                s.recv().await;
+                *name
+            })
+        });
+        futures::future::select_all(waits).await.0
+    }
+}
