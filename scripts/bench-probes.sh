@@ -19,18 +19,13 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null || true; kill $server 2>/dev/null 
 until grep -q ready "$work/server.out" 2>/dev/null; do sleep 0.05; done
 port=$(awk '/ready/ {print $2}' "$work/server.out")
 
-fleet() { # health-table
-    echo "[fleet]"; echo "name = \"probes-bench\""
+fleet() { # the health table of every region
+    printf '[fleet]\nname = "probes-bench"\n'
     for i in $(seq 1 12); do
         role=secondary; [[ $i == 1 ]] && role=primary
-        cat <<TOML
-[[regions]]
-id = "region-$i"
-role = "$role"
-steady_weight = 10
-endpoints = ["http://127.0.0.1:$port/healthz", "http://127.0.0.1:$port/health/ready"]
-health = $1
-TOML
+        printf '[[regions]]\nid = "region-%s"\nrole = "%s"\nsteady_weight = 10\n' "$i" "$role"
+        printf 'endpoints = ["http://127.0.0.1:%s/healthz", "http://127.0.0.1:%s/health/ready"]\n' "$port" "$port"
+        printf 'health = %s\n' "$1"
     done
 }
 fleet '{ provider = "http" }' >"$work/http.toml"
@@ -53,7 +48,23 @@ python3 - "$work/last.json" <<'PY'
 import json, statistics, sys
 regions = json.load(open(sys.argv[1]))["regions"]
 lat = [r["latency_ms"] for r in regions if r["latency_ms"] is not None]
-print(f"probe round trip reported per region (one status run, 24 probes at once): median {statistics.median(lat):.1f} ms, max {max(lat):.1f} ms")
+print(f"probe round trip per region (one run, 24 probes at once, new connections): median {statistics.median(lat):.1f} ms, max {max(lat):.1f} ms")
+PY
+
+python3 - "$port" "$runs" <<'PY'
+# The same 24 GETs without meridian (threads, new connections), as a baseline.
+import statistics, sys, threading, time, urllib.request
+port, runs = sys.argv[1], int(sys.argv[2])
+def one():
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
+walls = []
+for _ in range(runs):
+    t = time.perf_counter()
+    ts = [threading.Thread(target=one) for _ in range(24)]
+    for x in ts: x.start()
+    for x in ts: x.join()
+    walls.append((time.perf_counter() - t) * 1000)
+print(f"baseline, the same 24 GETs from Python threads: median {statistics.median(walls):.1f} ms, slowest {max(walls):.1f} ms")
 PY
 
 tmux -L "$sock" new-session -d -s probes -x 100 -y 30 \

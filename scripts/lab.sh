@@ -8,7 +8,8 @@
 #   scripts/lab.sh lag on|off             pause/resume replay on the PostgreSQL replica (eu-west-1)
 #                                         while writing on the primary, so lag grows
 #   scripts/lab.sh redis-lag SECONDS      the Redis replica sleeps while the primary writes
-#   scripts/lab.sh health REGION fail|ok  make a region's Route 53 health check fail or pass
+#   scripts/lab.sh health REGION fail|ok  make a region's HTTP service (/healthz, /health/ready)
+#                                         and its Route 53 health check fail or pass
 #   scripts/lab.sh pool REGION fail|ok    make a region's Cloudflare pool unhealthy or healthy
 #   scripts/lab.sh endpoint REGION STATUS set an Azure endpoint's monitor status
 #                                         (Online, Degraded, Stopped, CheckingEndpoint)
@@ -21,14 +22,17 @@
 # fleet-lab.toml: us-east-1 = PostgreSQL primary, eu-west-1 and ap-southeast-1 = streaming
 # replicas. fleet-lab-redis.toml: the same traffic, with the Redis pair as the database of
 # us-east-1 (primary) and eu-west-1 (replica). Traffic is the weighted record app.lab.example.
-# in a moto hosted zone; health is one Route 53 health check per region.
+# in a moto hosted zone; health is HTTP probes of a small service per region
+# (scripts/health_server.py) combined with one Route 53 health check per region. Phases run
+# with the shell runner (deploy, smoke test against the region's service).
 # fleet-lab-cloudflare.toml (seeds 000/001): us-east-2, eu-west-1, ap-south-1 behind two
 # Cloudflare load balancers on the local Cloudflare stand-in. fleet-lab-azure.toml (seed
 # 002): eastus 70 / westeurope 30 on the local Traffic Manager stand-in, tokens from its
 # Entra endpoint through azure_identity. Ports: LAB_MOTO_PORT (5055), LAB_PG_PORT (5433,
-# replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_CF_PORT (5080), LAB_AZ_PORT
-# (5443, HTTPS with a throwaway CA in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1
-# eu-west-1, +2 ap-southeast-1, +3 the control API).
+# replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_HTTP_PORT (8081, +1 and +2
+# for the other regions), LAB_CF_PORT (5080), LAB_AZ_PORT (5443, HTTPS with a throwaway CA
+# in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the
+# control API).
 #
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
@@ -46,6 +50,8 @@ kube_port="${LAB_KUBE_PORT:-7440}"
 kube_venv="${MERIDIAN_KUBE_VENV:-$HOME/.cache/meridian/venv-kube}"
 cf_port="${LAB_CF_PORT:-5080}"
 az_port="${LAB_AZ_PORT:-5443}"
+http_port="${LAB_HTTP_PORT:-8081}"
+lab_regions=(us-east-1 eu-west-1 ap-southeast-1)
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
 cf_fleet_file="$repo/examples/fleet-lab-cloudflare.toml"
@@ -93,6 +99,16 @@ up() {
         --health-seconds 5) >"$lab/kube.log" 2>&1 &
     echo "kube-standin $!" >>"$lab/pids"
     write_kubeconfig
+    say "HTTP health services :$http_port-$((http_port + 2))"
+    local i
+    for i in 0 1 2; do
+        echo ok >"$lab/health-${lab_regions[$i]}"
+        python3 "$repo/scripts/health_server.py" --port "$((http_port + i))" --state "$lab/health-${lab_regions[$i]}" \
+            >"$lab/http-${lab_regions[$i]}.log" 2>&1 &
+        echo "http-${lab_regions[$i]} $!" >>"$lab/pids"
+        echo "http://127.0.0.1:$((http_port + i))" >"$lab/url-${lab_regions[$i]}"
+    done
+    mkdir -p "$lab/runner"
 
     say "redis primary :$redis_port, replica :$((redis_port + 1))"
     for port in "$redis_port" "$((redis_port + 1))"; do
@@ -120,6 +136,9 @@ up() {
 
     start_standins
 
+    for i in 0 1 2; do
+        wait_until "HTTP service $((http_port + i))" 10 python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$((http_port + i))/healthz', timeout=1)"
+    done
     wait_until moto 30 "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/data.json', timeout=1)"
     wait_until "redis replica" 20 bash -c "redis-cli -p $((redis_port + 1)) INFO replication | grep -q master_link_status:up"
     say "seeding Route 53 (zone, weighted records, health checks)"
@@ -217,12 +236,23 @@ endpoint_url = "http://127.0.0.1:$moto_port"
 aws_region = "us-east-1"
 change_timeout = "30s"
 
+# Phase steps run here as real processes; evidence goes to the state directory.
+[runner]
+provider = "shell"
+workdir = "$lab/runner"
+environment = "lab"
+timeout = "2m"
+
+[probe_defaults]
+timeout = "2s"
+
 [[regions]]
 id = "us-east-1"
 name = "US East (lab PostgreSQL primary)"
 role = "primary"
 steady_weight = 50
-health = { provider = "route53", health_check_id = "$2", source = "status" }
+endpoints = ["http://127.0.0.1:$http_port/healthz", "http://127.0.0.1:$http_port/health/ready"]
+health = [{ provider = "http" }, { provider = "route53", health_check_id = "$2", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 
@@ -231,7 +261,8 @@ id = "eu-west-1"
 name = "EU West (lab PostgreSQL replica)"
 role = "secondary"
 steady_weight = 30
-health = { provider = "route53", health_check_id = "$3", source = "status" }
+endpoints = ["http://127.0.0.1:$((http_port + 1))/healthz", "http://127.0.0.1:$((http_port + 1))/health/ready"]
+health = [{ provider = "http" }, { provider = "route53", health_check_id = "$3", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 
@@ -240,9 +271,28 @@ id = "ap-southeast-1"
 name = "Asia Pacific (lab PostgreSQL replica 2)"
 role = "secondary"
 steady_weight = 20
-health = { provider = "route53", health_check_id = "$4", source = "status" }
+endpoints = ["http://127.0.0.1:$((http_port + 2))/healthz", "http://127.0.0.1:$((http_port + 2))/health/ready"]
+health = [{ provider = "http" }, { provider = "route53", health_check_id = "$4", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+
+# Runnable phases: "deploy" renders and applies a config file for the region (skipped when
+# it is already applied); "smoke-test" checks the region's service end to end.
+[[phases]]
+id = "deploy"
+name = "Deploy"
+steps = [
+  { name = "render config", run = "mkdir -p {region} && printf 'region={region}\\nenv={env}\\n' > {region}/app.conf && cat {region}/app.conf" },
+  { name = "apply config", run = "cp {region}/app.conf {region}/applied.conf && echo applied; cp {region}/applied.conf \$MERIDIAN_EVIDENCE/", check = "cmp -s {region}/app.conf {region}/applied.conf" },
+]
+
+[[phases]]
+id = "smoke-test"
+name = "Smoke test"
+steps = [
+  { name = "ready", run = ["python3", "-c", "import sys, urllib.request; r = urllib.request.urlopen(open('$lab/url-' + sys.argv[1]).read().strip() + '/health/ready', timeout=2); print(r.status, r.read().decode())", "{region}"], timeout = "10s" },
+  { name = "live", run = ["python3", "-c", "import sys, urllib.request; r = urllib.request.urlopen(open('$lab/url-' + sys.argv[1]).read().strip() + '/health/live', timeout=2); print(r.status, r.read().decode())", "{region}"], timeout = "10s" },
+]
 TOML
     cat >"$redis_fleet_file" <<TOML
 # The local lab with Redis replication as the database (written by scripts/lab.sh up).
@@ -474,8 +524,10 @@ health() {
     local region=${1:-} state=${2:-}
     [[ -n "$region" && ( "$state" == fail || "$state" == ok ) ]] || die "usage: scripts/lab.sh health REGION fail|ok"
     local id
-    id=$(grep -A4 "^id = \"$region\"" "$fleet_file" | sed -n 's/.*health_check_id = "\([^"]*\)".*/\1/p')
+    id=$(grep -A6 "^id = \"$region\"" "$fleet_file" | sed -n 's/.*health_check_id = "\([^"]*\)".*/\1/p')
     [[ -n "$id" ]] || die "no region $region in $fleet_file"
+    echo "$state" >"$lab/health-$region"
+    say "$region HTTP service: /healthz and /health/ready answer $([[ $state == ok ]] && echo 200 || echo 503)"
     (eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed.py" "http://127.0.0.1:$moto_port" health "$id" "$state")
     say "$region health check $id: $state"
 }

@@ -57,6 +57,8 @@ fn provider_names_are_stable_and_round_trip() {
             "aurora",
             "azure-traffic-manager",
             "cloudflare",
+            "http",
+            "shell",
             "argocd",
             "helm",
             "kube",

@@ -89,6 +89,9 @@ pub struct Request {
     pub accept_data_loss: bool,
     /// Read-only mode: plans are shown, nothing is executed.
     pub read_only: bool,
+    /// Run a phase from its first step even if it could resume at a failed one.
+    #[serde(default)]
+    pub from_start: bool,
 }
 
 impl Request {
@@ -99,6 +102,7 @@ impl Request {
             overrides: Vec::new(),
             accept_data_loss: false,
             read_only: false,
+            from_start: false,
         }
     }
 
@@ -114,6 +118,12 @@ impl Request {
 
     pub fn accept_data_loss(mut self) -> Request {
         self.accept_data_loss = true;
+        self
+    }
+
+    /// Redo a phase from its first step instead of resuming.
+    pub fn from_start(mut self, from_start: bool) -> Request {
+        self.from_start = from_start;
         self
     }
 

@@ -63,6 +63,9 @@ pub struct AuditRecord {
     /// process died from one still running. Absent in records of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The folder holding the evidence of a phase run (outputs, exit codes, `run.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// A line of the audit log that is not a record.
@@ -310,6 +313,7 @@ pub fn event(
         before: None,
         after: None,
         pid: Some(std::process::id()),
+        evidence: None,
     }
 }
 

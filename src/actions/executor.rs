@@ -13,8 +13,8 @@ use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
 use crate::fleet::Fleet;
 use crate::providers::{
-    ChangeNote, ErrorKind, Progress, ProviderError, Providers, ResumeRequest, RollbackRequest,
-    SyncRequest,
+    ChangeNote, ErrorKind, PhaseRun, Progress, ProviderError, Providers, ResumeRequest,
+    RollbackRequest, SyncRequest,
 };
 use crate::state::{FleetState, now_ms};
 
@@ -189,8 +189,14 @@ impl Executor {
         let operation = &checked;
         let before = snapshot(operation, &fresh);
         let id = new_id();
+        let phase_run = self.phase_run(operation, &id, plan);
+        let evidence = phase_run
+            .as_ref()
+            .and_then(|r| self.providers.runner.evidence_dir(r))
+            .map(|d| d.display().to_string());
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
+        started.evidence = evidence.clone();
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
             return Execution {
@@ -207,6 +213,14 @@ impl Executor {
         let result = if plan.is_noop() {
             progress.say("nothing to change");
             Ok(())
+        } else if let Some(run) = &phase_run {
+            if let Some(dir) = &evidence {
+                progress.say(&format!("evidence: {dir}"));
+            }
+            self.providers
+                .runner
+                .run_phase(&self.fleet, run, progress)
+                .await
         } else {
             self.run_replanning(request, plan, operation, &subjects, progress)
                 .await
@@ -234,6 +248,7 @@ impl Executor {
         let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
         done.before = Some(before.clone());
         done.after = Some(after.clone());
+        done.evidence = evidence;
         let detail = match self.audit.append(&done) {
             Ok(()) => detail,
             Err(e) => Some(format!("{}; and {e}", detail.unwrap_or_default())),
@@ -296,6 +311,26 @@ impl Executor {
                 format!("the object changed while acting and the plan changed with it ({why}); nothing was written"),
             )
             .with_hint("plan and confirm again"));
+        }
+    }
+
+    /// The phase run an operation asks for, named after its audit record.
+    fn phase_run(&self, op: &Operation, audit_id: &str, plan: &Plan) -> Option<PhaseRun> {
+        match op {
+            Operation::RunPhase {
+                region,
+                phase,
+                from,
+                ..
+            } => Some(PhaseRun {
+                region: region.clone(),
+                phase: phase.clone(),
+                from: *from,
+                run_id: audit_id.to_string(),
+                user: super::audit::whoami(),
+                reason: plan.reason.clone(),
+            }),
+            _ => None,
         }
     }
 
@@ -389,19 +424,11 @@ impl Executor {
                     .rollback_release(fleet, tenant, region, *revision, progress)
                     .await
             }
-            Operation::RunPhase {
-                region,
-                phase,
-                steps,
-            } => {
-                for step in 0..*steps {
-                    self.providers
-                        .runner
-                        .run_step(fleet, region, phase, step, progress)
-                        .await?;
-                }
-                Ok(())
-            }
+            Operation::RunPhase { region, .. } => Err(ProviderError::new(
+                Some(region),
+                "run phase",
+                "a phase runs through its runner (this is a bug)",
+            )),
         }
     }
 }

@@ -394,14 +394,32 @@ pub fn phase_order(fleet: &Fleet, state: &FleetState, region: &str, phase: &str)
     }
 }
 
-/// A phase that is already running should not be started twice.
+/// A phase that is already running should not be started twice. One whose process died
+/// (`interrupted`) may be run again: it resumes at the step it was on.
 pub fn phase_running(state: &FleetState, region: &str, phase: &str) -> Check {
     match state.region(region).and_then(|r| r.phase(phase)) {
-        Some(p) if p.state == PhaseStatus::Running => Check::block(
+        Some(p) if p.state == PhaseStatus::Running => {
+            let owner = p
+                .owner
+                .as_ref()
+                .map(|o| format!(", run by {o}"))
+                .unwrap_or_default();
+            Check::block(
+                Guard::PhaseRunning,
+                format!(
+                    "{phase} is already running in {region} (step: {}{owner}); `meridian phase cancel {region} {phase}` stops it",
+                    p.current_step.as_deref().unwrap_or("?")
+                ),
+            )
+        }
+        Some(p) if p.state == PhaseStatus::Interrupted => Check::warn(
             Guard::PhaseRunning,
             format!(
-                "{phase} is already running in {region} (step: {})",
-                p.current_step.as_deref().unwrap_or("?")
+                "{phase} was interrupted at step {} ({}); running it again resumes there",
+                p.step_index
+                    .map(|i| (i + 1).to_string())
+                    .unwrap_or("?".into()),
+                p.error.as_deref().unwrap_or("its process is gone")
             ),
         ),
         _ => Check::pass(Guard::PhaseRunning, "not running"),

@@ -219,6 +219,9 @@ pub enum Operation {
         region: String,
         phase: String,
         steps: usize,
+        /// 0-based step to start at (a resume after a failure or interruption).
+        #[serde(default)]
+        from: usize,
     },
 }
 

@@ -331,7 +331,8 @@ fn run_phase_plan_lists_steps_and_is_yes_no_outside_production() {
         Some(Operation::RunPhase {
             region: "ap-south-1".into(),
             phase: "platform-services".into(),
-            steps: 4
+            steps: 4,
+            from: 0,
         })
     );
     assert_eq!(p.notes.len(), 4);

@@ -35,6 +35,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                     finished_at: None,
                     current_step: None,
                     error: None,
+                    ..PhaseState::default()
                 })
                 .collect();
             RegionState {

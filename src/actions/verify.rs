@@ -68,7 +68,7 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
         }
         Operation::RunPhase { region, phase, .. } => {
             let p = state.region(region).and_then(|r| r.phase(phase));
-            json!({ "phase": phase, "state": p.map(|p| p.state), "error": p.and_then(|p| p.error.clone()) })
+            json!({ "phase": phase, "state": p.map(|p| p.state), "step": p.and_then(|p| p.current_step.clone()), "error": p.and_then(|p| p.error.clone()), "evidence": p.and_then(|p| p.evidence.clone()) })
         }
     }
 }
@@ -80,7 +80,9 @@ fn app_in<'a>(state: &'a FleetState, tenant: &str, region: &str) -> Option<&'a A
         .and_then(|a| a.value.as_ref())
 }
 
-/// Deployed and healthy, or why not.
+/// Deployed, and not unhealthy, or why not. Progressing counts: the revision is in place
+/// and rolling out (the Argo CD provider has already waited, within its timeout, for
+/// health to settle before this reading).
 fn deployed(
     app: Option<&AppState>,
     tenant: &str,
@@ -90,18 +92,25 @@ fn deployed(
     match app {
         None => Err(format!("{tenant} in {region} could not be read back")),
         Some(a)
-            if !(a.revision.starts_with(revision) || revision.starts_with(&*a.revision))
-                || a.revision.is_empty() =>
+            if a.revision.is_empty()
+                || !(a.revision.starts_with(revision) || revision.starts_with(&*a.revision)) =>
         {
             Err(format!(
                 "{tenant} in {region} runs {} (expected {revision})",
                 a.revision
             ))
         }
-        Some(a) if a.health != AppHealth::Healthy => Err(format!(
-            "{tenant} in {region} runs {revision} but its health is {}",
-            a.health.as_str()
-        )),
+        Some(a)
+            if matches!(
+                a.health,
+                AppHealth::Degraded | AppHealth::Missing | AppHealth::Unknown
+            ) =>
+        {
+            Err(format!(
+                "{tenant} in {region} runs {revision} but its health is {}",
+                a.health.as_str()
+            ))
+        }
         Some(_) => Ok(()),
     }
 }

@@ -19,8 +19,27 @@ pub async fn run(
     global: &GlobalArgs,
     accept_data_loss: bool,
 ) -> Result<Exit, CliError> {
+    run_request(Request::new(action), global, accept_data_loss).await
+}
+
+/// Run a phase: resume at a failed or interrupted step unless `from_start`.
+pub async fn run_phase(
+    region: String,
+    phase: String,
+    from_start: bool,
+    global: &GlobalArgs,
+) -> Result<Exit, CliError> {
+    let request = Request::new(Action::RunPhase { region, phase }).from_start(from_start);
+    run_request(request, global, false).await
+}
+
+async fn run_request(
+    request: Request,
+    global: &GlobalArgs,
+    accept_data_loss: bool,
+) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
-    let mut request = Request::new(action).read_only(ctx.read_only);
+    let mut request = request.read_only(ctx.read_only);
     request.reason = global.reason.clone();
     request.overrides = global.overrides.clone();
     request.accept_data_loss = accept_data_loss;
@@ -144,6 +163,14 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             plan.target,
             other.as_str()
         )),
+    }
+    if let Some(dir) = execution
+        .after
+        .as_ref()
+        .and_then(|a| a.get("evidence"))
+        .and_then(|e| e.as_str())
+    {
+        println!("evidence: {dir}");
     }
 }
 

@@ -35,6 +35,8 @@ Examples:
   meridian wait healthy eu-west-1 --for 15m --timeout 30m
   meridian status --check
   meridian rollback payments-prd --region eu-west-1 --to 7 --reason CHG-102 --yes
+  meridian phase run ap-south-1 infrastructure --yes     (resumes a failed run)
+  meridian evidence ap-south-1 infrastructure            (its latest run's output)
   meridian sync payments-prd --region eu-west-1 --reason CHG-103
   meridian resume-auto-sync payments-prd --region eu-west-1 --reason CHG-103
   meridian discover > fleet.toml";
@@ -232,6 +234,16 @@ pub enum Command {
         #[command(subcommand)]
         command: PhaseCommand,
     },
+    /// List phase runs and their evidence, or print one run (outputs, exit codes)
+    Evidence {
+        /// Only runs in this region
+        region: Option<String>,
+        /// Only runs of this phase (with a region: print its latest run)
+        phase: Option<String>,
+        /// Print this run (its id, as listed)
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+    },
     /// List the audit log (every action, refused and declined ones too)
     Audit {
         /// Show only the newest N actions
@@ -346,6 +358,16 @@ pub enum PhaseCommand {
         /// Region id
         region: String,
         /// Phase id, e.g. platform-services
+        phase: String,
+        /// Redo every step instead of resuming at a failed or interrupted one
+        #[arg(long)]
+        from_start: bool,
+    },
+    /// Stop a running phase: SIGTERM to its step's processes, SIGKILL after a grace period
+    Cancel {
+        /// Region id
+        region: String,
+        /// Phase id
         phase: String,
     },
 }

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 pub mod context;
 mod discover;
+mod evidence;
 mod generate;
 mod init;
 pub mod status;
@@ -117,8 +118,19 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
             namespace,
         } => commands::discover(kubeconfig, contexts, &namespace).await,
         Command::Phase {
-            command: args::PhaseCommand::Run { region, phase },
-        } => act::run(Action::RunPhase { region, phase }, global, false).await,
+            command:
+                args::PhaseCommand::Run {
+                    region,
+                    phase,
+                    from_start,
+                },
+        } => act::run_phase(region, phase, from_start, global).await,
+        Command::Phase {
+            command: args::PhaseCommand::Cancel { region, phase },
+        } => evidence::cancel(global, &region, &phase).await,
+        Command::Evidence { region, phase, run } => {
+            evidence::show(global, region.as_deref(), phase.as_deref(), run.as_deref())
+        }
         Command::Audit { limit } => commands::audit(global, limit),
         Command::Config {
             command: args::ConfigCommand::Check { file },

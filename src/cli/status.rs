@@ -34,6 +34,9 @@ pub fn to_json(
                         "state": ps.map(|p| p.state.as_str()).unwrap_or("pending"),
                         "current_step": ps.and_then(|p| p.current_step.clone()),
                         "error": ps.and_then(|p| p.error.clone()),
+                        "step_index": ps.and_then(|p| p.step_index),
+                        "owner": ps.and_then(|p| p.owner.clone()),
+                        "evidence": ps.and_then(|p| p.evidence.clone()),
                     })
                 })
                 .collect();
@@ -266,7 +269,7 @@ pub fn to_text(
         }
         for p in s.phases.value.iter().flatten() {
             if let Some(e) = &p.error {
-                notes.push(format!("{} phase {} failed: {e}", r.id, p.id));
+                notes.push(format!("{} phase {} {}: {e}", r.id, p.id, p.state.as_str()));
             }
             if let Some(step) = p
                 .current_step

@@ -64,6 +64,10 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // minutes; ARM reads per subscription): weights change only when people change them.
         (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, Subject::Weights) => 15,
         (ProviderKind::Cloudflare | ProviderKind::AzureTrafficManager, _) => 30,
+        // Probes of our own endpoints: cheap, and what the health gate counts on.
+        (ProviderKind::Http, _) => 5,
+        // Phase state is a local file the runner keeps.
+        (ProviderKind::Shell, _) => 2,
         // Argo CD is watched; this is the pace of one-shot refreshes if it ever is polled.
         (ProviderKind::Argocd, _) => 10,
         // Release Secrets change only when someone runs Helm.

@@ -20,6 +20,9 @@ pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudfla
 /// Longest fleet name: it names a directory, and file names have limits.
 pub const MAX_NAME_LEN: usize = 64;
 
+mod health;
+mod steps;
+
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
 
@@ -135,11 +138,12 @@ impl Validator<'_> {
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
         let rules = TrafficRules::of(traffic.provider);
-        let regions = self.regions(&raw.regions, rules);
+        let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
+        let regions = self.regions(&raw.regions, rules, &probe_defaults);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
         self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
-        let phases = self.phases(&raw.phases);
+        let phases = self.phases(&raw.phases, runner.provider == ProviderKind::Shell);
         let budgets = self.budgets(raw.budget.as_ref());
         Fleet {
             name: raw.fleet.name.get_ref().clone(),
@@ -157,6 +161,7 @@ impl Validator<'_> {
                 seed: raw.fleet.seed.unwrap_or(42),
             },
             budgets,
+            probe_defaults,
         }
     }
 
@@ -266,19 +271,24 @@ impl Validator<'_> {
         key: &str,
         kind: CapabilityKind,
     ) -> Capability {
-        let default = Capability {
-            provider: match kind {
-                CapabilityKind::Helm => ProviderKind::Helm,
-                CapabilityKind::Lock => ProviderKind::File,
-                _ => ProviderKind::Sim,
-            },
-            settings: toml::Table::new(),
-        };
         let Some(raw) = raw else {
-            return default;
+            return default_capability(kind);
         };
-        let mut cap = default;
-        if let Some(p) = &raw.get_ref().provider {
+        self.capability_at(raw.span(), raw.get_ref(), key, kind)
+    }
+
+    /// A capability table whose errors point at `span` (or at its provider's value).
+    fn capability_at(
+        &mut self,
+        span: std::ops::Range<usize>,
+        raw: &RawCapability,
+        key: &str,
+        kind: CapabilityKind,
+    ) -> Capability {
+        let at = Spanned::new(span, ());
+        let raw_span = &at;
+        let mut cap = default_capability(kind);
+        if let Some(p) = &raw.provider {
             let valid: Vec<&str> = ProviderKind::valid_for(kind)
                 .iter()
                 .map(|p| p.as_str())
@@ -296,11 +306,10 @@ impl Validator<'_> {
                 ),
             }
         }
-        cap.settings = raw.get_ref().settings.clone();
+        cap.settings = raw.settings.clone();
         // Provider-specific keys: unknown, missing or mistyped ones are reported here (not
         // when the provider itself is unknown: that one error says it all).
         let unknown_provider = raw
-            .get_ref()
             .provider
             .as_ref()
             .is_some_and(|p| ProviderKind::parse(p.get_ref()).is_none());
@@ -310,9 +319,9 @@ impl Validator<'_> {
             super::settings::check(cap.provider, kind, &cap.settings)
         };
         for (k, msg) in problems {
-            match (&raw.get_ref().provider, k.as_str()) {
+            match (&raw.provider, k.as_str()) {
                 (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
-                _ => self.err(raw, format!("{key}.{k}"), msg),
+                _ => self.err(raw_span, format!("{key}.{k}"), msg),
             }
         }
         cap
@@ -354,7 +363,12 @@ impl Validator<'_> {
         }
     }
 
-    fn regions(&mut self, raw: &[Spanned<RawRegion>], rules: &TrafficRules) -> Vec<Region> {
+    fn regions(
+        &mut self,
+        raw: &[Spanned<RawRegion>],
+        rules: &TrafficRules,
+        probe_defaults: &toml::Table,
+    ) -> Vec<Region> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut primaries = Vec::new();
@@ -394,6 +408,21 @@ impl Validator<'_> {
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
             });
+            let (health, more_health) =
+                self.health(r.health.as_ref(), &format!("regions[{i}].health"));
+            for h in std::iter::once(&health).chain(&more_health) {
+                if h.provider != ProviderKind::Http {
+                    continue;
+                }
+                if let Err(problems) =
+                    super::probes::http_config(probe_defaults, &h.settings, &r.endpoints)
+                {
+                    for (k, msg) in problems {
+                        let at = r.health.as_ref().map(|h| h.span()).unwrap_or(sr.span());
+                        self.err(&Spanned::new(at, ()), format!("regions[{i}].{k}"), msg);
+                    }
+                }
+            }
             out.push(Region {
                 name: r.name.clone().unwrap_or_else(|| id.clone()),
                 cloud_region: r.cloud_region.clone().unwrap_or_else(|| id.clone()),
@@ -402,11 +431,8 @@ impl Validator<'_> {
                 role,
                 steady_weight,
                 endpoints: r.endpoints.clone(),
-                health: self.capability(
-                    r.health.as_ref(),
-                    &format!("regions[{i}].health"),
-                    CapabilityKind::Health,
-                ),
+                health,
+                more_health,
                 lag: self.capability(
                     r.lag.as_ref(),
                     &format!("regions[{i}].lag"),
@@ -536,43 +562,6 @@ impl Validator<'_> {
         }
         out
     }
-
-    fn phases(&mut self, raw: &[Spanned<RawPhase>]) -> Vec<Phase> {
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        for (i, sp) in raw.iter().enumerate() {
-            let p = sp.get_ref();
-            let id = p.id.get_ref().clone();
-            self.check_id(&p.id, &format!("phases[{i}].id"), "phase", &mut seen);
-            if p.steps.is_empty() {
-                self.err(
-                    sp,
-                    format!("phases[{i}].steps"),
-                    "a phase needs at least one step",
-                );
-            }
-            let steps = p
-                .steps
-                .iter()
-                .map(|s| match s {
-                    RawStep::Name(name) => Step {
-                        name: name.clone(),
-                        run: None,
-                    },
-                    RawStep::Full { name, run } => Step {
-                        name: name.clone(),
-                        run: run.clone(),
-                    },
-                })
-                .collect();
-            out.push(Phase {
-                name: p.name.clone().unwrap_or_else(|| id.clone()),
-                id,
-                steps,
-            });
-        }
-        out
-    }
 }
 
 impl Validator<'_> {
@@ -595,6 +584,19 @@ impl Validator<'_> {
         if !seen.insert(text.clone()) {
             self.err(id, key, format!("duplicate {kind} id \"{text}\""));
         }
+    }
+}
+
+/// What a capability table means when it is left out (or names no provider): the
+/// simulator, except a tenant's Helm release and the fleet lock's file.
+fn default_capability(kind: CapabilityKind) -> Capability {
+    Capability {
+        provider: match kind {
+            CapabilityKind::Helm => ProviderKind::Helm,
+            CapabilityKind::Lock => ProviderKind::File,
+            _ => ProviderKind::Sim,
+        },
+        settings: toml::Table::new(),
     }
 }
 

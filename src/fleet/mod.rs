@@ -4,9 +4,11 @@ mod clusters;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod probes;
 pub mod raw;
 pub mod schema;
 pub mod settings;
+pub mod step;
 pub mod suggest;
 
 pub use error::{ConfigError, ConfigErrors};

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use super::step::{Step, StepCommand, StepVars};
+
 /// Where a fleet came from, for messages and for `meridian paths`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
@@ -40,6 +42,9 @@ pub struct Fleet {
     pub sim: SimSettings,
     /// Most calls per minute polling may spend, per provider family (`route53`, ...).
     pub budgets: BTreeMap<String, f64>,
+    /// `[probe_defaults]`: what every HTTP probe gets unless it says otherwise.
+    #[serde(skip)]
+    pub probe_defaults: toml::Table,
 }
 
 impl Fleet {
@@ -107,7 +112,9 @@ impl Fleet {
         note("gitops", self.gitops.provider);
         note("runner", self.runner.provider);
         for r in &self.regions {
-            note("health", r.health.provider);
+            for h in r.health_sources() {
+                note("health", h.provider);
+            }
             note("lag", r.lag.provider);
             note("database", r.database.provider);
         }
@@ -134,7 +141,8 @@ impl Fleet {
             self.runner.provider,
         ];
         for r in &self.regions {
-            all.extend([r.health.provider, r.lag.provider, r.database.provider]);
+            all.extend(r.health_sources().map(|h| h.provider));
+            all.extend([r.lag.provider, r.database.provider]);
         }
         all
     }
@@ -199,6 +207,10 @@ pub enum ProviderKind {
     AzureTrafficManager,
     /// Cloudflare Load Balancing pool weights (traffic) and pool health (health).
     Cloudflare,
+    /// HTTP(S) health probes.
+    Http,
+    /// Phase steps as local processes, with evidence.
+    Shell,
     /// Argo CD Applications read from each region's cluster (or a hub cluster).
     Argocd,
     /// Helm releases read from their Secrets, rolled back with the helm command.
@@ -245,8 +257,8 @@ impl ProviderKind {
         match cap {
             CapabilityKind::Traffic => &[Sim, Route53, AzureTrafficManager, Cloudflare],
             CapabilityKind::Gitops => &[Sim, Argocd],
-            CapabilityKind::Runner => &[Sim],
-            CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare],
+            CapabilityKind::Runner => &[Sim, Shell],
+            CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare, Http],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
             CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
             CapabilityKind::Helm => &[Helm],
@@ -310,6 +322,8 @@ pub struct Region {
     /// The DNS weighted record's set identifier for this region.
     pub set_identifier: String,
     pub health: Capability,
+    /// Further health sources (`health = [{...}, {...}]`); the verdict is the worst.
+    pub more_health: Vec<Capability>,
     /// Health endpoints probed (e.g. `/healthz`); shown in the detail pane.
     pub endpoints: Vec<String>,
     pub lag: Capability,
@@ -318,6 +332,13 @@ pub struct Region {
     pub cluster: Option<Cluster>,
     #[serde(skip)]
     pub sim: RegionSim,
+}
+
+impl Region {
+    /// Every source of the region's health, the first one first.
+    pub fn health_sources(&self) -> impl Iterator<Item = &Capability> {
+        std::iter::once(&self.health).chain(self.more_health.iter())
+    }
 }
 
 /// One application deployment present in some regions.
@@ -366,13 +387,6 @@ pub struct Phase {
     pub id: String,
     pub name: String,
     pub steps: Vec<Step>,
-}
-
-/// One step of a phase: a name, and (for the shell runner) a command.
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub name: String,
-    pub run: Option<String>,
 }
 
 /// How strongly an action must be confirmed.

@@ -33,6 +33,10 @@ pub struct RawFleet {
     #[serde(default)]
     #[schemars(schema_with = "s::runner")]
     pub runner: Option<Spanned<RawCapability>>,
+    /// Defaults for every HTTP probe of the fleet.
+    #[serde(default)]
+    #[schemars(schema_with = "s::probe_defaults")]
+    pub probe_defaults: Option<Spanned<toml::Table>>,
     /// Where the fleet lock lives: the state directory (`file`) or a Kubernetes Lease.
     #[serde(default)]
     #[schemars(schema_with = "s::lock")]
@@ -131,10 +135,11 @@ pub struct RawRegion {
     /// Health endpoints probed, shown in the detail pane.
     #[serde(default)]
     pub endpoints: Vec<String>,
-    /// Whether the region is serving.
+    /// Whether the region is serving: one capability table, or a list of them (the
+    /// verdict is the worst).
     #[serde(default)]
-    #[schemars(schema_with = "s::health")]
-    pub health: Option<Spanned<RawCapability>>,
+    #[schemars(schema_with = "s::health_sources")]
+    pub health: Option<Spanned<toml::Value>>,
     /// Replication lag of the region's database.
     #[serde(default)]
     #[schemars(schema_with = "s::lag")]
@@ -222,7 +227,8 @@ pub struct RawPhase {
     pub id: Spanned<String>,
     pub name: Option<String>,
     #[serde(default)]
-    pub steps: Vec<RawStep>,
+    #[schemars(with = "Vec<RawStep>")]
+    pub steps: Vec<Spanned<RawStep>>,
 }
 
 /// A step: its name, or `{ name, run }` with the command a shell runner runs.
@@ -230,5 +236,25 @@ pub struct RawPhase {
 #[serde(untagged)]
 pub enum RawStep {
     Name(String),
-    Full { name: String, run: Option<String> },
+    Full(RawStepTable),
+}
+
+/// `{ name, run, check, timeout, workdir, env }`
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepTable {
+    pub name: String,
+    pub run: Option<RawCommand>,
+    pub check: Option<RawCommand>,
+    pub timeout: Option<String>,
+    pub workdir: Option<String>,
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A string for `sh -c`, or an argv list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawCommand {
+    Shell(String),
+    Argv(Vec<String>),
 }

@@ -78,6 +78,9 @@ fn key_schema(kind: Kind) -> Value {
         Kind::Duration => json!({"type": "string", "pattern": DURATION_PATTERN}),
         Kind::Int => json!({"type": "integer"}),
         Kind::OneOf(values) => json!({"type": "string", "enum": values}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::List => json!({"type": "array"}),
+        Kind::StrTable => json!({"type": "object", "additionalProperties": {"type": "string"}}),
         Kind::StrList => json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
         Kind::EnvName => json!({"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}),
     }
@@ -142,6 +145,31 @@ pub fn budget(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
         "description": "Polling budgets per provider family, in calls per minute",
+        "properties": props,
+        "additionalProperties": false,
+    })
+}
+
+/// `health`: one capability table, or a list of them (the verdict is the worst).
+pub fn health_sources(g: &mut SchemaGenerator) -> Schema {
+    let one = health(g).to_value();
+    json_schema!({
+        "description": "Whether the region is serving: one source, or a list (the worst wins)",
+        "oneOf": [one.clone(), {"type": "array", "items": one, "minItems": 1}],
+    })
+}
+
+/// `[probe_defaults]`: what every HTTP probe gets unless it says otherwise.
+pub fn probe_defaults(_: &mut SchemaGenerator) -> Schema {
+    let keys = settings::keys(ProviderKind::Http, CapabilityKind::Health).unwrap_or_default();
+    let props: Map<String, Value> = keys
+        .iter()
+        .filter(|k| k.name != "probes")
+        .map(|k| (k.name.to_string(), key_schema(k.kind)))
+        .collect();
+    json_schema!({
+        "type": "object",
+        "description": "Defaults for every HTTP probe of the fleet",
         "properties": props,
         "additionalProperties": false,
     })

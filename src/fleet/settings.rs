@@ -11,6 +11,11 @@ pub enum Kind {
     /// A humantime duration such as "90s" or "5m".
     Duration,
     Int,
+    Bool,
+    /// A table of string values (environment variables, HTTP headers).
+    StrTable,
+    /// A list (its items are checked by the provider's own parser).
+    List,
     OneOf(&'static [&'static str]),
     /// The name of an environment variable (never its value: that may be a secret).
     EnvName,
@@ -130,6 +135,29 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             keys.extend(schedule);
             keys.push(opt("connect_timeout", Kind::Duration));
             return Some(keys);
+        }
+        (P::Http, _) => {
+            return Some(vec![
+                opt("probes", Kind::List),
+                opt("timeout", Kind::Duration),
+                opt("poll", Kind::Duration),
+                opt("expect_status", Kind::Int),
+                opt("expect_body", Kind::Str),
+                opt("headers", Kind::StrTable),
+                opt("host", Kind::Str),
+                opt("ca_file", Kind::Str),
+                opt("insecure", Kind::Bool),
+            ]);
+        }
+        (P::Shell, _) => {
+            return Some(vec![
+                opt("workdir", Kind::Str),
+                opt("env", Kind::StrTable),
+                opt("environment", Kind::Str),
+                opt("timeout", Kind::Duration),
+                opt("grace", Kind::Duration),
+                opt("poll", Kind::Duration),
+            ]);
         }
         (P::Aurora, _) => vec![
             req("global_cluster_id", Kind::Str),
@@ -290,7 +318,17 @@ fn type_problem(kind: Kind, value: &toml::Value) -> Option<String> {
              variable, not here (the value is not shown: it may be a secret)"
                 .into(),
         ),
-        (Kind::Str, toml::Value::String(_)) | (Kind::Int, toml::Value::Integer(_)) => None,
+        (Kind::Str, toml::Value::String(_))
+        | (Kind::Int, toml::Value::Integer(_))
+        | (Kind::Bool, toml::Value::Boolean(_))
+        | (Kind::List, toml::Value::Array(_)) => None,
+        (Kind::StrTable, toml::Value::Table(t)) => t
+            .iter()
+            .find(|(_, v)| !v.is_str())
+            .map(|(k, _)| format!("\"{k}\" must be a string")),
+        (Kind::StrTable, _) => Some("must be a table of NAME = \"value\"".into()),
+        (Kind::Bool, _) => Some("must be true or false".into()),
+        (Kind::List, _) => Some("must be a list".into()),
         (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s)
             .err()
             .map(|e| format!("{e}; write a duration such as \"90s\" or \"5m\"")),

@@ -7,13 +7,16 @@ pub mod aws;
 pub mod azure;
 pub mod budget;
 pub mod cloudflare;
+pub mod combined_health;
 mod error;
 mod gitops;
+pub mod http;
 pub mod kube;
 pub mod postgres;
 pub mod redis;
 pub mod rest;
 pub mod secrets;
+pub mod shell;
 pub mod sim;
 
 use std::collections::HashMap;
@@ -143,20 +146,50 @@ pub trait DatabaseProvider: Send + Sync {
     }
 }
 
+/// One run of a phase in a region: where it starts, and who asked and why (for evidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseRun {
+    pub region: String,
+    pub phase: String,
+    /// 0-based step to start at: 0 for the whole phase, the failed step for a resume.
+    pub from: usize,
+    /// The audit record's id; the evidence folder is named after it.
+    pub run_id: String,
+    /// `user@host`
+    pub user: String,
+    pub reason: Option<String>,
+}
+
 /// Runs the steps of a phase and remembers how far each region got.
+///
+/// A runner persists phase state, records which process runs a phase (so a phase whose
+/// process died reads as `interrupted`, never `running` for good), skips a step whose
+/// `check` says it is done, and can be cancelled from another process.
 #[async_trait]
 pub trait PhaseRunner: Send + Sync {
     async fn read_phases(&self, fleet: &Fleet, region: &str) -> ProviderResult<Vec<PhaseState>>;
-    /// Run one step; the runner records the phase as running, failed or (after its last
-    /// step) succeeded.
-    async fn run_step(
+    /// Run the phase's steps in order from `run.from`; the first failing step stops it
+    /// (`failed`, naming the step and why). The runner records running, failed or
+    /// succeeded as it goes.
+    async fn run_phase(
+        &self,
+        fleet: &Fleet,
+        run: &PhaseRun,
+        progress: &Progress,
+    ) -> ProviderResult<()>;
+    /// Stop a running phase (the running step's processes get SIGTERM, then SIGKILL after
+    /// a grace period); says what was done.
+    async fn cancel(
         &self,
         fleet: &Fleet,
         region: &str,
         phase: &str,
-        step: usize,
         progress: &Progress,
-    ) -> ProviderResult<()>;
+    ) -> ProviderResult<String>;
+    /// The folder this run's evidence goes to, if the runner keeps evidence.
+    fn evidence_dir(&self, _run: &PhaseRun) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// The provider behind each capability of a fleet.
@@ -225,22 +258,36 @@ impl Providers {
         } else {
             Arc::new(NoReleases)
         };
-        let runner: Arc<dyn PhaseRunner> = sim();
+        let runner: Arc<dyn PhaseRunner> = match fleet.runner.provider {
+            ProviderKind::Shell => Arc::new(shell::ShellRunner::new(fleet, state_dir)),
+            _ => sim(),
+        };
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
             let own = |cap: &Capability| !cap.settings.is_empty();
-            let h: Arc<dyn HealthProvider> = match r.health.provider {
-                ProviderKind::Route53 => real.route53_health.clone(),
-                ProviderKind::AzureTrafficManager if own(&r.health) => Arc::new(
-                    azure::TrafficManager::new(fleet, &r.health, Some(state_dir)),
-                ),
-                ProviderKind::AzureTrafficManager => azure.clone(),
-                ProviderKind::Cloudflare if own(&r.health) => Arc::new(
-                    cloudflare::LoadBalancing::new(fleet, &r.health, Some(state_dir)),
-                ),
-                ProviderKind::Cloudflare => cloudflare.clone(),
-                _ => sim(),
+            let mut sources: Vec<(&'static str, Arc<dyn HealthProvider>)> = r
+                .health_sources()
+                .map(|h| {
+                    let p: Arc<dyn HealthProvider> = match h.provider {
+                        ProviderKind::Route53 => real.route53_health.clone(),
+                        ProviderKind::Http => real.http_health.clone(),
+                        ProviderKind::AzureTrafficManager if own(h) => {
+                            Arc::new(azure::TrafficManager::new(fleet, h, Some(state_dir)))
+                        }
+                        ProviderKind::AzureTrafficManager => azure.clone(),
+                        ProviderKind::Cloudflare if own(h) => {
+                            Arc::new(cloudflare::LoadBalancing::new(fleet, h, Some(state_dir)))
+                        }
+                        ProviderKind::Cloudflare => cloudflare.clone(),
+                        _ => sim(),
+                    };
+                    (h.provider.as_str(), p)
+                })
+                .collect();
+            let h: Arc<dyn HealthProvider> = match sources.len() {
+                1 => sources.remove(0).1,
+                _ => Arc::new(combined_health::CombinedHealth { sources }),
             };
             health.insert(r.id.clone(), h);
             let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {
@@ -305,6 +352,7 @@ pub async fn plan_notes(
 struct RealProviders {
     aws: Arc<aws::AwsConfigs>,
     route53_health: Arc<aws::health::Route53Health>,
+    http_health: Arc<http::HttpHealth>,
     cloudwatch_lag: Arc<aws::cloudwatch::CloudWatchLag>,
     postgres: Arc<postgres::Postgres>,
     redis: Arc<redis::Redis>,
@@ -324,6 +372,7 @@ impl RealProviders {
                 Some(state_dir),
             ),
             cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
+            http_health: Arc::new(http::HttpHealth::from_fleet(fleet, Some(state_dir))),
             aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),
             aws: configs,
             postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),

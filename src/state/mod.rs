@@ -53,14 +53,20 @@ pub struct Health {
 }
 
 /// A phase's state in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum PhaseStatus {
+    #[default]
     Pending,
     Running,
     Succeeded,
     Failed,
+    /// The process running it died mid-step (kill -9, lost SSH): it is not running any
+    /// more, and running the phase again resumes at the step it was on.
+    Interrupted,
 }
 
 impl PhaseStatus {
@@ -70,7 +76,7 @@ impl PhaseStatus {
 }
 
 /// One phase of standing a region up, as last observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhaseState {
     pub id: String,
     pub state: PhaseStatus,
@@ -79,6 +85,49 @@ pub struct PhaseState {
     /// The step being run (when running) or that failed (when failed).
     pub current_step: Option<String>,
     pub error: Option<String>,
+    /// 0-based index of `current_step`: where a resumed run starts.
+    #[serde(default)]
+    pub step_index: Option<usize>,
+    /// The process that runs (or ran) the phase, so liveness can be judged.
+    #[serde(default)]
+    pub owner: Option<PhaseOwner>,
+    /// The evidence folder of the latest run, when the runner keeps evidence.
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// The meridian process running a phase: a phase is only `running` while it lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseOwner {
+    pub host: String,
+    pub pid: u32,
+}
+
+impl PhaseOwner {
+    /// This process.
+    pub fn me() -> PhaseOwner {
+        PhaseOwner {
+            host: crate::actions::audit::hostname(),
+            pid: std::process::id(),
+        }
+    }
+
+    /// False only when the owner is known to be gone: a process on this host that no
+    /// longer exists. An owner on another host cannot be judged from here.
+    pub fn alive(&self) -> bool {
+        if self.host != crate::actions::audit::hostname() {
+            return true;
+        }
+        // SAFETY: signal 0 only checks whether the process exists.
+        let rc = unsafe { libc::kill(self.pid as libc::pid_t, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+}
+
+impl std::fmt::Display for PhaseOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} on {}", self.pid, self.host)
+    }
 }
 
 /// Everything observed about one region.

@@ -97,6 +97,10 @@ pub struct App {
     pub argo: Vec<(usize, usize, bool)>,
     /// The rows the filter leaves (regions, tenants), kept current by `refilter`.
     pub visible: (Vec<usize>, Vec<usize>),
+    /// The phase the cancel key was pressed on once (a second press stops it).
+    pub cancel_armed: Option<(String, String)>,
+    /// The latest output of the selected phase's run.
+    pub evidence: Option<super::evidence::EvidenceTail>,
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -143,6 +147,8 @@ impl App {
             running: None,
             argo: Vec::new(),
             visible: (Vec::new(), Vec::new()),
+            cancel_armed: None,
+            evidence: None,
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
@@ -163,10 +169,12 @@ impl App {
         match msg {
             Msg::Key(ev) => {
                 self.dirty = true;
-                match KeyChord::from_event(&ev) {
+                let mut effects = match KeyChord::from_event(&ev) {
                     Some(chord) => self.on_key(chord),
                     None => Vec::new(),
-                }
+                };
+                effects.extend(self.evidence_effects());
+                effects
             }
             Msg::Mouse(ev) => self.on_mouse(ev),
             Msg::Fleet(state, lock) => {
@@ -174,7 +182,7 @@ impl App {
                 self.reported.0 = crate::engine::Subject::all(&self.fleet)
                     .into_iter()
                     .collect();
-                let effects = self.new_errors(&state);
+                let mut effects = self.new_errors(&state);
                 if self.frozen {
                     self.held = Some(state);
                 } else {
@@ -182,9 +190,19 @@ impl App {
                 }
                 self.now = self.now.max(self.state.observed_at);
                 self.dirty = true;
+                effects.extend(self.evidence_effects());
                 effects
             }
-            Msg::Observed(batch) => self.observe(batch),
+            Msg::Evidence(tail) => {
+                self.evidence = Some(*tail);
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Observed(batch) => {
+                let mut effects = self.observe(batch);
+                effects.extend(self.evidence_effects());
+                effects
+            }
             Msg::Budget(lines) => {
                 if self.budget != lines {
                     self.budget = lines;
@@ -351,6 +369,7 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
+            CancelPhase => return self.cancel_phase(),
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}
         }

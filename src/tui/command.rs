@@ -124,6 +124,8 @@ pub enum Command {
     Sync,
     #[strum(message = "put back the auto-sync a rollback paused")]
     ResumeAutoSync,
+    #[strum(message = "stop the selected running phase (press twice)")]
+    CancelPhase,
     #[strum(message = "confirm: press the action's button (or accept)")]
     Confirm,
     #[strum(message = "cancel and close")]

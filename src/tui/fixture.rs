@@ -212,6 +212,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                             finished_at: Some(now - 300_000),
                             current_step: None,
                             error: None,
+                            ..PhaseState::default()
                         })
                         .collect(),
                     now,

@@ -28,6 +28,8 @@ pub enum Msg {
     Progress(String),
     /// The backend's own description of a planned operation (e.g. a Route 53 change batch).
     PlanNotes(Box<Operation>, Vec<String>),
+    /// The tail of a phase run's output, loaded for the detail pane.
+    Evidence(Box<super::evidence::EvidenceTail>),
     /// A running action finished.
     Finished {
         label: String,
@@ -45,6 +47,18 @@ pub enum Effect {
     Decline(Box<Plan>),
     /// Ask the backends how they would carry out a plan (they may read, never change).
     DescribePlan(Box<Plan>),
+    /// Load the tail of a phase run's output (from its evidence folder).
+    LoadEvidence {
+        region: String,
+        phase: String,
+        dir: String,
+        key: String,
+    },
+    /// Stop a running phase through its runner.
+    CancelPhase {
+        region: String,
+        phase: String,
+    },
     /// Ask the engine to read everything again now.
     Refresh,
     /// Write a line to the log pane.

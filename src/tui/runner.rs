@@ -318,6 +318,39 @@ fn perform(
                 }
             });
         }
+        Effect::LoadEvidence {
+            region,
+            phase,
+            dir,
+            key,
+        } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let tail = super::evidence::load_tail(&region, &phase, &dir, key);
+                let _ = tx.send(Msg::Evidence(Box::new(tail)));
+            });
+        }
+        Effect::CancelPhase { region, phase } => {
+            let region_id = region.clone();
+            let executor = Arc::clone(executor);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let progress_tx = tx.clone();
+                let progress = Progress::new(move |m| {
+                    let _ = progress_tx.send(Msg::Progress(m.to_string()));
+                });
+                let said = executor
+                    .providers
+                    .runner
+                    .cancel(&executor.fleet, &region, &phase, &progress)
+                    .await;
+                match said {
+                    Ok(m) => log::info!("{m}"),
+                    Err(e) => log::warn!("{e}"),
+                }
+            });
+            engine.refresh(Refresh::Only(vec![Subject::Phases(region_id)]));
+        }
         Effect::Refresh => engine.refresh(match touched.take() {
             Some(subjects) => Refresh::Only(subjects),
             None => Refresh::All,

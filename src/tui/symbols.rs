@@ -52,6 +52,7 @@ pub fn phase(p: PhaseStatus) -> Look {
         PhaseStatus::Running => look("▶", "running", Role::Info),
         PhaseStatus::Succeeded => look("✓", "done", Role::Ok),
         PhaseStatus::Failed => look("✗", "failed", Role::Danger),
+        PhaseStatus::Interrupted => look("⚠", "interrupted", Role::Warn),
     }
 }
 

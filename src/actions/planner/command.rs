@@ -17,7 +17,10 @@ pub fn cli_equivalent(req: &Request) -> String {
         }
         Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
         Action::RunPhase { region, phase } => {
-            words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()])
+            words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()]);
+            if req.from_start {
+                words.push("--from-start".into());
+            }
         }
         Action::Rollback {
             tenant,

@@ -42,14 +42,14 @@ impl Route53Health {
         state_dir: Option<&std::path::Path>,
     ) -> Arc<Route53Health> {
         let mut sources = HashMap::new();
-        for r in fleet
-            .regions
-            .iter()
-            .filter(|r| r.health.provider == ProviderKind::Route53)
-        {
-            let s = &r.health.settings;
+        for (r, cap) in fleet.regions.iter().filter_map(|r| {
+            r.health_sources()
+                .find(|h| h.provider == ProviderKind::Route53)
+                .map(|h| (r, h))
+        }) {
+            let s = &cap.settings;
             let id = setting_str(s, "health_check_id").unwrap_or_default();
-            let target = AwsTarget::for_capability(fleet, &r.health);
+            let target = AwsTarget::for_capability(fleet, cap);
             let source = match setting_str(s, "source").as_deref() {
                 Some("status") => Source::Status { target, id },
                 // The metric exists only in us-east-1, whatever region the check watches.

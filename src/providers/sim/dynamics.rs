@@ -1,9 +1,9 @@
 //! How the simulated world changes each simulated second, and the deterministic
 //! randomness it uses: every draw is a pure function of (seed, tick, subject, stream).
 
-use super::world::{Fault, SimApp, SimRegion};
+use super::world::{Fault, SimRegion};
 use crate::fleet::Role;
-use crate::state::{AppHealth, HealthStatus, SyncStatus};
+use crate::state::HealthStatus;
 
 /// Lag samples kept per region.
 const HISTORY_LEN: usize = 60;
@@ -72,56 +72,6 @@ pub(super) fn step_region(r: &mut SimRegion, seed: u64, tick: u64, subject: u64)
     r.lag_history.push(r.lag);
     if r.lag_history.len() > HISTORY_LEN {
         r.lag_history.remove(0);
-    }
-}
-
-pub(super) fn step_app(a: &mut SimApp, seed: u64, tick: u64, subject: u64, region_down: bool) {
-    let roll = |stream: u64| unit(seed, tick, subject, stream);
-    if region_down {
-        a.health = AppHealth::Unknown;
-        a.sync = SyncStatus::Unknown;
-        a.message = Some("cluster unreachable: dial tcp: i/o timeout".into());
-        return;
-    }
-    if a.progressing_until.is_some_and(|t| tick >= t) {
-        a.progressing_until = None;
-    }
-    a.health = if a.progressing_until.is_some() {
-        AppHealth::Progressing
-    } else {
-        AppHealth::Healthy
-    };
-    let drifted = a.drift_until.is_some();
-    if !drifted && a.revision == a.git_revision && roll(1) < 0.0008 {
-        // Someone changed the live objects by hand.
-        let heal = if a.auto_sync {
-            20
-        } else {
-            60 + (roll(2) * 240.0) as u64
-        };
-        a.drift_until = Some(tick + heal);
-    }
-    if a.drift_until.is_some_and(|t| tick >= t) {
-        a.drift_until = None;
-    }
-    if a.drift_until.is_some() {
-        a.sync = SyncStatus::OutOfSync;
-        a.message = Some(if a.auto_sync {
-            "Deployment/web: replicas changed outside Git (self-heal pending)".into()
-        } else {
-            "Deployment/web: replicas changed outside Git; auto-sync is off, sync to repair".into()
-        });
-    } else if a.revision != a.git_revision {
-        a.sync = SyncStatus::OutOfSync;
-        a.message = Some(format!(
-            "running {} while Git is at {}: rolled back, auto-sync {}",
-            short(&a.revision),
-            short(&a.git_revision),
-            if a.auto_sync { "on" } else { "paused" }
-        ));
-    } else {
-        a.sync = SyncStatus::Synced;
-        a.message = None;
     }
 }
 

@@ -2,30 +2,20 @@
 
 use async_trait::async_trait;
 
-use super::world::SimApp;
 use super::{SYNC_SECS, SimProvider};
 use crate::fleet::Fleet;
 use crate::providers::{
     GitOpsProvider, Progress, ProviderError, ProviderResult, ResumeRequest, RollbackRequest,
     SyncRequest,
 };
-use crate::state::{AppState, HealthStatus, HistoryEntry, PausedAutoSync, SyncStatus, rfc3339};
+use crate::state::{AppState, HealthStatus, HistoryEntry, PausedAutoSync, rfc3339};
 
-fn state_of(a: &SimApp) -> AppState {
-    AppState {
-        name: a.name.clone(),
-        sync: a.sync,
-        health: a.health,
-        revision: a.revision.as_str().into(),
-        auto_sync: a.auto_sync,
-        history: a.history.clone().into(),
-        message: a.message.clone(),
-        head: Some(a.git_revision.clone()),
-        prune: a.auto_sync,
-        self_heal: a.auto_sync,
-        paused: a.paused.clone(),
-        ..AppState::default()
-    }
+/// What a simulated sync deploys.
+enum Target {
+    /// A history entry (a rollback).
+    Entry(u32),
+    /// A revision, or the branch head.
+    Revision(Option<String>),
 }
 
 #[async_trait]
@@ -35,13 +25,7 @@ impl GitOpsProvider for SimProvider {
         _fleet: &Fleet,
         region: &str,
     ) -> ProviderResult<Vec<(String, AppState)>> {
-        self.read("read apps", |w| {
-            w.apps
-                .iter()
-                .filter(|a| a.region == region)
-                .map(|a| (a.tenant.clone(), state_of(a)))
-                .collect()
-        })
+        self.read("read apps", |w| self.catalog(w).region_apps(w, region))
     }
 
     async fn rollback(
@@ -56,8 +40,8 @@ impl GitOpsProvider for SimProvider {
             progress.say(&format!("pausing auto-sync of {tenant} in {region}"));
             let note = req.note.clone();
             self.change(call, |w| {
-                let at = rfc3339(w.wall_ms);
-                if let Some(a) = w.app_mut(tenant, region)
+                let at = rfc3339(w.tick_to_ms(w.tick));
+                if let Some(a) = self.catalog(w).change(w, tenant, region)
                     && a.auto_sync
                 {
                     a.auto_sync = false;
@@ -74,7 +58,7 @@ impl GitOpsProvider for SimProvider {
             "syncing {tenant} in {region} to history entry {}",
             req.history_id
         ));
-        self.sync_to(tenant, region, call, Some(req.history_id), None)
+        self.sync_to(tenant, region, call, Target::Entry(req.history_id))
             .await?;
         progress.say(&format!(
             "{tenant} in {region} is syncing the earlier revision"
@@ -93,14 +77,9 @@ impl GitOpsProvider for SimProvider {
             "syncing {tenant} in {region} to {}",
             req.revision.as_deref().unwrap_or("its target")
         ));
-        self.sync_to(
-            tenant,
-            region,
-            "sim argocd sync",
-            None,
-            req.revision.clone(),
-        )
-        .await
+        let target = Target::Revision(req.revision.clone());
+        self.sync_to(tenant, region, "sim argocd sync", target)
+            .await
     }
 
     async fn resume_auto_sync(
@@ -113,28 +92,11 @@ impl GitOpsProvider for SimProvider {
         let call = "sim argocd resume auto-sync";
         progress.say(&format!("resuming auto-sync of {tenant} in {region}"));
         self.change(call, |w| {
-            let tick = w.tick;
-            let deployed_at = w.tick_to_ms(tick);
-            match w.app_mut(tenant, region) {
+            let catalog = self.catalog(w);
+            match catalog.change(w, tenant, region) {
                 Some(a) => {
                     a.auto_sync = true;
                     a.paused = None;
-                    // Auto-sync deploys the branch head at once, as Argo CD would.
-                    if a.revision != a.git_revision {
-                        let next = a.history.iter().map(|h| h.id).max().unwrap_or(0) + 1;
-                        a.history.push(HistoryEntry {
-                            id: next,
-                            revision: a.git_revision.clone(),
-                            deployed_at,
-                            source: None,
-                            initiated_by: Some("auto-sync".into()),
-                        });
-                        if a.history.len() > 10 {
-                            a.history.remove(0);
-                        }
-                        a.revision = a.git_revision.clone();
-                        a.progressing_until = Some(tick + 8);
-                    }
                     Ok(())
                 }
                 None => Err(ProviderError::new(
@@ -143,7 +105,10 @@ impl GitOpsProvider for SimProvider {
                     format!("no application for tenant {tenant}"),
                 )),
             }
-        })?
+        })??;
+        // Auto-sync deploys the branch head at once, as Argo CD would.
+        self.sync_to(tenant, region, call, Target::Revision(None))
+            .await
     }
 }
 
@@ -154,8 +119,7 @@ impl SimProvider {
         tenant: &str,
         region: &str,
         call: &str,
-        history_id: Option<u32>,
-        revision: Option<String>,
+        target: Target,
     ) -> ProviderResult<()> {
         self.take(SYNC_SECS).await;
         self.change(call, |w| {
@@ -164,7 +128,9 @@ impl SimProvider {
                 .is_some_and(|r| r.health == HealthStatus::Down);
             let tick = w.tick;
             let deployed_at = w.tick_to_ms(tick);
-            let Some(a) = w.app_mut(tenant, region) else {
+            let catalog = self.catalog(w);
+            let head = catalog.head(tenant, region);
+            let Some(a) = catalog.change(w, tenant, region) else {
                 return Err(ProviderError::new(
                     Some(region),
                     call,
@@ -174,8 +140,8 @@ impl SimProvider {
             if down {
                 return Err(Self::down_error(region, call));
             }
-            let target = match history_id {
-                Some(id) => {
+            let revision = match target {
+                Target::Entry(id) => {
                     if a.auto_sync {
                         return Err(ProviderError::new(
                             Some(region),
@@ -195,21 +161,22 @@ impl SimProvider {
                         }
                     }
                 }
-                None => match revision {
-                    Some(r) => a
-                        .history
-                        .iter()
-                        .rev()
-                        .find(|h| h.revision.starts_with(&r))
-                        .map(|h| h.revision.clone())
-                        .unwrap_or(r),
-                    None => a.git_revision.clone(),
-                },
+                Target::Revision(Some(r)) => a
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|h| h.revision.starts_with(&r))
+                    .map(|h| h.revision.clone())
+                    .unwrap_or(r),
+                Target::Revision(None) => head.map(|h| h.to_string()).unwrap_or_default(),
             };
+            if revision == a.revision {
+                return Ok(());
+            }
             let next = a.history.iter().map(|h| h.id).max().unwrap_or(0) + 1;
             a.history.push(HistoryEntry {
                 id: next,
-                revision: target.clone(),
+                revision: revision.clone(),
                 deployed_at,
                 source: None,
                 initiated_by: None,
@@ -218,12 +185,7 @@ impl SimProvider {
             if a.history.len() > 10 {
                 a.history.remove(0);
             }
-            a.sync = if target == a.git_revision {
-                SyncStatus::Synced
-            } else {
-                SyncStatus::OutOfSync
-            };
-            a.revision = target;
+            a.revision = revision;
             a.progressing_until = Some(tick + 8);
             Ok(())
         })?

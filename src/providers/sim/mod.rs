@@ -1,5 +1,6 @@
 //! The simulated fleet: every capability served from one persisted, living world.
 
+pub mod apps;
 mod database;
 mod dynamics;
 mod gitops;
@@ -8,11 +9,12 @@ mod store;
 pub mod world;
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
+use apps::Catalog;
 pub use store::{StoreError, WorldStore};
 pub use world::{Fault, World};
 
@@ -63,22 +65,21 @@ const WEIGHT_CHANGE_SECS: f64 = 2.0;
 const PROMOTE_SECS: f64 = 4.0;
 const SYNC_SECS: f64 = 3.0;
 const STEP_SECS: f64 = 2.0;
-/// Reads within this window share one snapshot of the world.
-const SNAPSHOT_TTL: Duration = Duration::from_millis(250);
-
 /// Serves every capability from the simulated world.
 pub struct SimProvider {
     fleet: Fleet,
     store: WorldStore,
     opts: SimOptions,
     snapshot: Mutex<Option<Snapshot>>,
+    catalog: Mutex<Option<Arc<Catalog>>>,
 }
 
-/// A world read recently, and the world file's modification time when it was read, so a
-/// change made by another process (a CLI in another terminal) is seen at once.
+/// The world as this process last loaded it, and the file's stamp then: a change another
+/// process saved (a CLI in another terminal) is seen at the next read. Between changes the
+/// world only advances with the clock, which every process computes alike, so reading never
+/// writes.
 struct Snapshot {
-    taken: Instant,
-    modified: Option<std::time::SystemTime>,
+    stamp: Option<store::Stamp>,
     world: World,
 }
 
@@ -89,6 +90,20 @@ impl SimProvider {
             store: WorldStore::new(state_dir),
             opts,
             snapshot: Mutex::new(None),
+            catalog: Mutex::new(None),
+        }
+    }
+
+    /// The apps of this fleet as `world` derives them (built once per world).
+    fn catalog(&self, world: &World) -> Arc<Catalog> {
+        let mut cached = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
+        match cached.as_ref() {
+            Some(c) if c.fits(world) => c.clone(),
+            _ => {
+                let c = Arc::new(Catalog::new(&self.fleet, world.seed, world.born_ms()));
+                *cached = Some(c.clone());
+                c
+            }
         }
     }
 
@@ -108,29 +123,29 @@ impl SimProvider {
         Ok(out)
     }
 
-    /// Read from a recent snapshot of the world.
+    /// Read the world as it stands now.
     fn read<T>(&self, call: &str, f: impl FnOnce(&World) -> T) -> ProviderResult<T> {
-        let modified = self.store.modified();
-        let fresh = |s: &Option<Snapshot>| {
-            s.as_ref()
-                .is_some_and(|s| s.taken.elapsed() < SNAPSHOT_TTL && s.modified == modified)
-        };
-        let mut snap = self.snapshot.lock().map_err(|_| {
-            ProviderError::new(None, format!("sim {call}"), "snapshot lock poisoned")
-        })?;
-        if !fresh(&snap) {
+        let failed = |e: StoreError| ProviderError::new(None, format!("sim {call}"), e.to_string());
+        let stamp = self.store.stamp();
+        let mut snap = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = snap
+            .as_ref()
+            .is_none_or(|s| stamp.is_none() || s.stamp != stamp);
+        if stale {
             let world = self
                 .store
-                .with_world(&self.fleet, self.seed(), self.opts.speed, |w| w.clone())
-                .map_err(|e| ProviderError::new(None, format!("sim {call}"), e.to_string()))?;
+                .load(&self.fleet, self.seed(), self.opts.speed)
+                .map_err(failed)?;
             *snap = Some(Snapshot {
-                taken: Instant::now(),
-                modified: self.store.modified(),
+                stamp: self.store.stamp(),
                 world,
             });
         }
-        match snap.as_ref() {
-            Some(s) => Ok(f(&s.world)),
+        match snap.as_mut() {
+            Some(s) => {
+                s.world.advance_to(crate::state::now_ms(), self.opts.speed);
+                Ok(f(&s.world))
+            }
             None => Err(ProviderError::new(
                 None,
                 format!("sim {call}"),

@@ -9,6 +9,12 @@ use super::world::World;
 use crate::fleet::Fleet;
 use crate::state::{Millis, now_ms};
 
+/// What tells one version of the world file from another: modified time and length.
+pub type Stamp = (std::time::SystemTime, u64);
+
+/// A reader that had to simulate this many seconds to catch up saves the result.
+const SAVE_AFTER_TICKS: u64 = 600;
+
 /// The world file and its lock.
 #[derive(Debug, Clone)]
 pub struct WorldStore {
@@ -73,9 +79,28 @@ impl WorldStore {
         Ok(out)
     }
 
-    /// When the world file last changed (None if it does not exist yet).
-    pub fn modified(&self) -> Option<std::time::SystemTime> {
-        fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    /// What identifies the file's current contents (None if it does not exist yet).
+    pub fn stamp(&self) -> Option<Stamp> {
+        let m = fs::metadata(&self.path).ok()?;
+        Some((m.modified().ok()?, m.len()))
+    }
+
+    /// The world as it stands now, for reading. Read without the lock (writers replace the
+    /// file whole) and advanced in memory; written only when it must be: created, started
+    /// afresh for a changed fleet, or far behind the clock (so the next reader does not
+    /// simulate the same hours again).
+    pub fn load(&self, fleet: &Fleet, seed: u64, speed: f64) -> Result<World, StoreError> {
+        let now = now_ms();
+        if let Some(mut w) = self.read()?
+            && fits(&w, fleet)
+        {
+            let before = w.tick;
+            w.advance_to(now, speed);
+            if w.tick - before < SAVE_AFTER_TICKS {
+                return Ok(w);
+            }
+        }
+        self.with_world(fleet, seed, speed, |w| w.clone())
     }
 
     /// Replace the world with a fresh one (under the file lock, like every other writer: two
@@ -140,11 +165,13 @@ fn fits(world: &World, fleet: &Fleet) -> bool {
                 .region(&r.id)
                 .is_some_and(|w| w.phases.len() == fleet.phases.len())
         });
-    let apps: usize = fleet.tenants.iter().map(|t| t.regions.len()).sum();
-    let apps_match = world.apps.len() == apps
-        && fleet
-            .tenants
-            .iter()
-            .all(|t| t.regions.iter().all(|r| world.app(&t.id, r).is_some()));
+    // Changed apps must still exist (a tenant dropped from the file leaves a stale change).
+    let apps_match = world.changed.keys().all(|k| {
+        k.split_once('/').is_some_and(|(t, r)| {
+            fleet
+                .tenant(t)
+                .is_some_and(|t| t.regions.iter().any(|x| x == r))
+        })
+    });
     regions_match && apps_match
 }

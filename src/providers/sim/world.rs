@@ -6,12 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dynamics::{revision_sha, step_app, step_region};
+use std::collections::BTreeMap;
+
+use super::apps::AppChange;
+use super::dynamics::step_region;
 use crate::fleet::{Fleet, Role};
-use crate::state::{
-    AppHealth, HealthStatus, HistoryEntry, Millis, PausedAutoSync, PhaseStatus, SyncStatus,
-    valid_time,
-};
+use crate::state::{HealthStatus, Millis, PhaseStatus, valid_time};
 
 /// Most ticks simulated in one advance; longer gaps skip ahead (nobody was watching).
 const MAX_CATCH_UP_TICKS: u64 = 6 * 3600;
@@ -19,6 +19,9 @@ const MAX_CATCH_UP_TICKS: u64 = 6 * 3600;
 /// Most simulated seconds a world can have lived (about 35,000 years at any allowed
 /// speed): a larger tick in a world file is damage, not history.
 const MAX_TICK: u64 = 1 << 40;
+
+/// The tick a world starts at: a day in, so regions have been healthy for a while.
+const BORN_TICK: u64 = 86_400;
 
 /// A fault injected with `meridian demo fault`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -42,6 +45,9 @@ pub struct SimPhase {
     pub started_tick: Option<u64>,
     pub finished_tick: Option<u64>,
     pub error: Option<String>,
+    /// The process running the phase; a dead owner makes a running phase `interrupted`.
+    #[serde(default)]
+    pub owner: Option<crate::state::PhaseOwner>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,27 +71,6 @@ pub struct SimRegion {
     pub fail_once: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SimApp {
-    pub tenant: String,
-    pub region: String,
-    pub name: String,
-    pub sync: SyncStatus,
-    pub health: AppHealth,
-    pub revision: String,
-    /// The revision Git says should be deployed.
-    pub git_revision: String,
-    pub auto_sync: bool,
-    pub history: Vec<HistoryEntry>,
-    pub message: Option<String>,
-    /// When a drift heals by itself (someone reverts the manual change).
-    pub drift_until: Option<u64>,
-    pub progressing_until: Option<u64>,
-    /// Auto-sync paused by a rollback, kept so it can be resumed.
-    #[serde(default)]
-    pub paused: Option<PausedAutoSync>,
-}
-
 /// The whole simulated world, as persisted in the state directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct World {
@@ -95,7 +80,13 @@ pub struct World {
     /// Wall-clock time that corresponds to `tick`.
     pub wall_ms: Millis,
     pub regions: Vec<SimRegion>,
-    pub apps: Vec<SimApp>,
+    /// Apps that actions changed, by `tenant/region`; every other app is derived from the
+    /// seed and the clock (see `apps`), so a big fleet's world file stays small.
+    #[serde(default)]
+    pub changed: BTreeMap<String, AppChange>,
+    /// When the world was made (the apps' history is dated from it); 0 in older files.
+    #[serde(default)]
+    pub born: Millis,
 }
 
 impl World {
@@ -121,6 +112,7 @@ impl World {
                         started_tick: None,
                         finished_tick: None,
                         error: None,
+                        owner: None,
                     })
                     .collect();
                 let base_lag = r.sim.lag_seconds.unwrap_or(1.0);
@@ -143,53 +135,29 @@ impl World {
                 }
             })
             .collect();
-        let mut apps = Vec::new();
-        for t in &fleet.tenants {
-            let n = t.sim.history.unwrap_or(5).max(1);
-            for region in &t.regions {
-                let history: Vec<HistoryEntry> = (1..=n as u32)
-                    .map(|id| HistoryEntry {
-                        id,
-                        revision: revision_sha(seed, &t.id, id),
-                        // A release every two days or so, the newest yesterday.
-                        deployed_at: now - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
-                        source: None,
-                        initiated_by: None,
-                    })
-                    .collect();
-                let revision = history
-                    .last()
-                    .map(|h| h.revision.clone())
-                    .unwrap_or_default();
-                apps.push(SimApp {
-                    tenant: t.id.clone(),
-                    region: region.clone(),
-                    name: t.argo_app_in(region),
-                    sync: SyncStatus::Synced,
-                    health: AppHealth::Healthy,
-                    git_revision: revision.clone(),
-                    revision,
-                    auto_sync: t.sim.auto_sync.unwrap_or(true),
-                    history,
-                    message: None,
-                    drift_until: None,
-                    progressing_until: None,
-                    paused: None,
-                });
-            }
-        }
         // Tick 0 is a day before the world is first seen, so regions have been healthy
         // for a while (past the health gate); a minute of history fills the sparklines.
         let mut w = World {
             seed,
-            tick: 86_400,
+            tick: BORN_TICK,
             wall_ms: now - 60_000,
             regions,
-            apps,
+            changed: BTreeMap::new(),
+            born: now,
         };
         w.advance_ticks(60);
         w.wall_ms = now;
         w
+    }
+
+    /// When the world was made (for worlds saved before this was kept: about a minute
+    /// after its first tick, as `new` makes them).
+    pub fn born_ms(&self) -> Millis {
+        if self.born != 0 {
+            self.born
+        } else {
+            self.tick_to_ms(BORN_TICK + 60)
+        }
     }
 
     /// Wall-clock time of a tick (for timestamps in observations).
@@ -210,15 +178,15 @@ impl World {
                 .flat_map(|p| [p.started_tick, p.finished_tick])
                 .chain([r.healthy_since_tick])
         });
-        let app_ticks = self
-            .apps
-            .iter()
-            .flat_map(|a| [a.drift_until, a.progressing_until]);
+        let app_ticks = self.changed.values().map(|a| a.progressing_until);
         let ticks = region_ticks.chain(app_ticks).flatten().chain([self.tick]);
         if let Some(t) = ticks.into_iter().find(|t| *t > MAX_TICK) {
             return Some(format!("a tick counter reads {t}"));
         }
-        let deployed = self.apps.iter().flat_map(|a| &a.history);
+        if self.born != 0 && !valid_time(self.born) {
+            return Some(format!("its birth reads {} ms since 1970", self.born));
+        }
+        let deployed = self.changed.values().flat_map(|a| &a.history);
         if let Some(h) = deployed.into_iter().find(|h| !valid_time(h.deployed_at)) {
             return Some(format!("a release time reads {} ms", h.deployed_at));
         }
@@ -258,34 +226,16 @@ impl World {
         for (i, r) in self.regions.iter_mut().enumerate() {
             step_region(r, seed, tick, i as u64);
         }
-        let down: Vec<String> = self
-            .regions
-            .iter()
-            .filter(|r| r.health == HealthStatus::Down)
-            .map(|r| r.id.clone())
-            .collect();
-        for (i, a) in self.apps.iter_mut().enumerate() {
-            step_app(a, seed, tick, 1000 + i as u64, down.contains(&a.region));
-        }
     }
 
-    /// Re-evaluate one region and its apps at the current tick, so an injected fault shows
-    /// at once even in a frozen world.
+    /// Re-evaluate one region at the current tick, so an injected fault shows at once even
+    /// in a frozen world (its apps follow: they are derived when read).
     pub fn refresh_region(&mut self, id: &str) {
         let (seed, tick) = (self.seed, self.tick);
         let Some(i) = self.regions.iter().position(|r| r.id == id) else {
             return;
         };
         step_region(&mut self.regions[i], seed, tick, i as u64);
-        let down = self.regions[i].health == HealthStatus::Down;
-        for (j, a) in self
-            .apps
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, a)| a.region == id)
-        {
-            step_app(a, seed, tick, 1000 + j as u64, down);
-        }
     }
 
     pub fn region(&self, id: &str) -> Option<&SimRegion> {
@@ -294,18 +244,6 @@ impl World {
 
     pub fn region_mut(&mut self, id: &str) -> Option<&mut SimRegion> {
         self.regions.iter_mut().find(|r| r.id == id)
-    }
-
-    pub fn app(&self, tenant: &str, region: &str) -> Option<&SimApp> {
-        self.apps
-            .iter()
-            .find(|a| a.tenant == tenant && a.region == region)
-    }
-
-    pub fn app_mut(&mut self, tenant: &str, region: &str) -> Option<&mut SimApp> {
-        self.apps
-            .iter_mut()
-            .find(|a| a.tenant == tenant && a.region == region)
     }
 }
 
@@ -348,11 +286,12 @@ mod tests {
         let ap = w.region("ap-southeast-1").unwrap();
         assert_eq!(ap.lag, None);
         assert_eq!(ap.health, HealthStatus::Down);
+        let catalog = super::super::apps::Catalog::new(&crate::fleet::demo(), w.seed, w.born_ms());
+        let apps = catalog.region_apps(&w, "ap-southeast-1");
+        assert!(!apps.is_empty());
         assert!(
-            w.apps
-                .iter()
-                .filter(|a| a.region == "ap-southeast-1")
-                .all(|a| a.sync == SyncStatus::Unknown)
+            apps.iter()
+                .all(|(_, a)| a.sync == crate::state::SyncStatus::Unknown)
         );
     }
 
@@ -364,19 +303,5 @@ mod tests {
         assert_eq!(w.tick, start.0 + 3);
         w.advance_to(start.1 + 10_000, 0.0);
         assert_eq!(w.tick, start.0 + 3, "speed 0 freezes the world");
-    }
-
-    #[test]
-    fn apps_drift_and_recover_over_a_day() {
-        let mut w = world(11);
-        let mut saw_drift = false;
-        for _ in 0..86_400 / 60 {
-            w.advance_ticks(60);
-            saw_drift |= w.apps.iter().any(|a| a.sync == SyncStatus::OutOfSync);
-        }
-        assert!(saw_drift, "some app should drift in a simulated day");
-        w.advance_ticks(400);
-        let still = w.apps.iter().filter(|a| a.drift_until.is_some()).count();
-        assert!(still <= 2, "drifts heal: {still} still drifting");
     }
 }

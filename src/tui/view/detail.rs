@@ -7,8 +7,9 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::util::age_text;
 use super::wrap::hanging;
-use crate::state::{rfc3339, short_age};
+use crate::state::{PhaseStatus, rfc3339, short_age};
 use crate::tui::app::App;
+use crate::tui::command::{Command, Mode};
 use crate::tui::nav::Selection;
 use crate::tui::symbols;
 use crate::tui::theme::Role;
@@ -307,6 +308,25 @@ fn phase_lines(app: &App, region: &str, phase: &str) -> Vec<Line<'static>> {
         if let Some(e) = &p.error {
             out.push(kv(app, "error", e.clone(), Role::Danger));
         }
+        if let Some(o) = p.owner.as_ref().filter(|_| p.state == PhaseStatus::Running) {
+            out.push(kv(app, "run by", o.to_string(), Role::Text));
+        }
+        if p.state == PhaseStatus::Interrupted {
+            out.push(note(
+                app,
+                "run the phase again (x) to resume at this step".into(),
+            ));
+        }
+        if p.state == PhaseStatus::Running {
+            let key = app
+                .keymap
+                .key_for(Mode::Normal, Command::CancelPhase)
+                .unwrap_or_else(|| "cancel-phase".into());
+            out.push(note(app, format!("{key} twice stops it")));
+        }
+        if let Some(dir) = &p.evidence {
+            out.push(kv(app, "evidence", dir.clone(), Role::Muted));
+        }
     }
     if let Some(rs) = rs {
         out.push(note(app, age_text(&rs.phases, app.now)));
@@ -318,6 +338,19 @@ fn phase_lines(app: &App, region: &str, phase: &str) -> Vec<Line<'static>> {
             format!("{}. {}", n + 1, s.name),
             Role::Text,
         ));
+    }
+    if let Some(e) = app
+        .evidence
+        .as_ref()
+        .filter(|e| e.region == region && e.phase == phase)
+    {
+        out.push(kv(app, "output", e.step.clone(), Role::Info));
+        for l in &e.lines {
+            out.push(Line::from(Span::styled(
+                format!("           {l}"),
+                app.theme.get(Role::Text),
+            )));
+        }
     }
     out
 }

@@ -80,11 +80,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                         duration(p, app.now).unwrap_or_default(),
                         p.current_step.clone().unwrap_or_default()
                     ),
-                    Some(p) if p.state == PhaseStatus::Failed => p
-                        .current_step
-                        .clone()
-                        .or(p.error.clone())
-                        .unwrap_or_default(),
+                    Some(p)
+                        if matches!(p.state, PhaseStatus::Failed | PhaseStatus::Interrupted) =>
+                    {
+                        p.current_step
+                            .clone()
+                            .or(p.error.clone())
+                            .unwrap_or_default()
+                    }
                     Some(p) => duration(p, app.now).unwrap_or_default(),
                     None => String::new(),
                 };

@@ -1,0 +1,93 @@
+//! Validating phases and their steps (commands, checks, timeouts).
+
+use std::collections::HashSet;
+
+use toml::Spanned;
+
+use super::Validator;
+use crate::fleet::model::*;
+use crate::fleet::raw::*;
+
+impl Validator<'_> {
+    pub(super) fn phases(&mut self, raw: &[Spanned<RawPhase>], shell: bool) -> Vec<Phase> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, sp) in raw.iter().enumerate() {
+            let p = sp.get_ref();
+            let id = p.id.get_ref().clone();
+            self.check_id(&p.id, &format!("phases[{i}].id"), "phase", &mut seen);
+            if p.steps.is_empty() {
+                self.err(
+                    sp,
+                    format!("phases[{i}].steps"),
+                    "a phase needs at least one step",
+                );
+            }
+            let steps = p
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(j, s)| self.step(s, &format!("phases[{i}].steps[{j}]"), shell))
+                .collect();
+            out.push(Phase {
+                name: p.name.clone().unwrap_or_else(|| id.clone()),
+                id,
+                steps,
+            });
+        }
+        out
+    }
+
+    fn step(&mut self, raw: &Spanned<RawStep>, key: &str, shell: bool) -> Step {
+        let command = |c: &RawCommand| match c {
+            RawCommand::Shell(s) => StepCommand::Shell(s.clone()),
+            RawCommand::Argv(a) => StepCommand::Argv(a.clone()),
+        };
+        let step = match raw.get_ref() {
+            RawStep::Name(name) => Step::named(name.clone()),
+            RawStep::Full(t) => {
+                let timeout = t
+                    .timeout
+                    .as_ref()
+                    .and_then(|d| match humantime::parse_duration(d) {
+                        Ok(d) if !d.is_zero() => Some(d),
+                        _ => {
+                            self.err(
+                                raw,
+                                format!("{key}.timeout"),
+                                format!("\"{d}\" is not a duration; write e.g. \"10m\" or \"90s\""),
+                            );
+                            None
+                        }
+                    });
+                for (what, c) in [("run", &t.run), ("check", &t.check)] {
+                    if let Some(RawCommand::Argv(a)) = c
+                        && a.first().is_none_or(|p| p.is_empty())
+                    {
+                        self.err(
+                            raw,
+                            format!("{key}.{what}"),
+                            "an argv list needs a program first",
+                        );
+                    }
+                }
+                Step {
+                    name: t.name.clone(),
+                    run: t.run.as_ref().map(command),
+                    check: t.check.as_ref().map(command),
+                    timeout,
+                    workdir: t.workdir.clone(),
+                    env: t.env.clone().unwrap_or_default(),
+                }
+            }
+        };
+        if shell && step.run.is_none() {
+            self.err(
+                raw,
+                format!("{key}.run"),
+                format!("step \"{}\" has no `run`: the shell runner needs a command for every step (e.g. {{ name = \"{}\", run = \"...\" }})", step.name, step.name),
+            );
+        }
+        step
+    }
+}

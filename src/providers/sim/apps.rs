@@ -1,0 +1,282 @@
+//! The simulated Argo CD applications. An app's life is a pure function of the seed, its
+//! name and the clock (drifts come and heal on their own), so a 100 x 1,000 fleet costs
+//! nothing to keep or save: only what actions changed (a rollback, a paused auto-sync) is
+//! stored in the world, and everything else is derived when read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::dynamics::{revision_sha, short, unit};
+use super::world::World;
+use crate::fleet::Fleet;
+use crate::state::{
+    AppHealth, AppState, HealthStatus, HistoryEntry, Millis, PausedAutoSync, SyncStatus,
+};
+
+/// Drifts are drawn per epoch of this many simulated seconds: at most one per app each.
+const EPOCH: u64 = 1800;
+/// The chance that an app drifts at some point in an epoch.
+const DRIFT_CHANCE: f64 = 0.5;
+
+/// What actions changed on one app; everything not here is derived from the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppChange {
+    /// What is deployed now.
+    pub revision: String,
+    pub auto_sync: bool,
+    /// Oldest first, at most ten entries (as Argo CD keeps).
+    pub history: Vec<HistoryEntry>,
+    /// Healthy again at this tick (after a sync, the app is Progressing for a while).
+    pub progressing_until: Option<u64>,
+    /// Auto-sync that a rollback paused, kept so it can be resumed.
+    #[serde(default)]
+    pub paused: Option<PausedAutoSync>,
+}
+
+/// The key of an app in `World::changed`.
+pub fn key(tenant: &str, region: &str) -> String {
+    format!("{tenant}/{region}")
+}
+
+/// One app as the fleet file defines it, with its seed-derived beginning.
+#[derive(Debug, Clone)]
+struct Entry {
+    tenant: String,
+    name: Arc<str>,
+    /// Its stream of random draws.
+    subject: u64,
+    /// The history it starts with, shared by the tenant's regions.
+    history: Arc<[HistoryEntry]>,
+    /// What Git says should run (the newest history entry).
+    head: Arc<str>,
+    auto_sync: bool,
+}
+
+/// Every app of a fleet, per region, with what never changes precomputed: built once per
+/// world (its seed and birth), so reading a region's apps allocates little.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    seed: u64,
+    born_ms: Millis,
+    by_region: HashMap<String, Vec<Entry>>,
+}
+
+impl Catalog {
+    pub fn new(fleet: &Fleet, seed: u64, born_ms: Millis) -> Catalog {
+        let mut by_region: HashMap<String, Vec<Entry>> = HashMap::new();
+        for t in &fleet.tenants {
+            let n = t.sim.history.unwrap_or(5).max(1) as u32;
+            let history: Arc<[HistoryEntry]> = (1..=n)
+                .map(|id| HistoryEntry {
+                    id,
+                    revision: revision_sha(seed, &t.id, id),
+                    // A release every two days or so, the newest the day before the world.
+                    deployed_at: born_ms - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
+                    source: None,
+                    initiated_by: None,
+                })
+                .collect();
+            let head: Arc<str> = history
+                .last()
+                .map(|h| h.revision.as_str())
+                .unwrap_or_default()
+                .into();
+            for region in &t.regions {
+                by_region.entry(region.clone()).or_default().push(Entry {
+                    tenant: t.id.clone(),
+                    name: t.argo_app_in(region).into(),
+                    subject: subject(&t.id, region),
+                    history: history.clone(),
+                    head: head.clone(),
+                    auto_sync: t.sim.auto_sync.unwrap_or(true),
+                });
+            }
+        }
+        Catalog {
+            seed,
+            born_ms,
+            by_region,
+        }
+    }
+
+    /// Was this catalog built for this world?
+    pub fn fits(&self, world: &World) -> bool {
+        self.seed == world.seed && self.born_ms == world.born_ms()
+    }
+
+    /// Is there such an app at all?
+    pub fn has(&self, tenant: &str, region: &str) -> bool {
+        self.entry(tenant, region).is_some()
+    }
+
+    fn entry(&self, tenant: &str, region: &str) -> Option<&Entry> {
+        self.by_region
+            .get(region)?
+            .iter()
+            .find(|e| e.tenant == tenant)
+    }
+
+    /// Every app of a region as it stands in `world` now.
+    pub fn region_apps(&self, world: &World, region: &str) -> Vec<(String, AppState)> {
+        let down = world
+            .region(region)
+            .is_some_and(|r| r.health == HealthStatus::Down);
+        self.by_region
+            .get(region)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| (e.tenant.clone(), self.state(world, e, region, down)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What Git says should run for an app (its branch head).
+    pub fn head(&self, tenant: &str, region: &str) -> Option<Arc<str>> {
+        self.entry(tenant, region).map(|e| e.head.clone())
+    }
+
+    /// One app as it stands in `world` now.
+    pub fn app(&self, world: &World, tenant: &str, region: &str) -> Option<AppState> {
+        let e = self.entry(tenant, region)?;
+        let down = world
+            .region(region)
+            .is_some_and(|r| r.health == HealthStatus::Down);
+        Some(self.state(world, e, region, down))
+    }
+
+    /// The app's stored change, made from its derived state the first time it changes.
+    pub fn change<'w>(
+        &self,
+        world: &'w mut World,
+        tenant: &str,
+        region: &str,
+    ) -> Option<&'w mut AppChange> {
+        let e = self.entry(tenant, region)?;
+        Some(
+            world
+                .changed
+                .entry(key(tenant, region))
+                .or_insert_with(|| AppChange {
+                    revision: e.head.to_string(),
+                    auto_sync: e.auto_sync,
+                    history: e.history.to_vec(),
+                    progressing_until: None,
+                    paused: None,
+                }),
+        )
+    }
+
+    fn state(&self, world: &World, e: &Entry, region: &str, down: bool) -> AppState {
+        let change = world.changed.get(&key(&e.tenant, region));
+        let (revision, auto_sync, history, progressing): (Arc<str>, bool, Arc<[HistoryEntry]>, _) =
+            match change {
+                Some(c) => (
+                    c.revision.as_str().into(),
+                    c.auto_sync,
+                    c.history.clone().into(),
+                    c.progressing_until.is_some_and(|t| world.tick < t),
+                ),
+                None => (e.head.clone(), e.auto_sync, e.history.clone(), false),
+            };
+        let (sync, health, message) = if down {
+            (
+                SyncStatus::Unknown,
+                AppHealth::Unknown,
+                Some("cluster unreachable: dial tcp: i/o timeout".to_string()),
+            )
+        } else {
+            let health = if progressing {
+                AppHealth::Progressing
+            } else {
+                AppHealth::Healthy
+            };
+            if *revision != *e.head {
+                let message = format!(
+                    "running {} while Git is at {}: rolled back, auto-sync {}",
+                    short(&revision),
+                    short(&e.head),
+                    if auto_sync { "on" } else { "paused" }
+                );
+                (SyncStatus::OutOfSync, health, Some(message))
+            } else if drifted(self.seed, e.subject, world.tick, auto_sync) {
+                let message = if auto_sync {
+                    "Deployment/web: replicas changed outside Git (self-heal pending)"
+                } else {
+                    "Deployment/web: replicas changed outside Git; auto-sync is off, sync to repair"
+                };
+                (SyncStatus::OutOfSync, health, Some(message.to_string()))
+            } else {
+                (SyncStatus::Synced, health, None)
+            }
+        };
+        AppState {
+            name: e.name.to_string(),
+            sync,
+            health,
+            revision,
+            auto_sync,
+            history,
+            message,
+            head: Some(e.head.to_string()),
+            prune: auto_sync,
+            self_heal: auto_sync,
+            paused: change.and_then(|c| c.paused.clone()),
+            ..AppState::default()
+        }
+    }
+}
+
+/// Someone changed the live objects by hand: within each epoch an app may drift once, for
+/// a short while when auto-sync heals it, for minutes when nobody does.
+pub fn drifted(seed: u64, subject: u64, tick: u64, auto_sync: bool) -> bool {
+    let epoch = tick / EPOCH;
+    let at = tick % EPOCH;
+    if unit(seed, epoch, subject, 11) >= DRIFT_CHANCE {
+        return false;
+    }
+    let start = (unit(seed, epoch, subject, 12) * (EPOCH - 300) as f64) as u64;
+    let lasts = if auto_sync {
+        20
+    } else {
+        60 + (unit(seed, epoch, subject, 13) * 240.0) as u64
+    };
+    (start..start + lasts).contains(&at)
+}
+
+/// An app's stream of random draws, from its tenant and region (stable across fleet edits).
+fn subject(tenant: &str, region: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in tenant.bytes().chain([b'/']).chain(region.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_drifts_now_and_then_and_heals_by_itself() {
+        let s = subject("search-stg", "eu-west-1");
+        let drifted_ticks = (0..86_400u64).filter(|t| drifted(7, s, *t, true)).count();
+        assert!(drifted_ticks > 0, "some drift in a simulated day");
+        assert!(
+            drifted_ticks < 86_400 / 50,
+            "mostly in sync: {drifted_ticks}"
+        );
+        // With auto-sync a drift lasts 20 s; without, minutes.
+        let manual = (0..86_400u64).filter(|t| drifted(7, s, *t, false)).count();
+        assert!(manual > drifted_ticks, "{manual} vs {drifted_ticks}");
+    }
+
+    #[test]
+    fn apps_have_their_own_streams() {
+        assert_ne!(subject("a", "bc"), subject("ab", "c"));
+        assert_ne!(subject("t", "us-east-1"), subject("t", "eu-west-1"));
+    }
+}
