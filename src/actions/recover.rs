@@ -118,7 +118,7 @@ fn interrupted(started: &AuditRecord) -> AuditRecord {
         &started.target,
         AuditOutcome::Interrupted,
         Some(format!(
-            "{who} stopped mid-action without recording an outcome (killed, or the machine \
+            "{who} died mid-action without recording an outcome (killed, or the machine \
              lost power); noticed at the next start; {}",
             may_be(&started.action)
         )),

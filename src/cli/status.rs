@@ -76,13 +76,15 @@ pub fn to_json(
     let tenants: Vec<Value> = fleet
         .tenants
         .iter()
-        .map(|t| {
-            let ts = state.tenant(&t.id);
+        .enumerate()
+        .map(|(ti, t)| {
+            let ts = state.tenant_at(ti, &t.id);
             let cells: Vec<Value> = t
                 .regions
                 .iter()
-                .map(|region| {
-                    let o = ts.and_then(|ts| ts.app(region));
+                .enumerate()
+                .map(|(ci, region)| {
+                    let o = ts.and_then(|ts| ts.app_at(ci, region));
                     let app = o.and_then(|o| o.value.as_ref());
                     let mut cell = json!({
                         "region": region,

@@ -203,6 +203,14 @@ impl TenantState {
             .find(|(r, _)| r == region)
             .map(|(_, a)| a)
     }
+
+    /// The cell at `index` in the tenant's region order, else found by region.
+    pub fn app_at(&self, index: usize, region: &str) -> Option<&Observed<AppState>> {
+        match self.apps.get(index) {
+            Some((r, a)) if r == region => Some(a),
+            _ => self.app(region),
+        }
+    }
 }
 
 /// Everything observed about the fleet at one moment.
@@ -264,6 +272,15 @@ impl FleetState {
 
     pub fn tenant(&self, id: &str) -> Option<&TenantState> {
         self.tenants.iter().find(|t| t.id == id)
+    }
+
+    /// The tenant at `index` in fleet order (where a state made from the fleet keeps it),
+    /// else found by id: constant time on a 1,000-tenant fleet.
+    pub fn tenant_at(&self, index: usize, id: &str) -> Option<&TenantState> {
+        self.tenants
+            .get(index)
+            .filter(|t| t.id == id)
+            .or_else(|| self.tenant(id))
     }
 
     /// The region the database currently says is primary.
