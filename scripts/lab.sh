@@ -15,7 +15,8 @@
 #                                         (Online, Degraded, Stopped, CheckingEndpoint)
 #   scripts/lab.sh env                    print the environment meridian needs (source it)
 #   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
-#   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | stop | resume
+#   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | malformed |
+#                                         stop | resume
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -206,8 +207,9 @@ kube_fault() {
         blackhole) kube_control "/_standin/clusters/$region/fault" '{"mode": "blackhole"}' ;;
         slow) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"slow\", \"seconds\": ${arg:-5}}" ;;
         status) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"status\", \"code\": ${arg:-500}}" ;;
+        malformed) kube_control "/_standin/clusters/$region/fault" '{"mode": "malformed"}' ;;
         stop | resume) kube_control "/_standin/clusters/$region/$mode" '{}' ;;
-        *) die "usage: scripts/lab.sh kube REGION blackhole|slow SECONDS|status CODE|stop|resume" ;;
+        *) die "usage: scripts/lab.sh kube REGION blackhole|slow SECONDS|status CODE|malformed|stop|resume" ;;
     esac
     say "$region cluster: $mode $arg"
 }

@@ -11,6 +11,7 @@
 mod support;
 
 mod actions;
+mod faults;
 mod helm;
 mod lease;
 mod read;

@@ -123,3 +123,66 @@ async fn changes_arrive_by_watch_and_a_bad_region_goes_stale_alone() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_garbled_watch_is_that_region_s_error_and_heals_itself() {
+    let Some(env) = Env::start(Opts::default()) else {
+        return;
+    };
+    for r in REGIONS {
+        let name = format!("checkout-{r}");
+        env.k.seed_app(
+            r,
+            &AppSeed {
+                history: &REVS,
+                ..AppSeed::new(&name)
+            },
+        );
+    }
+    let fleet = meridian::fleet::load_file(&env.fleet).unwrap_or_else(|e| panic!("{e}"));
+    let cases = [
+        (json!({"mode": "status", "code": 500}), "500 InternalError"),
+        (
+            json!({"mode": "status", "code": 429}),
+            "429 TooManyRequests",
+        ),
+        (json!({"mode": "malformed"}), "not valid JSON"),
+    ];
+    for (n, (fault, says)) in cases.into_iter().enumerate() {
+        // The fault is in place before the watch starts: an open watch is not interrupted
+        // by a fault, only the requests after it are.
+        env.k.fault("eu-west-1", fault.clone());
+        let opts = ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(1),
+            },
+        };
+        let providers =
+            Providers::build(&fleet, env.dir.path(), &opts).unwrap_or_else(|e| panic!("{e}"));
+        let (tx, mut rx) = mpsc::channel(1024);
+        let engine = Engine::spawn(fleet.clone(), providers, tx, |o| o);
+        let failed = next(&mut rx, "eu-west-1's error", |r, reading| {
+            r == "eu-west-1" && matches!(reading, Reading::Apps(Err(_)))
+        })
+        .await;
+        if let Reading::Apps(Err(e)) = &failed.reading {
+            let e = e.to_string();
+            assert!(e.starts_with("eu-west-1: argocd "), "{fault}: {e}");
+            assert!(e.contains(says), "{fault}: {e:?} should say {says:?}");
+            assert!(!e.contains("Status {") && !e.contains('\n'), "{fault}: {e}");
+        }
+        let head = format!("{n}{}", &REVS[0][1..]);
+        env.k.push("us-east-1", "checkout-us-east-1", &head);
+        next(&mut rx, "a change in us-east-1 meanwhile", |r, reading| {
+            r == "us-east-1" && head_of(reading, &head)
+        })
+        .await;
+        env.k.resume("eu-west-1");
+        next(&mut rx, "eu-west-1 recovering by itself", |r, reading| {
+            r == "eu-west-1" && matches!(reading, Reading::Apps(Ok(u)) if u.complete)
+        })
+        .await;
+        drop(engine);
+    }
+}

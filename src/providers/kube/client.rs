@@ -97,6 +97,12 @@ async fn build(target: Target) -> Result<Client, ProviderError> {
         .map_err(|e| kubeconfig_error(None, &call, &target, e))?;
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
+    // kube retries 429/503/504 itself (up to 15 times, honouring Retry-After) inside the
+    // one call meridian bounds by its deadline: a throttled or unavailable cluster would
+    // then read as "no answer within 2s" and its 429s would never reach the API meter.
+    // meridian's own loops back off instead (the watch's backoff, the engine's schedule),
+    // and a write is never retried blindly.
+    config.default_retry = false;
     // An exec plugin may run here, and it blocks: keep it off the async workers.
     let built = tokio::task::spawn_blocking(move || Client::try_from(config)).await;
     match built {

@@ -11,6 +11,28 @@ use crate::providers::{ApiMeter, ErrorKind, ProviderError, root_cause};
 pub fn api_error(region: Option<&str>, call: &str, err: &kube::Error) -> ProviderError {
     ApiMeter::global().record("kube", is_throttled(err));
     match err {
+        // kube builds this Status itself when an error answer is not a Status: something
+        // in front of the API server answered (a proxy's or load balancer's error page).
+        kube::Error::Api(status) if status.reason == NOT_A_STATUS => ProviderError::new(
+            region,
+            call,
+            format!(
+                "{} {}: the answer is not from the Kubernetes API{}",
+                status.code,
+                canonical(status.code),
+                said(&status.message)
+            ),
+        )
+        .with_hint(PROXY_HINT),
+        kube::Error::SerdeError(e) => ProviderError::new(
+            region,
+            call,
+            format!(
+                "the answer is not valid JSON ({})",
+                first_line(&e.to_string())
+            ),
+        )
+        .with_hint(PROXY_HINT),
         kube::Error::Api(status) => {
             let code = status.code;
             let message = first_line(&status.message);
@@ -30,6 +52,9 @@ pub fn api_error(region: Option<&str>, call: &str, err: &kube::Error) -> Provide
                 429 => e
                     .with_kind(ErrorKind::Throttled)
                     .with_hint("the API server is throttling; meridian backs off"),
+                500..=599 => e.with_hint(
+                    "the API server failed or is overloaded; meridian reads again; check it with `kubectl --context CTX get --raw /readyz`",
+                ),
                 _ => e,
             }
         }
@@ -37,6 +62,58 @@ pub fn api_error(region: Option<&str>, call: &str, err: &kube::Error) -> Provide
         other => ProviderError::new(region, call, describe_kube(other)).with_hint(
             "is the cluster reachable? check the VPN and `kubectl --context CTX get ns`",
         ),
+    }
+}
+
+/// The reason kube gives a Status it made up from an error answer that was not one.
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
+const PROXY_HINT: &str = "something between meridian and the API server (a proxy, load balancer or VPN gateway) answered or cut the answer short: check the cluster's server URL in the kubeconfig; meridian reads again";
+
+/// An HTTP status code's standard words ("Bad Gateway").
+fn canonical(code: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|c| c.canonical_reason())
+        .unwrap_or("error")
+}
+
+/// A few words of a body that was not a Status: an HTML page's title, else its text
+/// without tags, never the markup itself.
+fn said(body: &str) -> String {
+    let lower = body.to_ascii_lowercase();
+    let title = lower
+        .find("<title>")
+        .map(|at| at + "<title>".len())
+        .and_then(|start| {
+            lower[start..]
+                .find("</title>")
+                .and_then(|len| body.get(start..start + len))
+        });
+    let text = match title {
+        Some(t) => t.to_string(),
+        None => {
+            let mut out = String::new();
+            let mut in_tag = false;
+            for c in body.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        out.push(' ');
+                    }
+                    _ if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        }
+    };
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        String::new()
+    } else {
+        format!(": \"{}\"", truncate(&words, 120))
     }
 }
 
@@ -223,6 +300,31 @@ mod tests {
         assert!(login_hint(&program("\"/usr/bin/kubelogin\" \"get-token\"")).contains("az login"));
         assert!(login_hint("gke-gcloud-auth-plugin").contains("gcloud auth login"));
         assert!(login_hint("mytool").contains("kubectl config use-context"));
+    }
+
+    #[test]
+    fn a_proxy_page_is_named_as_such_without_its_markup() {
+        let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+        let status = kube::core::Status::failure(page, NOT_A_STATUS).with_code(502);
+        let e = api_error(
+            Some("eu-west-1"),
+            "argocd list applications",
+            &kube::Error::Api(Box::new(status)),
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("eu-west-1: argocd list applications: 502 Bad Gateway: the answer is not from the Kubernetes API: \"502 Bad Gateway\""),
+            "{text}"
+        );
+        assert!(!text.contains('<'), "{text}");
+        assert_eq!(
+            said("upstream connect error"),
+            ": \"upstream connect error\""
+        );
+        assert_eq!(
+            said("<p>no <b>healthy</b> upstream</p>"),
+            ": \"no healthy upstream\""
+        );
     }
 
     #[test]
