@@ -60,6 +60,10 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     }
     let _ = tui_logger::init_logger(log::LevelFilter::Info);
     tui_logger::set_default_level(log::LevelFilter::Info);
+    // kube's HTTP layer logs every failed request as "failed with error client error
+    // (SendRequest)"; the Kubernetes provider reports the same failure itself, in words,
+    // with its region and call.
+    tui_logger::set_level_for_target("kube_client::client::builder", log::LevelFilter::Off);
     let executor = Arc::new(ctx.executor());
     let mut running = Running::default();
     let mut guard = terminal::enter()

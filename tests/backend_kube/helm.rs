@@ -49,7 +49,7 @@ fn helm_rollback_runs_the_real_helm_and_is_verified_from_the_release_secrets() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("helm revision: 3 (checkout-"), "{err}");
+    assert!(err.contains("helm revision: 3 (aragora-"), "{err}");
     assert!(
         err.contains(
             "rollback web 1 --namespace default --kube-context us-east-1 --wait --timeout 60s"

@@ -108,11 +108,23 @@ pub async fn follow(
             }
         };
         // Watch from that version until the server says it is too old.
+        let mut quiet_retry = true;
         loop {
             let params = WatchParams::default().timeout(WATCH_SECONDS);
             let opened = tokio::time::timeout(deadline, api.watch(&params, &version)).await;
             let stream = match opened {
-                Ok(Ok(s)) => s,
+                Ok(Ok(s)) => {
+                    quiet_retry = true;
+                    s
+                }
+                // Re-opening goes over the connection the last watch used; if the server or
+                // a load balancer closed it meanwhile, the request fails at once. Try once
+                // more on a new connection before calling the region broken.
+                Ok(Err(e)) if quiet_retry && !matches!(e, kube::Error::Api(_)) => {
+                    quiet_retry = false;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
                 Ok(Err(e)) => {
                     if tx
                         .send(fail(api_error(Some(&label), &call, &e)))

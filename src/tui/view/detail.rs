@@ -249,8 +249,10 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         format!("{} entries, newest first:", a.history.len()),
         Role::Muted,
     ));
-    for e in a.history.iter().rev() {
-        let current = if *e.revision == *a.revision {
+    // After a rollback the same revision is in the history twice: mark the newest only.
+    let running_at = a.history.iter().rposition(|e| *e.revision == *a.revision);
+    for (i, e) in a.history.iter().enumerate().rev() {
+        let current = if running_at == Some(i) {
             "  ◀ running"
         } else {
             ""
