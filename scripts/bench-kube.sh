@@ -11,15 +11,16 @@
 #      stand-in (one cluster per region, 3,000 Applications, 300 watches).
 #
 # Needs the lab for 1 and 2 (`scripts/lab.sh up`); 3 starts its own stand-in on free ports.
-# Usage: scripts/bench-kube.sh [IDLE_SECONDS (60)] [TRIALS (10)]
+# Usage: scripts/bench-kube.sh [IDLE_SECONDS (60)] [TRIALS (10)] [PARTS ("1 2 3")]
 # Everything listens on 127.0.0.1 only; every process started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 window=${1:-60}
 trials=${2:-10}
+parts=${3:-1 2 3}
 lab="${MERIDIAN_LAB_DIR:-/tmp/meridian-lab}"
-[[ -e "$lab/kube.json" ]] || { echo "bench-kube: no lab in $lab: run scripts/lab.sh up first" >&2; exit 1; }
+[[ -e "$lab/kube.json" || "$parts" == "3" ]] || { echo "bench-kube: no lab in $lab: run scripts/lab.sh up first" >&2; exit 1; }
 cargo build --release --quiet
 bin=$repo/target/release/meridian
 work=$(mktemp -d)
@@ -34,8 +35,10 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-eval "$(scripts/lab.sh env)"
-control=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$lab/kube.json")
+if [[ -e "$lab/kube.json" ]]; then
+    eval "$(scripts/lab.sh env)"
+    control=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$lab/kube.json")
+fi
 ticks=$(getconf CLK_TCK)
 
 # Start the dashboard on FLEET in tmux session NAME (W x H); print meridian's PID.
@@ -62,6 +65,7 @@ urllib.request.urlopen(req, timeout=5).read()
 PY
 }
 
+if [[ " $parts " == *" 1 "* || " $parts " == *" 2 "* ]]; then
 echo "== 1. change on the server -> on the dashboard (lab, release build, $trials trials)"
 pid=$(dashboard lab "$repo/examples/fleet-lab.toml" 200 50)
 until screen lab | grep -q 'checkout'; do sleep 0.05; done
@@ -115,7 +119,9 @@ sleep "$window"
 b=$(cpu_ticks "$pid")
 echo "Argo CD only (3 clusters, 6 apps, 9 watches; the rest simulated and still): $(percent "$a" "$b" "$window") of one core, RSS $(rss_kib "$pid") KiB"
 tmux -L "$sock" kill-session -t argo
+fi
 
+[[ " $parts " == *" 3 "* ]] || exit 0
 echo "== 3. 100 regions x 30 apps on the stand-in"
 args=()
 for i in $(seq -w 0 99); do args+=(--cluster "r$i"); done
@@ -167,8 +173,14 @@ echo "seeded 3,000 Applications in $((($(date +%s%N) - seed_start) / 1000000)) m
 start=$(date +%s%N)
 peak=$(MERIDIAN_STATE_DIR=$work/state-status /usr/bin/time -f '%M' "$bin" -c "$work/big.toml" --sim-speed 0 status --json 2>&1 >"$work/big-status.json" | tail -1)
 took=$((($(date +%s%N) - start) / 1000000))
-complete=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for t in d["tenants"] for c in t["regions"] if c.get("sync") == "Synced"))' "$work/big-status.json")
-echo "status --json: $took ms, peak RSS $peak KiB, $complete of 3000 cells Synced"
+complete=$(python3 -c '
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+cells = [c for t in d["tenants"] for c in t["regions"]]
+synced = sum(1 for c in cells if c.get("sync") == "Synced")
+errors = collections.Counter((c.get("error") or "").split(" — ")[0].split(": ", 1)[-1] for c in cells if c.get("error"))
+print(f"{synced} of {len(cells)} cells Synced" + "".join(f"; {n} x {e}" for e, n in errors.most_common(3)))' "$work/big-status.json")
+echo "status --json: $took ms, peak RSS $peak KiB, $complete"
 launched=$(date +%s%N)
 pid=$(dashboard big "$work/big.toml" 200 50 --sim-speed 0)
 until screen big | grep -q 'tenant-00'; do sleep 0.05; done

@@ -64,16 +64,26 @@ impl App {
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
         let mut argo = vec![(0, 0, false); self.fleet.regions.len()];
-        for t in &self.fleet.tenants {
-            for r in &t.regions {
-                if let Some(&i) = index.get(r.as_str()) {
-                    argo[i].1 += 1;
-                }
-            }
-        }
+        let helm: std::collections::HashSet<&str> = self
+            .fleet
+            .tenants
+            .iter()
+            .filter(|t| t.helm.is_some())
+            .map(|t| t.id.as_str())
+            .collect();
         for ts in &self.state.tenants {
+            let has_helm = helm.contains(ts.id.as_str());
             for (region, app) in &ts.apps {
-                let (Some(&i), Some(a)) = (index.get(region.as_str()), app.value.as_ref()) else {
+                let Some(&i) = index.get(region.as_str()) else {
+                    continue;
+                };
+                // A Helm tenant without an Argo CD application has nothing to count here
+                // (as `meridian status` counts).
+                if has_helm && app.value.is_none() && app.error.is_none() {
+                    continue;
+                }
+                argo[i].1 += 1;
+                let Some(a) = app.value.as_ref() else {
                     continue;
                 };
                 match a.sync {

@@ -44,8 +44,15 @@ pub struct View {
     pub contact: Option<Instant>,
 }
 
+/// How often a view that only heard "still here" (a bookmark, a re-opened watch) is
+/// published: every such event woke every region's reader and recomputed its apps, which
+/// with 100 clusters x 3 watches was most of an idle dashboard's CPU. The readers' own
+/// liveness check allows far longer than this.
+const CONTACT_EVERY: Duration = Duration::from_secs(10);
+
 impl View {
-    fn apply(&mut self, event: Event) {
+    /// Apply one event; false when it only refreshed the time of last contact.
+    fn apply(&mut self, event: Event) -> bool {
         let name = |v: &Value| {
             v.pointer("/metadata/name")
                 .and_then(Value::as_str)
@@ -70,10 +77,12 @@ impl View {
                 self.contact = Some(Instant::now());
             }
             Event::Contact(kind) => {
-                if kind == Kind::Applications && self.listed {
-                    self.error = None;
-                }
                 self.contact = Some(Instant::now());
+                if kind == Kind::Applications && self.listed && self.error.is_some() {
+                    self.error = None;
+                    return true;
+                }
+                return false;
             }
             Event::Failed(Kind::Applications, e) => {
                 self.listed = false;
@@ -81,8 +90,12 @@ impl View {
             }
             // ApplicationSets and AppProjects refine the picture; without them guards say
             // "unknown" instead of the dashboard going blank.
-            Event::Failed(kind, e) => log::warn!("{}: {e}", kind.plural()),
+            Event::Failed(kind, e) => {
+                log::warn!("{}: {e}", kind.plural());
+                return false;
+            }
         }
+        true
     }
 
     fn target(&mut self, kind: Kind) -> &mut HashMap<String, Arc<Value>> {
@@ -119,17 +132,21 @@ pub fn start(
     drop(tx);
     tokio::spawn(async move {
         let mut view = View::default();
+        let mut published = Instant::now();
         loop {
             tokio::select! {
                 _ = publish.closed() => break,
                 event = rx.recv() => match event {
                     Some(e) => {
-                        view.apply(e);
+                        let mut changed = view.apply(e);
                         // Everything already queued goes out as one change.
                         while let Ok(more) = rx.try_recv() {
-                            view.apply(more);
+                            changed |= view.apply(more);
                         }
-                        publish.send_replace(Arc::new(view.clone()));
+                        if changed || published.elapsed() >= CONTACT_EVERY {
+                            publish.send_replace(Arc::new(view.clone()));
+                            published = Instant::now();
+                        }
                     }
                     None => break,
                 },
