@@ -15,7 +15,8 @@
 #                                         (Online, Degraded, Stopped, CheckingEndpoint)
 #   scripts/lab.sh env                    print the environment meridian needs (source it)
 #   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
-#   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | stop | resume
+#   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | malformed |
+#                                         stop | resume
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -37,7 +38,9 @@
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
 # scripts/lab_kube_seed.py); `scripts/lab.sh env` exports KUBECONFIG (one context per region),
-# and the venv's kubectl and helm work against it.
+# and the venv's kubectl and helm work against it. fleet-lab.toml reads them: [gitops]
+# provider "argocd", a cluster per region, tenants checkout, platform (ApplicationSet) and
+# aragora (Helm), and the fleet lock as a Lease in us-east-1's cluster.
 # Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -206,8 +209,9 @@ kube_fault() {
         blackhole) kube_control "/_standin/clusters/$region/fault" '{"mode": "blackhole"}' ;;
         slow) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"slow\", \"seconds\": ${arg:-5}}" ;;
         status) kube_control "/_standin/clusters/$region/fault" "{\"mode\": \"status\", \"code\": ${arg:-500}}" ;;
+        malformed) kube_control "/_standin/clusters/$region/fault" '{"mode": "malformed"}' ;;
         stop | resume) kube_control "/_standin/clusters/$region/$mode" '{}' ;;
-        *) die "usage: scripts/lab.sh kube REGION blackhole|slow SECONDS|status CODE|stop|resume" ;;
+        *) die "usage: scripts/lab.sh kube REGION blackhole|slow SECONDS|status CODE|malformed|stop|resume" ;;
     esac
     say "$region cluster: $mode $arg"
 }
@@ -215,9 +219,11 @@ kube_fault() {
 write_fleet() {
     cat >"$fleet_file" <<TOML
 # The local lab (written by scripts/lab.sh up): Route 53 on moto, PostgreSQL and Redis
-# replication on 127.0.0.1. Use it with:
+# replication, and one Kubernetes cluster per region (the stand-in in tests/servers/kube_standin
+# with Argo CD Applications, an ApplicationSet and a Helm release) on 127.0.0.1. Use it with:
 #   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
-# Make things move: scripts/lab.sh lag on|off; scripts/lab.sh health eu-west-1 fail|ok
+# Make things move: scripts/lab.sh lag on|off; scripts/lab.sh health eu-west-1 fail|ok;
+#   scripts/lab.sh push us-east-1 checkout-us-east-1 <sha>; scripts/lab.sh kube eu-west-1 blackhole
 
 [fleet]
 name = "lab"
@@ -246,6 +252,19 @@ timeout = "2m"
 [probe_defaults]
 timeout = "2s"
 
+# Argo CD Applications, read and watched in each region's cluster (namespace argocd).
+[gitops]
+provider = "argocd"
+timeout = "5s"
+sync_timeout = "2m"
+
+# The fleet lock is a Lease meridian-lab in us-east-1's cluster while an action runs.
+[lock]
+provider = "kube"
+context = "us-east-1"
+kubeconfig = "$lab/kubeconfig"
+namespace = "default"
+
 [[regions]]
 id = "us-east-1"
 name = "US East (lab PostgreSQL primary)"
@@ -255,6 +274,7 @@ endpoints = ["http://127.0.0.1:$http_port/healthz", "http://127.0.0.1:$http_port
 health = [{ provider = "http" }, { provider = "route53", health_check_id = "$2", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+cluster = { context = "us-east-1", kubeconfig = "$lab/kubeconfig" }
 
 [[regions]]
 id = "eu-west-1"
@@ -265,6 +285,7 @@ endpoints = ["http://127.0.0.1:$((http_port + 1))/healthz", "http://127.0.0.1:$(
 health = [{ provider = "http" }, { provider = "route53", health_check_id = "$3", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+cluster = { context = "eu-west-1", kubeconfig = "$lab/kubeconfig" }
 
 [[regions]]
 id = "ap-southeast-1"
@@ -275,6 +296,31 @@ endpoints = ["http://127.0.0.1:$((http_port + 2))/healthz", "http://127.0.0.1:$(
 health = [{ provider = "http" }, { provider = "route53", health_check_id = "$4", source = "status" }]
 database = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
 lag = { provider = "postgres", dsn_file = "$lab/secrets.toml" }
+cluster = { context = "ap-southeast-1", kubeconfig = "$lab/kubeconfig" }
+
+# Tenants, as seeded by scripts/lab_kube_seed.py in every region's cluster.
+# checkout: Argo CD apps checkout-{region} (manual sync; auto-sync in eu-west-1; a newer
+# branch head, OutOfSync, in ap-southeast-1), three revisions of history each.
+[[tenants]]
+id = "checkout"
+environment = "prd"
+regions = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+
+# platform: the apps the ApplicationSet "platform" generates (auto-sync; a rollback is blocked
+# until the ApplicationSet stops putting syncPolicy back, and the plan names the fix).
+[[tenants]]
+id = "platform"
+environment = "prd"
+regions = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+applicationset = "platform"
+
+# aragora: a chart installed by Helm itself (release aragora, three revisions), rolled back
+# with the real Helm 4 SDK behind tests/servers/helm.
+[[tenants]]
+id = "aragora"
+environment = "prd"
+regions = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+helm = { provider = "helm", release = "aragora", namespace = "aragora", binary = "$repo/tests/servers/helm", rollback_timeout = "2m" }
 
 # Runnable phases: "deploy" renders and applies a config file for the region (skipped when
 # it is already applied); "smoke-test" checks the region's service end to end.

@@ -28,6 +28,12 @@ fn guard_names_are_stable_and_round_trip() {
             "revision-unknown",
             "auto-sync",
             "no-change",
+            "operation-in-progress",
+            "applicationset-reverts",
+            "hooks-skipped",
+            "sync-window",
+            "helm-pending",
+            "argo-managed",
         ]
     );
     for g in Guard::ALL {
@@ -52,7 +58,11 @@ fn provider_names_are_stable_and_round_trip() {
             "azure-traffic-manager",
             "cloudflare",
             "http",
-            "shell"
+            "shell",
+            "argocd",
+            "helm",
+            "kube",
+            "file"
         ]
     );
     for p in ProviderKind::ALL {

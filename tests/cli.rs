@@ -573,6 +573,76 @@ fn a_terminal_asks_yes_no_with_no_as_the_default() {
 }
 
 #[test]
+fn the_demo_resumes_the_auto_sync_a_rollback_paused_and_syncs() {
+    let sb = Sandbox::new();
+    let rollback = [
+        "rollback",
+        "storefront-prd",
+        "--region",
+        "ap-southeast-1",
+        "--reason",
+        "CHG-1",
+        "--yes",
+    ];
+    let (code, _, err) = sb.run(&rollback);
+    assert_eq!(code, 0, "{err}");
+    let resume = [
+        "resume-auto-sync",
+        "storefront-prd",
+        "--region",
+        "ap-southeast-1",
+        "--reason",
+        "CHG-2",
+        "--yes",
+        "--json",
+    ];
+    let (code, out, err) = sb.run(&resume);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        doc["plan"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["guard"] == "auto-sync"
+                && c["verdict"] == "warn"
+                && c["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("undoes the rollback")),
+        "{doc}"
+    );
+    assert_eq!(doc["outcome"], "succeeded", "{doc}");
+    assert_eq!(doc["after"]["auto_sync"], true);
+    assert_ne!(
+        doc["before"]["revision"], doc["after"]["revision"],
+        "auto-sync deployed the head"
+    );
+    let (code, _, err) = sb.run(&resume);
+    assert_eq!(code, 3, "nothing to resume now: {err}");
+    let (code, out, err) = sb.run(&[
+        "sync",
+        "storefront-prd",
+        "--region",
+        "ap-southeast-1",
+        "--reason",
+        "CHG-3",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["outcome"], "succeeded", "{doc}");
+    assert_eq!(doc["plan"]["name"], "sync");
+    assert!(
+        doc["plan"]["cli_equivalent"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("meridian sync storefront-prd --region ap-southeast-1")),
+        "{doc}"
+    );
+}
+
+#[test]
 fn a_simulated_phase_whose_process_was_killed_reads_interrupted_and_resumes() {
     let sb = Sandbox::new();
     assert_eq!(sb.status()["regions"][3]["phases"][4]["state"], "pending");

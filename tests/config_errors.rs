@@ -295,3 +295,81 @@ fn text_that_is_not_utf8_is_located() {
         Some("fleet.toml:10:10: byte 0xff is not UTF-8 text; save the file as UTF-8")
     );
 }
+
+/// GOOD with Argo CD as the gitops provider and `extra` appended.
+fn argo(extra: &str) -> String {
+    let src = GOOD.replacen(
+        "[[regions]]",
+        "[gitops]\nprovider = \"argocd\"\n\n[[regions]]",
+        1,
+    );
+    format!("{src}{extra}")
+}
+
+#[test]
+fn argo_cd_needs_a_cluster_per_region_or_a_hub() {
+    let all = errors(&argo(""));
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[0].starts_with("fleet.toml:8:6: regions[0].cluster: [gitops] provider \"argocd\" reads each region's cluster, and us-east-1 has none"), "{all:#?}");
+    let clustered = argo("").replace(
+        "steady_weight = 50\n",
+        "steady_weight = 50\ncluster = { context = \"prod-use1\" }\n",
+    );
+    let e = one_error(&clustered);
+    assert!(
+        e.contains("regions[1].cluster") && e.contains("eu-west-1 has none"),
+        "{e}"
+    );
+    let hub = argo("").replace(
+        "provider = \"argocd\"\n",
+        "provider = \"argocd\"\nhub_context = \"hub\"\n",
+    );
+    assert_eq!(errors(&hub), Vec::<String>::new());
+}
+
+#[test]
+fn kubernetes_tables_are_checked_where_they_are_written() {
+    let src = GOOD.replace(
+        "steady_weight = 50\n",
+        "steady_weight = 50\ncluster = { contxt = \"a\" }\n",
+    );
+    let e = one_error(&src);
+    assert!(e.starts_with("fleet.toml:") && e.contains("contxt"), "{e}");
+    let src = format!(
+        "{GOOD}\n[[tenants]]\nid = \"web\"\nenvironment = \"stg\"\nregions = [\"us-east-1\"]\nhelm = {{ provider = \"helm\", releas = \"web\" }}\n"
+    );
+    let all = errors(&src);
+    assert!(
+        all.iter()
+            .any(|e| e.contains("tenants[1].helm.releas") && e.contains("valid keys: release")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().any(
+            |e| e.contains("Helm releases are read from each region's cluster; give us-east-1")
+        ),
+        "{all:#?}"
+    );
+    let src = format!("{GOOD}\n[lock]\nprovider = \"kube\"\n");
+    let e = one_error(&src);
+    assert!(
+        e.contains("lock.context") && e.contains("the Lease lock needs a cluster"),
+        "{e}"
+    );
+    let src = format!("{GOOD}\n[lock]\nprovider = \"etcd\"\n");
+    let e = one_error(&src);
+    assert!(
+        e.contains("lock.provider") && e.contains("unknown provider \"etcd\""),
+        "{e}"
+    );
+    let src = GOOD.replace(
+        "regions = [\"us-east-1\", \"eu-west-1\"]\n",
+        "regions = [\"us-east-1\", \"eu-west-1\"]\napplicationset = \"shop\"\n",
+    );
+    let e = one_error(&src);
+    assert!(
+        e.contains("tenants[0].applicationset")
+            && e.contains("needs [gitops] provider = \"argocd\""),
+        "{e}"
+    );
+}

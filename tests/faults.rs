@@ -2,7 +2,8 @@
 //! at a differently broken server (refused, black hole, slow past the deadline, server
 //! error, throttling, malformed answer) for each provider family (AWS through the real SDK,
 //! PostgreSQL, Redis). The answer comes within the deadline, every broken region says what
-//! went wrong in words, and the healthy region is fresh.
+//! went wrong in words, and the healthy region is fresh. The Kubernetes family's faults
+//! need its API stand-in and are in `tests/backend_kube/faults.rs` (and `read.rs`).
 
 mod support;
 

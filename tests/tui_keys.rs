@@ -242,6 +242,7 @@ fn the_header_names_who_holds_the_fleet_lock() {
         pid: 4242,
         action: "promote".into(),
         since_ms: a.now - 90_000,
+        expires_ms: None,
     };
     let state = a.state.clone();
     a.update(meridian::tui::Msg::Fleet(Box::new(state), Some(holder)));

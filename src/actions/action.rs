@@ -25,7 +25,36 @@ pub enum Action {
         tenant: String,
         region: String,
         to: Option<String>,
+        /// Roll back through Argo CD or Helm; default Helm for tenants with a `helm`
+        /// release, else Argo CD.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<Via>,
     },
+    /// Ask Argo CD to sync a tenant's app to its target (or to a given revision).
+    Sync {
+        tenant: String,
+        region: String,
+        revision: Option<String>,
+    },
+    /// Put back the auto-sync that a rollback paused.
+    ResumeAutoSync { tenant: String, region: String },
+}
+
+/// Which backend a rollback goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    Argocd,
+    Helm,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Argocd => "argocd",
+            Via::Helm => "helm",
+        }
+    }
 }
 
 impl Action {
@@ -43,6 +72,8 @@ impl Action {
             Action::Promote { .. } => "Promote",
             Action::RunPhase { .. } => "Run",
             Action::Rollback { .. } => "Roll back",
+            Action::Sync { .. } => "Sync",
+            Action::ResumeAutoSync { .. } => "Resume auto-sync",
         }
     }
 }

@@ -1,18 +1,27 @@
 //! The executor: the only code that changes a fleet. Lock, re-check, record, execute
 //! through the providers, verify by reading back, record the outcome.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::action::Request;
+use super::audit::whoami;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::interrupt::{InFlight, Stop};
 use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
-use crate::fleet::{Fleet, Role};
-use crate::providers::{PhaseRun, Progress, ProviderError, Providers};
-use crate::state::{FleetState, PhaseStatus, now_ms};
+use crate::fleet::Fleet;
+use crate::providers::{
+    ChangeNote, ErrorKind, PhaseRun, Progress, ProviderError, Providers, ResumeRequest,
+    RollbackRequest, SyncRequest,
+};
+use crate::state::{FleetState, now_ms};
+
+pub use super::verify::{snapshot, verify};
+
+/// How often a write refused as a conflict is re-planned before giving up.
+const MAX_REPLANS: u32 = 3;
 
 /// A plan made from state at most this old needs no re-read before it runs.
 const FRESH_ENOUGH_MS: i64 = 5_000;
@@ -105,7 +114,7 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
-        let _guard = match self.take_lock(plan.name) {
+        let held = match self.take_held(plan.name).await {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
                 return self.finish_without_running(
@@ -122,15 +131,18 @@ impl Executor {
                 );
             }
         };
-        // Declared after the guard, so on a panic it records `interrupted` before the lock
+        // Declared after the lock, so on a panic it records `interrupted` before the lock
         // is released.
         let journal = InFlight::new(&self.audit, &self.fleet.name, plan);
-        let why = tokio::select! {
-            done = self.locked(request, plan, &operation, basis, progress, &journal) => return done,
-            why = stop.requested() => why,
+        let done = tokio::select! {
+            done = self.locked(request, plan, &operation, basis, progress, &journal) => done,
+            why = stop.requested() => {
+                self.interrupted(plan, &operation, &journal, &why, progress).await
+            }
         };
-        self.interrupted(plan, &operation, &journal, &why, progress)
-            .await
+        drop(journal);
+        held.release().await;
+        done
     }
 
     /// Everything done while holding the lock: re-check, record, act, verify, record.
@@ -153,7 +165,8 @@ impl Executor {
                 poll_subjects(&self.fleet, &self.providers, &subjects, None).await
             }
         };
-        match make_plan(request, &self.fleet, &fresh, now_ms()) {
+        // The re-check's operation carries the object versions it read: writes carry them.
+        let checked = match make_plan(request, &self.fleet, &fresh, now_ms()) {
             Ok(recheck) => {
                 if let Some(block) = recheck.blocking().next() {
                     let why = format!(
@@ -163,9 +176,17 @@ impl Executor {
                     );
                     return self.record_refused(&recheck, &why);
                 }
+                match recheck.operation {
+                    Some(op) if op.same_change(operation) => op,
+                    _ => {
+                        let why = "conditions changed since the plan was made: it would now do something else; plan and confirm again";
+                        return self.record_refused(&recheck, why);
+                    }
+                }
             }
             Err(e) => return self.record_refused(plan, &e.to_string()),
-        }
+        };
+        let operation = &checked;
         let before = snapshot(operation, &fresh);
         let id = new_id();
         let phase_run = self.phase_run(operation, &id, plan);
@@ -201,7 +222,8 @@ impl Executor {
                 .run_phase(&self.fleet, run, progress)
                 .await
         } else {
-            self.run(operation, plan.accept_data_loss, progress).await
+            self.run_replanning(request, plan, operation, &subjects, progress)
+                .await
         };
         // Read back only what shows whether it took effect.
         let after_state = poll_subjects(
@@ -241,6 +263,57 @@ impl Executor {
         }
     }
 
+    /// Run the operation. When the backend refuses a write because the object changed
+    /// since it was read (409, nothing written), read again and plan again: the same change
+    /// with no new block is what was confirmed, so it goes ahead with the new version;
+    /// anything else must be confirmed again. Never a blind retry.
+    async fn run_replanning(
+        &self,
+        request: &Request,
+        plan: &Plan,
+        operation: &Operation,
+        subjects: &[crate::engine::Subject],
+        progress: &Progress,
+    ) -> Result<(), ProviderError> {
+        let note = ChangeNote {
+            user: whoami(),
+            reason: request.given_reason().map(str::to_string),
+        };
+        let mut operation = operation.clone();
+        let mut replans = 0;
+        loop {
+            let result = self
+                .run(&operation, plan.accept_data_loss, &note, progress)
+                .await;
+            let conflict = match result {
+                Err(e) if e.kind == ErrorKind::Conflict && replans < MAX_REPLANS => e,
+                other => return other,
+            };
+            replans += 1;
+            progress.say(&format!("{conflict}: re-reading and re-planning"));
+            let again = poll_subjects(&self.fleet, &self.providers, subjects, None).await;
+            let replanned = make_plan(request, &self.fleet, &again, now_ms());
+            let why = match &replanned {
+                Ok(p) => match (p.blocking().next(), &p.operation) {
+                    (None, Some(op)) if op.same_change(&operation) => {
+                        progress.say("the same change as confirmed: going ahead");
+                        operation = op.clone();
+                        continue;
+                    }
+                    (Some(b), _) => format!("{}: {}", b.guard.name(), b.reason),
+                    _ => "it would now do something else".to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            return Err(ProviderError::new(
+                None,
+                "re-plan after a conflict",
+                format!("the object changed while acting and the plan changed with it ({why}); nothing was written"),
+            )
+            .with_hint("plan and confirm again"));
+        }
+    }
+
     /// The phase run an operation asks for, named after its audit record.
     fn phase_run(&self, op: &Operation, audit_id: &str, plan: &Plan) -> Option<PhaseRun> {
         match op {
@@ -265,6 +338,7 @@ impl Executor {
         &self,
         op: &Operation,
         accept_data_loss: bool,
+        note: &ChangeNote,
         progress: &Progress,
     ) -> Result<(), ProviderError> {
         let fleet = &self.fleet;
@@ -289,19 +363,65 @@ impl Executor {
                 tenant,
                 region,
                 history_id,
+                revision,
                 pause_auto_sync,
+                resource_version,
+            } => {
+                let req = RollbackRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    history_id: *history_id,
+                    revision: revision.clone(),
+                    pause_auto_sync: *pause_auto_sync,
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers.gitops.rollback(fleet, &req, progress).await
+            }
+            Operation::Sync {
+                tenant,
+                region,
+                revision,
+                resource_version,
+                ..
+            } => {
+                let req = SyncRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    revision: revision.clone(),
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers.gitops.sync(fleet, &req, progress).await
+            }
+            Operation::ResumeAutoSync {
+                tenant,
+                region,
+                automated,
+                resource_version,
+                ..
+            } => {
+                let req = ResumeRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    automated: automated.clone(),
+                    resource_version: resource_version.clone(),
+                    note: note.clone(),
+                };
+                self.providers
+                    .gitops
+                    .resume_auto_sync(fleet, &req, progress)
+                    .await
+            }
+            Operation::HelmRollback {
+                tenant,
+                region,
+                revision,
                 ..
             } => {
                 self.providers
-                    .gitops
-                    .rollback(
-                        fleet,
-                        tenant,
-                        region,
-                        *history_id,
-                        *pause_auto_sync,
-                        progress,
-                    )
+                    .releases
+                    .rollback_release(fleet, tenant, region, *revision, progress)
                     .await
             }
             Operation::RunPhase { region, .. } => Err(ProviderError::new(
@@ -310,109 +430,5 @@ impl Executor {
                 "a phase runs through its runner (this is a bug)",
             )),
         }
-    }
-}
-
-/// The part of the state an operation changes, for the audit record.
-pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
-    match op {
-        Operation::SetWeights { .. } => {
-            // Weights stay numbers (provider units) as before; drained regions are listed
-            // apart, since Azure keeps a disabled endpoint's weight.
-            let weights: serde_json::Map<String, Value> = state
-                .regions
-                .iter()
-                .map(|r| (r.id.clone(), json!(r.weight.value.map(|w| w.units))))
-                .collect();
-            let drained: Vec<&str> = state
-                .regions
-                .iter()
-                .filter(|r| r.weight.value.is_some_and(|w| w.drained))
-                .map(|r| r.id.as_str())
-                .collect();
-            json!({ "weights": weights, "drained": drained })
-        }
-        Operation::Promote { region } => {
-            let roles: serde_json::Map<String, Value> = state
-                .regions
-                .iter()
-                .map(|r| (r.id.clone(), json!(r.role.value)))
-                .collect();
-            let lag = state.region(region).and_then(|r| r.lag.value);
-            json!({ "roles": roles, "lag_seconds": lag })
-        }
-        Operation::Rollback { tenant, region, .. } => {
-            let app = state
-                .tenant(tenant)
-                .and_then(|t| t.app(region))
-                .and_then(|a| a.value.as_ref());
-            json!({ "revision": app.map(|a| a.revision.clone()), "auto_sync": app.map(|a| a.auto_sync), "sync": app.map(|a| a.sync) })
-        }
-        Operation::RunPhase { region, phase, .. } => {
-            let p = state.region(region).and_then(|r| r.phase(phase));
-            json!({ "phase": phase, "state": p.map(|p| p.state), "step": p.and_then(|p| p.current_step.clone()), "error": p.and_then(|p| p.error.clone()), "evidence": p.and_then(|p| p.evidence.clone()) })
-        }
-    }
-}
-
-/// Does the state read back show what the operation meant to do?
-pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
-    match op {
-        Operation::SetWeights { weights } => {
-            let wrong: Vec<String> = weights
-                .iter()
-                .filter_map(|(r, w)| {
-                    let seen = state.region(r).and_then(|s| s.weight.value);
-                    (seen != Some(*w)).then(|| {
-                        format!(
-                            "{r} reads {} (expected {w})",
-                            seen.map(|s| s.to_string()).unwrap_or("unknown".into())
-                        )
-                    })
-                })
-                .collect();
-            if wrong.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("weights read back differ: {}", wrong.join(", ")))
-            }
-        }
-        Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
-            Some(Role::Primary) => Ok(()),
-            other => Err(format!(
-                "{region} reads as {} after promotion",
-                other.map(|r| r.as_str()).unwrap_or("unknown")
-            )),
-        },
-        Operation::Rollback {
-            tenant,
-            region,
-            revision,
-            ..
-        } => {
-            let app = state
-                .tenant(tenant)
-                .and_then(|t| t.app(region))
-                .and_then(|a| a.value.as_ref());
-            match app {
-                Some(a) if *a.revision == **revision => Ok(()),
-                Some(a) => Err(format!(
-                    "{tenant} in {region} runs {} (expected {})",
-                    &a.revision, revision
-                )),
-                None => Err(format!("{tenant} in {region} could not be read back")),
-            }
-        }
-        Operation::RunPhase { region, phase, .. } => match state
-            .region(region)
-            .and_then(|r| r.phase(phase))
-            .map(|p| p.state)
-        {
-            Some(PhaseStatus::Succeeded) => Ok(()),
-            other => Err(format!(
-                "phase {phase} in {region} reads {}",
-                other.map(|s| s.as_str()).unwrap_or("unknown")
-            )),
-        },
     }
 }

@@ -227,3 +227,131 @@ async fn a_held_lock_is_reported_and_recorded() {
     assert_eq!(done.outcome, AuditOutcome::LockHeld);
     assert!(done.detail.unwrap().contains("promote"));
 }
+
+/// The simulator's Argo CD, but its first write is refused as a conflict (409). With
+/// `meanwhile`, someone else first deploys the oldest revision, which changes the plan.
+struct Conflicting {
+    inner: Arc<dyn crate::providers::GitOpsProvider>,
+    tripped: std::sync::atomic::AtomicBool,
+    meanwhile: bool,
+}
+
+#[async_trait]
+impl crate::providers::GitOpsProvider for Conflicting {
+    async fn read_apps(
+        &self,
+        fleet: &Fleet,
+        region: &str,
+    ) -> ProviderResult<Vec<(String, crate::state::AppState)>> {
+        self.inner.read_apps(fleet, region).await
+    }
+    async fn rollback(
+        &self,
+        fleet: &Fleet,
+        req: &crate::providers::RollbackRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        if !self.tripped.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if self.meanwhile {
+                let apps = self.inner.read_apps(fleet, &req.region).await?;
+                let oldest = apps
+                    .iter()
+                    .find(|(t, _)| *t == req.tenant)
+                    .and_then(|(_, a)| a.history.first())
+                    .map(|h| h.revision.clone());
+                let other = crate::providers::SyncRequest {
+                    tenant: req.tenant.clone(),
+                    region: req.region.clone(),
+                    revision: oldest,
+                    resource_version: None,
+                    note: req.note.clone(),
+                };
+                self.inner.sync(fleet, &other, &Progress::silent()).await?;
+            }
+            return Err(
+                ProviderError::new(Some(&req.region), "argocd roll back", "409 Conflict")
+                    .with_kind(crate::providers::ErrorKind::Conflict),
+            );
+        }
+        self.inner.rollback(fleet, req, progress).await
+    }
+    async fn sync(
+        &self,
+        fleet: &Fleet,
+        req: &crate::providers::SyncRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.inner.sync(fleet, req, progress).await
+    }
+    async fn resume_auto_sync(
+        &self,
+        fleet: &Fleet,
+        req: &crate::providers::ResumeRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.inner.resume_auto_sync(fleet, req, progress).await
+    }
+}
+
+async fn rollback_after_conflict(
+    dir: &Path,
+    meanwhile: bool,
+) -> (Execution, Vec<String>, Executor) {
+    let (_, mut executor) = setup(dir);
+    executor.providers.gitops = Arc::new(Conflicting {
+        inner: executor.providers.gitops.clone(),
+        tripped: std::sync::atomic::AtomicBool::new(false),
+        meanwhile,
+    });
+    let req = Request::new(Action::Rollback {
+        tenant: "search-stg".into(),
+        region: "eu-west-1".into(),
+        to: None,
+        via: None,
+    });
+    let p = plan_now(&executor, &req).await;
+    let said = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = said.clone();
+    let progress = Progress::new(move |m| sink.lock().unwrap().push(m.to_string()));
+    let done = executor.execute(&req, &p, &progress).await;
+    let lines = said.lock().unwrap().clone();
+    (done, lines, executor)
+}
+
+#[tokio::test]
+async fn a_conflict_is_re_read_and_re_planned_and_the_same_change_goes_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let (done, said, _) = rollback_after_conflict(dir.path(), false).await;
+    assert_eq!(
+        done.outcome,
+        AuditOutcome::Succeeded,
+        "{:?} {said:?}",
+        done.detail
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.contains("re-reading and re-planning")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.contains("the same change as confirmed")),
+        "{said:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_that_changes_the_plan_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (done, said, executor) = rollback_after_conflict(dir.path(), true).await;
+    assert_eq!(done.outcome, AuditOutcome::Failed, "{said:?}");
+    let detail = done.detail.unwrap_or_default();
+    assert!(
+        detail.contains("the plan changed with it") && detail.contains("plan and confirm again"),
+        "{detail}"
+    );
+    assert_eq!(
+        outcomes(&executor),
+        vec![AuditOutcome::Started, AuditOutcome::Failed]
+    );
+}

@@ -233,12 +233,19 @@ impl Executor {
     /// mid-action now).
     pub fn take_lock(&self, what: &str) -> Result<LockGuard, LockError> {
         let guard = self.lock.acquire(what)?;
-        self.after_acquiring(&guard);
+        self.after_acquiring(guard.took_over.as_ref());
         Ok(guard)
     }
 
-    fn after_acquiring(&self, guard: &LockGuard) {
-        if let Some(t) = &guard.took_over {
+    /// `take_lock` from whichever backend keeps the lock (the file, or a Lease).
+    pub async fn take_held(&self, what: &str) -> Result<super::lock_remote::Held, LockError> {
+        let held = self.lock.take(what).await?;
+        self.after_acquiring(held.took_over().as_ref());
+        Ok(held)
+    }
+
+    fn after_acquiring(&self, took_over: Option<&super::lock::Takeover>) {
+        if let Some(t) = took_over {
             let mut r = event(
                 &new_id(),
                 &self.fleet.name,

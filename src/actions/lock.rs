@@ -28,6 +28,9 @@ pub struct LockHolder {
     pub pid: u32,
     pub action: String,
     pub since_ms: Millis,
+    /// When a lease-based lock expires unless renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<Millis>,
 }
 
 impl std::fmt::Display for LockHolder {
@@ -39,7 +42,11 @@ impl std::fmt::Display for LockHolder {
             self.pid,
             self.action,
             rfc3339(self.since_ms)
-        )
+        )?;
+        match self.expires_ms {
+            Some(e) => write!(f, ", expires {}", rfc3339(e)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -53,6 +60,9 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+    /// A remote lock (a Kubernetes Lease) could not be read or written.
+    #[error("cannot use the fleet lock {0}")]
+    Remote(String),
 }
 
 /// What the lock file says now.
@@ -74,10 +84,11 @@ pub struct Takeover {
     pub why: String,
 }
 
-/// The lock file of one fleet.
+/// The lock of one fleet: a lock file, or a remote lock (see `lock_remote`).
 #[derive(Debug, Clone)]
 pub struct FleetLock {
     pub path: PathBuf,
+    pub remote: Option<std::sync::Arc<dyn super::lock_remote::RemoteLock>>,
 }
 
 /// Held while an action runs; dropping it releases the lock.
@@ -102,6 +113,7 @@ impl FleetLock {
     pub fn new(path: &Path) -> FleetLock {
         FleetLock {
             path: path.to_path_buf(),
+            remote: None,
         }
     }
 
@@ -120,6 +132,7 @@ impl FleetLock {
             pid: std::process::id(),
             action: action.to_string(),
             since_ms: now_ms(),
+            expires_ms: None,
         };
         let text = serde_json::to_string(&me).map_err(|e| io(std::io::Error::other(e)))?;
         let mut took_over = None;
@@ -260,6 +273,7 @@ mod tests {
             pid,
             action: "drain".into(),
             since_ms,
+            expires_ms: None,
         }
     }
 

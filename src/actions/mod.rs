@@ -6,13 +6,17 @@ pub mod audit;
 pub mod executor;
 pub mod gates;
 pub mod guards;
+pub mod guards_gitops;
 pub mod interrupt;
 pub mod lock;
+pub mod lock_remote;
 pub mod plan;
 pub mod planner;
 pub mod recover;
+mod verify;
+pub mod windows;
 
-pub use action::{Action, Request};
+pub use action::{Action, Request, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
 pub use gates::Gate;
@@ -25,6 +29,8 @@ pub use planner::{PlanError, plan};
 mod executor_tests;
 #[cfg(test)]
 mod gates_tests;
+#[cfg(test)]
+mod gitops_tests;
 #[cfg(test)]
 mod guards_tests;
 #[cfg(test)]

@@ -38,6 +38,12 @@ pub enum Guard {
     RevisionUnknown,
     AutoSync,
     NoChange,
+    OperationInProgress,
+    ApplicationsetReverts,
+    HooksSkipped,
+    SyncWindow,
+    HelmPending,
+    ArgoManaged,
 }
 
 impl Guard {
@@ -65,6 +71,8 @@ impl Guard {
                 | Guard::AllWeightsZero
                 | Guard::AlreadyPrimary
                 | Guard::RevisionUnknown
+                | Guard::OperationInProgress
+                | Guard::HelmPending
         )
     }
 
@@ -164,12 +172,48 @@ pub enum Operation {
     Promote {
         region: String,
     },
+    /// An Argo CD sync to a history entry's revision and source (what Argo CD's own
+    /// rollback does), pausing auto-sync first when it is on.
     Rollback {
         tenant: String,
         region: String,
         history_id: u32,
         revision: String,
         pause_auto_sync: bool,
+        /// The application version the plan was checked against; the write carries it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource_version: Option<String>,
+    },
+    /// An Argo CD sync to the app's target (its branch head) or to a given revision.
+    Sync {
+        tenant: String,
+        region: String,
+        /// None: the target; the revision expected to be deployed is `expect`.
+        revision: Option<String>,
+        expect: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource_version: Option<String>,
+    },
+    /// Put back the `automated` block meridian kept when it paused auto-sync.
+    ResumeAutoSync {
+        tenant: String,
+        region: String,
+        automated: serde_json::Value,
+        /// What auto-sync will deploy: the branch head.
+        head: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource_version: Option<String>,
+    },
+    /// `helm rollback RELEASE REVISION`.
+    HelmRollback {
+        tenant: String,
+        region: String,
+        release: String,
+        namespace: String,
+        revision: u32,
+        chart: String,
+        /// The newest revision before the rollback; Helm writes the next one.
+        from_revision: u32,
     },
     RunPhase {
         region: String,
@@ -235,13 +279,53 @@ impl Plan {
         match &self.action {
             Action::RunPhase { region, phase } => format!("Run {phase} in {region}"),
             Action::Rollback { tenant, region, .. } => format!("Roll back {tenant} in {region}"),
+            Action::Sync { tenant, region, .. } => format!("Sync {tenant} in {region}"),
+            Action::ResumeAutoSync { tenant, region } => {
+                format!("Resume auto-sync of {tenant} in {region}")
+            }
             Action::SetWeights { .. } => "Set weights".to_string(),
             _ => format!("{} {}", self.action.verb(), self.target),
+        }
+    }
+
+    /// The region and tenant an Argo CD or Helm operation acts on.
+    pub fn app_target(&self) -> Option<(&str, &str)> {
+        match self.operation.as_ref()? {
+            Operation::Rollback { tenant, region, .. }
+            | Operation::Sync { tenant, region, .. }
+            | Operation::ResumeAutoSync { tenant, region, .. }
+            | Operation::HelmRollback { tenant, region, .. } => Some((tenant, region)),
+            _ => None,
         }
     }
 
     /// True when executing would change nothing.
     pub fn is_noop(&self) -> bool {
         self.changes.is_empty()
+    }
+}
+
+impl Operation {
+    /// The same change, whatever object version it was planned from: a re-check that reads
+    /// a newer version but plans the same change may go ahead (its write carries the newer
+    /// version); one that plans another change must be confirmed again.
+    pub fn same_change(&self, other: &Operation) -> bool {
+        fn strip(op: &Operation) -> Operation {
+            let mut op = op.clone();
+            match &mut op {
+                Operation::Rollback {
+                    resource_version, ..
+                }
+                | Operation::Sync {
+                    resource_version, ..
+                }
+                | Operation::ResumeAutoSync {
+                    resource_version, ..
+                } => *resource_version = None,
+                _ => {}
+            }
+            op
+        }
+        strip(self) == strip(other)
     }
 }

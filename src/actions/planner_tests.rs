@@ -231,6 +231,7 @@ fn unknown_names_suggest_the_nearest() {
             tenant: "payment-prd".into(),
             region: "eu-west-1".into(),
             to: None,
+            via: None,
         }),
         &f,
         &s,
@@ -257,6 +258,7 @@ fn unknown_names_suggest_the_nearest() {
             tenant: "payments-prd".into(),
             region: "ap-south-1".into(),
             to: None,
+            via: None,
         }),
         &f,
         &s,
@@ -369,6 +371,7 @@ fn rollback_with_auto_sync_pauses_it_first() {
             tenant: "storefront-prd".into(),
             region: "ap-southeast-1".into(),
             to: Some("3".into()),
+            via: None,
         })
         .reason("CHG-7"),
     );
@@ -397,6 +400,7 @@ fn rollback_to_unknown_revision_is_blocked() {
             tenant: "payments-prd".into(),
             region: "ap-southeast-1".into(),
             to: Some("99".into()),
+            via: None,
         })
         .reason("x"),
     );

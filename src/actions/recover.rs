@@ -60,11 +60,13 @@ fn first_pass(log: &AuditLog, lock: &FleetLock) -> Result<Vec<AuditRecord>, Audi
         .filter(|r| {
             let Some(pid) = pid_of(r) else { return false };
             let host = r.user.rsplit_once('@').map(|(_, h)| h).unwrap_or("");
-            // Another host's process cannot be checked from here.
+            // Another host's process cannot be checked from here. With the lock in a Lease
+            // the lock file says nothing about who acts: a live process may be mid-action.
             host == here
                 && !holder
                     .as_ref()
                     .is_some_and(|h| h.pid == pid && h.host == here)
+                && !(lock.remote.is_some() && super::lock::process_alive(pid))
         })
         .collect();
     if candidates.is_empty() {

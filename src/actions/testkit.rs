@@ -75,6 +75,8 @@ pub fn state(fleet: &Fleet) -> FleetState {
                             id,
                             revision: format!("{id:0>7}abcdef{id}"),
                             deployed_at: NOW - DAY * (6 - id as i64),
+                            source: None,
+                            initiated_by: None,
                         })
                         .collect();
                     let app = AppState {
@@ -85,10 +87,12 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         auto_sync: t.sim.auto_sync.unwrap_or(true),
                         history: history.into(),
                         message: None,
+                        ..AppState::default()
                     };
                     (r.clone(), Observed::ok(app, NOW))
                 })
                 .collect(),
+            releases: Vec::new(),
         })
         .collect();
     FleetState {

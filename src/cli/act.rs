@@ -228,7 +228,7 @@ pub fn plan_text(plan: &Plan) -> String {
             (Verdict::Block, true) => "OVERRIDDEN",
             (Verdict::Block, false) => "BLOCK",
         };
-        s.push_str(&format!("    {mark} {:<20} {}\n", c.guard.name(), c.reason));
+        s.push_str(&format!("    {mark} {:<22} {}\n", c.guard.name(), c.reason));
         if c.blocks() && c.guard.overridable() {
             let how = match c.guard.override_flag() {
                 "--override" => format!("--override {} --reason TEXT", c.guard.name()),

@@ -36,7 +36,10 @@ Examples:
   meridian status --check
   meridian rollback payments-prd --region eu-west-1 --to 7 --reason CHG-102 --yes
   meridian phase run ap-south-1 infrastructure --yes     (resumes a failed run)
-  meridian evidence ap-south-1 infrastructure            (its latest run's output)";
+  meridian evidence ap-south-1 infrastructure            (its latest run's output)
+  meridian sync payments-prd --region eu-west-1 --reason CHG-103
+  meridian resume-auto-sync payments-prd --region eu-west-1 --reason CHG-103
+  meridian discover > fleet.toml";
 
 #[derive(Debug, Parser)]
 #[command(name = "meridian", version, about = ABOUT, after_help = AFTER_HELP)]
@@ -186,9 +189,45 @@ pub enum Command {
         /// Region the tenant runs in
         #[arg(long)]
         region: String,
-        /// History id or revision prefix (default: the previous revision)
+        /// History id or revision prefix (default: the previous revision); a Helm
+        /// revision number for Helm releases
         #[arg(long, value_name = "REVISION")]
         to: Option<String>,
+        /// Roll back through argocd or helm (default: helm for tenants with a Helm
+        /// release, else argocd)
+        #[arg(long, value_name = "BACKEND")]
+        via: Option<ViaArg>,
+    },
+    /// Ask Argo CD to sync a tenant's app to its target (or to a revision)
+    Sync {
+        /// Tenant id
+        tenant: String,
+        /// Region the tenant runs in
+        #[arg(long)]
+        region: String,
+        /// A revision (commit SHA, tag, or history id) instead of the app's target
+        #[arg(long, value_name = "REV")]
+        revision: Option<String>,
+    },
+    /// Put back the auto-sync that a rollback paused (Argo CD then deploys the branch head)
+    ResumeAutoSync {
+        /// Tenant id
+        tenant: String,
+        /// Region the tenant runs in
+        #[arg(long)]
+        region: String,
+    },
+    /// Print a fleet file for the Argo CD apps of your kubeconfig's contexts
+    Discover {
+        /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// Only these contexts (repeatable; default: every context)
+        #[arg(long = "context", value_name = "CONTEXT")]
+        contexts: Vec<String>,
+        /// Namespace of the Argo CD Applications
+        #[arg(long, default_value = "argocd")]
+        namespace: String,
     },
     /// Phases of standing a region up
     Phase {
@@ -366,6 +405,13 @@ pub enum DemoCommand {
         /// down: probes fail; lag: replay pauses; flap: up and down; clear: heal
         kind: FaultKind,
     },
+}
+
+/// `--via`: the backend a rollback goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViaArg {
+    Argocd,
+    Helm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

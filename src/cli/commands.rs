@@ -33,7 +33,7 @@ pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> 
     let ctx = Context::load(global)?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
-    let lock = FleetLock::new(&ctx.fleet_paths.lock_file).holder();
+    let lock = ctx.executor().lock.current_holder().await;
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
     let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
@@ -77,6 +77,19 @@ pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> 
         }
         None => Ok(Exit::Done),
     }
+}
+
+/// `meridian discover`: a fleet file for the kubeconfig's contexts, on stdout.
+pub async fn discover(
+    kubeconfig: Option<PathBuf>,
+    contexts: Vec<String>,
+    namespace: &str,
+) -> Result<Exit, CliError> {
+    let text = crate::providers::kube::discover::discover(kubeconfig, contexts, namespace)
+        .await
+        .map_err(|e| CliError::new(Exit::Failed, format!("discover: {e}")))?;
+    print!("{text}");
+    Ok(Exit::Done)
 }
 
 pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {

@@ -119,8 +119,20 @@ impl Context {
             fleet: self.fleet.clone(),
             providers: self.providers.clone(),
             audit: AuditLog::new(&self.fleet_paths.audit_log),
-            lock: FleetLock::new(&self.fleet_paths.lock_file),
+            lock: self.lock(),
             read_only: self.read_only,
+        }
+    }
+
+    /// The fleet lock: the lock file, or the Kubernetes Lease when `[lock] provider = "kube"`.
+    pub fn lock(&self) -> FleetLock {
+        let lock = FleetLock::new(&self.fleet_paths.lock_file);
+        match crate::providers::kube::LeaseLock::from_fleet(
+            &self.fleet,
+            self.providers.kube.clone(),
+        ) {
+            Some(lease) => lock.with_remote(std::sync::Arc::new(lease)),
+            None => lock,
         }
     }
 

@@ -9,6 +9,7 @@ mod evidence;
 mod generate;
 mod init;
 pub mod status;
+mod status_argo;
 pub mod status_doc;
 mod wait;
 
@@ -79,9 +80,44 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
             region,
             accept_data_loss,
         } => act::run(Action::Promote { region }, global, accept_data_loss).await,
-        Command::Rollback { tenant, region, to } => {
-            act::run(Action::Rollback { tenant, region, to }, global, false).await
+        Command::Rollback {
+            tenant,
+            region,
+            to,
+            via,
+        } => {
+            let via = via.map(|v| match v {
+                args::ViaArg::Argocd => crate::actions::Via::Argocd,
+                args::ViaArg::Helm => crate::actions::Via::Helm,
+            });
+            let action = Action::Rollback {
+                tenant,
+                region,
+                to,
+                via,
+            };
+            act::run(action, global, false).await
         }
+        Command::Sync {
+            tenant,
+            region,
+            revision,
+        } => {
+            let action = Action::Sync {
+                tenant,
+                region,
+                revision,
+            };
+            act::run(action, global, false).await
+        }
+        Command::ResumeAutoSync { tenant, region } => {
+            act::run(Action::ResumeAutoSync { tenant, region }, global, false).await
+        }
+        Command::Discover {
+            kubeconfig,
+            contexts,
+            namespace,
+        } => commands::discover(kubeconfig, contexts, &namespace).await,
         Command::Phase {
             command:
                 args::PhaseCommand::Run {

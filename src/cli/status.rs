@@ -91,7 +91,7 @@ pub fn to_json<'a>(
             "providers": providers,
             "observed_at": rfc3339(state.observed_at),
             "read_only": read_only,
-            "lock": lock.map(|h| json!({"user": h.user, "pid": h.pid, "action": h.action, "since": rfc3339(h.since_ms)})),
+            "lock": lock.map(|h| json!({"user": h.user, "pid": h.pid, "action": h.action, "since": rfc3339(h.since_ms), "expires": h.expires_ms.map(rfc3339)})),
             "total_weight": state.total_weight(),
             "policy": {
                 "rpo_budget_seconds": fleet.policy.rpo_budget.as_secs(),
@@ -249,9 +249,17 @@ pub fn to_text(
         }
     }
     out.push('\n');
+    let helm = fleet.tenants.iter().any(|t| t.helm.is_some());
     out.push_str(&format!(
-        "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
-        "TENANT", "ENV", "REGION", "SYNC", "HEALTH", "REVISION", "AUTO"
+        "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{}\n",
+        "TENANT",
+        "ENV",
+        "REGION",
+        "SYNC",
+        "HEALTH",
+        "REVISION",
+        "AUTO",
+        if helm { " HELM" } else { "" }
     ));
     for t in &fleet.tenants {
         let ts = state.tenant(&t.id);
@@ -263,20 +271,38 @@ pub fn to_text(
             } else {
                 ("", "")
             };
+            let helm_cell = if helm {
+                format!(
+                    " {}",
+                    super::status_argo::helm_text(t, ts.and_then(|ts| ts.release(region)))
+                )
+            } else {
+                String::new()
+            };
+            let dash = if app.is_none() && o.is_some_and(|o| o.error.is_none() && o.at.is_some()) {
+                "-"
+            } else {
+                "?"
+            };
             out.push_str(&format!(
-                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}\n",
+                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{helm_cell}\n",
                 name,
                 env,
                 region,
-                app.map(|a| a.sync.as_str()).unwrap_or("?"),
-                app.map(|a| a.health.as_str()).unwrap_or("?"),
+                app.map(|a| a.sync.as_str()).unwrap_or(dash),
+                app.map(|a| a.health.as_str()).unwrap_or(dash),
                 app.map(|a| &a.revision[..a.revision.len().min(7)])
-                    .unwrap_or("?"),
-                app.map(|a| if a.auto_sync { "on" } else { "off" })
-                    .unwrap_or("?"),
+                    .unwrap_or(dash),
+                app.map(super::status_argo::auto_text).unwrap_or(dash),
             ));
-            if let Some(msg) = app.and_then(|a| a.message.as_ref()) {
-                notes.push(format!("{} in {region}: {msg}", t.id));
+            if let Some(a) = app {
+                notes.extend(super::status_argo::notes(&t.id, region, a));
+            }
+            if let Some(e) = ts
+                .and_then(|ts| ts.release(region))
+                .and_then(|r| r.error.as_ref())
+            {
+                notes.push(format!("{} in {region}: {e}", t.id));
             }
             if let Some(e) = o.and_then(|o| o.error.as_ref()) {
                 notes.push(format!("{} in {region}: {e}", t.id));

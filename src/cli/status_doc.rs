@@ -1,12 +1,10 @@
 //! The `status --json` document, written straight to its output. The tenant matrix of a
-//! 100-region x 1,000-tenant fleet is 100,000 cells (35 MB of JSON): building it as a
-//! `serde_json::Value` first took a second and 330 MB, so the matrix is serialised from the
-//! fleet and state as it is written, and only the small parts are `Value`s.
-
-use std::borrow::Cow;
+//! 100-region x 1,000-tenant fleet is 100,000 cells (tens of MB of JSON): building it whole
+//! as a `serde_json::Value` first took a second and 330 MB, so each cell is built, written
+//! and dropped in turn.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::fleet::{Fleet, Tenant};
 use crate::state::{FleetState, TenantState, rfc3339};
@@ -83,39 +81,38 @@ struct Cells<'a> {
 
 impl Serialize for Cells<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.tenant.regions.len()))?;
-        for (i, region) in self.tenant.regions.iter().enumerate() {
-            let o = self.state.and_then(|ts| ts.app_at(i, region));
-            let app = o.and_then(|o| o.value.as_ref());
-            seq.serialize_element(&CellDoc {
-                // The name the provider read it by, else the configured one (the same,
-                // without formatting a template per cell).
-                app: app
-                    .map(|a| Cow::Borrowed(a.name.as_str()))
-                    .unwrap_or_else(|| Cow::Owned(self.tenant.argo_app_in(region))),
-                auto_sync: app.map(|a| a.auto_sync),
-                error: o.and_then(|o| o.error.as_deref()),
-                health: app.map(|a| a.health.as_str()).unwrap_or("Unknown"),
-                message: app.and_then(|a| a.message.as_deref()),
-                observed_at: o.and_then(|o| o.at).map(rfc3339),
-                region,
-                revision: app.map(|a| &*a.revision),
-                sync: app.map(|a| a.sync.as_str()).unwrap_or("Unknown"),
-            })?;
+        let t = self.tenant;
+        let mut seq = s.serialize_seq(Some(t.regions.len()))?;
+        for (i, region) in t.regions.iter().enumerate() {
+            // One cell at a time: built, written and dropped.
+            seq.serialize_element(&cell(t, self.state, i, region))?;
         }
         seq.end()
     }
 }
 
-#[derive(serde::Serialize)]
-struct CellDoc<'a> {
-    app: Cow<'a, str>,
-    auto_sync: Option<bool>,
-    error: Option<&'a str>,
-    health: &'a str,
-    message: Option<&'a str>,
-    observed_at: Option<String>,
-    region: &'a str,
-    revision: Option<&'a str>,
-    sync: &'a str,
+/// One tenant cell: the app in that region (and the Helm release, for Helm tenants).
+fn cell(t: &Tenant, ts: Option<&TenantState>, i: usize, region: &str) -> Value {
+    let o = ts.and_then(|ts| ts.app_at(i, region));
+    let app = o.and_then(|o| o.value.as_ref());
+    let mut cell = json!({
+        "region": region,
+        // The name the provider read it by, else the configured one.
+        "app": app.map(|a| a.name.clone()).unwrap_or_else(|| t.argo_app_in(region)),
+        "sync": app.map(|a| a.sync.as_str()).unwrap_or("Unknown"),
+        "health": app.map(|a| a.health.as_str()).unwrap_or("Unknown"),
+        "revision": app.map(|a| a.revision.clone()),
+        "auto_sync": app.map(|a| a.auto_sync),
+        "message": app.and_then(|a| a.message.clone()),
+        "observed_at": o.and_then(|o| o.at).map(rfc3339),
+        "error": o.and_then(|o| o.error.clone()),
+    });
+    if let Some(a) = app {
+        super::status_argo::extend_cell(&mut cell, a);
+    }
+    if t.helm.is_some() {
+        let r = ts.and_then(|ts| ts.release(region));
+        cell["helm"] = super::status_argo::helm_json(t, r);
+    }
+    cell
 }

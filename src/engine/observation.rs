@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::fleet::{Fleet, Role};
 use crate::providers::{AppsUpdate, ErrorKind, ProviderError, ProviderResult, WeightsReading};
-use crate::state::{AppState, FleetState, Health, Millis, Observed, PhaseState};
+use crate::state::{AppState, FleetState, Health, HelmRelease, Millis, Observed, PhaseState};
 
 use super::Subject;
 
@@ -24,6 +24,8 @@ pub enum Reading {
     Phases(ProviderResult<Vec<PhaseState>>),
     /// The region's applications: all of them, or what changed (see `AppsUpdate`).
     Apps(ProviderResult<AppsUpdate>),
+    /// The region's Helm releases, by tenant.
+    Releases(ProviderResult<Vec<(String, HelmRelease)>>),
 }
 
 /// One subject's reading and when it completed.
@@ -48,6 +50,7 @@ impl Observation {
                 .collect(),
             Reading::Phases(r) => r.as_ref().err().into_iter().collect(),
             Reading::Apps(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Releases(r) => r.as_ref().err().into_iter().collect(),
         }
     }
 
@@ -72,19 +75,26 @@ pub struct Merger {
     fleet: Fleet,
     /// Region id -> (tenant index, cell index) of every app in that region.
     cells: HashMap<String, Vec<(usize, usize)>>,
+    /// Region id -> (tenant index, release index) of every Helm release in that region.
+    releases: HashMap<String, Vec<(usize, usize)>>,
 }
 
 impl Merger {
     pub fn new(fleet: &Fleet) -> Merger {
         let mut cells: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut releases: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (ti, t) in fleet.tenants.iter().enumerate() {
             for (ci, r) in t.regions.iter().enumerate() {
                 cells.entry(r.clone()).or_default().push((ti, ci));
+                if t.helm.is_some() {
+                    releases.entry(r.clone()).or_default().push((ti, ci));
+                }
             }
         }
         Merger {
             fleet: fleet.clone(),
             cells,
+            releases,
         }
     }
 
@@ -105,9 +115,18 @@ impl Merger {
             .map(Vec::as_slice)
             .unwrap_or_default()
         {
+            let cell = state
+                .tenants
+                .get(ti)
+                .and_then(|ts| ts.apps.get(ci))
+                .map(|(_, a)| a);
+            if let Some(t) = self.fleet.tenants.get(ti)
+                && !crate::state::summary_counts(t, cell)
+            {
+                continue;
+            }
             out.total += 1;
-            let app = state.tenants.get(ti).and_then(|ts| ts.apps.get(ci));
-            match app.and_then(|(_, a)| a.value.as_ref()).map(|a| a.sync) {
+            match cell.and_then(|a| a.value.as_ref()).map(|a| a.sync) {
                 Some(crate::state::SyncStatus::Synced) => out.synced += 1,
                 Some(crate::state::SyncStatus::OutOfSync) => out.out_of_sync = true,
                 _ => {}
@@ -152,6 +171,52 @@ impl Merger {
                     self.apply_apps(state, region, result, at);
                 }
             }
+            Reading::Releases(result) => {
+                if let Some(region) = obs.subject.region() {
+                    self.apply_releases(state, region, result, at);
+                }
+            }
+        }
+    }
+
+    /// A region's Helm releases, into each Helm tenant's cell.
+    fn apply_releases(
+        &self,
+        state: &mut FleetState,
+        region: &str,
+        result: ProviderResult<Vec<(String, HelmRelease)>>,
+        at: Millis,
+    ) {
+        let Some(cells) = self.releases.get(region) else {
+            return;
+        };
+        let mut by_tenant: HashMap<String, HelmRelease> = match &result {
+            Ok(list) => list.iter().cloned().collect(),
+            Err(_) => HashMap::new(),
+        };
+        for &(ti, ci) in cells {
+            let Some(tenant) = self.fleet.tenants.get(ti) else {
+                continue;
+            };
+            let Some(cell) = state
+                .tenants
+                .get_mut(ti)
+                .and_then(|ts| ts.releases.get_mut(ci))
+                .filter(|(r, _)| r == region)
+            else {
+                continue;
+            };
+            cell.1 = match (&result, by_tenant.remove(&tenant.id)) {
+                (Err(e), _) => Observed::failed(Some(&cell.1), e.to_string()),
+                (Ok(_), Some(release)) => Observed::ok(release, at),
+                (Ok(_), None) => Observed::failed(
+                    Some(&cell.1),
+                    format!(
+                        "{region}: Helm release {} not found",
+                        tenant.helm_release_name()
+                    ),
+                ),
+            };
         }
     }
 
@@ -202,6 +267,8 @@ impl Merger {
                     });
                     cell.1 = match found {
                         Some(app) => Observed::ok(app, at),
+                        // A Helm tenant need not have an Argo CD application.
+                        None if complete && tenant.helm.is_some() => Observed::empty(at),
                         None if complete => Observed::failed(
                             Some(&cell.1),
                             format!(
@@ -290,8 +357,7 @@ mod tests {
             health: AppHealth::Healthy,
             revision: "abc1234".into(),
             auto_sync: true,
-            history: Vec::new().into(),
-            message: None,
+            ..AppState::default()
         }
     }
 

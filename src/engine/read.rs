@@ -72,6 +72,15 @@ pub async fn read(
             )
             .await,
         ),
+        Subject::Releases(id) => Reading::Releases(
+            bounded(
+                deadline,
+                region,
+                "helm read releases".to_string(),
+                providers.releases.read_releases(fleet, id),
+            )
+            .await,
+        ),
         Subject::Apps(id) => Reading::Apps(
             bounded(
                 deadline,

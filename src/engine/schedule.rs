@@ -26,9 +26,6 @@ pub struct Schedule {
     pub offset: Duration,
 }
 
-/// Per budgeted API family: (planned, allowed) polling calls per minute.
-pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
-
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
     let region = |id: &str| fleet.region(id);
@@ -39,6 +36,11 @@ pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capabil
         Subject::Database(r) => &region(r)?.lag,
         Subject::Phases(_) => &fleet.runner,
         Subject::Apps(_) => &fleet.gitops,
+        Subject::Releases(r) => fleet
+            .tenants
+            .iter()
+            .filter(|t| t.regions.iter().any(|x| x == r))
+            .find_map(|t| t.helm.as_ref())?,
     })
 }
 
@@ -66,6 +68,11 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         (ProviderKind::Http, _) => 5,
         // Phase state is a local file the runner keeps.
         (ProviderKind::Shell, _) => 2,
+        // Argo CD is watched; this is the pace of one-shot refreshes if it ever is polled.
+        (ProviderKind::Argocd, _) => 10,
+        // Release Secrets change only when someone runs Helm.
+        (ProviderKind::Helm, _) => 10,
+        (ProviderKind::Kube | ProviderKind::File, _) => 30,
     };
     Duration::from_secs(secs)
 }
@@ -138,6 +145,9 @@ fn setting(cap: &Capability, key: &str) -> Option<String> {
 fn duration_setting(cap: &Capability, key: &str) -> Option<Duration> {
     setting(cap, key).and_then(|s| humantime::parse_duration(&s).ok())
 }
+
+/// Per budgeted family: planned and allowed calls per minute.
+pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
 
 /// Every subject's schedule, and per budgeted family the planned and allowed calls per
 /// minute. Intervals of a family over its budget are stretched evenly until it fits, and

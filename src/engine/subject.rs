@@ -19,6 +19,8 @@ pub enum Subject {
     Phases(String),
     /// The tenants' applications in a region.
     Apps(String),
+    /// The Helm releases of a region's Helm tenants.
+    Releases(String),
 }
 
 impl Subject {
@@ -32,6 +34,9 @@ impl Subject {
             if fleet.tenants_in(&r.id).next().is_some() {
                 out.push(Subject::Apps(r.id.clone()));
             }
+            if fleet.tenants_in(&r.id).any(|t| t.helm.is_some()) {
+                out.push(Subject::Releases(r.id.clone()));
+            }
         }
         out
     }
@@ -40,9 +45,11 @@ impl Subject {
     pub fn region(&self) -> Option<&str> {
         match self {
             Subject::Weights => None,
-            Subject::Health(r) | Subject::Database(r) | Subject::Phases(r) | Subject::Apps(r) => {
-                Some(r)
-            }
+            Subject::Health(r)
+            | Subject::Database(r)
+            | Subject::Phases(r)
+            | Subject::Apps(r)
+            | Subject::Releases(r) => Some(r),
         }
     }
 
@@ -54,6 +61,7 @@ impl Subject {
             Subject::Database(_) => "lag",
             Subject::Phases(_) => "runner",
             Subject::Apps(_) => "gitops",
+            Subject::Releases(_) => "helm",
         }
     }
 }
@@ -84,7 +92,15 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
             out.extend(regions().map(Subject::Database));
             out.push(Subject::Health(region.clone()));
         }
-        Action::Rollback { region, .. } => out.push(Subject::Apps(region.clone())),
+        Action::Rollback { tenant, region, .. } => {
+            out.push(Subject::Apps(region.clone()));
+            if fleet.tenant(tenant).is_some_and(|t| t.helm.is_some()) {
+                out.push(Subject::Releases(region.clone()));
+            }
+        }
+        Action::Sync { region, .. } | Action::ResumeAutoSync { region, .. } => {
+            out.push(Subject::Apps(region.clone()))
+        }
         Action::RunPhase { region, .. } => out.push(Subject::Phases(region.clone())),
     }
     out
@@ -100,7 +116,10 @@ pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
             .iter()
             .map(|r| Subject::Database(r.id.clone()))
             .collect(),
-        Operation::Rollback { region, .. } => vec![Subject::Apps(region.clone())],
+        Operation::Rollback { region, .. }
+        | Operation::Sync { region, .. }
+        | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
+        Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
         Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
     }
 }
@@ -134,6 +153,7 @@ mod tests {
             tenant: "search-stg".into(),
             region: "eu-west-1".into(),
             to: None,
+            via: None,
         };
         assert_eq!(
             for_action(&fleet, &action),

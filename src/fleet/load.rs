@@ -89,13 +89,18 @@ pub fn parse(src: &str, file: &str, source: FleetSource) -> Result<Fleet, Config
     }
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     loc: Locator<'a>,
     errors: Vec<ConfigError>,
 }
 
 impl Validator<'_> {
-    fn err<T>(&mut self, at: &Spanned<T>, key: impl Into<String>, msg: impl Into<String>) {
+    pub(super) fn err<T>(
+        &mut self,
+        at: &Spanned<T>,
+        key: impl Into<String>,
+        msg: impl Into<String>,
+    ) {
         let e = self.loc.at(at.span(), key, msg);
         self.errors.push(e);
     }
@@ -131,11 +136,13 @@ impl Validator<'_> {
         let traffic = self.capability(raw.traffic.as_ref(), "traffic", CapabilityKind::Traffic);
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
+        let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
         let rules = TrafficRules::of(traffic.provider);
         let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
         let regions = self.regions(&raw.regions, rules, &probe_defaults);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
+        self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
         let phases = self.phases(&raw.phases, runner.provider == ProviderKind::Shell);
         let budgets = self.budgets(raw.budget.as_ref());
         Fleet {
@@ -146,6 +153,7 @@ impl Validator<'_> {
             traffic,
             gitops,
             runner,
+            lock,
             regions,
             tenants,
             phases,
@@ -264,7 +272,7 @@ impl Validator<'_> {
         kind: CapabilityKind,
     ) -> Capability {
         let Some(raw) = raw else {
-            return Capability::default();
+            return default_capability(kind);
         };
         self.capability_at(raw.span(), raw.get_ref(), key, kind)
     }
@@ -279,7 +287,7 @@ impl Validator<'_> {
     ) -> Capability {
         let at = Spanned::new(span, ());
         let raw_span = &at;
-        let mut cap = Capability::default();
+        let mut cap = default_capability(kind);
         if let Some(p) = &raw.provider {
             let valid: Vec<&str> = ProviderKind::valid_for(kind)
                 .iter()
@@ -435,6 +443,7 @@ impl Validator<'_> {
                     &format!("regions[{i}].database"),
                     CapabilityKind::Database,
                 ),
+                cluster: self.cluster(r.cluster.as_ref(), i),
                 sim: sim.unwrap_or_default(),
             });
         }
@@ -537,6 +546,10 @@ impl Validator<'_> {
                     .clone()
                     .unwrap_or_else(|| format!("{id}-{{region}}")),
                 helm_release: t.helm_release.clone().unwrap_or_else(|| id.clone()),
+                applicationset: t.applicationset.as_ref().map(|a| a.get_ref().clone()),
+                helm: t.helm.as_ref().map(|h| {
+                    self.capability(Some(h), &format!("tenants[{i}].helm"), CapabilityKind::Helm)
+                }),
                 environment: t.environment.get_ref().clone(),
                 id,
                 regions,
@@ -574,6 +587,19 @@ impl Validator<'_> {
         if !seen.insert(text.clone()) {
             self.err(id, key, format!("duplicate {kind} id \"{text}\""));
         }
+    }
+}
+
+/// What a capability table means when it is left out (or names no provider): the
+/// simulator, except a tenant's Helm release and the fleet lock's file.
+fn default_capability(kind: CapabilityKind) -> Capability {
+    Capability {
+        provider: match kind {
+            CapabilityKind::Helm => ProviderKind::Helm,
+            CapabilityKind::Lock => ProviderKind::File,
+            _ => ProviderKind::Sim,
+        },
+        settings: toml::Table::new(),
     }
 }
 

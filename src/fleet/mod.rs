@@ -1,5 +1,6 @@
 //! The fleet file: types, loading, validation, and the embedded demo fleet.
 
+mod clusters;
 pub mod error;
 pub mod load;
 pub mod model;

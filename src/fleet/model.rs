@@ -34,6 +34,8 @@ pub struct Fleet {
     pub traffic: Capability,
     pub gitops: Capability,
     pub runner: Capability,
+    /// Where the fleet lock lives: a file in the state directory, or a Kubernetes Lease.
+    pub lock: Capability,
     pub regions: Vec<Region>,
     pub tenants: Vec<Tenant>,
     pub phases: Vec<Phase>,
@@ -209,6 +211,14 @@ pub enum ProviderKind {
     Http,
     /// Phase steps as local processes, with evidence.
     Shell,
+    /// Argo CD Applications read from each region's cluster (or a hub cluster).
+    Argocd,
+    /// Helm releases read from their Secrets, rolled back with the helm command.
+    Helm,
+    /// A Kubernetes Lease (the fleet lock).
+    Kube,
+    /// A lock file in the state directory (the default fleet lock).
+    File,
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
@@ -221,6 +231,10 @@ pub enum CapabilityKind {
     Health,
     Lag,
     Database,
+    /// A tenant's Helm release.
+    Helm,
+    /// The fleet lock.
+    Lock,
 }
 
 impl ProviderKind {
@@ -242,11 +256,13 @@ impl ProviderKind {
         use ProviderKind::*;
         match cap {
             CapabilityKind::Traffic => &[Sim, Route53, AzureTrafficManager, Cloudflare],
-            CapabilityKind::Gitops => &[Sim],
+            CapabilityKind::Gitops => &[Sim, Argocd],
             CapabilityKind::Runner => &[Sim, Shell],
             CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare, Http],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
             CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
+            CapabilityKind::Helm => &[Helm],
+            CapabilityKind::Lock => &[File, Kube],
         }
     }
 }
@@ -269,6 +285,30 @@ impl Default for Capability {
     }
 }
 
+impl Capability {
+    /// A string setting, if given.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).and_then(|v| v.as_str())
+    }
+
+    /// A duration setting (validated at load), if given.
+    pub fn duration(&self, key: &str) -> Option<Duration> {
+        self.str(key)
+            .and_then(|s| humantime::parse_duration(s).ok())
+    }
+}
+
+/// The Kubernetes cluster that serves a region: a kubeconfig context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cluster {
+    pub context: String,
+    /// The kubeconfig file; default as kubectl: `$KUBECONFIG`, then `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// In hub mode: the Argo CD destination (`spec.destination.name` or `server`) of this
+    /// region's Applications; default the region id.
+    pub destination: Option<String>,
+}
+
 /// One deployment location.
 #[derive(Debug, Clone, Serialize)]
 pub struct Region {
@@ -288,6 +328,8 @@ pub struct Region {
     pub endpoints: Vec<String>,
     pub lag: Capability,
     pub database: Capability,
+    /// The region's Kubernetes cluster, when it has one.
+    pub cluster: Option<Cluster>,
     #[serde(skip)]
     pub sim: RegionSim,
 }
@@ -308,6 +350,10 @@ pub struct Tenant {
     /// Argo CD application name; `{region}` is replaced by the region id.
     pub argo_app: String,
     pub helm_release: String,
+    /// The ApplicationSet whose generated apps are this tenant's (matched to regions).
+    pub applicationset: Option<String>,
+    /// The tenant's Helm release, for charts installed by Helm itself.
+    pub helm: Option<Capability>,
     #[serde(skip)]
     pub sim: TenantSim,
 }
@@ -316,6 +362,22 @@ impl Tenant {
     /// The Argo CD application name for this tenant in a region.
     pub fn argo_app_in(&self, region: &str) -> String {
         self.argo_app.replace("{region}", region)
+    }
+
+    /// The Helm release name (the `helm` table's `release`, else `helm_release`).
+    pub fn helm_release_name(&self) -> &str {
+        self.helm
+            .as_ref()
+            .and_then(|h| h.str("release"))
+            .unwrap_or(&self.helm_release)
+    }
+
+    /// The Helm release's namespace (default `default`, as Helm's).
+    pub fn helm_namespace(&self) -> &str {
+        self.helm
+            .as_ref()
+            .and_then(|h| h.str("namespace"))
+            .unwrap_or("default")
     }
 }
 

@@ -37,6 +37,10 @@ pub struct RawFleet {
     #[serde(default)]
     #[schemars(schema_with = "s::probe_defaults")]
     pub probe_defaults: Option<Spanned<toml::Table>>,
+    /// Where the fleet lock lives: the state directory (`file`) or a Kubernetes Lease.
+    #[serde(default)]
+    #[schemars(schema_with = "s::lock")]
+    pub lock: Option<Spanned<RawCapability>>,
     /// Polling budgets per provider family, in calls per minute.
     #[serde(default)]
     #[schemars(schema_with = "s::budget")]
@@ -144,7 +148,24 @@ pub struct RawRegion {
     #[serde(default)]
     #[schemars(schema_with = "s::database")]
     pub database: Option<Spanned<RawCapability>>,
+    /// The region's Kubernetes cluster: a kubeconfig context.
+    #[serde(default)]
+    #[schemars(with = "Option<RawCluster>")]
+    pub cluster: Option<Spanned<RawCluster>>,
     pub sim: Option<RawRegionSim>,
+}
+
+/// `cluster = { context = "...", kubeconfig = "...", destination = "..." }`
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    /// The kubeconfig context, e.g. "prod-use1".
+    #[schemars(with = "String")]
+    pub context: Option<Spanned<String>>,
+    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    pub kubeconfig: Option<String>,
+    /// In hub mode: the Argo CD destination name or server of this region's apps.
+    pub destination: Option<String>,
 }
 
 /// Simulation hints for a region (ignored by real providers).
@@ -178,6 +199,14 @@ pub struct RawTenant {
     /// Argo CD application name; "{region}" is replaced by the region id.
     pub argo_app: Option<String>,
     pub helm_release: Option<String>,
+    /// The ApplicationSet whose generated apps are this tenant's.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub applicationset: Option<Spanned<String>>,
+    /// The tenant's Helm release, for charts installed by Helm itself.
+    #[serde(default)]
+    #[schemars(schema_with = "s::helm")]
+    pub helm: Option<Spanned<RawCapability>>,
     pub sim: Option<RawTenantSim>,
 }
 

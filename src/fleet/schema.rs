@@ -194,6 +194,14 @@ pub fn health(_: &mut SchemaGenerator) -> Schema {
 pub fn lag(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Lag)
 }
+/// A tenant's `helm` table (for `#[schemars(schema_with)]`).
+pub fn helm(_: &mut SchemaGenerator) -> Schema {
+    capability(CapabilityKind::Helm)
+}
+/// The `[lock]` table (for `#[schemars(schema_with)]`).
+pub fn lock(_: &mut SchemaGenerator) -> Schema {
+    capability(CapabilityKind::Lock)
+}
 /// The `database` capability table (for `#[schemars(schema_with)]`).
 pub fn database(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Database)

@@ -196,6 +196,35 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
             k.extend(HTTP);
             return Some(k);
         }
+        (P::Argocd, _) => {
+            let mut keys = vec![
+                opt("namespace", Kind::Str),
+                opt("hub_context", Kind::Str),
+                opt("kubeconfig", Kind::Str),
+                opt("sync_timeout", Kind::Duration),
+            ];
+            keys.extend(schedule);
+            return Some(keys);
+        }
+        (P::Helm, _) => {
+            let mut keys = vec![
+                opt("release", Kind::Str),
+                opt("namespace", Kind::Str),
+                opt("binary", Kind::Str),
+                opt("rollback_timeout", Kind::Duration),
+            ];
+            keys.extend(schedule);
+            return Some(keys);
+        }
+        (P::Kube, _) => {
+            return Some(vec![
+                opt("context", Kind::Str),
+                opt("kubeconfig", Kind::Str),
+                opt("namespace", Kind::Str),
+                opt("lease_duration", Kind::Duration),
+            ]);
+        }
+        (P::File, _) => return Some(Vec::new()),
     };
     keys.extend(AWS);
     keys.extend(schedule);

@@ -12,6 +12,9 @@ pub enum ErrorKind {
     Throttled,
     /// No answer within the deadline.
     Timeout,
+    /// The object changed since it was read (HTTP 409): nothing was written; re-read and
+    /// re-plan, never retry blindly.
+    Conflict,
 }
 
 /// A backend call that failed: which region, which call, what happened, what to do.

@@ -9,7 +9,9 @@ pub mod budget;
 pub mod cloudflare;
 pub mod combined_health;
 mod error;
+mod gitops;
 pub mod http;
+pub mod kube;
 pub mod postgres;
 pub mod redis;
 pub mod rest;
@@ -25,9 +27,13 @@ use async_trait::async_trait;
 
 pub use budget::ApiMeter;
 pub use error::{ErrorKind, ProviderError, root_cause};
+pub use gitops::{
+    AppsUpdate, ChangeNote, GitOpsProvider, NoReleases, ReleaseProvider, ResumeRequest,
+    RollbackRequest, SyncRequest,
+};
 
 use crate::fleet::{Capability, Fleet, ProviderKind, Region, Role};
-use crate::state::{AppState, Health, PhaseState};
+use crate::state::{Health, PhaseState};
 use crate::traffic::Weight;
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
@@ -140,60 +146,6 @@ pub trait DatabaseProvider: Send + Sync {
     }
 }
 
-/// What one push of a watching gitops provider says about a region's applications.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AppsUpdate {
-    /// By tenant id: every app of the region when `complete`, else only those that changed.
-    pub apps: Vec<(String, AppState)>,
-    /// True: the whole region (a tenant missing from it is not found). False: a change;
-    /// every other app is as it was and still current (so an empty change says "all
-    /// current as of now", which keeps an idle watch's cells fresh without a re-read).
-    pub complete: bool,
-}
-
-/// Argo CD applications and their history.
-#[async_trait]
-pub trait GitOpsProvider: Send + Sync {
-    /// Every application of the fleet's tenants in one region, by tenant id. A tenant
-    /// missing from the answer is reported as not found for that cell only.
-    async fn read_apps(
-        &self,
-        fleet: &Fleet,
-        region: &str,
-    ) -> ProviderResult<Vec<(String, AppState)>>;
-    /// True when the provider pushes changes (`watch_apps`) instead of being polled.
-    fn watches(&self) -> bool {
-        false
-    }
-    /// Push the region's applications through `sink` until the future is dropped: the whole
-    /// region first (and after any reconnect), then what changes, and now and then an empty
-    /// change while nothing does, so the cells stay fresh. Reconnecting is the provider's
-    /// business; an error for the region is pushed as such. Only called when `watches()`.
-    async fn watch_apps(
-        &self,
-        fleet: &Fleet,
-        region: &str,
-        _sink: tokio::sync::mpsc::Sender<ProviderResult<AppsUpdate>>,
-    ) -> ProviderResult<()> {
-        let _ = fleet;
-        Err(ProviderError::new(
-            Some(region),
-            "watch applications",
-            "this provider does not watch; it is polled",
-        ))
-    }
-    /// Pause auto-sync when asked, then sync the app to an earlier revision.
-    async fn rollback(
-        &self,
-        fleet: &Fleet,
-        tenant: &str,
-        region: &str,
-        revision_id: u32,
-        pause_auto_sync: bool,
-        progress: &Progress,
-    ) -> ProviderResult<()>;
-}
-
 /// One run of a phase in a region: where it starts, and who asked and why (for evidence).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseRun {
@@ -245,6 +197,10 @@ pub trait PhaseRunner: Send + Sync {
 pub struct Providers {
     pub traffic: Arc<dyn TrafficProvider>,
     pub gitops: Arc<dyn GitOpsProvider>,
+    /// Helm releases of tenants that have one.
+    pub releases: Arc<dyn ReleaseProvider>,
+    /// Kubernetes clients by context, shared by Argo CD, Helm and the Lease lock.
+    pub kube: Arc<kube::Clients>,
     pub runner: Arc<dyn PhaseRunner>,
     pub health: HashMap<String, Arc<dyn HealthProvider>>,
     pub database: HashMap<String, Arc<dyn DatabaseProvider>>,
@@ -292,7 +248,16 @@ impl Providers {
             ProviderKind::Cloudflare => cloudflare.clone(),
             _ => sim(),
         };
-        let gitops: Arc<dyn GitOpsProvider> = sim();
+        let kube = kube::Clients::new();
+        let gitops: Arc<dyn GitOpsProvider> = match fleet.gitops.provider {
+            ProviderKind::Argocd => Arc::new(kube::ArgoCd::from_fleet(fleet, kube.clone())),
+            _ => sim(),
+        };
+        let releases: Arc<dyn ReleaseProvider> = if fleet.tenants.iter().any(|t| t.helm.is_some()) {
+            Arc::new(kube::HelmReleases::new(kube.clone()))
+        } else {
+            Arc::new(NoReleases)
+        };
         let runner: Arc<dyn PhaseRunner> = match fleet.runner.provider {
             ProviderKind::Shell => Arc::new(shell::ShellRunner::new(fleet, state_dir)),
             _ => sim(),
@@ -348,6 +313,8 @@ impl Providers {
         Ok(Providers {
             traffic,
             gitops,
+            releases,
+            kube,
             runner,
             health,
             database,

@@ -1,14 +1,22 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
+mod app;
 mod observed;
+mod release;
 mod summary;
 
+pub use app::{
+    AppCondition, AppHealth, AppSetOwner, AppState, HistoryEntry, OperationInfo, OperationPhase,
+    PausedAutoSync, SyncStatus, SyncWindow,
+};
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };
-pub use summary::{ArgoSummary, CellRegions, argo_summaries, argo_summaries_with};
+pub use summary::{
+    ArgoSummary, CellRegions, argo_summaries, argo_summaries_with, counts as summary_counts,
+};
 
-use std::sync::Arc;
+pub use release::{HelmRelease, HelmRevision, HelmStatus};
 
 use serde::{Deserialize, Serialize};
 
@@ -127,87 +135,6 @@ impl std::fmt::Display for PhaseOwner {
     }
 }
 
-/// Argo CD `status.sync.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
-pub enum SyncStatus {
-    Synced,
-    OutOfSync,
-    Unknown,
-}
-
-impl SyncStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-/// Argo CD `status.health.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
-pub enum AppHealth {
-    Healthy,
-    Progressing,
-    Degraded,
-    Suspended,
-    Missing,
-    Unknown,
-}
-
-impl AppHealth {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-/// One entry of an application's deployment history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub id: u32,
-    pub revision: String,
-    pub deployed_at: Millis,
-}
-
-/// A tenant's Argo CD application in one region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppState {
-    pub name: String,
-    pub sync: SyncStatus,
-    pub health: AppHealth,
-    /// Shared with the history entry it came from (a big fleet holds 100,000 of these).
-    pub revision: Arc<str>,
-    pub auto_sync: bool,
-    /// Oldest first; the last entry is what is deployed. Shared between apps with the same
-    /// history (a tenant's regions, usually), so a big fleet does not hold it many times.
-    pub history: Arc<[HistoryEntry]>,
-    /// Why the app is not Synced/Healthy, as Argo CD words it.
-    pub message: Option<String>,
-}
-
-impl AppState {
-    /// A history entry by id (`3`) or revision prefix (`a1b2c3`).
-    pub fn find_revision(&self, wanted: &str) -> Option<&HistoryEntry> {
-        let wanted = wanted.trim_start_matches('#');
-        if let Ok(id) = wanted.parse::<u32>()
-            && let Some(e) = self.history.iter().find(|e| e.id == id)
-        {
-            return Some(e);
-        }
-        if wanted.len() >= 4 {
-            return self
-                .history
-                .iter()
-                .rev()
-                .find(|e| e.revision.starts_with(wanted));
-        }
-        None
-    }
-
-    /// The entry deployed before the current one: the default rollback target.
-    pub fn previous(&self) -> Option<&HistoryEntry> {
-        let current = &self.revision;
-        self.history.iter().rev().find(|e| *e.revision != **current)
-    }
-}
-
 /// Everything observed about one region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegionState {
@@ -265,11 +192,21 @@ pub struct TenantState {
     pub id: String,
     /// One entry per region the tenant runs in, in the fleet file's order.
     pub apps: Vec<(String, Observed<AppState>)>,
+    /// The tenant's Helm release per region (tenants with `helm` only), in the same order.
+    #[serde(default)]
+    pub releases: Vec<(String, Observed<HelmRelease>)>,
 }
 
 impl TenantState {
     pub fn app(&self, region: &str) -> Option<&Observed<AppState>> {
         self.apps.iter().find(|(r, _)| r == region).map(|(_, a)| a)
+    }
+
+    pub fn release(&self, region: &str) -> Option<&Observed<HelmRelease>> {
+        self.releases
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, a)| a)
     }
 
     /// The cell at `index` in the tenant's region order, else found by region.
@@ -316,6 +253,14 @@ impl FleetState {
                         .iter()
                         .map(|r| (r.clone(), Observed::default()))
                         .collect(),
+                    releases: match &t.helm {
+                        Some(_) => t
+                            .regions
+                            .iter()
+                            .map(|r| (r.clone(), Observed::default()))
+                            .collect(),
+                        None => Vec::new(),
+                    },
                 })
                 .collect(),
             unmanaged_weights: Vec::new(),

@@ -60,8 +60,11 @@ pub fn argo_summaries_with(
         let positions = cells.0.get(ti).map(Vec::as_slice).unwrap_or_default();
         for (ci, (region, &ri)) in t.regions.iter().zip(positions).enumerate() {
             let Some(o) = out.get_mut(ri) else { continue };
-            o.total += 1;
             let app = ts.and_then(|ts| ts.app_at(ci, region));
+            if !counts(t, app) {
+                continue;
+            }
+            o.total += 1;
             match app.and_then(|a| a.value.as_ref()).map(|a| a.sync) {
                 Some(SyncStatus::Synced) => o.synced += 1,
                 Some(SyncStatus::OutOfSync) => o.out_of_sync = true,
@@ -70,4 +73,10 @@ pub fn argo_summaries_with(
         }
     }
     out
+}
+
+/// Does a cell count as an Argo CD app? A Helm tenant without an Argo CD application (no
+/// app and no error reading one) has nothing to count.
+pub fn counts(t: &crate::fleet::Tenant, cell: Option<&super::Observed<super::AppState>>) -> bool {
+    t.helm.is_none() || cell.is_none_or(|o| o.value.is_some() || o.error.is_some())
 }

@@ -50,7 +50,38 @@ impl App {
                     return Vec::new();
                 }
             },
+            Command::Sync | Command::ResumeAutoSync => match self.selection() {
+                Some(Selection::Cell { tenant, region }) => {
+                    if cmd == Command::Sync {
+                        Action::Sync {
+                            tenant,
+                            region,
+                            revision: None,
+                        }
+                    } else {
+                        Action::ResumeAutoSync { tenant, region }
+                    }
+                }
+                _ => {
+                    self.focus = Pane::Tenants;
+                    self.status = Status::Info(format!(
+                        "{cmd} works on a tenant cell: pick one in the tenant matrix, then press the key again"
+                    ));
+                    return Vec::new();
+                }
+            },
             Command::Rollback => match self.selection() {
+                Some(Selection::Cell { tenant, region })
+                    if self.fleet.tenant(&tenant).is_some_and(|t| t.helm.is_some()) =>
+                {
+                    // Helm rollbacks go to the previous revision; the plan names it.
+                    Action::Rollback {
+                        tenant,
+                        region,
+                        to: None,
+                        via: None,
+                    }
+                }
                 Some(Selection::Cell { tenant, region }) => {
                     match RevisionPicker::new(&self.state, &tenant, &region) {
                         Ok(p) => self.overlay = Some(Overlay::Revisions(p)),

@@ -120,6 +120,10 @@ pub enum Command {
     RunPhase,
     #[strum(message = "roll the selected tenant back to a revision from its history")]
     Rollback,
+    #[strum(message = "ask Argo CD to sync the selected tenant to its target")]
+    Sync,
+    #[strum(message = "put back the auto-sync a rollback paused")]
+    ResumeAutoSync,
     #[strum(message = "stop the selected running phase (press twice)")]
     CancelPhase,
     #[strum(message = "confirm: press the action's button (or accept)")]
@@ -178,6 +182,8 @@ impl Command {
                 | Command::Promote
                 | Command::RunPhase
                 | Command::Rollback
+                | Command::Sync
+                | Command::ResumeAutoSync
         )
     }
 

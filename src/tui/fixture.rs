@@ -259,13 +259,17 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                             id: 1,
                             revision: rev,
                             deployed_at: now - 86_400_000,
+                            source: None,
+                            initiated_by: None,
                         }]
                         .into(),
                         message: None,
+                        ..AppState::default()
                     };
                     (r.clone(), Observed::ok(app, now))
                 })
                 .collect(),
+            releases: Vec::new(),
         })
         .collect();
     Ok((

@@ -139,5 +139,14 @@ fn errors_of(
             let shared = first.is_some() && errors.all(|e| e == first);
             vec![("applications", if shared { first } else { None })]
         }
+        Subject::Releases(id) => {
+            let first = state
+                .tenants
+                .iter()
+                .flat_map(|t| t.releases.iter())
+                .find(|(r, _)| r == id)
+                .and_then(|(_, rel)| rel.error.clone());
+            vec![("helm releases", first)]
+        }
     }
 }

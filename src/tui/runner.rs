@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg};
 use super::{keymap, terminal, theme, view};
-use crate::actions::{AuditOutcome, Execution, Executor, FleetLock, Stop, StopHandle, stop_pair};
+use crate::actions::{AuditOutcome, Execution, Executor, Stop, StopHandle, stop_pair};
 use crate::cli::context::Context;
 use crate::cli::{CliError, Exit, GlobalArgs, note};
 use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
@@ -63,6 +63,10 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     }
     let _ = tui_logger::init_logger(log::LevelFilter::Info);
     tui_logger::set_default_level(log::LevelFilter::Info);
+    // kube's HTTP layer logs every failed request as "failed with error client error
+    // (SendRequest)"; the Kubernetes provider reports the same failure itself, in words,
+    // with its region and call.
+    tui_logger::set_level_for_target("kube_client::client::builder", log::LevelFilter::Off);
     let executor = Arc::new(ctx.executor());
     let mut running = Running::default();
     let mut guard = terminal::enter()
@@ -175,11 +179,27 @@ async fn event_loop(
 
     let (fleet_tx, mut fleet_rx) = mpsc::channel::<Observation>(1024);
     let mut engine = Engine::spawn(ctx.fleet.clone(), ctx.providers.clone(), fleet_tx, |o| o);
-    let lock = FleetLock::new(&ctx.fleet_paths.lock_file);
-    app.update(Msg::Lock(lock.holder()));
     // The subjects the running action touches: refreshed when it finishes.
     let mut touched: Option<Vec<Subject>> = None;
     let (action_tx, mut action_rx) = mpsc::unbounded_channel::<Msg>();
+    let lock = ctx.lock();
+    let remote_lock = lock.remote.is_some();
+    if remote_lock {
+        // A Lease lives in a cluster: read it now and then in the background, never in
+        // the loop (a slow cluster must not stall the screen).
+        let lock = lock.clone();
+        let tx = action_tx.clone();
+        tokio::spawn(async move {
+            loop {
+                if tx.send(Msg::Lock(lock.current_holder().await)).is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    } else {
+        app.update(Msg::Lock(lock.holder()));
+    }
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
@@ -241,7 +261,9 @@ async fn event_loop(
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => {
                 let now = now_ms();
-                app.update(Msg::Lock(lock.holder()));
+                if !remote_lock {
+                    app.update(Msg::Lock(lock.holder()));
+                }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
                 Msg::Tick(now)
             }

@@ -22,7 +22,12 @@ pub fn cli_equivalent(req: &Request) -> String {
                 words.push("--from-start".into());
             }
         }
-        Action::Rollback { tenant, region, to } => {
+        Action::Rollback {
+            tenant,
+            region,
+            to,
+            via,
+        } => {
             words.extend([
                 "rollback".into(),
                 tenant.clone(),
@@ -32,7 +37,31 @@ pub fn cli_equivalent(req: &Request) -> String {
             if let Some(to) = to {
                 words.extend(["--to".into(), to.clone()]);
             }
+            if let Some(via) = via {
+                words.extend(["--via".into(), via.as_str().into()]);
+            }
         }
+        Action::Sync {
+            tenant,
+            region,
+            revision,
+        } => {
+            words.extend([
+                "sync".into(),
+                tenant.clone(),
+                "--region".into(),
+                region.clone(),
+            ]);
+            if let Some(rev) = revision {
+                words.extend(["--revision".into(), rev.clone()]);
+            }
+        }
+        Action::ResumeAutoSync { tenant, region } => words.extend([
+            "resume-auto-sync".into(),
+            tenant.clone(),
+            "--region".into(),
+            region.clone(),
+        ]),
     }
     if req.accept_data_loss {
         words.push("--accept-data-loss".into());

@@ -3,14 +3,17 @@
 
 mod command;
 mod database;
+mod helm;
 mod phase;
 mod release;
+mod sync;
 mod traffic;
 
 pub use command::{cli_equivalent, shell_quote};
 use database::promote_plan;
 use phase::run_phase_plan;
 use release::rollback_plan;
+use sync::{resume_plan, sync_plan};
 use traffic::weights_plan;
 
 use std::collections::HashSet;
@@ -184,22 +187,39 @@ pub fn plan(
             known_phase(fleet, phase)?;
             run_phase_plan(req, fleet, state, region, phase)
         }
-        Action::Rollback { tenant, region, to } => {
-            known_region(fleet, region)?;
-            let t = fleet
-                .tenant(tenant)
-                .ok_or_else(|| PlanError::UnknownTenant {
-                    name: tenant.clone(),
-                    hint: suggest::hint(tenant, fleet.tenants.iter().map(|t| t.id.as_str())),
-                })?;
-            if !t.regions.contains(region) {
-                return Err(PlanError::TenantNotInRegion {
-                    tenant: tenant.clone(),
-                    region: region.clone(),
-                    runs_in: t.regions.join(", "),
-                });
-            }
-            rollback_plan(req, fleet, state, tenant, region, to.as_deref())
+        Action::Rollback {
+            tenant,
+            region,
+            to,
+            via,
+        } => {
+            tenant_in(fleet, tenant, region)?;
+            let target = release::Target {
+                tenant,
+                region,
+                to: to.as_deref(),
+                via: *via,
+            };
+            rollback_plan(req, fleet, state, &target, now)
+        }
+        Action::Sync {
+            tenant,
+            region,
+            revision,
+        } => {
+            tenant_in(fleet, tenant, region)?;
+            sync_plan(
+                req,
+                fleet,
+                state,
+                (tenant, region),
+                revision.as_deref(),
+                now,
+            )
+        }
+        Action::ResumeAutoSync { tenant, region } => {
+            tenant_in(fleet, tenant, region)?;
+            resume_plan(req, fleet, state, (tenant, region), now)
         }
     };
     finish(&mut plan, req, fleet);
@@ -214,6 +234,25 @@ fn known_region(fleet: &Fleet, name: &str) -> Result<(), PlanError> {
             hint: suggest::hint(name, fleet.region_ids()),
         }),
     }
+}
+
+/// The tenant exists and runs in the region.
+fn tenant_in(fleet: &Fleet, tenant: &str, region: &str) -> Result<(), PlanError> {
+    known_region(fleet, region)?;
+    let t = fleet
+        .tenant(tenant)
+        .ok_or_else(|| PlanError::UnknownTenant {
+            name: tenant.to_string(),
+            hint: suggest::hint(tenant, fleet.tenants.iter().map(|t| t.id.as_str())),
+        })?;
+    if !t.regions.iter().any(|r| r == region) {
+        return Err(PlanError::TenantNotInRegion {
+            tenant: tenant.to_string(),
+            region: region.to_string(),
+            runs_in: t.regions.join(", "),
+        });
+    }
+    Ok(())
 }
 
 fn known_phase(fleet: &Fleet, name: &str) -> Result<(), PlanError> {
@@ -305,7 +344,7 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::SetWeights { .. } => c.set_weights,
         Action::Promote { .. } => c.promote,
         Action::RunPhase { .. } => c.run_phase,
-        Action::Rollback { .. } => c.rollback,
+        Action::Rollback { .. } | Action::Sync { .. } | Action::ResumeAutoSync { .. } => c.rollback,
     };
     plan.confirm = if plan.blast_radius.production {
         ConfirmStrength::TypeName

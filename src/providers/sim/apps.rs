@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::dynamics::{revision_sha, short, unit};
 use super::world::World;
 use crate::fleet::Fleet;
-use crate::state::{AppHealth, AppState, HealthStatus, HistoryEntry, Millis, SyncStatus};
+use crate::state::{
+    AppHealth, AppState, HealthStatus, HistoryEntry, Millis, PausedAutoSync, SyncStatus,
+};
 
 /// Drifts are drawn per epoch of this many simulated seconds: at most one per app each.
 const EPOCH: u64 = 1800;
@@ -28,6 +30,9 @@ pub struct AppChange {
     pub history: Vec<HistoryEntry>,
     /// Healthy again at this tick (after a sync, the app is Progressing for a while).
     pub progressing_until: Option<u64>,
+    /// Auto-sync that a rollback paused, kept so it can be resumed.
+    #[serde(default)]
+    pub paused: Option<PausedAutoSync>,
 }
 
 /// The key of an app in `World::changed`.
@@ -69,6 +74,8 @@ impl Catalog {
                     revision: revision_sha(seed, &t.id, id),
                     // A release every two days or so, the newest the day before the world.
                     deployed_at: born_ms - ((n as i64 - id as i64) * 2 + 1) * 86_400_000,
+                    source: None,
+                    initiated_by: None,
                 })
                 .collect();
             let head: Arc<str> = history
@@ -127,6 +134,11 @@ impl Catalog {
             .unwrap_or_default()
     }
 
+    /// What Git says should run for an app (its branch head).
+    pub fn head(&self, tenant: &str, region: &str) -> Option<Arc<str>> {
+        self.entry(tenant, region).map(|e| e.head.clone())
+    }
+
     /// One app as it stands in `world` now.
     pub fn app(&self, world: &World, tenant: &str, region: &str) -> Option<AppState> {
         let e = self.entry(tenant, region)?;
@@ -153,6 +165,7 @@ impl Catalog {
                     auto_sync: e.auto_sync,
                     history: e.history.to_vec(),
                     progressing_until: None,
+                    paused: None,
                 }),
         )
     }
@@ -212,6 +225,11 @@ impl Catalog {
             auto_sync,
             history,
             message,
+            head: Some(e.head.to_string()),
+            prune: auto_sync,
+            self_heal: auto_sync,
+            paused: change.and_then(|c| c.paused.clone()),
+            ..AppState::default()
         }
     }
 }

@@ -1,11 +1,22 @@
-//! The simulated Argo CD: applications, their history, and rollback.
+//! The simulated Argo CD: applications, their history, sync, rollback and auto-sync.
 
 use async_trait::async_trait;
 
 use super::{SYNC_SECS, SimProvider};
 use crate::fleet::Fleet;
-use crate::providers::{GitOpsProvider, Progress, ProviderError, ProviderResult};
-use crate::state::{AppState, HealthStatus, HistoryEntry};
+use crate::providers::{
+    GitOpsProvider, Progress, ProviderError, ProviderResult, ResumeRequest, RollbackRequest,
+    SyncRequest,
+};
+use crate::state::{AppState, HealthStatus, HistoryEntry, PausedAutoSync, rfc3339};
+
+/// What a simulated sync deploys.
+enum Target {
+    /// A history entry (a rollback).
+    Entry(u32),
+    /// A revision, or the branch head.
+    Revision(Option<String>),
+}
 
 #[async_trait]
 impl GitOpsProvider for SimProvider {
@@ -33,32 +44,105 @@ impl GitOpsProvider for SimProvider {
     async fn rollback(
         &self,
         _fleet: &Fleet,
-        tenant: &str,
-        region: &str,
-        revision_id: u32,
-        pause_auto_sync: bool,
+        req: &RollbackRequest,
         progress: &Progress,
     ) -> ProviderResult<()> {
+        let (tenant, region) = (req.tenant.as_str(), req.region.as_str());
         let call = "sim argocd rollback";
-        if pause_auto_sync {
+        if req.pause_auto_sync {
             progress.say(&format!("pausing auto-sync of {tenant} in {region}"));
+            let note = req.note.clone();
             self.change(call, |w| {
-                if let Some(a) = self.catalog(w).change(w, tenant, region) {
+                let at = rfc3339(w.tick_to_ms(w.tick));
+                if let Some(a) = self.catalog(w).change(w, tenant, region)
+                    && a.auto_sync
+                {
                     a.auto_sync = false;
+                    a.paused = Some(PausedAutoSync {
+                        automated: serde_json::json!({"prune": true, "selfHeal": true}),
+                        by: note.user,
+                        at,
+                        reason: note.reason,
+                    });
                 }
             })?;
         }
         progress.say(&format!(
-            "syncing {tenant} in {region} to history entry {revision_id}"
+            "syncing {tenant} in {region} to history entry {}",
+            req.history_id
         ));
+        self.sync_to(tenant, region, call, Target::Entry(req.history_id))
+            .await?;
+        progress.say(&format!(
+            "{tenant} in {region} is syncing the earlier revision"
+        ));
+        Ok(())
+    }
+
+    async fn sync(
+        &self,
+        _fleet: &Fleet,
+        req: &SyncRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let (tenant, region) = (req.tenant.as_str(), req.region.as_str());
+        progress.say(&format!(
+            "syncing {tenant} in {region} to {}",
+            req.revision.as_deref().unwrap_or("its target")
+        ));
+        let target = Target::Revision(req.revision.clone());
+        self.sync_to(tenant, region, "sim argocd sync", target)
+            .await
+    }
+
+    async fn resume_auto_sync(
+        &self,
+        _fleet: &Fleet,
+        req: &ResumeRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let (tenant, region) = (req.tenant.as_str(), req.region.as_str());
+        let call = "sim argocd resume auto-sync";
+        progress.say(&format!("resuming auto-sync of {tenant} in {region}"));
+        self.change(call, |w| {
+            let catalog = self.catalog(w);
+            match catalog.change(w, tenant, region) {
+                Some(a) => {
+                    a.auto_sync = true;
+                    a.paused = None;
+                    Ok(())
+                }
+                None => Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    format!("no application for tenant {tenant}"),
+                )),
+            }
+        })??;
+        // Auto-sync deploys the branch head at once, as Argo CD would.
+        self.sync_to(tenant, region, call, Target::Revision(None))
+            .await
+    }
+}
+
+impl SimProvider {
+    /// Deploy a history entry (a rollback) or a revision (None: the branch head).
+    async fn sync_to(
+        &self,
+        tenant: &str,
+        region: &str,
+        call: &str,
+        target: Target,
+    ) -> ProviderResult<()> {
         self.take(SYNC_SECS).await;
-        let result = self.change(call, |w| {
+        self.change(call, |w| {
             let down = w
                 .region(region)
                 .is_some_and(|r| r.health == HealthStatus::Down);
             let tick = w.tick;
             let deployed_at = w.tick_to_ms(tick);
             let catalog = self.catalog(w);
+            let head = catalog.head(tenant, region);
             let Some(a) = catalog.change(w, tenant, region) else {
                 return Err(ProviderError::new(
                     Some(region),
@@ -69,39 +153,54 @@ impl GitOpsProvider for SimProvider {
             if down {
                 return Err(Self::down_error(region, call));
             }
-            if a.auto_sync {
-                return Err(ProviderError::new(
-                    Some(region),
-                    call,
-                    "rollback cannot be performed when auto-sync is enabled",
-                )
-                .with_hint("pause auto-sync first"));
-            }
-            let Some(entry) = a.history.iter().find(|h| h.id == revision_id).cloned() else {
-                return Err(ProviderError::new(
-                    Some(region),
-                    call,
-                    format!("history entry {revision_id} not found"),
-                ));
+            let revision = match target {
+                Target::Entry(id) => {
+                    if a.auto_sync {
+                        return Err(ProviderError::new(
+                            Some(region),
+                            call,
+                            "rollback cannot be performed when auto-sync is enabled",
+                        )
+                        .with_hint("pause auto-sync first"));
+                    }
+                    match a.history.iter().find(|h| h.id == id) {
+                        Some(e) => e.revision.clone(),
+                        None => {
+                            return Err(ProviderError::new(
+                                Some(region),
+                                call,
+                                format!("history entry {id} not found"),
+                            ));
+                        }
+                    }
+                }
+                Target::Revision(Some(r)) => a
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|h| h.revision.starts_with(&r))
+                    .map(|h| h.revision.clone())
+                    .unwrap_or(r),
+                Target::Revision(None) => head.map(|h| h.to_string()).unwrap_or_default(),
             };
+            if revision == a.revision {
+                return Ok(());
+            }
             let next = a.history.iter().map(|h| h.id).max().unwrap_or(0) + 1;
             a.history.push(HistoryEntry {
                 id: next,
-                revision: entry.revision.clone(),
+                revision: revision.clone(),
                 deployed_at,
+                source: None,
+                initiated_by: None,
             });
             // Argo CD keeps ten entries by default.
             if a.history.len() > 10 {
                 a.history.remove(0);
             }
-            a.revision = entry.revision;
+            a.revision = revision;
             a.progressing_until = Some(tick + 8);
             Ok(())
-        })?;
-        result?;
-        progress.say(&format!(
-            "{tenant} in {region} is syncing the earlier revision"
-        ));
-        Ok(())
+        })?
     }
 }

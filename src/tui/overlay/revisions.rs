@@ -61,6 +61,7 @@ impl RevisionPicker {
                     tenant: self.tenant.clone(),
                     region: self.region.clone(),
                     to: Some(e.id.to_string()),
+                    via: Some(crate::actions::Via::Argocd),
                 })));
             }
             _ => {}

@@ -56,14 +56,14 @@ fn hang(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn kv(app: &App, key: &str, value: String, role: Role) -> Line<'static> {
+pub(super) fn kv(app: &App, key: &str, value: String, role: Role) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{key:<11}"), app.theme.get(Role::Muted)),
         Span::styled(value, app.theme.get(role)),
     ])
 }
 
-fn note(app: &App, text: String) -> Line<'static> {
+pub(super) fn note(app: &App, text: String) -> Line<'static> {
     let role = if text.contains("failed") {
         Role::Danger
     } else {
@@ -186,7 +186,11 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         return out;
     };
     let Some(a) = &o.value else {
-        out.push(note(app, age_text(o, app.now)));
+        if t.helm.is_some() && o.error.is_none() {
+            out.extend(super::detail_gitops::helm_lines(app, t, region));
+        } else {
+            out.push(note(app, age_text(o, app.now)));
+        }
         return out;
     };
     let sync = symbols::sync(a.sync);
@@ -232,21 +236,24 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
     out.push(kv(
         app,
         "auto-sync",
-        if a.auto_sync {
-            "⟳ on (a rollback pauses it)".into()
-        } else {
-            "off".to_string()
+        match (a.auto_sync, &a.paused) {
+            (true, _) => "⟳ on (a rollback pauses it)".into(),
+            (false, Some(p)) => format!("⏸ paused by {} (resume-auto-sync puts it back)", p.by),
+            (false, None) => "off".to_string(),
         },
         Role::Text,
     ));
+    out.extend(super::detail_gitops::argo_lines(app, a));
     out.push(kv(
         app,
         "history",
         format!("{} entries, newest first:", a.history.len()),
         Role::Muted,
     ));
-    for e in a.history.iter().rev() {
-        let current = if *e.revision == *a.revision {
+    // After a rollback the same revision is in the history twice: mark the newest only.
+    let running_at = a.history.iter().rposition(|e| *e.revision == *a.revision);
+    for (i, e) in a.history.iter().enumerate().rev() {
+        let current = if running_at == Some(i) {
             "  ◀ running"
         } else {
             ""
@@ -260,6 +267,9 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
             ),
             app.theme.get(Role::Text),
         )));
+    }
+    if t.helm.is_some() {
+        out.extend(super::detail_gitops::helm_lines(app, t, region));
     }
     out
 }

@@ -39,7 +39,7 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
         for b in bindings {
             out.push((
                 sequence_label(&b.keys),
-                format!("{:<15} {}", b.command.name(), b.command.describe()),
+                format!("{:<16} {}", b.command.name(), b.command.describe()),
             ));
         }
         out.push((String::new(), String::new()));

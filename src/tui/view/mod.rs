@@ -1,6 +1,7 @@
 //! Drawing the dashboard. Layout only; each pane and overlay has its own module.
 
 mod detail;
+mod detail_gitops;
 mod footer;
 mod header;
 pub mod help;

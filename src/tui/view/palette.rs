@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &Palette) {
         };
         lines.push(Line::from(vec![
             Span::styled(if selected { "▸ " } else { "  " }, style),
-            Span::styled(format!("{:<15}", e.command.name()), style),
+            Span::styled(format!("{:<17}", e.command.name()), style),
             Span::styled(format!("{:<8}", key), t.get(Role::Key)),
             Span::styled(e.command.describe(), t.get(Role::Muted)),
         ]));

@@ -31,9 +31,12 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &RevisionPicker) {
         },
         t.get(Role::Muted),
     ))];
+    // A rollback deploys an old revision again, so it can be in the history twice: the
+    // newest entry with it is the one running.
+    let running_at = p.entries.iter().position(|e| e.revision == p.current);
     for (i, e) in p.entries.iter().enumerate() {
         let selected = i == p.cursor;
-        let running = e.revision == p.current;
+        let running = running_at == Some(i);
         let style = if selected {
             t.get(Role::Selected)
         } else {

@@ -1,5 +1,6 @@
 //! The tenant matrix: tenants x regions; each cell shows Argo sync, health and revision as
-//! symbol and word, with auto-sync marked (`⟳`).
+//! symbol and word, with auto-sync marked (`⟳`, or `⏸` when meridian paused it), and the
+//! Helm release's revision (`⎈3 deployed`) for tenants that have one.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -57,11 +58,34 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                 let cell = if !tenant.regions.contains(&region.id) {
                     Cell::from(Span::styled("  —", t.get(Role::Muted)))
                 } else {
-                    let observed = app
-                        .state
-                        .tenant(&tenant.id)
-                        .and_then(|ts| ts.app(&region.id));
+                    let ts = app.state.tenant(&tenant.id);
+                    let observed = ts.and_then(|ts| ts.app(&region.id));
+                    let release = ts
+                        .and_then(|ts| ts.release(&region.id))
+                        .and_then(|r| r.value.as_ref())
+                        .and_then(|r| r.latest());
+                    let helm = release
+                        .map(|r| format!(" ⎈{} {}", r.revision, r.status.as_str()))
+                        .unwrap_or_default();
+                    let no_app = observed.is_some_and(|o| o.value.is_none() && o.error.is_none());
                     match observed {
+                        Some(_) if no_app && tenant.helm.is_some() => {
+                            let marker = if selected { "▸" } else { " " };
+                            let chart = release.map(|r| r.chart_label()).unwrap_or_default();
+                            Cell::from(vec![
+                                Line::from(vec![
+                                    Span::raw(marker),
+                                    Span::styled(
+                                        fit(helm.trim_start(), col_w.saturating_sub(2)),
+                                        t.get(Role::Info),
+                                    ),
+                                ]),
+                                Line::from(Span::styled(
+                                    format!(" {}", fit(&chart, col_w)),
+                                    t.get(Role::Muted),
+                                )),
+                            ])
+                        }
                         Some(o) => match &o.value {
                             Some(a) => {
                                 let sync = symbols::sync(a.sync);
@@ -69,7 +93,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                 let dim = stale(o, app.now);
                                 let st = |r: Role| if dim { t.get(Role::Stale) } else { t.get(r) };
                                 let marker = if selected { "▸" } else { " " };
-                                let auto = if a.auto_sync { " ⟳" } else { "" };
+                                let auto = match (a.auto_sync, &a.paused) {
+                                    (true, _) => " ⟳",
+                                    (false, Some(_)) => " ⏸",
+                                    (false, None) => "",
+                                };
                                 let rev = a.revision.get(..7).unwrap_or(&a.revision);
                                 Cell::from(vec![
                                     Line::from(vec![
@@ -91,6 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                             st(health.role),
                                         ),
                                         Span::styled(format!(" {rev}"), st(Role::Muted)),
+                                        Span::styled(helm.clone(), st(Role::Info)),
                                     ]),
                                 ])
                             }

@@ -1,11 +1,15 @@
-"""Injected faults for one cluster: black-hole, slow answers, and error statuses."""
+"""Injected faults for one cluster: black-hole, slow answers, error statuses, and answers
+that are not what the API server would send (a proxy's HTML page, a body cut short)."""
 
 import threading
 import time
 
 from .errors import ApiError
 
-MODES = ("blackhole", "slow", "status")
+MODES = ("blackhole", "slow", "status", "malformed")
+# What a list or get answers under `malformed` by default: JSON cut off mid-object, as when
+# a proxy drops the connection after a partial write of a 200.
+TRUNCATED = '{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":'
 _REASONS = {
     401: ("Unauthorized", "Unauthorized"),
     403: ("Forbidden", 'forbidden: User "system:anonymous" cannot {verb} path "{path}"'),
@@ -35,6 +39,8 @@ class Faults:
             raise ValueError(f"code must be one of {sorted(_REASONS)}")
         if mode == "slow" and float(spec.get("seconds", -1)) < 0:
             raise ValueError("slow needs seconds >= 0")
+        if mode == "malformed" and not 200 <= int(spec.get("code", 200)) <= 599:
+            raise ValueError("malformed needs a code from 200 to 599")
         with self.cond:
             self.spec = dict(spec)
             self.generation += 1
@@ -77,6 +83,15 @@ class Faults:
         if spec["mode"] == "slow":
             time.sleep(float(spec["seconds"]))
             return False
+        if spec["mode"] == "malformed":
+            body = str(spec.get("body", TRUNCATED)).encode()
+            handler.send_response(int(spec.get("code", 200)))
+            handler.send_header("Content-Type", str(spec.get("contentType", "application/json")))
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            handler._status = int(spec.get("code", 200))
+            return True
         code = int(spec["code"])
         reason, message = _REASONS[code]
         raise ApiError(code, reason, message.format(verb=method.lower(), path=path))

@@ -92,7 +92,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             except OSError:
                 self.closed = True
-        self.close_connection = True
+        # The real API server (Go's net/http) keeps the connection alive after a watch ends,
+        # and clients reuse it for the next request: closing it here (without saying so in a
+        # Connection header) made a client's next watch fail now and then with "connection
+        # closed before message completed", which a real server never causes.
+        if self.closed:
+            self.close_connection = True
 
     # ---- dispatch ----------------------------------------------------------------------
 

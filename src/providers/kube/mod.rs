@@ -1,0 +1,21 @@
+//! Kubernetes: Argo CD Applications and ApplicationSets (`[gitops] provider = "argocd"`),
+//! Helm releases (`helm = { provider = "helm" }` per tenant) and the fleet lock as a Lease
+//! (`[lock] provider = "kube"`), with one client per region's kubeconfig context.
+
+pub mod application;
+pub mod applicationset;
+pub mod argocd;
+pub mod client;
+pub mod discover;
+pub mod error;
+pub mod helm;
+mod helm_rollback;
+pub mod lease;
+mod operation;
+mod view;
+mod watch;
+
+pub use argocd::ArgoCd;
+pub use client::{Clients, Target};
+pub use helm::HelmReleases;
+pub use lease::LeaseLock;

@@ -1,0 +1,259 @@
+//! A tenant's Argo CD application in one region, as last observed: sync and health, the
+//! deployed revision and its history, and what Argo CD is doing with it right now.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::Millis;
+
+/// Argo CD `status.sync.status`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, strum::IntoStaticStr,
+)]
+pub enum SyncStatus {
+    Synced,
+    OutOfSync,
+    #[default]
+    Unknown,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Argo CD `status.health.status`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, strum::IntoStaticStr,
+)]
+pub enum AppHealth {
+    Healthy,
+    Progressing,
+    Degraded,
+    Suspended,
+    Missing,
+    #[default]
+    Unknown,
+}
+
+impl AppHealth {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One entry of an application's deployment history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: u32,
+    pub revision: String,
+    pub deployed_at: Millis,
+    /// The source it was deployed from, exactly as Argo CD recorded it: a rollback syncs
+    /// to this source, not to whatever the app's spec says now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiated_by: Option<String>,
+}
+
+/// Phase of an Argo CD operation (`status.operationState.phase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationPhase {
+    Running,
+    Terminating,
+    Succeeded,
+    Failed,
+    Error,
+}
+
+impl OperationPhase {
+    pub fn parse(s: &str) -> Option<OperationPhase> {
+        Some(match s {
+            "Running" => OperationPhase::Running,
+            "Terminating" => OperationPhase::Terminating,
+            "Succeeded" => OperationPhase::Succeeded,
+            "Failed" => OperationPhase::Failed,
+            "Error" => OperationPhase::Error,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationPhase::Running => "Running",
+            OperationPhase::Terminating => "Terminating",
+            OperationPhase::Succeeded => "Succeeded",
+            OperationPhase::Failed => "Failed",
+            OperationPhase::Error => "Error",
+        }
+    }
+
+    /// Still going: Argo CD refuses a new operation until it ends.
+    pub fn is_active(self) -> bool {
+        matches!(self, OperationPhase::Running | OperationPhase::Terminating)
+    }
+}
+
+/// The app's current or last operation: the requested one (`operation`) and its state
+/// (`status.operationState`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OperationInfo {
+    /// A top-level `operation` is set: requested, not yet taken up or still running.
+    pub requested: bool,
+    pub phase: Option<OperationPhase>,
+    pub message: Option<String>,
+    /// The revision the operation syncs to (its result once it has one).
+    pub revision: Option<String>,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    pub initiated_by: Option<String>,
+}
+
+impl OperationInfo {
+    /// Why no new operation may start now, if one is in progress.
+    pub fn in_progress(&self) -> Option<String> {
+        match self.phase {
+            Some(p) if p.is_active() => Some(format!(
+                "an operation is {}{}",
+                p.as_str(),
+                self.initiated_by
+                    .as_deref()
+                    .map(|w| format!(" (started by {w})"))
+                    .unwrap_or_default()
+            )),
+            _ if self.requested => Some("an operation has been requested and not finished".into()),
+            _ => None,
+        }
+    }
+}
+
+/// One of `status.conditions`: `SyncError`, `ComparisonError`, ...
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppCondition {
+    pub kind: String,
+    pub message: String,
+}
+
+/// The ApplicationSet that generates this app, and whether it leaves a hand-set
+/// `spec.syncPolicy` alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSetOwner {
+    pub name: String,
+    /// True when the ApplicationSet ignores `/spec/syncPolicy` differences or only creates
+    /// apps; false when it would put its template's syncPolicy back; `None` when the
+    /// ApplicationSet could not be read.
+    pub preserves_sync_policy: Option<bool>,
+}
+
+/// The `automated` block meridian took away when it paused auto-sync, kept on the app in
+/// an annotation so that it can be put back exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PausedAutoSync {
+    pub automated: serde_json::Value,
+    pub by: String,
+    pub at: String,
+    pub reason: Option<String>,
+}
+
+/// An AppProject sync window (Argo CD's `spec.syncWindows[]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncWindow {
+    /// `allow` or `deny`.
+    pub kind: String,
+    /// Cron: minute hour day-of-month month day-of-week.
+    pub schedule: String,
+    /// How long a window lasts from each time the schedule fires, e.g. `1h`.
+    pub duration: String,
+    /// App name patterns (`*` wildcards); empty matches none unless namespaces/clusters do.
+    pub applications: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub clusters: Vec<String>,
+    /// Manual syncs may go ahead during the window.
+    pub manual_sync: bool,
+    pub time_zone: Option<String>,
+}
+
+/// A tenant's Argo CD application in one region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppState {
+    pub name: String,
+    pub sync: SyncStatus,
+    pub health: AppHealth,
+    /// What is deployed: the last history entry's revision, or while an operation runs,
+    /// the revision it is syncing to. Shared with the history entry it came from (a big
+    /// fleet holds 100,000 of these).
+    pub revision: Arc<str>,
+    pub auto_sync: bool,
+    /// Oldest first; the last entry is what is deployed. Shared between apps with the same
+    /// history (a tenant's regions, usually), so a big fleet does not hold it many times.
+    pub history: Arc<[HistoryEntry]>,
+    /// Why the app is not Synced/Healthy, as Argo CD words it.
+    pub message: Option<String>,
+    /// The branch head Argo CD compares against (`status.sync.revision`): what a sync to
+    /// the target, or auto-sync once resumed, deploys.
+    #[serde(default)]
+    pub head: Option<String>,
+    #[serde(default)]
+    pub prune: bool,
+    #[serde(default)]
+    pub self_heal: bool,
+    #[serde(default)]
+    pub operation: Option<OperationInfo>,
+    #[serde(default)]
+    pub conditions: Vec<AppCondition>,
+    #[serde(default)]
+    pub owner: Option<AppSetOwner>,
+    /// Auto-sync that meridian paused (and can resume).
+    #[serde(default)]
+    pub paused: Option<PausedAutoSync>,
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The project's sync windows; `None` when they are unknown (not read, or no project).
+    #[serde(default)]
+    pub sync_windows: Option<Vec<SyncWindow>>,
+    /// Where the app lives in Argo CD (namespace) and its `spec.destination`, for matching.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The object version this reading saw: writes carry it, so a change made by someone
+    /// else in between is refused (409) instead of overwritten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+}
+
+impl AppState {
+    /// A history entry by id (`3`) or revision prefix (`a1b2c3`).
+    pub fn find_revision(&self, wanted: &str) -> Option<&HistoryEntry> {
+        let wanted = wanted.trim_start_matches('#');
+        if let Ok(id) = wanted.parse::<u32>()
+            && let Some(e) = self.history.iter().find(|e| e.id == id)
+        {
+            return Some(e);
+        }
+        if wanted.len() >= 4 {
+            return self
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.revision.starts_with(wanted));
+        }
+        None
+    }
+
+    /// The entry deployed before the current one: the default rollback target.
+    pub fn previous(&self) -> Option<&HistoryEntry> {
+        let current = &self.revision;
+        self.history.iter().rev().find(|e| *e.revision != **current)
+    }
+
+    /// Why a new operation cannot start now, if one is in progress.
+    pub fn operation_in_progress(&self) -> Option<String> {
+        self.operation.as_ref().and_then(OperationInfo::in_progress)
+    }
+
+    /// The id of the last history entry (what the audit record calls "deployed").
+    pub fn history_id(&self) -> Option<u32> {
+        self.history.last().map(|h| h.id)
+    }
+}
