@@ -76,9 +76,11 @@ pub struct RawMeta {
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
     /// Most replication lag a promotion may lose without --accept-data-loss (default "60s").
+    #[serde(default)]
     #[schemars(schema_with = "s::duration")]
     pub rpo_budget: Option<Spanned<String>>,
     /// How long a region must be healthy before it gets more traffic (default "15m").
+    #[serde(default)]
     #[schemars(schema_with = "s::duration")]
     pub health_gate: Option<Spanned<String>>,
     /// Tenants in these environments count as production (default ["prd", "prod", "production"]).
