@@ -60,9 +60,13 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, p: &RevisionPicker) {
             ),
         ]));
     }
-    lines.push(Line::from(Span::styled(
+    // The hint wraps inside the box (the box is 72 columns at most, the hint longer).
+    let width = block.inner(area).width as usize;
+    lines.extend(super::wrap::hanging(
+        Vec::new(),
         "Enter shows the plan for the selected revision; nothing changes until you confirm",
         t.get(Role::Muted),
-    )));
+        width,
+    ));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
