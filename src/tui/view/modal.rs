@@ -130,18 +130,20 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
         } else {
             t.get(look.role)
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {} {:<10}", look.symbol, look.word), style),
-            Span::styled(format!("{:<name_w$}  ", c.guard.name()), t.get(Role::Text)),
-            Span::styled(
-                c.reason.clone(),
-                if c.verdict == Verdict::Pass {
-                    muted
-                } else {
-                    t.get(Role::Text)
-                },
-            ),
-        ]));
+        // A long reason wraps under itself, not under the verdict column.
+        lines.extend(super::wrap::hanging(
+            vec![
+                Span::styled(format!("  {} {:<10}", look.symbol, look.word), style),
+                Span::styled(format!("{:<name_w$}  ", c.guard.name()), t.get(Role::Text)),
+            ],
+            &c.reason,
+            if c.verdict == Verdict::Pass {
+                muted
+            } else {
+                t.get(Role::Text)
+            },
+            plan_area.width as usize,
+        ));
     }
     for n in p.notes.iter().chain(m.backend_notes.iter().flatten()) {
         lines.push(Line::from(Span::styled(format!("  note: {n}"), muted)));
