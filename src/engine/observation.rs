@@ -115,21 +115,9 @@ impl Merger {
             .map(Vec::as_slice)
             .unwrap_or_default()
         {
-            let cell = state
-                .tenants
-                .get(ti)
-                .and_then(|ts| ts.apps.get(ci))
-                .map(|(_, a)| a);
-            if let Some(t) = self.fleet.tenants.get(ti)
-                && !crate::state::summary_counts(t, cell)
-            {
-                continue;
-            }
-            out.total += 1;
-            match cell.and_then(|a| a.value.as_ref()).map(|a| a.sync) {
-                Some(crate::state::SyncStatus::Synced) => out.synced += 1,
-                Some(crate::state::SyncStatus::OutOfSync) => out.out_of_sync = true,
-                _ => {}
+            let cell = state.tenants.get(ti).and_then(|ts| ts.apps.get(ci));
+            if let Some(t) = self.fleet.tenants.get(ti) {
+                out.add(t, cell.map(|(_, a)| a));
             }
         }
         out

@@ -12,9 +12,7 @@ pub use app::{
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };
-pub use summary::{
-    ArgoSummary, CellRegions, argo_summaries, argo_summaries_with, counts as summary_counts,
-};
+pub use summary::{ArgoSummary, argo_summaries};
 
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
 

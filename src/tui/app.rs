@@ -95,8 +95,6 @@ pub struct App {
     /// Argo summary per region (synced, total, any OutOfSync), in fleet order; derived
     /// from `state` whenever it changes so drawing stays cheap on big fleets.
     pub argo: Vec<(usize, usize, bool)>,
-    /// Where each tenant's cells sit among the regions (for the summary above).
-    pub cells: crate::state::CellRegions,
     /// The rows the filter leaves (regions, tenants), kept current by `refilter`.
     pub visible: (Vec<usize>, Vec<usize>),
     /// The phase the cancel key was pressed on once (a second press stops it).
@@ -119,7 +117,6 @@ impl App {
         read_only: bool,
     ) -> App {
         let now = state.observed_at;
-        let cells = crate::state::CellRegions::new(&fleet);
         let mut app = App {
             merger: Merger::new(&fleet),
             reported: (
@@ -149,7 +146,6 @@ impl App {
             status: Status::Idle,
             running: None,
             argo: Vec::new(),
-            cells,
             visible: (Vec::new(), Vec::new()),
             cancel_armed: None,
             evidence: None,

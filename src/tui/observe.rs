@@ -76,8 +76,11 @@ impl App {
 
     /// Refresh what drawing needs from the state: the Argo summary and the filtered rows.
     pub fn derive(&mut self) {
-        self.argo = crate::state::argo_summaries_with(&self.cells, &self.fleet, &self.state)
-            .into_iter()
+        self.argo = self
+            .fleet
+            .regions
+            .iter()
+            .map(|r| self.merger.argo_summary(&self.state, &r.id))
             .map(|a| (a.synced, a.total, a.out_of_sync))
             .collect();
         self.refilter();

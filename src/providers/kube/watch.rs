@@ -87,23 +87,11 @@ pub async fn follow(
                 backoff = BACKOFF_MIN;
                 list.metadata.resource_version.unwrap_or_default()
             }
-            Ok(Err(e)) => {
-                if tx
-                    .send(fail(api_error(Some(&label), &call, &e)))
-                    .await
-                    .is_err()
-                {
+            failed => {
+                let e = bounded_error(failed, &label, &call, deadline);
+                if !report(&tx, fail(e), &mut backoff).await {
                     return;
                 }
-                pause(&mut backoff).await;
-                continue;
-            }
-            Err(_) => {
-                let e = ProviderError::timed_out(Some(&label), &call, deadline);
-                if tx.send(fail(e)).await.is_err() {
-                    return;
-                }
-                pause(&mut backoff).await;
                 continue;
             }
         };
@@ -125,23 +113,11 @@ pub async fn follow(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
-                Ok(Err(e)) => {
-                    if tx
-                        .send(fail(api_error(Some(&label), &call, &e)))
-                        .await
-                        .is_err()
-                    {
+                failed => {
+                    let e = bounded_error(failed, &label, &call, deadline);
+                    if !report(&tx, fail(e), &mut backoff).await {
                         return;
                     }
-                    pause(&mut backoff).await;
-                    continue;
-                }
-                Err(_) => {
-                    let e = ProviderError::timed_out(Some(&label), &call, deadline);
-                    if tx.send(fail(e)).await.is_err() {
-                        return;
-                    }
-                    pause(&mut backoff).await;
                     continue;
                 }
             };
@@ -209,6 +185,28 @@ pub async fn follow(
             }
         }
     }
+}
+
+/// Why a call bounded by `deadline` failed: the API said so, or the deadline passed.
+fn bounded_error<T, Elapsed>(
+    failed: Result<Result<T, kube::Error>, Elapsed>,
+    label: &str,
+    call: &str,
+    deadline: Duration,
+) -> ProviderError {
+    match failed {
+        Ok(Err(e)) => api_error(Some(label), call, &e),
+        _ => ProviderError::timed_out(Some(label), call, deadline),
+    }
+}
+
+/// Tell the owner a region failed, then wait out the backoff; false once nobody listens.
+async fn report(tx: &mpsc::Sender<Event>, event: Event, backoff: &mut Duration) -> bool {
+    if tx.send(event).await.is_err() {
+        return false;
+    }
+    pause(backoff).await;
+    true
 }
 
 async fn pause(backoff: &mut Duration) {
