@@ -155,6 +155,10 @@ pub enum Command {
         /// is over the RPO budget, a phase failed or an app is not Synced and Healthy
         #[arg(long)]
         check: bool,
+        /// With --json, each cell's Argo CD and Helm history too (up to ten entries each;
+        /// left out by default because it makes a big fleet's document three times larger)
+        #[arg(long)]
+        history: bool,
     },
     /// Set a region's weight to 0, moving its traffic to the others
     Drain {

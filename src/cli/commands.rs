@@ -29,7 +29,7 @@ fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 /// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
-pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> {
+pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
@@ -38,6 +38,7 @@ pub async fn status(global: &GlobalArgs, check: bool) -> Result<Exit, CliError> 
     let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
+        doc.tenants.history = history;
         doc.insert("api", status_view::api_json(&api));
         if let Some(p) = &problems {
             doc.insert("check", json!({"ok": p.is_empty(), "problems": p}));

@@ -62,7 +62,7 @@ pub fn out(line: &str) {
 /// Run one headless command.
 pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
     match command {
-        Command::Status { check } => commands::status(global, check).await,
+        Command::Status { check, history } => commands::status(global, check, history).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
         Command::Weights { weights } => {

@@ -107,7 +107,11 @@ pub fn to_json<'a>(
             Value::Object(m) => m,
             _ => serde_json::Map::new(),
         },
-        tenants: Tenants { fleet, state },
+        tenants: Tenants {
+            fleet,
+            state,
+            history: false,
+        },
     }
 }
 

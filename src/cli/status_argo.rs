@@ -3,45 +3,23 @@
 use serde_json::{Value, json};
 
 use crate::fleet::Tenant;
-use crate::state::{AppState, HelmRelease, Observed, rfc3339};
+use crate::state::{AppState, HelmRelease, Observed, OperationInfo, rfc3339};
 
-/// Add what Argo CD says beyond sync and health to a tenant cell of `status --json`.
-pub fn extend_cell(cell: &mut Value, a: &AppState) {
-    cell["head"] = json!(a.head);
-    cell["history_id"] = json!(a.history_id());
-    cell["history"] = a
-        .history
-        .iter()
-        .map(|h| {
-            json!({"id": h.id, "revision": h.revision, "deployed_at": rfc3339(h.deployed_at),
-                   "source": h.source, "initiated_by": h.initiated_by})
-        })
-        .collect();
-    cell["prune"] = json!(a.prune);
-    cell["self_heal"] = json!(a.self_heal);
-    cell["paused_auto_sync"] = json!(a.paused);
-    cell["operation"] = match &a.operation {
-        Some(o) => json!({
-            "requested": o.requested, "phase": o.phase.map(|p| p.as_str()), "message": o.message,
-            "revision": o.revision, "started_at": o.started_at.map(rfc3339),
-            "finished_at": o.finished_at.map(rfc3339), "initiated_by": o.initiated_by,
-        }),
-        None => Value::Null,
-    };
-    cell["conditions"] = a
-        .conditions
-        .iter()
-        .map(|c| json!({"type": c.kind, "message": c.message}))
-        .collect();
-    cell["applicationset"] = json!(a.owner.as_ref().map(|o| o.name.clone()));
-    cell["project"] = json!(a.project);
+/// An app's current or last operation in a tenant cell of `status --json`.
+pub fn operation_json(o: &OperationInfo) -> Value {
+    json!({
+        "requested": o.requested, "phase": o.phase.map(|p| p.as_str()), "message": o.message,
+        "revision": o.revision, "started_at": o.started_at.map(rfc3339),
+        "finished_at": o.finished_at.map(rfc3339), "initiated_by": o.initiated_by,
+    })
 }
 
 /// A tenant cell's Helm release for `status --json`.
-pub fn helm_json(t: &Tenant, r: Option<&Observed<HelmRelease>>) -> Value {
+/// With `history`, every revision Helm keeps too.
+pub fn helm_json(t: &Tenant, r: Option<&Observed<HelmRelease>>, history: bool) -> Value {
     let rel = r.and_then(|r| r.value.as_ref());
     let latest = rel.and_then(|r| r.latest());
-    json!({
+    let mut doc = json!({
         "release": t.helm_release_name(),
         "namespace": t.helm_namespace(),
         "revision": latest.map(|l| l.revision),
@@ -54,7 +32,11 @@ pub fn helm_json(t: &Tenant, r: Option<&Observed<HelmRelease>>) -> Value {
         })).collect::<Vec<_>>()),
         "observed_at": r.and_then(|r| r.at).map(rfc3339),
         "error": r.and_then(|r| r.error.clone()),
-    })
+    });
+    if !history && let Some(m) = doc.as_object_mut() {
+        m.remove("history");
+    }
+    doc
 }
 
 /// `r3 deployed` for the table.

@@ -110,7 +110,14 @@ impl Env {
 
     /// `status --json`.
     pub fn status(&self) -> Value {
-        let out = self.run(&["status", "--json"]);
+        self.status_with(&[])
+    }
+
+    /// `status --json` with extra flags (such as `--history`).
+    pub fn status_with(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["status", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("status JSON: {e}: {}", text(&out)))

@@ -55,7 +55,13 @@ fn status_shows_apps_history_and_helm_revisions_from_the_clusters() {
         };
         env.k.seed_helm_revision("us-east-1", &rev);
     }
-    let s = env.status();
+    let plain = env.status();
+    let c = cell(&plain, "checkout", "us-east-1");
+    assert!(
+        c.get("history").is_none(),
+        "history only with --history: {c}"
+    );
+    let s = env.status_with(&["--history"]);
     let c = cell(&s, "checkout", "us-east-1");
     assert_eq!(c["sync"], "Synced", "{c}");
     assert_eq!(c["revision"], REVS[2]);
