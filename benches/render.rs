@@ -43,6 +43,19 @@ fn render(c: &mut Criterion) {
             let _ = term.draw(|f| meridian::tui::view::draw(f, &app));
         })
     });
+    // Keystrokes while typing a filter: each one re-filters 100,000 cells and draws a
+    // frame. One iteration is two keystrokes (a letter, then backspace).
+    press(&mut app, &["esc", "/"]);
+    type_text(&mut app, "outofsyn");
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap_or_else(|e| panic!("{e}"));
+    group.bench_function("filter-two-keystrokes-100x1000-100x30", |b| {
+        b.iter(|| {
+            type_text(&mut app, "c");
+            let _ = term.draw(|f| meridian::tui::view::draw(f, &app));
+            press(&mut app, &["backspace"]);
+            let _ = term.draw(|f| meridian::tui::view::draw(f, &app));
+        })
+    });
     group.finish();
 }
 

@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use meridian::cli::{self, Cli, Exit};
 
+/// A big fleet's refresh builds and drops a hundred thousand app readings at a time; glibc's
+/// allocator hands the freed memory back to the kernel and faults it in again on the next
+/// refresh (a third of `status --json`'s time on 100 x 1,000), mimalloc keeps and reuses it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `meridian status | head` should end quietly when head stops reading, as other
     // command-line tools do, instead of panicking on a broken pipe.

@@ -42,20 +42,20 @@ fn planned(f: &Fleet, s: &FleetState, req: &Request) -> super::Plan {
 #[test]
 fn a_running_or_requested_operation_blocks_and_cannot_be_overridden() {
     let (f, mut s) = (fleet(), state(&fleet()));
-    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(OperationInfo {
+    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(Box::new(OperationInfo {
         phase: Some(OperationPhase::Running),
         initiated_by: Some("ana".into()),
         ..OperationInfo::default()
-    });
+    }));
     let req = rollback("search-stg", "eu-west-1").override_guard("operation-in-progress");
     let p = planned(&f, &s, &req);
     assert_eq!(verdict(&p, Guard::OperationInProgress), Verdict::Block);
     assert!(p.is_blocked(), "not overridable");
-    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(OperationInfo {
+    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(Box::new(OperationInfo {
         requested: true,
         phase: Some(OperationPhase::Succeeded),
         ..OperationInfo::default()
-    });
+    }));
     let p = planned(&f, &s, &rollback("search-stg", "eu-west-1"));
     assert_eq!(verdict(&p, Guard::OperationInProgress), Verdict::Block);
     app_mut(&mut s, "search-stg", "eu-west-1").operation = None;

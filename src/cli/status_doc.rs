@@ -154,7 +154,7 @@ impl Serialize for Cell<'_> {
         if let Some(a) = app {
             m.serialize_entry(
                 "operation",
-                &a.operation.as_ref().map(status_argo::operation_json),
+                &a.operation.as_deref().map(status_argo::operation_json),
             )?;
             m.serialize_entry("paused_auto_sync", &a.paused)?;
             m.serialize_entry("project", &a.project)?;

@@ -241,8 +241,12 @@ impl Merger {
                     };
                     let in_step = apps.next_if(|(id, _)| *id == tenant.id).map(|(_, a)| a);
                     let found = in_step.or_else(|| {
-                        if by_tenant.contains_key(&tenant.id) {
-                            return by_tenant.remove(&tenant.id);
+                        // Most pushes name a few apps or none: hash a tenant's id only when
+                        // something is waiting in the map.
+                        if !by_tenant.is_empty()
+                            && let Some(app) = by_tenant.remove(&tenant.id)
+                        {
+                            return Some(app);
                         }
                         // Everything up to this tenant's app (or all, if absent) into the map.
                         for (id, app) in apps.by_ref() {

@@ -199,8 +199,9 @@ pub struct AppState {
     pub prune: bool,
     #[serde(default)]
     pub self_heal: bool,
+    /// Boxed: most apps have none, and a big fleet holds 100,000 readings.
     #[serde(default)]
-    pub operation: Option<OperationInfo>,
+    pub operation: Option<Box<OperationInfo>>,
     #[serde(default)]
     pub conditions: Vec<AppCondition>,
     #[serde(default)]
@@ -249,7 +250,9 @@ impl AppState {
 
     /// Why a new operation cannot start now, if one is in progress.
     pub fn operation_in_progress(&self) -> Option<String> {
-        self.operation.as_ref().and_then(OperationInfo::in_progress)
+        self.operation
+            .as_deref()
+            .and_then(OperationInfo::in_progress)
     }
 
     /// The id of the last history entry (what the audit record calls "deployed").

@@ -266,7 +266,7 @@ pub fn app_state(app: &Value, related: &Related) -> AppState {
         head: s(app, "/status/sync/revision").map(str::to_string),
         prune: flag("prune"),
         self_heal: flag("selfHeal"),
-        operation: op,
+        operation: op.map(Box::new),
         conditions,
         owner,
         paused: paused(app, related, auto_sync),

@@ -8,17 +8,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::dynamics::{revision_sha, short, unit};
+use super::drift::{Schedules, drifted};
+use super::dynamics::{revision_sha, short};
 use super::world::World;
 use crate::fleet::Fleet;
 use crate::state::{
     AppHealth, AppState, HealthStatus, HistoryEntry, Millis, PausedAutoSync, SyncStatus,
 };
-
-/// Drifts are drawn per epoch of this many simulated seconds: at most one per app each.
-const EPOCH: u64 = 1800;
-/// The chance that an app drifts at some point in an epoch.
-const DRIFT_CHANCE: f64 = 0.5;
 
 /// What actions changed on one app; everything not here is derived from the seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,11 +52,13 @@ pub(super) struct Entry {
 
 /// Every app of a fleet, per region, with what never changes precomputed: built once per
 /// world (its seed and birth), so reading a region's apps allocates little.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Catalog {
     pub(super) seed: u64,
     born_ms: Millis,
     pub(super) by_region: HashMap<String, Vec<Entry>>,
+    /// When each region's apps start and stop drifting (`drift.rs`), for the watch.
+    pub(super) drifts: Schedules,
 }
 
 impl Catalog {
@@ -98,6 +96,7 @@ impl Catalog {
             seed,
             born_ms,
             by_region,
+            drifts: Schedules::default(),
         }
     }
 
@@ -232,23 +231,6 @@ impl Catalog {
             ..AppState::default()
         }
     }
-}
-
-/// Someone changed the live objects by hand: within each epoch an app may drift once, for
-/// a short while when auto-sync heals it, for minutes when nobody does.
-pub fn drifted(seed: u64, subject: u64, tick: u64, auto_sync: bool) -> bool {
-    let epoch = tick / EPOCH;
-    let at = tick % EPOCH;
-    if unit(seed, epoch, subject, 11) >= DRIFT_CHANCE {
-        return false;
-    }
-    let start = (unit(seed, epoch, subject, 12) * (EPOCH - 300) as f64) as u64;
-    let lasts = if auto_sync {
-        20
-    } else {
-        60 + (unit(seed, epoch, subject, 13) * 240.0) as u64
-    };
-    (start..start + lasts).contains(&at)
 }
 
 /// An app's stream of random draws, from its tenant and region (stable across fleet edits).

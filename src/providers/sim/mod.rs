@@ -2,6 +2,7 @@
 
 pub mod apps;
 mod database;
+mod drift;
 mod dynamics;
 mod gitops;
 mod runner;

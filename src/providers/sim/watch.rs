@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use super::SimProvider;
-use super::apps::{AppChange, Catalog, drifted, key};
+use super::apps::{AppChange, Catalog, Entry, key};
+use super::drift::drifted;
 use super::world::World;
 use crate::providers::{AppsUpdate, ProviderResult};
 use crate::state::{AppState, HealthStatus};
@@ -71,19 +72,40 @@ impl Catalog {
         let Some(entries) = self.by_region.get(region) else {
             return Vec::new();
         };
-        entries
-            .iter()
-            .filter(|e| {
-                let auto_sync = match world.changed.is_empty() {
-                    true => e.auto_sync,
-                    false => world
-                        .changed
-                        .get(&key(&e.tenant, region))
-                        .map_or(e.auto_sync, |c| c.auto_sync),
-                };
-                drifted(self.seed, e.subject, from, auto_sync)
-                    != drifted(self.seed, e.subject, world.tick, auto_sync)
-            })
+        let auto_sync = |e: &Entry| match world.changed.is_empty() {
+            true => e.auto_sync,
+            false => world
+                .changed
+                .get(&key(&e.tenant, region))
+                .map_or(e.auto_sync, |c| c.auto_sync),
+        };
+        let differs = |e: &Entry| {
+            let auto_sync = auto_sync(e);
+            drifted(self.seed, e.subject, from, auto_sync)
+                != drifted(self.seed, e.subject, world.tick, auto_sync)
+        };
+        let catalogued = entries.iter().map(|e| (e.subject, e.auto_sync));
+        let picked: Vec<usize> = match self
+            .drifts
+            .candidates(self.seed, region, catalogued, from, world.tick)
+        {
+            Some(mut hits) => {
+                // The schedule knows each app's auto-sync as catalogued; an app whose
+                // auto-sync an action changed drifts on its own clock, so check it too.
+                hits.extend(
+                    (0..entries.len()).filter(|&i| auto_sync(&entries[i]) != entries[i].auto_sync),
+                );
+                // In fleet order, as the merger takes them fastest.
+                hits.sort_unstable();
+                hits.dedup();
+                hits
+            }
+            None => (0..entries.len()).collect(),
+        };
+        picked
+            .into_iter()
+            .filter_map(|i| entries.get(i))
+            .filter(|e| differs(e))
             .map(|e| (e.tenant.clone(), self.state(world, e, region, down)))
             .collect()
     }
@@ -121,5 +143,37 @@ impl SimProvider {
             }
             tokio::time::sleep(WATCH_EVERY).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// What the watch pushes, applied in turn, always equals reading the whole region:
+    /// through drifts starting and ending, and across an epoch's end.
+    #[test]
+    fn pushed_changes_keep_up_with_the_whole_region() {
+        let (fleet, _) = crate::tui::fixture::synthetic(2, 300)
+            .unwrap_or_else(|e| panic!("synthetic fleet: {e}"));
+        let mut world = World::new(&fleet, 5, 1_700_000_000_000);
+        let catalog = Catalog::new(&fleet, world.seed, world.born_ms());
+        let region = fleet.regions[1].id.clone();
+        let region = region.as_str();
+        let mut seen = None;
+        let mut held: HashMap<String, AppState> = HashMap::new();
+        let mut partial = 0;
+        for step in [1u64, 2, 7, 30, 300, 900, 2, 1800, 3, 4000] {
+            let (apps, complete) = catalog.region_update(&world, region, &mut seen);
+            partial += usize::from(!complete && !apps.is_empty());
+            held.extend(apps);
+            let whole: HashMap<String, AppState> =
+                catalog.region_apps(&world, region).into_iter().collect();
+            assert_eq!(held, whole, "at tick {}", world.tick);
+            world.advance_ticks(step);
+        }
+        assert!(partial > 0, "some pushes named only what drifted");
     }
 }
