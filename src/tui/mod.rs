@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
+mod logging;
 pub mod message;
 pub mod mouse;
 pub mod nav;

@@ -63,12 +63,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
             "the dashboard needs a terminal; for scripts use a command such as `meridian status --json`",
         ));
     }
-    let _ = tui_logger::init_logger(log::LevelFilter::Info);
-    tui_logger::set_default_level(log::LevelFilter::Info);
-    // kube's HTTP layer logs every failed request as "failed with error client error
-    // (SendRequest)"; the Kubernetes provider reports the same failure itself, in words,
-    // with its region and call.
-    tui_logger::set_level_for_target("kube_client::client::builder", log::LevelFilter::Off);
+    super::logging::install();
     let executor = Arc::new(ctx.executor());
     let mut running = Running::default();
     let mut guard = terminal::enter()
@@ -170,6 +165,7 @@ async fn event_loop(
     let draw_failed =
         |e: std::io::Error| CliError::new(Exit::Failed, format!("drawing failed: {e}"));
     app.now = now_ms();
+    super::logging::before_draw();
     guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
     app.dirty = false;
     // Two short lines so they read in a narrow log pane (and scripts can grep them).
@@ -219,6 +215,7 @@ async fn event_loop(
             break End::Panic;
         }
         if app.dirty {
+            super::logging::before_draw();
             guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
             app.dirty = false;
         }

@@ -16,6 +16,10 @@ use crate::state::{AppState, HealthStatus};
 
 /// How often the simulated controller looks for changes (the simulator's polling interval).
 pub const WATCH_EVERY: Duration = Duration::from_secs(2);
+/// With nothing changed, a push this often still says "as it was, as of now" (as a real
+/// watch's bookmarks do), well inside the 30 s after which a reading counts as stale.
+/// Every 2 s, 100 regions' empty pushes were most of an idle dashboard's work.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 
 /// What a watcher last sent of one region.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,20 +127,27 @@ fn region_changes(world: &World, region: &str) -> Vec<(String, AppChange)> {
 }
 
 impl SimProvider {
-    /// Push the region's apps: whole first, then what changed every `WATCH_EVERY` (an empty
-    /// change when nothing did, which keeps the cells current).
+    /// Push the region's apps: whole first, then what changed every `WATCH_EVERY` (and an
+    /// empty change every `HEARTBEAT_EVERY` when nothing did, which keeps the cells current).
     pub(super) async fn watch_region(
         &self,
         region: &str,
         sink: tokio::sync::mpsc::Sender<ProviderResult<AppsUpdate>>,
     ) -> ProviderResult<()> {
         let mut seen = None;
+        let mut sent: Option<tokio::time::Instant> = None;
         loop {
             let update = self
                 .read("watch apps", |w| {
                     self.catalog(w).region_update(w, region, &mut seen)
                 })
                 .map(|(apps, complete)| AppsUpdate { apps, complete });
+            let nothing = matches!(&update, Ok(u) if u.apps.is_empty() && !u.complete);
+            if nothing && sent.is_some_and(|t| t.elapsed() < HEARTBEAT_EVERY) {
+                tokio::time::sleep(WATCH_EVERY).await;
+                continue;
+            }
+            sent = Some(tokio::time::Instant::now());
             if sink.send(update).await.is_err() {
                 // The dashboard stopped listening.
                 return Ok(());
