@@ -57,6 +57,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                     Observed::ok(2.0, NOW)
                 },
                 lag_history: Vec::new(),
+                apps_at: None,
                 phases: Observed::ok(phases, NOW),
             }
         })

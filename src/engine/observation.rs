@@ -77,6 +77,8 @@ pub struct Merger {
     cells: HashMap<String, Vec<(usize, usize)>>,
     /// Region id -> (tenant index, release index) of every Helm release in that region.
     releases: HashMap<String, Vec<(usize, usize)>>,
+    /// Tenant id -> tenant index, to place the few apps a watch push names.
+    tenants: HashMap<String, usize>,
 }
 
 impl Merger {
@@ -91,10 +93,17 @@ impl Merger {
                 }
             }
         }
+        let tenants = fleet
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(ti, t)| (t.id.clone(), ti))
+            .collect();
         Merger {
             fleet: fleet.clone(),
             cells,
             releases,
+            tenants,
         }
     }
 
@@ -221,8 +230,29 @@ impl Merger {
             return;
         };
         match result {
+            Ok(update) if !update.complete => {
+                // A watch push names what changed; every other app is as it was, as of now,
+                // which the region says once instead of each of its cells.
+                if let Some(r) = state.region_mut(region) {
+                    r.apps_at = Some(at);
+                }
+                for (id, app) in update.apps {
+                    let Some(ts) = self
+                        .tenants
+                        .get(&id)
+                        .and_then(|&ti| state.tenants.get_mut(ti))
+                    else {
+                        continue;
+                    };
+                    if let Some(cell) = ts.apps.iter_mut().find(|(r, _)| r == region) {
+                        cell.1 = Observed::ok(app, at);
+                    }
+                }
+            }
             Ok(update) => {
-                let complete = update.complete;
+                if let Some(r) = state.region_mut(region) {
+                    r.apps_at = Some(at);
+                }
                 // Providers usually answer in fleet order: take apps in step with the cells,
                 // and fall back to a map only for what arrives out of order.
                 let mut apps = update.apps.into_iter().peekable();
@@ -260,21 +290,14 @@ impl Merger {
                     cell.1 = match found {
                         Some(app) => Observed::ok(app, at),
                         // A Helm tenant need not have an Argo CD application.
-                        None if complete && tenant.helm.is_some() => Observed::empty(at),
-                        None if complete => Observed::failed(
+                        None if tenant.helm.is_some() => Observed::empty(at),
+                        None => Observed::failed(
                             Some(&cell.1),
                             format!(
                                 "{region}: application {} not found",
                                 tenant.argo_app_in(region)
                             ),
                         ),
-                        // A change that does not name this app: it is as it was, as of now.
-                        None => {
-                            if cell.1.value.is_some() && cell.1.error.is_none() {
-                                cell.1.at = Some(at);
-                            }
-                            continue;
-                        }
                     };
                 }
             }
@@ -433,10 +456,11 @@ mod tests {
             other.value.as_ref().map(|a| a.sync),
             Some(SyncStatus::Synced)
         );
+        let region_at = s.region("us-east-1").and_then(|r| r.apps_at);
         assert_eq!(
-            other.at,
-            Some(2_000),
-            "an unnamed app is current as of the change"
+            (other.at, other.as_of(region_at)),
+            (Some(1_000), Some(2_000)),
+            "an unnamed app keeps its reading and is current as of the change"
         );
         // Another region's cells are untouched.
         let elsewhere = s.tenant("search-stg").and_then(|t| t.app("eu-west-1"));

@@ -147,6 +147,12 @@ pub struct RegionState {
     /// Recent lag samples, oldest first; `None` where lag was unknown.
     pub lag_history: Vec<Option<f64>>,
     pub phases: Observed<Vec<PhaseState>>,
+    /// When the region's Argo CD apps were last known current as a whole: a complete read,
+    /// or a watch push that named only what changed (the rest is as it was, as of then).
+    /// A cell read without error is as current as this, whatever its own `at` says; keeping
+    /// it here spares touching a thousand cells on every push.
+    #[serde(default)]
+    pub apps_at: Option<Millis>,
 }
 
 impl RegionState {

@@ -105,9 +105,24 @@ impl<T> Observed<T> {
         self.at.map(|at| elapsed(now, at))
     }
 
+    /// When the value was last known current: its own read, or later when its source has
+    /// since said that nothing changed (`current`, e.g. `RegionState::apps_at`).
+    pub fn as_of(&self, current: Option<Millis>) -> Option<Millis> {
+        match (self.at, current) {
+            (Some(at), Some(c)) if self.error.is_none() => Some(at.max(c)),
+            (at, _) => at,
+        }
+    }
+
     /// Stale: the latest read failed, or the value is older than `max_age`.
     pub fn is_stale(&self, now: Millis, max_age: Millis) -> bool {
-        self.error.is_some() || self.age(now).is_none_or(|a| a > max_age)
+        self.is_stale_as_of(now, max_age, None)
+    }
+
+    /// `is_stale`, counting the value as current as of `as_of(current)`.
+    pub fn is_stale_as_of(&self, now: Millis, max_age: Millis, current: Option<Millis>) -> bool {
+        let age = self.as_of(current).map(|at| elapsed(now, at));
+        self.error.is_some() || age.is_none_or(|a| a > max_age)
     }
 
     pub fn get(&self) -> Option<&T> {
@@ -118,6 +133,20 @@ impl<T> Observed<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_all_clear_freshens_a_good_reading_but_never_a_failed_one() {
+        let good = Observed::ok(1u8, 1_000);
+        assert_eq!(good.as_of(Some(5_000)), Some(5_000));
+        assert_eq!(good.as_of(Some(500)), Some(1_000));
+        assert!(!good.is_stale_as_of(31_000, 30_000, Some(5_000)));
+        assert!(good.is_stale(31_001, 30_000));
+        let failed = Observed::failed(Some(&good), "timed out");
+        assert_eq!(failed.as_of(Some(5_000)), Some(1_000));
+        assert!(failed.is_stale_as_of(2_000, 30_000, Some(5_000)));
+        let never: Observed<u8> = Observed::default();
+        assert_eq!(never.as_of(Some(5_000)), None);
+    }
 
     #[test]
     fn every_timestamp_formats_without_panicking() {

@@ -201,6 +201,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                     Observed::ok((i % 70) as f64, now)
                 },
                 lag_history: Vec::new(),
+                apps_at: None,
                 phases: Observed::ok(
                     fleet
                         .phases

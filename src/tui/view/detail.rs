@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::util::age_text;
+use super::util::{age_text, age_text_as_of, apps_current};
 use super::wrap::hanging;
 use crate::state::{PhaseStatus, rfc3339, short_age};
 use crate::tui::app::App;
@@ -189,7 +189,10 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         if t.helm.is_some() && o.error.is_none() {
             out.extend(super::detail_gitops::helm_lines(app, t, region));
         } else {
-            out.push(note(app, age_text(o, app.now)));
+            out.push(note(
+                app,
+                age_text_as_of(o, apps_current(app, region), app.now),
+            ));
         }
         return out;
     };
@@ -231,7 +234,10 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         ),
         Role::Text,
     ));
-    out.push(note(app, age_text(o, app.now)));
+    out.push(note(
+        app,
+        age_text_as_of(o, apps_current(app, region), app.now),
+    ));
     out.push(kv(app, "revision", a.revision.to_string(), Role::Text));
     out.push(kv(
         app,

@@ -8,7 +8,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
-use super::util::{fit, stale, stale_mark};
+use super::util::{app_stale, fit, stale_mark};
 use crate::tui::app::{App, Pane};
 use crate::tui::mouse::{Target, table_columns};
 use crate::tui::symbols;
@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                             Some(a) => {
                                 let sync = symbols::sync(a.sync);
                                 let health = symbols::app_health(a.health);
-                                let dim = stale(o, app.now);
+                                let dim = app_stale(app, o, &region.id);
                                 let st = |r: Role| if dim { t.get(Role::Stale) } else { t.get(r) };
                                 let marker = if selected { "▸" } else { " " };
                                 let auto = match (a.auto_sync, &a.paused) {

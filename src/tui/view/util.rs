@@ -5,7 +5,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
-use crate::state::{Millis, Observed, STALE_AFTER_MS, short_age};
+use crate::state::{AppState, Millis, Observed, STALE_AFTER_MS, elapsed, short_age};
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::Role;
 
@@ -64,6 +64,17 @@ pub fn stale<T>(o: &Observed<T>, now: Millis) -> bool {
     o.is_stale(now, STALE_AFTER_MS)
 }
 
+/// When the region's Argo CD apps were last known current as a whole (a watch push names
+/// only what changed): a cell is as fresh as this.
+pub fn apps_current(app: &App, region: &str) -> Option<Millis> {
+    app.state.region(region).and_then(|r| r.apps_at)
+}
+
+/// Is this app cell stale, counting its region's latest push?
+pub fn app_stale(app: &App, o: &Observed<AppState>, region: &str) -> bool {
+    o.is_stale_as_of(app.now, STALE_AFTER_MS, apps_current(app, region))
+}
+
 /// ` ◷12s` for a stale datum, nothing for a fresh one.
 pub fn stale_mark<T>(o: &Observed<T>, now: Millis) -> String {
     if !stale(o, now) {
@@ -77,7 +88,12 @@ pub fn stale_mark<T>(o: &Observed<T>, now: Millis) -> String {
 
 /// "read 3s ago" / "never read", plus the last error.
 pub fn age_text<T>(o: &Observed<T>, now: Millis) -> String {
-    let age = match o.age(now) {
+    age_text_as_of(o, None, now)
+}
+
+/// `age_text`, counting the value as current as of `Observed::as_of(current)`.
+pub fn age_text_as_of<T>(o: &Observed<T>, current: Option<Millis>, now: Millis) -> String {
+    let age = match o.as_of(current).map(|at| elapsed(now, at)) {
         Some(a) => format!("read {} ago", short_age(a)),
         None => "never read".to_string(),
     };
