@@ -1,0 +1,236 @@
+//! PostgreSQL primary + two replicas, as the lab has: promotion re-points every replica and
+//! lag is then measured against the new writer; a replica that is down during promotion is
+//! reported and the rest complete; a promotion done behind meridian's back leaves the
+//! orphaned replica reading as broken, never `0.0s`.
+
+mod support;
+
+use std::time::Duration;
+
+use meridian::actions::guards;
+use meridian::fleet::{Fleet, FleetSource, Role, parse};
+use meridian::providers::postgres::Postgres;
+use meridian::providers::{DatabaseProvider, ErrorKind, Progress, ProviderOptions, Providers};
+use meridian::state::replication::{BROKEN, FENCED};
+
+const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+
+/// A 3-region fleet on one primary + two replicas; connection strings in a secrets file.
+fn fleet(pg: &support::db::PgPair, dir: &std::path::Path) -> Fleet {
+    let ports = [
+        pg.primary_port,
+        pg.replica_port,
+        pg.replica2_port.expect("three servers"),
+    ];
+    let secrets = dir.join("secrets.toml");
+    let text: String = REGIONS
+        .iter()
+        .zip(ports)
+        .map(|(r, p)| format!("\"{r}\" = \"{}\"\n", pg.dsn(p)))
+        .collect();
+    std::fs::write(&secrets, text).expect("write secrets");
+    let regions: String = REGIONS
+        .iter()
+        .map(|r| {
+            let role = if *r == "us-east-1" {
+                "primary"
+            } else {
+                "secondary"
+            };
+            format!(
+                "[[regions]]\nid = \"{r}\"\nrole = \"{role}\"\nsteady_weight = 30\n\
+                 database = {{ provider = \"postgres\", dsn_file = \"{s}\" }}\n\
+                 lag = {{ provider = \"postgres\", dsn_file = \"{s}\" }}\n",
+                s = secrets.display()
+            )
+        })
+        .collect();
+    let src = format!("[fleet]\nname = \"trio\"\n[policy]\nrpo_budget = \"5s\"\n{regions}");
+    match parse(&src, "trio.toml", FleetSource::Demo) {
+        Ok(f) => f,
+        Err(e) => panic!("test fleet invalid: {e}"),
+    }
+}
+
+fn region<'a>(f: &'a Fleet, id: &str) -> &'a meridian::fleet::Region {
+    f.region(id).expect("region")
+}
+
+fn providers(f: &Fleet, dir: &std::path::Path) -> Providers {
+    let opts = ProviderOptions {
+        sim: meridian::providers::sim::SimOptions {
+            speed: 0.0,
+            seed: Some(1),
+        },
+    };
+    Providers::build(f, dir, &opts).expect("build")
+}
+
+#[tokio::test]
+async fn promote_re_points_both_other_members_and_lag_follows_the_new_writer() {
+    let Some(pg) = support::db::pg_trio() else {
+        return;
+    };
+    let ap_port = pg.replica2_port.expect("three servers");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&pg, tmp.path());
+    let db = Postgres::from_fleet(&f);
+    pg.sql(pg.primary_port, "INSERT INTO orders DEFAULT VALUES");
+    let report = db
+        .promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
+        .await
+        .expect("promote");
+    assert_eq!(
+        report.summary(),
+        None,
+        "every member accounted for: {report:#?}"
+    );
+    let ap = report
+        .members
+        .iter()
+        .find(|m| m.region == "ap-southeast-1")
+        .expect("ap reported");
+    assert!(ap.detail.contains("streams from eu-west-1"), "{ap:?}");
+    let us = report
+        .members
+        .iter()
+        .find(|m| m.region == "us-east-1")
+        .expect("us reported");
+    assert!(us.detail.contains("meridian rejoin us-east-1"), "{us:?}");
+
+    // ap-southeast-1 streams from the new primary and receives its writes.
+    assert_eq!(
+        pg.sql(ap_port, "SELECT sender_port FROM pg_stat_wal_receiver"),
+        pg.replica_port.to_string()
+    );
+    pg.sql(pg.replica_port, "INSERT INTO orders DEFAULT VALUES");
+    support::wait_for(
+        "the new writer's row on ap",
+        Duration::from_secs(10),
+        || pg.sql(ap_port, "SELECT count(*) FROM orders") == "2",
+    );
+    let lag = db
+        .read_lag(region(&f, "ap-southeast-1"))
+        .await
+        .expect("lag against the new writer");
+    assert_eq!(lag, Some(0.0));
+    assert_eq!(
+        db.read_role(region(&f, "eu-west-1")).await.expect("role"),
+        Role::Primary
+    );
+    // The old primary reads as fenced, with what to do, not as a replica with lag `?`.
+    let fenced = db
+        .read_lag(region(&f, "us-east-1"))
+        .await
+        .expect_err("fenced has no lag");
+    assert_eq!(fenced.kind, ErrorKind::Broken);
+    assert!(fenced.message.starts_with(FENCED), "{fenced}");
+    assert!(
+        fenced.to_string().contains("meridian rejoin us-east-1"),
+        "{fenced}"
+    );
+}
+
+/// ap-southeast-1 is down while eu-west-1 is promoted: the promotion is done and says one
+/// replica needs attention; once back, ap follows the fenced old primary and reads as broken.
+#[tokio::test]
+async fn a_replica_down_during_promotion_is_reported_and_reads_broken_when_back() {
+    use meridian::actions::{Action, AuditLog, AuditOutcome, Executor, FleetLock, Request, plan};
+    let Some(pg) = support::db::pg_trio() else {
+        return;
+    };
+    let ap_port = pg.replica2_port.expect("three servers");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&pg, tmp.path());
+    let providers = providers(&f, tmp.path());
+    let executor = Executor {
+        fleet: f.clone(),
+        providers: providers.clone(),
+        audit: AuditLog::new(&tmp.path().join("audit.jsonl")),
+        lock: FleetLock::new(&tmp.path().join("lock")),
+        read_only: false,
+    };
+    let mut req = Request::new(Action::Promote {
+        region: "eu-west-1".into(),
+    });
+    req.reason = Some("drill".into());
+    let state = meridian::engine::poll(&f, &providers, None).await;
+    let p = plan(&req, &f, &state, meridian::state::now_ms()).expect("plan");
+    assert!(!p.is_blocked(), "{:#?}", p.checks);
+    pg.stop("replica2");
+    let done = executor.execute(&req, &p, &Progress::silent()).await;
+    assert_eq!(done.outcome, AuditOutcome::Succeeded, "{:?}", done.detail);
+    let detail = done.detail.unwrap_or_default();
+    assert!(
+        detail.starts_with(
+            "done, 1 replica needs attention: ap-southeast-1: not re-pointed: unreachable"
+        ),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("primary_conninfo"),
+        "the command to run next: {detail}"
+    );
+    assert_eq!(pg.sql(pg.replica_port, "SELECT pg_is_in_recovery()"), "f");
+
+    pg.start("replica2", ap_port);
+    support::wait_for(
+        "ap streams from the fenced primary",
+        Duration::from_secs(20),
+        || {
+            pg.sql(
+                ap_port,
+                "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+            ) == "1"
+        },
+    );
+    let state = meridian::engine::poll(&f, &providers, Some(&state)).await;
+    let ap = state.region("ap-southeast-1").expect("ap");
+    assert_eq!(
+        ap.lag.value, None,
+        "no 0.0s kept for a broken link: {:?}",
+        ap.lag
+    );
+    let why = ap.lag.error.clone().unwrap_or_default();
+    assert!(why.contains(BROKEN), "{why}");
+    assert!(
+        why.contains("follows us-east-1, which is no longer the primary"),
+        "{why}"
+    );
+    let guard = guards::replication_lag(&state, "ap-southeast-1", &f.policy, false);
+    assert!(guard.blocks(), "unknown, not 0.0s: {guard:?}");
+}
+
+/// Someone runs pg_promote() on eu-west-1 by hand, the old primary still writable:
+/// ap-southeast-1 still streams from us-east-1 with nothing unreplayed, and reads broken.
+#[tokio::test]
+async fn a_promotion_behind_our_back_shows_the_orphan_as_broken() {
+    let Some(pg) = support::db::pg_trio() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&pg, tmp.path());
+    let providers = providers(&f, tmp.path());
+    let before = meridian::engine::poll(&f, &providers, None).await;
+    assert_eq!(
+        before.region("ap-southeast-1").and_then(|r| r.lag.value),
+        Some(0.0)
+    );
+    pg.sql(pg.replica_port, "SELECT pg_promote(wait => true)");
+    let after = meridian::engine::poll(&f, &providers, Some(&before)).await;
+    let ap = after.region("ap-southeast-1").expect("ap");
+    assert_eq!(ap.lag.value, None, "{:?}", ap.lag);
+    let why = ap.lag.error.clone().unwrap_or_default();
+    assert!(
+        why.contains("follows us-east-1, which is no longer the primary (eu-west-1 is)"),
+        "{why}"
+    );
+    let role = |id: &str| after.region(id).and_then(|r| r.role.value);
+    assert_eq!(role("eu-west-1"), Some(Role::Primary), "newest timeline");
+    assert_eq!(role("us-east-1"), Some(Role::Secondary), "superseded");
+    let us = after.region("us-east-1").expect("us");
+    let split = us.lag.error.clone().unwrap_or_default();
+    assert!(split.contains("still takes writes"), "{split}");
+    let guard = guards::replication_lag(&after, "ap-southeast-1", &f.policy, false);
+    assert!(guard.blocks(), "{guard:?}");
+}
