@@ -8,48 +8,15 @@ mod support;
 use std::time::Duration;
 
 use meridian::actions::guards;
-use meridian::fleet::{Fleet, FleetSource, Role, parse};
+use meridian::fleet::{Fleet, Role};
 use meridian::providers::postgres::Postgres;
 use meridian::providers::{DatabaseProvider, ErrorKind, Progress, ProviderOptions, Providers};
 use meridian::state::replication::{BROKEN, FENCED};
 
-const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
-
-/// A 3-region fleet on one primary + two replicas; connection strings in a secrets file.
 fn fleet(pg: &support::db::PgPair, dir: &std::path::Path) -> Fleet {
-    let ports = [
-        pg.primary_port,
-        pg.replica_port,
-        pg.replica2_port.expect("three servers"),
-    ];
-    let secrets = dir.join("secrets.toml");
-    let text: String = REGIONS
-        .iter()
-        .zip(ports)
-        .map(|(r, p)| format!("\"{r}\" = \"{}\"\n", pg.dsn(p)))
-        .collect();
-    std::fs::write(&secrets, text).expect("write secrets");
-    let regions: String = REGIONS
-        .iter()
-        .map(|r| {
-            let role = if *r == "us-east-1" {
-                "primary"
-            } else {
-                "secondary"
-            };
-            format!(
-                "[[regions]]\nid = \"{r}\"\nrole = \"{role}\"\nsteady_weight = 30\n\
-                 database = {{ provider = \"postgres\", dsn_file = \"{s}\" }}\n\
-                 lag = {{ provider = \"postgres\", dsn_file = \"{s}\" }}\n",
-                s = secrets.display()
-            )
-        })
-        .collect();
-    let src = format!("[fleet]\nname = \"trio\"\n[policy]\nrpo_budget = \"5s\"\n{regions}");
-    match parse(&src, "trio.toml", FleetSource::Demo) {
-        Ok(f) => f,
-        Err(e) => panic!("test fleet invalid: {e}"),
-    }
+    let ap = pg.replica2_port.expect("three servers");
+    let dsns = [pg.primary_port, pg.replica_port, ap].map(|p| pg.dsn(p));
+    support::trio::trio_fleet("postgres", &dsns, dir)
 }
 
 fn region<'a>(f: &'a Fleet, id: &str) -> &'a meridian::fleet::Region {

@@ -270,10 +270,11 @@ fn pg_set(two_replicas: bool) -> Option<PgPair> {
     Some(pair)
 }
 
-/// A Redis primary with one replica.
+/// A Redis primary with one replica, and with `redis_trio` a second one.
 pub struct RedisPair {
     pub primary_port: u16,
     pub replica_port: u16,
+    pub replica2_port: Option<u16>,
     children: Vec<Child>,
     _dir: tempfile::TempDir,
 }
@@ -284,6 +285,17 @@ impl RedisPair {
     }
     pub fn replica_url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.replica_port)
+    }
+    pub fn url(&self, port: u16) -> String {
+        format!("redis://127.0.0.1:{port}")
+    }
+
+    /// Kill one server (0 primary, 1 replica, 2 second replica) at once.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(c) = self.children.get_mut(index) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// Run a command through redis-cli; returns trimmed output.
@@ -323,6 +335,15 @@ impl Drop for RedisPair {
 
 /// Start a Redis primary and a replica, or `None` when not installed.
 pub fn redis_pair() -> Option<RedisPair> {
+    redis_set(false)
+}
+
+/// A Redis primary and two replicas.
+pub fn redis_trio() -> Option<RedisPair> {
+    redis_set(true)
+}
+
+fn redis_set(two_replicas: bool) -> Option<RedisPair> {
     if Command::new("redis-server")
         .arg("--version")
         .output()
@@ -363,20 +384,24 @@ pub fn redis_pair() -> Option<RedisPair> {
             Err(e) => panic!("redis-server could not start: {e}"),
         }
     };
-    let primary = spawn(pp, &[]);
-    let replica = spawn(
-        rp,
-        &["--replicaof".into(), "127.0.0.1".into(), pp.to_string()],
-    );
+    let follow = ["--replicaof".into(), "127.0.0.1".into(), pp.to_string()];
+    let mut children = vec![spawn(pp, &[]), spawn(rp, &follow)];
+    let rp2 = two_replicas.then(free_port);
+    if let Some(p) = rp2 {
+        children.push(spawn(p, &follow));
+    }
     let pair = RedisPair {
         primary_port: pp,
         replica_port: rp,
-        children: vec![primary, replica],
+        replica2_port: rp2,
+        children,
         _dir: dir,
     };
-    wait_for("Redis replica link", Duration::from_secs(20), || {
-        pair.cli(rp, &["INFO", "replication"])
-            .contains("master_link_status:up")
-    });
+    for port in [Some(rp), rp2].into_iter().flatten() {
+        wait_for("Redis replica link", Duration::from_secs(20), || {
+            pair.cli(port, &["INFO", "replication"])
+                .contains("master_link_status:up")
+        });
+    }
     Some(pair)
 }
