@@ -374,6 +374,15 @@ impl Executor {
                     .apply_weights(fleet, weights, progress)
                     .await
             }
+            Operation::Rejoin { region } => {
+                let r = fleet
+                    .region(region)
+                    .ok_or_else(|| ProviderError::new(Some(region), "rejoin", "unknown region"))?;
+                let db = self.providers.database.get(region).ok_or_else(|| {
+                    ProviderError::new(Some(region), "rejoin", "no database provider")
+                })?;
+                db.rejoin(fleet, r, progress).await
+            }
             Operation::Promote { region } => Err(ProviderError::new(
                 Some(region),
                 "promote",

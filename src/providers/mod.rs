@@ -169,6 +169,26 @@ pub trait DatabaseProvider: Send + Sync {
             "{target} is promoted; {old} should stop taking writes first"
         )]
     }
+    /// Make a region's database a replica of the writer again: the fenced old primary after
+    /// a promotion, or a replica that follows anything else. Never makes it a writer; it
+    /// refuses, changing nothing, when it cannot be done safely.
+    async fn rejoin(
+        &self,
+        _fleet: &Fleet,
+        region: &Region,
+        _progress: &Progress,
+    ) -> ProviderResult<()> {
+        Err(ProviderError::new(
+            Some(&region.id),
+            "rejoin",
+            "this database provider cannot rejoin a region",
+        )
+        .with_hint("rebuild it as a replica with the backend's own tools"))
+    }
+    /// How a rejoin will go, step by step, for the plan.
+    fn describe_rejoin(&self, _region: &str, _writer: &str) -> Vec<String> {
+        Vec::new()
+    }
     /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`),
     /// and say what became of the other members. Backends with a planned and a forced
     /// promotion (Aurora switchover or failover) choose by it; the others promote the same
@@ -380,6 +400,18 @@ pub async fn plan_notes(
                 None => Vec::new(),
             }
         }
+        Some(crate::actions::Operation::Rejoin { region }) => {
+            let writer = plan
+                .changes
+                .iter()
+                .find(|c| c.field == "replicates from")
+                .map(|c| c.after.as_str())
+                .unwrap_or("the primary");
+            match providers.database.get(region) {
+                Some(db) => db.describe_rejoin(region, writer),
+                None => Vec::new(),
+            }
+        }
         Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
             providers.traffic.describe_change(fleet, weights).await
         }
@@ -464,5 +496,16 @@ impl DatabaseProvider for SplitDatabase {
         progress: &Progress,
     ) -> ProviderResult<()> {
         self.db.promote(fleet, region, progress).await
+    }
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.db.rejoin(fleet, region, progress).await
+    }
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        self.db.describe_rejoin(region, writer)
     }
 }

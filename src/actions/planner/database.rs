@@ -1,9 +1,10 @@
-//! The promote plan: which region's database becomes the writer.
+//! The promote plan (which region's database becomes the writer) and the rejoin plan (a
+//! fenced or orphaned database becomes a replica of the writer).
 
 use super::{blast_radius, empty_plan};
 use crate::actions::action::Request;
-use crate::actions::guards;
 use crate::actions::plan::*;
+use crate::actions::{guards, guards_replication};
 use crate::fleet::Fleet;
 use crate::state::{FleetState, Millis};
 
@@ -42,6 +43,40 @@ pub(super) fn promote_plan(
         guards::stale_data(state, &[region], now),
     ];
     plan.operation = Some(Operation::Promote {
+        region: region.to_string(),
+    });
+    plan
+}
+
+pub(super) fn rejoin_plan(
+    req: &Request,
+    fleet: &Fleet,
+    state: &FleetState,
+    now: Millis,
+    region: &str,
+) -> Plan {
+    let writer = state
+        .primary()
+        .map(|r| r.id.clone())
+        .unwrap_or_else(|| "?".into());
+    let mut plan = empty_plan(
+        req,
+        region.to_string(),
+        format!("Rejoin {region}'s database as a replica of {writer}"),
+    );
+    let before = state
+        .region(region)
+        .and_then(|r| crate::state::replication::link_word(&r.lag))
+        .unwrap_or("unknown");
+    plan.changes
+        .push(Change::new(region, "replicates from", before, &writer));
+    // A replica serves reads only: the tenants reading from this region are affected.
+    plan.blast_radius = blast_radius(fleet, state, &[region]);
+    plan.checks = vec![
+        guards_replication::rejoin_target(state, region),
+        guards::stale_data(state, &[region], now),
+    ];
+    plan.operation = Some(Operation::Rejoin {
         region: region.to_string(),
     });
     plan
