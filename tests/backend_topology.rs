@@ -201,3 +201,111 @@ async fn a_promotion_behind_our_back_shows_the_orphan_as_broken() {
     let guard = guards::replication_lag(&after, "ap-southeast-1", &f.policy, false);
     assert!(guard.blocks(), "{guard:?}");
 }
+
+/// Rejoin a region; a failure shows both servers' logs (why a rewind or a stream failed).
+async fn rejoin(db: &Postgres, f: &Fleet, pg: &support::db::PgPair, id: &str) {
+    if let Err(e) = db.rejoin(f, region(f, id), &Progress::silent()).await {
+        let log = |which: &str| {
+            std::fs::read_to_string(pg.data_dir(which).with_extension("log")).unwrap_or_default()
+        };
+        panic!(
+            "rejoin {id}: {e}\n--- primary.log\n{}\n--- replica.log\n{}",
+            log("primary"),
+            log("replica")
+        );
+    }
+}
+
+fn writes_primary(pg: &support::db::PgPair, port: u16) -> bool {
+    pg.sql(port, "SELECT pg_is_in_recovery()") == "f"
+}
+
+/// The drill: promote eu-west-1, rejoin the fenced us-east-1 with pg_rewind, promote
+/// us-east-1 back; every member follows the writer after each step.
+#[tokio::test]
+async fn rejoin_the_old_primary_then_promote_back() {
+    let Some(pg) = support::db::pg_trio() else {
+        return;
+    };
+    let ap_port = pg.replica2_port.expect("three servers");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&pg, tmp.path());
+    let db = Postgres::from_fleet(&f);
+    let quiet = Progress::silent();
+    db.promote_accepting(&f, region(&f, "eu-west-1"), false, &quiet)
+        .await
+        .expect("promote");
+    pg.sql(pg.replica_port, "INSERT INTO orders DEFAULT VALUES");
+    rejoin(&db, &f, &pg, "us-east-1").await;
+    assert!(!writes_primary(&pg, pg.primary_port), "a replica now");
+    assert_eq!(
+        pg.sql(
+            pg.primary_port,
+            "SELECT sender_port FROM pg_stat_wal_receiver"
+        ),
+        pg.replica_port.to_string()
+    );
+    assert_eq!(pg.sql(pg.primary_port, "SELECT count(*) FROM orders"), "1");
+    assert_eq!(
+        db.read_lag(region(&f, "us-east-1")).await.expect("lag"),
+        Some(0.0)
+    );
+
+    // Promote back: eu-west-1 is fenced, ap-southeast-1 follows us-east-1 again.
+    let report = db
+        .promote_accepting(&f, region(&f, "us-east-1"), false, &quiet)
+        .await
+        .expect("promote back");
+    assert_eq!(report.summary(), None, "{report:#?}");
+    assert!(writes_primary(&pg, pg.primary_port));
+    assert_eq!(
+        pg.sql(ap_port, "SELECT sender_port FROM pg_stat_wal_receiver"),
+        pg.primary_port.to_string()
+    );
+    rejoin(&db, &f, &pg, "eu-west-1").await;
+    for id in ["eu-west-1", "ap-southeast-1"] {
+        assert_eq!(
+            db.read_lag(region(&f, id)).await.expect("lag"),
+            Some(0.0),
+            "{id}"
+        );
+    }
+}
+
+/// A fenced old primary that committed a transaction after the promotion is not rewound:
+/// the refusal says why, and the server is left running, fenced.
+#[tokio::test]
+async fn rejoin_refuses_an_old_primary_that_took_writes_after_fencing() {
+    let Some(pg) = support::db::pg_pair() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dsns = [pg.primary_dsn(), pg.replica_dsn()];
+    let f = support::trio::fleet_of("postgres", &dsns, tmp.path());
+    let db = Postgres::from_fleet(&f);
+    db.promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
+        .await
+        .expect("promote");
+    pg.sql(
+        pg.primary_port,
+        "BEGIN READ WRITE; INSERT INTO orders DEFAULT VALUES; COMMIT;",
+    );
+    let err = db
+        .rejoin(&f, region(&f, "us-east-1"), &Progress::silent())
+        .await
+        .expect_err("refused");
+    assert!(
+        err.message
+            .contains("committed transactions after eu-west-1 was promoted"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.sql(pg.primary_port, "SHOW default_transaction_read_only"),
+        "on"
+    );
+    assert_eq!(
+        pg.sql(pg.primary_port, "SELECT count(*) FROM orders"),
+        "1",
+        "kept"
+    );
+}

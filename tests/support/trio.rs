@@ -8,6 +8,11 @@ pub const TRIO_REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 /// A 3-region fleet on one primary + two replicas of `provider`; connection strings in a
 /// secrets file; an RPO budget of 5 s.
 pub fn trio_fleet(provider: &str, urls: &[String; 3], dir: &Path) -> meridian::fleet::Fleet {
+    fleet_of(provider, urls, dir)
+}
+
+/// The same for the first `urls.len()` regions (a primary + replica pair is two).
+pub fn fleet_of(provider: &str, urls: &[String], dir: &Path) -> meridian::fleet::Fleet {
     let secrets = dir.join("secrets.toml");
     let text: String = TRIO_REGIONS
         .iter()

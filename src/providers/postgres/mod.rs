@@ -1,9 +1,11 @@
 //! Self-managed PostgreSQL streaming replication: role, lag and promotion, read from each
 //! region's own server. `topology` says who follows whom, `lag` measures against the writer,
-//! `promote` completes the topology (fence, promote, re-point every replica).
+//! `promote` completes the topology (fence, promote, re-point every replica), `rejoin`
+//! makes a fenced old primary a replica again (pg_rewind).
 
 mod lag;
 mod promote;
+mod rejoin;
 pub mod topology;
 
 use std::collections::HashMap;
@@ -240,5 +242,33 @@ impl DatabaseProvider for Postgres {
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
         self.promote_all(fleet, region, progress).await
+    }
+
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.rejoin_region(fleet, region, progress).await
+    }
+
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        vec![
+            format!(
+                "refused, changing nothing, unless {region} is fenced (or a replica), its data directory is on this machine and pg_rewind is installed"
+            ),
+            format!("1. stop {region} (pg_ctl stop -m fast)"),
+            format!(
+                "2. refuse and start it again, still fenced, if it committed any transaction after {writer} was promoted (pg_waldump from the timeline switch point)"
+            ),
+            format!(
+                "3. pg_rewind onto {writer}, writing standby.signal and primary_conninfo; its replication slot created on {writer}"
+            ),
+            format!("4. start it as a replica (read-only even if standby.signal is removed)"),
+            format!(
+                "5. verify it streams from {writer} and replays its position within the RPO budget"
+            ),
+        ]
     }
 }

@@ -45,6 +45,9 @@ impl Postgres {
             "ALTER SYSTEM SET default_transaction_read_only = on",
             "SELECT pg_reload_conf()",
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            // A checkpoint right at the fence: a later `meridian rejoin` rewinds from here,
+            // with WAL that every member still has (older segments may be recycled).
+            "CHECKPOINT",
         ] {
             client.simple_query(sql).await.map_err(|e| {
                 plain(region, call, &e).with_hint("fencing needs a superuser connection")
@@ -300,7 +303,7 @@ impl Postgres {
 
     /// Streams from the new primary, and has replayed what the primary had written when
     /// streaming began, within the lag budget.
-    async fn verify_follows(
+    pub(super) async fn verify_follows(
         &self,
         client: &Client,
         region: &str,
