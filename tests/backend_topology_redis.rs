@@ -155,3 +155,51 @@ async fn a_promotion_behind_our_back_shows_the_orphan_as_broken() {
     assert_eq!(us.role.value, Some(Role::Secondary));
     assert!(guards::replication_lag(&after, "ap-southeast-1", &f.policy, false).blocks());
 }
+
+/// After a promotion behind our back, rejoin puts the orphaned replica under the writer;
+/// the old primary, having taken a write since, is refused and keeps it.
+#[tokio::test]
+async fn rejoin_follows_the_writer_and_refuses_a_primary_that_took_writes() {
+    let Some(r) = support::db::redis_trio() else {
+        return;
+    };
+    let ap_port = r.replica2_port.expect("three servers");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&r, tmp.path());
+    let db = Redis::from_fleet(&f);
+    r.cli(r.primary_port, &["SET", "k", "1"]);
+    support::wait_for("replicas ack", Duration::from_secs(10), || {
+        all_acked(&r, r.primary_port, 2)
+    });
+    r.cli(r.replica_port, &["REPLICAOF", "NO", "ONE"]);
+    db.rejoin(&f, region(&f, "ap-southeast-1"), &Progress::silent())
+        .await
+        .expect("rejoin ap");
+    let info = r.cli(ap_port, &["INFO", "replication"]);
+    assert!(
+        info.contains(&format!("master_port:{}", r.replica_port)),
+        "{info}"
+    );
+    assert_eq!(
+        db.read_lag(region(&f, "ap-southeast-1"))
+            .await
+            .expect("lag"),
+        Some(0.0)
+    );
+
+    r.cli(r.primary_port, &["SET", "lost", "1"]);
+    let err = db
+        .rejoin(&f, region(&f, "us-east-1"), &Progress::silent())
+        .await
+        .expect_err("refused");
+    assert!(
+        err.message
+            .contains("took writes after eu-west-1 was promoted"),
+        "{err}"
+    );
+    assert_eq!(r.cli(r.primary_port, &["GET", "lost"]), "1", "kept");
+    assert!(
+        r.cli(r.primary_port, &["INFO", "replication"])
+            .contains("role:master")
+    );
+}

@@ -358,6 +358,26 @@ impl DatabaseProvider for Redis {
     ) -> ProviderResult<PromoteReport> {
         self.promote_all(fleet, region, progress).await
     }
+
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.rejoin_region(fleet, region, progress).await
+    }
+
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        vec![
+            format!(
+                "refused, changing nothing, if {region} is a primary that took writes after {writer} was promoted (its offset past {writer}'s second_repl_offset)"
+            ),
+            format!(
+                "REPLICAOF {writer}'s host and port on {region}, verified by its link and by acknowledging {writer}'s offset within the RPO budget"
+            ),
+        ]
+    }
 }
 
 impl Redis {

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::topology::{host_of, is_primary};
+use super::topology::{current_writer, host_of, is_primary, is_superseded};
 use super::{Redis, port_of, replica_ack, with_host};
 use crate::fleet::{Fleet, Region};
 use crate::providers::{MemberOutcome, Progress, PromoteReport, ProviderError, ProviderResult};
@@ -116,6 +116,69 @@ impl Redis {
             progress.say(&format!("{}: {}", m.region, m.detail));
         }
         Ok(PromoteReport { members })
+    }
+
+    /// `meridian rejoin`: make a member a replica of the writer again. A former primary
+    /// that took writes after the promotion keeps them until someone saves them: refused.
+    pub(super) async fn rejoin_region(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let call = "redis rejoin";
+        let id = region.id.as_str();
+        let refuse = |m: String, hint: &str| {
+            Err(ProviderError::new(Some(id), call, m).with_hint(hint.to_string()))
+        };
+        let members = self.members().await;
+        let Some(writer) = current_writer(&members).map(str::to_string) else {
+            return refuse(
+                "no single writer answers: there is nothing to follow".into(),
+                "check `meridian status`",
+            );
+        };
+        if writer == id {
+            return refuse(
+                format!("{id} is the writer"),
+                "promote another region first",
+            );
+        }
+        let (_, own, _) = self.region_info(id).await?;
+        if is_primary(&own) {
+            if !is_superseded(&own, &members) {
+                return refuse(
+                    format!(
+                        "{id} is a primary that {writer} was not promoted from: rejoining would discard its data"
+                    ),
+                    "save its data first, then REPLICAOF by hand",
+                );
+            }
+            let w = members.iter().find(|(r, _)| *r == writer).map(|(_, i)| i);
+            let promoted_at = w.map(|i| offset(i, "second_repl_offset")).unwrap_or(0);
+            let own_offset = offset(&own, "master_repl_offset");
+            if own_offset >= promoted_at {
+                return refuse(
+                    format!(
+                        "{id} took writes after {writer} was promoted (its offset {own_offset}, the promotion at {promoted_at}): they exist only here"
+                    ),
+                    "save them first (redis-cli --rdb), then REPLICAOF by hand",
+                );
+            }
+        }
+        let url = self.url(&writer, call)?;
+        let (host, port) = (host_of(url.expose()), port_of(&url));
+        progress.say(&format!(
+            "REPLICAOF {host} {port} on {id}, then verify it follows {writer}"
+        ));
+        let outcome = self
+            .repoint(id, &writer, &host, &port, fleet.policy.rpo_budget)
+            .await;
+        progress.say(&format!("{id}: {}", outcome.detail));
+        if outcome.needs_attention {
+            return refuse(outcome.detail, "see the Redis server log");
+        }
+        Ok(())
     }
 
     /// Make one member a replica of the new primary and verify it follows in time.
