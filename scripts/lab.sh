@@ -126,7 +126,8 @@ up() {
     local bin; bin=$(pg_bin)
     mkdir -p "$lab/pg"
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$lab/pg"
-    local opts="-k $lab/pg -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
+    # wal_log_hints: pg_rewind (`meridian rejoin`) needs it, or data checksums.
+    local opts="-k $lab/pg -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c wal_log_hints=on"
     as_pg "$bin/initdb" -D "$lab/pg/primary" --auth=trust --no-sync -U postgres >/dev/null
     as_pg "$bin/pg_ctl" -D "$lab/pg/primary" -o "-p $pg_port $opts" -l "$lab/pg/primary.log" -w start >/dev/null
     local n

@@ -13,14 +13,18 @@ pub fn trio_fleet(provider: &str, urls: &[String; 3], dir: &Path) -> meridian::f
 
 /// The same for the first `urls.len()` regions (a primary + replica pair is two).
 pub fn fleet_of(provider: &str, urls: &[String], dir: &Path) -> meridian::fleet::Fleet {
+    write_secrets(urls, dir);
+    let src = fleet_text(provider, urls.len(), dir);
+    match meridian::fleet::parse(&src, "trio.toml", meridian::fleet::FleetSource::Demo) {
+        Ok(f) => f,
+        Err(e) => panic!("test fleet invalid: {e}"),
+    }
+}
+
+/// The fleet file's text for the first `n` regions, reading `dir/secrets.toml`.
+pub fn fleet_text(provider: &str, n: usize, dir: &Path) -> String {
     let secrets = dir.join("secrets.toml");
-    let text: String = TRIO_REGIONS
-        .iter()
-        .zip(urls)
-        .map(|(r, u)| format!("\"{r}\" = \"{u}\"\n"))
-        .collect();
-    std::fs::write(&secrets, text).expect("write secrets");
-    let regions: String = TRIO_REGIONS
+    let regions: String = TRIO_REGIONS[..n]
         .iter()
         .map(|r| {
             let role = if *r == "us-east-1" {
@@ -36,9 +40,15 @@ pub fn fleet_of(provider: &str, urls: &[String], dir: &Path) -> meridian::fleet:
             )
         })
         .collect();
-    let src = format!("[fleet]\nname = \"trio\"\n[policy]\nrpo_budget = \"5s\"\n{regions}");
-    match meridian::fleet::parse(&src, "trio.toml", meridian::fleet::FleetSource::Demo) {
-        Ok(f) => f,
-        Err(e) => panic!("test fleet invalid: {e}"),
-    }
+    format!("[fleet]\nname = \"trio\"\n[policy]\nrpo_budget = \"5s\"\n{regions}")
+}
+
+/// `dir/secrets.toml`: each region's connection string, in `TRIO_REGIONS` order.
+pub fn write_secrets(urls: &[String], dir: &Path) {
+    let text: String = TRIO_REGIONS
+        .iter()
+        .zip(urls)
+        .map(|(r, u)| format!("\"{r}\" = \"{u}\"\n"))
+        .collect();
+    std::fs::write(dir.join("secrets.toml"), text).expect("write secrets");
 }
