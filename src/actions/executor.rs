@@ -354,9 +354,47 @@ impl Executor {
             let report = db
                 .promote_accepting(fleet, r, accept_data_loss, progress)
                 .await?;
-            return Ok(report.summary());
+            let app = self.promote_phase(r, note, progress).await;
+            let notes: Vec<String> = report.summary().into_iter().chain(app).collect();
+            return Ok((!notes.is_empty()).then(|| notes.join("; ")));
         }
         self.run_change(op, note, progress).await.map(|()| None)
+    }
+
+    /// The phase that points the application at the new writer (`promote_phase`), run in
+    /// the promoted region as the promotion's last step. The promotion is done either way;
+    /// a failure is said, with what to do, not undone.
+    async fn promote_phase(
+        &self,
+        region: &crate::fleet::Region,
+        note: &ChangeNote,
+        progress: &Progress,
+    ) -> Option<String> {
+        let phase = region.database.settings.get("promote_phase")?.as_str()?;
+        progress.say(&format!(
+            "last step: phase {phase} in {} points the application at the new writer",
+            region.id
+        ));
+        let run = PhaseRun {
+            region: region.id.clone(),
+            phase: phase.to_string(),
+            from: 0,
+            run_id: new_id(),
+            user: note.user.clone(),
+            reason: note.reason.clone(),
+        };
+        match self
+            .providers
+            .runner
+            .run_phase(&self.fleet, &run, progress)
+            .await
+        {
+            Ok(()) => None,
+            Err(e) => Some(format!(
+                "the application may still write to the old primary: phase {phase} failed ({e}); run `meridian phase run {} {phase}` or change it by hand",
+                region.id
+            )),
+        }
     }
 
     /// Every operation but promotion: done or failed, with nothing more to say.
