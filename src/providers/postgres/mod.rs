@@ -7,6 +7,7 @@ mod lag;
 mod promote;
 mod rejoin;
 pub mod topology;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;

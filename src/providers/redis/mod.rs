@@ -23,7 +23,7 @@ use crate::fleet::{Fleet, ProviderKind, Region, Role};
 use crate::providers::{
     DatabaseProvider, ErrorKind, Progress, PromoteReport, ProviderError, ProviderResult,
 };
-use crate::state::replication::{BROKEN, SUPERSEDED};
+use crate::state::replication::SUPERSEDED;
 use crate::state::{Millis, now_ms};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -377,48 +377,6 @@ impl DatabaseProvider for Redis {
                 "REPLICAOF {writer}'s host and port on {region}, verified by its link and by acknowledging {writer}'s offset within the RPO budget"
             ),
         ]
-    }
-}
-
-impl Redis {
-    /// A replica's lag is only a number when it follows the writer: following anything
-    /// else, it receives none of the writer's data.
-    fn follows_writer(
-        &self,
-        region: &str,
-        host: &str,
-        port: &str,
-        members: &[(String, Info)],
-    ) -> ProviderResult<()> {
-        let Some(w) = topology::current_writer(members) else {
-            return Ok(());
-        };
-        let follows = self.region_at(host, port);
-        if follows.as_deref() == Some(w) {
-            return Ok(());
-        }
-        let what = match &follows {
-            Some(f)
-                if members
-                    .iter()
-                    .any(|(r, i)| r == f && !topology::is_primary(i)) =>
-            {
-                format!("follows {f}, which is a replica, not the primary")
-            }
-            Some(f) => format!("follows {f}, which is no longer the primary"),
-            None => format!("follows {host}:{port}, which is no region of this fleet"),
-        };
-        let to = self
-            .url(w, "redis address")
-            .map(|u| format!("{} {}", topology::host_of(u.expose()), port_of(&u)))
-            .unwrap_or_else(|_| format!("<{w}'s host> <port>"));
-        Err(ProviderError::new(
-            Some(region),
-            "redis replication lag",
-            format!("{BROKEN}: {what} ({w} is); it receives none of the writer's data"),
-        )
-        .with_hint(format!("re-point it: REPLICAOF {to} on {region}"))
-        .with_kind(ErrorKind::Broken))
     }
 }
 

@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use super::{Info, Redis};
+use crate::providers::{ErrorKind, ProviderError, ProviderResult};
+use crate::state::replication::BROKEN;
 
 /// How long a neighbour may take to answer `INFO replication` before it is left out.
 const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(1);
@@ -95,6 +97,44 @@ impl Redis {
                 })
             })
             .cloned()
+    }
+}
+
+impl Redis {
+    /// A replica's lag is only a number when it follows the writer: following anything
+    /// else, it receives none of the writer's data.
+    pub(super) fn follows_writer(
+        &self,
+        region: &str,
+        host: &str,
+        port: &str,
+        members: &[(String, Info)],
+    ) -> ProviderResult<()> {
+        let Some(w) = current_writer(members) else {
+            return Ok(());
+        };
+        let follows = self.region_at(host, port);
+        if follows.as_deref() == Some(w) {
+            return Ok(());
+        }
+        let what = match &follows {
+            Some(f) if members.iter().any(|(r, i)| r == f && !is_primary(i)) => {
+                format!("follows {f}, which is a replica, not the primary")
+            }
+            Some(f) => format!("follows {f}, which is no longer the primary"),
+            None => format!("follows {host}:{port}, which is no region of this fleet"),
+        };
+        let to = self
+            .url(w, "redis address")
+            .map(|u| format!("{} {}", host_of(u.expose()), super::port_of(&u)))
+            .unwrap_or_else(|_| format!("<{w}'s host> <port>"));
+        Err(ProviderError::new(
+            Some(region),
+            "redis replication lag",
+            format!("{BROKEN}: {what} ({w} is); it receives none of the writer's data"),
+        )
+        .with_hint(format!("re-point it: REPLICAOF {to} on {region}"))
+        .with_kind(ErrorKind::Broken))
     }
 }
 
