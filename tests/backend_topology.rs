@@ -166,6 +166,16 @@ async fn a_replica_down_during_promotion_is_reported_and_reads_broken_when_back(
     );
     let guard = guards::replication_lag(&state, "ap-southeast-1", &f.policy, false);
     assert!(guard.blocks(), "unknown, not 0.0s: {guard:?}");
+
+    // The command the result names, through meridian: rejoin puts it under eu-west-1.
+    let db = Postgres::from_fleet(&f);
+    rejoin(&db, &f, &pg, "ap-southeast-1").await;
+    assert_eq!(
+        db.read_lag(region(&f, "ap-southeast-1"))
+            .await
+            .expect("lag"),
+        Some(0.0)
+    );
 }
 
 /// Someone runs pg_promote() on eu-west-1 by hand, the old primary still writable:
