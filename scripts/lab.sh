@@ -21,8 +21,8 @@
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
 # fleet-lab.toml: us-east-1 = PostgreSQL primary, eu-west-1 and ap-southeast-1 = streaming
-# replicas. fleet-lab-redis.toml: the same traffic, with the Redis pair as the database of
-# us-east-1 (primary) and eu-west-1 (replica). Traffic is the weighted record app.lab.example.
+# replicas. fleet-lab-redis.toml: the same traffic, with Redis as the database of us-east-1
+# (primary), eu-west-1 and ap-southeast-1 (replicas). Traffic is the weighted record app.lab.example.
 # in a moto hosted zone; health is HTTP probes of a small service per region
 # (scripts/health_server.py) combined with one Route 53 health check per region. Phases run
 # with the shell runner (deploy, smoke test against the region's service).
@@ -113,8 +113,8 @@ up() {
     done
     mkdir -p "$lab/runner"
 
-    say "redis primary :$redis_port, replica :$((redis_port + 1))"
-    for port in "$redis_port" "$((redis_port + 1))"; do
+    say "redis primary :$redis_port, replicas :$((redis_port + 1)) :$((redis_port + 2))"
+    for port in "$redis_port" "$((redis_port + 1))" "$((redis_port + 2))"; do
         local extra=()
         [[ $port != "$redis_port" ]] && extra=(--replicaof 127.0.0.1 "$redis_port")
         redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$lab" \
@@ -126,7 +126,8 @@ up() {
     local bin; bin=$(pg_bin)
     mkdir -p "$lab/pg"
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$lab/pg"
-    local opts="-k $lab/pg -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
+    # wal_log_hints: pg_rewind (`meridian rejoin`) needs it, or data checksums.
+    local opts="-k $lab/pg -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c wal_log_hints=on"
     as_pg "$bin/initdb" -D "$lab/pg/primary" --auth=trust --no-sync -U postgres >/dev/null
     as_pg "$bin/pg_ctl" -D "$lab/pg/primary" -o "-p $pg_port $opts" -l "$lab/pg/primary.log" -w start >/dev/null
     local n
@@ -143,7 +144,9 @@ up() {
         wait_until "HTTP service $((http_port + i))" 10 python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$((http_port + i))/healthz', timeout=1)"
     done
     wait_until moto 30 "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/data.json', timeout=1)"
-    wait_until "redis replica" 20 bash -c "redis-cli -p $((redis_port + 1)) INFO replication | grep -q master_link_status:up"
+    for i in 1 2; do
+        wait_until "redis replica $i" 20 bash -c "redis-cli -p $((redis_port + i)) INFO replication | grep -q master_link_status:up"
+    done
     say "seeding Route 53 (zone, weighted records, health checks)"
     local seeded
     seeded=$(eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed.py" "http://127.0.0.1:$moto_port")
@@ -160,6 +163,7 @@ up() {
 "ap-southeast-1" = "postgres://postgres@127.0.0.1:$((pg_port + 2))/postgres?connect_timeout=2"
 "redis-us-east-1" = "redis://127.0.0.1:$redis_port"
 "redis-eu-west-1" = "redis://127.0.0.1:$((redis_port + 1))"
+"redis-ap-southeast-1" = "redis://127.0.0.1:$((redis_port + 2))"
 TOML
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
     write_vendor_fleets
@@ -342,12 +346,12 @@ steps = [
 TOML
     cat >"$redis_fleet_file" <<TOML
 # The local lab with Redis replication as the database (written by scripts/lab.sh up).
-# Same Route 53 record as fleet-lab.toml; ap-southeast-1's set shows as unmanaged here.
+# Same Route 53 record as fleet-lab.toml.
 #   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-redis.toml
 
 [fleet]
 name = "lab-redis"
-description = "Local lab: moto Route 53, Redis primary + replica"
+description = "Local lab: moto Route 53, Redis primary + two replicas"
 
 [policy]
 rpo_budget = "10s"
@@ -378,6 +382,15 @@ steady_weight = 30
 health = { provider = "route53", health_check_id = "$3", source = "status" }
 database = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-eu-west-1" }
 lag = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-eu-west-1" }
+
+[[regions]]
+id = "ap-southeast-1"
+name = "Asia Pacific (lab Redis replica 2)"
+role = "secondary"
+steady_weight = 20
+health = { provider = "route53", health_check_id = "$4", source = "status" }
+database = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-ap-southeast-1" }
+lag = { provider = "redis", dsn_file = "$lab/secrets.toml", dsn_key = "redis-ap-southeast-1" }
 TOML
 }
 

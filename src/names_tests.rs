@@ -34,6 +34,7 @@ fn guard_names_are_stable_and_round_trip() {
             "sync-window",
             "helm-pending",
             "argo-managed",
+            "rejoin-target",
         ]
     );
     for g in Guard::ALL {

@@ -18,6 +18,9 @@ pub enum Action {
     SetWeights { weights: Vec<(String, Ask)> },
     /// Make a secondary the database primary.
     Promote { region: String },
+    /// Make a fenced old primary (or a replica following anything but the writer) a
+    /// replica of the writer again; never a writer.
+    Rejoin { region: String },
     /// Run the steps of one phase in a region.
     RunPhase { region: String, phase: String },
     /// Return a tenant in a region to an earlier revision (the previous one by default).
@@ -70,6 +73,7 @@ impl Action {
             Action::Restore { .. } => "Restore",
             Action::SetWeights { .. } => "Set weights",
             Action::Promote { .. } => "Promote",
+            Action::Rejoin { .. } => "Rejoin",
             Action::RunPhase { .. } => "Run",
             Action::Rollback { .. } => "Roll back",
             Action::Sync { .. } => "Sync",

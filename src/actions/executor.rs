@@ -212,7 +212,7 @@ impl Executor {
         super::interrupt::forced_panic("action");
         let result = if plan.is_noop() {
             progress.say("nothing to change");
-            Ok(())
+            Ok(None)
         } else if let Some(run) = &phase_run {
             if let Some(dir) = &evidence {
                 progress.say(&format!("evidence: {dir}"));
@@ -221,6 +221,7 @@ impl Executor {
                 .runner
                 .run_phase(&self.fleet, run, progress)
                 .await
+                .map(|()| None)
         } else {
             self.run_replanning(request, plan, operation, &subjects, progress)
                 .await
@@ -236,8 +237,9 @@ impl Executor {
         let after = snapshot(operation, &after_state);
         let (outcome, detail) = match result {
             Err(e) => (AuditOutcome::Failed, Some(e.to_string())),
-            Ok(()) => match verify(operation, &after_state) {
-                Ok(()) => (AuditOutcome::Succeeded, None),
+            // Done, with what still needs an operator (a replica not re-pointed).
+            Ok(note) => match verify(operation, &after_state) {
+                Ok(()) => (AuditOutcome::Succeeded, note),
                 Err(why) => (AuditOutcome::Unverified, Some(why)),
             },
         };
@@ -274,7 +276,7 @@ impl Executor {
         operation: &Operation,
         subjects: &[crate::engine::Subject],
         progress: &Progress,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
         let note = ChangeNote {
             user: whoami(),
             reason: request.given_reason().map(str::to_string),
@@ -340,6 +342,67 @@ impl Executor {
         accept_data_loss: bool,
         note: &ChangeNote,
         progress: &Progress,
+    ) -> Result<Option<String>, ProviderError> {
+        let fleet = &self.fleet;
+        if let Operation::Promote { region } = op {
+            let r = fleet
+                .region(region)
+                .ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
+            let db = self.providers.database.get(region).ok_or_else(|| {
+                ProviderError::new(Some(region), "promote", "no database provider")
+            })?;
+            let report = db
+                .promote_accepting(fleet, r, accept_data_loss, progress)
+                .await?;
+            let app = self.promote_phase(r, note, progress).await;
+            let notes: Vec<String> = report.summary().into_iter().chain(app).collect();
+            return Ok((!notes.is_empty()).then(|| notes.join("; ")));
+        }
+        self.run_change(op, note, progress).await.map(|()| None)
+    }
+
+    /// The phase that points the application at the new writer (`promote_phase`), run in
+    /// the promoted region as the promotion's last step. The promotion is done either way;
+    /// a failure is said, with what to do, not undone.
+    async fn promote_phase(
+        &self,
+        region: &crate::fleet::Region,
+        note: &ChangeNote,
+        progress: &Progress,
+    ) -> Option<String> {
+        let phase = region.database.settings.get("promote_phase")?.as_str()?;
+        progress.say(&format!(
+            "last step: phase {phase} in {} points the application at the new writer",
+            region.id
+        ));
+        let run = PhaseRun {
+            region: region.id.clone(),
+            phase: phase.to_string(),
+            from: 0,
+            run_id: new_id(),
+            user: note.user.clone(),
+            reason: note.reason.clone(),
+        };
+        match self
+            .providers
+            .runner
+            .run_phase(&self.fleet, &run, progress)
+            .await
+        {
+            Ok(()) => None,
+            Err(e) => Some(format!(
+                "the application may still write to the old primary: phase {phase} failed ({e}); run `meridian phase run {} {phase}` or change it by hand",
+                region.id
+            )),
+        }
+    }
+
+    /// Every operation but promotion: done or failed, with nothing more to say.
+    async fn run_change(
+        &self,
+        op: &Operation,
+        note: &ChangeNote,
+        progress: &Progress,
     ) -> Result<(), ProviderError> {
         let fleet = &self.fleet;
         match op {
@@ -349,16 +412,20 @@ impl Executor {
                     .apply_weights(fleet, weights, progress)
                     .await
             }
-            Operation::Promote { region } => {
+            Operation::Rejoin { region } => {
                 let r = fleet
                     .region(region)
-                    .ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
+                    .ok_or_else(|| ProviderError::new(Some(region), "rejoin", "unknown region"))?;
                 let db = self.providers.database.get(region).ok_or_else(|| {
-                    ProviderError::new(Some(region), "promote", "no database provider")
+                    ProviderError::new(Some(region), "rejoin", "no database provider")
                 })?;
-                db.promote_accepting(fleet, r, accept_data_loss, progress)
-                    .await
+                db.rejoin(fleet, r, progress).await
             }
+            Operation::Promote { region } => Err(ProviderError::new(
+                Some(region),
+                "promote",
+                "a promotion reports its replicas through `run` (this is a bug)",
+            )),
             Operation::Rollback {
                 tenant,
                 region,

@@ -355,3 +355,32 @@ async fn a_conflict_that_changes_the_plan_is_not_retried() {
         vec![AuditOutcome::Started, AuditOutcome::Failed]
     );
 }
+
+/// A fleet that names the phase pointing the application at the new writer runs it as the
+/// promotion's last step, in the promoted region.
+#[tokio::test]
+async fn promote_runs_the_promote_phase_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut fleet, mut executor) = setup(dir.path());
+    let phase = fleet.phases.last().map(|p| p.id.clone()).unwrap();
+    if let Some(eu) = fleet.regions.iter_mut().find(|r| r.id == "eu-west-1") {
+        eu.database
+            .settings
+            .insert("promote_phase".into(), toml::Value::String(phase.clone()));
+    }
+    executor.fleet = fleet;
+    let req = Request::new(Action::Promote {
+        region: "eu-west-1".into(),
+    })
+    .reason("drill");
+    let p = plan_now(&executor, &req).await;
+    let said = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = said.clone();
+    let progress = Progress::new(move |m| sink.lock().unwrap().push(m.to_string()));
+    let done = executor.execute(&req, &p, &progress).await;
+    assert_eq!(done.outcome, AuditOutcome::Succeeded, "{:?}", done.detail);
+    let said = said.lock().unwrap().join("\n");
+    let step = format!("last step: phase {phase} in eu-west-1");
+    let promoted = said.find("eu-west-1").unwrap_or(usize::MAX);
+    assert!(said.find(&step).is_some_and(|i| i > promoted), "{said}");
+}

@@ -295,6 +295,28 @@ fn replication_lag_over_budget_or_unknown_blocks_unless_loss_accepted() {
     );
 }
 
+/// A replica that follows a former primary has no lag against the writer: unknown, with
+/// the provider's reason, even with data loss accepted it is only a warning.
+#[test]
+fn a_replica_following_a_former_primary_has_unknown_lag() {
+    use crate::state::replication::BROKEN;
+    let f = fleet();
+    let mut s = state(&f);
+    let why = format!(
+        "eu-west-1: postgres replication lag: {BROKEN}: follows us-east-1, which is no longer the primary (ap-south-1 is)"
+    );
+    set_lag(&mut s, "eu-west-1", None, Some(&why));
+    let c = replication_lag(&s, "eu-west-1", &f.policy, false);
+    assert_eq!(c.verdict, Verdict::Block);
+    assert!(
+        c.reason.contains("lag is unknown") && c.reason.contains("follows us-east-1"),
+        "{}",
+        c.reason
+    );
+    let c = replication_lag(&s, "eu-west-1", &f.policy, true);
+    assert_eq!(c.verdict, Verdict::Warn);
+}
+
 #[test]
 fn phase_order_blocks_skipping_phases() {
     let f = fleet();

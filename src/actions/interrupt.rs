@@ -149,6 +149,10 @@ pub fn may_be(action: &str) -> &'static str {
             "the promotion may be part-way: check which region is primary with `meridian status` \
              before acting again"
         }
+        "rejoin" => {
+            "the region may be stopped, rewound or starting as a replica: check it with \
+             `meridian status` and its server log before acting again"
+        }
         "rollback" => {
             "the app may be at either revision, and auto-sync may have been left paused; \
              `meridian status` shows the revision now"

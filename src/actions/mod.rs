@@ -7,6 +7,7 @@ pub mod executor;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
+pub mod guards_replication;
 pub mod interrupt;
 pub mod lock;
 pub mod lock_remote;

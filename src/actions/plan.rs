@@ -44,6 +44,7 @@ pub enum Guard {
     SyncWindow,
     HelmPending,
     ArgoManaged,
+    RejoinTarget,
 }
 
 impl Guard {
@@ -73,6 +74,7 @@ impl Guard {
                 | Guard::RevisionUnknown
                 | Guard::OperationInProgress
                 | Guard::HelmPending
+                | Guard::RejoinTarget
         )
     }
 
@@ -170,6 +172,10 @@ pub enum Operation {
         weights: Vec<(String, Weight)>,
     },
     Promote {
+        region: String,
+    },
+    /// Rebuild a region's database as a replica of the writer (pg_rewind, REPLICAOF).
+    Rejoin {
         region: String,
     },
     /// An Argo CD sync to a history entry's revision and source (what Argo CD's own

@@ -26,7 +26,7 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
                 .collect();
             json!({ "weights": weights, "drained": drained })
         }
-        Operation::Promote { region } => {
+        Operation::Promote { region } | Operation::Rejoin { region } => {
             let roles: serde_json::Map<String, Value> = state
                 .regions
                 .iter()
@@ -137,6 +137,24 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 Err(format!("weights read back differ: {}", wrong.join(", ")))
             }
         }
+        // A rejoined region is a replica whose lag against the writer is a number again.
+        Operation::Rejoin { region } => match state.region(region) {
+            Some(r)
+                if r.role.value == Some(Role::Secondary)
+                    && r.lag.error.is_none()
+                    && r.lag.value.is_some() =>
+            {
+                Ok(())
+            }
+            Some(r) => Err(format!(
+                "{region} does not follow the primary yet: {}",
+                r.lag
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no lag reading".into())
+            )),
+            None => Err(format!("{region} was not read back")),
+        },
         Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
             Some(Role::Primary) => Ok(()),
             other => Err(format!(

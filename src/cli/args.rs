@@ -186,6 +186,11 @@ pub enum Command {
         #[arg(long)]
         accept_data_loss: bool,
     },
+    /// Make a fenced old primary (or an orphaned replica) a replica of the primary again
+    Rejoin {
+        /// Region id whose database becomes a replica of the current primary
+        region: String,
+    },
     /// Return a tenant in one region to an earlier revision
     Rollback {
         /// Tenant id, e.g. payments-prd

@@ -80,6 +80,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
             region,
             accept_data_loss,
         } => act::run(Action::Promote { region }, global, accept_data_loss).await,
+        Command::Rejoin { region } => act::run(Action::Rejoin { region }, global, false).await,
         Command::Rollback {
             tenant,
             region,

@@ -185,11 +185,13 @@ pub fn to_text(
             .as_ref()
             .and_then(|h| h.latency_ms)
             .filter(|_| health != HealthStatus::Down);
-        let lag = match (s.lag.value, &s.lag.error, s.role.value) {
-            (_, None, Some(crate::fleet::Role::Primary)) => "-".to_string(),
-            (Some(l), None, _) => format!("{l:.1}s"),
-            (Some(l), Some(_), _) => format!("~{l:.1}s"),
-            (None, _, _) => "?".to_string(),
+        let link = crate::state::replication::link_word(&s.lag);
+        let lag = match (link, s.lag.value, &s.lag.error, s.role.value) {
+            (Some(word), ..) => word.to_string(),
+            (None, _, None, Some(crate::fleet::Role::Primary)) => "-".to_string(),
+            (None, Some(l), None, _) => format!("{l:.1}s"),
+            (None, Some(l), Some(_), _) => format!("~{l:.1}s"),
+            (None, None, _, _) => "?".to_string(),
         };
         let steady = rules.format_units(r.steady_weight);
         let weight = match s.weight.value {

@@ -148,6 +148,13 @@ impl Merger {
                     r.lag = match &lag {
                         Ok(Some(v)) => Observed::ok(*v, at),
                         Ok(None) => Observed::empty(at),
+                        // A broken link voids the last lag: showing `~0.0s` for a
+                        // replica that no longer follows the writer would be a lie.
+                        Err(e) if e.kind == ErrorKind::Broken => Observed {
+                            value: None,
+                            at: Some(at),
+                            error: Some(e.to_string()),
+                        },
                         Err(e) => Observed::failed(Some(&r.lag), e.to_string()),
                     };
                     if history.is_empty() {

@@ -103,6 +103,8 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
             out.extend(regions().map(Subject::Database));
             out.push(Subject::Health(region.clone()));
         }
+        // Who the writer is (every region's role) and what the region follows now.
+        Action::Rejoin { .. } => out.extend(regions().map(Subject::Database)),
         Action::Rollback { tenant, region, .. } => {
             out.push(Subject::Apps(region.clone()));
             if fleet.tenant(tenant).is_some_and(|t| t.helm.is_some()) {
@@ -122,7 +124,7 @@ pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
     match op {
         Operation::SetWeights { .. } => vec![Subject::Weights],
         // Roles of every region: the audit record shows who is primary after.
-        Operation::Promote { .. } => fleet
+        Operation::Promote { .. } | Operation::Rejoin { .. } => fleet
             .regions
             .iter()
             .map(|r| Subject::Database(r.id.clone()))

@@ -100,8 +100,26 @@ const CLOUDFLARE: [Key; 4] = [
     opt("account_id", Kind::Str),
 ];
 
+/// Where the application finds its writer, for a region's `database`: promotion does not
+/// finish until the application writes to the new primary. `writer_config` names the
+/// setting (e.g. `DATABASE_URL of storefront`, `Helm values database.replicaOf`), which
+/// the promote plan lists as a change; `promote_phase` names a phase that makes it, run
+/// in the promoted region as the promotion's last step.
+const WRITER: [Key; 2] = [
+    opt("writer_config", Kind::Str),
+    opt("promote_phase", Kind::Str),
+];
+
 /// The keys a provider takes for a capability; `None` when the pair is not valid at all.
 pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
+    let mut keys = provider_keys(provider, cap)?;
+    if cap == CapabilityKind::Database {
+        keys.extend(WRITER);
+    }
+    Some(keys)
+}
+
+fn provider_keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
     use CapabilityKind as C;
     use ProviderKind as P;
     if !ProviderKind::valid_for(cap).contains(&provider) {

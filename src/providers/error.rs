@@ -15,6 +15,10 @@ pub enum ErrorKind {
     /// The object changed since it was read (HTTP 409): nothing was written; re-read and
     /// re-plan, never retry blindly.
     Conflict,
+    /// The backend answered, and its answer means the value does not exist: a replica that
+    /// follows something other than the primary has no lag against the writer, and a
+    /// fenced former primary replicates from nothing. The last good value is void, not stale.
+    Broken,
 }
 
 /// A backend call that failed: which region, which call, what happened, what to do.

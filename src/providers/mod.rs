@@ -103,6 +103,43 @@ pub trait HealthProvider: Send + Sync {
     async fn read_health(&self, region: &Region) -> ProviderResult<Health>;
 }
 
+/// What became of one other member of the replication set when a region was promoted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberOutcome {
+    pub region: String,
+    /// It does not follow the new primary (unreachable, diverged): an operator must act.
+    pub needs_attention: bool,
+    /// What happened, and for one that needs attention the command to run next.
+    pub detail: String,
+}
+
+/// The other members after a promotion. The promotion itself is done when the target is
+/// the writer; a replica that could not be re-pointed is reported, not a failure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromoteReport {
+    pub members: Vec<MemberOutcome>,
+}
+
+impl PromoteReport {
+    /// `done, 1 replica needs attention: ...` when one does; `None` when all follow.
+    pub fn summary(&self) -> Option<String> {
+        let attention: Vec<&MemberOutcome> =
+            self.members.iter().filter(|m| m.needs_attention).collect();
+        if attention.is_empty() {
+            return None;
+        }
+        let (n, verb) = match attention.len() {
+            1 => ("1 replica".to_string(), "needs"),
+            n => (format!("{n} replicas"), "need"),
+        };
+        let each: Vec<String> = attention
+            .iter()
+            .map(|m| format!("{}: {}", m.region, m.detail))
+            .collect();
+        Some(format!("done, {n} {verb} attention: {}", each.join("; ")))
+    }
+}
+
 /// Database role and replication lag of a region, and promotion.
 #[async_trait]
 pub trait DatabaseProvider: Send + Sync {
@@ -132,17 +169,39 @@ pub trait DatabaseProvider: Send + Sync {
             "{target} is promoted; {old} should stop taking writes first"
         )]
     }
-    /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`).
-    /// Backends with a planned and a forced promotion (Aurora switchover or failover) choose
-    /// by it; the others promote the same way either way.
+    /// Make a region's database a replica of the writer again: the fenced old primary after
+    /// a promotion, or a replica that follows anything else. Never makes it a writer; it
+    /// refuses, changing nothing, when it cannot be done safely.
+    async fn rejoin(
+        &self,
+        _fleet: &Fleet,
+        region: &Region,
+        _progress: &Progress,
+    ) -> ProviderResult<()> {
+        Err(ProviderError::new(
+            Some(&region.id),
+            "rejoin",
+            "this database provider cannot rejoin a region",
+        )
+        .with_hint("rebuild it as a replica with the backend's own tools"))
+    }
+    /// How a rejoin will go, step by step, for the plan.
+    fn describe_rejoin(&self, _region: &str, _writer: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`),
+    /// and say what became of the other members. Backends with a planned and a forced
+    /// promotion (Aurora switchover or failover) choose by it; the others promote the same
+    /// way either way. Backends that re-point replicas report each one.
     async fn promote_accepting(
         &self,
         fleet: &Fleet,
         region: &Region,
         _accept_data_loss: bool,
         progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.promote(fleet, region, progress).await
+    ) -> ProviderResult<PromoteReport> {
+        self.promote(fleet, region, progress).await?;
+        Ok(PromoteReport::default())
     }
 }
 
@@ -341,6 +400,18 @@ pub async fn plan_notes(
                 None => Vec::new(),
             }
         }
+        Some(crate::actions::Operation::Rejoin { region }) => {
+            let writer = plan
+                .changes
+                .iter()
+                .find(|c| c.field == "replicates from")
+                .map(|c| c.after.as_str())
+                .unwrap_or("the primary");
+            match providers.database.get(region) {
+                Some(db) => db.describe_rejoin(region, writer),
+                None => Vec::new(),
+            }
+        }
         Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
             providers.traffic.describe_change(fleet, weights).await
         }
@@ -413,7 +484,7 @@ impl DatabaseProvider for SplitDatabase {
         region: &Region,
         accept_data_loss: bool,
         progress: &Progress,
-    ) -> ProviderResult<()> {
+    ) -> ProviderResult<PromoteReport> {
         self.db
             .promote_accepting(fleet, region, accept_data_loss, progress)
             .await
@@ -425,5 +496,16 @@ impl DatabaseProvider for SplitDatabase {
         progress: &Progress,
     ) -> ProviderResult<()> {
         self.db.promote(fleet, region, progress).await
+    }
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.db.rejoin(fleet, region, progress).await
+    }
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        self.db.describe_rejoin(region, writer)
     }
 }

@@ -3,6 +3,7 @@
 mod app;
 mod observed;
 mod release;
+pub mod replication;
 mod summary;
 
 pub use app::{

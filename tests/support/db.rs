@@ -47,15 +47,53 @@ fn run(mut c: Command, what: &str) {
     }
 }
 
-/// A PostgreSQL primary with one streaming replica (slot `replica`).
+/// A PostgreSQL primary with one streaming replica (slot `replica`), and with `pg_trio` a
+/// second one (slot `replica2`), as the lab has.
 pub struct PgPair {
     pub primary_port: u16,
     pub replica_port: u16,
+    pub replica2_port: Option<u16>,
     bin: PathBuf,
     dir: tempfile::TempDir,
 }
 
 impl PgPair {
+    pub fn dsn(&self, port: u16) -> String {
+        format!("postgres://postgres@127.0.0.1:{port}/postgres?connect_timeout=2")
+    }
+    /// The data directory of `primary`, `replica` or `replica2`.
+    pub fn data_dir(&self, which: &str) -> PathBuf {
+        self.dir.path().join(which)
+    }
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
+    /// Start one server (again), with the options every server of the set runs with.
+    pub fn start(&self, which: &str, port: u16) {
+        let sock = self.dir.path().display().to_string();
+        let opts = format!(
+            "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c wal_log_hints=on"
+        );
+        let log = format!("{sock}/{which}.log");
+        run(
+            as_postgres(
+                &self.bin.join("pg_ctl"),
+                &[
+                    "-D",
+                    &self.data(which),
+                    "-o",
+                    &opts,
+                    "-l",
+                    &log,
+                    "-w",
+                    "start",
+                ],
+            ),
+            "pg_ctl start",
+        );
+    }
+
     pub fn primary_dsn(&self) -> String {
         format!(
             "postgres://postgres@127.0.0.1:{}/postgres?connect_timeout=2",
@@ -112,6 +150,9 @@ impl PgPair {
 
 impl Drop for PgPair {
     fn drop(&mut self) {
+        if self.replica2_port.is_some() {
+            self.stop("replica2");
+        }
         self.stop("replica");
         self.stop("primary");
     }
@@ -119,6 +160,15 @@ impl Drop for PgPair {
 
 /// Start a PostgreSQL primary and a streaming replica, or `None` when not installed.
 pub fn pg_pair() -> Option<PgPair> {
+    pg_set(false)
+}
+
+/// A primary and two streaming replicas (`replica`, `replica2`).
+pub fn pg_trio() -> Option<PgPair> {
+    pg_set(true)
+}
+
+fn pg_set(two_replicas: bool) -> Option<PgPair> {
     let Some(bin) = pg_bin() else {
         unavailable(
             "PostgreSQL",
@@ -139,11 +189,11 @@ pub fn pg_pair() -> Option<PgPair> {
     let pair = PgPair {
         primary_port: free_port(),
         replica_port: free_port(),
+        replica2_port: two_replicas.then(free_port),
         bin: bin.clone(),
         dir,
     };
-    let sock = pair.dir.path().display().to_string();
-    let (p, r) = (pair.data("primary"), pair.data("replica"));
+    let p = pair.data("primary");
     run(
         as_postgres(
             &bin.join("initdb"),
@@ -151,79 +201,80 @@ pub fn pg_pair() -> Option<PgPair> {
         ),
         "initdb",
     );
-    let start = |data: &str, port: u16, log: &str| {
-        let opts = format!(
-            "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on"
+    pair.start("primary", pair.primary_port);
+    let replicas: Vec<(&str, u16)> = [
+        ("replica", Some(pair.replica_port)),
+        ("replica2", pair.replica2_port),
+    ]
+    .into_iter()
+    .filter_map(|(name, port)| Some((name, port?)))
+    .collect();
+    let port = pair.primary_port.to_string();
+    for (name, replica_port) in &replicas {
+        pair.sql(
+            pair.primary_port,
+            &format!("SELECT pg_create_physical_replication_slot('{name}')"),
         );
-        let log = format!("{sock}/{log}");
         run(
             as_postgres(
-                &bin.join("pg_ctl"),
-                &["-D", data, "-o", &opts, "-l", &log, "-w", "start"],
+                &bin.join("pg_basebackup"),
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-U",
+                    "postgres",
+                    "-D",
+                    &pair.data(name),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-S",
+                    name,
+                ],
             ),
-            "pg_ctl start",
+            "pg_basebackup",
         );
-    };
-    start(&p, pair.primary_port, "primary.log");
-    pair.sql(
-        pair.primary_port,
-        "SELECT pg_create_physical_replication_slot('replica')",
-    );
-    let port = pair.primary_port.to_string();
-    run(
-        as_postgres(
-            &bin.join("pg_basebackup"),
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-D",
-                &r,
-                "-R",
-                "-X",
-                "stream",
-                "-S",
-                "replica",
-            ],
-        ),
-        "pg_basebackup",
-    );
-    start(&r, pair.replica_port, "replica.log");
-    wait_for(
-        "PostgreSQL replica streaming",
-        Duration::from_secs(20),
-        || {
-            pair.sql(
-                pair.replica_port,
-                "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-            ) == "1"
-        },
-    );
+        pair.start(name, *replica_port);
+    }
+    for (_, replica_port) in &replicas {
+        wait_for(
+            "PostgreSQL replica streaming",
+            Duration::from_secs(20),
+            || {
+                pair.sql(
+                    *replica_port,
+                    "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                ) == "1"
+            },
+        );
+    }
     pair.sql(
         pair.primary_port,
         "CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, at timestamptz DEFAULT now())",
     );
-    // Tests start from a replica that has replayed everything.
-    wait_for(
-        "PostgreSQL replica to replay the setup",
-        Duration::from_secs(20),
-        || {
-            pair.sql(
-            pair.replica_port,
-            "SELECT to_regclass('orders') IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()",
-        ) == "t"
-        },
-    );
+    // Tests start from replicas that have replayed everything.
+    for (_, replica_port) in &replicas {
+        wait_for(
+            "PostgreSQL replica to replay the setup",
+            Duration::from_secs(20),
+            || {
+                pair.sql(
+                    *replica_port,
+                    "SELECT to_regclass('orders') IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()",
+                ) == "t"
+            },
+        );
+    }
     Some(pair)
 }
 
-/// A Redis primary with one replica.
+/// A Redis primary with one replica, and with `redis_trio` a second one.
 pub struct RedisPair {
     pub primary_port: u16,
     pub replica_port: u16,
+    pub replica2_port: Option<u16>,
     children: Vec<Child>,
     _dir: tempfile::TempDir,
 }
@@ -234,6 +285,17 @@ impl RedisPair {
     }
     pub fn replica_url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.replica_port)
+    }
+    pub fn url(&self, port: u16) -> String {
+        format!("redis://127.0.0.1:{port}")
+    }
+
+    /// Kill one server (0 primary, 1 replica, 2 second replica) at once.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(c) = self.children.get_mut(index) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// Run a command through redis-cli; returns trimmed output.
@@ -273,6 +335,15 @@ impl Drop for RedisPair {
 
 /// Start a Redis primary and a replica, or `None` when not installed.
 pub fn redis_pair() -> Option<RedisPair> {
+    redis_set(false)
+}
+
+/// A Redis primary and two replicas.
+pub fn redis_trio() -> Option<RedisPair> {
+    redis_set(true)
+}
+
+fn redis_set(two_replicas: bool) -> Option<RedisPair> {
     if Command::new("redis-server")
         .arg("--version")
         .output()
@@ -313,20 +384,24 @@ pub fn redis_pair() -> Option<RedisPair> {
             Err(e) => panic!("redis-server could not start: {e}"),
         }
     };
-    let primary = spawn(pp, &[]);
-    let replica = spawn(
-        rp,
-        &["--replicaof".into(), "127.0.0.1".into(), pp.to_string()],
-    );
+    let follow = ["--replicaof".into(), "127.0.0.1".into(), pp.to_string()];
+    let mut children = vec![spawn(pp, &[]), spawn(rp, &follow)];
+    let rp2 = two_replicas.then(free_port);
+    if let Some(p) = rp2 {
+        children.push(spawn(p, &follow));
+    }
     let pair = RedisPair {
         primary_port: pp,
         replica_port: rp,
-        children: vec![primary, replica],
+        replica2_port: rp2,
+        children,
         _dir: dir,
     };
-    wait_for("Redis replica link", Duration::from_secs(20), || {
-        pair.cli(rp, &["INFO", "replication"])
-            .contains("master_link_status:up")
-    });
+    for port in [Some(rp), rp2].into_iter().flatten() {
+        wait_for("Redis replica link", Duration::from_secs(20), || {
+            pair.cli(port, &["INFO", "replication"])
+                .contains("master_link_status:up")
+        });
+    }
     Some(pair)
 }

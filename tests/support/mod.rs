@@ -20,6 +20,7 @@ pub mod moto;
 pub mod standin;
 pub mod throttle;
 pub mod tmux;
+pub mod trio;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

@@ -16,6 +16,7 @@ pub fn cli_equivalent(req: &Request) -> String {
             words.extend(weights.iter().map(|(r, w)| format!("{r}={w}")));
         }
         Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
+        Action::Rejoin { region } => words.extend(["rejoin".into(), region.clone()]),
         Action::RunPhase { region, phase } => {
             words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()]);
             if req.from_start {

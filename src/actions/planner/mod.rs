@@ -182,6 +182,10 @@ pub fn plan(
             known_region(fleet, region)?;
             promote_plan(req, fleet, state, now, region)
         }
+        Action::Rejoin { region } => {
+            known_region(fleet, region)?;
+            database::rejoin_plan(req, fleet, state, now, region)
+        }
         Action::RunPhase { region, phase } => {
             known_region(fleet, region)?;
             known_phase(fleet, phase)?;
@@ -342,7 +346,8 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::Drain { .. } => c.drain,
         Action::Restore { .. } => c.restore,
         Action::SetWeights { .. } => c.set_weights,
-        Action::Promote { .. } => c.promote,
+        // Rejoin rewrites a database's data directory: confirmed as strongly as promote.
+        Action::Promote { .. } | Action::Rejoin { .. } => c.promote,
         Action::RunPhase { .. } => c.run_phase,
         Action::Rollback { .. } | Action::Sync { .. } | Action::ResumeAutoSync { .. } => c.rollback,
     };

@@ -12,7 +12,7 @@ use aws_sdk_rds::Client;
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
-use crate::providers::{DatabaseProvider, Progress, ProviderError, ProviderResult};
+use crate::providers::{DatabaseProvider, Progress, PromoteReport, ProviderError, ProviderResult};
 
 /// One region's member of a global cluster.
 #[derive(Debug, Clone)]
@@ -161,7 +161,9 @@ impl DatabaseProvider for Aurora {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.promote_accepting(fleet, region, false, progress).await
+        self.promote_accepting(fleet, region, false, progress)
+            .await
+            .map(|_| ())
     }
 
     async fn promote_accepting(
@@ -170,7 +172,7 @@ impl DatabaseProvider for Aurora {
         region: &Region,
         accept_data_loss: bool,
         progress: &Progress,
-    ) -> ProviderResult<()> {
+    ) -> ProviderResult<PromoteReport> {
         let m = self.member(&region.id, "rds promote")?;
         let client = self.client(m).await;
         if accept_data_loss {
@@ -215,7 +217,9 @@ impl DatabaseProvider for Aurora {
                     m.global_cluster,
                     started.elapsed().as_secs()
                 ));
-                return Ok(());
+                // The global cluster re-points its other secondaries itself: nothing to
+                // report per member.
+                return Ok(PromoteReport::default());
             }
             if started.elapsed() > m.promote_timeout {
                 return Err(ProviderError::new(Some(&region.id), "rds DescribeGlobalClusters", format!("not the writer after {}s (global cluster {status})", started.elapsed().as_secs()))

@@ -136,7 +136,11 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         None if s.role.value == Some(crate::fleet::Role::Primary) => {
             "none: this region is the writer".into()
         }
-        None => "unknown (no datapoint)".into(),
+        None => match &s.lag.error {
+            // Fenced or following a non-writer: the provider's words say which and why.
+            Some(e) if crate::state::replication::link_word(&s.lag).is_some() => e.clone(),
+            _ => "unknown (no datapoint)".into(),
+        },
     };
     let lag_role = if s.lag.value.is_some_and(|v| v >= rpo as f64) {
         Role::Danger

@@ -265,10 +265,12 @@ fn lag_line(app: &App, i: usize, rpo: f64, spark_w: usize) -> Line<'static> {
     };
     let over = s.lag.value.is_some_and(|v| v >= rpo);
     let role = if over { Role::Danger } else { Role::Text };
-    let value = match (s.lag.value, &s.lag.error) {
-        (Some(v), _) => format!("{:>5}", fmt_secs(v)),
-        (None, Some(_)) => "  err".to_string(),
-        (None, None) => "    -".to_string(),
+    let link = crate::state::replication::link_word(&s.lag);
+    let value = match (link, s.lag.value, &s.lag.error) {
+        (Some(word), ..) => format!("{word:>5}"),
+        (None, Some(v), _) => format!("{:>5}", fmt_secs(v)),
+        (None, None, Some(_)) => "  err".to_string(),
+        (None, None, None) => "    -".to_string(),
     };
     let mut spans = vec![
         Span::styled(value, value_style(app, &s.lag, role)),

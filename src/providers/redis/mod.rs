@@ -1,11 +1,15 @@
 //! Self-managed Redis replication: role from `INFO replication`, lag from the primary's
 //! `master_repl_offset` against the replica's acknowledged offset, promotion by
-//! `REPLICAOF NO ONE`.
+//! `REPLICAOF NO ONE` with every other member re-pointed (`promote`). A replica that follows
+//! anything but the writer (`topology`) has no lag against it and reads as broken.
 //!
 //! Offsets are bytes; the fleet speaks seconds. A replica that has acknowledged everything is
 //! 0 s behind. One that is behind has been so at least since its last acknowledgement (the
 //! primary's `lag=` field, seconds since the last REPLCONF ACK), and at least since the last
 //! refresh at which the primary's offset was no further than what the replica has now.
+
+mod promote;
+pub mod topology;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -16,7 +20,10 @@ use redis::aio::MultiplexedConnection;
 
 use super::secrets::{Secret, SecretSource, scrub};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
-use crate::providers::{DatabaseProvider, ErrorKind, Progress, ProviderError, ProviderResult};
+use crate::providers::{
+    DatabaseProvider, ErrorKind, Progress, PromoteReport, ProviderError, ProviderResult,
+};
+use crate::state::replication::SUPERSEDED;
 use crate::state::{Millis, now_ms};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -212,14 +219,22 @@ impl DatabaseProvider for Redis {
         _accept_data_loss: bool,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the old primary");
-        vec![format!(
-            "REPLICAOF NO ONE on {target}, verified by role:master; then {old}, if reachable, becomes a replica of {target}"
-        )]
+        vec![
+            format!("1. fence {old} when reachable: CLIENT PAUSE WRITE (replication goes on), verified by its answer"),
+            format!("2. {target} replays up to {old}'s offset (up to 10s), verified by its slave_repl_offset"),
+            format!("3. REPLICAOF NO ONE on {target}, verified by role:master"),
+            format!("4. every other member, {old} included: REPLICAOF {target}'s host and port"),
+            "5. each verified to have its link up to the new primary and to acknowledge its offset within the RPO budget; one that cannot is reported with the command to run next".to_string(),
+        ]
     }
 
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         let (_, info, _) = self.region_info(&region.id).await?;
         match info.get("role").map(String::as_str) {
+            // A primary that another was promoted away from is not the fleet's writer.
+            Some("master") if topology::is_superseded(&info, &self.members().await) => {
+                Ok(Role::Secondary)
+            }
             Some("master") => Ok(Role::Primary),
             Some("slave") => Ok(Role::Secondary),
             other => Err(ProviderError::new(
@@ -244,7 +259,14 @@ impl DatabaseProvider for Redis {
         };
         let primary = match own {
             Ok((_, info, _)) => {
-                if info.get("role").map(String::as_str) == Some("master") {
+                let members = self.members().await;
+                if topology::is_primary(&info) {
+                    if topology::is_superseded(&info, &members) {
+                        let w = topology::current_writer(&members).unwrap_or("another region");
+                        return Err(ProviderError::new(Some(&region.id), call, format!("{SUPERSEDED}: still takes writes, but {w} was promoted from it"))
+                            .with_hint(format!("writes here are lost to the fleet: make it a replica now (REPLICAOF the host and port of {w})"))
+                            .with_kind(ErrorKind::Broken));
+                    }
                     return Ok(None);
                 }
                 let (Some(host), Some(mport)) = (info.get("master_host"), info.get("master_port"))
@@ -255,6 +277,7 @@ impl DatabaseProvider for Redis {
                         "replica does not name its primary",
                     ));
                 };
+                self.follows_writer(&region.id, host, mport, &members)?;
                 if info.get("master_link_status").map(String::as_str) != Some("up") {
                     return Err(ProviderError::new(
                         Some(&region.id),
@@ -323,67 +346,37 @@ impl DatabaseProvider for Redis {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        let call = "redis REPLICAOF NO ONE";
-        let (mut con, info, url) = self.region_info(&region.id).await?;
-        if info.get("role").map(String::as_str) == Some("master") {
-            return Err(ProviderError::new(
-                Some(&region.id),
-                call,
-                "already a primary (role:master)",
-            )
-            .with_hint("nothing to promote"));
-        }
-        let old = (
-            info.get("master_host").cloned(),
-            info.get("master_port").cloned(),
-        );
-        progress.say(&format!("REPLICAOF NO ONE on {}", region.id));
-        let _: String = Self::cmd(
-            &mut con,
-            redis::cmd("REPLICAOF").arg("NO").arg("ONE").clone(),
-            &region.id,
-            call,
-        )
-        .await?;
-        let after = Self::info(&mut con, &region.id).await?;
-        if after.get("role").map(String::as_str) != Some("master") {
-            return Err(ProviderError::new(
-                Some(&region.id),
-                call,
-                "role is not master after REPLICAOF NO ONE",
-            )
-            .with_hint("check the Redis server log"));
-        }
-        progress.say(&format!("{} is primary: role:master", region.id));
-        // Demote the old primary to a replica of the new one, so it stops taking writes.
-        if let (Some(host), Some(port)) = old {
-            let old_url = with_host(&url, &host, &port);
-            let name = fleet
-                .regions
-                .iter()
-                .find(|r| self.url(&r.id, call).is_ok_and(|u| port_of(&u) == port))
-                .map(|r| r.id.clone())
-                .unwrap_or(format!("{host}:{port}"));
-            let new_host = url
-                .expose()
-                .split("://")
-                .nth(1)
-                .and_then(|r| r.rsplit('@').next())
-                .and_then(|h| h.split([':', '/']).next())
-                .unwrap_or("127.0.0.1")
-                .to_string();
-            match Self::connect_url(&old_url, &region.id, "redis REPLICAOF (old primary)").await {
-                Ok(mut old_con) => {
-                    let cmd = redis::cmd("REPLICAOF").arg(&new_host).arg(port_of(&url)).clone();
-                    match Self::cmd::<String>(&mut old_con, cmd, &region.id, "redis REPLICAOF (old primary)").await {
-                        Ok(_) => progress.say(&format!("old primary {name} now replicates from {}", region.id)),
-                        Err(e) => progress.say(&format!("old primary {name} not demoted ({e}); make sure it takes no writes")),
-                    }
-                }
-                Err(e) => progress.say(&format!("old primary {name} unreachable ({e}); not demoted: make sure it takes no writes")),
-            }
-        }
-        Ok(())
+        self.promote_all(fleet, region, progress).await.map(|_| ())
+    }
+
+    async fn promote_accepting(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        _accept_data_loss: bool,
+        progress: &Progress,
+    ) -> ProviderResult<PromoteReport> {
+        self.promote_all(fleet, region, progress).await
+    }
+
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        self.rejoin_region(fleet, region, progress).await
+    }
+
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        vec![
+            format!(
+                "refused, changing nothing, if {region} is a primary that took writes after {writer} was promoted (its offset past {writer}'s second_repl_offset)"
+            ),
+            format!(
+                "REPLICAOF {writer}'s host and port on {region}, verified by its link and by acknowledging {writer}'s offset within the RPO budget"
+            ),
+        ]
     }
 }
 

@@ -1,0 +1,190 @@
+//! Role and lag measured against the fleet's writer. A replica's lag is only a number when
+//! it streams from the writer; one that follows anything else (the fenced old primary, a
+//! writer superseded behind meridian's back, another replica) has no lag against the
+//! writer and reads as broken, with what it follows and what to run.
+//!
+//! Lag avoids the idle false-lag trap: `now() - pg_last_xact_replay_timestamp()` grows on an
+//! idle primary although nothing is missing, so it is only used when the replica has received
+//! WAL it has not replayed yet. A replica that has replayed everything it received, while
+//! streaming, is 0 s behind.
+
+use std::time::Duration;
+
+use tokio_postgres::Row;
+
+use super::Postgres;
+use super::topology::{Endpoint, MEMBER_SQL, Member, current_writer, sql_literal};
+use crate::fleet::{Region, Role};
+use crate::providers::{ErrorKind, ProviderError, ProviderResult};
+use crate::state::replication::{BROKEN, FENCED, SUPERSEDED};
+
+/// How long a neighbour may take to say what it is before it counts as not answering.
+const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Postgres {
+    /// What one region's server says about itself, on the kept read connection.
+    pub(super) async fn member(&self, region: &str, call: &str) -> ProviderResult<Member> {
+        let row = self.read(region, call, MEMBER_SQL).await?;
+        Ok(Member::from_row(&row))
+    }
+
+    /// Every configured region's own account, asked at once; regions that do not answer
+    /// in time are left out (a dead neighbour must not hold this region's reading up).
+    pub(super) async fn members(&self, call: &str) -> Vec<(String, Member)> {
+        let asks = self.servers.keys().map(|r| async move {
+            match tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.member(r, call)).await {
+                Ok(Ok(m)) => Some((r.clone(), m)),
+                _ => None,
+            }
+        });
+        let mut found: Vec<(String, Member)> = futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    /// The region whose connection string names `at`, if any.
+    pub(super) fn region_at(&self, at: &Endpoint) -> Option<String> {
+        let mut regions: Vec<&String> = self.servers.keys().collect();
+        regions.sort();
+        regions
+            .into_iter()
+            .find(|r| self.endpoint(r).is_some_and(|e| e.same_as(at)))
+            .cloned()
+    }
+
+    pub(super) async fn role_of(&self, region: &Region) -> ProviderResult<Role> {
+        let call = "postgres pg_is_in_recovery";
+        let own = self.member(&region.id, call).await?;
+        if !own.writes() {
+            // A fenced old primary takes no writes: it is not the fleet's writer any more.
+            return Ok(Role::Secondary);
+        }
+        let members = self.members(call).await;
+        // A writer that a newer promotion superseded is not the fleet's writer either; its
+        // lag reading says so (split brain).
+        Ok(match current_writer(&members) {
+            Some(w) if w != region.id => Role::Secondary,
+            _ => Role::Primary,
+        })
+    }
+
+    pub(super) async fn lag_of(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        let call = "postgres replication lag";
+        let id = region.id.as_str();
+        let own = self.member(id, call).await?;
+        let members = self.members(call).await;
+        let writer = current_writer(&members).map(str::to_string);
+        let broken = |message: String, hint: String| {
+            Err(ProviderError::new(Some(id), call, message)
+                .with_hint(hint)
+                .with_kind(ErrorKind::Broken))
+        };
+        if !own.in_recovery {
+            return match (&writer, own.fenced) {
+                (_, true) => broken(
+                    format!("{FENCED}: read-only, replicating from nothing"),
+                    format!(
+                        "`meridian rejoin {id}` makes it a replica of the primary; it is never re-enabled as a writer silently"
+                    ),
+                ),
+                (Some(w), false) if w != id => broken(
+                    format!(
+                        "{SUPERSEDED}: still takes writes, but {w} was promoted after it (newer timeline)"
+                    ),
+                    format!(
+                        "writes here are lost to the fleet: fence it now (ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf()), then `meridian rejoin {id}`"
+                    ),
+                ),
+                _ => Ok(None),
+            };
+        }
+        let upstream = own.upstream.as_ref();
+        let follows = upstream.and_then(|u| self.region_at(u));
+        if let Some(w) = &writer
+            && follows.as_deref() != Some(w.as_str())
+        {
+            let what = match (&follows, upstream) {
+                (Some(f), _) => {
+                    let was_writer = members.iter().any(|(r, m)| r == f && !m.in_recovery);
+                    if was_writer {
+                        format!("follows {f}, which is no longer the primary")
+                    } else {
+                        format!("follows {f}, which is a replica, not the primary")
+                    }
+                }
+                (None, Some(u)) => format!("follows {u}, which is no region of this fleet"),
+                (None, None) => "follows nothing (no primary_conninfo)".to_string(),
+            };
+            let to = self
+                .endpoint(w)
+                .map(|e| format!("host={} port={}", e.host, e.port))
+                .unwrap_or_else(|| format!("the address of {w}"));
+            return broken(
+                format!("{BROKEN}: {what} ({w} is); it receives none of the writer's data"),
+                format!(
+                    "re-point it on {id}: ALTER SYSTEM SET primary_conninfo = {}; SELECT pg_reload_conf(); or `meridian rejoin {id}`",
+                    sql_literal(&to)
+                ),
+            );
+        }
+        self.replay_lag(region).await
+    }
+
+    /// How far a replica that follows the writer is behind it.
+    async fn replay_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        let call = "postgres replication lag";
+        // pg_is_wal_replay_paused() errors on a primary: only ask during recovery.
+        let sql = "SELECT pg_is_in_recovery(),
+                          pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8,
+                          extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
+                          CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END,
+                          (SELECT status FROM pg_stat_wal_receiver LIMIT 1)";
+        let mut row = self.read(&region.id, call, sql).await?;
+        let unreplayed_without_timestamp = |r: &Row| {
+            let bytes: Option<f64> = r.get(1);
+            let age: Option<f64> = r.get(2);
+            let paused: bool = r.get(3);
+            bytes.is_some_and(|b| b > 0.0) && age.is_none() && !paused
+        };
+        if unreplayed_without_timestamp(&row) {
+            // A replica that has replayed no transaction since it started has no replay
+            // time; WAL in flight usually replays within milliseconds, so look once more.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            row = self.read(&region.id, call, sql).await?;
+        }
+        let in_recovery: bool = row.get(0);
+        if !in_recovery {
+            return Ok(None);
+        }
+        let unreplayed: Option<f64> = row.get(1);
+        let replay_age: Option<f64> = row.get(2);
+        let paused: bool = row.get(3);
+        let receiver: Option<String> = row.get(4);
+        if receiver.as_deref() != Some("streaming") {
+            return Err(ProviderError::new(Some(&region.id), call, "not streaming from a primary (no active WAL receiver)")
+                .with_hint("the primary may be down or primary_conninfo wrong; how much is missing cannot be known: promote only with --accept-data-loss"));
+        }
+        match (unreplayed, replay_age) {
+            (Some(b), _) if b <= 0.0 => Ok(Some(0.0)),
+            // Received but not replayed: the writes at risk were committed after the last
+            // replayed commit, so its age is an upper bound on the loss window (the safe
+            // side for the RPO guard; after a long idle spell it overstates).
+            (Some(_), Some(age)) => Ok(Some(age.max(0.0))),
+            _ => Err(ProviderError::new(
+                Some(&region.id),
+                call,
+                format!(
+                    "WAL received but not replayed, and no replayed transaction yet{}",
+                    if paused { " (replay is paused)" } else { "" }
+                ),
+            )
+            .with_hint(
+                "run SELECT pg_wal_replay_resume() on the replica if replay was paused on purpose",
+            )),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Who follows whom in a Redis replication set, and which server is the writer.
+//!
+//! Redis has no timelines, but a promoted replica keeps its old primary's replication id as
+//! `master_replid2` and takes a new `master_replid`: a primary whose id another primary
+//! carries as its `master_replid2` was promoted away from, behind meridian's back or not,
+//! and is superseded. The writer is the one primary nobody superseded.
+
+use std::time::Duration;
+
+use super::{Info, Redis};
+use crate::providers::{ErrorKind, ProviderError, ProviderResult};
+use crate::state::replication::BROKEN;
+
+/// How long a neighbour may take to answer `INFO replication` before it is left out.
+const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn field<'a>(info: &'a Info, key: &str) -> Option<&'a str> {
+    info.get(key).map(|v| v.trim())
+}
+
+pub fn is_primary(info: &Info) -> bool {
+    field(info, "role") == Some("master")
+}
+
+/// The primaries no other primary was promoted away from.
+fn unsuperseded(members: &[(String, Info)]) -> Vec<&str> {
+    let primaries: Vec<&(String, Info)> = members.iter().filter(|(_, i)| is_primary(i)).collect();
+    primaries
+        .iter()
+        .filter(|(_, a)| !is_superseded(a, members))
+        .map(|(r, _)| r.as_str())
+        .collect()
+}
+
+/// Another primary carries this primary's replication id as its previous one.
+pub fn is_superseded(info: &Info, members: &[(String, Info)]) -> bool {
+    let Some(id) = field(info, "master_replid") else {
+        return false;
+    };
+    members
+        .iter()
+        .any(|(_, b)| is_primary(b) && field(b, "master_replid2") == Some(id))
+}
+
+/// The writer among the members that answered, when exactly one primary is unsuperseded.
+pub fn current_writer(members: &[(String, Info)]) -> Option<&str> {
+    match unsuperseded(members).as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
+}
+
+/// The host in a Redis URL (the host replicas are told to follow).
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostport = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    let hostport = hostport.split('/').next().unwrap_or(hostport);
+    match hostport.rsplit_once(':') {
+        Some((h, _)) => h.to_string(),
+        None => hostport.to_string(),
+    }
+}
+
+fn same_host(a: &str, b: &str) -> bool {
+    let loopback = |h: &str| matches!(h, "127.0.0.1" | "localhost" | "::1");
+    a == b || (loopback(a) && loopback(b))
+}
+
+impl Redis {
+    /// Every configured region's `INFO replication`, asked at once; a region that does not
+    /// answer in time is left out.
+    pub(super) async fn members(&self) -> Vec<(String, Info)> {
+        let asks = self.servers.keys().map(|r| async move {
+            match tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.region_info(r)).await {
+                Ok(Ok((_, info, _))) => Some((r.clone(), info)),
+                _ => None,
+            }
+        });
+        let mut found: Vec<(String, Info)> = futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    /// The region whose URL names `host:port`.
+    pub(super) fn region_at(&self, host: &str, port: &str) -> Option<String> {
+        let mut regions: Vec<&String> = self.servers.keys().collect();
+        regions.sort();
+        regions
+            .into_iter()
+            .find(|r| {
+                self.url(r, "redis address").is_ok_and(|u| {
+                    super::port_of(&u) == port && same_host(&host_of(u.expose()), host)
+                })
+            })
+            .cloned()
+    }
+}
+
+impl Redis {
+    /// A replica's lag is only a number when it follows the writer: following anything
+    /// else, it receives none of the writer's data.
+    pub(super) fn follows_writer(
+        &self,
+        region: &str,
+        host: &str,
+        port: &str,
+        members: &[(String, Info)],
+    ) -> ProviderResult<()> {
+        let Some(w) = current_writer(members) else {
+            return Ok(());
+        };
+        let follows = self.region_at(host, port);
+        if follows.as_deref() == Some(w) {
+            return Ok(());
+        }
+        let what = match &follows {
+            Some(f) if members.iter().any(|(r, i)| r == f && !is_primary(i)) => {
+                format!("follows {f}, which is a replica, not the primary")
+            }
+            Some(f) => format!("follows {f}, which is no longer the primary"),
+            None => format!("follows {host}:{port}, which is no region of this fleet"),
+        };
+        let to = self
+            .url(w, "redis address")
+            .map(|u| format!("{} {}", host_of(u.expose()), super::port_of(&u)))
+            .unwrap_or_else(|_| format!("<{w}'s host> <port>"));
+        Err(ProviderError::new(
+            Some(region),
+            "redis replication lag",
+            format!("{BROKEN}: {what} ({w} is); it receives none of the writer's data"),
+        )
+        .with_hint(format!("re-point it: REPLICAOF {to} on {region}"))
+        .with_kind(ErrorKind::Broken))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::redis::parse_info;
+
+    #[test]
+    fn the_writer_is_the_primary_nobody_was_promoted_away_from() {
+        let old = parse_info("role:master\nmaster_replid:aaa\nmaster_replid2:0000\n");
+        let new = parse_info("role:master\nmaster_replid:bbb\nmaster_replid2:aaa\n");
+        let replica = parse_info("role:slave\nmaster_replid:aaa\n");
+        let set = vec![
+            ("us".to_string(), old.clone()),
+            ("eu".to_string(), new),
+            ("ap".to_string(), replica),
+        ];
+        assert_eq!(current_writer(&set), Some("eu"));
+        assert!(is_superseded(&old, &set));
+        let unrelated = vec![
+            ("us".to_string(), old),
+            (
+                "eu".to_string(),
+                parse_info("role:master\nmaster_replid:ccc\n"),
+            ),
+        ];
+        assert_eq!(current_writer(&unrelated), None, "two writers: cannot tell");
+        assert_eq!(host_of("redis://:pw@10.0.0.4:6380/2"), "10.0.0.4");
+        assert_eq!(host_of("redis://cache.internal"), "cache.internal");
+    }
+}
