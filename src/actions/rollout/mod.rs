@@ -7,6 +7,7 @@
 pub mod gate;
 mod state;
 mod store;
+pub mod view;
 
 pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now};
 pub use state::{Next, Rollout, RolloutError, RolloutStatus, StepEntry, StepState};

@@ -49,13 +49,19 @@ impl RolloutStore {
         })
     }
 
-    /// Replace the stored rollout atomically.
-    pub fn save(&self, rollout: &Rollout) -> Result<(), RolloutError> {
+    /// Refused in read-only mode: every command that moves a rollout asks first.
+    pub fn writable(&self) -> Result<(), RolloutError> {
         if self.read_only {
             return Err(RolloutError::Refused(
-                "read-only mode: the rollout is not changed".into(),
+                "read-only mode: rollouts are shown, not moved (no start, next, approve, abort or resume)".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Replace the stored rollout atomically.
+    pub fn save(&self, rollout: &Rollout) -> Result<(), RolloutError> {
+        self.writable()?;
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(|e| self.io("create the directory of", e))?;
         }
