@@ -5,6 +5,7 @@
 //! crash or `kill -9` resumes exactly where it was.
 
 pub mod gate;
+mod recovery;
 mod state;
 mod store;
 pub mod view;
