@@ -21,6 +21,7 @@ pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudfla
 pub const MAX_NAME_LEN: usize = 64;
 
 mod health;
+mod rollout_steps;
 mod rollouts;
 mod steps;
 
