@@ -79,7 +79,7 @@ fn secs(m: Millis) -> String {
 pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis) -> GateVerdict {
     let waited = elapsed(now, since).max(0);
     match gate {
-        GateSpec::Healthy { region, hold } => healthy(state, region, *hold, since, waited),
+        GateSpec::Healthy { region, hold } => healthy(state, region, *hold, since, now),
         GateSpec::Lag { region, under } => {
             let g = gates::lag_under(state, region, *under);
             if g.met {
@@ -114,8 +114,9 @@ fn healthy(
     region: &str,
     hold: Duration,
     since: Millis,
-    waited: Millis,
+    now: Millis,
 ) -> GateVerdict {
+    let waited = elapsed(now, since).max(0);
     let h = state
         .region(region)
         .and_then(|r| r.health.value.as_ref().filter(|_| r.health.error.is_none()));
@@ -134,24 +135,32 @@ fn healthy(
             ),
         };
     }
-    // Healthy now, but healthy only since after the gate started: it broke in between.
-    if let Some(from) = h.healthy_since
-        && from > since
-    {
-        return GateVerdict::Failed {
-            reason: format!(
-                "{region} was not healthy at some point during its gate (healthy again only since {})",
+    // Healthy now, but continuously so only since after the gate started: a break, or a
+    // gap in the readings (no dashboard polled for a while). Neither proves health, so the
+    // count starts again from then; only a region seen unhealthy fails the gate.
+    let (waited, restarted) = match h.healthy_since {
+        Some(from) if from > since => (elapsed(now, from).max(0), Some(from)),
+        _ => (waited, None),
+    };
+    let counting = restarted
+        .map(|from| {
+            format!(
+                ", counted from {} when it was last seen turning healthy",
                 rfc3339(from)
-            ),
-        };
-    }
+            )
+        })
+        .unwrap_or_default();
     if waited >= ms(hold) {
         GateVerdict::Met {
             reason: format!("{region} healthy for {} of {}", secs(waited), span(hold)),
         }
     } else {
         GateVerdict::waiting(
-            format!("{region} healthy {} of {}", secs(waited), span(hold)),
+            format!(
+                "{region} healthy {} of {}{counting}",
+                secs(waited),
+                span(hold)
+            ),
             Some(Duration::from_millis((ms(hold) - waited) as u64)),
         )
     }

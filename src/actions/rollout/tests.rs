@@ -87,17 +87,23 @@ fn a_region_going_unhealthy_during_its_gate_stops_the_rollout() {
     assert_eq!(r.status, RolloutStatus::Failed);
     // It never proceeds on its own, even when the region is healthy again.
     assert!(matches!(r.next(), Next::Stopped { .. }));
-    // Healthy again, but only since after the gate started: still a failure.
+    // Healthy again, but only since after the gate started (a break, or a gap in the
+    // readings): the count starts again from then, it never passes early.
     let mut s2 = state(&f);
     if let Some(h) = s2
         .region_mut("us-east-1")
         .and_then(|x| x.health.value.as_mut())
     {
-        h.healthy_since = Some(since + MIN);
+        h.healthy_since = Some(since + 10 * MIN);
     }
+    let v = evaluate(&gate, &s2, since, since + 20 * MIN);
+    assert!(
+        matches!(&v, GateVerdict::Waiting { waiting_for, remaining_secs: Some(300) } if waiting_for.starts_with("us-east-1 healthy 10m of 15m, counted from")),
+        "{v:?}"
+    );
     assert!(matches!(
-        evaluate(&gate, &s2, since, since + 20 * MIN),
-        GateVerdict::Failed { .. }
+        evaluate(&gate, &s2, since, since + 25 * MIN),
+        GateVerdict::Met { .. }
     ));
 }
 
