@@ -219,8 +219,20 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
             }
             let (exit, execution) = super::act::run_prepared(ctx, request, global).await?;
             if let Some(x) = execution {
-                r.record_action(index, x.outcome, x.detail, &x.audit_id, &by, rollout_now());
-                store.save(&r).map_err(refuse)?;
+                // Read again: the step may have run for minutes while a partner approved
+                // or aborted; record on top of what is stored now, not of our old copy.
+                let mut fresh = store.current().map_err(refuse)?;
+                if fresh.id != r.id {
+                    return Err(CliError::new(
+                        Exit::Failed,
+                        format!(
+                            "rollout {} was replaced by {} while its step ran; the step's outcome is in the audit log ({})",
+                            r.id, fresh.id, x.audit_id
+                        ),
+                    ));
+                }
+                fresh.record_action(index, x.outcome, x.detail, &x.audit_id, &by, rollout_now());
+                store.save(&fresh).map_err(refuse)?;
             }
             Ok(exit)
         }
