@@ -92,7 +92,7 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             reason: format!("waited {}", span(*hold)),
         },
         GateSpec::Wait { hold } => GateVerdict::waiting(
-            format!("waiting {} of {}", secs(waited), span(*hold)),
+            format!("{} of {} passed", secs(waited), span(*hold)),
             Some(Duration::from_millis((ms(*hold) - waited) as u64)),
         ),
         GateSpec::Approval { second_person } => GateVerdict::waiting(
