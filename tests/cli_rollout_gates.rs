@@ -79,7 +79,7 @@ fn a_command_gate_waits_for_exit_0_and_a_wait_gate_counts_down() {
     let (code, _, err) = run(&dir, "0s", &["rollout", "next"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("to exit 0 (it exited 1"), "{err}");
-    std::fs::write(&flag, "").unwrap();
+    std::fs::write(flag, "").unwrap();
     let (code, out, err) = run(&dir, "0s", &["rollout", "next"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("met: "), "{out}");
