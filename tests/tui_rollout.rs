@@ -134,3 +134,15 @@ fn a_gate_whose_time_is_up_is_recorded_as_met() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn with_no_rollout_the_pane_names_the_templates_and_how_to_start() {
+    let mut a = app();
+    press(&mut a, &["o"]);
+    let screen = text(&render(&a, 80, 24));
+    assert!(screen.contains("Templates: release"), "{screen}");
+    assert!(
+        screen.contains("meridian rollout start ID --reason TEXT"),
+        "{screen}"
+    );
+}

@@ -28,6 +28,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => {
             title = " Rollout ".to_string();
             lines.push(Line::from("No rollout has been started in this fleet."));
+            let ids: Vec<&str> = app.fleet.rollouts.iter().map(|t| t.id.as_str()).collect();
+            lines.push(Line::from(if ids.is_empty() {
+                "The fleet file has no [[rollouts]] templates.".to_string()
+            } else {
+                format!("Templates: {}", ids.join(", "))
+            }));
             lines.push(Line::from(
                 "Start one: meridian rollout start ID --reason TEXT",
             ));
