@@ -159,6 +159,16 @@ fn bad_files_fail_both_the_schema_and_the_loader() {
         ),
         ("unknown region key", region("colour = \"blue\"")),
         ("missing fleet name", BASE.replace("name = \"t\"", "")),
+        (
+            "unknown rollout step kind",
+            format!("{BASE}\n[[rollouts]]\nid = \"r\"\nsteps = [{{ deploy = \"*\" }}]\n"),
+        ),
+        (
+            "rollout gate with a bad duration",
+            format!(
+                "{BASE}\n[[rollouts]]\nid = \"r\"\nsteps = [{{ gate = \"wait\", for = \"soon\" }}]\n"
+            ),
+        ),
     ];
     for (what, src) in cases {
         assert!(

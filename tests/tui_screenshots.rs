@@ -44,6 +44,40 @@ fn scene(theme: &str) -> App {
     app
 }
 
+/// The demo release part-way: us-east-1 deployed, its health gate 9m12s into 15 minutes.
+fn rollout_scene() -> App {
+    use meridian::actions::AuditOutcome;
+    use meridian::actions::rollout::{Next, Rollout};
+    let mut app = scene("dark");
+    let since = FIXED_NOW - 9 * 60_000 - 12_000;
+    let fleet = app.fleet.clone();
+    let start = since - 5 * 60_000;
+    let mut r = Rollout::start(
+        &fleet,
+        "release",
+        Default::default(),
+        "CHG-7",
+        "alice@laptop",
+        start,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut at = since - 4 * 60_000;
+    while let Next::Action { index, .. } = r.next() {
+        at += 60_000;
+        r.record_action(
+            index,
+            AuditOutcome::Succeeded,
+            None,
+            "a1",
+            "alice@laptop",
+            at,
+        );
+    }
+    app.update(Msg::Rollout(Some(Box::new(r))));
+    press(&mut app, &["o"]);
+    app
+}
+
 struct Shot {
     name: &'static str,
     title: &'static str,
@@ -133,6 +167,14 @@ fn shots() -> Vec<Shot> {
         height: 30,
         canvas: svg::LIGHT,
         app: scene("light"),
+    });
+    out.push(Shot {
+        name: "rollout",
+        title: "meridian: a rollout waiting on its health gate (160x45)",
+        width: 160,
+        height: 45,
+        canvas: svg::DARK,
+        app: rollout_scene(),
     });
     out.push(Shot {
         name: "small-terminal",

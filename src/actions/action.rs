@@ -96,6 +96,18 @@ pub struct Request {
     /// Run a phase from its first step even if it could resume at a failed one.
     #[serde(default)]
     pub from_start: bool,
+    /// The rollout step this action is, so its audit records carry the rollout's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutRef>,
+}
+
+/// Which rollout, and which of its steps, an action belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutRef {
+    /// The started rollout's id (template id and start time), e.g. "release-1764744000000".
+    pub id: String,
+    /// The step's index in the rollout, from 0.
+    pub step: usize,
 }
 
 impl Request {
@@ -107,6 +119,7 @@ impl Request {
             accept_data_loss: false,
             read_only: false,
             from_start: false,
+            rollout: None,
         }
     }
 

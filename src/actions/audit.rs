@@ -66,6 +66,9 @@ pub struct AuditRecord {
     /// The folder holding the evidence of a phase run (outputs, exit codes, `run.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// The rollout (and its step) this action was part of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::action::RolloutRef>,
 }
 
 /// A line of the audit log that is not a record.
@@ -284,6 +287,7 @@ pub fn record(
         .map(|c| c.guard.name().to_string())
         .collect();
     r.plan = serde_json::to_value(plan).unwrap_or(serde_json::Value::Null);
+    r.rollout = plan.rollout.clone();
     r
 }
 
@@ -314,6 +318,7 @@ pub fn event(
         after: None,
         pid: Some(std::process::id()),
         evidence: None,
+        rollout: None,
     }
 }
 

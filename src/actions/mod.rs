@@ -14,10 +14,11 @@ pub mod lock_remote;
 pub mod plan;
 pub mod planner;
 pub mod recover;
+pub mod rollout;
 mod verify;
 pub mod windows;
 
-pub use action::{Action, Request, Via};
+pub use action::{Action, Request, RolloutRef, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
 pub use gates::Gate;

@@ -264,6 +264,9 @@ pub struct Plan {
     pub read_only: bool,
     /// Facts the operator should know, e.g. where a change is served from.
     pub notes: Vec<String>,
+    /// The rollout step this plan is, if it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::action::RolloutRef>,
 }
 
 impl Plan {

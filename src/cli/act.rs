@@ -43,7 +43,18 @@ async fn run_request(
     request.reason = global.reason.clone();
     request.overrides = global.overrides.clone();
     request.accept_data_loss = accept_data_loss;
+    let (exit, _) = run_prepared(&ctx, request, global).await?;
+    Ok(exit)
+}
 
+/// Plan, show, confirm and execute a request whose reason and overrides are already set
+/// (a rollout step carries its rollout's). The execution is `None` for a dry run.
+pub async fn run_prepared(
+    ctx: &Context,
+    request: Request,
+    global: &GlobalArgs,
+) -> Result<(Exit, Option<Execution>), CliError> {
+    let request = request.read_only(ctx.read_only);
     // Only what this action's plan and verification need (one read, not the fleet).
     let subjects = for_action(&ctx.fleet, &request.action);
     let state = poll_subjects(&ctx.fleet, &ctx.providers, &subjects, None).await;
@@ -64,11 +75,12 @@ async fn run_request(
                 )
             );
         }
-        return Ok(if plan.is_blocked() || plan.read_only {
+        let exit = if plan.is_blocked() || plan.read_only {
             Exit::Refused
         } else {
             Exit::Done
-        });
+        };
+        return Ok((exit, None));
     }
     let executor = ctx.executor();
     let execution = if plan.read_only || plan.is_blocked() {
@@ -89,7 +101,7 @@ async fn run_request(
         )
     };
     report(&plan, &execution, global.json);
-    Ok(exit_for(execution.outcome))
+    Ok((exit_for(execution.outcome), Some(execution)))
 }
 
 /// Execute, stopping part-way on Ctrl-C, SIGTERM, SIGHUP or SIGQUIT: the executor then

@@ -301,11 +301,44 @@ pub enum Command {
         #[command(subcommand)]
         condition: WaitCondition,
     },
+    /// Step through a rollout template (`[[rollouts]]` in the fleet file): each action step
+    /// is planned, confirmed and audited like any action; gates wait (exit 3 until met)
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
     /// Drive the simulated fleet: reset it or inject faults for drills
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Start a rollout of template ID (needs --reason; one rollout at a time per fleet)
+    Start {
+        /// The template's id, e.g. release
+        id: String,
+        /// A template parameter, e.g. --param revision=abc123; may be repeated
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+    /// Show each step's state (done by whom and when, waiting on a gate and for how long)
+    Status,
+    /// Plan and run the next step with the usual confirmation, or check the gate it waits at
+    Next,
+    /// Approve the approval gate the rollout waits at (as user@host)
+    Approve,
+    /// Stop the rollout; with --rollback, step through rolling back what it synced
+    Abort {
+        /// Roll back every app a sync step of this rollout changed (then `rollout next`)
+        #[arg(long)]
+        rollback: bool,
+    },
+    /// Pick up after a crash or a failed step: settle an interrupted step from the audit
+    /// log, restart a failed gate's count from now
+    Resume,
 }
 
 #[derive(Debug, Subcommand)]

@@ -231,15 +231,16 @@ pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, 
             if global.json {
                 println!(
                     "{}",
-                    json!({"ok": true, "file": what, "fleet": f.name, "regions": f.regions.len(), "tenants": f.tenants.len(), "phases": f.phases.len()})
+                    json!({"ok": true, "file": what, "fleet": f.name, "regions": f.regions.len(), "tenants": f.tenants.len(), "phases": f.phases.len(), "rollouts": f.rollouts.len()})
                 );
             } else {
                 println!(
-                    "{what}: ok: fleet {} with {} regions, {} tenants, {} phases",
+                    "{what}: ok: fleet {} with {} regions, {} tenants, {} phases, {} rollouts",
                     f.name,
                     f.regions.len(),
                     f.tenants.len(),
-                    f.phases.len()
+                    f.phases.len(),
+                    f.rollouts.len()
                 );
             }
             Ok(Exit::Done)

@@ -8,6 +8,8 @@ mod discover;
 mod evidence;
 mod generate;
 mod init;
+mod rollout;
+mod rollout_show;
 pub mod status;
 mod status_argo;
 pub mod status_doc;
@@ -160,6 +162,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         }
         Command::Paths => commands::paths(global),
         Command::Wait { condition } => wait::run(condition, global).await,
+        Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
     }
 }

@@ -21,6 +21,8 @@ pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudfla
 pub const MAX_NAME_LEN: usize = 64;
 
 mod health;
+mod rollout_steps;
+mod rollouts;
 mod steps;
 
 /// The demo fleet embedded in the binary.
@@ -145,6 +147,13 @@ impl Validator<'_> {
         self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
         let phases = self.phases(&raw.phases, runner.provider == ProviderKind::Shell);
         let budgets = self.budgets(raw.budget.as_ref());
+        let known = rollouts::Known {
+            regions: &regions,
+            tenants: &tenants,
+            phases: &phases,
+            rules,
+        };
+        let rollouts = self.rollouts(&raw.rollouts, &known);
         Fleet {
             name: raw.fleet.name.get_ref().clone(),
             description: raw.fleet.description,
@@ -157,6 +166,7 @@ impl Validator<'_> {
             regions,
             tenants,
             phases,
+            rollouts,
             sim: SimSettings {
                 seed: raw.fleet.seed.unwrap_or(42),
             },

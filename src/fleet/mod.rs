@@ -6,6 +6,7 @@ pub mod load;
 pub mod model;
 pub mod probes;
 pub mod raw;
+pub mod rollout;
 pub mod schema;
 pub mod settings;
 pub mod step;

@@ -39,6 +39,8 @@ pub struct Fleet {
     pub regions: Vec<Region>,
     pub tenants: Vec<Tenant>,
     pub phases: Vec<Phase>,
+    /// `[[rollouts]]` templates, in file order.
+    pub rollouts: Vec<super::rollout::RolloutTemplate>,
     pub sim: SimSettings,
     /// Most calls per minute polling may spend, per provider family (`route53`, ...).
     pub budgets: BTreeMap<String, f64>,

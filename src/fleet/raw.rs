@@ -57,6 +57,10 @@ pub struct RawFleet {
     #[serde(default)]
     #[schemars(with = "Vec<RawPhase>")]
     pub phases: Vec<Spanned<RawPhase>>,
+    /// Rollout templates: ordered steps across regions, with gates between them.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawRollout>")]
+    pub rollouts: Vec<Spanned<RawRollout>>,
 }
 
 /// The fleet's name and description.
@@ -260,3 +264,24 @@ pub enum RawCommand {
     Shell(String),
     Argv(Vec<String>),
 }
+
+/// A rollout template: `meridian rollout start ID` steps through it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollout {
+    /// Unique rollout id, e.g. "release".
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9_-]+$"))]
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    /// Parameter names; steps use them as "{name}", `start` gives them with --param.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub params: Vec<Spanned<String>>,
+    /// The steps in order: one action (weights, drain, restore, sync, rollback, phase,
+    /// promote) or one gate (healthy, lag, command, approval, wait) each.
+    #[schemars(schema_with = "s::rollout_steps")]
+    pub steps: Spanned<Vec<Spanned<RawRolloutStep>>>,
+}
+
+/// One rollout step as written: its keys, each value located for error messages.
+pub type RawRolloutStep = std::collections::BTreeMap<String, Spanned<toml::Value>>;

@@ -206,3 +206,63 @@ pub fn lock(_: &mut SchemaGenerator) -> Schema {
 pub fn database(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Database)
 }
+
+/// A rollout's `steps`: each an inline table keyed by its kind (`weights`, `sync`, ...,
+/// or `gate`), checked further by the loader (regions, parameters, durations).
+pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
+    let dur = json!({"type": "string", "pattern": DURATION_PATTERN});
+    let text = json!({"type": "string"});
+    let regions = json!({"oneOf": [text, {"type": "array", "items": text}]});
+    let weight = json!({"oneOf": [{"type": "number", "minimum": 0}, text]});
+    let one = |kind: &str, props: Value, required: &[&str]| {
+        json!({
+            "title": kind,
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": false,
+        })
+    };
+    let steps = vec![
+        one(
+            "weights",
+            json!({"weights": {"type": "object", "additionalProperties": weight}, "for": dur}),
+            &["weights"],
+        ),
+        one("drain", json!({"drain": text}), &["drain"]),
+        one("restore", json!({"restore": regions}), &["restore"]),
+        one(
+            "sync",
+            json!({"sync": text, "region": text, "revision": text}),
+            &["sync", "region"],
+        ),
+        one(
+            "rollback",
+            json!({"rollback": text, "region": text, "to": text}),
+            &["rollback", "region"],
+        ),
+        one(
+            "phase",
+            json!({"phase": text, "region": text}),
+            &["phase", "region"],
+        ),
+        one("promote", json!({"promote": text}), &["promote"]),
+        one(
+            "gate",
+            json!({
+                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait"]},
+                "region": text,
+                "for": dur,
+                "under": dur,
+                "run": {"oneOf": [text, {"type": "array", "items": text, "minItems": 1}]},
+                "by": {"enum": ["second-person", "anyone"]},
+            }),
+            &["gate"],
+        ),
+    ];
+    json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "items": {"oneOf": steps},
+    })
+}

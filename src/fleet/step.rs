@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{Fleet, Region};
 
 /// A command: a string for `sh -c`, or an argv list run as is (no shell).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum StepCommand {
     Shell(String),
@@ -24,6 +24,14 @@ impl StepCommand {
             StepCommand::Argv(a) => {
                 StepCommand::Argv(a.iter().map(|s| vars.substitute(s)).collect())
             }
+        }
+    }
+
+    /// The same command with each string passed through `f` (rollout parameters).
+    pub fn substituted_with(&self, f: &dyn Fn(&str) -> String) -> StepCommand {
+        match self {
+            StepCommand::Shell(s) => StepCommand::Shell(f(s)),
+            StepCommand::Argv(a) => StepCommand::Argv(a.iter().map(|s| f(s)).collect()),
         }
     }
 

@@ -101,6 +101,8 @@ pub struct App {
     pub cancel_armed: Option<(String, String)>,
     /// The latest output of the selected phase's run.
     pub evidence: Option<super::evidence::EvidenceTail>,
+    /// The fleet's rollout, as its state file last read.
+    pub rollout: Option<Box<crate::actions::rollout::Rollout>>,
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -149,6 +151,7 @@ impl App {
             visible: (Vec::new(), Vec::new()),
             cancel_armed: None,
             evidence: None,
+            rollout: None,
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
@@ -224,6 +227,13 @@ impl App {
                 self.now = now;
                 self.pending.expire(now);
                 self.dirty = true;
+                Vec::new()
+            }
+            Msg::Rollout(r) => {
+                if self.rollout != r {
+                    self.rollout = r;
+                    self.dirty = true;
+                }
                 Vec::new()
             }
             Msg::Resize => {
@@ -373,6 +383,8 @@ impl App {
                 return vec![Effect::Quit];
             }
             CancelPhase => return self.cancel_phase(),
+            Rollout => self.overlay = Some(Overlay::Rollout),
+            RolloutNext => return self.rollout_next(),
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}
         }

@@ -126,6 +126,10 @@ pub enum Command {
     ResumeAutoSync,
     #[strum(message = "stop the selected running phase (press twice)")]
     CancelPhase,
+    #[strum(message = "show the rollout: its steps, gates and who did what")]
+    Rollout,
+    #[strum(message = "rollout: plan the next step, check its gate, or approve it")]
+    RolloutNext,
     #[strum(message = "confirm: press the action's button (or accept)")]
     Confirm,
     #[strum(message = "cancel and close")]

@@ -30,6 +30,9 @@ pub enum Msg {
     PlanNotes(Box<Operation>, Vec<String>),
     /// The tail of a phase run's output, loaded for the detail pane.
     Evidence(Box<super::evidence::EvidenceTail>),
+    /// The fleet's rollout as its state file holds it now (re-read once a second, so a
+    /// partner's steps and approvals show here too).
+    Rollout(Option<Box<crate::actions::rollout::Rollout>>),
     /// A running action finished.
     Finished {
         label: String,
@@ -61,6 +64,10 @@ pub enum Effect {
     },
     /// Ask the engine to read everything again now.
     Refresh,
+    /// Approve the approval gate the rollout waits at, as this user.
+    ApproveRollout,
+    /// Record a rollout gate's verdict (met or failed) in the rollout's state file.
+    RolloutGate(usize, crate::actions::rollout::GateVerdict),
     /// Write a line to the log pane.
     Log(log::Level, String),
     Quit,

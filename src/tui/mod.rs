@@ -15,6 +15,8 @@ pub mod mouse;
 pub mod nav;
 mod observe;
 pub mod overlay;
+mod rollout;
+mod rollout_io;
 pub mod runner;
 pub mod svg;
 pub mod symbols;

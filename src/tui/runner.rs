@@ -201,6 +201,8 @@ async fn event_loop(
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
+    let rollouts = super::rollout_io::store(&executor);
+    app.update(Msg::Rollout(super::rollout_io::load(&rollouts)));
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -264,6 +266,7 @@ async fn event_loop(
                     app.update(Msg::Lock(lock.holder()));
                 }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
+                app.update(Msg::Rollout(super::rollout_io::load(&rollouts)));
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),
@@ -300,11 +303,23 @@ fn perform(
     running: &mut Running,
 ) {
     match effect {
+        Effect::ApproveRollout => {
+            let store = super::rollout_io::store(executor);
+            super::rollout_io::approve(&store);
+            app.update(Msg::Rollout(super::rollout_io::load(&store)));
+        }
+        Effect::RolloutGate(index, verdict) => {
+            let store = super::rollout_io::store(executor);
+            super::rollout_io::gate(&store, index, &verdict);
+            app.update(Msg::Rollout(super::rollout_io::load(&store)));
+        }
         Effect::Execute(request, plan) => {
             *touched = Some(for_action(&executor.fleet, &request.action));
             let executor = Arc::clone(executor);
             let tx = tx.clone();
             let label = plan.button_label();
+            let rollouts = super::rollout_io::store(&executor);
+            super::rollout_io::started(&rollouts, &request);
             let stop = running.watch.clone();
             running.tasks.retain(|t| !t.is_finished());
             running.tasks.push(tokio::spawn(async move {
@@ -321,6 +336,7 @@ fn perform(
                     outcome: done.outcome,
                     detail: done.detail.clone(),
                 });
+                super::rollout_io::finished(&rollouts, &request, &done);
                 done
             }));
         }

@@ -295,6 +295,7 @@ fn empty_plan(req: &Request, target: String, summary: String) -> Plan {
         accept_data_loss: req.accept_data_loss,
         read_only: req.read_only,
         notes: Vec::new(),
+        rollout: req.rollout.clone(),
     }
 }
 

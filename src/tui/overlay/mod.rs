@@ -39,7 +39,11 @@ pub enum Overlay {
     Weights(WeightsEditor),
     Revisions(RevisionPicker),
     Palette(Palette),
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// The rollout pane: its steps, and the next one a key away.
+    Rollout,
 }
 
 impl Overlay {
@@ -58,6 +62,7 @@ impl Overlay {
             Overlay::Revisions(_) => Mode::Picker,
             Overlay::Palette(_) => Mode::Palette,
             Overlay::Help { .. } => Mode::Help,
+            Overlay::Rollout => Mode::Picker,
         }
     }
 
@@ -93,6 +98,12 @@ impl Overlay {
             Overlay::Weights(e) => e.command(cmd),
             Overlay::Revisions(p) => p.command(cmd),
             Overlay::Palette(p) => p.command(cmd),
+            Overlay::Rollout => match cmd {
+                Command::Accept | Command::RolloutNext => Outcome::Run(Command::RolloutNext),
+                Command::Quit => Outcome::Run(Command::Quit),
+                Command::Cancel | Command::Rollout => Outcome::Close,
+                _ => Outcome::Stay,
+            },
             Overlay::Help { scroll } => match cmd {
                 Command::MoveUp => {
                     *scroll = scroll.saturating_sub(1);

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Pane, Status};
 use crate::tui::command::{Command, Mode};
+use crate::tui::overlay::Overlay;
 use crate::tui::theme::Role;
 
 /// The commands worth a place in the footer, per mode, with short labels.
@@ -61,6 +62,10 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
             (Accept, "plan"),
             (Cancel, "cancel"),
         ],
+        // The rollout pane shares the picker's keys; its one key does the next step.
+        Mode::Picker if matches!(app.overlay, Some(Overlay::Rollout)) => {
+            vec![(Accept, "next step"), (Cancel, "close")]
+        }
         Mode::Picker => vec![
             (MoveDown, "move"),
             (Accept, "plan rollback"),

@@ -11,6 +11,7 @@ mod palette;
 mod phases;
 mod picker;
 mod regions;
+mod rollout;
 mod small;
 mod tenants;
 pub mod util;
@@ -64,6 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Weights(e) => weights::draw(frame, body, app, e),
             Overlay::Revisions(p) => picker::draw(frame, body, app, p),
             Overlay::Palette(p) => palette::draw(frame, body, app, p),
+            Overlay::Rollout => rollout::draw(frame, body, app),
             Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
         }
     }

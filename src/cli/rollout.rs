@@ -1,0 +1,297 @@
+//! `meridian rollout ...`: the rollout engine driven from a runbook. Action steps go through
+//! the same plan / confirm / execute path as `meridian drain`; exit codes are the actions':
+//! 0 done, 1 failed, 2 usage, 3 refused or a gate not yet met, 4 lock held.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::args::{GlobalArgs, RolloutCommand};
+use super::context::Context;
+use super::rollout_show::{print_status, verdict_now};
+use super::{CliError, Exit};
+use crate::actions::audit::{AuditLog, AuditOutcome, event, new_id, whoami};
+use crate::actions::rollout::{
+    GateVerdict, Next, Rollout, RolloutError, RolloutStore, rollout_now,
+};
+use crate::fleet::rollout::GateSpec;
+
+/// Longest a command gate's command may run before it counts as not met.
+const COMMAND_GATE_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn refuse(e: RolloutError) -> CliError {
+    let code = match e {
+        RolloutError::Usage(_) => Exit::Usage,
+        RolloutError::Refused(_) => Exit::Refused,
+        RolloutError::Store(_) => Exit::Failed,
+    };
+    CliError::new(code, e.to_string())
+}
+
+pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, CliError> {
+    let ctx = Context::load(global)?;
+    let store = RolloutStore::new(&ctx.fleet_paths.dir, ctx.read_only);
+    match command {
+        RolloutCommand::Status => {
+            let r = store.current().map_err(refuse)?;
+            print_status(&ctx, &r, global.json).await;
+            Ok(Exit::Done)
+        }
+        RolloutCommand::Start { id, params } => start(&ctx, &store, &id, &params, global).await,
+        RolloutCommand::Next => next(&ctx, &store, global).await,
+        RolloutCommand::Approve => {
+            store.writable().map_err(refuse)?;
+            let mut r = store.current().map_err(refuse)?;
+            let by = whoami();
+            match r.approve(&by, rollout_now()) {
+                Ok(said) => {
+                    store.save(&r).map_err(refuse)?;
+                    audit(&ctx, &r, "rollout-approve", AuditOutcome::Succeeded, &said);
+                    super::out(&format!("rollout {}: {said}", r.id));
+                    Ok(Exit::Done)
+                }
+                Err(e) => {
+                    if matches!(e, RolloutError::Refused(_)) {
+                        audit(
+                            &ctx,
+                            &r,
+                            "rollout-approve",
+                            AuditOutcome::Refused,
+                            &e.to_string(),
+                        );
+                    }
+                    Err(refuse(e))
+                }
+            }
+        }
+        RolloutCommand::Abort { rollback } => {
+            store.writable().map_err(refuse)?;
+            let mut r = store.current().map_err(refuse)?;
+            let n = r.abort(rollback, rollout_now()).map_err(refuse)?;
+            store.save(&r).map_err(refuse)?;
+            let said = match (rollback, n) {
+                (true, 0) => {
+                    "aborted; nothing was synced, so there is nothing to roll back".to_string()
+                }
+                (true, n) => format!(
+                    "aborted; {n} rollback step(s) added: run `meridian rollout next` for each"
+                ),
+                (false, _) => "aborted; weights and releases are left as they are".to_string(),
+            };
+            audit(&ctx, &r, "rollout-abort", AuditOutcome::Succeeded, &said);
+            super::out(&format!("rollout {}: {said}", r.id));
+            Ok(Exit::Done)
+        }
+        RolloutCommand::Resume => {
+            store.writable().map_err(refuse)?;
+            let mut r = store.current().map_err(refuse)?;
+            let (records, _) = AuditLog::new(&ctx.fleet_paths.audit_log)
+                .read()
+                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+            let said = r.resume(&records, rollout_now());
+            store.save(&r).map_err(refuse)?;
+            audit(
+                &ctx,
+                &r,
+                "rollout-resume",
+                AuditOutcome::Succeeded,
+                &said.join("; "),
+            );
+            for line in &said {
+                super::note(&format!("rollout {}: {line}", r.id));
+            }
+            print_status(&ctx, &r, global.json).await;
+            Ok(Exit::Done)
+        }
+    }
+}
+
+async fn start(
+    ctx: &Context,
+    store: &RolloutStore,
+    id: &str,
+    params: &[String],
+    global: &GlobalArgs,
+) -> Result<Exit, CliError> {
+    store.writable().map_err(refuse)?;
+    if let Some(r) = store.load().map_err(refuse)?
+        && !r.status.finished()
+    {
+        return Err(CliError::new(
+            Exit::Refused,
+            format!(
+                "rollout {} is {} (started by {}): finish it, or `meridian rollout abort`, before starting another",
+                r.id,
+                r.status.as_str(),
+                r.started_by
+            ),
+        ));
+    }
+    let mut values = BTreeMap::new();
+    for p in params {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("--param {p}: write NAME=VALUE, e.g. --param revision=abc123"),
+            ));
+        };
+        values.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    let reason = global.reason.clone().unwrap_or_default();
+    let r = Rollout::start(&ctx.fleet, id, values, &reason, &whoami(), rollout_now())
+        .map_err(refuse)?;
+    store.save(&r).map_err(refuse)?;
+    audit(ctx, &r, "rollout-start", AuditOutcome::Succeeded, &r.name);
+    print_status(ctx, &r, global.json).await;
+    Ok(Exit::Done)
+}
+
+async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Result<Exit, CliError> {
+    if !global.dry_run {
+        store.writable().map_err(refuse)?;
+    }
+    let mut r = store.current().map_err(refuse)?;
+    match r.next() {
+        Next::Finished => {
+            super::out(&format!(
+                "rollout {} is {}: no step left",
+                r.id,
+                r.status.as_str()
+            ));
+            Ok(Exit::Done)
+        }
+        Next::Stopped { index, reason } => Err(CliError::new(
+            Exit::Refused,
+            format!(
+                "rollout {} stopped at step {}: {reason}; it does not go on by itself: `meridian rollout resume` to try again, or `meridian rollout abort --rollback`",
+                r.id,
+                index + 1
+            ),
+        )),
+        Next::Gate { index, gate, since } => {
+            let verdict = match &gate {
+                GateSpec::Command { run } => command_gate(run).await,
+                other => verdict_now(ctx, other, since).await,
+            };
+            let label = r.steps[index].step.label();
+            if global.dry_run {
+                super::out(&format!(
+                    "step {} ({label}): {}",
+                    index + 1,
+                    verdict.describe()
+                ));
+                return Ok(Exit::Done);
+            }
+            if r.record_gate(index, &verdict, rollout_now()) {
+                store.save(&r).map_err(refuse)?;
+            }
+            match verdict {
+                GateVerdict::Met { reason } => {
+                    super::out(&format!("step {} ({label}) met: {reason}", index + 1));
+                    Ok(Exit::Done)
+                }
+                GateVerdict::Failed { reason } => {
+                    audit(ctx, &r, "rollout-gate", AuditOutcome::Failed, &reason);
+                    Err(CliError::new(
+                        Exit::Failed,
+                        format!(
+                            "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout abort --rollback` rolls back what it synced, `meridian rollout resume` counts the gate again",
+                            r.id,
+                            index + 1
+                        ),
+                    ))
+                }
+                waiting => Err(CliError::new(
+                    Exit::Refused,
+                    format!(
+                        "step {} ({label}) not met yet: {}",
+                        index + 1,
+                        waiting.describe()
+                    ),
+                )),
+            }
+        }
+        Next::Action { index, mut request } => {
+            request.overrides = global.overrides.clone();
+            let by = whoami();
+            if !global.dry_run {
+                r.mark_running(index, &by, rollout_now());
+                store.save(&r).map_err(refuse)?;
+            }
+            let (exit, execution) = super::act::run_prepared(ctx, request, global).await?;
+            if let Some(x) = execution {
+                // Read again: the step may have run for minutes while a partner approved
+                // or aborted; record on top of what is stored now, not of our old copy.
+                let mut fresh = store.current().map_err(refuse)?;
+                if fresh.id != r.id {
+                    return Err(CliError::new(
+                        Exit::Failed,
+                        format!(
+                            "rollout {} was replaced by {} while its step ran; the step's outcome is in the audit log ({})",
+                            r.id, fresh.id, x.audit_id
+                        ),
+                    ));
+                }
+                fresh.record_action(index, x.outcome, x.detail, &x.audit_id, &by, rollout_now());
+                store.save(&fresh).map_err(refuse)?;
+            }
+            Ok(exit)
+        }
+    }
+}
+
+/// Run a command gate's command: met when it exits 0.
+async fn command_gate(run: &crate::fleet::StepCommand) -> GateVerdict {
+    let argv = run.argv();
+    let Some((program, args)) = argv.split_first() else {
+        return GateVerdict::Failed {
+            reason: "the gate's command is empty".into(),
+        };
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let waiting = |why: String| GateVerdict::Waiting {
+        waiting_for: format!("`{}` to exit 0 ({why})", run.display()),
+        remaining_secs: None,
+    };
+    match tokio::time::timeout(COMMAND_GATE_TIMEOUT, child).await {
+        Err(_) => waiting(format!("it ran over {}s", COMMAND_GATE_TIMEOUT.as_secs())),
+        Ok(Err(e)) => waiting(format!("it could not start: {e}")),
+        Ok(Ok(out)) if out.status.success() => GateVerdict::Met {
+            reason: format!("`{}` exited 0", run.display()),
+        },
+        Ok(Ok(out)) => {
+            let last = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .chain(String::from_utf8_lossy(&out.stdout).lines())
+                .last()
+                .unwrap_or("")
+                .to_string();
+            waiting(format!(
+                "it exited {}: {last}",
+                out.status.code().unwrap_or(-1)
+            ))
+        }
+    }
+}
+
+/// An audit record for a rollout event that is not an action (start, approve, abort).
+fn audit(ctx: &Context, r: &Rollout, action: &str, outcome: AuditOutcome, detail: &str) {
+    let mut rec = event(
+        &new_id(),
+        &ctx.fleet.name,
+        action,
+        &r.id,
+        outcome,
+        Some(detail.into()),
+    );
+    rec.reason = Some(r.reason.clone());
+    rec.rollout = Some(crate::actions::RolloutRef {
+        id: r.id.clone(),
+        step: r.current().unwrap_or(r.steps.len()),
+    });
+    if let Err(e) = AuditLog::new(&ctx.fleet_paths.audit_log).append(&rec) {
+        super::note(&format!("warning: {e}"));
+    }
+}

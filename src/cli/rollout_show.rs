@@ -1,0 +1,67 @@
+//! `meridian rollout status`: each step's state, and the live verdict of the gate the
+//! rollout waits at (read from the fleet now).
+
+use serde_json::json;
+
+use super::context::Context;
+use crate::actions::rollout::view::{clock, rows};
+use crate::actions::rollout::{GateVerdict, Next, Rollout, evaluate, rollout_now};
+use crate::engine::poll;
+use crate::fleet::rollout::GateSpec;
+
+/// A gate's verdict from a fresh read of the fleet.
+pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerdict {
+    let state = poll(&ctx.fleet, &ctx.providers, None).await;
+    evaluate(gate, &state, since, rollout_now())
+}
+
+/// Print the rollout as text or JSON.
+pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
+    // A command gate's command runs on `next`, not on a look.
+    let live = match r.next() {
+        Next::Gate { gate, since, .. } if !matches!(gate, GateSpec::Command { .. }) => {
+            Some(verdict_now(ctx, &gate, since).await)
+        }
+        Next::Gate { gate, since, .. } => {
+            Some(evaluate(&gate, &Default::default(), since, rollout_now()))
+        }
+        _ => None,
+    };
+    let rows = rows(r, live.as_ref());
+    if as_json {
+        let doc = json!({
+            "rollout": r,
+            "current": r.current().map(|i| i + 1),
+            "gate": live,
+            "steps": rows,
+        });
+        super::out(&serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string()));
+        return;
+    }
+    super::out(&format!(
+        "rollout {} \"{}\": {} (started by {} at {}, reason: {})",
+        r.id,
+        r.name,
+        r.status.as_str(),
+        r.started_by,
+        clock(r.started_at),
+        r.reason
+    ));
+    for row in &rows {
+        let mark = if row.rollback { " [rollback]" } else { "" };
+        super::out(&format!(
+            "  {:>2} {:<8} {}{mark}{}",
+            row.number,
+            row.state,
+            row.label,
+            if row.detail.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", row.detail)
+            }
+        ));
+    }
+    if let Some(v) = &live {
+        super::out(&format!("gate: {}", v.describe()));
+    }
+}

@@ -1,0 +1,313 @@
+//! Reading one rollout step's keys into a `TemplateStep`: each kind's required keys, and
+//! each value checked against the fleet (regions, tenants, phases, weights, durations).
+
+use std::time::Duration;
+
+use toml::{Spanned, Value};
+
+use super::Validator;
+use super::rollouts::{GATE_KINDS, Known, RawStep};
+use crate::fleet::rollout::{GateSpec, TemplateStep, placeholders};
+use crate::fleet::step::StepCommand;
+use crate::fleet::suggest::hint;
+use crate::traffic::Ask;
+
+pub(super) struct StepReader<'v, 'a, 's> {
+    pub(super) v: &'v mut Validator<'a>,
+    pub(super) step: &'s RawStep,
+    pub(super) at: &'s Spanned<RawStep>,
+    pub(super) key: &'s str,
+    pub(super) known: &'s Known<'s>,
+}
+
+impl StepReader<'_, '_, '_> {
+    pub(super) fn build(&mut self, kind: &str) -> Option<TemplateStep> {
+        Some(match kind {
+            "weights" => self.weights()?,
+            "drain" => TemplateStep::Drain {
+                region: self.region(kind)?,
+            },
+            "promote" => TemplateStep::Promote {
+                region: self.region(kind)?,
+            },
+            "restore" => TemplateStep::Restore {
+                regions: self.restore()?,
+            },
+            "sync" => TemplateStep::Sync {
+                tenant: self.tenant(kind)?,
+                region: self.region("region")?,
+                revision: self.opt_text("revision")?,
+            },
+            "rollback" => TemplateStep::Rollback {
+                tenant: self.tenant(kind)?,
+                region: self.region("region")?,
+                to: self.opt_text("to")?,
+            },
+            "phase" => {
+                let phase = self.text("phase")?;
+                let ids: Vec<&str> = self.known.phases.iter().map(|p| p.id.as_str()).collect();
+                if placeholders(&phase).is_empty() && !ids.contains(&phase.as_str()) {
+                    self.fail(
+                        "phase",
+                        format!(
+                            "unknown phase \"{phase}\"{}; valid: {}",
+                            hint(&phase, ids.iter().copied()),
+                            ids.join(", ")
+                        ),
+                    );
+                    return None;
+                }
+                TemplateStep::Phase {
+                    phase,
+                    region: self.region("region")?,
+                }
+            }
+            _ => TemplateStep::Gate(self.gate()?),
+        })
+    }
+
+    fn fail(&mut self, k: &str, msg: String) {
+        let key = format!("{}.{k}", self.key);
+        match self.step.get(k) {
+            Some(v) => self.v.err(v, key, msg),
+            None => self.v.err(self.at, key, msg),
+        }
+    }
+
+    fn text(&mut self, k: &str) -> Option<String> {
+        match self.step.get(k).map(|v| v.get_ref()) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(_) => {
+                self.fail(k, format!("`{k}` must be a non-empty string"));
+                None
+            }
+            None => {
+                self.fail(k, format!("this step needs `{k}`"));
+                None
+            }
+        }
+    }
+
+    fn opt_text(&mut self, k: &str) -> Option<Option<String>> {
+        match self.step.get(k) {
+            None => Some(None),
+            Some(_) => self.text(k).map(Some),
+        }
+    }
+
+    fn region(&mut self, k: &str) -> Option<String> {
+        let r = self.text(k)?;
+        if !placeholders(&r).is_empty() {
+            return Some(r);
+        }
+        let ids: Vec<&str> = self.known.regions.iter().map(|r| r.id.as_str()).collect();
+        if ids.contains(&r.as_str()) {
+            Some(r)
+        } else {
+            let msg = format!(
+                "unknown region \"{r}\"{}; valid: {}",
+                hint(&r, ids.iter().copied()),
+                ids.join(", ")
+            );
+            self.fail(k, msg);
+            None
+        }
+    }
+
+    fn tenant(&mut self, k: &str) -> Option<String> {
+        let t = self.text(k)?;
+        if t == "*" || !placeholders(&t).is_empty() {
+            return Some(t);
+        }
+        let ids: Vec<&str> = self.known.tenants.iter().map(|t| t.id.as_str()).collect();
+        if ids.contains(&t.as_str()) {
+            Some(t)
+        } else {
+            let msg = format!(
+                "unknown tenant \"{t}\"{}; valid: \"*\" (every tenant of the region), {}",
+                hint(&t, ids.iter().copied()),
+                ids.join(", ")
+            );
+            self.fail(k, msg);
+            None
+        }
+    }
+
+    fn duration(&mut self, k: &str) -> Option<Duration> {
+        let text = self.text(k)?;
+        match humantime::parse_duration(&text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.fail(k, format!("`{k}` must be longer than 0s"));
+                None
+            }
+            Err(e) => {
+                self.fail(
+                    k,
+                    format!(
+                        "\"{text}\" is not a duration ({e}); write e.g. \"90s\", \"15m\" or \"2h\""
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn weights(&mut self) -> Option<TemplateStep> {
+        let Some(Value::Table(t)) = self.step.get("weights").map(|v| v.get_ref()) else {
+            self.fail("weights", "`weights` must be a table of region = weight, e.g. { \"eastus\" = 10, \"westeurope\" = 90 }".into());
+            return None;
+        };
+        let mut weights = Vec::new();
+        let mut ok = true;
+        for (region, w) in t {
+            let ids: Vec<&str> = self.known.regions.iter().map(|r| r.id.as_str()).collect();
+            if !ids.contains(&region.as_str()) {
+                let msg = format!(
+                    "unknown region \"{region}\"{}; valid: {}",
+                    hint(region, ids.iter().copied()),
+                    ids.join(", ")
+                );
+                self.fail("weights", msg);
+                ok = false;
+                continue;
+            }
+            let text = match w {
+                Value::Integer(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+                Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            match Ask::parse(&text, self.known.rules) {
+                Some(a) => weights.push((region.clone(), a)),
+                None => {
+                    self.fail("weights", format!("the weight of {region} (\"{text}\") is not a weight: write a number in the traffic provider's range or a share such as \"90%\""));
+                    ok = false;
+                }
+            }
+        }
+        let hold = match self.step.get("for") {
+            Some(_) => Some(self.duration("for")?),
+            None => None,
+        };
+        ok.then_some(TemplateStep::Weights { weights, hold })
+    }
+
+    fn restore(&mut self) -> Option<Vec<String>> {
+        match self.step.get("restore").map(|v| v.get_ref()) {
+            Some(Value::String(s)) if s == "all" => Some(Vec::new()),
+            Some(Value::String(_)) => self.region("restore").map(|r| vec![r]),
+            Some(Value::Array(items)) => {
+                let ids: Vec<&str> = self.known.regions.iter().map(|r| r.id.as_str()).collect();
+                let mut out = Vec::new();
+                for i in items {
+                    match i.as_str() {
+                        Some(r) if ids.contains(&r) || !placeholders(r).is_empty() => {
+                            out.push(r.to_string())
+                        }
+                        _ => {
+                            self.fail(
+                                "restore",
+                                format!("unknown region {i}; valid: \"all\", {}", ids.join(", ")),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            _ => {
+                self.fail(
+                    "restore",
+                    "`restore` is \"all\", a region, or a list of regions".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn gate(&mut self) -> Option<GateSpec> {
+        let kind = self.text("gate")?;
+        let needs: &[&str] = match kind.as_str() {
+            "healthy" => &["region", "for"],
+            "lag" => &["region", "under"],
+            "command" => &["run"],
+            "approval" => &[],
+            "wait" => &["for"],
+            other => {
+                let msg = format!(
+                    "unknown gate \"{other}\"{}; valid: {}",
+                    hint(other, GATE_KINDS.iter().copied()),
+                    GATE_KINDS.join(", ")
+                );
+                self.fail("gate", msg);
+                return None;
+            }
+        };
+        for k in ["region", "for", "under", "run", "by"] {
+            let by_ok = k == "by" && kind == "approval";
+            if self.step.contains_key(k) && !needs.contains(&k) && !by_ok {
+                self.fail(
+                    k,
+                    format!(
+                        "a {kind} gate has no `{k}`; it takes: {}",
+                        if needs.is_empty() {
+                            "by".to_string()
+                        } else {
+                            needs.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        Some(match kind.as_str() {
+            "healthy" => GateSpec::Healthy {
+                region: self.region("region")?,
+                hold: self.duration("for")?,
+            },
+            "lag" => GateSpec::Lag {
+                region: self.region("region")?,
+                under: self.duration("under")?,
+            },
+            "command" => {
+                GateSpec::Command {
+                    run: match self.step.get("run").map(|v| v.get_ref()) {
+                        Some(Value::String(s)) if !s.trim().is_empty() => {
+                            StepCommand::Shell(s.clone())
+                        }
+                        Some(Value::Array(a))
+                            if a.first()
+                                .and_then(|p| p.as_str())
+                                .is_some_and(|p| !p.is_empty())
+                                && a.iter().all(|x| x.is_str()) =>
+                        {
+                            StepCommand::Argv(
+                                a.iter()
+                                    .filter_map(|x| x.as_str().map(String::from))
+                                    .collect(),
+                            )
+                        }
+                        _ => {
+                            self.fail("run", "`run` is a shell command string or an argv list with a program first".into());
+                            return None;
+                        }
+                    },
+                }
+            }
+            "approval" => GateSpec::Approval {
+                second_person: match self.step.get("by").map(|v| v.get_ref()) {
+                    None => false,
+                    Some(Value::String(s)) if s == "anyone" => false,
+                    Some(Value::String(s)) if s == "second-person" => true,
+                    Some(_) => {
+                        self.fail("by", "`by` is \"second-person\" (not whoever started the rollout) or \"anyone\"".into());
+                        return None;
+                    }
+                },
+            },
+            _ => GateSpec::Wait {
+                hold: self.duration("for")?,
+            },
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! Validating `[[rollouts]]` templates: step kinds, regions, tenants, phases, parameters
+//! and durations, each error at the value that is wrong.
+
+use std::collections::{BTreeMap, HashSet};
+
+use toml::{Spanned, Value};
+
+use super::Validator;
+use super::rollout_steps::StepReader;
+use crate::fleet::model::{Phase, Region, Tenant};
+use crate::fleet::raw::RawRollout;
+use crate::fleet::rollout::{RolloutTemplate, TemplateStep, placeholders};
+use crate::fleet::suggest::hint;
+use crate::traffic::TrafficRules;
+
+/// The keys that name a step's kind; exactly one per step.
+pub const STEP_KINDS: &[&str] = &[
+    "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate",
+];
+
+/// The kinds of gate.
+pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
+
+pub(super) type RawStep = BTreeMap<String, Spanned<Value>>;
+
+/// What the steps may refer to.
+pub(super) struct Known<'a> {
+    pub regions: &'a [Region],
+    pub tenants: &'a [Tenant],
+    pub phases: &'a [Phase],
+    pub rules: &'a TrafficRules,
+}
+
+impl Validator<'_> {
+    pub(super) fn rollouts(
+        &mut self,
+        raw: &[Spanned<RawRollout>],
+        known: &Known,
+    ) -> Vec<RolloutTemplate> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, sp) in raw.iter().enumerate() {
+            let r = sp.get_ref();
+            self.check_id(&r.id, &format!("rollouts[{i}].id"), "rollout", &mut seen);
+            let params: Vec<String> = r.params.iter().map(|p| p.get_ref().clone()).collect();
+            if r.steps.get_ref().is_empty() {
+                self.err(
+                    &r.steps,
+                    format!("rollouts[{i}].steps"),
+                    "a rollout needs at least one step",
+                );
+            }
+            let mut steps = Vec::new();
+            for (j, step) in r.steps.get_ref().iter().enumerate() {
+                let key = format!("rollouts[{i}].steps[{j}]");
+                if let Some(s) = self.rollout_step(step, &key, &params, known) {
+                    steps.push(s);
+                }
+            }
+            out.push(RolloutTemplate {
+                id: r.id.get_ref().clone(),
+                name: r.name.clone().unwrap_or_else(|| r.id.get_ref().clone()),
+                params,
+                steps,
+            });
+        }
+        out
+    }
+
+    fn rollout_step(
+        &mut self,
+        sp: &Spanned<RawStep>,
+        key: &str,
+        params: &[String],
+        known: &Known,
+    ) -> Option<TemplateStep> {
+        let step = sp.get_ref();
+        let kinds: Vec<&String> = step
+            .keys()
+            .filter(|k| STEP_KINDS.contains(&k.as_str()))
+            .collect();
+        let kind = match kinds.as_slice() {
+            [one] => one.as_str(),
+            [] => {
+                let msg = match step.keys().next() {
+                    Some(first) => format!(
+                        "\"{first}\" is not a step kind{}; a step is one of: {}",
+                        hint(first, STEP_KINDS.iter().copied()),
+                        STEP_KINDS.join(", ")
+                    ),
+                    None => format!("an empty step; a step is one of: {}", STEP_KINDS.join(", ")),
+                };
+                self.err(sp, key, msg);
+                return None;
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+                self.err(
+                    sp,
+                    key,
+                    format!("one kind per step, found {}", names.join(" and ")),
+                );
+                return None;
+            }
+        };
+        // Every string may use the template's parameters, and only those.
+        for (k, v) in step {
+            for text in strings(v.get_ref()) {
+                for p in placeholders(&text) {
+                    if !params.contains(&p) {
+                        let msg = format!(
+                            "unknown parameter \"{{{p}}}\"{}; declare it in `params`",
+                            hint(&p, params.iter().map(String::as_str))
+                        );
+                        self.err(v, format!("{key}.{k}"), msg);
+                    }
+                }
+            }
+        }
+        let allowed: &[&str] = match kind {
+            "weights" => &["weights", "for"],
+            "drain" => &["drain"],
+            "promote" => &["promote"],
+            "restore" => &["restore"],
+            "sync" => &["sync", "region", "revision"],
+            "rollback" => &["rollback", "region", "to"],
+            "phase" => &["phase", "region"],
+            _ => &["gate", "region", "for", "under", "run", "by"],
+        };
+        for (k, v) in step {
+            if !allowed.contains(&k.as_str()) {
+                let msg = format!(
+                    "unknown key \"{k}\" in a {kind} step{}",
+                    hint(k, allowed.iter().copied()),
+                );
+                self.err(v, format!("{key}.{k}"), msg);
+            }
+        }
+        let mut c = StepReader {
+            v: self,
+            step,
+            at: sp,
+            key,
+            known,
+        };
+        c.build(kind)
+    }
+}
+
+/// Every string inside a value (tables and arrays included).
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().flat_map(strings).collect(),
+        Value::Table(t) => t.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}

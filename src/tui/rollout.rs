@@ -1,0 +1,75 @@
+//! The rollout pane's one key: plan the next action step in the usual confirmation modal,
+//! decide the gate the rollout waits at from the state on screen, or approve it. Planning
+//! and gate verdicts are pure; recording them is an effect for the loop.
+
+use super::app::{App, Effect, Status};
+use super::overlay::Overlay;
+use crate::actions::rollout::{GateVerdict, Next, evaluate, rollout_now};
+use crate::fleet::rollout::GateSpec;
+
+impl App {
+    /// The pane's key; the pane stays open unless a plan's modal takes its place.
+    pub(super) fn rollout_next(&mut self) -> Vec<Effect> {
+        let effects = self.rollout_step();
+        if self.overlay.is_none() {
+            self.overlay = Some(Overlay::Rollout);
+        }
+        effects
+    }
+
+    fn rollout_step(&mut self) -> Vec<Effect> {
+        let Some(r) = self.rollout.as_deref() else {
+            self.status = Status::Info(
+                "no rollout in this fleet: start one with `meridian rollout start ID --reason TEXT`"
+                    .into(),
+            );
+            return Vec::new();
+        };
+        match r.next() {
+            Next::Finished => {
+                self.status = Status::Info(format!("rollout {} is {}", r.id, r.status.as_str()));
+                Vec::new()
+            }
+            Next::Stopped { reason, .. } => {
+                self.status = Status::Failed(format!(
+                    "rollout stopped: {reason}; `meridian rollout resume` or `abort --rollback`"
+                ));
+                Vec::new()
+            }
+            Next::Action { request, .. } => {
+                let request = request.read_only(self.read_only);
+                self.overlay = None;
+                self.open_plan(request)
+            }
+            Next::Gate {
+                gate: GateSpec::Approval { .. },
+                ..
+            } => vec![Effect::ApproveRollout],
+            Next::Gate {
+                gate: GateSpec::Command { run },
+                ..
+            } => {
+                self.status = Status::Info(format!(
+                    "a command gate runs from the CLI: `meridian rollout next` runs {}",
+                    run.display()
+                ));
+                Vec::new()
+            }
+            Next::Gate { index, gate, since } => {
+                let verdict = evaluate(&gate, &self.state, since, self.gate_now());
+                match verdict {
+                    GateVerdict::Waiting { .. } => {
+                        self.status = Status::Info(verdict.describe());
+                        Vec::new()
+                    }
+                    v => vec![Effect::RolloutGate(index, v)],
+                }
+            }
+        }
+    }
+
+    /// The rollout clock: the app's own time, moved like the CLI's in tests.
+    pub fn gate_now(&self) -> i64 {
+        self.now + (rollout_now() - crate::state::now_ms()).max(0)
+    }
+}

@@ -1,0 +1,93 @@
+//! The dashboard's side of a rollout's state file: read it once a second (a partner's steps
+//! show live), and record what happened here (an action step, a gate, an approval) through
+//! the same library calls as the CLI. Only the main loop calls these.
+
+use crate::actions::audit::whoami;
+use crate::actions::rollout::{GateVerdict, Rollout, RolloutStore, rollout_now};
+use crate::actions::{Execution, Executor, Request};
+
+/// The rollout store of the executor's fleet: beside its audit log.
+pub fn store(executor: &Executor) -> RolloutStore {
+    let dir = executor
+        .audit
+        .path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    RolloutStore::new(&dir, executor.read_only)
+}
+
+/// The rollout as stored now; a damaged file is logged, not fatal to the dashboard.
+pub fn load(store: &RolloutStore) -> Option<Box<Rollout>> {
+    match store.load() {
+        Ok(r) => r.map(Box::new),
+        Err(e) => {
+            log::warn!("{e}");
+            None
+        }
+    }
+}
+
+/// Change the stored rollout with `f`, logging what went wrong.
+fn change(store: &RolloutStore, f: impl FnOnce(&mut Rollout) -> Result<String, String>) {
+    let result = store
+        .current()
+        .map_err(|e| e.to_string())
+        .and_then(|mut r| {
+            let said = f(&mut r)?;
+            store.save(&r).map_err(|e| e.to_string())?;
+            Ok(format!("rollout {}: {said}", r.id))
+        });
+    match result {
+        Ok(said) => log::info!("{said}"),
+        Err(e) => log::warn!("rollout: {e}"),
+    }
+}
+
+/// An action step is about to run.
+pub fn started(store: &RolloutStore, request: &Request) {
+    if let Some(x) = &request.rollout {
+        change(store, |r| {
+            if r.id != x.id {
+                return Err(format!("the rollout changed to {} meanwhile", r.id));
+            }
+            r.mark_running(x.step, &whoami(), rollout_now());
+            Ok(format!("step {} running", x.step + 1))
+        });
+    }
+}
+
+/// An action step finished (or was refused).
+pub fn finished(store: &RolloutStore, request: &Request, done: &Execution) {
+    if let Some(x) = &request.rollout {
+        change(store, |r| {
+            if r.id != x.id {
+                return Err(format!("the rollout changed to {} meanwhile", r.id));
+            }
+            let detail = done.detail.clone();
+            r.record_action(
+                x.step,
+                done.outcome,
+                detail,
+                &done.audit_id,
+                &whoami(),
+                rollout_now(),
+            );
+            Ok(format!("step {} {}", x.step + 1, done.outcome.as_str()))
+        });
+    }
+}
+
+pub fn approve(store: &RolloutStore) {
+    change(store, |r| {
+        r.approve(&whoami(), rollout_now())
+            .map_err(|e| e.to_string())
+    });
+}
+
+pub fn gate(store: &RolloutStore, index: usize, verdict: &GateVerdict) {
+    change(store, |r| {
+        r.record_gate(index, verdict, rollout_now());
+        Ok(format!("step {} {}", index + 1, verdict.describe()))
+    });
+}
