@@ -115,6 +115,7 @@ fn action_label(a: &Action) -> String {
             format!("weights {}", w.join(" "))
         }
         Action::Promote { region } => format!("promote {region}"),
+        Action::Rejoin { region } => format!("rejoin {region}"),
         Action::RunPhase { region, phase } => format!("phase {phase} in {region}"),
         Action::Rollback { tenant, region, .. } => format!("rollback {tenant} in {region}"),
         Action::Sync {
