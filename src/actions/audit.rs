@@ -66,6 +66,12 @@ pub struct AuditRecord {
     /// The folder holding the evidence of a phase run (outputs, exit codes, `run.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// The second person's approval this run went ahead on (two-person policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<serde_json::Value>,
+    /// How long the fleet took to be healthy again, against the RTO (drain, promote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<serde_json::Value>,
 }
 
 /// A line of the audit log that is not a record.
@@ -314,6 +320,8 @@ pub fn event(
         after: None,
         pid: Some(std::process::id()),
         evidence: None,
+        approval: None,
+        recovery: None,
     }
 }
 

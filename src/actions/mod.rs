@@ -2,8 +2,10 @@
 //! the fleet lock. The TUI and the CLI only call into this module.
 
 pub mod action;
+pub mod approvals;
 pub mod audit;
 pub mod executor;
+mod executor_approval;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
@@ -13,6 +15,7 @@ pub mod lock_remote;
 pub mod plan;
 pub mod planner;
 pub mod recover;
+pub mod shared_store;
 mod verify;
 pub mod windows;
 

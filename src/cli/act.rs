@@ -54,6 +54,13 @@ async fn run_request(
     plan.notes.extend(notes);
     if !global.json {
         eprint!("{}", plan_text(&plan));
+        if crate::actions::approvals::required(&ctx.fleet, &plan) {
+            let hash = crate::actions::approvals::plan_hash(&plan);
+            eprintln!(
+                "  approval: two-person (policy); plan {}",
+                crate::actions::approvals::short(&hash)
+            );
+        }
     }
     if global.dry_run {
         if global.json {
@@ -74,6 +81,9 @@ async fn run_request(
     let execution = if plan.read_only || plan.is_blocked() {
         // The executor records the refusal and says why.
         executor.execute(&request, &plan, &Progress::silent()).await
+    } else if let Err(why) = executor.approval_for(&plan) {
+        // Refused before asking to confirm: confirming could not make it run.
+        executor.record_refused(&plan, &why)
     } else if global.yes {
         // Confirmed as it was planned: the plan's own reading is the re-check.
         execute(&executor, &request, &plan, Some(&state), global).await

@@ -244,6 +244,12 @@ pub enum Command {
         #[arg(long, value_name = "RUN")]
         run: Option<String>,
     },
+    /// Approve, as a second person, a plan someone else asked to run (two-person policy);
+    /// with no hash, list the requests waiting
+    Approve {
+        /// The plan hash the requester was shown (its first 6 or more hex digits)
+        hash: Option<String>,
+    },
     /// List the audit log (every action, refused and declined ones too)
     Audit {
         /// Show only the newest N actions

@@ -1,6 +1,7 @@
 //! The headless CLI: status, the actions, audit, config check, paths and demo controls.
 
 pub mod act;
+mod approve;
 pub mod args;
 mod commands;
 pub mod context;
@@ -132,6 +133,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Evidence { region, phase, run } => {
             evidence::show(global, region.as_deref(), phase.as_deref(), run.as_deref())
         }
+        Command::Approve { hash } => approve::run(hash, global),
         Command::Audit { limit } => commands::audit(global, limit),
         Command::Config {
             command: args::ConfigCommand::Check { file },

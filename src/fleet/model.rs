@@ -422,6 +422,12 @@ pub struct Policy {
     pub health_gate: Duration,
     pub production_environments: Vec<String>,
     pub confirm: ConfirmPolicy,
+    /// Actions that need a second person's approval, and how long it holds.
+    pub approvals: super::ApprovalPolicy,
+    /// How long recovery after a drain or promote may take (the recovery clock's target).
+    #[serde(with = "secs")]
+    pub rto: Duration,
+    pub on_temporary_expiry: super::OnExpiry,
 }
 
 impl Default for Policy {
@@ -431,6 +437,9 @@ impl Default for Policy {
             health_gate: Duration::from_secs(15 * 60),
             production_environments: vec!["prd".into(), "prod".into(), "production".into()],
             confirm: ConfirmPolicy::default(),
+            approvals: super::ApprovalPolicy::default(),
+            rto: super::approval::DEFAULT_RTO,
+            on_temporary_expiry: super::OnExpiry::default(),
         }
     }
 }
