@@ -262,6 +262,9 @@ impl Executor {
             Some(d) => format!("{}: {d}", outcome.as_str()),
             None => format!("{} {}: verified", plan.name, outcome.as_str()),
         });
+        if outcome == AuditOutcome::Succeeded && matches!(operation, Operation::SetWeights { .. }) {
+            self.note_intended(plan, &after_state, progress);
+        }
         let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
         done.before = Some(before.clone());
         done.after = Some(after.clone());

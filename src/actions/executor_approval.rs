@@ -1,7 +1,8 @@
-//! The executor's side of two-person approval: before the lock, a plan the policy marks
+//! The executor's shared-state duties. Two-person approval: before the lock, a plan the policy marks
 //! `two-person` needs a valid approval of its hash by someone else (else the request is
 //! recorded and the run refused, saying who must do what); after the re-check, the fresh
-//! plan must still have the approved hash.
+//! plan must still have the approved hash. Weights: after a verified change, the weights
+//! meridian meant are written down (see `temporary`).
 
 use super::Plan;
 use super::approvals::{self, Approval, Refusal};
@@ -55,5 +56,35 @@ impl Executor {
         approvals::consume(store, &approval.hash)
             .err()
             .map(|e| format!("the approval could not be marked used: {e}"))
+    }
+}
+
+impl Executor {
+    /// After a verified weight change, write down the weights meridian meant, so a later
+    /// look can tell them from drift. A problem doing so is said, never fatal: the change
+    /// itself is done and audited.
+    pub(super) fn note_intended(
+        &self,
+        plan: &Plan,
+        after: &crate::state::FleetState,
+        progress: &crate::providers::Progress,
+    ) {
+        let Some(weights) = super::temporary::current(&self.fleet, after) else {
+            return;
+        };
+        let store = self.shared_store();
+        let done = super::temporary::record(
+            &store,
+            weights,
+            &whoami(),
+            plan.reason.clone(),
+            now_ms(),
+            None,
+        );
+        if let Err(e) = done {
+            progress.say(&format!(
+                "the weights meridian set could not be written down: {e}"
+            ));
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod planner;
 pub mod recover;
 pub mod shared_store;
+pub mod temporary;
 mod verify;
 pub mod windows;
 

@@ -173,6 +173,9 @@ pub enum Command {
         /// theirs
         #[arg(required = true, value_name = "REGION=WEIGHT")]
         weights: Vec<String>,
+        /// Temporary: record an expiry (e.g. 2h) that the board and `status --check` raise
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        for_: Option<Duration>,
     },
     /// Make a secondary region's database the primary
     Promote {

@@ -12,6 +12,7 @@ mod init;
 pub mod status;
 mod status_argo;
 pub mod status_doc;
+mod temporary;
 mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};
@@ -66,7 +67,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Status { check } => commands::status(global, check).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
-        Command::Weights { weights } => {
+        Command::Weights { weights, for_ } => {
             // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
             // Route 53 one), so the fleet is read first.
             let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
@@ -75,7 +76,14 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
                 .iter()
                 .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
-            act::run(Action::SetWeights { weights }, global, false).await
+            let exit = act::run(Action::SetWeights { weights }, global, false).await?;
+            if let Some(how_long) = for_
+                && exit == Exit::Done
+                && !global.dry_run
+            {
+                temporary::mark(global, how_long)?;
+            }
+            Ok(exit)
         }
         Command::Promote {
             region,

@@ -1,5 +1,5 @@
-//! The parts of `[policy]` that say who must agree before an action runs, how long
-//! recovery may take, and what happens when temporary weights run out.
+//! The parts of `[policy]` that say who must agree before an action runs and how long
+//! recovery may take.
 
 use std::time::Duration;
 
@@ -88,30 +88,6 @@ impl ApprovalPolicy {
             ApprovalKind::OnePerson
         }
     }
-}
-
-/// What meridian does when temporary weights reach their expiry.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::VariantNames,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum OnExpiry {
-    /// Raise it loudly and offer the restore; change nothing on its own (the default).
-    #[default]
-    Warn,
-    /// Restore the steady weights when the dashboard or `status` sees the expiry.
-    Restore,
 }
 
 /// Recovery time objective when the fleet file does not set one.

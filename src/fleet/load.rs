@@ -243,7 +243,6 @@ impl Validator<'_> {
             confirm,
             approvals: self.approval_policy(raw),
             rto: self.rto(&raw.rto),
-            on_temporary_expiry: self.on_expiry(&raw.on_temporary_expiry),
         }
     }
 

@@ -12,7 +12,7 @@ pub mod settings;
 pub mod step;
 pub mod suggest;
 
-pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule, OnExpiry};
+pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{LoadError, demo, load_file, parse, parse_bytes};
 pub use model::*;

@@ -427,7 +427,6 @@ pub struct Policy {
     /// How long recovery after a drain or promote may take (the recovery clock's target).
     #[serde(with = "secs")]
     pub rto: Duration,
-    pub on_temporary_expiry: super::OnExpiry,
 }
 
 impl Default for Policy {
@@ -439,7 +438,6 @@ impl Default for Policy {
             confirm: ConfirmPolicy::default(),
             approvals: super::ApprovalPolicy::default(),
             rto: super::approval::DEFAULT_RTO,
-            on_temporary_expiry: super::OnExpiry::default(),
         }
     }
 }

@@ -101,10 +101,6 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(schema_with = "s::duration")]
     pub rto: Option<Spanned<String>>,
-    /// When temporary weights expire: "warn" (default) or "restore".
-    #[serde(default)]
-    #[schemars(with = "Option<super::OnExpiry>")]
-    pub on_temporary_expiry: Option<Spanned<String>>,
 }
 
 /// One approval rule: which action (and environment) needs how many people.

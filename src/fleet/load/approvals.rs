@@ -1,5 +1,4 @@
-//! Validating `[[policy.approvals]]`, `policy.approval_expiry`, `policy.rto` and
-//! `policy.on_temporary_expiry`.
+//! Validating `[[policy.approvals]]`, `policy.approval_expiry` and `policy.rto`.
 
 use std::time::Duration;
 
@@ -7,7 +6,7 @@ use strum::VariantNames;
 use toml::Spanned;
 
 use super::{Validator, quoted};
-use crate::fleet::approval::{ApprovalKind, ApprovalPolicy, ApprovalRule, DEFAULT_RTO, OnExpiry};
+use crate::fleet::approval::{ApprovalKind, ApprovalPolicy, ApprovalRule, DEFAULT_RTO};
 use crate::fleet::raw::RawPolicy;
 use crate::fleet::suggest::hint;
 
@@ -87,23 +86,5 @@ impl Validator<'_> {
             return DEFAULT_RTO;
         }
         rto
-    }
-
-    pub(super) fn on_expiry(&mut self, raw: &Option<Spanned<String>>) -> OnExpiry {
-        let Some(s) = raw else {
-            return OnExpiry::default();
-        };
-        match s.get_ref().parse() {
-            Ok(v) => v,
-            Err(_) => {
-                let msg = format!(
-                    "unknown choice \"{}\" (valid: {})",
-                    s.get_ref(),
-                    quoted(OnExpiry::VARIANTS)
-                );
-                self.err(s, "policy.on_temporary_expiry", msg);
-                OnExpiry::default()
-            }
-        }
     }
 }
