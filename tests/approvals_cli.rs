@@ -176,4 +176,12 @@ fn config_check_points_at_a_bad_approval_rule() {
         out.contains("three-person") && out.contains("\"two-person\""),
         "{out}"
     );
+
+    let rto = DEMO_FLEET.replacen("[policy]\n", "[policy]\nrto = \"0s\"\n", 1);
+    std::fs::write(&path, &rto).unwrap();
+    let (code, out) = s.run("ana", &["config", "check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let line = rto.lines().position(|l| l.starts_with("rto")).unwrap() + 1;
+    assert!(out.contains(&format!("bad.toml:{line}:")), "{out}");
+    assert!(out.contains("policy.rto"), "{out}");
 }

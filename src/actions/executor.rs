@@ -265,7 +265,30 @@ impl Executor {
         if outcome == AuditOutcome::Succeeded && matches!(operation, Operation::SetWeights { .. }) {
             self.note_intended(plan, &after_state, progress);
         }
+        let clock = match outcome {
+            AuditOutcome::Succeeded => {
+                self.recovery_clock(
+                    plan,
+                    operation,
+                    &fresh,
+                    &after_state,
+                    started.time_ms,
+                    progress,
+                )
+                .await
+            }
+            _ => None,
+        };
+        let mut after = after;
+        if let (Some(c), Value::Object(m)) = (&clock, &mut after) {
+            // The result carries it beside what was read back.
+            m.insert(
+                "recovery".into(),
+                serde_json::to_value(c).unwrap_or(Value::Null),
+            );
+        }
         let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
+        done.recovery = clock.map(|c| serde_json::to_value(c).unwrap_or(Value::Null));
         done.before = Some(before.clone());
         done.after = Some(after.clone());
         done.evidence = evidence;

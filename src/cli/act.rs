@@ -154,6 +154,7 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             "audit_id": execution.audit_id,
             "before": execution.before,
             "after": execution.after,
+            "recovery": recovery(execution),
         });
         super::out(&pretty(&doc));
         return;
@@ -174,6 +175,11 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             other.as_str()
         )),
     }
+    if let Some(c) = recovery(execution)
+        .and_then(|v| serde_json::from_value::<crate::actions::recovery::Recovery>(v).ok())
+    {
+        super::out(&format!("recovery: {}", c.text()));
+    }
     if let Some(dir) = execution
         .after
         .as_ref()
@@ -182,6 +188,11 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
     {
         println!("evidence: {dir}");
     }
+}
+
+/// The recovery clock's reading, which a drain or promote carries beside its read-back.
+fn recovery(execution: &Execution) -> Option<serde_json::Value> {
+    execution.after.as_ref()?.get("recovery").cloned()
 }
 
 fn pretty(v: &serde_json::Value) -> String {

@@ -1,6 +1,7 @@
 //! Temporary weights and drift through the real binary on the demo fleet: `weights --for`
 //! shows as temporary in `status --json`, its expiry is raised by `status --check`, and
-//! weights changed behind meridian's back (in the simulated world's file) show as drift.
+//! weights changed behind meridian's back (in the simulated world's file) show as drift;
+//! a drain reports its recovery clock against the RTO.
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -109,4 +110,22 @@ fn weights_changed_behind_meridians_back_show_as_drift_with_since_when() {
     let (code, _, err) = s.run(&["weights", "eu-west-1=10", "--yes", "--reason", "CHG-8"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(s.weights()["state"], "set");
+}
+
+#[test]
+fn a_drain_reports_its_recovery_clock_against_the_rto() {
+    let s = Sandbox::new();
+    let (code, out, err) = s.run(&["drain", "eu-west-1", "--yes", "--reason", "CHG-9"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("recovery: recovered in "), "{out}");
+    assert!(out.contains("(RTO 5m00s: within)"), "{out}");
+    let (code, out, err) = s.run(&["audit", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let records: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let done = records
+        .iter()
+        .find(|r| r["action"] == "drain" && r["outcome"] == "succeeded")
+        .expect("a succeeded drain");
+    assert_eq!(done["recovery"]["recovered"], true, "{done}");
+    assert_eq!(done["recovery"]["rto_ms"], 300_000, "{done}");
 }
