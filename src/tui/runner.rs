@@ -200,6 +200,8 @@ async fn event_loop(
     } else {
         app.update(Msg::Lock(lock.holder()));
     }
+    // Temporary-weight and drift records: a file read a second, in the loop like the lock.
+    let shared = ctx.executor().shared_store();
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
@@ -265,6 +267,12 @@ async fn event_loop(
                     app.update(Msg::Lock(lock.holder()));
                 }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
+                let standing =
+                    crate::actions::temporary::standing(&shared, &app.fleet, &app.state, now).ok();
+                if standing != app.weights {
+                    app.weights = standing;
+                    app.dirty = true;
+                }
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),
