@@ -2,6 +2,7 @@
 //! for keys, poller snapshots, action progress and the clock, hands each to
 //! `App::update`, and performs the effects that come back.
 
+use crate::actions::recovery::Recovery;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -325,10 +326,17 @@ fn perform(
                 let done = executor
                     .execute_until(&request, &plan, None, &progress, stop)
                     .await;
+                // A drain's or promote's recovery clock is part of its result on screen.
+                let recovery = done
+                    .after
+                    .as_ref()
+                    .and_then(|a| a.get("recovery").cloned())
+                    .and_then(|v| serde_json::from_value::<Recovery>(v).ok())
+                    .map(|r| r.text());
                 let _ = tx.send(Msg::Finished {
                     label,
                     outcome: done.outcome,
-                    detail: done.detail.clone(),
+                    detail: done.detail.clone().or(recovery),
                 });
                 done
             }));
