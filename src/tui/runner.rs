@@ -351,8 +351,17 @@ fn perform(
             let executor = Arc::clone(executor);
             let tx = tx.clone();
             tokio::spawn(async move {
-                let notes =
+                let mut notes =
                     crate::providers::plan_notes(&executor.providers, &executor.fleet, &plan).await;
+                let store = executor.shared_store();
+                let who = crate::actions::audit::whoami();
+                notes.extend(crate::actions::approvals::note(
+                    &store,
+                    &executor.fleet,
+                    &plan,
+                    &who,
+                    now_ms(),
+                ));
                 if let Some(operation) = plan.operation.clone() {
                     let _ = tx.send(Msg::PlanNotes(Box::new(operation), notes));
                 }

@@ -296,6 +296,33 @@ fn changed_since(
     }))
 }
 
+/// A line for a plan shown before confirming (the dashboard's modal): whether a second
+/// person must approve it and whether one has. Reads only; confirming records the request.
+pub fn note(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    plan: &Plan,
+    requester: &str,
+    now: Millis,
+) -> Option<String> {
+    if !required(fleet, plan) {
+        return None;
+    }
+    let hash = plan_hash(plan);
+    Some(match check(store, &hash, requester, now) {
+        Ok(a) => format!(
+            "two-person approval: plan {} approved by {} until {}",
+            short(&hash),
+            a.approver,
+            rfc3339(a.expires_at_ms)
+        ),
+        Err(r) => format!(
+            "two-person approval: plan {} is not approved ({r}); confirming records the request",
+            short(&hash)
+        ),
+    })
+}
+
 /// Spent: an approval is used once, so a second run needs a second approval.
 pub fn consume(store: &dyn SharedStore, hash: &str) -> Result<(), Refusal> {
     store.remove(APPROVALS, hash)?;

@@ -116,3 +116,22 @@ fn short_and_bad_hashes_are_refused_with_what_to_check() {
         assert!(matches!(r, Err(Refusal::Unknown { .. })), "{given}: {r:?}");
     }
 }
+
+#[test]
+fn the_modal_note_says_whether_a_second_person_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::in_state_dir(dir.path());
+    let f = two_person_drains();
+    let p = drain_plan(&f, 30);
+    let before = note(&store, &f, &p, "ana@a", NOW).unwrap();
+    assert!(before.contains("is not approved"), "{before}");
+    assert!(
+        store.list(REQUESTS).unwrap().is_empty(),
+        "a note records nothing"
+    );
+    request(&store, &f, &p, "ana@a", NOW).unwrap();
+    approve(&store, &f, &plan_hash(&p), "ben@b", NOW).unwrap();
+    let after = note(&store, &f, &p, "ana@a", NOW).unwrap();
+    assert!(after.contains("approved by ben@b"), "{after}");
+    assert_eq!(note(&store, &fleet(), &p, "ana@a", NOW), None);
+}
