@@ -1,11 +1,10 @@
-//! The executor runs the recovery clock after a verified drain or promote: it reads the
-//! fleet's weights and health until every serving region is healthy at the intended
-//! weights, or the RTO has passed, so the result and the audit record say how long
-//! recovery took against the RTO.
+//! The executor reads the recovery clock after a verified drain or promote: one more
+//! reading of every region's weight and health says whether the fleet is healthy again at
+//! the intended weights, and how long that took from the action's start, against the RTO.
 
 use super::executor::Executor;
 use super::plan::{Operation, Plan};
-use super::recovery::{self, POLL_MS, Recovery};
+use super::recovery::{self, Recovery};
 use super::temporary::{self, WeightMap};
 use crate::engine::{Subject, poll_subjects};
 use crate::providers::Progress;
@@ -33,21 +32,12 @@ impl Executor {
                 .iter()
                 .map(|r| Subject::Health(r.id.clone())),
         );
-        let deadline = started_ms + self.fleet.policy.rto.as_millis() as Millis;
-        let mut last = after.clone();
-        loop {
-            last = poll_subjects(&self.fleet, &self.providers, &subjects, Some(&last)).await;
-            let clock = recovery::measure(&self.fleet, &last, &intended, started_ms, now_ms());
-            if clock.recovered || now_ms() >= deadline {
-                progress.say(&clock.text());
-                return Some(clock);
-            }
-            progress.say(&format!(
-                "waiting for the fleet to be healthy again: {}",
-                clock.waiting_on.join(", ")
-            ));
-            tokio::time::sleep(std::time::Duration::from_millis(POLL_MS)).await;
-        }
+        // One reading, still under the lock: waiting here for a slow recovery would keep
+        // everyone else from acting during the incident.
+        let reading = poll_subjects(&self.fleet, &self.providers, &subjects, Some(after)).await;
+        let clock = recovery::measure(&self.fleet, &reading, &intended, started_ms, now_ms());
+        progress.say(&clock.text());
+        Some(clock)
     }
 }
 

@@ -9,9 +9,6 @@ use super::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
 use crate::state::{FleetState, HealthStatus, Millis};
 
-/// How often the fleet is read again while waiting for it to recover.
-pub const POLL_MS: u64 = 2_000;
-
 /// What the clock says.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Recovery {
@@ -94,7 +91,7 @@ impl Recovery {
             )
         } else {
             format!(
-                "NOT recovered after {} (RTO {rto}): {}",
+                "NOT yet recovered after {} (RTO {rto}): {}",
                 span(self.elapsed_ms),
                 self.waiting_on.join(", ")
             )
