@@ -103,6 +103,13 @@ fn a_pair_steps_through_the_release_end_to_end() {
     let status = s.json(&["status", "--json"]);
     assert_eq!(weight(&status, "us-east-1"), 10);
     assert_eq!(weight(&status, "ap-southeast-1"), 60);
+    // The template says `for = "2h"`: the change is on record as temporary.
+    let w = &status["weights"];
+    assert_eq!(w["state"], "temporary", "{w}");
+    assert!(
+        w["text"].as_str().is_some_and(|t| t.contains(" until ")),
+        "{w}"
+    );
     // Deploy us-east-1: one sync per tenant.
     for _ in 0..3 {
         assert!(s.step().out.contains("sync"));

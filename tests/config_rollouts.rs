@@ -141,7 +141,13 @@ fn starting_checks_parameters_and_expands_every_tenant() {
     assert!(err.0.contains("needs --param revision=VALUE"), "{err}");
     let params = [("revision".to_string(), "abc123".to_string())].into();
     let steps = t.resolve(&fleet, &params).unwrap();
-    let labels: Vec<String> = steps.iter().map(|s| s.label()).collect();
+    let labels: Vec<String> = steps.iter().map(|(s, _)| s.label()).collect();
+    let holds: Vec<Option<u64>> = steps.iter().map(|(_, h)| h.map(|h| h.as_secs())).collect();
+    assert_eq!(
+        holds,
+        [Some(7200), None, None, None, None, None, None],
+        "the weights step holds for 2h"
+    );
     assert_eq!(
         labels,
         [

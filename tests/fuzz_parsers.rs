@@ -179,7 +179,7 @@ fn cli_case(rng: &mut Rng) -> Result<(), String> {
     }
     match Cli::try_parse_from(&argv) {
         Ok(cli) => {
-            if let Some(Command::Weights { weights }) = &cli.command {
+            if let Some(Command::Weights { weights, .. }) = &cli.command {
                 let rules = [
                     meridian::traffic::rules::ROUTE53,
                     meridian::traffic::rules::AZURE,

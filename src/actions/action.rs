@@ -99,6 +99,10 @@ pub struct Request {
     /// The rollout step this action is, so its audit records carry the rollout's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutRef>,
+    /// Weights this change sets are meant to hold only this long (a rollout's
+    /// `weights = ..., for = "2h"`): recorded as temporary, with an expiry the board raises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporary_ms: Option<u64>,
 }
 
 /// Which rollout, and which of its steps, an action belongs to.
@@ -120,6 +124,7 @@ impl Request {
             read_only: false,
             from_start: false,
             rollout: None,
+            temporary_ms: None,
         }
     }
 

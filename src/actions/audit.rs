@@ -69,6 +69,12 @@ pub struct AuditRecord {
     /// The rollout (and its step) this action was part of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<super::action::RolloutRef>,
+    /// The second person's approval this run went ahead on (two-person policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<serde_json::Value>,
+    /// How long the fleet took to be healthy again, against the RTO (drain, promote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<serde_json::Value>,
 }
 
 /// A line of the audit log that is not a record.
@@ -319,6 +325,8 @@ pub fn event(
         pid: Some(std::process::id()),
         evidence: None,
         rollout: None,
+        approval: None,
+        recovery: None,
     }
 }
 

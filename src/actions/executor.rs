@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::action::Request;
+use super::approvals::Approval;
 use super::audit::whoami;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::interrupt::{InFlight, Stop};
@@ -114,6 +115,10 @@ impl Executor {
         let Some(operation) = plan.operation.clone() else {
             return self.record_refused(plan, "the plan has nothing that can be executed");
         };
+        let approval = match self.approval_for(plan) {
+            Ok(a) => a,
+            Err(why) => return self.record_refused(plan, &why),
+        };
         let held = match self.take_held(plan.name).await {
             Ok(g) => g,
             Err(LockError::Held(h)) => {
@@ -135,7 +140,7 @@ impl Executor {
         // is released.
         let journal = InFlight::new(&self.audit, &self.fleet.name, plan);
         let done = tokio::select! {
-            done = self.locked(request, plan, &operation, basis, progress, &journal) => done,
+            done = self.locked(request, plan, &operation, approval.as_ref(), basis, progress, &journal) => done,
             why = stop.requested() => {
                 self.interrupted(plan, &operation, &journal, &why, progress).await
             }
@@ -146,11 +151,14 @@ impl Executor {
     }
 
     /// Everything done while holding the lock: re-check, record, act, verify, record.
+    // Each argument is one thing the run was confirmed on; bundling them would only hide that.
+    #[allow(clippy::too_many_arguments)]
     async fn locked(
         &self,
         request: &Request,
         plan: &Plan,
         operation: &Operation,
+        approval: Option<&Approval>,
         basis: Option<&FleetState>,
         progress: &Progress,
         journal: &InFlight<'_>,
@@ -176,6 +184,11 @@ impl Executor {
                     );
                     return self.record_refused(&recheck, &why);
                 }
+                if let Some(a) = approval
+                    && let Err(why) = self.still_approved(a, &recheck)
+                {
+                    return self.record_refused(&recheck, &why);
+                }
                 match recheck.operation {
                     Some(op) if op.same_change(operation) => op,
                     _ => {
@@ -197,6 +210,7 @@ impl Executor {
         let mut started = record(&id, &self.fleet.name, plan, AuditOutcome::Started, None);
         started.before = Some(before.clone());
         started.evidence = evidence.clone();
+        started.approval = approval.map(|a| serde_json::to_value(a).unwrap_or(Value::Null));
         if let Err(e) = self.audit.append(&started) {
             // Without a record nothing may change.
             return Execution {
@@ -208,6 +222,9 @@ impl Executor {
             };
         }
         journal.started(&id, &before);
+        if let Some(problem) = approval.and_then(|a| self.spend(a)) {
+            progress.say(&problem);
+        }
         #[cfg(debug_assertions)]
         super::interrupt::forced_panic("action");
         let result = if plan.is_noop() {
@@ -247,7 +264,33 @@ impl Executor {
             Some(d) => format!("{}: {d}", outcome.as_str()),
             None => format!("{} {}: verified", plan.name, outcome.as_str()),
         });
+        if outcome == AuditOutcome::Succeeded && matches!(operation, Operation::SetWeights { .. }) {
+            self.note_intended(plan, request.temporary_ms, &after_state, progress);
+        }
+        let clock = match outcome {
+            AuditOutcome::Succeeded => {
+                self.recovery_clock(
+                    plan,
+                    operation,
+                    &fresh,
+                    &after_state,
+                    started.time_ms,
+                    progress,
+                )
+                .await
+            }
+            _ => None,
+        };
+        let mut after = after;
+        if let (Some(c), Value::Object(m)) = (&clock, &mut after) {
+            // The result carries it beside what was read back.
+            m.insert(
+                "recovery".into(),
+                serde_json::to_value(c).unwrap_or(Value::Null),
+            );
+        }
         let mut done = record(&id, &self.fleet.name, plan, outcome, detail.clone());
+        done.recovery = clock.map(|c| serde_json::to_value(c).unwrap_or(Value::Null));
         done.before = Some(before.clone());
         done.after = Some(after.clone());
         done.evidence = evidence;

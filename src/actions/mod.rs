@@ -2,8 +2,11 @@
 //! the fleet lock. The TUI and the CLI only call into this module.
 
 pub mod action;
+pub mod approvals;
 pub mod audit;
 pub mod executor;
+mod executor_approval;
+mod executor_recovery;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
@@ -14,7 +17,10 @@ pub mod lock_remote;
 pub mod plan;
 pub mod planner;
 pub mod recover;
+pub mod recovery;
 pub mod rollout;
+pub mod shared_store;
+pub mod temporary;
 mod verify;
 pub mod windows;
 

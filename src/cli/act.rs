@@ -65,6 +65,13 @@ pub async fn run_prepared(
     plan.notes.extend(notes);
     if !global.json {
         eprint!("{}", plan_text(&plan));
+        if crate::actions::approvals::required(&ctx.fleet, &plan) {
+            let hash = crate::actions::approvals::plan_hash(&plan);
+            eprintln!(
+                "  approval: two-person (policy); plan {}",
+                crate::actions::approvals::short(&hash)
+            );
+        }
     }
     if global.dry_run {
         if global.json {
@@ -86,6 +93,9 @@ pub async fn run_prepared(
     let execution = if plan.read_only || plan.is_blocked() {
         // The executor records the refusal and says why.
         executor.execute(&request, &plan, &Progress::silent()).await
+    } else if let Err(why) = executor.approval_for(&plan) {
+        // Refused before asking to confirm: confirming could not make it run.
+        executor.record_refused(&plan, &why)
     } else if global.yes {
         // Confirmed as it was planned: the plan's own reading is the re-check.
         execute(&executor, &request, &plan, Some(&state), global).await
@@ -156,6 +166,7 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             "audit_id": execution.audit_id,
             "before": execution.before,
             "after": execution.after,
+            "recovery": recovery(execution),
         });
         super::out(&pretty(&doc));
         return;
@@ -176,6 +187,11 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             other.as_str()
         )),
     }
+    if let Some(c) = recovery(execution)
+        .and_then(|v| serde_json::from_value::<crate::actions::recovery::Recovery>(v).ok())
+    {
+        super::out(&format!("recovery: {}", c.text()));
+    }
     if let Some(dir) = execution
         .after
         .as_ref()
@@ -184,6 +200,11 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
     {
         println!("evidence: {dir}");
     }
+}
+
+/// The recovery clock's reading, which a drain or promote carries beside its read-back.
+fn recovery(execution: &Execution) -> Option<serde_json::Value> {
+    execution.after.as_ref()?.get("recovery").cloned()
 }
 
 fn pretty(v: &serde_json::Value) -> String {

@@ -177,6 +177,9 @@ pub enum Command {
         /// theirs
         #[arg(required = true, value_name = "REGION=WEIGHT")]
         weights: Vec<String>,
+        /// Temporary: record an expiry (e.g. 2h) that the board and `status --check` raise
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        for_: Option<Duration>,
     },
     /// Make a secondary region's database the primary
     Promote {
@@ -252,6 +255,12 @@ pub enum Command {
         /// Print this run (its id, as listed)
         #[arg(long, value_name = "RUN")]
         run: Option<String>,
+    },
+    /// Approve, as a second person, a plan someone else asked to run (two-person policy);
+    /// with no hash, list the requests waiting
+    Approve {
+        /// The plan hash the requester was shown (its first 6 or more hex digits)
+        hash: Option<String>,
     },
     /// List the audit log (every action, refused and declined ones too)
     Audit {

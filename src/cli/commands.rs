@@ -35,11 +35,24 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = ctx.executor().lock.current_holder().await;
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
-    let problems = check.then(|| gates::fleet_problems(&ctx.fleet, &state));
+    let (standing, store_problem) = super::temporary::standing(&ctx, &state);
+    let weights_problem = standing.problem(&ctx.fleet, &state);
+    let problems = check.then(|| {
+        let mut p = gates::fleet_problems(&ctx.fleet, &state);
+        p.extend(weights_problem.clone());
+        p
+    });
+    if let Some(e) = &store_problem {
+        eprintln!("meridian: warning: {e}");
+    }
     if global.json {
         let mut doc = status_view::to_json(&ctx.fleet, &state, lock.as_ref(), ctx.read_only);
         doc.tenants.history = history;
         doc.insert("api", status_view::api_json(&api));
+        let mut w = serde_json::to_value(&standing).unwrap_or_default();
+        w["text"] = json!(standing.text(&ctx.fleet, &state));
+        w["problem"] = json!(weights_problem);
+        doc.insert("weights", w);
         if let Some(p) = &problems {
             doc.insert("check", json!({"ok": p.is_empty(), "problems": p}));
         }
@@ -49,6 +62,7 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             "{}",
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
+        println!("weights: {}", standing.text(&ctx.fleet, &state));
         if !api.is_empty() {
             let spent: Vec<String> = api
                 .iter()

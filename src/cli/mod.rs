@@ -1,6 +1,7 @@
 //! The headless CLI: status, the actions, audit, config check, paths and demo controls.
 
 pub mod act;
+mod approve;
 pub mod args;
 mod commands;
 pub mod context;
@@ -13,6 +14,7 @@ mod rollout_show;
 pub mod status;
 mod status_argo;
 pub mod status_doc;
+mod temporary;
 mod wait;
 
 pub use args::{Cli, Command, GlobalArgs};
@@ -67,7 +69,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Status { check, history } => commands::status(global, check, history).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
         Command::Restore { regions } => act::run(Action::Restore { regions }, global, false).await,
-        Command::Weights { weights } => {
+        Command::Weights { weights, for_ } => {
             // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
             // Route 53 one), so the fleet is read first.
             let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
@@ -76,7 +78,14 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
                 .iter()
                 .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
-            act::run(Action::SetWeights { weights }, global, false).await
+            let exit = act::run(Action::SetWeights { weights }, global, false).await?;
+            if let Some(how_long) = for_
+                && exit == Exit::Done
+                && !global.dry_run
+            {
+                temporary::mark(global, how_long)?;
+            }
+            Ok(exit)
         }
         Command::Promote {
             region,
@@ -135,6 +144,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Evidence { region, phase, run } => {
             evidence::show(global, region.as_deref(), phase.as_deref(), run.as_deref())
         }
+        Command::Approve { hash } => approve::run(hash, global),
         Command::Audit { limit } => commands::audit(global, limit),
         Command::Config {
             command: args::ConfigCommand::Check { file },

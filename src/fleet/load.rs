@@ -20,6 +20,7 @@ pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudfla
 /// Longest fleet name: it names a directory, and file names have limits.
 pub const MAX_NAME_LEN: usize = 64;
 
+mod approvals;
 mod health;
 mod rollout_steps;
 mod rollouts;
@@ -250,6 +251,8 @@ impl Validator<'_> {
                 .clone()
                 .unwrap_or(d.production_environments),
             confirm,
+            approvals: self.approval_policy(raw),
+            rto: self.rto(&raw.rto),
         }
     }
 
@@ -622,7 +625,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// `"a", "b"`: valid values as error messages list them.
-fn quoted(names: &[&str]) -> String {
+pub(super) fn quoted(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("\"{n}\""))

@@ -1,5 +1,6 @@
 //! The fleet file: types, loading, validation, and the embedded demo fleet.
 
+pub mod approval;
 mod clusters;
 pub mod error;
 pub mod load;
@@ -12,6 +13,7 @@ pub mod settings;
 pub mod step;
 pub mod suggest;
 
+pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{LoadError, demo, load_file, parse, parse_bytes};
 pub use model::*;

@@ -424,6 +424,11 @@ pub struct Policy {
     pub health_gate: Duration,
     pub production_environments: Vec<String>,
     pub confirm: ConfirmPolicy,
+    /// Actions that need a second person's approval, and how long it holds.
+    pub approvals: super::ApprovalPolicy,
+    /// How long recovery after a drain or promote may take (the recovery clock's target).
+    #[serde(with = "secs")]
+    pub rto: Duration,
 }
 
 impl Default for Policy {
@@ -433,6 +438,8 @@ impl Default for Policy {
             health_gate: Duration::from_secs(15 * 60),
             production_environments: vec!["prd".into(), "prod".into(), "production".into()],
             confirm: ConfirmPolicy::default(),
+            approvals: super::ApprovalPolicy::default(),
+            rto: super::approval::DEFAULT_RTO,
         }
     }
 }

@@ -91,6 +91,36 @@ pub struct RawPolicy {
     pub production_environments: Option<Vec<String>>,
     #[serde(default)]
     pub confirm: RawConfirm,
+    /// Actions that need a second person: `[[policy.approvals]]` with `action`,
+    /// optional `environment` and `approval = "two-person"`.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawApprovalRule>")]
+    pub approvals: Vec<Spanned<RawApprovalRule>>,
+    /// How long a second person's approval holds (default "15m").
+    #[serde(default)]
+    #[schemars(schema_with = "s::duration")]
+    pub approval_expiry: Option<Spanned<String>>,
+    /// Recovery time objective: how long until the fleet is healthy again after a drain
+    /// or promote (default "5m").
+    #[serde(default)]
+    #[schemars(schema_with = "s::duration")]
+    pub rto: Option<Spanned<String>>,
+}
+
+/// One approval rule: which action (and environment) needs how many people.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovalRule {
+    /// An action's name (`promote`, `drain`, `set-weights`, ...) or "*" for all.
+    #[schemars(with = "String")]
+    pub action: Spanned<String>,
+    /// A tenant environment ("prd"), or "production" for any production environment;
+    /// absent: every environment.
+    #[schemars(with = "Option<String>")]
+    pub environment: Option<Spanned<String>>,
+    /// "two-person" or "one-person".
+    #[schemars(with = "super::ApprovalKind")]
+    pub approval: Spanned<String>,
 }
 
 /// Confirmation per action: "yes-no" (y/N) or "type-name" (type the target's name).

@@ -196,7 +196,7 @@ impl RolloutTemplate {
         &self,
         fleet: &Fleet,
         params: &BTreeMap<String, String>,
-    ) -> Result<Vec<RolloutStep>, ResolveError> {
+    ) -> Result<Vec<(RolloutStep, Option<Duration>)>, ResolveError> {
         for p in &self.params {
             if !params.contains_key(p) {
                 return Err(ResolveError(format!(
@@ -242,12 +242,17 @@ impl RolloutTemplate {
             }
         };
         let mut out = Vec::new();
+        // Which of the concrete steps set weights meant to hold only so long.
+        let mut holds: std::collections::HashMap<usize, Duration> = Default::default();
         for step in &self.steps {
             match step {
-                TemplateStep::Weights { weights, .. } => {
+                TemplateStep::Weights { weights, hold } => {
                     let mut w = Vec::new();
                     for (r, ask) in weights {
                         w.push((region(r)?, *ask));
+                    }
+                    if let Some(h) = hold {
+                        holds.insert(out.len(), *h);
                     }
                     out.push(RolloutStep::Action(Action::SetWeights { weights: w }));
                 }
@@ -315,7 +320,11 @@ impl RolloutTemplate {
                 })),
             }
         }
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| (step, holds.get(&i).copied()))
+            .collect())
     }
 }
 

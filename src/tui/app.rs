@@ -108,6 +108,9 @@ pub struct App {
     pub quit: bool,
     /// What the last frame drew where, for the mouse (written while drawing).
     pub hits: super::mouse::HitMap,
+    /// Where the weights stand against steady and intent (temporary, expired, drift);
+    /// read by the loop each second, None until then.
+    pub weights: Option<crate::actions::temporary::Standing>,
 }
 
 impl App {
@@ -155,6 +158,7 @@ impl App {
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
+            weights: None,
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();

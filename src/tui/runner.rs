@@ -2,6 +2,7 @@
 //! for keys, poller snapshots, action progress and the clock, hands each to
 //! `App::update`, and performs the effects that come back.
 
+use crate::actions::recovery::Recovery;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -198,6 +199,8 @@ async fn event_loop(
     } else {
         app.update(Msg::Lock(lock.holder()));
     }
+    // Temporary-weight and drift records: a file read a second, in the loop like the lock.
+    let shared = ctx.executor().shared_store();
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
@@ -267,6 +270,12 @@ async fn event_loop(
                 }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
                 app.update(Msg::Rollout(super::rollout_io::load(&rollouts)));
+                let standing =
+                    crate::actions::temporary::standing(&shared, &app.fleet, &app.state, now).ok();
+                if standing != app.weights {
+                    app.weights = standing;
+                    app.dirty = true;
+                }
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),
@@ -331,10 +340,17 @@ fn perform(
                 let done = executor
                     .execute_until(&request, &plan, None, &progress, stop)
                     .await;
+                // A drain's or promote's recovery clock is part of its result on screen.
+                let recovery = done
+                    .after
+                    .as_ref()
+                    .and_then(|a| a.get("recovery").cloned())
+                    .and_then(|v| serde_json::from_value::<Recovery>(v).ok())
+                    .map(|r| r.text());
                 let _ = tx.send(Msg::Finished {
                     label,
                     outcome: done.outcome,
-                    detail: done.detail.clone(),
+                    detail: done.detail.clone().or(recovery),
                 });
                 super::rollout_io::finished(&rollouts, &request, &done);
                 done
@@ -350,8 +366,17 @@ fn perform(
             let executor = Arc::clone(executor);
             let tx = tx.clone();
             tokio::spawn(async move {
-                let notes =
+                let mut notes =
                     crate::providers::plan_notes(&executor.providers, &executor.fleet, &plan).await;
+                let store = executor.shared_store();
+                let who = crate::actions::audit::whoami();
+                notes.extend(crate::actions::approvals::note(
+                    &store,
+                    &executor.fleet,
+                    &plan,
+                    &who,
+                    now_ms(),
+                ));
                 if let Some(operation) = plan.operation.clone() {
                     let _ = tx.send(Msg::PlanNotes(Box::new(operation), notes));
                 }

@@ -46,6 +46,7 @@ impl Rollout {
                 step: RolloutStep::Action(a),
                 state: StepState::Pending,
                 rollback: true,
+                temporary_ms: None,
             }));
             self.arm(now);
         }

@@ -92,6 +92,9 @@ pub struct StepEntry {
     /// Added by `abort --rollback`.
     #[serde(default)]
     pub rollback: bool,
+    /// A weights step meant to hold only this long: its change is recorded as temporary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporary_ms: Option<u64>,
 }
 
 /// A started rollout, as persisted.
@@ -176,10 +179,11 @@ impl Rollout {
             status: RolloutStatus::Running,
             steps: steps
                 .into_iter()
-                .map(|step| StepEntry {
+                .map(|(step, hold)| StepEntry {
                     step,
                     state: StepState::Pending,
                     rollback: false,
+                    temporary_ms: hold.map(|h| h.as_millis() as u64),
                 })
                 .collect(),
         };
@@ -255,6 +259,7 @@ impl Rollout {
             id: self.id.clone(),
             step: index,
         });
+        r.temporary_ms = self.steps.get(index).and_then(|s| s.temporary_ms);
         r
     }
 

@@ -128,6 +128,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             },
         ));
     }
+    second.extend(weights_warning(app));
     if let Some(f) = &app.filter.regex {
         second.push(Span::styled(
             format!("   filter /{}/", f.as_str()),
@@ -138,4 +139,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
         area,
     );
+}
+
+/// Temporary weights (quietly) and their expiry or drift (loudly), with the one key that
+/// puts the steady weights back.
+fn weights_warning(app: &App) -> Option<Span<'static>> {
+    use crate::actions::temporary::Standing;
+    let standing = app.weights.as_ref()?;
+    let text = standing.text(&app.fleet, &app.state);
+    let key = app
+        .keymap
+        .key_for(
+            crate::tui::command::Mode::Normal,
+            crate::tui::command::Command::RestoreAll,
+        )
+        .map(|k| format!(" · {k} restores"))
+        .unwrap_or_default();
+    let t = &app.theme;
+    match standing {
+        Standing::Temporary { expired: false, .. } | Standing::Set { .. } => {
+            Some(Span::styled(format!("   ⇄ {text}"), t.get(Role::Warn)))
+        }
+        Standing::Temporary { expired: true, .. } | Standing::Drift { .. } => Some(Span::styled(
+            format!("   ⚠ {text}{key}"),
+            t.get(Role::Danger),
+        )),
+        Standing::Steady | Standing::Unknown => None,
+    }
 }

@@ -1,0 +1,76 @@
+//! Steady, temporary (before and after expiry), set on purpose, and drift with since when.
+
+use super::*;
+use crate::actions::shared_store::DirStore;
+use crate::actions::testkit::*;
+
+const HOUR: Millis = 3_600_000;
+
+#[test]
+fn temporary_weights_expire_loudly_and_steady_needs_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::in_state_dir(dir.path());
+    let f = fleet();
+    let mut s = state(&f);
+    assert_eq!(standing(&store, &f, &s, NOW).unwrap(), Standing::Steady);
+
+    set_weight(&mut s, "eu-west-1", 5);
+    let now = current(&f, &s).unwrap();
+    record(&store, now, "ana@a", None, NOW, Some(NOW + 2 * HOUR)).unwrap();
+    let before = standing(&store, &f, &s, NOW + HOUR).unwrap();
+    assert!(matches!(before, Standing::Temporary { expired: false, .. }));
+    assert!(
+        before.text(&f, &s).starts_with("temporary "),
+        "{}",
+        before.text(&f, &s)
+    );
+    assert!(before.text(&f, &s).contains("(steady "));
+    assert_eq!(before.problem(&f, &s), None);
+
+    let after = standing(&store, &f, &s, NOW + 2 * HOUR).unwrap();
+    assert!(matches!(after, Standing::Temporary { expired: true, .. }));
+    assert!(after.problem(&f, &s).unwrap().contains("meridian restore"));
+}
+
+#[test]
+fn weights_changed_behind_meridians_back_are_drift_since_first_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::in_state_dir(dir.path());
+    let f = fleet();
+    let mut s = state(&f);
+    // meridian set eu-west-1 to 5 on purpose; then someone set it to 7 in the DNS console.
+    set_weight(&mut s, "eu-west-1", 5);
+    record(&store, current(&f, &s).unwrap(), "ana@a", None, NOW, None).unwrap();
+    assert!(matches!(
+        standing(&store, &f, &s, NOW).unwrap(),
+        Standing::Set { .. }
+    ));
+    set_weight(&mut s, "eu-west-1", 7);
+    assert_eq!(
+        standing(&store, &f, &s, NOW + HOUR).unwrap(),
+        Standing::Drift {
+            since_ms: NOW + HOUR
+        }
+    );
+    // Seen again later: still since the first sighting.
+    let later = standing(&store, &f, &s, NOW + 2 * HOUR).unwrap();
+    assert_eq!(
+        later,
+        Standing::Drift {
+            since_ms: NOW + HOUR
+        }
+    );
+    assert!(later.problem(&f, &s).unwrap().contains("DRIFT"));
+    // Back at steady: no drift, and the next drift starts a new clock.
+    let steady_state = state(&f);
+    assert_eq!(
+        standing(&store, &f, &steady_state, NOW + 3 * HOUR).unwrap(),
+        Standing::Steady
+    );
+    assert_eq!(
+        standing(&store, &f, &s, NOW + 4 * HOUR).unwrap(),
+        Standing::Drift {
+            since_ms: NOW + 4 * HOUR
+        }
+    );
+}
