@@ -304,6 +304,7 @@ fn progress_and_outcome_reach_the_status_line_and_the_log() {
         label: "Run platform-services in ap-south-1".into(),
         outcome: AuditOutcome::Failed,
         detail: Some("observability stack: helm timed out".into()),
+        recovery: None,
     });
     assert!(matches!(a.status, Status::Failed(_)));
     assert!(effects.contains(&Effect::Refresh));

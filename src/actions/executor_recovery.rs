@@ -1,12 +1,14 @@
-//! The executor reads the recovery clock after a verified drain or promote: one more
-//! reading of every region's weight and health says whether the fleet is healthy again at
-//! the intended weights, and how long that took from the action's start, against the RTO.
+//! The executor reads the recovery clock after a verified drain or promote: the reading
+//! that verified the change (every region's weight and health, read once after it) says
+//! whether the fleet is healthy again at the intended weights, and how long that took from
+//! the action's start, against the RTO. No further read: an action reads what its plan and
+//! verification need, once before and once after (Route 53 allows 5 calls a second per
+//! account, shared with the failover itself).
 
 use super::executor::Executor;
 use super::plan::{Operation, Plan};
 use super::recovery::{self, Recovery};
 use super::temporary::{self, WeightMap};
-use crate::engine::{Subject, poll_subjects};
 use crate::providers::Progress;
 use crate::state::{FleetState, Millis, now_ms};
 
@@ -25,17 +27,9 @@ impl Executor {
             return None;
         }
         let intended = intended(&self.fleet, operation, before)?;
-        let mut subjects = vec![Subject::Weights];
-        subjects.extend(
-            self.fleet
-                .regions
-                .iter()
-                .map(|r| Subject::Health(r.id.clone())),
-        );
-        // One reading, still under the lock: waiting here for a slow recovery would keep
-        // everyone else from acting during the incident.
-        let reading = poll_subjects(&self.fleet, &self.providers, &subjects, Some(after)).await;
-        let clock = recovery::measure(&self.fleet, &reading, &intended, started_ms, now_ms());
+        // Never waits for a slow recovery: still under the lock, that would keep everyone
+        // else from acting during the incident.
+        let clock = recovery::measure(&self.fleet, after, &intended, started_ms, now_ms());
         progress.say(&clock.text());
         Some(clock)
     }

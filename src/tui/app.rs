@@ -260,12 +260,17 @@ impl App {
                 label,
                 outcome,
                 detail,
+                recovery,
             } => {
                 self.running = None;
-                let text = match &detail {
+                let mut text = match &detail {
                     Some(d) => format!("{label}: {} ({d})", outcome.as_str()),
                     None => format!("{label}: {} and verified", outcome.as_str()),
                 };
+                if let Some(r) = &recovery {
+                    text.push_str("; ");
+                    text.push_str(r);
+                }
                 let level = if outcome == AuditOutcome::Succeeded {
                     log::Level::Info
                 } else {

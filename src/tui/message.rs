@@ -38,6 +38,8 @@ pub enum Msg {
         label: String,
         outcome: AuditOutcome,
         detail: Option<String>,
+        /// A drain's or promote's recovery clock ("recovered in 42s (RTO 5m00s: within)").
+        recovery: Option<String>,
     },
 }
 

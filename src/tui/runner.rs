@@ -350,7 +350,8 @@ fn perform(
                 let _ = tx.send(Msg::Finished {
                     label,
                     outcome: done.outcome,
-                    detail: done.detail.clone().or(recovery),
+                    detail: done.detail.clone(),
+                    recovery,
                 });
                 super::rollout_io::finished(&rollouts, &request, &done);
                 done
