@@ -1,14 +1,16 @@
 //! The executor reads the recovery clock after a verified drain or promote: the reading
 //! that verified the change (every region's weight and health, read once after it) says
 //! whether the fleet is healthy again at the intended weights, and how long that took from
-//! the action's start, against the RTO. No further read: an action reads what its plan and
-//! verification need, once before and once after (Route 53 allows 5 calls a second per
-//! account, shared with the failover itself).
+//! the action's start, against the RTO. Only what that reading lacks is read again (a
+//! promote's verification reads databases, not every region's health): an action reads
+//! what its plan and verification need, once before and once after (Route 53 allows 5
+//! calls a second per account, shared with the failover itself).
 
 use super::executor::Executor;
 use super::plan::{Operation, Plan};
 use super::recovery::{self, Recovery};
 use super::temporary::{self, WeightMap};
+use crate::engine::{Subject, poll_subjects};
 use crate::providers::Progress;
 use crate::state::{FleetState, Millis, now_ms};
 
@@ -27,12 +29,41 @@ impl Executor {
             return None;
         }
         let intended = intended(&self.fleet, operation, before)?;
+        // What verification did not read (a promote reads databases, not every region's
+        // health) is read now, once; a drain's verification already read it all.
+        let unread = unread(&self.fleet, after);
+        let reading = match unread.is_empty() {
+            true => None,
+            false => Some(poll_subjects(&self.fleet, &self.providers, &unread, Some(after)).await),
+        };
         // Never waits for a slow recovery: still under the lock, that would keep everyone
         // else from acting during the incident.
-        let clock = recovery::measure(&self.fleet, after, &intended, started_ms, now_ms());
+        let state = reading.as_ref().unwrap_or(after);
+        let clock = recovery::measure(&self.fleet, state, &intended, started_ms, now_ms());
         progress.say(&clock.text());
         Some(clock)
     }
+}
+
+/// The weights and health readings `state` lacks.
+fn unread(fleet: &crate::fleet::Fleet, state: &FleetState) -> Vec<Subject> {
+    let mut subjects = Vec::new();
+    let region = |id: &str| state.region(id);
+    if fleet
+        .regions
+        .iter()
+        .any(|r| region(&r.id).is_none_or(|s| s.weight.at.is_none()))
+    {
+        subjects.push(Subject::Weights);
+    }
+    subjects.extend(
+        fleet
+            .regions
+            .iter()
+            .filter(|r| region(&r.id).is_none_or(|s| s.health.at.is_none()))
+            .map(|r| Subject::Health(r.id.clone())),
+    );
+    subjects
 }
 
 /// The weights the fleet should serve once the action is done.
