@@ -343,6 +343,22 @@ steps = [
   { name = "ready", run = ["python3", "-c", "import sys, urllib.request; r = urllib.request.urlopen(open('$lab/url-' + sys.argv[1]).read().strip() + '/health/ready', timeout=2); print(r.status, r.read().decode())", "{region}"], timeout = "10s" },
   { name = "live", run = ["python3", "-c", "import sys, urllib.request; r = urllib.request.urlopen(open('$lab/url-' + sys.argv[1]).read().strip() + '/health/live', timeout=2); print(r.status, r.read().decode())", "{region}"], timeout = "10s" },
 ]
+
+# Seed 002's release flow on the lab's real servers: temporary weights on Route 53, a real
+# Argo CD sync per region on the Kubernetes stand-in, health gates on the HTTP probes.
+#   meridian rollout start release --reason CHG-1; meridian rollout next ...
+[[rollouts]]
+id = "release"
+name = "Release, us-east-1 first"
+steps = [
+  { weights = { "us-east-1" = 10, "eu-west-1" = 60 }, for = "2h" },
+  { sync = "checkout", region = "us-east-1" },
+  { gate = "healthy", region = "us-east-1", for = "2m" },
+  { gate = "approval", by = "second-person" },
+  { sync = "checkout", region = "eu-west-1" },
+  { gate = "healthy", region = "eu-west-1", for = "2m" },
+  { restore = "all" },
+]
 TOML
     cat >"$redis_fleet_file" <<TOML
 # The local lab with Redis replication as the database (written by scripts/lab.sh up).
