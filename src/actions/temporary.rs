@@ -126,7 +126,17 @@ pub fn standing(
     state: &FleetState,
     now: Millis,
 ) -> Result<Standing, String> {
-    let Some(now_weights) = current(fleet, state) else {
+    standing_of(store, fleet, current(fleet, state), now)
+}
+
+/// `standing`, from the weights read now (`current`), for a caller that holds no state.
+pub fn standing_of(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    now_weights: Option<WeightMap>,
+    now: Millis,
+) -> Result<Standing, String> {
+    let Some(now_weights) = now_weights else {
         return Ok(Standing::Unknown);
     };
     let intent = intent(store)?;

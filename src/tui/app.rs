@@ -240,6 +240,13 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Weights(w) => {
+                if self.weights != w {
+                    self.weights = w;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Msg::Resize => {
                 self.dirty = true;
                 Vec::new()

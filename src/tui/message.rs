@@ -33,6 +33,8 @@ pub enum Msg {
     /// The fleet's rollout as its state file holds it now (re-read once a second, so a
     /// partner's steps and approvals show here too).
     Rollout(Option<Box<crate::actions::rollout::Rollout>>),
+    /// Where the weights stand against their records (temporary, expired, drift).
+    Weights(Option<crate::actions::temporary::Standing>),
     /// A running action finished.
     Finished {
         label: String,

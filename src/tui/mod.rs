@@ -15,6 +15,7 @@ pub mod mouse;
 pub mod nav;
 mod observe;
 pub mod overlay;
+mod records;
 mod rollout;
 mod rollout_io;
 pub mod runner;

@@ -199,13 +199,19 @@ async fn event_loop(
     } else {
         app.update(Msg::Lock(lock.holder()));
     }
-    // Temporary-weight and drift records: a file read a second, in the loop like the lock.
-    let shared = ctx.executor().shared_store();
+    // The rollout and the weights' records, read in a task; the loop tells it the weights.
+    let (weights_tx, weights_rx) =
+        tokio::sync::watch::channel(crate::actions::temporary::current(&app.fleet, &app.state));
+    super::records::watch_records(
+        ctx.fleet.clone(),
+        super::rollout_io::store(&executor),
+        ctx.executor().shared_store(),
+        weights_rx,
+        action_tx.clone(),
+    );
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
-    let rollouts = super::rollout_io::store(&executor);
-    app.update(Msg::Rollout(super::rollout_io::load(&rollouts)));
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -269,13 +275,12 @@ async fn event_loop(
                     app.update(Msg::Lock(lock.holder()));
                 }
                 app.update(Msg::Budget(ApiMeter::global().lines(now, ApiMeter::started())));
-                app.update(Msg::Rollout(super::rollout_io::load(&rollouts)));
-                let standing =
-                    crate::actions::temporary::standing(&shared, &app.fleet, &app.state, now).ok();
-                if standing != app.weights {
-                    app.weights = standing;
-                    app.dirty = true;
-                }
+                let weights = crate::actions::temporary::current(&app.fleet, &app.state);
+                weights_tx.send_if_modified(|w| {
+                    let changed = *w != weights;
+                    *w = weights;
+                    changed
+                });
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),
