@@ -9,6 +9,7 @@ use meridian::cli::{self, Cli, Exit};
 /// A big fleet's refresh builds and drops a hundred thousand app readings at a time; glibc's
 /// allocator hands the freed memory back to the kernel and faults it in again on the next
 /// refresh (a third of `status --json`'s time on 100 x 1,000), mimalloc keeps and reuses it.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
