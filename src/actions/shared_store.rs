@@ -121,12 +121,16 @@ pub fn update<T, E: From<StoreError>>(
 
 /// The fleet's shared store: ConfigMaps next to its Lease when `[lock] provider = "kube"`,
 /// else files under `<fleet_dir>/shared/`. In read-only mode every write is refused.
-pub fn open(fleet: &crate::fleet::Fleet, fleet_dir: &Path, read_only: bool) -> Arc<dyn SharedStore> {
-    let inner: Arc<dyn SharedStore> = match crate::providers::kube::shared::KubeStore::for_fleet(fleet)
-    {
-        Some(kube) => kube,
-        None => Arc::new(DirStore::in_state_dir(fleet_dir)),
-    };
+pub fn open(
+    fleet: &crate::fleet::Fleet,
+    fleet_dir: &Path,
+    read_only: bool,
+) -> Arc<dyn SharedStore> {
+    let inner: Arc<dyn SharedStore> =
+        match crate::providers::kube::shared::KubeStore::for_fleet(fleet) {
+            Some(kube) => kube,
+            None => Arc::new(DirStore::in_state_dir(fleet_dir)),
+        };
     if read_only {
         Arc::new(ReadOnly(inner))
     } else {

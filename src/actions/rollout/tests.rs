@@ -225,9 +225,8 @@ fn starting_needs_a_known_template_and_a_reason() {
 }
 
 fn dir_store(dir: &std::path::Path, read_only: bool) -> RolloutStore {
-    let shared: std::sync::Arc<dyn crate::actions::shared_store::SharedStore> = std::sync::Arc::new(
-        crate::actions::shared_store::DirStore::in_state_dir(dir),
-    );
+    let shared: std::sync::Arc<dyn crate::actions::shared_store::SharedStore> =
+        std::sync::Arc::new(crate::actions::shared_store::DirStore::in_state_dir(dir));
     RolloutStore::new(shared, dir, read_only)
 }
 
@@ -241,7 +240,10 @@ fn the_store_round_trips_and_refuses_writes_when_read_only() {
     assert_eq!(store.load().unwrap(), Some(r.clone()));
     let ro = dir_store(dir.path(), true);
     assert!(matches!(ro.save(&r), Err(RolloutError::Refused(_))));
-    assert!(matches!(ro.change(|_| Ok(())), Err(RolloutError::Refused(_))));
+    assert!(matches!(
+        ro.change(|_| Ok(())),
+        Err(RolloutError::Refused(_))
+    ));
     assert!(matches!(ro.start(&r), Err(RolloutError::Refused(_))));
     std::fs::write(dir.path().join("shared/rollout/current.json"), "{").unwrap();
     assert!(matches!(store.load(), Err(RolloutError::Store(m)) if m.contains("start afresh")));
@@ -254,11 +256,18 @@ fn an_old_rollout_file_is_read_and_moved_into_the_store_on_the_first_change() {
     let old = dir.path().join("rollout.json");
     std::fs::write(&old, serde_json::to_vec(&r).unwrap()).unwrap();
     let store = dir_store(dir.path(), false);
-    assert_eq!(store.load().unwrap(), Some(r.clone()), "read from the old file");
+    assert_eq!(
+        store.load().unwrap(),
+        Some(r.clone()),
+        "read from the old file"
+    );
     let (moved, ()) = store.change(|_| Ok(())).unwrap();
     assert_eq!(moved, r);
     assert!(!old.exists(), "the old file is set aside");
-    assert!(dir.path().join("rollout.json.migrated").exists(), "not lost");
+    assert!(
+        dir.path().join("rollout.json.migrated").exists(),
+        "not lost"
+    );
     assert!(dir.path().join("shared/rollout/current.json").exists());
     assert_eq!(store.load().unwrap(), Some(r));
 }

@@ -504,14 +504,17 @@ impl SharedStore for KubeStore {
             return Ok(pick(docs));
         }
         let selector = self.place.selector(Some(kind));
-        let listed = self.call(format!("list ConfigMaps {selector}"), move |api| async move {
-            api.list(&ListParams::default().labels(&selector))
-                .await
-                .map_err(|e| StoreError {
-                    what: format!("list ConfigMaps {selector}"),
-                    why: describe_kube(&e),
-                })
-        })?;
+        let listed = self.call(
+            format!("list ConfigMaps {selector}"),
+            move |api| async move {
+                api.list(&ListParams::default().labels(&selector))
+                    .await
+                    .map_err(|e| StoreError {
+                        what: format!("list ConfigMaps {selector}"),
+                        why: describe_kube(&e),
+                    })
+            },
+        )?;
         Ok(pick(listed.items.iter().filter_map(decode).collect()))
     }
 
@@ -569,7 +572,10 @@ mod tests {
             "meridian-prod.approval-requests.x"
         );
         let odd = object_name("meridian-prod", "weights", "Drift_Seen.v2");
-        assert!(odd.starts_with("meridian-prod.weights.drift-seen-v2-"), "{odd}");
+        assert!(
+            odd.starts_with("meridian-prod.weights.drift-seen-v2-"),
+            "{odd}"
+        );
         assert!(dns_subdomain(&odd), "{odd}");
     }
 
@@ -599,7 +605,10 @@ mod tests {
             (ANN_KIND.to_string(), "rollout".to_string()),
             (ANN_KEY.to_string(), "current".to_string()),
         ]));
-        cm.data = Some(BTreeMap::from([(DOC.to_string(), r#"{"id":"r1"}"#.to_string())]));
+        cm.data = Some(BTreeMap::from([(
+            DOC.to_string(),
+            r#"{"id":"r1"}"#.to_string(),
+        )]));
         let (kind, key, v) = decode(&cm).unwrap();
         assert_eq!((kind.as_str(), key.as_str()), ("rollout", "current"));
         assert_eq!(v.version, "42");
