@@ -270,7 +270,15 @@ fn the_store_swaps_by_resource_version_and_its_watch_sees_other_writers() {
         "application/json",
     );
     assert_eq!(code, 200, "{v}");
-    let before = env.k.requests("us-east-1").len();
+    let log = env.k.requests("us-east-1");
+    assert!(
+        log.iter().any(|r| r["method"] == "GET"
+            && r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains(&format!("/configmaps/{name}")))),
+        "the request log shows the store's direct reads (so an empty window below means something)"
+    );
+    let before = log.len();
     let start = Instant::now();
     while store.get("t", "doc").expect("get") != Some(json!({"n": 100})) {
         assert!(
@@ -297,4 +305,68 @@ fn the_store_swaps_by_resource_version_and_its_watch_sees_other_writers() {
     store.remove("t", "doc").expect("remove");
     store.remove("t", "doc").expect("removing nothing is fine");
     assert_eq!(store.get_versioned("t", "doc").expect("get"), None);
+}
+
+#[test]
+fn a_read_only_dashboard_on_the_other_machine_shows_each_step_live() {
+    let Some(env) = env() else {
+        return;
+    };
+    let alice_state = env.dir.path().join("alice-state");
+    let bob_state = env.dir.path().join("bob-state");
+    let alice = |args: &[&str]| run_as(&env, "alice", &alice_state, args);
+    let out = alice(&["rollout", "start", "release", "--reason", "CHG-15"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Bob's dashboard, read-only, with his own (empty) state directory.
+    let cmd = format!(
+        "env -u KUBECONFIG -u MERIDIAN_READ_ONLY MERIDIAN_STATE_DIR='{}' USER=bob HOME='{}' MERIDIAN_KUBE_VENV='{}' TERM=xterm-256color '{}' -c '{}' --sim-speed 0 --read-only; echo MERIDIAN_EXIT=$?; sleep 30",
+        bob_state.display(),
+        env.dir.path().display(),
+        kube_venv().display(),
+        env!("CARGO_BIN_EXE_meridian"),
+        env.fleet.display(),
+    );
+    let tmux = crate::support::tmux::Tmux::start("shared", &cmd);
+    tmux.wait_for("Regions", 30);
+    tmux.keys(&["o"]);
+    tmux.wait_for("1 pending", 10);
+
+    // Alice runs the first step on her machine: bob's screen shows it done within ~1 s of
+    // her command returning (the watch, not a poll of the API server).
+    let out = alice(&["rollout", "next", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let start = Instant::now();
+    let screen = tmux.wait_for("1 done", 3);
+    let took = start.elapsed();
+    assert!(screen.contains("alice@"), "{screen}");
+    assert!(took < Duration::from_secs(2), "took {took:?}:\n{screen}");
+    tmux.wait_for("2 waiting", 3);
+
+    // Carol approves from a third machine: bob sees the gate pass.
+    let carol_state = env.dir.path().join("carol-state");
+    let out = run_as(&env, "carol", &carol_state, &["rollout", "approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let screen = tmux.wait_for("2 done", 3);
+    assert!(screen.contains("carol@"), "{screen}");
+    // Idle, the dashboard asks the API server nothing about the documents: its watch
+    // tells it (the watch request itself aside).
+    let before = env.k.requests("us-east-1").len();
+    std::thread::sleep(Duration::from_millis(2500));
+    let asked: Vec<Value> = env.k.requests("us-east-1")[before..]
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("/configmaps") && !p.contains("watch="))
+        })
+        .cloned()
+        .collect();
+    assert!(asked.is_empty(), "the dashboard polled: {asked:?}");
+    // Read-only: bob's dashboard wrote nothing (no document is his).
+    let objects = store_objects(&env);
+    for o in &objects {
+        let doc = o["data"]["doc.json"].as_str().unwrap_or_default();
+        assert!(!doc.contains("bob@"), "{o}");
+    }
 }
