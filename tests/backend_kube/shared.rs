@@ -121,8 +121,22 @@ fn a_pair_on_two_machines_steps_through_a_rollout_kept_in_configmaps() {
     // Read-only, bob may look but not approve.
     let out = bob(&["--read-only", "rollout", "approve"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let out = bob(&["rollout", "approve"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Bob and carol (a third machine) approve at once: exactly one approval lands, the
+    // other finds the gate passed (the compare-and-swap re-checks the fresh state).
+    let carol_state = env.dir.path().join("carol-state");
+    let (b, c) = std::thread::scope(|s| {
+        let b = s.spawn(|| bob(&["rollout", "approve"]));
+        let c = s.spawn(|| run_as(&env, "carol", &carol_state, &["rollout", "approve"]));
+        (b.join().expect("bob"), c.join().expect("carol"))
+    });
+    let mut codes = [b.status.code(), c.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(2)], "\n{}\n{}", text(&b), text(&c));
+    let approver = if b.status.code() == Some(0) {
+        "bob@"
+    } else {
+        "carol@"
+    };
 
     // Alice goes on.
     let out = alice(&["rollout", "next", "--yes"]);
@@ -162,7 +176,7 @@ fn a_pair_on_two_machines_steps_through_a_rollout_kept_in_configmaps() {
         &format!("/apis/coordination.k8s.io/v1/namespaces/default/leases/{LEASE}"),
     );
     assert!(lease.is_some(), "the Lease is in the same namespace");
-    for dir in [&alice_state, &bob_state] {
+    for dir in [&alice_state, &bob_state, &carol_state] {
         let files: Vec<String> = walk(dir);
         assert!(
             !files
@@ -369,4 +383,62 @@ fn a_read_only_dashboard_on_the_other_machine_shows_each_step_live() {
         let doc = o["data"]["doc.json"].as_str().unwrap_or_default();
         assert!(!doc.contains("bob@"), "{o}");
     }
+}
+
+#[test]
+fn a_two_person_approval_is_asked_on_one_machine_and_given_on_another() {
+    let tenants =
+        format!("{TENANTS}\n[[policy.approvals]]\naction = \"sync\"\napproval = \"two-person\"\n");
+    let Some(env) = Env::start(Opts {
+        gitops: "sync_timeout = \"10s\"",
+        lock: "provider = \"kube\"",
+        tenants: &tenants,
+    }) else {
+        return;
+    };
+    let name = "checkout-us-east-1";
+    let seed = AppSeed {
+        history: &REVS[..2],
+        head: Some(REVS[2]),
+        ..AppSeed::new(name)
+    };
+    env.k.seed_app("us-east-1", &seed);
+    env.k.wait_app("us-east-1", name, |a| {
+        a["status"]["sync"]["status"] == "OutOfSync"
+    });
+    let alice_state = env.dir.path().join("alice-state");
+    let bob_state = env.dir.path().join("bob-state");
+    let sync = [
+        "sync",
+        "checkout",
+        "--region",
+        "us-east-1",
+        "--yes",
+        "--reason",
+        "CHG-15",
+    ];
+    let out = run_as(&env, "alice", &alice_state, &sync);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let at = said
+        .find("meridian approve ")
+        .unwrap_or_else(|| panic!("{said}"));
+    let hash: String = said[at + "meridian approve ".len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert!(!hash.is_empty(), "{said}");
+    let kinds: Vec<Value> = store_objects(&env)
+        .iter()
+        .map(|o| o["metadata"]["labels"]["meridian.dev/kind"].clone())
+        .collect();
+    assert!(kinds.contains(&json!("approval-requests")), "{kinds:?}");
+
+    let out = run_as(&env, "alice", &alice_state, &["approve", &hash, "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "the requester: {}", text(&out));
+    let out = run_as(&env, "bob", &bob_state, &["approve", &hash, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run_as(&env, "alice", &alice_state, &sync);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
