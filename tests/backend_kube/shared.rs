@@ -151,7 +151,7 @@ fn a_pair_on_two_machines_steps_through_a_rollout_kept_in_configmaps() {
     assert_eq!(
         s["rollout"]["steps"][1]["state"]["by"]
             .as_str()
-            .map(|b| b.starts_with("bob@")),
+            .map(|b| b.starts_with(approver)),
         Some(true),
         "{s}"
     );
