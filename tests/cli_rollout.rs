@@ -70,7 +70,9 @@ impl Sandbox {
     }
 
     fn rollout_file(&self) -> std::path::PathBuf {
-        self.dir.path().join("state/fleets/demo/rollout.json")
+        self.dir
+            .path()
+            .join("state/fleets/demo/shared/rollout/current.json")
     }
 }
 

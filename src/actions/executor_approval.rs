@@ -8,19 +8,24 @@ use super::Plan;
 use super::approvals::{self, Approval, Refusal};
 use super::audit::whoami;
 use super::executor::Executor;
-use super::shared_store::{DirStore, SharedStore};
+use super::shared_store::SharedStore;
 use crate::state::now_ms;
 
 impl Executor {
-    /// The shared store in this fleet's state directory (next to its audit log).
-    pub fn shared_store(&self) -> DirStore {
-        let dir = self
-            .audit
+    /// The fleet's shared store: ConfigMaps next to its Lease with `[lock] provider =
+    /// "kube"`, else files in its state directory (next to its audit log). Refuses writes
+    /// in read-only mode.
+    pub fn shared_store(&self) -> std::sync::Arc<dyn SharedStore> {
+        super::shared_store::open(&self.fleet, &self.state_dir(), self.read_only)
+    }
+
+    /// The fleet's state directory: where its audit log is.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.audit
             .path
             .parent()
             .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-        DirStore::in_state_dir(&dir)
+            .unwrap_or_default()
     }
 
     /// None when the policy asks for no second person; the approval when one is valid;
@@ -30,7 +35,7 @@ impl Executor {
             return Ok(None);
         }
         let store = self.shared_store();
-        approvals::check_plan(&store, &self.fleet, plan, &whoami(), now_ms())
+        approvals::check_plan(&*store, &self.fleet, plan, &whoami(), now_ms())
             .map(Some)
             .map_err(|refusal| refusal.to_string())
     }
@@ -42,7 +47,7 @@ impl Executor {
             return Ok(());
         }
         let store = self.shared_store();
-        let _ = approvals::request(&store, &self.fleet, recheck, &whoami(), now_ms());
+        let _ = approvals::request(&*store, &self.fleet, recheck, &whoami(), now_ms());
         Err(Refusal::PlanChanged {
             approved: approval.hash.clone(),
             hash,
@@ -52,8 +57,8 @@ impl Executor {
 
     /// An approval is good for one run.
     pub(super) fn spend(&self, approval: &Approval) -> Option<String> {
-        let store: &dyn SharedStore = &self.shared_store();
-        approvals::consume(store, &approval.hash)
+        let store = self.shared_store();
+        approvals::consume(&*store, &approval.hash)
             .err()
             .map(|e| format!("the approval could not be marked used: {e}"))
     }
@@ -77,7 +82,7 @@ impl Executor {
         let now = now_ms();
         let until = temporary_ms.map(|ms| now.saturating_add(ms as i64));
         let done =
-            super::temporary::record(&store, weights, &whoami(), plan.reason.clone(), now, until);
+            super::temporary::record(&*store, weights, &whoami(), plan.reason.clone(), now, until);
         if let Err(e) = done {
             progress.say(&format!(
                 "the weights meridian set could not be written down: {e}"

@@ -142,7 +142,13 @@ pub fn standing_of(
     let intent = intent(store)?;
     let explained = intent.filter(|i| i.weights == now_weights);
     if now_weights == steady(fleet) {
-        io(store.remove(KIND, DRIFT))?;
+        // Read first: the dashboard asks every second, and a watched store answers reads
+        // from its cache but every remove from the API server.
+        if io(store.get(KIND, DRIFT))?.is_some()
+            && let Err(e) = store.remove(KIND, DRIFT)
+        {
+            log::warn!("the drift record could not be cleared: {e}");
+        }
         return Ok(Standing::Steady);
     }
     if let Some(intent) = explained {
@@ -159,8 +165,12 @@ pub fn standing_of(
     let since_ms = match seen {
         Some(s) => s.since_ms,
         None => {
+            // Not written (read-only mode, a store that cannot be reached): the drift is
+            // still shown, counted from now.
             let doc = serde_json::json!(DriftSeen { since_ms: now });
-            io(store.put(KIND, DRIFT, &doc))?;
+            if let Err(e) = store.put(KIND, DRIFT, &doc) {
+                log::warn!("the first sighting of drift could not be recorded: {e}");
+            }
             now
         }
     };

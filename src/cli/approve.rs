@@ -19,9 +19,9 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
     let executor = ctx.executor();
     let store = executor.shared_store();
     let Some(given) = hash else {
-        return list(&store, global.json);
+        return list(&*store, global.json);
     };
-    let req = approvals::find(&store, &given).map_err(refused)?;
+    let req = approvals::find(&*store, &given).map_err(refused)?;
     show(&req);
     if ctx.read_only {
         return Err(audited(
@@ -43,7 +43,7 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
         }
     }
     let me = whoami();
-    match approvals::approve(&store, &ctx.fleet, &req.hash, &me, now_ms()) {
+    match approvals::approve(&*store, &ctx.fleet, &req.hash, &me, now_ms()) {
         Ok(a) => {
             let mut rec = event(
                 &new_id(),

@@ -29,7 +29,7 @@ fn refuse(e: RolloutError) -> CliError {
 
 pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
-    let store = RolloutStore::new(&ctx.fleet_paths.dir, ctx.read_only);
+    let store = RolloutStore::for_fleet(&ctx.fleet, &ctx.fleet_paths.dir, ctx.read_only);
     match command {
         RolloutCommand::Status => {
             let r = store.current().map_err(refuse)?;
@@ -40,17 +40,17 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, C
         RolloutCommand::Next => next(&ctx, &store, global).await,
         RolloutCommand::Approve => {
             store.writable().map_err(refuse)?;
-            let mut r = store.current().map_err(refuse)?;
             let by = whoami();
-            match r.approve(&by, rollout_now()) {
-                Ok(said) => {
-                    store.save(&r).map_err(refuse)?;
+            match store.change(|r| r.approve(&by, rollout_now())) {
+                Ok((r, said)) => {
                     audit(&ctx, &r, "rollout-approve", AuditOutcome::Succeeded, &said);
                     super::out(&format!("rollout {}: {said}", r.id));
                     Ok(Exit::Done)
                 }
                 Err(e) => {
-                    if matches!(e, RolloutError::Refused(_)) {
+                    if matches!(e, RolloutError::Refused(_))
+                        && let Ok(Some(r)) = store.load()
+                    {
                         audit(
                             &ctx,
                             &r,
@@ -64,10 +64,9 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, C
             }
         }
         RolloutCommand::Abort { rollback } => {
-            store.writable().map_err(refuse)?;
-            let mut r = store.current().map_err(refuse)?;
-            let n = r.abort(rollback, rollout_now()).map_err(refuse)?;
-            store.save(&r).map_err(refuse)?;
+            let (r, n) = store
+                .change(|r| r.abort(rollback, rollout_now()))
+                .map_err(refuse)?;
             let said = match (rollback, n) {
                 (true, 0) => {
                     "aborted; nothing was synced, so there is nothing to roll back".to_string()
@@ -83,12 +82,12 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, C
         }
         RolloutCommand::Resume => {
             store.writable().map_err(refuse)?;
-            let mut r = store.current().map_err(refuse)?;
             let (records, _) = AuditLog::new(&ctx.fleet_paths.audit_log)
                 .read()
                 .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
-            let said = r.resume(&records, rollout_now());
-            store.save(&r).map_err(refuse)?;
+            let (r, said) = store
+                .change(|r| Ok(r.resume(&records, rollout_now())))
+                .map_err(refuse)?;
             audit(
                 &ctx,
                 &r,
@@ -113,6 +112,7 @@ async fn start(
     global: &GlobalArgs,
 ) -> Result<Exit, CliError> {
     store.writable().map_err(refuse)?;
+    // Checked here for a quick answer, and again by `store.start` as it writes.
     if let Some(r) = store.load().map_err(refuse)?
         && !r.status.finished()
     {
@@ -139,7 +139,7 @@ async fn start(
     let reason = global.reason.clone().unwrap_or_default();
     let r = Rollout::start(&ctx.fleet, id, values, &reason, &whoami(), rollout_now())
         .map_err(refuse)?;
-    store.save(&r).map_err(refuse)?;
+    store.start(&r).map_err(refuse)?;
     audit(ctx, &r, "rollout-start", AuditOutcome::Succeeded, &r.name);
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)
@@ -149,7 +149,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
     if !global.dry_run {
         store.writable().map_err(refuse)?;
     }
-    let mut r = store.current().map_err(refuse)?;
+    let r = store.current().map_err(refuse)?;
     match r.next() {
         Next::Finished => {
             super::out(&format!(
@@ -181,8 +181,14 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 ));
                 return Ok(Exit::Done);
             }
-            if r.record_gate(index, &verdict, rollout_now()) {
-                store.save(&r).map_err(refuse)?;
+            if r.clone().record_gate(index, &verdict, rollout_now()) {
+                store
+                    .change(|fresh| {
+                        same_step(fresh, &r, index)?;
+                        fresh.record_gate(index, &verdict, rollout_now());
+                        Ok(())
+                    })
+                    .map_err(refuse)?;
             }
             match verdict {
                 GateVerdict::Met { reason } => {
@@ -214,28 +220,73 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
             request.overrides = global.overrides.clone();
             let by = whoami();
             if !global.dry_run {
-                r.mark_running(index, &by, rollout_now());
-                store.save(&r).map_err(refuse)?;
+                // Claim the step: only if it is still as we read it, so of two people
+                // running `rollout next` at once exactly one runs it.
+                store
+                    .change(|fresh| {
+                        same_step(fresh, &r, index)?;
+                        fresh.mark_running(index, &by, rollout_now());
+                        Ok(())
+                    })
+                    .map_err(refuse)?;
             }
             let (exit, execution) = super::act::run_prepared(ctx, request, global).await?;
             if let Some(x) = execution {
-                // Read again: the step may have run for minutes while a partner approved
-                // or aborted; record on top of what is stored now, not of our old copy.
-                let mut fresh = store.current().map_err(refuse)?;
-                if fresh.id != r.id {
-                    return Err(CliError::new(
-                        Exit::Failed,
-                        format!(
-                            "rollout {} was replaced by {} while its step ran; the step's outcome is in the audit log ({})",
-                            r.id, fresh.id, x.audit_id
-                        ),
-                    ));
-                }
-                fresh.record_action(index, x.outcome, x.detail, &x.audit_id, &by, rollout_now());
-                store.save(&fresh).map_err(refuse)?;
+                // On top of what is stored now, not of our old copy: the step may have run
+                // for minutes while a partner approved or aborted.
+                store
+                    .change(|fresh| {
+                        if fresh.id != r.id {
+                            return Err(RolloutError::Store(format!(
+                                "rollout {} was replaced by {} while its step ran; the step's outcome is in the audit log ({})",
+                                r.id, fresh.id, x.audit_id
+                            )));
+                        }
+                        fresh.record_action(
+                            index,
+                            x.outcome,
+                            x.detail.clone(),
+                            &x.audit_id,
+                            &by,
+                            rollout_now(),
+                        );
+                        Ok(())
+                    })
+                    .map_err(refuse)?;
             }
             Ok(exit)
         }
+    }
+}
+
+/// The stored rollout must still be at the step this process read (same rollout, same
+/// step, in the same state), else a partner moved it meanwhile.
+fn same_step(fresh: &Rollout, seen: &Rollout, index: usize) -> Result<(), RolloutError> {
+    let moved = fresh.id != seen.id
+        || fresh.current() != Some(index)
+        || fresh.steps.get(index).map(|s| &s.state) != seen.steps.get(index).map(|s| &s.state);
+    if moved {
+        let now = fresh
+            .current()
+            .map(|i| format!("step {} is {}", i + 1, state_word(&fresh.steps[i].state)))
+            .unwrap_or_else(|| fresh.status.as_str().to_string());
+        return Err(RolloutError::Refused(format!(
+            "rollout {} moved while this ran (someone else changed it: {now}); see `meridian rollout status` and run again",
+            fresh.id
+        )));
+    }
+    Ok(())
+}
+
+fn state_word(s: &crate::actions::rollout::StepState) -> String {
+    use crate::actions::rollout::StepState;
+    match s {
+        StepState::Pending => "pending".into(),
+        StepState::Running { by, .. } => format!("running (by {by})"),
+        StepState::Waiting { .. } => "waiting".into(),
+        StepState::Done { by, .. } => format!("done (by {by})"),
+        StepState::Failed { .. } => "failed".into(),
+        StepState::Skipped => "skipped".into(),
     }
 }
 

@@ -14,7 +14,7 @@ pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), CliError> {
     let ctx = Context::load(global)?;
     let store = ctx.executor().shared_store();
     let failed = |e: String| CliError::new(Exit::Failed, format!("the weights were set, but {e}"));
-    let Some(intent) = temporary::intent(&store).map_err(failed)? else {
+    let Some(intent) = temporary::intent(&*store).map_err(failed)? else {
         return Err(failed(
             "no record of them was found to mark temporary".into(),
         ));
@@ -22,7 +22,7 @@ pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), CliError> {
     let now = now_ms();
     let until = now + how_long.as_millis() as i64;
     temporary::record(
-        &store,
+        &*store,
         intent.weights,
         &intent.set_by,
         intent.reason,
@@ -41,7 +41,7 @@ pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), CliError> {
 /// Where the weights stand, for `status`; a store problem is shown, not fatal.
 pub fn standing(ctx: &Context, state: &FleetState) -> (Standing, Option<String>) {
     let store = ctx.executor().shared_store();
-    match temporary::standing(&store, &ctx.fleet, state, now_ms()) {
+    match temporary::standing(&*store, &ctx.fleet, state, now_ms()) {
         Ok(s) => (s, None),
         Err(e) => (Standing::Unknown, Some(e)),
     }

@@ -1,8 +1,11 @@
 //! The shared records a dashboard shows beside what it reads from the fleet: the rollout
-//! (`rollout.json`) and the weights' records (temporary changes, drift first seen). They are
-//! files a partner's meridian may change at any moment, so they are read once a second, in a
-//! task: the event loop does no file I/O of its own.
+//! and the weights' records (temporary changes, drift first seen). A partner's meridian may
+//! change them at any moment. They are read in a task (the event loop does no store I/O of
+//! its own): once a second from files, and at once when a watched store (ConfigMaps next
+//! to the fleet's Lease) says something changed; such a store reads from its watch's cache,
+//! so the API server is not polled.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -10,31 +13,54 @@ use tokio::sync::{mpsc, watch};
 use super::app::Msg;
 use super::rollout_io;
 use crate::actions::rollout::RolloutStore;
-use crate::actions::shared_store::DirStore;
+use crate::actions::shared_store::SharedStore;
 use crate::actions::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
 use crate::state::now_ms;
 
-/// Read the records every second and send them to the loop until it stops listening.
-/// `weights` carries the weights the loop last merged, to compare the records with.
+/// Read the records every second, and whenever the store says they changed, and send them
+/// to the loop until it stops listening. `weights` carries the weights the loop last
+/// merged, to compare the records with.
 pub fn watch_records(
     fleet: Fleet,
     rollouts: RolloutStore,
-    shared: DirStore,
-    weights: watch::Receiver<Option<WeightMap>>,
+    shared: Arc<dyn SharedStore>,
+    mut weights: watch::Receiver<Option<WeightMap>>,
     tx: mpsc::UnboundedSender<Msg>,
 ) {
     tokio::spawn(async move {
+        let mut changes = shared.changes();
         loop {
-            if tx.send(Msg::Rollout(rollout_io::load(&rollouts))).is_err() {
+            // Store reads block (a file, or a wait on the store's own thread): not on a
+            // worker of the dashboard's runtime.
+            let rollouts2 = rollouts.clone();
+            let shared2 = shared.clone();
+            let fleet2 = fleet.clone();
+            let now_weights = weights.borrow_and_update().clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let rollout = rollout_io::load(&rollouts2);
+                let standing =
+                    temporary::standing_of(&*shared2, &fleet2, now_weights, now_ms()).ok();
+                (rollout, standing)
+            })
+            .await;
+            let Ok((rollout, standing)) = read else {
+                return;
+            };
+            if tx.send(Msg::Rollout(rollout)).is_err() {
                 return;
             }
-            let now_weights = weights.borrow().clone();
-            let standing = temporary::standing_of(&shared, &fleet, now_weights, now_ms()).ok();
             if tx.send(Msg::Weights(standing)).is_err() {
                 return;
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            let tick = tokio::time::sleep(Duration::from_secs(1));
+            match changes.as_mut() {
+                Some(c) => tokio::select! {
+                    _ = tick => {}
+                    changed = c.changed() => if changed.is_err() { changes = None },
+                },
+                None => tick.await,
+            }
         }
     });
 }

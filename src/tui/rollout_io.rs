@@ -1,20 +1,19 @@
-//! The dashboard's side of a rollout's state file: read it once a second (a partner's steps
-//! show live), and record what happened here (an action step, a gate, an approval) through
-//! the same library calls as the CLI. Only the main loop calls these.
+//! The dashboard's side of the rollout's document in the shared store: read it when it
+//! changes (a partner's steps show live), and record what happened here (an action step, a
+//! gate, an approval) through the same compare-and-swap as the CLI. Only the main loop and
+//! the records task call these.
 
 use crate::actions::audit::whoami;
-use crate::actions::rollout::{GateVerdict, Rollout, RolloutStore, rollout_now};
+use crate::actions::rollout::{GateVerdict, Rollout, RolloutError, RolloutStore, rollout_now};
 use crate::actions::{Execution, Executor, Request};
 
-/// The rollout store of the executor's fleet: beside its audit log.
+/// The rollout store of the executor's fleet, in its shared store.
 pub fn store(executor: &Executor) -> RolloutStore {
-    let dir = executor
-        .audit
-        .path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    RolloutStore::new(&dir, executor.read_only)
+    RolloutStore::new(
+        executor.shared_store(),
+        &executor.state_dir(),
+        executor.read_only,
+    )
 }
 
 /// The rollout as stored now; a damaged file is logged, not fatal to the dashboard.
@@ -29,15 +28,13 @@ pub fn load(store: &RolloutStore) -> Option<Box<Rollout>> {
 }
 
 /// Change the stored rollout with `f`, logging what went wrong.
-fn change(store: &RolloutStore, f: impl FnOnce(&mut Rollout) -> Result<String, String>) {
+fn change(store: &RolloutStore, f: impl FnMut(&mut Rollout) -> Result<String, String>) {
+    // `f` runs once, or again on a partner's newer version (a compare-and-swap retry).
+    let mut f = f;
     let result = store
-        .current()
-        .map_err(|e| e.to_string())
-        .and_then(|mut r| {
-            let said = f(&mut r)?;
-            store.save(&r).map_err(|e| e.to_string())?;
-            Ok(format!("rollout {}: {said}", r.id))
-        });
+        .change(|r| f(r).map_err(RolloutError::Refused))
+        .map(|(r, said)| format!("rollout {}: {said}", r.id))
+        .map_err(|e| e.to_string());
     match result {
         Ok(said) => log::info!("{said}"),
         Err(e) => log::warn!("rollout: {e}"),

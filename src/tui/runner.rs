@@ -377,7 +377,7 @@ fn perform(
                 let store = executor.shared_store();
                 let who = crate::actions::audit::whoami();
                 notes.extend(crate::actions::approvals::note(
-                    &store,
+                    &*store,
                     &executor.fleet,
                     &plan,
                     &who,

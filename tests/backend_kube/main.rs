@@ -15,6 +15,7 @@ mod faults;
 mod helm;
 mod lease;
 mod read;
+mod shared;
 mod watch;
 
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
 //! Rollouts: a template's steps stepped through one at a time. Each action step becomes an
 //! ordinary `Request` (planned, guarded, confirmed, locked, executed, verified, audited
-//! with the rollout's id); each gate is decided by `gate::evaluate`. The state lives in one
-//! JSON file in the fleet's state directory, replaced atomically after every change, so a
-//! crash or `kill -9` resumes exactly where it was.
+//! with the rollout's id); each gate is decided by `gate::evaluate`. The state is one
+//! document in the fleet's shared store (files in the state directory, or ConfigMaps next
+//! to the fleet's Lease), changed by compare-and-swap and replaced atomically, so a crash
+//! or `kill -9` resumes exactly where it was and a partner on another machine sees it.
 
 pub mod gate;
 mod recovery;

@@ -224,16 +224,104 @@ fn starting_needs_a_known_template_and_a_reason() {
     assert!(e.to_string().contains("--reason"), "{e}");
 }
 
+fn dir_store(dir: &std::path::Path, read_only: bool) -> RolloutStore {
+    let shared: std::sync::Arc<dyn crate::actions::shared_store::SharedStore> =
+        std::sync::Arc::new(crate::actions::shared_store::DirStore::in_state_dir(dir));
+    RolloutStore::new(shared, dir, read_only)
+}
+
 #[test]
 fn the_store_round_trips_and_refuses_writes_when_read_only() {
     let dir = tempfile::tempdir().unwrap();
-    let store = RolloutStore::new(dir.path(), false);
+    let store = dir_store(dir.path(), false);
     assert_eq!(store.load().unwrap(), None);
     let r = started();
     store.save(&r).unwrap();
     assert_eq!(store.load().unwrap(), Some(r.clone()));
-    let ro = RolloutStore::new(dir.path(), true);
+    let ro = dir_store(dir.path(), true);
     assert!(matches!(ro.save(&r), Err(RolloutError::Refused(_))));
-    std::fs::write(&store.path, "{").unwrap();
-    assert!(matches!(store.load(), Err(RolloutError::Store(m)) if m.contains("move it aside")));
+    assert!(matches!(
+        ro.change(|_| Ok(())),
+        Err(RolloutError::Refused(_))
+    ));
+    assert!(matches!(ro.start(&r), Err(RolloutError::Refused(_))));
+    std::fs::write(dir.path().join("shared/rollout/current.json"), "{").unwrap();
+    assert!(matches!(store.load(), Err(RolloutError::Store(m)) if m.contains("start afresh")));
+}
+
+#[test]
+fn an_old_rollout_file_is_read_and_moved_into_the_store_on_the_first_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = started();
+    let old = dir.path().join("rollout.json");
+    std::fs::write(&old, serde_json::to_vec(&r).unwrap()).unwrap();
+    let store = dir_store(dir.path(), false);
+    assert_eq!(
+        store.load().unwrap(),
+        Some(r.clone()),
+        "read from the old file"
+    );
+    let (moved, ()) = store.change(|_| Ok(())).unwrap();
+    assert_eq!(moved, r);
+    assert!(!old.exists(), "the old file is set aside");
+    assert!(
+        dir.path().join("rollout.json.migrated").exists(),
+        "not lost"
+    );
+    assert!(dir.path().join("shared/rollout/current.json").exists());
+    assert_eq!(store.load().unwrap(), Some(r));
+}
+
+#[test]
+fn two_people_changing_the_rollout_at_once_both_land_or_are_refused() {
+    // Two threads claim the same action step, as two `rollout next` would: exactly one
+    // claims it; the other is refused, because the step it saw is no longer pending.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir_store(dir.path(), false);
+    store.start(&started()).unwrap();
+    let index = store.current().unwrap().current().unwrap();
+    let seen = store.current().unwrap().steps[index].state.clone();
+    let claims: Vec<bool> = std::thread::scope(|s| {
+        let hands: Vec<_> = ["ana@a", "bo@b"]
+            .into_iter()
+            .map(|who| {
+                let store = &store;
+                let seen = &seen;
+                s.spawn(move || {
+                    store
+                        .change(|r| {
+                            if r.steps[index].state != *seen {
+                                return Err(RolloutError::Refused("moved meanwhile".into()));
+                            }
+                            r.mark_running(index, who, NOW);
+                            Ok(())
+                        })
+                        .is_ok()
+                })
+            })
+            .collect();
+        hands.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
+    // Many concurrent changes that each land: none is lost.
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    store
+                        .change(|r| {
+                            r.reason.push('+');
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let r = store.current().unwrap();
+    assert_eq!(r.reason.matches('+').count(), 15, "{}", r.reason);
+    assert!(matches!(
+        store.start(&started()),
+        Err(RolloutError::Refused(m)) if m.contains("before starting another")
+    ));
 }

@@ -29,6 +29,45 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(30);
 /// Most one call to the API server may take.
 const CALL_DEADLINE: Duration = Duration::from_secs(10);
 
+/// Where a fleet's Lease is: its cluster's context, namespace and name. The shared store's
+/// ConfigMaps live next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeasePlace {
+    pub target: Target,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl LeasePlace {
+    /// The fleet's Lease, when `[lock] provider = "kube"`: the lock's `context` (and
+    /// `kubeconfig`), else the first region's cluster; `namespace` or `default`.
+    pub fn of(fleet: &Fleet) -> Option<LeasePlace> {
+        let l = &fleet.lock;
+        if l.provider != ProviderKind::Kube {
+            return None;
+        }
+        let target = match l.str("context") {
+            Some(c) => Target {
+                context: c.to_string(),
+                kubeconfig: l.str("kubeconfig").map(Into::into),
+            },
+            None => fleet
+                .regions
+                .iter()
+                .find_map(|r| r.cluster.as_ref())
+                .map(Target::from)?,
+        };
+        Some(LeasePlace {
+            target,
+            namespace: l.str("namespace").unwrap_or("default").to_string(),
+            name: format!(
+                "meridian-{}",
+                fleet.name.to_ascii_lowercase().replace(['_', '.'], "-")
+            ),
+        })
+    }
+}
+
 /// The Lease lock of one fleet.
 pub struct LeaseLock {
     clients: Arc<Clients>,
@@ -51,30 +90,16 @@ impl std::fmt::Debug for LeaseLock {
 impl LeaseLock {
     /// The fleet's Lease lock, when `[lock] provider = "kube"`.
     pub fn from_fleet(fleet: &Fleet, clients: Arc<Clients>) -> Option<LeaseLock> {
-        let l = &fleet.lock;
-        if l.provider != ProviderKind::Kube {
-            return None;
-        }
-        let target = match l.str("context") {
-            Some(c) => Target {
-                context: c.to_string(),
-                kubeconfig: l.str("kubeconfig").map(Into::into),
-            },
-            None => fleet
-                .regions
-                .iter()
-                .find_map(|r| r.cluster.as_ref())
-                .map(Target::from)?,
-        };
+        let place = LeasePlace::of(fleet)?;
         Some(LeaseLock {
             clients,
-            target,
-            namespace: l.str("namespace").unwrap_or("default").to_string(),
-            name: format!(
-                "meridian-{}",
-                fleet.name.to_ascii_lowercase().replace(['_', '.'], "-")
-            ),
-            duration: l.duration("lease_duration").unwrap_or(DEFAULT_DURATION),
+            target: place.target,
+            namespace: place.namespace,
+            name: place.name,
+            duration: fleet
+                .lock
+                .duration("lease_duration")
+                .unwrap_or(DEFAULT_DURATION),
         })
     }
 

@@ -12,10 +12,11 @@ pub mod helm;
 mod helm_rollback;
 pub mod lease;
 mod operation;
+pub mod shared;
 mod view;
 mod watch;
 
 pub use argocd::ArgoCd;
 pub use client::{Clients, Target};
 pub use helm::HelmReleases;
-pub use lease::LeaseLock;
+pub use lease::{LeaseLock, LeasePlace};
