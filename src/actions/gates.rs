@@ -204,7 +204,7 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
         }
     }
     for t in &fleet.tenants {
-        for region in &t.regions {
+        for region in t.regions.iter() {
             let gate = synced(state, &t.id, region);
             if !gate.met {
                 out.push(gate.reason);

@@ -68,10 +68,10 @@ fn an_applicationset_that_puts_sync_policy_back_blocks_a_pausing_rollback() {
     let (f, mut s) = (fleet(), state(&fleet()));
     let a = app_mut(&mut s, "search-stg", "eu-west-1");
     a.auto_sync = true;
-    a.owner = Some(AppSetOwner {
+    a.owner = Some(Box::new(AppSetOwner {
         name: "search".into(),
         preserves_sync_policy: Some(false),
-    });
+    }));
     let p = planned(&f, &s, &rollback("search-stg", "eu-west-1"));
     assert_eq!(verdict(&p, Guard::ApplicationsetReverts), Verdict::Block);
     let why = &p
@@ -97,10 +97,10 @@ fn an_applicationset_that_puts_sync_policy_back_blocks_a_pausing_rollback() {
     assert_eq!(
         gg::applicationset_reverts(
             &AppState {
-                owner: Some(AppSetOwner {
+                owner: Some(Box::new(AppSetOwner {
                     name: "x".into(),
                     preserves_sync_policy: None
-                }),
+                })),
                 ..AppState::default()
             },
             true
@@ -160,7 +160,7 @@ fn sync_windows_warn_or_block() {
         (Some(vec![window("deny", true)]), Verdict::Warn),
         (Some(vec![window("allow", false)]), Verdict::Pass),
     ] {
-        app_mut(&mut s, "search-stg", "eu-west-1").sync_windows = windows.clone();
+        app_mut(&mut s, "search-stg", "eu-west-1").sync_windows = windows.clone().map(Into::into);
         assert_eq!(
             verdict(&planned(&f, &s, &sync), Guard::SyncWindow),
             expected,
@@ -222,13 +222,13 @@ fn resume_puts_back_the_kept_block_and_warns_when_it_undoes_a_rollback() {
     let p = planned(&f, &s, &resume);
     assert!(p.is_blocked(), "nothing kept to resume");
     let a = app_mut(&mut s, "search-stg", "eu-west-1");
-    a.paused = Some(PausedAutoSync {
+    a.paused = Some(Box::new(PausedAutoSync {
         automated: serde_json::json!({"prune": true}),
         by: "ana@ops".into(),
         at: "2026-01-01T00:00:00Z".into(),
         reason: Some("INC-1".into()),
-    });
-    a.head = Some(a.revision.to_string());
+    }));
+    a.head = Some(a.revision.clone());
     let p = planned(&f, &s, &resume);
     assert!(!p.is_blocked(), "{:?}", p.checks);
     assert_eq!(verdict(&p, Guard::AutoSync), Verdict::Pass);

@@ -81,7 +81,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         })
                         .collect();
                     let app = AppState {
-                        name: t.argo_app_in(r),
+                        name: t.argo_app_in(r).into(),
                         sync: SyncStatus::Synced,
                         health: AppHealth::Healthy,
                         revision: history[4].revision.as_str().into(),

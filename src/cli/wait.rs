@@ -145,7 +145,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
                         ),
                     ));
                 }
-                None => t.regions.clone(),
+                None => t.regions.to_vec(),
             };
             Target {
                 condition: "synced",

@@ -417,7 +417,7 @@ mod tests {
         for id in &ids[1..] {
             let c = cell(&s, id);
             assert_eq!(
-                c.value.as_ref().map(|a| a.name.clone()),
+                c.value.as_ref().map(|a| a.name.to_string()),
                 Some(format!("{id}-app"))
             );
             assert_eq!(c.error, None);

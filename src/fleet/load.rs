@@ -565,7 +565,7 @@ impl Validator<'_> {
                 }),
                 environment: t.environment.get_ref().clone(),
                 id,
-                regions,
+                regions: regions.into(),
                 sim: t
                     .sim
                     .as_ref()

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -348,7 +349,10 @@ impl Region {
 pub struct Tenant {
     pub id: String,
     pub environment: String,
-    pub regions: Vec<String>,
+    /// Shared, not copied, when the fleet is cloned: a 1,000-tenant fleet in 100 regions
+    /// holds 100,000 of these, and the engine, the simulator and the executor each keep a
+    /// fleet.
+    pub regions: Arc<[String]>,
     /// Argo CD application name; `{region}` is replaced by the region id.
     pub argo_app: String,
     pub helm_release: String,

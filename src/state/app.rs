@@ -178,7 +178,8 @@ pub struct SyncWindow {
 /// A tenant's Argo CD application in one region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppState {
-    pub name: String,
+    /// Shared with the provider's own copy where it keeps one (the simulator does).
+    pub name: Arc<str>,
     pub sync: SyncStatus,
     pub health: AppHealth,
     /// What is deployed: the last history entry's revision, or while an operation runs,
@@ -194,7 +195,7 @@ pub struct AppState {
     /// The branch head Argo CD compares against (`status.sync.revision`): what a sync to
     /// the target, or auto-sync once resumed, deploys.
     #[serde(default)]
-    pub head: Option<String>,
+    pub head: Option<Arc<str>>,
     #[serde(default)]
     pub prune: bool,
     #[serde(default)]
@@ -204,19 +205,20 @@ pub struct AppState {
     pub operation: Option<Box<OperationInfo>>,
     #[serde(default)]
     pub conditions: Vec<AppCondition>,
+    /// Boxed, like the other rarely-set parts below: 100,000 cells carry them.
     #[serde(default)]
-    pub owner: Option<AppSetOwner>,
+    pub owner: Option<Box<AppSetOwner>>,
     /// Auto-sync that meridian paused (and can resume).
     #[serde(default)]
-    pub paused: Option<PausedAutoSync>,
+    pub paused: Option<Box<PausedAutoSync>>,
     #[serde(default)]
-    pub project: Option<String>,
+    pub project: Option<Arc<str>>,
     /// The project's sync windows; `None` when they are unknown (not read, or no project).
     #[serde(default)]
-    pub sync_windows: Option<Vec<SyncWindow>>,
+    pub sync_windows: Option<Arc<[SyncWindow]>>,
     /// Where the app lives in Argo CD (namespace) and its `spec.destination`, for matching.
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     /// The object version this reading saw: writes carry it, so a change made by someone
     /// else in between is refused (409) instead of overwritten.
     #[serde(default, skip_serializing_if = "Option::is_none")]

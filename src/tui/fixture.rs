@@ -243,7 +243,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                 .map(|(ri, r)| {
                     let rev = format!("{:07x}abcdef", ti * 31 + ri);
                     let app = AppState {
-                        name: t.argo_app_in(r),
+                        name: t.argo_app_in(r).into(),
                         sync: if (ti + ri) % 17 == 0 {
                             SyncStatus::OutOfSync
                         } else {

@@ -53,7 +53,7 @@ pub(super) fn rollback_plan(
     if let Some(e) = entry {
         if pause {
             plan.changes.push(Change::new(
-                &app.name,
+                &*app.name,
                 "auto-sync",
                 "on",
                 "paused (kept to resume)",
@@ -61,7 +61,7 @@ pub(super) fn rollback_plan(
         }
         if *e.revision != *app.revision {
             plan.changes.push(Change::new(
-                &app.name,
+                &*app.name,
                 "revision",
                 short_rev(&app.revision),
                 format!("{} (history {})", short_rev(&e.revision), e.id),

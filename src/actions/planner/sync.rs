@@ -34,7 +34,9 @@ pub(super) fn sync_plan(
         Some(e) if r.len() < e.revision.len() => e.revision.clone(),
         _ => r.to_string(),
     });
-    let expect = wanted.clone().or_else(|| app.head.clone());
+    let expect = wanted
+        .clone()
+        .or_else(|| app.head.as_deref().map(str::to_string));
     let off_target = wanted.as_ref().is_some_and(|w| {
         app.head
             .as_ref()
@@ -55,14 +57,14 @@ pub(super) fn sync_plan(
     let target = expect.clone().unwrap_or_else(|| "its target".into());
     if expect.as_deref() != Some(&*app.revision) {
         plan.changes.push(Change::new(
-            &app.name,
+            &*app.name,
             "revision",
             short_rev(&app.revision),
             short_rev(&target),
         ));
     } else if app.sync != SyncStatus::Synced {
         plan.changes
-            .push(Change::new(&app.name, "sync", app.sync.as_str(), "Synced"));
+            .push(Change::new(&*app.name, "sync", app.sync.as_str(), "Synced"));
     }
     plan.checks.push(guards::no_change(
         plan.changes.is_empty(),
@@ -130,14 +132,14 @@ pub(super) fn resume_plan(
         format!("paused by {} at {}", kept.by, kept.at)
     };
     plan.changes.push(Change::new(
-        &app.name,
+        &*app.name,
         "auto-sync",
         "paused",
         format!("on ({by})"),
     ));
     if let Some(h) = head.as_ref().filter(|_| undoes) {
         plan.changes.push(Change::new(
-            &app.name,
+            &*app.name,
             "revision",
             short_rev(&app.revision),
             format!("{} (branch head, by auto-sync)", short_rev(h)),
@@ -147,7 +149,7 @@ pub(super) fn resume_plan(
         tenant: tenant.to_string(),
         region: region.to_string(),
         automated: kept.automated.clone(),
-        head,
+        head: head.as_deref().map(str::to_string),
         resource_version: app.resource_version.clone(),
     });
     plan

@@ -263,18 +263,18 @@ pub fn app_state(app: &Value, related: &Related) -> AppState {
         auto_sync,
         history: history.into(),
         message,
-        head: s(app, "/status/sync/revision").map(str::to_string),
+        head: s(app, "/status/sync/revision").map(Into::into),
         prune: flag("prune"),
         self_heal: flag("selfHeal"),
         operation: op.map(Box::new),
         conditions,
-        owner,
-        paused: paused(app, related, auto_sync),
-        project: s(app, "/spec/project").map(str::to_string),
-        sync_windows: sync_windows(app, related),
-        namespace: s(app, "/metadata/namespace").map(str::to_string),
+        owner: owner.map(Box::new),
+        paused: paused(app, related, auto_sync).map(Box::new),
+        project: s(app, "/spec/project").map(Into::into),
+        sync_windows: sync_windows(app, related).map(Into::into),
+        namespace: s(app, "/metadata/namespace").map(Into::into),
         resource_version: s(app, "/metadata/resourceVersion").map(str::to_string),
-        name,
+        name: name.into(),
     }
 }
 
@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn an_application_reads_into_its_state() {
         let a = app_state(&app(), &Related::default());
-        assert_eq!(a.name, "checkout-eu");
+        assert_eq!(&*a.name, "checkout-eu");
         assert_eq!((a.sync, a.health), (SyncStatus::Synced, AppHealth::Healthy));
         assert_eq!(&*a.revision, "bbbb");
         assert!(a.auto_sync && a.prune && !a.self_heal);

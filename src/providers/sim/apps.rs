@@ -39,7 +39,8 @@ pub fn key(tenant: &str, region: &str) -> String {
 /// One app as the fleet file defines it, with its seed-derived beginning.
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
-    pub(super) tenant: String,
+    /// Shared by the tenant's regions.
+    pub(super) tenant: Arc<str>,
     name: Arc<str>,
     /// Its stream of random draws.
     pub(super) subject: u64,
@@ -81,9 +82,10 @@ impl Catalog {
                 .map(|h| h.revision.as_str())
                 .unwrap_or_default()
                 .into();
-            for region in &t.regions {
+            let tenant: Arc<str> = t.id.as_str().into();
+            for region in t.regions.iter() {
                 by_region.entry(region.clone()).or_default().push(Entry {
-                    tenant: t.id.clone(),
+                    tenant: tenant.clone(),
                     name: t.argo_app_in(region).into(),
                     subject: subject(&t.id, region),
                     history: history.clone(),
@@ -114,7 +116,7 @@ impl Catalog {
         self.by_region
             .get(region)?
             .iter()
-            .find(|e| e.tenant == tenant)
+            .find(|e| *e.tenant == *tenant)
     }
 
     /// Every app of a region as it stands in `world` now.
@@ -127,7 +129,7 @@ impl Catalog {
             .map(|entries| {
                 entries
                     .iter()
-                    .map(|e| (e.tenant.clone(), self.state(world, e, region, down)))
+                    .map(|e| (e.tenant.to_string(), self.state(world, e, region, down)))
                     .collect()
             })
             .unwrap_or_default()
@@ -217,17 +219,17 @@ impl Catalog {
             }
         };
         AppState {
-            name: e.name.to_string(),
+            name: e.name.clone(),
             sync,
             health,
             revision,
             auto_sync,
             history,
             message,
-            head: Some(e.head.to_string()),
+            head: Some(e.head.clone()),
             prune: auto_sync,
             self_heal: auto_sync,
-            paused: change.and_then(|c| c.paused.clone()),
+            paused: change.and_then(|c| c.paused.clone()).map(Box::new),
             ..AppState::default()
         }
     }

@@ -110,7 +110,7 @@ impl Catalog {
             .into_iter()
             .filter_map(|i| entries.get(i))
             .filter(|e| differs(e))
-            .map(|e| (e.tenant.clone(), self.state(world, e, region, down)))
+            .map(|e| (e.tenant.to_string(), self.state(world, e, region, down)))
             .collect()
     }
 }
