@@ -112,9 +112,6 @@ impl Merger {
         self.cells.get(region).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Merge one observation. Readings for regions or tenants the state does not know are
-    /// ignored (the state is built from the same fleet, so this is a stale message after a
-    /// reload, not an error).
     /// One region's Argo CD counts, from its cells alone (what a region's reading changed).
     pub fn argo_summary(&self, state: &FleetState, region: &str) -> crate::state::ArgoSummary {
         let mut out = crate::state::ArgoSummary::default();
@@ -132,6 +129,9 @@ impl Merger {
         out
     }
 
+    /// Merge one observation. Readings for regions or tenants the state does not know are
+    /// ignored (the state is built from the same fleet, so this is a stale message after a
+    /// reload, not an error).
     pub fn apply(&self, state: &mut FleetState, obs: Observation) {
         let at = obs.at;
         state.observed_at = state.observed_at.max(at);

@@ -3,7 +3,7 @@
 //! state (the Argo summary per region, the filtered rows) is refreshed once per batch.
 
 use super::app::{App, Effect};
-use crate::engine::{Merger, Observation, Subject};
+use crate::engine::{Merger, Observation, Reading, Subject};
 use crate::state::FleetState;
 
 impl App {
@@ -12,7 +12,13 @@ impl App {
         let mut effects = Vec::new();
         let mut apps_of = Vec::new();
         for obs in batch {
-            if let Subject::Apps(region) = &obs.subject {
+            // An empty change (a watch's heartbeat: "all current as of now") moves no
+            // count, so it costs no recount of the region's cells.
+            let heartbeat = matches!(&obs.reading,
+                Reading::Apps(Ok(u)) if !u.complete && u.apps.is_empty());
+            if let Subject::Apps(region) = &obs.subject
+                && !heartbeat
+            {
                 apps_of.push(region.clone());
             }
             let target = if self.frozen {
