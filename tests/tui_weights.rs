@@ -68,3 +68,65 @@ fn drift_shows_since_when() {
     let t = text(&render(&a, 200, 30));
     assert!(t.contains("⚠ DRIFT 50/10/20/0 since 08:00"), "{t}");
 }
+
+mod recovery_clock {
+    use super::*;
+    use meridian::actions::recovery_open::OpenClock;
+    use meridian::state::HealthStatus;
+    use meridian::tui::{Effect, Msg};
+
+    fn clock(a: &meridian::tui::App, started_ms: i64) -> OpenClock {
+        OpenClock {
+            id: "1-2".into(),
+            action: "drain".into(),
+            target: "eu-west-1".into(),
+            started_ms,
+            intended: meridian::actions::temporary::current(&a.fleet, &a.state)
+                .expect("the demo's weights"),
+            started_by: "ana@a".into(),
+            rollout: None,
+        }
+    }
+
+    #[test]
+    fn a_running_clock_shows_first_even_at_80_columns_and_is_stopped_once_recovered() {
+        let mut a = app_with(Standing::Steady);
+        a.now = a.state.observed_at;
+        let started = a.now - 72_000;
+        if let Some(h) = a
+            .state
+            .region_mut("us-east-1")
+            .and_then(|r| r.health.value.as_mut())
+        {
+            h.status = HealthStatus::Degraded;
+        }
+        let c = clock(&a, started);
+        let effects = a.update(Msg::Clocks(vec![c.clone()]));
+        assert!(effects.is_empty(), "not recovered yet: {effects:?}");
+        let buf = render(&a, 80, 24);
+        let t = text(&buf);
+        assert!(
+            t.contains("⏱ drain eu-west-1 1m12s of RTO 5m00s: us-east-1 degraded"),
+            "{t}"
+        );
+        let (x, y) = find(&buf, "⏱ drain").unwrap_or((0, 0));
+        assert_eq!(buf[(x, y)].style().fg, a.theme.get(Role::Warn).fg);
+
+        if let Some(h) = a
+            .state
+            .region_mut("us-east-1")
+            .and_then(|r| r.health.value.as_mut())
+        {
+            h.status = HealthStatus::Healthy;
+        }
+        let effects = a.update(Msg::Clocks(vec![c.clone()]));
+        assert!(
+            matches!(effects.as_slice(), [Effect::StopRecovery(r)] if r[0].recovery.recovered),
+            "{effects:?}"
+        );
+
+        // A read-only view shows the clock but never stops it.
+        a.read_only = true;
+        assert!(a.update(Msg::Clocks(vec![c])).is_empty());
+    }
+}

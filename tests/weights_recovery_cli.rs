@@ -129,3 +129,82 @@ fn a_drain_reports_its_recovery_clock_against_the_rto() {
     assert_eq!(done["recovery"]["recovered"], true, "{done}");
     assert_eq!(done["recovery"]["rto_ms"], 300_000, "{done}");
 }
+
+#[test]
+fn a_recovery_clock_keeps_running_until_the_fleet_recovers_then_is_audited_once() {
+    let s = Sandbox::new();
+    let (code, _, err) = s.run(&["demo", "fault", "ap-southeast-1", "down"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = s.run(&["drain", "eu-west-1", "--yes", "--reason", "CHG-10"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("NOT yet recovered after"), "{out}");
+    assert!(err.contains("the recovery clock keeps running"), "{err}");
+
+    // Still running: `status` shows it, `--check` counts it, `wait` times out.
+    let (code, out, err) = s.run(&["status", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let clock = &doc["recovery"][0];
+    assert_eq!(clock["clock"]["action"], "drain", "{clock}");
+    assert_eq!(clock["recovery"]["recovered"], false, "{clock}");
+    assert_eq!(
+        clock["recovery"]["waiting_on"][0], "ap-southeast-1 down",
+        "{clock}"
+    );
+    let (code, _, err) = s.run(&["status", "--check"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("drain eu-west-1: NOT yet recovered"), "{err}");
+    let wait = [
+        "wait",
+        "recovered",
+        "--timeout",
+        "1s",
+        "--interval",
+        "100ms",
+    ];
+    let (code, _, err) = s.run(&wait);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("timed out after 1s"), "{err}");
+
+    // Healed: the next wait stops the clock and audits it; a later one finds none.
+    s.run(&["demo", "fault", "ap-southeast-1", "clear"]);
+    let (code, out, err) = s.run(&wait);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("drain eu-west-1: recovered in "), "{out}");
+    let (code, out, _) = s.run(&wait);
+    assert_eq!(code, 0);
+    assert!(out.contains("no recovery clock is running"), "{out}");
+    let (_, out, _) = s.run(&["audit", "--json"]);
+    let records: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let stopped: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["action"] == "recovery")
+        .collect();
+    assert_eq!(stopped.len(), 1, "{out}");
+    assert_eq!(stopped[0]["target"], "drain eu-west-1");
+    assert_eq!(stopped[0]["recovery"]["recovered"], true);
+    assert_eq!(stopped[0]["recovery"]["within_rto"], true);
+}
+
+#[test]
+fn a_rollouts_recovery_clock_runs_from_its_start_until_it_is_done() {
+    let s = Sandbox::new();
+    let (code, _, err) = s.run(&["rollout", "start", "release", "--reason", "REL-1"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = s.run(&["status", "--json"]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let clock = &doc["recovery"][0];
+    assert_eq!(clock["clock"]["action"], "rollout", "{clock}");
+    let waiting = clock["recovery"]["waiting_on"][0].as_str().unwrap();
+    assert!(
+        waiting.starts_with("rollout release-") && waiting.ends_with(" to finish"),
+        "{clock}"
+    );
+    let (code, _, _) = s.run(&["rollout", "abort"]);
+    assert_eq!(code, 0);
+    // Aborted is finished; the fleet is steady and healthy, so the clock stops.
+    let (code, out, err) = s.run(&["wait", "recovered", "--timeout", "2s"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("rollout release-"), "{out}");
+    assert!(out.contains(": recovered in "), "{out}");
+}

@@ -269,15 +269,8 @@ impl Executor {
         }
         let clock = match outcome {
             AuditOutcome::Succeeded => {
-                self.recovery_clock(
-                    plan,
-                    operation,
-                    &fresh,
-                    &after_state,
-                    started.time_ms,
-                    progress,
-                )
-                .await
+                self.recovery_clock(plan, operation, &fresh, &after_state, &started, progress)
+                    .await
             }
             _ => None,
         };

@@ -6,13 +6,15 @@
 //! what its plan and verification need, once before and once after (Route 53 allows 5
 //! calls a second per account, shared with the failover itself).
 
+use super::audit::{AuditRecord, whoami};
 use super::executor::Executor;
 use super::plan::{Operation, Plan};
 use super::recovery::{self, Recovery};
+use super::recovery_open::{self, OpenClock};
 use super::temporary::{self, WeightMap};
 use crate::engine::{Subject, poll_subjects};
 use crate::providers::Progress;
-use crate::state::{FleetState, Millis, now_ms};
+use crate::state::{FleetState, now_ms};
 
 impl Executor {
     /// None when the clock does not run for this plan.
@@ -22,7 +24,7 @@ impl Executor {
         operation: &Operation,
         before: &FleetState,
         after: &FleetState,
-        started_ms: Millis,
+        started: &AuditRecord,
         progress: &Progress,
     ) -> Option<Recovery> {
         if !recovery::applies(&plan.action) {
@@ -39,8 +41,27 @@ impl Executor {
         // Never waits for a slow recovery: still under the lock, that would keep everyone
         // else from acting during the incident.
         let state = reading.as_ref().unwrap_or(after);
+        let started_ms = started.time_ms;
         let clock = recovery::measure(&self.fleet, state, &intended, started_ms, now_ms());
         progress.say(&clock.text());
+        if !clock.recovered {
+            // It keeps running: the dashboard or `meridian wait recovered` stops it.
+            let open = OpenClock {
+                id: started.id.clone(),
+                action: plan.name.to_string(),
+                target: plan.target.clone(),
+                started_ms,
+                intended,
+                started_by: whoami(),
+                rollout: None,
+            };
+            match recovery_open::open(&*self.shared_store(), &open) {
+                Ok(()) => progress.say(
+                    "the recovery clock keeps running: the dashboard or `meridian wait recovered` stops it",
+                ),
+                Err(e) => progress.say(&format!("the recovery clock could not be left running: {e}")),
+            }
+        }
         Some(clock)
     }
 }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod planner;
 pub mod recover;
 pub mod recovery;
+pub mod recovery_open;
 pub mod rollout;
 pub mod shared_store;
 pub mod temporary;

@@ -70,7 +70,7 @@ pub fn measure(
 }
 
 /// `12s` / `4m05s`.
-fn span(ms: Millis) -> String {
+pub fn span(ms: Millis) -> String {
     let s = ms / 1000;
     if s < 60 {
         format!("{s}s")

@@ -352,6 +352,13 @@ pub enum RolloutCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum WaitCondition {
+    /// Until every running recovery clock (left by a drain, promote or rollout) sees the
+    /// fleet recovered: every serving region healthy at the intended weights. Stops the
+    /// clocks and audits how long recovery took against the RTO
+    Recovered {
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// Until the region has been healthy continuously for --for (default: the fleet's
     /// policy.health_gate, the gate the health-gate guard applies)
     Healthy {

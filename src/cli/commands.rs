@@ -37,9 +37,16 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
     let (standing, store_problem) = super::temporary::standing(&ctx, &state);
     let weights_problem = standing.problem(&ctx.fleet, &state);
+    let clocks = super::wait_recovered::readings(&ctx, &state);
     let problems = check.then(|| {
         let mut p = gates::fleet_problems(&ctx.fleet, &state);
         p.extend(weights_problem.clone());
+        p.extend(
+            clocks
+                .iter()
+                .filter(|c| !c.recovery.recovered)
+                .map(|c| c.text()),
+        );
         p
     });
     if let Some(e) = &store_problem {
@@ -53,6 +60,7 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
         w["text"] = json!(standing.text(&ctx.fleet, &state));
         w["problem"] = json!(weights_problem);
         doc.insert("weights", w);
+        doc.insert("recovery", json!(clocks));
         if let Some(p) = &problems {
             doc.insert("check", json!({"ok": p.is_empty(), "problems": p}));
         }
@@ -63,6 +71,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
         println!("weights: {}", standing.text(&ctx.fleet, &state));
+        for c in &clocks {
+            println!("recovery: {}", c.text());
+        }
         if !api.is_empty() {
             let spent: Vec<String> = api
                 .iter()

@@ -16,6 +16,7 @@ mod status_argo;
 pub mod status_doc;
 mod temporary;
 mod wait;
+pub(crate) mod wait_recovered;
 
 pub use args::{Cli, Command, GlobalArgs};
 

@@ -2,6 +2,7 @@
 //! the same plan / confirm / execute path as `meridian drain`; exit codes are the actions':
 //! 0 done, 1 failed, 2 usage, 3 refused or a gate not yet met, 4 lock held.
 
+use crate::actions::recovery_open;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -141,6 +142,12 @@ async fn start(
         .map_err(refuse)?;
     store.start(&r).map_err(refuse)?;
     audit(ctx, &r, "rollout-start", AuditOutcome::Succeeded, &r.name);
+    // The rollout's recovery clock runs from its start until it is done and the fleet is
+    // healthy at steady weights (a release ends by restoring them).
+    let clock = recovery_open::rollout_clock(&ctx.fleet, &r.id, r.started_at);
+    if let Err(e) = recovery_open::open(&*ctx.executor().shared_store(), &clock) {
+        eprintln!("the rollout's recovery clock could not be started: {e}");
+    }
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)
 }

@@ -30,6 +30,9 @@ struct Target {
 /// `meridian wait CONDITION`: exit 0 once the gate holds, 1 on timeout, 2 on a bad target.
 pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, CliError> {
     let ctx = Context::load(global)?;
+    if let WaitCondition::Recovered { wait } = condition {
+        return super::wait_recovered::run(&ctx, &wait, global).await;
+    }
     let target = resolve(condition, &ctx.fleet)?;
     // A simulated world runs `speed` times faster than the wall clock: count the timeout
     // (and self-measured holds) in its time, as the gate's own "healthy since" does.
@@ -94,6 +97,12 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
         None => Err(unknown("region", id, fleet.region_ids())),
     };
     Ok(match condition {
+        WaitCondition::Recovered { .. } => {
+            return Err(CliError::new(
+                Exit::Usage,
+                "wait recovered is handled on its own",
+            ));
+        }
         WaitCondition::Healthy { region, hold, wait } => {
             region_known(&region)?;
             Target {

@@ -103,6 +103,8 @@ pub struct App {
     pub evidence: Option<super::evidence::EvidenceTail>,
     /// The fleet's rollout, as its state file last read.
     pub rollout: Option<Box<crate::actions::rollout::Rollout>>,
+    /// Recovery clocks still running, measured live against the state on every draw.
+    pub clocks: Vec<crate::actions::recovery_open::OpenClock>,
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -155,6 +157,7 @@ impl App {
             cancel_armed: None,
             evidence: None,
             rollout: None,
+            clocks: Vec::new(),
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
@@ -239,6 +242,22 @@ impl App {
                     self.dirty = true;
                 }
                 Vec::new()
+            }
+            Msg::Clocks(clocks) => {
+                if self.clocks != clocks {
+                    self.clocks = clocks;
+                    self.dirty = true;
+                }
+                // A read-only view shows the clock; it never stops one.
+                let recovered: Vec<_> = self
+                    .recovery_readings()
+                    .into_iter()
+                    .filter(|r| r.recovery.recovered)
+                    .collect();
+                match self.read_only || recovered.is_empty() {
+                    true => Vec::new(),
+                    false => vec![Effect::StopRecovery(recovered)],
+                }
             }
             Msg::Weights(w) => {
                 if self.weights != w {

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::app::Msg;
 use super::rollout_io;
+use crate::actions::recovery_open;
 use crate::actions::rollout::RolloutStore;
 use crate::actions::shared_store::SharedStore;
 use crate::actions::temporary::{self, WeightMap};
@@ -41,16 +42,20 @@ pub fn watch_records(
                 let rollout = rollout_io::load(&rollouts2);
                 let standing =
                     temporary::standing_of(&*shared2, &fleet2, now_weights, now_ms()).ok();
-                (rollout, standing)
+                let clocks = recovery_open::running(&*shared2).unwrap_or_default();
+                (rollout, standing, clocks)
             })
             .await;
-            let Ok((rollout, standing)) = read else {
+            let Ok((rollout, standing, clocks)) = read else {
                 return;
             };
             if tx.send(Msg::Rollout(rollout)).is_err() {
                 return;
             }
             if tx.send(Msg::Weights(standing)).is_err() {
+                return;
+            }
+            if tx.send(Msg::Clocks(clocks)).is_err() {
                 return;
             }
             let tick = tokio::time::sleep(Duration::from_secs(1));

@@ -68,6 +68,19 @@ impl App {
         }
     }
 
+    /// The running recovery clocks against what the dashboard sees now.
+    pub fn recovery_readings(&self) -> Vec<crate::actions::recovery_open::ClockReading> {
+        use crate::actions::recovery_open;
+        let current = self.rollout.as_deref();
+        recovery_open::read(
+            &self.fleet,
+            &self.state,
+            &self.clocks,
+            |id| recovery_open::rollout_done(current, id),
+            self.gate_now(),
+        )
+    }
+
     /// The rollout clock: the app's own time, moved like the CLI's in tests.
     pub fn gate_now(&self) -> i64 {
         self.now + (rollout_now() - crate::state::now_ms()).max(0)

@@ -317,6 +317,25 @@ fn perform(
     running: &mut Running,
 ) {
     match effect {
+        Effect::StopRecovery(readings) => {
+            let store = executor.shared_store();
+            let executor = Arc::clone(executor);
+            // Store and audit writes block: not on a worker of the dashboard's runtime.
+            tokio::task::spawn_blocking(move || {
+                for r in &readings {
+                    match crate::actions::recovery_open::stop(
+                        &*store,
+                        &executor.audit,
+                        &executor.fleet,
+                        r,
+                    ) {
+                        Ok(true) => log::info!("recovery clock stopped: {}", r.text()),
+                        Ok(false) => {}
+                        Err(e) => log::warn!("recovery clock {}: {e}", r.clock.id),
+                    }
+                }
+            });
+        }
         Effect::ApproveRollout => {
             let store = super::rollout_io::store(executor);
             super::rollout_io::approve(&store);

@@ -95,6 +95,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             t.get(Role::Ok),
         ));
     }
+    // During an incident the recovery clock is what people watch: first, before the
+    // counts, so a narrow terminal still shows it.
+    for r in app.recovery_readings() {
+        let role = match r.recovery.recovered {
+            true => Role::Ok,
+            false if r.recovery.elapsed_ms > r.recovery.rto_ms => Role::Danger,
+            false => Role::Warn,
+        };
+        second.push(Span::styled(format!("   ⏱ {}", r.short()), t.get(role)));
+    }
     let mut counts = [0usize; 4];
     for r in &app.state.regions {
         let i = match r.health_status() {
