@@ -35,9 +35,15 @@ impl Executor {
             return Ok(None);
         }
         let store = self.shared_store();
-        approvals::check_plan(&*store, &self.fleet, plan, &whoami(), now_ms())
-            .map(Some)
-            .map_err(|refusal| refusal.to_string())
+        approvals::check_plan(
+            &*store,
+            &self.fleet,
+            plan,
+            &approvals::identity(&self.fleet),
+            now_ms(),
+        )
+        .map(Some)
+        .map_err(|refusal| refusal.to_string())
     }
 
     /// The re-checked plan must be the plan that was approved.
@@ -47,7 +53,8 @@ impl Executor {
             return Ok(());
         }
         let store = self.shared_store();
-        let _ = approvals::request(&*store, &self.fleet, recheck, &whoami(), now_ms());
+        let me = approvals::identity(&self.fleet);
+        let _ = approvals::request(&*store, &self.fleet, recheck, &me, now_ms());
         Err(Refusal::PlanChanged {
             approved: approval.hash.clone(),
             hash,

@@ -9,7 +9,7 @@ use super::args::GlobalArgs;
 use super::context::Context;
 use super::{CliError, Exit};
 use crate::actions::approvals::{self, ApprovalRequest, Refusal, short};
-use crate::actions::audit::{event, new_id, whoami};
+use crate::actions::audit::{event, new_id};
 use crate::actions::{AuditOutcome, Executor};
 use crate::state::{now_ms, rfc3339};
 
@@ -42,7 +42,7 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
             return Err(audited(&executor, &req, "not confirmed"));
         }
     }
-    let me = whoami();
+    let me = approvals::identity(&ctx.fleet);
     match approvals::approve(&*store, &ctx.fleet, &req.hash, &me, now_ms()) {
         Ok(a) => {
             let mut rec = event(

@@ -41,7 +41,7 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, C
         RolloutCommand::Next => next(&ctx, &store, global).await,
         RolloutCommand::Approve => {
             store.writable().map_err(refuse)?;
-            let by = whoami();
+            let by = crate::actions::approvals::identity(&ctx.fleet);
             match store.change(|r| r.approve(&by, rollout_now())) {
                 Ok((r, said)) => {
                     audit(&ctx, &r, "rollout-approve", AuditOutcome::Succeeded, &said);
@@ -138,8 +138,15 @@ async fn start(
         values.insert(k.trim().to_string(), v.trim().to_string());
     }
     let reason = global.reason.clone().unwrap_or_default();
-    let r = Rollout::start(&ctx.fleet, id, values, &reason, &whoami(), rollout_now())
-        .map_err(refuse)?;
+    let r = Rollout::start(
+        &ctx.fleet,
+        id,
+        values,
+        &reason,
+        &crate::actions::approvals::identity(&ctx.fleet),
+        rollout_now(),
+    )
+    .map_err(refuse)?;
     store.start(&r).map_err(refuse)?;
     audit(ctx, &r, "rollout-start", AuditOutcome::Succeeded, &r.name);
     // The rollout's recovery clock runs from its start until it is done and the fleet is

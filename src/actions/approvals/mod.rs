@@ -7,6 +7,10 @@
 //! machine sharing the state directory (or, later, a cluster) sees them.
 
 mod hash;
+mod identity;
+
+pub use identity::identity;
+pub use identity::same_person;
 
 use serde::{Deserialize, Serialize};
 
@@ -344,9 +348,6 @@ pub fn pending(store: &dyn SharedStore, now: Millis) -> Result<Vec<ApprovalReque
 }
 
 /// The same person, whatever the case of their user or host name.
-fn same_person(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-}
 
 #[cfg(test)]
 mod tests;

@@ -134,10 +134,6 @@ pub enum Next {
 }
 
 /// The user part of `user@host`: one person on two machines is still one person.
-fn person(who: &str) -> &str {
-    who.split('@').next().unwrap_or(who)
-}
-
 impl Rollout {
     /// A new rollout of template `id` with these parameters.
     pub fn start(
@@ -342,7 +338,7 @@ impl Rollout {
                 gate: GateSpec::Approval { second_person },
                 ..
             } => {
-                if second_person && person(by) == person(&self.started_by) {
+                if second_person && crate::actions::approvals::same_person(by, &self.started_by) {
                     return Err(RolloutError::Refused(format!(
                         "{by} started rollout {}: this gate needs a second person to approve (a guard against mistakes, not authentication)",
                         self.id

@@ -129,6 +129,17 @@ fn load_kubeconfig(target: &Target) -> Result<Kubeconfig, kube::config::Kubeconf
     Ok(kc)
 }
 
+/// The user a kubeconfig context authenticates as (its `user` entry), if it names one.
+pub fn context_user(target: &Target) -> Option<String> {
+    let kc = load_kubeconfig(target).ok()?;
+    kc.contexts
+        .into_iter()
+        .find(|c| c.name == target.context)?
+        .context?
+        .user
+        .filter(|u| !u.is_empty())
+}
+
 /// The contexts of a kubeconfig (for `meridian discover` and error hints).
 pub fn contexts(kubeconfig: Option<&PathBuf>) -> Result<Vec<String>, String> {
     let kc = match kubeconfig {
