@@ -136,13 +136,28 @@ pub fn standing_of(
     now_weights: Option<WeightMap>,
     now: Millis,
 ) -> Result<Standing, String> {
+    standing_seen(store, fleet, now_weights, now, false)
+}
+
+/// `standing_of` for a meridian that may or may not write. A read-only one (`read_only`)
+/// writes nothing: drift not yet noted in the store reads as first seen `now`, by this view,
+/// and a return to steady leaves the old note for a writing meridian to clear.
+pub fn standing_seen(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    now_weights: Option<WeightMap>,
+    now: Millis,
+    read_only: bool,
+) -> Result<Standing, String> {
     let Some(now_weights) = now_weights else {
         return Ok(Standing::Unknown);
     };
     let intent = intent(store)?;
     let explained = intent.filter(|i| i.weights == now_weights);
     if now_weights == steady(fleet) {
-        io(store.remove(KIND, DRIFT))?;
+        if !read_only {
+            io(store.remove(KIND, DRIFT))?;
+        }
         return Ok(Standing::Steady);
     }
     if let Some(intent) = explained {
@@ -158,6 +173,7 @@ pub fn standing_of(
         io(store.get(KIND, DRIFT))?.and_then(|v| serde_json::from_value::<DriftSeen>(v).ok());
     let since_ms = match seen {
         Some(s) => s.since_ms,
+        None if read_only => now,
         None => {
             let doc = serde_json::json!(DriftSeen { since_ms: now });
             io(store.put(KIND, DRIFT, &doc))?;

@@ -23,6 +23,7 @@ pub fn watch_records(
     shared: DirStore,
     weights: watch::Receiver<Option<WeightMap>>,
     tx: mpsc::UnboundedSender<Msg>,
+    read_only: bool,
 ) {
     tokio::spawn(async move {
         loop {
@@ -30,7 +31,8 @@ pub fn watch_records(
                 return;
             }
             let now_weights = weights.borrow().clone();
-            let standing = temporary::standing_of(&shared, &fleet, now_weights, now_ms()).ok();
+            let standing =
+                temporary::standing_seen(&shared, &fleet, now_weights, now_ms(), read_only).ok();
             if tx.send(Msg::Weights(standing)).is_err() {
                 return;
             }
