@@ -185,3 +185,51 @@ fn config_check_points_at_a_bad_approval_rule() {
     assert!(out.contains(&format!("bad.toml:{line}:")), "{out}");
     assert!(out.contains("policy.rto"), "{out}");
 }
+
+#[test]
+fn a_dry_run_says_a_second_person_must_approve_and_records_nothing() {
+    let s = Sandbox::new("15m");
+    let args = ["drain", "eu-west-1", "--reason", "CHG-1", "--dry-run"];
+    let (code, out) = s.run("ana", &args);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("approval: missing, would refuse"), "{out}");
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let (code, out) = s.run("ana", &json_args);
+    assert_eq!(code, 3, "{out}");
+    let doc = first_json(&out);
+    assert_eq!(doc["would_refuse"], true, "{out}");
+    assert_eq!(doc["approval"]["required"], true);
+    assert_eq!(doc["approval"]["approved"], false);
+    // A dry run records no request: there is nothing to approve yet.
+    let (_, out) = s.run("ben", &["approve"]);
+    assert!(!out.contains("drain eu-west-1"), "{out}");
+
+    // Requested for real, approved by ben: the dry run now says it would run.
+    let (code, out) = s.drain("ana");
+    assert_eq!(code, 3, "{out}");
+    let hash = hash_in(&out);
+    let (code, out) = s.run("ben", &["approve", &hash, "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = s.run("ana", &json_args);
+    assert_eq!(code, 0, "{out}");
+    let doc = first_json(&out);
+    assert_eq!(doc["would_refuse"], false, "{out}");
+    assert_eq!(doc["approval"]["approved"], true, "{out}");
+    assert!(
+        doc["approval"]["approver"]
+            .as_str()
+            .unwrap()
+            .starts_with("ben@")
+    );
+}
+
+/// The JSON document on stdout (stderr's notes follow it in `run`'s text).
+fn first_json(out: &str) -> Value {
+    let start = out.find('{').unwrap_or(0);
+    serde_json::Deserializer::from_str(&out[start..])
+        .into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or(Value::Null)
+}

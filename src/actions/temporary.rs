@@ -136,6 +136,19 @@ pub fn standing_of(
     now_weights: Option<WeightMap>,
     now: Millis,
 ) -> Result<Standing, String> {
+    standing_seen(store, fleet, now_weights, now, false)
+}
+
+/// `standing_of` for a meridian that may or may not write. A read-only one (`read_only`)
+/// writes nothing: drift not yet noted in the store reads as first seen `now`, by this view,
+/// and a return to steady leaves the old note for a writing meridian to clear.
+pub fn standing_seen(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    now_weights: Option<WeightMap>,
+    now: Millis,
+    read_only: bool,
+) -> Result<Standing, String> {
     let Some(now_weights) = now_weights else {
         return Ok(Standing::Unknown);
     };
@@ -144,7 +157,8 @@ pub fn standing_of(
     if now_weights == steady(fleet) {
         // Read first: the dashboard asks every second, and a watched store answers reads
         // from its cache but every remove from the API server.
-        if io(store.get(KIND, DRIFT))?.is_some()
+        if !read_only
+            && io(store.get(KIND, DRIFT))?.is_some()
             && let Err(e) = store.remove(KIND, DRIFT)
         {
             log::warn!("the drift record could not be cleared: {e}");
@@ -164,9 +178,10 @@ pub fn standing_of(
         io(store.get(KIND, DRIFT))?.and_then(|v| serde_json::from_value::<DriftSeen>(v).ok());
     let since_ms = match seen {
         Some(s) => s.since_ms,
+        None if read_only => now,
         None => {
-            // Not written (read-only mode, a store that cannot be reached): the drift is
-            // still shown, counted from now.
+            // Not written (a store that cannot be reached): the drift is still shown,
+            // counted from now.
             let doc = serde_json::json!(DriftSeen { since_ms: now });
             if let Err(e) = store.put(KIND, DRIFT, &doc) {
                 log::warn!("the first sighting of drift could not be recorded: {e}");

@@ -74,15 +74,45 @@ pub async fn run_prepared(
         }
     }
     if global.dry_run {
+        // Whether a second person's approval is needed and present for this exact plan;
+        // `check` reads only, so a dry run records no request.
+        let approval = if crate::actions::approvals::required(&ctx.fleet, &plan) {
+            let hash = crate::actions::approvals::plan_hash(&plan);
+            let store = ctx.executor().shared_store();
+            let who = crate::actions::approvals::identity(&ctx.fleet);
+            let found = crate::actions::approvals::check(&*store, &hash, &who, now_ms());
+            if !global.json {
+                match &found {
+                    Ok(a) => eprintln!(
+                        "  approval: plan {} approved by {}",
+                        crate::actions::approvals::short(&hash),
+                        a.approver
+                    ),
+                    Err(why) => eprintln!("  approval: missing, would refuse: {why}"),
+                }
+            }
+            Some(match found {
+                Ok(a) => json!({ "required": true, "hash": hash, "approved": true,
+                    "approver": a.approver, "expires_at_ms": a.expires_at_ms }),
+                Err(why) => json!({ "required": true, "hash": hash, "approved": false,
+                    "refusal": why.to_string() }),
+            })
+        } else {
+            None
+        };
+        let unapproved = approval.as_ref().is_some_and(|a| a["approved"] == false);
+        let would_refuse = plan.is_blocked() || plan.read_only || unapproved;
         if global.json {
+            let approval = approval.unwrap_or_else(|| json!({ "required": false }));
             println!(
                 "{}",
                 pretty(
-                    &json!({ "plan": plan, "dry_run": true, "would_refuse": plan.is_blocked() || plan.read_only })
+                    &json!({ "plan": plan, "dry_run": true, "would_refuse": would_refuse,
+                    "approval": approval })
                 )
             );
         }
-        let exit = if plan.is_blocked() || plan.read_only {
+        let exit = if would_refuse {
             Exit::Refused
         } else {
             Exit::Done

@@ -41,7 +41,8 @@ pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), CliError> {
 /// Where the weights stand, for `status`; a store problem is shown, not fatal.
 pub fn standing(ctx: &Context, state: &FleetState) -> (Standing, Option<String>) {
     let store = ctx.executor().shared_store();
-    match temporary::standing(&*store, &ctx.fleet, state, now_ms()) {
+    let now_weights = temporary::current(&ctx.fleet, state);
+    match temporary::standing_seen(&*store, &ctx.fleet, now_weights, now_ms(), ctx.read_only) {
         Ok(s) => (s, None),
         Err(e) => (Standing::Unknown, Some(e)),
     }

@@ -28,6 +28,7 @@ pub fn watch_records(
     shared: Arc<dyn SharedStore>,
     mut weights: watch::Receiver<Option<WeightMap>>,
     tx: mpsc::UnboundedSender<Msg>,
+    read_only: bool,
 ) {
     tokio::spawn(async move {
         let mut changes = shared.changes();
@@ -41,7 +42,8 @@ pub fn watch_records(
             let read = tokio::task::spawn_blocking(move || {
                 let rollout = rollout_io::load(&rollouts2);
                 let standing =
-                    temporary::standing_of(&*shared2, &fleet2, now_weights, now_ms()).ok();
+                    temporary::standing_seen(&*shared2, &fleet2, now_weights, now_ms(), read_only)
+                        .ok();
                 let clocks = recovery_open::running(&*shared2).unwrap_or_default();
                 (rollout, standing, clocks)
             })

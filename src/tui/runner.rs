@@ -208,6 +208,7 @@ async fn event_loop(
         ctx.executor().shared_store(),
         weights_rx,
         action_tx.clone(),
+        ctx.read_only,
     );
     let mut events = EventStream::new();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.

@@ -347,7 +347,6 @@ pub fn pending(store: &dyn SharedStore, now: Millis) -> Result<Vec<ApprovalReque
     Ok(out)
 }
 
-/// The same person, whatever the case of their user or host name.
 
 #[cfg(test)]
 mod tests;

@@ -74,3 +74,41 @@ fn weights_changed_behind_meridians_back_are_drift_since_first_seen() {
         }
     );
 }
+
+#[test]
+fn a_read_only_meridian_sees_drift_but_writes_no_first_sighting() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::in_state_dir(dir.path());
+    let f = fleet();
+    let mut s = state(&f);
+    set_weight(&mut s, "eu-west-1", 7);
+    let now_weights = current(&f, &s);
+    // Read-only: drift first seen now by this view, and nothing stored.
+    assert_eq!(
+        standing_seen(&store, &f, now_weights.clone(), NOW, true).unwrap(),
+        Standing::Drift { since_ms: NOW }
+    );
+    assert_eq!(store.get(KIND, DRIFT).unwrap(), None);
+    assert_eq!(
+        standing_seen(&store, &f, now_weights.clone(), NOW + HOUR, true).unwrap(),
+        Standing::Drift {
+            since_ms: NOW + HOUR
+        }
+    );
+    assert_eq!(store.get(KIND, DRIFT).unwrap(), None);
+    // A writing meridian notes it; the read-only one then reads the stored sighting.
+    standing(&store, &f, &s, NOW + 2 * HOUR).unwrap();
+    assert_eq!(
+        standing_seen(&store, &f, now_weights, NOW + 3 * HOUR, true).unwrap(),
+        Standing::Drift {
+            since_ms: NOW + 2 * HOUR
+        }
+    );
+    // Back at steady, the read-only view leaves the note for a writer to clear.
+    let steady_state = state(&f);
+    assert_eq!(
+        standing_seen(&store, &f, current(&f, &steady_state), NOW + 4 * HOUR, true).unwrap(),
+        Standing::Steady
+    );
+    assert!(store.get(KIND, DRIFT).unwrap().is_some());
+}
