@@ -347,6 +347,5 @@ pub fn pending(store: &dyn SharedStore, now: Millis) -> Result<Vec<ApprovalReque
     Ok(out)
 }
 
-
 #[cfg(test)]
 mod tests;
