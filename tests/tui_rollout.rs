@@ -146,3 +146,58 @@ fn with_no_rollout_the_pane_names_the_templates_and_how_to_start() {
         "{screen}"
     );
 }
+
+/// A command gate runs from the dashboard: Enter starts it (off the event loop), its
+/// verdict comes back as a message, and a met gate is recorded like any other.
+#[test]
+fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
+    use meridian::actions::rollout::GateVerdict;
+    use meridian::fleet::StepCommand;
+    use meridian::fleet::rollout::{GateSpec, RolloutTemplate, TemplateStep};
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let run = StepCommand::Argv(vec!["true".into()]);
+    a.fleet.rollouts.push(RolloutTemplate {
+        id: "checked".into(),
+        name: "Checked".into(),
+        params: Vec::new(),
+        steps: vec![TemplateStep::Gate(GateSpec::Command { run: run.clone() })],
+    });
+    let r = Rollout::start(
+        &a.fleet,
+        "checked",
+        Default::default(),
+        "CHG-8",
+        "ana@a",
+        a.now,
+    )
+    .unwrap_or_else(|e| panic!("start: {e}"));
+    a.rollout = Some(Box::new(r));
+    press(&mut a, &["o"]);
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::CommandGate(0, c)] if *c == run),
+        "{effects:?}"
+    );
+    assert!(text(&render(&a, 80, 24)).contains("gate: running `true`"));
+
+    // Still failing: shown, nothing recorded.
+    let waiting = GateVerdict::Waiting {
+        waiting_for: "`true` to exit 0 (it exited 1: no)".into(),
+        remaining_secs: None,
+    };
+    assert!(a.update(Msg::CommandGate(0, waiting)).is_empty());
+    let met = GateVerdict::Met {
+        reason: "`true` exited 0".into(),
+    };
+    let effects = a.update(Msg::CommandGate(0, met.clone()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::RolloutGate(0, v)] if *v == met),
+        "{effects:?}"
+    );
+
+    // A read-only partner's dashboard does not run it.
+    a.read_only = true;
+    assert!(press(&mut a, &["Enter"]).is_empty());
+}

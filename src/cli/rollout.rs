@@ -4,7 +4,6 @@
 
 use crate::actions::recovery_open;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::args::{GlobalArgs, RolloutCommand};
 use super::context::Context;
@@ -15,9 +14,6 @@ use crate::actions::rollout::{
     GateVerdict, Next, Rollout, RolloutError, RolloutStore, rollout_now,
 };
 use crate::fleet::rollout::GateSpec;
-
-/// Longest a command gate's command may run before it counts as not met.
-const COMMAND_GATE_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn refuse(e: RolloutError) -> CliError {
     let code = match e {
@@ -183,7 +179,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
         )),
         Next::Gate { index, gate, since } => {
             let verdict = match &gate {
-                GateSpec::Command { run } => command_gate(run).await,
+                GateSpec::Command { run } => crate::actions::rollout::command_gate(run).await,
                 other => verdict_now(ctx, other, since).await,
             };
             let label = r.steps[index].step.label();
@@ -301,43 +297,6 @@ fn state_word(s: &crate::actions::rollout::StepState) -> String {
         StepState::Done { by, .. } => format!("done (by {by})"),
         StepState::Failed { .. } => "failed".into(),
         StepState::Skipped => "skipped".into(),
-    }
-}
-
-/// Run a command gate's command: met when it exits 0.
-async fn command_gate(run: &crate::fleet::StepCommand) -> GateVerdict {
-    let argv = run.argv();
-    let Some((program, args)) = argv.split_first() else {
-        return GateVerdict::Failed {
-            reason: "the gate's command is empty".into(),
-        };
-    };
-    let child = tokio::process::Command::new(program)
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let waiting = |why: String| GateVerdict::Waiting {
-        waiting_for: format!("`{}` to exit 0 ({why})", run.display()),
-        remaining_secs: None,
-    };
-    match tokio::time::timeout(COMMAND_GATE_TIMEOUT, child).await {
-        Err(_) => waiting(format!("it ran over {}s", COMMAND_GATE_TIMEOUT.as_secs())),
-        Ok(Err(e)) => waiting(format!("it could not start: {e}")),
-        Ok(Ok(out)) if out.status.success() => GateVerdict::Met {
-            reason: format!("`{}` exited 0", run.display()),
-        },
-        Ok(Ok(out)) => {
-            let last = String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .chain(String::from_utf8_lossy(&out.stdout).lines())
-                .last()
-                .unwrap_or("")
-                .to_string();
-            waiting(format!(
-                "it exited {}: {last}",
-                out.status.code().unwrap_or(-1)
-            ))
-        }
     }
 }
 

@@ -243,6 +243,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::CommandGate(index, verdict) => self.command_gate_done(index, verdict),
             Msg::Clocks(clocks) => {
                 if self.clocks != clocks {
                     self.clocks = clocks;

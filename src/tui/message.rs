@@ -35,6 +35,8 @@ pub enum Msg {
     Rollout(Option<Box<crate::actions::rollout::Rollout>>),
     /// Where the weights stand against their records (temporary, expired, drift).
     Weights(Option<crate::actions::temporary::Standing>),
+    /// A command gate's verdict, from the task that ran it.
+    CommandGate(usize, crate::actions::rollout::GateVerdict),
     /// The recovery clocks still running (a drain, promote or rollout left them).
     Clocks(Vec<crate::actions::recovery_open::OpenClock>),
     /// A running action finished.
@@ -74,6 +76,9 @@ pub enum Effect {
     ApproveRollout,
     /// Record a rollout gate's verdict (met or failed) in the rollout's state file.
     RolloutGate(usize, crate::actions::rollout::GateVerdict),
+    /// Run a rollout's command gate (in a task, with its deadline); its verdict comes back
+    /// as `Msg::CommandGate`.
+    CommandGate(usize, crate::fleet::StepCommand),
     /// Stop recovery clocks that found the fleet recovered (audit, remove).
     StopRecovery(Vec<crate::actions::recovery_open::ClockReading>),
     /// Write a line to the log pane.

@@ -46,14 +46,18 @@ impl App {
                 ..
             } => vec![Effect::ApproveRollout],
             Next::Gate {
+                index,
                 gate: GateSpec::Command { run },
                 ..
             } => {
-                self.status = Status::Info(format!(
-                    "a command gate runs from the CLI: `meridian rollout next` runs {}",
-                    run.display()
-                ));
-                Vec::new()
+                if self.read_only {
+                    self.status = Status::Info(
+                        "read-only: the command gate is run by whoever moves the rollout".into(),
+                    );
+                    return Vec::new();
+                }
+                self.status = Status::Running(format!("gate: running `{}`…", run.display()));
+                vec![Effect::CommandGate(index, run)]
             }
             Next::Gate { index, gate, since } => {
                 let verdict = evaluate(&gate, &self.state, since, self.gate_now());
@@ -79,6 +83,21 @@ impl App {
             |id| recovery_open::rollout_done(current, id),
             self.gate_now(),
         )
+    }
+
+    /// A command gate's verdict came back: record it unless it is still waiting.
+    pub fn command_gate_done(&mut self, index: usize, verdict: GateVerdict) -> Vec<Effect> {
+        self.dirty = true;
+        match verdict {
+            GateVerdict::Waiting { .. } => {
+                self.status = Status::Info(verdict.describe());
+                Vec::new()
+            }
+            v => {
+                self.status = Status::Info(v.describe());
+                vec![Effect::RolloutGate(index, v)]
+            }
+        }
     }
 
     /// The rollout clock: the app's own time, moved like the CLI's in tests.

@@ -337,6 +337,13 @@ fn perform(
                 }
             });
         }
+        Effect::CommandGate(index, run) => {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let verdict = crate::actions::rollout::command_gate(&run).await;
+                let _ = tx.send(Msg::CommandGate(index, verdict));
+            });
+        }
         Effect::ApproveRollout => {
             let store = super::rollout_io::store(executor);
             super::rollout_io::approve(&store);
