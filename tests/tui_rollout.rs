@@ -201,3 +201,50 @@ fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
     a.read_only = true;
     assert!(press(&mut a, &["Enter"]).is_empty());
 }
+
+/// A partner's request waits in the header; `A` lists it with its changes and hash, and
+/// Enter approves that exact request through the library (audited there).
+#[test]
+fn a_pending_approval_is_shown_and_approved_from_the_pane() {
+    use meridian::actions::approvals::ApprovalRequest;
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let req = ApprovalRequest {
+        hash: "a1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
+        action: "promote".into(),
+        target: "eu-west-1".into(),
+        summary: "Promote eu-west-1's database to primary".into(),
+        changes: vec!["eu-west-1 database: replica -> primary".into()],
+        command: "meridian promote eu-west-1".into(),
+        requester: "alice@laptop".into(),
+        requested_at_ms: a.now - 2 * MIN,
+        expires_at_ms: a.now + 13 * MIN,
+    };
+    a.update(Msg::Pending(vec![req.clone()]));
+    let board = text(&render(&a, 160, 45));
+    assert!(board.contains("⚑ 1 waiting for approval (A)"), "{board}");
+
+    press(&mut a, &["A"]);
+    let pane = text(&render(&a, 80, 24));
+    assert!(
+        pane.contains("a1b2c3d4e5f6  promote eu-west-1  by alice@laptop"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("eu-west-1 database: replica -> primary"),
+        "{pane}"
+    );
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ApprovePlan(r)] if **r == req),
+        "{effects:?}"
+    );
+    a.update(Msg::Approved(Err("alice@laptop asked for it".into())));
+    assert!(text(&render(&a, 80, 24)).contains("not approved: alice@laptop asked for it"));
+
+    // Read-only: listed, never approved.
+    a.read_only = true;
+    press(&mut a, &["A"]);
+    assert!(press(&mut a, &["Enter"]).is_empty());
+}

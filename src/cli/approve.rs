@@ -8,9 +8,8 @@ use serde_json::json;
 use super::args::GlobalArgs;
 use super::context::Context;
 use super::{CliError, Exit};
-use crate::actions::approvals::{self, ApprovalRequest, Refusal, short};
-use crate::actions::audit::{event, new_id};
-use crate::actions::{AuditOutcome, Executor};
+use crate::actions::Executor;
+use crate::actions::approvals::{self, ApprovalRequest, Approved, Refusal, short};
 use crate::state::{now_ms, rfc3339};
 
 /// Approve the request `hash` names, or list the pending ones.
@@ -43,26 +42,17 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
         }
     }
     let me = approvals::identity(&ctx.fleet);
-    match approvals::approve(&*store, &ctx.fleet, &req.hash, &me, now_ms()) {
-        Ok(a) => {
-            let mut rec = event(
-                &new_id(),
-                &ctx.fleet.name,
-                "approve",
-                &format!("{} {}", req.action, req.target),
-                AuditOutcome::Succeeded,
-                Some(format!(
-                    "approved {} requested by {}",
-                    short(&a.hash),
-                    a.requester
-                )),
-            );
-            rec.reason = global.reason.clone();
-            rec.approval = serde_json::to_value(&a).ok();
-            executor
-                .audit
-                .append(&rec)
-                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+    let reason = global.reason.clone();
+    match approvals::approve_audited(
+        &*store,
+        &executor.audit,
+        &ctx.fleet,
+        &req,
+        &me,
+        reason,
+        now_ms(),
+    ) {
+        Approved::Yes(a) => {
             if global.json {
                 super::out(&serde_json::to_string_pretty(&a).unwrap_or_default());
             } else {
@@ -76,7 +66,7 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
             }
             Ok(Exit::Done)
         }
-        Err(refusal) => Err(audited(&executor, &req, &refusal.to_string())),
+        Approved::Refused(why) => Err(CliError::new(Exit::Refused, why)),
     }
 }
 
@@ -91,18 +81,7 @@ fn refused(r: Refusal) -> CliError {
 
 /// Record a refused approval and say why.
 fn audited(executor: &Executor, req: &ApprovalRequest, why: &str) -> CliError {
-    let rec = event(
-        &new_id(),
-        &executor.fleet.name,
-        "approve",
-        &format!("{} {}", req.action, req.target),
-        AuditOutcome::Refused,
-        Some(format!("{}: {why}", short(&req.hash))),
-    );
-    let why = match executor.audit.append(&rec) {
-        Ok(()) => why.to_string(),
-        Err(e) => format!("{why}; and {e}"),
-    };
+    let why = approvals::refused_audited(&executor.audit, &executor.fleet, req, &why);
     CliError::new(Exit::Refused, why)
 }
 

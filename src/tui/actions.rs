@@ -183,6 +183,7 @@ impl App {
                 self.overlay = None;
                 self.run(cmd)
             }
+            Outcome::Approve(index) => self.approve_pending(index),
             Outcome::Confirmed(request, p) => {
                 self.overlay = None;
                 if let Some(running) = &self.running {

@@ -103,6 +103,8 @@ pub struct App {
     pub evidence: Option<super::evidence::EvidenceTail>,
     /// The fleet's rollout, as its state file last read.
     pub rollout: Option<Box<crate::actions::rollout::Rollout>>,
+    /// Plans waiting for a second person's approval, as the shared store last said.
+    pub approvals: Vec<crate::actions::approvals::ApprovalRequest>,
     /// Recovery clocks still running, measured live against the state on every draw.
     pub clocks: Vec<crate::actions::recovery_open::OpenClock>,
     /// Set whenever something visible changed; the loop redraws and clears it.
@@ -158,6 +160,7 @@ impl App {
             evidence: None,
             rollout: None,
             clocks: Vec::new(),
+            approvals: Vec::new(),
             dirty: true,
             quit: false,
             hits: super::mouse::HitMap::default(),
@@ -244,6 +247,21 @@ impl App {
                 Vec::new()
             }
             Msg::CommandGate(index, verdict) => self.command_gate_done(index, verdict),
+            Msg::Pending(pending) => {
+                if self.approvals != pending {
+                    self.approvals = pending;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Approved(result) => {
+                self.status = match result {
+                    Ok(text) => Status::Done(text),
+                    Err(why) => Status::Failed(format!("not approved: {why}")),
+                };
+                self.dirty = true;
+                Vec::new()
+            }
             Msg::Clocks(clocks) => {
                 if self.clocks != clocks {
                     self.clocks = clocks;
@@ -420,6 +438,7 @@ impl App {
             }
             CancelPhase => return self.cancel_phase(),
             Rollout => self.overlay = Some(Overlay::Rollout),
+            Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}

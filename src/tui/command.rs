@@ -130,6 +130,8 @@ pub enum Command {
     Rollout,
     #[strum(message = "rollout: plan the next step, check its gate, or approve it")]
     RolloutNext,
+    #[strum(message = "plans waiting for a second person's approval; Enter approves one")]
+    Approvals,
     #[strum(message = "confirm: press the action's button (or accept)")]
     Confirm,
     #[strum(message = "cancel and close")]

@@ -35,6 +35,10 @@ pub enum Msg {
     Rollout(Option<Box<crate::actions::rollout::Rollout>>),
     /// Where the weights stand against their records (temporary, expired, drift).
     Weights(Option<crate::actions::temporary::Standing>),
+    /// Plans waiting for a second person's approval.
+    Pending(Vec<crate::actions::approvals::ApprovalRequest>),
+    /// What approving one came to: what to say, or why not.
+    Approved(Result<String, String>),
     /// A command gate's verdict, from the task that ran it.
     CommandGate(usize, crate::actions::rollout::GateVerdict),
     /// The recovery clocks still running (a drain, promote or rollout left them).
@@ -79,6 +83,8 @@ pub enum Effect {
     /// Run a rollout's command gate (in a task, with its deadline); its verdict comes back
     /// as `Msg::CommandGate`.
     CommandGate(usize, crate::fleet::StepCommand),
+    /// Approve a pending request as this user (audited, through the library).
+    ApprovePlan(Box<crate::actions::approvals::ApprovalRequest>),
     /// Stop recovery clocks that found the fleet recovered (audit, remove).
     StopRecovery(Vec<crate::actions::recovery_open::ClockReading>),
     /// Write a line to the log pane.

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::app::Msg;
 use super::rollout_io;
+use crate::actions::approvals;
 use crate::actions::recovery_open;
 use crate::actions::rollout::RolloutStore;
 use crate::actions::shared_store::SharedStore;
@@ -45,10 +46,11 @@ pub fn watch_records(
                     temporary::standing_seen(&*shared2, &fleet2, now_weights, now_ms(), read_only)
                         .ok();
                 let clocks = recovery_open::running(&*shared2).unwrap_or_default();
-                (rollout, standing, clocks)
+                let pending = approvals::pending(&*shared2, now_ms()).unwrap_or_default();
+                (rollout, standing, clocks, pending)
             })
             .await;
-            let Ok((rollout, standing, clocks)) = read else {
+            let Ok((rollout, standing, clocks, pending)) = read else {
                 return;
             };
             if tx.send(Msg::Rollout(rollout)).is_err() {
@@ -58,6 +60,9 @@ pub fn watch_records(
                 return;
             }
             if tx.send(Msg::Clocks(clocks)).is_err() {
+                return;
+            }
+            if tx.send(Msg::Pending(pending)).is_err() {
                 return;
             }
             let tick = tokio::time::sleep(Duration::from_secs(1));

@@ -85,6 +85,28 @@ impl App {
         )
     }
 
+    /// Enter in the approvals pane: approve the selected request (the library refuses
+    /// the requester themself, an expired request, read-only mode).
+    pub fn approve_pending(&mut self, index: usize) -> Vec<Effect> {
+        let last = self.approvals.len().saturating_sub(1);
+        let Some(req) = self.approvals.get(index.min(last)) else {
+            self.status = Status::Info("no plan is waiting for approval".into());
+            return Vec::new();
+        };
+        if self.read_only {
+            self.status = Status::Failed("read-only: nothing is approved".into());
+            return Vec::new();
+        }
+        self.overlay = None;
+        self.status = Status::Running(format!(
+            "approving {} {} ({})…",
+            req.action,
+            req.target,
+            crate::actions::approvals::short(&req.hash)
+        ));
+        vec![Effect::ApprovePlan(Box::new(req.clone()))]
+    }
+
     /// A command gate's verdict came back: record it unless it is still waiting.
     pub fn command_gate_done(&mut self, index: usize, verdict: GateVerdict) -> Vec<Effect> {
         self.dirty = true;

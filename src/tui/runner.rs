@@ -337,6 +337,38 @@ fn perform(
                 }
             });
         }
+        Effect::ApprovePlan(req) => {
+            let store = executor.shared_store();
+            let executor = Arc::clone(executor);
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                use crate::actions::approvals::{self, Approved};
+                let me = approvals::identity(&executor.fleet);
+                let said = match approvals::approve_audited(
+                    &*store,
+                    &executor.audit,
+                    &executor.fleet,
+                    &req,
+                    &me,
+                    None,
+                    crate::state::now_ms(),
+                ) {
+                    Approved::Yes(a) => Ok(format!(
+                        "approved {} {} ({}) for {}: they can run it now",
+                        a.action,
+                        a.target,
+                        approvals::short(&a.hash),
+                        a.requester
+                    )),
+                    Approved::Refused(why) => Err(why),
+                };
+                match &said {
+                    Ok(t) => log::info!("{t}"),
+                    Err(e) => log::warn!("not approved: {e}"),
+                }
+                let _ = tx.send(Msg::Approved(said));
+            });
+        }
         Effect::CommandGate(index, run) => {
             let tx = tx.clone();
             tokio::spawn(async move {

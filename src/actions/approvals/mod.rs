@@ -6,9 +6,11 @@
 //! Requests and approvals are documents in a [`SharedStore`], so a partner on another
 //! machine sharing the state directory (or, later, a cluster) sees them.
 
+mod audited;
 mod hash;
 mod identity;
 
+pub use audited::{Approved, approve_audited, refused_audited};
 pub use identity::identity;
 pub use identity::same_person;
 

@@ -30,6 +30,8 @@ pub enum Outcome {
     Run(Command),
     /// The operator confirmed: hand the plan to the executor.
     Confirmed(Box<Request>, Box<Plan>),
+    /// Approve the pending request at this position of the approvals pane.
+    Approve(usize),
 }
 
 /// The overlay on screen, if any.
@@ -44,6 +46,10 @@ pub enum Overlay {
     },
     /// The rollout pane: its steps, and the next one a key away.
     Rollout,
+    /// Plans waiting for a second person: the selected one is approved with Enter.
+    Approvals {
+        selected: usize,
+    },
 }
 
 impl Overlay {
@@ -63,6 +69,7 @@ impl Overlay {
             Overlay::Palette(_) => Mode::Palette,
             Overlay::Help { .. } => Mode::Help,
             Overlay::Rollout => Mode::Picker,
+            Overlay::Approvals { .. } => Mode::Picker,
         }
     }
 
@@ -98,6 +105,20 @@ impl Overlay {
             Overlay::Weights(e) => e.command(cmd),
             Overlay::Revisions(p) => p.command(cmd),
             Overlay::Palette(p) => p.command(cmd),
+            Overlay::Approvals { selected } => match cmd {
+                Command::MoveUp => {
+                    *selected = selected.saturating_sub(1);
+                    Outcome::Stay
+                }
+                Command::MoveDown => {
+                    *selected += 1;
+                    Outcome::Stay
+                }
+                Command::Accept => Outcome::Approve(*selected),
+                Command::Quit => Outcome::Run(Command::Quit),
+                Command::Cancel | Command::Approvals => Outcome::Close,
+                _ => Outcome::Stay,
+            },
             Overlay::Rollout => match cmd {
                 Command::Accept | Command::RolloutNext => Outcome::Run(Command::RolloutNext),
                 Command::Quit => Outcome::Run(Command::Quit),

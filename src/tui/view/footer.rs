@@ -66,6 +66,9 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
         Mode::Picker if matches!(app.overlay, Some(Overlay::Rollout)) => {
             vec![(Accept, "next step"), (Cancel, "close")]
         }
+        Mode::Picker if matches!(app.overlay, Some(Overlay::Approvals { .. })) => {
+            vec![(MoveDown, "move"), (Accept, "approve"), (Cancel, "close")]
+        }
         Mode::Picker => vec![
             (MoveDown, "move"),
             (Accept, "plan rollback"),

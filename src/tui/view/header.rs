@@ -105,6 +105,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         second.push(Span::styled(format!("   ⏱ {}", r.short()), t.get(role)));
     }
+    if !app.approvals.is_empty() {
+        let key = app
+            .keymap
+            .key_for(
+                crate::tui::command::Mode::Normal,
+                crate::tui::command::Command::Approvals,
+            )
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        second.push(Span::styled(
+            format!("   ⚑ {} waiting for approval{key}", app.approvals.len()),
+            t.get(Role::Warn),
+        ));
+    }
     let mut counts = [0usize; 4];
     for r in &app.state.regions {
         let i = match r.health_status() {

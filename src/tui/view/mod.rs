@@ -1,5 +1,6 @@
 //! Drawing the dashboard. Layout only; each pane and overlay has its own module.
 
+mod approvals;
 mod detail;
 mod detail_gitops;
 mod footer;
@@ -66,6 +67,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Revisions(p) => picker::draw(frame, body, app, p),
             Overlay::Palette(p) => palette::draw(frame, body, app, p),
             Overlay::Rollout => rollout::draw(frame, body, app),
+            Overlay::Approvals { selected } => approvals::draw(frame, body, app, *selected),
             Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
         }
     }
