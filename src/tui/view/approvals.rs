@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::util::centered;
+use super::util::pane_over;
 use crate::actions::approvals::short;
 use crate::state::short_age;
 use crate::tui::app::App;
@@ -14,12 +14,7 @@ use crate::tui::theme::Role;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
     let t = &app.theme;
-    let rect = centered(
-        area,
-        area.width.saturating_sub(4).min(110),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, rect);
+    let rect = pane_over(frame, area);
     let mut lines: Vec<Line> = Vec::new();
     if app.approvals.is_empty() {
         lines.push(Line::from(

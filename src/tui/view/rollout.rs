@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::util::centered;
+use super::util::pane_over;
 use crate::actions::rollout::view::rows;
 use crate::actions::rollout::{Next, evaluate};
 use crate::fleet::rollout::GateSpec;
@@ -16,12 +16,7 @@ use crate::tui::theme::Role;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let rect = centered(
-        area,
-        area.width.saturating_sub(4).min(110),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, rect);
+    let rect = pane_over(frame, area);
     let mut lines: Vec<Line> = Vec::new();
     let title;
     match app.rollout.as_deref() {

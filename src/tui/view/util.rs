@@ -59,6 +59,18 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     cell
 }
 
+/// A pane over the board (rollout, approvals): nearly the whole body, at most 110
+/// columns wide, cleared of what was drawn under it.
+pub fn pane_over(frame: &mut ratatui::Frame, area: Rect) -> Rect {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    rect
+}
+
 /// Is this datum stale (failed read or too old)?
 pub fn stale<T>(o: &Observed<T>, now: Millis) -> bool {
     o.is_stale(now, STALE_AFTER_MS)
