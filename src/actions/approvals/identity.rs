@@ -1,8 +1,9 @@
 //! Who is asking, and who approves. The OS user@host; with the fleet lock as a Lease, also
-//! the Kubernetes user of the lock's context: `ana@laptop (kube: ana-admin)`. Two
-//! identities are the same person when either part matches, so one engineer on two
-//! laptops with the same cluster credentials cannot approve their own request.
-//! A guard against mistakes, not authentication: both parts come from this machine.
+//! the Kubernetes user of the lock's context, recorded beside it: `ana@laptop (kube:
+//! ana-admin)`. Only the OS user name decides who is the same person: a kubeconfig's user
+//! entry is often shared by a whole team (`aws eks update-kubeconfig` names it after the
+//! cluster), so comparing it would stop every second person. A guard against mistakes, not
+//! authentication: both parts come from this machine.
 
 use crate::actions::audit::whoami;
 use crate::fleet::Fleet;
@@ -26,12 +27,13 @@ fn parts(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The same person: the same OS user name (on any host: one engineer on two laptops), or
-/// the same cluster identity.
+/// The same person: the same OS user name, on any host (one engineer on two laptops).
 pub fn same_person(a: &str, b: &str) -> bool {
-    let ((os_a, kube_a), (os_b, kube_b)) = (parts(a), parts(b));
-    let user = |os: &str| os.split('@').next().unwrap_or(os).to_ascii_lowercase();
-    user(os_a) == user(os_b) || (kube_a.is_some() && kube_a == kube_b)
+    let user = |id: &str| {
+        let os = parts(id).0;
+        os.split('@').next().unwrap_or(os).to_ascii_lowercase()
+    };
+    user(a) == user(b)
 }
 
 #[cfg(test)]
@@ -39,14 +41,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn either_part_makes_the_same_person() {
+    fn the_os_user_name_decides_on_any_host() {
         assert!(same_person("ana@a", "ANA@a"));
         assert!(same_person("ana@laptop", "ana@desktop"));
         assert!(!same_person("ana@a", "bo@b"));
-        assert!(same_person("ana@a (kube: ana)", "ana2@b (kube: ana)"));
         assert!(same_person("ana@a (kube: ana)", "ana@b (kube: other)"));
-        assert!(!same_person("ana@a (kube: ana)", "bo@b (kube: bo)"));
-        // Without a cluster identity on one side, only the OS identity counts.
-        assert!(!same_person("ana@a", "bo@b (kube: ana)"));
+        // A kubeconfig user shared by the team is not one person.
+        assert!(!same_person(
+            "ana@a (kube: eks-prod)",
+            "bo@b (kube: eks-prod)"
+        ));
+        assert_eq!(parts("ana@a (kube: x)"), ("ana@a", Some("x")));
     }
 }
