@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use super::audit::{AuditLog, AuditOutcome, event, new_id, whoami};
 use super::recovery::{self, Recovery};
 use super::rollout::Rollout;
-use super::shared_store::{SharedStore, StoreError};
+use super::shared_store::{SharedStore, StoreError, update};
 use super::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
 use crate::state::{FleetState, Millis};
 
 const KIND: &str = "recovery";
+/// Set on a clock by the meridian that is stopping it.
+const CLAIMED: &str = "stopped_by";
 
 /// A clock that has started and not yet seen the fleet recovered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +110,7 @@ pub fn running(store: &dyn SharedStore) -> Result<Vec<OpenClock>, StoreError> {
     let mut out: Vec<OpenClock> = store
         .list(KIND)?
         .into_iter()
+        .filter(|(_, v)| v.get(CLAIMED).is_none())
         .filter_map(|(_, v)| serde_json::from_value(v).ok())
         .collect();
     out.sort_by_key(|c| c.started_ms);
@@ -140,17 +143,31 @@ pub fn read(
         .collect()
 }
 
-/// Stop a recovered clock: audit how long it took, then remove it. Another meridian may
-/// have stopped it first; then nothing is written twice.
+/// Stop a recovered clock: claim it (compare-and-swap, so of two meridians that see it
+/// recovered at once exactly one goes on), audit how long it took, then remove it.
 pub fn stop(
     store: &dyn SharedStore,
     audit: &AuditLog,
     fleet: &Fleet,
     reading: &ClockReading,
 ) -> Result<bool, String> {
+    if !reading.recovery.recovered {
+        return Ok(false);
+    }
     let k = key(&reading.clock.id);
-    let still_open = store.get(KIND, &k).map_err(|e| e.to_string())?.is_some();
-    if !still_open || !reading.recovery.recovered {
+    let me = whoami();
+    let claimed = update(store, KIND, &k, |doc| {
+        Ok::<_, StoreError>(match doc {
+            Some(mut d) if d.get(CLAIMED).is_none() => {
+                d[CLAIMED] = serde_json::Value::from(me.clone());
+                Some((d, ()))
+            }
+            // Gone, or someone else is stopping it.
+            _ => None,
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    if claimed.is_none() {
         return Ok(false);
     }
     store.remove(KIND, &k).map_err(|e| e.to_string())?;
@@ -238,6 +255,24 @@ mod tests {
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].action, "recovery");
         assert_eq!(records[0].recovery.as_ref().unwrap()["elapsed_ms"], 90_000);
+    }
+
+    #[test]
+    fn of_two_meridians_stopping_one_clock_at_once_exactly_one_audits_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::in_state_dir(dir.path());
+        let audit = AuditLog::new(&dir.path().join("audit.jsonl"));
+        let f = fleet();
+        let s = state(&f);
+        open(&store, &clock(&f, &s, None)).unwrap();
+        let reading = read(&f, &s, &running(&store).unwrap(), |_| true, NOW + 1_000);
+        let stopped: Vec<bool> = std::thread::scope(|scope| {
+            let go = || stop(&store, &audit, &f, &reading[0]).unwrap();
+            let (a, b) = (scope.spawn(go), scope.spawn(go));
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        assert_eq!(stopped.iter().filter(|s| **s).count(), 1, "{stopped:?}");
+        assert_eq!(audit.read().unwrap().0.len(), 1);
     }
 
     #[test]
