@@ -13,19 +13,6 @@ use meridian::cli::{self, Cli, Exit};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc reserves its heap in 1 GiB arenas which the kernel backs with 2 MiB transparent
-/// huge pages, so a few live objects in a 2 MiB span keep all of it resident: on the 3-region
-/// demo 18 of the dashboard's 20 MiB of heap were huge pages. meridian is a small, long-lived
-/// process next to others on an engineer's laptop; 4 KiB pages cost no measurable time here.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process; a kernel without it
-    // returns an error, which changes nothing.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 fn main() -> ExitCode {
     // `meridian status | head` should end quietly when head stops reading, as other
     // command-line tools do, instead of panicking on a broken pipe.
@@ -33,7 +20,6 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    no_huge_pages();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
