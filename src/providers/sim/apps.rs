@@ -13,7 +13,8 @@ use super::dynamics::{revision_sha, short};
 use super::world::World;
 use crate::fleet::Fleet;
 use crate::state::{
-    AppHealth, AppState, HealthStatus, HistoryEntry, Millis, PausedAutoSync, SyncStatus,
+    AppDetail, AppHealth, AppState, Detail, HealthStatus, HistoryEntry, Millis, PausedAutoSync,
+    SyncStatus,
 };
 
 /// What actions changed on one app; everything not here is derived from the seed.
@@ -36,19 +37,26 @@ pub fn key(tenant: &str, region: &str) -> String {
     format!("{tenant}/{region}")
 }
 
-/// One app as the fleet file defines it, with its seed-derived beginning.
-#[derive(Debug, Clone)]
-pub(super) struct Entry {
-    /// Shared by the tenant's regions.
-    pub(super) tenant: Arc<str>,
-    name: Arc<str>,
-    /// Its stream of random draws.
-    pub(super) subject: u64,
-    /// The history it starts with, shared by the tenant's regions.
+/// What a tenant's apps share in every region: kept once per tenant, not once per app, as
+/// a 100 x 1,000 fleet has 100,000 entries.
+#[derive(Debug)]
+pub(super) struct TenantApps {
+    pub(super) id: Arc<str>,
+    /// The history its apps start with.
     history: Arc<[HistoryEntry]>,
     /// What Git says should run (the newest history entry).
     head: Arc<str>,
     pub(super) auto_sync: bool,
+}
+
+/// One app as the fleet file defines it: 32 bytes, the rest is its tenant's.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// Index into `Catalog::tenants`.
+    tenant: u32,
+    /// Its stream of random draws.
+    pub(super) subject: u64,
+    name: Arc<str>,
 }
 
 /// Every app of a fleet, per region, with what never changes precomputed: built once per
@@ -57,6 +65,7 @@ pub(super) struct Entry {
 pub struct Catalog {
     pub(super) seed: u64,
     born_ms: Millis,
+    pub(super) tenants: Vec<TenantApps>,
     pub(super) by_region: HashMap<String, Vec<Entry>>,
     /// When each region's apps start and stop drifting (`drift.rs`), for the watch.
     pub(super) drifts: Schedules,
@@ -65,7 +74,8 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(fleet: &Fleet, seed: u64, born_ms: Millis) -> Catalog {
         let mut by_region: HashMap<String, Vec<Entry>> = HashMap::new();
-        for t in &fleet.tenants {
+        let mut tenants = Vec::with_capacity(fleet.tenants.len());
+        for (index, t) in fleet.tenants.iter().enumerate() {
             let n = t.sim.history.unwrap_or(5).max(1) as u32;
             let history: Arc<[HistoryEntry]> = (1..=n)
                 .map(|id| HistoryEntry {
@@ -82,21 +92,25 @@ impl Catalog {
                 .map(|h| h.revision.as_str())
                 .unwrap_or_default()
                 .into();
-            let tenant: Arc<str> = t.id.as_str().into();
+            let tenant = u32::try_from(index).unwrap_or(u32::MAX);
             for region in t.regions.iter() {
                 by_region.entry(region.clone()).or_default().push(Entry {
-                    tenant: tenant.clone(),
+                    tenant,
                     name: t.argo_app_in(region).into(),
                     subject: subject(&t.id, region),
-                    history: history.clone(),
-                    head: head.clone(),
-                    auto_sync: t.sim.auto_sync.unwrap_or(true),
                 });
             }
+            tenants.push(TenantApps {
+                id: t.id.as_str().into(),
+                history,
+                head,
+                auto_sync: t.sim.auto_sync.unwrap_or(true),
+            });
         }
         Catalog {
             seed,
             born_ms,
+            tenants,
             by_region,
             drifts: Schedules::default(),
         }
@@ -116,7 +130,13 @@ impl Catalog {
         self.by_region
             .get(region)?
             .iter()
-            .find(|e| *e.tenant == *tenant)
+            .find(|e| *self.tenant_of(e).id == *tenant)
+    }
+
+    /// What the entry shares with its tenant's other apps.
+    pub(super) fn tenant_of(&self, e: &Entry) -> &TenantApps {
+        // Entries are only made next to their tenant, so the index is always in range.
+        &self.tenants[e.tenant as usize]
     }
 
     /// Every app of a region as it stands in `world` now.
@@ -129,7 +149,12 @@ impl Catalog {
             .map(|entries| {
                 entries
                     .iter()
-                    .map(|e| (e.tenant.to_string(), self.state(world, e, region, down)))
+                    .map(|e| {
+                        (
+                            self.tenant_of(e).id.to_string(),
+                            self.state(world, e, region, down),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -137,7 +162,8 @@ impl Catalog {
 
     /// What Git says should run for an app (its branch head).
     pub fn head(&self, tenant: &str, region: &str) -> Option<Arc<str>> {
-        self.entry(tenant, region).map(|e| e.head.clone())
+        self.entry(tenant, region)
+            .map(|e| self.tenant_of(e).head.clone())
     }
 
     /// One app as it stands in `world` now.
@@ -156,15 +182,15 @@ impl Catalog {
         tenant: &str,
         region: &str,
     ) -> Option<&'w mut AppChange> {
-        let e = self.entry(tenant, region)?;
+        let t = self.tenant_of(self.entry(tenant, region)?);
         Some(
             world
                 .changed
                 .entry(key(tenant, region))
                 .or_insert_with(|| AppChange {
-                    revision: e.head.to_string(),
-                    auto_sync: e.auto_sync,
-                    history: e.history.to_vec(),
+                    revision: t.head.to_string(),
+                    auto_sync: t.auto_sync,
+                    history: t.history.to_vec(),
                     progressing_until: None,
                     paused: None,
                 }),
@@ -172,10 +198,11 @@ impl Catalog {
     }
 
     pub(super) fn state(&self, world: &World, e: &Entry, region: &str, down: bool) -> AppState {
+        let t = self.tenant_of(e);
         // Most worlds have no changed apps: skip making a key per app.
         let change = match world.changed.is_empty() {
             true => None,
-            false => world.changed.get(&key(&e.tenant, region)),
+            false => world.changed.get(&key(&t.id, region)),
         };
         let (revision, auto_sync, history, progressing): (Arc<str>, bool, Arc<[HistoryEntry]>, _) =
             match change {
@@ -185,7 +212,7 @@ impl Catalog {
                     c.history.clone().into(),
                     c.progressing_until.is_some_and(|t| world.tick < t),
                 ),
-                None => (e.head.clone(), e.auto_sync, e.history.clone(), false),
+                None => (t.head.clone(), t.auto_sync, t.history.clone(), false),
             };
         let (sync, health, message) = if down {
             (
@@ -199,11 +226,11 @@ impl Catalog {
             } else {
                 AppHealth::Healthy
             };
-            if *revision != *e.head {
+            if *revision != *t.head {
                 let message = format!(
                     "running {} while Git is at {}: rolled back, auto-sync {}",
                     short(&revision),
-                    short(&e.head),
+                    short(&t.head),
                     if auto_sync { "on" } else { "paused" }
                 );
                 (SyncStatus::OutOfSync, health, Some(message))
@@ -226,11 +253,13 @@ impl Catalog {
             auto_sync,
             history,
             message,
-            head: Some(e.head.clone()),
+            head: Some(t.head.clone()),
             prune: auto_sync,
             self_heal: auto_sync,
-            paused: change.and_then(|c| c.paused.clone()).map(Box::new),
-            ..AppState::default()
+            detail: Detail::new(AppDetail {
+                paused: change.and_then(|c| c.paused.clone()).map(Box::new),
+                ..AppDetail::default()
+            }),
         }
     }
 }

@@ -76,41 +76,52 @@ impl Catalog {
         let Some(entries) = self.by_region.get(region) else {
             return Vec::new();
         };
-        let auto_sync = |e: &Entry| match world.changed.is_empty() {
-            true => e.auto_sync,
-            false => world
-                .changed
-                .get(&key(&e.tenant, region))
-                .map_or(e.auto_sync, |c| c.auto_sync),
+        let auto_sync = |e: &Entry| {
+            let t = self.tenant_of(e);
+            match world.changed.is_empty() {
+                true => t.auto_sync,
+                false => world
+                    .changed
+                    .get(&key(&t.id, region))
+                    .map_or(t.auto_sync, |c| c.auto_sync),
+            }
         };
         let differs = |e: &Entry| {
             let auto_sync = auto_sync(e);
             drifted(self.seed, e.subject, from, auto_sync)
                 != drifted(self.seed, e.subject, world.tick, auto_sync)
         };
-        let catalogued = entries.iter().map(|e| (e.subject, e.auto_sync));
-        let picked: Vec<usize> = match self
-            .drifts
-            .candidates(self.seed, region, catalogued, from, world.tick)
-        {
-            Some(mut hits) => {
-                // The schedule knows each app's auto-sync as catalogued; an app whose
-                // auto-sync an action changed drifts on its own clock, so check it too.
-                hits.extend(
-                    (0..entries.len()).filter(|&i| auto_sync(&entries[i]) != entries[i].auto_sync),
-                );
-                // In fleet order, as the merger takes them fastest.
-                hits.sort_unstable();
-                hits.dedup();
-                hits
-            }
-            None => (0..entries.len()).collect(),
-        };
+        let catalogued = entries
+            .iter()
+            .map(|e| (e.subject, self.tenant_of(e).auto_sync));
+        let picked: Vec<usize> =
+            match self
+                .drifts
+                .candidates(self.seed, region, catalogued, from, world.tick)
+            {
+                Some(mut hits) => {
+                    // The schedule knows each app's auto-sync as catalogued; an app whose
+                    // auto-sync an action changed drifts on its own clock, so check it too.
+                    hits.extend((0..entries.len()).filter(|&i| {
+                        auto_sync(&entries[i]) != self.tenant_of(&entries[i]).auto_sync
+                    }));
+                    // In fleet order, as the merger takes them fastest.
+                    hits.sort_unstable();
+                    hits.dedup();
+                    hits
+                }
+                None => (0..entries.len()).collect(),
+            };
         picked
             .into_iter()
             .filter_map(|i| entries.get(i))
             .filter(|e| differs(e))
-            .map(|e| (e.tenant.to_string(), self.state(world, e, region, down)))
+            .map(|e| {
+                (
+                    self.tenant_of(e).id.to_string(),
+                    self.state(world, e, region, down),
+                )
+            })
             .collect()
     }
 }
