@@ -30,7 +30,7 @@ fn scene(theme: &str) -> App {
         p.current_step = Some("observability stack".into());
     }
     if let Some(t) = state.tenants.iter_mut().find(|t| t.id == "payments-prd")
-        && let Some((_, app)) = t.apps.iter_mut().find(|(r, _)| r == "ap-southeast-1")
+        && let Some((_, app)) = t.apps.iter_mut().find(|(r, _)| &**r == "ap-southeast-1")
         && let Some(a) = &mut app.value
     {
         a.sync = SyncStatus::OutOfSync;

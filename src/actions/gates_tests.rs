@@ -68,7 +68,7 @@ fn synced_needs_synced_and_healthy() {
         .tenants
         .iter_mut()
         .find(|t| t.id == tenant)
-        .and_then(|t| t.apps.iter_mut().find(|(r, _)| *r == region))
+        .and_then(|t| t.apps.iter_mut().find(|(r, _)| **r == *region))
         .and_then(|(_, o)| o.value.as_mut());
     if let Some(a) = app {
         a.sync = SyncStatus::OutOfSync;

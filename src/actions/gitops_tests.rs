@@ -12,7 +12,7 @@ fn app_mut<'a>(s: &'a mut FleetState, tenant: &str, region: &str) -> &'a mut App
     s.tenants
         .iter_mut()
         .find(|t| t.id == tenant)
-        .and_then(|t| t.apps.iter_mut().find(|(r, _)| r == region))
+        .and_then(|t| t.apps.iter_mut().find(|(r, _)| **r == *region))
         .and_then(|(_, a)| a.value.as_mut())
         .unwrap_or_else(|| panic!("no app {tenant}/{region}"))
 }
@@ -42,7 +42,7 @@ fn planned(f: &Fleet, s: &FleetState, req: &Request) -> super::Plan {
 #[test]
 fn a_running_or_requested_operation_blocks_and_cannot_be_overridden() {
     let (f, mut s) = (fleet(), state(&fleet()));
-    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(Box::new(OperationInfo {
+    app_mut(&mut s, "search-stg", "eu-west-1").detail.operation = Some(Box::new(OperationInfo {
         phase: Some(OperationPhase::Running),
         initiated_by: Some("ana".into()),
         ..OperationInfo::default()
@@ -51,14 +51,14 @@ fn a_running_or_requested_operation_blocks_and_cannot_be_overridden() {
     let p = planned(&f, &s, &req);
     assert_eq!(verdict(&p, Guard::OperationInProgress), Verdict::Block);
     assert!(p.is_blocked(), "not overridable");
-    app_mut(&mut s, "search-stg", "eu-west-1").operation = Some(Box::new(OperationInfo {
+    app_mut(&mut s, "search-stg", "eu-west-1").detail.operation = Some(Box::new(OperationInfo {
         requested: true,
         phase: Some(OperationPhase::Succeeded),
         ..OperationInfo::default()
     }));
     let p = planned(&f, &s, &rollback("search-stg", "eu-west-1"));
     assert_eq!(verdict(&p, Guard::OperationInProgress), Verdict::Block);
-    app_mut(&mut s, "search-stg", "eu-west-1").operation = None;
+    app_mut(&mut s, "search-stg", "eu-west-1").detail.operation = None;
     let p = planned(&f, &s, &rollback("search-stg", "eu-west-1"));
     assert_eq!(verdict(&p, Guard::OperationInProgress), Verdict::Pass);
 }
@@ -68,7 +68,7 @@ fn an_applicationset_that_puts_sync_policy_back_blocks_a_pausing_rollback() {
     let (f, mut s) = (fleet(), state(&fleet()));
     let a = app_mut(&mut s, "search-stg", "eu-west-1");
     a.auto_sync = true;
-    a.owner = Some(Box::new(AppSetOwner {
+    a.detail.owner = Some(Box::new(AppSetOwner {
         name: "search".into(),
         preserves_sync_policy: Some(false),
     }));
@@ -97,10 +97,13 @@ fn an_applicationset_that_puts_sync_policy_back_blocks_a_pausing_rollback() {
     assert_eq!(
         gg::applicationset_reverts(
             &AppState {
-                owner: Some(Box::new(AppSetOwner {
-                    name: "x".into(),
-                    preserves_sync_policy: None
-                })),
+                detail: Detail::new(AppDetail {
+                    owner: Some(Box::new(AppSetOwner {
+                        name: "x".into(),
+                        preserves_sync_policy: None
+                    })),
+                    ..AppDetail::default()
+                }),
                 ..AppState::default()
             },
             true
@@ -160,7 +163,9 @@ fn sync_windows_warn_or_block() {
         (Some(vec![window("deny", true)]), Verdict::Warn),
         (Some(vec![window("allow", false)]), Verdict::Pass),
     ] {
-        app_mut(&mut s, "search-stg", "eu-west-1").sync_windows = windows.clone().map(Into::into);
+        app_mut(&mut s, "search-stg", "eu-west-1")
+            .detail
+            .sync_windows = windows.clone().map(Into::into);
         assert_eq!(
             verdict(&planned(&f, &s, &sync), Guard::SyncWindow),
             expected,
@@ -222,7 +227,7 @@ fn resume_puts_back_the_kept_block_and_warns_when_it_undoes_a_rollback() {
     let p = planned(&f, &s, &resume);
     assert!(p.is_blocked(), "nothing kept to resume");
     let a = app_mut(&mut s, "search-stg", "eu-west-1");
-    a.paused = Some(Box::new(PausedAutoSync {
+    a.detail.paused = Some(Box::new(PausedAutoSync {
         automated: serde_json::json!({"prune": true}),
         by: "ana@ops".into(),
         at: "2026-01-01T00:00:00Z".into(),

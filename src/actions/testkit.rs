@@ -90,7 +90,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         message: None,
                         ..AppState::default()
                     };
-                    (r.clone(), Observed::ok(app, NOW))
+                    (r.as_str().into(), Observed::ok(app, NOW))
                 })
                 .collect(),
             releases: Vec::new(),

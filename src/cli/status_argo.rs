@@ -52,7 +52,7 @@ pub fn helm_text(t: &Tenant, r: Option<&Observed<HelmRelease>>) -> String {
 
 /// `on`, `off`, or `paused` (meridian paused it and can resume).
 pub fn auto_text(a: &AppState) -> &'static str {
-    match (a.auto_sync, &a.paused) {
+    match (a.auto_sync, &a.detail.paused) {
         (true, _) => "on",
         (false, Some(_)) => "paused",
         (false, None) => "off",
@@ -68,7 +68,7 @@ pub fn notes(tenant: &str, region: &str, a: &AppState) -> Vec<String> {
     if let Some(why) = a.operation_in_progress() {
         out.push(format!("{tenant} in {region}: {why}"));
     }
-    if let Some(p) = &a.paused {
+    if let Some(p) = &a.detail.paused {
         out.push(format!(
             "{tenant} in {region}: auto-sync paused by {}{}; `meridian resume-auto-sync {tenant} --region {region}` puts it back",
             p.by,

@@ -125,11 +125,11 @@ impl Serialize for Cell<'_> {
             None => m.serialize_entry("app", &t.argo_app_in(region))?,
         }
         if let Some(a) = app {
-            m.serialize_entry("applicationset", &a.owner.as_ref().map(|o| &o.name))?;
+            m.serialize_entry("applicationset", &a.detail.owner.as_ref().map(|o| &o.name))?;
         }
         m.serialize_entry("auto_sync", &app.map(|a| a.auto_sync))?;
         if let Some(a) = app {
-            m.serialize_entry("conditions", &Conditions(&a.conditions))?;
+            m.serialize_entry("conditions", &Conditions(&a.detail.conditions))?;
         }
         m.serialize_entry("error", &o.and_then(|o| o.error.as_ref()))?;
         if let Some(a) = app {
@@ -154,10 +154,13 @@ impl Serialize for Cell<'_> {
         if let Some(a) = app {
             m.serialize_entry(
                 "operation",
-                &a.operation.as_deref().map(status_argo::operation_json),
+                &a.detail
+                    .operation
+                    .as_deref()
+                    .map(status_argo::operation_json),
             )?;
-            m.serialize_entry("paused_auto_sync", &a.paused)?;
-            m.serialize_entry("project", &a.project)?;
+            m.serialize_entry("paused_auto_sync", &a.detail.paused)?;
+            m.serialize_entry("project", &a.detail.project)?;
             m.serialize_entry("prune", &a.prune)?;
         }
         m.serialize_entry("region", region)?;

@@ -206,7 +206,7 @@ impl Merger {
                 .tenants
                 .get_mut(ti)
                 .and_then(|ts| ts.releases.get_mut(ci))
-                .filter(|(r, _)| r == region)
+                .filter(|(r, _)| **r == *region)
             else {
                 continue;
             };
@@ -251,7 +251,7 @@ impl Merger {
                     else {
                         continue;
                     };
-                    if let Some(cell) = ts.apps.iter_mut().find(|(r, _)| r == region) {
+                    if let Some(cell) = ts.apps.iter_mut().find(|(r, _)| **r == *region) {
                         cell.1 = Observed::ok(app, at);
                     }
                 }
@@ -272,7 +272,7 @@ impl Merger {
                         .tenants
                         .get_mut(ti)
                         .and_then(|ts| ts.apps.get_mut(ci))
-                        .filter(|(r, _)| r == region)
+                        .filter(|(r, _)| **r == *region)
                     else {
                         continue;
                     };
@@ -315,7 +315,7 @@ impl Merger {
                         .tenants
                         .get_mut(ti)
                         .and_then(|ts| ts.apps.get_mut(ci))
-                        .filter(|(r, _)| r == region)
+                        .filter(|(r, _)| **r == *region)
                     {
                         cell.1 = Observed::failed(Some(&cell.1), text.clone());
                     }

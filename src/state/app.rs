@@ -200,12 +200,21 @@ pub struct AppState {
     pub prune: bool,
     #[serde(default)]
     pub self_heal: bool,
-    /// Boxed: most apps have none, and a big fleet holds 100,000 readings.
+    /// What only a live Argo CD reports or an action rarely sets, boxed out of the way: a
+    /// 100 x 1,000 fleet holds 100,000 readings and most carry none of it. Flattened, so
+    /// JSON has the same fields as when they were the app's own.
+    #[serde(flatten)]
+    pub detail: Detail,
+}
+
+/// The rarer parts of an app's reading (see `AppState::detail`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppDetail {
+    /// Boxed: an operation is big and usually absent.
     #[serde(default)]
     pub operation: Option<Box<OperationInfo>>,
     #[serde(default)]
     pub conditions: Vec<AppCondition>,
-    /// Boxed, like the other rarely-set parts below: 100,000 cells carry them.
     #[serde(default)]
     pub owner: Option<Box<AppSetOwner>>,
     /// Auto-sync that meridian paused (and can resume).
@@ -223,6 +232,63 @@ pub struct AppState {
     /// else in between is refused (409) instead of overwritten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_version: Option<String>,
+}
+
+/// No detail: what an app without any reads as.
+static NO_DETAIL: AppDetail = AppDetail {
+    operation: None,
+    conditions: Vec::new(),
+    owner: None,
+    paused: None,
+    project: None,
+    sync_windows: None,
+    namespace: None,
+    resource_version: None,
+};
+
+/// `AppDetail`, allocated only when some part of it is set. Serialized in full either way.
+#[derive(Debug, Clone, Default)]
+pub struct Detail(Option<Box<AppDetail>>);
+
+/// Equal when the parts are: no detail equals an empty one.
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        **self == **other
+    }
+}
+
+impl Detail {
+    pub fn new(detail: AppDetail) -> Detail {
+        match detail == NO_DETAIL {
+            true => Detail(None),
+            false => Detail(Some(Box::new(detail))),
+        }
+    }
+}
+
+impl std::ops::Deref for Detail {
+    type Target = AppDetail;
+    fn deref(&self) -> &AppDetail {
+        self.0.as_deref().unwrap_or(&NO_DETAIL)
+    }
+}
+
+impl std::ops::DerefMut for Detail {
+    fn deref_mut(&mut self) -> &mut AppDetail {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl Serialize for Detail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AppDetail::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Detail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Detail, D::Error> {
+        AppDetail::deserialize(d).map(Detail::new)
+    }
 }
 
 impl AppState {
@@ -252,7 +318,8 @@ impl AppState {
 
     /// Why a new operation cannot start now, if one is in progress.
     pub fn operation_in_progress(&self) -> Option<String> {
-        self.operation
+        self.detail
+            .operation
             .as_deref()
             .and_then(OperationInfo::in_progress)
     }
@@ -260,5 +327,54 @@ impl AppState {
     /// The id of the last history entry (what the audit record calls "deployed").
     pub fn history_id(&self) -> Option<u32> {
         self.history.last().map(|h| h.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 100 x 1,000 fleet holds 100,000 of these: growing it is a memory regression.
+    #[test]
+    fn an_app_reading_stays_small() {
+        assert!(
+            std::mem::size_of::<AppState>() <= 104,
+            "AppState is {} bytes",
+            std::mem::size_of::<AppState>()
+        );
+    }
+
+    #[test]
+    fn an_app_without_detail_writes_the_same_json_as_one_with_an_empty_detail() {
+        let bare = AppState::default();
+        let mut with = AppState::default();
+        with.detail.conditions = Vec::new(); // allocates an empty detail
+        let (a, b) = (serde_json::to_value(&bare), serde_json::to_value(&with));
+        assert!(matches!((&a, &b), (Ok(x), Ok(y)) if x == y));
+        let Ok(json) = a else { return };
+        for field in [
+            "operation",
+            "conditions",
+            "owner",
+            "paused",
+            "project",
+            "namespace",
+        ] {
+            assert!(json.get(field).is_some(), "{field} missing from {json}");
+        }
+        let back: AppState = serde_json::from_value(json).unwrap_or_default();
+        assert_eq!(back, bare);
+        assert!(back.detail.0.is_none(), "an empty detail is not kept");
+    }
+
+    #[test]
+    fn a_detail_survives_json() {
+        let mut app = AppState::default();
+        app.detail.project = Some("payments".into());
+        app.detail.resource_version = Some("42".into());
+        let json = serde_json::to_string(&app).unwrap_or_default();
+        let back: AppState = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back.detail.project.as_deref(), Some("payments"));
+        assert_eq!(back.detail.resource_version.as_deref(), Some("42"));
     }
 }

@@ -7,8 +7,8 @@ pub mod replication;
 mod summary;
 
 pub use app::{
-    AppCondition, AppHealth, AppSetOwner, AppState, HistoryEntry, OperationInfo, OperationPhase,
-    PausedAutoSync, SyncStatus, SyncWindow,
+    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, OperationInfo,
+    OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
 };
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
@@ -16,6 +16,9 @@ pub use observed::{
 pub use summary::{ArgoSummary, argo_summaries};
 
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -195,29 +198,33 @@ impl RegionState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TenantState {
     pub id: String,
-    /// One entry per region the tenant runs in, in the fleet file's order.
-    pub apps: Vec<(String, Observed<AppState>)>,
+    /// One entry per region the tenant runs in, in the fleet file's order. The region's id
+    /// is shared by every tenant's cell in it (a 100 x 1,000 fleet has 100,000 cells).
+    pub apps: Vec<(Arc<str>, Observed<AppState>)>,
     /// The tenant's Helm release per region (tenants with `helm` only), in the same order.
     #[serde(default)]
-    pub releases: Vec<(String, Observed<HelmRelease>)>,
+    pub releases: Vec<(Arc<str>, Observed<HelmRelease>)>,
 }
 
 impl TenantState {
     pub fn app(&self, region: &str) -> Option<&Observed<AppState>> {
-        self.apps.iter().find(|(r, _)| r == region).map(|(_, a)| a)
+        self.apps
+            .iter()
+            .find(|(r, _)| **r == *region)
+            .map(|(_, a)| a)
     }
 
     pub fn release(&self, region: &str) -> Option<&Observed<HelmRelease>> {
         self.releases
             .iter()
-            .find(|(r, _)| r == region)
+            .find(|(r, _)| **r == *region)
             .map(|(_, a)| a)
     }
 
     /// The cell at `index` in the tenant's region order, else found by region.
     pub fn app_at(&self, index: usize, region: &str) -> Option<&Observed<AppState>> {
         match self.apps.get(index) {
-            Some((r, a)) if r == region => Some(a),
+            Some((r, a)) if **r == *region => Some(a),
             _ => self.app(region),
         }
     }
@@ -238,6 +245,18 @@ impl FleetState {
     /// Every region and tenant of the fleet in file order, nothing read yet: the shape
     /// observations are merged into.
     pub fn skeleton(fleet: &crate::fleet::Fleet, now: Millis) -> FleetState {
+        let ids: HashMap<&str, Arc<str>> = fleet
+            .regions
+            .iter()
+            .map(|r| (r.id.as_str(), Arc::from(r.id.as_str())))
+            .collect();
+        // A tenant's region that is not in the fleet (a fleet file `config check` refuses)
+        // still gets its own cell.
+        let id = |r: &String| {
+            ids.get(r.as_str())
+                .cloned()
+                .unwrap_or_else(|| r.as_str().into())
+        };
         FleetState {
             observed_at: now,
             regions: fleet
@@ -256,13 +275,13 @@ impl FleetState {
                     apps: t
                         .regions
                         .iter()
-                        .map(|r| (r.clone(), Observed::default()))
+                        .map(|r| (id(r), Observed::default()))
                         .collect(),
                     releases: match &t.helm {
                         Some(_) => t
                             .regions
                             .iter()
-                            .map(|r| (r.clone(), Observed::default()))
+                            .map(|r| (id(r), Observed::default()))
                             .collect(),
                         None => Vec::new(),
                     },

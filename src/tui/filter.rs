@@ -111,7 +111,7 @@ impl Filter {
             for (pos, region) in t.regions.iter().enumerate() {
                 // Apps are stored in the tenant's region order; look up only if they are not.
                 let app = ts.and_then(|ts| match ts.apps.get(pos) {
-                    Some((r, a)) if r == region => Some(a),
+                    Some((r, a)) if **r == **region => Some(a),
                     _ => ts.app(region),
                 });
                 let app = app.and_then(|a| a.value.as_ref());

@@ -267,7 +267,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                         message: None,
                         ..AppState::default()
                     };
-                    (r.clone(), Observed::ok(app, now))
+                    (r.as_str().into(), Observed::ok(app, now))
                 })
                 .collect(),
             releases: Vec::new(),

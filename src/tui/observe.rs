@@ -153,7 +153,7 @@ fn errors_of(
                 .tenants
                 .iter()
                 .flat_map(|t| t.releases.iter())
-                .find(|(r, _)| r == id)
+                .find(|(r, _)| **r == **id)
                 .and_then(|(_, rel)| rel.error.clone());
             vec![("helm releases", first)]
         }

@@ -77,7 +77,7 @@ pub(super) fn rollback_plan(
             history_id: e.id,
             revision: e.revision.clone(),
             pause_auto_sync: pause,
-            resource_version: app.resource_version.clone(),
+            resource_version: app.detail.resource_version.clone(),
         });
     }
     plan

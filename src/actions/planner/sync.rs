@@ -75,7 +75,7 @@ pub(super) fn sync_plan(
         region: region.to_string(),
         revision: wanted,
         expect,
-        resource_version: app.resource_version.clone(),
+        resource_version: app.detail.resource_version.clone(),
     });
     plan
 }
@@ -101,7 +101,7 @@ pub(super) fn resume_plan(
             .push(guards::no_change(true, "auto-sync is already on"));
         return plan;
     }
-    let Some(kept) = &app.paused else {
+    let Some(kept) = &app.detail.paused else {
         plan.checks.push(Check::block(
             Guard::AutoSync,
             format!(
@@ -150,7 +150,7 @@ pub(super) fn resume_plan(
         region: region.to_string(),
         automated: kept.automated.clone(),
         head: head.as_deref().map(str::to_string),
-        resource_version: app.resource_version.clone(),
+        resource_version: app.detail.resource_version.clone(),
     });
     plan
 }

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::applicationset;
 use crate::state::{
-    AppCondition, AppHealth, AppSetOwner, AppState, HistoryEntry, Millis, OperationInfo,
-    OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
+    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, Millis,
+    OperationInfo, OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
 };
 
 /// The annotation that keeps the `automated` block meridian paused, so it can be put back.
@@ -266,14 +266,16 @@ pub fn app_state(app: &Value, related: &Related) -> AppState {
         head: s(app, "/status/sync/revision").map(Into::into),
         prune: flag("prune"),
         self_heal: flag("selfHeal"),
-        operation: op.map(Box::new),
-        conditions,
-        owner: owner.map(Box::new),
-        paused: paused(app, related, auto_sync).map(Box::new),
-        project: s(app, "/spec/project").map(Into::into),
-        sync_windows: sync_windows(app, related).map(Into::into),
-        namespace: s(app, "/metadata/namespace").map(Into::into),
-        resource_version: s(app, "/metadata/resourceVersion").map(str::to_string),
+        detail: Detail::new(AppDetail {
+            operation: op.map(Box::new),
+            conditions,
+            owner: owner.map(Box::new),
+            paused: paused(app, related, auto_sync).map(Box::new),
+            project: s(app, "/spec/project").map(Into::into),
+            sync_windows: sync_windows(app, related).map(Into::into),
+            namespace: s(app, "/metadata/namespace").map(Into::into),
+            resource_version: s(app, "/metadata/resourceVersion").map(str::to_string),
+        }),
         name: name.into(),
     }
 }
@@ -315,8 +317,8 @@ mod tests {
         assert_eq!(a.history[0].source, Some(json!({"path": "a"})));
         assert_eq!(a.history[0].deployed_at, 1_767_261_600_000);
         assert_eq!(a.operation_in_progress(), None);
-        assert_eq!(a.resource_version.as_deref(), Some("42"));
-        let owner = a.owner.unwrap_or_else(|| panic!("owner"));
+        assert_eq!(a.detail.resource_version.as_deref(), Some("42"));
+        let owner = a.detail.owner.clone().unwrap_or_else(|| panic!("owner"));
         assert_eq!(
             (owner.name.as_str(), owner.preserves_sync_policy),
             ("checkout", None)
@@ -356,7 +358,9 @@ mod tests {
         v["metadata"]["annotations"] = json!({PAUSED_ANNOTATION:
             r#"{"automated":{"prune":true,"selfHeal":true},"by":"ana@h","at":"2026-01-01T00:00:00Z","reason":"INC-1"}"#});
         let p = app_state(&v, &Related::default())
+            .detail
             .paused
+            .clone()
             .unwrap_or_else(|| panic!("paused"));
         assert_eq!(p.automated, json!({"prune": true, "selfHeal": true}));
         assert_eq!(

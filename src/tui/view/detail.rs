@@ -246,7 +246,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
     out.push(kv(
         app,
         "auto-sync",
-        match (a.auto_sync, &a.paused) {
+        match (a.auto_sync, &a.detail.paused) {
             (true, _) => "⟳ on (a rollback pauses it)".into(),
             (false, Some(p)) => format!("⏸ paused by {} (resume-auto-sync puts it back)", p.by),
             (false, None) => "off".to_string(),

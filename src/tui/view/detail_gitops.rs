@@ -21,7 +21,7 @@ pub fn argo_lines(app: &App, a: &AppState) -> Vec<Line<'static>> {
             Role::Muted,
         ));
     }
-    if let Some(op) = &a.operation {
+    if let Some(op) = &a.detail.operation {
         let phase = op.phase.map(|p| p.as_str()).unwrap_or("requested");
         let role = match a.operation_in_progress() {
             Some(_) => Role::Warn,
@@ -42,7 +42,7 @@ pub fn argo_lines(app: &App, a: &AppState) -> Vec<Line<'static>> {
             .unwrap_or_default();
         out.push(kv(app, "operation", format!("{phase}{by}{msg}"), role));
     }
-    for c in &a.conditions {
+    for c in &a.detail.conditions {
         out.push(kv(
             app,
             "condition",
@@ -50,7 +50,7 @@ pub fn argo_lines(app: &App, a: &AppState) -> Vec<Line<'static>> {
             Role::Warn,
         ));
     }
-    if let Some(owner) = &a.owner {
+    if let Some(owner) = &a.detail.owner {
         let keeps = match owner.preserves_sync_policy {
             Some(true) => "leaves syncPolicy alone",
             Some(false) => "puts syncPolicy back (a rollback is blocked)",
@@ -63,8 +63,8 @@ pub fn argo_lines(app: &App, a: &AppState) -> Vec<Line<'static>> {
             Role::Text,
         ));
     }
-    if let Some(p) = &a.project {
-        let windows = match &a.sync_windows {
+    if let Some(p) = &a.detail.project {
+        let windows = match &a.detail.sync_windows {
             Some(w) if !w.is_empty() => format!("{} sync window(s)", w.len()),
             Some(_) => "no sync windows".into(),
             None => "sync windows unknown".into(),

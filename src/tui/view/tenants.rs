@@ -93,7 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                 let dim = app_stale(app, o, &region.id);
                                 let st = |r: Role| if dim { t.get(Role::Stale) } else { t.get(r) };
                                 let marker = if selected { "▸" } else { " " };
-                                let auto = match (a.auto_sync, &a.paused) {
+                                let auto = match (a.auto_sync, &a.detail.paused) {
                                     (true, _) => " ⟳",
                                     (false, Some(_)) => " ⏸",
                                     (false, None) => "",
