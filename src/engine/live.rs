@@ -58,15 +58,17 @@ impl Engine {
         let (refresh, _) = broadcast::channel(64);
         let (plan, _) = schedule::plan(&fleet);
         schedule::publish(&fleet);
-        // One copy for every task: a 100 x 1,000 fleet is megabytes, and there are 400 tasks.
+        // One copy of each for every task: a 100 x 1,000 fleet is megabytes, the providers'
+        // per-region maps are kilobytes, and there are 400 tasks.
         let fleet = Arc::new(fleet);
+        let providers = Arc::new(providers);
         let watch_apps = providers.gitops.watches();
         let tasks = plan
             .into_iter()
             .map(|(subject, sch)| {
                 let ctx = Task {
                     fleet: Arc::clone(&fleet),
-                    providers: providers.clone(),
+                    providers: Arc::clone(&providers),
                     subject,
                     schedule: sch,
                     tx: tx.clone(),
@@ -104,7 +106,7 @@ impl Drop for Engine {
 
 struct Task<M, F> {
     fleet: Arc<Fleet>,
-    providers: Providers,
+    providers: Arc<Providers>,
     subject: Subject,
     schedule: schedule::Schedule,
     tx: mpsc::Sender<M>,
