@@ -127,7 +127,7 @@ pub fn set_lag(state: &mut FleetState, region: &str, lag: Option<f64>, error: Op
         r.lag = Observed {
             value: lag,
             at: Some(NOW),
-            error: error.map(str::to_string),
+            error: error.map(Into::into),
         };
     }
 }

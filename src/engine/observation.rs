@@ -153,7 +153,7 @@ impl Merger {
                         Err(e) if e.kind == ErrorKind::Broken => Observed {
                             value: None,
                             at: Some(at),
-                            error: Some(e.to_string()),
+                            error: Some(e.to_string().into()),
                         },
                         Err(e) => Observed::failed(Some(&r.lag), e.to_string()),
                     };
@@ -309,7 +309,8 @@ impl Merger {
                 }
             }
             Err(e) => {
-                let text = e.to_string();
+                // One text for the region's cells (a failed read of 1,000 apps).
+                let text: std::sync::Arc<str> = e.to_string().into();
                 for &(ti, ci) in cells {
                     if let Some(cell) = state
                         .tenants
@@ -504,5 +505,13 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("401"))
         );
+        // The region's cells share one text (a failed read of 1,000 apps is not 1,000
+        // copies of its error).
+        let texts: Vec<_> = fleet
+            .tenants_in("us-east-1")
+            .filter_map(|t| cell(&s, &t.id).error.clone())
+            .collect();
+        assert!(texts.len() >= 3, "{texts:?}");
+        assert!(texts.iter().all(|e| std::sync::Arc::ptr_eq(e, &texts[0])));
     }
 }

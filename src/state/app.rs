@@ -191,7 +191,7 @@ pub struct AppState {
     /// history (a tenant's regions, usually), so a big fleet does not hold it many times.
     pub history: Arc<[HistoryEntry]>,
     /// Why the app is not Synced/Healthy, as Argo CD words it.
-    pub message: Option<String>,
+    pub message: Option<Arc<str>>,
     /// The branch head Argo CD compares against (`status.sync.revision`): what a sync to
     /// the target, or auto-sync once resumed, deploys.
     #[serde(default)]

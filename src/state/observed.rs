@@ -1,5 +1,7 @@
 //! `Observed<T>`: a value together with when it was read and why the latest read failed.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch.
@@ -55,8 +57,9 @@ pub struct Observed<T> {
     pub value: Option<T>,
     /// When `value` was read.
     pub at: Option<Millis>,
-    /// Why the most recent read failed; `None` when it succeeded.
-    pub error: Option<String>,
+    /// Why the most recent read failed; `None` when it succeeded. Shared: a region whose
+    /// read failed gives its thousand cells one text, not a thousand copies.
+    pub error: Option<Arc<str>>,
 }
 
 impl<T> Default for Observed<T> {
@@ -89,7 +92,7 @@ impl<T> Observed<T> {
     }
 
     /// A failed read: the previous value and its time are kept.
-    pub fn failed(previous: Option<&Observed<T>>, error: impl Into<String>) -> Self
+    pub fn failed(previous: Option<&Observed<T>>, error: impl Into<Arc<str>>) -> Self
     where
         T: Clone,
     {

@@ -37,13 +37,13 @@ mod tests {
         let broken = Observed::<f64> {
             value: None,
             at: Some(1),
-            error: Some(format!(
-                "ap: postgres replication lag: {BROKEN}: follows us-east-1"
-            )),
+            error: Some(
+                format!("ap: postgres replication lag: {BROKEN}: follows us-east-1").into(),
+            ),
         };
         assert_eq!(link_word(&broken), Some("broken"));
         let fenced = Observed::<f64> {
-            error: Some(format!("us: x: {FENCED}: read-only")),
+            error: Some(format!("us: x: {FENCED}: read-only").into()),
             ..broken.clone()
         };
         assert_eq!(link_word(&fenced), Some("fenced"));

@@ -57,6 +57,15 @@ pub struct Cursor {
     pub phase_col: usize,
 }
 
+/// What observations merged since the dashboard last derived its summaries changed.
+#[derive(Debug, Default)]
+pub(super) struct Unsettled {
+    /// Something was merged.
+    pub(super) any: bool,
+    /// The regions whose apps were read (their Argo CD counts are counted again).
+    pub(super) apps_of: Vec<String>,
+}
+
 /// Everything the dashboard shows and remembers.
 pub struct App {
     pub fleet: Fleet,
@@ -66,6 +75,8 @@ pub struct App {
     /// Subjects that have reported at least once, of how many (the header shows the first
     /// readings arriving; a whole snapshot counts as every one).
     pub reported: (std::collections::HashSet<crate::engine::Subject>, usize),
+    /// Observations merged but not yet shown (see `App::absorb`).
+    pub(super) unsettled: Unsettled,
     /// The newest snapshot held back while frozen.
     pub held: Option<Box<FleetState>>,
     pub frozen: bool,
@@ -134,6 +145,7 @@ impl App {
             ),
             fleet,
             state,
+            unsettled: Unsettled::default(),
             held: None,
             frozen: false,
             now,
@@ -218,6 +230,11 @@ impl App {
                 let mut effects = self.observe(batch);
                 effects.extend(self.evidence_effects());
                 effects
+            }
+            Msg::Arrived(obs) => self.absorb(*obs),
+            Msg::Settle => {
+                self.settle();
+                self.evidence_effects()
             }
             Msg::Budget(lines) => {
                 if self.budget != lines {

@@ -15,8 +15,13 @@ pub enum Msg {
     Mouse(MouseEvent),
     /// A whole snapshot (tests, screenshots): replaces the state.
     Fleet(Box<FleetState>, Option<LockHolder>),
-    /// Readings from the live engine, as they arrived (one subject each).
+    /// Readings from the engine (one subject each), merged and shown at once.
     Observed(Vec<Observation>),
+    /// One reading from the live engine, merged as it arrives and shown at the next
+    /// `Settle` (the loop settles at most every quarter second, and before any draw).
+    Arrived(Box<Observation>),
+    /// Show what arrived since the last time.
+    Settle,
     /// Who holds the fleet lock now.
     Lock(Option<LockHolder>),
     /// What the providers' APIs have spent (read from the meter once a second).

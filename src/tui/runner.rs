@@ -20,7 +20,7 @@ use crate::engine::{Engine, Observation, Refresh, Subject, for_action};
 use crate::providers::{ApiMeter, Progress};
 use crate::state::{FleetState, now_ms};
 
-/// Observations are merged (and drawn) at most this often. A big fleet's subjects push all
+/// What was merged is shown (derived and drawn) at most this often. A big fleet's subjects push all
 /// the time; a quarter of a second is still "live" to a person and costs a 100-region
 /// dashboard 4 frames a second instead of 10. Keys are drawn at once, whatever this is.
 const MERGE_EVERY: Duration = Duration::from_millis(250);
@@ -216,7 +216,6 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-    let mut pending = Vec::new();
     let started = tokio::time::Instant::now();
     let mut last_merge = started.checked_sub(MERGE_EVERY).unwrap_or(started);
     let flush = tokio::time::sleep(Duration::ZERO);
@@ -225,6 +224,21 @@ async fn event_loop(
     let end = loop {
         if terminal::panicked() {
             break End::Panic;
+        }
+        if app.dirty && app.unsettled() {
+            // What is drawn agrees with itself: counts and filtered rows from the cells shown.
+            last_merge = tokio::time::Instant::now();
+            for effect in app.update(Msg::Settle) {
+                perform(
+                    effect,
+                    app,
+                    &executor,
+                    &engine,
+                    &mut touched,
+                    &action_tx,
+                    running,
+                );
+            }
         }
         if app.dirty {
             super::logging::before_draw();
@@ -251,23 +265,26 @@ async fn event_loop(
                 None => break End::Quit,
             },
             Some(first) = fleet_rx.recv() => {
-                // Everything the engine has sent by now, merged and drawn once; and at most
-                // once per MERGE_EVERY, or a big fleet's 400 subjects, each on its own
-                // clock, would redraw it many times a second.
-                pending.push(first);
+                // Each reading is merged the moment it arrives (so it is freed at once);
+                // what was merged is shown at most once per MERGE_EVERY, or a big fleet's
+                // 400 subjects, each on its own clock, would redraw it many times a second.
+                let mut effects = app.update(Msg::Arrived(Box::new(first)));
                 while let Ok(next) = fleet_rx.try_recv() {
-                    pending.push(next);
+                    effects.extend(app.update(Msg::Arrived(Box::new(next))));
+                }
+                for effect in effects {
+                    perform(effect, app, &executor, &engine, &mut touched, &action_tx, running);
                 }
                 if last_merge.elapsed() < MERGE_EVERY {
                     flush.as_mut().reset(last_merge + MERGE_EVERY);
                     continue;
                 }
                 last_merge = tokio::time::Instant::now();
-                Msg::Observed(std::mem::take(&mut pending))
+                Msg::Settle
             }
-            _ = &mut flush, if !pending.is_empty() => {
+            _ = &mut flush, if app.unsettled() => {
                 last_merge = tokio::time::Instant::now();
-                Msg::Observed(std::mem::take(&mut pending))
+                Msg::Settle
             }
             Some(m) = action_rx.recv() => m,
             _ = clock.tick() => {

@@ -262,7 +262,7 @@ pub fn app_state(app: &Value, related: &Related) -> AppState {
         revision: revision.into(),
         auto_sync,
         history: history.into(),
-        message,
+        message: message.map(Into::into),
         head: s(app, "/status/sync/revision").map(Into::into),
         prune: flag("prune"),
         self_heal: flag("selfHeal"),

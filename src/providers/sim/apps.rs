@@ -252,7 +252,7 @@ impl Catalog {
             revision,
             auto_sync,
             history,
-            message,
+            message: message.map(Into::into),
             head: Some(t.head.clone()),
             prune: auto_sync,
             self_heal: auto_sync,

@@ -138,7 +138,7 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         }
         None => match &s.lag.error {
             // Fenced or following a non-writer: the provider's words say which and why.
-            Some(e) if crate::state::replication::link_word(&s.lag).is_some() => e.clone(),
+            Some(e) if crate::state::replication::link_word(&s.lag).is_some() => e.to_string(),
             _ => "unknown (no datapoint)".into(),
         },
     };
@@ -219,8 +219,9 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         app,
         "why",
         a.message
-            .clone()
-            .unwrap_or_else(|| "nothing to report".into()),
+            .as_deref()
+            .unwrap_or("nothing to report")
+            .to_string(),
         if a.message.is_some() {
             Role::Warn
         } else {

@@ -91,7 +91,7 @@ pub fn helm_lines(app: &App, t: &Tenant, region: &str) -> Vec<Line<'static>> {
         return out;
     };
     if let Some(e) = &o.error {
-        out.push(kv(app, "helm error", e.clone(), Role::Danger));
+        out.push(kv(app, "helm error", e.to_string(), Role::Danger));
     }
     let Some(rel) = &o.value else {
         return out;
