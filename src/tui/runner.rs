@@ -177,9 +177,7 @@ async fn event_loop(
     );
 
     let (fleet_tx, mut fleet_rx) = mpsc::channel::<Observation>(1024);
-    let mut engine = Engine::spawn(ctx.fleet.clone(), ctx.providers.clone(), fleet_tx, |o| o);
-    // The subjects the running action touches: refreshed when it finishes.
-    let mut touched: Option<Vec<Subject>> = None;
+    let engine = Engine::spawn(ctx.fleet.clone(), ctx.providers.clone(), fleet_tx, |o| o);
     let (action_tx, mut action_rx) = mpsc::unbounded_channel::<Msg>();
     let lock = ctx.lock();
     let remote_lock = lock.remote.is_some();
@@ -221,6 +219,13 @@ async fn event_loop(
     let flush = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(flush);
 
+    let mut fx = Effects {
+        executor,
+        engine,
+        touched: None,
+        tx: action_tx.clone(),
+        running,
+    };
     let end = loop {
         if terminal::panicked() {
             break End::Panic;
@@ -228,17 +233,8 @@ async fn event_loop(
         if app.dirty && app.unsettled() {
             // What is drawn agrees with itself: counts and filtered rows from the cells shown.
             last_merge = tokio::time::Instant::now();
-            for effect in app.update(Msg::Settle) {
-                perform(
-                    effect,
-                    app,
-                    &executor,
-                    &engine,
-                    &mut touched,
-                    &action_tx,
-                    running,
-                );
-            }
+            let effects = app.update(Msg::Settle);
+            fx.perform_all(effects, app);
         }
         if app.dirty {
             super::logging::before_draw();
@@ -272,9 +268,7 @@ async fn event_loop(
                 while let Ok(next) = fleet_rx.try_recv() {
                     effects.extend(app.update(Msg::Arrived(Box::new(next))));
                 }
-                for effect in effects {
-                    perform(effect, app, &executor, &engine, &mut touched, &action_tx, running);
-                }
+                fx.perform_all(effects, app);
                 if last_merge.elapsed() < MERGE_EVERY {
                     flush.as_mut().reset(last_merge + MERGE_EVERY);
                     continue;
@@ -309,20 +303,39 @@ async fn event_loop(
         while let Ok(m) = action_rx.try_recv() {
             effects.extend(app.update(m));
         }
-        for effect in effects {
-            perform(
-                effect,
-                app,
-                &executor,
-                &engine,
-                &mut touched,
-                &action_tx,
-                running,
-            );
-        }
+        fx.perform_all(effects, app);
     };
-    engine.stop();
+    fx.engine.stop();
     Ok(end)
+}
+
+/// What carrying out the app's effects needs besides the app: the loop owns one.
+struct Effects<'a> {
+    executor: Arc<Executor>,
+    engine: Engine,
+    /// The subjects the running action touches: refreshed when it finishes.
+    touched: Option<Vec<Subject>>,
+    tx: mpsc::UnboundedSender<Msg>,
+    running: &'a mut Running,
+}
+
+impl Effects<'_> {
+    fn perform_all(&mut self, effects: Vec<Effect>, app: &mut App) {
+        for effect in effects {
+            self.perform(effect, app);
+        }
+    }
+
+    fn perform(&mut self, effect: Effect, app: &mut App) {
+        let Effects {
+            executor,
+            engine,
+            touched,
+            tx,
+            running,
+        } = self;
+        perform(effect, app, executor, engine, touched, tx, running);
+    }
 }
 
 fn perform(
