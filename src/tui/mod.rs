@@ -5,6 +5,7 @@ pub mod actions;
 pub mod app;
 pub mod command;
 pub mod config_error;
+mod effects;
 pub mod evidence;
 pub mod filter;
 pub mod fixture;
