@@ -16,13 +16,12 @@ use crate::providers::ApiMeter;
 use crate::providers::sim::Fault;
 use crate::state::now_ms;
 
-/// Write a JSON document to stdout as it is serialised: a big fleet's status is tens of
+/// Write the status document to stdout as it is serialised: a big fleet's status is tens of
 /// megabytes, and holding it as one string first doubled the memory.
-fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
+fn print_json(doc: &super::status_doc::StatusDoc) -> Result<(), CliError> {
     use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, doc)
-        .map_err(std::io::Error::from)
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    doc.write_pretty(&mut out)
         .and_then(|()| writeln!(out))
         .and_then(|()| out.flush())
         .map_err(|e| CliError::new(Exit::Failed, format!("writing the status to stdout: {e}")))
