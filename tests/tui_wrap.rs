@@ -70,3 +70,19 @@ fn detail_pane_of_a_region_at_80x24() {
     press(&mut a, &["down", "down"]);
     insta::assert_snapshot!(text(&render(&a, 80, 24)));
 }
+
+/// A region of a big fleet names its first twenty tenants and counts the rest, instead of
+/// wrapping a thousand names into the pane every frame.
+#[test]
+fn a_big_regions_detail_names_twenty_tenants_and_counts_the_rest() {
+    let (fleet, state) =
+        meridian::tui::fixture::synthetic(3, 250).unwrap_or_else(|e| panic!("{e}"));
+    let a = meridian::tui::fixture::app_for(fleet, state, "dark", "default", false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let screen = text(&render(&a, 200, 60));
+    assert!(screen.contains("tenant-0000, tenant-0001"), "{screen}");
+    assert!(
+        screen.contains("tenant-0019 and 230 more (250 in all)"),
+        "{screen}"
+    );
+}

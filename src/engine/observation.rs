@@ -112,6 +112,14 @@ impl Merger {
         self.cells.get(region).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Where tenant `ti`'s cell of a region sits in its row (a region's cells are in tenant
+    /// order, so this is a search, not a string compare per region of the tenant).
+    fn cell_of(&self, region: &str, ti: usize) -> Option<usize> {
+        let cells = self.cells_in(region);
+        let at = cells.binary_search_by_key(&ti, |&(t, _)| t).ok()?;
+        cells.get(at).map(|&(_, ci)| ci)
+    }
+
     /// One region's Argo CD counts, from its cells alone (what a region's reading changed).
     pub fn argo_summary(&self, state: &FleetState, region: &str) -> crate::state::ArgoSummary {
         let mut out = crate::state::ArgoSummary::default();
@@ -124,6 +132,36 @@ impl Merger {
             let cell = state.tenants.get(ti).and_then(|ts| ts.apps.get(ci));
             if let Some(t) = self.fleet.tenants.get(ti) {
                 out.add(t, cell.map(|(_, a)| a));
+            }
+        }
+        out
+    }
+
+    /// The Argo CD counts of the named tenants' cells in one region (each counted once):
+    /// what a watch push that names them changes, counted before and after it is merged.
+    pub fn argo_of(
+        &self,
+        state: &FleetState,
+        region: &str,
+        tenants: &[&str],
+    ) -> crate::state::ArgoSummary {
+        let mut indexes: Vec<usize> = tenants
+            .iter()
+            .filter_map(|id| self.tenants.get(*id).copied())
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let mut out = crate::state::ArgoSummary::default();
+        for ti in indexes {
+            let (Some(t), Some(ts)) = (self.fleet.tenants.get(ti), state.tenants.get(ti)) else {
+                continue;
+            };
+            if let Some((_, cell)) = self
+                .cell_of(region, ti)
+                .and_then(|ci| ts.apps.get(ci))
+                .filter(|(r, _)| **r == *region)
+            {
+                out.add(t, Some(cell));
             }
         }
         out
@@ -244,16 +282,14 @@ impl Merger {
                     r.apps_at = Some(at);
                 }
                 for (id, app) in update.apps {
-                    let Some(ts) = self
-                        .tenants
-                        .get(&id)
-                        .and_then(|&ti| state.tenants.get_mut(ti))
-                    else {
+                    let Some(cell) = self.tenants.get(&id).and_then(|&ti| {
+                        let ci = self.cell_of(region, ti)?;
+                        let cell = state.tenants.get_mut(ti)?.apps.get_mut(ci)?;
+                        (*cell.0 == *region).then_some(cell)
+                    }) else {
                         continue;
                     };
-                    if let Some(cell) = ts.apps.iter_mut().find(|(r, _)| **r == *region) {
-                        cell.1 = Observed::ok(app, at);
-                    }
+                    cell.1 = Observed::ok(app, at);
                 }
             }
             Ok(update) => {

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use super::{AppState, FleetState, Observed, SyncStatus};
 use crate::fleet::{Fleet, Tenant};
 
-/// One region's apps: how many there are, how many are Synced, whether any is OutOfSync.
+/// One region's apps: how many there are, how many are Synced, how many OutOfSync.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ArgoSummary {
     pub synced: usize,
     pub total: usize,
-    pub out_of_sync: bool,
+    /// A count, not a flag, so a change to a few cells can be counted in and out.
+    pub out_of_sync: usize,
 }
 
 impl ArgoSummary {
@@ -25,9 +26,22 @@ impl ArgoSummary {
         self.total += 1;
         match cell.and_then(|o| o.value.as_ref()).map(|a| a.sync) {
             Some(SyncStatus::Synced) => self.synced += 1,
-            Some(SyncStatus::OutOfSync) => self.out_of_sync = true,
+            Some(SyncStatus::OutOfSync) => self.out_of_sync += 1,
             _ => {}
         }
+    }
+
+    /// Is any app OutOfSync?
+    pub fn drifted(&self) -> bool {
+        self.out_of_sync > 0
+    }
+
+    /// Recount some cells: `old` counted them before a change, `new` after it.
+    pub fn replace(&mut self, old: &ArgoSummary, new: &ArgoSummary) {
+        let shift = |n: usize, o: usize, w: usize| (n + w).saturating_sub(o);
+        self.synced = shift(self.synced, old.synced, new.synced);
+        self.total = shift(self.total, old.total, new.total);
+        self.out_of_sync = shift(self.out_of_sync, old.out_of_sync, new.out_of_sync);
     }
 }
 

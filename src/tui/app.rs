@@ -62,8 +62,11 @@ pub struct Cursor {
 pub(super) struct Unsettled {
     /// Something was merged.
     pub(super) any: bool,
-    /// The regions whose apps were read (their Argo CD counts are counted again).
+    /// The regions whose apps were read whole or failed (their Argo CD counts are counted
+    /// again).
     pub(super) apps_of: Vec<String>,
+    /// Watch pushes' changes to a region's counts: the pushed cells' counts before and after.
+    pub(super) argo: Vec<(String, crate::state::ArgoSummary, crate::state::ArgoSummary)>,
 }
 
 /// Everything the dashboard shows and remembers.
@@ -103,9 +106,9 @@ pub struct App {
     pub status: Status,
     /// The action being executed, if any (one at a time).
     pub running: Option<String>,
-    /// Argo summary per region (synced, total, any OutOfSync), in fleet order; derived
-    /// from `state` whenever it changes so drawing stays cheap on big fleets.
-    pub argo: Vec<(usize, usize, bool)>,
+    /// Argo summary per region, in fleet order; derived from `state` as it changes (pushes
+    /// counted in and out, whole reads recounted) so drawing stays cheap on big fleets.
+    pub argo: Vec<crate::state::ArgoSummary>,
     /// The rows the filter leaves (regions, tenants), kept current by `refilter`.
     pub visible: (Vec<usize>, Vec<usize>),
     /// The phase the cancel key was pressed on once (a second press stops it).

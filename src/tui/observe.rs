@@ -2,7 +2,7 @@
 //! engine's observations, one subject each, merged as they arrive. What is derived from the
 //! state (the Argo summary per region, the filtered rows) is refreshed once per batch.
 
-use super::app::{App, Effect};
+use super::app::{App, Effect, Unsettled};
 use crate::engine::{Merger, Observation, Reading, Subject};
 use crate::state::FleetState;
 
@@ -24,17 +24,23 @@ impl App {
     /// readings all at the same time (12 MB of app readings on 100 x 1,000).
     pub fn absorb(&mut self, obs: Observation) -> Vec<Effect> {
         let mut effects = Vec::new();
-        // An empty change (a watch's heartbeat: "all current as of now") moves no
-        // count, so it costs no recount of the region's cells.
-        let heartbeat = matches!(&obs.reading,
-            Reading::Apps(Ok(u)) if !u.complete && u.apps.is_empty());
+        self.unsettled.any = true;
+        // A watch push names the few apps that changed: their counts are moved out of the
+        // region's summary and back in after the merge. Anything else (a full list, a
+        // failed read) recounts the region's cells at the settle. An empty push (a watch's
+        // heartbeat: "all current as of now") moves no count at all.
+        let pushed: Option<Vec<String>> = match (&obs.subject, &obs.reading) {
+            (Subject::Apps(_), Reading::Apps(Ok(u))) if !u.complete && !self.frozen => {
+                Some(u.apps.iter().map(|(id, _)| id.clone()).collect())
+            }
+            _ => None,
+        };
         if let Subject::Apps(region) = &obs.subject
-            && !heartbeat
+            && pushed.is_none()
             && !self.unsettled.apps_of.contains(region)
         {
             self.unsettled.apps_of.push(region.clone());
         }
-        self.unsettled.any = true;
         let target = if self.frozen {
             self.held
                 .get_or_insert_with(|| Box::new(self.state.clone()))
@@ -46,9 +52,34 @@ impl App {
         if self.reported.0.len() < self.reported.1 {
             self.reported.0.insert(subject.clone());
         }
-        let before = errors_of(&self.merger, target, &subject);
+        let moved = match (&subject, &pushed) {
+            (Subject::Apps(region), Some(ids)) if !ids.is_empty() => {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                Some((region, ids))
+            }
+            _ => None,
+        };
+        let counted = moved
+            .as_ref()
+            .map(|(region, ids)| self.merger.argo_of(target, region, ids));
+        // A watch push only sets the apps it names: it can bring no new error, and looking
+        // (a pass over the region's cells, twice) was a tenth of an idle big dashboard.
+        let quiet = pushed.is_some();
+        let before = match quiet {
+            true => Vec::new(),
+            false => errors_of(&self.merger, target, &subject),
+        };
         self.merger.apply(target, obs);
-        let after = errors_of(&self.merger, target, &subject);
+        if let (Some((region, ids)), Some(old)) = (&moved, counted) {
+            let new = self.merger.argo_of(target, region, ids);
+            if old != new {
+                self.unsettled.argo.push(((*region).clone(), old, new));
+            }
+        }
+        let after = match quiet {
+            true => Vec::new(),
+            false => errors_of(&self.merger, target, &subject),
+        };
         for (what, error) in after {
             let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
             if let Some(e) = &error
@@ -64,6 +95,11 @@ impl App {
         effects
     }
 
+    /// Has every subject reported at least once (the start-up is over)?
+    pub fn all_reported(&self) -> bool {
+        self.reported.0.len() >= self.reported.1
+    }
+
     /// Has anything been absorbed that is not yet shown?
     pub fn unsettled(&self) -> bool {
         self.unsettled.any
@@ -73,23 +109,30 @@ impl App {
     pub fn settle(&mut self) {
         let unsettled = std::mem::take(&mut self.unsettled);
         if !self.frozen {
-            self.derive_after(&unsettled.apps_of);
+            self.derive_after(&unsettled);
         }
         self.now = self.now.max(self.state.observed_at);
         self.dirty = true;
     }
 
     /// What a batch changed, derived again: the Argo counts of the regions whose apps were
-    /// read (a 100-region fleet's batch is usually a region or two), and the filtered rows
-    /// when a filter is set (without one, every row shows whatever the data).
-    fn derive_after(&mut self, apps_of: &[String]) {
+    /// read whole (a 100-region fleet's batch is usually a region or two) or pushed, and the
+    /// filtered rows when a filter is set (without one, every row shows whatever the data).
+    fn derive_after(&mut self, unsettled: &Unsettled) {
         if self.argo.len() != self.fleet.regions.len() {
             return self.derive();
         }
-        for region in apps_of {
+        for region in &unsettled.apps_of {
             if let Some(i) = self.fleet.regions.iter().position(|r| &r.id == region) {
-                let a = self.merger.argo_summary(&self.state, region);
-                self.argo[i] = (a.synced, a.total, a.out_of_sync);
+                self.argo[i] = self.merger.argo_summary(&self.state, region);
+            }
+        }
+        // A region counted again above already has every push since in its counts.
+        for (region, old, new) in &unsettled.argo {
+            if !unsettled.apps_of.contains(region)
+                && let Some(i) = self.fleet.regions.iter().position(|r| &r.id == region)
+            {
+                self.argo[i].replace(old, new);
             }
         }
         if self.filter.is_active() {
@@ -110,7 +153,6 @@ impl App {
             .regions
             .iter()
             .map(|r| self.merger.argo_summary(&self.state, &r.id))
-            .map(|a| (a.synced, a.total, a.out_of_sync))
             .collect();
         self.refilter();
     }
@@ -166,10 +208,10 @@ fn errors_of(
                 .cells_in(id)
                 .iter()
                 .filter_map(|&(ti, ci)| state.tenants.get(ti)?.apps.get(ci))
-                .map(|(_, a)| a.error.clone());
+                .map(|(_, a)| a.error.as_ref());
             let first = errors.next().flatten();
             let shared = first.is_some() && errors.all(|e| e == first);
-            vec![("applications", if shared { first } else { None })]
+            vec![("applications", first.filter(|_| shared).cloned())]
         }
         Subject::Releases(id) => {
             let first = state
@@ -229,6 +271,55 @@ mod tests {
         assert_eq!(app.argo[0], before);
         app.update(Msg::Settle);
         assert!(!app.unsettled() && app.dirty);
-        assert_eq!(app.argo[0], (before.0 - 1, before.1, true));
+        assert_eq!(
+            (
+                app.argo[0].synced,
+                app.argo[0].total,
+                app.argo[0].out_of_sync
+            ),
+            (before.synced - 1, before.total, before.out_of_sync + 1)
+        );
+    }
+
+    /// A watch push's cells are counted out and in; the result is what a recount of the
+    /// region says, including a push that names one app twice or an unknown tenant.
+    #[test]
+    fn a_push_moves_the_counts_a_recount_would_give() {
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        let region = app.fleet.regions[0].id.clone();
+        let mut cells: Vec<(String, crate::state::AppState)> = app
+            .state
+            .tenants
+            .iter()
+            .filter_map(|t| Some((t.id.clone(), t.app(&region)?.value.clone()?)))
+            .collect();
+        let before = app.argo[0];
+        assert!(cells.len() >= 2, "the demo has apps in {region}");
+        let push = |app: &mut crate::tui::app::App, apps: Vec<(String, crate::state::AppState)>| {
+            let obs = Observation {
+                subject: Subject::Apps(region.clone()),
+                at: app.now + 1_000,
+                reading: Reading::Apps(Ok(AppsUpdate {
+                    apps,
+                    complete: false,
+                })),
+            };
+            app.update(Msg::Arrived(Box::new(obs)));
+        };
+        cells[0].1.sync = SyncStatus::OutOfSync;
+        cells[1].1.sync = SyncStatus::Synced;
+        let first = cells[0].clone();
+        push(&mut app, vec![first.clone(), first, cells[1].clone()]);
+        push(
+            &mut app,
+            vec![("no-such-tenant".into(), cells[1].1.clone())],
+        );
+        cells[1].1.sync = SyncStatus::OutOfSync;
+        push(&mut app, vec![cells[1].clone()]);
+        app.update(Msg::Settle);
+        let recount = app.merger.argo_summary(&app.state, &region);
+        assert_eq!(app.argo[0], recount);
+        assert_ne!(app.argo[0], before, "the pushes changed the counts");
+        assert!(recount.out_of_sync >= 2, "{recount:?}");
     }
 }

@@ -20,11 +20,44 @@ use crate::engine::{Engine, Observation};
 use crate::providers::ApiMeter;
 use crate::state::{FleetState, now_ms};
 
-/// What was merged is shown (derived and drawn) at most this often. A big fleet's subjects
-/// push all the time; a quarter of a second is still "live" to a person and costs a
-/// 100-region dashboard 4 frames a second instead of 10. Keys are drawn at once, whatever
-/// this is.
+/// While the first readings arrive, what was merged is shown (derived and drawn) at most
+/// this often. After that, readings are shown at the clock's next second, which draws
+/// anyway as ages move: a 100-region fleet's 400 subjects push all the time, and drawing
+/// each quarter second was most of an idle dashboard's work. Keys and action results are
+/// drawn at once, whatever this is.
 const MERGE_EVERY: Duration = Duration::from_millis(250);
+
+/// The terminal's events, read in a task of their own. Polled in the loop's `select!`, the
+/// event stream asked crossterm (a lock and a read that must not block) every time a
+/// reading woke the loop: 200 times a second on a 100-region fleet. In its own task it is
+/// polled only when input arrives.
+struct TerminalEvents {
+    rx: mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TerminalEvents {
+    fn spawn() -> TerminalEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let mut events = EventStream::new();
+            while let Some(ev) = events.next().await {
+                let failed = ev.is_err();
+                if tx.send(ev).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        TerminalEvents { rx, task }
+    }
+}
+
+impl Drop for TerminalEvents {
+    /// Stop reading the terminal with the loop: what is typed after it is the shell's.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// Everything the dashboard needs before the terminal is touched, so configuration errors
 /// are printed plainly and start-up stops.
@@ -148,7 +181,7 @@ async fn event_loop(
         action_tx.clone(),
         ctx.read_only,
     );
-    let mut events = EventStream::new();
+    let mut events = TerminalEvents::spawn();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -179,7 +212,7 @@ async fn event_loop(
             break End::Quit;
         }
         let msg = tokio::select! {
-            ev = events.next() => match ev {
+            ev = events.rx.recv() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     // Time reaches the app only in messages: tell it when the key came.
                     app.update(Msg::Tick(now_ms()));
@@ -196,21 +229,28 @@ async fn event_loop(
             },
             Some(first) = fleet_rx.recv() => {
                 // Each reading is merged the moment it arrives (so it is freed at once);
-                // what was merged is shown at most once per MERGE_EVERY, or a big fleet's
-                // 400 subjects, each on its own clock, would redraw it many times a second.
+                // what was merged is shown at most once per MERGE_EVERY while the first
+                // readings arrive, then at the clock's ticks, or a big fleet's 400
+                // subjects, each on its own clock, would redraw it many times a second.
+                let starting = !app.all_reported();
                 let mut effects = app.update(Msg::Arrived(Box::new(first)));
                 while let Ok(next) = fleet_rx.try_recv() {
                     effects.extend(app.update(Msg::Arrived(Box::new(next))));
                 }
                 fx.perform_all(effects, app);
-                if last_merge.elapsed() < MERGE_EVERY {
+                if !starting {
+                    continue;
+                }
+                // The last of the first readings is shown at once: the board is live.
+                if !app.all_reported() && last_merge.elapsed() < MERGE_EVERY {
                     flush.as_mut().reset(last_merge + MERGE_EVERY);
                     continue;
                 }
                 last_merge = tokio::time::Instant::now();
                 Msg::Settle
             }
-            _ = &mut flush, if app.unsettled() => {
+            // Only while the first readings arrive: a finished sleep is ready at once.
+            _ = &mut flush, if app.unsettled() && !app.all_reported() => {
                 last_merge = tokio::time::Instant::now();
                 Msg::Settle
             }

@@ -165,8 +165,25 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     for e in &r.endpoints {
         out.push(kv(app, "probe", e.clone(), Role::Muted));
     }
-    let tenants: Vec<String> = app.fleet.tenants_in(id).map(|t| t.id.clone()).collect();
-    out.push(kv(app, "tenants", tenants.join(", "), Role::Text));
+    // A big region runs a thousand tenants: wrapping all their names every frame was most
+    // of drawing this pane, and only a few lines show. Name the first ones, count the rest.
+    const NAMED: usize = 20;
+    let cells = app.merger.cells_in(id);
+    let mut tenants = cells
+        .iter()
+        .take(NAMED)
+        .filter_map(|&(ti, _)| app.fleet.tenants.get(ti))
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cells.len() > NAMED {
+        tenants.push_str(&format!(
+            " and {} more ({} in all)",
+            cells.len() - NAMED,
+            cells.len()
+        ));
+    }
+    out.push(kv(app, "tenants", tenants, Role::Text));
     out
 }
 

@@ -75,7 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
             t.get(Role::Warn),
         ));
-    } else if app.reported.0.len() < app.reported.1 {
+    } else if !app.all_reported() {
         second.push(Span::styled(
             format!(
                 "◌ first readings: {} of {}…",

@@ -183,7 +183,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(fill, t.get(Role::Bar)),
                 Span::styled(empty, t.get(Role::BarEmpty)),
             ])));
-            let (synced, all, drift) = app.argo.get(i).copied().unwrap_or((0, 0, false));
+            let a = app.argo.get(i).copied().unwrap_or_default();
+            let (synced, all, drift) = (a.synced, a.total, a.drifted());
             let argo_role = if drift {
                 Role::Warn
             } else if synced == all {
@@ -338,6 +339,6 @@ pub fn fmt_secs(v: f64) -> String {
 
 /// Width of the ARGO column: room for "N/N ≠" at the fleet's largest app count.
 fn argo_width(app: &App) -> u16 {
-    let most = app.argo.iter().map(|a| a.1).max().unwrap_or(0);
+    let most = app.argo.iter().map(|a| a.total).max().unwrap_or(0);
     (2 * most.to_string().len() + 3).max(5) as u16
 }
