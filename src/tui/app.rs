@@ -467,6 +467,11 @@ impl App {
     }
 
     fn toggle_freeze(&mut self) {
+        if !self.frozen {
+            // What was merged but not yet shown is part of the frozen picture: derive it now,
+            // or the held board would show cells whose counts never catch up.
+            self.settle();
+        }
         self.frozen = !self.frozen;
         if self.frozen {
             self.status = Status::Info("frozen: live data is held back while you read; press the freeze key again to resume".into());

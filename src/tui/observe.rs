@@ -316,7 +316,9 @@ mod tests {
         );
         cells[1].1.sync = SyncStatus::OutOfSync;
         push(&mut app, vec![cells[1].clone()]);
-        app.update(Msg::Settle);
+        // Freezing shows what was merged so far, counted.
+        crate::tui::fixture::press(&mut app, &["f"]);
+        assert!(app.frozen);
         let recount = app.merger.argo_summary(&app.state, &region);
         assert_eq!(app.argo[0], recount);
         assert_ne!(app.argo[0], before, "the pushes changed the counts");
