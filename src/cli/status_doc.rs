@@ -25,6 +25,9 @@ impl StatusDoc<'_> {
     }
 }
 
+/// The document on one thread through serde: `write_pretty` writes the same bytes faster,
+/// and its test compares the two.
+#[cfg(test)]
 impl Serialize for StatusDoc<'_> {
     /// Keys in sorted order, as a `Value` would print them, with `tenants` in its place.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -258,6 +261,7 @@ pub struct Tenants<'a> {
     pub history: bool,
 }
 
+#[cfg(test)]
 impl Serialize for Tenants<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.fleet.tenants.len()))?;

@@ -143,11 +143,11 @@ impl Merger {
         &self,
         state: &FleetState,
         region: &str,
-        tenants: &[&str],
+        tenants: &[String],
     ) -> crate::state::ArgoSummary {
         let mut indexes: Vec<usize> = tenants
             .iter()
-            .filter_map(|id| self.tenants.get(*id).copied())
+            .filter_map(|id| self.tenants.get(id).copied())
             .collect();
         indexes.sort_unstable();
         indexes.dedup();

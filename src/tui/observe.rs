@@ -53,15 +53,10 @@ impl App {
             self.reported.0.insert(subject.clone());
         }
         let moved = match (&subject, &pushed) {
-            (Subject::Apps(region), Some(ids)) if !ids.is_empty() => {
-                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                Some((region, ids))
-            }
+            (Subject::Apps(region), Some(ids)) if !ids.is_empty() => Some((region, ids)),
             _ => None,
         };
-        let counted = moved
-            .as_ref()
-            .map(|(region, ids)| self.merger.argo_of(target, region, ids));
+        let counted = moved.map(|(region, ids)| self.merger.argo_of(target, region, ids));
         // A watch push only sets the apps it names: it can bring no new error, and looking
         // (a pass over the region's cells, twice) was a tenth of an idle big dashboard.
         let quiet = pushed.is_some();
@@ -70,10 +65,10 @@ impl App {
             false => errors_of(&self.merger, target, &subject),
         };
         self.merger.apply(target, obs);
-        if let (Some((region, ids)), Some(old)) = (&moved, counted) {
+        if let (Some((region, ids)), Some(old)) = (moved, counted) {
             let new = self.merger.argo_of(target, region, ids);
             if old != new {
-                self.unsettled.argo.push(((*region).clone(), old, new));
+                self.unsettled.argo.push((region.clone(), old, new));
             }
         }
         let after = match quiet {
@@ -233,17 +228,21 @@ mod tests {
     use crate::tui::fixture::demo_app;
     use crate::tui::message::Msg;
 
+    /// Every app of `region` as the dashboard holds it, by tenant.
+    fn apps_in(app: &crate::tui::app::App, region: &str) -> Vec<(String, crate::state::AppState)> {
+        app.state
+            .tenants
+            .iter()
+            .filter_map(|t| Some((t.id.clone(), t.app(region)?.value.clone()?)))
+            .collect()
+    }
+
     #[test]
     fn a_reading_is_merged_as_it_arrives_and_shown_at_the_settle() {
         let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
         let region = app.fleet.regions[0].id.clone();
         // The region's apps as they stand, one of the synced ones now OutOfSync.
-        let mut apps: Vec<(String, crate::state::AppState)> = app
-            .state
-            .tenants
-            .iter()
-            .filter_map(|t| Some((t.id.clone(), t.app(&region)?.value.clone()?)))
-            .collect();
+        let mut apps = apps_in(&app, &region);
         let Some((tenant, changed)) = apps.iter_mut().find(|(_, a)| a.sync == SyncStatus::Synced)
         else {
             panic!("the demo has a synced app in {region}");
@@ -287,12 +286,7 @@ mod tests {
     fn a_push_moves_the_counts_a_recount_would_give() {
         let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
         let region = app.fleet.regions[0].id.clone();
-        let mut cells: Vec<(String, crate::state::AppState)> = app
-            .state
-            .tenants
-            .iter()
-            .filter_map(|t| Some((t.id.clone(), t.app(&region)?.value.clone()?)))
-            .collect();
+        let mut cells = apps_in(&app, &region);
         let before = app.argo[0];
         assert!(cells.len() >= 2, "the demo has apps in {region}");
         let push = |app: &mut crate::tui::app::App, apps: Vec<(String, crate::state::AppState)>| {
