@@ -17,7 +17,7 @@ use super::client::{Clients, Target, region_target};
 use super::error::api_error;
 use super::operation::{self as op, Target as AppTarget};
 use super::view::{self, Mode, View};
-use super::watch::{Kind, WATCH_SECONDS};
+use super::watch::{Kind, WATCH_SECONDS, kept};
 use crate::engine::schedule::DEFAULT_DEADLINE;
 use crate::fleet::Fleet;
 use crate::providers::{
@@ -126,24 +126,21 @@ impl ArgoCd {
             .await
             .map_err(|_| ProviderError::timed_out(Some(region), &call, self.deadline))?;
         let apps = apps.map_err(|e| api_error(Some(region), &call, &e))?;
-        let by_name = |items: Vec<DynamicObject>| {
+        let by_name = |kind: Kind, items: Vec<DynamicObject>| {
             items
                 .into_iter()
-                .filter_map(|o| {
-                    let name = o.metadata.name.clone()?;
-                    Some((name, Arc::new(serde_json::to_value(o).ok()?)))
-                })
+                .filter_map(|o| Some((o.metadata.name.clone()?, kept(kind, o)?)))
                 .collect::<HashMap<String, Arc<Value>>>()
         };
         let mut v = View {
-            apps: by_name(apps.items),
+            apps: by_name(Kind::Applications, apps.items),
             listed: true,
             ..View::default()
         };
         for (kind, result) in [(Kind::ApplicationSets, sets), (Kind::AppProjects, projects)] {
             match result {
                 Ok(l) => {
-                    let map = by_name(l.items);
+                    let map = by_name(kind, l.items);
                     match kind {
                         Kind::ApplicationSets => v.related.appsets = map,
                         _ => v.related.projects = map,

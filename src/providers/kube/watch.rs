@@ -54,9 +54,14 @@ pub enum Event {
     Failed(Kind, ProviderError),
 }
 
-/// The full object as JSON (metadata included), for reading with JSON pointers.
-fn to_value(obj: &DynamicObject) -> Option<Arc<Value>> {
-    serde_json::to_value(obj).ok().map(Arc::new)
+/// The object as JSON, for reading with JSON pointers: what meridian reads of an
+/// Application (there are hundreds per cluster, each kept as long as the watch runs), the
+/// whole of an ApplicationSet or AppProject (a handful).
+pub fn kept(kind: Kind, obj: DynamicObject) -> Option<Arc<Value>> {
+    match kind {
+        Kind::Applications => Some(Arc::new(super::application::slim(obj))),
+        _ => serde_json::to_value(obj).ok().map(Arc::new),
+    }
 }
 
 fn name_of(obj: &DynamicObject) -> String {
@@ -80,12 +85,17 @@ pub async fn follow(
         let mut version = match listed {
             Ok(Ok(list)) => {
                 ApiMeter::global().record("kube", false);
-                let items = list.items.iter().filter_map(to_value).collect();
+                let version = list.metadata.resource_version.unwrap_or_default();
+                let items = list
+                    .items
+                    .into_iter()
+                    .filter_map(|o| kept(kind, o))
+                    .collect();
                 if tx.send(Event::Listed(kind, items)).await.is_err() {
                     return;
                 }
                 backoff = BACKOFF_MIN;
-                list.metadata.resource_version.unwrap_or_default()
+                version
             }
             failed => {
                 let e = bounded_error(failed, &label, &call, deadline);
@@ -151,7 +161,7 @@ pub async fn follow(
                 let msg = match event {
                     WatchEvent::Added(o) | WatchEvent::Modified(o) => {
                         version = o.metadata.resource_version.clone().unwrap_or(version);
-                        to_value(&o).map(|v| Event::Upsert(kind, v))
+                        kept(kind, o).map(|v| Event::Upsert(kind, v))
                     }
                     WatchEvent::Deleted(o) => {
                         version = o.metadata.resource_version.clone().unwrap_or(version);
