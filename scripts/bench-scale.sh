@@ -3,6 +3,8 @@
 # `config check` and `status --json` time and peak RSS, then the dashboard under tmux: time
 # to the first readings and to all of them, idle CPU and RSS after it settles.
 # Usage: scripts/bench-scale.sh [REGIONS] [TENANTS] [IDLE_SECONDS]   (default 100 1000 30)
+# With MERIDIAN_BENCH_FLEET set, that fleet file is measured instead of a generated one
+# (scripts/bench-real.sh does this for a fleet on real local servers).
 set -euo pipefail
 regions=${1:-100}
 tenants=${2:-1000}
@@ -13,7 +15,11 @@ bin=$PWD/target/release/meridian
 work=$(mktemp -d)
 sock="meridian-scale-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
-scripts/gen-fleet.py "$regions" "$tenants" >"$work/fleet.toml"
+if [[ -n "${MERIDIAN_BENCH_FLEET:-}" ]]; then
+    cp "$MERIDIAN_BENCH_FLEET" "$work/fleet.toml"
+else
+    scripts/gen-fleet.py "$regions" "$tenants" >"$work/fleet.toml"
+fi
 export MERIDIAN_STATE_DIR=$work/state
 echo "fleet: $regions regions x $tenants tenants ($((regions * tenants)) apps)"
 
@@ -61,3 +67,9 @@ b=$(cpu)
 awk -v a="$a" -v b="$b" -v t="$ticks" -v w="$window" \
     'BEGIN { printf "dashboard: idle CPU over %ds: %.2f%% of one core\n", w, (b - a) / t / w * 100 }'
 grep -E 'VmRSS|VmHWM' "/proc/$pid/status" | awk '{printf "dashboard: %s %d MiB\n", $1, $2 / 1024}'
+# What the dashboard spent on each provider's API (its header), and what status --json says.
+pane | grep -o 'API .*' | sed 's/  */ /g; s/^/dashboard: /' || true
+"$bin" -c "$work/fleet.toml" status --json | python3 -c '
+import json, sys
+api = json.load(sys.stdin).get("api") or {}
+print("status --json api section:", json.dumps(api, separators=(",", ":"))[:600])'

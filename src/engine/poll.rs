@@ -28,6 +28,7 @@ pub async fn poll_subjects(
     subjects: &[Subject],
     previous: Option<&FleetState>,
 ) -> FleetState {
+    providers.begin_round().await;
     let (plan, _) = schedule::plan(fleet);
     let deadlines: HashMap<&Subject, std::time::Duration> =
         plan.iter().map(|(s, sch)| (s, sch.deadline)).collect();

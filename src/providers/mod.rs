@@ -143,6 +143,11 @@ impl PromoteReport {
 /// Database role and replication lag of a region, and promotion.
 #[async_trait]
 pub trait DatabaseProvider: Send + Sync {
+    /// A one-shot read of the fleet begins (`status`, an action's reads before and after,
+    /// `wait`): what the provider shares between readings over time is asked again, so the
+    /// round sees every change made before it started. The dashboard's continuous readings
+    /// do not call it.
+    async fn begin_round(&self) {}
     async fn read_role(&self, region: &Region) -> ProviderResult<Role>;
     /// Seconds behind the primary: `None` for the primary itself or when there is no datapoint.
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>>;
@@ -272,6 +277,18 @@ pub struct ProviderOptions {
 }
 
 impl Providers {
+    /// Tell every database provider a one-shot round of reads begins (once each, however
+    /// many regions share it).
+    pub async fn begin_round(&self) {
+        let mut told: Vec<&Arc<dyn DatabaseProvider>> = Vec::new();
+        for db in self.database.values() {
+            if !told.iter().any(|t| Arc::ptr_eq(t, db)) {
+                db.begin_round().await;
+                told.push(db);
+            }
+        }
+    }
+
     /// Build every provider the fleet names.
     pub fn build(
         fleet: &Fleet,

@@ -2,8 +2,11 @@
 //! (an environment variable, or a TOML file the fleet file names) and are only ever handed to
 //! the client library: never formatted into logs, errors, the audit log, the screen or JSON.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::SystemTime;
 
 use crate::fleet::{Capability, Fleet, FleetSource};
 use crate::providers::ProviderError;
@@ -110,27 +113,7 @@ impl SecretSource {
                 ))),
             },
             SecretSource::File { path, key } => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ProviderError::new(
-                        Some(region),
-                        call,
-                        format!("cannot read secrets file {}: {e}", path.display()),
-                    )
-                    .with_hint("check dsn_file in the fleet file")
-                })?;
-                // The parse error would quote the file's text, which holds secrets: say only where.
-                let table: toml::Table = toml::from_str(&text).map_err(|e| {
-                    let at = e
-                        .span()
-                        .map(|s| format!(" at byte {}", s.start))
-                        .unwrap_or_default();
-                    ProviderError::new(
-                        Some(region),
-                        call,
-                        format!("secrets file {} is not valid TOML{at}", path.display()),
-                    )
-                    .with_hint("write one `key = \"connection string\"` per line")
-                })?;
+                let table = parsed(path, region, call)?;
                 match table.get(key).and_then(|v| v.as_str()) {
                     Some(v) => Ok(Secret(v.to_string())),
                     None => Err(ProviderError::new(
@@ -173,5 +156,110 @@ pub fn scrub(message: &str, secret: &Secret) -> String {
         message.to_string()
     } else {
         message.replace(&secret.0, "<connection string>")
+    }
+}
+
+/// A secrets file as last parsed, and what it looked like then: modification time, length
+/// and inode (a rotation that swaps the file in by rename gets a new inode even within the
+/// clock tick of the last write).
+struct Parsed {
+    stamp: Stamp,
+    table: Arc<toml::Table>,
+}
+
+type Stamp = (SystemTime, u64, u64);
+
+/// Secrets files by path. A file is looked at on every read, so a rotated password is
+/// picked up at the next one, but parsed again only when it changed: every PostgreSQL
+/// reading looks up every region's address, which on 100 regions parsed the file 10,000
+/// times a round.
+static FILES: LazyLock<Mutex<HashMap<PathBuf, Parsed>>> = LazyLock::new(Default::default);
+
+fn parsed(path: &Path, region: &str, call: &str) -> Result<Arc<toml::Table>, ProviderError> {
+    let unreadable = |e: std::io::Error| {
+        ProviderError::new(
+            Some(region),
+            call,
+            format!("cannot read secrets file {}: {e}", path.display()),
+        )
+        .with_hint("check dsn_file in the fleet file")
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    let stamp: Option<Stamp> = {
+        use std::os::unix::fs::MetadataExt;
+        meta.modified().ok().map(|m| (m, meta.len(), meta.ino()))
+    };
+    let files = || FILES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = files().get(path)
+        && Some(p.stamp) == stamp
+    {
+        return Ok(p.table.clone());
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    // The parse error would quote the file's text, which holds secrets: say only where.
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| format!(" at byte {}", s.start))
+            .unwrap_or_default();
+        ProviderError::new(
+            Some(region),
+            call,
+            format!("secrets file {} is not valid TOML{at}", path.display()),
+        )
+        .with_hint("write one `key = \"connection string\"` per line")
+    })?;
+    let table = Arc::new(table);
+    if let Some(stamp) = stamp {
+        let p = Parsed {
+            stamp,
+            table: table.clone(),
+        };
+        files().insert(path.to_path_buf(), p);
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &SecretSource) -> String {
+        src.read("eu-west-1", "test")
+            .map(|s| s.expose().to_string())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_rotated_secrets_file_is_read_again_and_an_unchanged_one_is_not_reparsed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("secrets.toml");
+        let write = |text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        write("\"eu-west-1\" = \"postgres://a@h/db\"\n");
+        let src = SecretSource::File {
+            path: path.clone(),
+            key: "eu-west-1".into(),
+        };
+        assert_eq!(read(&src), "postgres://a@h/db");
+        let first = parsed(&path, "eu-west-1", "test").unwrap_or_else(|e| panic!("{e}"));
+        let again = parsed(&path, "eu-west-1", "test").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "an unchanged file is parsed once"
+        );
+        // Rotated in place (new length), then swapped in by rename (same length).
+        write("\"eu-west-1\" = \"postgres://bb@h/db\"\n");
+        assert_eq!(read(&src), "postgres://bb@h/db");
+        let next = dir.path().join("next.toml");
+        std::fs::write(&next, "\"eu-west-1\" = \"postgres://cc@h/db\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&next, &path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read(&src), "postgres://cc@h/db");
+        write("not toml = = \"postgres://secret@h/db\"");
+        let broken = read(&src);
+        assert!(
+            broken.contains("not valid TOML") && !broken.contains("secret@"),
+            "{broken}"
+        );
     }
 }

@@ -13,49 +13,12 @@ use std::time::Duration;
 use tokio_postgres::Row;
 
 use super::Postgres;
-use super::topology::{Endpoint, MEMBER_SQL, Member, current_writer, sql_literal};
+use super::topology::{current_writer, sql_literal};
 use crate::fleet::{Region, Role};
 use crate::providers::{ErrorKind, ProviderError, ProviderResult};
 use crate::state::replication::{BROKEN, FENCED, SUPERSEDED};
 
-/// How long a neighbour may take to say what it is before it counts as not answering.
-const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(2);
-
 impl Postgres {
-    /// What one region's server says about itself, on the kept read connection.
-    pub(super) async fn member(&self, region: &str, call: &str) -> ProviderResult<Member> {
-        let row = self.read(region, call, MEMBER_SQL).await?;
-        Ok(Member::from_row(&row))
-    }
-
-    /// Every configured region's own account, asked at once; regions that do not answer
-    /// in time are left out (a dead neighbour must not hold this region's reading up).
-    pub(super) async fn members(&self, call: &str) -> Vec<(String, Member)> {
-        let asks = self.servers.keys().map(|r| async move {
-            match tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.member(r, call)).await {
-                Ok(Ok(m)) => Some((r.clone(), m)),
-                _ => None,
-            }
-        });
-        let mut found: Vec<(String, Member)> = futures::future::join_all(asks)
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
-        found.sort_by(|a, b| a.0.cmp(&b.0));
-        found
-    }
-
-    /// The region whose connection string names `at`, if any.
-    pub(super) fn region_at(&self, at: &Endpoint) -> Option<String> {
-        let mut regions: Vec<&String> = self.servers.keys().collect();
-        regions.sort();
-        regions
-            .into_iter()
-            .find(|r| self.endpoint(r).is_some_and(|e| e.same_as(at)))
-            .cloned()
-    }
-
     pub(super) async fn role_of(&self, region: &Region) -> ProviderResult<Role> {
         let call = "postgres pg_is_in_recovery";
         let own = self.member(&region.id, call).await?;
@@ -63,10 +26,10 @@ impl Postgres {
             // A fenced old primary takes no writes: it is not the fleet's writer any more.
             return Ok(Role::Secondary);
         }
-        let members = self.members(call).await;
+        let seen = self.members_shared(call).await;
         // A writer that a newer promotion superseded is not the fleet's writer either; its
         // lag reading says so (split brain).
-        Ok(match current_writer(&members) {
+        Ok(match current_writer(&seen.members) {
             Some(w) if w != region.id => Role::Secondary,
             _ => Role::Primary,
         })
@@ -76,8 +39,9 @@ impl Postgres {
         let call = "postgres replication lag";
         let id = region.id.as_str();
         let own = self.member(id, call).await?;
-        let members = self.members(call).await;
-        let writer = current_writer(&members).map(str::to_string);
+        let seen = self.members_shared(call).await;
+        let members = &seen.members;
+        let writer = current_writer(members).map(str::to_string);
         let broken = |message: String, hint: String| {
             Err(ProviderError::new(Some(id), call, message)
                 .with_hint(hint)
@@ -103,10 +67,14 @@ impl Postgres {
             };
         }
         let upstream = own.upstream.as_ref();
-        let follows = upstream.and_then(|u| self.region_at(u));
+        // Looking up the writer's address is one secrets read; which region the replica
+        // follows instead is only worked out (every region's address) when it is not that.
+        let follows_writer =
+            |w: &str| upstream.is_some_and(|u| self.endpoint(w).is_some_and(|e| e.same_as(u)));
         if let Some(w) = &writer
-            && follows.as_deref() != Some(w.as_str())
+            && !follows_writer(w)
         {
+            let follows = upstream.and_then(|u| self.region_at(u));
             let what = match (&follows, upstream) {
                 (Some(f), _) => {
                     let was_writer = members.iter().any(|(r, m)| r == f && !m.in_recovery);

@@ -4,6 +4,7 @@
 //! makes a fenced old primary a replica again (pg_rewind).
 
 mod lag;
+mod members;
 mod promote;
 mod rejoin;
 pub mod topology;
@@ -34,6 +35,12 @@ pub struct Postgres {
     servers: HashMap<String, SecretSource>,
     /// One connection per region for the reads of every refresh (promotion uses its own).
     readers: Mutex<HashMap<String, Arc<Client>>>,
+    /// Held while a region's read connection is being opened, so the region's lag and role
+    /// readings and every other region asking it what it is open one connection, not one
+    /// each (100 regions at once made 10,000 connection attempts on a shared server).
+    connecting: HashMap<String, Mutex<()>>,
+    /// What each region last said about itself (see `members`).
+    members: members::Board,
     /// `connect_timeout` per region, where the fleet file sets one.
     connect_timeouts: HashMap<String, Duration>,
 }
@@ -43,6 +50,12 @@ impl Postgres {
         Postgres {
             servers: SecretSource::per_region(fleet, ProviderKind::Postgres),
             readers: Mutex::new(HashMap::new()),
+            connecting: fleet
+                .regions
+                .iter()
+                .map(|r| (r.id.clone(), Mutex::new(())))
+                .collect(),
+            members: members::Board::default(),
             connect_timeouts: super::secrets::connect_timeouts(fleet, ProviderKind::Postgres),
         }
     }
@@ -51,18 +64,7 @@ impl Postgres {
     /// server restarted since) is replaced once, so a restart does not cost a refresh.
     async fn read(&self, region: &str, call: &str, sql: &str) -> ProviderResult<Row> {
         for attempt in 0..2 {
-            let cached = self.readers.lock().await.get(region).cloned();
-            let client = match cached {
-                Some(c) if !c.is_closed() => c,
-                _ => {
-                    let fresh = Arc::new(self.connect(region, call).await?);
-                    self.readers
-                        .lock()
-                        .await
-                        .insert(region.to_string(), fresh.clone());
-                    fresh
-                }
-            };
+            let client = self.reader(region, call).await?;
             let answer = match tokio::time::timeout(QUERY_TIMEOUT, client.query_one(sql, &[])).await
             {
                 Ok(answer) => answer,
@@ -90,6 +92,31 @@ impl Postgres {
             call,
             "connection lost twice",
         ))
+    }
+
+    /// The region's kept read connection, opened if there is none or it closed.
+    async fn reader(&self, region: &str, call: &str) -> ProviderResult<Arc<Client>> {
+        let live = || async {
+            let cached = self.readers.lock().await.get(region).cloned();
+            cached.filter(|c| !c.is_closed())
+        };
+        if let Some(c) = live().await {
+            return Ok(c);
+        }
+        let _opening = match self.connecting.get(region) {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        };
+        // Whoever held the lock before may have opened it meanwhile.
+        if let Some(c) = live().await {
+            return Ok(c);
+        }
+        let fresh = Arc::new(self.connect(region, call).await?);
+        self.readers
+            .lock()
+            .await
+            .insert(region.to_string(), fresh.clone());
+        Ok(fresh)
     }
 
     /// A fresh connection to a region's server.
@@ -218,6 +245,10 @@ impl DatabaseProvider for Postgres {
         ]
     }
 
+    async fn begin_round(&self) {
+        self.forget_members().await;
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         self.role_of(region).await
     }
@@ -232,7 +263,9 @@ impl DatabaseProvider for Postgres {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.promote_all(fleet, region, progress).await.map(|_| ())
+        self.promote_accepting(fleet, region, false, progress)
+            .await
+            .map(|_| ())
     }
 
     async fn promote_accepting(
@@ -242,7 +275,10 @@ impl DatabaseProvider for Postgres {
         _accept_data_loss: bool,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
-        self.promote_all(fleet, region, progress).await
+        self.forget_members().await;
+        let done = self.promote_all(fleet, region, progress).await;
+        self.forget_members().await;
+        done
     }
 
     async fn rejoin(
@@ -251,7 +287,10 @@ impl DatabaseProvider for Postgres {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.rejoin_region(fleet, region, progress).await
+        self.forget_members().await;
+        let done = self.rejoin_region(fleet, region, progress).await;
+        self.forget_members().await;
+        done
     }
 
     fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
