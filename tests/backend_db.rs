@@ -298,3 +298,68 @@ async fn promote_re_checks_lag_just_before_executing() {
         "not promoted"
     );
 }
+
+/// A round of readings on many regions asks each server about itself about once, and opens
+/// one read connection per region. Each replica's lag needs the fleet's writer; asking
+/// every region for it, for each region, was N x N queries (and at start as many connection
+/// attempts: on 100 regions half the readings timed out).
+#[tokio::test]
+async fn a_round_on_many_regions_asks_each_server_about_once() {
+    let Some(pg) = support::db::pg_pair() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let n = 24;
+    let ids: Vec<String> = (0..n).map(|i| format!("region-{i:02}")).collect();
+    let mut secrets = String::new();
+    let mut src = "[fleet]\nname = \"many\"\n".to_string();
+    for (i, id) in ids.iter().enumerate() {
+        let dsn = if i == 0 {
+            pg.primary_dsn()
+        } else {
+            pg.replica_dsn()
+        };
+        secrets.push_str(&format!("\"{id}\" = \"{dsn}\"\n"));
+        let role = if i == 0 { "primary" } else { "secondary" };
+        src.push_str(&format!(
+            "[[regions]]\nid = \"{id}\"\nrole = \"{role}\"\nsteady_weight = 1\n\
+             database = {{ provider = \"postgres\", dsn_file = \"secrets.toml\" }}\n\
+             lag = {{ provider = \"postgres\", dsn_file = \"secrets.toml\" }}\n"
+        ));
+    }
+    std::fs::write(tmp.path().join("secrets.toml"), secrets).expect("write secrets");
+    let file = tmp.path().join("many.toml");
+    let f = match parse(&src, "many.toml", FleetSource::File(file)) {
+        Ok(f) => f,
+        Err(e) => panic!("test fleet invalid: {e}"),
+    };
+    let db = Postgres::from_fleet(&f);
+    db.begin_round().await;
+    let readings = futures::future::join_all(ids.iter().map(|id| {
+        let (db, r) = (&db, region(&f, id));
+        async move { futures::join!(db.read_role(r), db.read_lag(r)) }
+    }))
+    .await;
+    for (id, (role, lag)) in ids.iter().zip(&readings) {
+        let want = if id == "region-00" {
+            Role::Primary
+        } else {
+            Role::Secondary
+        };
+        assert_eq!(role.as_ref().ok(), Some(&want), "{id}: {role:?}");
+        let lag = lag.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(
+            *lag,
+            if id == "region-00" { None } else { Some(0.0) },
+            "{id}"
+        );
+    }
+    let counts = db.read_counts();
+    assert_eq!(
+        counts.connections, n,
+        "one read connection per region: {counts:?}"
+    );
+    // Each region's own account (shared by its role, its lag and the writer's view), and
+    // each replica's replay position: 2n - 1. Before the board: n x n and more.
+    assert!(counts.queries <= 3 * n, "{counts:?}");
+}

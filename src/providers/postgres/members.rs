@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::Postgres;
 use super::topology::{Endpoint, MEMBER_SQL, Member};
-use crate::providers::ProviderResult;
+use crate::providers::{ProviderError, ProviderResult};
 
 /// How long a neighbour may take to say what it is before it counts as not answering.
 const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,12 +23,19 @@ const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(2);
 const BOARD_FRESH: Duration = Duration::from_secs(3);
 /// How long one view of the whole board serves the readings that ask for it.
 const VIEW_FRESH: Duration = Duration::from_secs(1);
+/// A region's role and lag are read together; the second to ask takes the first's answer.
+const JUST_ASKED: Duration = Duration::from_millis(500);
+
+/// What a region said about itself, or why it said nothing.
+type Answer = Result<Member, ProviderError>;
 
 /// Every region's last answer, and the view of them the readings share.
-#[derive(Default)]
 pub(super) struct Board {
-    /// Per region: when it was last asked, and what it said (`None`: no answer).
-    answers: Mutex<HashMap<String, (Instant, Option<Member>)>>,
+    /// Per region: when it was last asked, and what it said.
+    answers: Mutex<HashMap<String, (Instant, Answer)>>,
+    /// Per region, held while it is asked, so readings that want it meanwhile take its
+    /// answer instead of asking again.
+    turns: HashMap<String, tokio::sync::Mutex<()>>,
     /// Held while a view is built, so readings that arrive meanwhile wait for it instead of
     /// asking the same servers again.
     view: tokio::sync::Mutex<Option<Arc<Seen>>>,
@@ -41,9 +48,23 @@ pub(super) struct Seen {
 }
 
 impl Board {
-    fn post(&self, region: &str, answer: Option<Member>) {
+    pub fn new<'a>(regions: impl Iterator<Item = &'a String>) -> Board {
+        Board {
+            answers: Mutex::default(),
+            turns: regions.map(|r| (r.clone(), Default::default())).collect(),
+            view: Default::default(),
+        }
+    }
+
+    fn post(&self, region: &str, answer: Answer) {
         let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
         answers.insert(region.to_string(), (Instant::now(), answer));
+    }
+
+    fn within(&self, region: &str, age: Duration) -> Option<Answer> {
+        let answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, answer) = answers.get(region)?;
+        (at.elapsed() < age).then(|| answer.clone())
     }
 
     /// The regions with no answer younger than `BOARD_FRESH`.
@@ -62,7 +83,7 @@ impl Board {
         let answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
         let mut found: Vec<(String, Member)> = (answers.iter())
             .filter(|(_, (at, _))| at.elapsed() < BOARD_FRESH)
-            .filter_map(|(r, (_, m))| Some((r.clone(), m.clone()?)))
+            .filter_map(|(r, (_, m))| Some((r.clone(), m.as_ref().ok()?.clone())))
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         found
@@ -71,13 +92,25 @@ impl Board {
 
 impl Postgres {
     /// What one region's server says about itself, on the kept read connection; posted to
-    /// the board, answer or not.
+    /// the board, answer or not. Asked at most once at a time per region, and an answer
+    /// given in the last `JUST_ASKED` is taken as it is.
     pub(super) async fn member(&self, region: &str, call: &str) -> ProviderResult<Member> {
+        let _turn = match self.members.turns.get(region) {
+            Some(t) => Some(t.lock().await),
+            None => None,
+        };
+        if let Some(answer) = self.members.within(region, JUST_ASKED) {
+            // The same failure, told as this reading's call.
+            return answer.map_err(|e| ProviderError {
+                call: call.to_string(),
+                ..e
+            });
+        }
         let answer = self
             .read(region, call, MEMBER_SQL)
             .await
             .map(|row| Member::from_row(&row));
-        self.members.post(region, answer.as_ref().ok().cloned());
+        self.members.post(region, answer.clone());
         answer
     }
 
@@ -87,7 +120,8 @@ impl Postgres {
         let asks = regions.iter().map(|r| async move {
             let answered = tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.member(r, call)).await;
             if answered.is_err() {
-                self.members.post(r, None);
+                let silent = ProviderError::timed_out(Some(r.as_str()), call, NEIGHBOUR_TIMEOUT);
+                self.members.post(r, Err(silent));
             }
         });
         futures::future::join_all(asks).await;

@@ -12,11 +12,12 @@ mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 use topology::Endpoint;
 
@@ -30,11 +31,35 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// up (a server that stopped answering would otherwise hang every later read on it too).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// A region's kept read connection and the statements prepared on it. A refresh runs the
+/// same few queries every 2 s; preparing each again (what `query_one` with text does) was
+/// a second round trip per query.
+struct Reader {
+    client: Client,
+    prepared: std::sync::Mutex<HashMap<String, Statement>>,
+}
+
+impl Reader {
+    async fn query_one(&self, sql: &str) -> Result<Row, tokio_postgres::Error> {
+        let known = || self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        let cached = known().get(sql).cloned();
+        let statement = match cached {
+            Some(s) => s,
+            None => {
+                let s = self.client.prepare(sql).await?;
+                known().insert(sql.to_string(), s.clone());
+                s
+            }
+        };
+        self.client.query_one(&statement, &[]).await
+    }
+}
+
 /// Every region whose database (or lag) is a PostgreSQL server.
 pub struct Postgres {
     servers: HashMap<String, SecretSource>,
     /// One connection per region for the reads of every refresh (promotion uses its own).
-    readers: Mutex<HashMap<String, Arc<Client>>>,
+    readers: Mutex<HashMap<String, Arc<Reader>>>,
     /// Held while a region's read connection is being opened, so the region's lag and role
     /// readings and every other region asking it what it is open one connection, not one
     /// each (100 regions at once made 10,000 connection attempts on a shared server).
@@ -43,6 +68,16 @@ pub struct Postgres {
     members: members::Board,
     /// `connect_timeout` per region, where the fleet file sets one.
     connect_timeouts: HashMap<String, Duration>,
+    /// Read connections opened and read queries run, for tests that bound them.
+    opened: AtomicU64,
+    queries: AtomicU64,
+}
+
+/// How many read connections a `Postgres` opened and read queries it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCounts {
+    pub connections: u64,
+    pub queries: u64,
 }
 
 impl Postgres {
@@ -55,8 +90,17 @@ impl Postgres {
                 .iter()
                 .map(|r| (r.id.clone(), Mutex::new(())))
                 .collect(),
-            members: members::Board::default(),
+            members: members::Board::new(fleet.regions.iter().map(|r| &r.id)),
             connect_timeouts: super::secrets::connect_timeouts(fleet, ProviderKind::Postgres),
+            opened: AtomicU64::new(0),
+            queries: AtomicU64::new(0),
+        }
+    }
+
+    pub fn read_counts(&self) -> ReadCounts {
+        ReadCounts {
+            connections: self.opened.load(Ordering::Relaxed),
+            queries: self.queries.load(Ordering::Relaxed),
         }
     }
 
@@ -64,9 +108,9 @@ impl Postgres {
     /// server restarted since) is replaced once, so a restart does not cost a refresh.
     async fn read(&self, region: &str, call: &str, sql: &str) -> ProviderResult<Row> {
         for attempt in 0..2 {
-            let client = self.reader(region, call).await?;
-            let answer = match tokio::time::timeout(QUERY_TIMEOUT, client.query_one(sql, &[])).await
-            {
+            let reader = self.reader(region, call).await?;
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            let answer = match tokio::time::timeout(QUERY_TIMEOUT, reader.query_one(sql)).await {
                 Ok(answer) => answer,
                 Err(_) => {
                     self.readers.lock().await.remove(region);
@@ -95,10 +139,10 @@ impl Postgres {
     }
 
     /// The region's kept read connection, opened if there is none or it closed.
-    async fn reader(&self, region: &str, call: &str) -> ProviderResult<Arc<Client>> {
+    async fn reader(&self, region: &str, call: &str) -> ProviderResult<Arc<Reader>> {
         let live = || async {
             let cached = self.readers.lock().await.get(region).cloned();
-            cached.filter(|c| !c.is_closed())
+            cached.filter(|r| !r.client.is_closed())
         };
         if let Some(c) = live().await {
             return Ok(c);
@@ -111,7 +155,11 @@ impl Postgres {
         if let Some(c) = live().await {
             return Ok(c);
         }
-        let fresh = Arc::new(self.connect(region, call).await?);
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let fresh = Arc::new(Reader {
+            client: self.connect(region, call).await?,
+            prepared: std::sync::Mutex::default(),
+        });
         self.readers
             .lock()
             .await
