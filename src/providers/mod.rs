@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod board;
 pub mod budget;
 pub mod cloudflare;
 pub mod combined_health;

@@ -19,8 +19,9 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
-use topology::Endpoint;
+use topology::{Endpoint, Member};
 
+use super::board::Board;
 use super::secrets::{SecretSource, scrub};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
 use crate::providers::{DatabaseProvider, Progress, PromoteReport, ProviderError, ProviderResult};
@@ -65,7 +66,7 @@ pub struct Postgres {
     /// each (100 regions at once made 10,000 connection attempts on a shared server).
     connecting: HashMap<String, Mutex<()>>,
     /// What each region last said about itself (see `members`).
-    members: members::Board,
+    members: Board<Member>,
     /// `connect_timeout` per region, where the fleet file sets one.
     connect_timeouts: HashMap<String, Duration>,
     /// Read connections opened and read queries run, for tests that bound them.
@@ -90,7 +91,7 @@ impl Postgres {
                 .iter()
                 .map(|r| (r.id.clone(), Mutex::new(())))
                 .collect(),
-            members: members::Board::new(fleet.regions.iter().map(|r| &r.id)),
+            members: Board::new(fleet.regions.iter().map(|r| &r.id)),
             connect_timeouts: super::secrets::connect_timeouts(fleet, ProviderKind::Postgres),
             opened: AtomicU64::new(0),
             queries: AtomicU64::new(0),

@@ -18,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::MultiplexedConnection;
 
+use super::board::Board;
 use super::secrets::{Secret, SecretSource, scrub};
 use crate::fleet::{Fleet, ProviderKind, Region, Role};
 use crate::providers::{
@@ -40,14 +41,60 @@ pub struct Redis {
     servers: HashMap<String, SecretSource>,
     /// (when, primary offset) seen at past refreshes, per replica region.
     samples: Mutex<HashMap<String, VecDeque<(Millis, i64)>>>,
+    /// One kept connection per server URL: a refresh asks the same servers every 2 s, and
+    /// a connection per question was most of a 100-region dashboard's CPU.
+    cons: Mutex<HashMap<String, MultiplexedConnection>>,
+    /// What each region last said about itself (`INFO replication`), shared by the
+    /// regions' readings (`providers::board`).
+    infos: Board<Info>,
 }
 
 impl Redis {
     pub fn from_fleet(fleet: &Fleet) -> Redis {
+        let servers = SecretSource::per_region(fleet, ProviderKind::Redis);
         Redis {
-            servers: SecretSource::per_region(fleet, ProviderKind::Redis),
+            infos: Board::new(servers.keys()),
+            servers,
             samples: Mutex::new(HashMap::new()),
+            cons: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The kept connection to a server, opened if there is none.
+    async fn con(
+        &self,
+        url: &Secret,
+        region: &str,
+        call: &str,
+    ) -> ProviderResult<MultiplexedConnection> {
+        let kept = || self.cons.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = kept().get(url.expose()) {
+            return Ok(c.clone());
+        }
+        let fresh = Self::connect_url(url, region, call).await?;
+        kept().insert(url.expose().to_string(), fresh.clone());
+        Ok(fresh)
+    }
+
+    /// `INFO replication` over the kept connection; a connection that failed is dropped, so
+    /// the next read opens a new one.
+    async fn kept_info(&self, url: &Secret, region: &str, call: &str) -> ProviderResult<Info> {
+        let mut con = self.con(url, region, call).await?;
+        let info = Self::info(&mut con, region).await;
+        if info.is_err() {
+            (self.cons.lock().unwrap_or_else(|p| p.into_inner())).remove(url.expose());
+        }
+        info
+    }
+
+    /// What a region's server says about itself, posted to the board (role and lag readings
+    /// of one region share one answer).
+    async fn own_info(&self, region: &str, call: &str) -> ProviderResult<Info> {
+        let ask = async {
+            let url = self.url(region, call)?;
+            self.kept_info(&url, region, call).await
+        };
+        self.infos.answer(region, call, ask).await
     }
 
     fn url(&self, region: &str, call: &str) -> ProviderResult<Secret> {
@@ -102,8 +149,12 @@ impl Redis {
                 "the answer is not in the Redis protocol",
             )
             .with_hint("check the URL's host and port: something else answers there")),
-            Ok(Err(e)) => Err(ProviderError::new(Some(region), call, e.to_string())),
-            Err(_) => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
+            // The client's own response timeout on a kept connection is a timeout too: a
+            // hung replica's lag is then read through its primary.
+            Ok(Err(e)) if !e.is_timeout() => {
+                Err(ProviderError::new(Some(region), call, e.to_string()))
+            }
+            _ => Err(ProviderError::timed_out(Some(region), call, TIMEOUT)
                 .with_hint("the server is busy or hung (DEBUG SLEEP, a slow command)")),
         }
     }
@@ -132,30 +183,18 @@ impl Redis {
 }
 
 impl Redis {
-    /// `INFO replication` of another configured server that is a primary listing this replica.
-    /// The others are asked at once, under one time limit: a black-holed neighbour must
-    /// not hold this region's reading up.
+    /// `INFO replication` of another configured server that is a primary listing this
+    /// replica, from the board (asking only regions whose answer is stale, under one time
+    /// limit: a black-holed neighbour must not hold this region's reading up).
     async fn primary_listing(&self, region: &str, port: &str) -> Option<Info> {
-        let asks = self
-            .servers
-            .keys()
-            .filter(|r| r.as_str() != region)
-            .map(|other| async move {
-                match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(other)).await {
-                    Ok(Ok((_, info, _)))
-                        if info.get("role").map(String::as_str) == Some("master")
-                            && replica_ack(&info, port).is_some() =>
-                    {
-                        Some(info)
-                    }
-                    _ => None,
-                }
-            });
-        futures::future::join_all(asks)
-            .await
-            .into_iter()
-            .flatten()
-            .next()
+        let seen = self.members_shared().await;
+        (seen.members.iter())
+            .filter(|(r, _)| r.as_str() != region)
+            .find(|(_, info)| {
+                info.get("role").map(String::as_str) == Some("master")
+                    && replica_ack(info, port).is_some()
+            })
+            .map(|(_, info)| info.clone())
     }
 }
 
@@ -228,11 +267,17 @@ impl DatabaseProvider for Redis {
         ]
     }
 
+    async fn begin_round(&self) {
+        self.infos.forget().await;
+    }
+
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
-        let (_, info, _) = self.region_info(&region.id).await?;
+        let info = self.own_info(&region.id, "redis INFO replication").await?;
         match info.get("role").map(String::as_str) {
             // A primary that another was promoted away from is not the fleet's writer.
-            Some("master") if topology::is_superseded(&info, &self.members().await) => {
+            Some("master")
+                if topology::is_superseded(&info, &self.members_shared().await.members) =>
+            {
                 Ok(Role::Secondary)
             }
             Some("master") => Ok(Role::Primary),
@@ -250,7 +295,8 @@ impl DatabaseProvider for Redis {
         let url = self.url(&region.id, call)?;
         let port = port_of(&url);
         // A hung replica (a slow command, DEBUG SLEEP) still has a lag: read it from the primary.
-        let own = match tokio::time::timeout(REPLICA_TIMEOUT, self.region_info(&region.id)).await {
+        let own = match tokio::time::timeout(REPLICA_TIMEOUT, self.own_info(&region.id, call)).await
+        {
             Ok(r) => r,
             Err(_) => Err(
                 ProviderError::timed_out(Some(&region.id), call, REPLICA_TIMEOUT)
@@ -258,11 +304,12 @@ impl DatabaseProvider for Redis {
             ),
         };
         let primary = match own {
-            Ok((_, info, _)) => {
-                let members = self.members().await;
+            Ok(info) => {
+                let seen = self.members_shared().await;
+                let members = &seen.members;
                 if topology::is_primary(&info) {
-                    if topology::is_superseded(&info, &members) {
-                        let w = topology::current_writer(&members).unwrap_or("another region");
+                    if topology::is_superseded(&info, members) {
+                        let w = topology::current_writer(members).unwrap_or("another region");
                         return Err(ProviderError::new(Some(&region.id), call, format!("{SUPERSEDED}: still takes writes, but {w} was promoted from it"))
                             .with_hint(format!("writes here are lost to the fleet: make it a replica now (REPLICAOF the host and port of {w})"))
                             .with_kind(ErrorKind::Broken));
@@ -277,7 +324,7 @@ impl DatabaseProvider for Redis {
                         "replica does not name its primary",
                     ));
                 };
-                self.follows_writer(&region.id, host, mport, &members)?;
+                self.follows_writer(&region.id, host, mport, members)?;
                 if info.get("master_link_status").map(String::as_str) != Some("up") {
                     return Err(ProviderError::new(
                         Some(&region.id),
@@ -289,10 +336,8 @@ impl DatabaseProvider for Redis {
                     ));
                 }
                 let primary_url = with_host(&url, host, mport);
-                let mut pcon =
-                    Self::connect_url(&primary_url, &region.id, "redis INFO replication (primary)")
-                        .await?;
-                Self::info(&mut pcon, &region.id).await?
+                let call = "redis INFO replication (primary)";
+                self.kept_info(&primary_url, &region.id, call).await?
             }
             // Only a replica that does not answer is read through its primary; one that
             // answers with an error has said what is wrong.
@@ -346,7 +391,9 @@ impl DatabaseProvider for Redis {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.promote_all(fleet, region, progress).await.map(|_| ())
+        self.promote_accepting(fleet, region, false, progress)
+            .await
+            .map(|_| ())
     }
 
     async fn promote_accepting(
@@ -356,7 +403,10 @@ impl DatabaseProvider for Redis {
         _accept_data_loss: bool,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
-        self.promote_all(fleet, region, progress).await
+        self.infos.forget().await;
+        let done = self.promote_all(fleet, region, progress).await;
+        self.infos.forget().await;
+        done
     }
 
     async fn rejoin(
@@ -365,7 +415,10 @@ impl DatabaseProvider for Redis {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.rejoin_region(fleet, region, progress).await
+        self.infos.forget().await;
+        let done = self.rejoin_region(fleet, region, progress).await;
+        self.infos.forget().await;
+        done
     }
 
     fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {

@@ -5,9 +5,11 @@
 //! carries as its `master_replid2` was promoted away from, behind meridian's back or not,
 //! and is superseded. The writer is the one primary nobody superseded.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Info, Redis};
+use crate::providers::board::Seen;
 use crate::providers::{ErrorKind, ProviderError, ProviderResult};
 use crate::state::replication::BROKEN;
 
@@ -67,22 +69,34 @@ fn same_host(a: &str, b: &str) -> bool {
 }
 
 impl Redis {
-    /// Every configured region's `INFO replication`, asked at once; a region that does not
-    /// answer in time is left out.
-    pub(super) async fn members(&self) -> Vec<(String, Info)> {
-        let asks = self.servers.keys().map(|r| async move {
-            match tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.region_info(r)).await {
-                Ok(Ok((_, info, _))) => Some((r.clone(), info)),
-                _ => None,
+    /// Ask these regions at once; one that does not answer in time is posted as silent.
+    async fn ask(&self, regions: &[String]) {
+        let call = "redis INFO replication";
+        let asks = regions.iter().map(|r| async move {
+            let answered = tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.own_info(r, call)).await;
+            if answered.is_err() {
+                let silent = ProviderError::timed_out(Some(r.as_str()), call, NEIGHBOUR_TIMEOUT);
+                self.infos.post(r, Err(silent));
             }
         });
-        let mut found: Vec<(String, Info)> = futures::future::join_all(asks)
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        futures::future::join_all(asks).await;
+    }
+
+    /// Every configured region's `INFO replication`, asked now (for actions, which must
+    /// not act on a view a few seconds old); a region that does not answer in time is left
+    /// out (a dead neighbour must not hold the others up).
+    pub(super) async fn members(&self) -> Vec<(String, Info)> {
+        let all: Vec<String> = self.servers.keys().cloned().collect();
+        self.ask(&all).await;
+        let mut found = self.infos.members();
+        found.retain(|(r, _)| self.servers.contains_key(r));
         found
+    }
+
+    /// Every region's `INFO replication` for a reading: the board's view (`Board::view`).
+    pub(super) async fn members_shared(&self) -> Arc<Seen<Info>> {
+        let ask = |stale: Vec<String>| async move { self.ask(&stale).await };
+        self.infos.view(self.servers.keys(), ask).await
     }
 
     /// The region whose URL names `host:port`.
