@@ -134,6 +134,21 @@ print(json.dumps({"moto": endpoint, "zone": zone_id, "checks": checks, "http": u
                   "secrets": secrets, "db": db}))
 PY
 echo "servers: moto, 4 HTTP services, $db primary + 2 replicas; seeded $regions records, health checks and metrics in $((($(date +%s%N) - seed_start) / 1000000)) ms"
+# Route 53 publishes HealthCheckStatus every minute; so does this, or health reads
+# "no datapoint" after ten minutes.
+"$venv/bin/python" - "$work/servers.json" <<'PY' >"$work/metrics.log" 2>&1 &
+import json, sys, time
+import boto3
+s = json.load(open(sys.argv[1]))
+cw = boto3.client("cloudwatch", endpoint_url=s["moto"], region_name="us-east-1")
+while True:
+    time.sleep(60)
+    data = [{"MetricName": "HealthCheckStatus", "Dimensions": [{"Name": "HealthCheckId", "Value": hc}],
+             "Value": 1.0} for hc in s["checks"]]
+    for start in range(0, len(data), 20):
+        cw.put_metric_data(Namespace="AWS/Route53", MetricData=data[start:start + 20])
+PY
+pids+=($!)
 scripts/gen-fleet.py "$regions" "$tenants" --real "$work/servers.json" >"$work/fleet.toml"
 if [[ $mode == serve ]]; then
     echo "fleet: $work/fleet.toml"

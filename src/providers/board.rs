@@ -77,6 +77,33 @@ impl<T: Clone> Board<T> {
         answer
     }
 
+    /// Ask these regions at once through `ask` (which posts its answer, see `answer`); one
+    /// that does not answer within `limit` is posted as silent, so a dead neighbour does
+    /// not hold a reading up.
+    pub async fn ask_each<'a, F, Fut>(
+        &self,
+        regions: &'a [String],
+        limit: Duration,
+        call: &str,
+        ask: F,
+    ) where
+        F: Fn(&'a String) -> Fut,
+        Fut: Future<Output = ProviderResult<T>>,
+    {
+        let asks = regions.iter().map(|r| {
+            let asked = ask(r);
+            async move {
+                if tokio::time::timeout(limit, asked).await.is_err() {
+                    self.post(
+                        r,
+                        Err(ProviderError::timed_out(Some(r.as_str()), call, limit)),
+                    );
+                }
+            }
+        });
+        futures::future::join_all(asks).await;
+    }
+
     pub fn post(&self, region: &str, answer: ProviderResult<T>) {
         self.answers()
             .insert(region.to_string(), (Instant::now(), answer));

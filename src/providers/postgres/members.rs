@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::Postgres;
 use super::topology::{Endpoint, MEMBER_SQL, Member};
+use crate::providers::ProviderResult;
 use crate::providers::board::Seen;
-use crate::providers::{ProviderError, ProviderResult};
 
 /// How long a neighbour may take to say what it is before it counts as not answering.
 const NEIGHBOUR_TIMEOUT: Duration = Duration::from_secs(2);
@@ -27,14 +27,9 @@ impl Postgres {
     /// Ask these regions at once; one that does not answer in time is posted as silent (a
     /// dead neighbour must not hold a reading up).
     async fn ask(&self, regions: &[String], call: &str) {
-        let asks = regions.iter().map(|r| async move {
-            let answered = tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.member(r, call)).await;
-            if answered.is_err() {
-                let silent = ProviderError::timed_out(Some(r.as_str()), call, NEIGHBOUR_TIMEOUT);
-                self.members.post(r, Err(silent));
-            }
-        });
-        futures::future::join_all(asks).await;
+        (self.members)
+            .ask_each(regions, NEIGHBOUR_TIMEOUT, call, |r| self.member(r, call))
+            .await;
     }
 
     /// Every configured region's own account, asked now (for actions, which must not act

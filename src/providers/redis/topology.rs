@@ -72,14 +72,9 @@ impl Redis {
     /// Ask these regions at once; one that does not answer in time is posted as silent.
     async fn ask(&self, regions: &[String]) {
         let call = "redis INFO replication";
-        let asks = regions.iter().map(|r| async move {
-            let answered = tokio::time::timeout(NEIGHBOUR_TIMEOUT, self.own_info(r, call)).await;
-            if answered.is_err() {
-                let silent = ProviderError::timed_out(Some(r.as_str()), call, NEIGHBOUR_TIMEOUT);
-                self.infos.post(r, Err(silent));
-            }
-        });
-        futures::future::join_all(asks).await;
+        (self.infos)
+            .ask_each(regions, NEIGHBOUR_TIMEOUT, call, |r| self.own_info(r, call))
+            .await;
     }
 
     /// Every configured region's `INFO replication`, asked now (for actions, which must
