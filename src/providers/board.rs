@@ -20,8 +20,6 @@ use super::{ProviderError, ProviderResult};
 const FRESH: Duration = Duration::from_secs(3);
 /// How long one view of the whole board serves the readings that ask for it.
 const VIEW_FRESH: Duration = Duration::from_secs(1);
-/// A region's role and lag are read together; the second to ask takes the first's answer.
-const JUST_ASKED: Duration = Duration::from_millis(500);
 
 /// Every region's last answer, and the view of them the readings share.
 pub struct Board<T> {
@@ -53,18 +51,21 @@ impl<T: Clone> Board<T> {
         self.answers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Ask one region through `ask`, at most once at a time per region; an answer given in
-    /// the last `JUST_ASKED` is taken as it is (a failure told as this reading's `call`).
+    /// Ask one region through `ask`, one reading at a time per region. A reading that
+    /// waited while another asked takes that answer (a failure told as its own `call`): a
+    /// region's role and lag are read at the same moment and share one question. A reading
+    /// that did not wait asks afresh.
     pub async fn answer<F>(&self, region: &str, call: &str, ask: F) -> ProviderResult<T>
     where
         F: Future<Output = ProviderResult<T>>,
     {
+        let arrived = Instant::now();
         let _turn = match self.turns.get(region) {
             Some(t) => Some(t.lock().await),
             None => None,
         };
         let recent = (self.answers().get(region))
-            .filter(|(at, _)| at.elapsed() < JUST_ASKED)
+            .filter(|(at, _)| *at >= arrived)
             .map(|(_, a)| a.clone());
         if let Some(answer) = recent {
             return answer.map_err(|e| ProviderError {

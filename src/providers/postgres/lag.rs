@@ -10,10 +10,8 @@
 
 use std::time::Duration;
 
-use tokio_postgres::Row;
-
 use super::Postgres;
-use super::topology::{current_writer, sql_literal};
+use super::topology::{MEMBER_SQL, Member, Replay, current_writer, sql_literal};
 use crate::fleet::{Region, Role};
 use crate::providers::{ErrorKind, ProviderError, ProviderResult};
 use crate::state::replication::{BROKEN, FENCED, SUPERSEDED};
@@ -99,41 +97,28 @@ impl Postgres {
                 ),
             );
         }
-        self.replay_lag(region).await
+        self.replay_lag(id, own).await
     }
 
-    /// How far a replica that follows the writer is behind it.
-    async fn replay_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+    /// How far a replica that follows the writer is behind it, from its own account.
+    async fn replay_lag(&self, id: &str, mut own: Member) -> ProviderResult<Option<f64>> {
         let call = "postgres replication lag";
-        // pg_is_wal_replay_paused() errors on a primary: only ask during recovery.
-        let sql = "SELECT pg_is_in_recovery(),
-                          pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8,
-                          extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
-                          CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END,
-                          (SELECT status FROM pg_stat_wal_receiver LIMIT 1)";
-        let mut row = self.read(&region.id, call, sql).await?;
-        let unreplayed_without_timestamp = |r: &Row| {
-            let bytes: Option<f64> = r.get(1);
-            let age: Option<f64> = r.get(2);
-            let paused: bool = r.get(3);
-            bytes.is_some_and(|b| b > 0.0) && age.is_none() && !paused
-        };
-        if unreplayed_without_timestamp(&row) {
+        if own.replay.undated() {
             // A replica that has replayed no transaction since it started has no replay
             // time; WAL in flight usually replays within milliseconds, so look once more.
             tokio::time::sleep(Duration::from_millis(200)).await;
-            row = self.read(&region.id, call, sql).await?;
+            own = Member::from_row(&self.read(id, call, MEMBER_SQL).await?);
         }
-        let in_recovery: bool = row.get(0);
-        if !in_recovery {
+        if !own.in_recovery {
             return Ok(None);
         }
-        let unreplayed: Option<f64> = row.get(1);
-        let replay_age: Option<f64> = row.get(2);
-        let paused: bool = row.get(3);
-        let receiver: Option<String> = row.get(4);
-        if receiver.as_deref() != Some("streaming") {
-            return Err(ProviderError::new(Some(&region.id), call, "not streaming from a primary (no active WAL receiver)")
+        let Replay {
+            unreplayed,
+            age: replay_age,
+            paused,
+        } = own.replay;
+        if !own.streaming {
+            return Err(ProviderError::new(Some(id), call, "not streaming from a primary (no active WAL receiver)")
                 .with_hint("the primary may be down or primary_conninfo wrong; how much is missing cannot be known: promote only with --accept-data-loss"));
         }
         match (unreplayed, replay_age) {
@@ -143,7 +128,7 @@ impl Postgres {
             // side for the RPO guard; after a long idle spell it overstates).
             (Some(_), Some(age)) => Ok(Some(age.max(0.0))),
             _ => Err(ProviderError::new(
-                Some(&region.id),
+                Some(id),
                 call,
                 format!(
                     "WAL received but not replayed, and no replayed transaction yet{}",

@@ -8,9 +8,10 @@
 use tokio_postgres::config::Host;
 use tokio_postgres::{Config, Row};
 
-/// One query for everything a member says about itself. `pg_walfile_name` errors during
-/// recovery, so it is only asked of a server out of it; its first 8 hex digits are the
-/// timeline the server writes on.
+/// One query for everything a member says about itself, its replay position included (a
+/// replica's lag reading needs no second query). `pg_walfile_name` errors during recovery
+/// and `pg_is_wal_replay_paused` out of it, so each is only asked where it works; the
+/// file name's first 8 hex digits are the timeline the server writes on.
 pub(super) const MEMBER_SQL: &str = "SELECT pg_is_in_recovery(),
        current_setting('default_transaction_read_only') = 'on',
        CASE WHEN pg_is_in_recovery() THEN NULL
@@ -20,7 +21,10 @@ pub(super) const MEMBER_SQL: &str = "SELECT pg_is_in_recovery(),
        (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
        current_setting('primary_conninfo'),
        current_setting('server_version_num')::int,
-       current_setting('primary_slot_name')";
+       current_setting('primary_slot_name'),
+       pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8,
+       extract(epoch from now() - pg_last_xact_replay_timestamp())::float8,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END";
 
 /// A host and port, as a DSN or a WAL receiver names a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,24 @@ pub struct Member {
     pub primary_conninfo: String,
     pub version: i32,
     pub slot: String,
+    pub replay: Replay,
+}
+
+/// How far a replica has replayed what it received (nothing on a primary).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replay {
+    /// Bytes received but not replayed yet.
+    pub unreplayed: Option<f64>,
+    /// Seconds since the last replayed transaction's commit.
+    pub age: Option<f64>,
+    pub paused: bool,
+}
+
+impl Replay {
+    /// WAL waits to be replayed, but no transaction was replayed yet to date it.
+    pub fn undated(&self) -> bool {
+        self.unreplayed.is_some_and(|b| b > 0.0) && self.age.is_none() && !self.paused
+    }
 }
 
 impl Member {
@@ -81,6 +103,11 @@ impl Member {
             primary_conninfo: conninfo,
             version: row.get(7),
             slot: row.get(8),
+            replay: Replay {
+                unreplayed: row.get(9),
+                age: row.get(10),
+                paused: row.get(11),
+            },
         }
     }
 
@@ -197,6 +224,7 @@ mod tests {
             primary_conninfo: String::new(),
             version: 150000,
             slot: String::new(),
+            replay: Replay::default(),
         }
     }
 
