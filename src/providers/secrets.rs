@@ -170,9 +170,8 @@ struct Parsed {
 type Stamp = (SystemTime, u64, u64);
 
 /// Secrets files by path. A file is looked at on every read, so a rotated password is
-/// picked up at the next one, but parsed again only when it changed: every PostgreSQL
-/// reading looks up every region's address, which on 100 regions parsed the file 10,000
-/// times a round.
+/// picked up at the next one, but parsed again only when it changed: on 100 regions the
+/// database readings' address and connection-string lookups parsed it 10,000 times a round.
 static FILES: LazyLock<Mutex<HashMap<PathBuf, Parsed>>> = LazyLock::new(Default::default);
 
 fn parsed(path: &Path, region: &str, call: &str) -> Result<Arc<toml::Table>, ProviderError> {

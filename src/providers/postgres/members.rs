@@ -37,9 +37,7 @@ impl Postgres {
     pub(super) async fn members(&self, call: &str) -> Vec<(String, Member)> {
         let all: Vec<String> = self.servers.keys().cloned().collect();
         self.ask(&all, call).await;
-        let mut found = self.members.members();
-        found.retain(|(r, _)| self.servers.contains_key(r));
-        found
+        self.members.members()
     }
 
     /// Every region's account for a reading: the board's view (`Board::view`).

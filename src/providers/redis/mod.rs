@@ -12,7 +12,7 @@ mod promote;
 pub mod topology;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -44,6 +44,9 @@ pub struct Redis {
     /// One kept connection per server URL: a refresh asks the same servers every 2 s, and
     /// a connection per question was most of a 100-region dashboard's CPU.
     cons: Mutex<HashMap<String, MultiplexedConnection>>,
+    /// Per server URL, held while its connection is opened: at start every replica's lag
+    /// reading wants the primary at once, and each opened its own, all but one dropped.
+    opening: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// What each region last said about itself (`INFO replication`), shared by the
     /// regions' readings (`providers::board`).
     infos: Board<Info>,
@@ -57,6 +60,7 @@ impl Redis {
             servers,
             samples: Mutex::new(HashMap::new()),
             cons: Mutex::new(HashMap::new()),
+            opening: Mutex::new(HashMap::new()),
         }
     }
 
@@ -68,6 +72,15 @@ impl Redis {
         call: &str,
     ) -> ProviderResult<MultiplexedConnection> {
         let kept = || self.cons.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = kept().get(url.expose()) {
+            return Ok(c.clone());
+        }
+        let gate = (self.opening.lock().unwrap_or_else(|p| p.into_inner()))
+            .entry(url.expose().to_string())
+            .or_default()
+            .clone();
+        let _opening = gate.lock().await;
+        // Whoever held the gate before may have opened it meanwhile.
         if let Some(c) = kept().get(url.expose()) {
             return Ok(c.clone());
         }

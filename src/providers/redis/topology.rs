@@ -83,9 +83,7 @@ impl Redis {
     pub(super) async fn members(&self) -> Vec<(String, Info)> {
         let all: Vec<String> = self.servers.keys().cloned().collect();
         self.ask(&all).await;
-        let mut found = self.infos.members();
-        found.retain(|(r, _)| self.servers.contains_key(r));
-        found
+        self.infos.members()
     }
 
     /// Every region's `INFO replication` for a reading: the board's view (`Board::view`).
