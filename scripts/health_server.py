@@ -10,6 +10,7 @@ Binds 127.0.0.1 only and prints "ready PORT" once listening (port 0 picks a free
   /reset                                resets the connection (TCP RST) without answering
   /flap                                 200 and 503 in turn
   /body?text=T                          200 with body T
+  /connections                          how many connections were accepted so far
   POST /control/fail, /control/ok       writes FILE (what `scripts/lab.sh health` does)
 """
 import argparse
@@ -24,6 +25,7 @@ import urllib.parse
 
 flap_lock = threading.Lock()
 flap_count = [0]
+accepted = [0]
 
 
 def main():
@@ -45,6 +47,11 @@ def main():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            with flap_lock:
+                accepted[0] += 1
+            super().setup()
 
         def log_message(self, *a):
             pass
@@ -79,6 +86,10 @@ def main():
                     flap_count[0] += 1
                     n = flap_count[0]
                 self.answer(200 if n % 2 == 1 else 503, b"flap")
+            elif path == "/connections":
+                with flap_lock:
+                    n = accepted[0]
+                self.answer(200, str(n).encode())
             elif path == "/body":
                 self.answer(200, q.get("text", [""])[0].encode())
             else:

@@ -302,3 +302,38 @@ fn probe_mistakes_are_config_errors_with_a_location() {
         .to_string();
     assert!(e.starts_with("fleet.toml:7:10: regions[0].health.probes[0].expect_body: not a valid regular expression"), "{e}");
 }
+
+/// A probe reads its answer to the end, so its connection goes back to the pool: a region
+/// probed again and again keeps its connections instead of opening one per probe (on 100
+/// regions that was about 6 new connections a second, each a thread on the service).
+#[tokio::test]
+async fn probes_keep_their_connections() {
+    let Some(s) = Server::start(&[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let health = format!(
+        "{{ provider = \"http\", probes = [\"{}\", \"{}\", \"{}\"] }}",
+        s.url("/healthz"),
+        s.url("/status/503"),
+        s.url("/body?text=a-longer-body-than-ok"),
+    );
+    let f = fleet(dir.path(), &region("kept", true, &health));
+    let http = HttpHealth::from_fleet(&f, Some(dir.path()));
+    for _ in 0..10 {
+        let h = http.read_health(&f.regions[0]).await.unwrap();
+        assert_eq!(h.status, HealthStatus::Degraded, "{}", h.reason);
+    }
+    // Asked on a connection of its own, which counts too.
+    let body = reqwest::get(s.url("/connections"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let connections: u32 = body.trim().parse().unwrap();
+    // Three probes at once need three connections, and this question one more. With the
+    // answers left unread, 30 probes opened about 20.
+    assert!(
+        connections <= 5,
+        "30 probes on 3 URLs opened {connections} connections"
+    );
+}

@@ -79,25 +79,30 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
 
 /// The API family a subject's reading spends budget on, and calls per reading.
 pub fn family(fleet: &Fleet, subject: &Subject) -> Option<(&'static str, f64)> {
-    let cap = capability(fleet, subject)?;
+    family_of(fleet, capability(fleet, subject)?, subject)
+}
+
+/// Whether a health source reads the `HealthCheckStatus` metric (or another CloudWatch
+/// metric), which one `GetMetricData` per refresh fetches for every region.
+fn reads_metrics(cap: &Capability) -> bool {
+    cap.provider == ProviderKind::Cloudwatch
+        || (cap.provider == ProviderKind::Route53
+            && setting(cap, "source").as_deref() != Some("status"))
+}
+
+/// The API family one source of a subject spends budget on, and calls per reading.
+fn family_of(fleet: &Fleet, cap: &Capability, subject: &Subject) -> Option<(&'static str, f64)> {
     match (cap.provider, subject) {
         (ProviderKind::Route53, Subject::Weights) => Some(("route53", 1.0)),
         (ProviderKind::Route53, _) if setting(cap, "source").as_deref() == Some("status") => {
             Some(("route53", 1.0))
         }
         // Metric readings share one GetMetricData per AWS region and refresh: count them as
-        // one call shared by every region that reads metrics.
+        // one call shared by every source, of any region, that reads metrics.
         (ProviderKind::Route53 | ProviderKind::Cloudwatch, _) => {
-            let sharing = Subject::all(fleet)
+            let sharing = feeds(fleet)
                 .iter()
-                .filter(|s| !matches!(s, Subject::Weights))
-                .filter(|s| {
-                    capability(fleet, s).is_some_and(|c| {
-                        matches!(c.provider, ProviderKind::Cloudwatch)
-                            || (c.provider == ProviderKind::Route53
-                                && setting(c, "source").as_deref() != Some("status"))
-                    })
-                })
+                .filter(|f| !matches!(f.subject, Subject::Weights) && reads_metrics(f.cap))
                 .count()
                 .max(1);
             Some(("cloudwatch", 1.0 / sharing as f64))
@@ -117,6 +122,41 @@ pub fn family(fleet: &Fleet, subject: &Subject) -> Option<(&'static str, f64)> {
         (ProviderKind::AzureTrafficManager, _) => Some(("azure", 1.0)),
         _ => None,
     }
+}
+
+/// One source a subject reads: its capability table, and its place among the subject's
+/// sources (a region's health may have several, `health = [{...}, {...}]`, each read at
+/// its own pace).
+struct Feed<'a> {
+    subject: Subject,
+    source: usize,
+    cap: &'a Capability,
+}
+
+/// Every source of every subject, a subject's first source first.
+fn feeds(fleet: &Fleet) -> Vec<Feed<'_>> {
+    Subject::all(fleet)
+        .into_iter()
+        .flat_map(|subject| {
+            let more: Vec<&Capability> = match &subject {
+                Subject::Health(r) => fleet
+                    .region(r)
+                    .map(|r| r.more_health.iter().collect())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            capability(fleet, &subject)
+                .into_iter()
+                .chain(more)
+                .enumerate()
+                .map(|(source, cap)| Feed {
+                    subject: subject.clone(),
+                    source,
+                    cap,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Budgets when the fleet file sets none, in polling calls per minute: about a tenth of
@@ -151,27 +191,69 @@ pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
 
 /// Every subject's schedule, and per budgeted family the planned and allowed calls per
 /// minute. Intervals of a family over its budget are stretched evenly until it fits, and
-/// the family's readings are spread across the interval instead of fired together.
+/// the family's readings are spread across the interval instead of fired together. A
+/// subject with several sources is read as often as its most frequent one; each source
+/// then reads only when its own interval is due (see `health_source_intervals`).
 pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
-    let mut out: Vec<(Subject, Schedule)> = Subject::all(fleet)
-        .into_iter()
-        .filter_map(|s| {
-            let cap = capability(fleet, &s)?;
-            let every = duration_setting(cap, "poll").unwrap_or_else(|| default_every(cap, &s));
-            let deadline = duration_setting(cap, "timeout").unwrap_or(DEFAULT_DEADLINE);
-            Some((
-                s,
-                Schedule {
-                    every: every.max(Duration::from_millis(100)),
-                    deadline,
-                    offset: Duration::ZERO,
-                },
-            ))
+    let (feeds, feed_schedules, budgets) = plan_feeds(fleet);
+    let mut out: Vec<(Subject, Schedule)> = Vec::new();
+    for (feed, sch) in feeds.iter().zip(feed_schedules) {
+        match out.last_mut() {
+            Some((subject, whole)) if *subject == feed.subject => {
+                whole.every = whole.every.min(sch.every);
+                // The subject's slot in its interval is its first budgeted source's.
+                if whole.offset.is_zero() {
+                    whole.offset = sch.offset;
+                }
+            }
+            _ => out.push((feed.subject.clone(), sch)),
+        }
+    }
+    (out, budgets)
+}
+
+/// Per region with several health sources, how often each source is read, in the order
+/// of the fleet file (a Route 53 status check beside an HTTP probe is not asked every 5 s).
+pub fn health_source_intervals(fleet: &Fleet) -> BTreeMap<String, Vec<Duration>> {
+    let (feeds, schedules, _) = plan_feeds(fleet);
+    let mut out: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    for (feed, sch) in feeds.iter().zip(schedules) {
+        if let Subject::Health(r) = &feed.subject {
+            out.entry(r.clone()).or_default().push(sch.every);
+        }
+    }
+    out.retain(|_, v| v.len() > 1);
+    out
+}
+
+/// Every feed's schedule, budgets applied, and the budgets.
+fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
+    let feeds = feeds(fleet);
+    let mut out: Vec<Schedule> = feeds
+        .iter()
+        .map(|f| {
+            let every =
+                duration_setting(f.cap, "poll").unwrap_or_else(|| default_every(f.cap, &f.subject));
+            let deadline = duration_setting(f.cap, "timeout").unwrap_or(DEFAULT_DEADLINE);
+            Schedule {
+                every: every.max(Duration::from_millis(100)),
+                deadline,
+                offset: Duration::ZERO,
+            }
         })
         .collect();
+    // A subject's reading is bounded by its first source's deadline, which the others
+    // share.
+    for i in 1..feeds.len() {
+        if feeds[i].source > 0 {
+            out[i].deadline = out[i - 1].deadline;
+        }
+    }
     let mut budgets = BTreeMap::new();
-    let families: Vec<Option<(&'static str, f64)>> =
-        out.iter().map(|(s, _)| family(fleet, s)).collect();
+    let families: Vec<Option<(&'static str, f64)>> = feeds
+        .iter()
+        .map(|f| family_of(fleet, f.cap, &f.subject))
+        .collect();
     let mut names: Vec<&'static str> = families.iter().flatten().map(|(f, _)| *f).collect();
     names.sort();
     names.dedup();
@@ -179,12 +261,12 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
         let members: Vec<usize> = (0..out.len())
             .filter(|&i| families[i].is_some_and(|(f, _)| f == name))
             .collect();
-        let rate = |out: &[(Subject, Schedule)]| -> f64 {
+        let rate = |out: &[Schedule]| -> f64 {
             members
                 .iter()
                 .map(|&i| {
                     let cost = families[i].map(|(_, c)| c).unwrap_or(1.0);
-                    cost * 60.0 / out[i].1.every.as_secs_f64()
+                    cost * 60.0 / out[i].every.as_secs_f64()
                 })
                 .sum()
         };
@@ -198,7 +280,7 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
             if planned > b {
                 let stretch = planned / b;
                 for &i in &members {
-                    out[i].1.every = out[i].1.every.mul_f64(stretch);
+                    out[i].every = out[i].every.mul_f64(stretch);
                 }
             }
         }
@@ -207,12 +289,12 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
         if name != "cloudwatch" {
             let n = members.len() as u32;
             for (k, &i) in members.iter().enumerate() {
-                out[i].1.offset = out[i].1.every.mul_f64(k as f64 / n.max(1) as f64);
+                out[i].offset = out[i].every.mul_f64(k as f64 / n.max(1) as f64);
             }
         }
         budgets.insert(name, (rate(&out), budget.unwrap_or(f64::INFINITY)));
     }
-    (out, budgets)
+    (feeds, out, budgets)
 }
 
 /// Tell the API meter what polling this fleet plans to spend, and its budgets, so the
@@ -305,5 +387,58 @@ mod tests {
         assert_eq!(budget, 120.0);
         // 12/min of weights + 6/min for each of the two health checks: under budget, unstretched.
         assert!((planned - 24.0).abs() < 1e-6, "{planned}");
+    }
+
+    #[test]
+    fn a_second_health_source_is_planned_and_budgeted_at_its_own_pace() {
+        // An HTTP probe first, a Route 53 status check second, on 40 regions: the checks
+        // alone would be 80 calls a minute at their natural 30 s.
+        let src = format!(
+            "[fleet]\nname = \"t\"\n{R53}{}",
+            regions(
+                40,
+                "[{ provider = \"http\", probes = [\"http://127.0.0.1:1/healthz\"] }, { provider = \"route53\", health_check_id = \"h\", source = \"status\" }]"
+            )
+        );
+        let f = fleet(&src);
+        let (plan, budgets) = plan(&f);
+        let (planned, budget) = budgets["route53"];
+        assert_eq!(budget, 30.0);
+        assert!(
+            planned > 29.0 && planned <= 30.0 + 1e-6,
+            "planned {planned}/min"
+        );
+        let intervals = health_source_intervals(&f);
+        assert_eq!(intervals.len(), 40);
+        let r0 = &intervals["r0"];
+        assert_eq!(r0[0], Duration::from_secs(5));
+        // 4 weights + 80 checks a minute, stretched to 30: every 30 s x 84/30.
+        assert!(r0[1] > Duration::from_secs(80), "{:?}", r0[1]);
+        // The region is read at its probe's pace, each in its own slot of the checks'.
+        let health: Vec<&Schedule> = plan
+            .iter()
+            .filter(|(s, _)| matches!(s, Subject::Health(_)))
+            .map(|(_, sch)| sch)
+            .collect();
+        assert!(health.iter().all(|s| s.every == Duration::from_secs(5)));
+        let mut offsets: Vec<Duration> = health.iter().map(|s| s.offset).collect();
+        offsets.dedup();
+        assert_eq!(offsets.len(), 40);
+    }
+
+    #[test]
+    fn metric_health_as_a_second_source_is_counted_against_cloudwatch() {
+        let src = format!(
+            "[fleet]\nname = \"t\"\n{R53}{}",
+            regions(
+                3,
+                "[{ provider = \"http\", probes = [\"http://127.0.0.1:1/healthz\"] }, { provider = \"route53\", health_check_id = \"h\" }]"
+            )
+        );
+        let (_, budgets) = plan(&fleet(&src));
+        // One GetMetricData a minute for the three regions' metrics, against 60.
+        let (planned, budget) = budgets["cloudwatch"];
+        assert_eq!(budget, 60.0);
+        assert!((planned - 1.0).abs() < 1e-6, "{planned}");
     }
 }

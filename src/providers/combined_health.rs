@@ -1,8 +1,14 @@
 //! A region whose health has several sources (`health = [{ provider = "http" }, { provider
 //! = "route53", ... }]`): every source is read at once, the verdict is the worst of them,
-//! and the reason names each source that is not healthy.
+//! and the reason names each source that is not healthy. Each source is read at its own
+//! pace (`engine::schedule::health_source_intervals`): a Route 53 status check beside a
+//! 5-second HTTP probe is asked every 30 s, within its family's budget, and in between its
+//! last answer stands, its age in the reason.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use futures::future::join_all;
@@ -13,7 +19,69 @@ use crate::state::{Health, HealthStatus};
 
 /// Several health sources of one region, by provider name.
 pub struct CombinedHealth {
-    pub sources: Vec<(&'static str, Arc<dyn HealthProvider>)>,
+    sources: Vec<Source>,
+}
+
+struct Source {
+    name: &'static str,
+    provider: Arc<dyn HealthProvider>,
+    /// How often it is read (zero: at every reading of the region's health).
+    every: Duration,
+    /// Its last answer and when it came.
+    last: Mutex<Option<(Instant, ProviderResult<Health>)>>,
+}
+
+impl CombinedHealth {
+    /// `every` gives each source's interval, in order; a source without one is read every
+    /// time.
+    pub fn new(
+        sources: Vec<(&'static str, Arc<dyn HealthProvider>)>,
+        every: &[Duration],
+    ) -> CombinedHealth {
+        CombinedHealth {
+            sources: sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, provider))| Source {
+                    name,
+                    provider,
+                    every: every.get(i).copied().unwrap_or_default(),
+                    last: Mutex::new(None),
+                })
+                .collect(),
+        }
+    }
+
+    /// The source's answer: its last one while that is not yet due again, else a new one.
+    /// A reading comes at most half the quickest interval early, so a source due every
+    /// 30 s on a region read every 5 s is read every 30-35 s, not every 35-40 s.
+    async fn answer(&self, s: &Source, region: &Region) -> (ProviderResult<Health>, Duration) {
+        let slack = self
+            .sources
+            .iter()
+            .map(|s| s.every)
+            .min()
+            .unwrap_or_default()
+            / 2;
+        let kept = s.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((at, answer)) = kept {
+            let age = at.elapsed();
+            if age + slack < s.every {
+                return (answer, age);
+            }
+        }
+        let answer = s.provider.read_health(region).await;
+        *s.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), answer.clone()));
+        (answer, Duration::ZERO)
+    }
+}
+
+/// ` (read 25s ago)` for an answer kept from an earlier reading.
+fn aged(age: Duration) -> String {
+    match age.as_secs() {
+        0 => String::new(),
+        n => format!(" (read {n}s ago)"),
+    }
 }
 
 /// Down is worst, then unknown (nobody can vouch for it), then degraded.
@@ -29,14 +97,16 @@ fn badness(s: HealthStatus) -> u8 {
 #[async_trait]
 impl HealthProvider for CombinedHealth {
     async fn read_health(&self, region: &Region) -> ProviderResult<Health> {
-        let reads = join_all(self.sources.iter().map(|(_, p)| p.read_health(region))).await;
-        if reads.iter().all(|r| r.is_err()) {
+        let reads = join_all(self.sources.iter().map(|s| self.answer(s, region))).await;
+        if reads.iter().all(|(r, _)| r.is_err()) {
             let why: Vec<String> = self
                 .sources
                 .iter()
                 .zip(&reads)
-                .filter_map(|((name, _), r)| {
-                    r.as_ref().err().map(|e| format!("{name}: {}", e.message))
+                .filter_map(|(s, (r, age))| {
+                    r.as_ref()
+                        .err()
+                        .map(|e| format!("{}: {}{}", s.name, e.message, aged(*age)))
                 })
                 .collect();
             return Err(ProviderError::new(
@@ -49,7 +119,7 @@ impl HealthProvider for CombinedHealth {
         let mut reasons = Vec::new();
         let mut latency_ms = None;
         let mut since = Some(i64::MIN);
-        for ((name, _), read) in self.sources.iter().zip(reads) {
+        for (source, (read, age)) in self.sources.iter().zip(reads) {
             let h = read.unwrap_or_else(|e| Health {
                 status: HealthStatus::Unknown,
                 reason: e.message,
@@ -65,7 +135,10 @@ impl HealthProvider for CombinedHealth {
                 (Some(a), Some(b)) if h.status == HealthStatus::Healthy => Some(a.max(b)),
                 _ => None,
             };
-            reasons.push((h.status, format!("{name}: {}", h.reason)));
+            reasons.push((
+                h.status,
+                format!("{}: {}{}", source.name, h.reason, aged(age)),
+            ));
         }
         // The sources that make the verdict come first.
         reasons.sort_by_key(|(s, _)| std::cmp::Reverse(badness(*s)));
@@ -79,5 +152,68 @@ impl HealthProvider for CombinedHealth {
             latency_ms,
             healthy_since: since.filter(|_| status == HealthStatus::Healthy),
         })
+    }
+
+    async fn begin_round(&self) {
+        for s in &self.sources {
+            *s.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Healthy, counting how often it was asked.
+    struct Counting(AtomicUsize);
+
+    #[async_trait]
+    impl HealthProvider for Counting {
+        async fn read_health(&self, _: &Region) -> ProviderResult<Health> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Health {
+                status: HealthStatus::Healthy,
+                reason: format!("answer {n}"),
+                latency_ms: None,
+                healthy_since: Some(0),
+            })
+        }
+    }
+
+    fn asked(p: &Counting) -> usize {
+        p.0.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_source_is_read_at_its_own_pace_and_its_kept_answer_shows_its_age() {
+        let region = crate::fleet::demo().regions[0].clone();
+        let probe = Arc::new(Counting(AtomicUsize::new(0)));
+        let check = Arc::new(Counting(AtomicUsize::new(0)));
+        let both = CombinedHealth::new(
+            vec![("http", probe.clone()), ("route53", check.clone())],
+            &[Duration::from_secs(5), Duration::from_secs(30)],
+        );
+        let h = both.read_health(&region).await.unwrap();
+        assert_eq!(h.reason, "http: answer 1; route53: answer 1");
+        for _ in 0..4 {
+            tokio::time::advance(Duration::from_secs(5)).await;
+            both.read_health(&region).await.unwrap();
+        }
+        assert_eq!((asked(&probe), asked(&check)), (5, 1));
+        let h = both.read_health(&region).await.unwrap();
+        // Asked again at once, each source's last answer stands.
+        assert_eq!(h.reason, "http: answer 5; route53: answer 1 (read 20s ago)");
+        assert_eq!(h.status, HealthStatus::Healthy);
+        // Due within half the quickest interval: read at 28 s, not at 35 s.
+        tokio::time::advance(Duration::from_secs(8)).await;
+        let h = both.read_health(&region).await.unwrap();
+        assert_eq!(h.reason, "http: answer 6; route53: answer 2");
+        // A one-shot round asks everything afresh.
+        both.begin_round().await;
+        both.read_health(&region).await.unwrap();
+        assert_eq!((asked(&probe), asked(&check)), (7, 3));
     }
 }

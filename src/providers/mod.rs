@@ -102,6 +102,10 @@ pub trait TrafficProvider: Send + Sync {
 #[async_trait]
 pub trait HealthProvider: Send + Sync {
     async fn read_health(&self, region: &Region) -> ProviderResult<Health>;
+
+    /// A one-shot round of reads begins (`status`, `wait`, an action's reads): answers
+    /// kept from earlier readings are not good enough for it.
+    async fn begin_round(&self) {}
 }
 
 /// What became of one other member of the replication set when a region was promoted.
@@ -278,14 +282,21 @@ pub struct ProviderOptions {
 }
 
 impl Providers {
-    /// Tell every database provider a one-shot round of reads begins (once each, however
-    /// many regions share it).
+    /// Tell every database and health provider a one-shot round of reads begins (once
+    /// each, however many regions share it).
     pub async fn begin_round(&self) {
         let mut told: Vec<&Arc<dyn DatabaseProvider>> = Vec::new();
         for db in self.database.values() {
             if !told.iter().any(|t| Arc::ptr_eq(t, db)) {
                 db.begin_round().await;
                 told.push(db);
+            }
+        }
+        let mut told: Vec<&Arc<dyn HealthProvider>> = Vec::new();
+        for h in self.health.values() {
+            if !told.iter().any(|t| Arc::ptr_eq(t, h)) {
+                h.begin_round().await;
+                told.push(h);
             }
         }
     }
@@ -340,6 +351,8 @@ impl Providers {
             _ => sim(),
         };
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
+        // Each source of a region's health reads at its own pace, within its budget.
+        let intervals = crate::engine::schedule::health_source_intervals(fleet);
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
             let own = |cap: &Capability| !cap.settings.is_empty();
@@ -364,7 +377,10 @@ impl Providers {
                 .collect();
             let h: Arc<dyn HealthProvider> = match sources.len() {
                 1 => sources.remove(0).1,
-                _ => Arc::new(combined_health::CombinedHealth { sources }),
+                _ => Arc::new(combined_health::CombinedHealth::new(
+                    sources,
+                    intervals.get(&r.id).map_or(&[], Vec::as_slice),
+                )),
             };
             health.insert(r.id.clone(), h);
             let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {

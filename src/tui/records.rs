@@ -31,6 +31,8 @@ pub fn watch_records(
     tx: mpsc::UnboundedSender<Msg>,
     read_only: bool,
 ) {
+    // Shared, not copied each second: a 1,000-tenant fleet is a lot to clone.
+    let fleet = Arc::new(fleet);
     tokio::spawn(async move {
         let mut changes = shared.changes();
         loop {
