@@ -10,8 +10,10 @@ regions=${1:-100}
 tenants=${2:-1000}
 window=${3:-30}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/meridian
+# MERIDIAN_BENCH_PROFILE=dist measures the packaged build (Cargo.toml's [profile.dist]).
+profile=${MERIDIAN_BENCH_PROFILE:-release}
+cargo build --profile "$profile" --quiet
+bin=$PWD/target/$profile/meridian
 work=$(mktemp -d)
 sock="meridian-scale-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT

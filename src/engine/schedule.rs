@@ -77,11 +77,6 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
     Duration::from_secs(secs)
 }
 
-/// The API family a subject's reading spends budget on, and calls per reading.
-pub fn family(fleet: &Fleet, subject: &Subject) -> Option<(&'static str, f64)> {
-    family_of(fleet, capability(fleet, subject)?, subject)
-}
-
 /// Whether a health source reads the `HealthCheckStatus` metric (or another CloudWatch
 /// metric), which one `GetMetricData` per refresh fetches for every region.
 fn reads_metrics(cap: &Capability) -> bool {
@@ -91,7 +86,12 @@ fn reads_metrics(cap: &Capability) -> bool {
 }
 
 /// The API family one source of a subject spends budget on, and calls per reading.
-fn family_of(fleet: &Fleet, cap: &Capability, subject: &Subject) -> Option<(&'static str, f64)> {
+/// `metric_sources` is how many sources of the fleet read metrics (they share one call).
+fn family_of(
+    cap: &Capability,
+    subject: &Subject,
+    metric_sources: usize,
+) -> Option<(&'static str, f64)> {
     match (cap.provider, subject) {
         (ProviderKind::Route53, Subject::Weights) => Some(("route53", 1.0)),
         (ProviderKind::Route53, _) if setting(cap, "source").as_deref() == Some("status") => {
@@ -100,12 +100,7 @@ fn family_of(fleet: &Fleet, cap: &Capability, subject: &Subject) -> Option<(&'st
         // Metric readings share one GetMetricData per AWS region and refresh: count them as
         // one call shared by every source, of any region, that reads metrics.
         (ProviderKind::Route53 | ProviderKind::Cloudwatch, _) => {
-            let sharing = feeds(fleet)
-                .iter()
-                .filter(|f| !matches!(f.subject, Subject::Weights) && reads_metrics(f.cap))
-                .count()
-                .max(1);
-            Some(("cloudwatch", 1.0 / sharing as f64))
+            Some(("cloudwatch", 1.0 / metric_sources.max(1) as f64))
         }
         (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
         // Pools, then each load balancer.
@@ -250,9 +245,13 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
         }
     }
     let mut budgets = BTreeMap::new();
+    let metric_sources = feeds
+        .iter()
+        .filter(|f| !matches!(f.subject, Subject::Weights) && reads_metrics(f.cap))
+        .count();
     let families: Vec<Option<(&'static str, f64)>> = feeds
         .iter()
-        .map(|f| family_of(fleet, f.cap, &f.subject))
+        .map(|f| family_of(f.cap, &f.subject, metric_sources))
         .collect();
     let mut names: Vec<&'static str> = families.iter().flatten().map(|(f, _)| *f).collect();
     names.sort();
