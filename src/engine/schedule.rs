@@ -119,12 +119,10 @@ fn family_of(
     }
 }
 
-/// One source a subject reads: its capability table, and its place among the subject's
-/// sources (a region's health may have several, `health = [{...}, {...}]`, each read at
-/// its own pace).
+/// One source a subject reads, by its capability table (a region's health may have
+/// several, `health = [{...}, {...}]`, each read at its own pace).
 struct Feed<'a> {
     subject: Subject,
-    source: usize,
     cap: &'a Capability,
 }
 
@@ -143,10 +141,8 @@ fn feeds(fleet: &Fleet) -> Vec<Feed<'_>> {
             capability(fleet, &subject)
                 .into_iter()
                 .chain(more)
-                .enumerate()
-                .map(|(source, cap)| Feed {
+                .map(|cap| Feed {
                     subject: subject.clone(),
-                    source,
                     cap,
                 })
                 .collect::<Vec<_>>()
@@ -194,6 +190,7 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     let mut out: Vec<(Subject, Schedule)> = Vec::new();
     for (feed, sch) in feeds.iter().zip(feed_schedules) {
         match out.last_mut() {
+            // A subject's reading is bounded by its first source's deadline.
             Some((subject, whole)) if *subject == feed.subject => {
                 whole.every = whole.every.min(sch.every);
                 // The subject's slot in its interval is its first budgeted source's.
@@ -237,13 +234,6 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
             }
         })
         .collect();
-    // A subject's reading is bounded by its first source's deadline, which the others
-    // share.
-    for i in 1..feeds.len() {
-        if feeds[i].source > 0 {
-            out[i].deadline = out[i - 1].deadline;
-        }
-    }
     let mut budgets = BTreeMap::new();
     let metric_sources = feeds
         .iter()

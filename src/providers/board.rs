@@ -165,4 +165,13 @@ impl<T: Clone> Board<T> {
         *self.view.lock().await = None;
         self.answers().clear();
     }
+
+    /// Run a change of the topology (a promotion, a rejoin): nothing heard before it stands
+    /// during it, and nothing heard during it stands after it.
+    pub async fn changing<R>(&self, change: impl Future<Output = R>) -> R {
+        self.forget().await;
+        let done = change.await;
+        self.forget().await;
+        done
+    }
 }

@@ -20,6 +20,9 @@ use crate::state::{Health, HealthStatus};
 /// Several health sources of one region, by provider name.
 pub struct CombinedHealth {
     sources: Vec<Source>,
+    /// How early a source may be asked: half the quickest interval, so a source due every
+    /// 30 s on a region read every 5 s is read every 30-35 s, not every 35-40 s.
+    slack: Duration,
 }
 
 struct Source {
@@ -38,35 +41,27 @@ impl CombinedHealth {
         sources: Vec<(&'static str, Arc<dyn HealthProvider>)>,
         every: &[Duration],
     ) -> CombinedHealth {
-        CombinedHealth {
-            sources: sources
-                .into_iter()
-                .enumerate()
-                .map(|(i, (name, provider))| Source {
-                    name,
-                    provider,
-                    every: every.get(i).copied().unwrap_or_default(),
-                    last: Mutex::new(None),
-                })
-                .collect(),
-        }
+        let sources: Vec<Source> = sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, provider))| Source {
+                name,
+                provider,
+                every: every.get(i).copied().unwrap_or_default(),
+                last: Mutex::new(None),
+            })
+            .collect();
+        let slack = sources.iter().map(|s| s.every).min().unwrap_or_default() / 2;
+        CombinedHealth { sources, slack }
     }
 
-    /// The source's answer: its last one while that is not yet due again, else a new one.
-    /// A reading comes at most half the quickest interval early, so a source due every
-    /// 30 s on a region read every 5 s is read every 30-35 s, not every 35-40 s.
+    /// The source's answer: its last one while that is not yet due again (`slack`
+    /// included), else a new one.
     async fn answer(&self, s: &Source, region: &Region) -> (ProviderResult<Health>, Duration) {
-        let slack = self
-            .sources
-            .iter()
-            .map(|s| s.every)
-            .min()
-            .unwrap_or_default()
-            / 2;
         let kept = s.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some((at, answer)) = kept {
             let age = at.elapsed();
-            if age + slack < s.every {
+            if age + self.slack < s.every {
                 return (answer, age);
             }
         }

@@ -275,6 +275,17 @@ pub struct Providers {
     pub database: HashMap<String, Arc<dyn DatabaseProvider>>,
 }
 
+/// Each provider once, however many regions share it.
+fn distinct<'a, T: ?Sized>(all: impl Iterator<Item = &'a Arc<T>>) -> Vec<&'a Arc<T>> {
+    let mut seen: Vec<&Arc<T>> = Vec::new();
+    for p in all {
+        if !seen.iter().any(|s| Arc::ptr_eq(s, p)) {
+            seen.push(p);
+        }
+    }
+    seen
+}
+
 /// How providers are built: where state lives and how fast simulated time runs.
 #[derive(Debug, Clone)]
 pub struct ProviderOptions {
@@ -285,19 +296,11 @@ impl Providers {
     /// Tell every database and health provider a one-shot round of reads begins (once
     /// each, however many regions share it).
     pub async fn begin_round(&self) {
-        let mut told: Vec<&Arc<dyn DatabaseProvider>> = Vec::new();
-        for db in self.database.values() {
-            if !told.iter().any(|t| Arc::ptr_eq(t, db)) {
-                db.begin_round().await;
-                told.push(db);
-            }
+        for db in distinct(self.database.values()) {
+            db.begin_round().await;
         }
-        let mut told: Vec<&Arc<dyn HealthProvider>> = Vec::new();
-        for h in self.health.values() {
-            if !told.iter().any(|t| Arc::ptr_eq(t, h)) {
-                h.begin_round().await;
-                told.push(h);
-            }
+        for h in distinct(self.health.values()) {
+            h.begin_round().await;
         }
     }
 

@@ -46,11 +46,6 @@ impl Postgres {
         self.members.view(self.servers.keys(), ask).await
     }
 
-    /// The topology is about to change or just changed: every later reading asks again.
-    pub(super) async fn forget_members(&self) {
-        self.members.forget().await;
-    }
-
     /// The region whose connection string names `at`, if any (the first by id).
     pub(super) fn region_at(&self, at: &Endpoint) -> Option<String> {
         let mut regions: Vec<&String> = self.servers.keys().collect();

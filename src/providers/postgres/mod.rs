@@ -315,7 +315,7 @@ impl DatabaseProvider for Postgres {
     }
 
     async fn begin_round(&self) {
-        self.forget_members().await;
+        self.members.forget().await;
     }
 
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
@@ -344,10 +344,9 @@ impl DatabaseProvider for Postgres {
         _accept_data_loss: bool,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
-        self.forget_members().await;
-        let done = self.promote_all(fleet, region, progress).await;
-        self.forget_members().await;
-        done
+        (self.members)
+            .changing(self.promote_all(fleet, region, progress))
+            .await
     }
 
     async fn rejoin(
@@ -356,10 +355,9 @@ impl DatabaseProvider for Postgres {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.forget_members().await;
-        let done = self.rejoin_region(fleet, region, progress).await;
-        self.forget_members().await;
-        done
+        (self.members)
+            .changing(self.rejoin_region(fleet, region, progress))
+            .await
     }
 
     fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {

@@ -416,10 +416,9 @@ impl DatabaseProvider for Redis {
         _accept_data_loss: bool,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
-        self.infos.forget().await;
-        let done = self.promote_all(fleet, region, progress).await;
-        self.infos.forget().await;
-        done
+        (self.infos)
+            .changing(self.promote_all(fleet, region, progress))
+            .await
     }
 
     async fn rejoin(
@@ -428,10 +427,9 @@ impl DatabaseProvider for Redis {
         region: &Region,
         progress: &Progress,
     ) -> ProviderResult<()> {
-        self.infos.forget().await;
-        let done = self.rejoin_region(fleet, region, progress).await;
-        self.infos.forget().await;
-        done
+        (self.infos)
+            .changing(self.rejoin_region(fleet, region, progress))
+            .await
     }
 
     fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
