@@ -57,6 +57,9 @@ impl Engine {
     {
         let (refresh, _) = broadcast::channel(64);
         let (plan, _) = schedule::plan(&fleet);
+        // Every task's slots count from one instant, so readings that share a slot wake
+        // the runtime once (see `schedule::SLOT`).
+        let epoch = Instant::now();
         schedule::publish(&fleet);
         // One copy of each for every task: a 100 x 1,000 fleet is megabytes, the providers'
         // per-region maps are kilobytes, and there are 400 tasks.
@@ -71,6 +74,7 @@ impl Engine {
                     providers: Arc::clone(&providers),
                     subject,
                     schedule: sch,
+                    epoch,
                     tx: tx.clone(),
                     wrap: wrap.clone(),
                     refresh: refresh.subscribe(),
@@ -104,11 +108,26 @@ impl Drop for Engine {
     }
 }
 
+/// When to read next: a period after the last start, in the same slot. A reading that
+/// ran long or came early (a refresh asked for it) skips slots that would leave less than
+/// half a period of rest, so a slow backend is not asked back to back.
+fn next_due(last: Instant, every: Duration, now: Instant) -> Instant {
+    let next = last + every;
+    let earliest = now + every / 2;
+    if next >= earliest || every.is_zero() {
+        return next;
+    }
+    let behind = (earliest - next).as_nanos();
+    let periods = behind.div_ceil(every.as_nanos());
+    next + every * u32::try_from(periods).unwrap_or(u32::MAX)
+}
+
 struct Task<M, F> {
     fleet: Arc<Fleet>,
     providers: Arc<Providers>,
     subject: Subject,
     schedule: schedule::Schedule,
+    epoch: Instant,
     tx: mpsc::Sender<M>,
     wrap: F,
     refresh: broadcast::Receiver<Refresh>,
@@ -123,8 +142,8 @@ where
         let base = self.schedule.every;
         let mut stretch = 1u32;
         // The first reading comes at once (a dashboard that just opened shows everything);
-        // the offset then spreads later readings of one API across the interval.
-        let mut spread = self.schedule.offset;
+        // later ones start in the subject's slot, every period after it.
+        let mut due = self.epoch + self.schedule.offset;
         loop {
             let obs = read::read(
                 &self.fleet,
@@ -141,18 +160,15 @@ where
             if self.tx.send((self.wrap)(obs)).await.is_err() {
                 return;
             }
-            if !self
-                .sleep(base * stretch + std::mem::take(&mut spread))
-                .await
-            {
+            due = next_due(due, base * stretch, Instant::now());
+            if !self.sleep_until(due).await {
                 return;
             }
         }
     }
 
-    /// Sleep for `pause`, or less when asked to refresh this subject. False: stop.
-    async fn sleep(&mut self, pause: Duration) -> bool {
-        let wake = Instant::now() + pause;
+    /// Sleep until `wake`, or less when asked to refresh this subject. False: stop.
+    async fn sleep_until(&mut self, wake: Instant) -> bool {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => return true,
@@ -247,6 +263,24 @@ mod tests {
             "a refresh of the weights is answered at once"
         );
         engine.stop();
+    }
+
+    #[test]
+    fn the_next_reading_keeps_its_slot_and_at_least_half_a_period_of_rest() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        // On time: one period after the last start.
+        assert_eq!(
+            next_due(t0, s(2), t0 + Duration::from_millis(30)),
+            t0 + s(2)
+        );
+        // A reading that ran 1.5 s of a 2 s period skips a slot rather than rest 0.5 s.
+        assert_eq!(
+            next_due(t0, s(2), t0 + Duration::from_millis(1500)),
+            t0 + s(4)
+        );
+        // Long overdue (the machine slept): the first slot at least a half period ahead.
+        assert_eq!(next_due(t0, s(2), t0 + s(61)), t0 + s(62));
     }
 
     /// Health that never answers for one region: the black hole.

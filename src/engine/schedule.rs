@@ -18,13 +18,21 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 /// When and how long to read one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
-    /// Pause between the end of one reading and the start of the next.
+    /// The period: readings start this far apart (see `engine::live` for a reading that
+    /// overruns it).
     pub every: Duration,
     /// The most one reading may take; past it the reading fails as timed out.
     pub deadline: Duration,
-    /// Added once, after the first reading, so later calls to one API spread out.
+    /// The subject's slot in its interval: added once, after the first reading, so later
+    /// readings of one kind spread out (see `spread`).
     pub offset: Duration,
 }
+
+/// Readings of one kind are spread across their interval in slots at least this wide, and
+/// every reading in a slot starts at the same instant: the runtime wakes once for a batch
+/// of regions instead of once per region (on 100 regions read every 2 s, 50 wake-ups a
+/// second became 4), while calls to one backend still do not all land at once.
+pub const SLOT: Duration = Duration::from_millis(250);
 
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
@@ -190,11 +198,12 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     let mut out: Vec<(Subject, Schedule)> = Vec::new();
     for (feed, sch) in feeds.iter().zip(feed_schedules) {
         match out.last_mut() {
-            // A subject's reading is bounded by its first source's deadline.
+            // A subject's reading is bounded by its first source's deadline. It is read at
+            // its quickest source's pace, in that source's slot; a slower source's slot is
+            // its phase (`health_source_intervals`).
             Some((subject, whole)) if *subject == feed.subject => {
-                whole.every = whole.every.min(sch.every);
-                // The subject's slot in its interval is its first budgeted source's.
-                if whole.offset.is_zero() {
+                if sch.every < whole.every {
+                    whole.every = sch.every;
                     whole.offset = sch.offset;
                 }
             }
@@ -204,14 +213,26 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     (out, budgets)
 }
 
+/// How often one source of a region's health is read, and its slot in that interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourcePace {
+    pub every: Duration,
+    /// Added once, after its first reading, so the sources of one API across the fleet
+    /// (every region's Route 53 status check) do not all fall due together.
+    pub phase: Duration,
+}
+
 /// Per region with several health sources, how often each source is read, in the order
 /// of the fleet file (a Route 53 status check beside an HTTP probe is not asked every 5 s).
-pub fn health_source_intervals(fleet: &Fleet) -> BTreeMap<String, Vec<Duration>> {
+pub fn health_source_intervals(fleet: &Fleet) -> BTreeMap<String, Vec<SourcePace>> {
     let (feeds, schedules, _) = plan_feeds(fleet);
-    let mut out: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<SourcePace>> = BTreeMap::new();
     for (feed, sch) in feeds.iter().zip(schedules) {
         if let Subject::Health(r) = &feed.subject {
-            out.entry(r.clone()).or_default().push(sch.every);
+            out.entry(r.clone()).or_default().push(SourcePace {
+                every: sch.every,
+                phase: sch.offset,
+            });
         }
     }
     out.retain(|_, v| v.len() > 1);
@@ -273,17 +294,36 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
                 }
             }
         }
-        // Spread a family's direct calls across their interval (metric readings share one
-        // call, so they stay together and the first one fetches for all).
-        if name != "cloudwatch" {
-            let n = members.len() as u32;
-            for (k, &i) in members.iter().enumerate() {
-                out[i].offset = out[i].every.mul_f64(k as f64 / n.max(1) as f64);
-            }
-        }
         budgets.insert(name, (rate(&out), budget.unwrap_or(f64::INFINITY)));
     }
+    // Spread each kind of reading across its interval: a budgeted family's calls, else
+    // one provider's readings of one capability. Metric readings share one call, so they
+    // stay together and the first one fetches for all.
+    let mut kinds: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, f) in feeds.iter().enumerate() {
+        let kind = match families[i] {
+            Some(("cloudwatch", _)) => continue,
+            Some((family, _)) => family.to_string(),
+            None => format!("{}/{}", f.cap.provider.as_str(), f.subject.capability()),
+        };
+        kinds.entry(kind).or_default().push(i);
+    }
+    for members in kinds.values() {
+        spread(members, &mut out);
+    }
     (feeds, out, budgets)
+}
+
+/// Give each member its slot in its interval: as many slots as there are members, but
+/// none narrower than `SLOT`, so members that share a slot start together.
+fn spread(members: &[usize], out: &mut [Schedule]) {
+    let n = members.len().max(1);
+    for (k, &i) in members.iter().enumerate() {
+        let every = out[i].every;
+        let slots = ((every.as_millis() / SLOT.as_millis()) as usize).clamp(1, n);
+        let slot = k * slots / n;
+        out[i].offset = every.mul_f64(slot as f64 / slots as f64);
+    }
 }
 
 /// Tell the API meter what polling this fleet plans to spend, and its budgets, so the
@@ -400,19 +440,56 @@ mod tests {
         let intervals = health_source_intervals(&f);
         assert_eq!(intervals.len(), 40);
         let r0 = &intervals["r0"];
-        assert_eq!(r0[0], Duration::from_secs(5));
+        assert_eq!(r0[0].every, Duration::from_secs(5));
         // 4 weights + 80 checks a minute, stretched to 30: every 30 s x 84/30.
-        assert!(r0[1] > Duration::from_secs(80), "{:?}", r0[1]);
-        // The region is read at its probe's pace, each in its own slot of the checks'.
+        let checks = r0[1].every;
+        assert!(checks > Duration::from_secs(80), "{checks:?}");
+        // The region is read at its probe's pace, in a slot of the probes' 5 s.
         let health: Vec<&Schedule> = plan
             .iter()
             .filter(|(s, _)| matches!(s, Subject::Health(_)))
             .map(|(_, sch)| sch)
             .collect();
         assert!(health.iter().all(|s| s.every == Duration::from_secs(5)));
-        let mut offsets: Vec<Duration> = health.iter().map(|s| s.offset).collect();
-        offsets.dedup();
-        assert_eq!(offsets.len(), 40);
+        assert!(health.iter().all(|s| s.offset < Duration::from_secs(5)));
+        // Each region's check has its own phase across the checks' interval, so they do
+        // not all fall due together.
+        let mut phases: Vec<Duration> = intervals.values().map(|v| v[1].phase).collect();
+        phases.sort();
+        phases.dedup();
+        assert_eq!(phases.len(), 40);
+        assert!(phases.iter().all(|p| *p < checks));
+    }
+
+    #[test]
+    fn readings_of_one_kind_share_slots_no_narrower_than_a_quarter_second() {
+        // 100 regions: the database read every 2 s fits 8 slots, the 5 s probes 20.
+        let src = format!(
+            "[fleet]\nname = \"t\"\n{}",
+            (0..100)
+                .map(|i| {
+                    let role = if i == 0 { "primary" } else { "secondary" };
+                    format!(
+                        "[[regions]]\nid = \"r{i}\"\nrole = \"{role}\"\nsteady_weight = 10\nhealth = {{ provider = \"http\", probes = [\"http://127.0.0.1:1/\"] }}\nlag = {{ provider = \"postgres\", dsn_env = \"PG\" }}\n"
+                    )
+                })
+                .collect::<String>()
+        );
+        let (plan, _) = plan(&fleet(&src));
+        let slots = |pick: fn(&Subject) -> bool| {
+            let mut offsets: Vec<Duration> = plan
+                .iter()
+                .filter(|(s, _)| pick(s))
+                .map(|(_, sch)| sch.offset)
+                .collect();
+            offsets.sort();
+            offsets.dedup();
+            offsets
+        };
+        let db = slots(|s| matches!(s, Subject::Database(_)));
+        assert_eq!(db.len(), 8, "{db:?}");
+        assert!(db.windows(2).all(|w| w[1] - w[0] == SLOT), "{db:?}");
+        assert_eq!(slots(|s| matches!(s, Subject::Health(_))).len(), 20);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! and the reason names each source that is not healthy. Each source is read at its own
 //! pace (`engine::schedule::health_source_intervals`): a Route 53 status check beside a
 //! 5-second HTTP probe is asked every 30 s, within its family's budget, and in between its
-//! last answer stands, its age in the reason.
+//! last answer stands, its age in the reason. After its first answer a source waits its
+//! phase as well, so the fleet's checks of one API fall due across the interval, not
+//! together.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +16,7 @@ use async_trait::async_trait;
 use futures::future::join_all;
 
 use super::{HealthProvider, ProviderError, ProviderResult};
+use crate::engine::schedule::SourcePace;
 use crate::fleet::Region;
 use crate::state::{Health, HealthStatus};
 
@@ -28,18 +31,27 @@ pub struct CombinedHealth {
 struct Source {
     name: &'static str,
     provider: Arc<dyn HealthProvider>,
-    /// How often it is read (zero: at every reading of the region's health).
-    every: Duration,
-    /// Its last answer and when it came.
-    last: Mutex<Option<(Instant, ProviderResult<Health>)>>,
+    /// How often it is read (zero: at every reading of the region's health), and its slot.
+    pace: SourcePace,
+    /// Its last answer.
+    last: Mutex<Option<Kept>>,
+}
+
+#[derive(Clone)]
+struct Kept {
+    /// When it came.
+    at: Instant,
+    /// When the source is asked again.
+    due: Instant,
+    answer: ProviderResult<Health>,
 }
 
 impl CombinedHealth {
-    /// `every` gives each source's interval, in order; a source without one is read every
-    /// time.
+    /// `paces` gives each source's interval and phase, in order; a source without one is
+    /// read every time.
     pub fn new(
         sources: Vec<(&'static str, Arc<dyn HealthProvider>)>,
-        every: &[Duration],
+        paces: &[SourcePace],
     ) -> CombinedHealth {
         let sources: Vec<Source> = sources
             .into_iter()
@@ -47,11 +59,16 @@ impl CombinedHealth {
             .map(|(i, (name, provider))| Source {
                 name,
                 provider,
-                every: every.get(i).copied().unwrap_or_default(),
+                pace: paces.get(i).copied().unwrap_or_default(),
                 last: Mutex::new(None),
             })
             .collect();
-        let slack = sources.iter().map(|s| s.every).min().unwrap_or_default() / 2;
+        let slack = sources
+            .iter()
+            .map(|s| s.pace.every)
+            .min()
+            .unwrap_or_default()
+            / 2;
         CombinedHealth { sources, slack }
     }
 
@@ -59,14 +76,20 @@ impl CombinedHealth {
     /// included), else a new one.
     async fn answer(&self, s: &Source, region: &Region) -> (ProviderResult<Health>, Duration) {
         let kept = s.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some((at, answer)) = kept {
-            let age = at.elapsed();
-            if age + self.slack < s.every {
-                return (answer, age);
-            }
+        let first = kept.is_none();
+        if let Some(k) = kept
+            && Instant::now() + self.slack < k.due
+        {
+            return (k.answer, k.at.elapsed());
         }
         let answer = s.provider.read_health(region).await;
-        *s.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), answer.clone()));
+        let at = Instant::now();
+        let wait = s.pace.every + if first { s.pace.phase } else { Duration::ZERO };
+        *s.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Kept {
+            at,
+            due: at + wait,
+            answer: answer.clone(),
+        });
         (answer, Duration::ZERO)
     }
 }
@@ -182,6 +205,13 @@ mod tests {
         p.0.load(Ordering::SeqCst)
     }
 
+    fn pace(every: u64, phase: u64) -> SourcePace {
+        SourcePace {
+            every: Duration::from_secs(every),
+            phase: Duration::from_secs(phase),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn each_source_is_read_at_its_own_pace_and_its_kept_answer_shows_its_age() {
         let region = crate::fleet::demo().regions[0].clone();
@@ -189,7 +219,7 @@ mod tests {
         let check = Arc::new(Counting(AtomicUsize::new(0)));
         let both = CombinedHealth::new(
             vec![("http", probe.clone()), ("route53", check.clone())],
-            &[Duration::from_secs(5), Duration::from_secs(30)],
+            &[pace(5, 0), pace(30, 0)],
         );
         let h = both.read_health(&region).await.unwrap();
         assert_eq!(h.reason, "http: answer 1; route53: answer 1");
@@ -210,5 +240,28 @@ mod tests {
         both.begin_round().await;
         both.read_health(&region).await.unwrap();
         assert_eq!((asked(&probe), asked(&check)), (7, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_waits_its_phase_once_after_its_first_answer() {
+        let region = crate::fleet::demo().regions[0].clone();
+        let probe = Arc::new(Counting(AtomicUsize::new(0)));
+        let check = Arc::new(Counting(AtomicUsize::new(0)));
+        let both = CombinedHealth::new(
+            vec![("http", probe.clone()), ("route53", check.clone())],
+            &[pace(5, 0), pace(30, 10)],
+        );
+        // Read every 5 s for 95 s: the check at 0, then at 40 (30 + its phase of 10), 70.
+        let mut checked_at = Vec::new();
+        for t in 0..20u64 {
+            let before = asked(&check);
+            both.read_health(&region).await.unwrap();
+            if asked(&check) > before {
+                checked_at.push(t * 5);
+            }
+            tokio::time::advance(Duration::from_secs(5)).await;
+        }
+        assert_eq!(checked_at, vec![0, 40, 70]);
+        assert_eq!(asked(&probe), 20);
     }
 }

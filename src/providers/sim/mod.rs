@@ -74,6 +74,8 @@ pub struct SimProvider {
     opts: SimOptions,
     snapshot: Mutex<Option<Snapshot>>,
     catalog: Mutex<Option<Arc<Catalog>>>,
+    /// Where the watch's clock counts from: every region's watch looks at the same ticks.
+    born: tokio::time::Instant,
 }
 
 /// The world as this process last loaded it, and the file's stamp then: a change another
@@ -93,6 +95,7 @@ impl SimProvider {
             opts,
             snapshot: Mutex::new(None),
             catalog: Mutex::new(None),
+            born: tokio::time::Instant::now(),
         }
     }
 
