@@ -3,6 +3,10 @@
 //! up only its own task; every other cell keeps refreshing. Providers that watch (push
 //! changes) replace polling for their subject.
 //!
+//! Readings start on a grid counted from the engine's start: each subject in its slot of
+//! its interval (`schedule::SLOT`), so the subjects that share a slot wake the runtime
+//! together, and a reading's duration does not push the next one later.
+//!
 //! Polling that the backend throttles backs off: the subject's interval doubles on each
 //! throttled reading (up to 16 times its base) and halves back on each clean one. That is
 //! how several dashboards on one account stay bounded: throttling is the account-wide
@@ -108,18 +112,23 @@ impl Drop for Engine {
     }
 }
 
-/// When to read next: a period after the last start, in the same slot. A reading that
-/// ran long or came early (a refresh asked for it) skips slots that would leave less than
-/// half a period of rest, so a slow backend is not asked back to back.
-fn next_due(last: Instant, every: Duration, now: Instant) -> Instant {
-    let next = last + every;
+/// When to read next: the first of the subject's slots (`anchor`, then every period after
+/// it) that leaves at least half a period of rest. A reading that ran long skips a slot
+/// rather than go again at once; one that came early (a refresh asked for it) keeps the
+/// next slot unless it is too close.
+fn next_due(anchor: Instant, every: Duration, now: Instant) -> Instant {
     let earliest = now + every / 2;
-    if next >= earliest || every.is_zero() {
-        return next;
+    if earliest <= anchor {
+        return anchor;
     }
-    let behind = (earliest - next).as_nanos();
-    let periods = behind.div_ceil(every.as_nanos());
-    next + every * u32::try_from(periods).unwrap_or(u32::MAX)
+    let periods = (earliest - anchor)
+        .as_nanos()
+        .div_ceil(every.as_nanos().max(1));
+    u32::try_from(periods)
+        .ok()
+        .and_then(|n| every.checked_mul(n))
+        .and_then(|d| anchor.checked_add(d))
+        .unwrap_or(earliest)
 }
 
 struct Task<M, F> {
@@ -143,7 +152,7 @@ where
         let mut stretch = 1u32;
         // The first reading comes at once (a dashboard that just opened shows everything);
         // later ones start in the subject's slot, every period after it.
-        let mut due = self.epoch + self.schedule.offset;
+        let anchor = self.epoch + self.schedule.offset;
         loop {
             let obs = read::read(
                 &self.fleet,
@@ -160,7 +169,7 @@ where
             if self.tx.send((self.wrap)(obs)).await.is_err() {
                 return;
             }
-            due = next_due(due, base * stretch, Instant::now());
+            let due = next_due(anchor, base * stretch, Instant::now());
             if !self.sleep_until(due).await {
                 return;
             }
@@ -269,18 +278,17 @@ mod tests {
     fn the_next_reading_keeps_its_slot_and_at_least_half_a_period_of_rest() {
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        // On time: one period after the last start.
-        assert_eq!(
-            next_due(t0, s(2), t0 + Duration::from_millis(30)),
-            t0 + s(2)
-        );
+        let ms = Duration::from_millis;
+        // On time: one period after the slot it started in.
+        assert_eq!(next_due(t0, s(2), t0 + ms(30)), t0 + s(2));
         // A reading that ran 1.5 s of a 2 s period skips a slot rather than rest 0.5 s.
-        assert_eq!(
-            next_due(t0, s(2), t0 + Duration::from_millis(1500)),
-            t0 + s(4)
-        );
-        // Long overdue (the machine slept): the first slot at least a half period ahead.
+        assert_eq!(next_due(t0, s(2), t0 + ms(1500)), t0 + s(4));
+        // A refresh half a second after a reading keeps the next slot, 1.5 s on.
+        assert_eq!(next_due(t0, s(2), t0 + ms(2500)), t0 + s(4));
+        // Long overdue (the machine slept): the first slot at least half a period ahead.
         assert_eq!(next_due(t0, s(2), t0 + s(61)), t0 + s(62));
+        // After the first reading, a slot late in the interval is kept.
+        assert_eq!(next_due(t0 + ms(1750), s(2), t0 + ms(20)), t0 + ms(1750));
     }
 
     /// Health that never answers for one region: the black hole.

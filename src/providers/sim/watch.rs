@@ -170,7 +170,11 @@ impl SimProvider {
 /// the same instants, so 100 regions wake the runtime once every 2 s, not 50 times a second.
 fn next_tick(born: tokio::time::Instant, now: tokio::time::Instant) -> tokio::time::Instant {
     let passed = now.saturating_duration_since(born).as_nanos() / WATCH_EVERY.as_nanos();
-    born + WATCH_EVERY * u32::try_from(passed + 1).unwrap_or(u32::MAX)
+    u32::try_from(passed + 1)
+        .ok()
+        .and_then(|n| WATCH_EVERY.checked_mul(n))
+        .and_then(|d| born.checked_add(d))
+        .unwrap_or(now + WATCH_EVERY)
 }
 
 #[cfg(test)]
