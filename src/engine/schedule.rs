@@ -298,11 +298,13 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
     }
     // Spread each kind of reading across its interval: a budgeted family's calls, else
     // one provider's readings of one capability. Metric readings share one call, so they
-    // stay together and the first one fetches for all.
+    // stay together and the first one fetches for all; the simulator's readings touch no
+    // backend, so they stay together too (spreading them would only wake the runtime more).
     let mut kinds: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, f) in feeds.iter().enumerate() {
         let kind = match families[i] {
             Some(("cloudwatch", _)) => continue,
+            None if f.cap.provider == ProviderKind::Sim => continue,
             Some((family, _)) => family.to_string(),
             None => format!("{}/{}", f.cap.provider.as_str(), f.subject.capability()),
         };
