@@ -4,7 +4,7 @@
 //! changes) replace polling for their subject.
 //!
 //! Readings start on a grid counted from the engine's start: each subject in its slot of
-//! its interval (`schedule::SLOT`), so the subjects that share a slot wake the runtime
+//! its interval (`schedule::SLOT`, `schedule::next_slot`), so the subjects that share a slot wake the runtime
 //! together, and a reading's duration does not push the next one later.
 //!
 //! Polling that the backend throttles backs off: the subject's interval doubles on each
@@ -14,7 +14,6 @@
 //! per-host shared poller could not see.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -112,25 +111,6 @@ impl Drop for Engine {
     }
 }
 
-/// When to read next: the first of the subject's slots (`anchor`, then every period after
-/// it) that leaves at least half a period of rest. A reading that ran long skips a slot
-/// rather than go again at once; one that came early (a refresh asked for it) keeps the
-/// next slot unless it is too close.
-fn next_due(anchor: Instant, every: Duration, now: Instant) -> Instant {
-    let earliest = now + every / 2;
-    if earliest <= anchor {
-        return anchor;
-    }
-    let periods = (earliest - anchor)
-        .as_nanos()
-        .div_ceil(every.as_nanos().max(1));
-    u32::try_from(periods)
-        .ok()
-        .and_then(|n| every.checked_mul(n))
-        .and_then(|d| anchor.checked_add(d))
-        .unwrap_or(earliest)
-}
-
 struct Task<M, F> {
     fleet: Arc<Fleet>,
     providers: Arc<Providers>,
@@ -169,7 +149,7 @@ where
             if self.tx.send((self.wrap)(obs)).await.is_err() {
                 return;
             }
-            let due = next_due(anchor, base * stretch, Instant::now());
+            let due = schedule::next_slot(anchor, base * stretch, Instant::now());
             if !self.sleep_until(due).await {
                 return;
             }
@@ -223,6 +203,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::providers::sim::SimOptions;
     use crate::providers::{ProviderOptions, Providers};
@@ -272,23 +254,6 @@ mod tests {
             "a refresh of the weights is answered at once"
         );
         engine.stop();
-    }
-
-    #[test]
-    fn the_next_reading_keeps_its_slot_and_at_least_half_a_period_of_rest() {
-        let t0 = Instant::now();
-        let s = Duration::from_secs;
-        let ms = Duration::from_millis;
-        // On time: one period after the slot it started in.
-        assert_eq!(next_due(t0, s(2), t0 + ms(30)), t0 + s(2));
-        // A reading that ran 1.5 s of a 2 s period skips a slot rather than rest 0.5 s.
-        assert_eq!(next_due(t0, s(2), t0 + ms(1500)), t0 + s(4));
-        // A refresh half a second after a reading keeps the next slot, 1.5 s on.
-        assert_eq!(next_due(t0, s(2), t0 + ms(2500)), t0 + s(4));
-        // Long overdue (the machine slept): the first slot at least half a period ahead.
-        assert_eq!(next_due(t0, s(2), t0 + s(61)), t0 + s(62));
-        // After the first reading, a slot late in the interval is kept.
-        assert_eq!(next_due(t0 + ms(1750), s(2), t0 + ms(20)), t0 + ms(1750));
     }
 
     /// Health that never answers for one region: the black hole.

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::Subject;
 use crate::fleet::{Capability, Fleet, ProviderKind};
 
@@ -33,6 +35,24 @@ pub struct Schedule {
 /// of regions instead of once per region (on 100 regions read every 2 s, 50 wake-ups a
 /// second became 4), while calls to one backend still do not all land at once.
 pub const SLOT: Duration = Duration::from_millis(250);
+
+/// When to read next: the first of a reader's slots (`anchor`, then every period after it) that leaves at least half a period of rest. A reading that ran long skips a slot
+/// rather than go again at once; one that came early (a refresh asked for it) keeps the
+/// next slot unless it is too close.
+pub fn next_slot(anchor: Instant, every: Duration, now: Instant) -> Instant {
+    let earliest = now + every / 2;
+    if earliest <= anchor {
+        return anchor;
+    }
+    let periods = (earliest - anchor)
+        .as_nanos()
+        .div_ceil(every.as_nanos().max(1));
+    u32::try_from(periods)
+        .ok()
+        .and_then(|n| every.checked_mul(n))
+        .and_then(|d| anchor.checked_add(d))
+        .unwrap_or(earliest)
+}
 
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
@@ -508,5 +528,22 @@ mod tests {
         let (planned, budget) = budgets["cloudwatch"];
         assert_eq!(budget, 60.0);
         assert!((planned - 1.0).abs() < 1e-6, "{planned}");
+    }
+
+    #[test]
+    fn the_next_reading_keeps_its_slot_and_at_least_half_a_period_of_rest() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        // On time: one period after the slot it started in.
+        assert_eq!(next_slot(t0, s(2), t0 + ms(30)), t0 + s(2));
+        // A reading that ran 1.5 s of a 2 s period skips a slot rather than rest 0.5 s.
+        assert_eq!(next_slot(t0, s(2), t0 + ms(1500)), t0 + s(4));
+        // A refresh half a second after a reading keeps the next slot, 1.5 s on.
+        assert_eq!(next_slot(t0, s(2), t0 + ms(2500)), t0 + s(4));
+        // Long overdue (the machine slept): the first slot at least half a period ahead.
+        assert_eq!(next_slot(t0, s(2), t0 + s(61)), t0 + s(62));
+        // After the first reading, a slot late in the interval is kept.
+        assert_eq!(next_slot(t0 + ms(1750), s(2), t0 + ms(20)), t0 + ms(1750));
     }
 }

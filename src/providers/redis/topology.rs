@@ -129,9 +129,6 @@ impl Redis {
             return Ok(());
         }
         let follows = self.region_at(host, port);
-        if follows.as_deref() == Some(w) {
-            return Ok(());
-        }
         let what = match &follows {
             Some(f) if members.iter().any(|(r, i)| r == f && !is_primary(i)) => {
                 format!("follows {f}, which is a replica, not the primary")

@@ -11,6 +11,7 @@ use super::SimProvider;
 use super::apps::{AppChange, Catalog, Entry, key};
 use super::drift::drifted;
 use super::world::World;
+use crate::engine::schedule::next_slot;
 use crate::providers::{AppsUpdate, ProviderResult};
 use crate::state::{AppState, HealthStatus};
 
@@ -161,20 +162,12 @@ impl SimProvider {
                     return Ok(());
                 }
             }
-            tokio::time::sleep_until(next_tick(self.born, tokio::time::Instant::now())).await;
+            // Every region's watch wakes on the same ticks, counted from `born`: 100 regions
+            // wake the runtime once every 2 s, not 50 times a second.
+            let tick = next_slot(self.born, WATCH_EVERY, tokio::time::Instant::now());
+            tokio::time::sleep_until(tick).await;
         }
     }
-}
-
-/// The watch's next tick after `now`, counted from `born`: every region's watch wakes at
-/// the same instants, so 100 regions wake the runtime once every 2 s, not 50 times a second.
-fn next_tick(born: tokio::time::Instant, now: tokio::time::Instant) -> tokio::time::Instant {
-    let passed = now.saturating_duration_since(born).as_nanos() / WATCH_EVERY.as_nanos();
-    u32::try_from(passed + 1)
-        .ok()
-        .and_then(|n| WATCH_EVERY.checked_mul(n))
-        .and_then(|d| born.checked_add(d))
-        .unwrap_or(now + WATCH_EVERY)
 }
 
 #[cfg(test)]
