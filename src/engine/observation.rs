@@ -67,31 +67,65 @@ fn merge<T: Clone>(prev: &Observed<T>, result: &ProviderResult<T>, at: Millis) -
     }
 }
 
+/// Where a cell sits in the tenant matrix: (tenant index, index in the tenant's row). Two
+/// `u32`s, not `usize`s: a 100 x 1,000 fleet indexes 100,000 cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellAt(u32, u32);
+
+impl CellAt {
+    fn new(tenant: usize, cell: usize) -> CellAt {
+        // A fleet file of four billion tenants or regions cannot be loaded in the first place.
+        CellAt(tenant as u32, cell as u32)
+    }
+
+    pub fn tenant(self) -> usize {
+        self.0 as usize
+    }
+
+    pub fn cell(self) -> usize {
+        self.1 as usize
+    }
+
+    /// (tenant index, cell index).
+    pub fn pair(self) -> (usize, usize) {
+        (self.tenant(), self.cell())
+    }
+}
+
 /// Merges observations into a fleet state. Built once per fleet: it indexes where each
 /// region's cells sit in the tenant matrix, so applying a region's apps costs the apps,
 /// not tenants x regions.
 #[derive(Debug, Clone)]
 pub struct Merger {
     fleet: Fleet,
-    /// Region id -> (tenant index, cell index) of every app in that region.
-    cells: HashMap<String, Vec<(usize, usize)>>,
-    /// Region id -> (tenant index, release index) of every Helm release in that region.
-    releases: HashMap<String, Vec<(usize, usize)>>,
+    /// Region id -> where every app in that region sits.
+    cells: HashMap<String, Vec<CellAt>>,
+    /// Region id -> where every Helm release in that region sits.
+    releases: HashMap<String, Vec<CellAt>>,
     /// Tenant id -> tenant index, to place the few apps a watch push names.
     tenants: HashMap<String, usize>,
 }
 
 impl Merger {
     pub fn new(fleet: &Fleet) -> Merger {
-        let mut cells: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        let mut releases: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut cells: HashMap<String, Vec<CellAt>> = HashMap::new();
+        let mut releases: HashMap<String, Vec<CellAt>> = HashMap::new();
         for (ti, t) in fleet.tenants.iter().enumerate() {
             for (ci, r) in t.regions.iter().enumerate() {
-                cells.entry(r.clone()).or_default().push((ti, ci));
+                cells
+                    .entry(r.clone())
+                    .or_default()
+                    .push(CellAt::new(ti, ci));
                 if t.helm.is_some() {
-                    releases.entry(r.clone()).or_default().push((ti, ci));
+                    releases
+                        .entry(r.clone())
+                        .or_default()
+                        .push(CellAt::new(ti, ci));
                 }
             }
+        }
+        for v in cells.values_mut().chain(releases.values_mut()) {
+            v.shrink_to_fit();
         }
         let tenants = fleet
             .tenants
@@ -108,7 +142,7 @@ impl Merger {
     }
 
     /// Where a region's apps sit in the tenant matrix: (tenant index, cell index).
-    pub fn cells_in(&self, region: &str) -> &[(usize, usize)] {
+    pub fn cells_in(&self, region: &str) -> &[CellAt] {
         self.cells.get(region).map(Vec::as_slice).unwrap_or(&[])
     }
 
@@ -116,19 +150,14 @@ impl Merger {
     /// order, so this is a search, not a string compare per region of the tenant).
     fn cell_of(&self, region: &str, ti: usize) -> Option<usize> {
         let cells = self.cells_in(region);
-        let at = cells.binary_search_by_key(&ti, |&(t, _)| t).ok()?;
-        cells.get(at).map(|&(_, ci)| ci)
+        let at = cells.binary_search_by_key(&ti, |c| c.tenant()).ok()?;
+        cells.get(at).map(|c| c.cell())
     }
 
     /// One region's Argo CD counts, from its cells alone (what a region's reading changed).
     pub fn argo_summary(&self, state: &FleetState, region: &str) -> crate::state::ArgoSummary {
         let mut out = crate::state::ArgoSummary::default();
-        for &(ti, ci) in self
-            .cells
-            .get(region)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
+        for (ti, ci) in self.cells_in(region).iter().map(|c| c.pair()) {
             let cell = state.tenants.get(ti).and_then(|ts| ts.apps.get(ci));
             if let Some(t) = self.fleet.tenants.get(ti) {
                 out.add(t, cell.map(|(_, a)| a));
@@ -236,7 +265,7 @@ impl Merger {
             Ok(list) => list.iter().cloned().collect(),
             Err(_) => HashMap::new(),
         };
-        for &(ti, ci) in cells {
+        for (ti, ci) in cells.iter().map(|c| c.pair()) {
             let Some(tenant) = self.fleet.tenants.get(ti) else {
                 continue;
             };
@@ -300,7 +329,7 @@ impl Merger {
                 // and fall back to a map only for what arrives out of order.
                 let mut apps = update.apps.into_iter().peekable();
                 let mut by_tenant: HashMap<String, AppState> = HashMap::new();
-                for &(ti, ci) in cells {
+                for (ti, ci) in cells.iter().map(|c| c.pair()) {
                     let Some(tenant) = self.fleet.tenants.get(ti) else {
                         continue;
                     };
@@ -347,7 +376,7 @@ impl Merger {
             Err(e) => {
                 // One text for the region's cells (a failed read of 1,000 apps).
                 let text: std::sync::Arc<str> = e.to_string().into();
-                for &(ti, ci) in cells {
+                for (ti, ci) in cells.iter().map(|c| c.pair()) {
                     if let Some(cell) = state
                         .tenants
                         .get_mut(ti)

@@ -28,8 +28,13 @@ impl Log for PaneLogger {
 
 static LOGGER: PaneLogger = PaneLogger;
 
+/// Lines the pane keeps for scrolling back. tui-logger's default of 10,000 held 1.5 MB of
+/// records whether or not anything was logged; the audit log, not this pane, is the record.
+const PANE_LINES: usize = 1000;
+
 /// Send `log` records to the log pane (once per process; later calls change nothing).
 pub fn install() {
+    tui_logger::set_buffer_depth(PANE_LINES);
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(LevelFilter::Info);
     }

@@ -202,7 +202,7 @@ fn errors_of(
             let mut errors = merger
                 .cells_in(id)
                 .iter()
-                .filter_map(|&(ti, ci)| state.tenants.get(ti)?.apps.get(ci))
+                .filter_map(|c| state.tenants.get(c.tenant())?.apps.get(c.cell()))
                 .map(|(_, a)| a.error.as_ref());
             let first = errors.next().flatten();
             let shared = first.is_some() && errors.all(|e| e == first);

@@ -172,7 +172,7 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     let mut tenants = cells
         .iter()
         .take(NAMED)
-        .filter_map(|&(ti, _)| app.fleet.tenants.get(ti))
+        .filter_map(|c| app.fleet.tenants.get(c.tenant()))
         .map(|t| t.id.as_str())
         .collect::<Vec<_>>()
         .join(", ");
