@@ -157,4 +157,10 @@ if [[ $mode == serve ]]; then
     sleep infinity &
     wait $!
 fi
-MERIDIAN_BENCH_FLEET=$work/fleet.toml scripts/bench-scale.sh "$regions" "$tenants" "$window"
+# The servers whose CPU bench-scale.sh counts beside meridian's: every process started here
+# (moto, the HTTP services, the metric publisher) and the database servers.
+server_pids=("${pids[@]}")
+for d in "${pg_dirs[@]}"; do server_pids+=("$(head -1 "$d/postmaster.pid")"); done
+for p in "${redis_ports[@]}"; do server_pids+=("$(cat "$work/redis-$p.pid")"); done
+MERIDIAN_BENCH_SERVER_PIDS="${server_pids[*]}" MERIDIAN_BENCH_FLEET=$work/fleet.toml \
+    scripts/bench-scale.sh "$regions" "$tenants" "$window"

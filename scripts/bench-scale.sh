@@ -25,13 +25,32 @@ fi
 export MERIDIAN_STATE_DIR=$work/state
 echo "fleet: $regions regions x $tenants tenants ($((regions * tenants)) apps)"
 
-# Wall time in ms and peak RSS in MiB of one run of meridian with the given arguments.
+# CPU ticks spent so far by the servers in MERIDIAN_BENCH_SERVER_PIDS (scripts/bench-real.sh
+# sets it), their exited children included: a PostgreSQL backend's work is added to its
+# server's when the server reaps it.
+server_ticks() {
+    local p sum=0 t
+    for p in ${MERIDIAN_BENCH_SERVER_PIDS:-}; do
+        t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)
+        sum=$((sum + t))
+    done
+    echo "$sum"
+}
+ticks=$(getconf CLK_TCK)
+
+# Wall time in ms, peak RSS in MiB, meridian's CPU in ms and the servers' CPU in ms of one
+# run of meridian with the given arguments.
 measure() {
-    local start end rss
+    local start end out s0 s1
+    s0=$(server_ticks)
     start=$(date +%s%N)
-    rss=$(/usr/bin/time -f '%M' "$bin" -c "$work/fleet.toml" "$@" 2>&1 >/dev/null | tail -1)
+    out=$(/usr/bin/time -f '%M %U %S' "$bin" -c "$work/fleet.toml" "$@" 2>&1 >/dev/null | tail -1)
     end=$(date +%s%N)
-    echo "$(((end - start) / 1000000)) $((rss / 1024))"
+    # A PostgreSQL backend exits after meridian does; give its server a moment to reap it.
+    [[ -n ${MERIDIAN_BENCH_SERVER_PIDS:-} ]] && sleep 0.5
+    s1=$(server_ticks)
+    awk -v ms="$(((end - start) / 1000000))" -v o="$out" -v s="$(((s1 - s0) * 1000 / ticks))" \
+        'BEGIN {split(o, f, " "); printf "%d %d %d %d\n", ms, f[1] / 1024, (f[2] + f[3]) * 1000, s}'
 }
 report() { # label, runs...
     local label=$1
@@ -39,6 +58,9 @@ report() { # label, runs...
     sort -n <<<"$(printf '%s\n' "$@" | awk '{print $1}')" | awk -v l="$label" \
         '{a[NR] = $1} END {printf "%s: median %d ms, slowest %d ms (%d runs)\n", l, a[int((NR + 1) / 2)], a[NR], NR}'
     printf '%s\n' "$@" | awk -v l="$label" 'BEGIN {m = 0} $2 > m {m = $2} END {printf "%s: peak RSS %d MiB\n", l, m}'
+    printf '%s\n' "$@" | awk -v l="$label" -v servers="${MERIDIAN_BENCH_SERVER_PIDS:-}" \
+        '{c += $3; s += $4} END {printf "%s: CPU per run: meridian %d ms", l, c / NR;
+          if (servers != "") printf ", the local servers %d ms (the same two cores)", s / NR; print ""}'
 }
 
 # The first run creates the simulated world; later runs read it.
@@ -61,7 +83,6 @@ until pane | grep -q '● live'; do sleep 0.01; done
 echo "dashboard: every first reading in $((($(date +%s%N) - launched) / 1000000)) ms"
 pid=$(tmux -L "$sock" list-panes -t scale -F '#{pane_pid}')
 sleep 5
-ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 a=$(cpu)
 sleep "$window"
