@@ -2,6 +2,7 @@
 //! (the old primary included) and lag is then measured against the new writer; a member
 //! down during promotion is reported and the rest complete; `REPLICAOF NO ONE` done behind
 //! meridian's back leaves the orphaned replica reading as broken, never `0.0s`.
+//! Replicas read at the same moment ask their primary once between them.
 
 mod support;
 
@@ -201,5 +202,52 @@ async fn rejoin_follows_the_writer_and_refuses_a_primary_that_took_writes() {
     assert!(
         r.cli(r.primary_port, &["INFO", "replication"])
             .contains("role:master")
+    );
+}
+
+/// How many `INFO` commands a server has run since its statistics were reset.
+fn info_calls(r: &support::db::RedisPair, port: u16) -> u64 {
+    r.cli(port, &["INFO", "commandstats"])
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_info:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn replicas_read_together_ask_their_primary_once() {
+    let Some(r) = support::db::redis_trio() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let f = fleet(&r, tmp.path());
+    let db = Redis::from_fleet(&f);
+    let replicas = ["eu-west-1", "ap-southeast-1"];
+    // A first reading of each fills the board, so the next ones ask only their own server
+    // and their primary.
+    for id in replicas {
+        assert_eq!(db.read_lag(region(&f, id)).await.expect("lag"), Some(0.0));
+    }
+    r.cli(r.primary_port, &["CONFIG", "RESETSTAT"]);
+    // The primary is busy for a moment, so both readings' questions to it overlap, as the
+    // replicas of one slot do.
+    let mut sleeper = r.cli_background(r.primary_port, &["DEBUG", "SLEEP", "0.5"]);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (a, b) = tokio::join!(
+        db.read_lag(region(&f, replicas[0])),
+        db.read_lag(region(&f, replicas[1]))
+    );
+    let _ = sleeper.wait();
+    for (id, lag) in replicas.iter().zip([a, b]) {
+        assert!(
+            lag.as_ref().is_ok_and(|l| l.is_some()),
+            "{id}: {lag:?} (a shared answer is this region's too)"
+        );
+    }
+    assert_eq!(
+        info_calls(&r, r.primary_port),
+        1,
+        "two replicas read together asked their primary once"
     );
 }

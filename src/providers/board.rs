@@ -25,9 +25,9 @@ const VIEW_FRESH: Duration = Duration::from_secs(1);
 pub struct Board<T> {
     /// Per region: when it was last asked, and what it said or why it said nothing.
     answers: Mutex<HashMap<String, (Instant, ProviderResult<T>)>>,
-    /// Per region, held while it is asked, so readings that want it meanwhile take its
-    /// answer instead of asking again.
-    turns: HashMap<String, tokio::sync::Mutex<()>>,
+    /// Per region (or other key, see `answer`), held while it is asked, so readings that
+    /// want it meanwhile take its answer instead of asking again.
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Held while a view is built, so readings that arrive meanwhile wait for it.
     view: tokio::sync::Mutex<Option<Arc<Seen<T>>>>,
 }
@@ -38,15 +38,17 @@ pub struct Seen<T> {
     pub members: Vec<(String, T)>,
 }
 
-impl<T: Clone> Board<T> {
-    pub fn new<'a>(regions: impl Iterator<Item = &'a String>) -> Board<T> {
+impl<T: Clone> Default for Board<T> {
+    fn default() -> Self {
         Board {
             answers: Mutex::default(),
-            turns: regions.map(|r| (r.clone(), Default::default())).collect(),
+            turns: Mutex::default(),
             view: Default::default(),
         }
     }
+}
 
+impl<T: Clone> Board<T> {
     fn answers(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, ProviderResult<T>)>> {
         self.answers.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -54,16 +56,18 @@ impl<T: Clone> Board<T> {
     /// Ask one region through `ask`, one reading at a time per region. A reading that
     /// waited while another asked takes that answer (a failure told as its own `call`): a
     /// region's role and lag are read at the same moment and share one question. A reading
-    /// that did not wait asks afresh.
+    /// that did not wait asks afresh. Any key works as `region` (Redis keys its replicas'
+    /// primaries by address).
     pub async fn answer<F>(&self, region: &str, call: &str, ask: F) -> ProviderResult<T>
     where
         F: Future<Output = ProviderResult<T>>,
     {
         let arrived = Instant::now();
-        let _turn = match self.turns.get(region) {
-            Some(t) => Some(t.lock().await),
-            None => None,
-        };
+        let turn = (self.turns.lock().unwrap_or_else(|p| p.into_inner()))
+            .entry(region.to_string())
+            .or_default()
+            .clone();
+        let _turn = turn.lock().await;
         let recent = (self.answers().get(region))
             .filter(|(at, _)| *at >= arrived)
             .map(|(_, a)| a.clone());

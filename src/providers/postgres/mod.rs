@@ -96,7 +96,7 @@ impl Postgres {
                 .iter()
                 .map(|r| (r.id.clone(), Mutex::new(())))
                 .collect(),
-            members: Board::new(fleet.regions.iter().map(|r| &r.id)),
+            members: Board::default(),
             connect_timeouts: super::secrets::connect_timeouts(fleet, ProviderKind::Postgres),
             endpoints: std::sync::Mutex::new(HashMap::new()),
             opened: AtomicU64::new(0),
