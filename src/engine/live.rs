@@ -4,8 +4,9 @@
 //! changes) replace polling for their subject.
 //!
 //! Readings start on a grid counted from the engine's start: each subject in its slot of
-//! its interval (`schedule::SLOT`, `schedule::next_slot`), so the subjects that share a slot wake the runtime
-//! together, and a reading's duration does not push the next one later.
+//! its interval (`schedule::SLOT`, `schedule::next_slot`), so the subjects that share a
+//! slot wake the runtime together, and a reading's duration does not push the next one
+//! later.
 //!
 //! Polling that the backend throttles backs off: the subject's interval doubles on each
 //! throttled reading (up to 16 times its base) and halves back on each clean one. That is

@@ -36,7 +36,8 @@ pub struct Schedule {
 /// second became 4), while calls to one backend still do not all land at once.
 pub const SLOT: Duration = Duration::from_millis(250);
 
-/// When to read next: the first of a reader's slots (`anchor`, then every period after it) that leaves at least half a period of rest. A reading that ran long skips a slot
+/// When to read next: the first of a reader's slots (`anchor`, then every period after
+/// it) that leaves at least half a period of rest. A reading that ran long skips a slot
 /// rather than go again at once; one that came early (a refresh asked for it) keeps the
 /// next slot unless it is too close.
 pub fn next_slot(anchor: Instant, every: Duration, now: Instant) -> Instant {

@@ -212,15 +212,24 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn each_source_is_read_at_its_own_pace_and_its_kept_answer_shows_its_age() {
+    /// A region with an HTTP probe read every 5 s beside a Route 53 check read at `check`'s
+    /// pace, each counting how often it is asked.
+    fn probe_and_check(
+        check: SourcePace,
+    ) -> (Region, Arc<Counting>, Arc<Counting>, CombinedHealth) {
         let region = crate::fleet::demo().regions[0].clone();
         let probe = Arc::new(Counting(AtomicUsize::new(0)));
-        let check = Arc::new(Counting(AtomicUsize::new(0)));
+        let checks = Arc::new(Counting(AtomicUsize::new(0)));
         let both = CombinedHealth::new(
-            vec![("http", probe.clone()), ("route53", check.clone())],
-            &[pace(5, 0), pace(30, 0)],
+            vec![("http", probe.clone()), ("route53", checks.clone())],
+            &[pace(5, 0), check],
         );
+        (region, probe, checks, both)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_source_is_read_at_its_own_pace_and_its_kept_answer_shows_its_age() {
+        let (region, probe, check, both) = probe_and_check(pace(30, 0));
         let h = both.read_health(&region).await.unwrap();
         assert_eq!(h.reason, "http: answer 1; route53: answer 1");
         for _ in 0..4 {
@@ -244,13 +253,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_source_waits_its_phase_once_after_its_first_answer() {
-        let region = crate::fleet::demo().regions[0].clone();
-        let probe = Arc::new(Counting(AtomicUsize::new(0)));
-        let check = Arc::new(Counting(AtomicUsize::new(0)));
-        let both = CombinedHealth::new(
-            vec![("http", probe.clone()), ("route53", check.clone())],
-            &[pace(5, 0), pace(30, 10)],
-        );
+        let (region, probe, check, both) = probe_and_check(pace(30, 10));
         // Read every 5 s for 95 s: the check at 0, then at 40 (30 + its phase of 10), 70.
         let mut checked_at = Vec::new();
         for t in 0..20u64 {
