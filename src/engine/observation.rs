@@ -577,6 +577,6 @@ mod tests {
             .filter_map(|t| cell(&s, &t.id).error.clone())
             .collect();
         assert!(texts.len() >= 3, "{texts:?}");
-        assert!(texts.iter().all(|e| std::sync::Arc::ptr_eq(e, &texts[0])));
+        assert!(texts.iter().all(|e| arcstr::ArcStr::ptr_eq(e, &texts[0])));
     }
 }

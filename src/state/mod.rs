@@ -18,8 +18,8 @@ pub use summary::{ArgoSummary, argo_summaries};
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
+use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::Role;
@@ -200,10 +200,10 @@ pub struct TenantState {
     pub id: String,
     /// One entry per region the tenant runs in, in the fleet file's order. The region's id
     /// is shared by every tenant's cell in it (a 100 x 1,000 fleet has 100,000 cells).
-    pub apps: Vec<(Arc<str>, Observed<AppState>)>,
+    pub apps: Vec<(ArcStr, Observed<AppState>)>,
     /// The tenant's Helm release per region (tenants with `helm` only), in the same order.
     #[serde(default)]
-    pub releases: Vec<(Arc<str>, Observed<HelmRelease>)>,
+    pub releases: Vec<(ArcStr, Observed<HelmRelease>)>,
 }
 
 impl TenantState {
@@ -245,10 +245,10 @@ impl FleetState {
     /// Every region and tenant of the fleet in file order, nothing read yet: the shape
     /// observations are merged into.
     pub fn skeleton(fleet: &crate::fleet::Fleet, now: Millis) -> FleetState {
-        let ids: HashMap<&str, Arc<str>> = fleet
+        let ids: HashMap<&str, ArcStr> = fleet
             .regions
             .iter()
-            .map(|r| (r.id.as_str(), Arc::from(r.id.as_str())))
+            .map(|r| (r.id.as_str(), ArcStr::from(r.id.as_str())))
             .collect();
         // A tenant's region that is not in the fleet (a fleet file `config check` refuses)
         // still gets its own cell.

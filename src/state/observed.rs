@@ -1,7 +1,6 @@
 //! `Observed<T>`: a value together with when it was read and why the latest read failed.
 
-use std::sync::Arc;
-
+use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch.
@@ -59,7 +58,7 @@ pub struct Observed<T> {
     pub at: Option<Millis>,
     /// Why the most recent read failed; `None` when it succeeded. Shared: a region whose
     /// read failed gives its thousand cells one text, not a thousand copies.
-    pub error: Option<Arc<str>>,
+    pub error: Option<ArcStr>,
 }
 
 impl<T> Default for Observed<T> {
@@ -92,7 +91,7 @@ impl<T> Observed<T> {
     }
 
     /// A failed read: the previous value and its time are kept.
-    pub fn failed(previous: Option<&Observed<T>>, error: impl Into<Arc<str>>) -> Self
+    pub fn failed(previous: Option<&Observed<T>>, error: impl Into<ArcStr>) -> Self
     where
         T: Clone,
     {

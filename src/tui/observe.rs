@@ -185,7 +185,7 @@ fn errors_of(
     merger: &Merger,
     state: &FleetState,
     subject: &Subject,
-) -> Vec<(&'static str, Option<std::sync::Arc<str>>)> {
+) -> Vec<(&'static str, Option<arcstr::ArcStr>)> {
     let region = subject.region().and_then(|id| state.region(id));
     match subject {
         Subject::Weights => vec![(

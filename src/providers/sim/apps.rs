@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
 
 use super::drift::{Schedules, drifted};
@@ -41,11 +42,11 @@ pub fn key(tenant: &str, region: &str) -> String {
 /// a 100 x 1,000 fleet has 100,000 entries.
 #[derive(Debug)]
 pub(super) struct TenantApps {
-    pub(super) id: Arc<str>,
+    pub(super) id: ArcStr,
     /// The history its apps start with.
     history: Arc<[HistoryEntry]>,
     /// What Git says should run (the newest history entry).
-    head: Arc<str>,
+    head: ArcStr,
     pub(super) auto_sync: bool,
 }
 
@@ -56,7 +57,7 @@ pub(super) struct Entry {
     tenant: u32,
     /// Its stream of random draws.
     pub(super) subject: u64,
-    name: Arc<str>,
+    name: ArcStr,
 }
 
 /// Every app of a fleet, per region, with what never changes precomputed: built once per
@@ -87,7 +88,7 @@ impl Catalog {
                     initiated_by: None,
                 })
                 .collect();
-            let head: Arc<str> = history
+            let head: ArcStr = history
                 .last()
                 .map(|h| h.revision.as_str())
                 .unwrap_or_default()
@@ -161,7 +162,7 @@ impl Catalog {
     }
 
     /// What Git says should run for an app (its branch head).
-    pub fn head(&self, tenant: &str, region: &str) -> Option<Arc<str>> {
+    pub fn head(&self, tenant: &str, region: &str) -> Option<ArcStr> {
         self.entry(tenant, region)
             .map(|e| self.tenant_of(e).head.clone())
     }
@@ -204,7 +205,7 @@ impl Catalog {
             true => None,
             false => world.changed.get(&key(&t.id, region)),
         };
-        let (revision, auto_sync, history, progressing): (Arc<str>, bool, Arc<[HistoryEntry]>, _) =
+        let (revision, auto_sync, history, progressing): (ArcStr, bool, Arc<[HistoryEntry]>, _) =
             match change {
                 Some(c) => (
                     c.revision.as_str().into(),
