@@ -265,6 +265,8 @@ impl Merger {
             Ok(list) => list.iter().cloned().collect(),
             Err(_) => HashMap::new(),
         };
+        // One text for the region's cells when the whole read failed, as for apps.
+        let failure: Option<arcstr::ArcStr> = result.as_ref().err().map(|e| e.to_string().into());
         for (ti, ci) in cells.iter().map(|c| c.pair()) {
             let Some(tenant) = self.fleet.tenants.get(ti) else {
                 continue;
@@ -277,10 +279,10 @@ impl Merger {
             else {
                 continue;
             };
-            cell.1 = match (&result, by_tenant.remove(&tenant.id)) {
-                (Err(e), _) => Observed::failed(Some(&cell.1), e.to_string()),
-                (Ok(_), Some(release)) => Observed::ok(release, at),
-                (Ok(_), None) => Observed::failed(
+            cell.1 = match (&failure, by_tenant.remove(&tenant.id)) {
+                (Some(text), _) => Observed::failed(Some(&cell.1), text.clone()),
+                (None, Some(release)) => Observed::ok(release, at),
+                (None, None) => Observed::failed(
                     Some(&cell.1),
                     format!(
                         "{region}: Helm release {} not found",
@@ -375,7 +377,7 @@ impl Merger {
             }
             Err(e) => {
                 // One text for the region's cells (a failed read of 1,000 apps).
-                let text: std::sync::Arc<str> = e.to_string().into();
+                let text: arcstr::ArcStr = e.to_string().into();
                 for (ti, ci) in cells.iter().map(|c| c.pair()) {
                     if let Some(cell) = state
                         .tenants
@@ -538,6 +540,39 @@ mod tests {
         // Another region's cells are untouched.
         let elsewhere = s.tenant("search-stg").and_then(|t| t.app("eu-west-1"));
         assert_eq!(elsewhere.and_then(|c| c.at), None);
+    }
+
+    #[test]
+    fn a_failed_read_of_helm_releases_gives_the_regions_cells_one_text() {
+        let src = crate::fleet::load::DEMO_FLEET
+            .replace(
+                "[[tenants]]",
+                "[[tenants]]\nhelm = { provider = \"helm\", release = \"app\", namespace = \"app\" }",
+            )
+            .replace("[[regions]]", "[[regions]]\ncluster = { context = \"lab\" }");
+        let fleet = crate::fleet::parse(&src, "demo.toml", crate::fleet::FleetSource::Demo)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let merger = Merger::new(&fleet);
+        let mut s = FleetState::skeleton(&fleet, 0);
+        merger.apply(
+            &mut s,
+            Observation {
+                subject: Subject::Releases("us-east-1".into()),
+                at: 1_000,
+                reading: Reading::Releases(Err(ProviderError::new(
+                    Some("us-east-1"),
+                    "helm list",
+                    "403 Forbidden",
+                ))),
+            },
+        );
+        let texts: Vec<_> = fleet
+            .tenants_in("us-east-1")
+            .filter_map(|t| s.tenant(&t.id)?.release("us-east-1")?.error.clone())
+            .collect();
+        assert!(texts.len() >= 3, "{texts:?}");
+        assert!(texts[0].contains("403"), "{texts:?}");
+        assert!(texts.iter().all(|e| arcstr::ArcStr::ptr_eq(e, &texts[0])));
     }
 
     #[test]
