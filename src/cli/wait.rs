@@ -143,7 +143,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
                 return Err(unknown("tenant", &tenant, ids));
             };
             let regions = match region {
-                Some(r) if t.regions.contains(&r) => vec![r],
+                Some(r) if t.runs_in(&r) => vec![r],
                 Some(r) => {
                     region_known(&r)?;
                     return Err(CliError::new(
@@ -154,7 +154,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
                         ),
                     ));
                 }
-                None => t.regions.to_vec(),
+                None => t.regions.iter().map(|r| r.to_string()).collect(),
             };
             Target {
                 condition: "synced",

@@ -113,12 +113,12 @@ impl Merger {
         for (ti, t) in fleet.tenants.iter().enumerate() {
             for (ci, r) in t.regions.iter().enumerate() {
                 cells
-                    .entry(r.clone())
+                    .entry(r.to_string())
                     .or_default()
                     .push(CellAt::new(ti, ci));
                 if t.helm.is_some() {
                     releases
-                        .entry(r.clone())
+                        .entry(r.to_string())
                         .or_default()
                         .push(CellAt::new(ti, ci));
                 }

@@ -68,7 +68,7 @@ pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capabil
         Subject::Releases(r) => fleet
             .tenants
             .iter()
-            .filter(|t| t.regions.iter().any(|x| x == r))
+            .filter(|t| t.runs_in(r))
             .find_map(|t| t.helm.as_ref())?,
     })
 }

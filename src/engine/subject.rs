@@ -35,10 +35,10 @@ impl Subject {
         let every = fleet.regions.len();
         for t in &fleet.tenants {
             if apps.len() < every {
-                apps.extend(t.regions.iter().map(String::as_str));
+                apps.extend(t.regions.iter().map(arcstr::ArcStr::as_str));
             }
             if t.helm.is_some() && helm.len() < every {
-                helm.extend(t.regions.iter().map(String::as_str));
+                helm.extend(t.regions.iter().map(arcstr::ArcStr::as_str));
             }
         }
         let mut out = vec![Subject::Weights];

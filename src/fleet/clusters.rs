@@ -50,9 +50,7 @@ impl Validator<'_> {
         let hub = gitops.str("hub_context").is_some();
         if gitops.provider == ProviderKind::Argocd && !hub {
             for (i, r) in regions.iter().enumerate() {
-                let serves = tenants
-                    .iter()
-                    .any(|t| t.helm.is_none() && t.regions.contains(&r.id));
+                let serves = tenants.iter().any(|t| t.helm.is_none() && t.runs_in(&r.id));
                 if serves
                     && r.cluster.is_none()
                     && let Some(raw_r) = raw.regions.get(i)
@@ -86,7 +84,7 @@ impl Validator<'_> {
                     .regions
                     .iter()
                     .filter(|r| regions.iter().any(|x| &x.id == *r && x.cluster.is_none()))
-                    .map(String::as_str)
+                    .map(arcstr::ArcStr::as_str)
                     .collect();
                 if !missing.is_empty() {
                     self.err(

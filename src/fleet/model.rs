@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arcstr::ArcStr;
 use serde::Serialize;
 
 pub use super::step::{Step, StepCommand, StepVars};
@@ -68,9 +69,7 @@ impl Fleet {
 
     /// Tenants that run in this region.
     pub fn tenants_in<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Tenant> + 'a {
-        self.tenants
-            .iter()
-            .filter(move |t| t.regions.iter().any(|r| r == region))
+        self.tenants.iter().filter(move |t| t.runs_in(region))
     }
 
     /// Does this environment count as production under the fleet's policy?
@@ -351,8 +350,8 @@ pub struct Tenant {
     pub environment: String,
     /// Shared, not copied, when the fleet is cloned: a 1,000-tenant fleet in 100 regions
     /// holds 100,000 of these, and the engine, the simulator and the executor each keep a
-    /// fleet.
-    pub regions: Arc<[String]>,
+    /// fleet. Each id is the region's one shared string (`ArcStr`, one pointer).
+    pub regions: Arc<[ArcStr]>,
     /// Argo CD application name; `{region}` is replaced by the region id.
     pub argo_app: String,
     pub helm_release: String,
@@ -368,6 +367,11 @@ impl Tenant {
     /// The Argo CD application name for this tenant in a region.
     pub fn argo_app_in(&self, region: &str) -> String {
         self.argo_app.replace("{region}", region)
+    }
+
+    /// Whether the tenant runs in a region.
+    pub fn runs_in(&self, region: &str) -> bool {
+        self.regions.iter().any(|r| *r == region)
     }
 
     /// The Helm release name (the `helm` table's `release`, else `helm_release`).

@@ -234,7 +234,7 @@ impl RolloutTemplate {
                 fleet
                     .tenants
                     .iter()
-                    .filter(|t| t.regions.iter().any(|x| x == r))
+                    .filter(|t| t.runs_in(r))
                     .map(|t| t.id.clone())
                     .collect()
             } else {

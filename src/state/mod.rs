@@ -17,8 +17,6 @@ pub use summary::{ArgoSummary, argo_summaries};
 
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
 
-use std::collections::HashMap;
-
 use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
 
@@ -245,18 +243,6 @@ impl FleetState {
     /// Every region and tenant of the fleet in file order, nothing read yet: the shape
     /// observations are merged into.
     pub fn skeleton(fleet: &crate::fleet::Fleet, now: Millis) -> FleetState {
-        let ids: HashMap<&str, ArcStr> = fleet
-            .regions
-            .iter()
-            .map(|r| (r.id.as_str(), ArcStr::from(r.id.as_str())))
-            .collect();
-        // A tenant's region that is not in the fleet (a fleet file `config check` refuses)
-        // still gets its own cell.
-        let id = |r: &String| {
-            ids.get(r.as_str())
-                .cloned()
-                .unwrap_or_else(|| r.as_str().into())
-        };
         FleetState {
             observed_at: now,
             regions: fleet
@@ -275,13 +261,13 @@ impl FleetState {
                     apps: t
                         .regions
                         .iter()
-                        .map(|r| (id(r), Observed::default()))
+                        .map(|r| (r.clone(), Observed::default()))
                         .collect(),
                     releases: match &t.helm {
                         Some(_) => t
                             .regions
                             .iter()
-                            .map(|r| (id(r), Observed::default()))
+                            .map(|r| (r.clone(), Observed::default()))
                             .collect(),
                         None => Vec::new(),
                     },

@@ -146,7 +146,7 @@ impl App {
             self.fleet
                 .regions
                 .get(col)
-                .is_some_and(|r| t.regions.contains(&r.id))
+                .is_some_and(|r| t.runs_in(&r.id))
         };
         if runs(self.cursor.tenant_col) {
             return;
@@ -207,7 +207,7 @@ impl App {
                     if let Some(row) = self
                         .visible_tenants()
                         .iter()
-                        .position(|t| self.fleet.tenants[*t].regions.contains(region))
+                        .position(|t| self.fleet.tenants[*t].runs_in(region))
                     {
                         self.cursor.tenant = row;
                     }

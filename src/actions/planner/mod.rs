@@ -249,7 +249,7 @@ fn tenant_in(fleet: &Fleet, tenant: &str, region: &str) -> Result<(), PlanError>
             name: tenant.to_string(),
             hint: suggest::hint(tenant, fleet.tenants.iter().map(|t| t.id.as_str())),
         })?;
-    if !t.regions.iter().any(|r| r == region) {
+    if !t.runs_in(region) {
         return Err(PlanError::TenantNotInRegion {
             tenant: tenant.to_string(),
             region: region.to_string(),

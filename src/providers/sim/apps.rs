@@ -95,11 +95,14 @@ impl Catalog {
                 .into();
             let tenant = u32::try_from(index).unwrap_or(u32::MAX);
             for region in t.regions.iter() {
-                by_region.entry(region.clone()).or_default().push(Entry {
-                    tenant,
-                    name: t.argo_app_in(region).into(),
-                    subject: subject(&t.id, region),
-                });
+                by_region
+                    .entry(region.to_string())
+                    .or_default()
+                    .push(Entry {
+                        tenant,
+                        name: t.argo_app_in(region).into(),
+                        subject: subject(&t.id, region),
+                    });
             }
             tenants.push(TenantApps {
                 id: t.id.as_str().into(),

@@ -167,11 +167,8 @@ fn fits(world: &World, fleet: &Fleet) -> bool {
         });
     // Changed apps must still exist (a tenant dropped from the file leaves a stale change).
     let apps_match = world.changed.keys().all(|k| {
-        k.split_once('/').is_some_and(|(t, r)| {
-            fleet
-                .tenant(t)
-                .is_some_and(|t| t.regions.iter().any(|x| x == r))
-        })
+        k.split_once('/')
+            .is_some_and(|(t, r)| fleet.tenant(t).is_some_and(|t| t.runs_in(r)))
     });
     regions_match && apps_match
 }

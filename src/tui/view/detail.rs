@@ -195,7 +195,7 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         format!("{tenant} in {region}"),
         app.theme.get(Role::Title),
     ))];
-    if !t.regions.iter().any(|r| r == region) {
+    if !t.runs_in(region) {
         out.push(Line::from(format!(
             "{tenant} does not run in {region}; it runs in {}",
             t.regions.join(", ")

@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
             ])];
             for (ci, region) in regions.iter().enumerate().skip(cols.start).take(cols.len()) {
                 let selected = focused && row_i == app.cursor.tenant && ci == app.cursor.tenant_col;
-                let cell = if !tenant.regions.contains(&region.id) {
+                let cell = if !tenant.runs_in(&region.id) {
                     Cell::from(Span::styled("  —", t.get(Role::Muted)))
                 } else {
                     let ts = app.state.tenant(&tenant.id);
