@@ -92,7 +92,9 @@ pub type MetricValue = Result<Option<f64>, ProviderError>;
 type BatchAnswer = Result<Vec<Option<f64>>, ProviderError>;
 
 struct Batch {
-    specs: std::sync::Mutex<Vec<MetricSpec>>,
+    /// Shared with readings in flight: 100 regions reading at once each hold the list, and
+    /// a copy each was 100 lists of 100 specs. Registering (start-up only) copies on write.
+    specs: std::sync::Mutex<Arc<Vec<MetricSpec>>>,
     last: Mutex<Option<(Instant, BatchAnswer)>>,
 }
 
@@ -130,11 +132,12 @@ impl CloudWatchHub {
         let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
         let batch = batches.entry(target.clone()).or_insert_with(|| {
             Arc::new(Batch {
-                specs: std::sync::Mutex::new(Vec::new()),
+                specs: std::sync::Mutex::new(Arc::default()),
                 last: Mutex::new(None),
             })
         });
         let mut specs = batch.specs.lock().unwrap_or_else(|p| p.into_inner());
+        let specs = Arc::make_mut(&mut specs);
         specs.push(spec);
         MetricHandle {
             target,

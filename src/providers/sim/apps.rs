@@ -44,7 +44,7 @@ pub fn key(tenant: &str, region: &str) -> String {
 pub(super) struct TenantApps {
     pub(super) id: ArcStr,
     /// The history its apps start with.
-    history: Arc<[HistoryEntry]>,
+    history: Arc<Vec<HistoryEntry>>,
     /// What Git says should run (the newest history entry).
     head: ArcStr,
     pub(super) auto_sync: bool,
@@ -78,7 +78,7 @@ impl Catalog {
         let mut tenants = Vec::with_capacity(fleet.tenants.len());
         for (index, t) in fleet.tenants.iter().enumerate() {
             let n = t.sim.history.unwrap_or(5).max(1) as u32;
-            let history: Arc<[HistoryEntry]> = (1..=n)
+            let history: Vec<HistoryEntry> = (1..=n)
                 .map(|id| HistoryEntry {
                     id,
                     revision: revision_sha(seed, &t.id, id),
@@ -88,6 +88,7 @@ impl Catalog {
                     initiated_by: None,
                 })
                 .collect();
+            let history = Arc::new(history);
             let head: ArcStr = history
                 .last()
                 .map(|h| h.revision.as_str())
@@ -208,7 +209,7 @@ impl Catalog {
             true => None,
             false => world.changed.get(&key(&t.id, region)),
         };
-        let (revision, auto_sync, history, progressing): (ArcStr, bool, Arc<[HistoryEntry]>, _) =
+        let (revision, auto_sync, history, progressing): (ArcStr, bool, Arc<Vec<HistoryEntry>>, _) =
             match change {
                 Some(c) => (
                     c.revision.as_str().into(),
