@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use arcstr::ArcStr;
+
 use crate::fleet::{Fleet, Role};
 use crate::providers::{AppsUpdate, ErrorKind, ProviderError, ProviderResult, WeightsReading};
 use crate::state::{AppState, FleetState, Health, HelmRelease, Millis, Observed, PhaseState};
@@ -98,27 +100,28 @@ impl CellAt {
 #[derive(Debug, Clone)]
 pub struct Merger {
     fleet: Fleet,
-    /// Region id -> where every app in that region sits.
-    cells: HashMap<String, Vec<CellAt>>,
+    /// Region id -> where every app in that region sits. Keyed by the fleet's shared ids,
+    /// so building it does not allocate a key per cell.
+    cells: HashMap<ArcStr, Vec<CellAt>>,
     /// Region id -> where every Helm release in that region sits.
-    releases: HashMap<String, Vec<CellAt>>,
+    releases: HashMap<ArcStr, Vec<CellAt>>,
     /// Tenant id -> tenant index, to place the few apps a watch push names.
     tenants: HashMap<String, usize>,
 }
 
 impl Merger {
     pub fn new(fleet: &Fleet) -> Merger {
-        let mut cells: HashMap<String, Vec<CellAt>> = HashMap::new();
-        let mut releases: HashMap<String, Vec<CellAt>> = HashMap::new();
+        let mut cells: HashMap<ArcStr, Vec<CellAt>> = HashMap::new();
+        let mut releases: HashMap<ArcStr, Vec<CellAt>> = HashMap::new();
         for (ti, t) in fleet.tenants.iter().enumerate() {
             for (ci, r) in t.regions.iter().enumerate() {
                 cells
-                    .entry(r.to_string())
+                    .entry(r.clone())
                     .or_default()
                     .push(CellAt::new(ti, ci));
                 if t.helm.is_some() {
                     releases
-                        .entry(r.to_string())
+                        .entry(r.clone())
                         .or_default()
                         .push(CellAt::new(ti, ci));
                 }
@@ -266,7 +269,7 @@ impl Merger {
             Err(_) => HashMap::new(),
         };
         // One text for the region's cells when the whole read failed, as for apps.
-        let failure: Option<arcstr::ArcStr> = result.as_ref().err().map(|e| e.to_string().into());
+        let failure: Option<ArcStr> = result.as_ref().err().map(|e| e.to_string().into());
         for (ti, ci) in cells.iter().map(|c| c.pair()) {
             let Some(tenant) = self.fleet.tenants.get(ti) else {
                 continue;
@@ -377,7 +380,7 @@ impl Merger {
             }
             Err(e) => {
                 // One text for the region's cells (a failed read of 1,000 apps).
-                let text: arcstr::ArcStr = e.to_string().into();
+                let text: ArcStr = e.to_string().into();
                 for (ti, ci) in cells.iter().map(|c| c.pair()) {
                     if let Some(cell) = state
                         .tenants
@@ -572,7 +575,7 @@ mod tests {
             .collect();
         assert!(texts.len() >= 3, "{texts:?}");
         assert!(texts[0].contains("403"), "{texts:?}");
-        assert!(texts.iter().all(|e| arcstr::ArcStr::ptr_eq(e, &texts[0])));
+        assert!(texts.iter().all(|e| ArcStr::ptr_eq(e, &texts[0])));
     }
 
     #[test]
@@ -612,6 +615,6 @@ mod tests {
             .filter_map(|t| cell(&s, &t.id).error.clone())
             .collect();
         assert!(texts.len() >= 3, "{texts:?}");
-        assert!(texts.iter().all(|e| arcstr::ArcStr::ptr_eq(e, &texts[0])));
+        assert!(texts.iter().all(|e| ArcStr::ptr_eq(e, &texts[0])));
     }
 }

@@ -67,14 +67,14 @@ pub struct Catalog {
     pub(super) seed: u64,
     born_ms: Millis,
     pub(super) tenants: Vec<TenantApps>,
-    pub(super) by_region: HashMap<String, Vec<Entry>>,
+    pub(super) by_region: HashMap<ArcStr, Vec<Entry>>,
     /// When each region's apps start and stop drifting (`drift.rs`), for the watch.
     pub(super) drifts: Schedules,
 }
 
 impl Catalog {
     pub fn new(fleet: &Fleet, seed: u64, born_ms: Millis) -> Catalog {
-        let mut by_region: HashMap<String, Vec<Entry>> = HashMap::new();
+        let mut by_region: HashMap<ArcStr, Vec<Entry>> = HashMap::new();
         let mut tenants = Vec::with_capacity(fleet.tenants.len());
         for (index, t) in fleet.tenants.iter().enumerate() {
             let n = t.sim.history.unwrap_or(5).max(1) as u32;
@@ -96,14 +96,11 @@ impl Catalog {
                 .into();
             let tenant = u32::try_from(index).unwrap_or(u32::MAX);
             for region in t.regions.iter() {
-                by_region
-                    .entry(region.to_string())
-                    .or_default()
-                    .push(Entry {
-                        tenant,
-                        name: t.argo_app_in(region).into(),
-                        subject: subject(&t.id, region),
-                    });
+                by_region.entry(region.clone()).or_default().push(Entry {
+                    tenant,
+                    name: t.argo_app_in(region).into(),
+                    subject: subject(&t.id, region),
+                });
             }
             tenants.push(TenantApps {
                 id: t.id.as_str().into(),
