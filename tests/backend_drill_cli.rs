@@ -62,7 +62,22 @@ fn promote_check_rejoin_and_promote_back() {
         text
     };
 
-    go(&["promote", "eu-west-1", "--reason", "drill", "--yes"]);
+    let promoted = go(&["promote", "eu-west-1", "--reason", "drill", "--yes"]);
+    // A planned switchover keeps the old writer's traffic unless asked: the plan warns, the
+    // result says what was left, and the board fails the check until it is drained.
+    assert!(promoted.contains("WARN  fenced-serving"), "{promoted}");
+    assert!(
+        promoted.contains(
+            "us-east-1 (the old writer, which takes no writes now) still carries 33.3% of traffic"
+        ),
+        "{promoted}"
+    );
+    let (code, check) = drill.meridian(&["status", "--check"]);
+    assert_eq!(code, 1, "{check}");
+    assert!(
+        check.contains("us-east-1 is a fenced former writer (its database takes no writes) still serving 33.3% of traffic"),
+        "{check}"
+    );
     // LAG is the 5th column: REGION ROLE HEALTH LATENCY LAG.
     assert_eq!(drill.row("eu-west-1")[1], "primary");
     assert_eq!(
@@ -78,8 +93,26 @@ fn promote_check_rejoin_and_promote_back() {
 
     go(&["rejoin", "us-east-1", "--reason", "drill", "--yes"]);
     assert_eq!(drill.row("us-east-1")[4], "0.0s");
-    go(&["promote", "us-east-1", "--reason", "drill", "--yes"]);
+    // Back, draining the writer it replaces in the same plan.
+    let back = go(&[
+        "promote",
+        "us-east-1",
+        "--drain-old",
+        "--reason",
+        "drill",
+        "--yes",
+    ]);
+    assert!(
+        back.contains("eu-west-1 weight: 30 (33.3%) -> 0 (0%)"),
+        "{back}"
+    );
+    assert_eq!(
+        drill.row("eu-west-1")[5],
+        "0/30",
+        "drained with the promotion"
+    );
     go(&["rejoin", "eu-west-1", "--reason", "drill", "--yes"]);
+    go(&["restore", "eu-west-1", "--reason", "drill", "--yes"]);
     assert_eq!(drill.row("us-east-1")[1], "primary");
     for r in ["eu-west-1", "ap-southeast-1"] {
         let row = drill.row(r);

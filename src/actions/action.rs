@@ -99,6 +99,11 @@ pub struct Request {
     /// The rollout step this action is, so its audit records carry the rollout's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutRef>,
+    /// For a promotion: drain the old writer as the plan's last step (`--drain-old`), or
+    /// leave its traffic where it is (`--no-drain-old`). None: drain it when its database
+    /// cannot be reached (a failover), else leave it and warn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_old: Option<bool>,
     /// Weights this change sets are meant to hold only this long (a rollout's
     /// `weights = ..., for = "2h"`): recorded as temporary, with an expiry the board raises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +129,7 @@ impl Request {
             read_only: false,
             from_start: false,
             rollout: None,
+            drain_old: None,
             temporary_ms: None,
         }
     }

@@ -320,9 +320,7 @@ impl Executor {
         let mut operation = operation.clone();
         let mut replans = 0;
         loop {
-            let result = self
-                .run(&operation, plan.accept_data_loss, &note, progress)
-                .await;
+            let result = self.run(&operation, plan, &note, progress).await;
             let conflict = match result {
                 Err(e) if e.kind == ErrorKind::Conflict && replans < MAX_REPLANS => e,
                 other => return other,
@@ -375,12 +373,12 @@ impl Executor {
     async fn run(
         &self,
         op: &Operation,
-        accept_data_loss: bool,
+        plan: &Plan,
         note: &ChangeNote,
         progress: &Progress,
     ) -> Result<Option<String>, ProviderError> {
         let fleet = &self.fleet;
-        if let Operation::Promote { region } = op {
+        if let Operation::Promote { region, drain_old } = op {
             let r = fleet
                 .region(region)
                 .ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
@@ -388,10 +386,40 @@ impl Executor {
                 ProviderError::new(Some(region), "promote", "no database provider")
             })?;
             let report = db
-                .promote_accepting(fleet, r, accept_data_loss, progress)
+                .promote_accepting(fleet, r, plan.accept_data_loss, progress)
                 .await?;
             let app = self.promote_phase(r, note, progress).await;
-            let notes: Vec<String> = report.summary().into_iter().chain(app).collect();
+            let mut notes: Vec<String> = report.summary().into_iter().chain(app).collect();
+            // Declined or impossible: the record says what traffic was left on it.
+            if let Some(old) = plan.old_writer.as_ref().filter(|o| !o.drain) {
+                notes.push(format!(
+                    "{} (the old writer, which takes no writes now) still carries {} of traffic: `meridian drain {}` moves it",
+                    old.region,
+                    crate::traffic::percent(old.share),
+                    old.region
+                ));
+            }
+            if !drain_old.is_empty() {
+                // The promotion stands whatever happens to the drain: a failure says so.
+                progress.say("last step: drain the old writer, which takes no writes now");
+                if let Err(e) = self
+                    .providers
+                    .traffic
+                    .apply_weights(fleet, drain_old, progress)
+                    .await
+                {
+                    let done = match notes.is_empty() {
+                        true => String::new(),
+                        false => format!(" ({})", notes.join("; ")),
+                    };
+                    return Err(ProviderError::new(
+                        Some(region),
+                        "drain the old writer",
+                        format!("{region} is the writer now{done}, but draining the old writer failed: {e}"),
+                    )
+                    .with_hint("drain it with `meridian drain REGION`"));
+                }
+            }
             return Ok((!notes.is_empty()).then(|| notes.join("; ")));
         }
         self.run_change(op, note, progress).await.map(|()| None)
@@ -457,7 +485,7 @@ impl Executor {
                 })?;
                 db.rejoin(fleet, r, progress).await
             }
-            Operation::Promote { region } => Err(ProviderError::new(
+            Operation::Promote { region, .. } => Err(ProviderError::new(
                 Some(region),
                 "promote",
                 "a promotion reports its replicas through `run` (this is a bug)",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::fleet::{Fleet, Role};
+use crate::state::replication::link_word;
 use crate::state::{
     AppHealth, FleetState, HealthStatus, Millis, PhaseStatus, STALE_AFTER_MS, SyncStatus, elapsed,
     short_age,
@@ -175,10 +176,31 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
             None => out.push(format!("{id} health is unknown")),
             _ => {}
         }
+        let link = link_word(&r.lag);
+        if let Some(word) = link {
+            let e = r.lag.error.as_deref().unwrap_or_default();
+            out.push(format!("{id} replication is {word}: {e}"));
+        }
+        if link == Some("fenced")
+            && let Some(w) = r.weight.value.filter(|w| w.serving())
+        {
+            let share = state
+                .traffic_share(id)
+                .map(|s| format!("{} of traffic", crate::traffic::percent(s)))
+                .unwrap_or_else(|| format!("weight {w}"));
+            out.push(format!(
+                "{id} is a fenced former writer (its database takes no writes) still serving {share}: drain it (`meridian drain {id}`)"
+            ));
+        }
         for (name, error, age) in [
             ("health", &r.health.error, r.health.age(now)),
             ("weight", &r.weight.error, r.weight.age(now)),
-            ("lag", &r.lag.error, r.lag.age(now)),
+            // A fenced or broken link is said above, in its own words.
+            (
+                "lag",
+                &r.lag.error.as_ref().filter(|_| link.is_none()).cloned(),
+                r.lag.age(now),
+            ),
             ("role", &r.role.error, r.role.age(now)),
             ("phases", &r.phases.error, r.phases.age(now)),
         ] {

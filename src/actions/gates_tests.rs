@@ -148,3 +148,48 @@ fn fleet_problems_name_every_bad_thing() {
         );
     }
 }
+
+#[test]
+fn a_fenced_former_writer_still_serving_is_a_problem_and_a_drained_one_needs_only_a_rejoin() {
+    let f = fleet();
+    let mut s = state(&f);
+    if let Some(r) = s.region_mut("us-east-1") {
+        r.role = Observed::ok(crate::fleet::Role::Secondary, NOW);
+    }
+    if let Some(r) = s.region_mut("eu-west-1") {
+        r.role = Observed::ok(crate::fleet::Role::Primary, NOW);
+        r.lag = Observed::empty(NOW);
+    }
+    let fenced = format!(
+        "us-east-1: postgres replication lag: {}: read-only, replicating from nothing",
+        crate::state::replication::FENCED
+    );
+    set_lag(&mut s, "us-east-1", None, Some(&fenced));
+    let problems = fleet_problems(&f, &s).join("\n");
+    assert!(
+        problems.contains(
+            "us-east-1 is a fenced former writer (its database takes no writes) still serving"
+        ),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("`meridian drain us-east-1`"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("us-east-1 replication is fenced"),
+        "{problems}"
+    );
+    assert!(
+        !problems.contains("lag is stale"),
+        "a fenced link is not a stale read:\n{problems}"
+    );
+
+    set_weight(&mut s, "us-east-1", 0);
+    let drained = fleet_problems(&f, &s).join("\n");
+    assert!(!drained.contains("still serving"), "{drained}");
+    assert!(
+        drained.contains("us-east-1 replication is fenced"),
+        "{drained}"
+    );
+}

@@ -45,6 +45,8 @@ pub enum Guard {
     HelmPending,
     ArgoManaged,
     RejoinTarget,
+    /// A promotion leaves traffic on the old writer, whose database then takes no writes.
+    FencedServing,
 }
 
 impl Guard {
@@ -168,16 +170,16 @@ impl Change {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Operation {
     /// One weight change covering every listed region (atomic where the provider allows).
-    SetWeights {
-        weights: Vec<(String, Weight)>,
-    },
+    SetWeights { weights: Vec<(String, Weight)> },
     Promote {
         region: String,
+        /// Weights set once the promotion is done: the old writer drained (`--drain-old`),
+        /// so no traffic is left on a database that takes no writes. Empty: none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drain_old: Vec<(String, Weight)>,
     },
     /// Rebuild a region's database as a replica of the writer (pg_rewind, REPLICAOF).
-    Rejoin {
-        region: String,
-    },
+    Rejoin { region: String },
     /// An Argo CD sync to a history entry's revision and source (what Argo CD's own
     /// rollback does), pausing auto-sync first when it is on.
     Rollback {
@@ -231,6 +233,25 @@ pub enum Operation {
     },
 }
 
+/// The writer a promotion replaces: afterwards its database takes no writes (fenced, or a
+/// read-only replica), so any traffic it still carries fails to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OldWriter {
+    pub region: String,
+    /// Its share of all traffic now (0.0..=1.0).
+    pub share: f64,
+    /// Its database could not be read or its region is down (a failover): draining it is
+    /// the default then; for a planned switchover it is the operator's choice.
+    pub unreachable: bool,
+    /// This plan drains it once the promotion is done. When false, the plan warns and the
+    /// audit record keeps the traffic left on it.
+    pub drain: bool,
+    /// Why the drain cannot be part of this plan, when it cannot (e.g. it is the only region
+    /// serving traffic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cannot_drain: Option<String>,
+}
+
 /// Who and how much traffic an action affects.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BlastRadius {
@@ -267,6 +288,9 @@ pub struct Plan {
     /// The rollout step this plan is, if it is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<super::action::RolloutRef>,
+    /// A promotion's old writer while it still carries traffic, and whether the plan drains it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_writer: Option<OldWriter>,
 }
 
 impl Plan {

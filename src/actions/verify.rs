@@ -10,30 +10,22 @@ use crate::state::{AppHealth, AppState, FleetState, HelmStatus, PhaseStatus};
 /// The part of the state an operation changes, for the audit record.
 pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
     match op {
-        Operation::SetWeights { .. } => {
-            // Weights stay numbers (provider units) as before; drained regions are listed
-            // apart, since Azure keeps a disabled endpoint's weight.
-            let weights: serde_json::Map<String, Value> = state
-                .regions
-                .iter()
-                .map(|r| (r.id.clone(), json!(r.weight.value.map(|w| w.units))))
-                .collect();
-            let drained: Vec<&str> = state
-                .regions
-                .iter()
-                .filter(|r| r.weight.value.is_some_and(|w| w.drained))
-                .map(|r| r.id.as_str())
-                .collect();
-            json!({ "weights": weights, "drained": drained })
-        }
-        Operation::Promote { region } | Operation::Rejoin { region } => {
+        Operation::SetWeights { .. } => weights_of(state),
+        Operation::Promote { region, .. } | Operation::Rejoin { region } => {
             let roles: serde_json::Map<String, Value> = state
                 .regions
                 .iter()
                 .map(|r| (r.id.clone(), json!(r.role.value)))
                 .collect();
             let lag = state.region(region).and_then(|r| r.lag.value);
-            json!({ "roles": roles, "lag_seconds": lag })
+            let mut doc = json!({ "roles": roles, "lag_seconds": lag });
+            if let Operation::Promote { drain_old, .. } = op
+                && !drain_old.is_empty()
+                && let Value::Object(m) = &mut doc
+            {
+                m.insert("weights".into(), weights_of(state));
+            }
+            doc
         }
         Operation::Rollback { tenant, region, .. }
         | Operation::Sync { tenant, region, .. }
@@ -71,6 +63,23 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             json!({ "phase": phase, "state": p.map(|p| p.state), "step": p.and_then(|p| p.current_step.clone()), "error": p.and_then(|p| p.error.clone()), "evidence": p.and_then(|p| p.evidence.clone()) })
         }
     }
+}
+
+/// Weights stay numbers (provider units); drained regions are listed apart, since Azure
+/// keeps a disabled endpoint's weight.
+fn weights_of(state: &FleetState) -> Value {
+    let weights: serde_json::Map<String, Value> = state
+        .regions
+        .iter()
+        .map(|r| (r.id.clone(), json!(r.weight.value.map(|w| w.units))))
+        .collect();
+    let drained: Vec<&str> = state
+        .regions
+        .iter()
+        .filter(|r| r.weight.value.is_some_and(|w| w.drained))
+        .map(|r| r.id.as_str())
+        .collect();
+    json!({ "weights": weights, "drained": drained })
 }
 
 fn app_in<'a>(state: &'a FleetState, tenant: &str, region: &str) -> Option<&'a AppState> {
@@ -115,28 +124,34 @@ fn deployed(
     }
 }
 
+/// Every listed region's weight reads back as set.
+fn weights_read_back(
+    weights: &[(String, crate::traffic::Weight)],
+    state: &FleetState,
+) -> Result<(), String> {
+    let wrong: Vec<String> = weights
+        .iter()
+        .filter_map(|(r, w)| {
+            let seen = state.region(r).and_then(|s| s.weight.value);
+            (seen != Some(*w)).then(|| {
+                format!(
+                    "{r} reads {} (expected {w})",
+                    seen.map(|s| s.to_string()).unwrap_or("unknown".into())
+                )
+            })
+        })
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("weights read back differ: {}", wrong.join(", ")))
+    }
+}
+
 /// Does the state read back show what the operation meant to do?
 pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
     match op {
-        Operation::SetWeights { weights } => {
-            let wrong: Vec<String> = weights
-                .iter()
-                .filter_map(|(r, w)| {
-                    let seen = state.region(r).and_then(|s| s.weight.value);
-                    (seen != Some(*w)).then(|| {
-                        format!(
-                            "{r} reads {} (expected {w})",
-                            seen.map(|s| s.to_string()).unwrap_or("unknown".into())
-                        )
-                    })
-                })
-                .collect();
-            if wrong.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("weights read back differ: {}", wrong.join(", ")))
-            }
-        }
+        Operation::SetWeights { weights } => weights_read_back(weights, state),
         // A rejoined region is a replica whose lag against the writer is a number again.
         Operation::Rejoin { region } => match state.region(region) {
             Some(r)
@@ -155,13 +170,15 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
             )),
             None => Err(format!("{region} was not read back")),
         },
-        Operation::Promote { region } => match state.region(region).and_then(|r| r.role.value) {
-            Some(Role::Primary) => Ok(()),
-            other => Err(format!(
-                "{region} reads as {} after promotion",
-                other.map(|r| r.as_str()).unwrap_or("unknown")
-            )),
-        },
+        Operation::Promote { region, drain_old } => {
+            match state.region(region).and_then(|r| r.role.value) {
+                Some(Role::Primary) => weights_read_back(drain_old, state),
+                other => Err(format!(
+                    "{region} reads as {} after promotion",
+                    other.map(|r| r.as_str()).unwrap_or("unknown")
+                )),
+            }
+        }
         Operation::Rollback {
             tenant,
             region,

@@ -33,7 +33,7 @@ pub async fn run_phase(
     run_request(request, global, false).await
 }
 
-async fn run_request(
+pub async fn run_request(
     request: Request,
     global: &GlobalArgs,
     accept_data_loss: bool,
@@ -119,6 +119,22 @@ pub async fn run_prepared(
         };
         return Ok((exit, None));
     }
+    // A promotion that would leave traffic on the old writer asks first whether to drain it
+    // too; the answer is a new plan, shown again before it is confirmed.
+    let asking = !global.yes && !plan.read_only && std::io::stdin().is_terminal();
+    let (request, plan) = match asking.then(|| choose_drain_old(&plan, &request)) {
+        Some(Ok(Some(asked))) => {
+            let mut again = crate::actions::plan(&asked, &ctx.fleet, &state, now_ms())
+                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+            again
+                .notes
+                .extend(crate::providers::plan_notes(&ctx.providers, &ctx.fleet, &again).await);
+            eprint!("{}", plan_text(&again));
+            (asked, again)
+        }
+        Some(Err(e)) => return Err(e),
+        _ => (request, plan),
+    };
     let executor = ctx.executor();
     let execution = if plan.read_only || plan.is_blocked() {
         // The executor records the refusal and says why.
@@ -305,6 +321,43 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     s.push_str(&format!("  command: {}\n", plan.cli_equivalent));
     s
+}
+
+/// For a promotion that leaves traffic on the old writer and could drain it, ask whether
+/// to (No by default: a planned switchover may keep the region serving through the new
+/// writer). `Some(request)` when the answer changes the plan.
+fn choose_drain_old(plan: &Plan, request: &Request) -> Result<Option<Request>, CliError> {
+    let Some(old) = plan
+        .old_writer
+        .as_ref()
+        .filter(|o| !o.drain && o.cannot_drain.is_none() && request.drain_old.is_none())
+    else {
+        return Ok(None);
+    };
+    let question = format!(
+        "{} keeps {} of traffic on a database that will take no writes. Drain it too once the promotion is done? [y/N] ",
+        old.region,
+        crate::traffic::percent(old.share)
+    );
+    if !ask(&question)? {
+        return Ok(None);
+    }
+    let mut asked = request.clone();
+    asked.drain_old = Some(true);
+    Ok(Some(asked))
+}
+
+/// Ask a yes/no question on the terminal (No unless the answer is yes).
+fn ask(question: &str) -> Result<bool, CliError> {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 /// Ask on the terminal; typed-name plans need the target typed exactly.

@@ -188,6 +188,13 @@ pub enum Command {
         /// Promote even if replication lag is over the RPO budget or unknown (loses data)
         #[arg(long)]
         accept_data_loss: bool,
+        /// Drain the old writer once the promotion is done, so no traffic is left on a
+        /// database that takes no writes (the default when it cannot be reached)
+        #[arg(long, conflicts_with = "no_drain_old")]
+        drain_old: bool,
+        /// Leave the old writer's traffic where it is (the plan warns, the audit keeps it)
+        #[arg(long)]
+        no_drain_old: bool,
     },
     /// Make a fenced old primary (or an orphaned replica) a replica of the primary again
     Rejoin {

@@ -91,7 +91,17 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Promote {
             region,
             accept_data_loss,
-        } => act::run(Action::Promote { region }, global, accept_data_loss).await,
+            drain_old,
+            no_drain_old,
+        } => {
+            let mut request = crate::actions::Request::new(Action::Promote { region });
+            request.drain_old = match (drain_old, no_drain_old) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            act::run_request(request, global, accept_data_loss).await
+        }
         Command::Rejoin { region } => act::run(Action::Rejoin { region }, global, false).await,
         Command::Rollback {
             tenant,

@@ -102,10 +102,12 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
             out.extend(regions().map(Subject::Health));
             out.extend(regions().map(Subject::Phases));
         }
-        // Who is primary now (every region's role), the target's lag and health.
-        Action::Promote { region } => {
+        // Who is primary now (every region's role) and the target's lag; every region's
+        // health: the target must be healthy, and whether the old writer can be reached and
+        // drained (the last-healthy-region guard) weighs them all.
+        Action::Promote { .. } => {
             out.extend(regions().map(Subject::Database));
-            out.push(Subject::Health(region.clone()));
+            out.extend(regions().map(Subject::Health));
         }
         // Who the writer is (every region's role) and what the region follows now.
         Action::Rejoin { .. } => out.extend(regions().map(Subject::Database)),
@@ -127,7 +129,18 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
 pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
     match op {
         Operation::SetWeights { .. } => vec![Subject::Weights],
-        // Roles of every region: the audit record shows who is primary after.
+        // Roles of every region: the audit record shows who is primary after (and the
+        // weights, when the old writer was drained too).
+        Operation::Promote { drain_old, .. } if !drain_old.is_empty() => {
+            std::iter::once(Subject::Weights)
+                .chain(
+                    fleet
+                        .regions
+                        .iter()
+                        .map(|r| Subject::Database(r.id.clone())),
+                )
+                .collect()
+        }
         Operation::Promote { .. } | Operation::Rejoin { .. } => fleet
             .regions
             .iter()

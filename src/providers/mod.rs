@@ -426,16 +426,20 @@ pub async fn plan_notes(
     plan: &crate::actions::Plan,
 ) -> Vec<String> {
     match &plan.operation {
-        Some(crate::actions::Operation::Promote { region }) => {
+        Some(crate::actions::Operation::Promote { region, drain_old }) => {
             let old = plan
                 .changes
                 .iter()
                 .find(|c| c.field == "role" && c.before == "primary")
                 .map(|c| c.subject.as_str());
-            match providers.database.get(region) {
+            let mut notes = match providers.database.get(region) {
                 Some(db) => db.describe_promote(region, old, plan.accept_data_loss),
                 None => Vec::new(),
+            };
+            if !drain_old.is_empty() {
+                notes.extend(providers.traffic.describe_change(fleet, drain_old).await);
             }
+            notes
         }
         Some(crate::actions::Operation::Rejoin { region }) => {
             let writer = plan

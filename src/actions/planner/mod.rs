@@ -296,6 +296,7 @@ fn empty_plan(req: &Request, target: String, summary: String) -> Plan {
         read_only: req.read_only,
         notes: Vec::new(),
         rollout: req.rollout.clone(),
+        old_writer: None,
     }
 }
 

@@ -12,6 +12,8 @@ use crate::tui::command::Command;
 pub enum Field {
     Reason,
     Override,
+    /// A promotion's choice: drain the old writer too (it takes no writes afterwards).
+    DrainOld,
     Acknowledge,
     TypeName,
     Buttons,
@@ -89,6 +91,14 @@ impl ConfirmModal {
         let mut f = vec![Field::Reason];
         if self.has_overridable_block() || !self.override_guard.is_empty() {
             f.push(Field::Override);
+        }
+        if self
+            .plan
+            .old_writer
+            .as_ref()
+            .is_some_and(|o| o.cannot_drain.is_none())
+        {
+            f.push(Field::DrainOld);
         }
         if self.plan.warnings().next().is_some() {
             f.push(Field::Acknowledge);
@@ -244,6 +254,11 @@ impl ConfirmModal {
             }
             Command::Toggle if self.focus == Field::Acknowledge => {
                 self.acknowledged = !self.acknowledged
+            }
+            Command::Toggle if self.focus == Field::DrainOld => {
+                let drain = self.plan.old_writer.as_ref().is_some_and(|o| o.drain);
+                self.request.drain_old = Some(!drain);
+                return self.replan();
             }
             Command::Toggle if self.focus == Field::Buttons => {
                 self.on_confirm_button = !self.on_confirm_button && !self.plan.read_only;

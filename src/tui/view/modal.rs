@@ -201,6 +201,23 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
                     muted,
                 ),
             ]),
+            Field::DrainOld => {
+                let (drain, region, share) = p
+                    .old_writer
+                    .as_ref()
+                    .map(|o| (o.drain, o.region.clone(), crate::traffic::percent(o.share)))
+                    .unwrap_or_default();
+                Line::from(vec![
+                    Span::raw(mark),
+                    Span::styled(if drain { "[x]" } else { "[ ]" }, t.get(Role::Warn)),
+                    Span::styled(
+                        format!(
+                            " also drain {region} ({share} of traffic) once promoted: its database will take no writes (Space toggles)"
+                        ),
+                        t.get(Role::Text),
+                    ),
+                ])
+            }
             Field::Acknowledge => Line::from(vec![
                 Span::raw(mark),
                 Span::styled(

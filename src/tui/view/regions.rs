@@ -28,8 +28,23 @@ pub fn height(app: &App, width: u16) -> u16 {
 /// From this width the board has a WHY column, so reasons need no second line.
 const WIDE: u16 = 130;
 
+/// A fenced former writer still serving traffic: its database takes no writes.
+fn fenced_serving(app: &App, i: usize) -> bool {
+    app.state.region(&app.fleet.regions[i].id).is_some_and(|s| {
+        crate::state::replication::link_word(&s.lag) == Some("fenced")
+            && s.weight.value.is_some_and(|w| w.serving())
+    })
+}
+
+/// What the board says of a fenced writer still serving.
+const FENCED_SERVING: &str =
+    "fenced former writer still serving: its database takes no writes; drain it";
+
 /// Why a region is not plainly healthy, if it is not: its probes' reason or the read error.
 fn trouble(app: &App, i: usize) -> Option<String> {
+    if fenced_serving(app, i) {
+        return Some(FENCED_SERVING.to_string());
+    }
     let s = app.state.region(&app.fleet.regions[i].id)?;
     if let Some(e) = &s.health.error {
         return Some(format!("health read failed: {e}"));
@@ -197,7 +212,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t.get(argo_role),
             )));
             if wide {
-                cells.push(Cell::from(Span::styled(reason, t.get(Role::Muted))));
+                let (reason, role) = match fenced_serving(app, i) {
+                    true => (FENCED_SERVING.to_string(), Role::Danger),
+                    false => (reason, Role::Muted),
+                };
+                cells.push(Cell::from(Span::styled(reason, t.get(role))));
             }
             let mut row = Row::new(cells);
             if heights[row_i] == 2 {
@@ -319,8 +338,13 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let style = s
         .map(|s| value_style(app, &s.weight, role))
         .unwrap_or_default();
+    // Traffic on a database that takes no writes: a mark as well as a colour.
+    let (bar, fill_role) = match fenced_serving(app, i) {
+        true => (fill.replace('█', "▓"), Role::Danger),
+        false => (fill, Role::Bar),
+    };
     Line::from(vec![
-        Span::styled(fill, t.get(Role::Bar)),
+        Span::styled(bar, t.get(fill_role)),
         Span::styled(empty, t.get(Role::BarEmpty)),
         Span::styled(text, style),
     ])
