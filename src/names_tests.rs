@@ -35,6 +35,7 @@ fn guard_names_are_stable_and_round_trip() {
             "helm-pending",
             "argo-managed",
             "rejoin-target",
+            "fenced-serving",
         ]
     );
     for g in Guard::ALL {

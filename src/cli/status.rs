@@ -158,8 +158,15 @@ pub fn to_text(
         .map(|l| format!(" ({l})"))
         .unwrap_or_default();
     let ro = if read_only { " · READ-ONLY" } else { "" };
+    let argo = crate::state::argo_summaries(fleet, state);
+    // The dashboard's header says the same: how many values could not be read fresh.
+    let stale = match crate::state::Freshness::of(fleet, state, &argo, now).stale {
+        0 => String::new(),
+        1 => " · 1 value stale (~)".to_string(),
+        n => format!(" · {n} values stale (~)"),
+    };
     out.push_str(&format!(
-        "fleet {}{sim} · observed {}{ro}\n",
+        "fleet {}{sim} · observed {}{ro}{stale}\n",
         fleet.name,
         rfc3339(now)
     ));
@@ -171,7 +178,6 @@ pub fn to_text(
         "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
         "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
     ));
-    let argo = crate::state::argo_summaries(fleet, state);
     for (r, a) in fleet.regions.iter().zip(&argo) {
         let Some(s) = state.region(&r.id) else {
             continue;
@@ -206,7 +212,6 @@ pub fn to_text(
             .traffic_share(&r.id)
             .map(|x| format!("{:.0}%", x * 100.0))
             .unwrap_or_else(|| "?".into());
-        let (synced, total) = (a.synced, a.total);
         out.push_str(&format!(
             "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
             r.id,
@@ -219,7 +224,7 @@ pub fn to_text(
             weight,
             share,
             format!("{}/{}", s.phases_succeeded(), fleet.phases.len()),
-            format!("{synced}/{total}"),
+            a.text("~"),
         ));
         for (name, o_err, age) in [
             ("health", &s.health.error, s.health.age(now)),

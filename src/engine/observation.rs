@@ -382,11 +382,15 @@ impl Merger {
                 // One text for the region's cells (a failed read of 1,000 apps).
                 let text: ArcStr = e.to_string().into();
                 for (ti, ci) in cells.iter().map(|c| c.pair()) {
+                    // A Helm tenant not known to have an Argo CD application keeps showing
+                    // its release: an Argo CD error is not its to carry.
+                    let helm_only = self.fleet.tenants.get(ti).is_some_and(|t| t.helm.is_some());
                     if let Some(cell) = state
                         .tenants
                         .get_mut(ti)
                         .and_then(|ts| ts.apps.get_mut(ci))
                         .filter(|(r, _)| **r == *region)
+                        .filter(|(_, c)| !(helm_only && c.value.is_none()))
                     {
                         cell.1 = Observed::failed(Some(&cell.1), text.clone());
                     }
@@ -616,5 +620,36 @@ mod tests {
             .collect();
         assert!(texts.len() >= 3, "{texts:?}");
         assert!(texts.iter().all(|e| ArcStr::ptr_eq(e, &texts[0])));
+    }
+
+    #[test]
+    fn a_helm_tenant_without_an_application_never_carries_an_argo_cd_error() {
+        let src = crate::fleet::load::DEMO_FLEET
+            .replace(
+                "[[tenants]]",
+                "[[tenants]]\nhelm = { provider = \"helm\", release = \"app\", namespace = \"app\" }",
+            )
+            .replace("[[regions]]", "[[regions]]\ncluster = { context = \"lab\" }");
+        let fleet = crate::fleet::parse(&src, "demo.toml", crate::fleet::FleetSource::Demo)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let merger = Merger::new(&fleet);
+        let mut s = FleetState::skeleton(&fleet, 0);
+        let failed = |at| Observation {
+            subject: Subject::Apps("us-east-1".into()),
+            at,
+            reading: Reading::Apps(Err(ProviderError::new(
+                Some("us-east-1"),
+                "argocd watch",
+                "no answer within 5s",
+            ))),
+        };
+        // Never read, then read without its app, then the cluster stops answering.
+        merger.apply(&mut s, failed(500));
+        merger.apply(&mut s, apps(1_000, Vec::new(), true));
+        merger.apply(&mut s, failed(2_000));
+        for t in fleet.tenants_in("us-east-1") {
+            let c = cell(&s, &t.id);
+            assert!(c.value.is_none() && c.error.is_none(), "{}: {c:?}", t.id);
+        }
     }
 }

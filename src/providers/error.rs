@@ -51,8 +51,8 @@ impl ProviderError {
             format!("no answer within {}", humantime::format_duration(deadline)),
         )
         .with_hint(
-            "the backend is unreachable or hanging; the last good value is kept and shown stale; \
-             raise `timeout` in the fleet file if it is only slow",
+            "the backend is unreachable or hanging; raise `timeout` in the fleet file if it is \
+             only slow",
         )
         .with_kind(ErrorKind::Timeout)
     }

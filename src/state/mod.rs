@@ -1,6 +1,7 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
 mod app;
+mod freshness;
 mod observed;
 mod release;
 pub mod replication;
@@ -10,6 +11,7 @@ pub use app::{
     AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, OperationInfo,
     OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
 };
+pub use freshness::Freshness;
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };

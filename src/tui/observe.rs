@@ -77,14 +77,25 @@ impl App {
         };
         for (what, error) in after {
             let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
-            if let Some(e) = &error
-                && was != Some(&error)
-            {
-                let line = match subject.region() {
-                    Some(r) if !e.starts_with(r) => format!("{r} {what}: {e}"),
-                    _ => format!("{what}: {e}"),
-                };
-                effects.push(Effect::Log(log::Level::Warn, line));
+            let region = subject.region();
+            match (&error, was) {
+                (Some(e), was) if was != Some(&error) => {
+                    let line = match region {
+                        Some(r) if !e.starts_with(r) => format!("{r} {what}: {e}"),
+                        _ => format!("{what}: {e}"),
+                    };
+                    effects.push(Effect::Log(log::Level::Warn, line));
+                }
+                // The failure was logged; so is the end of it, or the log would say the
+                // region is broken for ever.
+                (None, Some(Some(_))) => {
+                    let whose = region.map(|r| format!("{r} ")).unwrap_or_default();
+                    effects.push(Effect::Log(
+                        log::Level::Info,
+                        format!("{whose}{what}: answering again; the values shown are current"),
+                    ));
+                }
+                _ => {}
             }
         }
         effects
@@ -317,5 +328,62 @@ mod tests {
         assert_eq!(app.argo[0], recount);
         assert_ne!(app.argo[0], before, "the pushes changed the counts");
         assert!(recount.out_of_sync >= 2, "{recount:?}");
+    }
+
+    /// A region whose apps cannot be read makes the header say so (never "live, 0s old"),
+    /// keeps its ARGO count with a mark, and its recovery is logged.
+    #[test]
+    fn a_failed_region_is_counted_stale_in_the_header_and_its_recovery_is_logged() {
+        use crate::providers::ProviderError;
+        use crate::tui::fixture::{render, text};
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        let region = app.fleet.regions[0].id.clone();
+        let header = |app: &crate::tui::app::App| {
+            text(&render(app, 160, 45))
+                .lines()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(header(&app).contains("● live"), "{}", header(&app));
+        let before = app.argo[0];
+        let apps = apps_in(&app, &region);
+        let failed = Observation {
+            subject: Subject::Apps(region.clone()),
+            at: app.now + 1_000,
+            reading: Reading::Apps(Err(ProviderError::new(
+                Some(&region),
+                "argocd watch applications",
+                "no answer within 5s",
+            ))),
+        };
+        let effects = app.update(Msg::Observed(vec![failed]));
+        assert!(format!("{effects:?}").contains("no answer within 5s"));
+        let stale = header(&app);
+        assert!(
+            !stale.contains("● live") && stale.contains("stale"),
+            "{stale}"
+        );
+        assert_eq!(
+            (app.argo[0].synced, app.argo[0].total),
+            (before.synced, before.total),
+            "the counts hold while the cluster is unreachable"
+        );
+        assert!(app.argo[0].text("◷").starts_with('◷'));
+
+        let back = Observation {
+            subject: Subject::Apps(region.clone()),
+            at: app.now + 2_000,
+            reading: Reading::Apps(Ok(AppsUpdate {
+                apps,
+                complete: true,
+            })),
+        };
+        let effects = app.update(Msg::Observed(vec![back]));
+        assert!(
+            format!("{effects:?}").contains("answering again"),
+            "{effects:?}"
+        );
+        assert!(header(&app).contains("● live"), "{}", header(&app));
     }
 }

@@ -122,6 +122,17 @@ async fn changes_arrive_by_watch_and_a_bad_region_goes_stale_alone() {
         r == "us-east-1" && head_of(reading, "6666666fffffffffffffffffffffffffffffffff")
     })
     .await;
+
+    // Back again: the watch that broke while it was open is re-established and the region's
+    // cells are current again, with no re-list forced by the server (the version it watched
+    // from is still good).
+    env.k.resume("eu-west-1");
+    next(
+        &mut rx,
+        "eu-west-1 recovering after its open watch broke",
+        |r, reading| r == "eu-west-1" && matches!(reading, Reading::Apps(Ok(u)) if u.complete),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

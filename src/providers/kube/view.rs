@@ -36,7 +36,9 @@ pub fn resource(kind: Kind) -> ApiResource {
 pub struct View {
     pub apps: HashMap<String, Arc<Value>>,
     pub related: Related,
-    /// Applications have been listed since the last error: the view is complete.
+    /// Applications have been listed: the view holds them all, as of its last contact. A
+    /// watch that breaks later resumes from the version it had (the server says 410 when
+    /// that is too old, and the follower lists again), so the view stays whole across it.
     pub listed: bool,
     /// Why the Applications cannot be read now.
     pub error: Option<ProviderError>,
@@ -84,10 +86,9 @@ impl View {
                 }
                 return false;
             }
-            Event::Failed(Kind::Applications, e) => {
-                self.listed = false;
-                self.error = Some(e);
-            }
+            // What was listed stays: it is stale until the server answers again (`Contact`
+            // clears the error), never blanked.
+            Event::Failed(Kind::Applications, e) => self.error = Some(e),
             // ApplicationSets and AppProjects refine the picture; without them guards say
             // "unknown" instead of the dashboard going blank.
             Event::Failed(kind, e) => {

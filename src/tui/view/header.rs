@@ -84,16 +84,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ),
             t.get(Role::Stale),
         ));
-    } else if age > crate::state::STALE_AFTER_MS {
-        second.push(Span::styled(
-            format!("◷ data {} old (stale)", short_age(age)),
-            t.get(Role::Warn),
-        ));
     } else {
-        second.push(Span::styled(
-            format!("● live · data {} old", short_age(age)),
-            t.get(Role::Ok),
-        ));
+        // Live only while nothing on screen is stale; the age is the oldest value's.
+        let fresh = crate::state::Freshness::of(&app.fleet, &app.state, &app.argo, app.now);
+        let oldest = short_age(fresh.oldest_ms.unwrap_or(age));
+        match fresh.stale {
+            0 => second.push(Span::styled(
+                format!("● live · data {oldest} old"),
+                t.get(Role::Ok),
+            )),
+            n => second.push(Span::styled(
+                format!(
+                    "◷ {n} value{} stale · data up to {oldest} old",
+                    if n == 1 { "" } else { "s" }
+                ),
+                t.get(Role::Warn),
+            )),
+        }
     }
     // During an incident the recovery clock is what people watch: first, before the
     // counts, so a narrow terminal still shows it.

@@ -199,18 +199,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(empty, t.get(Role::BarEmpty)),
             ])));
             let a = app.argo.get(i).copied().unwrap_or_default();
-            let (synced, all, drift) = (a.synced, a.total, a.drifted());
-            let argo_role = if drift {
+            let argo_role = if a.failed > 0 || a.known == 0 {
+                Role::Stale
+            } else if a.drifted() {
                 Role::Warn
-            } else if synced == all {
+            } else if a.synced == a.total {
                 Role::Ok
             } else {
                 Role::Muted
             };
-            cells.push(Cell::from(Span::styled(
-                format!("{synced}/{all}{}", if drift { " ≠" } else { "" }),
-                t.get(argo_role),
-            )));
+            cells.push(Cell::from(Span::styled(a.text("◷"), t.get(argo_role))));
             if wide {
                 let (reason, role) = match fenced_serving(app, i) {
                     true => (FENCED_SERVING.to_string(), Role::Danger),
@@ -288,6 +286,10 @@ fn lag_line(app: &App, i: usize, rpo: f64, spark_w: usize) -> Line<'static> {
     let link = crate::state::replication::link_word(&s.lag);
     let value = match (link, s.lag.value, &s.lag.error) {
         (Some(word), ..) => format!("{word:>5}"),
+        // Kept from before a failed or old read: a mark as well as the stale colour.
+        (None, Some(v), _) if super::util::stale(&s.lag, app.now) => {
+            format!("◷{:>4}", fmt_secs(v))
+        }
         (None, Some(v), _) => format!("{:>5}", fmt_secs(v)),
         (None, None, Some(_)) => "  err".to_string(),
         (None, None, None) => "    -".to_string(),
@@ -328,8 +330,12 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let now_text = now
         .map(|w| rules.format_units(w.effective()))
         .unwrap_or_else(|| "?".into());
+    let stale_mark = match s.is_some_and(|s| super::util::stale(&s.weight, app.now)) {
+        true => "◷",
+        false => " ",
+    };
     let text = format!(
-        " {now_text:>3}/{:<3}{}{:>3.0}%",
+        "{stale_mark}{now_text:>3}/{:<3}{}{:>3.0}%",
         rules.format_units(r.steady_weight),
         if off_steady { "≠" } else { " " },
         share * 100.0
@@ -361,8 +367,8 @@ pub fn fmt_secs(v: f64) -> String {
     }
 }
 
-/// Width of the ARGO column: room for "N/N ≠" at the fleet's largest app count.
+/// Width of the ARGO column: room for "◷N/N ≠" at the fleet's largest app count.
 fn argo_width(app: &App) -> u16 {
     let most = app.argo.iter().map(|a| a.total).max().unwrap_or(0);
-    (2 * most.to_string().len() + 3).max(5) as u16
+    (2 * most.to_string().len() + 4).max(5) as u16
 }

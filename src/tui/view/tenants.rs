@@ -8,7 +8,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
-use super::util::{app_stale, fit, stale_mark};
+use super::util::{app_stale, apps_current, fit, stale_mark_as_of};
 use crate::tui::app::{App, Pane};
 use crate::tui::mouse::{Target, table_columns};
 use crate::tui::symbols;
@@ -60,18 +60,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                 } else {
                     let ts = app.state.tenant(&tenant.id);
                     let observed = ts.and_then(|ts| ts.app(&region.id));
-                    let release = ts
-                        .and_then(|ts| ts.release(&region.id))
+                    let observed_release = ts.and_then(|ts| ts.release(&region.id));
+                    let release = observed_release
                         .and_then(|r| r.value.as_ref())
                         .and_then(|r| r.latest());
+                    let release_stale = observed_release
+                        .map(|r| super::util::stale_mark(r, app.now))
+                        .unwrap_or_default();
                     let helm = release
-                        .map(|r| format!(" ⎈{} {}", r.revision, r.status.as_str()))
+                        .map(|r| format!(" ⎈{} {}{release_stale}", r.revision, r.status.as_str()))
                         .unwrap_or_default();
                     let no_app = observed.is_some_and(|o| o.value.is_none() && o.error.is_none());
                     match observed {
                         Some(_) if no_app && tenant.helm.is_some() => {
                             let marker = if selected { "▸" } else { " " };
-                            let chart = release.map(|r| r.chart_label()).unwrap_or_default();
+                            // Never read: say why rather than draw an empty cell.
+                            let (helm, chart) = match release {
+                                Some(r) => (helm.clone(), r.chart_label()),
+                                None => (
+                                    " ⎈ ? unknown".to_string(),
+                                    observed_release
+                                        .and_then(|r| r.error.as_deref())
+                                        .unwrap_or("not read yet")
+                                        .to_string(),
+                                ),
+                            };
                             Cell::from(vec![
                                 Line::from(vec![
                                     Span::raw(marker),
@@ -110,7 +123,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                             st(sync.role),
                                         ),
                                         Span::styled(auto, st(Role::Info)),
-                                        Span::styled(stale_mark(o, app.now), t.get(Role::Stale)),
+                                        Span::styled(
+                                            stale_mark_as_of(
+                                                o,
+                                                apps_current(app, &region.id),
+                                                app.now,
+                                            ),
+                                            t.get(Role::Stale),
+                                        ),
                                     ]),
                                     Line::from(vec![
                                         Span::raw(" "),

@@ -89,10 +89,16 @@ pub fn app_stale(app: &App, o: &Observed<AppState>, region: &str) -> bool {
 
 /// ` ◷12s` for a stale datum, nothing for a fresh one.
 pub fn stale_mark<T>(o: &Observed<T>, now: Millis) -> String {
-    if !stale(o, now) {
+    stale_mark_as_of(o, None, now)
+}
+
+/// `stale_mark`, counting the value as current as of `Observed::as_of(current)`: an app cell
+/// a live watch has not changed is as fresh as its region's latest reading.
+pub fn stale_mark_as_of<T>(o: &Observed<T>, current: Option<Millis>, now: Millis) -> String {
+    if !o.is_stale_as_of(now, STALE_AFTER_MS, current) {
         return String::new();
     }
-    match o.age(now) {
+    match o.as_of(current).map(|at| elapsed(now, at)) {
         Some(a) => format!(" ◷{}", short_age(a)),
         None => " ◷never".into(),
     }
