@@ -174,6 +174,40 @@ async fn status_json_shows_weights_health_and_lag_read_from_the_servers() {
     );
 }
 
+/// A record that is not a region (`legacy-dc`) is told once as a note, never a problem that
+/// fails the check; `[traffic] ignore` leaves it unlisted.
+#[tokio::test]
+async fn a_record_that_is_not_a_region_is_a_note_not_a_failed_check() {
+    let Some(lab) = Lab::start().await else {
+        return;
+    };
+    let check = |lab: &Lab| {
+        let (_, out, err) = lab.run(&["status", "--check", "--json"]);
+        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        doc["check"].clone()
+    };
+    let c = check(&lab);
+    let problems = c["problems"].to_string();
+    assert!(!problems.contains("legacy-dc"), "{c:#}");
+    assert!(
+        c["notes"].to_string().contains("record \\\"legacy-dc\\\""),
+        "{c:#}"
+    );
+    let text = std::fs::read_to_string(&lab.fleet).expect("fleet");
+    std::fs::write(
+        &lab.fleet,
+        text.replace(
+            "max_attempts = 2\n",
+            "max_attempts = 2\nignore = [\"legacy-dc\"]\n",
+        ),
+    )
+    .expect("fleet");
+    let c = check(&lab);
+    assert_eq!(c["notes"], serde_json::json!([]), "{c:#}");
+    let (_, table, _) = lab.run(&["status"]);
+    assert!(!table.contains("legacy-dc"), "{table}");
+}
+
 /// Route 53 calls seen by the proxy since `from`, by kind.
 fn route53_calls(lab: &Lab, from: usize) -> std::collections::BTreeMap<&'static str, usize> {
     let mut out = std::collections::BTreeMap::new();

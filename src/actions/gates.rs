@@ -138,6 +138,68 @@ pub fn synced(state: &FleetState, tenant: &str, region: &str) -> Gate {
     }
 }
 
+/// The tenant in the region is deployed and well, judged by what it has: its Argo CD
+/// application (Synced and Healthy), its Helm release (the newest revision `deployed`), or
+/// both. A Helm tenant with no Argo CD application is judged by its release alone.
+pub fn tenant_ready(fleet: &Fleet, state: &FleetState, tenant: &str, region: &str) -> Gate {
+    let Some(t) = fleet.tenant(tenant).filter(|t| t.helm.is_some()) else {
+        return synced(state, tenant, region);
+    };
+    let ts = state.tenant(&t.id);
+    let app = ts.and_then(|ts| ts.app(region));
+    let has_app = app.is_some_and(|a| a.value.is_some());
+    let mut gates = vec![helm_deployed(
+        t,
+        ts.and_then(|ts| ts.release(region)),
+        region,
+    )];
+    if has_app {
+        gates.insert(0, synced(state, tenant, region));
+    }
+    Gate::all(gates)
+}
+
+/// The tenant's Helm release in the region: its newest revision is `deployed`, and the
+/// latest read of it succeeded.
+fn helm_deployed(
+    t: &crate::fleet::Tenant,
+    release: Option<&crate::state::Observed<crate::state::HelmRelease>>,
+    region: &str,
+) -> Gate {
+    let name = t.helm_release_name();
+    let Some(o) = release else {
+        return Gate::unmet(format!(
+            "{} in {region}: Helm release {name} has not been read",
+            t.id
+        ));
+    };
+    if let Some(e) = &o.error {
+        return Gate::unmet(format!(
+            "{} in {region}: Helm release {name} unknown: the latest read failed ({e})",
+            t.id
+        ));
+    }
+    match o.value.as_ref().and_then(|r| r.latest()) {
+        Some(l) if l.status == crate::state::HelmStatus::Deployed => Gate::met(format!(
+            "{} in {region}: Helm revision {} deployed ({})",
+            t.id,
+            l.revision,
+            l.chart_label()
+        )),
+        Some(l) => Gate::unmet(format!(
+            "{} in {region}: Helm revision {} is {} ({})",
+            t.id,
+            l.revision,
+            l.status.as_str(),
+            l.chart_label()
+        )),
+        None => Gate::unmet(format!(
+            "{} in {region}: Helm release {name} has no revision",
+            t.id
+        )),
+    }
+}
+
 /// How long a condition has held without a break, for `--for` on conditions whose
 /// providers do not report a "since" of their own.
 #[derive(Debug, Clone, Copy, Default)]
@@ -157,8 +219,8 @@ impl Hold {
 }
 
 /// Everything wrong with the fleet that a runbook should stop on: regions down or of
-/// unknown health, stale or failed reads, lag over the RPO budget, failed phases, apps
-/// not Synced and Healthy, every weight zero, record sets meridian does not manage.
+/// unknown health, stale or failed reads, lag over the RPO budget, a fenced writer still
+/// serving, failed phases, tenants not deployed and well, every weight zero.
 pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
     let now = state.observed_at;
     let mut out = Vec::new();
@@ -227,7 +289,7 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
     }
     for t in &fleet.tenants {
         for region in t.regions.iter() {
-            let gate = synced(state, &t.id, region);
+            let gate = tenant_ready(fleet, state, &t.id, region);
             if !gate.met {
                 out.push(gate.reason);
             }
@@ -236,10 +298,27 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
     if state.total_weight() == 0 && !fleet.regions.is_empty() {
         out.push("every weight is 0: DNS splits traffic evenly across every region".into());
     }
-    for (set_id, w) in &state.unmanaged_weights {
-        out.push(format!(
-            "record set \"{set_id}\" (weight {w}) is not a region of this fleet"
-        ));
-    }
     out
+}
+
+/// What `status --check` says besides its problems, once each: records the traffic
+/// provider holds that are not regions (unless `[traffic] ignore` lists them). They are not
+/// a failure: a record such as `legacy-dc` at weight 0 is part of many zones.
+pub fn fleet_notes(fleet: &Fleet, state: &FleetState) -> Vec<String> {
+    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
+    state
+        .unmanaged_weights
+        .iter()
+        .filter(|(id, _)| !fleet.ignores_record(id))
+        .map(|(id, w)| {
+            let share = match state.total_weight() {
+                0 => String::new(),
+                total => format!(", {} of traffic", crate::traffic::percent(*w as f64 / total as f64)),
+            };
+            format!(
+                "record \"{id}\" (weight {}{share}) is not a region of this fleet; `[traffic] ignore = [\"{id}\"]` leaves it unlisted",
+                rules.format_units(*w)
+            )
+        })
+        .collect()
 }

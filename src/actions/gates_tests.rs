@@ -193,3 +193,65 @@ fn a_fenced_former_writer_still_serving_is_a_problem_and_a_drained_one_needs_onl
         "{drained}"
     );
 }
+
+#[test]
+fn a_helm_tenant_without_an_application_is_judged_by_its_release() {
+    use crate::state::{HelmRelease, HelmRevision, HelmStatus};
+    let mut f = fleet();
+    let tenant = f.tenants[0].id.clone();
+    let region = f.tenants[0].regions[0].to_string();
+    f.tenants[0].helm = Some(crate::fleet::Capability {
+        provider: crate::fleet::ProviderKind::Helm,
+        settings: toml::Table::new(),
+    });
+    let mut s = state(&f);
+    let release = |status| HelmRelease {
+        name: tenant.clone(),
+        namespace: "default".into(),
+        revisions: vec![HelmRevision {
+            revision: 3,
+            status,
+            chart: "app".into(),
+            chart_version: "1.4.0".into(),
+            app_version: "2.1".into(),
+            updated: None,
+            description: String::new(),
+        }],
+    };
+    let ts = s
+        .tenants
+        .iter_mut()
+        .find(|t| t.id == tenant)
+        .expect("tenant");
+    // No Argo CD application: the cell holds nothing and no error.
+    ts.apps[0].1 = Observed::empty(NOW);
+    ts.releases = vec![(
+        region.as_str().into(),
+        Observed::ok(release(HelmStatus::Deployed), NOW),
+    )];
+    let g = tenant_ready(&f, &s, &tenant, &region);
+    assert!(g.met, "{}", g.reason);
+    assert!(
+        g.reason.contains("Helm revision 3 deployed (app-1.4.0)"),
+        "{}",
+        g.reason
+    );
+    assert!(
+        !fleet_problems(&f, &s)
+            .join("\n")
+            .contains(&format!("{tenant} in {region}"))
+    );
+
+    let ts = s
+        .tenants
+        .iter_mut()
+        .find(|t| t.id == tenant)
+        .expect("tenant");
+    ts.releases[0].1 = Observed::ok(release(HelmStatus::PendingUpgrade), NOW);
+    let g = tenant_ready(&f, &s, &tenant, &region);
+    assert!(
+        !g.met && g.reason.contains("is pending-upgrade"),
+        "{}",
+        g.reason
+    );
+}

@@ -61,7 +61,11 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
         doc.insert("weights", w);
         doc.insert("recovery", json!(clocks));
         if let Some(p) = &problems {
-            doc.insert("check", json!({"ok": p.is_empty(), "problems": p}));
+            let notes = gates::fleet_notes(&ctx.fleet, &state);
+            doc.insert(
+                "check",
+                json!({"ok": p.is_empty(), "problems": p, "notes": notes}),
+            );
         }
         print_json(&doc)?;
     } else {

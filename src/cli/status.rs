@@ -320,12 +320,7 @@ pub fn to_text(
             }
         }
     }
-    for (id, w) in &state.unmanaged_weights {
-        notes.push(format!(
-            "unmanaged \"{id}\" has weight {}",
-            rules.format_units(*w)
-        ));
-    }
+    notes.extend(crate::actions::gates::fleet_notes(fleet, state));
     if !notes.is_empty() {
         out.push('\n');
         for n in notes {

@@ -51,7 +51,7 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
     loop {
         let state = poll(&ctx.fleet, &ctx.providers, previous.as_ref()).await;
         polls += 1;
-        let gate = evaluate(&target, &state, elapsed(), &mut hold);
+        let gate = evaluate(&ctx.fleet, &target, &state, elapsed(), &mut hold);
         let waited = elapsed();
         if gate.reason != last_reason {
             eprintln!("[{}] {}", short_age(ms(waited)), gate.reason);
@@ -170,7 +170,13 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
 }
 
 /// The gate now, with `--for` applied.
-fn evaluate(target: &Target, state: &FleetState, elapsed: Duration, hold: &mut Hold) -> Gate {
+fn evaluate(
+    fleet: &crate::fleet::Fleet,
+    target: &Target,
+    state: &FleetState,
+    elapsed: Duration,
+    hold: &mut Hold,
+) -> Gate {
     let now = state.observed_at;
     let gates: Vec<Gate> = target
         .regions
@@ -178,7 +184,7 @@ fn evaluate(target: &Target, state: &FleetState, elapsed: Duration, hold: &mut H
         .map(|region| match (target.condition, target.under) {
             ("healthy", _) => gates::healthy_for(state, region, target.hold, now),
             ("lag", Some(max)) => gates::lag_under(state, region, max),
-            _ => gates::synced(state, &target.subject, region),
+            _ => gates::tenant_ready(fleet, state, &target.subject, region),
         })
         .collect();
     let gate = Gate::all(gates);

@@ -72,6 +72,17 @@ impl Fleet {
         self.tenants.iter().filter(move |t| t.runs_in(region))
     }
 
+    /// Is this record (a weighted set, endpoint or pool that is not a region) one the
+    /// fleet says to leave unlisted (`[traffic] ignore`)? Its weight still counts in the
+    /// shares: DNS sends it traffic all the same.
+    pub fn ignores_record(&self, id: &str) -> bool {
+        self.traffic
+            .settings
+            .get("ignore")
+            .and_then(|v| v.as_array())
+            .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(id)))
+    }
+
     /// Does this environment count as production under the fleet's policy?
     pub fn is_production(&self, environment: &str) -> bool {
         self.policy

@@ -116,6 +116,10 @@ pub fn keys(provider: ProviderKind, cap: CapabilityKind) -> Option<Vec<Key>> {
     if cap == CapabilityKind::Database {
         keys.extend(WRITER);
     }
+    // Records (sets, endpoints, pools) that are not regions and should not be listed.
+    if cap == CapabilityKind::Traffic && provider != ProviderKind::Sim {
+        keys.push(opt("ignore", Kind::StrList));
+    }
     Some(keys)
 }
 
