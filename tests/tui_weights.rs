@@ -85,6 +85,7 @@ mod recovery_clock {
                 .expect("the demo's weights"),
             started_by: "ana@a".into(),
             rollout: None,
+            trouble: None,
         }
     }
 

@@ -208,3 +208,42 @@ fn a_rollouts_recovery_clock_runs_from_its_start_until_it_is_done() {
     assert!(out.contains("rollout release-"), "{out}");
     assert!(out.contains(": recovered in "), "{out}");
 }
+
+/// Draining a region that has been down a while: the clock runs from when it was first seen
+/// down (by any earlier command), and the result says that traffic moved off it, not that
+/// the region recovered.
+#[test]
+fn a_drain_late_in_an_outage_is_timed_from_the_first_sign_of_trouble() {
+    let s = Sandbox::new();
+    let (code, _, err) = s.run(&["demo", "fault", "ap-southeast-1", "down"]);
+    assert_eq!(code, 0, "{err}");
+    // The on-call engineer looks first; the trouble is recorded then.
+    let (code, _, err) = s.run(&["status"]);
+    assert_eq!(code, 0, "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let (code, out, err) = s.run(&["drain", "ap-southeast-1", "--yes", "--reason", "INC-1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("recovery: traffic moved off ap-southeast-1 (still down) in "),
+        "{out}"
+    );
+    assert!(
+        out.contains(", counted from the first sign of trouble (ap-southeast-1 down at "),
+        "{out}"
+    );
+    assert!(!out.contains("recovered in 0s"), "{out}");
+    let (_, out, _) = s.run(&["audit", "--json"]);
+    let records: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let done = records
+        .iter()
+        .find(|r| r["action"] == "drain" && r["outcome"] == "succeeded")
+        .expect("a succeeded drain");
+    assert!(
+        done["recovery"]["elapsed_ms"].as_i64().unwrap_or(0) >= 1_000,
+        "{done}"
+    );
+    assert_eq!(
+        done["recovery"]["trouble"]["what"], "ap-southeast-1 down",
+        "{done}"
+    );
+}

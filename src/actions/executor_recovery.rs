@@ -42,7 +42,17 @@ impl Executor {
         // else from acting during the incident.
         let state = reading.as_ref().unwrap_or(after);
         let started_ms = started.time_ms;
-        let clock = recovery::measure(&self.fleet, state, &intended, started_ms, now_ms());
+        // The clock runs from the first sign of the trouble this action answers, as read
+        // before it: a drain 28 minutes into an outage did not recover anything in 0 s.
+        let trouble = recovery::first_trouble(&self.fleet, before, &plan.action);
+        let clock = recovery::measure(
+            &self.fleet,
+            state,
+            &intended,
+            started_ms,
+            trouble.as_ref(),
+            now_ms(),
+        );
         progress.say(&clock.text());
         if !clock.recovered {
             // It keeps running: the dashboard or `meridian wait recovered` stops it.
@@ -54,6 +64,7 @@ impl Executor {
                 intended,
                 started_by: whoami(),
                 rollout: None,
+                trouble,
             };
             match recovery_open::open(&*self.shared_store(), &open) {
                 Ok(()) => progress.say(

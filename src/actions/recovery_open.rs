@@ -37,6 +37,9 @@ pub struct OpenClock {
     /// A rollout's clock stops only once the rollout is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<String>,
+    /// The first sign of the trouble the action answered: the clock runs from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trouble: Option<recovery::Trouble>,
 }
 
 /// Where a clock stands against a reading of the fleet.
@@ -69,6 +72,7 @@ pub fn rollout_clock(fleet: &Fleet, rollout: &str, started_ms: Millis) -> OpenCl
         intended: temporary::steady(fleet),
         started_by: whoami(),
         rollout: Some(rollout.to_string()),
+        trouble: None,
     }
 }
 
@@ -129,7 +133,14 @@ pub fn read(
     clocks
         .iter()
         .map(|c| {
-            let mut r = recovery::measure(fleet, state, &c.intended, c.started_ms, now);
+            let mut r = recovery::measure(
+                fleet,
+                state,
+                &c.intended,
+                c.started_ms,
+                c.trouble.as_ref(),
+                now,
+            );
             if let Some(id) = c.rollout.as_deref().filter(|id| !rollout_done(id)) {
                 r.waiting_on.insert(0, format!("rollout {id} to finish"));
                 r.recovered = false;
@@ -217,6 +228,7 @@ mod tests {
             intended: temporary::current(f, s).unwrap(),
             started_by: "alice@a".into(),
             rollout: rollout.map(Into::into),
+            trouble: None,
         }
     }
 

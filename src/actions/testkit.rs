@@ -47,6 +47,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                         reason: "3/3 probes ok".into(),
                         latency_ms: Some(40.0),
                         healthy_since: Some(NOW - DAY),
+                        unhealthy_since: None,
                     },
                     NOW,
                 ),

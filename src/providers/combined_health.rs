@@ -143,6 +143,7 @@ impl HealthProvider for CombinedHealth {
                 reason: e.message,
                 latency_ms: None,
                 healthy_since: None,
+                unhealthy_since: None,
             });
             if badness(h.status) > badness(status) {
                 status = h.status;
@@ -169,6 +170,7 @@ impl HealthProvider for CombinedHealth {
                 .join("; "),
             latency_ms,
             healthy_since: since.filter(|_| status == HealthStatus::Healthy),
+            unhealthy_since: None,
         })
     }
 
@@ -197,6 +199,7 @@ mod tests {
                 reason: format!("answer {n}"),
                 latency_ms: None,
                 healthy_since: Some(0),
+                unhealthy_since: None,
             })
         }
     }

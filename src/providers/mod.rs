@@ -19,6 +19,7 @@ pub mod rest;
 pub mod secrets;
 pub mod shell;
 pub mod sim;
+pub mod trouble;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -354,6 +355,19 @@ impl Providers {
             _ => sim(),
         };
         let mut health: HashMap<String, Arc<dyn HealthProvider>> = HashMap::new();
+        // Every region's health says since when it has been in trouble; one wrapper per
+        // provider, so a provider shared by regions still begins a round once.
+        let trouble = trouble::TroubleTracked::record(Some(state_dir));
+        let mut tracked: Vec<(Arc<dyn HealthProvider>, Arc<dyn HealthProvider>)> = Vec::new();
+        let mut track = |inner: Arc<dyn HealthProvider>| -> Arc<dyn HealthProvider> {
+            if let Some((_, t)) = tracked.iter().find(|(i, _)| Arc::ptr_eq(i, &inner)) {
+                return t.clone();
+            }
+            let t: Arc<dyn HealthProvider> =
+                Arc::new(trouble::TroubleTracked::new(inner.clone(), trouble.clone()));
+            tracked.push((inner, t.clone()));
+            t
+        };
         // Each source of a region's health reads at its own pace, within its budget.
         let intervals = crate::engine::schedule::health_source_intervals(fleet);
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
@@ -385,7 +399,7 @@ impl Providers {
                     intervals.get(&r.id).map_or(&[], Vec::as_slice),
                 )),
             };
-            health.insert(r.id.clone(), h);
+            health.insert(r.id.clone(), track(h));
             let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {
                 match kind {
                     ProviderKind::Postgres => real.postgres.clone(),

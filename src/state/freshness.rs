@@ -87,6 +87,7 @@ mod tests {
                     reason: "ok".into(),
                     latency_ms: None,
                     healthy_since: None,
+                    unhealthy_since: None,
                 },
                 1_000,
             );

@@ -57,6 +57,10 @@ pub struct Health {
     pub latency_ms: Option<f64>,
     /// Since when the region has been continuously healthy (for the health gate).
     pub healthy_since: Option<Millis>,
+    /// Since when it has been degraded or down without a break: the first sign of the
+    /// trouble it is in now (the recovery clock starts there). Kept across processes.
+    #[serde(default)]
+    pub unhealthy_since: Option<Millis>,
 }
 
 /// A phase's state in one region.

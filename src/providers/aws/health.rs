@@ -141,6 +141,7 @@ impl HealthProvider for Route53Health {
             reason,
             latency_ms: None,
             healthy_since,
+            unhealthy_since: None,
         })
     }
 }

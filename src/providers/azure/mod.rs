@@ -260,6 +260,7 @@ impl HealthProvider for TrafficManager {
             reason,
             latency_ms: None,
             healthy_since,
+            unhealthy_since: None,
         })
     }
 }

@@ -366,6 +366,7 @@ impl HealthProvider for LoadBalancing {
             reason,
             latency_ms: None,
             healthy_since,
+            unhealthy_since: None,
         })
     }
 }

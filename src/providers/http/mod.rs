@@ -190,6 +190,7 @@ impl HealthProvider for HttpHealth {
             reason,
             latency_ms,
             healthy_since,
+            unhealthy_since: None,
         })
     }
 }

@@ -255,6 +255,7 @@ impl HealthProvider for SimProvider {
                 reason: r.health_reason.clone(),
                 latency_ms: r.latency_ms,
                 healthy_since: r.healthy_since_tick.map(|t| w.tick_to_ms(t)),
+                unhealthy_since: None,
             })
         })?;
         found.ok_or_else(|| {
