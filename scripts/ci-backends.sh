@@ -18,8 +18,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${MERIDIAN_TEST_VENV:-$HOME/.cache/meridian/venv-aws}"
-kube_venv="${MERIDIAN_KUBE_VENV:-$HOME/.cache/meridian/venv-kube}"
+source scripts/venvs.sh
+venv="$MERIDIAN_TEST_VENV"
+kube_venv="$MERIDIAN_KUBE_VENV"
 
 missing() {
     local m=()

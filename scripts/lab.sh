@@ -41,16 +41,19 @@
 # and the venv's kubectl and helm work against it. fleet-lab.toml reads them: [gitops]
 # provider "argocd", a cluster per region, tenants checkout, platform (ApplicationSet) and
 # aragora (Helm), and the fleet lock as a Lease in us-east-1's cluster.
-# Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab).
+# Everything lives in MERIDIAN_LAB_DIR (/tmp/meridian-lab). The Python environments are where
+# scripts/ci-backends.sh installed them (scripts/venvs.sh: under the account's home whatever
+# $HOME says; MERIDIAN_TEST_VENV and MERIDIAN_KUBE_VENV override).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 lab="${MERIDIAN_LAB_DIR:-/tmp/meridian-lab}"
-venv="${MERIDIAN_TEST_VENV:-$HOME/.cache/meridian/venv-aws}"
+source "$repo/scripts/venvs.sh"
+venv="$MERIDIAN_TEST_VENV"
 moto_port="${LAB_MOTO_PORT:-5055}"
 pg_port="${LAB_PG_PORT:-5433}"
 redis_port="${LAB_REDIS_PORT:-6380}"
 kube_port="${LAB_KUBE_PORT:-7440}"
-kube_venv="${MERIDIAN_KUBE_VENV:-$HOME/.cache/meridian/venv-kube}"
+kube_venv="$MERIDIAN_KUBE_VENV"
 cf_port="${LAB_CF_PORT:-5080}"
 az_port="${LAB_AZ_PORT:-5443}"
 http_port="${LAB_HTTP_PORT:-8081}"
@@ -69,7 +72,8 @@ psql_at() { as_pg "$(pg_bin)/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres 
 aws_env() {
     # Static test credentials and no instance metadata: nothing leaves the machine.
     echo "export AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab AWS_SESSION_TOKEN=lab"
-    echo "export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1"
+    # Both names: the SDKs read AWS_REGION, the AWS CLI reads AWS_DEFAULT_REGION.
+    echo "export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1"
     echo "export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null"
     echo "export KUBECONFIG=$lab/kubeconfig PATH=$kube_venv/bin:\$PATH"
     # The stand-ins' own credentials, under names no real account uses.
@@ -231,7 +235,7 @@ write_fleet() {
 
 [fleet]
 name = "lab"
-description = "Local lab: moto Route 53, PostgreSQL primary + replica, Redis replica"
+description = "Local lab: moto Route 53, PostgreSQL primary + two replicas, Argo CD and Helm on the Kubernetes stand-in"
 
 [policy]
 rpo_budget = "10s"

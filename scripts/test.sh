@@ -20,5 +20,7 @@ fi
 # PostgreSQL, Redis and the moto AWS server for the backend tests; each test starts its
 # own servers on free 127.0.0.1 ports and stops them.
 scripts/ci-backends.sh install
+# The tests find the venvs where ci-backends.sh put them, whatever $HOME says.
+source scripts/venvs.sh
 
 cargo test --all-targets "$@"

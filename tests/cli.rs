@@ -361,6 +361,12 @@ fn every_action_leaves_an_audit_record_refused_ones_too() {
         text.contains("refused") && text.contains("succeeded") && text.contains("INC-1"),
         "{text}"
     );
+    // A tenant's action names its region too.
+    let rollback = text
+        .lines()
+        .find(|l| l.contains("rollback"))
+        .unwrap_or_default();
+    assert!(rollback.contains("search-stg in ap-south-1"), "{text}");
 }
 
 #[test]

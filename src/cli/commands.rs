@@ -177,8 +177,16 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
         damage_report(false);
         return Ok(Exit::Done);
     }
+    // Wide enough for the longest target shown (a tenant with its region), within reason.
+    let target_w = shown
+        .iter()
+        .filter_map(|r| r.first())
+        .map(|r| audit_target(r).chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(16, 40);
     println!(
-        "{:<20} {:<18} {:<11} {:<16} {:<11} REASON / DETAIL",
+        "{:<20} {:<18} {:<11} {:<target_w$} {:<11} REASON / DETAIL",
         "TIME", "USER", "ACTION", "TARGET", "OUTCOME"
     );
     for records in shown {
@@ -200,17 +208,27 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
             why.push(d.clone());
         }
         println!(
-            "{:<20} {:<18} {:<11} {:<16} {:<11} {}",
+            "{:<20} {:<18} {:<11} {:<target_w$} {:<11} {}",
             first.time.trim_end_matches('Z').replace('T', " "),
             truncate(&first.user, 18),
             first.action,
-            truncate(&first.target, 16),
+            truncate(&audit_target(first), target_w),
             outcome,
             why.join(" · ")
         );
     }
     damage_report(false);
     Ok(Exit::Done)
+}
+
+/// What an action was done to: its target, and for a tenant's app (rollback, sync, resume
+/// auto-sync) the region too, which the target alone does not say.
+fn audit_target(r: &AuditRecord) -> String {
+    let action = &r.plan["action"];
+    match (action["tenant"].as_str(), action["region"].as_str()) {
+        (Some(tenant), Some(region)) => format!("{tenant} in {region}"),
+        _ => r.target.clone(),
+    }
 }
 
 /// Records of one action (a `started` record and its outcome share an id), oldest first.

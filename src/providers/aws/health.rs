@@ -95,7 +95,9 @@ impl Route53Health {
             .find(|s| !s.starts_with("Success"))
             .map(|s| format!(": {s}"))
             .unwrap_or_default();
-        let reason = format!("health check {id}: {ok}/{n} checkers ok{first_failure}");
+        // The verdict first: the id is long and the same on every reading (the detail pane
+        // names each region's health sources with their ids).
+        let reason = format!("{ok}/{n} checkers ok{first_failure}");
         let status = match (ok, n) {
             (_, 0) => HealthStatus::Unknown,
             (ok, n) if ok == n => HealthStatus::Healthy,

@@ -165,6 +165,26 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     for e in &r.endpoints {
         out.push(kv(app, "probe", e.clone(), Role::Muted));
     }
+    // Which checks make the health verdict, by their ids (the board shows only the reason).
+    for h in r.health_sources() {
+        use crate::fleet::ProviderKind as P;
+        let which = match h.provider {
+            P::Route53 => h
+                .str("health_check_id")
+                .map(|id| format!("health check {id}")),
+            P::Cloudflare => Some(format!("pool {}", r.set_identifier)),
+            P::AzureTrafficManager => Some(format!("endpoint {}", r.set_identifier)),
+            _ => None,
+        };
+        if let Some(which) = which {
+            out.push(kv(
+                app,
+                "check",
+                format!("{}: {which}", h.provider.as_str()),
+                Role::Muted,
+            ));
+        }
+    }
     // A big region runs a thousand tenants: wrapping all their names every frame was most
     // of drawing this pane, and only a few lines show. Name the first ones, count the rest.
     const NAMED: usize = 20;
