@@ -111,6 +111,14 @@ fn promote_check_rejoin_and_promote_back() {
         "0/30",
         "drained with the promotion"
     );
+    // The weights the promotion set are what meridian meant: not drift, and the recovery
+    // clock does not wait for the old weights to come back.
+    let (code, json) = drill.meridian(&["status", "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let json = &json[json.find('{').unwrap_or(0)..];
+    let doc: serde_json::Value = serde_json::from_str(json).expect("status json");
+    assert_ne!(doc["weights"]["state"], "drift", "{:#}", doc["weights"]);
+    assert!(!back.contains("NOT yet recovered"), "{back}");
     go(&["rejoin", "eu-west-1", "--reason", "drill", "--yes"]);
     go(&["restore", "eu-west-1", "--reason", "drill", "--yes"]);
     assert_eq!(drill.row("us-east-1")[1], "primary");

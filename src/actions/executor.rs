@@ -264,7 +264,7 @@ impl Executor {
             Some(d) => format!("{}: {d}", outcome.as_str()),
             None => format!("{} {}: verified", plan.name, outcome.as_str()),
         });
-        if outcome == AuditOutcome::Succeeded && matches!(operation, Operation::SetWeights { .. }) {
+        if outcome == AuditOutcome::Succeeded && operation.sets_weights() {
             self.note_intended(plan, request.temporary_ms, &after_state, progress);
         }
         let clock = match outcome {

@@ -101,10 +101,8 @@ fn unread(fleet: &crate::fleet::Fleet, state: &FleetState) -> Vec<Subject> {
 /// The weights the fleet should serve once the action is done.
 fn intended(fleet: &crate::fleet::Fleet, op: &Operation, before: &FleetState) -> Option<WeightMap> {
     let mut weights = temporary::current(fleet, before)?;
-    if let Operation::SetWeights { weights: set } = op {
-        for (region, w) in set {
-            weights.insert(region.clone(), w.effective());
-        }
+    for (region, w) in op.weights_set() {
+        weights.insert(region.clone(), w.effective());
     }
     Some(weights)
 }

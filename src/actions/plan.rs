@@ -339,6 +339,22 @@ impl Plan {
 }
 
 impl Operation {
+    /// The weights this operation sets, if it sets any: a weight change, or a promotion
+    /// that drains the old writer.
+    pub fn weights_set(&self) -> &[(String, Weight)] {
+        match self {
+            Operation::SetWeights { weights } => weights,
+            Operation::Promote { drain_old, .. } => drain_old,
+            _ => &[],
+        }
+    }
+
+    /// Does it set weights (so the weights meridian meant are written down)? A weight
+    /// change that finds nothing to change still says what is meant.
+    pub fn sets_weights(&self) -> bool {
+        matches!(self, Operation::SetWeights { .. }) || !self.weights_set().is_empty()
+    }
+
     /// The same change, whatever object version it was planned from: a re-check that reads
     /// a newer version but plans the same change may go ahead (its write carries the newer
     /// version); one that plans another change must be confirmed again.

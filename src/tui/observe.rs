@@ -210,10 +210,13 @@ fn errors_of(
         ],
         Subject::Phases(_) => vec![("phases", region.and_then(|r| r.phases.error.clone()))],
         Subject::Apps(id) => {
+            // Cells that hold nothing and no error (a Helm tenant with no Argo CD app) have
+            // no part in the region's read.
             let mut errors = merger
                 .cells_in(id)
                 .iter()
                 .filter_map(|c| state.tenants.get(c.tenant())?.apps.get(c.cell()))
+                .filter(|(_, a)| a.value.is_some() || a.error.is_some())
                 .map(|(_, a)| a.error.as_ref());
             let first = errors.next().flatten();
             let shared = first.is_some() && errors.all(|e| e == first);
@@ -336,8 +339,29 @@ mod tests {
     fn a_failed_region_is_counted_stale_in_the_header_and_its_recovery_is_logged() {
         use crate::providers::ProviderError;
         use crate::tui::fixture::{render, text};
-        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
-        let region = app.fleet.regions[0].id.clone();
+        // One tenant is Helm-only: it has no Argo CD app in the region, and no part in its
+        // read's error (which every other cell shares, so the log says it once).
+        let (mut fleet, mut state) =
+            crate::tui::fixture::demo_state(42).unwrap_or_else(|e| panic!("{e}"));
+        let region = fleet.regions[0].id.clone();
+        let helm_only = fleet
+            .tenants
+            .iter()
+            .position(|t| t.runs_in(&region))
+            .unwrap_or_else(|| panic!("a tenant in {region}"));
+        fleet.tenants[helm_only].helm = Some(crate::fleet::Capability {
+            provider: crate::fleet::ProviderKind::Helm,
+            settings: toml::Table::new(),
+        });
+        if let Some((_, cell)) = state.tenants[helm_only]
+            .apps
+            .iter_mut()
+            .find(|(r, _)| **r == *region)
+        {
+            *cell = crate::state::Observed::empty(state.observed_at);
+        }
+        let mut app = crate::tui::fixture::app_for(fleet, state, "dark", "default", false)
+            .unwrap_or_else(|e| panic!("{e}"));
         let header = |app: &crate::tui::app::App| {
             text(&render(app, 160, 45))
                 .lines()
@@ -358,7 +382,10 @@ mod tests {
             ))),
         };
         let effects = app.update(Msg::Observed(vec![failed]));
-        assert!(format!("{effects:?}").contains("no answer within 5s"));
+        assert!(
+            format!("{effects:?}").contains("applications: no answer within 5s"),
+            "{effects:?}"
+        );
         let stale = header(&app);
         assert!(
             !stale.contains("● live") && stale.contains("stale"),
@@ -381,7 +408,7 @@ mod tests {
         };
         let effects = app.update(Msg::Observed(vec![back]));
         assert!(
-            format!("{effects:?}").contains("answering again"),
+            format!("{effects:?}").contains("applications: answering again"),
             "{effects:?}"
         );
         assert!(header(&app).contains("● live"), "{}", header(&app));
