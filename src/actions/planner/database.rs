@@ -134,7 +134,9 @@ fn drain_old_writer(
                 "it cannot be drained in this plan ({why}); move its traffic with `meridian weights` once the promotion is done"
             ),
             None => {
-                format!("add --drain-old to drain it in this plan, or `meridian drain {old}` after")
+                format!(
+                    "drain it in this plan (--drain-old; the modal's \"also drain\" box) or after with `meridian drain {old}`"
+                )
             }
         };
         plan.checks.push(Check::warn(
