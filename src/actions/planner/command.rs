@@ -15,7 +15,14 @@ pub fn cli_equivalent(req: &Request) -> String {
             words.push("weights".into());
             words.extend(weights.iter().map(|(r, w)| format!("{r}={w}")));
         }
-        Action::Promote { region } => words.extend(["promote".into(), region.clone()]),
+        Action::Promote { region } => {
+            words.extend(["promote".into(), region.clone()]);
+            match req.drain_old {
+                Some(true) => words.push("--drain-old".into()),
+                Some(false) => words.push("--no-drain-old".into()),
+                None => {}
+            }
+        }
         Action::Rejoin { region } => words.extend(["rejoin".into(), region.clone()]),
         Action::RunPhase { region, phase } => {
             words.extend(["phase".into(), "run".into(), region.clone(), phase.clone()]);

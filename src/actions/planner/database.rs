@@ -286,6 +286,11 @@ mod tests {
         );
         assert!(asked.warnings().all(|c| c.guard != Guard::FencedServing));
         assert!(!asked.is_blocked(), "{:#?}", asked.checks);
+        assert!(
+            asked.cli_equivalent.contains(" --drain-old"),
+            "{}",
+            asked.cli_equivalent
+        );
     }
 
     #[test]
