@@ -10,6 +10,7 @@ pub mod actions;
 pub mod cli;
 pub mod engine;
 pub mod fleet;
+pub mod host;
 pub mod paths;
 pub mod providers;
 pub mod signals;

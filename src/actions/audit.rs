@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::host::whoami;
 use crate::state::{Millis, now_ms, rfc3339};
 
 /// What happened to an action.
@@ -229,46 +230,6 @@ fn damage(line: &str, e: &serde_json::Error, last: bool) -> String {
     } else {
         format!("not an audit record ({e}){whose}")
     }
-}
-
-/// `user@host` of whoever runs this process.
-pub fn whoami() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(login_name)
-        .unwrap_or_else(|| "unknown".into());
-    format!("{user}@{}", hostname())
-}
-
-/// The login name of the process's user, from the password database.
-fn login_name() -> Option<String> {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name out
-    // immediately and never hold the pointer.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr((*pw).pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    }
-}
-
-/// This machine's host name.
-pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into buf.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// A record id unique enough for one fleet's log.

@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use super::action::Request;
 use super::approvals::Approval;
-use super::audit::whoami;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::interrupt::{InFlight, Stop};
 use super::lock::{FleetLock, LockError};
@@ -13,6 +12,7 @@ use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
 use crate::engine::{for_action, poll_subjects, to_verify};
 use crate::fleet::Fleet;
+use crate::host::whoami;
 use crate::providers::{
     ChangeNote, ErrorKind, PhaseRun, Progress, ProviderError, Providers, ResumeRequest,
     RollbackRequest, SyncRequest,
@@ -363,7 +363,7 @@ impl Executor {
                 phase: phase.clone(),
                 from: *from,
                 run_id: audit_id.to_string(),
-                user: super::audit::whoami(),
+                user: whoami(),
                 reason: plan.reason.clone(),
             }),
             _ => None,

@@ -6,9 +6,9 @@
 
 use super::Plan;
 use super::approvals::{self, Approval, Refusal};
-use super::audit::whoami;
 use super::executor::Executor;
 use super::shared_store::SharedStore;
+use crate::host::whoami;
 use crate::state::now_ms;
 
 impl Executor {

@@ -6,13 +6,14 @@
 //! what its plan and verification need, once before and once after (Route 53 allows 5
 //! calls a second per account, shared with the failover itself).
 
-use super::audit::{AuditRecord, whoami};
+use super::audit::AuditRecord;
 use super::executor::Executor;
 use super::plan::{Operation, Plan};
 use super::recovery::{self, Recovery};
 use super::recovery_open::{self, OpenClock};
 use super::temporary::{self, WeightMap};
 use crate::engine::{Subject, poll_subjects};
+use crate::host::whoami;
 use crate::providers::Progress;
 use crate::state::{FleetState, now_ms};
 

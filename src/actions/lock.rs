@@ -10,11 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::audit::{hostname, whoami};
+use crate::host::{PID_MAX_LIMIT, hostname, process_alive, whoami};
 use crate::state::{Millis, now_ms, rfc3339, valid_time};
-
-/// Linux's ceiling on process ids (`PID_MAX_LIMIT` on 64-bit); other systems stay below it.
-const PID_MAX_LIMIT: u32 = 4_194_304;
 
 /// How far in the future a lock's timestamp may be (clock skew between hosts) before it is
 /// impossible.
@@ -249,17 +246,6 @@ pub fn stale_because(h: &LockHolder) -> Option<String> {
         return Some(format!("process {} is no longer running", h.pid));
     }
     None
-}
-
-/// Does a process with this id exist on this host?
-pub fn process_alive(pid: u32) -> bool {
-    if pid == 0 || pid > PID_MAX_LIMIT {
-        return false;
-    }
-    // SAFETY: kill with signal 0 only checks whether the process exists; pid is positive,
-    // so it never addresses a process group.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 
-use super::audit::{AuditError, AuditLog, AuditOutcome, AuditRecord, hostname};
+use super::audit::{AuditError, AuditLog, AuditOutcome, AuditRecord};
 use super::interrupt::may_be;
 use super::lock::FleetLock;
+use crate::host::hostname;
 
 /// How far back to look: orphans are recent (every start settles them), and reading only
 /// the end keeps `status` quick on a long log.
@@ -66,7 +67,7 @@ fn first_pass(log: &AuditLog, lock: &FleetLock) -> Result<Vec<AuditRecord>, Audi
                 && !holder
                     .as_ref()
                     .is_some_and(|h| h.pid == pid && h.host == here)
-                && !(lock.remote.is_some() && super::lock::process_alive(pid))
+                && !(lock.remote.is_some() && crate::host::process_alive(pid))
         })
         .collect();
     if candidates.is_empty() {

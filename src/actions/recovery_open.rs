@@ -10,12 +10,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::audit::{AuditLog, AuditOutcome, event, new_id, whoami};
+use super::audit::{AuditLog, AuditOutcome, event, new_id};
 use super::recovery::{self, Recovery};
 use super::rollout::Rollout;
 use super::shared_store::{SharedStore, StoreError, update};
 use super::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
+use crate::host::whoami;
 use crate::state::{FleetState, Millis};
 
 const KIND: &str = "recovery";

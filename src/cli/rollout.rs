@@ -9,11 +9,12 @@ use super::args::{GlobalArgs, RolloutCommand};
 use super::context::Context;
 use super::rollout_show::{print_status, verdict_now};
 use super::{CliError, Exit};
-use crate::actions::audit::{AuditLog, AuditOutcome, event, new_id, whoami};
+use crate::actions::audit::{AuditLog, AuditOutcome, event, new_id};
 use crate::actions::rollout::{
     GateVerdict, Next, Rollout, RolloutError, RolloutStore, rollout_now,
 };
 use crate::fleet::rollout::GateSpec;
+use crate::host::whoami;
 
 fn refuse(e: RolloutError) -> CliError {
     let code = match e {

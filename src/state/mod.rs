@@ -118,7 +118,7 @@ impl PhaseOwner {
     /// This process.
     pub fn me() -> PhaseOwner {
         PhaseOwner {
-            host: crate::actions::audit::hostname(),
+            host: crate::host::hostname(),
             pid: std::process::id(),
         }
     }
@@ -126,12 +126,10 @@ impl PhaseOwner {
     /// False only when the owner is known to be gone: a process on this host that no
     /// longer exists. An owner on another host cannot be judged from here.
     pub fn alive(&self) -> bool {
-        if self.host != crate::actions::audit::hostname() {
+        if self.host != crate::host::hostname() {
             return true;
         }
-        // SAFETY: signal 0 only checks whether the process exists.
-        let rc = unsafe { libc::kill(self.pid as libc::pid_t, 0) };
-        rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+        crate::host::process_alive(self.pid)
     }
 }
 
@@ -339,5 +337,23 @@ impl FleetState {
             return Some(1.0 / n.max(1) as f64);
         }
         Some(w / total as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PhaseOwner;
+
+    #[test]
+    fn an_owner_with_an_impossible_pid_is_gone_not_running_for_ever() {
+        let here = crate::host::hostname();
+        for pid in [0, u32::MAX] {
+            let owner = PhaseOwner {
+                host: here.clone(),
+                pid,
+            };
+            assert!(!owner.alive(), "pid {pid} from a damaged state file");
+        }
+        assert!(PhaseOwner::me().alive());
     }
 }

@@ -234,7 +234,7 @@ impl<'a> Effects<'a> {
                         crate::providers::plan_notes(&executor.providers, &executor.fleet, &plan)
                             .await;
                     let store = executor.shared_store();
-                    let who = crate::actions::audit::whoami();
+                    let who = crate::host::whoami();
                     notes.extend(crate::actions::approvals::note(
                         &*store,
                         &executor.fleet,

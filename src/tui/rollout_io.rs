@@ -3,9 +3,9 @@
 //! gate, an approval) through the same compare-and-swap as the CLI. Only the main loop and
 //! the records task call these.
 
-use crate::actions::audit::whoami;
 use crate::actions::rollout::{GateVerdict, Rollout, RolloutError, RolloutStore, rollout_now};
 use crate::actions::{Execution, Executor, Request};
+use crate::host::whoami;
 
 /// The rollout store of the executor's fleet, in its shared store.
 pub fn store(executor: &Executor) -> RolloutStore {

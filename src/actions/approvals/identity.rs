@@ -5,8 +5,8 @@
 //! cluster), so comparing it would stop every second person. A guard against mistakes, not
 //! authentication: both parts come from this machine.
 
-use crate::actions::audit::whoami;
 use crate::fleet::Fleet;
+use crate::host::whoami;
 use crate::providers::kube::LeasePlace;
 use crate::providers::kube::client::context_user;
 

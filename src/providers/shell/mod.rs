@@ -161,7 +161,7 @@ impl PhaseRunner for ShellRunner {
         progress: &Progress,
     ) -> ProviderResult<String> {
         let call = "cancel phase";
-        let who = crate::actions::audit::whoami();
+        let who = crate::host::whoami();
         let found = self
             .store
             .update_phase(region, phase, |r| {

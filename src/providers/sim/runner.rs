@@ -76,7 +76,7 @@ impl PhaseRunner for SimProvider {
         _progress: &Progress,
     ) -> ProviderResult<String> {
         let call = "sim cancel phase";
-        let who = crate::actions::audit::whoami();
+        let who = crate::host::whoami();
         self.change(call, |w| {
             let tick = w.tick;
             let p = w
@@ -216,7 +216,7 @@ mod tests {
         );
         let phase = fleet.phases[6].id.clone();
         let dead = PhaseOwner {
-            host: crate::actions::audit::hostname(),
+            host: crate::host::hostname(),
             pid: 999_999_999,
         };
         let set = |owner: PhaseOwner| {

@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
             t.get(Role::Muted),
         ));
         lines.push(Line::from(""));
-        let me = crate::actions::audit::whoami();
+        let me = crate::host::whoami();
         lines.push(if app.read_only {
             Line::styled(
                 "read-only: this view approves nothing",
