@@ -1,86 +1,9 @@
-//! The actions an operator can take, by their stable kebab-case names.
+//! A request: an action (`fleet::Action`) with everything the operator said about it,
+//! and the rollout step it belongs to.
 
 use serde::{Deserialize, Serialize};
 
-use crate::traffic::Ask;
-
-/// One thing an operator asks meridian to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
-#[serde(tag = "action", rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum Action {
-    /// Take a region out of rotation (weight 0, or its endpoint disabled).
-    Drain { region: String },
-    /// Put regions back to their steady weights (all regions when the list is empty).
-    Restore { regions: Vec<String> },
-    /// Set explicit weights, in provider units or as shares (`90%`). Values are kept as
-    /// asked so the range guard can name a bad one.
-    SetWeights { weights: Vec<(String, Ask)> },
-    /// Make a secondary the database primary.
-    Promote { region: String },
-    /// Make a fenced old primary (or a replica following anything but the writer) a
-    /// replica of the writer again; never a writer.
-    Rejoin { region: String },
-    /// Run the steps of one phase in a region.
-    RunPhase { region: String, phase: String },
-    /// Return a tenant in a region to an earlier revision (the previous one by default).
-    Rollback {
-        tenant: String,
-        region: String,
-        to: Option<String>,
-        /// Roll back through Argo CD or Helm; default Helm for tenants with a `helm`
-        /// release, else Argo CD.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        via: Option<Via>,
-    },
-    /// Ask Argo CD to sync a tenant's app to its target (or to a given revision).
-    Sync {
-        tenant: String,
-        region: String,
-        revision: Option<String>,
-    },
-    /// Put back the auto-sync that a rollback paused.
-    ResumeAutoSync { tenant: String, region: String },
-}
-
-/// Which backend a rollback goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Via {
-    Argocd,
-    Helm,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Argocd => "argocd",
-            Via::Helm => "helm",
-        }
-    }
-}
-
-impl Action {
-    /// The stable kebab-case name.
-    pub fn name(&self) -> &'static str {
-        self.into()
-    }
-
-    /// A verb for buttons and messages: "Drain", "Set weights", ...
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Action::Drain { .. } => "Drain",
-            Action::Restore { .. } => "Restore",
-            Action::SetWeights { .. } => "Set weights",
-            Action::Promote { .. } => "Promote",
-            Action::Rejoin { .. } => "Rejoin",
-            Action::RunPhase { .. } => "Run",
-            Action::Rollback { .. } => "Roll back",
-            Action::Sync { .. } => "Sync",
-            Action::ResumeAutoSync { .. } => "Resume auto-sync",
-        }
-    }
-}
+pub use crate::fleet::{Action, Via};
 
 /// An action with everything the operator said about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

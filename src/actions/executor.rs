@@ -7,12 +7,13 @@ use super::action::Request;
 use super::approvals::Approval;
 use super::audit::{AuditLog, AuditOutcome, new_id, record};
 use super::interrupt::{InFlight, Stop};
-use super::lock::{FleetLock, LockError};
 use super::plan::{Operation, Plan};
 use super::planner::plan as make_plan;
-use crate::engine::{for_action, poll_subjects, to_verify};
+use super::verify::to_verify;
+use crate::engine::{for_action, poll_subjects};
 use crate::fleet::Fleet;
 use crate::host::whoami;
+use crate::providers::lock::{FleetLock, LockError};
 use crate::providers::{
     ChangeNote, ErrorKind, PhaseRun, Progress, ProviderError, Providers, ResumeRequest,
     RollbackRequest, SyncRequest,

@@ -7,8 +7,8 @@
 use super::Plan;
 use super::approvals::{self, Approval, Refusal};
 use super::executor::Executor;
-use super::shared_store::SharedStore;
 use crate::host::whoami;
+use crate::providers::store::SharedStore;
 use crate::state::now_ms;
 
 impl Executor {
@@ -16,7 +16,7 @@ impl Executor {
     /// "kube"`, else files in its state directory (next to its audit log). Refuses writes
     /// in read-only mode.
     pub fn shared_store(&self) -> std::sync::Arc<dyn SharedStore> {
-        super::shared_store::open(&self.fleet, &self.state_dir(), self.read_only)
+        crate::providers::store::open(&self.fleet, &self.state_dir(), self.read_only)
     }
 
     /// The fleet's state directory: where its audit log is.

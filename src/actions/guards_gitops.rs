@@ -1,7 +1,7 @@
 //! The guards of Argo CD and Helm changes, one function each, pure.
 
 use super::plan::{Check, Guard};
-use super::windows::{self, Verdict};
+use crate::state::windows::{self, Verdict};
 use crate::state::{AppState, HelmRelease, Millis};
 
 /// Argo CD refuses a new operation while one is in progress.

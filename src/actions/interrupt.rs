@@ -12,10 +12,11 @@ use tokio::sync::watch;
 
 use super::audit::{AuditLog, AuditOutcome, event, new_id, record};
 use super::executor::{Execution, Executor, snapshot, verify};
-use super::lock::{LockError, LockGuard};
 use super::plan::{Operation, Plan};
-use crate::engine::{poll_subjects, to_verify};
+use super::verify::to_verify;
+use crate::engine::poll_subjects;
 use crate::providers::Progress;
+use crate::providers::lock::{LockError, LockGuard};
 
 /// Asks a running action to stop; clones share one request.
 #[derive(Debug, Clone)]
@@ -242,13 +243,13 @@ impl Executor {
     }
 
     /// `take_lock` from whichever backend keeps the lock (the file, or a Lease).
-    pub async fn take_held(&self, what: &str) -> Result<super::lock_remote::Held, LockError> {
+    pub async fn take_held(&self, what: &str) -> Result<crate::providers::lock::Held, LockError> {
         let held = self.lock.take(what).await?;
         self.after_acquiring(held.took_over().as_ref());
         Ok(held)
     }
 
-    fn after_acquiring(&self, took_over: Option<&super::lock::Takeover>) {
+    fn after_acquiring(&self, took_over: Option<&crate::providers::lock::Takeover>) {
         if let Some(t) = took_over {
             let mut r = event(
                 &new_id(),

@@ -12,25 +12,21 @@ pub mod guards;
 pub mod guards_gitops;
 pub mod guards_replication;
 pub mod interrupt;
-pub mod lock;
-pub mod lock_remote;
 pub mod plan;
 pub mod planner;
 pub mod recover;
 pub mod recovery;
 pub mod recovery_open;
 pub mod rollout;
-pub mod shared_store;
 pub mod temporary;
 mod verify;
-pub mod windows;
 
+pub use crate::providers::lock::{FleetLock, LockHolder, LockState};
 pub use action::{Action, Request, RolloutRef, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
 pub use executor::{Execution, Executor};
 pub use gates::Gate;
 pub use interrupt::{Stop, StopHandle, stop_pair};
-pub use lock::{FleetLock, LockHolder, LockState};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 

@@ -8,8 +8,8 @@ use std::fs::OpenOptions;
 
 use super::audit::{AuditError, AuditLog, AuditOutcome, AuditRecord};
 use super::interrupt::may_be;
-use super::lock::FleetLock;
 use crate::host::hostname;
+use crate::providers::lock::FleetLock;
 
 /// How far back to look: orphans are recent (every start settles them), and reading only
 /// the end keeps `status` quick on a long log.

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::audit::{AuditLog, AuditOutcome, event, new_id};
 use super::recovery::{self, Recovery};
 use super::rollout::Rollout;
-use super::shared_store::{SharedStore, StoreError, update};
 use super::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
 use crate::host::whoami;
+use crate::providers::store::{SharedStore, StoreError, update};
 use crate::state::{FleetState, Millis};
 
 const KIND: &str = "recovery";
@@ -216,8 +216,8 @@ fn key(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::shared_store::DirStore;
     use crate::actions::testkit::*;
+    use crate::providers::store::DirStore;
     use crate::state::HealthStatus;
 
     fn clock(f: &Fleet, s: &FleetState, rollout: Option<&str>) -> OpenClock {

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::shared_store::{SharedStore, StoreError};
 use crate::fleet::Fleet;
+use crate::providers::store::{SharedStore, StoreError};
 use crate::state::{FleetState, Millis, rfc3339};
 
 const KIND: &str = "weights";

@@ -4,6 +4,8 @@
 use serde_json::{Value, json};
 
 use super::plan::Operation;
+use crate::engine::Subject;
+use crate::fleet::Fleet;
 use crate::fleet::Role;
 use crate::state::{AppHealth, AppState, FleetState, HelmStatus, PhaseStatus};
 
@@ -259,5 +261,34 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 other.map(|s| s.as_str()).unwrap_or("unknown")
             )),
         },
+    }
+}
+
+/// The subjects that show whether an operation took effect: read once, after it.
+pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
+    match op {
+        Operation::SetWeights { .. } => vec![Subject::Weights],
+        // Roles of every region: the audit record shows who is primary after (and the
+        // weights, when the old writer was drained too).
+        Operation::Promote { drain_old, .. } if !drain_old.is_empty() => {
+            std::iter::once(Subject::Weights)
+                .chain(
+                    fleet
+                        .regions
+                        .iter()
+                        .map(|r| Subject::Database(r.id.clone())),
+                )
+                .collect()
+        }
+        Operation::Promote { .. } | Operation::Rejoin { .. } => fleet
+            .regions
+            .iter()
+            .map(|r| Subject::Database(r.id.clone()))
+            .collect(),
+        Operation::Rollback { region, .. }
+        | Operation::Sync { region, .. }
+        | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
+        Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
+        Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
     }
 }

@@ -117,10 +117,7 @@ fn ask(req: &ApprovalRequest) -> Result<bool, CliError> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
-fn list(
-    store: &dyn crate::actions::shared_store::SharedStore,
-    as_json: bool,
-) -> Result<Exit, CliError> {
+fn list(store: &dyn crate::providers::store::SharedStore, as_json: bool) -> Result<Exit, CliError> {
     let pending = approvals::pending(store, now_ms()).map_err(refused)?;
     if as_json {
         super::out(&serde_json::to_string_pretty(&json!(pending)).unwrap_or_default());

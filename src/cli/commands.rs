@@ -7,12 +7,12 @@ use serde_json::json;
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
 use super::context::{Context, FleetChoice, choose_fleet};
 use super::{CliError, Exit, status as status_view};
-use crate::actions::lock::LockError;
 use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock, gates};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
 use crate::paths::Paths;
 use crate::providers::ApiMeter;
+use crate::providers::lock::LockError;
 use crate::providers::sim::Fault;
 use crate::state::now_ms;
 

@@ -11,4 +11,4 @@ mod subject;
 pub use live::{Engine, Refresh};
 pub use observation::{Merger, Observation, Reading};
 pub use poll::{poll, poll_subjects};
-pub use subject::{Subject, for_action, to_verify};
+pub use subject::{Subject, for_action};

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::actions::{Action, Operation};
+use crate::fleet::Action;
 use crate::fleet::Fleet;
 
 /// One reading the engine makes: a fleet-wide one (weights) or one region's capability.
@@ -123,35 +123,6 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
         Action::RunPhase { region, .. } => out.push(Subject::Phases(region.clone())),
     }
     out
-}
-
-/// The subjects that show whether an operation took effect: read once, after it.
-pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
-    match op {
-        Operation::SetWeights { .. } => vec![Subject::Weights],
-        // Roles of every region: the audit record shows who is primary after (and the
-        // weights, when the old writer was drained too).
-        Operation::Promote { drain_old, .. } if !drain_old.is_empty() => {
-            std::iter::once(Subject::Weights)
-                .chain(
-                    fleet
-                        .regions
-                        .iter()
-                        .map(|r| Subject::Database(r.id.clone())),
-                )
-                .collect()
-        }
-        Operation::Promote { .. } | Operation::Rejoin { .. } => fleet
-            .regions
-            .iter()
-            .map(|r| Subject::Database(r.id.clone()))
-            .collect(),
-        Operation::Rollback { region, .. }
-        | Operation::Sync { region, .. }
-        | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
-        Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
-        Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
-    }
 }
 
 #[cfg(test)]

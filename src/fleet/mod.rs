@@ -1,5 +1,6 @@
 //! The fleet file: types, loading, validation, and the embedded demo fleet.
 
+mod action;
 pub mod approval;
 mod clusters;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod settings;
 pub mod step;
 pub mod suggest;
 
+pub use action::{Action, Via};
 pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{LoadError, demo, load_file, parse, parse_bytes};

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Action;
 use super::model::Fleet;
 use super::step::StepCommand;
-use crate::actions::Action;
 use crate::traffic::Ask;
 
 /// One `[[rollouts]]` template.

@@ -13,12 +13,14 @@ mod error;
 mod gitops;
 pub mod http;
 pub mod kube;
+pub mod lock;
 pub mod postgres;
 pub mod redis;
 pub mod rest;
 pub mod secrets;
 pub mod shell;
 pub mod sim;
+pub mod store;
 pub mod trouble;
 
 use std::collections::HashMap;

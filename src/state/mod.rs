@@ -6,6 +6,7 @@ mod observed;
 mod release;
 pub mod replication;
 mod summary;
+pub mod windows;
 
 pub use app::{
     AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, OperationInfo,

@@ -15,9 +15,9 @@ use super::rollout_io;
 use crate::actions::approvals;
 use crate::actions::recovery_open;
 use crate::actions::rollout::RolloutStore;
-use crate::actions::shared_store::SharedStore;
 use crate::actions::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
+use crate::providers::store::SharedStore;
 use crate::state::now_ms;
 
 /// Read the records every second, and whenever the store says they changed, and send them

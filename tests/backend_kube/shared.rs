@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use meridian::actions::shared_store::{SharedStore, Swap, update};
 use meridian::providers::kube::shared::{KubeStore, object_name};
+use meridian::providers::store::{SharedStore, Swap, update};
 use serde_json::{Value, json};
 
 use crate::support::kube::kube_venv;
@@ -242,7 +242,7 @@ fn the_store_swaps_by_resource_version_and_its_watch_sees_other_writers() {
         for _ in 0..2 {
             s.spawn(|| {
                 for _ in 0..5 {
-                    update::<(), meridian::actions::shared_store::StoreError>(
+                    update::<(), meridian::providers::store::StoreError>(
                         &*store,
                         "t",
                         "doc",

@@ -5,8 +5,8 @@
 use super::{Approval, ApprovalRequest, approve, short};
 use crate::actions::AuditOutcome;
 use crate::actions::audit::{AuditLog, event, new_id};
-use crate::actions::shared_store::SharedStore;
 use crate::fleet::Fleet;
+use crate::providers::store::SharedStore;
 use crate::state::Millis;
 
 /// What an audited approval came to.

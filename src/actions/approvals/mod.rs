@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 pub use hash::{SHORT_LEN, canonical, plan_hash, short};
 
 use super::Plan;
-use super::shared_store::{SharedStore, StoreError};
 use crate::fleet::{ApprovalKind, Fleet};
+use crate::providers::store::{SharedStore, StoreError};
 use crate::state::{Millis, rfc3339};
 
 const REQUESTS: &str = "approval-requests";

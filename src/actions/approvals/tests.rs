@@ -1,10 +1,10 @@
 //! Approvals against a real directory store: who may approve, expiry, a changed plan.
 
 use super::*;
-use crate::actions::shared_store::DirStore;
 use crate::actions::testkit::*;
 use crate::actions::{Action, Request, plan as make_plan};
 use crate::fleet::{ApprovalRule, Fleet};
+use crate::providers::store::DirStore;
 
 const MIN: Millis = 60_000;
 

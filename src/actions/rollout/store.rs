@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::state::{Rollout, RolloutError};
-use crate::actions::shared_store::{self, SharedStore, StoreError};
+use crate::providers::store::{self, SharedStore, StoreError};
 
 /// The rollout's document in the shared store.
 pub const KIND: &str = "rollout";
@@ -73,7 +73,7 @@ impl RolloutStore {
 
     /// The rollout of a fleet whose state directory is `dir`, in the fleet's shared store.
     pub fn for_fleet(fleet: &crate::fleet::Fleet, dir: &Path, read_only: bool) -> RolloutStore {
-        RolloutStore::new(shared_store::open(fleet, dir, read_only), dir, read_only)
+        RolloutStore::new(store::open(fleet, dir, read_only), dir, read_only)
     }
 
     fn what(&self) -> String {
@@ -153,7 +153,7 @@ impl RolloutStore {
         mut f: impl FnMut(&mut Rollout) -> Result<T, RolloutError>,
     ) -> Result<(Rollout, T), RolloutError> {
         self.writable()?;
-        let done = shared_store::update(&*self.shared, KIND, KEY, |doc| {
+        let done = store::update(&*self.shared, KIND, KEY, |doc| {
             let mut r = self.read(doc)?.ok_or_else(no_rollout)?;
             let out = f(&mut r)?;
             Ok::<_, RolloutError>(Some((encode(&r)?, (r, out))))
@@ -166,7 +166,7 @@ impl RolloutStore {
     /// the moment of writing, so two people starting at once cannot both succeed).
     pub fn start(&self, new: &Rollout) -> Result<(), RolloutError> {
         self.writable()?;
-        shared_store::update(&*self.shared, KIND, KEY, |doc| {
+        store::update(&*self.shared, KIND, KEY, |doc| {
             if let Some(r) = self.read(doc)?
                 && !r.status.finished()
             {

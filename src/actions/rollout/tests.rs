@@ -225,8 +225,8 @@ fn starting_needs_a_known_template_and_a_reason() {
 }
 
 fn dir_store(dir: &std::path::Path, read_only: bool) -> RolloutStore {
-    let shared: std::sync::Arc<dyn crate::actions::shared_store::SharedStore> =
-        std::sync::Arc::new(crate::actions::shared_store::DirStore::in_state_dir(dir));
+    let shared: std::sync::Arc<dyn crate::providers::store::SharedStore> =
+        std::sync::Arc::new(crate::providers::store::DirStore::in_state_dir(dir));
     RolloutStore::new(shared, dir, read_only)
 }
 

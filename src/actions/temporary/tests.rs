@@ -1,8 +1,8 @@
 //! Steady, temporary (before and after expiry), set on purpose, and drift with since when.
 
 use super::*;
-use crate::actions::shared_store::DirStore;
 use crate::actions::testkit::*;
+use crate::providers::store::DirStore;
 
 const HOUR: Millis = 3_600_000;
 

@@ -189,7 +189,7 @@ fn sync_windows(app: &Value, related: &Related) -> Option<Vec<SyncWindow>> {
                 time_zone: s(w, "/timeZone").map(str::to_string),
             })
             .filter(|w| {
-                crate::actions::windows::applies_to(w, name, dest_ns, dest_name.or(dest_server))
+                crate::state::windows::applies_to(w, name, dest_ns, dest_name.or(dest_server))
             })
             .collect(),
     )

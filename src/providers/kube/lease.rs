@@ -17,10 +17,10 @@ use tokio::sync::oneshot;
 
 use super::client::{Clients, Target};
 use super::error::describe_kube;
-use crate::actions::lock::{LockError, LockHolder, Takeover};
-use crate::actions::lock_remote::{RemoteHeld, RemoteLock};
 use crate::fleet::{Fleet, ProviderKind};
 use crate::host::whoami;
+use crate::providers::lock::{LockError, LockHolder, Takeover};
+use crate::providers::lock::{RemoteHeld, RemoteLock};
 use crate::state::{Millis, now_ms};
 
 const ACTION: &str = "meridian.dev/action";

@@ -41,8 +41,8 @@ use tokio::sync::watch;
 use super::client::Clients;
 use super::error::describe_kube;
 use super::lease::LeasePlace;
-use crate::actions::shared_store::{SharedStore, StoreError, Swap, Versioned};
 use crate::fleet::Fleet;
+use crate::providers::store::{SharedStore, StoreError, Swap, Versioned};
 
 /// Most one call to the API server may take.
 const CALL_DEADLINE: Duration = Duration::from_secs(10);

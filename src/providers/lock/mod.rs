@@ -1,11 +1,82 @@
-//! A fleet lock kept somewhere other than the state directory (a Kubernetes Lease), behind
-//! the same `FleetLock`: the executor takes it with `take`, whatever the backend.
+//! The fleet lock: one action at a time per fleet. Two backends keep it: a lock file in
+//! the state directory (`FleetLock`, in `file`), and a lock held in another system (a
+//! Kubernetes Lease, `kube::lease`) behind `RemoteLock`. The executor takes it with
+//! `FleetLock::take`, whatever the backend.
+
+mod file;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::lock::{FleetLock, LockError, LockGuard, LockHolder, Takeover};
+pub use file::{FleetLock, LockGuard, stale_because};
+
+use crate::state::{Millis, rfc3339};
+
+/// Who holds the lock and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    pub action: String,
+    pub since_ms: Millis,
+    /// When a lease-based lock expires unless renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<Millis>,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (pid {}, {} since {})",
+            self.user,
+            self.pid,
+            self.action,
+            rfc3339(self.since_ms)
+        )?;
+        match self.expires_ms {
+            Some(e) => write!(f, ", expires {}", rfc3339(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("the fleet lock is held by {0}")]
+    Held(LockHolder),
+    #[error("cannot use the fleet lock {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A remote lock (a Kubernetes Lease) could not be read or written.
+    #[error("cannot use the fleet lock {0}")]
+    Remote(String),
+}
+
+/// What the lock file says now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockState {
+    Free,
+    Held(LockHolder),
+    /// Left behind: nobody holds it, and the next writer takes it over.
+    Stale {
+        holder: Option<LockHolder>,
+        why: String,
+    },
+}
+
+/// A stale lock that was taken over, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Takeover {
+    pub holder: Option<LockHolder>,
+    pub why: String,
+}
 
 /// A lock held in another system.
 #[async_trait]

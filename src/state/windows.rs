@@ -5,7 +5,7 @@
 //! `*`, lists, ranges, steps and names). Time zones other than UTC cannot be evaluated
 //! without a zone database; such a window makes the verdict "unknown" rather than a guess.
 
-use crate::state::{Millis, SyncWindow};
+use super::{Millis, SyncWindow};
 
 /// Does this window apply to the app (by name, destination namespace or cluster)?
 pub fn applies_to(

@@ -1,4 +1,4 @@
-//! The fleet lock: one action at a time per fleet. A lock file in the state directory,
+//! The fleet lock as a file in the state directory,
 //! created whole and at once (written aside, then linked into place), so nobody ever reads
 //! half a lock. A lock that cannot be real (its process died on this host, an impossible
 //! pid or timestamp, an unreadable file) is stale: it is never shown as held, and the next
@@ -8,84 +8,19 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
+use super::{LockError, LockHolder, LockState, Takeover};
 use crate::host::{PID_MAX_LIMIT, hostname, process_alive, whoami};
-use crate::state::{Millis, now_ms, rfc3339, valid_time};
+use crate::state::{Millis, now_ms, valid_time};
 
 /// How far in the future a lock's timestamp may be (clock skew between hosts) before it is
 /// impossible.
 const FUTURE_SLACK_MS: Millis = 24 * 3600 * 1000;
 
-/// Who holds the lock and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockHolder {
-    pub user: String,
-    pub host: String,
-    pub pid: u32,
-    pub action: String,
-    pub since_ms: Millis,
-    /// When a lease-based lock expires unless renewed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_ms: Option<Millis>,
-}
-
-impl std::fmt::Display for LockHolder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} (pid {}, {} since {})",
-            self.user,
-            self.pid,
-            self.action,
-            rfc3339(self.since_ms)
-        )?;
-        match self.expires_ms {
-            Some(e) => write!(f, ", expires {}", rfc3339(e)),
-            None => Ok(()),
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    #[error("the fleet lock is held by {0}")]
-    Held(LockHolder),
-    #[error("cannot use the fleet lock {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A remote lock (a Kubernetes Lease) could not be read or written.
-    #[error("cannot use the fleet lock {0}")]
-    Remote(String),
-}
-
-/// What the lock file says now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LockState {
-    Free,
-    Held(LockHolder),
-    /// Left behind: nobody holds it, and the next writer takes it over.
-    Stale {
-        holder: Option<LockHolder>,
-        why: String,
-    },
-}
-
-/// A stale lock that was taken over, for the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Takeover {
-    pub holder: Option<LockHolder>,
-    pub why: String,
-}
-
-/// The lock of one fleet: a lock file, or a remote lock (see `lock_remote`).
+/// The lock of one fleet: a lock file, or a remote lock (see `RemoteLock`).
 #[derive(Debug, Clone)]
 pub struct FleetLock {
     pub path: PathBuf,
-    pub remote: Option<std::sync::Arc<dyn super::lock_remote::RemoteLock>>,
+    pub remote: Option<std::sync::Arc<dyn super::RemoteLock>>,
 }
 
 /// Held while an action runs; dropping it releases the lock.
