@@ -20,6 +20,7 @@ fn fleet(c: &mut Criterion) {
             speed: 1.0,
             seed: Some(7),
         },
+        ..Default::default()
     };
     let providers =
         Providers::build(&fleet, dir.path(), &opts).unwrap_or_else(|e| panic!("providers: {e}"));

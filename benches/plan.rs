@@ -56,6 +56,7 @@ fn bench(c: &mut Criterion) {
                     speed: 0.0,
                     seed: Some(1),
                 },
+                ..Default::default()
             },
         )
         .expect("providers");

@@ -11,10 +11,12 @@ pub mod cli;
 pub mod engine;
 pub mod fleet;
 pub mod host;
+pub mod pace;
 pub mod paths;
 pub mod providers;
 pub mod signals;
 pub mod state;
+pub mod synthetic;
 pub mod traffic;
 pub mod tui;
 

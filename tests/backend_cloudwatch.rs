@@ -108,6 +108,7 @@ async fn lag_and_health_metrics_in_one_call_per_aws_region() {
         tmp.path(),
         &ProviderOptions {
             sim: Default::default(),
+            ..Default::default()
         },
     )
     .expect("build");

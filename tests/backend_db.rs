@@ -220,6 +220,7 @@ async fn a_server_stopped_between_refreshes_marks_only_its_region_stale() {
         tmp.path(),
         &ProviderOptions {
             sim: Default::default(),
+            ..Default::default()
         },
     )
     .expect("build");
@@ -265,6 +266,7 @@ async fn promote_re_checks_lag_just_before_executing() {
             speed: 0.0,
             seed: Some(1),
         },
+        ..Default::default()
     };
     let providers = Providers::build(&f, tmp.path(), &opts).expect("build");
     let executor = Executor {

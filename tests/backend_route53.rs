@@ -194,6 +194,7 @@ async fn a_region_without_a_record_set_is_an_error_for_that_region_only() {
         tmp.path(),
         &ProviderOptions {
             sim: Default::default(),
+            ..Default::default()
         },
     )
     .expect("build");
@@ -258,6 +259,7 @@ async fn health_checks_feed_region_health_and_a_failing_one_reads_down() {
         tmp.path(),
         &ProviderOptions {
             sim: Default::default(),
+            ..Default::default()
         },
     )
     .expect("build");

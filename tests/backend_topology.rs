@@ -29,6 +29,7 @@ fn providers(f: &Fleet, dir: &std::path::Path) -> Providers {
             speed: 0.0,
             seed: Some(1),
         },
+        ..Default::default()
     };
     Providers::build(f, dir, &opts).expect("build")
 }

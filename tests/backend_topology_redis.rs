@@ -123,6 +123,7 @@ async fn a_promotion_behind_our_back_shows_the_orphan_as_broken() {
     let f = fleet(&r, tmp.path());
     let opts = ProviderOptions {
         sim: Default::default(),
+        ..Default::default()
     };
     let providers = Providers::build(&f, tmp.path(), &opts).expect("build");
     r.cli(r.primary_port, &["SET", "k", "1"]);

@@ -279,6 +279,7 @@ async fn combined_sources_take_the_worst_and_name_the_source() {
             speed: 0.0,
             seed: Some(1),
         },
+        ..Default::default()
     };
     let providers = meridian::providers::Providers::build(&f, dir.path(), &opts).unwrap();
     let h = providers.health["both"]

@@ -379,7 +379,10 @@ impl Executor {
         progress: &Progress,
     ) -> Result<Option<String>, ProviderError> {
         let fleet = &self.fleet;
-        if let Operation::Promote { region, drain_old } = op {
+        if let Operation::Promote {
+            region, drain_old, ..
+        } = op
+        {
             let r = fleet
                 .region(region)
                 .ok_or_else(|| ProviderError::new(Some(region), "promote", "unknown region"))?;
@@ -477,7 +480,7 @@ impl Executor {
                     .apply_weights(fleet, weights, progress)
                     .await
             }
-            Operation::Rejoin { region } => {
+            Operation::Rejoin { region, .. } => {
                 let r = fleet
                     .region(region)
                     .ok_or_else(|| ProviderError::new(Some(region), "rejoin", "unknown region"))?;

@@ -26,6 +26,7 @@ fn setup(dir: &Path) -> (Fleet, Executor) {
                 speed: 0.0,
                 seed: Some(1),
             },
+            ..Default::default()
         },
     )
     .unwrap();

@@ -305,7 +305,7 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
 /// provider holds that are not regions (unless `[traffic] ignore` lists them). They are not
 /// a failure: a record such as `legacy-dc` at weight 0 is part of many zones.
 pub fn fleet_notes(fleet: &Fleet, state: &FleetState) -> Vec<String> {
-    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     state
         .unmanaged_weights
         .iter()

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod approvals;
 pub mod audit;
+pub mod describe;
 pub mod executor;
 mod executor_approval;
 mod executor_recovery;

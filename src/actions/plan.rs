@@ -173,13 +173,20 @@ pub enum Operation {
     SetWeights { weights: Vec<(String, Weight)> },
     Promote {
         region: String,
+        /// The writer it replaces, as read when planning (its provider fences it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_primary: Option<String>,
         /// Weights set once the promotion is done: the old writer drained (`--drain-old`),
         /// so no traffic is left on a database that takes no writes. Empty: none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         drain_old: Vec<(String, Weight)>,
     },
     /// Rebuild a region's database as a replica of the writer (pg_rewind, REPLICAOF).
-    Rejoin { region: String },
+    Rejoin {
+        region: String,
+        /// The writer it becomes a replica of, as read when planning.
+        writer: String,
+    },
     /// An Argo CD sync to a history entry's revision and source (what Argo CD's own
     /// rollback does), pausing auto-sync first when it is on.
     Rollback {

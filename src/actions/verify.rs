@@ -13,7 +13,7 @@ use crate::state::{AppHealth, AppState, FleetState, HelmStatus, PhaseStatus};
 pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
     match op {
         Operation::SetWeights { .. } => weights_of(state),
-        Operation::Promote { region, .. } | Operation::Rejoin { region } => {
+        Operation::Promote { region, .. } | Operation::Rejoin { region, .. } => {
             let roles: serde_json::Map<String, Value> = state
                 .regions
                 .iter()
@@ -155,7 +155,7 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
     match op {
         Operation::SetWeights { weights } => weights_read_back(weights, state),
         // A rejoined region is a replica whose lag against the writer is a number again.
-        Operation::Rejoin { region } => match state.region(region) {
+        Operation::Rejoin { region, .. } => match state.region(region) {
             Some(r)
                 if r.role.value == Some(Role::Secondary)
                     && r.lag.error.is_none()
@@ -172,15 +172,15 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
             )),
             None => Err(format!("{region} was not read back")),
         },
-        Operation::Promote { region, drain_old } => {
-            match state.region(region).and_then(|r| r.role.value) {
-                Some(Role::Primary) => weights_read_back(drain_old, state),
-                other => Err(format!(
-                    "{region} reads as {} after promotion",
-                    other.map(|r| r.as_str()).unwrap_or("unknown")
-                )),
-            }
-        }
+        Operation::Promote {
+            region, drain_old, ..
+        } => match state.region(region).and_then(|r| r.role.value) {
+            Some(Role::Primary) => weights_read_back(drain_old, state),
+            other => Err(format!(
+                "{region} reads as {} after promotion",
+                other.map(|r| r.as_str()).unwrap_or("unknown")
+            )),
+        },
         Operation::Rollback {
             tenant,
             region,

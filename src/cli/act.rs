@@ -61,7 +61,7 @@ pub async fn run_prepared(
     let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
         .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
     // The backend's own words for the change (e.g. the exact Route 53 change batch).
-    let notes = crate::providers::plan_notes(&ctx.providers, &ctx.fleet, &plan).await;
+    let notes = crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &plan).await;
     plan.notes.extend(notes);
     if !global.json {
         eprint!("{}", plan_text(&plan));
@@ -126,9 +126,9 @@ pub async fn run_prepared(
         Some(Ok(Some(asked))) => {
             let mut again = crate::actions::plan(&asked, &ctx.fleet, &state, now_ms())
                 .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
-            again
-                .notes
-                .extend(crate::providers::plan_notes(&ctx.providers, &ctx.fleet, &again).await);
+            again.notes.extend(
+                crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &again).await,
+            );
             eprint!("{}", plan_text(&again));
             (asked, again)
         }

@@ -77,7 +77,10 @@ impl Context {
         let providers = Providers::build(
             &fleet,
             &fleet_paths.dir,
-            &ProviderOptions { sim: sim.clone() },
+            &ProviderOptions {
+                sim: sim.clone(),
+                health_paces: crate::engine::schedule::health_source_intervals(&fleet),
+            },
         )
         .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
         let ctx = Context {

@@ -74,7 +74,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
             // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
             // Route 53 one), so the fleet is read first.
             let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
-            let rules = TrafficRules::of(fleet.traffic.provider);
+            let rules = fleet.traffic.provider.traffic_rules();
             let weights = weights
                 .iter()
                 .map(|w| parse_weight(w, rules))

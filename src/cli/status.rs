@@ -17,7 +17,7 @@ pub fn to_json<'a>(
     read_only: bool,
 ) -> StatusDoc<'a> {
     let now = state.observed_at;
-    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     let regions: Vec<Value> = fleet
         .regions
         .iter()
@@ -150,7 +150,7 @@ pub fn to_text(
     read_only: bool,
 ) -> String {
     let now = state.observed_at;
-    let rules = crate::traffic::TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     let mut out = String::new();
     let mut notes: Vec<String> = Vec::new();
     let sim = fleet

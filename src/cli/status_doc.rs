@@ -409,7 +409,7 @@ mod tests {
     fn the_parallel_writer_prints_what_serde_prints() {
         for (regions, tenants) in [(3, 150), (2, 1), (2, 0)] {
             let (fleet, mut state) =
-                crate::tui::fixture::synthetic(regions, tenants).expect("synthetic fleet");
+                crate::synthetic::synthetic(regions, tenants).expect("synthetic fleet");
             if let Some(cell) = state.tenants.first_mut().and_then(|t| t.apps.first_mut()) {
                 cell.1.error = Some("read failed:\n\"quoted\"\ttab".into());
             }

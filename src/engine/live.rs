@@ -219,6 +219,7 @@ mod tests {
                 speed: 0.0,
                 seed: Some(1),
             },
+            ..Default::default()
         };
         let Ok(providers) = Providers::build(&fleet, dir.path(), &opts) else {
             return;
@@ -288,6 +289,7 @@ mod tests {
                 speed: 0.0,
                 seed: Some(1),
             },
+            ..Default::default()
         };
         let Ok(mut providers) = Providers::build(&fleet, dir.path(), &opts) else {
             return;

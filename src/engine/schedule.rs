@@ -9,13 +9,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::Subject;
 use crate::fleet::{Capability, Fleet, ProviderKind};
+use crate::providers::combined_health::SourcePace;
 
-/// Default deadline for one reading: a few seconds, as an operator would wait.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+/// Default deadline for one reading: the fleet file's default `timeout`.
+pub const DEFAULT_DEADLINE: Duration = crate::fleet::DEFAULT_TIMEOUT;
 
 /// When and how long to read one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,30 +29,7 @@ pub struct Schedule {
     pub offset: Duration,
 }
 
-/// Readings of one kind are spread across their interval in slots at least this wide, and
-/// every reading in a slot starts at the same instant: the runtime wakes once for a batch
-/// of regions instead of once per region (on 100 regions read every 2 s, 50 wake-ups a
-/// second became 4), while calls to one backend still do not all land at once.
-pub const SLOT: Duration = Duration::from_millis(250);
-
-/// When to read next: the first of a reader's slots (`anchor`, then every period after
-/// it) that leaves at least half a period of rest. A reading that ran long skips a slot
-/// rather than go again at once; one that came early (a refresh asked for it) keeps the
-/// next slot unless it is too close.
-pub fn next_slot(anchor: Instant, every: Duration, now: Instant) -> Instant {
-    let earliest = now + every / 2;
-    if earliest <= anchor {
-        return anchor;
-    }
-    let periods = (earliest - anchor)
-        .as_nanos()
-        .div_ceil(every.as_nanos().max(1));
-    u32::try_from(periods)
-        .ok()
-        .and_then(|n| every.checked_mul(n))
-        .and_then(|d| anchor.checked_add(d))
-        .unwrap_or(earliest)
-}
+pub use crate::pace::{SLOT, next_slot};
 
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
@@ -234,15 +210,6 @@ pub fn plan(fleet: &Fleet) -> (Vec<(Subject, Schedule)>, Budgets) {
     (out, budgets)
 }
 
-/// How often one source of a region's health is read, and its slot in that interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SourcePace {
-    pub every: Duration,
-    /// Added once, after its first reading, so the sources of one API across the fleet
-    /// (every region's Route 53 status check) do not all fall due together.
-    pub phase: Duration,
-}
-
 /// Per region with several health sources, how often each source is read, in the order
 /// of the fleet file (a Route 53 status check beside an HTTP probe is not asked every 5 s).
 pub fn health_source_intervals(fleet: &Fleet) -> BTreeMap<String, Vec<SourcePace>> {
@@ -364,6 +331,8 @@ pub fn publish(fleet: &Fleet) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::time::Instant;
+
     use super::*;
 
     fn fleet(src: &str) -> Fleet {

@@ -141,7 +141,7 @@ impl Validator<'_> {
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
-        let rules = TrafficRules::of(traffic.provider);
+        let rules = traffic.provider.traffic_rules();
         let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
         let regions = self.regions(&raw.regions, rules, &probe_defaults);
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();

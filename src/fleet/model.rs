@@ -251,6 +251,20 @@ pub enum CapabilityKind {
 }
 
 impl ProviderKind {
+    /// The traffic rules of this provider (its weight range, how it drains, what "every
+    /// region drained" does); the simulator's for a provider that is not a traffic one.
+    pub fn traffic_rules(self) -> &'static crate::traffic::TrafficRules {
+        use crate::traffic::rules;
+        match self {
+            ProviderKind::AzureTrafficManager => &rules::AZURE,
+            ProviderKind::Cloudflare => &rules::CLOUDFLARE,
+            ProviderKind::Route53 => &rules::ROUTE53,
+            _ => &rules::SIMULATED,
+        }
+    }
+}
+
+impl ProviderKind {
     /// Every provider, in declaration order.
     pub const ALL: &'static [ProviderKind] = <ProviderKind as strum::VariantArray>::VARIANTS;
 
@@ -310,6 +324,10 @@ impl Capability {
             .and_then(|s| humantime::parse_duration(s).ok())
     }
 }
+
+/// The default `timeout` of a capability's reading or call: a few seconds, as an operator
+/// would wait.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The Kubernetes cluster that serves a region: a kubeconfig context.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! A region whose health has several sources (`health = [{ provider = "http" }, { provider
 //! = "route53", ... }]`): every source is read at once, the verdict is the worst of them,
 //! and the reason names each source that is not healthy. Each source is read at its own
-//! pace (`engine::schedule::health_source_intervals`): a Route 53 status check beside a
+//! pace (given by the engine's schedule, `engine::schedule::health_source_intervals`): a Route 53 status check beside a
 //! 5-second HTTP probe is asked every 30 s, within its family's budget, and in between its
 //! last answer stands, its age in the reason. After its first answer a source waits its
 //! phase as well, so the fleet's checks of one API fall due across the interval, not
@@ -16,9 +16,17 @@ use async_trait::async_trait;
 use futures::future::join_all;
 
 use super::{HealthProvider, ProviderError, ProviderResult};
-use crate::engine::schedule::SourcePace;
 use crate::fleet::Region;
 use crate::state::{Health, HealthStatus};
+
+/// How often one source of a region's health is read, and its slot in that interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourcePace {
+    pub every: Duration,
+    /// Added once, after its first reading, so the sources of one API across the fleet
+    /// (every region's Route 53 status check) do not all fall due together.
+    pub phase: Duration,
+}
 
 /// Several health sources of one region, by provider name.
 pub struct CombinedHealth {

@@ -289,10 +289,15 @@ fn distinct<'a, T: ?Sized>(all: impl Iterator<Item = &'a Arc<T>>) -> Vec<&'a Arc
     seen
 }
 
-/// How providers are built: where state lives and how fast simulated time runs.
-#[derive(Debug, Clone)]
+/// How providers are built: how fast simulated time runs, and the paces the engine's
+/// schedule gives them.
+#[derive(Debug, Clone, Default)]
 pub struct ProviderOptions {
     pub sim: sim::SimOptions,
+    /// Per region with several health sources, how often each is read (in fleet-file
+    /// order): `engine::schedule::health_source_intervals`. Empty: every source on every
+    /// reading.
+    pub health_paces: std::collections::BTreeMap<String, Vec<combined_health::SourcePace>>,
 }
 
 impl Providers {
@@ -371,7 +376,7 @@ impl Providers {
             t
         };
         // Each source of a region's health reads at its own pace, within its budget.
-        let intervals = crate::engine::schedule::health_source_intervals(fleet);
+        let intervals = &opts.health_paces;
         let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
         for r in &fleet.regions {
             let own = |cap: &Capability| !cap.settings.is_empty();
@@ -431,48 +436,6 @@ impl Providers {
             health,
             database,
         })
-    }
-}
-
-/// Lines a plan should show about how its backends will carry it out (e.g. the exact
-/// Route 53 change batch). Reads the backends, so front ends call it after planning.
-pub async fn plan_notes(
-    providers: &Providers,
-    fleet: &Fleet,
-    plan: &crate::actions::Plan,
-) -> Vec<String> {
-    match &plan.operation {
-        Some(crate::actions::Operation::Promote { region, drain_old }) => {
-            let old = plan
-                .changes
-                .iter()
-                .find(|c| c.field == "role" && c.before == "primary")
-                .map(|c| c.subject.as_str());
-            let mut notes = match providers.database.get(region) {
-                Some(db) => db.describe_promote(region, old, plan.accept_data_loss),
-                None => Vec::new(),
-            };
-            if !drain_old.is_empty() {
-                notes.extend(providers.traffic.describe_change(fleet, drain_old).await);
-            }
-            notes
-        }
-        Some(crate::actions::Operation::Rejoin { region }) => {
-            let writer = plan
-                .changes
-                .iter()
-                .find(|c| c.field == "replicates from")
-                .map(|c| c.after.as_str())
-                .unwrap_or("the primary");
-            match providers.database.get(region) {
-                Some(db) => db.describe_rejoin(region, writer),
-                None => Vec::new(),
-            }
-        }
-        Some(crate::actions::Operation::SetWeights { weights }) if !weights.is_empty() => {
-            providers.traffic.describe_change(fleet, weights).await
-        }
-        _ => Vec::new(),
     }
 }
 

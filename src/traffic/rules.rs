@@ -3,7 +3,6 @@
 //! reads them from the fleet's `[traffic]` provider, so plans stay pure.
 
 use super::Weight;
-use crate::fleet::ProviderKind;
 
 /// What DNS does when no region has any weight left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,16 +92,6 @@ pub const CLOUDFLARE: TrafficRules = TrafficRules {
 };
 
 impl TrafficRules {
-    /// The rules of the fleet's traffic provider.
-    pub fn of(kind: ProviderKind) -> &'static TrafficRules {
-        match kind {
-            ProviderKind::AzureTrafficManager => &AZURE,
-            ProviderKind::Cloudflare => &CLOUDFLARE,
-            ProviderKind::Route53 => &ROUTE53,
-            _ => &SIMULATED,
-        }
-    }
-
     /// The weight that takes a region out of rotation, given what it has now.
     pub fn drain(&self, now: Weight) -> Weight {
         match self.drain_by {

@@ -230,9 +230,12 @@ impl<'a> Effects<'a> {
                 let executor = Arc::clone(executor);
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let mut notes =
-                        crate::providers::plan_notes(&executor.providers, &executor.fleet, &plan)
-                            .await;
+                    let mut notes = crate::actions::describe::describe(
+                        &executor.providers,
+                        &executor.fleet,
+                        &plan,
+                    )
+                    .await;
                     let store = executor.shared_store();
                     let who = crate::host::whoami();
                     notes.extend(crate::actions::approvals::note(

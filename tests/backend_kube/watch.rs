@@ -61,6 +61,7 @@ async fn changes_arrive_by_watch_and_a_bad_region_goes_stale_alone() {
             speed: 0.0,
             seed: Some(1),
         },
+        ..Default::default()
     };
     let providers =
         Providers::build(&fleet, env.dir.path(), &opts).unwrap_or_else(|e| panic!("{e}"));
@@ -168,6 +169,7 @@ async fn a_failing_or_garbled_watch_is_that_region_s_error_and_heals_itself() {
                 speed: 0.0,
                 seed: Some(1),
             },
+            ..Default::default()
         };
         let providers =
             Providers::build(&fleet, env.dir.path(), &opts).unwrap_or_else(|e| panic!("{e}"));

@@ -7,7 +7,7 @@ use crate::actions::plan::*;
 use crate::actions::{guards, guards_replication};
 use crate::fleet::Fleet;
 use crate::state::{FleetState, HealthStatus, Millis};
-use crate::traffic::{self, TrafficRules, Weight};
+use crate::traffic::{self, Weight};
 
 pub(super) fn promote_plan(
     req: &Request,
@@ -61,6 +61,7 @@ pub(super) fn promote_plan(
     };
     plan.operation = Some(Operation::Promote {
         region: region.to_string(),
+        old_primary: old.filter(|o| o != region),
         drain_old,
     });
     plan
@@ -77,7 +78,7 @@ fn drain_old_writer(
     plan: &mut Plan,
     old: &str,
 ) -> Vec<(String, Weight)> {
-    let rules = TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     let share = state.traffic_share(old).unwrap_or(0.0);
     let old_state = state.region(old);
     let unreachable = old_state
@@ -213,6 +214,7 @@ pub(super) fn rejoin_plan(
     ];
     plan.operation = Some(Operation::Rejoin {
         region: region.to_string(),
+        writer,
     });
     plan
 }

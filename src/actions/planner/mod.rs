@@ -24,7 +24,7 @@ use super::plan::*;
 use crate::fleet::{ConfirmStrength, Fleet, suggest};
 use crate::state::FleetState;
 use crate::state::Millis;
-use crate::traffic::{Resolution, TrafficRules, Weight};
+use crate::traffic::{Resolution, Weight};
 
 /// The request names something that does not exist (a usage error, not a refusal).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -65,7 +65,7 @@ pub fn plan(
             });
         }
     }
-    let rules = TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     let mut plan = match &req.action {
         Action::Drain { region } => {
             known_region(fleet, region)?;

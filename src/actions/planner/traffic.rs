@@ -71,7 +71,7 @@ pub(super) fn weights_plan(
     resolution: Resolution,
     summary: String,
 ) -> Plan {
-    let rules = TrafficRules::of(fleet.traffic.provider);
+    let rules = fleet.traffic.provider.traffic_rules();
     let mut plan = empty_plan(req, target, summary);
     let before = state.weights();
     let unmanaged: Vec<u32> = state.unmanaged_weights.iter().map(|(_, w)| *w).collect();

@@ -18,7 +18,7 @@ use super::error::api_error;
 use super::operation::{self as op, Target as AppTarget};
 use super::view::{self, Mode, View};
 use super::watch::{Kind, WATCH_SECONDS, kept};
-use crate::engine::schedule::DEFAULT_DEADLINE;
+use crate::fleet::DEFAULT_TIMEOUT as DEFAULT_DEADLINE;
 use crate::fleet::Fleet;
 use crate::providers::{
     AppsUpdate, GitOpsProvider, Progress, ProviderError, ProviderResult, ResumeRequest,

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::application::parse_time;
 use super::client::{Clients, region_target};
 use super::error::api_error;
-use crate::engine::schedule::DEFAULT_DEADLINE;
+use crate::fleet::DEFAULT_TIMEOUT as DEFAULT_DEADLINE;
 use crate::fleet::{Fleet, Tenant};
 use crate::providers::{Progress, ProviderError, ProviderResult, ReleaseProvider};
 use crate::state::{HelmRelease, HelmRevision, HelmStatus};

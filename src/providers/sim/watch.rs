@@ -11,7 +11,7 @@ use super::SimProvider;
 use super::apps::{AppChange, Catalog, Entry, key};
 use super::drift::drifted;
 use super::world::World;
-use crate::engine::schedule::next_slot;
+use crate::pace::next_slot;
 use crate::providers::{AppsUpdate, ProviderResult};
 use crate::state::{AppState, HealthStatus};
 
@@ -180,8 +180,8 @@ mod tests {
     /// through drifts starting and ending, and across an epoch's end.
     #[test]
     fn pushed_changes_keep_up_with_the_whole_region() {
-        let (fleet, _) = crate::tui::fixture::synthetic(2, 300)
-            .unwrap_or_else(|e| panic!("synthetic fleet: {e}"));
+        let (fleet, _) =
+            crate::synthetic::synthetic(2, 300).unwrap_or_else(|e| panic!("synthetic fleet: {e}"));
         let mut world = World::new(&fleet, 5, 1_700_000_000_000);
         let catalog = Catalog::new(&fleet, world.seed, world.born_ms());
         let region = fleet.regions[1].id.clone();

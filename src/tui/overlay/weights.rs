@@ -60,7 +60,7 @@ impl WeightsEditor {
             typing: None,
             unmanaged: state.unmanaged_weights.iter().map(|(_, w)| *w).sum(),
             error: None,
-            rules: TrafficRules::of(fleet.traffic.provider),
+            rules: fleet.traffic.provider.traffic_rules(),
         }
     }
 

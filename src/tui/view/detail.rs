@@ -113,7 +113,7 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     out.push(kv(app, "health", health, look.role));
     out.push(note(app, age_text(&s.health, app.now)));
     let share = app.state.traffic_share(id).unwrap_or(0.0) * 100.0;
-    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
+    let rules = app.fleet.traffic.provider.traffic_rules();
     let w = s
         .weight
         .value

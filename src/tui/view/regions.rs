@@ -324,7 +324,7 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let now = s.and_then(|s| s.weight.value);
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
     let (fill, empty) = symbols::bar(share, if narrow { 2 } else { 5 });
-    let rules = crate::traffic::TrafficRules::of(app.fleet.traffic.provider);
+    let rules = app.fleet.traffic.provider.traffic_rules();
     let off_steady = now.is_some_and(|w| w.effective() != r.steady_weight);
     // Drained shows as 0 whatever the provider keeps (Azure keeps a disabled weight).
     let now_text = now
