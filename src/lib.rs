@@ -1,23 +1,20 @@
 //! meridian: a terminal operations console for multi-region deployments.
 //!
-//! The library holds everything but the binary's argument handling: the fleet file
-//! (`fleet`), observed state (`state`), providers per capability (`providers`), the engine
-//! that reads them (`engine`), the action library (`actions`) and the two front ends
-//! (`cli`, `tui`). `traffic` is the provider-neutral weight model the planner and the
-//! traffic providers share.
+//! This crate is the app: the headless CLI (`cli`), the dashboard (`tui`), what both
+//! start from (`session`), the signals that end them (`signals`) and where files live
+//! (`paths`). Below it, each a crate of its own so the compiler keeps the layers:
+//! `meridian-model` (fleet, state, traffic, host), `meridian-providers` (one trait per
+//! capability and the backends behind them), `meridian-core` (the engine and the action
+//! library). They are re-exported here under their module names for tests and benches.
 
-pub mod actions;
+pub use meridian_core::{actions, engine};
+pub use meridian_model::{fleet, host, pace, state, synthetic, traffic};
+pub use meridian_providers as providers;
+
 pub mod cli;
-pub mod engine;
-pub mod fleet;
-pub mod host;
-pub mod pace;
 pub mod paths;
-pub mod providers;
+pub mod session;
 pub mod signals;
-pub mod state;
-pub mod synthetic;
-pub mod traffic;
 pub mod tui;
 
 #[cfg(test)]

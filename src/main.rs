@@ -57,7 +57,11 @@ fn main() -> ExitCode {
         Some(command) => runtime.block_on(cli::run(command, &cli.global)),
         None => {
             purge_freed_memory_at_once();
-            runtime.block_on(meridian::tui::run(&cli.global))
+            runtime.block_on(meridian::tui::run(&meridian::tui::runner::Options {
+                session: cli.global.session(),
+                theme: cli.global.theme.clone(),
+                keymap: cli.global.keymap.clone(),
+            }))
         }
     };
     match result {

@@ -5,12 +5,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::json;
 
 use super::args::GlobalArgs;
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::{Action, AuditOutcome, Execution, Plan, Request, Verdict, plan, stop_pair};
 use crate::engine::{for_action, poll_subjects};
 use crate::fleet::ConfirmStrength;
 use crate::providers::Progress;
+use crate::session::Context;
 use crate::state::now_ms;
 
 /// Plan, confirm and execute one action. Returns the exit code.
@@ -18,7 +18,7 @@ pub async fn run(
     action: Action,
     global: &GlobalArgs,
     accept_data_loss: bool,
-) -> Result<Exit, CliError> {
+) -> Result<Exit, Failure> {
     run_request(Request::new(action), global, accept_data_loss).await
 }
 
@@ -28,7 +28,7 @@ pub async fn run_phase(
     phase: String,
     from_start: bool,
     global: &GlobalArgs,
-) -> Result<Exit, CliError> {
+) -> Result<Exit, Failure> {
     let request = Request::new(Action::RunPhase { region, phase }).from_start(from_start);
     run_request(request, global, false).await
 }
@@ -37,8 +37,8 @@ pub async fn run_request(
     request: Request,
     global: &GlobalArgs,
     accept_data_loss: bool,
-) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     let mut request = request.read_only(ctx.read_only);
     request.reason = global.reason.clone();
     request.overrides = global.overrides.clone();
@@ -53,13 +53,13 @@ pub async fn run_prepared(
     ctx: &Context,
     request: Request,
     global: &GlobalArgs,
-) -> Result<(Exit, Option<Execution>), CliError> {
+) -> Result<(Exit, Option<Execution>), Failure> {
     let request = request.read_only(ctx.read_only);
     // Only what this action's plan and verification need (one read, not the fleet).
     let subjects = for_action(&ctx.fleet, &request.action);
     let state = poll_subjects(&ctx.fleet, &ctx.providers, &subjects, None).await;
     let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
-        .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+        .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
     // The backend's own words for the change (e.g. the exact Route 53 change batch).
     let notes = crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &plan).await;
     plan.notes.extend(notes);
@@ -125,7 +125,7 @@ pub async fn run_prepared(
     let (request, plan) = match asking.then(|| choose_drain_old(&plan, &request)) {
         Some(Ok(Some(asked))) => {
             let mut again = crate::actions::plan(&asked, &ctx.fleet, &state, now_ms())
-                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+                .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
             again.notes.extend(
                 crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &again).await,
             );
@@ -326,7 +326,7 @@ pub fn plan_text(plan: &Plan) -> String {
 /// For a promotion that leaves traffic on the old writer and could drain it, ask whether
 /// to (No by default: a planned switchover may keep the region serving through the new
 /// writer). `Some(request)` when the answer changes the plan.
-fn choose_drain_old(plan: &Plan, request: &Request) -> Result<Option<Request>, CliError> {
+fn choose_drain_old(plan: &Plan, request: &Request) -> Result<Option<Request>, Failure> {
     let Some(old) = plan
         .old_writer
         .as_ref()
@@ -348,7 +348,7 @@ fn choose_drain_old(plan: &Plan, request: &Request) -> Result<Option<Request>, C
 }
 
 /// Ask a yes/no question on the terminal (No unless the answer is yes).
-fn ask(question: &str) -> Result<bool, CliError> {
+fn ask(question: &str) -> Result<bool, Failure> {
     let mut err = std::io::stderr();
     let _ = write!(err, "{question}");
     let _ = err.flush();
@@ -356,12 +356,12 @@ fn ask(question: &str) -> Result<bool, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| CliError::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
+        .map_err(|e| Failure::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 /// Ask on the terminal; typed-name plans need the target typed exactly.
-fn confirm(plan: &Plan) -> Result<bool, CliError> {
+fn confirm(plan: &Plan) -> Result<bool, Failure> {
     let mut err = std::io::stderr();
     let warns = plan.warnings().count();
     if warns > 0 {
@@ -384,7 +384,7 @@ fn confirm(plan: &Plan) -> Result<bool, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| CliError::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
+        .map_err(|e| Failure::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
     let answer = line.trim();
     Ok(match plan.confirm {
         ConfirmStrength::YesNo => matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes"),

@@ -6,15 +6,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::json;
 
 use super::args::GlobalArgs;
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::Executor;
 use crate::actions::approvals::{self, ApprovalRequest, Approved, Refusal, short};
+use crate::session::Context;
 use crate::state::{now_ms, rfc3339};
 
 /// Approve the request `hash` names, or list the pending ones.
-pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     let executor = ctx.executor();
     let store = executor.shared_store();
     let Some(given) = hash else {
@@ -66,23 +66,23 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, CliError> 
             }
             Ok(Exit::Done)
         }
-        Approved::Refused(why) => Err(CliError::new(Exit::Refused, why)),
+        Approved::Refused(why) => Err(Failure::new(Exit::Refused, why)),
     }
 }
 
-fn refused(r: Refusal) -> CliError {
+fn refused(r: Refusal) -> Failure {
     let code = match r {
         Refusal::Store(_) => Exit::Failed,
         Refusal::Unknown { .. } | Refusal::Ambiguous { .. } => Exit::Usage,
         _ => Exit::Refused,
     };
-    CliError::new(code, r.to_string())
+    Failure::new(code, r.to_string())
 }
 
 /// Record a refused approval and say why.
-fn audited(executor: &Executor, req: &ApprovalRequest, why: &str) -> CliError {
+fn audited(executor: &Executor, req: &ApprovalRequest, why: &str) -> Failure {
     let why = approvals::refused_audited(&executor.audit, &executor.fleet, req, &why);
-    CliError::new(Exit::Refused, why)
+    Failure::new(Exit::Refused, why)
 }
 
 fn show(req: &ApprovalRequest) {
@@ -101,7 +101,7 @@ fn show(req: &ApprovalRequest) {
     let _ = writeln!(err, "  command: {}", req.command);
 }
 
-fn ask(req: &ApprovalRequest) -> Result<bool, CliError> {
+fn ask(req: &ApprovalRequest) -> Result<bool, Failure> {
     let mut err = std::io::stderr();
     let _ = write!(
         err,
@@ -113,11 +113,11 @@ fn ask(req: &ApprovalRequest) -> Result<bool, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| CliError::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
+        .map_err(|e| Failure::new(Exit::Failed, format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
-fn list(store: &dyn crate::providers::store::SharedStore, as_json: bool) -> Result<Exit, CliError> {
+fn list(store: &dyn crate::providers::store::SharedStore, as_json: bool) -> Result<Exit, Failure> {
     let pending = approvals::pending(store, now_ms()).map_err(refused)?;
     if as_json {
         super::out(&serde_json::to_string_pretty(&json!(pending)).unwrap_or_default());

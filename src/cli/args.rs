@@ -128,6 +128,19 @@ pub struct GlobalArgs {
     pub keymap: String,
 }
 
+impl GlobalArgs {
+    /// What the session needs of these flags.
+    pub fn session(&self) -> crate::session::Options {
+        crate::session::Options {
+            config: self.config.clone(),
+            demo: self.demo,
+            read_only: self.read_only,
+            sim_speed: self.sim_speed,
+            seed: self.seed,
+        }
+    }
+}
+
 /// A yes/no environment switch in any of the usual spellings; set but empty means no.
 fn parse_switch(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::args::{DemoCommand, FaultKind, GlobalArgs};
-use super::context::{Context, FleetChoice, choose_fleet};
-use super::{CliError, Exit, status as status_view};
+use super::{Exit, Failure, status as status_view};
 use crate::actions::{AuditLog, AuditOutcome, AuditRecord, FleetLock, gates};
 use crate::engine::poll;
 use crate::fleet::{self, FleetSource, LoadError};
@@ -14,22 +13,23 @@ use crate::paths::Paths;
 use crate::providers::ApiMeter;
 use crate::providers::lock::LockError;
 use crate::providers::sim::Fault;
+use crate::session::{Context, FleetChoice, choose_fleet};
 use crate::state::now_ms;
 
 /// Write the status document to stdout as it is serialised: a big fleet's status is tens of
 /// megabytes, and holding it as one string first doubled the memory.
-fn print_json(doc: &super::status_doc::StatusDoc) -> Result<(), CliError> {
+fn print_json(doc: &super::status_doc::StatusDoc) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     doc.write_pretty(&mut out)
         .and_then(|()| writeln!(out))
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::new(Exit::Failed, format!("writing the status to stdout: {e}")))
+        .map_err(|e| Failure::new(Exit::Failed, format!("writing the status to stdout: {e}")))
 }
 
 /// `meridian status [--check]`: the table or JSON; with `--check`, exit 1 on problems.
-pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     let lock = ctx.executor().lock.current_holder().await;
@@ -113,17 +113,17 @@ pub async fn discover(
     kubeconfig: Option<PathBuf>,
     contexts: Vec<String>,
     namespace: &str,
-) -> Result<Exit, CliError> {
+) -> Result<Exit, Failure> {
     let text = crate::providers::kube::discover::discover(kubeconfig, contexts, namespace)
         .await
-        .map_err(|e| CliError::new(Exit::Failed, format!("discover: {e}")))?;
+        .map_err(|e| Failure::new(Exit::Failed, format!("discover: {e}")))?;
     print!("{text}");
     Ok(Exit::Done)
 }
 
-pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError> {
+pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, Failure> {
     let paths = Paths::discover();
-    let fleet = super::context::load_fleet(&choose_fleet(global, &paths))?;
+    let fleet = crate::session::load_fleet(&choose_fleet(&global.session(), &paths))?;
     let fleet_paths = paths.fleet(&fleet.name);
     let log = AuditLog::new(&fleet_paths.audit_log);
     if !global.read_only {
@@ -135,7 +135,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, CliError
     }
     let (records, damaged) = log
         .read()
-        .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+        .map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;
     // Damaged lines (a record torn by a power loss) are reported, never hidden: on stderr
     // beside JSON, and under the table as text.
     let damage_report = |to_stderr: bool| {
@@ -254,11 +254,11 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, CliError> {
+pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, Failure> {
     let paths = Paths::discover();
     let choice = match file {
         Some(f) => FleetChoice::File(f),
-        None => choose_fleet(global, &paths),
+        None => choose_fleet(&global.session(), &paths),
     };
     let loaded = match &choice {
         FleetChoice::Demo { because } => {
@@ -296,14 +296,14 @@ pub fn config_check(global: &GlobalArgs, file: Option<PathBuf>) -> Result<Exit, 
             println!("{}", json!({"ok": false, "errors": list}));
             Ok(Exit::Usage)
         }
-        Err(e) => Err(CliError::new(Exit::Usage, e.to_string())),
+        Err(e) => Err(Failure::new(Exit::Usage, e.to_string())),
     }
 }
 
-pub fn paths(global: &GlobalArgs) -> Result<Exit, CliError> {
+pub fn paths(global: &GlobalArgs) -> Result<Exit, Failure> {
     let paths = Paths::discover();
-    let choice = choose_fleet(global, &paths);
-    let fleet = super::context::load_fleet(&choice)?;
+    let choice = choose_fleet(&global.session(), &paths);
+    let fleet = crate::session::load_fleet(&choice)?;
     let fp = paths.fleet(&fleet.name);
     let fleet_file = match &choice {
         FleetChoice::File(p) => p.display().to_string(),
@@ -345,15 +345,15 @@ pub fn paths(global: &GlobalArgs) -> Result<Exit, CliError> {
 
 /// `meridian demo reset|fault`: they change the simulated world, so like every writer they
 /// respect read-only mode and take the fleet lock (never mid-action).
-pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     let sim = ctx.sim()?;
     let what = match &command {
         DemoCommand::Reset => "demo reset".to_string(),
         DemoCommand::Fault { region, .. } => format!("demo fault {region}"),
     };
     if ctx.read_only {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Refused,
             format!("read-only mode: `meridian {what}` would change the simulated world"),
         ));
@@ -362,19 +362,19 @@ pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, CliError>
         && ctx.fleet.region(region).is_none()
     {
         let hint = fleet::suggest::hint(region, ctx.fleet.region_ids());
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Usage,
             format!("unknown region \"{region}\"{hint}"),
         ));
     }
     let _lock = ctx.executor().take_lock(&what).map_err(|e| match e {
-        LockError::Held(h) => CliError::new(
+        LockError::Held(h) => Failure::new(
             Exit::LockHeld,
             format!("the fleet lock is held by {h}; try again when it is done"),
         ),
-        e => CliError::new(Exit::Failed, e.to_string()),
+        e => Failure::new(Exit::Failed, e.to_string()),
     })?;
-    let failed = |e: String| CliError::new(Exit::Failed, e);
+    let failed = |e: String| Failure::new(Exit::Failed, e);
     let doc = match command {
         DemoCommand::Reset => {
             let world = sim.reset().map_err(|e| failed(e.to_string()))?;

@@ -5,11 +5,11 @@ use std::path::Path;
 use serde_json::json;
 
 use super::args::GlobalArgs;
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::providers::Progress;
 use crate::providers::shell::evidence::{Evidence, RunRecord, shown_outcome};
 use crate::providers::shell::output::sanitize;
+use crate::session::Context;
 
 /// Longest output line printed (the file keeps all of it).
 const PRINT_CHARS: usize = 2000;
@@ -20,8 +20,8 @@ pub fn show(
     region: Option<&str>,
     phase: Option<&str>,
     run: Option<&str>,
-) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     for (what, id, known) in [
         ("region", region, ctx.fleet.region_ids()),
         (
@@ -34,7 +34,7 @@ pub fn show(
             && !known.contains(&id)
         {
             let hint = crate::fleet::suggest::hint(id, known.iter().copied());
-            return Err(CliError::new(
+            return Err(Failure::new(
                 Exit::Usage,
                 format!("unknown {what} \"{id}\"{hint}"),
             ));
@@ -47,7 +47,7 @@ pub fn show(
     }
     let chosen = match (run, region, phase) {
         (Some(id), _, _) => Some(runs.iter().find(|(_, r)| r.run_id == id).ok_or_else(|| {
-            CliError::new(
+            Failure::new(
                 Exit::Usage,
                 format!("no run \"{id}\" (`meridian evidence` lists them)"),
             )
@@ -158,16 +158,16 @@ fn print_run(dir: &Path, r: &RunRecord, as_json: bool) {
 }
 
 /// Stop a running phase (from any process on this host).
-pub async fn cancel(global: &GlobalArgs, region: &str, phase: &str) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub async fn cancel(global: &GlobalArgs, region: &str, phase: &str) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     if ctx.read_only {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Refused,
             "read-only mode: nothing is changed",
         ));
     }
     if ctx.fleet.region(region).is_none() || ctx.fleet.phase_index(phase).is_none() {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Usage,
             format!("unknown region or phase: {region} {phase}"),
         ));
@@ -183,6 +183,6 @@ pub async fn cancel(global: &GlobalArgs, region: &str, phase: &str) -> Result<Ex
             println!("{msg}");
             Ok(Exit::Done)
         }
-        Err(e) => Err(CliError::new(Exit::Failed, e.to_string())),
+        Err(e) => Err(Failure::new(Exit::Failed, e.to_string())),
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{GlobalArgs, InitFrom};
 use super::discover;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::fleet::schema::fleet_schema_text;
 use crate::paths::Paths;
 
@@ -25,7 +25,7 @@ pub struct Source {
 }
 
 /// `meridian init`: write the starter file (never over one), then check it.
-pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, CliError> {
+pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, Failure> {
     let paths = Paths::discover();
     let in_config_dir = global.config.is_none();
     let target = global
@@ -33,7 +33,7 @@ pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, CliError> 
         .clone()
         .unwrap_or_else(|| paths.default_fleet_file.clone());
     if target.exists() {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Usage,
             format!(
                 "{} already exists; meridian init never overwrites a fleet file: check it with `meridian config check`, or pass -c NEW_FILE",
@@ -49,7 +49,7 @@ pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, CliError> 
     let schema = target.with_file_name(SCHEMA_NAME);
     if in_config_dir {
         std::fs::write(&schema, fleet_schema_text()).map_err(|e| {
-            CliError::new(
+            Failure::new(
                 Exit::Failed,
                 format!("cannot write {}: {e}", schema.display()),
             )
@@ -64,8 +64,8 @@ pub async fn run(global: &GlobalArgs, source: Source) -> Result<Exit, CliError> 
     super::commands::config_check(global, Some(target))
 }
 
-async fn starter_text(source: &Source) -> Result<String, CliError> {
-    let usage = |m: String| CliError::new(Exit::Usage, m);
+async fn starter_text(source: &Source) -> Result<String, Failure> {
+    let usage = |m: String| Failure::new(Exit::Usage, m);
     match source.from {
         InitFrom::Example => Ok(example_text()),
         InitFrom::Kube => {
@@ -85,7 +85,7 @@ async fn starter_text(source: &Source) -> Result<String, CliError> {
             let (traffic, regions) =
                 discover::from_route53(zone, source.record.as_deref(), source.endpoint_url.clone())
                     .await
-                    .map_err(|e| CliError::new(Exit::Failed, format!("init from Route 53: {e}")))?;
+                    .map_err(|e| Failure::new(Exit::Failed, format!("init from Route 53: {e}")))?;
             let what = format!(
                 "Route 53 zone {zone}, record {} ({})",
                 traffic.record_name, traffic.record_type
@@ -111,9 +111,9 @@ pub fn example_text() -> String {
 }
 
 /// Create the file, failing if it appeared meanwhile (never overwrite).
-fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
     let fail = |e: std::io::Error| {
-        CliError::new(
+        Failure::new(
             Exit::Failed,
             format!("cannot write {}: {e}", path.display()),
         )
@@ -126,7 +126,7 @@ fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
         .create_new(true)
         .open(path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => CliError::new(
+            std::io::ErrorKind::AlreadyExists => Failure::new(
                 Exit::Usage,
                 format!("{} already exists; not overwritten", path.display()),
             ),

@@ -4,7 +4,6 @@ pub mod act;
 mod approve;
 pub mod args;
 mod commands;
-pub mod context;
 mod discover;
 mod evidence;
 mod generate;
@@ -18,54 +17,15 @@ mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;
 
+pub use crate::session::{Exit, Failure, note, out};
 pub use args::{Cli, Command, GlobalArgs};
 
 use crate::actions::Action;
 use crate::paths::Paths;
 use crate::traffic::{Ask, TrafficRules};
 
-/// Exit codes, as documented in `--help` and the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Done = 0,
-    Failed = 1,
-    Usage = 2,
-    Refused = 3,
-    LockHeld = 4,
-}
-
-/// A command that could not do its work, with the exit code that says why.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct CliError {
-    pub code: Exit,
-    pub message: String,
-}
-
-impl CliError {
-    pub fn new(code: Exit, message: impl Into<String>) -> CliError {
-        CliError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// A line on stderr, simply lost when the terminal has gone (a closed SSH session), where
-/// `eprintln!` would panic.
-pub fn note(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// A line on stdout, lost (not a panic) when the terminal has gone.
-pub fn out(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
 /// Run one headless command.
-pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError> {
+pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure> {
     match command {
         Command::Status { check, history } => commands::status(global, check, history).await,
         Command::Drain { region } => act::run(Action::Drain { region }, global, false).await,
@@ -73,7 +33,10 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
         Command::Weights { weights, for_ } => {
             // Units are the fleet's traffic provider's (0.35 is a Cloudflare weight, not a
             // Route 53 one), so the fleet is read first.
-            let fleet = context::load_fleet(&context::choose_fleet(global, &Paths::discover()))?;
+            let fleet = crate::session::load_fleet(&crate::session::choose_fleet(
+                &global.session(),
+                &Paths::discover(),
+            ))?;
             let rules = fleet.traffic.provider.traffic_rules();
             let weights = weights
                 .iter()
@@ -191,9 +154,9 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, CliError
 /// `REGION=WEIGHT` with WEIGHT in the provider's units (`30`, `0.35` for Cloudflare) or a
 /// share of traffic (`90%`). Checked here against the provider's range, so a script hears
 /// at once which argument is wrong; the library's weight-range guard stays for other callers.
-pub fn parse_weight(arg: &str, rules: &TrafficRules) -> Result<(String, Ask), CliError> {
+pub fn parse_weight(arg: &str, rules: &TrafficRules) -> Result<(String, Ask), Failure> {
     let usage = |why: String| {
-        CliError::new(
+        Failure::new(
             Exit::Usage,
             format!(
                 "\"{arg}\": {why}; write REGION=WEIGHT with WEIGHT a {} weight {} or a share such as 90%, e.g. eu-west-1=30 or eu-west-1=25%",

@@ -6,27 +6,27 @@ use crate::actions::recovery_open;
 use std::collections::BTreeMap;
 
 use super::args::{GlobalArgs, RolloutCommand};
-use super::context::Context;
 use super::rollout_show::{print_status, verdict_now};
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::audit::{AuditLog, AuditOutcome, event, new_id};
 use crate::actions::rollout::{
     GateVerdict, Next, Rollout, RolloutError, RolloutStore, rollout_now,
 };
 use crate::fleet::rollout::GateSpec;
 use crate::host::whoami;
+use crate::session::Context;
 
-fn refuse(e: RolloutError) -> CliError {
+fn refuse(e: RolloutError) -> Failure {
     let code = match e {
         RolloutError::Usage(_) => Exit::Usage,
         RolloutError::Refused(_) => Exit::Refused,
         RolloutError::Store(_) => Exit::Failed,
     };
-    CliError::new(code, e.to_string())
+    Failure::new(code, e.to_string())
 }
 
-pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     let store = RolloutStore::for_fleet(&ctx.fleet, &ctx.fleet_paths.dir, ctx.read_only);
     match command {
         RolloutCommand::Status => {
@@ -82,7 +82,7 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, C
             store.writable().map_err(refuse)?;
             let (records, _) = AuditLog::new(&ctx.fleet_paths.audit_log)
                 .read()
-                .map_err(|e| CliError::new(Exit::Failed, e.to_string()))?;
+                .map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;
             let (r, said) = store
                 .change(|r| Ok(r.resume(&records, rollout_now())))
                 .map_err(refuse)?;
@@ -108,13 +108,13 @@ async fn start(
     id: &str,
     params: &[String],
     global: &GlobalArgs,
-) -> Result<Exit, CliError> {
+) -> Result<Exit, Failure> {
     store.writable().map_err(refuse)?;
     // Checked here for a quick answer, and again by `store.start` as it writes.
     if let Some(r) = store.load().map_err(refuse)?
         && !r.status.finished()
     {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Refused,
             format!(
                 "rollout {} is {} (started by {}): finish it, or `meridian rollout abort`, before starting another",
@@ -127,7 +127,7 @@ async fn start(
     let mut values = BTreeMap::new();
     for p in params {
         let Some((k, v)) = p.split_once('=') else {
-            return Err(CliError::new(
+            return Err(Failure::new(
                 Exit::Usage,
                 format!("--param {p}: write NAME=VALUE, e.g. --param revision=abc123"),
             ));
@@ -156,7 +156,7 @@ async fn start(
     Ok(Exit::Done)
 }
 
-async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Result<Exit, CliError> {
+async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Result<Exit, Failure> {
     if !global.dry_run {
         store.writable().map_err(refuse)?;
     }
@@ -170,7 +170,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
             ));
             Ok(Exit::Done)
         }
-        Next::Stopped { index, reason } => Err(CliError::new(
+        Next::Stopped { index, reason } => Err(Failure::new(
             Exit::Refused,
             format!(
                 "rollout {} stopped at step {}: {reason}; it does not go on by itself: `meridian rollout resume` to try again, or `meridian rollout abort --rollback`",
@@ -208,7 +208,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 }
                 GateVerdict::Failed { reason } => {
                     audit(ctx, &r, "rollout-gate", AuditOutcome::Failed, &reason);
-                    Err(CliError::new(
+                    Err(Failure::new(
                         Exit::Failed,
                         format!(
                             "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout abort --rollback` rolls back what it synced, `meridian rollout resume` counts the gate again",
@@ -217,7 +217,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                         ),
                     ))
                 }
-                waiting => Err(CliError::new(
+                waiting => Err(Failure::new(
                     Exit::Refused,
                     format!(
                         "step {} ({label}) not met yet: {}",

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use super::context::Context;
 use crate::actions::rollout::view::{clock, rows};
 use crate::actions::rollout::{GateVerdict, Next, Rollout, evaluate, rollout_now};
 use crate::engine::poll;
 use crate::fleet::rollout::GateSpec;
+use crate::session::Context;
 
 /// A gate's verdict from a fresh read of the fleet.
 pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerdict {

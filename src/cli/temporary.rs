@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use super::args::GlobalArgs;
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::temporary::{self, Standing};
+use crate::session::Context;
 use crate::state::{FleetState, now_ms, rfc3339};
 
 /// Mark the weights the executor just set (and wrote down) as temporary for `how_long`.
-pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), CliError> {
-    let ctx = Context::load(global)?;
+pub fn mark(global: &GlobalArgs, how_long: Duration) -> Result<(), Failure> {
+    let ctx = Context::load(&global.session())?;
     let store = ctx.executor().shared_store();
-    let failed = |e: String| CliError::new(Exit::Failed, format!("the weights were set, but {e}"));
+    let failed = |e: String| Failure::new(Exit::Failed, format!("the weights were set, but {e}"));
     let Some(intent) = temporary::intent(&*store).map_err(failed)? else {
         return Err(failed(
             "no record of them was found to mark temporary".into(),

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::args::{GlobalArgs, WaitArgs, WaitCondition};
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::Gate;
 use crate::actions::gates::{self, Hold};
 use crate::engine::poll;
 use crate::fleet::{self, Fleet, ProviderKind};
+use crate::session::Context;
 use crate::state::{FleetState, Millis, rfc3339, short_age};
 
 /// One condition, resolved against the fleet.
@@ -28,8 +28,8 @@ struct Target {
 }
 
 /// `meridian wait CONDITION`: exit 0 once the gate holds, 1 on timeout, 2 on a bad target.
-pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, CliError> {
-    let ctx = Context::load(global)?;
+pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
     if let WaitCondition::Recovered { wait } = condition {
         return super::wait_recovered::run(&ctx, &wait, global).await;
     }
@@ -63,7 +63,7 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
             if gate.met {
                 return Ok(Exit::Done);
             }
-            return Err(CliError::new(
+            return Err(Failure::new(
                 Exit::Failed,
                 format!(
                     "timed out after {} waiting for {}: {}",
@@ -86,19 +86,19 @@ fn all_simulated(fleet: &Fleet) -> bool {
     fleet.providers().iter().all(|p| *p == ProviderKind::Sim)
 }
 
-fn unknown(what: &str, id: &str, known: Vec<&str>) -> CliError {
+fn unknown(what: &str, id: &str, known: Vec<&str>) -> Failure {
     let hint = fleet::suggest::hint(id, known);
-    CliError::new(Exit::Usage, format!("unknown {what} \"{id}\"{hint}"))
+    Failure::new(Exit::Usage, format!("unknown {what} \"{id}\"{hint}"))
 }
 
-fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> {
+fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, Failure> {
     let region_known = |id: &str| match fleet.region(id) {
         Some(_) => Ok(()),
         None => Err(unknown("region", id, fleet.region_ids())),
     };
     Ok(match condition {
         WaitCondition::Recovered { .. } => {
-            return Err(CliError::new(
+            return Err(Failure::new(
                 Exit::Usage,
                 "wait recovered is handled on its own",
             ));
@@ -146,7 +146,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, CliError> 
                 Some(r) if t.runs_in(&r) => vec![r],
                 Some(r) => {
                     region_known(&r)?;
-                    return Err(CliError::new(
+                    return Err(Failure::new(
                         Exit::Usage,
                         format!(
                             "tenant {tenant} does not run in {r}; it runs in {}",

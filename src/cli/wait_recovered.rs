@@ -8,19 +8,19 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::args::{GlobalArgs, WaitArgs};
-use super::context::Context;
-use super::{CliError, Exit};
+use super::{Exit, Failure};
 use crate::actions::recovery_open::{self, ClockReading};
 use crate::actions::rollout::{RolloutStore, rollout_now};
 use crate::engine::poll;
+use crate::session::Context;
 use crate::state::{FleetState, short_age};
 
-pub async fn run(ctx: &Context, wait: &WaitArgs, global: &GlobalArgs) -> Result<Exit, CliError> {
+pub async fn run(ctx: &Context, wait: &WaitArgs, global: &GlobalArgs) -> Result<Exit, Failure> {
     let executor = ctx.executor();
     let store = executor.shared_store();
     let rollouts = RolloutStore::for_fleet(&ctx.fleet, &ctx.fleet_paths.dir, true);
     let store_err =
-        |e: &dyn std::fmt::Display| CliError::new(Exit::Failed, format!("recovery clocks: {e}"));
+        |e: &dyn std::fmt::Display| Failure::new(Exit::Failed, format!("recovery clocks: {e}"));
     let started = Instant::now();
     let mut previous: Option<FleetState> = None;
     let mut last = String::new();
@@ -60,7 +60,7 @@ pub async fn run(ctx: &Context, wait: &WaitArgs, global: &GlobalArgs) -> Result<
         }
         if started.elapsed() >= wait.timeout {
             report(&readings, global.json);
-            return Err(CliError::new(
+            return Err(Failure::new(
                 Exit::Failed,
                 format!(
                     "timed out after {}: {}",

@@ -10,9 +10,9 @@ use tokio::sync::mpsc;
 use super::app::{App, Effect, Msg};
 use crate::actions::recovery::Recovery;
 use crate::actions::{AuditOutcome, Execution, Executor, Stop, StopHandle, stop_pair};
-use crate::cli::note;
 use crate::engine::{Engine, Refresh, Subject, for_action};
 use crate::providers::Progress;
+use crate::session::note;
 use crate::state::now_ms;
 
 /// How long closing the dashboard waits for an action to stop and record its outcome (the

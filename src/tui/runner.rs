@@ -14,10 +14,9 @@ use super::app::{App, Msg};
 use super::effects::{Effects, Running};
 use super::{keymap, terminal, theme, view};
 use crate::actions::Executor;
-use crate::cli::context::Context;
-use crate::cli::{CliError, Exit, GlobalArgs};
 use crate::engine::{Engine, Observation};
 use crate::providers::ApiMeter;
+use crate::session::{self, Context, Exit, Failure};
 use crate::state::{FleetState, now_ms};
 
 /// While the first readings arrive, what was merged is shown (derived and drawn) at most
@@ -66,11 +65,21 @@ pub struct Prepared {
     pub app: App,
 }
 
+/// What the dashboard is asked to show, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub session: session::Options,
+    /// A theme's name: embedded (dark, light, high-contrast, colour-blind) or the user's.
+    pub theme: String,
+    /// A keymap's name: default or vim (the user's keymap.toml merges over it).
+    pub keymap: String,
+}
+
 /// Load the fleet, theme and keymap; build the app.
-pub fn prepare(global: &GlobalArgs) -> Result<Prepared, CliError> {
-    let ctx = Context::load(global)?;
+pub fn prepare(global: &Options) -> Result<Prepared, Failure> {
+    let ctx = Context::load(&global.session)?;
     let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let usage = |e: super::config_error::ConfigError| CliError::new(Exit::Usage, e.to_string());
+    let usage = |e: super::config_error::ConfigError| Failure::new(Exit::Usage, e.to_string());
     let theme =
         theme::load(&global.theme, Some(&ctx.paths.themes_dir), no_colour).map_err(usage)?;
     let keymap = keymap::load(&global.keymap, Some(&ctx.paths.keymap_file)).map_err(usage)?;
@@ -85,11 +94,11 @@ pub fn prepare(global: &GlobalArgs) -> Result<Prepared, CliError> {
 }
 
 /// Open the dashboard and run it until the operator quits.
-pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
+pub async fn run(global: &Options) -> Result<Exit, Failure> {
     let started = Instant::now();
     let Prepared { ctx, mut app } = prepare(global)?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(CliError::new(
+        return Err(Failure::new(
             Exit::Usage,
             "the dashboard needs a terminal; for scripts use a command such as `meridian status --json`",
         ));
@@ -98,7 +107,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let executor = Arc::new(ctx.executor());
     let mut running = Running::default();
     let mut guard = terminal::enter()
-        .map_err(|e| CliError::new(Exit::Failed, format!("cannot set up the terminal: {e}")))?;
+        .map_err(|e| Failure::new(Exit::Failed, format!("cannot set up the terminal: {e}")))?;
     let end = event_loop(&mut guard, &mut app, &ctx, executor, started, &mut running).await;
     // The terminal goes back first; an action still running then records its outcome.
     drop(guard);
@@ -110,7 +119,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     };
     let interrupted = running.finish(&why).await;
     match end {
-        Ok(End::Panic) => Err(CliError::new(
+        Ok(End::Panic) => Err(Failure::new(
             Exit::Failed,
             "the dashboard stopped after a panic (a bug in meridian; its message is above)",
         )),
@@ -135,9 +144,9 @@ async fn event_loop(
     executor: Arc<Executor>,
     started: Instant,
     running: &mut Running,
-) -> Result<End, CliError> {
+) -> Result<End, Failure> {
     let draw_failed =
-        |e: std::io::Error| CliError::new(Exit::Failed, format!("drawing failed: {e}"));
+        |e: std::io::Error| Failure::new(Exit::Failed, format!("drawing failed: {e}"));
     app.now = now_ms();
     super::logging::before_draw();
     guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
@@ -224,7 +233,7 @@ async fn event_loop(
                     Msg::Resize
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(CliError::new(Exit::Failed, format!("reading the terminal failed: {e}"))),
+                Some(Err(e)) => return Err(Failure::new(Exit::Failed, format!("reading the terminal failed: {e}"))),
                 None => break End::Quit,
             },
             Some(first) = fleet_rx.recv() => {

@@ -1,0 +1,38 @@
+//! How the backends will carry out a plan, in their own words (the exact Route 53 change
+//! batch, the steps of a promotion): lines the plan shows under its guards. Reading a
+//! backend is I/O, so front ends ask for these after planning; the plan's own fields say
+//! what to ask about.
+
+use super::plan::{Operation, Plan};
+use meridian_model::fleet::Fleet;
+use meridian_providers::Providers;
+
+/// Lines a plan should show about how its backends will carry it out.
+pub async fn describe(providers: &Providers, fleet: &Fleet, plan: &Plan) -> Vec<String> {
+    match &plan.operation {
+        Some(Operation::Promote {
+            region,
+            old_primary,
+            drain_old,
+        }) => {
+            let mut notes = match providers.database.get(region) {
+                Some(db) => {
+                    db.describe_promote(region, old_primary.as_deref(), plan.accept_data_loss)
+                }
+                None => Vec::new(),
+            };
+            if !drain_old.is_empty() {
+                notes.extend(providers.traffic.describe_change(fleet, drain_old).await);
+            }
+            notes
+        }
+        Some(Operation::Rejoin { region, writer }) => match providers.database.get(region) {
+            Some(db) => db.describe_rejoin(region, writer),
+            None => Vec::new(),
+        },
+        Some(Operation::SetWeights { weights }) if !weights.is_empty() => {
+            providers.traffic.describe_change(fleet, weights).await
+        }
+        _ => Vec::new(),
+    }
+}

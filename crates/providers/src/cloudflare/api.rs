@@ -1,0 +1,219 @@
+//! Calls to the Cloudflare v4 API: Bearer token from the environment or a file (read per
+//! call so a rotated token is picked up; never printed), `{success, errors, result,
+//! result_info}` envelopes, page/per_page paging, and the 1,200-requests-per-5-minutes limit
+//! (429 + Retry-After) retried with backoff by `rest`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::rest::{self, RestSettings};
+use crate::secrets::Secret;
+use crate::{Progress, ProviderError, ProviderResult};
+use meridian_model::fleet::{Capability, Fleet, ProviderKind};
+
+/// Most pages read from one list before giving up.
+const MAX_PAGES: u64 = 50;
+
+/// Where the account lives and how to reach it.
+#[derive(Debug, Clone)]
+pub struct CfTarget {
+    pub endpoint: String,
+    pub account_id: String,
+    pub zone_id: String,
+    /// Load balancers by name (hostname) or id, in the order they are changed.
+    pub load_balancers: Vec<String>,
+    pub token_env: String,
+    pub token_file: Option<PathBuf>,
+    pub rest: RestSettings,
+}
+
+impl CfTarget {
+    /// From a capability's keys, over `[traffic]`'s when that is Cloudflare too.
+    pub fn from_capability(fleet: &Fleet, cap: &Capability) -> CfTarget {
+        let traffic =
+            (fleet.traffic.provider == ProviderKind::Cloudflare).then_some(&fleet.traffic);
+        let value = |k: &str| {
+            cap.settings
+                .get(k)
+                .or_else(|| traffic.and_then(|t| t.settings.get(k)))
+        };
+        let get = |k: &str| value(k).and_then(|v| v.as_str()).map(str::to_string);
+        CfTarget {
+            endpoint: get("endpoint_url")
+                .unwrap_or_else(|| "https://api.cloudflare.com/client/v4".into())
+                .trim_end_matches('/')
+                .to_string(),
+            account_id: get("account_id").unwrap_or_default(),
+            zone_id: get("zone_id").unwrap_or_default(),
+            load_balancers: value("load_balancers")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            token_env: get("api_token_env").unwrap_or_else(|| "CLOUDFLARE_API_TOKEN".into()),
+            token_file: get("api_token_file").map(|f| fleet.source_dir().join(f)),
+            rest: RestSettings::from_capability(cap, traffic),
+        }
+    }
+}
+
+/// A Cloudflare API client for one account and zone.
+pub struct Api {
+    pub target: CfTarget,
+    /// Made on first use: a fleet that names Cloudflare but never reads it pays nothing.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl Api {
+    pub fn new(target: CfTarget) -> Api {
+        Api {
+            target,
+            http: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn http(&self) -> Result<reqwest::Client, String> {
+        self.http
+            .get_or_init(|| self.target.rest.client(None))
+            .clone()
+    }
+
+    fn token(&self, call: &str) -> ProviderResult<Secret> {
+        let t = &self.target;
+        let read = match &t.token_file {
+            Some(f) => std::fs::read_to_string(f)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| format!("cannot read api_token_file {}: {}", f.display(), e.kind())),
+            None => std::env::var(&t.token_env)
+                .map_err(|_| format!("the environment variable {} is not set", t.token_env)),
+        };
+        match read {
+            Ok(tok) if !tok.is_empty() => Ok(Secret::new(tok)),
+            Ok(_) => Err(ProviderError::new(None, call, "the API token is empty")
+                .with_hint("put a Cloudflare API token there")),
+            Err(e) => Err(ProviderError::new(None, call, e).with_hint(
+                "create an API token with Load Balancers Write and Load Balancing: Monitors and Pools Read, and export it",
+            )),
+        }
+    }
+
+    /// One call; `body` makes it a PATCH. Returns the envelope's `result` (and `result_info`).
+    pub async fn call(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+        progress: &Progress,
+    ) -> ProviderResult<(Value, Option<Value>)> {
+        let verb = if body.is_some() { "PATCH" } else { "GET" };
+        let shown = path.split('?').next().unwrap_or(path);
+        let call = format!("cloudflare {verb} {shown}");
+        let token = self.token(&call)?;
+        let http = self
+            .http()
+            .map_err(|e| ProviderError::new(None, &call, e))?;
+        let url = format!("{}{path}", self.target.endpoint);
+        let reply = rest::send(
+            &self.target.rest,
+            &call,
+            progress,
+            |r| r.status == 429,
+            || {
+                let req = match body {
+                    Some(b) => http.patch(&url).json(b),
+                    None => http.get(&url),
+                };
+                req.bearer_auth(token.expose()).send()
+            },
+        )
+        .await
+        .map_err(|e| {
+            let (msg, hint) = e.words("Cloudflare");
+            let hint = match e {
+                rest::SendError::Throttled { .. } => {
+                    format!("{hint} (Cloudflare allows 1,200 API requests per 5 minutes)")
+                }
+                _ => hint,
+            };
+            ProviderError::new(None, &call, msg)
+                .with_hint(hint)
+                .with_kind(e.kind())
+        })?;
+        let json: Value = serde_json::from_str(&reply.body).map_err(|_| {
+            ProviderError::new(
+                None,
+                &call,
+                format!("HTTP {}: the answer is not JSON", reply.status),
+            )
+            .with_hint("check endpoint_url: it should end in /client/v4")
+        })?;
+        let ok = json
+            .get("success")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if ok && (200..300).contains(&reply.status) {
+            let result = json.get("result").cloned().unwrap_or(Value::Null);
+            return Ok((result, json.get("result_info").cloned()));
+        }
+        let (code, message) = json
+            .get("errors")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+            .map(|e| {
+                (
+                    e.get("code").and_then(Value::as_u64).unwrap_or(0),
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no message")
+                        .to_string(),
+                )
+            })
+            .unwrap_or((0, "no error given".into()));
+        let hint = match reply.status {
+            400 if code == 6003 || code == 6111 => {
+                "the Authorization header was refused: check the token's format"
+            }
+            401 | 403 => {
+                "the API token is invalid or lacks permission (Load Balancers Write, Load Balancing: Monitors and Pools Read)"
+            }
+            404 => "check account_id, zone_id and load_balancers in the fleet file",
+            _ => "see Cloudflare's error above",
+        };
+        Err(ProviderError::new(
+            None,
+            &call,
+            format!("{} error {code}: {message}", reply.status),
+        )
+        .with_hint(hint))
+    }
+
+    /// Every item of a paged list.
+    pub async fn list(&self, path: &str, progress: &Progress) -> ProviderResult<Vec<Value>> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let (result, info) = self
+                .call(&format!("{path}?page={page}&per_page=50"), None, progress)
+                .await?;
+            let items = result.as_array().cloned().unwrap_or_default();
+            let empty = items.is_empty();
+            out.extend(items);
+            let pages = info
+                .as_ref()
+                .and_then(|i| i.get("total_pages"))
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            if page >= pages || empty {
+                return Ok(out);
+            }
+        }
+        Err(ProviderError::new(
+            None,
+            format!("cloudflare GET {path}"),
+            format!("more than {MAX_PAGES} pages"),
+        )
+        .with_hint("the list is larger than meridian reads; name fewer objects"))
+    }
+}

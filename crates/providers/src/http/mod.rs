@@ -1,0 +1,196 @@
+//! HTTP health probes (`health = { provider = "http" }`). Every probe of a region runs
+//! concurrently, each bounded by its own timeout, so a black-holed endpoint costs at most
+//! its timeout and never holds up another region. Healthy when every probe passes,
+//! degraded when some do, down when none do.
+
+pub mod probe;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use futures::future::join_all;
+
+use super::aws::healthy_since::HealthySince;
+use crate::{HealthProvider, ProviderError, ProviderResult};
+use meridian_model::fleet::probes::{HttpHealthConfig, http_config};
+use meridian_model::fleet::{Fleet, FleetSource, ProviderKind, Region};
+use meridian_model::state::{Health, HealthStatus, now_ms};
+use probe::Probe;
+
+/// How many recent round trips the latency median is taken over.
+const LATENCY_SAMPLES: usize = 20;
+
+/// One region's probes.
+struct RegionProbes {
+    probes: Vec<Probe>,
+    config: HttpHealthConfig,
+}
+
+/// Regions with the same TLS settings share a client (and its connection pool).
+type ClientKey = (Option<String>, bool);
+
+/// Health of every region probed over HTTP.
+pub struct HttpHealth {
+    regions: HashMap<String, Result<RegionProbes, String>>,
+    base_dir: PathBuf,
+    since: HealthySince,
+    latencies: Mutex<HashMap<String, VecDeque<f64>>>,
+    /// Built at the first read that needs them (loading the system's roots takes a while).
+    clients: Mutex<HashMap<ClientKey, Result<reqwest::Client, String>>>,
+}
+
+impl HttpHealth {
+    /// `state_dir` keeps `healthy_since` across processes (None: this process only).
+    pub fn from_fleet(fleet: &Fleet, state_dir: Option<&Path>) -> HttpHealth {
+        let mut regions = HashMap::new();
+        for r in &fleet.regions {
+            let Some(cap) = r
+                .health_sources()
+                .find(|h| h.provider == ProviderKind::Http)
+            else {
+                continue;
+            };
+            let built = http_config(&fleet.probe_defaults, &cap.settings, &r.endpoints)
+                .map(|config| {
+                    let hosts: std::collections::HashSet<&str> = config
+                        .probes
+                        .iter()
+                        .filter_map(|p| p.url.split('/').nth(2))
+                        .collect();
+                    RegionProbes {
+                        probes: config
+                            .probes
+                            .iter()
+                            .map(|p| Probe::new(p.clone(), hosts.len() > 1))
+                            .collect(),
+                        config,
+                    }
+                })
+                .map_err(|problems| {
+                    let list: Vec<String> =
+                        problems.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+                    list.join("; ")
+                });
+            regions.insert(r.id.clone(), built);
+        }
+        let base_dir = match &fleet.source {
+            FleetSource::File(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            FleetSource::Demo => PathBuf::new(),
+        };
+        HttpHealth {
+            regions,
+            base_dir,
+            since: HealthySince::with_file(state_dir, "http-healthy-since.json"),
+            latencies: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn client(&self, rp: &RegionProbes) -> Result<reqwest::Client, String> {
+        let key = (rp.config.ca_file.clone(), rp.config.insecure);
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(key)
+            .or_insert_with(|| build_client(&rp.config, &self.base_dir))
+            .clone()
+    }
+
+    /// Median of the region's recent round trips, with this round's added.
+    fn latency(&self, region: &str, new: &[f64]) -> Option<f64> {
+        let mut all = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
+        let samples = all.entry(region.to_string()).or_default();
+        for l in new {
+            samples.push_back(*l);
+            if samples.len() > LATENCY_SAMPLES {
+                samples.pop_front();
+            }
+        }
+        let mut sorted: Vec<f64> = samples.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        match sorted.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(sorted[n / 2]),
+            n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+        }
+    }
+}
+
+/// One client per region: system roots, plus the CA file if given; no redirects (a probe
+/// judges the answer it gets) and no proxy from the environment (probes go direct).
+fn build_client(config: &HttpHealthConfig, base_dir: &Path) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!(
+            "meridian/",
+            env!("CARGO_PKG_VERSION"),
+            " health probe"
+        ));
+    if let Some(file) = &config.ca_file {
+        let path = base_dir.join(file);
+        let pem = std::fs::read(&path)
+            .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("ca_file {} holds no PEM certificate: {e}", path.display()))?;
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if config.insecure {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    b.build().map_err(|e| format!("cannot set up HTTPS: {e}"))
+}
+
+#[async_trait]
+impl HealthProvider for HttpHealth {
+    async fn read_health(&self, region: &Region) -> ProviderResult<Health> {
+        let call = "http probes";
+        let rp = match self.regions.get(&region.id) {
+            Some(Ok(rp)) => rp,
+            Some(Err(why)) => return Err(ProviderError::new(Some(&region.id), call, why.clone())),
+            None => {
+                return Err(ProviderError::new(
+                    Some(&region.id),
+                    call,
+                    "no HTTP probes configured",
+                ));
+            }
+        };
+        let client = self.client(rp).map_err(|e| {
+            ProviderError::new(Some(&region.id), call, e).with_hint("fix ca_file in the fleet file")
+        })?;
+        let answers = join_all(rp.probes.iter().map(|p| p.run(&client))).await;
+        let ok = answers.iter().filter(|a| a.failure.is_none()).count();
+        let n = answers.len();
+        let status = match ok {
+            _ if ok == n => HealthStatus::Healthy,
+            0 => HealthStatus::Down,
+            _ => HealthStatus::Degraded,
+        };
+        let mut reason = format!("{ok}/{n} probes ok");
+        for (p, a) in rp.probes.iter().zip(&answers) {
+            if let Some(f) = &a.failure {
+                reason.push_str(&format!("; {}: {f}", p.label));
+            }
+        }
+        if rp.config.insecure {
+            reason.push_str(" (TLS NOT VERIFIED: insecure = true)");
+        }
+        let latencies: Vec<f64> = answers.iter().filter_map(|a| a.latency_ms).collect();
+        let latency_ms = self.latency(&region.id, &latencies);
+        let healthy_since =
+            self.since
+                .observe(&region.id, status == HealthStatus::Healthy, now_ms());
+        Ok(Health {
+            status,
+            reason,
+            latency_ms,
+            healthy_since,
+            unhealthy_since: None,
+        })
+    }
+}
