@@ -273,7 +273,7 @@ fn file_campaign(name: &'static str, files: &[&str], check: fn(&[u8]) -> Result<
 fn fleet_files() {
     file_campaign(
         "fleet",
-        &["src/fleet/demo.toml", "examples/fleet.toml"],
+        &["crates/model/src/fleet/demo.toml", "examples/fleet.toml"],
         fleet_case,
     );
 }
@@ -306,7 +306,7 @@ fn command_lines() {
 #[test]
 fn the_mutator_reaches_the_error_paths() {
     // A fuzzer that only ever produced valid files would prove nothing.
-    let corpus = corpus(&["src/fleet/demo.toml"]);
+    let corpus = corpus(&["crates/model/src/fleet/demo.toml"]);
     let mut rng = Rng(1);
     let (mut ok, mut invalid, mut not_utf8) = (0, 0, 0);
     for _ in 0..300 {
