@@ -3,6 +3,9 @@
 //! readings into the state, and the result is drawn as a frame and written as
 //! `status --json`. README's "Figures" quote these medians.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use meridian::engine::poll;
 use meridian::providers::sim::SimOptions;

@@ -2,6 +2,9 @@
 //!
 //! `cargo bench --bench plan`. Figures are reported in the README, never asserted.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use meridian::actions::{Action, Request, plan};
 use meridian::engine::poll;

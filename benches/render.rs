@@ -1,6 +1,9 @@
 //! One frame of a synthetic 100-region x 1,000-tenant fleet, drawn into a TestBackend.
 //! Target: median under 5 ms.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use meridian::tui::fixture::{app_for, press, synthetic, type_text};
 use ratatui::Terminal;

@@ -2,6 +2,9 @@
 //! until a different user approves the exact plan, within the expiry, and a plan that
 //! changed since its approval is refused again. Users are told apart by `$USER`.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use meridian::fleet::load::DEMO_FLEET;
 use serde_json::Value;

@@ -2,6 +2,9 @@
 //! DescribeGlobalClusters for real; switchover and failover up to the request, since moto
 //! models global clusters but implements neither call (it answers 500).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use meridian::fleet::{Fleet, FleetSource, Role, parse};

@@ -4,6 +4,9 @@
 //! endpoint disabled refused, throttling retried, drift caught by the read-back, a black
 //! hole answered within the deadline, health from endpointMonitorStatus.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::{Arc, Mutex};

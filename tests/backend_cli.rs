@@ -1,6 +1,9 @@
 //! End to end: the real binary, a fleet file pointing at moto (Route 53, CloudWatch) and a
 //! real PostgreSQL primary + replica, all on 127.0.0.1.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use assert_cmd::Command;

@@ -4,6 +4,9 @@
 //! retried, drift caught by the read-back, a black hole answered within the deadline, health
 //! from the pool health endpoint, and the token never printed.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,9 @@
 //! Aurora, RDS and ElastiCache lag normalised to seconds, -1 as broken, no datapoint as
 //! unknown, Route 53 HealthCheckStatus as health, and one GetMetricData per AWS region.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use meridian::fleet::{Fleet, FleetSource, parse};

@@ -1,6 +1,9 @@
 //! Fleet-file validation of the real providers' settings: located errors that name the valid
 //! keys and providers, and secrets that never appear in messages.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::fleet::{FleetSource, parse};
 
 const BASE: &str = r#"[fleet]

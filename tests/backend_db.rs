@@ -1,6 +1,9 @@
 //! PostgreSQL and Redis as real primary + replica pairs on 127.0.0.1: role, lag (without the
 //! idle false lag), promotion with fencing, and a server stopped between refreshes.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! The README's promote drill through the real binary, on a real PostgreSQL primary + two
 //! replicas: promote, check, rejoin the old primary, promote back.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use assert_cmd::Command;

@@ -1,6 +1,9 @@
 //! `meridian init --from route53` through the real AWS SDK against moto on 127.0.0.1: a
 //! zone's weighted record becomes the fleet's regions, with their health checks.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! identifier, one atomic UPSERT batch that keeps every other field, throttling retried,
 //! health checks (one made to fail on purpose).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use aws_sdk_route53::types::{Tag, TagResourceType};

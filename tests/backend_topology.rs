@@ -3,6 +3,9 @@
 //! reported and the rest complete; a promotion done behind meridian's back leaves the
 //! orphaned replica reading as broken, never `0.0s`.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;

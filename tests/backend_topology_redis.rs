@@ -4,6 +4,9 @@
 //! meridian's back leaves the orphaned replica reading as broken, never `0.0s`.
 //! Replicas read at the same moment ask their primary once between them.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;

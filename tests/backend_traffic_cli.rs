@@ -3,6 +3,9 @@
 //! Cloudflare drain and restore like seeds 000/001, throttling retried, drift reported; and
 //! shares (`90%`) on the command line shown in units and effective shares.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use assert_cmd::Command;

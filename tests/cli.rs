@@ -1,5 +1,8 @@
 //! The real binary against the demo fleet, each test in its own state directory.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;

@@ -1,6 +1,9 @@
 //! Conventions new users expect: shell completions and man pages generated from the clap
 //! definitions, the fleet schema on stdout, and `meridian init` (never overwriting).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! directory. Gate time is moved with MERIDIAN_TEST_ROLLOUT_SKEW (test-only) so a 15-minute
 //! health gate passes without 15 minutes of waiting; the person is faked with USER.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;

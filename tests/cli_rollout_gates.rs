@@ -2,6 +2,9 @@
 //! a command gate waits until its command exits 0, a wait gate counts down, a parameter
 //! reaches the step that uses it.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use tempfile::TempDir;
 

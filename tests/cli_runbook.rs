@@ -3,6 +3,9 @@
 //! `--sim-speed` simulated seconds per real second, so "healthy for 15m" takes about a
 //! second; nothing here asserts on how long anything took.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;

@@ -1,5 +1,8 @@
 //! Fleet file validation: every refusal names file, line, column, key and what is valid.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::fleet::{FleetSource, parse};
 
 const GOOD: &str = r#"[fleet]

@@ -1,6 +1,9 @@
 //! `[[rollouts]]` templates: the template loads, and each mistake is reported at
 //! its file, line and column with what would be valid.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::fleet::rollout::{GateSpec, TemplateStep};
 use meridian::fleet::{FleetSource, parse};
 

@@ -2,6 +2,9 @@
 //! and each bad file fails both. The published schema (docs/fleet.schema.json) is what
 //! `meridian config schema` prints.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::fleet::schema::{SCHEMA_FILE, fleet_schema, fleet_schema_text};
 use meridian::fleet::{FleetSource, load::DEMO_FLEET, parse};
 use serde_json::Value;

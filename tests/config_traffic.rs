@@ -1,6 +1,9 @@
 //! Fleet files for Azure Traffic Manager and Cloudflare: keys checked at load time with file,
 //! line and column, steady weights in each provider's own units, and the example fleets valid.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::fleet::{FleetSource, ProviderKind, parse};
 
 fn errors(src: &str) -> Vec<String> {

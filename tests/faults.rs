@@ -5,6 +5,9 @@
 //! went wrong in words, and the healthy region is fresh. The Kubernetes family's faults
 //! need its API stand-in and are in `tests/backend_kube/faults.rs` (and `read.rs`).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::process::Command;

@@ -1,6 +1,9 @@
 //! The real binary under faults: bad numbers and switches, damaged state files (lock, audit
 //! log, simulated world), signals and kill -9 mid-action. Each test has its own state dir.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};

@@ -9,6 +9,9 @@
 //! `MERIDIAN_FUZZ_CASES` (per parser, default 1500) and `MERIDIAN_FUZZ_SEED` run longer or
 //! other campaigns.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::Duration;

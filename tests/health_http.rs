@@ -2,6 +2,9 @@
 //! (scripts/health_server.py, also the lab's service) over HTTP and HTTPS with a CA made
 //! at test time, a closed port, and a black hole that accepts and never answers.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

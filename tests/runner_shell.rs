@@ -2,6 +2,9 @@
 //! complete evidence, failure and resume, check-skips, timeout, cancel from another process,
 //! 10 MB of hostile output, and meridian killed with SIGKILL mid-step.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

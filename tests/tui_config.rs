@@ -1,6 +1,9 @@
 //! Keymap and theme loading: merges, unbinding, and every mistake stopping start-up with
 //! file, line and the problem.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::tui::command::{Command, Mode};
 use meridian::tui::keymap::{self, KeyChord};
 use meridian::tui::theme::{self, Role};

@@ -3,6 +3,9 @@
 //! checks the terminal was given back (every other way of ending: tui_restore.rs). Needs
 //! `tmux` (apt-get install tmux).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,6 +1,9 @@
 //! Key sequences driving the dashboard, with assertions on the rendered buffer: its text and
 //! the styles that carry meaning.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::tui::app::{Effect, Pane};
 use meridian::tui::fixture::{demo_app, find, press, render, text, type_text};
 use meridian::tui::theme::Role;

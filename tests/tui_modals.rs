@@ -2,6 +2,9 @@
 //! the typed name, warnings need acknowledgement, read-only shows no confirm button, and
 //! confirming hands the plan back as an effect (the modal executes nothing).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::actions::{Action, Verdict};
 use meridian::fleet::ConfirmStrength;
 use meridian::traffic::{Ask, Weight};

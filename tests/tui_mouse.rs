@@ -1,6 +1,9 @@
 //! The mouse on TestBackend: each test draws a frame (which records what is where), then
 //! sends synthetic crossterm mouse events through `App::update`, as the main loop does.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use meridian::tui::fixture::{demo_app, press, render, type_text};
 use meridian::tui::nav::Selection;

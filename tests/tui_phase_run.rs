@@ -1,6 +1,9 @@
 //! The phase grid and detail for real runs: an interrupted phase, a running one stopped with
 //! the cancel key (pressed twice), and the latest run's output in the detail pane.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::state::{PhaseOwner, PhaseStatus};
 use meridian::tui::app::{Effect, Msg, Pane};
 use meridian::tui::evidence::EvidenceTail;

@@ -4,6 +4,9 @@
 //! on) and tmux reports whether the alternate screen is still on. A panic or a signal
 //! mid-action must also leave an `interrupted` record and no lock. Needs `tmux`.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,9 @@
 //! plan one key away in the usual confirmation modal, and the approval when it is the
 //! second person's turn. Snapshots at 80x24 and 160x45 from the frozen demo fleet.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::actions::AuditOutcome;
 use meridian::actions::rollout::{Next, Rollout};
 use meridian::tui::App;

@@ -2,6 +2,9 @@
 //! again and fails when a file is out of date; regenerate with
 //! `MERIDIAN_UPDATE_SCREENSHOTS=1 cargo test --test tui_screenshots` (or scripts/screenshots.sh).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use meridian::state::{AppHealth, HealthStatus, PhaseStatus, SyncStatus};

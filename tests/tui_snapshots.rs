@@ -1,5 +1,8 @@
 //! Whole-screen snapshots of the main screens (text), from the frozen demo fleet.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::tui::fixture::{demo_app, press, render, text, type_text};
 
 fn app() -> meridian::tui::App {

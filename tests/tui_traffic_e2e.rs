@@ -2,6 +2,9 @@
 //! Traffic Manager shift typed as percentages in the weights editor (90/10, then restore to
 //! 70/30), and a seed 000/001 Cloudflare drain. Needs tmux, python3 and openssl.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use serde_json::{Value, json};

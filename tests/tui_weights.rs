@@ -1,6 +1,9 @@
 //! The header raises expired temporary weights and drift loudly, with the key that
 //! restores steady weights; unexpired temporary weights show quietly with until when.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use meridian::actions::temporary::{Intent, Standing};
 use meridian::traffic::Weight;
 use meridian::tui::fixture::{demo_app, find, render, text};

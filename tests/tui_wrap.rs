@@ -2,6 +2,9 @@
 //! pane, at narrow widths: snapshots of the text, and the rule they all follow (no word
 //! broken that fits on a line, continuation lines indented under the text).
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use log::Level;
 use meridian::tui::fixture::{demo_app, press, render, text};
 use meridian::tui::view::{help, log as log_view, wrap};

@@ -3,6 +3,9 @@
 //! weights changed behind meridian's back (in the simulated world's file) show as drift;
 //! a drain reports its recovery clock against the RTO.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;

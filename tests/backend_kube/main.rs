@@ -7,6 +7,9 @@
 //! In CI a missing python3 (or Helm SDK, for the Helm tests) fails these tests; elsewhere
 //! they print SKIPPED.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -6,6 +6,9 @@
 //!
 //! In CI a missing kubectl or Helm SDK fails these tests; elsewhere they print SKIPPED.
 
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../support/mod.rs"]
 mod support;
 
