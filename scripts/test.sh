@@ -23,4 +23,4 @@ scripts/ci-backends.sh install
 # The tests find the venvs where ci-backends.sh put them, whatever $HOME says.
 source scripts/venvs.sh
 
-cargo test --all-targets "$@"
+cargo test --workspace --tests "$@"

@@ -11,6 +11,7 @@ pub use meridian_core::{actions, engine};
 pub use meridian_model::{fleet, host, pace, state, synthetic, traffic};
 pub use meridian_providers as providers;
 
+pub mod alloc;
 pub mod cli;
 pub mod paths;
 pub mod session;

@@ -1,4 +1,4 @@
-//! The mutator of tests/fuzz_parsers.rs: a seeded generator and mutations that break
+//! The mutator of tests/cli/fuzz_parsers.rs: a seeded generator and mutations that break
 //! parsers (bytes flipped, tokens and edge numbers inserted, lines cut, swapped, copied and
 //! spliced from other files of the corpus).
 

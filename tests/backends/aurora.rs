@@ -1,0 +1,243 @@
+//! Aurora Global Database through the real RDS SDK against moto: roles from
+//! DescribeGlobalClusters for real; switchover and failover up to the request, since moto
+//! models global clusters but implements neither call (it answers 500).
+
+use meridian::fleet::{Fleet, FleetSource, Role, parse};
+use meridian::providers::aws::AwsConfigs;
+use meridian::providers::aws::aurora::Aurora;
+use meridian::providers::{DatabaseProvider, Progress};
+
+async fn rds(endpoint: &str, region: &str) -> aws_sdk_rds::Client {
+    crate::support::set_aws_test_env();
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await;
+    aws_sdk_rds::Client::new(&conf)
+}
+
+/// A global cluster `orders` with a writer in us-east-1 and a secondary in eu-west-1.
+async fn seed(endpoint: &str) -> (String, String) {
+    let use1 = rds(endpoint, "us-east-1").await;
+    use1.create_global_cluster()
+        .global_cluster_identifier("orders")
+        .engine("aurora-postgresql")
+        .engine_version("15.4")
+        .send()
+        .await
+        .expect("global cluster");
+    let w = use1
+        .create_db_cluster()
+        .db_cluster_identifier("orders-use1")
+        .engine("aurora-postgresql")
+        .engine_version("15.4")
+        .global_cluster_identifier("orders")
+        .master_username("u")
+        .master_user_password("password123")
+        .send()
+        .await
+        .expect("writer cluster");
+    let euw1 = rds(endpoint, "eu-west-1").await;
+    let r = euw1
+        .create_db_cluster()
+        .db_cluster_identifier("orders-euw1")
+        .engine("aurora-postgresql")
+        .engine_version("15.4")
+        .global_cluster_identifier("orders")
+        .send()
+        .await
+        .expect("secondary cluster");
+    let arn = |c: Option<&aws_sdk_rds::types::DbCluster>| {
+        c.and_then(|c| c.db_cluster_arn())
+            .map(str::to_string)
+            .expect("arn")
+    };
+    (arn(w.db_cluster()), arn(r.db_cluster()))
+}
+
+fn fleet(endpoint: &str, use1: &str, euw1: &str) -> Fleet {
+    match parse(
+        &fleet_text(endpoint, use1, euw1),
+        "aurora-test.toml",
+        FleetSource::Demo,
+    ) {
+        Ok(f) => f,
+        Err(e) => panic!("test fleet invalid: {e}"),
+    }
+}
+
+fn fleet_text(endpoint: &str, use1: &str, euw1: &str) -> String {
+    format!(
+        r#"
+[fleet]
+name = "aurora-test"
+[[regions]]
+id = "us-east-1"
+role = "primary"
+steady_weight = 50
+database = {{ provider = "aurora", global_cluster_id = "orders", cluster_arn = "{use1}", endpoint_url = "{endpoint}" }}
+lag = {{ provider = "cloudwatch", metric = "aurora-global", identifier = "orders-use1", endpoint_url = "{endpoint}" }}
+[[regions]]
+id = "eu-west-1"
+role = "secondary"
+steady_weight = 50
+database = {{ provider = "aurora", global_cluster_id = "orders", cluster_arn = "{euw1}", endpoint_url = "{endpoint}", promote_timeout = "5s" }}
+lag = {{ provider = "cloudwatch", metric = "aurora-global", identifier = "orders-euw1", endpoint_url = "{endpoint}" }}
+"#
+    )
+}
+
+#[tokio::test]
+async fn roles_come_from_the_global_cluster_writer() {
+    let Some(moto) = crate::support::moto::start() else {
+        return;
+    };
+    let (w, r) = seed(&moto.url()).await;
+    let f = fleet(&moto.url(), &w, &r);
+    let aurora = Aurora::from_fleet(&f, AwsConfigs::new());
+    assert_eq!(
+        aurora
+            .read_role(f.region("us-east-1").expect("r"))
+            .await
+            .expect("role"),
+        Role::Primary
+    );
+    assert_eq!(
+        aurora
+            .read_role(f.region("eu-west-1").expect("r"))
+            .await
+            .expect("role"),
+        Role::Secondary
+    );
+}
+
+#[tokio::test]
+async fn promote_sends_switchover_by_default_and_failover_only_with_data_loss_accepted() {
+    let Some(moto) = crate::support::moto::start() else {
+        return;
+    };
+    let (w, r) = seed(&moto.url()).await;
+    let proxy = crate::support::throttle::start(moto.port, "never");
+    let f = fleet(&proxy.url(), &w, &r);
+    let aurora = Aurora::from_fleet(&f, AwsConfigs::new());
+    let eu = f.region("eu-west-1").expect("region");
+    let arn = r.replace(':', "%3A");
+
+    let err = aurora
+        .promote_accepting(&f, eu, false, &Progress::silent())
+        .await
+        .expect_err("moto does not implement switchover");
+    assert_eq!(
+        (err.region.as_deref(), err.call.as_str()),
+        (Some("eu-west-1"), "rds SwitchoverGlobalCluster"),
+        "{err}"
+    );
+    assert!(err.hint.is_some(), "{err}");
+    let sent = proxy.requests();
+    let switchover = sent
+        .iter()
+        .find(|q| q.body.contains("Action=SwitchoverGlobalCluster"))
+        .expect("switchover request sent");
+    assert!(
+        switchover.body.contains("GlobalClusterIdentifier=orders"),
+        "{}",
+        switchover.body
+    );
+    assert!(
+        switchover
+            .body
+            .contains(&format!("TargetDbClusterIdentifier={arn}")),
+        "{}",
+        switchover.body
+    );
+    assert!(
+        switchover.head.contains("/eu-west-1/rds/"),
+        "signed for the target's region: {}",
+        switchover.head
+    );
+    assert!(
+        !sent
+            .iter()
+            .any(|q| q.body.contains("FailoverGlobalCluster")),
+        "no failover without accepting data loss"
+    );
+
+    let err = aurora
+        .promote_accepting(&f, eu, true, &Progress::silent())
+        .await
+        .expect_err("moto does not implement failover");
+    assert_eq!(err.call, "rds FailoverGlobalCluster");
+    let failover = proxy
+        .requests()
+        .into_iter()
+        .find(|q| q.body.contains("Action=FailoverGlobalCluster"))
+        .expect("failover request sent");
+    assert!(
+        failover.body.contains("AllowDataLoss=true"),
+        "{}",
+        failover.body
+    );
+    assert!(
+        failover
+            .body
+            .contains(&format!("TargetDbClusterIdentifier={arn}")),
+        "{}",
+        failover.body
+    );
+}
+
+/// The CLI's `--accept-data-loss` reaches the backend: unknown lag refuses a plain promote
+/// (exit 3, nothing sent); with data loss accepted, FailoverGlobalCluster is requested.
+#[tokio::test]
+async fn the_cli_asks_for_failover_only_with_accept_data_loss() {
+    let Some(moto) = crate::support::moto::start() else {
+        return;
+    };
+    let (w, r) = seed(&moto.url()).await;
+    let proxy = crate::support::throttle::start(moto.port, "never");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("fleet.toml");
+    let text = format!("{}\n", fleet_text(&proxy.url(), &w, &r));
+    std::fs::write(&path, text).expect("fleet file");
+    let run = |extra: &[&str]| {
+        let mut c = assert_cmd::Command::cargo_bin("meridian").expect("binary");
+        c.env("MERIDIAN_STATE_DIR", dir.path().join("state"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("MERIDIAN_SIM_SPEED", "0")
+            .envs(crate::support::aws_test_env())
+            .arg("-c")
+            .arg(&path)
+            .args(["promote", "eu-west-1", "--yes", "--reason", "test"])
+            .args(extra);
+        let out = c.output().expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, 3, "unknown lag refuses: {text}");
+    assert!(
+        !proxy
+            .requests()
+            .iter()
+            .any(|q| q.body.contains("Action=SwitchoverGlobalCluster")
+                || q.body.contains("Action=FailoverGlobalCluster")),
+        "no switchover or failover sent"
+    );
+    let (code, text) = run(&["--accept-data-loss"]);
+    assert_eq!(code, 1, "moto refuses the failover: {text}");
+    assert!(text.contains("rds FailoverGlobalCluster"), "{text}");
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|q| q.body.contains("Action=FailoverGlobalCluster")
+                && q.body.contains("AllowDataLoss=true"))
+    );
+}

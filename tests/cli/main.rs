@@ -1,0 +1,18 @@
+//! The headless CLI through the real binary, on the demo fleet and on fleet files: every command's output, exit codes and audit records, configuration errors, the schema, rollouts, runbook conventions, faults and the parsers under fuzzing.
+
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod approvals;
+mod commands;
+mod config_errors;
+mod config_rollouts;
+mod config_schema;
+mod config_traffic;
+mod conventions;
+mod faults;
+mod fuzz_parsers;
+mod rollout;
+mod rollout_gates;
+mod runbook;
+mod weights_recovery;

@@ -1,0 +1,21 @@
+//! The dashboard: key sequences, modals, the mouse, whole-screen snapshots and screenshots from the real renderer, and end to end under tmux.
+
+// A test's panic with the value is its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod config;
+mod e2e;
+mod keys;
+mod modals;
+mod mouse;
+mod phase_run;
+mod restore;
+mod rollout;
+mod screenshots;
+mod snapshots;
+mod traffic_e2e;
+mod weights;
+mod wrap;

@@ -1,0 +1,250 @@
+//! The rollout pane: steps with their state and a gate's live countdown, the next step's
+//! plan one key away in the usual confirmation modal, and the approval when it is the
+//! second person's turn. Snapshots at 80x24 and 160x45 from the frozen demo fleet.
+
+use meridian::actions::AuditOutcome;
+use meridian::actions::rollout::{Next, Rollout};
+use meridian::tui::App;
+use meridian::tui::app::Effect;
+use meridian::tui::fixture::{demo_app, press, render, text};
+
+const MIN: i64 = 60_000;
+
+fn app() -> App {
+    demo_app("dark", "default", false).unwrap_or_else(|e| panic!("demo app: {e}"))
+}
+
+/// The demo release with its weights and us-east-1's syncs done; the health gate started
+/// 9m12s before the app's clock.
+fn mid_gate(a: &mut App) {
+    let since = a.now - 9 * MIN - 12_000;
+    let mut r = Rollout::start(
+        &a.fleet,
+        "release",
+        Default::default(),
+        "CHG-7",
+        "alice@laptop",
+        since - 5 * MIN,
+    )
+    .unwrap();
+    let mut at = since - 4 * MIN;
+    while let Next::Action { index, .. } = r.next() {
+        at += MIN;
+        r.record_action(
+            index,
+            AuditOutcome::Succeeded,
+            None,
+            "a1",
+            "alice@laptop",
+            at,
+        );
+    }
+    assert!(matches!(r.next(), Next::Gate { since: s, .. } if s == since));
+    a.rollout = Some(Box::new(r));
+}
+
+#[test]
+fn the_pane_lists_steps_and_counts_the_gate_down_80x24() {
+    let mut a = app();
+    mid_gate(&mut a);
+    press(&mut a, &["o"]);
+    let screen = text(&render(&a, 80, 24));
+    assert!(
+        screen.contains("us-east-1 healthy 9m12s of 15m"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_pane_at_160x45() {
+    let mut a = app();
+    mid_gate(&mut a);
+    press(&mut a, &["o"]);
+    let screen = text(&render(&a, 160, 45));
+    assert!(
+        screen.contains("done    sync payments-prd in us-east-1"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn enter_on_an_action_step_opens_its_plan_in_the_confirmation_modal() {
+    let mut a = app();
+    a.rollout = Some(Box::new(
+        Rollout::start(
+            &a.fleet,
+            "release",
+            Default::default(),
+            "CHG-7",
+            "alice@l",
+            a.now,
+        )
+        .unwrap(),
+    ));
+    press(&mut a, &["o", "enter"]);
+    let screen = text(&render(&a, 160, 45));
+    assert!(screen.contains("Set weights"), "{screen}");
+    assert!(
+        screen.contains("rollout release-"),
+        "the reason names the rollout: {screen}"
+    );
+}
+
+#[test]
+fn enter_at_an_approval_gate_approves_and_a_met_gate_is_recorded() {
+    let mut a = app();
+    mid_gate(&mut a);
+    // Still counting: nothing to record, the status line says what it waits for.
+    assert!(press(&mut a, &["o", "enter"]).is_empty());
+    let Some(r) = a.rollout.as_deref_mut() else {
+        panic!()
+    };
+    let Next::Gate { index, .. } = r.next() else {
+        panic!()
+    };
+    let met = meridian::actions::rollout::GateVerdict::Met {
+        reason: "ok".into(),
+    };
+    r.record_gate(index, &met, 0);
+    let effects = press(&mut a, &["enter"]);
+    assert_eq!(effects, vec![Effect::ApproveRollout]);
+    let screen = text(&render(&a, 160, 45));
+    assert!(
+        screen.contains("approve (not alice@laptop: a second person)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_gate_whose_time_is_up_is_recorded_as_met() {
+    let mut a = app();
+    mid_gate(&mut a);
+    a.now += 6 * MIN;
+    let effects = press(&mut a, &["o", "enter"]);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::RolloutGate(
+                4,
+                meridian::actions::rollout::GateVerdict::Met { .. }
+            )]
+        ),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn with_no_rollout_the_pane_names_the_templates_and_how_to_start() {
+    let mut a = app();
+    press(&mut a, &["o"]);
+    let screen = text(&render(&a, 80, 24));
+    assert!(screen.contains("Templates: release"), "{screen}");
+    assert!(
+        screen.contains("meridian rollout start ID --reason TEXT"),
+        "{screen}"
+    );
+}
+
+/// A command gate runs from the dashboard: Enter starts it (off the event loop), its
+/// verdict comes back as a message, and a met gate is recorded like any other.
+#[test]
+fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
+    use meridian::actions::rollout::GateVerdict;
+    use meridian::fleet::StepCommand;
+    use meridian::fleet::rollout::{GateSpec, RolloutTemplate, TemplateStep};
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let run = StepCommand::Argv(vec!["true".into()]);
+    a.fleet.rollouts.push(RolloutTemplate {
+        id: "checked".into(),
+        name: "Checked".into(),
+        params: Vec::new(),
+        steps: vec![TemplateStep::Gate(GateSpec::Command { run: run.clone() })],
+    });
+    let r = Rollout::start(
+        &a.fleet,
+        "checked",
+        Default::default(),
+        "CHG-8",
+        "ana@a",
+        a.now,
+    )
+    .unwrap_or_else(|e| panic!("start: {e}"));
+    a.rollout = Some(Box::new(r));
+    press(&mut a, &["o"]);
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::CommandGate(0, c)] if *c == run),
+        "{effects:?}"
+    );
+    assert!(text(&render(&a, 80, 24)).contains("gate: running `true`"));
+
+    // Still failing: shown, nothing recorded.
+    let waiting = GateVerdict::Waiting {
+        waiting_for: "`true` to exit 0 (it exited 1: no)".into(),
+        remaining_secs: None,
+    };
+    assert!(a.update(Msg::CommandGate(0, waiting)).is_empty());
+    let met = GateVerdict::Met {
+        reason: "`true` exited 0".into(),
+    };
+    let effects = a.update(Msg::CommandGate(0, met.clone()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::RolloutGate(0, v)] if *v == met),
+        "{effects:?}"
+    );
+
+    // A read-only partner's dashboard does not run it.
+    a.read_only = true;
+    assert!(press(&mut a, &["Enter"]).is_empty());
+}
+
+/// A partner's request waits in the header; `A` lists it with its changes and hash, and
+/// Enter approves that exact request through the library (audited there).
+#[test]
+fn a_pending_approval_is_shown_and_approved_from_the_pane() {
+    use meridian::actions::approvals::ApprovalRequest;
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let req = ApprovalRequest {
+        hash: "a1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
+        action: "promote".into(),
+        target: "eu-west-1".into(),
+        summary: "Promote eu-west-1's database to primary".into(),
+        changes: vec!["eu-west-1 database: replica -> primary".into()],
+        command: "meridian promote eu-west-1".into(),
+        requester: "alice@laptop".into(),
+        requested_at_ms: a.now - 2 * MIN,
+        expires_at_ms: a.now + 13 * MIN,
+    };
+    a.update(Msg::Pending(vec![req.clone()]));
+    let board = text(&render(&a, 160, 45));
+    assert!(board.contains("⚑ 1 waiting for approval (A)"), "{board}");
+
+    press(&mut a, &["A"]);
+    let pane = text(&render(&a, 80, 24));
+    assert!(
+        pane.contains("a1b2c3d4e5f6  promote eu-west-1  by alice@laptop"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("eu-west-1 database: replica -> primary"),
+        "{pane}"
+    );
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ApprovePlan(r)] if **r == req),
+        "{effects:?}"
+    );
+    a.update(Msg::Approved(Err("alice@laptop asked for it".into())));
+    assert!(text(&render(&a, 80, 24)).contains("not approved: alice@laptop asked for it"));
+
+    // Read-only: listed, never approved.
+    a.read_only = true;
+    press(&mut a, &["A"]);
+    assert!(press(&mut a, &["Enter"]).is_empty());
+}
