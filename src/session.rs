@@ -157,7 +157,7 @@ impl Context {
     fn settle_orphans(&self) {
         let log = AuditLog::new(&self.fleet_paths.audit_log);
         let lock = FleetLock::new(&self.fleet_paths.lock_file);
-        match crate::actions::recover::settle_orphans(&log, &lock) {
+        match crate::actions::settle_orphans(&log, &lock) {
             Ok(settled) => {
                 for r in settled {
                     eprintln!(
@@ -172,13 +172,13 @@ impl Context {
 
     /// The executor for this fleet.
     pub fn executor(&self) -> Executor {
-        Executor {
-            fleet: self.fleet.clone(),
-            providers: self.providers.clone(),
-            audit: AuditLog::new(&self.fleet_paths.audit_log),
-            lock: self.lock(),
-            read_only: self.read_only,
-        }
+        Executor::new(
+            self.fleet.clone(),
+            self.providers.clone(),
+            AuditLog::new(&self.fleet_paths.audit_log),
+            self.lock(),
+            self.read_only,
+        )
     }
 
     /// The fleet lock: the lock file, or the Kubernetes Lease when `[lock] provider = "kube"`.

@@ -212,7 +212,7 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             "audit_id": execution.audit_id,
             "before": execution.before,
             "after": execution.after,
-            "recovery": recovery(execution),
+            "recovery": execution.recovery,
         });
         super::out(&pretty(&doc));
         return;
@@ -233,9 +233,7 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
             other.as_str()
         )),
     }
-    if let Some(c) = recovery(execution)
-        .and_then(|v| serde_json::from_value::<crate::actions::recovery::Recovery>(v).ok())
-    {
+    if let Some(c) = &execution.recovery {
         super::out(&format!("recovery: {}", c.text()));
     }
     if let Some(dir) = execution
@@ -246,11 +244,6 @@ fn report(plan: &Plan, execution: &Execution, as_json: bool) {
     {
         println!("evidence: {dir}");
     }
-}
-
-/// The recovery clock's reading, which a drain or promote carries beside its read-back.
-fn recovery(execution: &Execution) -> Option<serde_json::Value> {
-    execution.after.as_ref()?.get("recovery").cloned()
 }
 
 fn pretty(v: &serde_json::Value) -> String {

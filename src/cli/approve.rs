@@ -41,17 +41,7 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, Failure> {
             return Err(audited(&executor, &req, "not confirmed"));
         }
     }
-    let me = approvals::identity(&ctx.fleet);
-    let reason = global.reason.clone();
-    match approvals::approve_audited(
-        &*store,
-        &executor.audit,
-        &ctx.fleet,
-        &req,
-        &me,
-        reason,
-        now_ms(),
-    ) {
+    match executor.approve_plan(&req, global.reason.clone()) {
         Approved::Yes(a) => {
             if global.json {
                 super::out(&serde_json::to_string_pretty(&a).unwrap_or_default());
@@ -81,8 +71,7 @@ fn refused(r: Refusal) -> Failure {
 
 /// Record a refused approval and say why.
 fn audited(executor: &Executor, req: &ApprovalRequest, why: &str) -> Failure {
-    let why = approvals::refused_audited(&executor.audit, &executor.fleet, req, &why);
-    Failure::new(Exit::Refused, why)
+    Failure::new(Exit::Refused, executor.refuse_approval(req, why))
 }
 
 fn show(req: &ApprovalRequest) {

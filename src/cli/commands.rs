@@ -32,7 +32,7 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let ctx = Context::load(&global.session())?;
     crate::engine::schedule::publish(&ctx.fleet);
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
-    let lock = ctx.executor().lock.current_holder().await;
+    let lock = ctx.executor().lock_holder().await;
     let api = ApiMeter::global().lines(now_ms(), ApiMeter::started());
     let (standing, store_problem) = super::temporary::standing(&ctx, &state);
     let weights_problem = standing.problem(&ctx.fleet, &state);
@@ -129,7 +129,7 @@ pub fn audit(global: &GlobalArgs, limit: Option<usize>) -> Result<Exit, Failure>
     if !global.read_only {
         // Actions whose process died are shown as what they are, not as still running.
         let lock = FleetLock::new(&fleet_paths.lock_file);
-        if let Err(e) = crate::actions::recover::settle_orphans(&log, &lock) {
+        if let Err(e) = crate::actions::settle_orphans(&log, &lock) {
             eprintln!("meridian: warning: {e}");
         }
     }

@@ -160,12 +160,6 @@ fn print_run(dir: &Path, r: &RunRecord, as_json: bool) {
 /// Stop a running phase (from any process on this host).
 pub async fn cancel(global: &GlobalArgs, region: &str, phase: &str) -> Result<Exit, Failure> {
     let ctx = Context::load(&global.session())?;
-    if ctx.read_only {
-        return Err(Failure::new(
-            Exit::Refused,
-            "read-only mode: nothing is changed",
-        ));
-    }
     if ctx.fleet.region(region).is_none() || ctx.fleet.phase_index(phase).is_none() {
         return Err(Failure::new(
             Exit::Usage,
@@ -173,16 +167,18 @@ pub async fn cancel(global: &GlobalArgs, region: &str, phase: &str) -> Result<Ex
         ));
     }
     let progress = Progress::new(|m| eprintln!("  · {m}"));
-    match ctx
-        .providers
-        .runner
-        .cancel(&ctx.fleet, region, phase, &progress)
-        .await
-    {
-        Ok(msg) => {
-            println!("{msg}");
+    // Through the action library: refused in read-only mode, audited either way.
+    let done = ctx
+        .executor()
+        .cancel_phase(region, phase, global.reason.clone(), &progress)
+        .await;
+    let said = done.detail.unwrap_or_default();
+    match done.outcome {
+        crate::actions::AuditOutcome::Succeeded => {
+            println!("{said}");
             Ok(Exit::Done)
         }
-        Err(e) => Err(Failure::new(Exit::Failed, e.to_string())),
+        crate::actions::AuditOutcome::Refused => Err(Failure::new(Exit::Refused, said)),
+        _ => Err(Failure::new(Exit::Failed, said)),
     }
 }

@@ -50,9 +50,9 @@ pub async fn run(ctx: &Context, wait: &WaitArgs, global: &GlobalArgs) -> Result<
         }
         if readings.iter().all(|r| r.recovery.recovered) {
             if !ctx.read_only {
-                for r in &readings {
-                    recovery_open::stop(&*store, &executor.audit, &ctx.fleet, r)
-                        .map_err(|e| store_err(&e))?;
+                let (_, problems) = executor.stop_recovery(&readings);
+                if let Some(p) = problems.first() {
+                    return Err(store_err(p));
                 }
             }
             report(&readings, global.json);

@@ -1,19 +1,25 @@
-//! Carrying out what `App::update` asks for (`Effect`): actions run in tasks, store and
-//! audit writes off the loop's thread, refreshes through the engine. The loop owns one
-//! `Effects` and hands it every effect; closing the dashboard waits for running actions.
+//! Carrying out what `App::update` asks for (`Effect`), one method per effect. Every
+//! change goes through the executor (the action library's only door), and every piece of
+//! I/O runs in a task that sends what came of it back to the loop as a message: the loop's
+//! thread does no store, audit or backend I/O, and nothing here touches the app. Closing
+//! the dashboard waits for running actions.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::app::{App, Effect, Msg};
-use crate::actions::recovery::Recovery;
-use crate::actions::{AuditOutcome, Execution, Executor, Stop, StopHandle, stop_pair};
+use super::app::{Effect, Msg};
+use crate::actions::approvals::{self, ApprovalRequest, Approved};
+use crate::actions::recovery_open::ClockReading;
+use crate::actions::rollout::GateVerdict;
+use crate::actions::{
+    AuditOutcome, Execution, Executor, Plan, Request, Stop, StopHandle, stop_pair,
+};
 use crate::engine::{Engine, Refresh, Subject, for_action};
+use crate::fleet::StepCommand;
 use crate::providers::Progress;
 use crate::session::note;
-use crate::state::now_ms;
 
 /// How long closing the dashboard waits for an action to stop and record its outcome (the
 /// executor reads back for at most 5 s).
@@ -102,193 +108,210 @@ impl<'a> Effects<'a> {
         }
     }
 
-    pub(super) fn perform_all(&mut self, effects: Vec<Effect>, app: &mut App) {
+    pub(super) fn perform_all(&mut self, effects: Vec<Effect>) {
         for effect in effects {
-            self.perform(effect, app);
+            self.perform(effect);
         }
     }
 
-    fn perform(&mut self, effect: Effect, app: &mut App) {
-        let Effects {
-            executor,
-            engine,
-            touched,
-            tx,
-            running,
-        } = self;
+    fn perform(&mut self, effect: Effect) {
         match effect {
-            Effect::StopRecovery(readings) => {
-                let store = executor.shared_store();
-                let executor = Arc::clone(executor);
-                // Store and audit writes block: not on a worker of the dashboard's runtime.
-                tokio::task::spawn_blocking(move || {
-                    for r in &readings {
-                        match crate::actions::recovery_open::stop(
-                            &*store,
-                            &executor.audit,
-                            &executor.fleet,
-                            r,
-                        ) {
-                            Ok(true) => log::info!("recovery clock stopped: {}", r.text()),
-                            Ok(false) => {}
-                            Err(e) => log::warn!("recovery clock {}: {e}", r.clock.id),
-                        }
-                    }
-                });
-            }
-            Effect::ApprovePlan(req) => {
-                let store = executor.shared_store();
-                let executor = Arc::clone(executor);
-                let tx = tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    use crate::actions::approvals::{self, Approved};
-                    let me = approvals::identity(&executor.fleet);
-                    let said = match approvals::approve_audited(
-                        &*store,
-                        &executor.audit,
-                        &executor.fleet,
-                        &req,
-                        &me,
-                        None,
-                        crate::state::now_ms(),
-                    ) {
-                        Approved::Yes(a) => Ok(format!(
-                            "approved {} {} ({}) for {}: they can run it now",
-                            a.action,
-                            a.target,
-                            approvals::short(&a.hash),
-                            a.requester
-                        )),
-                        Approved::Refused(why) => Err(why),
-                    };
-                    match &said {
-                        Ok(t) => log::info!("{t}"),
-                        Err(e) => log::warn!("not approved: {e}"),
-                    }
-                    let _ = tx.send(Msg::Approved(said));
-                });
-            }
-            Effect::CommandGate(index, run) => {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let verdict = crate::actions::rollout::command_gate(&run).await;
-                    let _ = tx.send(Msg::CommandGate(index, verdict));
-                });
-            }
-            Effect::ApproveRollout => {
-                let store = super::rollout_io::store(executor);
-                super::rollout_io::approve(&store);
-                app.update(Msg::Rollout(super::rollout_io::load(&store)));
-            }
-            Effect::RolloutGate(index, verdict) => {
-                let store = super::rollout_io::store(executor);
-                super::rollout_io::gate(&store, index, &verdict);
-                app.update(Msg::Rollout(super::rollout_io::load(&store)));
-            }
-            Effect::Execute(request, plan) => {
-                *touched = Some(for_action(&executor.fleet, &request.action));
-                let executor = Arc::clone(executor);
-                let tx = tx.clone();
-                let label = plan.button_label();
-                let rollouts = super::rollout_io::store(&executor);
-                super::rollout_io::started(&rollouts, &request);
-                let stop = running.watch.clone();
-                running.tasks.retain(|t| !t.is_finished());
-                running.tasks.push(tokio::spawn(async move {
-                    let progress_tx = tx.clone();
-                    // Progress::say also logs each line, which puts it in the log pane.
-                    let progress = Progress::new(move |m| {
-                        let _ = progress_tx.send(Msg::Progress(m.to_string()));
-                    });
-                    let done = executor
-                        .execute_until(&request, &plan, None, &progress, stop)
-                        .await;
-                    // A drain's or promote's recovery clock is part of its result on screen.
-                    let recovery = done
-                        .after
-                        .as_ref()
-                        .and_then(|a| a.get("recovery").cloned())
-                        .and_then(|v| serde_json::from_value::<Recovery>(v).ok())
-                        .map(|r| r.text());
-                    let _ = tx.send(Msg::Finished {
-                        label,
-                        outcome: done.outcome,
-                        detail: done.detail.clone(),
-                        recovery,
-                    });
-                    super::rollout_io::finished(&rollouts, &request, &done);
-                    done
-                }));
-            }
-            Effect::Decline(plan) => {
-                let executor = Arc::clone(executor);
-                tokio::task::spawn_blocking(move || {
-                    executor.record_declined(&plan);
-                });
-            }
-            Effect::DescribePlan(plan) => {
-                let executor = Arc::clone(executor);
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let mut notes = crate::actions::describe::describe(
-                        &executor.providers,
-                        &executor.fleet,
-                        &plan,
-                    )
-                    .await;
-                    let store = executor.shared_store();
-                    let who = crate::host::whoami();
-                    notes.extend(crate::actions::approvals::note(
-                        &*store,
-                        &executor.fleet,
-                        &plan,
-                        &who,
-                        now_ms(),
-                    ));
-                    if let Some(operation) = plan.operation.clone() {
-                        let _ = tx.send(Msg::PlanNotes(Box::new(operation), notes));
-                    }
-                });
-            }
+            Effect::Execute(request, plan) => self.execute(*request, *plan),
+            Effect::Decline(plan) => self.decline(*plan),
+            Effect::DescribePlan(plan) => self.describe(*plan),
             Effect::LoadEvidence {
                 region,
                 phase,
                 dir,
                 key,
-            } => {
-                let tx = tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let tail = super::evidence::load_tail(&region, &phase, &dir, key);
-                    let _ = tx.send(Msg::Evidence(Box::new(tail)));
-                });
-            }
-            Effect::CancelPhase { region, phase } => {
-                let region_id = region.clone();
-                let executor = Arc::clone(executor);
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let progress_tx = tx.clone();
-                    let progress = Progress::new(move |m| {
-                        let _ = progress_tx.send(Msg::Progress(m.to_string()));
-                    });
-                    let said = executor
-                        .providers
-                        .runner
-                        .cancel(&executor.fleet, &region, &phase, &progress)
-                        .await;
-                    match said {
-                        Ok(m) => log::info!("{m}"),
-                        Err(e) => log::warn!("{e}"),
-                    }
-                });
-                engine.refresh(Refresh::Only(vec![Subject::Phases(region_id)]));
-            }
-            Effect::Refresh => engine.refresh(match touched.take() {
-                Some(subjects) => Refresh::Only(subjects),
-                None => Refresh::All,
-            }),
+            } => self.load_evidence(region, phase, dir, key),
+            Effect::CancelPhase { region, phase } => self.cancel_phase(region, phase),
+            Effect::Refresh => self.refresh(),
+            Effect::ApproveRollout => self.approve_rollout(),
+            Effect::RolloutGate(index, verdict) => self.rollout_gate(index, verdict),
+            Effect::CommandGate(index, run) => self.command_gate(index, run),
+            Effect::ApprovePlan(req) => self.approve_plan(*req),
+            Effect::StopRecovery(readings) => self.stop_recovery(readings),
             Effect::Log(level, text) => log::log!(level, "{text}"),
-            Effect::Quit => app.quit = true,
+            // The app has set its own `quit`; the loop ends at its next turn.
+            Effect::Quit => {}
         }
+    }
+
+    /// Progress lines of a task, as messages to the loop (and the log pane).
+    fn progress(&self) -> Progress {
+        let tx = self.tx.clone();
+        Progress::new(move |m| {
+            let _ = tx.send(Msg::Progress(m.to_string()));
+        })
+    }
+
+    /// Run a confirmed plan through the executor, in a task the dashboard waits for when
+    /// it closes. A rollout step is booked and recorded on the rollout by the executor.
+    fn execute(&mut self, request: Request, plan: Plan) {
+        self.touched = Some(for_action(self.executor.fleet(), &request.action));
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        let label = plan.button_label();
+        let stop = self.running.watch.clone();
+        let progress = self.progress();
+        self.running.tasks.retain(|t| !t.is_finished());
+        self.running.tasks.push(tokio::spawn(async move {
+            let done = executor
+                .execute_until(&request, &plan, None, &progress, stop)
+                .await;
+            let _ = tx.send(Msg::Finished {
+                label,
+                outcome: done.outcome,
+                detail: done.detail.clone(),
+                // A drain's or promote's recovery clock is part of its result on screen.
+                recovery: done.recovery.as_ref().map(|r| r.text()),
+            });
+            done
+        }));
+    }
+
+    /// The operator declined a plan: recorded off the loop's thread.
+    fn decline(&self, plan: Plan) {
+        let executor = Arc::clone(&self.executor);
+        tokio::task::spawn_blocking(move || {
+            executor.record_declined(&plan);
+        });
+    }
+
+    /// Ask the backends how they would carry out a plan; the answer comes back to its modal.
+    fn describe(&self, plan: Plan) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let notes = executor.describe(&plan).await;
+            if let Some(operation) = plan.operation.clone() {
+                let _ = tx.send(Msg::PlanNotes(Box::new(operation), notes));
+            }
+        });
+    }
+
+    fn load_evidence(&self, region: String, phase: String, dir: String, key: String) {
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let tail = super::evidence::load_tail(&region, &phase, &dir, key);
+            let _ = tx.send(Msg::Evidence(Box::new(tail)));
+        });
+    }
+
+    /// Stop a running phase through the executor (refused in read-only mode, audited).
+    fn cancel_phase(&mut self, region: String, phase: String) {
+        let executor = Arc::clone(&self.executor);
+        let progress = self.progress();
+        let subject = Subject::Phases(region.clone());
+        tokio::spawn(async move {
+            let done = executor
+                .cancel_phase(&region, &phase, None, &progress)
+                .await;
+            let said = done.detail.unwrap_or_default();
+            match done.outcome {
+                AuditOutcome::Succeeded => log::info!("{said}"),
+                _ => log::warn!("{said}"),
+            }
+        });
+        self.engine.refresh(Refresh::Only(vec![subject]));
+    }
+
+    fn refresh(&mut self) {
+        self.engine.refresh(match self.touched.take() {
+            Some(subjects) => Refresh::Only(subjects),
+            None => Refresh::All,
+        });
+    }
+
+    /// Approve the approval gate the rollout waits at, as this person; the rollout as
+    /// stored afterwards comes back to the pane.
+    fn approve_rollout(&self) {
+        self.rollout_change(|executor| {
+            executor
+                .rollout_approve()
+                .map(|(r, said)| format!("rollout {}: {said}", r.id))
+        });
+    }
+
+    /// Record a gate's verdict on the rollout (only while it still waits there).
+    fn rollout_gate(&self, index: usize, verdict: GateVerdict) {
+        self.rollout_change(move |executor| {
+            executor.rollout_gate(None, index, &verdict).map(|r| {
+                format!(
+                    "rollout {}: step {} {}",
+                    r.id,
+                    index + 1,
+                    verdict.describe()
+                )
+            })
+        });
+    }
+
+    /// A change to the rollout through the executor, off the loop's thread; what it said is
+    /// logged and the rollout as stored now is sent back.
+    fn rollout_change(
+        &self,
+        change: impl FnOnce(&Executor) -> Result<String, crate::actions::rollout::RolloutError>
+        + Send
+        + 'static,
+    ) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            match change(&executor) {
+                Ok(said) => log::info!("{said}"),
+                Err(e) => log::warn!("rollout: {e}"),
+            }
+            let _ = tx.send(Msg::Rollout(super::records::load_rollout(
+                &executor.rollouts(),
+            )));
+        });
+    }
+
+    /// Run a rollout's command gate with its deadline; its verdict comes back.
+    fn command_gate(&self, index: usize, run: StepCommand) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let verdict = crate::actions::rollout::command_gate(&run).await;
+            let _ = tx.send(Msg::CommandGate(index, verdict));
+        });
+    }
+
+    /// Approve someone else's plan, as this person (audited by the executor).
+    fn approve_plan(&self, req: ApprovalRequest) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let said = match executor.approve_plan(&req, None) {
+                Approved::Yes(a) => Ok(format!(
+                    "approved {} {} ({}) for {}: they can run it now",
+                    a.action,
+                    a.target,
+                    approvals::short(&a.hash),
+                    a.requester
+                )),
+                Approved::Refused(why) => Err(why),
+            };
+            match &said {
+                Ok(t) => log::info!("{t}"),
+                Err(e) => log::warn!("not approved: {e}"),
+            }
+            let _ = tx.send(Msg::Approved(said));
+        });
+    }
+
+    /// Stop the recovery clocks that found the fleet recovered (each audited once).
+    fn stop_recovery(&self, readings: Vec<ClockReading>) {
+        let executor = Arc::clone(&self.executor);
+        tokio::task::spawn_blocking(move || {
+            let (stopped, problems) = executor.stop_recovery(&readings);
+            for s in stopped {
+                log::info!("recovery clock stopped: {s}");
+            }
+            for p in problems {
+                log::warn!("{p}");
+            }
+        });
     }
 }

@@ -18,7 +18,6 @@ mod observe;
 pub mod overlay;
 mod records;
 mod rollout;
-mod rollout_io;
 pub mod runner;
 pub mod svg;
 pub mod symbols;

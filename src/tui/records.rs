@@ -11,10 +11,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::app::Msg;
-use super::rollout_io;
 use crate::actions::approvals;
 use crate::actions::recovery_open;
-use crate::actions::rollout::RolloutStore;
+use crate::actions::rollout::{Rollout, RolloutStore};
 use crate::actions::temporary::{self, WeightMap};
 use crate::fleet::Fleet;
 use crate::providers::store::SharedStore;
@@ -43,7 +42,7 @@ pub fn watch_records(
             let fleet2 = fleet.clone();
             let now_weights = weights.borrow_and_update().clone();
             let read = tokio::task::spawn_blocking(move || {
-                let rollout = rollout_io::load(&rollouts2);
+                let rollout = load_rollout(&rollouts2);
                 let standing =
                     temporary::standing_seen(&*shared2, &fleet2, now_weights, now_ms(), read_only)
                         .ok();
@@ -77,4 +76,15 @@ pub fn watch_records(
             }
         }
     });
+}
+
+/// The rollout as stored now; a damaged document is logged, not fatal to the dashboard.
+pub fn load_rollout(store: &RolloutStore) -> Option<Box<Rollout>> {
+    match store.load() {
+        Ok(r) => r.map(Box::new),
+        Err(e) => {
+            log::warn!("{e}");
+            None
+        }
+    }
 }

@@ -184,7 +184,7 @@ async fn event_loop(
         tokio::sync::watch::channel(crate::actions::temporary::current(&app.fleet, &app.state));
     super::records::watch_records(
         ctx.fleet.clone(),
-        super::rollout_io::store(&executor),
+        executor.rollouts(),
         ctx.executor().shared_store(),
         weights_rx,
         action_tx.clone(),
@@ -210,7 +210,7 @@ async fn event_loop(
             // What is drawn agrees with itself: counts and filtered rows from the cells shown.
             last_merge = tokio::time::Instant::now();
             let effects = app.update(Msg::Settle);
-            fx.perform_all(effects, app);
+            fx.perform_all(effects);
         }
         if app.dirty {
             super::logging::before_draw();
@@ -246,7 +246,7 @@ async fn event_loop(
                 while let Ok(next) = fleet_rx.try_recv() {
                     effects.extend(app.update(Msg::Arrived(Box::new(next))));
                 }
-                fx.perform_all(effects, app);
+                fx.perform_all(effects);
                 if !starting {
                     continue;
                 }
@@ -286,7 +286,7 @@ async fn event_loop(
         while let Ok(m) = action_rx.try_recv() {
             effects.extend(app.update(m));
         }
-        fx.perform_all(effects, app);
+        fx.perform_all(effects);
     };
     fx.engine.stop();
     Ok(end)

@@ -267,13 +267,13 @@ async fn promote_re_checks_lag_just_before_executing() {
         ..Default::default()
     };
     let providers = Providers::build(&f, tmp.path(), &opts).expect("build");
-    let executor = Executor {
-        fleet: f.clone(),
-        providers: providers.clone(),
-        audit: AuditLog::new(&tmp.path().join("audit.jsonl")),
-        lock: FleetLock::new(&tmp.path().join("lock")),
-        read_only: false,
-    };
+    let executor = Executor::new(
+        f.clone(),
+        providers.clone(),
+        AuditLog::new(&tmp.path().join("audit.jsonl")),
+        FleetLock::new(&tmp.path().join("lock")),
+        false,
+    );
     let mut req = Request::new(Action::Promote {
         region: "eu-west-1".into(),
     });

@@ -330,9 +330,22 @@ fn cancel_from_another_process_stops_the_whole_step() {
     ]);
     assert_eq!(code, 3, "refused while running: {out}\n{err}");
     assert!(err.contains("phase-running"), "{err}");
+    // Read-only mode refuses to stop it, through the action library, and says so in the
+    // audit log.
+    let (code, out, err) = lab.run(&["phase", "cancel", "r1", "slow", "--read-only"]);
+    assert_eq!(code, 3, "refused in read-only mode: {out}\n{err}");
+    assert_eq!(lab.phase("slow")["state"], "running");
     let (code, out, err) = lab.run(&["phase", "cancel", "r1", "slow"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("stopped"), "{out}");
+    let (_, audit, _) = lab.run(&["audit", "--json"]);
+    let records: Vec<serde_json::Value> = serde_json::from_str(&audit).unwrap();
+    let cancels: Vec<&str> = records
+        .iter()
+        .filter(|r| r["action"] == "cancel-phase")
+        .map(|r| r["outcome"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(cancels, ["refused", "succeeded"], "{audit}");
     let status = runner.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     let p = lab.phase("slow");

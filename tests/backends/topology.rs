@@ -109,13 +109,13 @@ async fn a_replica_down_during_promotion_is_reported_and_reads_broken_when_back(
     let tmp = tempfile::tempdir().expect("tmp");
     let f = fleet(&pg, tmp.path());
     let providers = providers(&f, tmp.path());
-    let executor = Executor {
-        fleet: f.clone(),
-        providers: providers.clone(),
-        audit: AuditLog::new(&tmp.path().join("audit.jsonl")),
-        lock: FleetLock::new(&tmp.path().join("lock")),
-        read_only: false,
-    };
+    let executor = Executor::new(
+        f.clone(),
+        providers.clone(),
+        AuditLog::new(&tmp.path().join("audit.jsonl")),
+        FleetLock::new(&tmp.path().join("lock")),
+        false,
+    );
     let mut req = Request::new(Action::Promote {
         region: "eu-west-1".into(),
     });

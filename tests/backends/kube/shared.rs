@@ -442,3 +442,117 @@ fn a_two_person_approval_is_asked_on_one_machine_and_given_on_another() {
     let out = run_as(&env, "alice", &alice_state, &sync);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// A rollout whose first step runs for a while (a shell phase that sleeps), so two people
+/// pressing Enter on it overlap.
+const SLOW_STEP: &str = r#"
+[[tenants]]
+id = "checkout"
+environment = "stg"
+regions = ["us-east-1", "eu-west-1"]
+
+[runner]
+provider = "shell"
+
+[[phases]]
+id = "warm-up"
+name = "Warm up"
+steps = [{ name = "wait", run = "sleep 2" }]
+
+[[rollouts]]
+id = "slow"
+name = "One slow step"
+steps = [{ phase = "warm-up", region = "us-east-1" }]
+"#;
+
+/// Two dashboards (two state directories; one store, ConfigMaps next to the Lease) press
+/// Enter on the same rollout step at once. Each does what the dashboard's Enter does: plan
+/// the step's request and hand it to its executor, which books the step by compare-and-swap
+/// before running it. Exactly one runs it; the other is refused, told who runs it, and its
+/// refusal is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dashboards_pressing_enter_on_one_step_run_it_once() {
+    use meridian::actions::rollout::Next;
+    use meridian::actions::{AuditLog, AuditOutcome, Executor, Stop, plan};
+    use meridian::providers::kube::LeaseLock;
+    use meridian::providers::lock::FleetLock;
+    use meridian::providers::{Progress, ProviderOptions, Providers};
+
+    let Some(env) = Env::start(Opts {
+        gitops: "",
+        lock: "provider = \"kube\"\nlease_duration = \"5s\"",
+        tenants: SLOW_STEP,
+    }) else {
+        return;
+    };
+    let out = env.run(&["rollout", "start", "slow", "--reason", "CHG-29"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let fleet = meridian::fleet::load_file(&env.fleet).unwrap_or_else(|e| panic!("{e}"));
+    let dashboard = |name: &str| {
+        let dir = env.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("state dir");
+        let providers = Providers::build(&fleet, &dir, &ProviderOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lease = LeaseLock::from_fleet(&fleet, providers.kube.clone()).expect("a Lease lock");
+        let lock = FleetLock::new(&dir.join("fleet.lock")).with_remote(std::sync::Arc::new(lease));
+        let executor = Executor::new(
+            fleet.clone(),
+            providers.clone(),
+            AuditLog::new(&dir.join("audit.jsonl")),
+            lock,
+            false,
+        );
+        (executor, providers)
+    };
+    let ((a, reads), (b, _)) = (dashboard("alice"), dashboard("bob"));
+    let rollout = a.rollouts().current().unwrap_or_else(|e| panic!("{e}"));
+    let Next::Action { request, .. } = rollout.next() else {
+        panic!(
+            "the rollout starts with its action step: {:?}",
+            rollout.next()
+        );
+    };
+    let state = meridian::engine::poll(&fleet, &reads, None).await;
+    let p = plan(&request, &fleet, &state, meridian::state::now_ms()).expect("plan");
+    assert!(!p.is_blocked(), "{:#?}", p.checks);
+
+    let quiet = Progress::silent();
+    let (x, y) = tokio::join!(
+        a.execute_until(&request, &p, None, &quiet, Stop::never()),
+        b.execute_until(&request, &p, None, &quiet, Stop::never()),
+    );
+    let outcomes = [x.outcome, y.outcome];
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == AuditOutcome::Succeeded)
+            .count(),
+        1,
+        "exactly one runs it: {x:?} {y:?}"
+    );
+    let refused = [&x, &y]
+        .into_iter()
+        .find(|e| e.outcome == AuditOutcome::Refused)
+        .unwrap_or_else(|| panic!("the other is refused: {x:?} {y:?}"));
+    let why = refused.detail.clone().unwrap_or_default();
+    assert!(
+        why.contains("step 1 of rollout") && why.contains("is already being run by"),
+        "told who runs it: {why}"
+    );
+    // The step is done once, by whoever ran it; pressing Enter on it again afterwards (a
+    // dashboard that has not refreshed yet) is refused too, not a second run.
+    let after = a.rollouts().current().unwrap_or_else(|e| panic!("{e}"));
+    assert!(after.status.finished(), "{after:?}");
+    let late = b
+        .execute_until(&request, &p, None, &quiet, Stop::never())
+        .await;
+    assert_eq!(late.outcome, AuditOutcome::Refused, "{late:?}");
+    assert!(
+        late.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("moved meanwhile"),
+        "{late:?}"
+    );
+}

@@ -6,33 +6,27 @@ pub mod approvals;
 pub mod audit;
 pub mod describe;
 pub mod executor;
-mod executor_approval;
-mod executor_recovery;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
 pub mod guards_replication;
-pub mod interrupt;
 pub mod plan;
 pub mod planner;
-pub mod recover;
 pub mod recovery;
 pub mod recovery_open;
 pub mod rollout;
 pub mod temporary;
-mod verify;
 
 pub use action::{Action, Request, RolloutRef, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};
+pub use executor::interrupt::{Stop, StopHandle, stop_pair};
+pub use executor::orphans::settle_orphans;
 pub use executor::{Execution, Executor};
 pub use gates::Gate;
-pub use interrupt::{Stop, StopHandle, stop_pair};
 pub use meridian_providers::lock::{FleetLock, LockHolder, LockState};
 pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
-#[cfg(test)]
-mod executor_tests;
 #[cfg(test)]
 mod gates_tests;
 #[cfg(test)]

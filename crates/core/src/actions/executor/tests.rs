@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::*;
+use crate::actions::{Action, AuditLog, AuditOutcome, FleetLock, Request, plan};
 use crate::engine::poll;
 use meridian_model::fleet::Fleet;
 use meridian_model::state::now_ms;
@@ -30,13 +31,13 @@ fn setup(dir: &Path) -> (Fleet, Executor) {
         },
     )
     .unwrap();
-    let executor = Executor {
-        fleet: fleet.clone(),
+    let executor = Executor::new(
+        fleet.clone(),
         providers,
-        audit: AuditLog::new(&dir.join("audit.jsonl")),
-        lock: FleetLock::new(&dir.join("fleet.lock")),
-        read_only: false,
-    };
+        AuditLog::new(&dir.join("audit.jsonl")),
+        FleetLock::new(&dir.join("fleet.lock")),
+        false,
+    );
     (fleet, executor)
 }
 

@@ -4,9 +4,9 @@
 //! plan must still have the approved hash. Weights: after a verified change, the weights
 //! meridian meant are written down (see `temporary`).
 
-use super::Plan;
-use super::approvals::{self, Approval, Refusal};
-use super::executor::Executor;
+use super::Executor;
+use crate::actions::Plan;
+use crate::actions::approvals::{self, Approval, Refusal};
 use meridian_model::host::whoami;
 use meridian_model::state::now_ms;
 use meridian_providers::store::SharedStore;
@@ -17,15 +17,6 @@ impl Executor {
     /// in read-only mode.
     pub fn shared_store(&self) -> std::sync::Arc<dyn SharedStore> {
         meridian_providers::store::open(&self.fleet, &self.state_dir(), self.read_only)
-    }
-
-    /// The fleet's state directory: where its audit log is.
-    pub fn state_dir(&self) -> std::path::PathBuf {
-        self.audit
-            .path
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default()
     }
 
     /// None when the policy asks for no second person; the approval when one is valid;
@@ -82,14 +73,20 @@ impl Executor {
         after: &meridian_model::state::FleetState,
         progress: &meridian_providers::Progress,
     ) {
-        let Some(weights) = super::temporary::current(&self.fleet, after) else {
+        let Some(weights) = crate::actions::temporary::current(&self.fleet, after) else {
             return;
         };
         let store = self.shared_store();
         let now = now_ms();
         let until = temporary_ms.map(|ms| now.saturating_add(ms as i64));
-        let done =
-            super::temporary::record(&*store, weights, &whoami(), plan.reason.clone(), now, until);
+        let done = crate::actions::temporary::record(
+            &*store,
+            weights,
+            &whoami(),
+            plan.reason.clone(),
+            now,
+            until,
+        );
         if let Err(e) = done {
             progress.say(&format!(
                 "the weights meridian set could not be written down: {e}"

@@ -6,32 +6,31 @@
 //! what its plan and verification need, once before and once after (Route 53 allows 5
 //! calls a second per account, shared with the failover itself).
 
-use super::audit::AuditRecord;
-use super::executor::Executor;
-use super::plan::{Operation, Plan};
-use super::recovery::{self, Recovery};
-use super::recovery_open::{self, OpenClock};
-use super::temporary::{self, WeightMap};
+use super::Executor;
+use super::recheck::{Checked, Run};
+use super::record::Started;
+use crate::actions::plan::Operation;
+use crate::actions::recovery::{self, Recovery};
+use crate::actions::recovery_open::{self, OpenClock};
+use crate::actions::temporary::{self, WeightMap};
 use crate::engine::{Subject, poll_subjects};
 use meridian_model::host::whoami;
 use meridian_model::state::{FleetState, now_ms};
-use meridian_providers::Progress;
 
 impl Executor {
     /// None when the clock does not run for this plan.
     pub(super) async fn recovery_clock(
         &self,
-        plan: &Plan,
-        operation: &Operation,
-        before: &FleetState,
+        run: &Run<'_>,
+        checked: &Checked,
         after: &FleetState,
-        started: &AuditRecord,
-        progress: &Progress,
+        started: &Started,
     ) -> Option<Recovery> {
+        let (plan, progress, before) = (run.plan, run.progress, &checked.fresh);
         if !recovery::applies(&plan.action) {
             return None;
         }
-        let intended = intended(&self.fleet, operation, before)?;
+        let intended = intended(&self.fleet, &checked.operation, before)?;
         // What verification did not read (a promote reads databases, not every region's
         // health) is read now, once; a drain's verification already read it all.
         let unread = unread(&self.fleet, after);

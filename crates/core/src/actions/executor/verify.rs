@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::plan::Operation;
+use crate::actions::plan::Operation;
 use crate::engine::Subject;
 use meridian_model::fleet::Fleet;
 use meridian_model::fleet::Role;

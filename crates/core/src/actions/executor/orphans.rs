@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 
-use super::audit::{AuditError, AuditLog, AuditOutcome, AuditRecord};
 use super::interrupt::may_be;
+use crate::actions::audit::{AuditError, AuditLog, AuditOutcome, AuditRecord};
 use meridian_model::host::hostname;
 use meridian_providers::lock::FleetLock;
 
@@ -112,7 +112,7 @@ fn interrupted(started: &AuditRecord) -> AuditRecord {
         Some(pid) => format!("process {pid} ({})", started.user),
         None => started.user.clone(),
     };
-    let mut r = super::audit::event(
+    let mut r = crate::actions::audit::event(
         &started.id,
         &started.fleet,
         &started.action,

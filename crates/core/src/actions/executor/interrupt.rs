@@ -10,12 +10,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::audit::{AuditLog, AuditOutcome, event, new_id, record};
-use super::executor::{Execution, Executor, snapshot, verify};
-use super::plan::{Operation, Plan};
-use super::verify::to_verify;
+use super::recheck::Run;
+use super::{Execution, Executor, snapshot, to_verify, verify};
+use crate::actions::audit::{AuditLog, AuditOutcome, event, new_id, record};
+use crate::actions::plan::Plan;
 use crate::engine::poll_subjects;
-use meridian_providers::Progress;
 use meridian_providers::lock::{LockError, LockGuard};
 
 /// Asks a running action to stop; clones share one request.
@@ -168,14 +167,16 @@ const READ_BACK_LIMIT: Duration = Duration::from_secs(5);
 
 impl Executor {
     /// The action was asked to stop: record `interrupted` with what reading back shows.
-    pub(super) async fn interrupted(
-        &self,
-        plan: &Plan,
-        operation: &Operation,
-        journal: &InFlight<'_>,
-        why: &str,
-        progress: &Progress,
-    ) -> Execution {
+    pub(super) async fn interrupted(&self, run: &Run<'_>, why: &str) -> Execution {
+        let (plan, journal, progress) = (run.plan, run.journal, run.progress);
+        // What was confirmed; the re-check under the lock plans the same change.
+        let Some(operation) = plan.operation.as_ref() else {
+            return self.finish_without_running(
+                plan,
+                AuditOutcome::Interrupted,
+                Some(format!("stopped by {why} before anything was changed")),
+            );
+        };
         let Some(started) = journal.open() else {
             return self.finish_without_running(
                 plan,
@@ -230,6 +231,7 @@ impl Executor {
             detail: Some(detail),
             before: Some(started.before),
             after,
+            recovery: None,
         }
     }
 
@@ -264,7 +266,7 @@ impl Executor {
                 log::warn!("{e}");
             }
         }
-        if let Err(e) = super::recover::settle_orphans(&self.audit, &self.lock) {
+        if let Err(e) = super::orphans::settle_orphans(&self.audit, &self.lock) {
             log::warn!("{e}");
         }
     }
