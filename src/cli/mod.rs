@@ -42,12 +42,15 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
                 .iter()
                 .map(|w| parse_weight(w, rules))
                 .collect::<Result<Vec<_>, _>>()?;
-            let exit = act::run(Action::SetWeights { weights }, global, false).await?;
+            // A temporary change is recorded as such by the executor, with its expiry.
+            let mut request = crate::actions::Request::new(Action::SetWeights { weights });
+            request.temporary_ms = for_.map(|d| d.as_millis().min(u64::MAX as u128) as u64);
+            let exit = act::run_request(request, global, false).await?;
             if let Some(how_long) = for_
                 && exit == Exit::Done
                 && !global.dry_run
             {
-                temporary::mark(global, how_long)?;
+                temporary::say_until(how_long);
             }
             Ok(exit)
         }
