@@ -5,7 +5,7 @@
 use meridian::fleet::{Fleet, FleetSource, Role, parse};
 use meridian::providers::aws::AwsConfigs;
 use meridian::providers::aws::aurora::Aurora;
-use meridian::providers::{DatabaseProvider, Progress};
+use meridian::providers::{DatabaseControl, Progress, PromoteOptions};
 
 async fn rds(endpoint: &str, region: &str) -> aws_sdk_rds::Client {
     crate::support::set_aws_test_env();
@@ -125,7 +125,14 @@ async fn promote_sends_switchover_by_default_and_failover_only_with_data_loss_ac
     let arn = r.replace(':', "%3A");
 
     let err = aurora
-        .promote_accepting(&f, eu, false, &Progress::silent())
+        .promote(
+            &f,
+            eu,
+            PromoteOptions {
+                accept_data_loss: false,
+            },
+            &Progress::silent(),
+        )
         .await
         .expect_err("moto does not implement switchover");
     assert_eq!(
@@ -164,7 +171,14 @@ async fn promote_sends_switchover_by_default_and_failover_only_with_data_loss_ac
     );
 
     let err = aurora
-        .promote_accepting(&f, eu, true, &Progress::silent())
+        .promote(
+            &f,
+            eu,
+            PromoteOptions {
+                accept_data_loss: true,
+            },
+            &Progress::silent(),
+        )
         .await
         .expect_err("moto does not implement failover");
     assert_eq!(err.call, "rds FailoverGlobalCluster");

@@ -6,7 +6,9 @@ use std::time::Duration;
 use meridian::fleet::{Fleet, FleetSource, Role, parse};
 use meridian::providers::postgres::Postgres;
 use meridian::providers::redis::Redis;
-use meridian::providers::{DatabaseProvider, Progress, ProviderOptions, Providers};
+use meridian::providers::{
+    DatabaseControl, LagReader, Progress, PromoteOptions, ProviderOptions, Providers, Rounds,
+};
 
 /// A 2-region fleet on one primary + replica pair; connection strings in a secrets file.
 fn fleet(provider: &str, primary: &str, replica: &str, dir: &std::path::Path) -> Fleet {
@@ -117,9 +119,14 @@ async fn postgres_promote_fences_the_old_primary_then_promotes() {
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = log.clone();
     let progress = Progress::new(move |m| sink.lock().expect("log").push(m.to_string()));
-    db.promote(&f, region(&f, "eu-west-1"), &progress)
-        .await
-        .expect("promote");
+    db.promote(
+        &f,
+        region(&f, "eu-west-1"),
+        PromoteOptions::default(),
+        &progress,
+    )
+    .await
+    .expect("promote");
     let text = log.lock().expect("log").join("\n");
     assert!(text.contains("fencing the old primary us-east-1"), "{text}");
     assert_eq!(pg.sql(pg.replica_port, "SELECT pg_is_in_recovery()"), "f");
@@ -143,7 +150,12 @@ async fn postgres_promote_fences_the_old_primary_then_promotes() {
         "on"
     );
     let again = db
-        .promote(&f, region(&f, "eu-west-1"), &Progress::silent())
+        .promote(
+            &f,
+            region(&f, "eu-west-1"),
+            PromoteOptions::default(),
+            &Progress::silent(),
+        )
         .await
         .expect_err("already primary");
     assert!(again.message.contains("already a primary"), "{again}");
@@ -189,9 +201,14 @@ async fn redis_lag_from_offsets_and_promotion() {
     let lag = lag.expect("lag").expect("value");
     assert!(lag >= 2.0, "no ack for ~2.5s while behind: {lag}");
 
-    db.promote(&f, region(&f, "eu-west-1"), &Progress::silent())
-        .await
-        .expect("promote");
+    db.promote(
+        &f,
+        region(&f, "eu-west-1"),
+        PromoteOptions::default(),
+        &Progress::silent(),
+    )
+    .await
+    .expect("promote");
     assert!(
         r.cli(r.replica_port, &["INFO", "replication"])
             .contains("role:master")

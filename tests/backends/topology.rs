@@ -8,7 +8,9 @@ use std::time::Duration;
 use meridian::actions::guards;
 use meridian::fleet::{Fleet, Role};
 use meridian::providers::postgres::Postgres;
-use meridian::providers::{DatabaseProvider, ErrorKind, Progress, ProviderOptions, Providers};
+use meridian::providers::{
+    DatabaseControl, ErrorKind, LagReader, Progress, PromoteOptions, ProviderOptions, Providers,
+};
 use meridian::state::replication::{BROKEN, FENCED};
 
 fn fleet(pg: &crate::support::db::PgPair, dir: &std::path::Path) -> Fleet {
@@ -43,7 +45,14 @@ async fn promote_re_points_both_other_members_and_lag_follows_the_new_writer() {
     let db = Postgres::from_fleet(&f);
     pg.sql(pg.primary_port, "INSERT INTO orders DEFAULT VALUES");
     let report = db
-        .promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
+        .promote(
+            &f,
+            region(&f, "eu-west-1"),
+            PromoteOptions {
+                accept_data_loss: false,
+            },
+            &Progress::silent(),
+        )
         .await
         .expect("promote");
     assert_eq!(
@@ -241,9 +250,16 @@ async fn rejoin_the_old_primary_then_promote_back() {
     let f = fleet(&pg, tmp.path());
     let db = Postgres::from_fleet(&f);
     let quiet = Progress::silent();
-    db.promote_accepting(&f, region(&f, "eu-west-1"), false, &quiet)
-        .await
-        .expect("promote");
+    db.promote(
+        &f,
+        region(&f, "eu-west-1"),
+        PromoteOptions {
+            accept_data_loss: false,
+        },
+        &quiet,
+    )
+    .await
+    .expect("promote");
     pg.sql(pg.replica_port, "INSERT INTO orders DEFAULT VALUES");
     rejoin(&db, &f, &pg, "us-east-1").await;
     assert!(!writes_primary(&pg, pg.primary_port), "a replica now");
@@ -262,7 +278,14 @@ async fn rejoin_the_old_primary_then_promote_back() {
 
     // Promote back: eu-west-1 is fenced, ap-southeast-1 follows us-east-1 again.
     let report = db
-        .promote_accepting(&f, region(&f, "us-east-1"), false, &quiet)
+        .promote(
+            &f,
+            region(&f, "us-east-1"),
+            PromoteOptions {
+                accept_data_loss: false,
+            },
+            &quiet,
+        )
         .await
         .expect("promote back");
     assert_eq!(report.summary(), None, "{report:#?}");
@@ -292,9 +315,16 @@ async fn rejoin_refuses_an_old_primary_that_took_writes_after_fencing() {
     let dsns = [pg.primary_dsn(), pg.replica_dsn()];
     let f = crate::support::trio::fleet_of("postgres", &dsns, tmp.path());
     let db = Postgres::from_fleet(&f);
-    db.promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
-        .await
-        .expect("promote");
+    db.promote(
+        &f,
+        region(&f, "eu-west-1"),
+        PromoteOptions {
+            accept_data_loss: false,
+        },
+        &Progress::silent(),
+    )
+    .await
+    .expect("promote");
     pg.sql(
         pg.primary_port,
         "BEGIN READ WRITE; INSERT INTO orders DEFAULT VALUES; COMMIT;",

@@ -9,7 +9,9 @@ use std::time::Duration;
 use meridian::actions::guards;
 use meridian::fleet::{Fleet, Role};
 use meridian::providers::redis::Redis;
-use meridian::providers::{DatabaseProvider, Progress, ProviderOptions, Providers};
+use meridian::providers::{
+    DatabaseControl, LagReader, Progress, PromoteOptions, ProviderOptions, Providers,
+};
 use meridian::state::replication::{BROKEN, SUPERSEDED};
 
 fn fleet(r: &crate::support::db::RedisPair, dir: &std::path::Path) -> Fleet {
@@ -46,7 +48,14 @@ async fn promote_re_points_both_other_members_and_lag_follows_the_new_writer() {
     let db = Redis::from_fleet(&f);
     r.cli(r.primary_port, &["SET", "k", "1"]);
     let report = db
-        .promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
+        .promote(
+            &f,
+            region(&f, "eu-west-1"),
+            PromoteOptions {
+                accept_data_loss: false,
+            },
+            &Progress::silent(),
+        )
         .await
         .expect("promote");
     assert_eq!(report.summary(), None, "{report:#?}");
@@ -91,7 +100,14 @@ async fn a_member_down_during_promotion_is_reported_and_the_rest_complete() {
     let db = Redis::from_fleet(&f);
     r.kill(2);
     let report = db
-        .promote_accepting(&f, region(&f, "eu-west-1"), false, &Progress::silent())
+        .promote(
+            &f,
+            region(&f, "eu-west-1"),
+            PromoteOptions {
+                accept_data_loss: false,
+            },
+            &Progress::silent(),
+        )
         .await
         .expect("promote");
     let summary = report.summary().unwrap_or_default();

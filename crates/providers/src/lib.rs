@@ -148,34 +148,57 @@ impl PromoteReport {
     }
 }
 
-/// Database role and replication lag of a region, and promotion.
+/// A database backend that shares answers between readings over time (PostgreSQL and
+/// Redis keep a board of what each server last said).
 #[async_trait]
-pub trait DatabaseProvider: Send + Sync {
+pub trait Rounds: Send + Sync {
     /// A one-shot read of the fleet begins (`status`, an action's reads before and after,
     /// `wait`): what the provider shares between readings over time is asked again, so the
     /// round sees every change made before it started. The dashboard's continuous readings
     /// do not call it.
     async fn begin_round(&self) {}
-    async fn read_role(&self, region: &Region) -> ProviderResult<Role>;
+}
+
+/// How far a region's database is behind the writer: replication lag, read apart from who
+/// the writer is (CloudWatch serves only this; PostgreSQL and Redis serve both).
+#[async_trait]
+pub trait LagReader: Rounds {
     /// Seconds behind the primary: `None` for the primary itself or when there is no datapoint.
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>>;
     /// Recent lag samples, when the backend keeps them (the simulator does).
     async fn lag_history(&self, _region: &Region) -> Vec<Option<f64>> {
         Vec::new()
     }
+}
+
+/// How a promotion is to be made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PromoteOptions {
+    /// Data loss was accepted explicitly (`--accept-data-loss`): backends with a planned and
+    /// a forced promotion (Aurora switchover or failover) take the forced one.
+    pub accept_data_loss: bool,
+}
+
+/// Which region's database is the writer, and changing that: promotion and rejoining.
+#[async_trait]
+pub trait DatabaseControl: Rounds {
+    async fn read_role(&self, region: &Region) -> ProviderResult<Role>;
+    /// Make `region` the writer, and say what became of the other members (a replica that
+    /// could not be re-pointed is reported, not a failure).
     async fn promote(
         &self,
         fleet: &Fleet,
         region: &Region,
+        options: PromoteOptions,
         progress: &Progress,
-    ) -> ProviderResult<()>;
+    ) -> ProviderResult<PromoteReport>;
     /// How promotion will go, in words for the plan: what happens to the old primary, how
     /// the new one is verified.
     fn describe_promote(
         &self,
         target: &str,
         old_primary: Option<&str>,
-        _accept_data_loss: bool,
+        _options: PromoteOptions,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the old primary");
         vec![format!(
@@ -201,20 +224,6 @@ pub trait DatabaseProvider: Send + Sync {
     /// How a rejoin will go, step by step, for the plan.
     fn describe_rejoin(&self, _region: &str, _writer: &str) -> Vec<String> {
         Vec::new()
-    }
-    /// Promote, knowing whether data loss was accepted explicitly (`--accept-data-loss`),
-    /// and say what became of the other members. Backends with a planned and a forced
-    /// promotion (Aurora switchover or failover) choose by it; the others promote the same
-    /// way either way. Backends that re-point replicas report each one.
-    async fn promote_accepting(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        _accept_data_loss: bool,
-        progress: &Progress,
-    ) -> ProviderResult<PromoteReport> {
-        self.promote(fleet, region, progress).await?;
-        Ok(PromoteReport::default())
     }
 }
 
@@ -275,7 +284,10 @@ pub struct Providers {
     pub kube: Arc<kube::Clients>,
     pub runner: Arc<dyn PhaseRunner>,
     pub health: HashMap<String, Arc<dyn HealthProvider>>,
-    pub database: HashMap<String, Arc<dyn DatabaseProvider>>,
+    /// Each region's replication lag.
+    pub lag: HashMap<String, Arc<dyn LagReader>>,
+    /// Each region's database role, promotion and rejoining.
+    pub database: HashMap<String, Arc<dyn DatabaseControl>>,
 }
 
 /// Each provider once, however many regions share it.
@@ -304,8 +316,26 @@ impl Providers {
     /// Tell every database and health provider a one-shot round of reads begins (once
     /// each, however many regions share it).
     pub async fn begin_round(&self) {
-        for db in distinct(self.database.values()) {
-            db.begin_round().await;
+        // Once per backend, whether it serves lag, role or both.
+        // Addresses as numbers: a raw pointer held across an await would make this not Send.
+        let mut seen: Vec<usize> = Vec::new();
+        let lags = self.lag.values().map(|l| {
+            (
+                Arc::as_ptr(l) as *const () as usize,
+                l.as_ref() as &dyn Rounds,
+            )
+        });
+        let dbs = self.database.values().map(|d| {
+            (
+                Arc::as_ptr(d) as *const () as usize,
+                d.as_ref() as &dyn Rounds,
+            )
+        });
+        for (ptr, backend) in lags.chain(dbs) {
+            if !seen.contains(&ptr) {
+                seen.push(ptr);
+                backend.begin_round().await;
+            }
         }
         for h in distinct(self.health.values()) {
             h.begin_round().await;
@@ -377,7 +407,8 @@ impl Providers {
         };
         // Each source of a region's health reads at its own pace, within its budget.
         let intervals = &opts.health_paces;
-        let mut database: HashMap<String, Arc<dyn DatabaseProvider>> = HashMap::new();
+        let mut lag: HashMap<String, Arc<dyn LagReader>> = HashMap::new();
+        let mut database: HashMap<String, Arc<dyn DatabaseControl>> = HashMap::new();
         for r in &fleet.regions {
             let own = |cap: &Capability| !cap.settings.is_empty();
             let mut sources: Vec<(&'static str, Arc<dyn HealthProvider>)> = r
@@ -407,25 +438,21 @@ impl Providers {
                 )),
             };
             health.insert(r.id.clone(), track(h));
-            let mut db_for = |kind: ProviderKind| -> Arc<dyn DatabaseProvider> {
-                match kind {
-                    ProviderKind::Postgres => real.postgres.clone(),
-                    ProviderKind::Redis => real.redis.clone(),
-                    ProviderKind::Aurora => real.aurora.clone(),
-                    ProviderKind::Cloudwatch => real.cloudwatch_lag.clone(),
-                    _ => sim(),
-                }
+            // Lag and role may come from different backends (CloudWatch lag, Aurora role).
+            let lag_reader: Arc<dyn LagReader> = match r.lag.provider {
+                ProviderKind::Postgres => real.postgres.clone(),
+                ProviderKind::Redis => real.redis.clone(),
+                ProviderKind::Cloudwatch => real.cloudwatch_lag.clone(),
+                _ => sim(),
             };
-            // Lag and promotion may come from different backends (CloudWatch lag, sim role).
-            let d = if r.lag.provider == r.database.provider {
-                db_for(r.database.provider)
-            } else {
-                Arc::new(SplitDatabase {
-                    lag: db_for(r.lag.provider),
-                    db: db_for(r.database.provider),
-                })
+            lag.insert(r.id.clone(), lag_reader);
+            let control: Arc<dyn DatabaseControl> = match r.database.provider {
+                ProviderKind::Postgres => real.postgres.clone(),
+                ProviderKind::Redis => real.redis.clone(),
+                ProviderKind::Aurora => real.aurora.clone(),
+                _ => sim(),
             };
-            database.insert(r.id.clone(), d);
+            database.insert(r.id.clone(), control);
         }
         Ok(Providers {
             traffic,
@@ -434,6 +461,7 @@ impl Providers {
             kube,
             runner,
             health,
+            lag,
             database,
         })
     }
@@ -469,63 +497,5 @@ impl RealProviders {
             postgres: Arc::new(postgres::Postgres::from_fleet(fleet)),
             redis: Arc::new(redis::Redis::from_fleet(fleet)),
         }
-    }
-}
-
-/// Lag from one backend, role and promotion from another.
-struct SplitDatabase {
-    lag: Arc<dyn DatabaseProvider>,
-    db: Arc<dyn DatabaseProvider>,
-}
-
-#[async_trait]
-impl DatabaseProvider for SplitDatabase {
-    async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
-        self.db.read_role(region).await
-    }
-    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        self.lag.read_lag(region).await
-    }
-    async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
-        self.lag.lag_history(region).await
-    }
-    fn describe_promote(
-        &self,
-        target: &str,
-        old_primary: Option<&str>,
-        accept_data_loss: bool,
-    ) -> Vec<String> {
-        self.db
-            .describe_promote(target, old_primary, accept_data_loss)
-    }
-    async fn promote_accepting(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        accept_data_loss: bool,
-        progress: &Progress,
-    ) -> ProviderResult<PromoteReport> {
-        self.db
-            .promote_accepting(fleet, region, accept_data_loss, progress)
-            .await
-    }
-    async fn promote(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.db.promote(fleet, region, progress).await
-    }
-    async fn rejoin(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.db.rejoin(fleet, region, progress).await
-    }
-    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
-        self.db.describe_rejoin(region, writer)
     }
 }

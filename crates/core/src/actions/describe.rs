@@ -16,9 +16,13 @@ pub async fn describe(providers: &Providers, fleet: &Fleet, plan: &Plan) -> Vec<
             drain_old,
         }) => {
             let mut notes = match providers.database.get(region) {
-                Some(db) => {
-                    db.describe_promote(region, old_primary.as_deref(), plan.accept_data_loss)
-                }
+                Some(db) => db.describe_promote(
+                    region,
+                    old_primary.as_deref(),
+                    meridian_providers::PromoteOptions {
+                        accept_data_loss: plan.accept_data_loss,
+                    },
+                ),
                 None => Vec::new(),
             };
             if !drain_old.is_empty() {

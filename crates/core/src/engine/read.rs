@@ -44,13 +44,17 @@ pub async fn read(
             };
             Reading::Health(result)
         }
-        Subject::Database(id) => match (fleet.region(id), providers.database.get(id)) {
-            (Some(r), Some(p)) => {
+        Subject::Database(id) => match (
+            fleet.region(id),
+            providers.database.get(id),
+            providers.lag.get(id),
+        ) {
+            (Some(r), Some(db), Some(lag)) => {
                 let (role, lag, history) = futures::join!(
-                    bounded(deadline, region, call("read role"), p.read_role(r)),
-                    bounded(deadline, region, call("read lag"), p.read_lag(r)),
+                    bounded(deadline, region, call("read role"), db.read_role(r)),
+                    bounded(deadline, region, call("read lag"), lag.read_lag(r)),
                     async {
-                        tokio::time::timeout(deadline, p.lag_history(r))
+                        tokio::time::timeout(deadline, lag.lag_history(r))
                             .await
                             .unwrap_or_default()
                     }

@@ -11,7 +11,9 @@ use aws_sdk_rds::Client;
 
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
-use crate::{DatabaseProvider, Progress, PromoteReport, ProviderError, ProviderResult};
+use crate::{
+    DatabaseControl, Progress, PromoteOptions, PromoteReport, ProviderError, ProviderResult, Rounds,
+};
 use meridian_model::fleet::{Fleet, ProviderKind, Region, Role};
 
 /// One region's member of a global cluster.
@@ -120,16 +122,19 @@ impl Aurora {
     }
 }
 
+/// Nothing is shared between readings: every reading asks.
+impl Rounds for Aurora {}
+
 #[async_trait]
-impl DatabaseProvider for Aurora {
+impl DatabaseControl for Aurora {
     fn describe_promote(
         &self,
         target: &str,
         old_primary: Option<&str>,
-        accept_data_loss: bool,
+        options: PromoteOptions,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the current writer");
-        if accept_data_loss {
+        if options.accept_data_loss {
             vec![format!(
                 "rds FailoverGlobalCluster with AllowDataLoss: {target} becomes the writer at once; writes {old} had not replicated are lost"
             )]
@@ -150,29 +155,14 @@ impl DatabaseProvider for Aurora {
         })
     }
 
-    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        Err(ProviderError::new(Some(&region.id), "replication lag", "the aurora provider serves role and promotion only")
-            .with_hint("set lag = { provider = \"cloudwatch\", metric = \"aurora-global\", identifier = \"...\" }"))
-    }
-
     async fn promote(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.promote_accepting(fleet, region, false, progress)
-            .await
-            .map(|_| ())
-    }
-
-    async fn promote_accepting(
         &self,
         _fleet: &Fleet,
         region: &Region,
-        accept_data_loss: bool,
+        options: PromoteOptions,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
+        let accept_data_loss = options.accept_data_loss;
         let m = self.member(&region.id, "rds promote")?;
         let client = self.client(m).await;
         if accept_data_loss {

@@ -17,8 +17,8 @@ use tokio::sync::Mutex;
 
 use super::retry::{Backoff, provider_error, with_backoff};
 use super::{AwsConfigs, AwsTarget, setting_str};
-use crate::{ApiMeter, DatabaseProvider, Progress, ProviderError, ProviderResult};
-use meridian_model::fleet::{Fleet, ProviderKind, Region, Role};
+use crate::{ApiMeter, LagReader, Progress, ProviderError, ProviderResult, Rounds};
+use meridian_model::fleet::{Fleet, ProviderKind, Region};
 
 /// An answer younger than this belongs to the same refresh. The metrics have one datapoint
 /// a minute, and the regions that read them beside a quicker source (an HTTP probe every
@@ -306,17 +306,11 @@ impl CloudWatchLag {
     }
 }
 
-#[async_trait]
-impl DatabaseProvider for CloudWatchLag {
-    async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
-        Err(ProviderError::new(
-            Some(&region.id),
-            "database role",
-            "CloudWatch serves lag only",
-        )
-        .with_hint("configure a database provider for this region"))
-    }
+/// Nothing is shared between readings: every reading asks.
+impl Rounds for CloudWatchLag {}
 
+#[async_trait]
+impl LagReader for CloudWatchLag {
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
         let h = self.handles.get(&region.id).ok_or_else(|| {
             ProviderError::new(
@@ -326,17 +320,5 @@ impl DatabaseProvider for CloudWatchLag {
             )
         })?;
         self.hub.read(h, &region.id).await
-    }
-
-    async fn promote(
-        &self,
-        _fleet: &Fleet,
-        region: &Region,
-        _progress: &Progress,
-    ) -> ProviderResult<()> {
-        Err(
-            ProviderError::new(Some(&region.id), "promote", "CloudWatch serves lag only")
-                .with_hint("configure a database provider for this region"),
-        )
     }
 }

@@ -23,7 +23,10 @@ use topology::{Endpoint, Member};
 
 use super::board::Board;
 use super::secrets::{SecretSource, scrub};
-use crate::{DatabaseProvider, Progress, PromoteReport, ProviderError, ProviderResult};
+use crate::{
+    DatabaseControl, LagReader, Progress, PromoteOptions, PromoteReport, ProviderError,
+    ProviderResult, Rounds,
+};
 use meridian_model::fleet::{Fleet, ProviderKind, Region, Role};
 
 /// How long a connection attempt may take before the region counts as unreachable.
@@ -296,12 +299,26 @@ fn describe(e: &tokio_postgres::Error) -> (String, &'static str) {
 }
 
 #[async_trait]
-impl DatabaseProvider for Postgres {
+impl Rounds for Postgres {
+    async fn begin_round(&self) {
+        self.members.forget().await;
+    }
+}
+
+#[async_trait]
+impl LagReader for Postgres {
+    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        self.lag_of(region).await
+    }
+}
+
+#[async_trait]
+impl DatabaseControl for Postgres {
     fn describe_promote(
         &self,
         target: &str,
         old_primary: Option<&str>,
-        _accept_data_loss: bool,
+        _options: PromoteOptions,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the old primary");
         vec![
@@ -314,34 +331,15 @@ impl DatabaseProvider for Postgres {
         ]
     }
 
-    async fn begin_round(&self) {
-        self.members.forget().await;
-    }
-
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
         self.role_of(region).await
-    }
-
-    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        self.lag_of(region).await
     }
 
     async fn promote(
         &self,
         fleet: &Fleet,
         region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.promote_accepting(fleet, region, false, progress)
-            .await
-            .map(|_| ())
-    }
-
-    async fn promote_accepting(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        _accept_data_loss: bool,
+        _options: PromoteOptions,
         progress: &Progress,
     ) -> ProviderResult<PromoteReport> {
         (self.members)

@@ -20,7 +20,10 @@ use redis::aio::MultiplexedConnection;
 
 use super::board::Board;
 use super::secrets::{Secret, SecretSource, scrub};
-use crate::{DatabaseProvider, ErrorKind, Progress, PromoteReport, ProviderError, ProviderResult};
+use crate::{
+    DatabaseControl, ErrorKind, LagReader, Progress, PromoteOptions, PromoteReport, ProviderError,
+    ProviderResult, Rounds,
+};
 use meridian_model::fleet::{Fleet, ProviderKind, Region, Role};
 use meridian_model::state::replication::SUPERSEDED;
 use meridian_model::state::{Millis, now_ms};
@@ -267,12 +270,12 @@ fn replica_ack(primary: &Info, port: &str) -> Option<(i64, f64)> {
 }
 
 #[async_trait]
-impl DatabaseProvider for Redis {
+impl DatabaseControl for Redis {
     fn describe_promote(
         &self,
         target: &str,
         old_primary: Option<&str>,
-        _accept_data_loss: bool,
+        _options: PromoteOptions,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the old primary");
         vec![
@@ -282,10 +285,6 @@ impl DatabaseProvider for Redis {
             format!("4. every other member, {old} included: REPLICAOF {target}'s host and port"),
             "5. each verified to have its link up to the new primary and to acknowledge its offset within the RPO budget; one that cannot is reported with the command to run next".to_string(),
         ]
-    }
-
-    async fn begin_round(&self) {
-        self.infos.forget().await;
     }
 
     async fn read_role(&self, region: &Region) -> ProviderResult<Role> {
@@ -307,6 +306,50 @@ impl DatabaseProvider for Redis {
         }
     }
 
+    async fn promote(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        _options: PromoteOptions,
+        progress: &Progress,
+    ) -> ProviderResult<PromoteReport> {
+        (self.infos)
+            .changing(self.promote_all(fleet, region, progress))
+            .await
+    }
+
+    async fn rejoin(
+        &self,
+        fleet: &Fleet,
+        region: &Region,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        (self.infos)
+            .changing(self.rejoin_region(fleet, region, progress))
+            .await
+    }
+
+    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
+        vec![
+            format!(
+                "refused, changing nothing, if {region} is a primary that took writes after {writer} was promoted (its offset past {writer}'s second_repl_offset)"
+            ),
+            format!(
+                "REPLICAOF {writer}'s host and port on {region}, verified by its link and by acknowledging {writer}'s offset within the RPO budget"
+            ),
+        ]
+    }
+}
+
+#[async_trait]
+impl Rounds for Redis {
+    async fn begin_round(&self) {
+        self.infos.forget().await;
+    }
+}
+
+#[async_trait]
+impl LagReader for Redis {
     async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
         let call = "redis replication lag";
         let url = self.url(&region.id, call)?;
@@ -406,51 +449,6 @@ impl DatabaseProvider for Redis {
             .map(|t| (now - t) as f64 / 1000.0)
             .unwrap_or(0.0);
         Ok(Some(ack_age.max(from_samples)))
-    }
-
-    async fn promote(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        self.promote_accepting(fleet, region, false, progress)
-            .await
-            .map(|_| ())
-    }
-
-    async fn promote_accepting(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        _accept_data_loss: bool,
-        progress: &Progress,
-    ) -> ProviderResult<PromoteReport> {
-        (self.infos)
-            .changing(self.promote_all(fleet, region, progress))
-            .await
-    }
-
-    async fn rejoin(
-        &self,
-        fleet: &Fleet,
-        region: &Region,
-        progress: &Progress,
-    ) -> ProviderResult<()> {
-        (self.infos)
-            .changing(self.rejoin_region(fleet, region, progress))
-            .await
-    }
-
-    fn describe_rejoin(&self, region: &str, writer: &str) -> Vec<String> {
-        vec![
-            format!(
-                "refused, changing nothing, if {region} is a primary that took writes after {writer} was promoted (its offset past {writer}'s second_repl_offset)"
-            ),
-            format!(
-                "REPLICAOF {writer}'s host and port on {region}, verified by its link and by acknowledging {writer}'s offset within the RPO budget"
-            ),
-        ]
     }
 }
 

@@ -3,17 +3,23 @@
 use async_trait::async_trait;
 
 use super::{PROMOTE_SECS, SimProvider};
-use crate::{DatabaseProvider, Progress, ProviderError, ProviderResult};
+use crate::{
+    DatabaseControl, LagReader, Progress, PromoteOptions, PromoteReport, ProviderError,
+    ProviderResult, Rounds,
+};
 use meridian_model::fleet::{Fleet, Region, Role};
 use meridian_model::state::HealthStatus;
 
+/// Nothing is shared between readings: every reading asks.
+impl Rounds for SimProvider {}
+
 #[async_trait]
-impl DatabaseProvider for SimProvider {
+impl DatabaseControl for SimProvider {
     fn describe_promote(
         &self,
         target: &str,
         old_primary: Option<&str>,
-        _accept_data_loss: bool,
+        _options: PromoteOptions,
     ) -> Vec<String> {
         let old = old_primary.unwrap_or("the old primary");
         vec![format!(
@@ -36,36 +42,13 @@ impl DatabaseProvider for SimProvider {
         }
     }
 
-    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
-        let found = self.read("read lag", |w| {
-            w.region(&region.id).map(|r| (r.lag, r.health, r.role))
-        })?;
-        match found {
-            Some((_, HealthStatus::Down, _)) => Err(Self::down_error(&region.id, "sim read lag")),
-            Some((lag, _, _)) => Ok(lag),
-            None => Err(ProviderError::new(
-                Some(&region.id),
-                "sim read lag",
-                "region missing from the simulated world",
-            )),
-        }
-    }
-
-    async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
-        self.read("lag history", |w| {
-            w.region(&region.id).map(|r| r.lag_history.clone())
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-    }
-
     async fn promote(
         &self,
         _fleet: &Fleet,
         region: &Region,
+        _options: PromoteOptions,
         progress: &Progress,
-    ) -> ProviderResult<()> {
+    ) -> ProviderResult<PromoteReport> {
         let target = region.id.clone();
         let old = self.read("promote", |w| {
             w.regions
@@ -97,6 +80,33 @@ impl DatabaseProvider for SimProvider {
         })?;
         result?;
         progress.say(&format!("{target} is now the primary"));
-        Ok(())
+        Ok(PromoteReport::default())
+    }
+}
+
+#[async_trait]
+impl LagReader for SimProvider {
+    async fn read_lag(&self, region: &Region) -> ProviderResult<Option<f64>> {
+        let found = self.read("read lag", |w| {
+            w.region(&region.id).map(|r| (r.lag, r.health, r.role))
+        })?;
+        match found {
+            Some((_, HealthStatus::Down, _)) => Err(Self::down_error(&region.id, "sim read lag")),
+            Some((lag, _, _)) => Ok(lag),
+            None => Err(ProviderError::new(
+                Some(&region.id),
+                "sim read lag",
+                "region missing from the simulated world",
+            )),
+        }
+    }
+
+    async fn lag_history(&self, region: &Region) -> Vec<Option<f64>> {
+        self.read("lag history", |w| {
+            w.region(&region.id).map(|r| r.lag_history.clone())
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default()
     }
 }

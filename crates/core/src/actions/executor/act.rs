@@ -220,9 +220,10 @@ impl Executor {
         let fleet = &self.fleet;
         let r = self.region(region, "promote")?;
         let db = self.database(region, "promote")?;
-        let report = db
-            .promote_accepting(fleet, r, plan.accept_data_loss, progress)
-            .await?;
+        let options = meridian_providers::PromoteOptions {
+            accept_data_loss: plan.accept_data_loss,
+        };
+        let report = db.promote(fleet, r, options, progress).await?;
         let app = self.promote_phase(r, note, progress).await;
         let mut notes: Vec<String> = report.summary().into_iter().chain(app).collect();
         // Declined or impossible: the record says what traffic was left on it.
@@ -305,7 +306,7 @@ impl Executor {
         &self,
         region: &str,
         call: &str,
-    ) -> Result<&std::sync::Arc<dyn meridian_providers::DatabaseProvider>, ProviderError> {
+    ) -> Result<&std::sync::Arc<dyn meridian_providers::DatabaseControl>, ProviderError> {
         self.providers
             .database
             .get(region)
