@@ -351,7 +351,7 @@ mod tests {
             .unwrap_or_else(|| panic!("a tenant in {region}"));
         fleet.tenants[helm_only].helm = Some(crate::fleet::Capability {
             provider: crate::fleet::ProviderKind::Helm,
-            settings: toml::Table::new(),
+            settings: crate::fleet::settings::Settings::Helm(Default::default()),
         });
         if let Some((_, cell)) = state.tenants[helm_only]
             .apps

@@ -410,7 +410,7 @@ impl Providers {
         let mut lag: HashMap<String, Arc<dyn LagReader>> = HashMap::new();
         let mut database: HashMap<String, Arc<dyn DatabaseControl>> = HashMap::new();
         for r in &fleet.regions {
-            let own = |cap: &Capability| !cap.settings.is_empty();
+            let own = |cap: &Capability| !cap.settings.reads_like_traffic(&fleet.traffic.settings);
             let mut sources: Vec<(&'static str, Arc<dyn HealthProvider>)> = r
                 .health_sources()
                 .map(|h| {

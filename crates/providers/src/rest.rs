@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::aws::retry::Backoff;
 use super::{ApiMeter, ErrorKind, Progress};
-use meridian_model::fleet::Capability;
+use meridian_model::fleet::settings::{Dur, HttpClient};
 
 /// Deadlines and retries of one provider, from its `timeout`, `connect_timeout` and
 /// `max_attempts` keys.
@@ -22,26 +22,17 @@ pub struct RestSettings {
 }
 
 impl RestSettings {
-    /// Reads the capability's keys over these defaults: 10 s per operation, 3 s to connect.
-    pub fn from_capability(cap: &Capability, fallback: Option<&Capability>) -> RestSettings {
-        let get = |k: &str| {
-            cap.settings
-                .get(k)
-                .or_else(|| fallback.and_then(|f| f.settings.get(k)))
-        };
-        let duration = |k: &str, d: u64| {
-            get(k)
-                .and_then(|v| v.as_str())
-                .and_then(|s| humantime::parse_duration(s).ok())
-                .unwrap_or(Duration::from_secs(d))
-        };
+    /// A provider's settings over these defaults: 10 s per operation, 3 s to connect.
+    pub fn of(http: &HttpClient) -> RestSettings {
         let mut backoff = Backoff::default();
-        if let Some(n) = get("max_attempts").and_then(|v| v.as_integer()) {
-            backoff.max_attempts = n.clamp(1, 20) as u32;
+        if let Some(n) = http.max_attempts {
+            backoff.max_attempts = n.clamp(1, 20);
         }
         RestSettings {
-            timeout: duration("timeout", 10),
-            connect_timeout: duration("connect_timeout", 3),
+            timeout: http.timeout.map_or(Duration::from_secs(10), Dur::get),
+            connect_timeout: http
+                .connect_timeout
+                .map_or(Duration::from_secs(3), Dur::get),
             backoff,
         }
     }

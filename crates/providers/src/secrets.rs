@@ -2,6 +2,7 @@
 //! (an environment variable, or a TOML file the fleet file names) and are only ever handed to
 //! the client library: never formatted into logs, errors, the audit log, the screen or JSON.
 
+use meridian_model::fleet::settings::Settings;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -53,16 +54,14 @@ impl SecretSource {
         region_id: &str,
         cap: &Capability,
     ) -> Option<SecretSource> {
-        let s = &cap.settings;
-        if let Some(var) = s.get("dsn_env").and_then(|v| v.as_str()) {
-            return Some(SecretSource::Env(var.to_string()));
+        let Settings::SelfManaged(s) = &cap.settings else {
+            return None;
+        };
+        if let Some(var) = &s.dsn_env {
+            return Some(SecretSource::Env(var.clone()));
         }
-        let file = s.get("dsn_file").and_then(|v| v.as_str())?;
-        let key = s
-            .get("dsn_key")
-            .and_then(|v| v.as_str())
-            .unwrap_or(region_id)
-            .to_string();
+        let file = s.dsn_file.as_deref()?;
+        let key = s.dsn_key.clone().unwrap_or_else(|| region_id.to_string());
         let path = match &fleet.source {
             FleetSource::File(f) if Path::new(file).is_relative() => {
                 f.parent().unwrap_or(Path::new(".")).join(file)
@@ -143,8 +142,10 @@ pub fn connect_timeouts(
             let cap = [&r.database, &r.lag]
                 .into_iter()
                 .find(|c| c.provider == provider)?;
-            let d = cap.settings.get("connect_timeout")?.as_str()?;
-            Some((r.id.clone(), humantime::parse_duration(d).ok()?))
+            let Settings::SelfManaged(s) = &cap.settings else {
+                return None;
+            };
+            Some((r.id.clone(), s.connect_timeout?.get()))
         })
         .collect()
 }

@@ -167,13 +167,11 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     }
     // Which checks make the health verdict, by their ids (the board shows only the reason).
     for h in r.health_sources() {
-        use crate::fleet::ProviderKind as P;
-        let which = match h.provider {
-            P::Route53 => h
-                .str("health_check_id")
-                .map(|id| format!("health check {id}")),
-            P::Cloudflare => Some(format!("pool {}", r.set_identifier)),
-            P::AzureTrafficManager => Some(format!("endpoint {}", r.set_identifier)),
+        use crate::fleet::settings::Settings as S;
+        let which = match &h.settings {
+            S::Route53Health(c) => Some(format!("health check {}", c.health_check_id)),
+            S::CloudflareHealth(_) => Some(format!("pool {}", r.set_identifier)),
+            S::AzureHealth(_) => Some(format!("endpoint {}", r.set_identifier)),
             _ => None,
         };
         if let Some(which) = which {

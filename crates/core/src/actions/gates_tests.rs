@@ -202,7 +202,7 @@ fn a_helm_tenant_without_an_application_is_judged_by_its_release() {
     let region = f.tenants[0].regions[0].to_string();
     f.tenants[0].helm = Some(meridian_model::fleet::Capability {
         provider: meridian_model::fleet::ProviderKind::Helm,
-        settings: toml::Table::new(),
+        settings: meridian_model::fleet::settings::Settings::Helm(Default::default()),
     });
     let mut s = state(&f);
     let release = |status| HelmRelease {

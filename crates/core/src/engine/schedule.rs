@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Subject;
+use meridian_model::fleet::settings::{Dur, HealthCheckSource, Settings};
 use meridian_model::fleet::{Capability, Fleet, ProviderKind};
 use meridian_providers::combined_health::SourcePace;
 
@@ -56,11 +57,9 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // Weights change only when someone changes them; meridian refreshes right after
         // its own changes, so a quarter-minute is fresh enough for others' changes.
         (ProviderKind::Route53, Subject::Weights) => 15,
-        (ProviderKind::Route53, _) => match setting(cap, "source").as_deref() {
-            Some("status") => 30,
-            // The HealthCheckStatus metric has one datapoint a minute.
-            _ => 60,
-        },
+        (ProviderKind::Route53, _) if reads_status(cap) => 30,
+        // The HealthCheckStatus metric has one datapoint a minute.
+        (ProviderKind::Route53, _) => 60,
         // One-minute metrics; the Aurora control plane is not something to poll hard.
         (ProviderKind::Cloudwatch | ProviderKind::Aurora, _) => 60,
         // One query on a kept connection to a database we operate: cheap.
@@ -86,8 +85,12 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
 /// metric), which one `GetMetricData` per refresh fetches for every region.
 fn reads_metrics(cap: &Capability) -> bool {
     cap.provider == ProviderKind::Cloudwatch
-        || (cap.provider == ProviderKind::Route53
-            && setting(cap, "source").as_deref() != Some("status"))
+        || (cap.provider == ProviderKind::Route53 && !reads_status(cap))
+}
+
+/// Whether a Route 53 health check is read with `GetHealthCheckStatus` (`source = "status"`).
+fn reads_status(cap: &Capability) -> bool {
+    matches!(&cap.settings, Settings::Route53Health(h) if h.source == Some(HealthCheckSource::Status))
 }
 
 /// The API family one source of a subject spends budget on, and calls per reading.
@@ -99,9 +102,7 @@ fn family_of(
 ) -> Option<(&'static str, f64)> {
     match (cap.provider, subject) {
         (ProviderKind::Route53, Subject::Weights) => Some(("route53", 1.0)),
-        (ProviderKind::Route53, _) if setting(cap, "source").as_deref() == Some("status") => {
-            Some(("route53", 1.0))
-        }
+        (ProviderKind::Route53, _) if reads_status(cap) => Some(("route53", 1.0)),
         // Metric readings share one GetMetricData per AWS region and refresh: count them as
         // one call shared by every source, of any region, that reads metrics.
         (ProviderKind::Route53 | ProviderKind::Cloudwatch, _) => {
@@ -110,11 +111,10 @@ fn family_of(
         (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
         // Pools, then each load balancer.
         (ProviderKind::Cloudflare, Subject::Weights) => {
-            let lbs = cap
-                .settings
-                .get("load_balancers")
-                .and_then(|v| v.as_array())
-                .map_or(1, Vec::len);
+            let lbs = match &cap.settings {
+                Settings::CloudflareTraffic(t) => t.load_balancers.len().max(1),
+                _ => 1,
+            };
             Some(("cloudflare", 1.0 + lbs as f64))
         }
         (ProviderKind::Cloudflare, _) => Some(("cloudflare", 1.0)),
@@ -171,17 +171,6 @@ pub fn default_budget(family: &str) -> Option<f64> {
     }
 }
 
-fn setting(cap: &Capability, key: &str) -> Option<String> {
-    cap.settings
-        .get(key)
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-}
-
-fn duration_setting(cap: &Capability, key: &str) -> Option<Duration> {
-    setting(cap, key).and_then(|s| humantime::parse_duration(&s).ok())
-}
-
 /// Per budgeted family: planned and allowed calls per minute.
 pub type Budgets = BTreeMap<&'static str, (f64, f64)>;
 
@@ -233,9 +222,11 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
     let mut out: Vec<Schedule> = feeds
         .iter()
         .map(|f| {
-            let every =
-                duration_setting(f.cap, "poll").unwrap_or_else(|| default_every(f.cap, &f.subject));
-            let deadline = duration_setting(f.cap, "timeout").unwrap_or(DEFAULT_DEADLINE);
+            let pace = f.cap.settings.pace();
+            let every = pace
+                .poll
+                .map_or_else(|| default_every(f.cap, &f.subject), Dur::get);
+            let deadline = pace.timeout.map_or(DEFAULT_DEADLINE, Dur::get);
             Schedule {
                 every: every.max(Duration::from_millis(100)),
                 deadline,

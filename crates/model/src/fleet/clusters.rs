@@ -6,6 +6,7 @@ use toml::Spanned;
 use super::load::Validator;
 use super::model::*;
 use super::raw::*;
+use super::settings::Settings;
 
 impl Validator<'_> {
     /// `cluster = { context = "..." }` of region `i`.
@@ -47,7 +48,7 @@ impl Validator<'_> {
         regions: &[Region],
         tenants: &[Tenant],
     ) {
-        let hub = gitops.str("hub_context").is_some();
+        let hub = matches!(&gitops.settings, Settings::Argocd(a) if a.hub_context.is_some());
         if gitops.provider == ProviderKind::Argocd && !hub {
             for (i, r) in regions.iter().enumerate() {
                 let serves = tenants.iter().any(|t| t.helm.is_none() && t.runs_in(&r.id));
@@ -99,7 +100,7 @@ impl Validator<'_> {
             }
         }
         if lock.provider == ProviderKind::Kube
-            && lock.str("context").is_none()
+            && !matches!(&lock.settings, Settings::KubeLock(k) if k.context.is_some())
             && !regions.iter().any(|r| r.cluster.is_some())
             && let Some(l) = &raw.lock
         {

@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::error::{ConfigError, ConfigErrors, Locator};
 use super::model::*;
 use super::raw::*;
+use super::settings::Settings;
 use super::suggest::hint;
 use crate::traffic::TrafficRules;
 
@@ -143,7 +144,16 @@ impl Validator<'_> {
         let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
         let rules = traffic.provider.traffic_rules();
         let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
-        let regions = self.regions(&raw.regions, rules, &probe_defaults);
+        let mut regions = self.regions(&raw.regions, rules, &probe_defaults);
+        // What a region's tables leave out, its traffic table says (once, here).
+        for r in regions.iter_mut() {
+            let caps = std::iter::once(&mut r.health)
+                .chain(r.more_health.iter_mut())
+                .chain([&mut r.lag, &mut r.database]);
+            for cap in caps {
+                cap.settings.inherit_from_traffic(&traffic.settings);
+            }
+        }
         let region_ids: Vec<String> = regions.iter().map(|r| r.id.clone()).collect();
         let tenants = self.tenants(&raw.tenants, &region_ids);
         self.check_clusters(&raw, &gitops, &lock, &regions, &tenants);
@@ -320,22 +330,26 @@ impl Validator<'_> {
                 ),
             }
         }
-        cap.settings = raw.settings.clone();
-        // Provider-specific keys: unknown, missing or mistyped ones are reported here (not
-        // when the provider itself is unknown: that one error says it all).
+        // Provider-specific keys, read into the provider's settings struct: unknown, missing
+        // or mistyped ones are reported here (not when the provider itself is unknown: that
+        // one error says it all).
         let unknown_provider = raw
             .provider
             .as_ref()
             .is_some_and(|p| ProviderKind::parse(p.get_ref()).is_none());
-        let problems = if unknown_provider {
-            Vec::new()
-        } else {
-            super::settings::check(cap.provider, kind, &cap.settings)
-        };
-        for (k, msg) in problems {
-            match (&raw.provider, k.as_str()) {
-                (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
-                _ => self.err(raw_span, format!("{key}.{k}"), msg),
+        if unknown_provider {
+            return cap;
+        }
+        match Settings::parse(cap.provider, kind, &raw.settings) {
+            Ok(settings) => cap.settings = settings,
+            Err(problems) => {
+                for (k, msg) in problems {
+                    match (&raw.provider, k.as_str()) {
+                        (Some(p), "provider") => self.err(p, format!("{key}.provider"), msg),
+                        (_, "") => self.err(raw_span, key.to_string(), msg),
+                        _ => self.err(raw_span, format!("{key}.{k}"), msg),
+                    }
+                }
             }
         }
         cap
@@ -422,18 +436,20 @@ impl Validator<'_> {
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
             });
-            let (health, more_health) =
+            let (mut health, mut more_health) =
                 self.health(r.health.as_ref(), &format!("regions[{i}].health"));
-            for h in std::iter::once(&health).chain(&more_health) {
-                if h.provider != ProviderKind::Http {
+            // HTTP probes are built once, here, over the fleet's defaults.
+            for h in std::iter::once(&mut health).chain(more_health.iter_mut()) {
+                let Settings::Http(http) = &mut h.settings else {
                     continue;
-                }
-                if let Err(problems) =
-                    super::probes::http_config(probe_defaults, &h.settings, &r.endpoints)
-                {
-                    for (k, msg) in problems {
-                        let at = r.health.as_ref().map(|h| h.span()).unwrap_or(sr.span());
-                        self.err(&Spanned::new(at, ()), format!("regions[{i}].{k}"), msg);
+                };
+                match super::probes::http_config(probe_defaults, http, &r.endpoints) {
+                    Ok(built) => http.built = built,
+                    Err(problems) => {
+                        for (k, msg) in problems {
+                            let at = r.health.as_ref().map(|h| h.span()).unwrap_or(sr.span());
+                            self.err(&Spanned::new(at, ()), format!("regions[{i}].{k}"), msg);
+                        }
                     }
                 }
             }
@@ -613,13 +629,16 @@ impl Validator<'_> {
 /// What a capability table means when it is left out (or names no provider): the
 /// simulator, except a tenant's Helm release and the fleet lock's file.
 fn default_capability(kind: CapabilityKind) -> Capability {
-    Capability {
-        provider: match kind {
-            CapabilityKind::Helm => ProviderKind::Helm,
-            CapabilityKind::Lock => ProviderKind::File,
-            _ => ProviderKind::Sim,
+    match kind {
+        CapabilityKind::Helm => Capability {
+            provider: ProviderKind::Helm,
+            settings: Settings::Helm(Default::default()),
         },
-        settings: toml::Table::new(),
+        CapabilityKind::Lock => Capability {
+            provider: ProviderKind::File,
+            settings: Settings::File,
+        },
+        _ => Capability::default(),
     }
 }
 

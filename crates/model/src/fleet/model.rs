@@ -78,9 +78,8 @@ impl Fleet {
     pub fn ignores_record(&self, id: &str) -> bool {
         self.traffic
             .settings
-            .get("ignore")
-            .and_then(|v| v.as_array())
-            .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(id)))
+            .ignored()
+            .is_some_and(|i| i.ignores(id))
     }
 
     /// Does this environment count as production under the fleet's policy?
@@ -194,6 +193,7 @@ impl Role {
     Debug,
     Clone,
     Copy,
+    Default,
     PartialEq,
     Eq,
     Serialize,
@@ -205,6 +205,7 @@ impl Role {
 #[strum(serialize_all = "kebab-case")]
 pub enum ProviderKind {
     /// The simulated world (the demo fleet and drills).
+    #[default]
     Sim,
     /// Route 53 weighted record sets (traffic) and health checks (health).
     Route53,
@@ -294,35 +295,13 @@ impl ProviderKind {
     }
 }
 
-/// One capability's provider and its provider-specific settings.
-#[derive(Debug, Clone, Serialize)]
+/// One capability's provider and its provider-specific settings, typed (parsed once when
+/// the fleet file was loaded).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Capability {
     pub provider: ProviderKind,
-    /// Keys other than `provider`, interpreted by the provider itself.
     #[serde(skip)]
-    pub settings: toml::Table,
-}
-
-impl Default for Capability {
-    fn default() -> Self {
-        Capability {
-            provider: ProviderKind::Sim,
-            settings: toml::Table::new(),
-        }
-    }
-}
-
-impl Capability {
-    /// A string setting, if given.
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.settings.get(key).and_then(|v| v.as_str())
-    }
-
-    /// A duration setting (validated at load), if given.
-    pub fn duration(&self, key: &str) -> Option<Duration> {
-        self.str(key)
-            .and_then(|s| humantime::parse_duration(s).ok())
-    }
+    pub settings: super::settings::Settings,
 }
 
 /// The default `timeout` of a capability's reading or call: a few seconds, as an operator
@@ -405,18 +384,20 @@ impl Tenant {
 
     /// The Helm release name (the `helm` table's `release`, else `helm_release`).
     pub fn helm_release_name(&self) -> &str {
-        self.helm
-            .as_ref()
-            .and_then(|h| h.str("release"))
-            .unwrap_or(&self.helm_release)
+        match self.helm.as_ref().map(|h| &h.settings) {
+            Some(super::settings::Settings::Helm(h)) => {
+                h.release.as_deref().unwrap_or(&self.helm_release)
+            }
+            _ => &self.helm_release,
+        }
     }
 
     /// The Helm release's namespace (default `default`, as Helm's).
     pub fn helm_namespace(&self) -> &str {
-        self.helm
-            .as_ref()
-            .and_then(|h| h.str("namespace"))
-            .unwrap_or("default")
+        match self.helm.as_ref().map(|h| &h.settings) {
+            Some(super::settings::Settings::Helm(h)) => h.namespace.as_deref().unwrap_or("default"),
+            _ => "default",
+        }
     }
 }
 

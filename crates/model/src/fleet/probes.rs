@@ -21,7 +21,7 @@ pub struct ProbeSpec {
 }
 
 /// Every probe of one region and how to trust its TLS.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HttpHealthConfig {
     pub probes: Vec<ProbeSpec>,
     /// A PEM file of extra CA certificates (relative to the fleet file).
@@ -55,9 +55,15 @@ pub const DEFAULT_KEYS: &[&str] = &[
 /// Build a region's probes from its `health` settings, its endpoints and the fleet defaults.
 pub fn http_config(
     defaults: &toml::Table,
-    settings: &toml::Table,
+    health: &crate::fleet::settings::HttpHealth,
     endpoints: &[String],
 ) -> Result<HttpHealthConfig, Problems> {
+    // The region's keys, as a table over the defaults (probes are read apart).
+    let mut settings = toml::Table::try_from(health).unwrap_or_default();
+    if let Some(probes) = &health.probes {
+        settings.insert("probes".into(), toml::Value::Array(probes.clone()));
+    }
+    let settings = &settings;
     let mut problems = Problems::new();
     let base = ProbeSpec {
         url: String::new(),
@@ -234,17 +240,21 @@ mod tests {
         toml::from_str(src).unwrap_or_default()
     }
 
+    fn health(src: &str) -> crate::fleet::settings::HttpHealth {
+        toml::from_str(src).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     #[test]
     fn endpoints_become_probes_with_defaults_and_tables_override() {
         let defaults = table("timeout = \"3s\"\nheaders = { X-Probe = \"meridian\" }");
-        let c = http_config(&defaults, &table(""), &["https://a/healthz".into()]);
+        let c = http_config(&defaults, &health(""), &["https://a/healthz".into()]);
         let c = c.unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(c.probes[0].timeout, Duration::from_secs(3));
         assert_eq!(
             c.probes[0].headers,
             vec![("X-Probe".into(), "meridian".into())]
         );
-        let settings = table(
+        let settings = health(
             "probes = [\"http://a/live\", { url = \"http://a/ready\", expect_status = 204, expect_body = \"ok\", timeout = \"1s\" }]",
         );
         let c = http_config(&defaults, &settings, &[]).unwrap_or_else(|p| panic!("{p:?}"));
@@ -257,7 +267,7 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let settings =
-            table("probes = [{ url = \"ftp://x\", expect_body = \"(\", tmeout = \"1s\" }, 5]");
+            health("probes = [{ url = \"ftp://x\", expect_body = \"(\", tmeout = \"1s\" }, 5]");
         let problems = http_config(&table(""), &settings, &[])
             .err()
             .unwrap_or_default();
@@ -266,7 +276,7 @@ mod tests {
         assert!(text.contains("regular expression"), "{text}");
         assert!(text.contains("http:// or https://"), "{text}");
         assert!(text.contains("a probe is a URL or a table"), "{text}");
-        let none = http_config(&table(""), &table(""), &[])
+        let none = http_config(&table(""), &health(""), &[])
             .err()
             .unwrap_or_default();
         assert!(format!("{none:?}").contains("no probes"));

@@ -1,7 +1,8 @@
 //! The fleet file's JSON Schema, for editors (taplo / Even Better TOML) to complete and
 //! check fleet files. The shape comes from the raw serde types (`raw.rs`); each capability
-//! table is a `oneOf` keyed on `provider`, built from `settings.rs`'s key tables, so a new
-//! provider or key appears here without editing this file.
+//! table is a `oneOf` keyed on `provider`, one alternative per provider, each the schema of
+//! that provider's settings struct (`settings`): a new provider or key appears here without
+//! editing this file.
 
 use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
@@ -9,13 +10,10 @@ use strum::VariantArray;
 
 use super::model::{CapabilityKind, ProviderKind};
 use super::raw::RawFleet;
-use super::settings::{self, Kind};
+use super::settings::{DURATION_PATTERN, ProbeDefaults, Settings};
 
 /// Where the schema is published in the repository; `examples/fleet.toml` points here.
 pub const SCHEMA_FILE: &str = "docs/fleet.schema.json";
-
-/// A humantime duration: numbers with units, e.g. "90s", "15m", "1h 30m".
-const DURATION_PATTERN: &str = r"^\s*[0-9]+\s*[a-zA-Zµ]+(\s*[0-9]+\s*[a-zA-Zµ]+)*\s*$";
 
 /// The whole schema as a JSON document.
 pub fn fleet_schema() -> Value {
@@ -72,48 +70,46 @@ pub fn duration(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-fn key_schema(kind: Kind) -> Value {
-    match kind {
-        Kind::Str => json!({"type": "string"}),
-        Kind::Duration => json!({"type": "string", "pattern": DURATION_PATTERN}),
-        Kind::Int => json!({"type": "integer"}),
-        Kind::OneOf(values) => json!({"type": "string", "enum": values}),
-        Kind::Bool => json!({"type": "boolean"}),
-        Kind::List => json!({"type": "array"}),
-        Kind::StrTable => json!({"type": "object", "additionalProperties": {"type": "string"}}),
-        Kind::StrList => json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
-        Kind::EnvName => json!({"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}),
-    }
-}
-
 /// `{ provider = "...", <that provider's keys> }` for one capability: one alternative per
-/// provider that can serve it. A table without `provider` is the simulator.
+/// provider that can serve it, its settings struct's schema with `provider` pinned. A table
+/// without `provider` is the simulator.
 fn capability(cap: CapabilityKind) -> Schema {
     let alternatives: Vec<Value> = ProviderKind::VARIANTS
         .iter()
-        .filter_map(|&p| settings::keys(p, cap).map(|keys| (p, keys)))
-        .map(|(p, keys)| {
+        .filter_map(|&p| Settings::form(p, cap).map(|f| (p, f.schema.to_value())))
+        .map(|(p, mut alt)| {
+            let Value::Object(map) = &mut alt else {
+                return alt;
+            };
+            // Definitions are hoisted to the document's root by the caller's generator;
+            // a struct's own are inlined here, where its keys are.
+            let definitions = map.remove("definitions");
+            map.remove("$schema");
+            map.insert("title".into(), json!(p.as_str()));
+            map.insert("type".into(), json!("object"));
+            map.insert("additionalProperties".into(), json!(false));
             let mut properties = Map::new();
             properties.insert("provider".into(), json!({"const": p.as_str()}));
-            for k in &keys {
-                properties.insert(k.name.into(), key_schema(k.kind));
+            if let Some(Value::Object(own)) = map.remove("properties") {
+                properties.extend(own);
             }
-            let mut required: Vec<&str> =
-                keys.iter().filter(|k| k.required).map(|k| k.name).collect();
+            map.insert("properties".into(), Value::Object(properties));
+            let mut required: Vec<Value> = map
+                .remove("required")
+                .and_then(|r| r.as_array().cloned())
+                .unwrap_or_default();
             if p != ProviderKind::Sim {
-                required.insert(0, "provider");
+                required.insert(0, json!("provider"));
             }
-            let mut alt = json!({
-                "title": p.as_str(),
-                "type": "object",
-                "properties": properties,
-                "required": required,
-                "additionalProperties": false,
-            });
-            let exclusive = settings::exactly_one_of(p);
-            if !exclusive.is_empty() {
-                let one: Vec<Value> = exclusive.iter().map(|k| json!({"required": [k]})).collect();
-                alt["oneOf"] = Value::Array(one);
+            map.insert("required".into(), Value::Array(required));
+            if map.contains_key("properties")
+                && let Some(Value::Object(defs)) = definitions
+            {
+                inline_refs(&mut alt, &defs);
+            }
+            if matches!(p, ProviderKind::Postgres | ProviderKind::Redis) {
+                // A connection string comes from exactly one place.
+                alt["oneOf"] = json!([{"required": ["dsn_env"]}, {"required": ["dsn_file"]}]);
             }
             alt
         })
@@ -127,6 +123,32 @@ fn capability(cap: CapabilityKind) -> Schema {
         "description": format!("The {name} provider and its keys; providers: {}", valid.join(", ")),
         "oneOf": alternatives,
     })
+}
+
+/// Replace `$ref`s to `defs` by the definitions themselves (settings structs are small).
+fn inline_refs(v: &mut Value, defs: &Map<String, Value>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                && let Some(def) = defs.get(name)
+            {
+                let mut def = def.clone();
+                inline_refs(&mut def, defs);
+                map.remove("$ref");
+                if let Value::Object(d) = def {
+                    for (k, val) in d {
+                        map.entry(k).or_insert(val);
+                    }
+                }
+            }
+            map.values_mut().for_each(|x| inline_refs(x, defs));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| inline_refs(x, defs)),
+        _ => {}
+    }
 }
 
 /// The `traffic` capability table (for `#[schemars(schema_with)]`).
@@ -160,19 +182,15 @@ pub fn health_sources(g: &mut SchemaGenerator) -> Schema {
 }
 
 /// `[probe_defaults]`: what every HTTP probe gets unless it says otherwise.
-pub fn probe_defaults(_: &mut SchemaGenerator) -> Schema {
-    let keys = settings::keys(ProviderKind::Http, CapabilityKind::Health).unwrap_or_default();
-    let props: Map<String, Value> = keys
-        .iter()
-        .filter(|k| k.name != "probes")
-        .map(|k| (k.name.to_string(), key_schema(k.kind)))
-        .collect();
-    json_schema!({
-        "type": "object",
-        "description": "Defaults for every HTTP probe of the fleet",
-        "properties": props,
-        "additionalProperties": false,
-    })
+pub fn probe_defaults(g: &mut SchemaGenerator) -> Schema {
+    let mut schema = g.subschema_for::<ProbeDefaults>();
+    if let Some(map) = schema.as_object_mut() {
+        map.insert(
+            "description".into(),
+            json!("Defaults for every HTTP probe of the fleet"),
+        );
+    }
+    schema
 }
 
 pub fn traffic(_: &mut SchemaGenerator) -> Schema {

@@ -114,13 +114,12 @@ impl StepVars {
         StepVars {
             region: region.id.clone(),
             cloud_region: region.cloud_region.clone(),
-            env: fleet
-                .runner
-                .settings
-                .get("environment")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
+            env: match &fleet.runner.settings {
+                crate::fleet::settings::Settings::Shell(s) => {
+                    s.environment.clone().unwrap_or_default()
+                }
+                _ => String::new(),
+            },
             fleet: fleet.name.clone(),
         }
     }

@@ -10,11 +10,12 @@ use async_trait::async_trait;
 use aws_sdk_rds::Client;
 
 use super::retry::{Backoff, provider_error, with_backoff};
-use super::{AwsConfigs, AwsTarget, setting_str};
+use super::{AwsConfigs, AwsTarget};
 use crate::{
     DatabaseControl, Progress, PromoteOptions, PromoteReport, ProviderError, ProviderResult, Rounds,
 };
-use meridian_model::fleet::{Fleet, ProviderKind, Region, Role};
+use meridian_model::fleet::settings::Settings;
+use meridian_model::fleet::{Fleet, Region, Role};
 
 /// One region's member of a global cluster.
 #[derive(Debug, Clone)]
@@ -37,27 +38,28 @@ pub struct Aurora {
 impl Aurora {
     pub fn from_fleet(fleet: &Fleet, configs: Arc<AwsConfigs>) -> Arc<Aurora> {
         let mut members = HashMap::new();
-        for r in fleet
+        for (r, s) in fleet
             .regions
             .iter()
-            .filter(|r| r.database.provider == ProviderKind::Aurora)
+            .filter_map(|r| match &r.database.settings {
+                Settings::Aurora(s) => Some((r, s)),
+                _ => None,
+            })
         {
-            let s = &r.database.settings;
-            let base = AwsTarget::for_capability(fleet, &r.database);
+            let base = AwsTarget::of(&s.aws);
             // The RDS API of the member's own region answers for the global cluster.
-            let target = if s.contains_key("aws_region") {
+            let target = if base.aws_region.is_some() {
                 base
             } else {
                 base.in_region(&r.cloud_region)
             };
-            let timeout =
-                setting_str(s, "promote_timeout").and_then(|t| humantime::parse_duration(&t).ok());
+            let timeout = s.promote_timeout.map(|d| d.get());
             members.insert(
                 r.id.clone(),
                 Member {
                     target,
-                    global_cluster: setting_str(s, "global_cluster_id").unwrap_or_default(),
-                    cluster_arn: setting_str(s, "cluster_arn").unwrap_or_default(),
+                    global_cluster: s.global_cluster_id.clone(),
+                    cluster_arn: s.cluster_arn.clone(),
                     promote_timeout: timeout.unwrap_or(Duration::from_secs(15 * 60)),
                 },
             );

@@ -16,9 +16,10 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use tokio::sync::Mutex;
 
 use super::retry::{Backoff, provider_error, with_backoff};
-use super::{AwsConfigs, AwsTarget, setting_str};
+use super::{AwsConfigs, AwsTarget};
 use crate::{ApiMeter, LagReader, Progress, ProviderError, ProviderResult, Rounds};
-use meridian_model::fleet::{Fleet, ProviderKind, Region};
+use meridian_model::fleet::settings::{LagMetric, Settings};
+use meridian_model::fleet::{Fleet, Region};
 
 /// An answer younger than this belongs to the same refresh. The metrics have one datapoint
 /// a minute, and the regions that read them beside a quicker source (an HTTP probe every
@@ -42,7 +43,7 @@ pub struct MetricSpec {
 
 impl MetricSpec {
     /// The lag metric a `[regions.lag] provider = "cloudwatch"` table names.
-    pub fn lag(metric: &str, identifier: String, period_s: i32) -> MetricSpec {
+    pub fn lag(metric: LagMetric, identifier: String, period_s: i32) -> MetricSpec {
         let base = MetricSpec {
             namespace: "AWS/RDS",
             name: "AuroraGlobalDBReplicationLag",
@@ -53,21 +54,21 @@ impl MetricSpec {
             negative_is_broken: false,
         };
         match metric {
-            "rds-replica" => MetricSpec {
+            LagMetric::RdsReplica => MetricSpec {
                 name: "ReplicaLag",
                 dimension: ("DBInstanceIdentifier", base.dimension.1),
                 to_seconds: 1.0,
                 negative_is_broken: true,
                 ..base
             },
-            "elasticache-global" => MetricSpec {
+            LagMetric::ElasticacheGlobal => MetricSpec {
                 namespace: "AWS/ElastiCache",
                 name: "GlobalDatastoreReplicationLag",
                 dimension: ("ReplicationGroupId", base.dimension.1),
                 to_seconds: 1.0,
                 ..base
             },
-            _ => base,
+            LagMetric::AuroraGlobal => base,
         }
     }
 
@@ -279,26 +280,20 @@ impl CloudWatchLag {
     /// Register the lag metric of every region whose lag is served by CloudWatch.
     pub fn from_fleet(fleet: &Fleet, hub: Arc<CloudWatchHub>) -> Arc<CloudWatchLag> {
         let mut handles = HashMap::new();
-        for r in fleet
-            .regions
-            .iter()
-            .filter(|r| r.lag.provider == ProviderKind::Cloudwatch)
-        {
-            let s = &r.lag.settings;
-            let period = setting_str(s, "period")
-                .and_then(|p| humantime::parse_duration(&p).ok())
-                .map(|d| d.as_secs().max(1) as i32)
+        for (r, s) in fleet.regions.iter().filter_map(|r| match &r.lag.settings {
+            Settings::CloudWatch(s) => Some((r, s)),
+            _ => None,
+        }) {
+            let period = s
+                .period
+                .map(|d| d.get().as_secs().max(1) as i32)
                 .unwrap_or(60);
-            let spec = MetricSpec::lag(
-                &setting_str(s, "metric").unwrap_or_default(),
-                setting_str(s, "identifier").unwrap_or_default(),
-                period,
-            );
-            let base = AwsTarget::for_capability(fleet, &r.lag);
+            let spec = MetricSpec::lag(s.metric, s.identifier.clone(), period);
+            let base = AwsTarget::of(&s.aws);
             // Metrics live in the region of the resource they describe.
             let target = match &base.aws_region {
-                Some(_) if s.contains_key("aws_region") => base.clone(),
-                _ => base.in_region(&r.cloud_region),
+                Some(_) => base.clone(),
+                None => base.in_region(&r.cloud_region),
             };
             handles.insert(r.id.clone(), hub.register(target, spec));
         }

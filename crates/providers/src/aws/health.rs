@@ -10,9 +10,10 @@ use async_trait::async_trait;
 use super::cloudwatch::{CloudWatchHub, MetricHandle, MetricSpec};
 use super::healthy_since::HealthySince;
 use super::retry::{Backoff, provider_error, with_backoff};
-use super::{AwsConfigs, AwsTarget, setting_str};
+use super::{AwsConfigs, AwsTarget};
 use crate::{HealthProvider, Progress, ProviderError, ProviderResult};
-use meridian_model::fleet::{Fleet, ProviderKind, Region};
+use meridian_model::fleet::settings::{HealthCheckSource, Settings};
+use meridian_model::fleet::{Fleet, Region};
 use meridian_model::state::{Health, HealthStatus, now_ms};
 
 /// Route 53 calls a check healthy when more than 18% of its checkers see it healthy.
@@ -42,16 +43,16 @@ impl Route53Health {
         state_dir: Option<&std::path::Path>,
     ) -> Arc<Route53Health> {
         let mut sources = HashMap::new();
-        for (r, cap) in fleet.regions.iter().filter_map(|r| {
-            r.health_sources()
-                .find(|h| h.provider == ProviderKind::Route53)
-                .map(|h| (r, h))
+        for (r, s) in fleet.regions.iter().filter_map(|r| {
+            r.health_sources().find_map(|h| match &h.settings {
+                Settings::Route53Health(s) => Some((r, s)),
+                _ => None,
+            })
         }) {
-            let s = &cap.settings;
-            let id = setting_str(s, "health_check_id").unwrap_or_default();
-            let target = AwsTarget::for_capability(fleet, cap);
-            let source = match setting_str(s, "source").as_deref() {
-                Some("status") => Source::Status { target, id },
+            let id = s.health_check_id.clone();
+            let target = AwsTarget::of(&s.aws);
+            let source = match s.source.unwrap_or_default() {
+                HealthCheckSource::Status => Source::Status { target, id },
                 // The metric exists only in us-east-1, whatever region the check watches.
                 _ => Source::Metric(
                     hub.register(target.in_region("us-east-1"), MetricSpec::health_check(id)),

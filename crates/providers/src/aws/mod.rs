@@ -20,7 +20,7 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
 use tokio::sync::Mutex;
 
-use meridian_model::fleet::{Capability, Fleet, ProviderKind};
+use meridian_model::fleet::settings::{self, Dur};
 
 /// Where the SDK sends requests and whose credentials it uses. Unset fields come from
 /// aws-config's default chain (environment, profiles, SSO, assume-role).
@@ -35,20 +35,14 @@ pub struct AwsTarget {
 }
 
 impl AwsTarget {
-    /// The target for a capability: its own keys, then the fleet's `[traffic]` keys when
-    /// traffic is Route 53 (so health checks and metrics need not repeat the account).
-    pub fn for_capability(fleet: &Fleet, cap: &Capability) -> AwsTarget {
-        let traffic =
-            (fleet.traffic.provider == ProviderKind::Route53).then_some(&fleet.traffic.settings);
-        let get = |key: &str| {
-            setting_str(&cap.settings, key).or_else(|| traffic.and_then(|t| setting_str(t, key)))
-        };
+    /// The target a capability's settings name (what they left out was filled from
+    /// Route 53's `[traffic]` when the fleet was loaded).
+    pub fn of(s: &settings::AwsTarget) -> AwsTarget {
         AwsTarget {
-            profile: get("profile"),
-            endpoint_url: get("endpoint_url"),
-            aws_region: get("aws_region"),
-            connect_timeout: get("connect_timeout")
-                .and_then(|d| humantime::parse_duration(&d).ok()),
+            profile: s.profile.clone(),
+            endpoint_url: s.endpoint_url.clone(),
+            aws_region: s.aws_region.clone(),
+            connect_timeout: s.connect_timeout.map(Dur::get),
         }
     }
 
@@ -68,11 +62,6 @@ impl AwsTarget {
             None => region.to_string(),
         }
     }
-}
-
-/// A string setting, if present.
-pub fn setting_str(t: &toml::Table, key: &str) -> Option<String> {
-    t.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
 
 /// How long to wait for a TCP/TLS connection to AWS by default.

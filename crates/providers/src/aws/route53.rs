@@ -14,9 +14,10 @@ use aws_sdk_route53::types::{
 };
 
 use super::retry::{Backoff, provider_error, with_backoff};
-use super::{AwsConfigs, AwsTarget, setting_str};
+use super::{AwsConfigs, AwsTarget};
 use crate::{Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading};
 use meridian_model::fleet::Fleet;
+use meridian_model::fleet::settings::{self, Dur, Settings};
 use meridian_model::traffic::Weight;
 
 /// Most pages read for one record before giving up (a server that ignores the start
@@ -47,24 +48,22 @@ const RECENT: Duration = Duration::from_secs(10);
 impl Route53Traffic {
     /// Build from the fleet's `[traffic]` table (already validated by `fleet::load`).
     pub fn from_fleet(fleet: &Fleet, configs: Arc<AwsConfigs>) -> Route53Traffic {
-        let s = &fleet.traffic.settings;
-        let timeout =
-            setting_str(s, "change_timeout").and_then(|t| humantime::parse_duration(&t).ok());
+        let default = settings::Route53Traffic::default();
+        let s = match &fleet.traffic.settings {
+            Settings::Route53Traffic(s) => s,
+            _ => &default,
+        };
         let mut backoff = Backoff::default();
-        if let Some(n) = s.get("max_attempts").and_then(|v| v.as_integer()) {
-            backoff.max_attempts = n.clamp(1, 20) as u32;
+        if let Some(n) = s.max_attempts {
+            backoff.max_attempts = n.clamp(1, 20);
         }
         Route53Traffic {
             configs,
-            target: AwsTarget::for_capability(fleet, &fleet.traffic),
-            zone: setting_str(s, "hosted_zone_id").unwrap_or_default(),
-            record_name: absolute(&setting_str(s, "record_name").unwrap_or_default()),
-            record_type: RrType::from(
-                setting_str(s, "record_type")
-                    .unwrap_or_else(|| "A".into())
-                    .as_str(),
-            ),
-            change_timeout: timeout.unwrap_or(Duration::from_secs(300)),
+            target: AwsTarget::of(&s.aws),
+            zone: s.hosted_zone_id.clone(),
+            record_name: absolute(&s.record_name),
+            record_type: RrType::from(s.record_type.as_deref().unwrap_or("A")),
+            change_timeout: s.change_timeout.map_or(Duration::from_secs(300), Dur::get),
             sync_interval: Duration::from_secs(2),
             backoff,
             page_size: None,

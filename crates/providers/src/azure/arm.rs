@@ -12,7 +12,8 @@ use tokio::sync::OnceCell;
 use super::auth::{self, ARM_SCOPE, AuthSettings, CredentialKind};
 use crate::rest::{self, RestSettings};
 use crate::{Progress, ProviderError, ProviderResult};
-use meridian_model::fleet::{Capability, Fleet, ProviderKind};
+use meridian_model::fleet::settings::{AzureAccount, HttpClient, Settings};
+use meridian_model::fleet::{Capability, Fleet};
 
 /// Where the profile lives and how to reach it.
 #[derive(Debug, Clone)]
@@ -32,35 +33,59 @@ pub struct ArmTarget {
 }
 
 impl ArmTarget {
-    /// From a capability's keys, falling back on `[traffic]` when it is Traffic Manager too
-    /// (so `health = { provider = "azure-traffic-manager" }` needs nothing else).
-    pub fn from_capability(fleet: &Fleet, cap: &Capability) -> ArmTarget {
-        let traffic =
-            (fleet.traffic.provider == ProviderKind::AzureTrafficManager).then_some(&fleet.traffic);
-        let get = |k: &str| {
-            cap.settings
-                .get(k)
-                .or_else(|| traffic.and_then(|t| t.settings.get(k)))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
+    /// The profile a capability's settings name (a health table's gaps were filled from
+    /// `[traffic]` when the fleet was loaded, so `health = { provider =
+    /// "azure-traffic-manager" }` needs nothing else).
+    pub fn of(fleet: &Fleet, cap: &Capability) -> ArmTarget {
+        let (subscription, resource_group, profile, account, http) = match &cap.settings {
+            Settings::AzureTraffic(t) => (
+                Some(&t.subscription_id),
+                Some(&t.resource_group),
+                Some(&t.profile),
+                &t.account,
+                &t.http,
+            ),
+            Settings::AzureHealth(h) => (
+                h.subscription_id.as_ref(),
+                h.resource_group.as_ref(),
+                h.profile.as_ref(),
+                &h.account,
+                &h.http,
+            ),
+            // Not an Azure capability: an account that names nothing, refused at the first call.
+            _ => (
+                None,
+                None,
+                None,
+                &AzureAccount::default(),
+                &HttpClient::default(),
+            ),
         };
-        let base = fleet.source_dir();
+        let text = |s: Option<&String>| s.cloned().unwrap_or_default();
         ArmTarget {
-            endpoint: get("endpoint_url")
-                .unwrap_or_else(|| "https://management.azure.com".into())
+            endpoint: account
+                .endpoint_url
+                .as_deref()
+                .unwrap_or("https://management.azure.com")
                 .trim_end_matches('/')
                 .to_string(),
-            subscription: get("subscription_id").unwrap_or_default(),
-            resource_group: get("resource_group").unwrap_or_default(),
-            profile: get("profile").unwrap_or_default(),
-            api_version: get("api_version").unwrap_or_else(|| "2022-04-01".into()),
-            credential: CredentialKind::parse(get("credential").as_deref()),
-            tenant_id: get("tenant_id"),
-            client_id: get("client_id"),
-            secret_env: get("client_secret_env").unwrap_or_else(|| "AZURE_CLIENT_SECRET".into()),
-            authority_host: get("authority_host"),
-            ca_file: get("ca_file").map(|f| base.join(f)),
-            rest: RestSettings::from_capability(cap, traffic),
+            subscription: text(subscription),
+            resource_group: text(resource_group),
+            profile: text(profile),
+            api_version: account
+                .api_version
+                .clone()
+                .unwrap_or_else(|| "2022-04-01".into()),
+            credential: CredentialKind::of(account.credential.unwrap_or_default()),
+            tenant_id: account.tenant_id.clone(),
+            client_id: account.client_id.clone(),
+            secret_env: account
+                .client_secret_env
+                .clone()
+                .unwrap_or_else(|| "AZURE_CLIENT_SECRET".into()),
+            authority_host: account.authority_host.clone(),
+            ca_file: account.ca_file.as_ref().map(|f| fleet.source_dir().join(f)),
+            rest: RestSettings::of(http),
         }
     }
 

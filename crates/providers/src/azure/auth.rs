@@ -4,6 +4,7 @@
 //! login, or a managed identity. `authority_host` points the token requests elsewhere (a
 //! sovereign cloud, or the local stand-in in tests); the secret is never printed.
 
+use meridian_model::fleet::settings::AzureCredential;
 use std::sync::Arc;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -29,12 +30,13 @@ pub enum CredentialKind {
 }
 
 impl CredentialKind {
-    pub fn parse(s: Option<&str>) -> CredentialKind {
-        match s {
-            Some("environment") => CredentialKind::Environment,
-            Some("cli") => CredentialKind::Cli,
-            Some("managed-identity") => CredentialKind::ManagedIdentity,
-            _ => CredentialKind::Auto,
+    /// The credential the fleet file asks for.
+    pub fn of(asked: AzureCredential) -> CredentialKind {
+        match asked {
+            AzureCredential::Auto => CredentialKind::Auto,
+            AzureCredential::Environment => CredentialKind::Environment,
+            AzureCredential::Cli => CredentialKind::Cli,
+            AzureCredential::ManagedIdentity => CredentialKind::ManagedIdentity,
         }
     }
 

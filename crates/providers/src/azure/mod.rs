@@ -42,7 +42,7 @@ impl TrafficManager {
     /// For a capability's table (its keys over `[traffic]`'s).
     pub fn new(fleet: &Fleet, cap: &Capability, state_dir: Option<&Path>) -> TrafficManager {
         TrafficManager {
-            arm: Arm::new(ArmTarget::from_capability(fleet, cap)),
+            arm: Arm::new(ArmTarget::of(fleet, cap)),
             last: Mutex::new(None),
             since: HealthySince::with_file(state_dir, "azure-healthy-since.json"),
         }

@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::rest::{self, RestSettings};
 use crate::secrets::Secret;
 use crate::{Progress, ProviderError, ProviderResult};
-use meridian_model::fleet::{Capability, Fleet, ProviderKind};
+use meridian_model::fleet::settings::{CloudflareAccount, HttpClient, Settings};
+use meridian_model::fleet::{Capability, Fleet};
 
 /// Most pages read from one list before giving up.
 const MAX_PAGES: u64 = 50;
@@ -29,34 +30,41 @@ pub struct CfTarget {
 }
 
 impl CfTarget {
-    /// From a capability's keys, over `[traffic]`'s when that is Cloudflare too.
-    pub fn from_capability(fleet: &Fleet, cap: &Capability) -> CfTarget {
-        let traffic =
-            (fleet.traffic.provider == ProviderKind::Cloudflare).then_some(&fleet.traffic);
-        let value = |k: &str| {
-            cap.settings
-                .get(k)
-                .or_else(|| traffic.and_then(|t| t.settings.get(k)))
+    /// The account a capability's settings name (a health table's gaps were filled from
+    /// `[traffic]` when the fleet was loaded); the zone and load balancers are always the
+    /// traffic table's.
+    pub fn of(fleet: &Fleet, cap: &Capability) -> CfTarget {
+        let traffic = match &fleet.traffic.settings {
+            Settings::CloudflareTraffic(t) => Some(t),
+            _ => None,
         };
-        let get = |k: &str| value(k).and_then(|v| v.as_str()).map(str::to_string);
+        let (account_id, account, http) = match &cap.settings {
+            Settings::CloudflareTraffic(t) => (Some(&t.account_id), &t.account, &t.http),
+            Settings::CloudflareHealth(h) => (h.account_id.as_ref(), &h.account, &h.http),
+            // Not a Cloudflare capability: an account that names nothing, refused at the first call.
+            _ => (None, &CloudflareAccount::default(), &HttpClient::default()),
+        };
         CfTarget {
-            endpoint: get("endpoint_url")
-                .unwrap_or_else(|| "https://api.cloudflare.com/client/v4".into())
+            endpoint: account
+                .endpoint_url
+                .as_deref()
+                .unwrap_or("https://api.cloudflare.com/client/v4")
                 .trim_end_matches('/')
                 .to_string(),
-            account_id: get("account_id").unwrap_or_default(),
-            zone_id: get("zone_id").unwrap_or_default(),
-            load_balancers: value("load_balancers")
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
+            account_id: account_id.cloned().unwrap_or_default(),
+            zone_id: traffic.map(|t| t.zone_id.clone()).unwrap_or_default(),
+            load_balancers: traffic
+                .map(|t| t.load_balancers.clone())
                 .unwrap_or_default(),
-            token_env: get("api_token_env").unwrap_or_else(|| "CLOUDFLARE_API_TOKEN".into()),
-            token_file: get("api_token_file").map(|f| fleet.source_dir().join(f)),
-            rest: RestSettings::from_capability(cap, traffic),
+            token_env: account
+                .api_token_env
+                .clone()
+                .unwrap_or_else(|| "CLOUDFLARE_API_TOKEN".into()),
+            token_file: account
+                .api_token_file
+                .as_ref()
+                .map(|f| fleet.source_dir().join(f)),
+            rest: RestSettings::of(http),
         }
     }
 }

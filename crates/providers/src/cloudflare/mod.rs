@@ -49,7 +49,7 @@ pub struct LoadBalancing {
 impl LoadBalancing {
     pub fn new(fleet: &Fleet, cap: &Capability, state_dir: Option<&Path>) -> LoadBalancing {
         LoadBalancing {
-            api: Api::new(CfTarget::from_capability(fleet, cap)),
+            api: Api::new(CfTarget::of(fleet, cap)),
             last: Mutex::new(None),
             since: HealthySince::with_file(state_dir, "cloudflare-healthy-since.json"),
         }

@@ -14,8 +14,9 @@ use futures::future::join_all;
 
 use super::aws::healthy_since::HealthySince;
 use crate::{HealthProvider, ProviderError, ProviderResult};
-use meridian_model::fleet::probes::{HttpHealthConfig, http_config};
-use meridian_model::fleet::{Fleet, FleetSource, ProviderKind, Region};
+use meridian_model::fleet::probes::HttpHealthConfig;
+use meridian_model::fleet::settings::Settings;
+use meridian_model::fleet::{Fleet, FleetSource, Region};
 use meridian_model::state::{Health, HealthStatus, now_ms};
 use probe::Probe;
 
@@ -46,33 +47,28 @@ impl HttpHealth {
     pub fn from_fleet(fleet: &Fleet, state_dir: Option<&Path>) -> HttpHealth {
         let mut regions = HashMap::new();
         for r in &fleet.regions {
-            let Some(cap) = r
-                .health_sources()
-                .find(|h| h.provider == ProviderKind::Http)
-            else {
+            // Built when the fleet was loaded (which refused a fleet whose probes were wrong).
+            let Some(http) = r.health_sources().find_map(|h| match &h.settings {
+                Settings::Http(http) => Some(http),
+                _ => None,
+            }) else {
                 continue;
             };
-            let built = http_config(&fleet.probe_defaults, &cap.settings, &r.endpoints)
-                .map(|config| {
-                    let hosts: std::collections::HashSet<&str> = config
+            let built = Ok::<_, String>(http.built.clone()).map(|config| {
+                let hosts: std::collections::HashSet<&str> = config
+                    .probes
+                    .iter()
+                    .filter_map(|p| p.url.split('/').nth(2))
+                    .collect();
+                RegionProbes {
+                    probes: config
                         .probes
                         .iter()
-                        .filter_map(|p| p.url.split('/').nth(2))
-                        .collect();
-                    RegionProbes {
-                        probes: config
-                            .probes
-                            .iter()
-                            .map(|p| Probe::new(p.clone(), hosts.len() > 1))
-                            .collect(),
-                        config,
-                    }
-                })
-                .map_err(|problems| {
-                    let list: Vec<String> =
-                        problems.iter().map(|(k, m)| format!("{k}: {m}")).collect();
-                    list.join("; ")
-                });
+                        .map(|p| Probe::new(p.clone(), hosts.len() > 1))
+                        .collect(),
+                    config,
+                }
+            });
             regions.insert(r.id.clone(), built);
         }
         let base_dir = match &fleet.source {

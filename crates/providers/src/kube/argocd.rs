@@ -2,6 +2,7 @@
 //! hub cluster), watched so an idle dashboard costs nothing and a change shows at once, and
 //! changed by merge patches exactly as Argo CD's own API server changes them.
 
+use meridian_model::fleet::settings::{self, Dur, Settings};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,16 +44,20 @@ pub struct ArgoCd {
 
 impl ArgoCd {
     pub fn from_fleet(fleet: &Fleet, clients: Arc<Clients>) -> ArgoCd {
-        let g = &fleet.gitops;
+        let default = settings::ArgoCd::default();
+        let g = match &fleet.gitops.settings {
+            Settings::Argocd(g) => g,
+            _ => &default,
+        };
         ArgoCd {
             clients,
-            namespace: g.str("namespace").unwrap_or("argocd").to_string(),
-            hub: g.str("hub_context").map(|c| Target {
-                context: c.to_string(),
-                kubeconfig: g.str("kubeconfig").map(Into::into),
+            namespace: g.namespace.clone().unwrap_or_else(|| "argocd".into()),
+            hub: g.hub_context.as_ref().map(|c| Target {
+                context: c.clone(),
+                kubeconfig: g.kubeconfig.as_ref().map(Into::into),
             }),
-            deadline: g.duration("timeout").unwrap_or(DEFAULT_DEADLINE),
-            sync_timeout: g.duration("sync_timeout").unwrap_or(SYNC_TIMEOUT),
+            deadline: g.pace.timeout.map_or(DEFAULT_DEADLINE, Dur::get),
+            sync_timeout: g.sync_timeout.map_or(SYNC_TIMEOUT, Dur::get),
             views: Mutex::new(HashMap::new()),
         }
     }

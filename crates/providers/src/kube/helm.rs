@@ -2,6 +2,7 @@
 //! labelled `owner=helm,name=NAME`, whose `release` value is base64(gzip(JSON)). No helm
 //! binary is needed to read them; rolling back runs the real `helm` (see `helm_rollback`).
 
+use meridian_model::fleet::settings::{Dur, Settings};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,10 +127,10 @@ impl HelmReleases {
 
 /// The deadline of one release reading (the tenant's `timeout`, else the default).
 pub fn deadline_of(t: &Tenant) -> Duration {
-    t.helm
-        .as_ref()
-        .and_then(|h| h.duration("timeout"))
-        .unwrap_or(DEFAULT_DEADLINE)
+    match t.helm.as_ref().map(|h| &h.settings) {
+        Some(Settings::Helm(h)) => h.pace.timeout.map_or(DEFAULT_DEADLINE, Dur::get),
+        _ => DEFAULT_DEADLINE,
+    }
 }
 
 #[async_trait]

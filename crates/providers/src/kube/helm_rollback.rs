@@ -3,6 +3,7 @@
 //! pane or stderr line by line. Helm itself waits for the resources; meridian bounds the
 //! whole run a little past Helm's own timeout and kills it (by its PID) if it overruns.
 
+use meridian_model::fleet::settings::{Dur, Settings};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -47,14 +48,16 @@ pub async fn run(
     revision: u32,
     progress: &Progress,
 ) -> ProviderResult<()> {
-    let helm = t.helm.as_ref();
+    let helm = match t.helm.as_ref().map(|h| &h.settings) {
+        Some(Settings::Helm(h)) => Some(h),
+        _ => None,
+    };
     let binary = helm
-        .and_then(|h| h.str("binary"))
-        .unwrap_or("helm")
-        .to_string();
+        .and_then(|h| h.binary.clone())
+        .unwrap_or_else(|| "helm".into());
     let timeout = helm
-        .and_then(|h| h.duration("rollback_timeout"))
-        .unwrap_or(DEFAULT_TIMEOUT);
+        .and_then(|h| h.rollback_timeout)
+        .map_or(DEFAULT_TIMEOUT, Dur::get);
     let args = args(t, target, revision, timeout);
     let call = format!("helm rollback {} {revision}", t.helm_release_name());
     progress.say(&format!("{region}: {binary} {}", args.join(" ")));

@@ -4,6 +4,7 @@
 //! and released after. A lease whose holder stopped renewing it may be taken over; the
 //! executor audits that.
 
+use meridian_model::fleet::settings::{Dur, Settings};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use super::client::{Clients, Target};
 use super::error::describe_kube;
 use crate::lock::{LockError, LockHolder, Takeover};
 use crate::lock::{RemoteHeld, RemoteLock};
-use meridian_model::fleet::{Fleet, ProviderKind};
+use meridian_model::fleet::Fleet;
 use meridian_model::host::whoami;
 use meridian_model::state::{Millis, now_ms};
 
@@ -42,14 +43,13 @@ impl LeasePlace {
     /// The fleet's Lease, when `[lock] provider = "kube"`: the lock's `context` (and
     /// `kubeconfig`), else the first region's cluster; `namespace` or `default`.
     pub fn of(fleet: &Fleet) -> Option<LeasePlace> {
-        let l = &fleet.lock;
-        if l.provider != ProviderKind::Kube {
+        let Settings::KubeLock(l) = &fleet.lock.settings else {
             return None;
-        }
-        let target = match l.str("context") {
+        };
+        let target = match &l.context {
             Some(c) => Target {
-                context: c.to_string(),
-                kubeconfig: l.str("kubeconfig").map(Into::into),
+                context: c.clone(),
+                kubeconfig: l.kubeconfig.as_ref().map(Into::into),
             },
             None => fleet
                 .regions
@@ -59,7 +59,7 @@ impl LeasePlace {
         };
         Some(LeasePlace {
             target,
-            namespace: l.str("namespace").unwrap_or("default").to_string(),
+            namespace: l.namespace.clone().unwrap_or_else(|| "default".into()),
             name: format!(
                 "meridian-{}",
                 fleet.name.to_ascii_lowercase().replace(['_', '.'], "-")
@@ -96,10 +96,10 @@ impl LeaseLock {
             target: place.target,
             namespace: place.namespace,
             name: place.name,
-            duration: fleet
-                .lock
-                .duration("lease_duration")
-                .unwrap_or(DEFAULT_DURATION),
+            duration: match &fleet.lock.settings {
+                Settings::KubeLock(l) => l.lease_duration.map_or(DEFAULT_DURATION, Dur::get),
+                _ => DEFAULT_DURATION,
+            },
         })
     }
 

@@ -9,6 +9,7 @@ pub mod process;
 mod run;
 pub mod store;
 
+use meridian_model::fleet::settings;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,7 +37,11 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_fleet(fleet: &Fleet) -> Settings {
-        let s = &fleet.runner.settings;
+        let default = settings::ShellRunner::default();
+        let s = match &fleet.runner.settings {
+            settings::Settings::Shell(s) => s,
+            _ => &default,
+        };
         let base = match &fleet.source {
             FleetSource::File(p) => p
                 .parent()
@@ -45,28 +50,19 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(".")),
             FleetSource::Demo => PathBuf::from("."),
         };
-        let duration = |k: &str, d: Duration| {
-            s.get(k)
-                .and_then(|v| v.as_str())
-                .and_then(|t| humantime::parse_duration(t).ok())
-                .unwrap_or(d)
-        };
         Settings {
-            workdir: match s.get("workdir").and_then(|v| v.as_str()) {
+            workdir: match &s.workdir {
                 Some(w) => base.join(w),
                 None => base,
             },
             env: s
-                .get("env")
-                .and_then(|v| v.as_table())
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            timeout: duration("timeout", DEFAULT_TIMEOUT),
-            grace: duration("grace", DEFAULT_GRACE),
+                .env
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            timeout: s.timeout.map_or(DEFAULT_TIMEOUT, settings::Dur::get),
+            grace: s.grace.map_or(DEFAULT_GRACE, settings::Dur::get),
         }
     }
 }

@@ -269,7 +269,12 @@ impl Executor {
         note: &ChangeNote,
         progress: &Progress,
     ) -> Option<String> {
-        let phase = region.database.settings.get("promote_phase")?.as_str()?;
+        let phase = region
+            .database
+            .settings
+            .writer()?
+            .promote_phase
+            .as_deref()?;
         progress.say(&format!(
             "last step: phase {phase} in {} points the application at the new writer",
             region.id

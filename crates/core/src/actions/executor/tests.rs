@@ -10,6 +10,7 @@ use super::*;
 use crate::actions::{Action, AuditLog, AuditOutcome, FleetLock, Request, plan};
 use crate::engine::poll;
 use meridian_model::fleet::Fleet;
+use meridian_model::fleet::settings::{SelfManaged, Settings, Writer};
 use meridian_model::state::now_ms;
 use meridian_providers::sim::SimOptions;
 use meridian_providers::{
@@ -366,9 +367,13 @@ async fn promote_runs_the_promote_phase_last() {
     let (mut fleet, mut executor) = setup(dir.path());
     let phase = fleet.phases.last().map(|p| p.id.clone()).unwrap();
     if let Some(eu) = fleet.regions.iter_mut().find(|r| r.id == "eu-west-1") {
-        eu.database
-            .settings
-            .insert("promote_phase".into(), toml::Value::String(phase.clone()));
+        eu.database.settings = Settings::SelfManaged(SelfManaged {
+            writer: Writer {
+                writer_config: None,
+                promote_phase: Some(phase.clone()),
+            },
+            ..SelfManaged::default()
+        });
     }
     executor.fleet = fleet;
     let req = Request::new(Action::Promote {

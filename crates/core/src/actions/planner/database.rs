@@ -158,18 +158,20 @@ fn drain_old_writer(
 /// Where the application finds its writer (the target's `database.writer_config`), as a
 /// change the plan lists, and a block when its `promote_phase` is not a phase.
 fn app_writer(fleet: &Fleet, region: &str, old: Option<&str>) -> (Option<Change>, Option<Check>) {
-    let Some(settings) = fleet.region(region).map(|r| &r.database.settings) else {
+    let Some(writer) = fleet
+        .region(region)
+        .and_then(|r| r.database.settings.writer())
+    else {
         return (None, None);
     };
-    let get = |k: &str| settings.get(k).and_then(|v| v.as_str());
-    let phase = get("promote_phase");
+    let phase = writer.promote_phase.as_deref();
     let unknown = phase.filter(|p| fleet.phase_index(p).is_none()).map(|p| {
         Check::block(
             Guard::PhaseOrder,
             format!("promote_phase \"{p}\" of {region} is not a phase of this fleet"),
         )
     });
-    let change = get("writer_config").map(|what| {
+    let change = writer.writer_config.as_deref().map(|what| {
         let after = match phase {
             Some(p) => format!("{region} (phase {p} changes it, as the last step)"),
             None => format!("{region}: change it by hand, meridian does not (no promote_phase)"),
@@ -361,6 +363,7 @@ mod tests {
 
     #[test]
     fn the_plan_names_where_the_application_finds_its_writer() {
+        use meridian_model::fleet::settings::{SelfManaged, Settings, Writer};
         let mut f = fleet();
         let phase = f.phases[0].id.clone();
         let eu = f
@@ -368,10 +371,18 @@ mod tests {
             .iter_mut()
             .find(|r| r.id == "eu-west-1")
             .expect("eu");
-        let set = |k: &str, v: &str| (k.to_string(), toml::Value::String(v.into()));
-        eu.database
-            .settings
-            .extend([set("writer_config", "DATABASE_URL of storefront")]);
+        // Where the writer is set is a database provider's setting (here PostgreSQL's).
+        let with_writer = |writer_config: &str, promote_phase: Option<&str>| {
+            Settings::SelfManaged(SelfManaged {
+                writer: Writer {
+                    writer_config: Some(writer_config.into()),
+                    promote_phase: promote_phase.map(str::to_string),
+                },
+                ..SelfManaged::default()
+            })
+        };
+        let url = "DATABASE_URL of storefront";
+        eu.database.settings = with_writer(url, None);
         let p = promote_eu(&f);
         let app = p
             .changes
@@ -386,7 +397,7 @@ mod tests {
             .iter_mut()
             .find(|r| r.id == "eu-west-1")
             .expect("eu");
-        eu.database.settings.extend([set("promote_phase", &phase)]);
+        eu.database.settings = with_writer(url, Some(&phase));
         let p = promote_eu(&f);
         assert!(!p.is_blocked(), "{:#?}", p.checks);
         assert!(
@@ -400,9 +411,7 @@ mod tests {
             .iter_mut()
             .find(|r| r.id == "eu-west-1")
             .expect("eu");
-        eu.database
-            .settings
-            .extend([set("promote_phase", "no-such-phase")]);
+        eu.database.settings = with_writer(url, Some("no-such-phase"));
         let blocked = promote_eu(&f);
         assert!(
             blocked.blocking().any(|c| c

@@ -24,9 +24,10 @@ impl Validator<'_> {
             }
         }
         let probe = toml::Value::String("http://probe.invalid/".into());
-        let settings: toml::Table = [("probes".to_string(), toml::Value::Array(vec![probe]))]
-            .into_iter()
-            .collect();
+        let settings = crate::fleet::settings::HttpHealth {
+            probes: Some(vec![probe]),
+            ..Default::default()
+        };
         if let Err(problems) = crate::fleet::probes::http_config(t, &settings, &[]) {
             for (k, msg) in problems {
                 self.err(raw, k, msg);
