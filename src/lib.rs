@@ -17,6 +17,3 @@ pub mod paths;
 pub mod session;
 pub mod signals;
 pub mod tui;
-
-#[cfg(test)]
-mod names_tests;

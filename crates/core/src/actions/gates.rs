@@ -322,3 +322,6 @@ pub fn fleet_notes(fleet: &Fleet, state: &FleetState) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -497,3 +497,6 @@ pub fn no_change(changes_empty: bool, what: &str) -> Check {
 pub fn short_rev(rev: &str) -> &str {
     &rev[..rev.len().min(7)]
 }
+
+#[cfg(test)]
+mod tests;

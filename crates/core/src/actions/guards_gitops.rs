@@ -134,3 +134,6 @@ pub fn fix_for(appset: &str) -> String {
         "add to ApplicationSet {appset}: `ignoreApplicationDifferences: [{{jsonPointers: [\"/spec/syncPolicy\"]}}]` (or `syncPolicy: {{applicationsSync: create-only}}`)"
     )
 }
+
+#[cfg(test)]
+mod tests;

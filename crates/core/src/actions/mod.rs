@@ -28,12 +28,4 @@ pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
-mod gates_tests;
-#[cfg(test)]
-mod gitops_tests;
-#[cfg(test)]
-mod guards_tests;
-#[cfg(test)]
-mod planner_tests;
-#[cfg(test)]
 mod testkit;

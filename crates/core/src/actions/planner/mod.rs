@@ -379,3 +379,6 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
     }
     plan.cli_equivalent = cli_equivalent(req);
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use super::gates::*;
-use super::testkit::*;
+use super::*;
+use crate::actions::testkit::*;
 use meridian_model::state::{AppHealth, HealthStatus, Observed, PhaseStatus, SyncStatus};
 
 const MIN: Duration = Duration::from_secs(60);

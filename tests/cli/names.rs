@@ -1,10 +1,10 @@
 //! The stable names that files, flags and JSON use, now derived by strum: pinned here so a
 //! derive attribute can never rename one silently.
 
-use crate::actions::{Action, AuditOutcome, Guard};
-use crate::fleet::{ProviderKind, Role};
-use crate::state::{AppHealth, HealthStatus, PhaseStatus, SyncStatus};
-use crate::tui::command::{Command, Mode};
+use meridian::actions::{Action, AuditOutcome, Guard};
+use meridian::fleet::{ProviderKind, Role};
+use meridian::state::{AppHealth, HealthStatus, PhaseStatus, SyncStatus};
+use meridian::tui::command::{Command, Mode};
 
 #[test]
 fn guard_names_are_stable_and_round_trip() {

@@ -1,10 +1,10 @@
 //! The Argo CD and Helm guards and plans: sync, rollback (Argo CD and Helm) and
 //! resume-auto-sync, each guard able to pass, warn and block.
 
-use super::guards_gitops as gg;
-use super::plan::{Guard, Operation, Verdict};
-use super::testkit::{NOW, fleet, state};
-use super::{Action, Request, Via, plan};
+use crate::actions::guards_gitops as gg;
+use crate::actions::plan::{Guard, Operation, Verdict};
+use crate::actions::testkit::{NOW, fleet, state};
+use crate::actions::{Action, Request, Via, plan};
 use meridian_model::fleet::Fleet;
 use meridian_model::state::*;
 
@@ -17,7 +17,7 @@ fn app_mut<'a>(s: &'a mut FleetState, tenant: &str, region: &str) -> &'a mut App
         .unwrap_or_else(|| panic!("no app {tenant}/{region}"))
 }
 
-fn verdict(p: &super::Plan, g: Guard) -> Verdict {
+fn verdict(p: &crate::actions::Plan, g: Guard) -> Verdict {
     p.checks
         .iter()
         .find(|c| c.guard == g)
@@ -35,7 +35,7 @@ fn rollback(tenant: &str, region: &str) -> Request {
     .reason("CHG-1")
 }
 
-fn planned(f: &Fleet, s: &FleetState, req: &Request) -> super::Plan {
+fn planned(f: &Fleet, s: &FleetState, req: &Request) -> crate::actions::Plan {
     plan(req, f, s, NOW).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -1,8 +1,8 @@
 //! Every guard on its own: pass, warn, block.
 
-use super::guards::*;
-use super::plan::{Guard, Verdict};
-use super::testkit::*;
+use super::*;
+use crate::actions::plan::{Guard, Verdict};
+use crate::actions::testkit::*;
 use meridian_model::state::{HealthStatus, PhaseStatus};
 use meridian_model::traffic::rules::{AZURE, ROUTE53};
 use meridian_model::traffic::{Ask, Requested, Weight};

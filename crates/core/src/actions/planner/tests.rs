@@ -1,7 +1,7 @@
 //! Plans: before -> after, overrides, confirmation strength, the equivalent command.
 
-use super::testkit::*;
-use super::*;
+use crate::actions::testkit::*;
+use crate::actions::*;
 use meridian_model::fleet::ConfirmStrength;
 use meridian_model::state::HealthStatus;
 use meridian_model::traffic::Ask;
