@@ -23,4 +23,8 @@ scripts/ci-backends.sh install
 # The tests find the venvs where ci-backends.sh put them, whatever $HOME says.
 source scripts/venvs.sh
 
+# Most tests wait on servers and child processes, not on the CPU: six at a time halves
+# the backend tests' wall time on a 2-core machine (88 s -> 45 s) and stayed stable over
+# repeated runs. RUST_TEST_THREADS in the environment still wins.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
 cargo test --workspace --tests "$@"
