@@ -459,6 +459,8 @@ pub enum ConfigCommand {
     },
     /// Print the fleet file's JSON Schema, for editors (taplo, Even Better TOML)
     Schema,
+    /// Print the fleet file reference (every table and key) as Markdown, from the schema
+    Reference,
 }
 
 /// Where `meridian init` takes its starting point from.

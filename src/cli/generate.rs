@@ -48,6 +48,11 @@ pub fn schema() -> Result<Exit, Failure> {
     emit(crate::fleet::schema::fleet_schema_text().as_bytes())
 }
 
+/// `meridian config reference`: `docs/fleet-reference.md`, written from the schema.
+pub fn reference() -> Result<Exit, Failure> {
+    emit(crate::fleet::reference::fleet_reference().as_bytes())
+}
+
 fn emit(bytes: &[u8]) -> Result<Exit, Failure> {
     let mut stdout = std::io::stdout().lock();
     stdout

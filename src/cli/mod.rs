@@ -129,6 +129,9 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Config {
             command: args::ConfigCommand::Schema,
         } => generate::schema(),
+        Command::Config {
+            command: args::ConfigCommand::Reference,
+        } => generate::reference(),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man { out_dir } => generate::man(out_dir.as_deref()),
         Command::Init {

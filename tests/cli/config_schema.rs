@@ -44,6 +44,16 @@ fn the_published_schema_is_the_generated_one() {
 }
 
 #[test]
+fn the_published_reference_is_the_generated_one() {
+    use meridian::fleet::reference::{REFERENCE_FILE, fleet_reference};
+    let published = std::fs::read_to_string(root().join(REFERENCE_FILE)).unwrap_or_default();
+    assert!(
+        published == fleet_reference(),
+        "{REFERENCE_FILE} is out of date: run `cargo run -- config reference > {REFERENCE_FILE}`"
+    );
+}
+
+#[test]
 fn every_example_fleet_file_passes_the_schema_and_the_loader() {
     let mut files: Vec<(String, String)> = vec![("src/fleet/demo.toml".into(), DEMO_FLEET.into())];
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {

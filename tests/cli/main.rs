@@ -12,6 +12,7 @@ mod config_traffic;
 mod conventions;
 mod faults;
 mod fuzz_parsers;
+mod layers;
 mod names;
 mod rollout;
 mod rollout_gates;

@@ -8,6 +8,7 @@ pub mod load;
 pub mod model;
 pub mod probes;
 pub mod raw;
+pub mod reference;
 pub mod rollout;
 pub mod schema;
 pub mod settings;

@@ -86,6 +86,13 @@ fn capability(cap: CapabilityKind) -> Schema {
             let definitions = map.remove("definitions");
             map.remove("$schema");
             map.insert("title".into(), json!(p.as_str()));
+            if p == ProviderKind::Sim {
+                // Its settings are only a pace; say what the provider is.
+                map.insert(
+                    "description".into(),
+                    json!("The simulated world (the demo fleet's provider): read at `poll`, within `timeout`."),
+                );
+            }
             map.insert("type".into(), json!("object"));
             map.insert("additionalProperties".into(), json!(false));
             let mut properties = Map::new();
