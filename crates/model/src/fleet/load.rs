@@ -1,11 +1,10 @@
 //! Reading and validating a fleet file. Every problem is reported with file, line, column,
 //! key and what would be valid; all problems in a file are reported at once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use arcstr::ArcStr;
 use strum::VariantNames;
 use toml::Spanned;
 
@@ -14,7 +13,6 @@ use super::model::*;
 use super::raw::*;
 use super::settings::Settings;
 use super::suggest::hint;
-use crate::traffic::TrafficRules;
 
 /// Provider families whose polling a `[budget]` table may cap.
 pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudflare", "azure"];
@@ -24,9 +22,11 @@ pub const MAX_NAME_LEN: usize = 64;
 
 mod approvals;
 mod health;
+mod regions;
 mod rollout_steps;
 mod rollouts;
 mod steps;
+mod tenants;
 
 /// The demo fleet embedded in the binary.
 pub const DEMO_FLEET: &str = include_str!("demo.toml");
@@ -353,253 +353,6 @@ impl Validator<'_> {
             }
         }
         cap
-    }
-
-    /// A weight in the traffic provider's units: whole numbers, or 0..1 decimals (Cloudflare).
-    fn weight(&mut self, w: &Spanned<toml::Value>, key: &str, rules: &TrafficRules) -> u32 {
-        let text = match w.get_ref() {
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) if rules.decimals > 0 => format!("{f}"),
-            _ => String::new(),
-        };
-        match rules.parse_units(&text) {
-            Some(u) if rules.in_range(u) => u as u32,
-            _ => {
-                let kind = if rules.decimals > 0 {
-                    "numbers"
-                } else {
-                    "integers"
-                };
-                // A number is named; anything else is not repeated (it may be a pasted secret).
-                let what = match w.get_ref() {
-                    toml::Value::Integer(_) | toml::Value::Float(_) => {
-                        format!("weight {} is out of range", w.get_ref())
-                    }
-                    _ => "a weight must be a number".to_string(),
-                };
-                self.err(
-                    w,
-                    key,
-                    format!(
-                        "{what}: {} weights are {kind} {}",
-                        rules.provider,
-                        rules.range_text()
-                    ),
-                );
-                0
-            }
-        }
-    }
-
-    fn regions(
-        &mut self,
-        raw: &[Spanned<RawRegion>],
-        rules: &TrafficRules,
-        probe_defaults: &toml::Table,
-    ) -> Vec<Region> {
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        let mut primaries = Vec::new();
-        for (i, sr) in raw.iter().enumerate() {
-            let r = sr.get_ref();
-            let id = r.id.get_ref().clone();
-            self.check_id(&r.id, &format!("regions[{i}].id"), "region", &mut seen);
-            let role = match r.role.get_ref().parse() {
-                Ok(role) => role,
-                Err(_) => {
-                    let other = r.role.get_ref();
-                    let h = hint(other, Role::VARIANTS.iter().copied());
-                    let valid = quoted(Role::VARIANTS);
-                    self.err(
-                        &r.role,
-                        format!("regions[{i}].role"),
-                        format!("unknown role \"{other}\"{h}; valid: {valid}"),
-                    );
-                    Role::Secondary
-                }
-            };
-            if role == Role::Primary {
-                primaries.push((i, sr));
-            }
-            let steady_weight = self.weight(
-                &r.steady_weight,
-                &format!("regions[{i}].steady_weight"),
-                rules,
-            );
-            let sim = r.sim.as_ref().map(|s| RegionSim {
-                phases_done: s.phases_done,
-                weight: s
-                    .weight
-                    .as_ref()
-                    .map(|w| self.weight(w, &format!("regions[{i}].sim.weight"), rules)),
-                latency_ms: s.latency_ms,
-                lag_seconds: s.lag_seconds,
-                fail_once: s.fail_once.clone(),
-            });
-            let (mut health, mut more_health) =
-                self.health(r.health.as_ref(), &format!("regions[{i}].health"));
-            // HTTP probes are built once, here, over the fleet's defaults.
-            for h in std::iter::once(&mut health).chain(more_health.iter_mut()) {
-                let Settings::Http(http) = &mut h.settings else {
-                    continue;
-                };
-                match super::probes::http_config(probe_defaults, http, &r.endpoints) {
-                    Ok(built) => http.built = built,
-                    Err(problems) => {
-                        for (k, msg) in problems {
-                            let at = r.health.as_ref().map(|h| h.span()).unwrap_or(sr.span());
-                            self.err(&Spanned::new(at, ()), format!("regions[{i}].{k}"), msg);
-                        }
-                    }
-                }
-            }
-            out.push(Region {
-                name: r.name.clone().unwrap_or_else(|| id.clone()),
-                cloud_region: r.cloud_region.clone().unwrap_or_else(|| id.clone()),
-                set_identifier: r.set_identifier.clone().unwrap_or_else(|| id.clone()),
-                id,
-                role,
-                steady_weight,
-                endpoints: r.endpoints.clone(),
-                health,
-                more_health,
-                lag: self.capability(
-                    r.lag.as_ref(),
-                    &format!("regions[{i}].lag"),
-                    CapabilityKind::Lag,
-                ),
-                database: self.capability(
-                    r.database.as_ref(),
-                    &format!("regions[{i}].database"),
-                    CapabilityKind::Database,
-                ),
-                cluster: self.cluster(r.cluster.as_ref(), i),
-                sim: sim.unwrap_or_default(),
-            });
-        }
-        self.check_region_set(raw, &out, &primaries, rules);
-        out
-    }
-
-    fn check_region_set(
-        &mut self,
-        raw: &[Spanned<RawRegion>],
-        regions: &[Region],
-        primaries: &[(usize, &Spanned<RawRegion>)],
-        rules: &TrafficRules,
-    ) {
-        let Some(first) = raw.first() else {
-            self.errors.push(self.loc.at(
-                0..0,
-                "regions",
-                "the fleet has no regions: add at least one [[regions]] table",
-            ));
-            return;
-        };
-        match primaries {
-            [] => self.err(
-                first,
-                "regions",
-                "no region has role = \"primary\": exactly one region must be the database primary",
-            ),
-            [_] => {}
-            [(_, a), rest @ ..] => {
-                for (i, r) in rest {
-                    let msg = format!(
-                        "two primaries: \"{}\" and \"{}\"; exactly one region may be primary",
-                        a.get_ref().id.get_ref(),
-                        r.get_ref().id.get_ref()
-                    );
-                    self.err(&r.get_ref().role, format!("regions[{i}].role"), msg);
-                }
-            }
-        }
-        if regions.iter().all(|r| r.steady_weight == 0) {
-            self.err(
-                first,
-                "regions.steady_weight",
-                format!(
-                    "every steady weight is 0 ({}): {}",
-                    rules.provider, rules.all_drained_reason
-                ),
-            );
-        }
-    }
-
-    fn tenants(&mut self, raw: &[Spanned<RawTenant>], region_ids: &[String]) -> Vec<Tenant> {
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        // Maps, not lists: 1,000 tenants in 100 regions are 100,000 cells to check. Each
-        // region's id is one shared string, which every tenant's list points to.
-        let known: HashMap<&str, ArcStr> = region_ids
-            .iter()
-            .map(|r| (r.as_str(), ArcStr::from(r.as_str())))
-            .collect();
-        for (i, st) in raw.iter().enumerate() {
-            let t = st.get_ref();
-            let id = t.id.get_ref().clone();
-            self.check_id(&t.id, &format!("tenants[{i}].id"), "tenant", &mut seen);
-            if t.environment.get_ref().trim().is_empty() {
-                self.err(
-                    &t.environment,
-                    format!("tenants[{i}].environment"),
-                    "must not be empty (e.g. \"prd\", \"stg\")",
-                );
-            }
-            if t.regions.get_ref().is_empty() {
-                self.err(
-                    &t.regions,
-                    format!("tenants[{i}].regions"),
-                    "a tenant must run in at least one region",
-                );
-            }
-            let mut regions = Vec::new();
-            let mut listed = HashSet::new();
-            for r in t.regions.get_ref() {
-                let name = r.get_ref();
-                let Some(shared) = known.get(name.as_str()) else {
-                    let h = hint(name, region_ids.iter().map(|s| s.as_str()));
-                    self.err(
-                        r,
-                        format!("tenants[{i}].regions"),
-                        format!("unknown region \"{name}\"{h}"),
-                    );
-                    continue;
-                };
-                if !listed.insert(name.as_str()) {
-                    self.err(
-                        r,
-                        format!("tenants[{i}].regions"),
-                        format!("region \"{name}\" is listed twice"),
-                    );
-                } else {
-                    regions.push(shared.clone());
-                }
-            }
-            out.push(Tenant {
-                argo_app: t
-                    .argo_app
-                    .clone()
-                    .unwrap_or_else(|| format!("{id}-{{region}}")),
-                helm_release: t.helm_release.clone().unwrap_or_else(|| id.clone()),
-                applicationset: t.applicationset.as_ref().map(|a| a.get_ref().clone()),
-                helm: t.helm.as_ref().map(|h| {
-                    self.capability(Some(h), &format!("tenants[{i}].helm"), CapabilityKind::Helm)
-                }),
-                environment: t.environment.get_ref().clone(),
-                id,
-                regions: regions.into(),
-                sim: t
-                    .sim
-                    .as_ref()
-                    .map(|s| TenantSim {
-                        auto_sync: s.auto_sync,
-                        history: s.history,
-                    })
-                    .unwrap_or_default(),
-            });
-        }
-        out
     }
 }
 
