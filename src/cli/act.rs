@@ -61,7 +61,7 @@ pub async fn run_prepared(
     let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
         .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
     // The backend's own words for the change (e.g. the exact Route 53 change batch).
-    let notes = crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &plan).await;
+    let notes = ctx.executor().describe_backends(&plan).await;
     plan.notes.extend(notes);
     if !global.json {
         eprint!("{}", plan_text(&plan));
@@ -126,9 +126,9 @@ pub async fn run_prepared(
         Some(Ok(Some(asked))) => {
             let mut again = crate::actions::plan(&asked, &ctx.fleet, &state, now_ms())
                 .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
-            again.notes.extend(
-                crate::actions::describe::describe(&ctx.providers, &ctx.fleet, &again).await,
-            );
+            again
+                .notes
+                .extend(ctx.executor().describe_backends(&again).await);
             eprint!("{}", plan_text(&again));
             (asked, again)
         }
@@ -267,10 +267,10 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     if !plan.blast_radius.tenants.is_empty() {
         s.push_str(&format!(
-            "  blast radius: {} tenant(s) ({}), {:.0}% of traffic\n",
+            "  blast radius: {} tenant(s) ({}), {}\n",
             plan.blast_radius.tenants.len(),
             plan.blast_radius.tenants.join(", "),
-            plan.blast_radius.traffic_share * 100.0
+            plan.blast_radius.traffic_text()
         ));
     }
     if plan.changes.is_empty() {

@@ -66,6 +66,11 @@ pub fn to_json<'a>(
                 "weight_text": s.and_then(|s| s.weight.value).map(|w| rules.format(w)),
                 "steady_weight": r.steady_weight,
                 "traffic_share": state.traffic_share(&r.id).map(|x| (x * 10_000.0).round() / 10_000.0),
+                // How the region's traffic is steered and whether it is in rotation: under
+                // latency, failover or geo routing there is no share, only this.
+                "policy": s.and_then(|s| s.weight.value).map(|w| w.steering),
+                "rotation": state.rotation(&r.id),
+                "route": state.routes.get(&r.id),
                 "lag_seconds": s.and_then(|s| s.lag.value),
                 "observed_at": oldest.map(rfc3339),
                 "stale": s.is_some_and(|s| is_stale(&s.health, now) || is_stale(&s.weight, now) || s.lag.error.is_some()),
@@ -174,8 +179,17 @@ pub fn to_text(
         out.push_str(&format!("fleet lock held by {h}\n"));
     }
     out.push('\n');
+    // `latency · serving` is wider than a weight: the column fits the widest.
+    let w = fleet
+        .regions
+        .iter()
+        .filter_map(|r| state.traffic_text(&r.id))
+        .map(|t| t.chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(7);
     out.push_str(&format!(
-        "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
+        "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>w$} {:>5}  {:<6} {:<6}\n",
         "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
     ));
     for (r, a) in fleet.regions.iter().zip(&argo) {
@@ -200,20 +214,22 @@ pub fn to_text(
             (None, None, _, _) => "?".to_string(),
         };
         let steady = rules.format_units(r.steady_weight);
-        let weight = match s.weight.value {
-            Some(w) => format!(
+        let weight = match (s.weight.value, state.traffic_text(&r.id)) {
+            (Some(_), Some(text)) => format!("{}{text}", mark(is_stale(&s.weight, now))),
+            (Some(w), None) => format!(
                 "{}{}/{steady}",
                 mark(is_stale(&s.weight, now)),
                 rules.format(w)
             ),
-            None => format!("?/{steady}"),
+            (None, _) => format!("?/{steady}"),
         };
-        let share = state
-            .traffic_share(&r.id)
-            .map(|x| format!("{:.0}%", x * 100.0))
-            .unwrap_or_else(|| "?".into());
+        let share = match (s.weight.value, state.traffic_share(&r.id)) {
+            (Some(w), _) if !w.has_share() => "-".into(),
+            (_, Some(x)) => format!("{:.0}%", x * 100.0),
+            _ => "?".into(),
+        };
         out.push_str(&format!(
-            "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>7} {:>5}  {:<6} {:<6}\n",
+            "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>w$} {:>5}  {:<6} {:<6}\n",
             r.id,
             s.role.value.unwrap_or(r.role).as_str(),
             format!("{}{}", mark(health_stale), health.as_str()),

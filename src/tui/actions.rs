@@ -36,6 +36,18 @@ impl App {
                 None => return need_region(self),
             },
             Command::SetWeights => {
+                // A latency, failover or geo record has no weight to edit: say what fits.
+                let steered = self.fleet.regions.iter().find_map(|r| {
+                    let w = self.state.region(&r.id)?.weight.value?;
+                    (!w.has_share()).then(|| (r.id.clone(), w))
+                });
+                if let Some((id, w)) = steered {
+                    let policy = crate::traffic::steering::describe_policy(w);
+                    self.status = Status::Info(format!(
+                        "{id} is routed by {policy}: there are no weights to set; drain takes a region out of rotation and restore puts it back"
+                    ));
+                    return Vec::new();
+                }
                 self.overlay = Some(Overlay::Weights(WeightsEditor::new(
                     &self.fleet,
                     &self.state,

@@ -36,6 +36,7 @@ fn guard_names_are_stable_and_round_trip() {
             "argo-managed",
             "rejoin-target",
             "fenced-serving",
+            "geo-coverage",
         ]
     );
     for g in Guard::ALL {

@@ -4,6 +4,10 @@ and lab. Standard library only; binds 127.0.0.1. See README.md here for how fait
 
     cloudflare_standin.py --port 0 --seed seed.json      prints "ready PORT" when listening
 
+Every API request is checked against Cloudflare's published OpenAPI description (the subset
+in contracts/cloudflare-openapi-subset.json): one that does not match is refused with 400
+naming the field, and kept in GET /__standin/violations.
+
 The seed (JSON) names the API tokens, the account's pools and the zone's load balancers:
     {"tokens": {"TOKEN": "write", "RO-TOKEN": "read"},
      "account_id": "...", "zone_id": "...",
@@ -11,29 +15,46 @@ The seed (JSON) names the API tokens, the account's pools and the zone's load ba
      "load_balancers": [{"id": "...", "name": "app.example.com", "default_pools": [...],
                          "fallback_pool": "...", "steering_policy": "random",
                          "random_steering": {"default_weight": 1, "pool_weights": {...}}}]}
+    A load balancer may also carry region_pools / country_pools / pop_pools (code -> pool
+    ids) for steering_policy "geo" (README.md here has a seed with one).
 
 Control API (no auth), besides the common ones in standin_common.py:
     POST /__standin/pools/{id or name}/health   {"healthy": false} or {"unhealthy_pops": 1}
     POST /__standin/load_balancers/{id or name} a PATCH body applied behind meridian's back
     POST /__standin/pools/{id or name}          a pool PATCH body applied behind meridian's back
     GET  /__standin/state                       pools and load balancers as stored
+    GET  /__standin/violations (DELETE clears)  requests the API description does not allow
 """
 
 import argparse
 import copy
 import json
+import re
 import sys
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from standin_common import Reply, World, now_iso, serve  # noqa: E402
+from standin_common import CONTRACTS, Contract, Reply, World, now_iso, serve  # noqa: E402
 
 BASE = "/client/v4"
 POPS = ["Ashburn, VA", "Frankfurt, DE", "Singapore, SG"]
 STEERING = ["off", "geo", "random", "dynamic_latency", "proximity",
             "least_outstanding_requests", "least_connections", ""]
+# Cloudflare's global rate limit answers 429 with error code 971, below the documented
+# minimum of 1000 for error codes (load-balancing_messages): the real answer is kept.
+CONTRACT = Contract(CONTRACTS / "cloudflare-openapi-subset.json", base=BASE,
+                    tolerate=lambda status, field: status == 429
+                    and re.fullmatch(r"errors\[\d+\]\.code", field) is not None)
+# Keys of the geo steering maps: the document's region codes (load-balancing_region_code),
+# ISO 3166-1 alpha-2 countries (country_pools; "US"), three-letter PoP codes (pop_pools; "LAX").
+REGIONS = set(CONTRACT.doc["components"]["schemas"]["load-balancing_region_code"]["enum"])
+POOL_MAPS = {
+    "region_pools": ("region code", lambda c: c in REGIONS),
+    "country_pools": ("country code", lambda c: re.fullmatch(r"[A-Z]{2}", c) is not None),
+    "pop_pools": ("PoP code", lambda c: re.fullmatch(r"[A-Z]{3}", c) is not None),
+}
 
 
 def envelope(result, info=None):
@@ -68,7 +89,8 @@ class CloudflareWorld(World):
             full = {"enabled": True, "proxied": True, "ttl": 30, "steering_policy": "",
                     "session_affinity": "none", "description": "", "created_on": stamp,
                     "modified_on": stamp, "random_steering": {"default_weight": 1,
-                                                              "pool_weights": {}}, **lb}
+                                                              "pool_weights": {}},
+                    "region_pools": {}, "country_pools": {}, "pop_pools": {}, **lb}
             self.lbs[full["id"]] = full
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -85,13 +107,14 @@ class CloudflareWorld(World):
 
 class CloudflareServer(ThreadingHTTPServer):
     world: CloudflareWorld
+    contract = CONTRACT
 
     def throttled(self, retry_after):
         fail(429, 971, "Please wait and consider throttling your request speed",
              {"Retry-After": retry_after})
 
     # -- the API ---------------------------------------------------------------------------
-    def api(self, method, path, query, raw, headers):
+    def api(self, method, path, query, raw, headers, violations=()):
         w = self.world
         if not path.startswith(BASE + "/"):
             fail(404, 7000, "No route for that URI")
@@ -109,17 +132,29 @@ class CloudflareServer(ThreadingHTTPServer):
                 fail(400, 9207, "Request body is invalid JSON")
             if not isinstance(body, dict):
                 fail(400, 9207, "Request body must be a JSON object")
+        self.refuse(violations)
         match parts:
             case ["user", "tokens", "verify"] if method == "GET":
                 raise Reply(200, envelope({"id": "standin-token", "status": "active"}))
             case ["accounts", acc, "load_balancers", "pools"] if method == "GET":
                 self.account_ok(acc)
                 self.page(list(w.pools.values()), query)
-            case ["accounts", acc, "load_balancers", "pools", pid] if method in ("GET", "PATCH"):
+            case ["accounts", acc, "load_balancers", "pools", pid] if method in ("GET", "PATCH",
+                                                                                 "PUT"):
                 self.account_ok(acc)
                 pool = w.pools.get(pid) or fail(404, 1003, "Pool not found")
                 if method == "PATCH":
                     self.patch_pool(pool, body)
+                elif method == "PUT":
+                    for required in ("name", "origins"):
+                        if required not in body:
+                            fail(400, 1002, f"{required} is required")
+                    keep = {k: pool[k] for k in ("id", "created_on")}
+                    fresh = {"enabled": True, "description": "", "minimum_origins": 1,
+                             "check_regions": None, "notification_email": ""}
+                    self.patch_pool(fresh, body)
+                    pool.clear()
+                    pool.update({**fresh, **keep})
                 raise Reply(200, envelope(pool))
             case ["accounts", acc, "load_balancers", "pools", pid, "health"] if method == "GET":
                 self.account_ok(acc)
@@ -139,12 +174,24 @@ class CloudflareServer(ThreadingHTTPServer):
                             fail(400, 1002, f"{required} is required")
                     keep = {k: lb[k] for k in ("id", "created_on")}
                     fresh = {"enabled": True, "proxied": False, "ttl": 30, "steering_policy": "",
-                             "random_steering": {"default_weight": 1, "pool_weights": {}}}
+                             "session_affinity": "none", "description": "",
+                             "random_steering": {"default_weight": 1, "pool_weights": {}},
+                             "region_pools": {}, "country_pools": {}, "pop_pools": {}}
                     self.patch_lb(fresh, body)
                     lb.clear()
                     lb.update({**fresh, **keep})
                 raise Reply(200, envelope(lb))
         fail(404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?")
+
+    def refuse(self, violations):
+        """A request the published API description does not allow: 400, one error per
+        field, shaped as Cloudflare's validation answers are."""
+        bad = [v for v in violations if v.get("operation")]
+        if bad:
+            raise Reply(400, {"success": False, "messages": [], "result": None, "errors": [
+                {"code": 1002, "message": f"{v['where']} {v['field']}: expected {v['expected']}, "
+                                          f"got {v['got']} (not allowed by the API schema of "
+                                          f"{v['operation']})"} for v in bad]})
 
     def authenticate(self, headers):
         auth = headers.get("Authorization")
@@ -205,7 +252,9 @@ class CloudflareServer(ThreadingHTTPServer):
                 pool.pop("disabled_at", None)
             else:
                 pool.setdefault("disabled_at", now_iso())
-        for k in ("description", "minimum_origins", "origins", "monitor", "name"):
+        for k in ("description", "minimum_origins", "origins", "monitor", "name", "check_regions",
+                  "latitude", "longitude", "origin_steering", "load_shedding",
+                  "notification_email", "notification_filter"):
             if k in body:
                 pool[k] = body[k]
         pool["modified_on"] = now_iso()
@@ -224,6 +273,21 @@ class CloudflareServer(ThreadingHTTPServer):
                         fail(400, 1002, f"pool {pid} does not exist")
         if "fallback_pool" in body and body["fallback_pool"] not in w.pools:
             fail(400, 1002, f"fallback_pool {body['fallback_pool']} does not exist")
+        for key, (what, code_ok) in POOL_MAPS.items():
+            if key not in body:
+                continue
+            mapping = body[key]
+            if not isinstance(mapping, dict):
+                fail(400, 1002, f"{key} must be an object mapping a {what} to pool ids")
+            for code, pools in mapping.items():
+                if not code_ok(code):
+                    fail(400, 1002, f"{key}: {code!r} is not a {what}")
+                if not isinstance(pools, list) or not pools \
+                        or not all(isinstance(p, str) for p in pools):
+                    fail(400, 1002, f"{key}.{code} must be a non-empty list of pool ids")
+                for pid in pools:
+                    if pid not in w.pools:
+                        fail(400, 1002, f"{key}.{code}: pool {pid} does not exist")
         if "random_steering" in body:
             rs = body["random_steering"]
             if not isinstance(rs, dict):

@@ -80,3 +80,41 @@ health = {{ provider = "azure-traffic-manager" }}
         az.path("tls/ca.pem").display()
     )
 }
+
+/// Start the stand-in with another seed (e.g. `seed_routing("Priority")`).
+pub fn start_with(seed: &serde_json::Value) -> Option<Standin> {
+    standin::start("azure_tm_standin.py", seed, &[], true)
+}
+
+/// The seed with the profile under another routing method, its endpoints carrying what that
+/// method needs: Priority (eastus 1, westeurope 2, old-dc 3), Geographic (eastus GEO-NA and
+/// GEO-SA, westeurope GEO-EU, GEO-ME and GEO-AF, old-dc WORLD), Performance (old-dc, an
+/// external endpoint, in "North Europe"); Weighted is `seed()` itself.
+pub fn seed_routing(routing: &str) -> serde_json::Value {
+    let mut seed = seed();
+    seed["profiles"][0]["trafficRoutingMethod"] = json!(routing);
+    let extra: [(&str, serde_json::Value); 3] = match routing {
+        "Priority" => [
+            ("priority", json!(1)),
+            ("priority", json!(2)),
+            ("priority", json!(3)),
+        ],
+        "Geographic" => [
+            ("geoMapping", json!(["GEO-NA", "GEO-SA"])),
+            ("geoMapping", json!(["GEO-EU", "GEO-ME", "GEO-AF"])),
+            ("geoMapping", json!(["WORLD"])),
+        ],
+        "Performance" => [
+            ("endpointLocation", json!("East US")),
+            ("endpointLocation", json!("West Europe")),
+            ("endpointLocation", json!("North Europe")),
+        ],
+        _ => return seed,
+    };
+    if let Some(eps) = seed["profiles"][0]["endpoints"].as_array_mut() {
+        for (e, (k, v)) in eps.iter_mut().zip(extra) {
+            e[k] = v;
+        }
+    }
+    seed
+}

@@ -94,3 +94,28 @@ health = {{ provider = "cloudflare" }}
         cf.url("http")
     )
 }
+
+/// Start the stand-in with another seed (e.g. `seed_with_geo()`).
+pub fn start_with(seed: &serde_json::Value, extra: &[&str]) -> Option<Standin> {
+    standin::start("cloudflare_standin.py", seed, extra, false)
+}
+
+/// The seed plus `geo.aragora.example`: steering_policy "geo", each region's pool for its
+/// Cloudflare region (WNAM/ENAM us-east-2, WEU/EEU eu-west-1, SEAS/SAS ap-south-1), the
+/// three pools as default_pools, us-east-2 as fallback_pool.
+pub fn seed_with_geo() -> serde_json::Value {
+    let mut seed = seed();
+    let geo = json!({
+        "id": "lb-geo", "name": "geo.aragora.example", "steering_policy": "geo",
+        "default_pools": ["pool-us-east-2", "pool-eu-west-1", "pool-ap-south-1"],
+        "fallback_pool": "pool-us-east-2",
+        "region_pools": {"WNAM": ["pool-us-east-2"], "ENAM": ["pool-us-east-2"],
+                         "WEU": ["pool-eu-west-1"], "EEU": ["pool-eu-west-1"],
+                         "SEAS": ["pool-ap-south-1"], "SAS": ["pool-ap-south-1"]},
+        "country_pools": {}, "pop_pools": {}
+    });
+    if let Some(lbs) = seed["load_balancers"].as_array_mut() {
+        lbs.push(geo);
+    }
+    seed
+}

@@ -161,6 +161,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
             regions: regions_state,
             tenants: tenants_state,
             unmanaged_weights: Vec::new(),
+            routes: Default::default(),
         },
     ))
 }

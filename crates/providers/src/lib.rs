@@ -9,6 +9,7 @@ pub mod board;
 pub mod budget;
 pub mod cloudflare;
 pub mod combined_health;
+pub mod drains;
 mod error;
 mod gitops;
 pub mod http;
@@ -78,6 +79,9 @@ pub struct WeightsReading {
     pub by_region: HashMap<String, Weight>,
     /// Records (sets, endpoints, pools) that match no region: effective weight in units.
     pub unmanaged: Vec<(String, u32)>,
+    /// What decides each region's traffic beyond its weight, where the provider has more
+    /// to say (an alias followed, geographies only that region serves).
+    pub routes: std::collections::BTreeMap<String, meridian_model::state::Route>,
 }
 
 /// Reads and changes traffic weights. The plan's rules for a provider's units live in
@@ -100,6 +104,32 @@ pub trait TrafficProvider: Send + Sync {
         weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()>;
+
+    /// `apply_weights` for every routing policy: a region that is not weighted is taken out
+    /// of rotation (or put back) the provider's way, and what was changed is written to
+    /// (or taken from) `book`, which the executor keeps in the shared store so anyone can
+    /// restore it. Providers that only know weights need not override it.
+    async fn apply_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &mut drains::DrainBook,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let _ = book;
+        self.apply_weights(fleet, weights, progress).await
+    }
+
+    /// `describe_change` knowing what earlier drains changed (what restore puts back).
+    async fn describe_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &drains::DrainBook,
+    ) -> Vec<String> {
+        let _ = book;
+        self.describe_change(fleet, weights).await
+    }
 }
 
 #[async_trait]

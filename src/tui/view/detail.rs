@@ -119,16 +119,48 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         .value
         .map(|w| rules.format(w))
         .unwrap_or_else(|| "unknown".into());
-    out.push(kv(
-        app,
-        "weight",
-        format!(
-            "{w} (steady {}) = {share:.0}% of traffic, record {}",
-            rules.format_units(r.steady_weight),
-            r.set_identifier
-        ),
-        Role::Text,
-    ));
+    match app.state.traffic_text(id) {
+        // No share under latency, failover or geo routing: the policy and rotation.
+        Some(text) => out.push(kv(
+            app,
+            "traffic",
+            format!(
+                "{text} (steady: {}), record {}",
+                if r.steady_weight == 0 {
+                    "out of rotation"
+                } else {
+                    "in rotation"
+                },
+                r.set_identifier
+            ),
+            Role::Text,
+        )),
+        None => out.push(kv(
+            app,
+            "weight",
+            format!(
+                "{w} (steady {}) = {share:.0}% of traffic, record {}",
+                rules.format_units(r.steady_weight),
+                r.set_identifier
+            ),
+            Role::Text,
+        )),
+    }
+    if let Some(route) = app.state.routes.get(id) {
+        out.push(kv(app, "route", route.via.clone(), Role::Muted));
+        if !route.only_for.is_empty() {
+            out.push(kv(
+                app,
+                "only here",
+                format!(
+                    "{} (drained: {})",
+                    route.only_for.join(", "),
+                    route.instead.as_deref().unwrap_or("?")
+                ),
+                Role::Muted,
+            ));
+        }
+    }
     out.push(note(app, age_text(&s.weight, app.now)));
     let rpo = app.fleet.policy.rpo_budget.as_secs();
     let lag = match s.lag.value {

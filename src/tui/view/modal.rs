@@ -96,14 +96,14 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
         Span::styled("blast radius ", t.get(Role::Accent)),
         Span::styled(
             format!(
-                "{} tenant(s): {} · {:.0}% of traffic",
+                "{} tenant(s): {} · {}",
                 b.tenants.len(),
                 if b.tenants.is_empty() {
                     "none".into()
                 } else {
                     b.tenants.join(", ")
                 },
-                b.traffic_share * 100.0
+                b.traffic_text()
             ),
             t.get(Role::Text),
         ),

@@ -87,11 +87,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         format!("LAG ▕RPO {}s", rpo as u64)
     };
     header.push(&lag_title);
+    // Under latency, failover or geo routing there are no weights to show, only rotation.
+    let steered = app
+        .fleet
+        .regions
+        .iter()
+        .any(|r| app.state.traffic_text(&r.id).is_some());
     header.extend([
-        if narrow {
-            "WEIGHT now/std"
-        } else {
-            "WEIGHT now/std  %"
+        match (steered, narrow) {
+            (true, _) => "TRAFFIC",
+            (false, true) => "WEIGHT now/std",
+            (false, false) => "WEIGHT now/std  %",
         },
         if narrow { "PH" } else { "PHASES" },
         "ARGO",
@@ -322,6 +328,9 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let r = &app.fleet.regions[i];
     let s = app.state.region(&r.id);
     let now = s.and_then(|s| s.weight.value);
+    if let (Some(w), Some(rotation)) = (now.filter(|w| !w.has_share()), app.state.rotation(&r.id)) {
+        return steered_line(app, i, w, rotation, narrow);
+    }
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
     let (fill, empty) = symbols::bar(share, if narrow { 2 } else { 5 });
     let rules = app.fleet.traffic.provider.traffic_rules();
@@ -354,6 +363,40 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
         Span::styled(empty, t.get(Role::BarEmpty)),
         Span::styled(text, style),
     ])
+}
+
+/// A region without a share of traffic: its policy and rotation (`failover · standby`),
+/// in the warning style when it is out of rotation against its steady state.
+fn steered_line(
+    app: &App,
+    i: usize,
+    w: crate::traffic::Weight,
+    rotation: crate::traffic::Rotation,
+    narrow: bool,
+) -> Line<'static> {
+    use crate::traffic::Rotation as R;
+    let r = &app.fleet.regions[i];
+    let s = app.state.region(&r.id);
+    let stale_mark = match s.is_some_and(|s| super::util::stale(&s.weight, app.now)) {
+        true => "◷",
+        false => " ",
+    };
+    let text = if narrow {
+        rotation.name().to_string()
+    } else {
+        crate::traffic::steering::describe_short(w, rotation)
+    };
+    let off_steady = (rotation == R::Drained) != (r.steady_weight == 0);
+    let role = match rotation {
+        _ if fenced_serving(app, i) => Role::Danger,
+        _ if off_steady => Role::Warn,
+        R::Standby => Role::Muted,
+        _ => Role::Text,
+    };
+    let style = s
+        .map(|s| value_style(app, &s.weight, role))
+        .unwrap_or_default();
+    Line::from(Span::styled(format!("{stale_mark}{text}"), style))
 }
 
 /// `1.3s`, `45s`, `3m`.

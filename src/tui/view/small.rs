@@ -32,13 +32,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             s.map(|s| s.health_status())
                 .unwrap_or(crate::state::HealthStatus::Unknown),
         );
-        let share = app.state.traffic_share(&r.id).unwrap_or(0.0) * 100.0;
+        let share = match app.state.traffic_text(&r.id) {
+            Some(text) => text,
+            None => format!(
+                "{:.0}%",
+                app.state.traffic_share(&r.id).unwrap_or(0.0) * 100.0
+            ),
+        };
         lines.push(Line::from(vec![
             Span::styled(
                 format!("{} {:<9}", look.symbol, look.word),
                 t.get(look.role),
             ),
-            Span::styled(format!(" {} {share:.0}%", r.id), t.get(Role::Text)),
+            Span::styled(format!(" {} {share}", r.id), t.get(Role::Text)),
         ]));
     }
     let quit = app

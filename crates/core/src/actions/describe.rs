@@ -6,9 +6,16 @@
 use super::plan::{Operation, Plan};
 use meridian_model::fleet::Fleet;
 use meridian_providers::Providers;
+use meridian_providers::drains::DrainBook;
 
-/// Lines a plan should show about how its backends will carry it out.
-pub async fn describe(providers: &Providers, fleet: &Fleet, plan: &Plan) -> Vec<String> {
+/// Lines a plan should show about how its backends will carry it out; `book` says what
+/// earlier drains changed (what a restore puts back).
+pub async fn describe(
+    providers: &Providers,
+    fleet: &Fleet,
+    plan: &Plan,
+    book: &DrainBook,
+) -> Vec<String> {
     match &plan.operation {
         Some(Operation::Promote {
             region,
@@ -26,7 +33,12 @@ pub async fn describe(providers: &Providers, fleet: &Fleet, plan: &Plan) -> Vec<
                 None => Vec::new(),
             };
             if !drain_old.is_empty() {
-                notes.extend(providers.traffic.describe_change(fleet, drain_old).await);
+                notes.extend(
+                    providers
+                        .traffic
+                        .describe_traffic(fleet, drain_old, book)
+                        .await,
+                );
             }
             notes
         }
@@ -35,7 +47,10 @@ pub async fn describe(providers: &Providers, fleet: &Fleet, plan: &Plan) -> Vec<
             None => Vec::new(),
         },
         Some(Operation::SetWeights { weights }) if !weights.is_empty() => {
-            providers.traffic.describe_change(fleet, weights).await
+            providers
+                .traffic
+                .describe_traffic(fleet, weights, book)
+                .await
         }
         _ => Vec::new(),
     }

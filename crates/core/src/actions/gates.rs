@@ -249,7 +249,10 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
             let share = state
                 .traffic_share(id)
                 .map(|s| format!("{} of traffic", meridian_model::traffic::percent(s)))
-                .unwrap_or_else(|| format!("weight {w}"));
+                .unwrap_or_else(|| match w.has_share() {
+                    true => format!("weight {w}"),
+                    false => format!("traffic ({} routing, in rotation)", w.steering.name()),
+                });
             out.push(format!(
                 "{id} is a fenced former writer (its database takes no writes) still serving {share}: drain it (`meridian drain {id}`)"
             ));

@@ -23,15 +23,26 @@ fn weight_of(ws: &Weights, id: &str) -> Weight {
         .unwrap_or_default()
 }
 
-/// Regions whose effective weight goes up (or that come back from drained).
+/// Regions that gain traffic: a higher effective weight, or back in rotation under a
+/// policy without weights; with what they get, in words ("weight 30", "back in rotation").
 fn increased<'a>(
     before: &'a Weights,
     after: &'a Weights,
-) -> impl Iterator<Item = (&'a str, u32)> + 'a {
+) -> impl Iterator<Item = (&'a str, String)> + 'a {
     after
         .iter()
-        .filter(move |(r, w)| w.effective() > weight_of(before, r).effective())
-        .map(|(r, w)| (r.as_str(), w.effective()))
+        .filter(move |(r, w)| {
+            let was = weight_of(before, r);
+            w.effective() > was.effective() || (w.serving() && !was.serving())
+        })
+        .map(|(r, w)| {
+            let what = if w.has_share() {
+                format!("weight {}", w.effective())
+            } else {
+                "back in rotation".to_string()
+            };
+            (r.as_str(), what)
+        })
 }
 
 /// Read-only mode: the plan may be shown, never executed.
@@ -93,17 +104,63 @@ pub fn weight_range(requested: &[Requested], problems: &[String], rules: &Traffi
     }
 }
 
-/// Every region drained: Route 53 then splits traffic evenly ("drain everything" means "send
-/// everywhere"), Azure's profile goes Inactive; refused either way.
+/// Every region out of rotation: Route 53 then splits traffic evenly among weights, or
+/// answers with every unhealthy record ("drain everything" means "send everywhere"),
+/// Azure's profile goes Inactive, Cloudflare falls back on its fallback pool; refused
+/// whatever the policy.
 pub fn all_weights_zero(after: &Weights, unmanaged_total: u32, rules: &TrafficRules) -> Check {
+    let weighted = after.iter().all(|(_, w)| w.has_share());
     let total: u32 = after.iter().map(|(_, w)| w.effective()).sum::<u32>() + unmanaged_total;
-    if total == 0 {
-        Check::block(Guard::AllWeightsZero, rules.all_drained_reason)
-    } else {
-        Check::pass(
+    let in_rotation: Vec<&str> = after
+        .iter()
+        .filter(|(_, w)| w.serving())
+        .map(|(r, _)| r.as_str())
+        .collect();
+    match (
+        weighted,
+        total,
+        in_rotation.is_empty() && unmanaged_total == 0,
+    ) {
+        (true, 0, _) => Check::block(Guard::AllWeightsZero, rules.all_drained_reason),
+        (true, total, _) => Check::pass(
             Guard::AllWeightsZero,
             format!("total weight after: {total}"),
+        ),
+        (false, _, true) => Check::block(Guard::AllWeightsZero, rules.all_out_reason),
+        (false, _, false) => Check::pass(
+            Guard::AllWeightsZero,
+            format!("in rotation after: {}", in_rotation.join(", ")),
+        ),
+    }
+}
+
+/// Draining a region that some geography maps to alone: those users go where the
+/// provider's fallback sends them (or nowhere), which the plan must say.
+pub fn geo_coverage(state: &FleetState, before: &Weights, after: &Weights) -> Check {
+    let leaving: Vec<String> = before
+        .iter()
+        .filter(|(r, w)| w.serving() && !weight_of(after, r).serving())
+        .filter_map(|(r, _)| {
+            let route = state.routes.get(r)?;
+            (!route.only_for.is_empty()).then(|| {
+                let instead = route
+                    .instead
+                    .as_deref()
+                    .unwrap_or("the provider's default, if it has one");
+                format!(
+                    "{} map only to {r}: they go to {instead}",
+                    route.only_for.join(", ")
+                )
+            })
+        })
+        .collect();
+    if leaving.is_empty() {
+        Check::pass(
+            Guard::GeoCoverage,
+            "no geography maps only to a region leaving rotation",
         )
+    } else {
+        Check::warn(Guard::GeoCoverage, leaving.join("; "))
     }
 }
 
@@ -162,9 +219,9 @@ pub fn unhealthy_target(state: &FleetState, before: &Weights, after: &Weights) -
             .map(|r| r.health_status())
             .unwrap_or(HealthStatus::Unknown);
         match status {
-            HealthStatus::Down => blocked.push(format!("{id} is down (weight {w})")),
+            HealthStatus::Down => blocked.push(format!("{id} is down ({w})")),
             HealthStatus::Degraded | HealthStatus::Unknown => {
-                warned.push(format!("{id} is {} (weight {w})", status.as_str()))
+                warned.push(format!("{id} is {} ({w})", status.as_str()))
             }
             HealthStatus::Healthy => {}
         }

@@ -47,6 +47,8 @@ pub enum Guard {
     RejoinTarget,
     /// A promotion leaves traffic on the old writer, whose database then takes no writes.
     FencedServing,
+    /// A region leaving rotation is the only one some geography maps to.
+    GeoCoverage,
 }
 
 impl Guard {
@@ -266,6 +268,20 @@ pub struct BlastRadius {
     /// Share of all traffic (0.0..=1.0) served by the regions whose weight or database changes.
     pub traffic_share: f64,
     pub production: bool,
+    /// The routing policy of touched regions that have no share of traffic (`latency`):
+    /// then `traffic_share` counts only weighted ones, and the plan says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<String>,
+}
+
+impl BlastRadius {
+    /// `30% of traffic`, or `routed by latency (no share of traffic to count)`.
+    pub fn traffic_text(&self) -> String {
+        match &self.routing {
+            Some(policy) => format!("routed by {policy} (no share of traffic to count)"),
+            None => format!("{:.0}% of traffic", self.traffic_share * 100.0),
+        }
+    }
 }
 
 /// The plan for one action: everything a person needs to decide, and everything the

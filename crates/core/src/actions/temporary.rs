@@ -57,16 +57,46 @@ pub enum Standing {
     },
 }
 
-/// The weights every region serves now; None when one could not be read.
+/// The weights every region serves now; None when one could not be read. A region routed
+/// by latency, failover or geography counts as its steady weight while in rotation and 0
+/// when drained, so drift and temporary changes read the same under every policy.
 pub fn current(fleet: &Fleet, state: &FleetState) -> Option<WeightMap> {
     fleet
         .regions
         .iter()
         .map(|r| {
             let w = state.region(&r.id)?.weight.value?;
-            Some((r.id.clone(), w.effective()))
+            let units = match (w.has_share(), w.serving()) {
+                (true, _) => w.effective(),
+                (false, true) => r.steady_weight.max(1),
+                (false, false) => 0,
+            };
+            Some((r.id.clone(), units))
         })
         .collect()
+}
+
+/// Is any region routed by something other than weights (then the board says which
+/// regions are in rotation rather than slashing weights)?
+fn steered(state: &FleetState) -> bool {
+    state
+        .regions
+        .iter()
+        .any(|r| r.weight.value.is_some_and(|w| !w.has_share()))
+}
+
+/// `us-east-1 in, eu-west-1 out`: rotation in the fleet's region order.
+fn rotation_text(fleet: &Fleet, weights: &WeightMap) -> String {
+    fleet
+        .regions
+        .iter()
+        .map(|r| match weights.get(&r.id) {
+            Some(0) => format!("{} out", r.id),
+            Some(_) => format!("{} in", r.id),
+            None => format!("{} ?", r.id),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The steady weights of the fleet file.
@@ -211,9 +241,16 @@ pub fn clock(ms: Millis) -> String {
 impl Standing {
     /// One line for the board and `status`: `temporary 90/10 until 14:00 (steady 70/30)`.
     pub fn text(&self, fleet: &Fleet, state: &FleetState) -> String {
-        let steady = slashed(fleet, &steady(fleet));
+        let show = |w: &WeightMap| {
+            if steered(state) {
+                rotation_text(fleet, w)
+            } else {
+                slashed(fleet, w)
+            }
+        };
+        let steady = show(&steady(fleet));
         let now = current(fleet, state)
-            .map(|w| slashed(fleet, &w))
+            .map(|w| show(&w))
             .unwrap_or_else(|| "?".into());
         match self {
             Standing::Unknown => "weights unknown (a region's weight could not be read)".into(),

@@ -102,6 +102,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
         regions,
         tenants,
         unmanaged_weights: Vec::new(),
+        routes: Default::default(),
     }
 }
 

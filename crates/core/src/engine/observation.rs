@@ -422,6 +422,7 @@ fn apply_weights(
     match result {
         Ok(reading) => {
             state.unmanaged_weights = reading.unmanaged.clone();
+            state.routes = reading.routes.clone();
             for r in state.regions.iter_mut() {
                 r.weight = match reading.by_region.get(&r.id) {
                     Some(w) => Observed::ok(*w, at),

@@ -242,6 +242,25 @@ pub struct FleetState {
     pub tenants: Vec<TenantState>,
     /// Weighted records (sets, endpoints, pools) that match no region, in provider units.
     pub unmanaged_weights: Vec<(String, u32)>,
+    /// Per region, what decides its traffic at the provider beyond the weight (from the
+    /// last weights reading).
+    #[serde(default)]
+    pub routes: std::collections::BTreeMap<String, Route>,
+}
+
+/// What decides a region's traffic at its provider: the record, pool or endpoint in words
+/// (with any alias followed), and the geographies that map to it alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// `latency record app.example.com. (us-east-1) -> alias us-east-1.app.example.com.`
+    pub via: String,
+    /// Geographies (Route 53 locations, Cloudflare regions, countries or PoPs, Traffic
+    /// Manager geo codes) that map to this region and no other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_for: Vec<String>,
+    /// Where those geographies go when the region leaves rotation, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
 }
 
 impl FleetState {
@@ -279,6 +298,7 @@ impl FleetState {
                 })
                 .collect(),
             unmanaged_weights: Vec::new(),
+            routes: Default::default(),
         }
     }
 
@@ -328,10 +348,43 @@ impl FleetState {
         managed + self.unmanaged_weights.iter().map(|(_, w)| *w).sum::<u32>()
     }
 
+    /// Whether the region is serving, on standby or drained under its routing policy
+    /// (standby: a failover secondary or lower-priority endpoint while the one before it
+    /// is healthy and in rotation).
+    pub fn rotation(&self, region: &str) -> Option<crate::traffic::Rotation> {
+        let i = self.regions.iter().position(|r| r.id == region)?;
+        self.regions[i].weight.value?;
+        let healthy = |id: &str| {
+            self.region(id)
+                .is_some_and(|r| r.health_status() == HealthStatus::Healthy)
+        };
+        crate::traffic::rotations(&self.weights(), healthy)
+            .get(i)
+            .copied()
+    }
+
+    /// `latency · serving`: the policy and rotation of a region that has no share of
+    /// traffic (None for a weighted one, or one not read).
+    pub fn traffic_text(&self, region: &str) -> Option<String> {
+        let w = self.region(region)?.weight.value?;
+        if w.has_share() {
+            return None;
+        }
+        Some(crate::traffic::steering::describe(
+            w,
+            self.rotation(region)?,
+        ))
+    }
+
     /// The share of traffic a region receives (0.0..=1.0); with all weights 0 DNS splits
     /// evenly, which is what this reports.
     pub fn traffic_share(&self, region: &str) -> Option<f64> {
-        let w = self.region(region)?.weight.value?.effective() as f64;
+        let w = self.region(region)?.weight.value?;
+        // Under latency, failover or geography routing there is no share to give.
+        if !w.has_share() {
+            return None;
+        }
+        let w = w.effective() as f64;
         let total = self.total_weight();
         if total == 0 {
             let n = self.regions.len() + self.unmanaged_weights.len();

@@ -5,9 +5,11 @@
 
 pub mod ask;
 pub mod rules;
+pub mod steering;
 
 pub use ask::{Ask, Requested, Resolution, resolve};
 pub use rules::{AllDrained, TrafficRules};
+pub use steering::{Rotation, Steering, rotations};
 
 use std::fmt;
 
@@ -17,12 +19,21 @@ use serde::{Deserialize, Serialize};
 ///
 /// `units` are the provider's own (Route 53 0..=255, Azure 1..=1000, Cloudflare hundredths of
 /// a pool weight); `drained` says the region is out of rotation, however the provider does it
-/// (weight 0, a disabled endpoint). Azure keeps a disabled endpoint's weight, so a drained
-/// region may still have units.
+/// (weight 0, a disabled endpoint, a record made unhealthy). Azure keeps a disabled
+/// endpoint's weight, so a drained region may still have units. `steering` is the routing
+/// policy: under anything but weights `units` is the region's place in an order (priority,
+/// pool order) or 0, and the region has no share of traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Weight {
     pub units: u32,
     pub drained: bool,
+    /// Records written before routing policies were known are weights.
+    #[serde(default, skip_serializing_if = "is_weighted")]
+    pub steering: Steering,
+}
+
+fn is_weighted(s: &Steering) -> bool {
+    s.weighted()
 }
 
 impl Default for Weight {
@@ -38,6 +49,7 @@ impl Weight {
         Weight {
             units,
             drained: units == 0,
+            steering: Steering::Weighted,
         }
     }
 
@@ -46,23 +58,73 @@ impl Weight {
         Weight {
             units,
             drained: true,
+            steering: Steering::Weighted,
         }
     }
 
-    /// The weight DNS answers with: 0 when drained.
-    pub fn effective(self) -> u32 {
-        if self.drained { 0 } else { self.units }
+    /// A region in rotation under a policy other than weights; `order` is its priority or
+    /// place in the pool order (0 where the policy has none).
+    pub fn steered(steering: Steering, order: u32) -> Weight {
+        Weight {
+            units: order,
+            drained: false,
+            steering,
+        }
     }
 
-    /// Does the region get traffic by weight?
+    /// The same setting taken out of rotation (`false`: put back).
+    pub fn with_drained(self, drained: bool) -> Weight {
+        Weight { drained, ..self }
+    }
+
+    /// The weight DNS answers with: 0 when drained, and 0 under a policy without weights
+    /// (such a region has no share; see `serving`).
+    pub fn effective(self) -> u32 {
+        if self.drained || !self.steering.weighted() {
+            0
+        } else {
+            self.units
+        }
+    }
+
+    /// Is the region in rotation: a weight above 0, or not drained under another policy?
     pub fn serving(self) -> bool {
-        self.effective() > 0
+        if self.steering.weighted() {
+            self.effective() > 0
+        } else {
+            !self.drained
+        }
+    }
+
+    /// Is `other` the same setting? Under a policy without weights only the policy and
+    /// whether it is drained count (a drained pool has no place in its order to read back).
+    pub fn same_setting(self, other: Weight) -> bool {
+        if !self.has_share() && !other.has_share() {
+            self.steering == other.steering && self.drained == other.drained
+        } else {
+            self == other
+        }
+    }
+
+    /// Does this region have a share of traffic to show (weighted routing)?
+    pub fn has_share(self) -> bool {
+        self.steering.weighted()
     }
 }
 
-/// Provider-neutral: `30`, `0`, or `drained (700)` when a drained region keeps a weight.
+/// Provider-neutral: `30`, `0`, or `drained (700)` when a drained region keeps a weight;
+/// `latency, drained` under another policy.
 impl fmt::Display for Weight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.steering.weighted() {
+            let policy = steering::describe_policy(*self);
+            let state = if self.drained {
+                "drained"
+            } else {
+                "in rotation"
+            };
+            return write!(f, "{policy}, {state}");
+        }
         match (self.drained, self.units) {
             (true, 0) => write!(f, "0"),
             (true, u) => write!(f, "drained ({u})"),
@@ -100,7 +162,7 @@ pub fn differences(
 ) -> Vec<String> {
     asked
         .iter()
-        .filter(|(r, w)| read.get(r) != Some(w))
+        .filter(|(r, w)| !read.get(r).is_some_and(|seen| seen.same_setting(*w)))
         .map(|(r, w)| match read.get(r) {
             Some(seen) => format!("{r} reads {seen}, expected {w}"),
             None => format!("{r} is missing, expected {w}"),

@@ -38,6 +38,12 @@ pub struct TrafficRules {
     pub all_drained: AllDrained,
     /// Why every region drained is refused, for the `all-weights-zero` guard.
     pub all_drained_reason: &'static str,
+    /// The same under a policy without weights (every record, pool or endpoint out of
+    /// rotation).
+    pub all_out_reason: &'static str,
+    /// How a region is taken out of rotation under a policy without weights, shown in
+    /// every such plan.
+    pub steered_drain: &'static str,
     /// What an operator should know about changing weights here, shown in every plan.
     pub notes: &'static [&'static str],
 }
@@ -51,6 +57,8 @@ pub const ROUTE53: TrafficRules = TrafficRules {
     drain_by: DrainBy::ZeroWeight,
     all_drained: AllDrained::EvenSplit,
     all_drained_reason: "every weight would be 0, and DNS then sends traffic to every region evenly; keep at least one region above 0",
+    all_out_reason: "every record would be unhealthy, and Route 53 then answers as if all were healthy (a failover record: with the primary): draining everything sends traffic everywhere; keep at least one region in rotation",
+    steered_drain: "Route 53: a record that is not weighted is taken out of rotation by pointing it at a health check meridian owns that is always unhealthy (Disabled and Inverted, no children); its own health check is left alone and put back on restore. Resolvers keep the old answer for up to the record's TTL",
     notes: &[
         "Route 53: a health-checked record at weight 0 still answers when every record with a weight above 0 is unhealthy",
     ],
@@ -72,6 +80,8 @@ pub const AZURE: TrafficRules = TrafficRules {
     drain_by: DrainBy::Disable,
     all_drained: AllDrained::NoAnswer,
     all_drained_reason: "every endpoint would be disabled, and the Traffic Manager profile then goes Inactive and answers no one; keep at least one endpoint enabled",
+    all_out_reason: "every endpoint would be disabled, and the Traffic Manager profile then goes Inactive and answers no one; keep at least one endpoint enabled",
+    steered_drain: "Azure Traffic Manager: an endpoint is taken out of rotation by disabling it (endpointStatus Disabled) under every routing method; restore enables it again. Resolvers keep the old answer for up to the profile's TTL",
     notes: &[
         "Azure Traffic Manager: weights are 1..1000 and cannot be 0; a drained region's endpoint is disabled (endpointStatus Disabled) and keeps its weight; restore enables it again",
     ],
@@ -86,14 +96,22 @@ pub const CLOUDFLARE: TrafficRules = TrafficRules {
     drain_by: DrainBy::ZeroWeight,
     all_drained: AllDrained::NoAnswer,
     all_drained_reason: "every pool would be at weight 0: random steering then has no pool to pick and Cloudflare falls back on its fallback_pool; keep at least one pool above 0",
+    all_out_reason: "every pool would be disabled: Cloudflare then sends all traffic to the load balancer's fallback_pool, disabled or not; keep at least one pool enabled",
+    steered_drain: "Cloudflare: under steering other than weights a pool is taken out of rotation by disabling it (enabled: false), which every load balancer using the pool sees; traffic goes to the next pool of its list, else default_pools, else fallback_pool; restore enables it again",
     notes: &[
         "Cloudflare: pool weights (0..1) apply to random, least_outstanding_requests and least_connections steering; when every pool is unhealthy the load balancer's fallback_pool serves, drained or not",
     ],
 };
 
 impl TrafficRules {
-    /// The weight that takes a region out of rotation, given what it has now.
+    /// The weight that takes a region out of rotation, given what it has now. Under a
+    /// policy without weights the setting stays and the region is marked drained; the
+    /// provider takes it out its own way (a record made unhealthy, a disabled pool or
+    /// endpoint).
     pub fn drain(&self, now: Weight) -> Weight {
+        if !now.steering.weighted() {
+            return now.with_drained(true);
+        }
         match self.drain_by {
             DrainBy::ZeroWeight => Weight::drained(0),
             // Keep the endpoint's weight so enabling it again restores its share.
@@ -107,6 +125,16 @@ impl TrafficRules {
             self.drain(now)
         } else {
             Weight::units(units)
+        }
+    }
+
+    /// The steady setting of a region that has `now`: its steady weight, or, under a policy
+    /// without weights, in rotation unless the steady weight is 0.
+    pub fn restore(&self, now: Weight, steady: u32) -> Weight {
+        if now.steering.weighted() {
+            self.set(now, steady)
+        } else {
+            now.with_drained(steady == 0)
         }
     }
 
@@ -148,8 +176,12 @@ impl TrafficRules {
         }
     }
 
-    /// A weight as the provider would show it: `30`, `0.30`, `disabled (700)`.
+    /// A weight as the provider would show it: `30`, `0.30`, `disabled (700)`; under
+    /// another policy the policy and whether it is in rotation (`latency, drained`).
     pub fn format(&self, w: Weight) -> String {
+        if !w.steering.weighted() {
+            return w.to_string();
+        }
         match (w.drained, self.drain_by) {
             (true, DrainBy::Disable) => format!("disabled ({})", self.format_units(w.units)),
             (true, DrainBy::ZeroWeight) => self.format_units(0),

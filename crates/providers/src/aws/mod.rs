@@ -10,6 +10,7 @@ pub mod health;
 pub mod healthy_since;
 pub mod retry;
 pub mod route53;
+pub mod route53_steer;
 pub mod route53_zone;
 
 use std::collections::HashMap;

@@ -1,9 +1,11 @@
-//! Route 53 weighted record sets as the fleet's traffic: one record (name and type) with one
-//! weighted set per region, matched by SetIdentifier.
+//! Route 53 record sets as the fleet's traffic: one record (name and type) with one set per
+//! region, matched by SetIdentifier, weighted or routed any other way (latency, failover,
+//! geolocation...: `route53_steer`), with a plain alias at the top followed down.
 //!
 //! A record change is a control-plane call served from us-east-1, while health checks and DNS
 //! answers are data plane: during a us-east-1 outage reads may work and changes may not.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,15 +16,19 @@ use aws_sdk_route53::types::{
 };
 
 use super::retry::{Backoff, provider_error, with_backoff};
+use super::route53_steer;
 use super::{AwsConfigs, AwsTarget};
+use crate::drains::{DrainBook, Drained};
 use crate::{Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading};
 use meridian_model::fleet::Fleet;
 use meridian_model::fleet::settings::{self, Dur, Settings};
-use meridian_model::traffic::Weight;
+use meridian_model::traffic::{Steering, Weight};
 
 /// Most pages read for one record before giving up (a server that ignores the start
 /// identifier would otherwise page forever).
 const MAX_PAGES: usize = 50;
+/// Most aliases followed from the configured record to the one that decides traffic.
+const MAX_ALIAS_DEPTH: usize = 4;
 
 /// Weights in one Route 53 record.
 pub struct Route53Traffic {
@@ -38,8 +44,8 @@ pub struct Route53Traffic {
     pub backoff: Backoff,
     /// Page size for listing (None: Route 53's default of 300); small in tests.
     pub page_size: Option<i32>,
-    /// The last reading's record sets, for describing a plan made from it.
-    recent: std::sync::Mutex<Option<(Instant, Vec<ResourceRecordSet>)>>,
+    /// The last reading, for describing a plan made from it.
+    recent: std::sync::Mutex<Option<Recent>>,
 }
 
 /// A reading this recent is what the plan on screen was made from.
@@ -75,21 +81,68 @@ impl Route53Traffic {
         self.configs.route53(&self.target).await
     }
 
-    /// Every weighted set of the record, read with pagination.
-    pub async fn record_sets(&self, progress: &Progress) -> ProviderResult<Vec<ResourceRecordSet>> {
-        self.record_sets_with(&self.backoff, progress).await
+    /// The sets that decide the regions' traffic: those of the record, or, when the record
+    /// is a plain alias to another name in this zone (a common layout: a simple record
+    /// aliasing a latency or failover tree), those of the name it aliases, followed up to
+    /// a few levels. With the aliases followed, in words.
+    pub async fn record_sets(
+        &self,
+        progress: &Progress,
+    ) -> ProviderResult<(Vec<ResourceRecordSet>, Vec<String>)> {
+        self.deciding_sets(&self.backoff, progress).await
     }
 
-    /// Every weighted set, retrying throttling as `backoff` says.
-    async fn record_sets_with(
+    async fn deciding_sets(
         &self,
+        backoff: &Backoff,
+        progress: &Progress,
+    ) -> ProviderResult<(Vec<ResourceRecordSet>, Vec<String>)> {
+        let mut name = self.record_name.clone();
+        let mut path = Vec::new();
+        for _ in 0..MAX_ALIAS_DEPTH {
+            let sets = self.sets_at(&name, backoff, progress).await?;
+            if sets.iter().any(|s| s.set_identifier.is_some()) || sets.is_empty() {
+                let identified = sets
+                    .into_iter()
+                    .filter(|s| s.set_identifier.is_some())
+                    .collect();
+                return Ok((identified, path));
+            }
+            let next = sets.iter().find_map(|s| {
+                let a = s.alias_target.as_ref()?;
+                let zone = a.hosted_zone_id().trim_start_matches("/hostedzone/");
+                (zone == self.zone.trim_start_matches("/hostedzone/"))
+                    .then(|| absolute(a.dns_name()))
+            });
+            match next {
+                Some(next) if !same_name(&next, &name) => {
+                    path.push(format!("{name} alias"));
+                    name = next;
+                }
+                _ => return Ok((Vec::new(), path)),
+            }
+        }
+        Err(ProviderError::new(
+            None,
+            "route53 ListResourceRecordSets",
+            format!(
+                "{} aliases more than {MAX_ALIAS_DEPTH} names deep",
+                self.record_name
+            ),
+        ))
+    }
+
+    /// Every set at one name and the record's type, read with pagination.
+    async fn sets_at(
+        &self,
+        record_name: &str,
         backoff: &Backoff,
         progress: &Progress,
     ) -> ProviderResult<Vec<ResourceRecordSet>> {
         let client = self.client().await;
         let mut sets: Vec<ResourceRecordSet> = Vec::new();
         let mut start = (
-            self.record_name.clone(),
+            record_name.to_string(),
             self.record_type.clone(),
             None::<String>,
         );
@@ -110,12 +163,12 @@ impl Route53Traffic {
             let mut new = 0;
             let mut past_record = false;
             for rs in page.resource_record_sets() {
-                if !same_name(&rs.name, &self.record_name) || rs.r#type != self.record_type {
+                if !same_name(&rs.name, record_name) || rs.r#type != self.record_type {
                     past_record = true;
                     break;
                 }
                 let known = sets.iter().any(|s| s.set_identifier == rs.set_identifier);
-                if rs.set_identifier.is_some() && !known {
+                if !known {
                     sets.push(rs.clone());
                     new += 1;
                 }
@@ -126,7 +179,7 @@ impl Route53Traffic {
                 return Err(ProviderError::new(
                     None,
                     "route53 ListResourceRecordSets",
-                    format!("paging through {} made no progress", self.record_name),
+                    format!("paging through {record_name} made no progress"),
                 )
                 .with_hint(
                     "the server ignores StartRecordIdentifier; weights would be incomplete",
@@ -146,103 +199,175 @@ impl Route53Traffic {
         Err(ProviderError::new(
             None,
             "route53 ListResourceRecordSets",
-            format!("more than {MAX_PAGES} pages for {}", self.record_name),
+            format!("more than {MAX_PAGES} pages for {record_name}"),
         )
         .with_hint("the record has too many sets, or the server ignores StartRecordIdentifier"))
     }
 
-    /// The change batch that sets these weights, keeping every other field of each set.
-    pub fn change_batch(
+    /// The region's set, or an error naming what was looked for.
+    fn set_of<'a>(
+        &self,
+        fleet: &Fleet,
+        current: &'a [ResourceRecordSet],
+        region: &str,
+    ) -> ProviderResult<&'a ResourceRecordSet> {
+        let call = "route53 ChangeResourceRecordSets";
+        let r = fleet
+            .region(region)
+            .ok_or_else(|| ProviderError::new(Some(region), call, "not a region of this fleet"))?;
+        current
+            .iter()
+            .find(|s| s.set_identifier.as_deref() == Some(r.set_identifier.as_str()))
+            .ok_or_else(|| {
+                ProviderError::new(
+                    Some(region),
+                    call,
+                    format!(
+                        "no record set \"{}\" in {} {}",
+                        r.set_identifier,
+                        self.record_name,
+                        self.record_type.as_str()
+                    ),
+                )
+                .with_hint("create the record set first, or fix set_identifier in the fleet file")
+            })
+    }
+
+    /// What each asked region's set becomes: a new weight for a weighted set; for any
+    /// other, the health check it points at (a drain check, or the one it had).
+    fn changes_for(
         &self,
         fleet: &Fleet,
         current: &[ResourceRecordSet],
         weights: &[(String, Weight)],
-    ) -> ProviderResult<ChangeBatch> {
-        let mut changes = Vec::new();
+        drains: &HashMap<String, Option<String>>,
+        book: &DrainBook,
+    ) -> ProviderResult<Vec<SetChange>> {
+        let mut out = Vec::new();
         for (region, weight) in weights {
-            let r = fleet.region(region).ok_or_else(|| {
-                ProviderError::new(
-                    Some(region),
-                    "route53 ChangeResourceRecordSets",
-                    "not a region of this fleet",
-                )
-            })?;
-            let set = current
-                .iter()
-                .find(|s| s.set_identifier.as_deref() == Some(r.set_identifier.as_str()))
-                .ok_or_else(|| {
-                    ProviderError::new(
-                        Some(region),
-                        "route53 ChangeResourceRecordSets",
-                        format!(
-                            "no weighted record set \"{}\" in {} {}",
-                            r.set_identifier,
-                            self.record_name,
-                            self.record_type.as_str()
-                        ),
-                    )
-                    .with_hint(
-                        "create the record set first, or fix set_identifier in the fleet file",
-                    )
-                })?;
-            let mut updated = set.clone();
-            // Route 53 drains by weight 0 (its rules say so): the effective weight is the one.
-            updated.weight = Some(i64::from(weight.effective()));
+            let set = self.set_of(fleet, current, region)?;
+            let policy = route53_steer::steering(set);
+            if policy == Some(Steering::Weighted) {
+                // Route 53 drains by weight 0 (its rules say so): the effective weight is the one.
+                let mut updated = set.clone();
+                updated.weight = Some(i64::from(weight.effective()));
+                out.push(SetChange {
+                    region: region.clone(),
+                    before: set.clone(),
+                    after: updated,
+                    check: CheckChange::None,
+                });
+                continue;
+            }
+            // Route 53 refuses a Weight on a record routed any other way (moto does not):
+            // such a record is drained by its health check, never given a weight.
+            let drained_now = set
+                .health_check_id
+                .as_deref()
+                .is_some_and(|id| drains.contains_key(id));
+            let check = match (weight.drained, drained_now) {
+                (true, false) => CheckChange::Drain {
+                    original: set.health_check_id.clone(),
+                },
+                (false, true) => {
+                    let drain = set.health_check_id.clone().unwrap_or_default();
+                    let recorded = book
+                        .regions
+                        .get(region)
+                        .filter(|d| d.provider == "route53")
+                        .and_then(|d| d.undo.get("health_check").cloned())
+                        .map(|v| v.as_str().map(str::to_string));
+                    let original = recorded
+                        .or_else(|| drains.get(&drain).cloned())
+                        .unwrap_or(None);
+                    CheckChange::Restore { drain, original }
+                }
+                _ => continue,
+            };
+            out.push(SetChange {
+                region: region.clone(),
+                before: set.clone(),
+                after: set.clone(),
+                check,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One atomic batch of UPSERTs, each keeping every field of its set but the one
+    /// changed.
+    fn batch(&self, changes: &[SetChange]) -> ProviderResult<ChangeBatch> {
+        let call = "route53 ChangeResourceRecordSets";
+        let mut out = Vec::new();
+        for c in changes {
+            if c.after.weight.is_some() && c.after.region.is_some() {
+                return Err(ProviderError::new(
+                    Some(&c.region),
+                    call,
+                    "a record set cannot have both a Weight and a Region",
+                ));
+            }
             let change = Change::builder()
                 .action(ChangeAction::Upsert)
-                .resource_record_set(updated)
-                .build();
-            changes.push(change.map_err(|e| {
-                ProviderError::new(
-                    Some(region),
-                    "route53 ChangeResourceRecordSets",
-                    e.to_string(),
-                )
-            })?);
+                .resource_record_set(c.after.clone())
+                .build()
+                .map_err(|e| ProviderError::new(Some(&c.region), call, e.to_string()))?;
+            out.push(change);
         }
-        let summary: Vec<String> = weights
-            .iter()
-            .map(|(r, w)| format!("{r}={}", w.effective()))
-            .collect();
+        let summary: Vec<String> = changes.iter().map(SetChange::summary).collect();
         ChangeBatch::builder()
-            .comment(format!("meridian: weights {}", summary.join(" ")))
-            .set_changes(Some(changes))
+            .comment(format!("meridian: {}", summary.join(" ")))
+            .set_changes(Some(out))
             .build()
-            .map_err(|e| {
-                ProviderError::new(None, "route53 ChangeResourceRecordSets", e.to_string())
-            })
+            .map_err(|e| ProviderError::new(None, call, e.to_string()))
     }
 
     /// The change batch in words: one line for the call, one per UPSERT, with what is kept.
-    pub fn describe(&self, batch: &ChangeBatch, current: &[ResourceRecordSet]) -> Vec<String> {
+    fn describe(&self, changes: &[SetChange]) -> Vec<String> {
         let mut lines = vec![format!(
             "route53 ChangeResourceRecordSets on zone {}: one atomic batch of {} UPSERT(s); a record change is a control-plane call served from us-east-1 (health checks and DNS answers are data plane and keep working in a regional outage)",
             self.zone,
-            batch.changes().len()
+            changes.len()
         )];
-        for rs in batch
-            .changes()
-            .iter()
-            .filter_map(|c| c.resource_record_set())
-        {
-            let before = current
-                .iter()
-                .find(|s| s.set_identifier == rs.set_identifier)
-                .and_then(|s| s.weight);
+        for c in changes {
+            let rs = &c.after;
             let target = match (&rs.alias_target, rs.resource_records()) {
                 (Some(a), _) => format!("alias {}", a.dns_name()),
                 (None, rrs) => rrs.iter().map(|r| r.value()).collect::<Vec<_>>().join(","),
             };
-            lines.push(format!(
-                "  UPSERT {} {} set={} weight {} -> {} (kept: ttl {}, {target}, health check {})",
+            let head = format!(
+                "  UPSERT {} {} set={}",
                 rs.name,
                 rs.r#type.as_str(),
                 rs.set_identifier.as_deref().unwrap_or("-"),
-                before.map(|b| b.to_string()).unwrap_or("-".into()),
-                rs.weight.unwrap_or_default(),
-                rs.ttl.map(|t| format!("{t}s")).unwrap_or("-".into()),
-                rs.health_check_id.as_deref().unwrap_or("none")
-            ));
+            );
+            let ttl = rs.ttl.map(|t| format!("{t}s")).unwrap_or("-".into());
+            let none = || "none".to_string();
+            lines.push(match &c.check {
+                CheckChange::None => format!(
+                    "{head} weight {} -> {} (kept: ttl {ttl}, {target}, health check {})",
+                    c.before.weight.map(|b| b.to_string()).unwrap_or("-".into()),
+                    rs.weight.unwrap_or_default(),
+                    rs.health_check_id.as_deref().unwrap_or("none")
+                ),
+                CheckChange::Drain { original } => format!(
+                    "{head} ({}): health check {} -> a new meridian drain check (CALCULATED, no children, Disabled + Inverted: always unhealthy), so Route 53 stops answering with it (kept: ttl {ttl}, {target}; its own check is left as it is)",
+                    route53_steer::steering(rs).map(|p| p.name()).unwrap_or("simple"),
+                    original.clone().unwrap_or_else(none)
+                ),
+                CheckChange::Restore { drain, original } => format!(
+                    "{head} ({}): health check {drain} (meridian's drain check) -> {} as before the drain; then DeleteHealthCheck {drain} (kept: ttl {ttl}, {target})",
+                    route53_steer::steering(rs).map(|p| p.name()).unwrap_or("simple"),
+                    original.clone().unwrap_or_else(none)
+                ),
+            });
+            if !matches!(c.check, CheckChange::None)
+                && let Some(ttl) = rs.ttl
+            {
+                lines.push(format!(
+                    "  resolvers may keep answering with the old record for up to its TTL ({ttl}s)"
+                ));
+            }
         }
         lines
     }
@@ -283,48 +408,113 @@ impl Route53Traffic {
     }
 }
 
+impl Route53Traffic {
+    /// The drain checks in the account, read only when some set is not weighted (a fleet
+    /// on weights makes one call per reading, as before).
+    async fn drains_for(
+        &self,
+        sets: &[ResourceRecordSet],
+        backoff: &Backoff,
+        progress: &Progress,
+    ) -> ProviderResult<HashMap<String, Option<String>>> {
+        let steered = sets
+            .iter()
+            .any(|s| route53_steer::steering(s) != Some(Steering::Weighted));
+        if !steered {
+            return Ok(HashMap::new());
+        }
+        route53_steer::drain_checks(&self.client().await, backoff, progress).await
+    }
+
+    /// The last reading, when it is recent enough to describe a plan made from it.
+    fn recent(&self) -> Option<Recent> {
+        self.recent
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+            .filter(|r| r.at.elapsed() < RECENT)
+    }
+}
+
 #[async_trait]
 impl TrafficProvider for Route53Traffic {
     async fn read_weights(&self, fleet: &Fleet) -> ProviderResult<WeightsReading> {
-        let sets = self
-            .record_sets_with(&self.backoff.once(), &Progress::silent())
-            .await?;
+        let once = self.backoff.once();
+        let silent = Progress::silent();
+        let (sets, path) = self.deciding_sets(&once, &silent).await?;
+        let drains = self.drains_for(&sets, &once, &silent).await?;
         if let Ok(mut recent) = self.recent.lock() {
-            *recent = Some((Instant::now(), sets.clone()));
+            *recent = Some(Recent {
+                at: Instant::now(),
+                sets: sets.clone(),
+                drains: drains.clone(),
+            });
         }
         let mut reading = WeightsReading::default();
         for s in &sets {
-            let (Some(id), Some(w)) = (s.set_identifier.as_deref(), s.weight) else {
+            let (Some(id), Some(policy)) =
+                (s.set_identifier.as_deref(), route53_steer::steering(s))
+            else {
                 continue;
             };
-            let w = u32::try_from(w).unwrap_or(u32::MAX);
+            let weight = match policy {
+                Steering::Weighted => {
+                    Weight::units(u32::try_from(s.weight.unwrap_or_default()).unwrap_or(u32::MAX))
+                }
+                other => Weight::steered(other, 0).with_drained(
+                    s.health_check_id
+                        .as_deref()
+                        .is_some_and(|h| drains.contains_key(h)),
+                ),
+            };
             match fleet.regions.iter().find(|r| r.set_identifier == id) {
                 Some(r) => {
-                    reading.by_region.insert(r.id.clone(), Weight::units(w));
+                    reading.by_region.insert(r.id.clone(), weight);
+                    if policy != Steering::Weighted || !path.is_empty() {
+                        reading
+                            .routes
+                            .insert(r.id.clone(), route53_steer::route(s, &sets, &path));
+                    }
                 }
                 // Traffic to something meridian does not manage is shown, never dropped.
-                None => reading.unmanaged.push((id.to_string(), w)),
+                None => {
+                    let units = match policy {
+                        Steering::Weighted => weight.effective(),
+                        _ => u32::from(weight.serving()),
+                    };
+                    reading.unmanaged.push((id.to_string(), units))
+                }
             }
         }
         Ok(reading)
     }
 
     async fn describe_change(&self, fleet: &Fleet, weights: &[(String, Weight)]) -> Vec<String> {
+        self.describe_traffic(fleet, weights, &DrainBook::default())
+            .await
+    }
+
+    async fn describe_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &DrainBook,
+    ) -> Vec<String> {
         let described = async {
             // The plan was made from a reading moments ago: show the batch from it rather
             // than list the record again (the change itself reads afresh).
-            let recent = self
-                .recent
-                .lock()
-                .ok()
-                .and_then(|r| r.clone())
-                .filter(|(at, _)| at.elapsed() < RECENT);
-            let current = match recent {
-                Some((_, sets)) => sets,
-                None => self.record_sets(&Progress::silent()).await?,
+            let (sets, drains) = match self.recent() {
+                Some(r) => (r.sets, r.drains),
+                None => {
+                    let (sets, _) = self.record_sets(&Progress::silent()).await?;
+                    let drains = self
+                        .drains_for(&sets, &self.backoff, &Progress::silent())
+                        .await?;
+                    (sets, drains)
+                }
             };
-            let batch = self.change_batch(fleet, &current, weights)?;
-            Ok::<_, ProviderError>(self.describe(&batch, &current))
+            let changes = self.changes_for(fleet, &sets, weights, &drains, book)?;
+            Ok::<_, ProviderError>(self.describe(&changes))
         };
         described
             .await
@@ -337,10 +527,64 @@ impl TrafficProvider for Route53Traffic {
         weights: &[(String, Weight)],
         progress: &Progress,
     ) -> ProviderResult<()> {
+        let mut book = DrainBook::default();
+        self.apply_traffic(fleet, weights, &mut book, progress)
+            .await
+    }
+
+    async fn apply_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &mut DrainBook,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
         let client = self.client().await;
-        let current = self.record_sets(progress).await?;
-        let batch = self.change_batch(fleet, &current, weights)?;
-        for line in self.describe(&batch, &current) {
+        let (current, _) = self.record_sets(progress).await?;
+        let drains = self.drains_for(&current, &self.backoff, progress).await?;
+        let mut changes = self.changes_for(fleet, &current, weights, &drains, book)?;
+        if changes.is_empty() {
+            progress.say("route53: every record is already as asked");
+            return Ok(());
+        }
+        // Drain checks first: the batch points records at them.
+        let mut created = Vec::new();
+        for c in &mut changes {
+            if let CheckChange::Drain { original } = &c.check {
+                let id = match route53_steer::create_drain_check(
+                    &client,
+                    &self.backoff,
+                    &c.region,
+                    original.as_deref(),
+                    progress,
+                )
+                .await
+                {
+                    Ok(id) => id,
+                    Err(e) => {
+                        self.forget(&client, &created, progress).await;
+                        return Err(e);
+                    }
+                };
+                progress.say(&format!(
+                    "route53: drain check {id} created for {} (always unhealthy)",
+                    c.region
+                ));
+                c.after.health_check_id = Some(id.clone());
+                created.push(id);
+            }
+            if let CheckChange::Restore { original, .. } = &c.check {
+                c.after.health_check_id = original.clone();
+            }
+        }
+        let batch = match self.batch(&changes) {
+            Ok(b) => b,
+            Err(e) => {
+                self.forget(&client, &created, progress).await;
+                return Err(e);
+            }
+        };
+        for line in self.describe(&changes) {
             progress.say(&line);
         }
         let out = with_backoff(
@@ -356,7 +600,45 @@ impl TrafficProvider for Route53Traffic {
             },
         )
         .await
-        .map_err(|e| provider_error(None, "route53 ChangeResourceRecordSets", &e))?;
+        .map_err(|e| provider_error(None, "route53 ChangeResourceRecordSets", &e));
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                self.forget(&client, &created, progress).await;
+                return Err(e);
+            }
+        };
+        // The records point at the drain checks now: write down what restoring needs.
+        let now = meridian_model::state::now_ms();
+        for c in &changes {
+            match &c.check {
+                CheckChange::Drain { original } => {
+                    book.regions.insert(
+                        c.region.clone(),
+                        Drained {
+                            provider: "route53".into(),
+                            how: format!(
+                                "record {} ({}) points at drain check {} instead of {}",
+                                c.after.name,
+                                c.after.set_identifier.as_deref().unwrap_or("-"),
+                                c.after.health_check_id.as_deref().unwrap_or("-"),
+                                original.as_deref().unwrap_or("no health check")
+                            ),
+                            undo: serde_json::json!({
+                                "set_identifier": c.after.set_identifier,
+                                "health_check": original,
+                                "drain_check": c.after.health_check_id,
+                            }),
+                            at_ms: now,
+                        },
+                    );
+                }
+                CheckChange::Restore { .. } => {
+                    book.regions.remove(&c.region);
+                }
+                CheckChange::None => {}
+            }
+        }
         let change_id = out
             .change_info()
             .map(|c| c.id().to_string())
@@ -366,8 +648,64 @@ impl TrafficProvider for Route53Traffic {
             self.change_timeout.as_secs()
         ));
         // The executor reads the record back once to verify: not here as well.
-        self.wait_in_sync(&client, &change_id, progress).await
+        self.wait_in_sync(&client, &change_id, progress).await?;
+        for c in &changes {
+            if let CheckChange::Restore { drain, .. } = &c.check {
+                route53_steer::delete_drain_check(&client, &self.backoff, drain, progress).await;
+            }
+        }
+        Ok(())
     }
+}
+
+impl Route53Traffic {
+    /// Drain checks created for a change that did not go through: nothing points at them.
+    async fn forget(&self, client: &Client, created: &[String], progress: &Progress) {
+        for id in created {
+            route53_steer::delete_drain_check(client, &self.backoff, id, progress).await;
+        }
+    }
+}
+
+/// How one set changes.
+struct SetChange {
+    region: String,
+    before: ResourceRecordSet,
+    after: ResourceRecordSet,
+    check: CheckChange,
+}
+
+/// What happens to a set's health check.
+enum CheckChange {
+    /// A weight change only.
+    None,
+    /// Point it at a new drain check; it had `original`.
+    Drain { original: Option<String> },
+    /// Point it back at `original`, and delete the drain check.
+    Restore {
+        drain: String,
+        original: Option<String>,
+    },
+}
+
+impl SetChange {
+    fn summary(&self) -> String {
+        match &self.check {
+            CheckChange::None => {
+                format!("{}={}", self.region, self.after.weight.unwrap_or_default())
+            }
+            CheckChange::Drain { .. } => format!("{} out of rotation", self.region),
+            CheckChange::Restore { .. } => format!("{} back in rotation", self.region),
+        }
+    }
+}
+
+/// A reading of the record, kept to describe a plan made from it.
+#[derive(Clone)]
+struct Recent {
+    at: Instant,
+    sets: Vec<ResourceRecordSet>,
+    drains: HashMap<String, Option<String>>,
 }
 
 /// Route 53 names are absolute (trailing dot); accept either form in the fleet file.

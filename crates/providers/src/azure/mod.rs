@@ -24,7 +24,7 @@ use super::{
     HealthProvider, Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading,
 };
 use meridian_model::fleet::{Capability, Fleet, Region};
-use meridian_model::state::{Health, HealthStatus, now_ms};
+use meridian_model::state::{Health, HealthStatus, Route, now_ms};
 use meridian_model::traffic::Weight;
 
 /// How long one read of the profile serves every region's health and the weights.
@@ -60,16 +60,16 @@ impl TrafficManager {
             }
         };
         let p = profile::parse(&json).map_err(|e| self.error("GET", e))?;
-        if p.routing != "Weighted" {
+        if profile::steering(&p.routing).is_none() {
             return Err(self
                 .error(
                     "GET",
                     format!(
-                        "profile {} uses {} routing, so endpoint weights do not steer traffic",
+                        "profile {} uses \"{}\" routing, which meridian does not know",
                         self.arm.target.profile, p.routing
                     ),
                 )
-                .with_hint("meridian moves traffic on Weighted profiles only"));
+                .with_hint("meridian knows Weighted, Priority, Performance, Geographic, MultiValue and Subnet routing"));
         }
         Ok((json, p))
     }
@@ -86,19 +86,29 @@ impl TrafficManager {
     }
 
     fn weights(fleet: &Fleet, p: &Profile) -> WeightsReading {
+        let steering = profile::steering(&p.routing).unwrap_or_default();
         let mut reading = WeightsReading::default();
         for e in &p.endpoints {
+            let w = e.weight_under(steering);
             match fleet
                 .regions
                 .iter()
                 .find(|r| r.set_identifier.eq_ignore_ascii_case(&e.name))
             {
                 Some(r) => {
-                    reading.by_region.insert(r.id.clone(), e.weight());
+                    reading.by_region.insert(r.id.clone(), w);
+                    if !steering.weighted() {
+                        reading.routes.insert(r.id.clone(), route(p, e, steering));
+                    }
                 }
-                None => reading
-                    .unmanaged
-                    .push((e.name.clone(), e.weight().effective())),
+                None => reading.unmanaged.push((
+                    e.name.clone(),
+                    if steering.weighted() {
+                        w.effective()
+                    } else {
+                        u32::from(w.serving())
+                    },
+                )),
             }
         }
         reading
@@ -126,6 +136,20 @@ impl TrafficManager {
         for (name, w) in changes {
             let was = p.endpoint(name);
             let status = |enabled: bool| if enabled { "Enabled" } else { "Disabled" };
+            if !w.has_share() {
+                out.push(format!(
+                    "  {name} ({} routing): endpointStatus {} -> {} (its {} kept)",
+                    p.routing,
+                    was.map(|e| status(e.enabled)).unwrap_or("?"),
+                    status(!w.drained),
+                    if w.steering == meridian_model::traffic::Steering::Priority {
+                        format!("priority {}", w.units)
+                    } else {
+                        "settings".to_string()
+                    }
+                ));
+                continue;
+            }
             out.push(format!(
                 "  {name}: weight {} -> {}, {} -> {}",
                 was.and_then(|e| e.weight)
@@ -264,4 +288,29 @@ impl HealthProvider for TrafficManager {
             unhealthy_since: None,
         })
     }
+}
+
+/// What decides an endpoint's traffic beyond its weight: its priority, or the geographic
+/// codes it alone serves (Traffic Manager maps each code to one endpoint, and a code whose
+/// endpoint is disabled gets no answer unless a broader code is mapped elsewhere).
+fn route(p: &Profile, e: &profile::Endpoint, steering: meridian_model::traffic::Steering) -> Route {
+    let mut out = Route {
+        via: format!(
+            "endpoint {} of profile ({} routing{})",
+            e.name,
+            p.routing,
+            e.priority
+                .filter(|_| steering == meridian_model::traffic::Steering::Priority)
+                .map(|n| format!(", priority {n}"))
+                .unwrap_or_default()
+        ),
+        ..Route::default()
+    };
+    if steering == meridian_model::traffic::Steering::Geographic && !e.geo_mapping.is_empty() {
+        out.only_for = e.geo_mapping.clone();
+        out.instead = Some(
+            "no endpoint: Traffic Manager answers them with nothing unless a broader code (a region or WORLD) is mapped to another endpoint".into(),
+        );
+    }
+    out
 }

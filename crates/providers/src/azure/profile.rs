@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use meridian_model::traffic::Weight;
+use meridian_model::traffic::{Steering, Weight};
 
 /// One endpoint of the profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,10 +15,26 @@ pub struct Endpoint {
     pub enabled: bool,
     /// `endpointMonitorStatus`: Online, Degraded, CheckingEndpoint, Disabled, Stopped, ...
     pub monitor: String,
+    /// `priority` (1..1000), for priority routing.
+    pub priority: Option<u32>,
+    /// `geoMapping`: the geographic codes this endpoint serves, for geographic routing.
+    pub geo_mapping: Vec<String>,
 }
 
 impl Endpoint {
-    /// The endpoint in the provider-neutral model (`drained` = disabled, weight kept).
+    /// The endpoint in the provider-neutral model under the profile's routing method
+    /// (`drained` = disabled; a weight or priority is kept).
+    pub fn weight_under(&self, steering: Steering) -> Weight {
+        match steering {
+            Steering::Weighted => self.weight(),
+            Steering::Priority => {
+                Weight::steered(steering, self.priority.unwrap_or(0)).with_drained(!self.enabled)
+            }
+            other => Weight::steered(other, 0).with_drained(!self.enabled),
+        }
+    }
+
+    /// The endpoint as a weighted one (`drained` = disabled, weight kept).
     pub fn weight(&self) -> Weight {
         let units = self.weight.unwrap_or(1);
         if self.enabled {
@@ -27,6 +43,19 @@ impl Endpoint {
             Weight::drained(units)
         }
     }
+}
+
+/// The routing policy of a profile's `trafficRoutingMethod`.
+pub fn steering(routing: &str) -> Option<Steering> {
+    Some(match routing {
+        "Weighted" => Steering::Weighted,
+        "Priority" => Steering::Priority,
+        "Performance" => Steering::Performance,
+        "Geographic" => Steering::Geographic,
+        "MultiValue" => Steering::Multivalue,
+        "Subnet" => Steering::Subnet,
+        _ => return None,
+    })
 }
 
 /// What meridian needs of a profile.
@@ -73,6 +102,20 @@ pub fn parse(v: &Value) -> Result<Profile, String> {
                     .and_then(|w| u32::try_from(w).ok()),
                 enabled: text(&p, "endpointStatus") != "Disabled",
                 monitor: text(&p, "endpointMonitorStatus"),
+                priority: p
+                    .get("priority")
+                    .and_then(Value::as_u64)
+                    .and_then(|w| u32::try_from(w).ok()),
+                geo_mapping: p
+                    .get("geoMapping")
+                    .and_then(Value::as_array)
+                    .map(|codes| {
+                        codes
+                            .iter()
+                            .filter_map(|c| c.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -102,7 +145,10 @@ pub fn patch_body(read: &Value, changes: &[(String, Weight)]) -> Result<Value, S
         if let Some(map) = props.as_object_mut() {
             map.remove("endpointMonitorStatus");
             if let Some((_, w)) = changes.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                map.insert("weight".into(), json!(w.units));
+                // Under priority, performance or geographic routing only the status changes.
+                if w.has_share() {
+                    map.insert("weight".into(), json!(w.units));
+                }
                 let status = if w.drained { "Disabled" } else { "Enabled" };
                 map.insert("endpointStatus".into(), json!(status));
             }

@@ -7,10 +7,13 @@
 //! unhealthy. Each load balancer is one PATCH (atomic for that load balancer); several load
 //! balancers are changed one after the other, in the fleet file's order, and the plan says so.
 //! Disabling a pool is not how meridian drains: it would hit every load balancer using the
-//! pool and stop its health checks.
+//! pool and stop its health checks. Load balancers that steer otherwise (`off`, `geo`,
+//! `dynamic_latency`, `proximity`) have the pool taken out of their lists instead (`steer`).
 
 pub mod api;
 pub mod model;
+mod rotation;
+pub mod steer;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,6 +25,7 @@ use tokio::sync::Mutex;
 use self::api::{Api, CfTarget};
 use self::model::{LoadBalancer, Pool};
 use super::aws::healthy_since::HealthySince;
+use super::drains::DrainBook;
 use super::{
     HealthProvider, Progress, ProviderError, ProviderResult, TrafficProvider, WeightsReading,
 };
@@ -98,12 +102,25 @@ impl LoadBalancing {
                 }
             }
         }
-        if let Some(lb) = lbs.iter().find(|lb| !lb.weighted()) {
+        if let Some(lb) = lbs.iter().find(|lb| lb.policy().is_none()) {
+            return Err(ProviderError::new(
+                None,
+                "cloudflare GET load_balancers",
+                format!(
+                    "load balancer {} uses steering_policy \"{}\", which meridian does not know",
+                    lb.name, lb.steering
+                ),
+            ));
+        }
+        if let (Some(first), Some(other)) = (
+            lbs.first(),
+            lbs.iter().find(|lb| lb.weighted() != lbs[0].weighted()),
+        ) {
             return Err(ProviderError::new(None, "cloudflare GET load_balancers", format!(
-                "load balancer {} uses steering_policy \"{}\": pool weights do not steer its traffic",
-                lb.name, lb.steering
+                "load balancers {} ({}) and {} ({}) steer differently: one by pool weights, one not",
+                first.name, first.steering, other.name, other.steering
             ))
-            .with_hint("meridian moves traffic on random, least_outstanding_requests or least_connections steering"));
+            .with_hint("list load balancers that steer alike in the fleet file's load_balancers"));
         }
         let v = View { pools, lbs };
         *last = Some((Instant::now(), v.clone()));
@@ -122,7 +139,14 @@ impl LoadBalancing {
         };
         for r in &fleet.regions {
             if let Some(p) = Self::pool_for(v, &r.set_identifier) {
-                reading.by_region.insert(r.id.clone(), lb.weight_of(p));
+                if lb.weighted() {
+                    reading.by_region.insert(r.id.clone(), lb.weight_of(p));
+                } else if let Some(w) = steer::weight_of(lb, p) {
+                    reading.by_region.insert(r.id.clone(), w);
+                    reading
+                        .routes
+                        .insert(r.id.clone(), steer::route(lb, p, &v.pools));
+                }
             }
         }
         for id in &lb.default_pools {
@@ -134,9 +158,12 @@ impl LoadBalancing {
                 .iter()
                 .any(|r| r.set_identifier.eq_ignore_ascii_case(&p.name));
             if !managed {
-                reading
-                    .unmanaged
-                    .push((p.name.clone(), lb.weight_of(p).effective()));
+                let units = if lb.weighted() {
+                    lb.weight_of(p).effective()
+                } else {
+                    u32::from(p.enabled)
+                };
+                reading.unmanaged.push((p.name.clone(), units));
             }
         }
         reading
@@ -221,14 +248,43 @@ impl TrafficProvider for LoadBalancing {
     }
 
     async fn describe_change(&self, fleet: &Fleet, weights: &[(String, Weight)]) -> Vec<String> {
+        self.describe_traffic(fleet, weights, &DrainBook::default())
+            .await
+    }
+
+    async fn describe_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &DrainBook,
+    ) -> Vec<String> {
         let described = async {
             let v = self.view(&Progress::silent(), true).await?;
+            if v.lbs.first().is_some_and(|lb| !lb.weighted()) {
+                return self.describe_rotation(fleet, &v, weights, book);
+            }
             let changes = Self::by_pool(fleet, &v, weights)?;
             Ok::<_, ProviderError>(Self::describe(&v, &changes))
         };
         described
             .await
             .unwrap_or_else(|e| vec![format!("the Cloudflare change cannot be shown: {e}")])
+    }
+
+    async fn apply_traffic(
+        &self,
+        fleet: &Fleet,
+        weights: &[(String, Weight)],
+        book: &mut DrainBook,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let v = self.view(progress, true).await?;
+        if v.lbs.first().is_some_and(|lb| !lb.weighted()) {
+            return self
+                .apply_rotation(fleet, &v, weights, book, progress)
+                .await;
+        }
+        self.apply_weights(fleet, weights, progress).await
     }
 
     async fn apply_weights(

@@ -3,9 +3,11 @@
 //!
 //! Units are hundredths of a pool weight (`random_steering.pool_weights`, 0..1): 0.35 is 35.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
-use meridian_model::traffic::Weight;
+use meridian_model::traffic::{Steering, Weight};
 
 /// Steering policies that choose pools by `random_steering` weights.
 pub const WEIGHTED_STEERING: &[&str] =
@@ -31,6 +33,38 @@ pub struct LoadBalancer {
     pub default_weight: u32,
     /// `random_steering.pool_weights`, in units.
     pub pool_weights: Vec<(String, u32)>,
+    /// `region_pools`, `country_pools`, `pop_pools`: code -> pool ids, for geo steering.
+    pub geo_pools: BTreeMap<GeoList, BTreeMap<String, Vec<String>>>,
+}
+
+/// The three maps of geographies to pools a load balancer has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GeoList {
+    Region,
+    Country,
+    Pop,
+}
+
+impl GeoList {
+    pub const ALL: [GeoList; 3] = [GeoList::Region, GeoList::Country, GeoList::Pop];
+
+    /// The field's name in the API.
+    pub fn field(self) -> &'static str {
+        match self {
+            GeoList::Region => "region_pools",
+            GeoList::Country => "country_pools",
+            GeoList::Pop => "pop_pools",
+        }
+    }
+
+    /// A code in words: `region WNAM`, `country DE`, `PoP LHR`.
+    pub fn name(self, code: &str) -> String {
+        match self {
+            GeoList::Region => format!("region {code}"),
+            GeoList::Country => format!("country {code}"),
+            GeoList::Pop => format!("PoP {code}"),
+        }
+    }
 }
 
 fn units(v: &Value) -> Option<u32> {
@@ -76,6 +110,31 @@ pub fn load_balancer(v: &Value) -> Option<LoadBalancer> {
                     .collect()
             })
             .unwrap_or_default(),
+        geo_pools: GeoList::ALL
+            .iter()
+            .map(|list| {
+                let map = v
+                    .get(list.field())
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(code, pools)| {
+                                let ids = pools
+                                    .as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(|p| p.as_str().map(str::to_string))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                (code.clone(), ids)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (*list, map)
+            })
+            .collect(),
     })
 }
 
@@ -83,6 +142,48 @@ impl LoadBalancer {
     /// Does this load balancer pick pools by weight?
     pub fn weighted(&self) -> bool {
         WEIGHTED_STEERING.contains(&self.steering.as_str())
+    }
+
+    /// The routing policy of its `steering_policy` (`off` and empty: pools in order).
+    pub fn policy(&self) -> Option<Steering> {
+        Some(match self.steering.as_str() {
+            s if WEIGHTED_STEERING.contains(&s) => Steering::Weighted,
+            "off" | "" => Steering::Ordered,
+            "geo" => Steering::Geo,
+            "dynamic_latency" => Steering::DynamicLatency,
+            "proximity" => Steering::Proximity,
+            _ => return None,
+        })
+    }
+
+    /// Does any of its lists name the pool?
+    pub fn uses(&self, pool: &str) -> bool {
+        self.default_pools.iter().any(|p| p == pool)
+            || self
+                .geo_pools
+                .values()
+                .flat_map(|m| m.values())
+                .any(|ids| ids.iter().any(|p| p == pool))
+    }
+
+    /// The pool's place in `default_pools`, from 1 (0: not there).
+    pub fn position(&self, pool: &str) -> u32 {
+        self.default_pools
+            .iter()
+            .position(|p| p == pool)
+            .map_or(0, |i| i as u32 + 1)
+    }
+
+    /// Geographies whose list names this pool alone, in words.
+    pub fn only_for(&self, pool: &str) -> Vec<String> {
+        self.geo_pools
+            .iter()
+            .flat_map(|(list, m)| {
+                m.iter()
+                    .filter(|(_, ids)| ids.len() == 1 && ids[0] == pool)
+                    .map(|(code, _)| list.name(code))
+            })
+            .collect()
     }
 
     /// A pool's weight here: its own entry, else the default; not in `default_pools`, or

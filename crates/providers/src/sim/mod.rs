@@ -219,6 +219,7 @@ impl TrafficProvider for SimProvider {
                 .map(|r| (r.id.clone(), Weight::units(r.weight)))
                 .collect(),
             unmanaged: Vec::new(),
+            routes: Default::default(),
         })
     }
 

@@ -11,6 +11,8 @@ use crate::engine::poll_subjects;
 use meridian_model::fleet::Region;
 use meridian_model::host::whoami;
 use meridian_model::state::{FleetState, now_ms};
+use meridian_model::traffic::Weight;
+use meridian_providers::drains::DrainBook;
 use meridian_providers::{
     ChangeNote, ErrorKind, PhaseRun, Progress, ProviderError, ResumeRequest, RollbackRequest,
     SyncRequest,
@@ -112,12 +114,7 @@ impl Executor {
         let fleet = &self.fleet;
         let done = |r: Result<(), ProviderError>| r.map(|()| None);
         match op {
-            Operation::SetWeights { weights } => done(
-                self.providers
-                    .traffic
-                    .apply_weights(fleet, weights, progress)
-                    .await,
-            ),
+            Operation::SetWeights { weights } => self.move_traffic(weights, progress).await,
             Operation::Promote {
                 region, drain_old, ..
             } => self.promote(region, drain_old, plan, note, progress).await,
@@ -237,12 +234,7 @@ impl Executor {
         }
         if !drain_old.is_empty() {
             progress.say("last step: drain the old writer, which takes no writes now");
-            if let Err(e) = self
-                .providers
-                .traffic
-                .apply_weights(fleet, drain_old, progress)
-                .await
-            {
+            if let Err(e) = self.move_traffic(drain_old, progress).await {
                 let done = match notes.is_empty() {
                     true => String::new(),
                     false => format!(" ({})", notes.join("; ")),
@@ -298,6 +290,51 @@ impl Executor {
                 "the application may still write to the old primary: phase {phase} failed ({e}); run `meridian phase run {} {phase}` or change it by hand",
                 region.id
             )),
+        }
+    }
+
+    /// Change traffic through the provider, with the drain book: what draining a region
+    /// that is not weighted changed is read from and written to the shared store, so
+    /// whoever restores it puts back exactly that. A note when the book could not be
+    /// written (the change itself is made).
+    async fn move_traffic(
+        &self,
+        weights: &[(String, Weight)],
+        progress: &Progress,
+    ) -> Result<Option<String>, ProviderError> {
+        let store = self.shared_store();
+        let mut book = DrainBook::load(&*store).map_err(|e| {
+            ProviderError::new(None, "read the drain book", e.to_string())
+                .with_hint("nothing was changed; fix the shared store and try again")
+        })?;
+        let before = book.clone();
+        let result = self
+            .providers
+            .traffic
+            .apply_traffic(&self.fleet, weights, &mut book, progress)
+            .await;
+        let changed: Vec<String> = weights
+            .iter()
+            .map(|(r, _)| r.clone())
+            .filter(|r| before.regions.get(r) != book.regions.get(r))
+            .collect();
+        if changed.is_empty() {
+            return result.map(|()| None);
+        }
+        match book.save(&*store, &changed) {
+            Ok(()) => result.map(|()| None),
+            Err(e) => {
+                let what: Vec<String> = changed
+                    .iter()
+                    .filter_map(|r| book.regions.get(r).map(|d| format!("{r}: {}", d.how)))
+                    .collect();
+                let note = format!(
+                    "what restoring needs could not be written to the shared store ({e}); write it down: {}",
+                    what.join("; ")
+                );
+                progress.say(&note);
+                result.map(|()| Some(note))
+            }
         }
     }
 

@@ -103,11 +103,20 @@ impl Executor {
         (stopped, problems)
     }
 
+    /// How the backends will carry out the plan, in their own words (the exact Route 53
+    /// change batch, what a restore puts back).
+    pub async fn describe_backends(&self, plan: &Plan) -> Vec<String> {
+        // Unreadable, the book reads as empty here: the plan is still shown, and the change
+        // itself refuses to go ahead without it.
+        let book =
+            meridian_providers::drains::DrainBook::load(&*self.shared_store()).unwrap_or_default();
+        crate::actions::describe::describe(&self.providers, &self.fleet, plan, &book).await
+    }
+
     /// How the backends would carry out a plan, in their own words, and whether it waits
     /// for a second person's approval. Reads, never changes.
     pub async fn describe(&self, plan: &Plan) -> Vec<String> {
-        let mut notes =
-            crate::actions::describe::describe(&self.providers, &self.fleet, plan).await;
+        let mut notes = self.describe_backends(plan).await;
         notes.extend(approvals::note(
             &*self.shared_store(),
             &self.fleet,

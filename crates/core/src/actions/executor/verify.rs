@@ -135,7 +135,7 @@ fn weights_read_back(
         .iter()
         .filter_map(|(r, w)| {
             let seen = state.region(r).and_then(|s| s.weight.value);
-            (seen != Some(*w)).then(|| {
+            (!seen.is_some_and(|s| s.same_setting(*w))).then(|| {
                 format!(
                     "{r} reads {} (expected {w})",
                     seen.map(|s| s.to_string()).unwrap_or("unknown".into())

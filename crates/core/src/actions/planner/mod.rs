@@ -47,6 +47,14 @@ pub enum PlanError {
     UnknownGuard { name: String, hint: String },
     #[error("nothing to do: name at least one REGION=WEIGHT")]
     NoWeights,
+    #[error(
+        "{region} is routed by {policy} ({provider}): it has no weight to set; `meridian drain {region}` takes it out of rotation and `meridian restore {region}` puts it back"
+    )]
+    NotWeighted {
+        region: String,
+        policy: String,
+        provider: String,
+    },
 }
 
 /// Plan a request against the fleet as last observed.
@@ -108,7 +116,7 @@ pub fn plan(
                 .map(|r| {
                     let now = current_weight(state, &r.id);
                     let w = if targets.contains(&r.id.as_str()) {
-                        rules.set(now, r.steady_weight)
+                        rules.restore(now, r.steady_weight)
                     } else {
                         now
                     };
@@ -153,6 +161,16 @@ pub fn plan(
                 .iter()
                 .map(|r| (r.id.clone(), current_weight(state, &r.id)))
                 .collect();
+            // Weights mean nothing to a latency, failover or geo record: say what fits.
+            for (r, _) in weights {
+                if let Some((_, w)) = current.iter().find(|(id, w)| id == r && !w.has_share()) {
+                    return Err(PlanError::NotWeighted {
+                        region: r.clone(),
+                        policy: meridian_model::traffic::steering::describe_policy(*w),
+                        provider: rules.provider.to_string(),
+                    });
+                }
+            }
             let unmanaged: u32 = state.unmanaged_weights.iter().map(|(_, w)| *w).sum();
             let resolution = meridian_model::traffic::resolve(&current, weights, unmanaged, rules);
             let after: Vec<(String, Weight)> = current
@@ -314,11 +332,17 @@ fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRad
         .filter_map(|r| state.traffic_share(r))
         .sum::<f64>()
         .min(1.0);
+    let routing = regions
+        .iter()
+        .filter_map(|r| state.region(r)?.weight.value)
+        .find(|w| !w.has_share())
+        .map(|w| w.steering.name().to_string());
     // `production` is decided in `finish`, from the tenants' environments.
     BlastRadius {
         tenants,
         traffic_share,
         production: false,
+        routing,
     }
 }
 

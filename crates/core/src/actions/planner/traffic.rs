@@ -7,7 +7,7 @@ use crate::actions::action::Request;
 use crate::actions::guards;
 use crate::actions::plan::*;
 use meridian_model::fleet::Fleet;
-use meridian_model::state::{FleetState, Millis};
+use meridian_model::state::{FleetState, HealthStatus, Millis};
 use meridian_model::traffic::{self, Resolution, TrafficRules, Weight};
 
 /// Each region whose weight differs between `before` and `after` (both in fleet order), as
@@ -30,11 +30,38 @@ pub(super) fn weight_changes<'a>(
     };
     let share_before = traffic::shares(before, &unmanaged, rules);
     let share_after = traffic::shares(after, &unmanaged, rules);
+    let healthy = |r: &str| {
+        state
+            .region(r)
+            .is_some_and(|s| s.health_status() == HealthStatus::Healthy)
+    };
+    let rotation_before = traffic::rotations(before, healthy);
+    let rotation_after = traffic::rotations(after, healthy);
     let mut changes = Vec::new();
     let mut touched = Vec::new();
     for (i, (r, w)) in after.iter().enumerate() {
         let was = weight_before(r);
         if *w == was {
+            continue;
+        }
+        if !w.has_share() {
+            // No share to show: the policy and whether it answers, before and after.
+            let at = |rs: &[traffic::Rotation], ws: &[(String, Weight)]| {
+                ws.iter()
+                    .position(|(id, _)| id == r)
+                    .and_then(|j| rs.get(j).copied())
+            };
+            let text = |w: Weight, rot: Option<traffic::Rotation>| match rot {
+                Some(rot) => traffic::steering::describe(w, rot),
+                None => w.to_string(),
+            };
+            changes.push(Change::new(
+                r.clone(),
+                "traffic",
+                text(was, at(&rotation_before, before)),
+                text(*w, rotation_after.get(i).copied()),
+            ));
+            touched.push(r.as_str());
             continue;
         }
         let before_share = before
@@ -85,6 +112,7 @@ pub(super) fn weights_plan(
             .unwrap_or_default()
     };
     let (changes, touched) = weight_changes(state, rules, &before, &after, in_range);
+    let touched: Vec<&str> = touched;
     plan.changes.extend(changes);
     plan.blast_radius = blast_radius(fleet, state, &touched);
     let touched_all: Vec<&str> = after.iter().map(|(r, _)| r.as_str()).collect();
@@ -98,7 +126,21 @@ pub(super) fn weights_plan(
         guards::stale_data(state, &touched_all, now),
         guards::no_change(plan.changes.is_empty(), "the weights are already as asked"),
     ];
-    plan.notes.extend(rules.notes.iter().map(|n| n.to_string()));
+    let steered = before.iter().any(|(_, w)| !w.has_share());
+    if before.iter().any(|(_, w)| w.steering.geographic()) {
+        plan.checks
+            .insert(3, guards::geo_coverage(state, &before, &after));
+    }
+    if steered {
+        plan.notes.push(rules.steered_drain.to_string());
+        plan.notes.extend(takeover_notes(state, &before, &after));
+        plan.notes.extend(touched.iter().filter_map(|r| {
+            let route = state.routes.get(*r)?;
+            (!route.via.is_empty()).then(|| format!("{r}: {}", route.via))
+        }));
+    } else {
+        plan.notes.extend(rules.notes.iter().map(|n| n.to_string()));
+    }
     if in_range {
         // Only the weights that change go into the one change.
         let changed = after
@@ -108,4 +150,30 @@ pub(super) fn weights_plan(
         plan.operation = Some(Operation::SetWeights { weights: changed });
     }
     plan
+}
+
+/// Who answers instead when a region leaves rotation under failover or priority routing,
+/// and who stops answering when one comes back.
+fn takeover_notes(
+    state: &FleetState,
+    before: &[(String, Weight)],
+    after: &[(String, Weight)],
+) -> Vec<String> {
+    let healthy = |r: &str| {
+        state
+            .region(r)
+            .is_some_and(|s| s.health_status() == HealthStatus::Healthy)
+    };
+    let rb = traffic::rotations(before, healthy);
+    let ra = traffic::rotations(after, healthy);
+    let mut notes: Vec<String> = traffic::steering::takes_over(before, &rb, &ra)
+        .into_iter()
+        .map(|r| format!("{r} takes over: it answers once this change is in effect"))
+        .collect();
+    notes.extend(
+        traffic::steering::takes_over(before, &ra, &rb)
+            .into_iter()
+            .map(|r| format!("{r} goes back to standby")),
+    );
+    notes
 }
