@@ -29,7 +29,9 @@
 # fleet-lab-cloudflare.toml (seeds 000/001): us-east-2, eu-west-1, ap-south-1 behind two
 # Cloudflare load balancers on the local Cloudflare stand-in. fleet-lab-azure.toml (seed
 # 002): eastus 70 / westeurope 30 on the local Traffic Manager stand-in, tokens from its
-# Entra endpoint through azure_identity. Ports: LAB_MOTO_PORT (5055), LAB_PG_PORT (5433,
+# Entra endpoint through azure_identity. fleet-lab-latency.toml (seed 004): Route 53 latency
+# records with health checks on moto, no weights. fleet-lab-geo.toml (seed 001): one
+# geo-steered Cloudflare load balancer on the stand-in. Ports: LAB_MOTO_PORT (5055), LAB_PG_PORT (5433,
 # replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_HTTP_PORT (8081, +1 and +2
 # for the other regions), LAB_CF_PORT (5080), LAB_AZ_PORT (5443, HTTPS with a throwaway CA
 # in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the
@@ -61,6 +63,8 @@ lab_regions=(us-east-1 eu-west-1 ap-southeast-1)
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
 cf_fleet_file="$repo/examples/fleet-lab-cloudflare.toml"
+geo_fleet_file="$repo/examples/fleet-lab-geo.toml"
+latency_fleet_file="$repo/examples/fleet-lab-latency.toml"
 az_fleet_file="$repo/examples/fleet-lab-azure.toml"
 
 say() { echo "lab: $*" >&2; }
@@ -157,8 +161,8 @@ up() {
     wait_until "kubernetes stand-in" 20 test -e "$lab/kube.json"
     say "seeding Argo CD apps and a Helm release per cluster with $(python3 "$repo/scripts/lab_kube_seed.py" \
         "$lab/kube.json" "$repo/scripts/lab-chart" "$repo/tests/servers/helm" "$lab/kubeconfig")"
-    local zone hc1 hc2 hc3
-    read -r zone hc1 hc2 hc3 <<<"$seeded"
+    local zone hc1 hc2 hc3 latency_zone
+    read -r zone hc1 hc2 hc3 latency_zone <<<"$seeded"
 
     cat >"$lab/secrets.toml" <<TOML
 # Connection strings for the lab fleet (trust auth on loopback: no passwords here).
@@ -170,10 +174,12 @@ up() {
 "redis-ap-southeast-1" = "redis://127.0.0.1:$((redis_port + 2))"
 TOML
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
+    write_latency_fleet "$latency_zone" "$hc1" "$hc2" "$hc3"
     write_vendor_fleets
     local ms=$((($(date +%s%N) - t0) / 1000000))
     say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml,"
-    say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml"
+    say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml,"
+    say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001)"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -431,7 +437,11 @@ start_standins() {
    "random_steering": {"default_weight": 1, "pool_weights": {"pool-us-east-2": 0.5, "pool-eu-west-1": 0.3, "pool-ap-south-1": 0.2}}},
   {"id": "lb-ws", "name": "ws.aragora.example", "steering_policy": "random",
    "default_pools": ["pool-us-east-2", "pool-eu-west-1", "pool-ap-south-1"], "fallback_pool": "pool-us-east-2",
-   "random_steering": {"default_weight": 1, "pool_weights": {"pool-us-east-2": 0.5, "pool-eu-west-1": 0.3, "pool-ap-south-1": 0.2}}}]}
+   "random_steering": {"default_weight": 1, "pool_weights": {"pool-us-east-2": 0.5, "pool-eu-west-1": 0.3, "pool-ap-south-1": 0.2}}},
+  {"id": "lb-geo", "name": "geo.aragora.example", "steering_policy": "geo",
+   "default_pools": ["pool-us-east-2", "pool-eu-west-1", "pool-ap-south-1"], "fallback_pool": "pool-us-east-2",
+   "region_pools": {"WNAM": ["pool-us-east-2"], "ENAM": ["pool-us-east-2"], "WEU": ["pool-eu-west-1"],
+                    "EEU": ["pool-eu-west-1"], "SEAS": ["pool-ap-south-1"], "SAS": ["pool-ap-south-1"]}}]}
 JSON
     cat >"$lab/az-seed.json" <<'JSON'
 {"tenant_id": "11111111-2222-3333-4444-555555555555", "client_id": "66666666-7777-8888-9999-000000000000",
@@ -449,7 +459,94 @@ JSON
     wait_until "Azure stand-in" 20 grep -q ready "$lab/azure.log"
 }
 
+# Seed 004: Route 53 latency records with health checks (no weights), on moto.
+write_latency_fleet() { # zone hc1 hc2 hc3
+    cat >"$latency_fleet_file" <<TOML
+# The local lab, Route 53 latency routing (written by scripts/lab.sh up), like seed 004:
+# one latency record per region, each with a health check, no weights.
+#   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-latency.toml
+#   cargo run -- -c examples/fleet-lab-latency.toml drain eu-west-1 --yes   (then restore)
+# Make things move: scripts/lab.sh health eu-west-1 fail|ok
+
+[fleet]
+name = "lab-latency"
+description = "Local lab: moto Route 53 latency records with health checks (seed 004)"
+
+[policy]
+health_gate = "1m"
+
+[traffic]
+provider = "route53"
+hosted_zone_id = "$1"
+record_name = "api.latency.lab.example"
+endpoint_url = "http://127.0.0.1:$moto_port"
+aws_region = "us-east-1"
+change_timeout = "30s"
+
+# Under latency routing a region has no weight: 1 means "in rotation" in steady state.
+[[regions]]
+id = "us-east-1"
+role = "primary"
+steady_weight = 1
+health = { provider = "route53", health_check_id = "$2", source = "status" }
+
+[[regions]]
+id = "eu-west-1"
+role = "secondary"
+steady_weight = 1
+health = { provider = "route53", health_check_id = "$3", source = "status" }
+
+[[regions]]
+id = "ap-southeast-1"
+role = "secondary"
+steady_weight = 1
+health = { provider = "route53", health_check_id = "$4", source = "status" }
+TOML
+}
+
 write_vendor_fleets() {
+    cat >"$geo_fleet_file" <<TOML
+# The local lab, Cloudflare geo steering (written by scripts/lab.sh up), like seed 001:
+# geo.aragora.example sends each Cloudflare region to its pool (WNAM/ENAM us-east-2,
+# WEU/EEU eu-west-1, SEAS/SAS ap-south-1), default pools for the rest.
+#   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-geo.toml
+# Make things move: scripts/lab.sh pool eu-west-1 fail|ok
+
+[fleet]
+name = "lab-geo"
+description = "Local lab: Cloudflare stand-in, one geo-steered load balancer (seed 001)"
+
+[policy]
+health_gate = "1m"
+
+[traffic]
+provider = "cloudflare"
+account_id = "0123456789abcdef0123456789abcdef"
+zone_id = "fedcba9876543210fedcba9876543210"
+load_balancers = ["geo.aragora.example"]
+endpoint_url = "http://127.0.0.1:$cf_port/client/v4"
+api_token_env = "LAB_CLOUDFLARE_TOKEN"
+timeout = "5s"
+
+# Under geo steering a region has no weight: 1 means "in rotation" in steady state.
+[[regions]]
+id = "us-east-2"
+role = "primary"
+steady_weight = 1
+health = { provider = "cloudflare" }
+
+[[regions]]
+id = "eu-west-1"
+role = "secondary"
+steady_weight = 1
+health = { provider = "cloudflare" }
+
+[[regions]]
+id = "ap-south-1"
+role = "secondary"
+steady_weight = 1
+health = { provider = "cloudflare" }
+TOML
     cat >"$cf_fleet_file" <<TOML
 # The local lab, Cloudflare Load Balancing (written by scripts/lab.sh up), like seeds 000/001.
 #   source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab-cloudflare.toml

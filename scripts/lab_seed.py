@@ -1,6 +1,8 @@
 """Seeds the lab's moto with a hosted zone, one weighted record set per region and one
-health check per region; prints "ZONE HC1 HC2 HC3". With `health ID fail|ok`, tags a health
-check so tests/support/moto_launcher.py answers GetHealthCheckStatus with failures."""
+health check per region, and (seed 004) a second zone whose record routes by latency, one
+latency record per region carrying the same health checks; prints "ZONE HC1 HC2 HC3
+LATENCY_ZONE". With `health ID fail|ok`, tags a health check so
+tests/support/moto_launcher.py answers GetHealthCheckStatus with failures."""
 
 import sys
 import uuid
@@ -41,7 +43,18 @@ def main():
             rrset["HealthCheckId"] = hc
         changes.append({"Action": "CREATE", "ResourceRecordSet": rrset})
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
-    print(zone_id, *checks)
+    latency = r53.create_hosted_zone(Name="latency.lab.example", CallerReference=str(uuid.uuid4()))
+    latency_id = latency["HostedZone"]["Id"].split("/")[-1]
+    changes = []
+    for (region, ip, hc) in [("us-east-1", "192.0.2.10", checks[0]),
+                             ("eu-west-1", "192.0.2.20", checks[1]),
+                             ("ap-southeast-1", "192.0.2.30", checks[2])]:
+        changes.append({"Action": "CREATE", "ResourceRecordSet": {
+            "Name": "api.latency.lab.example.", "Type": "A", "SetIdentifier": region,
+            "Region": region, "TTL": 60, "ResourceRecords": [{"Value": ip}],
+            "HealthCheckId": hc}})
+    r53.change_resource_record_sets(HostedZoneId=latency_id, ChangeBatch={"Changes": changes})
+    print(zone_id, *checks, latency_id)
 
 
 if __name__ == "__main__":

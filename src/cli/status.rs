@@ -61,7 +61,8 @@ pub fn to_json<'a>(
                 "healthy_since": health.and_then(|h| h.healthy_since).map(rfc3339),
                 // `weight` stays the effective weight (0 when drained) in provider units;
                 // `weight_text` is the provider's own notation ("0.35", "disabled (700)").
-                "weight": s.and_then(|s| s.weight.value).map(|w| w.effective()),
+                // A region routed by latency, failover or geography has no weight: null.
+                "weight": s.and_then(|s| s.weight.value).filter(|w| w.has_share()).map(|w| w.effective()),
                 "drained": s.and_then(|s| s.weight.value).map(|w| w.drained),
                 "weight_text": s.and_then(|s| s.weight.value).map(|w| rules.format(w)),
                 "steady_weight": r.steady_weight,
@@ -190,7 +191,15 @@ pub fn to_text(
         .max(7);
     out.push_str(&format!(
         "{:<16} {:<9} {:<9} {:>7} {:>8}  {:>w$} {:>5}  {:<6} {:<6}\n",
-        "REGION", "ROLE", "HEALTH", "LATENCY", "LAG", "WEIGHT", "SHARE", "PHASES", "ARGO"
+        "REGION",
+        "ROLE",
+        "HEALTH",
+        "LATENCY",
+        "LAG",
+        if w > 7 { "TRAFFIC" } else { "WEIGHT" },
+        "SHARE",
+        "PHASES",
+        "ARGO"
     ));
     for (r, a) in fleet.regions.iter().zip(&argo) {
         let Some(s) = state.region(&r.id) else {

@@ -20,6 +20,7 @@ mod init;
 mod kube;
 mod kube_standin;
 mod route53;
+mod routing;
 mod runner_shell;
 mod topology;
 mod topology_redis;

@@ -7,21 +7,22 @@ use crate::support::standin::Standin;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-struct Run {
-    dir: tempfile::TempDir,
+/// The real binary on a fleet file of its own, with a state directory of its own.
+pub(crate) struct Run {
+    pub(crate) dir: tempfile::TempDir,
     fleet: std::path::PathBuf,
     env: Vec<(&'static str, &'static str)>,
 }
 
 impl Run {
-    fn new(fleet_text: String, env: Vec<(&'static str, &'static str)>) -> Run {
+    pub(crate) fn new(fleet_text: String, env: Vec<(&'static str, &'static str)>) -> Run {
         let dir = tempfile::tempdir().expect("tmp");
         let fleet = dir.path().join("fleet.toml");
         std::fs::write(&fleet, fleet_text).expect("fleet file");
         Run { dir, fleet, env }
     }
 
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String, String) {
         let mut c = Command::cargo_bin("meridian").expect("binary");
         c.env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
@@ -38,14 +39,14 @@ impl Run {
         )
     }
 
-    fn status(&self) -> Value {
+    pub(crate) fn status(&self) -> Value {
         let (code, out, err) = self.run(&["status", "--json"]);
         assert_eq!(code, 0, "{err}");
         serde_json::from_str(&out).expect("json")
     }
 }
 
-fn region<'a>(status: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn region<'a>(status: &'a Value, id: &str) -> &'a Value {
     status["regions"]
         .as_array()
         .and_then(|rs| rs.iter().find(|r| r["id"] == id))

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod aws_routed;
 pub mod azure;
 pub mod cloudflare;
 pub mod db;

@@ -121,3 +121,48 @@ fn seed_000_001_cloudflare_drain_from_the_dashboard() {
     t.keys(&["q"]);
     assert!(t.wait_for("MERIDIAN_EXIT=", 10).contains("MERIDIAN_EXIT=0"));
 }
+
+#[test]
+fn seed_001_geo_steered_region_shows_its_rotation_and_drains_from_the_dashboard() {
+    let seed = crate::support::cloudflare::seed_with_geo();
+    let Some(cf) = crate::support::cloudflare::start_with(&seed, &[]) else {
+        return;
+    };
+    let text = crate::support::cloudflare::fleet_toml(&cf, &["geo.aragora.example"], "") + POLICY;
+    let (t, _dir) = dashboard(
+        "cfgeo",
+        &text,
+        &[(
+            crate::support::cloudflare::TOKEN_ENV,
+            crate::support::cloudflare::TOKEN,
+        )],
+    );
+    // No weights under geo steering: the board shows the policy and the rotation.
+    let board = t.wait_for("geo · serving", 20);
+    assert!(board.contains("TRAFFIC"), "{board}");
+    assert!(!board.contains('%'), "no made-up share:\n{board}");
+    t.keys(&["Down", "d"]);
+    let modal = t.wait_for("type eu-west-1 to confirm", 10);
+    assert!(
+        modal.contains("eu-west-1 traffic: geo · serving -> geo · drained"),
+        "{modal}"
+    );
+    assert!(modal.contains("geo-coverage"), "{modal}");
+    // The warning is acknowledged before the name is typed.
+    t.keys(&["BTab", "BTab"]);
+    t.literal("INC-GEO");
+    t.keys(&["Tab", "Space", "Tab"]);
+    t.literal("eu-west-1");
+    t.keys(&["Enter"]);
+    t.wait_for("[ Drain eu-west-1 ]", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Drain eu-west-1: succeeded and verified", 30);
+    t.wait_for("geo · drained", 20);
+    t.keys(&["r"]);
+    t.wait_for("eu-west-1 traffic: geo · drained -> geo · serving", 10);
+    t.keys(&["y"]);
+    t.wait_for("Restore eu-west-1: succeeded and verified", 30);
+    t.keys(&["q"]);
+    assert!(t.wait_for("MERIDIAN_EXIT=", 10).contains("MERIDIAN_EXIT=0"));
+    cf.assert_no_violations();
+}

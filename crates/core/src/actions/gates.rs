@@ -298,7 +298,13 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
             }
         }
     }
-    if state.total_weight() == 0 && !fleet.regions.is_empty() {
+    // Regions without weights (latency, failover, geo) count as long as they are in rotation.
+    let in_rotation = state.regions.iter().any(|r| {
+        r.weight
+            .value
+            .is_some_and(|w| !w.has_share() && w.serving())
+    });
+    if state.total_weight() == 0 && !in_rotation && !fleet.regions.is_empty() {
         out.push("every weight is 0: DNS splits traffic evenly across every region".into());
     }
     out
@@ -309,6 +315,11 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
 /// a failure: a record such as `legacy-dc` at weight 0 is part of many zones.
 pub fn fleet_notes(fleet: &Fleet, state: &FleetState) -> Vec<String> {
     let rules = fleet.traffic.provider.traffic_rules();
+    // Under latency, failover or geo routing a record has no weight: only in or out.
+    let steered = state
+        .regions
+        .iter()
+        .any(|r| r.weight.value.is_some_and(|w| !w.has_share()));
     state
         .unmanaged_weights
         .iter()
@@ -318,9 +329,13 @@ pub fn fleet_notes(fleet: &Fleet, state: &FleetState) -> Vec<String> {
                 0 => String::new(),
                 total => format!(", {} of traffic", meridian_model::traffic::percent(*w as f64 / total as f64)),
             };
+            let what = match steered {
+                true if *w > 0 => "in rotation".to_string(),
+                true => "out of rotation".to_string(),
+                false => format!("weight {}{share}", rules.format_units(*w)),
+            };
             format!(
-                "record \"{id}\" (weight {}{share}) is not a region of this fleet; `[traffic] ignore = [\"{id}\"]` leaves it unlisted",
-                rules.format_units(*w)
+                "record \"{id}\" ({what}) is not a region of this fleet; `[traffic] ignore = [\"{id}\"]` leaves it unlisted"
             )
         })
         .collect()

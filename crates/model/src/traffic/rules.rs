@@ -97,7 +97,7 @@ pub const CLOUDFLARE: TrafficRules = TrafficRules {
     all_drained: AllDrained::NoAnswer,
     all_drained_reason: "every pool would be at weight 0: random steering then has no pool to pick and Cloudflare falls back on its fallback_pool; keep at least one pool above 0",
     all_out_reason: "every pool would be disabled: Cloudflare then sends all traffic to the load balancer's fallback_pool, disabled or not; keep at least one pool enabled",
-    steered_drain: "Cloudflare: under steering other than weights a pool is taken out of rotation by disabling it (enabled: false), which every load balancer using the pool sees; traffic goes to the next pool of its list, else default_pools, else fallback_pool; restore enables it again",
+    steered_drain: "Cloudflare: under steering other than weights a pool is taken out of rotation by removing it from the fleet's load balancers' lists (default_pools, region_pools, country_pools, pop_pools); the pool stays enabled and health-checked, and other load balancers using it are untouched; its traffic goes to the next pool of each list, else default_pools, else fallback_pool; restore puts it back at the same places",
     notes: &[
         "Cloudflare: pool weights (0..1) apply to random, least_outstanding_requests and least_connections steering; when every pool is unhealthy the load balancer's fallback_pool serves, drained or not",
     ],

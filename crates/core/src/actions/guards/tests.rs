@@ -404,3 +404,80 @@ fn no_change_warns() {
     assert_eq!(verdict(&no_change(false, "x")), Verdict::Pass);
     assert_eq!(verdict(&no_change(true, "x")), Verdict::Warn);
 }
+
+/// Regions routed by `steering`, each in rotation unless named in `drained`.
+fn steered(
+    steering: meridian_model::traffic::Steering,
+    regions: &[&str],
+    drained: &[&str],
+) -> Vec<(String, Weight)> {
+    regions
+        .iter()
+        .map(|r| {
+            (
+                r.to_string(),
+                Weight::steered(steering, 0).with_drained(drained.contains(r)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn without_weights_the_last_region_in_rotation_is_never_drained() {
+    use meridian_model::traffic::Steering::Latency;
+    let some = steered(Latency, &["a", "b"], &["a"]);
+    let c = all_weights_zero(&some, 0, &ROUTE53);
+    assert_eq!(c.verdict, Verdict::Pass, "{}", c.reason);
+    assert!(c.reason.contains("in rotation after: b"), "{}", c.reason);
+    let none = steered(Latency, &["a", "b"], &["a", "b"]);
+    let c = all_weights_zero(&none, 0, &ROUTE53);
+    assert_eq!(c.verdict, Verdict::Block);
+    assert!(
+        c.reason.contains("answers as if all were healthy"),
+        "{}",
+        c.reason
+    );
+}
+
+#[test]
+fn putting_a_down_region_back_in_rotation_is_refused() {
+    use meridian_model::traffic::Steering::Latency;
+    let f = fleet();
+    let mut s = state(&f);
+    let ids: Vec<&str> = f.regions.iter().map(|r| r.id.as_str()).collect();
+    set_health(&mut s, ids[1], HealthStatus::Down);
+    let before = steered(Latency, &ids, &[ids[1]]);
+    let after = steered(Latency, &ids, &[]);
+    let c = unhealthy_target(&s, &before, &after);
+    assert_eq!(c.verdict, Verdict::Block, "{}", c.reason);
+    assert!(c.reason.contains("back in rotation"), "{}", c.reason);
+}
+
+#[test]
+fn geo_coverage_warns_only_for_a_geography_left_without_its_region() {
+    use meridian_model::state::Route;
+    use meridian_model::traffic::Steering::Geo;
+    let f = fleet();
+    let mut s = state(&f);
+    let ids: Vec<&str> = f.regions.iter().map(|r| r.id.as_str()).collect();
+    let before = steered(Geo, &ids, &[]);
+    let after = steered(Geo, &ids, &[ids[1]]);
+    assert_eq!(verdict(&geo_coverage(&s, &before, &after)), Verdict::Pass);
+    s.routes.insert(
+        ids[1].to_string(),
+        Route {
+            via: "pool".into(),
+            only_for: vec!["region WEU".into()],
+            instead: Some("the default pools (a, b)".into()),
+        },
+    );
+    let c = geo_coverage(&s, &before, &after);
+    assert_eq!(c.verdict, Verdict::Warn);
+    assert!(
+        c.reason.contains("region WEU map only to") && c.reason.contains("default pools"),
+        "{}",
+        c.reason
+    );
+    // Putting it back is no loss of coverage.
+    assert_eq!(verdict(&geo_coverage(&s, &after, &before)), Verdict::Pass);
+}

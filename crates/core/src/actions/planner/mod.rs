@@ -141,7 +141,13 @@ pub fn plan(
                 target,
                 after,
                 Resolution::default(),
-                format!("Restore {what} to steady-state weights"),
+                match targets
+                    .iter()
+                    .any(|r| !current_weight(state, r).has_share())
+                {
+                    true => format!("Restore {what} to steady state (back in rotation)"),
+                    false => format!("Restore {what} to steady-state weights"),
+                },
             )
         }
         Action::SetWeights { weights } => {

@@ -127,6 +127,18 @@ pub(super) fn weights_plan(
         guards::no_change(plan.changes.is_empty(), "the weights are already as asked"),
     ];
     let steered = before.iter().any(|(_, w)| !w.has_share());
+    if steered && resolution.requested.is_empty() {
+        plan.checks[0] = Check::pass(
+            Guard::WeightRange,
+            format!(
+                "no weights asked ({} routing)",
+                before
+                    .iter()
+                    .find(|(_, w)| !w.has_share())
+                    .map_or("other", |(_, w)| w.steering.name())
+            ),
+        );
+    }
     if before.iter().any(|(_, w)| w.steering.geographic()) {
         plan.checks
             .insert(3, guards::geo_coverage(state, &before, &after));
