@@ -7,19 +7,20 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-struct Sandbox {
-    dir: TempDir,
+/// The real binary on the demo fleet, in a state directory of its own.
+pub(crate) struct Sandbox {
+    pub(crate) dir: TempDir,
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
     /// Runs with a frozen world unless the arguments say `--sim-speed`.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = Command::cargo_bin("meridian")
             .unwrap()
             .env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))

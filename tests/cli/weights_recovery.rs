@@ -3,52 +3,22 @@
 //! weights changed behind meridian's back (in the simulated world's file) show as drift;
 //! a drain reports its recovery clock against the RTO.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Sandbox {
-    dir: TempDir,
-}
+use crate::runbook::Sandbox;
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("meridian")
-            .unwrap()
-            .env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("MERIDIAN_SIM_SPEED", "0")
-            .env_remove("MERIDIAN_CONFIG")
-            .env_remove("MERIDIAN_READ_ONLY")
-            .env_remove("MERIDIAN_SEED")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn weights(&self) -> Value {
-        let (code, out, err) = self.run(&["status", "--json"]);
-        assert_eq!(code, 0, "{err}");
-        let doc: Value = serde_json::from_str(&out).unwrap();
-        doc["weights"].clone()
-    }
+/// The weights block of `status --json`.
+fn weights(sb: &Sandbox) -> Value {
+    let (code, out, err) = sb.run(&["status", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    doc["weights"].clone()
 }
 
 #[test]
 fn temporary_weights_show_until_when_and_their_expiry_is_a_problem() {
     let s = Sandbox::new();
-    assert_eq!(s.weights()["state"], "steady");
+    assert_eq!(weights(&s)["state"], "steady");
     let (code, _, err) = s.run(&[
         "weights",
         "us-east-1=60",
@@ -62,7 +32,7 @@ fn temporary_weights_show_until_when_and_their_expiry_is_a_problem() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("temporary until"), "{err}");
 
-    let w = s.weights();
+    let w = weights(&s);
     assert_eq!(w["state"], "temporary", "{w}");
     assert_eq!(w["expired"], false, "{w}");
     let text = w["text"].as_str().unwrap();
@@ -70,7 +40,7 @@ fn temporary_weights_show_until_when_and_their_expiry_is_a_problem() {
     assert!(text.ends_with("(steady 50/30/20/0)"), "{text}");
 
     std::thread::sleep(std::time::Duration::from_millis(2200));
-    let w = s.weights();
+    let w = weights(&s);
     assert_eq!(w["expired"], true, "{w}");
     assert!(
         w["problem"].as_str().unwrap().contains("meridian restore"),
@@ -83,13 +53,13 @@ fn temporary_weights_show_until_when_and_their_expiry_is_a_problem() {
 
     let (code, _, err) = s.run(&["restore", "--yes", "--reason", "CHG-7"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(s.weights()["state"], "steady");
+    assert_eq!(weights(&s)["state"], "steady");
 }
 
 #[test]
 fn weights_changed_behind_meridians_back_show_as_drift_with_since_when() {
     let s = Sandbox::new();
-    assert_eq!(s.weights()["state"], "steady");
+    assert_eq!(weights(&s)["state"], "steady");
     let world = s.dir.path().join("state/fleets/demo/sim-world.json");
     let mut doc: Value = serde_json::from_slice(&std::fs::read(&world).unwrap()).unwrap();
     let regions = doc["regions"].as_array_mut().unwrap();
@@ -97,19 +67,19 @@ fn weights_changed_behind_meridians_back_show_as_drift_with_since_when() {
     eu["weight"] = Value::from(5);
     std::fs::write(&world, serde_json::to_vec(&doc).unwrap()).unwrap();
 
-    let w = s.weights();
+    let w = weights(&s);
     assert_eq!(w["state"], "drift", "{w}");
     let since = w["since_ms"].as_i64().unwrap();
     let text = w["text"].as_str().unwrap();
     assert!(text.starts_with("DRIFT 50/5/20/0 since "), "{text}");
     // Seen again: since the first sighting, not since now.
     std::thread::sleep(std::time::Duration::from_millis(50));
-    assert_eq!(s.weights()["since_ms"].as_i64().unwrap(), since);
+    assert_eq!(weights(&s)["since_ms"].as_i64().unwrap(), since);
 
     // A change meridian makes is intended, not drift.
     let (code, _, err) = s.run(&["weights", "eu-west-1=10", "--yes", "--reason", "CHG-8"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(s.weights()["state"], "set");
+    assert_eq!(weights(&s)["state"], "set");
 }
 
 #[test]

@@ -34,9 +34,8 @@ fn weighted(set: &str, weight: i64, ip: &str, health: Option<&str>) -> ResourceR
         .expect("test record set")
 }
 
-/// A zone with weighted sets for the three regions, one unmanaged set, and three health
-/// checks. Returns (zone id, health check ids).
-pub async fn seed(c: &Client) -> (String, [String; 3]) {
+/// A new hosted zone `example.com`; its id without the `/hostedzone/` prefix.
+pub async fn create_zone(c: &Client) -> String {
     let zone = c
         .create_hosted_zone()
         .name("example.com")
@@ -44,31 +43,38 @@ pub async fn seed(c: &Client) -> (String, [String; 3]) {
         .send()
         .await
         .expect("create zone");
-    let zone_id = zone
-        .hosted_zone()
+    zone.hosted_zone()
         .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
-        .expect("zone id");
+        .expect("zone id")
+}
+
+/// An HTTP health check of `ip`; its id.
+pub async fn http_check(c: &Client, ip: &str) -> String {
+    let cfg = HealthCheckConfig::builder()
+        .ip_address(ip)
+        .port(80)
+        .r#type(HealthCheckType::Http)
+        .resource_path("/healthz")
+        .build()
+        .expect("hc config");
+    c.create_health_check()
+        .caller_reference(format!("hc-{ip}-{}", super::free_port()))
+        .health_check_config(cfg)
+        .send()
+        .await
+        .expect("create health check")
+        .health_check()
+        .map(|h| h.id().to_string())
+        .expect("hc id")
+}
+
+/// A zone with weighted sets for the three regions, one unmanaged set, and three health
+/// checks. Returns (zone id, health check ids).
+pub async fn seed(c: &Client) -> (String, [String; 3]) {
+    let zone_id = create_zone(c).await;
     let mut hc = Vec::new();
     for ip in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
-        let cfg = HealthCheckConfig::builder()
-            .ip_address(ip)
-            .port(80)
-            .r#type(HealthCheckType::Http)
-            .resource_path("/healthz")
-            .build()
-            .expect("hc config");
-        let out = c
-            .create_health_check()
-            .caller_reference(format!("hc-{ip}-{}", super::free_port()))
-            .health_check_config(cfg)
-            .send()
-            .await
-            .expect("create health check");
-        hc.push(
-            out.health_check()
-                .map(|h| h.id().to_string())
-                .expect("hc id"),
-        );
+        hc.push(http_check(c, ip).await);
     }
     let sets = [
         weighted("us-east-1", 50, "192.0.2.10", Some(&hc[0])),

@@ -4,9 +4,8 @@
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, GeoLocation, HealthCheckConfig,
-    HealthCheckType, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover,
-    ResourceRecordSetRegion, RrType,
+    AliasTarget, Change, ChangeAction, ChangeBatch, GeoLocation, ResourceRecord, ResourceRecordSet,
+    ResourceRecordSetFailover, ResourceRecordSetRegion, RrType,
 };
 
 /// How the seeded record routes.
@@ -44,25 +43,6 @@ fn set(
         .set_health_check_id(health.map(str::to_string))
 }
 
-async fn check(c: &Client, ip: &str) -> String {
-    let cfg = HealthCheckConfig::builder()
-        .ip_address(ip)
-        .port(80)
-        .r#type(HealthCheckType::Http)
-        .resource_path("/healthz")
-        .build()
-        .expect("hc config");
-    c.create_health_check()
-        .caller_reference(format!("hc-{ip}-{}", super::free_port()))
-        .health_check_config(cfg)
-        .send()
-        .await
-        .expect("create health check")
-        .health_check()
-        .map(|h| h.id().to_string())
-        .expect("hc id")
-}
-
 fn latency_sets(name: &str, checks: &[String; 2]) -> Vec<ResourceRecordSet> {
     [
         ("us-east-1", "192.0.2.10", Some(checks[0].as_str())),
@@ -81,18 +61,11 @@ fn latency_sets(name: &str, checks: &[String; 2]) -> Vec<ResourceRecordSet> {
 
 /// Seed a zone whose `app.example.com` routes as `routed`.
 pub async fn seed(c: &Client, routed: Routed) -> Zone {
-    let zone = c
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference(format!("t-{}", super::free_port()))
-        .send()
-        .await
-        .expect("create zone");
-    let id = zone
-        .hosted_zone()
-        .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
-        .expect("zone id");
-    let checks = [check(c, "192.0.2.10").await, check(c, "192.0.2.20").await];
+    let id = super::aws::create_zone(c).await;
+    let checks = [
+        super::aws::http_check(c, "192.0.2.10").await,
+        super::aws::http_check(c, "192.0.2.20").await,
+    ];
     let app = "app.example.com.";
     let sets: Vec<ResourceRecordSet> = match routed {
         Routed::Latency => latency_sets(app, &checks),
