@@ -46,6 +46,8 @@ pub struct Route53Traffic {
     pub page_size: Option<i32>,
     /// The last reading, for describing a plan made from it.
     recent: std::sync::Mutex<Option<Recent>>,
+    /// Health check id -> whether it is a drain check (and what it replaced).
+    checks: std::sync::Mutex<HashMap<String, Option<Option<String>>>>,
 }
 
 /// A reading this recent is what the plan on screen was made from.
@@ -74,6 +76,7 @@ impl Route53Traffic {
             backoff,
             page_size: None,
             recent: std::sync::Mutex::new(None),
+            checks: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -411,19 +414,42 @@ impl Route53Traffic {
 impl Route53Traffic {
     /// The drain checks in the account, read only when some set is not weighted (a fleet
     /// on weights makes one call per reading, as before).
+    /// A health check's CallerReference never changes, so what a check id is (a drain
+    /// check and what it replaced, or not one) is known for good once listed: the account's
+    /// checks are listed again only when a record points at a check not seen before (one
+    /// call per reading in steady state, as for a weighted fleet).
     async fn drains_for(
         &self,
         sets: &[ResourceRecordSet],
         backoff: &Backoff,
         progress: &Progress,
     ) -> ProviderResult<HashMap<String, Option<String>>> {
-        let steered = sets
+        let ids: Vec<&str> = sets
             .iter()
-            .any(|s| route53_steer::steering(s) != Some(Steering::Weighted));
-        if !steered {
-            return Ok(HashMap::new());
+            .filter(|s| route53_steer::steering(s) != Some(Steering::Weighted))
+            .filter_map(|s| s.health_check_id.as_deref())
+            .collect();
+        let known = |cache: &HashMap<String, Option<Option<String>>>| {
+            ids.iter().all(|id| cache.contains_key(*id))
+        };
+        let cached = self.checks.lock().map(|c| known(&c)).unwrap_or(false);
+        if !cached {
+            let listed =
+                route53_steer::drain_checks(&self.client().await, backoff, progress).await?;
+            if let Ok(mut cache) = self.checks.lock() {
+                for id in &ids {
+                    cache.insert(id.to_string(), listed.get(*id).cloned());
+                }
+                for (id, original) in &listed {
+                    cache.insert(id.clone(), Some(original.clone()));
+                }
+            }
         }
-        route53_steer::drain_checks(&self.client().await, backoff, progress).await
+        let cache = self.checks.lock().map(|c| c.clone()).unwrap_or_default();
+        Ok(cache
+            .into_iter()
+            .filter_map(|(id, drain)| drain.map(|original| (id, original)))
+            .collect())
     }
 
     /// The last reading, when it is recent enough to describe a plan made from it.
