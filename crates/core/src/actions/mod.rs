@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod describe;
 pub mod executor;
+pub mod findings;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
