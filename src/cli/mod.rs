@@ -6,6 +6,7 @@ pub mod args;
 mod commands;
 mod discover;
 mod evidence;
+mod findings;
 mod generate;
 mod init;
 mod rollout;
