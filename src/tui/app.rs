@@ -129,6 +129,8 @@ pub struct App {
     /// Where the weights stand against steady and intent (temporary, expired, drift);
     /// read by the loop each second, None until then.
     pub weights: Option<crate::actions::temporary::Standing>,
+    /// Findings judged from what is shown, and since when their conditions have held.
+    pub attention: super::findings::Attention,
 }
 
 impl App {
@@ -180,6 +182,7 @@ impl App {
             quit: false,
             hits: super::mouse::HitMap::default(),
             weights: None,
+            attention: Default::default(),
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();
@@ -220,6 +223,7 @@ impl App {
                     self.set_state(*state);
                 }
                 self.now = self.now.max(self.state.observed_at);
+                self.assess_findings();
                 self.dirty = true;
                 effects.extend(self.evidence_effects());
                 effects
@@ -256,6 +260,7 @@ impl App {
             Msg::Tick(now) => {
                 self.now = now;
                 self.pending.expire(now);
+                self.assess_on_tick();
                 self.dirty = true;
                 Vec::new()
             }
@@ -460,6 +465,7 @@ impl App {
             Rollout => self.overlay = Some(Overlay::Rollout),
             Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
+            Findings => self.open_findings(),
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}
         }

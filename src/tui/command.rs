@@ -156,6 +156,8 @@ pub enum Command {
     SteadyWeights,
     #[strum(message = "delete the character before the cursor")]
     DeleteChar,
+    #[strum(message = "what is wrong, most urgent first; Enter opens a finding's plan")]
+    Findings,
 }
 
 impl Command {

@@ -8,6 +8,7 @@ pub mod config_error;
 mod effects;
 pub mod evidence;
 pub mod filter;
+pub mod findings;
 pub mod fixture;
 pub mod keymap;
 mod logging;

@@ -3,7 +3,7 @@
 //! case run through the planner.
 
 use super::*;
-use crate::actions::action::RolloutRef;
+use crate::actions::action::{RolloutRef, Via};
 use crate::actions::plan::Verdict;
 use crate::actions::rollout::{RolloutStatus, StepEntry, StepState};
 use crate::actions::temporary::{self, Intent};
@@ -737,4 +737,138 @@ fn every_suggestion_of_every_case_passes_the_planners_guards() {
         }
     }
     assert!(planned >= 9, "only {planned} suggestions were planned");
+}
+
+/// The demo with its first tenant deployed by Helm in its first region: revision 2
+/// superseded, revision 3 in `latest`.
+fn helm_case(latest: HelmStatus) -> (Fleet, FleetState, String, String) {
+    let mut f = fleet();
+    let tenant = f.tenants[0].id.clone();
+    let region = f.tenants[0].regions[0].to_string();
+    f.tenants[0].helm = Some(meridian_model::fleet::Capability {
+        provider: meridian_model::fleet::ProviderKind::Helm,
+        settings: meridian_model::fleet::settings::Settings::Helm(Default::default()),
+    });
+    let mut s = state(&f);
+    let rev = |revision, status| HelmRevision {
+        revision,
+        status,
+        chart: "app".into(),
+        chart_version: format!("1.{revision}.0"),
+        app_version: "2.1".into(),
+        updated: Some(NOW - 40 * MIN),
+        description: String::new(),
+    };
+    let release = HelmRelease {
+        name: tenant.clone(),
+        namespace: "default".into(),
+        revisions: vec![rev(2, HelmStatus::Superseded), rev(3, latest)],
+    };
+    let ts = s
+        .tenants
+        .iter_mut()
+        .find(|t| t.id == tenant)
+        .expect("tenant");
+    ts.releases = vec![(region.as_str().into(), Observed::ok(release, NOW))];
+    (f, s, tenant, region)
+}
+
+#[test]
+fn a_helm_release_failed_for_long_is_rolled_back_through_helm_and_a_pending_one_is_left_to_helm() {
+    let (f, s, tenant, region) = helm_case(HelmStatus::Failed);
+    // Just failed: not yet a finding (an upgrade may be retried).
+    assert!(
+        !findings(&f, &s)
+            .iter()
+            .any(|x| x.kind == Kind::ReleaseFailed)
+    );
+    let seen = seen_since(&s, &f, 10 * MIN);
+    let all = run(
+        &f,
+        &s,
+        Records {
+            seen: Some(&seen),
+            ..Records::default()
+        },
+    );
+    let r = one(&all, Kind::ReleaseFailed);
+    assert_eq!(
+        suggested(r),
+        Some(&Action::Rollback {
+            tenant: tenant.clone(),
+            region: region.clone(),
+            to: None,
+            via: Some(Via::Helm),
+        })
+    );
+    assert!(r.regions == vec![region.clone()], "{:?}", r.regions);
+    let request = r
+        .suggestion
+        .request()
+        .expect("a plan")
+        .clone()
+        .reason("INC-2");
+    let p = crate::actions::plan(&request, &f, &s, NOW).expect("planned");
+    assert!(p.blocking().next().is_none(), "{:?}", p.checks);
+
+    let (f, s, _, _) = helm_case(HelmStatus::PendingUpgrade);
+    let seen = seen_since(&s, &f, 10 * MIN);
+    let all = run(
+        &f,
+        &s,
+        Records {
+            seen: Some(&seen),
+            ..Records::default()
+        },
+    );
+    let r = one(&all, Kind::ReleaseFailed);
+    match &r.suggestion {
+        Suggestion::None { why } => assert!(why.contains("pending-upgrade"), "{why}"),
+        other => panic!("a pending release is Helm's own: {other:?}"),
+    }
+}
+
+#[test]
+fn a_rollout_stopped_at_a_failed_step_names_the_step_and_leaves_the_decision_to_a_person() {
+    let f = fleet();
+    let s = state(&f);
+    let rollout = Rollout {
+        id: "release-2".into(),
+        template: "release".into(),
+        name: "Release".into(),
+        params: Default::default(),
+        reason: "CHG-8".into(),
+        started_by: "alice@a".into(),
+        started_at: NOW - 30 * MIN,
+        status: RolloutStatus::Running,
+        steps: vec![StepEntry {
+            step: RolloutStep::Gate(GateSpec::Approval {
+                second_person: false,
+            }),
+            state: StepState::Failed {
+                at: NOW - 7 * MIN,
+                reason: "gate refused".into(),
+            },
+            rollback: false,
+            temporary_ms: None,
+        }],
+    };
+    let all = run(
+        &f,
+        &s,
+        Records {
+            rollout: Some(&rollout),
+            ..Records::default()
+        },
+    );
+    let r = one(&all, Kind::RolloutStopped);
+    assert_eq!(r.since_ms, Some(NOW - 7 * MIN));
+    assert!(r.title.contains("stopped at step 1 (7m)"), "{}", r.title);
+    assert!(r.what.contains("gate refused"), "{}", r.what);
+    assert_eq!(r.command.as_deref(), Some("meridian rollout status"));
+    assert_eq!(r.urgency, Urgency::Medium);
+    match &r.suggestion {
+        Suggestion::None { why } => assert!(why.contains("rollout resume"), "{why}"),
+        other => panic!("{other:?}"),
+    }
 }
