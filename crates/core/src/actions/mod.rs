@@ -29,4 +29,4 @@ pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
