@@ -341,6 +341,16 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Record what the fleet does without a screen (health, lag, traffic, apps, findings)
+    /// for `meridian report` and `meridian replay`; runs until SIGINT or SIGTERM
+    Watch {
+        /// How often to read the fleet
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+        every: Duration,
+        /// Print nothing but errors (the changes are printed one a line by default)
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ pub mod status_doc;
 mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;
+mod watch;
 
 pub use crate::session::{Exit, Failure, note, out};
 pub use args::{Cli, Command, GlobalArgs};
@@ -155,6 +156,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
+        Command::Watch { every, quiet } => watch::run(global, every, quiet).await,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod mouse;
 pub mod nav;
 mod observe;
 pub mod overlay;
+mod record;
 mod records;
 mod rollout;
 pub mod runner;

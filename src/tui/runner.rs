@@ -202,6 +202,7 @@ async fn event_loop(
     tokio::pin!(flush);
 
     let mut fx = Effects::new(executor, engine, action_tx.clone(), running);
+    let mut recorder = super::record::BoardRecorder::new(ctx);
     let end = loop {
         if terminal::panicked() {
             break End::Panic;
@@ -276,6 +277,7 @@ async fn event_loop(
                     *w = weights;
                     changed
                 });
+                recorder.tick(app, now);
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),

@@ -113,14 +113,14 @@ impl Recorder {
     }
 
     /// Record a reading: what changed since the last one, and a sample when one is due.
-    /// Returns how many records were written.
+    /// Returns the records written.
     pub fn observe(
         &mut self,
         fleet: &Fleet,
         state: &FleetState,
         findings: &[Finding],
         now: Millis,
-    ) -> std::io::Result<usize> {
+    ) -> std::io::Result<Vec<Record>> {
         let facts = Facts::of(fleet, state, findings);
         let mut out = Vec::new();
         let fresh_segment = self
@@ -157,7 +157,7 @@ impl Recorder {
         }
         self.last = Some(facts);
         self.write(&out)?;
-        Ok(out.len())
+        Ok(out)
     }
 
     fn start_segment(&mut self, now: Millis) -> std::io::Result<()> {
