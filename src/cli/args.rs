@@ -351,6 +351,30 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// The incident report from the recording and the audit log: first sign, detection,
+    /// every action, traffic moved, data promoted, recovery, durations, RTO and RPO
+    Report {
+        /// The window ends now and starts this long ago (default 2h)
+        #[arg(long, value_name = "DURATION", conflicts_with = "from")]
+        since: Option<String>,
+        /// The window's start: 03:12 (UTC), RFC 3339 or -30m
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// The window's end (default now)
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// md for the postmortem, json for tools, html for one page with charts
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+    },
+}
+
+/// `report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod evidence;
 mod findings;
 mod generate;
 mod init;
+mod report;
 mod rollout;
 mod rollout_show;
 pub mod status;
@@ -18,6 +19,7 @@ mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;
 mod watch;
+mod when;
 
 pub use crate::session::{Exit, Failure, note, out};
 pub use args::{Cli, Command, GlobalArgs};
@@ -157,6 +159,12 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
         Command::Watch { every, quiet } => watch::run(global, every, quiet).await,
+        Command::Report {
+            since,
+            from,
+            to,
+            format,
+        } => report::run(global, since, from, to, format),
     }
 }
 

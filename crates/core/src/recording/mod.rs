@@ -5,10 +5,14 @@
 //! and `meridian replay` read it.
 
 pub mod facts;
+pub mod render;
+pub mod report;
 pub mod store;
 
 pub use facts::Facts;
 pub use store::{Limits, Record, Recorder, dir_in, load, prune};
 
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
