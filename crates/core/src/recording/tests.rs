@@ -9,6 +9,9 @@ use meridian_model::state::{FleetState, HealthStatus, Millis};
 
 const MIN: Millis = 60_000;
 
+/// A change as read back: key, from, to, note.
+type Seen = (String, Option<String>, Option<String>, Option<String>);
+
 fn found(f: &Fleet, s: &FleetState, now: Millis) -> Vec<crate::actions::findings::Finding> {
     findings::assess(f, s, Records::default(), now).findings
 }
@@ -44,7 +47,7 @@ fn a_recorder_writes_every_fact_once_then_only_what_changed() {
     assert_eq!(facts.0["serving/ap-southeast-1"], "20%");
     assert_eq!(facts.0["lag/us-east-1"], "writer");
     assert!(facts.0.keys().any(|k| k.starts_with("app/")));
-    let changes: Vec<(String, Option<String>, Option<String>, Option<String>)> = all
+    let changes: Vec<Seen> = all
         .iter()
         .filter_map(|r| match r {
             Record::Change {
