@@ -358,10 +358,10 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", conflicts_with = "from")]
         since: Option<String>,
         /// The window's start: 03:12 (UTC), RFC 3339 or -30m
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         from: Option<String>,
         /// The window's end (default now)
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         to: Option<String>,
         /// md for the postmortem, json for tools, html for one page with charts
         #[arg(long, value_enum, default_value = "md")]

@@ -15,6 +15,7 @@ mod findings;
 mod fuzz_parsers;
 mod layers;
 mod names;
+mod report;
 mod rollout;
 mod rollout_gates;
 mod runbook;
