@@ -367,6 +367,29 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
     },
+    /// The dashboard, read-only, on the recording: ←/→ step 10 s, [ and ] jump to the
+    /// previous/next change, the moment shown in the header
+    Replay {
+        /// Open at this moment (an hour either side is loaded): 03:12 (UTC), RFC 3339, -30m
+        #[arg(
+            long,
+            value_name = "TIME",
+            allow_hyphen_values = true,
+            conflicts_with = "from"
+        )]
+        at: Option<String>,
+        /// The window's start (opened there)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// The window's end (default now)
+        #[arg(
+            long,
+            value_name = "TIME",
+            allow_hyphen_values = true,
+            requires = "from"
+        )]
+        to: Option<String>,
+    },
 }
 
 /// `report --format`.

@@ -9,6 +9,7 @@ mod evidence;
 mod findings;
 mod generate;
 mod init;
+mod replay;
 mod report;
 mod rollout;
 mod rollout_show;
@@ -165,6 +166,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             to,
             format,
         } => report::run(global, since, from, to, format),
+        Command::Replay { at, from, to } => replay::run(global, at, from, to).await,
     }
 }
 

@@ -131,6 +131,8 @@ pub struct App {
     pub weights: Option<crate::actions::temporary::Standing>,
     /// Findings judged from what is shown, and since when their conditions have held.
     pub attention: super::findings::Attention,
+    /// `meridian replay`: the recording and the moment shown instead of live readings.
+    pub replay: Option<Box<super::replay::Replay>>,
 }
 
 impl App {
@@ -183,6 +185,7 @@ impl App {
             hits: super::mouse::HitMap::default(),
             weights: None,
             attention: Default::default(),
+            replay: None,
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();
@@ -431,6 +434,9 @@ impl App {
     /// Commands of the board itself (normal mode).
     fn normal(&mut self, cmd: Command) -> Vec<Effect> {
         use Command::*;
+        if self.replay_key(cmd) {
+            return Vec::new();
+        }
         match cmd {
             MoveUp | MoveDown | MoveLeft | MoveRight | GoTop | GoBottom | PageUp | PageDown => {
                 self.move_selection(cmd)
@@ -466,6 +472,11 @@ impl App {
             Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
             Findings => self.open_findings(),
+            PrevChange | NextChange => {
+                self.status = Status::Info(
+                    "[ and ] step through a recording: `meridian replay` opens one".into(),
+                )
+            }
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}
         }

@@ -158,6 +158,10 @@ pub enum Command {
     DeleteChar,
     #[strum(message = "what is wrong, most urgent first; Enter opens a finding's plan")]
     Findings,
+    #[strum(message = "replay: jump to the previous recorded change")]
+    PrevChange,
+    #[strum(message = "replay: jump to the next recorded change")]
+    NextChange,
 }
 
 impl Command {

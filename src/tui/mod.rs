@@ -19,6 +19,7 @@ mod observe;
 pub mod overlay;
 mod record;
 mod records;
+pub mod replay;
 mod rollout;
 pub mod runner;
 pub mod svg;

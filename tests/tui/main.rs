@@ -13,6 +13,7 @@ mod keys;
 mod modals;
 mod mouse;
 mod phase_run;
+mod replay;
 mod restore;
 mod rollout;
 mod screenshots;

@@ -52,10 +52,18 @@ pub fn top_line(frame: &mut Frame, area: Rect, app: &App) {
             t.get(role(top.urgency)),
         ),
         Span::styled(" -> ", t.get(Role::Muted)),
-        Span::styled(top.action_word(), t.get(Role::Accent)),
+        Span::styled(action(app, top), t.get(Role::Accent)),
         Span::styled(more, t.get(Role::Muted)),
     ]);
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The suggestion's words; in a replay, what was suggested then.
+fn action(app: &App, f: &Finding) -> String {
+    match (&app.replay, &f.suggestion) {
+        (Some(_), Suggestion::None { why }) => why.clone(),
+        _ => f.action_word(),
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
@@ -86,7 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
                 mark(f.urgency),
                 f.urgency.name(),
                 f.title,
-                f.action_word()
+                action(app, f)
             ),
             style,
         ));

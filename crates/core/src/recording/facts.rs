@@ -61,6 +61,11 @@ impl Facts {
                         .unwrap_or_else(|| "unknown".into()),
                 };
                 m.insert(format!("serving/{id}"), serving);
+                // The provider's own units, so a replay shows the weights as they were.
+                m.insert(
+                    format!("weight/{id}"),
+                    format!("{}{}", w.units, if w.drained { " drained" } else { "" }),
+                );
             }
         }
         for (ti, t) in fleet.tenants.iter().enumerate() {

@@ -6,6 +6,7 @@
 
 pub mod facts;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod store;
 
