@@ -9,7 +9,6 @@ mod evidence;
 mod findings;
 mod generate;
 mod init;
-mod replay;
 mod report;
 mod rollout;
 mod rollout_show;
@@ -20,7 +19,6 @@ mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;
 mod watch;
-mod when;
 
 pub use crate::session::{Exit, Failure, note, out};
 pub use args::{Cli, Command, GlobalArgs};
@@ -166,7 +164,11 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             to,
             format,
         } => report::run(global, since, from, to, format),
-        Command::Replay { at, from, to } => replay::run(global, at, from, to).await,
+        // The binary opens the replay's screen (the CLI is a layer below the dashboard).
+        Command::Replay { .. } => Err(Failure::new(
+            Exit::Usage,
+            "meridian replay opens the dashboard: run it from the meridian binary",
+        )),
     }
 }
 

@@ -19,15 +19,15 @@ pub fn run(
     let now = now_ms();
     let usage = |e: String| Failure::new(Exit::Usage, e);
     let start = match (&since, &from) {
-        (Some(s), None) => super::when::parse(s, now).map_err(usage)?,
-        (None, Some(f)) => super::when::parse(f, now).map_err(usage)?,
-        (None, None) => super::when::parse("2h", now).map_err(usage)?,
+        (Some(s), None) => crate::recording::when::parse(s, now).map_err(usage)?,
+        (None, Some(f)) => crate::recording::when::parse(f, now).map_err(usage)?,
+        (None, None) => crate::recording::when::parse("2h", now).map_err(usage)?,
         (Some(_), Some(_)) => {
             return Err(usage("give --since or --from, not both".into()));
         }
     };
     let end = match &to {
-        Some(t) => super::when::parse(t, now).map_err(usage)?,
+        Some(t) => crate::recording::when::parse(t, now).map_err(usage)?,
         None => now,
     };
     if end < start {

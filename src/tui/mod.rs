@@ -20,6 +20,7 @@ pub mod overlay;
 mod record;
 mod records;
 pub mod replay;
+pub mod replay_window;
 mod rollout;
 pub mod runner;
 pub mod svg;

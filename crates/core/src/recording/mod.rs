@@ -9,6 +9,7 @@ pub mod render;
 pub mod replay;
 pub mod report;
 pub mod store;
+pub mod when;
 
 pub use facts::Facts;
 pub use store::{Limits, Record, Recorder, dir_in, load, prune};

@@ -282,6 +282,11 @@ pub fn build(
                 to: after,
                 note,
             } => {
+                // A dashboard and `meridian watch` recording at once both write a change:
+                // the second finds the fact already so and says nothing new.
+                if facts.0.get(key) == after.as_ref() {
+                    continue;
+                }
                 let was = troubled(&facts);
                 apply(&mut facts, r);
                 let (kind, text) = words(key, before.as_deref(), after.as_deref(), note.as_deref());

@@ -239,3 +239,27 @@ fn a_window_with_nothing_recorded_says_so() {
     assert!(r.first_sign.is_none() && r.recovered.is_none());
     assert!(render::markdown(&r).contains("Nothing was recorded"));
 }
+
+#[test]
+fn two_recorders_at_once_make_one_timeline() {
+    let (f, at, records) = drill();
+    let mut twice: Vec<Record> = records
+        .iter()
+        .cloned()
+        .chain(records.iter().filter_map(|r| match r {
+            Record::Change { .. } => {
+                let mut r = r.clone();
+                if let Record::Change { t, .. } = &mut r {
+                    *t += 300;
+                }
+                Some(r)
+            }
+            _ => None,
+        }))
+        .collect();
+    twice.sort_by_key(Record::t);
+    let once = build(&f, &at, &records, &[], NOW, NOW + 200 * S);
+    let both = build(&f, &at, &twice, &[], NOW, NOW + 200 * S);
+    assert_eq!(once.timeline, both.timeline);
+    assert_eq!(once.recovered, both.recovered);
+}

@@ -1,7 +1,7 @@
 //! Times on the command line: `03:12` (today, UTC; yesterday when that is still to come),
 //! RFC 3339 (`2026-12-07T03:12:00Z`), or relative to now (`-30m`, `2h` meaning ago).
 
-use crate::state::Millis;
+use meridian_model::state::Millis;
 
 /// A time as `report` and `replay` take it, against `now`.
 pub fn parse(text: &str, now: Millis) -> Result<Millis, String> {

@@ -1,26 +1,24 @@
-//! `meridian replay`: which window of the recording, and the moment to open at; the screen
-//! itself is `crate::tui::replay`.
+//! `meridian replay` from the command line: which window of the recording, and the moment
+//! to open at; the screen itself is `super::replay`.
 
-use super::args::GlobalArgs;
-use super::{Exit, Failure};
 use crate::recording::replay::Tape;
 use crate::recording::{dir_in, load};
-use crate::session::Context;
+use crate::session::{Context, Exit, Failure};
 use crate::state::{Millis, now_ms};
 
 /// Around `--at`, this much on either side is loaded to step through.
 const AROUND: Millis = 60 * 60_000;
 
 pub async fn run(
-    global: &GlobalArgs,
+    opts: &super::runner::Options,
     at: Option<String>,
     from: Option<String>,
     to: Option<String>,
 ) -> Result<Exit, Failure> {
-    let ctx = Context::load(&global.session())?;
+    let ctx = Context::load(&opts.session)?;
     let now = now_ms();
     let usage = |e: String| Failure::new(Exit::Usage, e);
-    let parse = |t: &str| super::when::parse(t, now).map_err(usage);
+    let parse = |t: &str| crate::recording::when::parse(t, now).map_err(usage);
     let (start, end, cursor) = match (&at, &from) {
         (Some(a), None) => {
             let a = parse(a)?;
@@ -55,10 +53,5 @@ pub async fn run(
     };
     // Without a moment: the first change, where the story starts.
     let cursor = cursor.unwrap_or_else(|| tape.changes().first().copied().unwrap_or(start));
-    let opts = crate::tui::runner::Options {
-        session: global.session(),
-        theme: global.theme.clone(),
-        keymap: global.keymap.clone(),
-    };
-    crate::tui::replay::run(&opts, tape, cursor).await
+    super::replay::run(opts, tape, cursor).await
 }
