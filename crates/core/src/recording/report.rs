@@ -111,6 +111,16 @@ fn trouble(key: &str, value: Option<&str>) -> bool {
     }
 }
 
+/// A recorded finding's urgency (`critical -> drain x`), most urgent lowest.
+fn rank(value: &str) -> u8 {
+    match value.split(' ').next() {
+        Some("critical") => 0,
+        Some("high") => 1,
+        Some("medium") => 2,
+        _ => 3,
+    }
+}
+
 /// Any finding that is not housekeeping in the facts?
 fn troubled(facts: &Facts) -> bool {
     facts
@@ -236,7 +246,7 @@ pub fn build(
     let mut facts = at_from.clone();
     let mut timeline = Vec::new();
     let mut first_sign: Option<Moment> = None;
-    let mut detected: Option<Moment> = None;
+    let mut detected: Option<(Moment, u8)> = None;
     let mut recovered: Option<Moment> = None;
     let mut traffic_moved = Vec::new();
     let mut role_changes = Vec::new();
@@ -258,7 +268,7 @@ pub fn build(
             ),
         };
         first_sign = Some(m.clone());
-        detected = Some(m);
+        detected = Some((m, 0));
     }
     for r in records {
         match r {
@@ -301,14 +311,20 @@ pub fn build(
                         what: text.clone(),
                     });
                 }
-                if detected.is_none()
-                    && key.starts_with("finding/")
-                    && trouble(key, after.as_deref())
-                {
-                    detected = Some(Moment {
-                        t: *t,
-                        what: text.clone(),
-                    });
+                // Of the findings raised at one reading, the most urgent is the detection.
+                let urgency = after.as_deref().map(rank).unwrap_or(u8::MAX);
+                let better = match &detected {
+                    None => true,
+                    Some((m, u)) => m.t == *t && urgency < *u,
+                };
+                if better && key.starts_with("finding/") && trouble(key, after.as_deref()) {
+                    detected = Some((
+                        Moment {
+                            t: *t,
+                            what: text.clone(),
+                        },
+                        urgency,
+                    ));
                 }
                 if kind == "traffic" {
                     traffic_moved.push(Moment {
@@ -331,6 +347,7 @@ pub fn build(
             }
         }
     }
+    let detected = detected.map(|(m, _)| m);
     let actions = actions(audit, from, to);
     for a in &actions {
         timeline.push(Entry {

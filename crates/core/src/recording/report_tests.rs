@@ -263,3 +263,32 @@ fn two_recorders_at_once_make_one_timeline() {
     assert_eq!(once.timeline, both.timeline);
     assert_eq!(once.recovered, both.recovered);
 }
+
+#[test]
+fn of_findings_raised_together_the_most_urgent_is_the_detection() {
+    let f = fleet();
+    let change = |key: &str, to: &str, note: &str| Record::Change {
+        t: NOW + 5 * S,
+        key: key.into(),
+        from: None,
+        to: Some(to.into()),
+        note: Some(note.into()),
+    };
+    let records = [
+        change(
+            "finding/lag-over-budget/eu-west-1",
+            "high -> drain eu-west-1",
+            "eu-west-1 99s behind",
+        ),
+        change(
+            "finding/region-down/ap-southeast-1",
+            "critical -> drain ap-southeast-1",
+            "ap-southeast-1 down 1s",
+        ),
+    ];
+    let r = build(&f, &Facts::default(), &records, &[], NOW, NOW + 10 * S);
+    assert_eq!(
+        r.detected.map(|m| m.what),
+        Some("finding raised: ap-southeast-1 down 1s".to_string())
+    );
+}

@@ -147,9 +147,15 @@ impl Recorder {
             }
         }
         let (share, lag) = sample(fleet, state);
+        // A lag crossing a band is sampled at once too, so the numbers agree with it.
+        let lag_moved = out
+            .iter()
+            .any(|r| matches!(r, Record::Change { key, .. } if key.starts_with("lag/")));
         let due = match &self.sampled {
             None => true,
-            Some((t, before)) => now - t >= SAMPLE_EVERY || now < *t || *before != share,
+            Some((t, before)) => {
+                now - t >= SAMPLE_EVERY || now < *t || *before != share || lag_moved
+            }
         };
         if due {
             self.sampled = Some((now, share.clone()));

@@ -108,7 +108,7 @@ fn lag_is_recorded_when_it_crosses_a_band_and_sampled_for_the_charts() {
     set_lag(&mut s, "eu-west-1", Some(93.0), None);
     rec.observe(&f, &s, &[], NOW + 3_000).unwrap();
     // A sample is due after SAMPLE_EVERY.
-    rec.observe(&f, &s, &[], NOW + store::SAMPLE_EVERY + 1)
+    rec.observe(&f, &s, &[], NOW + 3_000 + store::SAMPLE_EVERY)
         .unwrap();
     let all = lines(tmp.path());
     let bands: Vec<Option<String>> = all
@@ -123,8 +123,17 @@ fn lag_is_recorded_when_it_crosses_a_band_and_sampled_for_the_charts() {
         .iter()
         .filter(|r| matches!(r, Record::Sample { .. }))
         .collect();
-    assert_eq!(samples.len(), 2, "{samples:?}");
-    let Record::Sample { lag, share, .. } = samples[1] else {
+    // The first reading, each band crossed, and the one due after SAMPLE_EVERY.
+    assert_eq!(
+        samples.iter().map(|r| r.t()).collect::<Vec<_>>(),
+        vec![
+            NOW,
+            NOW + 2_000,
+            NOW + 3_000,
+            NOW + 3_000 + store::SAMPLE_EVERY
+        ]
+    );
+    let Record::Sample { lag, share, .. } = samples[3] else {
         unreachable!()
     };
     assert_eq!(lag["eu-west-1"], 93.0);
