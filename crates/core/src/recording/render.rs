@@ -254,20 +254,33 @@ pub fn html(r: &Report, rpo_budget_s: f64) -> String {
         .iter()
         .map(|(k, v)| (k.clone(), v.iter().map(|(t, x)| (*t, x * 100.0)).collect()))
         .collect();
+    // Over what was recorded, not the whole window: a drill of two minutes in a two-hour
+    // window would be a line at the edge.
+    let times = || {
+        r.share
+            .values()
+            .chain(r.lag.values())
+            .flatten()
+            .map(|(t, _)| *t)
+    };
+    let (lo, hi) = match (times().min(), times().max()) {
+        (Some(lo), Some(hi)) if hi > lo => (lo, hi),
+        _ => (r.from, r.to),
+    };
     s.push_str(&chart(
         "Traffic share per region",
         "%",
         &shares,
-        r.from,
-        r.to,
+        lo,
+        hi,
         None,
     ));
     s.push_str(&chart(
         "Replica lag per region",
         "s",
         &r.lag,
-        r.from,
-        r.to,
+        lo,
+        hi,
         Some(rpo_budget_s),
     ));
     s.push_str("<h2>Actions</h2>");
