@@ -205,10 +205,15 @@ pub fn chart(
     }
     for (i, (region, points)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let pts: Vec<String> = points
-            .iter()
-            .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
-            .collect();
+        // Steps, not slopes: a value holds until the next sample says otherwise (a drain
+        // moves traffic at once).
+        let mut pts: Vec<String> = Vec::new();
+        for (i, (t, v)) in points.iter().enumerate() {
+            if let Some((_, before)) = i.checked_sub(1).and_then(|j| points.get(j)) {
+                pts.push(format!("{:.1},{:.1}", x(*t), y(*before)));
+            }
+            pts.push(format!("{:.1},{:.1}", x(*t), y(*v)));
+        }
         let _ = write!(
             s,
             "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\
