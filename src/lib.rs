@@ -7,7 +7,7 @@
 //! capability and the backends behind them), `meridian-core` (the engine and the action
 //! library). They are re-exported here under their module names for tests and benches.
 
-pub use meridian_core::{actions, engine};
+pub use meridian_core::{actions, engine, recording};
 pub use meridian_model::{fleet, host, pace, state, synthetic, traffic};
 pub use meridian_providers as providers;
 

@@ -32,15 +32,20 @@ fn main() -> ExitCode {
             return ExitCode::from(Exit::Failed as u8);
         }
     };
+    let dashboard = meridian::tui::runner::Options {
+        session: cli.global.session(),
+        theme: cli.global.theme.clone(),
+        keymap: cli.global.keymap.clone(),
+    };
     let result = match cli.command {
+        // The replay is the dashboard's screen: the binary opens it, as it does the board.
+        Some(cli::args::Command::Replay { at, from, to }) => {
+            runtime.block_on(meridian::tui::replay_window::run(&dashboard, at, from, to))
+        }
         Some(command) => runtime.block_on(cli::run(command, &cli.global)),
         None => {
             meridian::alloc::purge_freed_memory_at_once();
-            runtime.block_on(meridian::tui::run(&meridian::tui::runner::Options {
-                session: cli.global.session(),
-                theme: cli.global.theme.clone(),
-                keymap: cli.global.keymap.clone(),
-            }))
+            runtime.block_on(meridian::tui::run(&dashboard))
         }
     };
     match result {

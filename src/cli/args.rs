@@ -341,6 +341,63 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Record what the fleet does without a screen (health, lag, traffic, apps, findings)
+    /// for `meridian report` and `meridian replay`; runs until SIGINT or SIGTERM
+    Watch {
+        /// How often to read the fleet
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+        every: Duration,
+        /// Print nothing but errors (the changes are printed one a line by default)
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The incident report from the recording and the audit log: first sign, detection,
+    /// every action, traffic moved, data promoted, recovery, durations, RTO and RPO
+    Report {
+        /// The window ends now and starts this long ago (default 2h)
+        #[arg(long, value_name = "DURATION", conflicts_with = "from")]
+        since: Option<String>,
+        /// The window's start: 03:12 (UTC), RFC 3339 or -30m
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// The window's end (default now)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// md for the postmortem, json for tools, html for one page with charts
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+    },
+    /// The dashboard, read-only, on the recording: ←/→ step 10 s, [ and ] jump to the
+    /// previous/next change, the moment shown in the header
+    Replay {
+        /// Open at this moment (an hour either side is loaded): 03:12 (UTC), RFC 3339, -30m
+        #[arg(
+            long,
+            value_name = "TIME",
+            allow_hyphen_values = true,
+            conflicts_with = "from"
+        )]
+        at: Option<String>,
+        /// The window's start (opened there)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// The window's end (default now)
+        #[arg(
+            long,
+            value_name = "TIME",
+            allow_hyphen_values = true,
+            requires = "from"
+        )]
+        to: Option<String>,
+    },
+}
+
+/// `report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

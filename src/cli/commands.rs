@@ -37,6 +37,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let (standing, store_problem) = super::temporary::standing(&ctx, &state);
     let weights_problem = standing.problem(&ctx.fleet, &state);
     let clocks = super::wait_recovered::readings(&ctx, &state);
+    let open: Vec<_> = clocks.iter().map(|c| c.clock.clone()).collect();
+    let assessment = super::findings::assess(&ctx, &state, &standing, &open);
+    let found = &assessment.findings;
     let problems = check.then(|| {
         let mut p = gates::fleet_problems(&ctx.fleet, &state);
         p.extend(weights_problem.clone());
@@ -60,11 +63,14 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
         w["problem"] = json!(weights_problem);
         doc.insert("weights", w);
         doc.insert("recovery", json!(clocks));
+        let findings: Vec<_> = found.iter().map(super::findings::to_json).collect();
+        doc.insert("findings", json!(findings));
         if let Some(p) = &problems {
             let notes = gates::fleet_notes(&ctx.fleet, &state);
+            let ok = p.is_empty() && !found.iter().any(super::findings::fails_check);
             doc.insert(
                 "check",
-                json!({"ok": p.is_empty(), "problems": p, "notes": notes}),
+                json!({"ok": ok, "problems": p, "notes": notes, "findings": findings}),
             );
         }
         print_json(&doc)?;
@@ -87,8 +93,32 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
                 .collect();
             println!("api: this status made {}", spent.join(", "));
         }
+        match (check, found.first()) {
+            (true, Some(_)) => print!("\n{}", super::findings::to_text(found)),
+            (true, None) => {}
+            (false, Some(top)) => println!(
+                "findings: {}{} (`meridian status --check` lists them with what to do)",
+                top.line(),
+                match found.len() {
+                    1 => String::new(),
+                    n => format!(" (+{} more)", n - 1),
+                }
+            ),
+            (false, None) => {}
+        }
     }
+    let failing = found
+        .iter()
+        .filter(|f| super::findings::fails_check(f))
+        .count();
     match problems {
+        Some(p) if p.is_empty() && failing > 0 => {
+            eprintln!(
+                "check failed: {failing} finding(s) in fleet {} (listed above)",
+                ctx.fleet.name
+            );
+            Ok(Exit::Failed)
+        }
         Some(p) if !p.is_empty() => {
             eprintln!(
                 "check failed: {} problem(s) in fleet {}:",

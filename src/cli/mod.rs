@@ -6,8 +6,10 @@ pub mod args;
 mod commands;
 mod discover;
 mod evidence;
+mod findings;
 mod generate;
 mod init;
+mod report;
 mod rollout;
 mod rollout_show;
 pub mod status;
@@ -16,6 +18,7 @@ pub mod status_doc;
 mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;
+mod watch;
 
 pub use crate::session::{Exit, Failure, note, out};
 pub use args::{Cli, Command, GlobalArgs};
@@ -154,6 +157,18 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
+        Command::Watch { every, quiet } => watch::run(global, every, quiet).await,
+        Command::Report {
+            since,
+            from,
+            to,
+            format,
+        } => report::run(global, since, from, to, format),
+        // The binary opens the replay's screen (the CLI is a layer below the dashboard).
+        Command::Replay { .. } => Err(Failure::new(
+            Exit::Usage,
+            "meridian replay opens the dashboard: run it from the meridian binary",
+        )),
     }
 }
 

@@ -196,6 +196,10 @@ impl App {
                 self.run(cmd)
             }
             Outcome::Approve(index) => self.approve_pending(index),
+            Outcome::Finding(index) => {
+                let last = self.attention.findings.len().saturating_sub(1);
+                self.act_on_finding(index.min(last))
+            }
             Outcome::Confirmed(request, p) => {
                 self.overlay = None;
                 if let Some(running) = &self.running {

@@ -129,6 +129,10 @@ pub struct App {
     /// Where the weights stand against steady and intent (temporary, expired, drift);
     /// read by the loop each second, None until then.
     pub weights: Option<crate::actions::temporary::Standing>,
+    /// Findings judged from what is shown, and since when their conditions have held.
+    pub attention: super::findings::Attention,
+    /// `meridian replay`: the recording and the moment shown instead of live readings.
+    pub replay: Option<Box<super::replay::Replay>>,
 }
 
 impl App {
@@ -180,6 +184,8 @@ impl App {
             quit: false,
             hits: super::mouse::HitMap::default(),
             weights: None,
+            attention: Default::default(),
+            replay: None,
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();
@@ -220,6 +226,7 @@ impl App {
                     self.set_state(*state);
                 }
                 self.now = self.now.max(self.state.observed_at);
+                self.assess_findings();
                 self.dirty = true;
                 effects.extend(self.evidence_effects());
                 effects
@@ -256,6 +263,7 @@ impl App {
             Msg::Tick(now) => {
                 self.now = now;
                 self.pending.expire(now);
+                self.assess_on_tick();
                 self.dirty = true;
                 Vec::new()
             }
@@ -426,6 +434,9 @@ impl App {
     /// Commands of the board itself (normal mode).
     fn normal(&mut self, cmd: Command) -> Vec<Effect> {
         use Command::*;
+        if self.replay_key(cmd) {
+            return Vec::new();
+        }
         match cmd {
             MoveUp | MoveDown | MoveLeft | MoveRight | GoTop | GoBottom | PageUp | PageDown => {
                 self.move_selection(cmd)
@@ -460,6 +471,12 @@ impl App {
             Rollout => self.overlay = Some(Overlay::Rollout),
             Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
+            Findings => self.open_findings(),
+            PrevChange | NextChange => {
+                self.status = Status::Info(
+                    "[ and ] step through a recording: `meridian replay` opens one".into(),
+                )
+            }
             c if c.is_fleet_action() => return self.fleet_action(c),
             _ => {}
         }

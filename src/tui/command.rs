@@ -156,6 +156,12 @@ pub enum Command {
     SteadyWeights,
     #[strum(message = "delete the character before the cursor")]
     DeleteChar,
+    #[strum(message = "what is wrong, most urgent first; Enter opens a finding's plan")]
+    Findings,
+    #[strum(message = "replay: jump to the previous recorded change")]
+    PrevChange,
+    #[strum(message = "replay: jump to the next recorded change")]
+    NextChange,
 }
 
 impl Command {

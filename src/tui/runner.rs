@@ -30,13 +30,13 @@ const MERGE_EVERY: Duration = Duration::from_millis(250);
 /// event stream asked crossterm (a lock and a read that must not block) every time a
 /// reading woke the loop: 200 times a second on a 100-region fleet. In its own task it is
 /// polled only when input arrives.
-struct TerminalEvents {
-    rx: mpsc::UnboundedReceiver<std::io::Result<Event>>,
+pub(super) struct TerminalEvents {
+    pub(super) rx: mpsc::UnboundedReceiver<std::io::Result<Event>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl TerminalEvents {
-    fn spawn() -> TerminalEvents {
+    pub(super) fn spawn() -> TerminalEvents {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             let mut events = EventStream::new();
@@ -202,6 +202,7 @@ async fn event_loop(
     tokio::pin!(flush);
 
     let mut fx = Effects::new(executor, engine, action_tx.clone(), running);
+    let mut recorder = super::record::BoardRecorder::new(ctx);
     let end = loop {
         if terminal::panicked() {
             break End::Panic;
@@ -276,6 +277,7 @@ async fn event_loop(
                     *w = weights;
                     changed
                 });
+                recorder.tick(app, now);
                 Msg::Tick(now)
             }
             name = endings.next() => break End::Signal(name),

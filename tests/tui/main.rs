@@ -8,10 +8,12 @@ mod support;
 
 mod config;
 mod e2e;
+mod findings;
 mod keys;
 mod modals;
 mod mouse;
 mod phase_run;
+mod replay;
 mod restore;
 mod rollout;
 mod screenshots;

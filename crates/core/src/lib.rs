@@ -5,3 +5,4 @@
 
 pub mod actions;
 pub mod engine;
+pub mod recording;

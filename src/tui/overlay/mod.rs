@@ -32,6 +32,8 @@ pub enum Outcome {
     Confirmed(Box<Request>, Box<Plan>),
     /// Approve the pending request at this position of the approvals pane.
     Approve(usize),
+    /// Open the plan of the finding at this position of the findings list.
+    Finding(usize),
 }
 
 /// The overlay on screen, if any.
@@ -48,6 +50,10 @@ pub enum Overlay {
     Rollout,
     /// Plans waiting for a second person: the selected one is approved with Enter.
     Approvals {
+        selected: usize,
+    },
+    /// The findings, most urgent first: Enter opens the selected one's plan.
+    Findings {
         selected: usize,
     },
 }
@@ -70,6 +76,7 @@ impl Overlay {
             Overlay::Help { .. } => Mode::Help,
             Overlay::Rollout => Mode::Picker,
             Overlay::Approvals { .. } => Mode::Picker,
+            Overlay::Findings { .. } => Mode::Picker,
         }
     }
 
@@ -117,6 +124,24 @@ impl Overlay {
                 Command::Accept => Outcome::Approve(*selected),
                 Command::Quit => Outcome::Run(Command::Quit),
                 Command::Cancel | Command::Approvals => Outcome::Close,
+                _ => Outcome::Stay,
+            },
+            Overlay::Findings { selected } => match cmd {
+                Command::MoveUp => {
+                    *selected = selected.saturating_sub(1);
+                    Outcome::Stay
+                }
+                Command::MoveDown => {
+                    *selected += 1;
+                    Outcome::Stay
+                }
+                Command::GoTop => {
+                    *selected = 0;
+                    Outcome::Stay
+                }
+                Command::Accept => Outcome::Finding(*selected),
+                Command::Quit => Outcome::Run(Command::Quit),
+                Command::Cancel | Command::Findings => Outcome::Close,
                 _ => Outcome::Stay,
             },
             Overlay::Rollout => match cmd {

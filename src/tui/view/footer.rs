@@ -69,6 +69,13 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
         Mode::Picker if matches!(app.overlay, Some(Overlay::Approvals { .. })) => {
             vec![(MoveDown, "move"), (Accept, "approve"), (Cancel, "close")]
         }
+        Mode::Picker if matches!(app.overlay, Some(Overlay::Findings { .. })) => {
+            vec![
+                (MoveDown, "move"),
+                (Accept, "open its plan"),
+                (Cancel, "close"),
+            ]
+        }
         Mode::Picker => vec![
             (MoveDown, "move"),
             (Accept, "plan rollback"),

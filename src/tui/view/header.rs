@@ -38,6 +38,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         first.push(Span::raw("  "));
         first.push(Span::styled(" READ-ONLY ", t.get(Role::ReadOnly)));
     }
+    if app.replay.is_some() {
+        let at = rfc3339(app.now);
+        first.push(Span::raw("  "));
+        first.push(Span::styled(
+            format!(" ⏮ REPLAY {} ", at.get(..10).unwrap_or(&at)),
+            t.get(Role::Accent),
+        ));
+        first.push(Span::styled(" ←→ 10s  [ ] changes", t.get(Role::Muted)));
+    }
     first.push(Span::raw("  "));
     match &app.lock {
         Some(h) => {
@@ -66,7 +75,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
     let mut second = Vec::new();
     let age = (app.now - app.state.observed_at).max(0);
-    if app.frozen {
+    if app.replay.is_some() {
+        let at = rfc3339(app.now);
+        second.push(Span::styled(
+            format!("⏮ as recorded at {} UTC", at.get(11..19).unwrap_or(&at)),
+            t.get(Role::Accent),
+        ));
+    } else if app.frozen {
         second.push(Span::styled(" ❄ FROZEN ", t.get(Role::ReadOnly)));
         second.push(Span::styled(
             format!(

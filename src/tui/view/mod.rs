@@ -3,6 +3,7 @@
 mod approvals;
 mod detail;
 mod detail_gitops;
+mod findings;
 mod footer;
 mod header;
 pub mod help;
@@ -44,13 +45,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
         small::draw(frame, area, app);
         return;
     }
-    let [head, body, foot] = Layout::vertical([
+    // The top finding takes a line under the header while there is one.
+    let attention = u16::from(!app.attention.findings.is_empty());
+    let [head, top, body, foot] = Layout::vertical([
         Constraint::Length(2),
+        Constraint::Length(attention),
         Constraint::Min(0),
         Constraint::Length(2),
     ])
     .areas(area);
     header::draw(frame, head, app);
+    findings::top_line(frame, top, app);
     footer::draw(frame, foot, app);
     if app.detail_zoomed {
         draw_detail(frame, body, app);
@@ -68,6 +73,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Palette(p) => palette::draw(frame, body, app, p),
             Overlay::Rollout => rollout::draw(frame, body, app),
             Overlay::Approvals { selected } => approvals::draw(frame, body, app, *selected),
+            Overlay::Findings { selected } => findings::draw(frame, body, app, *selected),
             Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
         }
     }

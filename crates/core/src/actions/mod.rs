@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod describe;
 pub mod executor;
+pub mod findings;
 pub mod gates;
 pub mod guards;
 pub mod guards_gitops;
@@ -28,4 +29,4 @@ pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
