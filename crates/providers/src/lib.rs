@@ -13,6 +13,7 @@ pub mod drains;
 mod error;
 mod gitops;
 pub mod http;
+pub mod identity;
 pub mod kube;
 pub mod lock;
 pub mod postgres;

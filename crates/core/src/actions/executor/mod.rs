@@ -9,6 +9,7 @@
 mod act;
 mod approval;
 pub mod door;
+mod freeze;
 pub mod interrupt;
 pub mod orphans;
 mod recheck;
@@ -70,9 +71,9 @@ impl Executor {
         read_only: bool,
     ) -> Executor {
         Executor {
+            audit: audit.with_identity(&fleet),
             fleet,
             providers,
-            audit,
             lock,
             read_only,
         }
