@@ -102,11 +102,21 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 index + 1
             ),
         )),
+        Next::Paused { index, by, reason } => Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "rollout {} is paused at step {} by {by} ({reason}): no step runs and no gate counts until `meridian rollout resume --reason TEXT`",
+                r.id,
+                index + 1
+            ),
+        )),
         Next::Gate { index, gate, since } => {
             let verdict = match &gate {
                 GateSpec::Command { run } => crate::actions::rollout::command_gate(run).await,
                 other => verdict_now(ctx, other, since).await,
             };
+            // The step's timeout: still waiting past it is a failure saying for what.
+            let verdict = r.timed(index, verdict, crate::actions::rollout::rollout_now());
             let label = r.steps[index].step.label();
             if global.dry_run {
                 super::out(&format!(

@@ -19,8 +19,9 @@ pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerd
 pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
     // A command gate's command runs on `next`, not on a look.
     let live = match r.next() {
-        Next::Gate { gate, since, .. } if !matches!(gate, GateSpec::Command { .. }) => {
-            Some(verdict_now(ctx, &gate, since).await)
+        Next::Gate { index, gate, since } if !matches!(gate, GateSpec::Command { .. }) => {
+            let v = verdict_now(ctx, &gate, since).await;
+            Some(r.timed(index, v, rollout_now()))
         }
         Next::Gate { gate, since, .. } => {
             Some(evaluate(&gate, &Default::default(), since, rollout_now()))

@@ -119,13 +119,14 @@ pub fn civil(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-
 impl Cron {
     /// The latest minute (since the epoch, UTC) within the last `minutes` up to and
     /// including `now_min` at which the schedule fired: a window of that length that
     /// started then still covers `now_min`.
     pub fn fired_within(&self, now_min: i64, minutes: i64) -> Option<i64> {
-        (now_min - minutes + 1..=now_min).rev().find(|m| self.matches(*m))
+        (now_min - minutes + 1..=now_min)
+            .rev()
+            .find(|m| self.matches(*m))
     }
 }
 

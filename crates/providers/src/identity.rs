@@ -44,10 +44,12 @@ pub async fn kube_user(target: &Target) -> Result<KubeUser, String> {
                     crate::kube::error::describe_kube(&e)
                 )
             })?;
-        let info = review
-            .status
-            .and_then(|s| s.user_info)
-            .ok_or_else(|| format!("SelfSubjectReview on context {}: no userInfo in the answer", target.context))?;
+        let info = review.status.and_then(|s| s.user_info).ok_or_else(|| {
+            format!(
+                "SelfSubjectReview on context {}: no userInfo in the answer",
+                target.context
+            )
+        })?;
         Ok(KubeUser {
             username: info.username.unwrap_or_default(),
             groups: info.groups.unwrap_or_default(),
@@ -97,7 +99,10 @@ pub async fn aws_caller(target: &AwsTarget) -> Result<String, String> {
             }
         }
         loader = loader.region(aws_config::Region::new(
-            target.aws_region.clone().unwrap_or_else(|| "us-east-1".into()),
+            target
+                .aws_region
+                .clone()
+                .unwrap_or_else(|| "us-east-1".into()),
         ));
         let config = loader.load().await;
         let out = aws_sdk_sts::Client::new(&config)

@@ -71,6 +71,13 @@ impl Progress {
             s(message);
         }
     }
+
+    /// Pass a message on to the sink only (it was logged where it was first said).
+    pub fn relay(&self, message: &str) {
+        if let Some(s) = &self.sink {
+            s(message);
+        }
+    }
 }
 
 /// Traffic weights as read from the traffic provider, in its units (`traffic::Weight`).

@@ -37,8 +37,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             title = format!(" Rollout {} · {} ", r.name, r.status.as_str());
             let next = r.next();
             let live = match &next {
-                Next::Gate { gate, since, .. } => {
-                    Some(evaluate(gate, &app.state, *since, app.gate_now()))
+                Next::Gate {
+                    index, gate, since, ..
+                } => {
+                    let now = app.gate_now();
+                    Some(r.timed(*index, evaluate(gate, &app.state, *since, now), now))
                 }
                 _ => None,
             };
@@ -104,6 +107,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     "stopped: meridian rollout resume, or abort --rollback".into()
                 }
                 Next::Finished => "finished".into(),
+                Next::Paused { by, reason, .. } => {
+                    format!("paused by {by} ({reason}): no step runs, no gate counts")
+                }
             };
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(

@@ -169,8 +169,7 @@ impl AuditLog {
             record.identity = Some(w.source.resolve_with(&w.shared).text());
         }
         record.practice |= self.practice;
-        let mut line =
-            serde_json::to_string(&record).map_err(|e| err(std::io::Error::other(e)))?;
+        let mut line = serde_json::to_string(&record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push('\n');
         let mut file = OpenOptions::new()
             .create(true)

@@ -53,7 +53,11 @@ mod tests {
         );
         let c = freeze(&f, &s, NOW);
         assert_eq!(c.verdict, Verdict::Block);
-        assert!(c.reason.contains("frozen by kube:ana (on ana@a)"), "{}", c.reason);
+        assert!(
+            c.reason.contains("frozen by kube:ana (on ana@a)"),
+            "{}",
+            c.reason
+        );
         assert!(c.reason.contains("INC-9 in progress"), "{}", c.reason);
         assert!(c.reason.contains("--override freeze"), "{}", c.reason);
         // Past its end it no longer holds.

@@ -190,6 +190,27 @@ pub enum RolloutStep {
 }
 
 impl RolloutStep {
+    /// The regions the step acts on or watches (for "it needs us-east-1").
+    pub fn regions(&self) -> Vec<String> {
+        match self {
+            RolloutStep::Gate(GateSpec::Healthy { region, .. } | GateSpec::Lag { region, .. }) => {
+                vec![region.clone()]
+            }
+            RolloutStep::Gate(_) => Vec::new(),
+            RolloutStep::Action(a) => match a {
+                Action::Drain { region }
+                | Action::Promote { region }
+                | Action::Rejoin { region }
+                | Action::RunPhase { region, .. }
+                | Action::Rollback { region, .. }
+                | Action::Sync { region, .. }
+                | Action::ResumeAutoSync { region, .. } => vec![region.clone()],
+                Action::Restore { regions } => regions.clone(),
+                Action::SetWeights { weights } => weights.iter().map(|(r, _)| r.clone()).collect(),
+            },
+        }
+    }
+
     /// A short line for lists: "sync payments-prd in us-east-1", "us-east-1 healthy 15m".
     pub fn label(&self) -> String {
         match self {

@@ -72,7 +72,10 @@ impl ActiveFreeze {
             .until
             .map(|u| {
                 let t = rfc3339(u);
-                format!(" until {}", t.get(11..16).map(|h| format!("{h}Z")).unwrap_or(t))
+                format!(
+                    " until {}",
+                    t.get(11..16).map(|h| format!("{h}Z")).unwrap_or(t)
+                )
             })
             .unwrap_or_default();
         let who = match &self.source {
@@ -118,7 +121,9 @@ pub fn active(fleet: &Fleet, manual: Option<&Freeze>, now: Millis) -> Option<Act
 /// When the window covering `now` started and ends, if one does.
 fn window_at(when: &FreezeWhen, now: Millis) -> Option<(Millis, Millis)> {
     match when {
-        FreezeWhen::Between { from, until } => (*from <= now && now < *until).then_some((*from, *until)),
+        FreezeWhen::Between { from, until } => {
+            (*from <= now && now < *until).then_some((*from, *until))
+        }
         FreezeWhen::Cron { schedule, length } => {
             let cron = Cron::parse(schedule).ok()?;
             // At most 62 days of minutes are searched: a longer freeze is a date range.
@@ -155,7 +160,13 @@ mod tests {
             until: Some(friday(11, 0)),
         };
         let a = active(&f, Some(&mine), friday(10, 0)).expect("frozen");
-        assert!(a.describe().starts_with("frozen by ana since 2026-03-06T09:00:00Z until 2026-03-06T11:00:00Z: INC-1"), "{}", a.describe());
+        assert!(
+            a.describe().starts_with(
+                "frozen by ana since 2026-03-06T09:00:00Z until 2026-03-06T11:00:00Z: INC-1"
+            ),
+            "{}",
+            a.describe()
+        );
         assert_eq!(a.short(), "FROZEN by ana until 11:00Z: INC-1");
         assert_eq!(active(&f, Some(&mine), friday(11, 0)), None);
         assert_eq!(active(&f, None, friday(10, 0)), None);

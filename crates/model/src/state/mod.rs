@@ -1,8 +1,8 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
 mod app;
-mod freshness;
 pub mod freeze;
+mod freshness;
 mod observed;
 mod release;
 pub mod replication;

@@ -27,6 +27,9 @@ use meridian_providers::identity as ask;
 use meridian_providers::kube::LeasePlace;
 use meridian_providers::kube::client::Target;
 
+/// Answers this process had, by source and OS user + credentials, with when.
+type Answers = HashMap<(Source, String), (Instant, Identity)>;
+
 /// How long a verified answer is trusted in one process before asking again (a login
 /// changed in another terminal is noticed after this).
 const TRUST: Duration = Duration::from_secs(300);
@@ -174,8 +177,7 @@ impl Source {
     /// Ask (or take the answer this process had from the last few minutes); the principals
     /// in `shared_names` (the policy's) are marked shared.
     pub fn resolve_with(&self, shared_names: &[String]) -> Identity {
-        static CACHE: OnceLock<Mutex<HashMap<(Source, String), (Instant, Identity)>>> =
-            OnceLock::new();
+        static CACHE: OnceLock<Mutex<Answers>> = OnceLock::new();
         let os = whoami();
         let key = (self.clone(), format!("{os} {}", credentials_hint()));
         let cache = CACHE.get_or_init(Default::default);
@@ -293,7 +295,10 @@ pub fn arn_principal(arn: &str) -> Principal {
         ["assumed-role", role, ..] => aws(format!("role/{role}"), true),
         ["user", .., name] => aws((*name).to_string(), false),
         ["federated-user", name] => aws((*name).to_string(), false),
-        ["root"] | [] => aws(format!("root/{}", arn.split(':').nth(4).unwrap_or("")), true),
+        ["root"] | [] => aws(
+            format!("root/{}", arn.split(':').nth(4).unwrap_or("")),
+            true,
+        ),
         _ => aws(resource.to_string(), true),
     }
 }
@@ -393,7 +398,10 @@ mod tests {
             "kube:ana (on ana@laptop)",
             "kube:ana (on bo@laptop)"
         ));
-        assert!(same_person("aws:ana@x.com (on a@b)", "aws:ANA@x.com (on c@d)"));
+        assert!(same_person(
+            "aws:ana@x.com (on a@b)",
+            "aws:ANA@x.com (on c@d)"
+        ));
         assert_eq!(
             Identity::parse("aws:role/Deploy (shared; on ana@laptop)"),
             Identity {
@@ -408,7 +416,10 @@ mod tests {
         );
         let id = Identity::parse("kube:ana (on ana@laptop)");
         assert_eq!(Identity::parse(&id.text()), id);
-        assert_eq!(Identity::parse("ana@x (unverified)").text(), "ana@x (unverified)");
+        assert_eq!(
+            Identity::parse("ana@x (unverified)").text(),
+            "ana@x (unverified)"
+        );
     }
 
     #[test]
@@ -429,7 +440,8 @@ mod tests {
             "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0a1b/ana@example.com",
         );
         assert_eq!((p.name.as_str(), p.shared), ("ana@example.com", false));
-        let p = arn_principal("arn:aws:sts::123456789012:assumed-role/Deploy/botocore-session-1700");
+        let p =
+            arn_principal("arn:aws:sts::123456789012:assumed-role/Deploy/botocore-session-1700");
         assert_eq!((p.name.as_str(), p.shared), ("role/Deploy", true));
         let p = arn_principal("arn:aws:iam::123456789012:user/ops/ana");
         assert_eq!((p.name.as_str(), p.shared), ("ana", false));

@@ -11,7 +11,9 @@ mod hash;
 mod identity;
 
 pub use audited::{Approved, approve_audited, refused_audited};
-pub use identity::{Identity, Principal, Source, identity, identity_of, same_person, second_person};
+pub use identity::{
+    Identity, Principal, Source, identity, identity_of, same_person, second_person,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -131,11 +133,11 @@ pub fn required(fleet: &Fleet, plan: &Plan) -> bool {
         .iter()
         .any(|c| c.guard == super::Guard::Freeze && c.overridden);
     (freeze_overridden && plan.blast_radius.production)
-        || fleet
-            .policy
-            .approvals
-            .required(plan.name, &plan.environments, plan.blast_radius.production)
-            == ApprovalKind::TwoPerson
+        || fleet.policy.approvals.required(
+            plan.name,
+            &plan.environments,
+            plan.blast_radius.production,
+        ) == ApprovalKind::TwoPerson
 }
 
 /// Record that `requester` asks for `plan` to be approved (again: a repeated request

@@ -76,7 +76,13 @@ impl Executor {
             Ok(None) => (AuditOutcome::Succeeded, "no freeze was set".to_string()),
             Err(e) => (AuditOutcome::Refused, e.clone()),
         };
-        self.audit_event("unfreeze", &self.fleet.name.clone(), Some(reason), o, detail);
+        self.audit_event(
+            "unfreeze",
+            &self.fleet.name.clone(),
+            Some(reason),
+            o,
+            detail,
+        );
         outcome
     }
 

@@ -140,13 +140,25 @@ impl Executor {
         // A rollout step is booked on the rollout first: of two people running it at once,
         // one goes ahead and the other is told who runs it.
         let step = request.rollout.as_ref();
-        if let Some(at) = step
-            && let Err(why) = self.book_step(at)
-        {
-            return self.record_refused(plan, &why);
+        let mut stop = stop;
+        let mut progress = progress.clone();
+        if let Some(at) = step {
+            match self.book_step(at) {
+                Err(why) => return self.record_refused(plan, &why),
+                // A step with a timeout is stopped when it passes, saying what it was
+                // doing then (its last progress line).
+                Ok(Some(timeout)) => (stop, progress) = stop.or_after(timeout, progress),
+                Ok(None) => {}
+            }
         }
-        let done = self.run_plan(request, plan, basis, progress, stop).await;
-        if let Some(problem) = step.and_then(|at| self.record_step(at, &done)) {
+        let done = self.run_plan(request, plan, basis, &progress, stop).await;
+        let overridden: Vec<String> = plan
+            .checks
+            .iter()
+            .filter(|c| c.overridden)
+            .map(|c| c.guard.name().to_string())
+            .collect();
+        if let Some(problem) = step.and_then(|at| self.record_step(at, &done, &overridden)) {
             progress.say(&problem);
         }
         done

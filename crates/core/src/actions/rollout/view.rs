@@ -34,7 +34,13 @@ pub fn rows(r: &Rollout, live: Option<&GateVerdict>) -> Vec<StepRow> {
 
 fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
     let (state, detail) = match &e.state {
-        StepState::Pending => ("pending", String::new()),
+        StepState::Pending => (
+            "pending",
+            e.meta
+                .timeout
+                .map(|t| format!("timeout {}", meridian_model::fleet::rollout::span(t)))
+                .unwrap_or_default(),
+        ),
         StepState::Running { by, since } => ("running", format!("{by} since {}", clock(*since))),
         StepState::Waiting { since } => (
             "waiting",
@@ -53,6 +59,18 @@ fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
         ),
         StepState::Failed { at, reason } => ("failed", format!("{} {reason}", clock(*at))),
         StepState::Skipped => ("skipped", String::new()),
+        StepState::SkippedByPerson {
+            by,
+            at,
+            comment,
+            approved_by,
+        } => (
+            "skipped",
+            match approved_by {
+                Some(a) => format!("{by} {} ({comment}; approved by {a})", clock(*at)),
+                None => format!("{by} {} ({comment})", clock(*at)),
+            },
+        ),
     };
     StepRow {
         number: i + 1,

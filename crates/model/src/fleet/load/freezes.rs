@@ -15,7 +15,11 @@ impl Validator<'_> {
             let r = f.get_ref();
             let key = format!("policy.freezes[{i}]");
             if r.name.get_ref().trim().is_empty() {
-                self.err(&r.name, format!("{key}.name"), "name the freeze, e.g. \"year-end\"");
+                self.err(
+                    &r.name,
+                    format!("{key}.name"),
+                    "name the freeze, e.g. \"year-end\"",
+                );
                 continue;
             }
             let when = match (&r.from, &r.until, &r.cron, &r.length) {
@@ -38,7 +42,11 @@ impl Validator<'_> {
                         continue;
                     };
                     if b <= a {
-                        self.err(until, format!("{key}.until"), "`until` must be after `from`");
+                        self.err(
+                            until,
+                            format!("{key}.until"),
+                            "`until` must be after `from`",
+                        );
                         continue;
                     }
                     FreezeWhen::Between { from: a, until: b }
