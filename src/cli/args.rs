@@ -365,9 +365,27 @@ pub enum RolloutCommand {
         #[arg(long)]
         rollback: bool,
     },
-    /// Pick up after a crash or a failed step: settle an interrupted step from the audit
-    /// log, restart a failed gate's count from now
+    /// Pick up after a pause, a crash or a failed step: lift the pause (--reason TEXT),
+    /// settle an interrupted step from the audit log, restart a failed gate's count from now
     Resume,
+    /// Pause the rollout (needs --reason): no step runs and no gate counts down until
+    /// `rollout resume`; everyone sees who paused it and why
+    Pause,
+    /// Try the failed step again (the driver)
+    Retry,
+    /// Skip the step the rollout is at, with a comment (the driver); in production a
+    /// second person approves the skip with `rollout approve`. The rollout then ends
+    /// "succeeded with exceptions", listing it
+    Skip {
+        /// Why the step is left out (required; it goes into the outcome and the audit log)
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Take over driving the rollout (needs --reason; audited): only the driver runs steps
+    Take,
+    /// Switch a failover to ungraceful mode (needs --reason): steps that need the old
+    /// region are left out, each named
+    Ungraceful,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod evidence;
 mod generate;
 mod init;
 mod rollout;
+mod rollout_control;
 mod rollout_show;
 pub mod status;
 mod status_argo;

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use super::args::{GlobalArgs, RolloutCommand};
 use super::rollout_show::{print_status, verdict_now};
 use super::{Exit, Failure};
+use crate::actions::executor::StartOptions;
 use crate::actions::rollout::{GateVerdict, Next, RolloutError, RolloutStore};
 use crate::fleet::rollout::GateSpec;
 use crate::session::Context;
 
-fn refuse(e: RolloutError) -> Failure {
+pub(super) fn refuse(e: RolloutError) -> Failure {
     let code = match e {
         RolloutError::Usage(_) => Exit::Usage,
         RolloutError::Refused(_) => Exit::Refused,
@@ -42,13 +43,15 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, F
             Ok(Exit::Done)
         }
         RolloutCommand::Resume => {
-            let (r, said) = ctx.executor().rollout_resume().map_err(refuse)?;
+            let reason = global.reason.clone().unwrap_or_default();
+            let (r, said) = ctx.executor().rollout_resume(&reason).map_err(refuse)?;
             for line in &said {
                 super::note(&format!("rollout {}: {line}", r.id));
             }
             print_status(&ctx, &r, global.json).await;
             Ok(Exit::Done)
         }
+        other => super::rollout_control::run(other, &ctx, global).await,
     }
 }
 
@@ -74,7 +77,13 @@ async fn start(
     let reason = global.reason.clone().unwrap_or_default();
     let r = ctx
         .executor()
-        .rollout_start(id, values, &reason)
+        .rollout_start_with(&StartOptions {
+            template: id.to_string(),
+            params: values,
+            reason,
+            overrides: global.overrides.clone(),
+            ..StartOptions::default()
+        })
         .map_err(refuse)?;
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)

@@ -35,19 +35,27 @@ pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
             "current": r.current().map(|i| i + 1),
             "gate": live,
             "steps": rows,
+            "outcome": r.outcome(),
+            "outcome_text": r.outcome().describe(),
+            "driver": r.driver(),
+            "exceptions": r.exception_lines(),
         });
         super::out(&serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string()));
         return;
     }
     super::out(&format!(
-        "rollout {} \"{}\": {} (started by {} at {}, reason: {})",
+        "{}rollout {} \"{}\": {} (started by {} at {}, reason: {})",
+        if r.practice { "PRACTICE " } else { "" },
         r.id,
         r.name,
-        r.status.as_str(),
+        r.outcome().describe(),
         r.started_by,
         clock(r.started_at),
         r.reason
     ));
+    for line in control_lines(r) {
+        super::out(&format!("  {line}"));
+    }
     for row in &rows {
         let mark = if row.rollback { " [rollback]" } else { "" };
         super::out(&format!(
@@ -65,4 +73,35 @@ pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
     if let Some(v) = &live {
         super::out(&format!("gate: {}", v.describe()));
     }
+}
+
+/// Who drives, who paused and why, a skip waiting for a second person: shown to everyone.
+pub fn control_lines(r: &Rollout) -> Vec<String> {
+    let mut lines = Vec::new();
+    if r.driver() != r.started_by {
+        lines.push(format!("driven by {} (took over)", r.driver()));
+    }
+    if r.mode != Default::default() {
+        lines.push(format!("mode: {}", <&str>::from(r.mode)));
+    }
+    if let Some(p) = &r.paused {
+        lines.push(format!(
+            "PAUSED by {} at {}: {} (no step runs, no gate counts; `meridian rollout resume --reason TEXT`)",
+            p.by,
+            clock(p.at),
+            p.reason
+        ));
+    }
+    if let Some(k) = &r.skip_request {
+        lines.push(format!(
+            "skip of step {} asked by {} ({}): waits for a second person's `meridian rollout approve`",
+            k.step + 1,
+            k.by,
+            k.comment
+        ));
+    }
+    for e in r.exception_lines() {
+        lines.push(format!("exception: {e}"));
+    }
+    lines
 }

@@ -36,6 +36,7 @@ use meridian_providers::Progress;
 use meridian_providers::Providers;
 use meridian_providers::lock::{FleetLock, LockError, LockHolder};
 
+pub use rollout::{StartOptions, rollout_production, step_production};
 pub use verify::{snapshot, to_verify, verify};
 
 /// What became of an executed (or refused) plan.

@@ -200,7 +200,8 @@ impl Executor {
 
     /// Let a paused or stopped rollout go on: a pause is lifted (by the driver or whoever
     /// paused it); a step left running or failed is settled from the audit log.
-    pub fn rollout_resume(&self) -> Result<(Rollout, Vec<String>), RolloutError> {
+    /// `reason` (optional) goes into the audit record with what was settled.
+    pub fn rollout_resume(&self, reason: &str) -> Result<(Rollout, Vec<String>), RolloutError> {
         let store = self.rollouts();
         store.writable()?;
         let (records, _) = self
@@ -212,6 +213,9 @@ impl Executor {
             let mut said = Vec::new();
             if r.paused.is_some() {
                 said.push(r.unpause(&by, rollout_now())?);
+            }
+            if !reason.trim().is_empty() {
+                said.push(format!("reason: {}", reason.trim()));
             }
             said.extend(r.resume(&records, rollout_now()));
             Ok(said)

@@ -23,4 +23,6 @@ pub use state::{
 pub use store::RolloutStore;
 
 #[cfg(test)]
+mod control_tests;
+#[cfg(test)]
 mod tests;
