@@ -352,6 +352,10 @@ pub enum RolloutCommand {
         /// A template parameter, e.g. --param revision=abc123; may be repeated
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// For a failover that declares both modes: ungraceful when the old region cannot
+        /// answer (steps that need it are left out, each named)
+        #[arg(long, value_name = "MODE", value_parser = ["graceful", "ungraceful"])]
+        mode: Option<String>,
     },
     /// Show each step's state (done by whom and when, waiting on a gate and for how long)
     Status,

@@ -9,7 +9,7 @@ use super::rollout_show::{print_status, verdict_now};
 use super::{Exit, Failure};
 use crate::actions::executor::StartOptions;
 use crate::actions::rollout::{GateVerdict, Next, RolloutError, RolloutStore};
-use crate::fleet::rollout::GateSpec;
+use crate::fleet::rollout::{GateSpec, RunMode};
 use crate::session::Context;
 
 pub(super) fn refuse(e: RolloutError) -> Failure {
@@ -30,7 +30,13 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, F
             print_status(&ctx, &r, global.json).await;
             Ok(Exit::Done)
         }
-        RolloutCommand::Start { id, params } => start(&ctx, &store, &id, &params, global).await,
+        RolloutCommand::Start { id, params, mode } => {
+            let mode = match mode.as_deref() {
+                Some("ungraceful") => RunMode::Ungraceful,
+                _ => RunMode::Graceful,
+            };
+            start(&ctx, &store, (&id, mode), &params, global).await
+        }
         RolloutCommand::Next => next(&ctx, &store, global).await,
         RolloutCommand::Approve => {
             let (r, said) = ctx.executor().rollout_approve().map_err(refuse)?;
@@ -58,7 +64,7 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, F
 async fn start(
     ctx: &Context,
     store: &RolloutStore,
-    id: &str,
+    (id, mode): (&str, RunMode),
     params: &[String],
     global: &GlobalArgs,
 ) -> Result<Exit, Failure> {
@@ -82,6 +88,7 @@ async fn start(
             params: values,
             reason,
             overrides: global.overrides.clone(),
+            mode,
             ..StartOptions::default()
         })
         .map_err(refuse)?;
@@ -148,7 +155,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 GateVerdict::Failed { reason } => Err(Failure::new(
                     Exit::Failed,
                     format!(
-                        "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout abort --rollback` rolls back what it synced, `meridian rollout resume` counts the gate again",
+                        "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout retry` counts the gate again, `meridian rollout skip --comment TEXT` leaves it out, `meridian rollout abort --rollback` rolls back what it synced",
                         r.id,
                         index + 1
                     ),

@@ -15,6 +15,7 @@ mod fuzz_parsers;
 mod layers;
 mod names;
 mod rollout;
+mod rollout_control;
 mod rollout_gates;
 mod runbook;
 mod weights_recovery;

@@ -296,15 +296,10 @@ impl Rollout {
             );
             match entry.meta.only {
                 Some(RunMode::Graceful) if waiting => {
-                    let needs = entry.step.regions().join(", ");
-                    let why = if needs.is_empty() {
-                        format!("ungraceful mode ({})", reason.trim())
-                    } else {
-                        format!(
-                            "ungraceful mode: it needs {needs}, which cannot answer ({})",
-                            reason.trim()
-                        )
-                    };
+                    let why = format!(
+                        "ungraceful mode: it runs only while the old region answers ({})",
+                        reason.trim()
+                    );
                     said.push(format!(
                         "step {} ({}) skipped: {why}",
                         i + 1,
