@@ -341,6 +341,19 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Stop every change (needs --reason): while frozen, every action and rollout step is
+    /// refused by the freeze guard, naming who froze, why and until when; all operators
+    /// see it at once (it lives in the fleet's shared store)
+    Freeze {
+        /// When it ends by itself (UTC), e.g. 2026-12-24T18:00:00Z
+        #[arg(long, value_name = "TIME", conflicts_with = "for_")]
+        until: Option<String>,
+        /// How long it holds, e.g. 2h
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        for_: Option<Duration>,
+    },
+    /// Lift the freeze set with `meridian freeze` (needs --reason; audited)
+    Unfreeze,
 }
 
 #[derive(Debug, Subcommand)]

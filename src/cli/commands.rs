@@ -37,6 +37,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let (standing, store_problem) = super::temporary::standing(&ctx, &state);
     let weights_problem = standing.problem(&ctx.fleet, &state);
     let clocks = super::wait_recovered::readings(&ctx, &state);
+    // A change freeze (a person's, or a scheduled window) is news, not a fault: said, and
+    // in --check a note, never a failure.
+    let frozen = ctx.executor().freeze_now();
     let problems = check.then(|| {
         let mut p = gates::fleet_problems(&ctx.fleet, &state);
         p.extend(weights_problem.clone());
@@ -60,8 +63,17 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
         w["problem"] = json!(weights_problem);
         doc.insert("weights", w);
         doc.insert("recovery", json!(clocks));
+        doc.insert(
+            "freeze",
+            json!(frozen.as_ref().map(|f| {
+                let mut v = json!(f);
+                v["text"] = json!(f.describe());
+                v
+            })),
+        );
         if let Some(p) = &problems {
-            let notes = gates::fleet_notes(&ctx.fleet, &state);
+            let mut notes = gates::fleet_notes(&ctx.fleet, &state);
+            notes.extend(frozen.iter().map(|f| f.describe()));
             doc.insert(
                 "check",
                 json!({"ok": p.is_empty(), "problems": p, "notes": notes}),
@@ -74,6 +86,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
         println!("weights: {}", standing.text(&ctx.fleet, &state));
+        if let Some(f) = &frozen {
+            println!("freeze: {}", f.describe());
+        }
         for c in &clocks {
             println!("recovery: {}", c.text());
         }
@@ -101,6 +116,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             Ok(Exit::Failed)
         }
         Some(_) => {
+            if let Some(f) = &frozen {
+                eprintln!("note: {}", f.describe());
+            }
             eprintln!("check passed: fleet {} has no problems", ctx.fleet.name);
             Ok(Exit::Done)
         }

@@ -6,6 +6,7 @@ pub mod args;
 mod commands;
 mod discover;
 mod evidence;
+mod freeze;
 mod generate;
 mod init;
 mod rollout;
@@ -155,6 +156,8 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
+        Command::Freeze { until, for_ } => freeze::freeze(global, until.as_deref(), for_),
+        Command::Unfreeze => freeze::unfreeze(global),
     }
 }
 

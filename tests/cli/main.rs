@@ -11,6 +11,7 @@ mod config_schema;
 mod config_traffic;
 mod conventions;
 mod faults;
+mod freeze;
 mod fuzz_parsers;
 mod layers;
 mod names;
