@@ -53,7 +53,7 @@ pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
         clock(r.started_at),
         r.reason
     ));
-    for line in control_lines(r) {
+    for line in crate::actions::rollout::view::control_lines(r) {
         super::out(&format!("  {line}"));
     }
     for row in &rows {
@@ -73,35 +73,4 @@ pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
     if let Some(v) = &live {
         super::out(&format!("gate: {}", v.describe()));
     }
-}
-
-/// Who drives, who paused and why, a skip waiting for a second person: shown to everyone.
-pub fn control_lines(r: &Rollout) -> Vec<String> {
-    let mut lines = Vec::new();
-    if r.driver() != r.started_by {
-        lines.push(format!("driven by {} (took over)", r.driver()));
-    }
-    if r.mode != Default::default() {
-        lines.push(format!("mode: {}", <&str>::from(r.mode)));
-    }
-    if let Some(p) = &r.paused {
-        lines.push(format!(
-            "PAUSED by {} at {}: {} (no step runs, no gate counts; `meridian rollout resume --reason TEXT`)",
-            p.by,
-            clock(p.at),
-            p.reason
-        ));
-    }
-    if let Some(k) = &r.skip_request {
-        lines.push(format!(
-            "skip of step {} asked by {} ({}): waits for a second person's `meridian rollout approve`",
-            k.step + 1,
-            k.by,
-            k.comment
-        ));
-    }
-    for e in r.exception_lines() {
-        lines.push(format!("exception: {e}"));
-    }
-    lines
 }

@@ -14,6 +14,7 @@ mod mouse;
 mod phase_run;
 mod restore;
 mod rollout;
+mod rollout_control;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;

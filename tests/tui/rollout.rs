@@ -10,13 +10,13 @@ use meridian::tui::fixture::{demo_app, press, render, text};
 
 const MIN: i64 = 60_000;
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     demo_app("dark", "default", false).unwrap_or_else(|e| panic!("demo app: {e}"))
 }
 
 /// The demo release with its weights and us-east-1's syncs done; the health gate started
 /// 9m12s before the app's clock.
-fn mid_gate(a: &mut App) {
+pub(crate) fn mid_gate(a: &mut App) {
     let since = a.now - 9 * MIN - 12_000;
     let mut r = Rollout::start(
         &a.fleet,

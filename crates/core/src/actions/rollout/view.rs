@@ -80,3 +80,34 @@ fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
         rollback: e.rollback,
     }
 }
+
+/// Who drives, who paused and why, a skip waiting for a second person: shown to everyone.
+pub fn control_lines(r: &Rollout) -> Vec<String> {
+    let mut lines = Vec::new();
+    if r.driver() != r.started_by {
+        lines.push(format!("driven by {} (took over)", r.driver()));
+    }
+    if r.mode != Default::default() {
+        lines.push(format!("mode: {}", <&str>::from(r.mode)));
+    }
+    if let Some(p) = &r.paused {
+        lines.push(format!(
+            "PAUSED by {} at {}: {} (no step runs, no gate counts; `meridian rollout resume --reason TEXT`)",
+            p.by,
+            clock(p.at),
+            p.reason
+        ));
+    }
+    if let Some(k) = &r.skip_request {
+        lines.push(format!(
+            "skip of step {} asked by {} ({}): waits for a second person's `meridian rollout approve`",
+            k.step + 1,
+            k.by,
+            k.comment
+        ));
+    }
+    for e in r.exception_lines() {
+        lines.push(format!("exception: {e}"));
+    }
+    lines
+}
