@@ -57,7 +57,10 @@ pub async fn run_prepared(
     let request = request.read_only(ctx.read_only);
     // Only what this action's plan and verification need (one read, not the fleet).
     let subjects = for_action(&ctx.fleet, &request.action);
-    let state = poll_subjects(&ctx.fleet, &ctx.providers, &subjects, None).await;
+    let mut state = poll_subjects(&ctx.fleet, &ctx.providers, &subjects, None).await;
+    // The change freeze is shared state, not the fleet's: the plan shows it (the executor
+    // reads it again just before it acts).
+    state.freeze = ctx.executor().freeze_reading();
     let mut plan = plan(&request, &ctx.fleet, &state, now_ms())
         .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
     // The backend's own words for the change (e.g. the exact Route 53 change batch).

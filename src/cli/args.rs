@@ -390,6 +390,19 @@ pub enum Command {
         )]
         to: Option<String>,
     },
+    /// Stop every change (needs --reason): while frozen, every action and rollout step is
+    /// refused by the freeze guard, naming who froze, why and until when; all operators
+    /// see it at once (it lives in the fleet's shared store)
+    Freeze {
+        /// When it ends by itself (UTC), e.g. 2026-12-24T18:00:00Z
+        #[arg(long, value_name = "TIME", conflicts_with = "for_")]
+        until: Option<String>,
+        /// How long it holds, e.g. 2h
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        for_: Option<Duration>,
+    },
+    /// Lift the freeze set with `meridian freeze` (needs --reason; audited)
+    Unfreeze,
 }
 
 /// `report --format`.
@@ -409,6 +422,10 @@ pub enum RolloutCommand {
         /// A template parameter, e.g. --param revision=abc123; may be repeated
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// For a failover that declares both modes: ungraceful when the old region cannot
+        /// answer (steps that need it are left out, each named)
+        #[arg(long, value_name = "MODE", value_parser = ["graceful", "ungraceful"])]
+        mode: Option<String>,
     },
     /// Show each step's state (done by whom and when, waiting on a gate and for how long)
     Status,
@@ -422,9 +439,27 @@ pub enum RolloutCommand {
         #[arg(long)]
         rollback: bool,
     },
-    /// Pick up after a crash or a failed step: settle an interrupted step from the audit
-    /// log, restart a failed gate's count from now
+    /// Pick up after a pause, a crash or a failed step: lift the pause (--reason TEXT),
+    /// settle an interrupted step from the audit log, restart a failed gate's count from now
     Resume,
+    /// Pause the rollout (needs --reason): no step runs and no gate counts down until
+    /// `rollout resume`; everyone sees who paused it and why
+    Pause,
+    /// Try the failed step again (the driver)
+    Retry,
+    /// Skip the step the rollout is at, with a comment (the driver); in production a
+    /// second person approves the skip with `rollout approve`. The rollout then ends
+    /// "succeeded with exceptions", listing it
+    Skip {
+        /// Why the step is left out (required; it goes into the outcome and the audit log)
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Take over driving the rollout (needs --reason; audited): only the driver runs steps
+    Take,
+    /// Switch a failover to ungraceful mode (needs --reason): steps that need the old
+    /// region are left out, each named
+    Ungraceful,
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,6 +40,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
     let open: Vec<_> = clocks.iter().map(|c| c.clock.clone()).collect();
     let assessment = super::findings::assess(&ctx, &state, &standing, &open);
     let found = &assessment.findings;
+    // A change freeze (a person's, or a scheduled window) is news, not a fault: said, and
+    // in --check a note, never a failure.
+    let frozen = ctx.executor().freeze_now();
     let problems = check.then(|| {
         let mut p = gates::fleet_problems(&ctx.fleet, &state);
         p.extend(weights_problem.clone());
@@ -65,8 +68,17 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
         doc.insert("recovery", json!(clocks));
         let findings: Vec<_> = found.iter().map(super::findings::to_json).collect();
         doc.insert("findings", json!(findings));
+        doc.insert(
+            "freeze",
+            json!(frozen.as_ref().map(|f| {
+                let mut v = json!(f);
+                v["text"] = json!(f.describe());
+                v
+            })),
+        );
         if let Some(p) = &problems {
-            let notes = gates::fleet_notes(&ctx.fleet, &state);
+            let mut notes = gates::fleet_notes(&ctx.fleet, &state);
+            notes.extend(frozen.iter().map(|f| f.describe()));
             let ok = p.is_empty() && !found.iter().any(super::findings::fails_check);
             doc.insert(
                 "check",
@@ -80,6 +92,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             status_view::to_text(&ctx.fleet, &state, lock.as_ref(), ctx.read_only)
         );
         println!("weights: {}", standing.text(&ctx.fleet, &state));
+        if let Some(f) = &frozen {
+            println!("freeze: {}", f.describe());
+        }
         for c in &clocks {
             println!("recovery: {}", c.text());
         }
@@ -131,6 +146,9 @@ pub async fn status(global: &GlobalArgs, check: bool, history: bool) -> Result<E
             Ok(Exit::Failed)
         }
         Some(_) => {
+            if let Some(f) = &frozen {
+                eprintln!("note: {}", f.describe());
+            }
             eprintln!("check passed: fleet {} has no problems", ctx.fleet.name);
             Ok(Exit::Done)
         }

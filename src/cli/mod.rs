@@ -7,10 +7,12 @@ mod commands;
 mod discover;
 mod evidence;
 mod findings;
+mod freeze;
 mod generate;
 mod init;
 mod report;
 mod rollout;
+mod rollout_control;
 mod rollout_show;
 pub mod status;
 mod status_argo;
@@ -169,6 +171,8 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             Exit::Usage,
             "meridian replay opens the dashboard: run it from the meridian binary",
         )),
+        Command::Freeze { until, for_ } => freeze::freeze(global, until.as_deref(), for_),
+        Command::Unfreeze => freeze::unfreeze(global),
     }
 }
 

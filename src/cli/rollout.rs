@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use super::args::{GlobalArgs, RolloutCommand};
 use super::rollout_show::{print_status, verdict_now};
 use super::{Exit, Failure};
+use crate::actions::executor::StartOptions;
 use crate::actions::rollout::{GateVerdict, Next, RolloutError, RolloutStore};
-use crate::fleet::rollout::GateSpec;
+use crate::fleet::rollout::{GateSpec, RunMode};
 use crate::session::Context;
 
-fn refuse(e: RolloutError) -> Failure {
+pub(super) fn refuse(e: RolloutError) -> Failure {
     let code = match e {
         RolloutError::Usage(_) => Exit::Usage,
         RolloutError::Refused(_) => Exit::Refused,
@@ -29,7 +30,13 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, F
             print_status(&ctx, &r, global.json).await;
             Ok(Exit::Done)
         }
-        RolloutCommand::Start { id, params } => start(&ctx, &store, &id, &params, global).await,
+        RolloutCommand::Start { id, params, mode } => {
+            let mode = match mode.as_deref() {
+                Some("ungraceful") => RunMode::Ungraceful,
+                _ => RunMode::Graceful,
+            };
+            start(&ctx, &store, (&id, mode), &params, global).await
+        }
         RolloutCommand::Next => next(&ctx, &store, global).await,
         RolloutCommand::Approve => {
             let (r, said) = ctx.executor().rollout_approve().map_err(refuse)?;
@@ -42,20 +49,22 @@ pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, F
             Ok(Exit::Done)
         }
         RolloutCommand::Resume => {
-            let (r, said) = ctx.executor().rollout_resume().map_err(refuse)?;
+            let reason = global.reason.clone().unwrap_or_default();
+            let (r, said) = ctx.executor().rollout_resume(&reason).map_err(refuse)?;
             for line in &said {
                 super::note(&format!("rollout {}: {line}", r.id));
             }
             print_status(&ctx, &r, global.json).await;
             Ok(Exit::Done)
         }
+        other => super::rollout_control::run(other, &ctx, global).await,
     }
 }
 
 async fn start(
     ctx: &Context,
     store: &RolloutStore,
-    id: &str,
+    (id, mode): (&str, RunMode),
     params: &[String],
     global: &GlobalArgs,
 ) -> Result<Exit, Failure> {
@@ -74,7 +83,14 @@ async fn start(
     let reason = global.reason.clone().unwrap_or_default();
     let r = ctx
         .executor()
-        .rollout_start(id, values, &reason)
+        .rollout_start_with(&StartOptions {
+            template: id.to_string(),
+            params: values,
+            reason,
+            overrides: global.overrides.clone(),
+            mode,
+            ..StartOptions::default()
+        })
         .map_err(refuse)?;
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)
@@ -102,11 +118,21 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 index + 1
             ),
         )),
+        Next::Paused { index, by, reason } => Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "rollout {} is paused at step {} by {by} ({reason}): no step runs and no gate counts until `meridian rollout resume --reason TEXT`",
+                r.id,
+                index + 1
+            ),
+        )),
         Next::Gate { index, gate, since } => {
             let verdict = match &gate {
                 GateSpec::Command { run } => crate::actions::rollout::command_gate(run).await,
                 other => verdict_now(ctx, other, since).await,
             };
+            // The step's timeout: still waiting past it is a failure saying for what.
+            let verdict = r.timed(index, verdict, crate::actions::rollout::rollout_now());
             let label = r.steps[index].step.label();
             if global.dry_run {
                 super::out(&format!(
@@ -129,7 +155,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                 GateVerdict::Failed { reason } => Err(Failure::new(
                     Exit::Failed,
                     format!(
-                        "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout abort --rollback` rolls back what it synced, `meridian rollout resume` counts the gate again",
+                        "rollout {} stopped at step {} ({label}): {reason}; it will not go on by itself: `meridian rollout retry` counts the gate again, `meridian rollout skip --comment TEXT` leaves it out, `meridian rollout abort --rollback` rolls back what it synced",
                         r.id,
                         index + 1
                     ),

@@ -19,8 +19,9 @@ pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerd
 pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
     // A command gate's command runs on `next`, not on a look.
     let live = match r.next() {
-        Next::Gate { gate, since, .. } if !matches!(gate, GateSpec::Command { .. }) => {
-            Some(verdict_now(ctx, &gate, since).await)
+        Next::Gate { index, gate, since } if !matches!(gate, GateSpec::Command { .. }) => {
+            let v = verdict_now(ctx, &gate, since).await;
+            Some(r.timed(index, v, rollout_now()))
         }
         Next::Gate { gate, since, .. } => {
             Some(evaluate(&gate, &Default::default(), since, rollout_now()))
@@ -34,19 +35,27 @@ pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
             "current": r.current().map(|i| i + 1),
             "gate": live,
             "steps": rows,
+            "outcome": r.outcome(),
+            "outcome_text": r.outcome().describe(),
+            "driver": r.driver(),
+            "exceptions": r.exception_lines(),
         });
         super::out(&serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string()));
         return;
     }
     super::out(&format!(
-        "rollout {} \"{}\": {} (started by {} at {}, reason: {})",
+        "{}rollout {} \"{}\": {} (started by {} at {}, reason: {})",
+        if r.practice { "PRACTICE " } else { "" },
         r.id,
         r.name,
-        r.status.as_str(),
+        r.outcome().describe(),
         r.started_by,
         clock(r.started_at),
         r.reason
     ));
+    for line in crate::actions::rollout::view::control_lines(r) {
+        super::out(&format!("  {line}"));
+    }
     for row in &rows {
         let mark = if row.rollback { " [rollback]" } else { "" };
         super::out(&format!(

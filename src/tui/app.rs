@@ -290,6 +290,14 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            Msg::Freeze(f) => {
+                // Read each second: only a change (not the read's time) redraws.
+                if self.state.freeze.value != f.value || self.state.freeze.error != f.error {
+                    self.dirty = true;
+                }
+                self.state.freeze = f;
+                Vec::new()
+            }
             Msg::Clocks(clocks) => {
                 if self.clocks != clocks {
                     self.clocks = clocks;

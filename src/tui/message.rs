@@ -56,6 +56,8 @@ pub enum Msg {
         /// A drain's or promote's recovery clock ("recovered in 42s (RTO 5m00s: within)").
         recovery: Option<String>,
     },
+    /// The change freeze a person set, as the shared store holds it now.
+    Freeze(crate::state::Observed<crate::state::freeze::Freeze>),
 }
 
 /// What `update` asks the loop to do.

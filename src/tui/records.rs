@@ -48,12 +48,17 @@ pub fn watch_records(
                         .ok();
                 let clocks = recovery_open::running(&*shared2).unwrap_or_default();
                 let pending = approvals::pending(&*shared2, now_ms()).unwrap_or_default();
-                (rollout, standing, clocks, pending)
+                let frozen = crate::actions::freeze::read(&*shared2, now_ms());
+                (rollout, standing, clocks, pending, frozen)
             })
             .await;
-            let Ok((rollout, standing, clocks, pending)) = read else {
+            let Ok((rollout, standing, clocks, pending, frozen)) = read else {
                 return;
             };
+            // A freeze set from another state directory shows within a second.
+            if tx.send(Msg::Freeze(frozen)).is_err() {
+                return;
+            }
             if tx.send(Msg::Rollout(rollout)).is_err() {
                 return;
             }

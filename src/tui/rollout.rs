@@ -36,6 +36,12 @@ impl App {
                 ));
                 Vec::new()
             }
+            Next::Paused { by, reason, .. } => {
+                self.status = Status::Info(format!(
+                    "rollout paused by {by} ({reason}): no step runs until it is resumed"
+                ));
+                Vec::new()
+            }
             Next::Action { request, .. } => {
                 let request = request.read_only(self.read_only);
                 self.overlay = None;
@@ -60,7 +66,9 @@ impl App {
                 vec![Effect::CommandGate(index, run)]
             }
             Next::Gate { index, gate, since } => {
-                let verdict = evaluate(&gate, &self.state, since, self.gate_now());
+                // The step's timeout applies: waiting past it fails, saying for what.
+                let now = self.gate_now();
+                let verdict = r.timed(index, evaluate(&gate, &self.state, since, now), now);
                 match verdict {
                     GateVerdict::Waiting { .. } => {
                         self.status = Status::Info(verdict.describe());

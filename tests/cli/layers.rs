@@ -10,7 +10,7 @@ const LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "crates/model/src",
         &[
-            &["host", "pace"],
+            &["host", "pace", "cron"],
             &["traffic"],
             &["fleet"],
             &["state"],

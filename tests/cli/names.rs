@@ -37,6 +37,7 @@ fn guard_names_are_stable_and_round_trip() {
             "rejoin-target",
             "fenced-serving",
             "geo-coverage",
+            "freeze",
         ]
     );
     for g in Guard::ALL {

@@ -8,24 +8,24 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-struct Sandbox {
-    dir: TempDir,
+pub(crate) struct Sandbox {
+    pub(crate) dir: TempDir,
 }
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) out: String,
+    pub(crate) err: String,
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn cmd(&self, user: &str, skew: &str) -> Command {
+    pub(crate) fn cmd(&self, user: &str, skew: &str) -> Command {
         let mut c = Command::cargo_bin("meridian").unwrap();
         c.env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
@@ -38,7 +38,7 @@ impl Sandbox {
         c
     }
 
-    fn run_as(&self, user: &str, skew: &str, args: &[&str]) -> Run {
+    pub(crate) fn run_as(&self, user: &str, skew: &str, args: &[&str]) -> Run {
         let out = self.cmd(user, skew).args(args).output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
@@ -47,29 +47,29 @@ impl Sandbox {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_as("alice", "0s", args)
     }
 
     /// Run `rollout next --yes` and expect it to succeed.
-    fn step(&self) -> Run {
+    pub(crate) fn step(&self) -> Run {
         let r = self.run(&["rollout", "next", "--yes"]);
         assert_eq!(r.code, 0, "{}{}", r.out, r.err);
         r
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let r = self.run(args);
         assert_eq!(r.code, 0, "{}", r.err);
         serde_json::from_str(&r.out).unwrap()
     }
 
-    fn state(&self, n: usize) -> String {
+    pub(crate) fn state(&self, n: usize) -> String {
         let s = self.json(&["rollout", "status", "--json"]);
         s["steps"][n - 1]["state"].as_str().unwrap().to_string()
     }
 
-    fn rollout_file(&self) -> std::path::PathBuf {
+    pub(crate) fn rollout_file(&self) -> std::path::PathBuf {
         self.dir
             .path()
             .join("state/fleets/demo/shared/rollout/current.json")
@@ -193,7 +193,7 @@ fn status_id(s: &Sandbox) -> String {
 }
 
 /// Start, then run the weights step and us-east-1's three syncs.
-fn deployed_east(s: &Sandbox) {
+pub(crate) fn deployed_east(s: &Sandbox) {
     let r = s.run(&["rollout", "start", "release", "--reason", "CHG-8"]);
     assert_eq!(r.code, 0, "{}", r.err);
     for _ in 0..4 {

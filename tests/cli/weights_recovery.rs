@@ -159,7 +159,25 @@ fn a_recovery_clock_keeps_running_until_the_fleet_recovers_then_is_audited_once(
 #[test]
 fn a_rollouts_recovery_clock_runs_from_its_start_until_it_is_done() {
     let s = Sandbox::new();
+    // An ordinary release has no recovery clock (RTO): it is not a recovery.
     let (code, _, err) = s.run(&["rollout", "start", "release", "--reason", "REL-1"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = s.run(&["status", "--json"]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        doc["recovery"].as_array().is_none_or(|c| c.is_empty()),
+        "{}",
+        doc["recovery"]
+    );
+    assert_eq!(s.run(&["rollout", "abort"]).0, 0);
+    // A failover's runs from its start until it is done.
+    let (code, _, err) = s.run(&[
+        "rollout",
+        "start",
+        "failover-eu-west-1",
+        "--reason",
+        "INC-1",
+    ]);
     assert_eq!(code, 0, "{err}");
     let (_, out, _) = s.run(&["status", "--json"]);
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -167,7 +185,7 @@ fn a_rollouts_recovery_clock_runs_from_its_start_until_it_is_done() {
     assert_eq!(clock["clock"]["action"], "rollout", "{clock}");
     let waiting = clock["recovery"]["waiting_on"][0].as_str().unwrap();
     assert!(
-        waiting.starts_with("rollout release-") && waiting.ends_with(" to finish"),
+        waiting.starts_with("rollout failover-eu-west-1-") && waiting.ends_with(" to finish"),
         "{clock}"
     );
     let (code, _, _) = s.run(&["rollout", "abort"]);
@@ -175,7 +193,7 @@ fn a_rollouts_recovery_clock_runs_from_its_start_until_it_is_done() {
     // Aborted is finished; the fleet is steady and healthy, so the clock stops.
     let (code, out, err) = s.run(&["wait", "recovered", "--timeout", "2s"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("rollout release-"), "{out}");
+    assert!(out.contains("rollout failover-eu-west-1-"), "{out}");
     assert!(out.contains(": recovered in "), "{out}");
 }
 

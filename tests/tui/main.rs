@@ -16,6 +16,7 @@ mod phase_run;
 mod replay;
 mod restore;
 mod rollout;
+mod rollout_control;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;

@@ -32,7 +32,8 @@ fn executed(effects: &[Effect]) -> Option<&Action> {
 fn drain_in_production_needs_a_reason_and_the_typed_name() {
     let mut a = app();
     press(&mut a, &["down", "down", "d"]);
-    let t = text(&render(&a, 100, 30));
+    // Tall enough for every guard (the freeze guard is one more line) and the command.
+    let t = text(&render(&a, 100, 32));
     assert!(t.contains("Drain ap-southeast-1"), "{t}");
     assert!(
         t.contains("ap-southeast-1 weight: 20 (20%) -> 0 (0%)"),

@@ -10,13 +10,13 @@ use meridian::tui::fixture::{demo_app, press, render, text};
 
 const MIN: i64 = 60_000;
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     demo_app("dark", "default", false).unwrap_or_else(|e| panic!("demo app: {e}"))
 }
 
 /// The demo release with its weights and us-east-1's syncs done; the health gate started
 /// 9m12s before the app's clock.
-fn mid_gate(a: &mut App) {
+pub(crate) fn mid_gate(a: &mut App) {
     let since = a.now - 9 * MIN - 12_000;
     let mut r = Rollout::start(
         &a.fleet,
@@ -163,6 +163,9 @@ fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
         name: "Checked".into(),
         params: Vec::new(),
         steps: vec![TemplateStep::Gate(GateSpec::Command { run: run.clone() })],
+        kind: Default::default(),
+        modes: Vec::new(),
+        step_meta: vec![Default::default()],
     });
     let r = Rollout::start(
         &a.fleet,
@@ -220,6 +223,7 @@ fn a_pending_approval_is_shown_and_approved_from_the_pane() {
         requester: "alice@laptop".into(),
         requested_at_ms: a.now - 2 * MIN,
         expires_at_ms: a.now + 13 * MIN,
+        production: false,
     };
     a.update(Msg::Pending(vec![req.clone()]));
     let board = text(&render(&a, 160, 45));

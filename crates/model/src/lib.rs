@@ -4,6 +4,7 @@
 //! (`host`), the slot grid readings share (`pace`), and synthetic fleets for benches and
 //! tests (`synthetic`). It knows no backend and no front end.
 
+pub mod cron;
 pub mod fleet;
 pub mod host;
 pub mod pace;

@@ -162,6 +162,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
             tenants: tenants_state,
             unmanaged_weights: Vec::new(),
             routes: Default::default(),
+            freeze: Default::default(),
         },
     ))
 }

@@ -13,6 +13,7 @@ pub mod drains;
 mod error;
 mod gitops;
 pub mod http;
+pub mod identity;
 pub mod kube;
 pub mod lock;
 pub mod postgres;
@@ -66,6 +67,13 @@ impl Progress {
 
     pub fn say(&self, message: &str) {
         log::info!("{message}");
+        if let Some(s) = &self.sink {
+            s(message);
+        }
+    }
+
+    /// Pass a message on to the sink only (it was logged where it was first said).
+    pub fn relay(&self, message: &str) {
         if let Some(s) = &self.sink {
             s(message);
         }

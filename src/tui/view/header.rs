@@ -127,6 +127,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         second.push(Span::styled(format!("   ⏱ {}", r.short()), t.get(role)));
     }
+    // A change freeze (a person's, or a scheduled window): every action will be refused.
+    if let Some(f) =
+        crate::state::freeze::active(&app.fleet, app.state.freeze.value.as_ref(), app.now)
+    {
+        second.push(Span::styled(
+            format!("   ❄ {}", f.short()),
+            t.get(Role::Danger),
+        ));
+    }
     if !app.approvals.is_empty() {
         let key = app
             .keymap

@@ -34,11 +34,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
         Some(r) => {
-            title = format!(" Rollout {} · {} ", r.name, r.status.as_str());
+            title = format!(
+                " {}Rollout {} · {} ",
+                if r.practice { "PRACTICE " } else { "" },
+                r.name,
+                r.outcome().describe()
+            );
             let next = r.next();
             let live = match &next {
-                Next::Gate { gate, since, .. } => {
-                    Some(evaluate(gate, &app.state, *since, app.gate_now()))
+                Next::Gate {
+                    index, gate, since, ..
+                } => {
+                    let now = app.gate_now();
+                    Some(r.timed(*index, evaluate(gate, &app.state, *since, now), now))
                 }
                 _ => None,
             };
@@ -49,6 +57,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     r.started_by, r.reason
                 )),
             ]));
+            for line in crate::actions::rollout::view::control_lines(r) {
+                let role = if line.starts_with("PAUSED") || line.starts_with("skip of") {
+                    Role::Warn
+                } else {
+                    Role::Muted
+                };
+                lines.push(Line::from(Span::styled(line, t.get(role))));
+            }
             let current = r.current().map(|i| i + 1);
             for row in rows(r, live.as_ref()) {
                 let style = match row.state {
@@ -104,6 +120,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     "stopped: meridian rollout resume, or abort --rollback".into()
                 }
                 Next::Finished => "finished".into(),
+                Next::Paused { by, reason, .. } => {
+                    format!("paused by {by} ({reason}): no step runs, no gate counts")
+                }
             };
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(

@@ -9,6 +9,7 @@
 
 mod actions;
 mod faults;
+mod freeze;
 mod helm;
 mod lease;
 mod read;

@@ -34,7 +34,7 @@ steps = [
 ]
 "#;
 
-fn env() -> Option<Env> {
+pub(super) fn env() -> Option<Env> {
     let env = Env::start(Opts {
         gitops: "sync_timeout = \"10s\"",
         lock: "provider = \"kube\"\nlease_duration = \"5s\"",
@@ -55,7 +55,7 @@ fn env() -> Option<Env> {
 }
 
 /// Run meridian as `user` with its own state directory: another person, another machine.
-fn run_as(env: &Env, user: &str, state: &Path, args: &[&str]) -> Output {
+pub(super) fn run_as(env: &Env, user: &str, state: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_meridian"))
         .arg("-c")
         .arg(&env.fleet)

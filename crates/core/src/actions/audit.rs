@@ -76,6 +76,13 @@ pub struct AuditRecord {
     /// How long the fleet took to be healthy again, against the RTO (drain, promote).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<serde_json::Value>,
+    /// Who acted, as the fleet's backend authenticated them (`kube:ana (on ana@laptop)`),
+    /// or the OS user marked `(unverified)`. Absent in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Written by a practice run (a simulated copy of the fleet): nothing real changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub practice: bool,
 }
 
 /// A line of the audit log that is not a record.
@@ -97,6 +104,17 @@ impl std::fmt::Display for DamagedLine {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pub path: PathBuf,
+    /// Where the identity written into each record comes from (the fleet's), if known.
+    who: Option<std::sync::Arc<Who>>,
+    /// Records are marked as a practice run's.
+    practice: bool,
+}
+
+/// The fleet's identity source and the principals its policy calls shared.
+#[derive(Debug)]
+struct Who {
+    source: super::approvals::Source,
+    shared: Vec<String>,
 }
 
 /// The audit log could not be written; the action must not go ahead.
@@ -112,7 +130,25 @@ impl AuditLog {
     pub fn new(path: &Path) -> AuditLog {
         AuditLog {
             path: path.to_path_buf(),
+            who: None,
+            practice: false,
         }
+    }
+
+    /// Each record this log writes carries the identity of whoever runs this process on
+    /// `fleet` (verified where the fleet can say, else the OS user marked unverified).
+    pub fn with_identity(mut self, fleet: &meridian_model::fleet::Fleet) -> AuditLog {
+        self.who = Some(std::sync::Arc::new(Who {
+            source: super::approvals::Source::of(fleet),
+            shared: fleet.policy.identity.shared_principals.clone(),
+        }));
+        self
+    }
+
+    /// Every record this log writes is marked as a practice run's.
+    pub fn practice(mut self, practice: bool) -> AuditLog {
+        self.practice = practice;
+        self
     }
 
     /// Append one record and flush it to disk. It always starts on a line of its own: after
@@ -126,7 +162,14 @@ impl AuditLog {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(err)?;
         }
-        let mut line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+        let mut record = record.clone();
+        if record.identity.is_none()
+            && let Some(w) = &self.who
+        {
+            record.identity = Some(w.source.resolve_with(&w.shared).text());
+        }
+        record.practice |= self.practice;
+        let mut line = serde_json::to_string(&record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push('\n');
         let mut file = OpenOptions::new()
             .create(true)
@@ -288,6 +331,8 @@ pub fn event(
         rollout: None,
         approval: None,
         recovery: None,
+        identity: None,
+        practice: false,
     }
 }
 

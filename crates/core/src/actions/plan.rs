@@ -49,6 +49,8 @@ pub enum Guard {
     FencedServing,
     /// A region leaving rotation is the only one some geography maps to.
     GeoCoverage,
+    /// A change freeze is in force (`meridian freeze`, or `[[policy.freezes]]`).
+    Freeze,
 }
 
 impl Guard {

@@ -103,6 +103,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
         tenants,
         unmanaged_weights: Vec::new(),
         routes: Default::default(),
+        freeze: Default::default(),
     }
 }
 

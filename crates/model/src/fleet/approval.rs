@@ -90,6 +90,55 @@ impl ApprovalPolicy {
     }
 }
 
+/// Where the identity the two-person rule, the driver and the audit log use comes from
+/// (`[policy] identity`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::IntoStaticStr,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum IdentitySource {
+    /// The strongest the fleet has: Kubernetes when the shared store is on a cluster
+    /// (`[lock] provider = "kube"`), else AWS when the fleet uses an AWS provider, else the
+    /// OS user (unverified).
+    #[default]
+    Auto,
+    /// The cluster that holds the shared store answers `SelfSubjectReview`.
+    Kube,
+    /// AWS STS `GetCallerIdentity` with the fleet's AWS credentials.
+    Aws,
+    /// The OS user name (`$USER`): anyone can set it, so it is marked unverified.
+    Os,
+}
+
+impl IdentitySource {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Who a person is for approvals, skips and the driver's seat.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IdentityPolicy {
+    pub source: IdentitySource,
+    /// Refuse an approval or a skip in production by an unverified identity.
+    pub require_verified: bool,
+    /// Principals a whole team shares (`kube:kubernetes-admin`, `aws:role/Deploy`): named
+    /// as shared, and never a second person.
+    pub shared_principals: Vec<String>,
+}
+
 /// Recovery time objective when the fleet file does not set one.
 pub const DEFAULT_RTO: Duration = Duration::from_secs(5 * 60);
 

@@ -21,6 +21,7 @@ pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudfla
 pub const MAX_NAME_LEN: usize = 64;
 
 mod approvals;
+mod freezes;
 mod health;
 mod regions;
 mod rollout_steps;
@@ -264,6 +265,8 @@ impl Validator<'_> {
             confirm,
             approvals: self.approval_policy(raw),
             rto: self.rto(&raw.rto),
+            identity: self.identity_policy(raw),
+            freezes: self.freezes(raw),
         }
     }
 

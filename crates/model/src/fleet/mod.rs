@@ -4,6 +4,7 @@ mod action;
 pub mod approval;
 mod clusters;
 pub mod error;
+pub mod freeze;
 pub mod load;
 pub mod model;
 pub mod probes;
@@ -16,7 +17,7 @@ pub mod step;
 pub mod suggest;
 
 pub use action::{Action, Via};
-pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule};
+pub use approval::{ApprovalKind, ApprovalPolicy, ApprovalRule, IdentityPolicy, IdentitySource};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{LoadError, demo, load_file, parse, parse_bytes};
 pub use model::*;

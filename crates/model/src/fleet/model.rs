@@ -447,6 +447,10 @@ pub struct Policy {
     /// How long recovery after a drain or promote may take (the recovery clock's target).
     #[serde(with = "secs")]
     pub rto: Duration,
+    /// Where identities come from, and whether production insists on a verified one.
+    pub identity: super::approval::IdentityPolicy,
+    /// Scheduled change freezes (`[[policy.freezes]]`).
+    pub freezes: Vec<super::freeze::FreezeWindow>,
 }
 
 impl Default for Policy {
@@ -458,6 +462,8 @@ impl Default for Policy {
             confirm: ConfirmPolicy::default(),
             approvals: super::ApprovalPolicy::default(),
             rto: super::approval::DEFAULT_RTO,
+            identity: super::approval::IdentityPolicy::default(),
+            freezes: Vec::new(),
         }
     }
 }

@@ -105,6 +105,47 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(schema_with = "s::duration")]
     pub rto: Option<Spanned<String>>,
+    /// Where identities for approvals, skips, the driver and the audit log come from:
+    /// "kube" (SelfSubjectReview on the cluster holding the shared store), "aws" (STS
+    /// GetCallerIdentity), "os" (the OS user, unverified); default: the strongest the
+    /// fleet has.
+    #[serde(default)]
+    #[schemars(with = "Option<super::IdentitySource>")]
+    pub identity: Option<Spanned<String>>,
+    /// Refuse an approval or a skip in production by an unverified identity (default false).
+    pub require_verified_identity: Option<bool>,
+    /// Principals a whole team shares (e.g. "kube:kubernetes-admin", "aws:role/Deploy"):
+    /// shown as shared and never counted as a second person.
+    pub shared_principals: Option<Vec<String>>,
+    /// Scheduled change freezes: `[[policy.freezes]]` with `name` and either `from` and
+    /// `until` (dates or RFC 3339 times, UTC) or `cron` (five fields, UTC) and `for`.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawFreeze>")]
+    pub freezes: Vec<Spanned<RawFreeze>>,
+}
+
+/// One scheduled change freeze.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFreeze {
+    /// What people call it, e.g. "year-end".
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Why changes stop then; the freeze guard shows it.
+    pub reason: Option<String>,
+    /// Start: a date ("2026-12-20") or an RFC 3339 time, UTC.
+    #[schemars(with = "Option<String>")]
+    pub from: Option<Spanned<String>>,
+    /// End (exclusive): a date or an RFC 3339 time, UTC.
+    #[schemars(with = "Option<String>")]
+    pub until: Option<Spanned<String>>,
+    /// A five-field cron schedule (UTC) at which the freeze starts, e.g. "0 17 * * fri".
+    #[schemars(with = "Option<String>")]
+    pub cron: Option<Spanned<String>>,
+    /// How long each cron-started freeze lasts, e.g. "64h".
+    #[serde(default, rename = "for")]
+    #[schemars(schema_with = "s::duration")]
+    pub length: Option<Spanned<String>>,
 }
 
 /// One approval rule: which action (and environment) needs how many people.
@@ -307,8 +348,20 @@ pub struct RawRollout {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub params: Vec<Spanned<String>>,
+    /// What the rollout is: "release" (the default), "failover" or "recovery". The
+    /// recovery clock (RTO) runs for failovers and recoveries, not for releases.
+    #[serde(default)]
+    #[schemars(with = "Option<super::rollout::TemplateKind>")]
+    pub kind: Option<Spanned<String>>,
+    /// The modes a failover can run in: ["graceful", "ungraceful"] lets the driver switch
+    /// to ungraceful mid-run, skipping steps marked `mode = "graceful"`.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::rollout::RunMode>")]
+    pub modes: Vec<Spanned<String>>,
     /// The steps in order: one action (weights, drain, restore, sync, rollback, phase,
-    /// promote) or one gate (healthy, lag, command, approval, wait) each.
+    /// promote) or one gate (healthy, lag, command, approval, wait) each. Any step may
+    /// add `timeout = "10m"` (past it the step fails, saying what it waited for) and, in a
+    /// template with both modes, `mode = "graceful"` (a step that needs the old region).
     #[schemars(schema_with = "s::rollout_steps")]
     pub steps: Spanned<Vec<Spanned<RawRolloutStep>>>,
 }

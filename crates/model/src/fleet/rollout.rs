@@ -20,6 +20,100 @@ pub struct RolloutTemplate {
     /// Names a `start` must give values for; steps use them as `{name}`.
     pub params: Vec<String>,
     pub steps: Vec<TemplateStep>,
+    /// What the rollout is for: the recovery clock runs only for failovers and recoveries.
+    pub kind: TemplateKind,
+    /// The modes it may run in; empty: graceful only.
+    pub modes: Vec<RunMode>,
+    /// Per step of `steps` (same length and order): its timeout and mode.
+    pub step_meta: Vec<StepMeta>,
+}
+
+/// What a template is for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::IntoStaticStr,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum TemplateKind {
+    /// An ordinary change: no recovery clock.
+    #[default]
+    Release,
+    /// Moving traffic and the writer to another region; may declare both modes.
+    Failover,
+    /// Getting the fleet healthy again: the recovery clock (RTO) runs from its start.
+    Recovery,
+}
+
+impl TemplateKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Does a rollout of this kind run the recovery clock?
+    pub fn is_recovery(self) -> bool {
+        matches!(self, TemplateKind::Failover | TemplateKind::Recovery)
+    }
+}
+
+/// How a failover runs: graceful (every step; the old region answers) or ungraceful (the
+/// old region cannot answer: steps that need it are skipped, as AWS ARC does).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::IntoStaticStr,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum RunMode {
+    #[default]
+    Graceful,
+    Ungraceful,
+}
+
+impl RunMode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What any step may add: how long it may take, and the only mode it runs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepMeta {
+    /// Past this the step fails, saying what it was waiting for.
+    #[serde(default, with = "opt_secs_de", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Runs only in this mode (`graceful`: it needs the old region to answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<RunMode>,
+}
+
+/// One concrete step as resolved, with what the template said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedStep {
+    pub step: RolloutStep,
+    /// A weights step's `for`.
+    pub hold: Option<Duration>,
+    pub meta: StepMeta,
 }
 
 /// A step as written, with `{param}` placeholders still in its strings.
@@ -96,6 +190,27 @@ pub enum RolloutStep {
 }
 
 impl RolloutStep {
+    /// The regions the step acts on or watches (for "it needs us-east-1").
+    pub fn regions(&self) -> Vec<String> {
+        match self {
+            RolloutStep::Gate(GateSpec::Healthy { region, .. } | GateSpec::Lag { region, .. }) => {
+                vec![region.clone()]
+            }
+            RolloutStep::Gate(_) => Vec::new(),
+            RolloutStep::Action(a) => match a {
+                Action::Drain { region }
+                | Action::Promote { region }
+                | Action::Rejoin { region }
+                | Action::RunPhase { region, .. }
+                | Action::Rollback { region, .. }
+                | Action::Sync { region, .. }
+                | Action::ResumeAutoSync { region, .. } => vec![region.clone()],
+                Action::Restore { regions } => regions.clone(),
+                Action::SetWeights { weights } => weights.iter().map(|(r, _)| r.clone()).collect(),
+            },
+        }
+    }
+
     /// A short line for lists: "sync payments-prd in us-east-1", "us-east-1 healthy 15m".
     pub fn label(&self) -> String {
         match self {
@@ -197,6 +312,20 @@ impl RolloutTemplate {
         fleet: &Fleet,
         params: &BTreeMap<String, String>,
     ) -> Result<Vec<(RolloutStep, Option<Duration>)>, ResolveError> {
+        Ok(self
+            .resolve_steps(fleet, params)?
+            .into_iter()
+            .map(|r| (r.step, r.hold))
+            .collect())
+    }
+
+    /// The concrete steps with each one's timeout and mode (a `sync = "*"` step's
+    /// timeout and mode hold for each tenant's step it becomes).
+    pub fn resolve_steps(
+        &self,
+        fleet: &Fleet,
+        params: &BTreeMap<String, String>,
+    ) -> Result<Vec<ResolvedStep>, ResolveError> {
         for p in &self.params {
             if !params.contains_key(p) {
                 return Err(ResolveError(format!(
@@ -244,7 +373,10 @@ impl RolloutTemplate {
         let mut out = Vec::new();
         // Which of the concrete steps set weights meant to hold only so long.
         let mut holds: std::collections::HashMap<usize, Duration> = Default::default();
-        for step in &self.steps {
+        // Which template step each concrete step came from, for its meta.
+        let mut from: Vec<usize> = Vec::new();
+        for (t, step) in self.steps.iter().enumerate() {
+            from.resize(out.len(), t.saturating_sub(1));
             match step {
                 TemplateStep::Weights { weights, hold } => {
                     let mut w = Vec::new();
@@ -320,11 +452,26 @@ impl RolloutTemplate {
                 })),
             }
         }
+        from.resize(out.len(), self.steps.len().saturating_sub(1));
         Ok(out
             .into_iter()
             .enumerate()
-            .map(|(i, step)| (step, holds.get(&i).copied()))
+            .map(|(i, step)| ResolvedStep {
+                step,
+                hold: holds.get(&i).copied(),
+                meta: from
+                    .get(i)
+                    .and_then(|t| self.step_meta.get(*t))
+                    .copied()
+                    .unwrap_or_default(),
+            })
             .collect())
+    }
+
+    /// Does the template declare the ungraceful mode (a failover that can go on without
+    /// the old region)?
+    pub fn has_ungraceful(&self) -> bool {
+        self.modes.contains(&RunMode::Ungraceful)
     }
 }
 
@@ -339,6 +486,23 @@ mod secs {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+mod opt_secs_de {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Option::<u64>::deserialize(d).map(|o| o.map(Duration::from_secs))
     }
 }
 

@@ -239,7 +239,12 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
     let text = json!({"type": "string"});
     let regions = json!({"oneOf": [text, {"type": "array", "items": text}]});
     let weight = json!({"oneOf": [{"type": "number", "minimum": 0}, text]});
-    let one = |kind: &str, props: Value, required: &[&str]| {
+    // Every step may have a timeout and, in a template with both modes, a mode.
+    let common = json!({"timeout": dur, "mode": {"enum": ["graceful", "ungraceful"]}});
+    let one = |kind: &str, mut props: Value, required: &[&str]| {
+        if let (Some(p), Some(c)) = (props.as_object_mut(), common.as_object()) {
+            p.extend(c.clone());
+        }
         json!({
             "title": kind,
             "type": "object",

@@ -1,6 +1,7 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
 mod app;
+pub mod freeze;
 mod freshness;
 mod observed;
 mod release;
@@ -246,6 +247,10 @@ pub struct FleetState {
     /// last weights reading).
     #[serde(default)]
     pub routes: std::collections::BTreeMap<String, Route>,
+    /// The change freeze a person set, as the fleet's shared store last said (no value and
+    /// no error: none is set). Scheduled windows come from the fleet file.
+    #[serde(default)]
+    pub freeze: Observed<freeze::Freeze>,
 }
 
 /// What decides a region's traffic at its provider: the record, pool or endpoint in words
@@ -299,6 +304,7 @@ impl FleetState {
                 .collect(),
             unmanaged_weights: Vec::new(),
             routes: Default::default(),
+            freeze: Observed::default(),
         }
     }
 

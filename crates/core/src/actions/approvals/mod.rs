@@ -11,8 +11,9 @@ mod hash;
 mod identity;
 
 pub use audited::{Approved, approve_audited, refused_audited};
-pub use identity::identity;
-pub use identity::same_person;
+pub use identity::{
+    Identity, Principal, Source, identity, identity_of, same_person, second_person,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,9 @@ pub struct ApprovalRequest {
     pub requested_at_ms: Millis,
     /// After this the request cannot be approved: run the action again to ask afresh.
     pub expires_at_ms: Millis,
+    /// The plan touches production (the policy may then require a verified identity).
+    #[serde(default)]
+    pub production: bool,
 }
 
 /// A second person approved a plan hash.
@@ -97,6 +101,10 @@ pub enum Refusal {
     Ambiguous { given: String },
     #[error("{0}")]
     Store(String),
+    /// The approver's identity may not approve: a principal a whole team shares, or an
+    /// unverified identity where the policy requires a verified one.
+    #[error("{why}")]
+    Identity { why: String },
 }
 
 impl From<StoreError> for Refusal {
@@ -119,11 +127,17 @@ fn to_doc<T: Serialize>(v: &T) -> serde_json::Value {
 
 /// Does the fleet's policy ask a second person to approve this plan?
 pub fn required(fleet: &Fleet, plan: &Plan) -> bool {
-    fleet
-        .policy
-        .approvals
-        .required(plan.name, &plan.environments, plan.blast_radius.production)
-        == ApprovalKind::TwoPerson
+    // Overriding a change freeze in production takes two people, whatever the rules say.
+    let freeze_overridden = plan
+        .checks
+        .iter()
+        .any(|c| c.guard == super::Guard::Freeze && c.overridden);
+    (freeze_overridden && plan.blast_radius.production)
+        || fleet.policy.approvals.required(
+            plan.name,
+            &plan.environments,
+            plan.blast_radius.production,
+        ) == ApprovalKind::TwoPerson
 }
 
 /// Record that `requester` asks for `plan` to be approved (again: a repeated request
@@ -150,6 +164,7 @@ pub fn request(
         requester: requester.to_string(),
         requested_at_ms: now,
         expires_at_ms: now + expiry_ms(fleet),
+        production: plan.blast_radius.production,
     };
     store.put(REQUESTS, &hash, &to_doc(&req))?;
     Ok(req)
@@ -196,6 +211,9 @@ pub fn approve(
             who: approver.to_string(),
             hash: req.hash,
         });
+    }
+    if let Err(why) = second_person(&req.requester, approver) {
+        return Err(Refusal::Identity { why });
     }
     if now > req.expires_at_ms {
         return Err(Refusal::RequestExpired {

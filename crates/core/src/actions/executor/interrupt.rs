@@ -51,6 +51,41 @@ impl Stop {
         stop_pair().1
     }
 
+    /// This stop, or one when `timeout` has passed (a rollout step's `timeout`), saying
+    /// what the action was doing then: the progress returned remembers its last line.
+    pub fn or_after(
+        self,
+        timeout: Duration,
+        progress: meridian_providers::Progress,
+    ) -> (Stop, meridian_providers::Progress) {
+        let last = std::sync::Arc::new(Mutex::new(String::new()));
+        let seen = last.clone();
+        let forward = progress.clone();
+        let remembering = meridian_providers::Progress::new(move |line: &str| {
+            if let Ok(mut l) = seen.lock() {
+                *l = line.to_string();
+            }
+            forward.relay(line);
+        });
+        let (handle, stop) = stop_pair();
+        let mut outer = self;
+        tokio::spawn(async move {
+            let why = tokio::select! {
+                why = outer.requested() => why,
+                _ = tokio::time::sleep(timeout) => {
+                    let doing = last.lock().map(|l| l.clone()).unwrap_or_default();
+                    format!(
+                        "the step's timeout of {} passed{}",
+                        meridian_model::fleet::rollout::span(timeout),
+                        if doing.is_empty() { String::new() } else { format!(" while it was waiting for: {doing}") }
+                    )
+                }
+            };
+            handle.stop(why);
+        });
+        (stop, remembering)
+    }
+
     /// Wait until a stop is asked for; returns why. Never returns for `Stop::never()`.
     pub async fn requested(&mut self) -> String {
         loop {

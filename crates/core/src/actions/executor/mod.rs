@@ -9,6 +9,7 @@
 mod act;
 mod approval;
 pub mod door;
+mod freeze;
 pub mod interrupt;
 pub mod orphans;
 mod recheck;
@@ -35,6 +36,7 @@ use meridian_providers::Progress;
 use meridian_providers::Providers;
 use meridian_providers::lock::{FleetLock, LockError, LockHolder};
 
+pub use rollout::{StartOptions, rollout_production, step_production};
 pub use verify::{snapshot, to_verify, verify};
 
 /// What became of an executed (or refused) plan.
@@ -70,9 +72,9 @@ impl Executor {
         read_only: bool,
     ) -> Executor {
         Executor {
+            audit: audit.with_identity(&fleet),
             fleet,
             providers,
-            audit,
             lock,
             read_only,
         }
@@ -139,13 +141,25 @@ impl Executor {
         // A rollout step is booked on the rollout first: of two people running it at once,
         // one goes ahead and the other is told who runs it.
         let step = request.rollout.as_ref();
-        if let Some(at) = step
-            && let Err(why) = self.book_step(at)
-        {
-            return self.record_refused(plan, &why);
+        let mut stop = stop;
+        let mut progress = progress.clone();
+        if let Some(at) = step {
+            match self.book_step(at) {
+                Err(why) => return self.record_refused(plan, &why),
+                // A step with a timeout is stopped when it passes, saying what it was
+                // doing then (its last progress line).
+                Ok(Some(timeout)) => (stop, progress) = stop.or_after(timeout, progress),
+                Ok(None) => {}
+            }
         }
-        let done = self.run_plan(request, plan, basis, progress, stop).await;
-        if let Some(problem) = step.and_then(|at| self.record_step(at, &done)) {
+        let done = self.run_plan(request, plan, basis, &progress, stop).await;
+        let overridden: Vec<String> = plan
+            .checks
+            .iter()
+            .filter(|c| c.overridden)
+            .map(|c| c.guard.name().to_string())
+            .collect();
+        if let Some(problem) = step.and_then(|at| self.record_step(at, &done, &overridden)) {
             progress.say(&problem);
         }
         done

@@ -39,7 +39,7 @@ impl Executor {
     pub(super) async fn recheck(&self, run: &Run<'_>) -> Result<Checked, Box<Execution>> {
         // Read only what this action's plan and verification need.
         let subjects = for_action(&self.fleet, &run.request.action);
-        let fresh = match run
+        let mut fresh = match run
             .basis
             .filter(|b| now_ms() - b.observed_at <= FRESH_ENOUGH_MS)
         {
@@ -49,6 +49,9 @@ impl Executor {
                 poll_subjects(&self.fleet, &self.providers, &subjects, None).await
             }
         };
+        // A freeze set a moment ago by someone else (another state directory, another
+        // laptop) refuses this run: the shared store is read now, whatever the basis.
+        fresh.freeze = self.freeze_reading();
         let recheck = match make_plan(run.request, &self.fleet, &fresh, now_ms()) {
             Ok(p) => p,
             Err(e) => return Err(Box::new(self.record_refused(run.plan, &e.to_string()))),

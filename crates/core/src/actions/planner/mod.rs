@@ -251,6 +251,10 @@ pub fn plan(
         }
     };
     finish(&mut plan, req, fleet);
+    // Every planned action, whoever added it, meets the change freeze here.
+    plan.checks
+        .insert(2, super::guards_freeze::freeze(fleet, state, now));
+    apply_overrides(&mut plan, req);
     Ok(plan)
 }
 
@@ -397,6 +401,12 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         ),
     );
     plan.checks.insert(0, guards::read_only(req.read_only));
+    apply_overrides(plan, req);
+    plan.cli_equivalent = cli_equivalent(req);
+}
+
+/// Blocks the operator overrode by name, with a reason.
+fn apply_overrides(plan: &mut Plan, req: &Request) {
     if req.given_reason().is_some() {
         for check in plan.checks.iter_mut() {
             if check.verdict == Verdict::Block
@@ -407,7 +417,6 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
             }
         }
     }
-    plan.cli_equivalent = cli_equivalent(req);
 }
 
 #[cfg(test)]

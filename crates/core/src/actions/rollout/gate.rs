@@ -109,6 +109,28 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
     }
 }
 
+/// A gate's verdict with its step's timeout: still waiting past the timeout is a failure
+/// that says what it was waiting for.
+pub fn with_timeout(
+    verdict: GateVerdict,
+    timeout: Option<Duration>,
+    since: Millis,
+    now: Millis,
+) -> GateVerdict {
+    match (verdict, timeout) {
+        (GateVerdict::Waiting { waiting_for, .. }, Some(t)) if elapsed(now, since) >= ms(t) => {
+            GateVerdict::Failed {
+                reason: format!(
+                    "timed out after {} (timeout = \"{}\") waiting for {waiting_for}",
+                    secs(elapsed(now, since)),
+                    span(t)
+                ),
+            }
+        }
+        (v, _) => v,
+    }
+}
+
 fn healthy(
     state: &FleetState,
     region: &str,

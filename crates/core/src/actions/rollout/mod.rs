@@ -5,6 +5,7 @@
 //! to the fleet's Lease), changed by compare-and-swap and replaced atomically, so a crash
 //! or `kill -9` resumes exactly where it was and a partner on another machine sees it.
 
+mod control;
 pub mod gate;
 mod gate_command;
 mod recovery;
@@ -12,10 +13,16 @@ mod state;
 mod store;
 pub mod view;
 
-pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now};
+pub use control::{Outcome, Skipped, state_word};
+pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now, with_timeout};
 pub use gate_command::{COMMAND_GATE_TIMEOUT, command_gate};
-pub use state::{Next, Rollout, RolloutError, RolloutStatus, StepEntry, StepState};
+pub use state::{
+    Exception, ExceptionKind, Next, Pause, Rollout, RolloutError, RolloutStatus, SkipRequest,
+    StepEntry, StepState,
+};
 pub use store::RolloutStore;
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod tests;

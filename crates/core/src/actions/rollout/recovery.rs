@@ -32,11 +32,13 @@ impl Rollout {
                     to: None,
                     via: None,
                 }),
-                (_, StepState::Done { .. }) => {}
+                (_, StepState::Done { .. } | StepState::SkippedByPerson { .. }) => {}
                 _ => s.state = StepState::Skipped,
             }
         }
         undo.reverse();
+        self.paused = None;
+        self.skip_request = None;
         let n = if rollback { undo.len() } else { 0 };
         if n == 0 {
             self.status = RolloutStatus::Aborted;
@@ -47,6 +49,7 @@ impl Rollout {
                 state: StepState::Pending,
                 rollback: true,
                 temporary_ms: None,
+                meta: Default::default(),
             }));
             self.arm(now);
         }

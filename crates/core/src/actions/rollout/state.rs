@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::actions::action::{Action, Request, RolloutRef};
 use crate::actions::audit::AuditOutcome;
 use meridian_model::fleet::Fleet;
-use meridian_model::fleet::rollout::{GateSpec, RolloutStep};
+use meridian_model::fleet::rollout::{GateSpec, RolloutStep, RunMode, StepMeta, TemplateKind};
 use meridian_model::state::Millis;
 
 /// Why a rollout command did not do what was asked; maps onto the CLI's exit codes.
@@ -80,8 +80,27 @@ pub enum StepState {
         at: Millis,
         reason: String,
     },
-    /// Left out by an abort.
+    /// Left out by an abort (or not part of the mode the rollout runs in).
     Skipped,
+    /// Skipped by a person with a comment (in production once a second person approved),
+    /// or left out when a failover went ungraceful: an exception in its outcome.
+    SkippedByPerson {
+        by: String,
+        at: Millis,
+        comment: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approved_by: Option<String>,
+    },
+}
+
+impl StepState {
+    /// Passed over: the rollout goes on after it (done, or skipped one way or another).
+    pub fn passed(&self) -> bool {
+        matches!(
+            self,
+            StepState::Done { .. } | StepState::Skipped | StepState::SkippedByPerson { .. }
+        )
+    }
 }
 
 /// A step and its state.
@@ -95,6 +114,59 @@ pub struct StepEntry {
     /// A weights step meant to hold only this long: its change is recorded as temporary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporary_ms: Option<u64>,
+    /// Its timeout and mode, from the template.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub meta: StepMeta,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Who paused the rollout, when and why: shown to everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub by: String,
+    pub at: Millis,
+    pub reason: String,
+}
+
+/// A skip waiting for a second person's approval (production).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipRequest {
+    /// The step's index, from 0.
+    pub step: usize,
+    pub by: String,
+    pub at: Millis,
+    pub comment: String,
+}
+
+/// A step that did not go as planned but the rollout went on: what makes its outcome
+/// "succeeded with exceptions".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    /// The step's index, from 0.
+    pub step: usize,
+    pub kind: ExceptionKind,
+    pub by: String,
+    pub at: Millis,
+    /// The comment, the guards overridden, or why ungraceful mode left it out.
+    pub why: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+}
+
+/// How a step was an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ExceptionKind {
+    /// Skipped with a comment.
+    Skipped,
+    /// Ran with a guard overridden.
+    Overridden,
+    /// Left out by ungraceful mode (it needed the old region).
+    Ungraceful,
 }
 
 /// A started rollout, as persisted.
@@ -111,6 +183,30 @@ pub struct Rollout {
     pub started_at: Millis,
     pub status: RolloutStatus,
     pub steps: Vec<StepEntry>,
+    /// What the template is for: the recovery clock runs for failovers and recoveries.
+    #[serde(default)]
+    pub kind: TemplateKind,
+    /// The mode it runs in (a failover may switch to ungraceful mid-run).
+    #[serde(default)]
+    pub mode: RunMode,
+    /// The modes its template allows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<RunMode>,
+    /// Who runs its steps now; None: whoever started it. Others approve, pause or abort.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// Paused: no step runs and no gate counts down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Pause>,
+    /// A skip waiting for a second person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_request: Option<SkipRequest>,
+    /// Steps skipped, overridden or left out by ungraceful mode, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Exception>,
+    /// A rehearsal against a simulated copy of the fleet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub practice: bool,
 }
 
 /// What the rollout needs next.
@@ -131,6 +227,12 @@ pub enum Next {
         reason: String,
     },
     Finished,
+    /// Paused by a person: no step runs, no gate counts.
+    Paused {
+        index: usize,
+        by: String,
+        reason: String,
+    },
 }
 
 /// The user part of `user@host`: one person on two machines is still one person.
@@ -162,7 +264,7 @@ impl Rollout {
             ));
         }
         let steps = t
-            .resolve(fleet, &params)
+            .resolve_steps(fleet, &params)
             .map_err(|e| RolloutError::Usage(e.0))?;
         let mut r = Rollout {
             id: format!("{}-{now}", t.id),
@@ -175,23 +277,52 @@ impl Rollout {
             status: RolloutStatus::Running,
             steps: steps
                 .into_iter()
-                .map(|(step, hold)| StepEntry {
-                    step,
-                    state: StepState::Pending,
+                .map(|s| StepEntry {
+                    step: s.step,
+                    state: if s.meta.only.is_some_and(|m| m != RunMode::Graceful) {
+                        StepState::Skipped
+                    } else {
+                        StepState::Pending
+                    },
                     rollback: false,
-                    temporary_ms: hold.map(|h| h.as_millis() as u64),
+                    temporary_ms: s.hold.map(|h| h.as_millis() as u64),
+                    meta: s.meta,
                 })
                 .collect(),
+            kind: t.kind,
+            mode: RunMode::Graceful,
+            modes: t.modes.clone(),
+            driver: None,
+            paused: None,
+            skip_request: None,
+            exceptions: Vec::new(),
+            practice: false,
         };
         r.arm(now);
         Ok(r)
     }
 
+    /// Who runs its steps now.
+    pub fn driver(&self) -> &str {
+        self.driver.as_deref().unwrap_or(&self.started_by)
+    }
+
+    /// Only the driver runs steps (actions, gates, skips, retries); refused for anyone
+    /// else, saying how to take over.
+    pub fn may_drive(&self, who: &str) -> Result<(), RolloutError> {
+        if crate::actions::approvals::same_person(who, self.driver()) {
+            return Ok(());
+        }
+        Err(RolloutError::Refused(format!(
+            "{} drives rollout {}: only the driver runs its steps (you may approve, pause or abort); `meridian rollout take --reason TEXT` takes over, audited",
+            self.driver(),
+            self.id
+        )))
+    }
+
     /// The first step not yet done or skipped.
     pub fn current(&self) -> Option<usize> {
-        self.steps
-            .iter()
-            .position(|s| !matches!(s.state, StepState::Done { .. } | StepState::Skipped))
+        self.steps.iter().position(|s| !s.state.passed())
     }
 
     /// A gate starts counting when it becomes the current step.
@@ -225,6 +356,13 @@ impl Rollout {
         }
         if matches!(self.status, RolloutStatus::Aborted) || self.status.finished() {
             return Next::Finished;
+        }
+        if let Some(p) = &self.paused {
+            return Next::Paused {
+                index,
+                by: p.by.clone(),
+                reason: p.reason.clone(),
+            };
         }
         match (&entry.step, &entry.state) {
             (RolloutStep::Gate(g), StepState::Waiting { since }) => Next::Gate {
@@ -332,15 +470,22 @@ impl Rollout {
 
     /// Approve the current approval gate as `by`.
     pub fn approve(&mut self, by: &str, now: Millis) -> Result<String, RolloutError> {
+        if self.skip_request.is_some() {
+            return self.approve_skip(by, now);
+        }
         let index = match self.next() {
             Next::Gate {
                 index,
                 gate: GateSpec::Approval { second_person },
                 ..
             } => {
-                if second_person && crate::actions::approvals::same_person(by, &self.started_by) {
+                let not_second = [self.started_by.as_str(), self.driver()]
+                    .into_iter()
+                    .find_map(|other| crate::actions::approvals::second_person(other, by).err());
+                if second_person && let Some(why) = not_second {
                     return Err(RolloutError::Refused(format!(
-                        "{by} started rollout {}: this gate needs a second person to approve (a guard against mistakes, not authentication)",
+                        "{by} cannot approve step {} of rollout {}: this gate needs a second person ({why})",
+                        index + 1,
                         self.id
                     )));
                 }

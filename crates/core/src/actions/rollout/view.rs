@@ -34,7 +34,13 @@ pub fn rows(r: &Rollout, live: Option<&GateVerdict>) -> Vec<StepRow> {
 
 fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
     let (state, detail) = match &e.state {
-        StepState::Pending => ("pending", String::new()),
+        StepState::Pending => (
+            "pending",
+            e.meta
+                .timeout
+                .map(|t| format!("timeout {}", meridian_model::fleet::rollout::span(t)))
+                .unwrap_or_default(),
+        ),
         StepState::Running { by, since } => ("running", format!("{by} since {}", clock(*since))),
         StepState::Waiting { since } => (
             "waiting",
@@ -53,6 +59,18 @@ fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
         ),
         StepState::Failed { at, reason } => ("failed", format!("{} {reason}", clock(*at))),
         StepState::Skipped => ("skipped", String::new()),
+        StepState::SkippedByPerson {
+            by,
+            at,
+            comment,
+            approved_by,
+        } => (
+            "skipped",
+            match approved_by {
+                Some(a) => format!("{by} {} ({comment}; approved by {a})", clock(*at)),
+                None => format!("{by} {} ({comment})", clock(*at)),
+            },
+        ),
     };
     StepRow {
         number: i + 1,
@@ -61,4 +79,35 @@ fn row(i: usize, e: &StepEntry, live: Option<&GateVerdict>) -> StepRow {
         detail,
         rollback: e.rollback,
     }
+}
+
+/// Who drives, who paused and why, a skip waiting for a second person: shown to everyone.
+pub fn control_lines(r: &Rollout) -> Vec<String> {
+    let mut lines = Vec::new();
+    if r.driver() != r.started_by {
+        lines.push(format!("driven by {} (took over)", r.driver()));
+    }
+    if r.mode != Default::default() {
+        lines.push(format!("mode: {}", <&str>::from(r.mode)));
+    }
+    if let Some(p) = &r.paused {
+        lines.push(format!(
+            "PAUSED by {} at {}: {} (no step runs, no gate counts; `meridian rollout resume --reason TEXT`)",
+            p.by,
+            clock(p.at),
+            p.reason
+        ));
+    }
+    if let Some(k) = &r.skip_request {
+        lines.push(format!(
+            "skip of step {} asked by {} ({}): waits for a second person's `meridian rollout approve`",
+            k.step + 1,
+            k.by,
+            k.comment
+        ));
+    }
+    for e in r.exception_lines() {
+        lines.push(format!("exception: {e}"));
+    }
+    lines
 }

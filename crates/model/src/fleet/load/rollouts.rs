@@ -9,7 +9,9 @@ use super::Validator;
 use super::rollout_steps::StepReader;
 use crate::fleet::model::{Phase, Region, Tenant};
 use crate::fleet::raw::RawRollout;
-use crate::fleet::rollout::{RolloutTemplate, TemplateStep, placeholders};
+use crate::fleet::rollout::{
+    RolloutTemplate, RunMode, StepMeta, TemplateKind, TemplateStep, placeholders,
+};
 use crate::fleet::suggest::hint;
 use crate::traffic::TrafficRules;
 
@@ -17,6 +19,9 @@ use crate::traffic::TrafficRules;
 pub const STEP_KINDS: &[&str] = &[
     "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate",
 ];
+
+/// Keys any step may have besides its kind's own.
+pub const COMMON_STEP_KEYS: &[&str] = &["timeout", "mode"];
 
 /// The kinds of gate.
 pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
@@ -50,11 +55,16 @@ impl Validator<'_> {
                     "a rollout needs at least one step",
                 );
             }
+            let kind = self.template_kind(r, i);
+            let modes = self.template_modes(r, i, kind);
             let mut steps = Vec::new();
+            let mut step_meta = Vec::new();
             for (j, step) in r.steps.get_ref().iter().enumerate() {
                 let key = format!("rollouts[{i}].steps[{j}]");
+                let meta = self.step_meta(step.get_ref(), &key, &modes);
                 if let Some(s) = self.rollout_step(step, &key, &params, known) {
                     steps.push(s);
+                    step_meta.push(meta);
                 }
             }
             out.push(RolloutTemplate {
@@ -62,6 +72,9 @@ impl Validator<'_> {
                 name: r.name.clone().unwrap_or_else(|| r.id.get_ref().clone()),
                 params,
                 steps,
+                kind,
+                modes,
+                step_meta,
             });
         }
         out
@@ -128,7 +141,7 @@ impl Validator<'_> {
             _ => &["gate", "region", "for", "under", "run", "by"],
         };
         for (k, v) in step {
-            if !allowed.contains(&k.as_str()) {
+            if !allowed.contains(&k.as_str()) && !COMMON_STEP_KEYS.contains(&k.as_str()) {
                 let msg = format!(
                     "unknown key \"{k}\" in a {kind} step{}",
                     hint(k, allowed.iter().copied()),
@@ -144,6 +157,80 @@ impl Validator<'_> {
             known,
         };
         c.build(kind)
+    }
+}
+
+impl Validator<'_> {
+    fn template_kind(&mut self, r: &RawRollout, i: usize) -> TemplateKind {
+        let Some(k) = &r.kind else {
+            return TemplateKind::default();
+        };
+        match k.get_ref().parse() {
+            Ok(kind) => kind,
+            Err(_) => {
+                let valid = super::quoted(<TemplateKind as strum::VariantNames>::VARIANTS);
+                let msg = format!("unknown kind \"{}\"; valid: {valid}", k.get_ref());
+                self.err(k, format!("rollouts[{i}].kind"), msg);
+                TemplateKind::default()
+            }
+        }
+    }
+
+    fn template_modes(&mut self, r: &RawRollout, i: usize, kind: TemplateKind) -> Vec<RunMode> {
+        let mut modes = Vec::new();
+        for m in &r.modes {
+            match m.get_ref().parse::<RunMode>() {
+                Ok(mode) if !modes.contains(&mode) => modes.push(mode),
+                Ok(_) => {}
+                Err(_) => {
+                    let valid = super::quoted(<RunMode as strum::VariantNames>::VARIANTS);
+                    let msg = format!("unknown mode \"{}\"; valid: {valid}", m.get_ref());
+                    self.err(m, format!("rollouts[{i}].modes"), msg);
+                }
+            }
+        }
+        if modes.contains(&RunMode::Ungraceful)
+            && kind != TemplateKind::Failover
+            && let Some(first) = r.modes.first()
+        {
+            self.err(
+                first,
+                format!("rollouts[{i}].modes"),
+                "only a failover (`kind = \"failover\"`) runs ungraceful: it skips the steps that need the old region",
+            );
+        }
+        modes
+    }
+
+    /// A step's `timeout` and `mode`.
+    fn step_meta(&mut self, step: &RawStep, key: &str, modes: &[RunMode]) -> StepMeta {
+        let mut meta = StepMeta::default();
+        if let Some(t) = step.get("timeout") {
+            match t.get_ref().as_str().map(humantime::parse_duration) {
+                Some(Ok(d)) if !d.is_zero() => meta.timeout = Some(d),
+                _ => self.err(
+                    t,
+                    format!("{key}.timeout"),
+                    "`timeout` is a duration longer than 0s, e.g. \"10m\"",
+                ),
+            }
+        }
+        if let Some(m) = step.get("mode") {
+            match m.get_ref().as_str().map(str::parse::<RunMode>) {
+                Some(Ok(mode)) if modes.contains(&RunMode::Ungraceful) => meta.only = Some(mode),
+                Some(Ok(_)) => self.err(
+                    m,
+                    format!("{key}.mode"),
+                    "a step's `mode` needs the template to declare `modes = [\"graceful\", \"ungraceful\"]`",
+                ),
+                _ => self.err(
+                    m,
+                    format!("{key}.mode"),
+                    "`mode` is \"graceful\" (the step needs the old region) or \"ungraceful\"",
+                ),
+            }
+        }
+        meta
     }
 }
 
