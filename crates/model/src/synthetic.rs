@@ -162,6 +162,8 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
             tenants: tenants_state,
             unmanaged_weights: Vec::new(),
             routes: Default::default(),
+            routing: Default::default(),
+            alarms: Default::default(),
         },
     ))
 }

@@ -103,6 +103,8 @@ pub fn state(fleet: &Fleet) -> FleetState {
         tenants,
         unmanaged_weights: Vec::new(),
         routes: Default::default(),
+        routing: Default::default(),
+        alarms: Default::default(),
     }
 }
 
@@ -139,4 +141,17 @@ pub fn weights(pairs: &[(&str, u32)]) -> Vec<(String, Weight)> {
         .iter()
         .map(|(r, w)| (r.to_string(), Weight::units(*w)))
         .collect()
+}
+
+/// The routing map as read now: tenant -> home region, and the regions open to sign-ups.
+pub fn set_homes(state: &mut FleetState, homes: &[(&str, &str)], signups: &[&str]) {
+    let map = TenantHomes {
+        homes: homes
+            .iter()
+            .map(|(t, r)| (t.to_string(), r.to_string()))
+            .collect(),
+        signups: Some(signups.iter().map(|r| r.to_string()).collect()),
+        unreadable: Vec::new(),
+    };
+    state.routing = Observed::ok(std::sync::Arc::new(map), NOW);
 }

@@ -15,6 +15,7 @@ mod recheck;
 mod record;
 mod recovery;
 mod rollout;
+mod settle;
 mod verify;
 
 #[cfg(test)]
@@ -212,7 +213,7 @@ impl Executor {
             Err(failed) => return *failed,
         };
         let result = self.act(run, &checked, &started).await;
-        let after = self.read_back(&checked).await;
+        let after = self.read_back(&checked, result.is_ok()).await;
         self.record_outcome(run, &checked, &started, result, &after)
             .await
     }

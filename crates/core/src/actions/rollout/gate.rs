@@ -106,6 +106,24 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
         GateSpec::Command { run } => {
             GateVerdict::waiting(format!("`{}` to exit 0", run.display()), None)
         }
+        // Decided by the engine from the alarms' history (a read of CloudWatch).
+        GateSpec::Alarms {
+            prefix,
+            tag,
+            region,
+            hold,
+        } => GateVerdict::waiting(
+            format!(
+                "alarm history: no alarm in ALARM for {}{}",
+                span(*hold),
+                meridian_model::fleet::rollout::alarm_scope(
+                    prefix.as_deref(),
+                    tag.as_deref(),
+                    region.as_deref()
+                )
+            ),
+            None,
+        ),
     }
 }
 

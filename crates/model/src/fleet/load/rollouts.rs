@@ -19,7 +19,7 @@ pub const STEP_KINDS: &[&str] = &[
 ];
 
 /// The kinds of gate.
-pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
+pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait", "alarms"];
 
 pub(super) type RawStep = BTreeMap<String, Spanned<Value>>;
 
@@ -29,6 +29,8 @@ pub(super) struct Known<'a> {
     pub tenants: &'a [Tenant],
     pub phases: &'a [Phase],
     pub rules: &'a TrafficRules,
+    /// The fleet has an `[alarms]` table (an alarms gate needs one).
+    pub alarms: bool,
 }
 
 impl Validator<'_> {
