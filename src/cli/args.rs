@@ -39,6 +39,8 @@ Examples:
   meridian evidence ap-south-1 infrastructure            (its latest run's output)
   meridian sync payments-prd --region eu-west-1 --reason CHG-103
   meridian resume-auto-sync payments-prd --region eu-west-1 --reason CHG-103
+  meridian signups close eu-west-1 --reason CHG-104   (new tenants go elsewhere)
+  meridian tenant move acme --to us-east-1 --reason CS-88
   meridian discover > fleet.toml";
 
 #[derive(Debug, Parser)]
@@ -341,6 +343,43 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Open a region to new tenants in the routing layer (`[tenant_routing]`), or close it
+    Signups {
+        #[command(subcommand)]
+        command: SignupsCommand,
+    },
+    /// Tenants in the routing layer (`[tenant_routing]`)
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignupsCommand {
+    /// Let the routing layer assign new tenants to REGION (phase 6, region registration)
+    Open {
+        /// Region id
+        region: String,
+    },
+    /// Stop the routing layer assigning new tenants to REGION (the first step of a teardown)
+    Close {
+        /// Region id
+        region: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Point a tenant's routing entry at another home region (its data is NOT moved; needs
+    /// --reason)
+    Move {
+        /// Tenant id, as the routing map keys it
+        tenant: String,
+        /// The new home region
+        #[arg(long, value_name = "REGION")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -482,7 +521,8 @@ pub enum DemoCommand {
     Fault {
         /// Region id
         region: String,
-        /// down: probes fail; lag: replay pauses; flap: up and down; clear: heal
+        /// down: probes fail; lag: replay pauses; flap: up and down; hook: every sync's
+        /// PreSync migration Job fails; clear: heal
         kind: FaultKind,
     },
 }
@@ -500,4 +540,5 @@ pub enum FaultKind {
     Lag,
     Flap,
     Clear,
+    Hook,
 }

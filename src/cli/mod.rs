@@ -154,6 +154,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
+        Command::Signups { command } => {
+            let (region, open) = match command {
+                args::SignupsCommand::Open { region } => (region, true),
+                args::SignupsCommand::Close { region } => (region, false),
+            };
+            act::run(Action::Signups { region, open }, global, false).await
+        }
+        Command::Tenant {
+            command: args::TenantCommand::Move { tenant, to },
+        } => act::run(Action::TenantMove { tenant, to }, global, false).await,
     }
 }
 

@@ -17,4 +17,5 @@ mod names;
 mod rollout;
 mod rollout_gates;
 mod runbook;
+mod tenant_routing;
 mod weights_recovery;

@@ -37,6 +37,10 @@ fn guard_names_are_stable_and_round_trip() {
             "rejoin-target",
             "fenced-serving",
             "geo-coverage",
+            "tenants-homed",
+            "tenant-app-not-ready",
+            "last-signup-region",
+            "routing-unknown",
         ]
     );
     for g in Guard::ALL {
@@ -65,7 +69,8 @@ fn provider_names_are_stable_and_round_trip() {
             "argocd",
             "helm",
             "kube",
-            "file"
+            "file",
+            "cloudflare-kv"
         ]
     );
     for p in ProviderKind::ALL {

@@ -103,8 +103,39 @@ pub fn state(fleet: &Fleet) -> FleetState {
         tenants,
         unmanaged_weights: Vec::new(),
         routes: Default::default(),
-        routing: Default::default(),
+        routing: match fleet.tenant_routing {
+            Some(_) => Observed::ok(std::sync::Arc::new(homes_of(fleet)), NOW),
+            None => Observed::default(),
+        },
         alarms: Default::default(),
+    }
+}
+
+/// The routing map a fleet's simulation starts with: each tenant in its `sim.home` (else its
+/// first region), every region open to sign-ups unless `sim.signups = false`.
+fn homes_of(fleet: &Fleet) -> TenantHomes {
+    TenantHomes {
+        homes: fleet
+            .tenants
+            .iter()
+            .filter_map(|t| {
+                let home = t
+                    .sim
+                    .home
+                    .clone()
+                    .or_else(|| t.regions.first().map(|r| r.to_string()))?;
+                Some((t.id.clone(), home))
+            })
+            .collect(),
+        signups: Some(
+            fleet
+                .regions
+                .iter()
+                .filter(|r| r.sim.signups != Some(false))
+                .map(|r| r.id.clone())
+                .collect(),
+        ),
+        unreadable: Vec::new(),
     }
 }
 

@@ -242,8 +242,10 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
             let deadline = pace.timeout.map_or(
                 match f.subject {
                     // Many calls per reading (pages of keys, bulk reads of values; every
-                    // alarm's tags and history).
-                    Subject::Routing | Subject::Alarms => MANY_CALLS_DEADLINE,
+                    // alarm's tags and history); the simulator answers at once.
+                    Subject::Routing | Subject::Alarms if f.cap.provider != ProviderKind::Sim => {
+                        MANY_CALLS_DEADLINE
+                    }
                     _ => DEFAULT_DEADLINE,
                 },
                 Dur::get,

@@ -102,6 +102,7 @@ fn closing_the_last_region_that_takes_sign_ups_blocks() {
 fn a_map_not_read_failed_or_old_blocks_changes_to_it() {
     let f = fleet();
     let mut s = state(&f);
+    s.routing = Observed::default();
     assert_eq!(routing_known(&s, NOW).verdict, Verdict::Block, "never read");
     set_homes(&mut s, &[("acme", "us-east-1")], &["us-east-1"]);
     assert_eq!(routing_known(&s, NOW).verdict, Verdict::Pass);

@@ -355,7 +355,9 @@ fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRad
         .iter()
         .filter_map(|r| state.traffic_share(r))
         .sum::<f64>()
-        .min(1.0);
+        .min(1.0)
+        // An empty sum of floats is -0.0, which prints as "-0%".
+        + 0.0;
     let routing = regions
         .iter()
         .filter_map(|r| state.region(r)?.weight.value)
