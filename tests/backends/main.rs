@@ -22,6 +22,7 @@ mod kube_standin;
 mod route53;
 mod routing;
 mod runner_shell;
+mod tenant_kv;
 mod topology;
 mod topology_redis;
 mod traffic_cli;
