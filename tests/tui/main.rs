@@ -8,6 +8,7 @@ mod support;
 
 mod config;
 mod e2e;
+mod hooks_homes;
 mod keys;
 mod modals;
 mod mouse;

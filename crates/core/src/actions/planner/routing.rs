@@ -37,14 +37,18 @@ pub(super) fn known_tenant(fleet: &Fleet, state: &FleetState, id: &str) -> Resul
 }
 
 /// The drain's plan says what the routing layer does with the region's tenants, and
-/// offers closing sign-ups as the step that stops new ones going there.
+/// offers closing sign-ups as the step that stops new ones going there. A region no tenant
+/// is homed in adds nothing: the plan stays as short as the drain is simple.
 pub(super) fn drain_warning(plan: &mut Plan, fleet: &Fleet, state: &FleetState, region: &str) {
     let Some(check) = tenants_homed(fleet, state, region) else {
         return;
     };
+    if check.verdict == Verdict::Pass {
+        return;
+    }
     if state
         .homes()
-        .is_some_and(|h| h.takes_signups(region) == Some(true))
+        .is_some_and(|h| h.homed_in(region) > 0 && h.takes_signups(region) == Some(true))
     {
         plan.notes.push(format!(
             "next: `meridian signups close {region}` stops the routing layer giving {region} new tenants"
