@@ -57,6 +57,21 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
             eprintln!("[{}] {}", short_age(ms(waited)), gate.reason);
             last_reason = gate.reason.clone();
         }
+        // A sync that failed in a hook does not heal by waiting: stop now, with the hook.
+        if let Some(hook) = hook_failure(&target, &state).filter(|_| !gate.met) {
+            let gate = Gate {
+                met: false,
+                reason: hook.clone(),
+            };
+            report(&target, &gate, &state, waited, polls, global.json);
+            return Err(Failure::new(
+                Exit::Failed,
+                format!(
+                    "stopped waiting for {}: {hook} (waiting will not fix it: fix the hook, then sync again)",
+                    describe(&target)
+                ),
+            ));
+        }
         let timed_out = !gate.met && waited >= target.wait.timeout;
         if gate.met || timed_out {
             report(&target, &gate, &state, waited, polls, global.json);
@@ -204,6 +219,20 @@ fn evaluate(
         };
     }
     gate
+}
+
+/// For `wait synced`: the hook that stopped the tenant's last sync in one of the regions
+/// (and no sync running now), in words.
+fn hook_failure(t: &Target, state: &FleetState) -> Option<String> {
+    if t.condition != "synced" {
+        return None;
+    }
+    let failed: Vec<String> = t
+        .regions
+        .iter()
+        .filter_map(|r| gates::hook_failed(state, &t.subject, r))
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 fn describe(t: &Target) -> String {

@@ -264,6 +264,24 @@ fn a_failed_hook_shows_in_status_and_flags_the_tenants_homed_there() {
     let (code, out) = sb.said(&["status", "--check"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("search-stg is homed in us-east-1"), "{out}");
+    // `wait synced` stops at once on the failed hook instead of waiting out its timeout.
+    let (code, out) = sb.said(&[
+        "wait",
+        "synced",
+        "storefront-prd",
+        "--region",
+        "us-east-1",
+        "--timeout",
+        "1h",
+        "--interval",
+        "1s",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("stopped waiting for storefront-prd Synced and Healthy in us-east-1")
+            && out.contains("PreSync Job migrate failed"),
+        "{out}"
+    );
     // A person's sync fails the same way, and says so; the fault cleared, it succeeds.
     let (code, out) = sb.said(&[
         "sync",

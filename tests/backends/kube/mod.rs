@@ -10,6 +10,7 @@
 mod actions;
 mod faults;
 mod helm;
+mod hooks;
 mod lease;
 mod read;
 mod shared;

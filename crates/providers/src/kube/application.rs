@@ -121,7 +121,7 @@ fn operation(app: &Value) -> Option<OperationInfo> {
 
 /// The hooks of an operation: `syncResult.resources` entries with a `hookType` (Argo CD
 /// leaves it empty for resources that are not hooks).
-fn hooks(state: &Value) -> Vec<HookResult> {
+pub(super) fn hooks(state: &Value) -> Vec<HookResult> {
     let Some(resources) = state
         .pointer("/syncResult/resources")
         .and_then(Value::as_array)
