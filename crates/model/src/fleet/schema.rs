@@ -283,14 +283,12 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
         one(
             "gate",
             json!({
-                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait", "alarms"]},
+                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait"]},
                 "region": text,
                 "for": dur,
                 "under": dur,
                 "run": {"oneOf": [text, {"type": "array", "items": text, "minItems": 1}]},
                 "by": {"enum": ["second-person", "anyone"]},
-                "prefix": text,
-                "tag": text,
             }),
             &["gate"],
         ),

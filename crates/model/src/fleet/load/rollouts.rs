@@ -19,7 +19,7 @@ pub const STEP_KINDS: &[&str] = &[
 ];
 
 /// The kinds of gate.
-pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait", "alarms"];
+pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
 
 pub(super) type RawStep = BTreeMap<String, Spanned<Value>>;
 
