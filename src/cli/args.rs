@@ -455,6 +455,24 @@ pub enum WaitCondition {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Until no CloudWatch alarm (those `[alarms]` counts, or --prefix/--tag) has been in
+    /// ALARM for --for: answered at once from the alarms' history, not waited out
+    Quiet {
+        /// Alarm name prefix (default: the `[alarms]` table's)
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Alarm tag KEY=value (default: the `[alarms]` table's tags)
+        #[arg(long)]
+        tag: Option<String>,
+        /// Region id: only its AWS region's alarms (default: the `[alarms]` table's regions)
+        #[arg(long)]
+        region: Option<String>,
+        /// How long no alarm may have been in ALARM, e.g. 15m or 7d (at most 30d)
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "15m")]
+        hold: Duration,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
 }
 
 /// How long and how often `meridian wait` polls.

@@ -15,6 +15,7 @@ mod status_argo;
 pub mod status_doc;
 mod temporary;
 mod wait;
+mod wait_quiet;
 pub(crate) mod wait_recovered;
 
 pub use crate::session::{Exit, Failure, note, out};

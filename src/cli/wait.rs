@@ -33,6 +33,22 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
     if let WaitCondition::Recovered { wait } = condition {
         return super::wait_recovered::run(&ctx, &wait, global).await;
     }
+    if let WaitCondition::Quiet {
+        prefix,
+        tag,
+        region,
+        hold,
+        wait,
+    } = condition
+    {
+        let scope = super::wait_quiet::Scope {
+            prefix,
+            tag,
+            region,
+            hold,
+        };
+        return super::wait_quiet::run(&ctx, scope, &wait, global).await;
+    }
     let target = resolve(condition, &ctx.fleet)?;
     // A simulated world runs `speed` times faster than the wall clock: count the timeout
     // (and self-measured holds) in its time, as the gate's own "healthy since" does.
@@ -112,7 +128,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, Failure> {
         None => Err(unknown("region", id, fleet.region_ids())),
     };
     Ok(match condition {
-        WaitCondition::Recovered { .. } => {
+        WaitCondition::Recovered { .. } | WaitCondition::Quiet { .. } => {
             return Err(Failure::new(
                 Exit::Usage,
                 "wait recovered is handled on its own",

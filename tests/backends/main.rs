@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alarms;
 mod aurora;
 mod azure;
 mod cli;

@@ -35,21 +35,22 @@ impl AlarmQuery {
         }
     }
 
-    /// A gate's own: its prefix and `KEY=value` tag, in one fleet region's cloud region
-    /// or the `[alarms]` table's regions.
+    /// A gate's own: its prefix and `KEY=value` tag (else the `[alarms]` table's), in one
+    /// fleet region's cloud region or the `[alarms]` table's regions.
     pub fn of_gate(
         fleet: &Fleet,
         prefix: Option<&str>,
         tag: Option<&str>,
         region: Option<&str>,
     ) -> AlarmQuery {
+        // What the gate does not say, the `[alarms]` table does.
         let mut q = AlarmQuery::of_fleet(fleet);
-        q.prefix = prefix.map(str::to_string);
-        q.tags = tag
-            .and_then(|t| t.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .into_iter()
-            .collect();
+        if let Some(p) = prefix {
+            q.prefix = Some(p.to_string());
+        }
+        if let Some((k, v)) = tag.and_then(|t| t.split_once('=')) {
+            q.tags = [(k.trim().to_string(), v.trim().to_string())].into();
+        }
         if let Some(r) = region.and_then(|r| fleet.region(r)) {
             q.aws_regions = vec![r.cloud_region.clone()];
         }

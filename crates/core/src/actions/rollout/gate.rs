@@ -106,7 +106,8 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
         GateSpec::Command { run } => {
             GateVerdict::waiting(format!("`{}` to exit 0", run.display()), None)
         }
-        // Decided by the engine from the alarms' history (a read of CloudWatch).
+        // Decided from CloudWatch's alarm history by `gate_alarms::alarms_gate` (`rollout
+        // next`, `rollout status`); from the board's state alone it only says what it needs.
         GateSpec::Alarms {
             prefix,
             tag,
@@ -114,7 +115,7 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             hold,
         } => GateVerdict::waiting(
             format!(
-                "alarm history: no alarm in ALARM for {}{}",
+                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next`)",
                 span(*hold),
                 meridian_model::fleet::rollout::alarm_scope(
                     prefix.as_deref(),

@@ -6,6 +6,7 @@
 //! or `kill -9` resumes exactly where it was and a partner on another machine sees it.
 
 pub mod gate;
+mod gate_alarms;
 mod gate_command;
 mod recovery;
 mod state;
@@ -13,6 +14,7 @@ mod store;
 pub mod view;
 
 pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now};
+pub use gate_alarms::{ALARMS_GATE_DEADLINE, alarms_gate, alarms_verdict};
 pub use gate_command::{COMMAND_GATE_TIMEOUT, command_gate};
 pub use state::{Next, Rollout, RolloutError, RolloutStatus, StepEntry, StepState};
 pub use store::RolloutStore;

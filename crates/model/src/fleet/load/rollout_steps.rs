@@ -234,15 +234,7 @@ impl StepReader<'_, '_, '_> {
             "command" => &["run"],
             "approval" => &[],
             "wait" => &["for"],
-            // Parsed below, but not decided yet: nothing reads the alarms' history for a
-            // rollout or `wait`, so a gate would wait forever. Refused, in words.
-            "alarms" => {
-                self.fail(
-                    "gate",
-                    "gate \"alarms\" is not available yet (alarm history is not read for gates); use a command gate, and `meridian status --check` for alarms firing now".into(),
-                );
-                return None;
-            }
+            "alarms" => &["for"],
             other => {
                 let msg = format!(
                     "unknown gate \"{other}\"{}; valid: {}",
@@ -347,11 +339,20 @@ impl StepReader<'_, '_, '_> {
             Some(_) => Some(self.region("region")?),
             None => None,
         };
+        let hold = self.duration("for")?;
+        // CloudWatch keeps 30 days of alarm history: a longer window cannot be proven.
+        if hold > std::time::Duration::from_secs(30 * 86_400) {
+            self.fail(
+                "for",
+                "an alarms gate reads CloudWatch's alarm history, kept for 30 days: `for` is 30d or less".into(),
+            );
+            return None;
+        }
         Some(GateSpec::Alarms {
             prefix,
             tag,
             region,
-            hold: self.duration("for")?,
+            hold,
         })
     }
 }

@@ -19,7 +19,7 @@ pub const STEP_KINDS: &[&str] = &[
 ];
 
 /// The kinds of gate.
-pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
+pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait", "alarms"];
 
 pub(super) type RawStep = BTreeMap<String, Spanned<Value>>;
 
@@ -127,7 +127,9 @@ impl Validator<'_> {
             "sync" => &["sync", "region", "revision"],
             "rollback" => &["rollback", "region", "to"],
             "phase" => &["phase", "region"],
-            _ => &["gate", "region", "for", "under", "run", "by"],
+            _ => &[
+                "gate", "region", "for", "under", "run", "by", "prefix", "tag",
+            ],
         };
         for (k, v) in step {
             if !allowed.contains(&k.as_str()) {
