@@ -5,6 +5,7 @@
 
 mod approvals;
 mod commands;
+mod config_alarms_gate;
 mod config_errors;
 mod config_rollouts;
 mod config_schema;
