@@ -39,6 +39,8 @@ Examples:
   meridian evidence ap-south-1 infrastructure            (its latest run's output)
   meridian sync payments-prd --region eu-west-1 --reason CHG-103
   meridian resume-auto-sync payments-prd --region eu-west-1 --reason CHG-103
+  meridian signups close eu-west-1 --reason CHG-104   (new tenants go elsewhere)
+  meridian tenant move acme --to us-east-1 --reason CS-88
   meridian discover > fleet.toml";
 
 #[derive(Debug, Parser)]
@@ -403,6 +405,43 @@ pub enum Command {
     },
     /// Lift the freeze set with `meridian freeze` (needs --reason; audited)
     Unfreeze,
+    /// Open a region to new tenants in the routing layer (`[tenant_routing]`), or close it
+    Signups {
+        #[command(subcommand)]
+        command: SignupsCommand,
+    },
+    /// Tenants in the routing layer (`[tenant_routing]`)
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignupsCommand {
+    /// Let the routing layer assign new tenants to REGION (phase 6, region registration)
+    Open {
+        /// Region id
+        region: String,
+    },
+    /// Stop the routing layer assigning new tenants to REGION (the first step of a teardown)
+    Close {
+        /// Region id
+        region: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Point a tenant's routing entry at another home region (its data is NOT moved; needs
+    /// --reason)
+    Move {
+        /// Tenant id, as the routing map keys it
+        tenant: String,
+        /// The new home region
+        #[arg(long, value_name = "REGION")]
+        to: String,
+    },
 }
 
 /// `report --format`.
@@ -508,6 +547,24 @@ pub enum WaitCondition {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Until no CloudWatch alarm (those `[alarms]` counts, or --prefix/--tag) has been in
+    /// ALARM for --for: answered at once from the alarms' history, not waited out
+    Quiet {
+        /// Alarm name prefix (default: the `[alarms]` table's)
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Alarm tag KEY=value (default: the `[alarms]` table's tags)
+        #[arg(long)]
+        tag: Option<String>,
+        /// Region id: only its AWS region's alarms (default: the `[alarms]` table's regions)
+        #[arg(long)]
+        region: Option<String>,
+        /// How long no alarm may have been in ALARM, e.g. 15m or 7d (at most 30d)
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "15m")]
+        hold: Duration,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
 }
 
 /// How long and how often `meridian wait` polls.
@@ -574,7 +631,8 @@ pub enum DemoCommand {
     Fault {
         /// Region id
         region: String,
-        /// down: probes fail; lag: replay pauses; flap: up and down; clear: heal
+        /// down: probes fail; lag: replay pauses; flap: up and down; hook: every sync's
+        /// PreSync migration Job fails; clear: heal
         kind: FaultKind,
     },
 }
@@ -592,4 +650,5 @@ pub enum FaultKind {
     Lag,
     Flap,
     Clear,
+    Hook,
 }

@@ -437,15 +437,26 @@ pub fn demo(global: &GlobalArgs, command: DemoCommand) -> Result<Exit, Failure> 
                 FaultKind::Down => Fault::Down,
                 FaultKind::Lag => Fault::Lag,
                 FaultKind::Flap => Fault::Flap,
-                FaultKind::Clear => Fault::None,
+                FaultKind::Clear | FaultKind::Hook => Fault::None,
             };
-            sim.set_fault(&region, fault)
-                .map_err(|e| failed(e.to_string()))?;
+            // A failed hook is a fault of the region's syncs, not of its health: it is
+            // kept apart, and `clear` ends both.
+            match kind {
+                FaultKind::Hook => sim.set_hook_fault(&region, true),
+                FaultKind::Clear => sim
+                    .set_hook_fault(&region, false)
+                    .and_then(|()| sim.set_fault(&region, fault)),
+                _ => sim.set_fault(&region, fault),
+            }
+            .map_err(|e| failed(e.to_string()))?;
             let effect = match kind {
                 FaultKind::Down => "is down: probes fail and its database is unreachable",
                 FaultKind::Lag => "has replay paused: replication lag climbs until cleared",
                 FaultKind::Flap => "flaps: down and up every 20 simulated seconds",
                 FaultKind::Clear => "is healthy again",
+                FaultKind::Hook => {
+                    "fails every sync in its PreSync hook (Job migrate): the new revision is not applied, the old pods keep serving"
+                }
             };
             let kind = format!("{kind:?}").to_lowercase();
             json!({"ok": true, "fleet": ctx.fleet.name, "region": region, "fault": kind, "message": format!("{region} {effect}")})

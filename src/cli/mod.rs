@@ -19,6 +19,7 @@ mod status_argo;
 pub mod status_doc;
 mod temporary;
 mod wait;
+mod wait_quiet;
 pub(crate) mod wait_recovered;
 mod watch;
 
@@ -173,6 +174,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         )),
         Command::Freeze { until, for_ } => freeze::freeze(global, until.as_deref(), for_),
         Command::Unfreeze => freeze::unfreeze(global),
+        Command::Signups { command } => {
+            let (region, open) = match command {
+                args::SignupsCommand::Open { region } => (region, true),
+                args::SignupsCommand::Close { region } => (region, false),
+            };
+            act::run(Action::Signups { region, open }, global, false).await
+        }
+        Command::Tenant {
+            command: args::TenantCommand::Move { tenant, to },
+        } => act::run(Action::TenantMove { tenant, to }, global, false).await,
     }
 }
 

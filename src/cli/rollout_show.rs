@@ -11,6 +11,27 @@ use crate::session::Context;
 
 /// A gate's verdict from a fresh read of the fleet.
 pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerdict {
+    // An alarms gate is decided from CloudWatch's history, not from the board's state.
+    if let GateSpec::Alarms {
+        prefix,
+        tag,
+        region,
+        hold,
+    } = gate
+    {
+        let query = crate::providers::alarms::AlarmQuery::of_gate(
+            &ctx.fleet,
+            prefix.as_deref(),
+            tag.as_deref(),
+            region.as_deref(),
+        );
+        return crate::actions::rollout::alarms_gate(
+            ctx.providers.alarms.as_deref(),
+            &query,
+            *hold,
+        )
+        .await;
+    }
     let state = poll(&ctx.fleet, &ctx.providers, None).await;
     evaluate(gate, &state, since, rollout_now())
 }

@@ -77,6 +77,10 @@ pub fn to_json<'a>(
                 "stale": s.is_some_and(|s| is_stale(&s.health, now) || is_stale(&s.weight, now) || s.lag.error.is_some()),
                 "errors": errors,
                 "phases": phases,
+                // The routing layer's map (fleets with `[tenant_routing]`): how many tenants
+                // live here, and whether new ones are assigned here at sign-up.
+                "tenants_homed": state.homes().map(|h| h.homed_in(&r.id)),
+                "signups": state.homes().and_then(|h| h.takes_signups(&r.id)),
             })
         })
         .collect();
@@ -106,6 +110,7 @@ pub fn to_json<'a>(
             },
         },
         "regions": regions,
+        "tenant_routing": routing_json(fleet, state),
         "unmanaged_weights": state.unmanaged_weights.iter().map(|(id, w)| json!({"set_identifier": id, "weight": w})).collect::<Vec<_>>(),
     });
     StatusDoc {
@@ -119,6 +124,36 @@ pub fn to_json<'a>(
             history: false,
         },
     }
+}
+
+/// The `tenant_routing` section: where the map was read from, when, and what it holds that
+/// the per-region and per-tenant fields cannot show (homes in regions the fleet does not
+/// know, entries that could not be read). Null for fleets without `[tenant_routing]`.
+fn routing_json(fleet: &Fleet, state: &FleetState) -> Value {
+    let Some(cap) = &fleet.tenant_routing else {
+        return Value::Null;
+    };
+    let r = &state.routing;
+    let homes = state.homes();
+    let elsewhere: serde_json::Map<String, Value> = homes
+        .map(|h| {
+            h.counts()
+                .into_iter()
+                .filter(|(region, _)| fleet.region(region).is_none())
+                .map(|(region, n)| (region.to_string(), json!(n)))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "provider": cap.provider.as_str(),
+        "observed_at": r.at.map(rfc3339),
+        "error": r.error,
+        "stale": is_stale(r, state.observed_at),
+        "tenants": homes.map(|h| h.homes.len()),
+        "signups": homes.and_then(|h| h.signups.clone()),
+        "homed_outside_fleet": elsewhere,
+        "unreadable": homes.map(|h| h.unreadable.clone()).unwrap_or_default(),
+    })
 }
 
 /// The `api` section of `status --json`: per provider family, what this process spent and
@@ -146,6 +181,53 @@ pub fn api_json(lines: &[crate::providers::budget::BudgetLine]) -> Value {
 
 fn is_stale<T>(o: &Observed<T>, now: Millis) -> bool {
     o.is_stale(now, STALE_AFTER_MS)
+}
+
+/// Under the region table, for fleets with `[tenant_routing]`: how many tenants each region
+/// is home to and whether it takes sign-ups, as the routing layer's map says.
+fn routing_text(fleet: &Fleet, state: &FleetState) -> String {
+    if fleet.tenant_routing.is_none() {
+        return String::new();
+    }
+    let r = &state.routing;
+    let Some(homes) = state.homes() else {
+        let why = r.error.as_deref().unwrap_or("not read yet");
+        return format!("tenant routing: ? ({why})\n");
+    };
+    let stale = if is_stale(r, state.observed_at) {
+        "~"
+    } else {
+        ""
+    };
+    let regions: Vec<String> = fleet
+        .regions
+        .iter()
+        .map(|reg| {
+            let signups = match homes.takes_signups(&reg.id) {
+                Some(true) => "open",
+                Some(false) => "closed",
+                None => "?",
+            };
+            format!("{} {stale}{} {signups}", reg.id, homes.homed_in(&reg.id))
+        })
+        .collect();
+    // Wrapped to the table's 100 columns.
+    let mut out = String::new();
+    let mut line = "tenants homed, sign-ups:".to_string();
+    for r in regions {
+        if line.chars().count() + 3 + r.chars().count() > 100 {
+            out.push_str(&line);
+            out.push('\n');
+            line = "   ".to_string();
+        } else if !line.ends_with(':') {
+            line.push_str(" ·");
+        }
+        line.push(' ');
+        line.push_str(&r);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 /// The human table. Values that are stale carry a `~` and are explained under the table.
@@ -284,8 +366,10 @@ pub fn to_text(
             }
         }
     }
+    out.push_str(&routing_text(fleet, state));
     out.push('\n');
     let helm = fleet.tenants.iter().any(|t| t.helm.is_some());
+    let homes = fleet.tenant_routing.as_ref().and(state.homes());
     out.push_str(&format!(
         "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{}\n",
         "TENANT",
@@ -295,7 +379,12 @@ pub fn to_text(
         "HEALTH",
         "REVISION",
         "AUTO",
-        if helm { " HELM" } else { "" }
+        match (helm, fleet.tenant_routing.is_some()) {
+            (true, true) => " HELM HOME",
+            (true, false) => " HELM",
+            (false, true) => " HOME",
+            (false, false) => "",
+        }
     ));
     for t in &fleet.tenants {
         let ts = state.tenant(&t.id);
@@ -320,8 +409,13 @@ pub fn to_text(
             } else {
                 "?"
             };
+            // The routing layer sends the tenant's requests to this region.
+            let home_cell = match homes.and_then(|h| h.home(&t.id)) {
+                Some(home) if home == region.as_str() => " home",
+                _ => "",
+            };
             out.push_str(&format!(
-                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{helm_cell}\n",
+                "{:<16} {:<5} {:<16} {:<10} {:<12} {:<9} {:<4}{helm_cell}{home_cell}\n",
                 name,
                 env,
                 region,
@@ -343,6 +437,9 @@ pub fn to_text(
             if let Some(e) = o.and_then(|o| o.error.as_ref()) {
                 notes.push(format!("{} in {region}: {e}", t.id));
             }
+        }
+        if fleet.tenant_routing.is_some() {
+            notes.extend(crate::actions::homes::home_problem(fleet, state, &t.id));
         }
     }
     notes.extend(crate::actions::gates::fleet_notes(fleet, state));

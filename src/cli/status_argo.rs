@@ -11,6 +11,13 @@ pub fn operation_json(o: &OperationInfo) -> Value {
         "requested": o.requested, "phase": o.phase.map(|p| p.as_str()), "message": o.message,
         "revision": o.revision, "started_at": o.started_at.map(rfc3339),
         "finished_at": o.finished_at.map(rfc3339), "initiated_by": o.initiated_by,
+        // What the sync's hooks did (PreSync, Sync, PostSync, SyncFail), and the failed one
+        // in words: "PreSync Job migrate failed: ...; the new revision was not applied".
+        "hooks": o.hooks.iter().map(|h| json!({
+            "hook_type": h.hook_type, "kind": h.kind, "name": h.name, "namespace": h.namespace,
+            "phase": h.phase, "message": h.message,
+        })).collect::<Vec<_>>(),
+        "hook_failure": o.failed_hook().map(|h| h.failure_text()),
     })
 }
 
@@ -67,6 +74,9 @@ pub fn notes(tenant: &str, region: &str, a: &AppState) -> Vec<String> {
     }
     if let Some(why) = a.operation_in_progress() {
         out.push(format!("{tenant} in {region}: {why}"));
+    }
+    if let Some(hook) = a.hook_failure() {
+        out.push(format!("{tenant} in {region}: {hook}"));
     }
     if let Some(p) = &a.detail.paused {
         out.push(format!(

@@ -155,8 +155,12 @@ impl Tenants<'_> {
     }
 
     fn doc<'b>(&'b self, i: usize, t: &'b Tenant) -> TenantDoc<'b> {
+        let routed = self.fleet.tenant_routing.is_some();
         TenantDoc {
             environment: &t.environment,
+            home: routed.then(|| self.state.homes().and_then(|h| h.home(&t.id))),
+            home_problem: routed
+                .then(|| crate::actions::homes::home_problem(self.fleet, self.state, &t.id)),
             id: &t.id,
             production: self.fleet.is_production(&t.environment),
             regions: Cells {
@@ -276,6 +280,13 @@ impl Serialize for Tenants<'_> {
 #[derive(serde::Serialize)]
 struct TenantDoc<'a> {
     environment: &'a str,
+    /// Fleets with `[tenant_routing]`: the region the routing layer sends the tenant to
+    /// (null when the map has no entry or was not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    home: Option<Option<&'a str>>,
+    /// Why that home does not fit the fleet (its app missing, OutOfSync or down there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    home_problem: Option<Option<String>>,
     id: &'a str,
     production: bool,
     regions: Cells<'a>,

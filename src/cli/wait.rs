@@ -33,6 +33,22 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
     if let WaitCondition::Recovered { wait } = condition {
         return super::wait_recovered::run(&ctx, &wait, global).await;
     }
+    if let WaitCondition::Quiet {
+        prefix,
+        tag,
+        region,
+        hold,
+        wait,
+    } = condition
+    {
+        let scope = super::wait_quiet::Scope {
+            prefix,
+            tag,
+            region,
+            hold,
+        };
+        return super::wait_quiet::run(&ctx, scope, &wait, global).await;
+    }
     let target = resolve(condition, &ctx.fleet)?;
     // A simulated world runs `speed` times faster than the wall clock: count the timeout
     // (and self-measured holds) in its time, as the gate's own "healthy since" does.
@@ -56,6 +72,21 @@ pub async fn run(condition: WaitCondition, global: &GlobalArgs) -> Result<Exit, 
         if gate.reason != last_reason {
             eprintln!("[{}] {}", short_age(ms(waited)), gate.reason);
             last_reason = gate.reason.clone();
+        }
+        // A sync that failed in a hook does not heal by waiting: stop now, with the hook.
+        if let Some(hook) = hook_failure(&target, &state).filter(|_| !gate.met) {
+            let gate = Gate {
+                met: false,
+                reason: hook.clone(),
+            };
+            report(&target, &gate, &state, waited, polls, global.json);
+            return Err(Failure::new(
+                Exit::Failed,
+                format!(
+                    "stopped waiting for {}: {hook} (waiting will not fix it: fix the hook, then sync again)",
+                    describe(&target)
+                ),
+            ));
         }
         let timed_out = !gate.met && waited >= target.wait.timeout;
         if gate.met || timed_out {
@@ -97,7 +128,7 @@ fn resolve(condition: WaitCondition, fleet: &Fleet) -> Result<Target, Failure> {
         None => Err(unknown("region", id, fleet.region_ids())),
     };
     Ok(match condition {
-        WaitCondition::Recovered { .. } => {
+        WaitCondition::Recovered { .. } | WaitCondition::Quiet { .. } => {
             return Err(Failure::new(
                 Exit::Usage,
                 "wait recovered is handled on its own",
@@ -204,6 +235,20 @@ fn evaluate(
         };
     }
     gate
+}
+
+/// For `wait synced`: the hook that stopped the tenant's last sync in one of the regions
+/// (and no sync running now), in words.
+fn hook_failure(t: &Target, state: &FleetState) -> Option<String> {
+    if t.condition != "synced" {
+        return None;
+    }
+    let failed: Vec<String> = t
+        .regions
+        .iter()
+        .filter_map(|r| gates::hook_failed(state, &t.subject, r))
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 fn describe(t: &Target) -> String {

@@ -231,6 +231,8 @@ fn errors_of(
                 .and_then(|(_, rel)| rel.error.clone());
             vec![("helm releases", first)]
         }
+        Subject::Routing => vec![("tenant routing", state.routing.error.clone())],
+        Subject::Alarms => vec![("alarms", state.alarms.error.clone())],
     }
 }
 

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alarms;
 mod aurora;
 mod azure;
 mod cli;
@@ -22,6 +23,7 @@ mod kube_standin;
 mod route53;
 mod routing;
 mod runner_shell;
+mod tenant_kv;
 mod topology;
 mod topology_redis;
 mod traffic_cli;

@@ -5,6 +5,7 @@
 
 mod approvals;
 mod commands;
+mod config_alarms_gate;
 mod config_errors;
 mod config_rollouts;
 mod config_schema;
@@ -21,4 +22,5 @@ mod rollout;
 mod rollout_control;
 mod rollout_gates;
 mod runbook;
+mod tenant_routing;
 mod weights_recovery;

@@ -38,6 +38,10 @@ fn guard_names_are_stable_and_round_trip() {
             "fenced-serving",
             "geo-coverage",
             "freeze",
+            "tenants-homed",
+            "tenant-app-not-ready",
+            "last-signup-region",
+            "routing-unknown",
         ]
     );
     for g in Guard::ALL {
@@ -66,7 +70,8 @@ fn provider_names_are_stable_and_round_trip() {
             "argocd",
             "helm",
             "kube",
-            "file"
+            "file",
+            "cloudflare-kv"
         ]
     );
     for p in ProviderKind::ALL {

@@ -24,6 +24,8 @@ Control API (no auth), besides the common ones in standin_common.py:
     POST /__standin/pools/{id or name}          a pool PATCH body applied behind meridian's back
     GET  /__standin/state                       pools and load balancers as stored
     GET  /__standin/violations (DELETE clears)  requests the API description does not allow
+    /__standin/kv/...                           Workers KV: see cloudflare_kv.py (its seed is
+                                                under "kv"; eventual consistency switchable)
 """
 
 import argparse
@@ -36,6 +38,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cloudflare_kv import Kv  # noqa: E402
 from standin_common import CONTRACTS, Contract, Reply, World, now_iso, serve  # noqa: E402
 
 BASE = "/client/v4"
@@ -92,6 +95,7 @@ class CloudflareWorld(World):
                                                               "pool_weights": {}},
                     "region_pools": {}, "country_pools": {}, "pop_pools": {}, **lb}
             self.lbs[full["id"]] = full
+        self.kv = Kv(seed.get("kv"))
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.calls = {}  # token -> recent request times
@@ -122,6 +126,17 @@ class CloudflareServer(ThreadingHTTPServer):
         self.rate(token)
         parts = path[len(BASE) + 1:].strip("/").split("/")
         writes = method in ("POST", "PUT", "PATCH", "DELETE")
+        # Workers KV (cloudflare_kv.py): a bulk read is a POST that writes nothing, and a
+        # value is written as multipart/form-data, not JSON.
+        if parts[:1] == ["accounts"] and parts[2:5] == ["storage", "kv", "namespaces"]:
+            if writes and parts[-2:] != ["bulk", "get"] and w.tokens.get(token) != "write":
+                fail(403, 10000, "Authentication error")
+            self.refuse(violations)
+            self.account_ok(parts[1])
+
+            def reply(status, body):
+                raise Reply(status, body)
+            w.kv.api(method, parts[5:], query, raw, headers, fail, envelope, reply)
         if writes and w.tokens.get(token) != "write":
             fail(403, 10000, "Authentication error")
         body = None
@@ -349,6 +364,8 @@ class CloudflareServer(ThreadingHTTPServer):
                 lb = w.find(w.lbs, key) or fail(404, 1003, f"no load balancer {key}")
                 self.patch_lb(lb, body)
                 return lb
+            case ["kv", *rest]:
+                return w.kv.control(method, rest, body, fail)
         fail(404, 7000, f"no control route {path}")
 
 

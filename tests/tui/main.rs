@@ -9,6 +9,7 @@ mod support;
 mod config;
 mod e2e;
 mod findings;
+mod hooks_homes;
 mod keys;
 mod modals;
 mod mouse;

@@ -163,6 +163,8 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
             unmanaged_weights: Vec::new(),
             routes: Default::default(),
             freeze: Default::default(),
+            routing: Default::default(),
+            alarms: Default::default(),
         },
     ))
 }

@@ -3,6 +3,7 @@
 //! The engine reads through these traits and the executor changes the world through them;
 //! nothing above this module knows whether a weight lives in Route 53 or the simulator.
 
+pub mod alarms;
 pub mod aws;
 pub mod azure;
 pub mod board;
@@ -19,6 +20,7 @@ pub mod lock;
 pub mod postgres;
 pub mod redis;
 pub mod rest;
+pub mod routing;
 pub mod secrets;
 pub mod shell;
 pub mod sim;
@@ -326,6 +328,10 @@ pub struct Providers {
     pub lag: HashMap<String, Arc<dyn LagReader>>,
     /// Each region's database role, promotion and rejoining.
     pub database: HashMap<String, Arc<dyn DatabaseControl>>,
+    /// The tenant -> region map of the routing layer (fleets with `[tenant_routing]`).
+    pub routing: Option<Arc<dyn routing::TenantRouting>>,
+    /// Alarms (fleets with `[alarms]`).
+    pub alarms: Option<Arc<dyn alarms::AlarmReader>>,
 }
 
 /// Each provider once, however many regions share it.
@@ -492,6 +498,18 @@ impl Providers {
             };
             database.insert(r.id.clone(), control);
         }
+        let routing: Option<Arc<dyn routing::TenantRouting>> =
+            fleet.tenant_routing.as_ref().map(|cap| match cap.provider {
+                ProviderKind::CloudflareKv => Arc::new(cloudflare::kv::KvRouting::new(fleet, cap))
+                    as Arc<dyn routing::TenantRouting>,
+                _ => sim() as Arc<dyn routing::TenantRouting>,
+            });
+        let alarms: Option<Arc<dyn alarms::AlarmReader>> = fleet.alarms.as_ref().map(|_| {
+            Arc::new(aws::alarms::CloudWatchAlarms::from_fleet(
+                fleet,
+                real.aws.clone(),
+            )) as Arc<dyn alarms::AlarmReader>
+        });
         Ok(Providers {
             traffic,
             gitops,
@@ -501,6 +519,8 @@ impl Providers {
             health,
             lag,
             database,
+            routing,
+            alarms,
         })
     }
 }

@@ -234,7 +234,44 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         ));
     }
     out.push(kv(app, "tenants", tenants, Role::Text));
+    if app.fleet.tenant_routing.is_some() {
+        out.push(routing_line(app, id));
+    }
     out
+}
+
+/// What the routing layer's map says of a region: how many tenants live there and whether
+/// it takes new ones at sign-up.
+fn routing_line(app: &App, id: &str) -> Line<'static> {
+    let r = &app.state.routing;
+    let Some(homes) = app.state.homes() else {
+        let why = r.error.as_deref().unwrap_or("not read yet");
+        return kv(
+            app,
+            "routing",
+            format!("tenant map unknown: {why}"),
+            Role::Stale,
+        );
+    };
+    let n = homes.homed_in(id);
+    let signups = match homes.takes_signups(id) {
+        Some(true) => "takes new tenants at sign-up",
+        Some(false) => "closed to sign-ups",
+        None => "sign-ups not in the map",
+    };
+    kv(
+        app,
+        "routing",
+        format!(
+            "{n} tenant{} homed here · {signups}",
+            if n == 1 { "" } else { "s" }
+        ),
+        if r.error.is_some() {
+            Role::Stale
+        } else {
+            Role::Text
+        },
+    )
 }
 
 fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
@@ -311,6 +348,22 @@ fn cell_lines(app: &App, tenant: &str, region: &str) -> Vec<Line<'static>> {
         age_text_as_of(o, apps_current(app, region), app.now),
     ));
     out.push(kv(app, "revision", a.revision.to_string(), Role::Text));
+    if app.fleet.tenant_routing.is_some() {
+        let home = app.state.homes().and_then(|h| h.home(tenant));
+        let problem = crate::actions::homes::home_problem(&app.fleet, &app.state, tenant);
+        let (text, role) = match (home, problem) {
+            (_, Some(p)) => (format!("⌂ {p}"), Role::Danger),
+            (Some(h), None) if h == region => {
+                ("⌂ the routing layer sends it here".into(), Role::Info)
+            }
+            (Some(h), None) => (
+                format!("{h} (its requests go there, not here)"),
+                Role::Muted,
+            ),
+            (None, None) => ("not in the routing map".into(), Role::Muted),
+        };
+        out.push(kv(app, "home", text, role));
+    }
     out.push(kv(
         app,
         "auto-sync",

@@ -41,6 +41,27 @@ pub fn argo_lines(app: &App, a: &AppState) -> Vec<Line<'static>> {
             .map(|m| format!(": {m}"))
             .unwrap_or_default();
         out.push(kv(app, "operation", format!("{phase}{by}{msg}"), role));
+        // What each hook of that sync did; a failed one in words.
+        for h in &op.hooks {
+            let (text, role) = match h.failed() {
+                true => (h.failure_text(), Role::Danger),
+                false => (
+                    format!(
+                        "{} {} {}: {}{}",
+                        h.hook_type,
+                        h.kind,
+                        h.name,
+                        h.phase.as_deref().unwrap_or("pending"),
+                        h.message
+                            .as_deref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    ),
+                    Role::Muted,
+                ),
+            };
+            out.push(kv(app, "hook", text, role));
+        }
     }
     for c in &a.detail.conditions {
         out.push(kv(

@@ -1,6 +1,7 @@
 //! The tenant matrix: tenants x regions; each cell shows Argo sync, health and revision as
 //! symbol and word, with auto-sync marked (`⟳`, or `⏸` when meridian paused it), and the
-//! Helm release's revision (`⎈3 deployed`) for tenants that have one.
+//! Helm release's revision (`⎈3 deployed`) for tenants that have one, and the tenant's home
+//! in the routing layer's map (`⌂`; `⌂!` by the name when the home does not fit the fleet).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -39,11 +40,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
             let tenant = &app.fleet.tenants[ti];
             let prod = app.fleet.is_production(&tenant.environment);
             let env_role = if prod { Role::Danger } else { Role::Muted };
+            // The routing layer's home, and whether it fits the fleet (`⌂!` when not).
+            let home = app.state.homes().and_then(|h| h.home(&tenant.id));
+            let home_bad = home.is_some()
+                && crate::actions::homes::home_problem(&app.fleet, &app.state, &tenant.id)
+                    .is_some();
+            let home_role = if home_bad { Role::Danger } else { Role::Info };
             let mut cells = vec![Cell::from(vec![
-                Line::from(Span::styled(
-                    tenant.id.clone(),
-                    t.get(Role::Text).add_modifier(Modifier::BOLD),
-                )),
+                Line::from(vec![
+                    Span::styled(
+                        tenant.id.clone(),
+                        t.get(Role::Text).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(if home_bad { " ⌂!" } else { "" }, t.get(Role::Danger)),
+                ]),
                 Line::from(Span::styled(
                     format!(
                         "{}{}",
@@ -124,6 +134,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                         ),
                                         Span::styled(auto, st(Role::Info)),
                                         Span::styled(
+                                            if home == Some(region.id.as_str()) {
+                                                " ⌂"
+                                            } else {
+                                                ""
+                                            },
+                                            st(home_role),
+                                        ),
+                                        Span::styled(
                                             stale_mark_as_of(
                                                 o,
                                                 apps_current(app, &region.id),
@@ -132,15 +150,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
                                             t.get(Role::Stale),
                                         ),
                                     ]),
-                                    Line::from(vec![
-                                        Span::raw(" "),
-                                        Span::styled(
-                                            format!("{} {}", health.symbol, health.word),
-                                            st(health.role),
-                                        ),
-                                        Span::styled(format!(" {rev}"), st(Role::Muted)),
-                                        Span::styled(helm.clone(), st(Role::Info)),
-                                    ]),
+                                    match failed_hook(a) {
+                                        // The last sync stopped in a hook: that, not the
+                                        // health of the old pods still serving, is the news.
+                                        Some(hook) => Line::from(vec![
+                                            Span::raw(" "),
+                                            Span::styled(
+                                                fit(&hook, col_w.saturating_sub(1)),
+                                                st(Role::Danger),
+                                            ),
+                                        ]),
+                                        None => Line::from(vec![
+                                            Span::raw(" "),
+                                            Span::styled(
+                                                format!("{} {}", health.symbol, health.word),
+                                                st(health.role),
+                                            ),
+                                            Span::styled(format!(" {rev}"), st(Role::Muted)),
+                                            Span::styled(helm.clone(), st(Role::Info)),
+                                        ]),
+                                    },
                                 ])
                             }
                             None => Cell::from(vec![
@@ -197,4 +226,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, block: Block) {
         .column_spacing(1)
         .block(block);
     frame.render_widget(table, area);
+}
+
+/// `✗ PreSync hook` (failed: the cross, in red) when the app's last sync failed in a hook and none runs now.
+fn failed_hook(a: &crate::state::AppState) -> Option<String> {
+    if a.operation_in_progress().is_some() {
+        return None;
+    }
+    let hook = a.detail.operation.as_deref()?.failed_hook()?;
+    Some(format!("✗ {} hook", hook.hook_type))
 }

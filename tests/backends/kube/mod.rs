@@ -11,6 +11,7 @@ mod actions;
 mod faults;
 mod freeze;
 mod helm;
+mod hooks;
 mod lease;
 mod read;
 mod shared;

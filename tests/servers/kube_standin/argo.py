@@ -20,6 +20,10 @@ MANAGER = "argocd-application-controller"
 FAULT_ANNOTATION = "standin.meridian.dev/operation-fault"  # fail | error | hang, for every operation
 HEAD_ANNOTATION = "standin.meridian.dev/head-revision"
 SECONDS_ANNOTATION = "standin.meridian.dev/sync-seconds"
+# A PreSync hook Job run before every sync: "NAME:succeed", "NAME:fail" or "NAME:fail:MESSAGE"
+# (seed 003's migration). A failed one stops the sync before anything is applied.
+HOOK_ANNOTATION = "standin.meridian.dev/presync-hook"
+HOOK_FAILED = "Job has reached the specified backoff limit"
 OUTCOMES = ("succeed", "fail", "error", "hang")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 # Finalizers the real controller removes once it has deleted an app's resources.
@@ -146,6 +150,9 @@ class ArgoController:
             revision = self.head(app)
         source = sync.get("source") or spec_source
         state["finishedAt"] = now()
+        hooks = self._presync(app) if outcome in ("succeed", "fail") else []
+        if outcome == "succeed" and any(h["hookPhase"] == "Failed" for h in hooks):
+            outcome = "hook-failed"
         if outcome == "succeed":
             history = status.setdefault("history", [])
             history.append({
@@ -167,11 +174,35 @@ class ArgoController:
             state.update(phase="Error", message="ComparisonError: injected error (stand-in)")
         elif outcome == "terminated":
             state.update(phase="Failed", message="Operation terminated")
+        elif outcome == "hook-failed":
+            # As gitops-engine's sync: the PreSync phase failed, so no resource was applied.
+            state.update(phase="Failed",
+                         message="one or more synchronization tasks completed unsuccessfully")
         else:
             state.update(phase="Failed", message="one or more objects failed to apply, reason: injected failure (stand-in)")
         if outcome != "error":
-            state["syncResult"] = {"revision": revision, "source": source, "resources": []}
+            state["syncResult"] = {"revision": revision, "source": source, "resources": hooks}
         app.pop("operation", None)
+
+    def _presync(self, app):
+        """The PreSync hook's entry of `syncResult.resources`, as Argo CD writes one
+        (ResourceResult: group, version, kind, namespace, name, status, message, hookType,
+        hookPhase, syncPhase), when the app carries HOOK_ANNOTATION."""
+        spec = (app["metadata"].get("annotations") or {}).get(HOOK_ANNOTATION)
+        if not spec:
+            return []
+        name, _, rest = spec.partition(":")
+        verdict, _, message = rest.partition(":")
+        failed = verdict.strip() == "fail"
+        namespace = ((app.get("spec") or {}).get("destination") or {}).get("namespace") or "default"
+        return [{
+            "group": "batch", "version": "v1", "kind": "Job", "namespace": namespace,
+            "name": name.strip() or "migrate",
+            "status": "SyncFailed" if failed else "Synced",
+            "message": (message.strip() or HOOK_FAILED) if failed else "job.batch/%s created" % (name.strip() or "migrate"),
+            "hookType": "PreSync", "hookPhase": "Failed" if failed else "Succeeded",
+            "syncPhase": "PreSync",
+        }]
 
     def _auto_sync(self, app):
         if not automated(app) or self._sync_status(app) != "OutOfSync":

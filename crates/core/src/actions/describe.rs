@@ -52,6 +52,28 @@ pub async fn describe(
                 .describe_traffic(fleet, weights, book)
                 .await
         }
+        Some(op @ (Operation::SetSignups { .. } | Operation::MoveTenant { .. })) => {
+            match (&providers.routing, routing_change(op)) {
+                (Some(r), Some(change)) => r.describe(&change),
+                _ => Vec::new(),
+            }
+        }
         _ => Vec::new(),
+    }
+}
+
+/// The routing layer's change an operation makes, if it makes one.
+pub fn routing_change(op: &Operation) -> Option<meridian_providers::routing::RoutingChange> {
+    use meridian_providers::routing::RoutingChange;
+    match op {
+        Operation::SetSignups { region, open } => Some(RoutingChange::Signups {
+            region: region.clone(),
+            open: *open,
+        }),
+        Operation::MoveTenant { tenant, to, .. } => Some(RoutingChange::Home {
+            tenant: tenant.clone(),
+            to: to.clone(),
+        }),
+        _ => None,
     }
 }

@@ -125,6 +125,13 @@ pub fn synced(state: &FleetState, tenant: &str, region: &str) -> Gate {
         Some(a) if a.sync == SyncStatus::Synced && a.health == AppHealth::Healthy => {
             Gate::met(format!("{tenant} in {region} Synced and Healthy"))
         }
+        // What the last sync really did, when a hook stopped it.
+        Some(a) if a.hook_failure().is_some() => Gate::unmet(format!(
+            "{tenant} in {region} {} and {}: {}",
+            a.sync.as_str(),
+            a.health.as_str(),
+            a.hook_failure().unwrap_or_default()
+        )),
         Some(a) => Gate::unmet(format!(
             "{tenant} in {region} {} and {}{}",
             a.sync.as_str(),
@@ -198,6 +205,17 @@ fn helm_deployed(
             t.id
         )),
     }
+}
+
+/// The tenant's last sync in the region failed in a hook, and no sync runs now: waiting
+/// for it to become Synced would wait out the timeout for nothing. The hook in words.
+pub fn hook_failed(state: &FleetState, tenant: &str, region: &str) -> Option<String> {
+    let app = state.tenant(tenant)?.app(region)?.value.as_ref()?;
+    if app.operation_in_progress().is_some() {
+        return None;
+    }
+    app.hook_failure()
+        .map(|h| format!("{tenant} in {region}: {h}"))
 }
 
 /// How long a condition has held without a break, for `--for` on conditions whose
@@ -298,6 +316,7 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
             }
         }
     }
+    out.extend(super::homes::problems(fleet, state));
     // Regions without weights (latency, failover, geo) count as long as they are in rotation.
     let in_rotation = state.regions.iter().any(|r| {
         r.weight

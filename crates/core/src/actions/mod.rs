@@ -13,6 +13,8 @@ pub mod guards;
 pub mod guards_freeze;
 pub mod guards_gitops;
 pub mod guards_replication;
+pub mod guards_routing;
+pub mod homes;
 pub mod plan;
 pub mod planner;
 pub mod recovery;

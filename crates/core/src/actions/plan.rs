@@ -51,6 +51,14 @@ pub enum Guard {
     GeoCoverage,
     /// A change freeze is in force (`meridian freeze`, or `[[policy.freezes]]`).
     Freeze,
+    /// Tenants homed in a region keep being sent there by the routing layer.
+    TenantsHomed,
+    /// A tenant moved to a region where its app is not Synced and Healthy (or not there).
+    TenantAppNotReady,
+    /// Closing sign-ups in the last region that takes them.
+    LastSignupRegion,
+    /// The routing map could not be read, so the change cannot be planned against it.
+    RoutingUnknown,
 }
 
 impl Guard {
@@ -81,6 +89,7 @@ impl Guard {
                 | Guard::OperationInProgress
                 | Guard::HelmPending
                 | Guard::RejoinTarget
+                | Guard::RoutingUnknown
         )
     }
 
@@ -242,6 +251,15 @@ pub enum Operation {
         #[serde(default)]
         from: usize,
     },
+    /// Open a region to new tenants in the routing layer, or close it.
+    SetSignups { region: String, open: bool },
+    /// Point a tenant's routing entry at another region (no data moves).
+    MoveTenant {
+        tenant: String,
+        /// Its home as read when planning (None: not in the map yet).
+        from: Option<String>,
+        to: String,
+    },
 }
 
 /// The writer a promotion replaces: afterwards its database takes no writes (fenced, or a
@@ -342,6 +360,7 @@ impl Plan {
                 format!("Resume auto-sync of {tenant} in {region}")
             }
             Action::SetWeights { .. } => "Set weights".to_string(),
+            Action::TenantMove { tenant, to } => format!("Move {tenant} to {to}"),
             _ => format!("{} {}", self.action.verb(), self.target),
         }
     }

@@ -104,6 +104,39 @@ pub fn state(fleet: &Fleet) -> FleetState {
         unmanaged_weights: Vec::new(),
         routes: Default::default(),
         freeze: Default::default(),
+        routing: match fleet.tenant_routing {
+            Some(_) => Observed::ok(std::sync::Arc::new(homes_of(fleet)), NOW),
+            None => Observed::default(),
+        },
+        alarms: Default::default(),
+    }
+}
+
+/// The routing map a fleet's simulation starts with: each tenant in its `sim.home` (else its
+/// first region), every region open to sign-ups unless `sim.signups = false`.
+fn homes_of(fleet: &Fleet) -> TenantHomes {
+    TenantHomes {
+        homes: fleet
+            .tenants
+            .iter()
+            .filter_map(|t| {
+                let home = t
+                    .sim
+                    .home
+                    .clone()
+                    .or_else(|| t.regions.first().map(|r| r.to_string()))?;
+                Some((t.id.clone(), home))
+            })
+            .collect(),
+        signups: Some(
+            fleet
+                .regions
+                .iter()
+                .filter(|r| r.sim.signups != Some(false))
+                .map(|r| r.id.clone())
+                .collect(),
+        ),
+        unreadable: Vec::new(),
     }
 }
 
@@ -140,4 +173,17 @@ pub fn weights(pairs: &[(&str, u32)]) -> Vec<(String, Weight)> {
         .iter()
         .map(|(r, w)| (r.to_string(), Weight::units(*w)))
         .collect()
+}
+
+/// The routing map as read now: tenant -> home region, and the regions open to sign-ups.
+pub fn set_homes(state: &mut FleetState, homes: &[(&str, &str)], signups: &[&str]) {
+    let map = TenantHomes {
+        homes: homes
+            .iter()
+            .map(|(t, r)| (t.to_string(), r.to_string()))
+            .collect(),
+        signups: Some(signups.iter().map(|r| r.to_string()).collect()),
+        unreadable: Vec::new(),
+    };
+    state.routing = Observed::ok(std::sync::Arc::new(map), NOW);
 }

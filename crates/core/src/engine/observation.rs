@@ -8,7 +8,7 @@ use arcstr::ArcStr;
 
 use meridian_model::fleet::{Fleet, Role};
 use meridian_model::state::{
-    AppState, FleetState, Health, HelmRelease, Millis, Observed, PhaseState,
+    AlarmNow, AppState, FleetState, Health, HelmRelease, Millis, Observed, PhaseState, TenantHomes,
 };
 use meridian_providers::{AppsUpdate, ErrorKind, ProviderError, ProviderResult, WeightsReading};
 
@@ -30,6 +30,10 @@ pub enum Reading {
     Apps(ProviderResult<AppsUpdate>),
     /// The region's Helm releases, by tenant.
     Releases(ProviderResult<Vec<(String, HelmRelease)>>),
+    /// The routing layer's tenant map.
+    Routing(ProviderResult<std::sync::Arc<TenantHomes>>),
+    /// The alarms `[alarms]` counts.
+    Alarms(ProviderResult<Vec<AlarmNow>>),
 }
 
 /// One subject's reading and when it completed.
@@ -55,6 +59,8 @@ impl Observation {
             Reading::Phases(r) => r.as_ref().err().into_iter().collect(),
             Reading::Apps(r) => r.as_ref().err().into_iter().collect(),
             Reading::Releases(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Routing(r) => r.as_ref().err().into_iter().collect(),
+            Reading::Alarms(r) => r.as_ref().err().into_iter().collect(),
         }
     }
 
@@ -256,6 +262,8 @@ impl Merger {
                     self.apply_releases(state, region, result, at);
                 }
             }
+            Reading::Routing(result) => state.routing = merge(&state.routing, &result, at),
+            Reading::Alarms(result) => state.alarms = merge(&state.alarms, &result, at),
         }
     }
 

@@ -85,6 +85,24 @@ pub async fn read(
             )
             .await,
         ),
+        Subject::Routing => Reading::Routing(match &providers.routing {
+            Some(r) => bounded(
+                deadline,
+                None,
+                call("read tenant routing"),
+                r.read_routing(fleet),
+            )
+            .await
+            .map(std::sync::Arc::new),
+            None => Err(missing("read tenant routing")),
+        }),
+        Subject::Alarms => Reading::Alarms(match &providers.alarms {
+            Some(a) => {
+                let query = meridian_providers::alarms::AlarmQuery::of_fleet(fleet);
+                bounded(deadline, None, call("read alarms"), a.alarms(&query)).await
+            }
+            None => Err(missing("read alarms")),
+        }),
         Subject::Apps(id) => Reading::Apps(
             bounded(
                 deadline,

@@ -17,6 +17,9 @@ use meridian_providers::combined_health::SourcePace;
 /// Default deadline for one reading: the fleet file's default `timeout`.
 pub const DEFAULT_DEADLINE: Duration = meridian_model::fleet::DEFAULT_TIMEOUT;
 
+/// Default deadline of a reading made of many calls (the tenant map, alarms).
+pub const MANY_CALLS_DEADLINE: Duration = Duration::from_secs(30);
+
 /// When and how long to read one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
@@ -47,6 +50,8 @@ pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capabil
             .iter()
             .filter(|t| t.runs_in(r))
             .find_map(|t| t.helm.as_ref())?,
+        Subject::Routing => fleet.tenant_routing.as_ref()?,
+        Subject::Alarms => fleet.alarms.as_ref()?,
     })
 }
 
@@ -77,6 +82,9 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // Release Secrets change only when someone runs Helm.
         (ProviderKind::Helm, _) => 10,
         (ProviderKind::Kube | ProviderKind::File, _) => 30,
+        // The tenant map changes when a tenant signs up or moves: a minute is fresh enough,
+        // and a big map is many calls (a page per thousand keys, a call per hundred values).
+        (ProviderKind::CloudflareKv, _) => 60,
     };
     Duration::from_secs(secs)
 }
@@ -103,6 +111,8 @@ fn family_of(
     match (cap.provider, subject) {
         (ProviderKind::Route53, Subject::Weights) => Some(("route53", 1.0)),
         (ProviderKind::Route53, _) if reads_status(cap) => Some(("route53", 1.0)),
+        // DescribeAlarms per AWS region (tags and history cost more when asked for).
+        (ProviderKind::Cloudwatch, Subject::Alarms) => Some(("cloudwatch", 1.0)),
         // Metric readings share one GetMetricData per AWS region and refresh: count them as
         // one call shared by every source, of any region, that reads metrics.
         (ProviderKind::Route53 | ProviderKind::Cloudwatch, _) => {
@@ -118,6 +128,9 @@ fn family_of(
             Some(("cloudflare", 1.0 + lbs as f64))
         }
         (ProviderKind::Cloudflare, _) => Some(("cloudflare", 1.0)),
+        // A list page and a bulk read at least; a big map spends more (one page per
+        // thousand tenants, one bulk read per hundred).
+        (ProviderKind::CloudflareKv, _) => Some(("cloudflare", 2.0)),
         // One GET of the profile carries every endpoint's weight and monitor status.
         (ProviderKind::AzureTrafficManager, _) => Some(("azure", 1.0)),
         _ => None,
@@ -226,7 +239,17 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
             let every = pace
                 .poll
                 .map_or_else(|| default_every(f.cap, &f.subject), Dur::get);
-            let deadline = pace.timeout.map_or(DEFAULT_DEADLINE, Dur::get);
+            let deadline = pace.timeout.map_or(
+                match f.subject {
+                    // Many calls per reading (pages of keys, bulk reads of values; every
+                    // alarm's tags and history); the simulator answers at once.
+                    Subject::Routing | Subject::Alarms if f.cap.provider != ProviderKind::Sim => {
+                        MANY_CALLS_DEADLINE
+                    }
+                    _ => DEFAULT_DEADLINE,
+                },
+                Dur::get,
+            );
             Schedule {
                 every: every.max(Duration::from_millis(100)),
                 deadline,
@@ -237,7 +260,9 @@ fn plan_feeds(fleet: &Fleet) -> (Vec<Feed<'_>>, Vec<Schedule>, Budgets) {
     let mut budgets = BTreeMap::new();
     let metric_sources = feeds
         .iter()
-        .filter(|f| !matches!(f.subject, Subject::Weights) && reads_metrics(f.cap))
+        .filter(|f| {
+            !matches!(f.subject, Subject::Weights | Subject::Alarms) && reads_metrics(f.cap)
+        })
         .count();
     let families: Vec<Option<(&'static str, f64)>> = feeds
         .iter()

@@ -22,6 +22,10 @@ pub enum Subject {
     Apps(String),
     /// The Helm releases of a region's Helm tenants.
     Releases(String),
+    /// The routing layer's map: each tenant's home region, the regions taking sign-ups.
+    Routing,
+    /// The alarms `[alarms]` counts.
+    Alarms,
 }
 
 impl Subject {
@@ -42,6 +46,12 @@ impl Subject {
             }
         }
         let mut out = vec![Subject::Weights];
+        if fleet.tenant_routing.is_some() {
+            out.push(Subject::Routing);
+        }
+        if fleet.alarms.is_some() {
+            out.push(Subject::Alarms);
+        }
         for r in &fleet.regions {
             out.push(Subject::Health(r.id.clone()));
             out.push(Subject::Database(r.id.clone()));
@@ -59,7 +69,7 @@ impl Subject {
     /// The region a subject belongs to (None for fleet-wide readings).
     pub fn region(&self) -> Option<&str> {
         match self {
-            Subject::Weights => None,
+            Subject::Weights | Subject::Routing | Subject::Alarms => None,
             Subject::Health(r)
             | Subject::Database(r)
             | Subject::Phases(r)
@@ -77,6 +87,8 @@ impl Subject {
             Subject::Phases(_) => "runner",
             Subject::Apps(_) => "gitops",
             Subject::Releases(_) => "helm",
+            Subject::Routing => "tenant_routing",
+            Subject::Alarms => "alarms",
         }
     }
 }
@@ -101,6 +113,10 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
         Action::Drain { .. } | Action::Restore { .. } | Action::SetWeights { .. } => {
             out.extend(regions().map(Subject::Health));
             out.extend(regions().map(Subject::Phases));
+            // A drain says how many tenants are homed in the region it empties.
+            if matches!(action, Action::Drain { .. }) && fleet.tenant_routing.is_some() {
+                out.push(Subject::Routing);
+            }
         }
         // Who is primary now (every region's role) and the target's lag; every region's
         // health: the target must be healthy, and whether the old writer can be reached and
@@ -121,6 +137,21 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
             out.push(Subject::Apps(region.clone()))
         }
         Action::RunPhase { region, .. } => out.push(Subject::Phases(region.clone())),
+        // The map itself, and the region's health (and phases, for opening a region).
+        Action::Signups { region, .. } => {
+            out.extend([
+                Subject::Routing,
+                Subject::Health(region.clone()),
+                Subject::Phases(region.clone()),
+            ]);
+        }
+        // The map, the target's health and the tenant's app there.
+        Action::TenantMove { tenant, to } => {
+            out.extend([Subject::Routing, Subject::Health(to.clone())]);
+            if fleet.tenant(tenant).is_some_and(|t| t.runs_in(to)) {
+                out.push(Subject::Apps(to.clone()));
+            }
+        }
     }
     out
 }

@@ -42,6 +42,10 @@ pub enum Action {
     },
     /// Put back the auto-sync that a rollback paused.
     ResumeAutoSync { tenant: String, region: String },
+    /// Open a region to new tenants in the routing layer, or close it (`signups`).
+    Signups { region: String, open: bool },
+    /// Point a tenant's routing entry at another home region (its data is not moved).
+    TenantMove { tenant: String, to: String },
 }
 
 /// Which backend a rollback goes through.
@@ -79,6 +83,9 @@ impl Action {
             Action::Rollback { .. } => "Roll back",
             Action::Sync { .. } => "Sync",
             Action::ResumeAutoSync { .. } => "Resume auto-sync",
+            Action::Signups { open: true, .. } => "Open sign-ups in",
+            Action::Signups { open: false, .. } => "Close sign-ups in",
+            Action::TenantMove { .. } => "Move tenant",
         }
     }
 }

@@ -143,6 +143,16 @@ impl Validator<'_> {
         let gitops = self.capability(raw.gitops.as_ref(), "gitops", CapabilityKind::Gitops);
         let runner = self.capability(raw.runner.as_ref(), "runner", CapabilityKind::Runner);
         let lock = self.capability(raw.lock.as_ref(), "lock", CapabilityKind::Lock);
+        let tenant_routing = raw.tenant_routing.as_ref().map(|r| {
+            let mut cap = self.capability(Some(r), "tenant_routing", CapabilityKind::TenantRouting);
+            cap.settings.inherit_from_traffic(&traffic.settings);
+            cap
+        });
+        let alarms = raw.alarms.as_ref().map(|r| {
+            let mut cap = self.capability(Some(r), "alarms", CapabilityKind::Alarms);
+            cap.settings.inherit_from_traffic(&traffic.settings);
+            cap
+        });
         let rules = traffic.provider.traffic_rules();
         let probe_defaults = self.probe_defaults(raw.probe_defaults.as_ref());
         let mut regions = self.regions(&raw.regions, rules, &probe_defaults);
@@ -165,6 +175,7 @@ impl Validator<'_> {
             tenants: &tenants,
             phases: &phases,
             rules,
+            alarms: alarms.is_some(),
         };
         let rollouts = self.rollouts(&raw.rollouts, &known);
         Fleet {
@@ -176,6 +187,8 @@ impl Validator<'_> {
             gitops,
             runner,
             lock,
+            tenant_routing,
+            alarms,
             regions,
             tenants,
             phases,

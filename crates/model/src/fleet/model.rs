@@ -38,6 +38,11 @@ pub struct Fleet {
     pub runner: Capability,
     /// Where the fleet lock lives: a file in the state directory, or a Kubernetes Lease.
     pub lock: Capability,
+    /// Where each tenant's home region (and the regions open to sign-ups) is kept: the
+    /// global routing layer's map (`[tenant_routing]`), when the fleet has one.
+    pub tenant_routing: Option<Capability>,
+    /// Where alarms are read for alarm gates and `status --check` (`[alarms]`).
+    pub alarms: Option<Capability>,
     pub regions: Vec<Region>,
     pub tenants: Vec<Tenant>,
     pub phases: Vec<Phase>,
@@ -123,6 +128,9 @@ impl Fleet {
         note("traffic", self.traffic.provider);
         note("gitops", self.gitops.provider);
         note("runner", self.runner.provider);
+        if let Some(r) = &self.tenant_routing {
+            note("tenant_routing", r.provider);
+        }
         for r in &self.regions {
             for h in r.health_sources() {
                 note("health", h.provider);
@@ -136,11 +144,13 @@ impl Fleet {
     /// "simulated" for an all-simulated fleet, "simulated: gitops, runner" for a partly
     /// simulated one, None for a real one: front ends show it next to the fleet's name.
     pub fn simulated_label(&self) -> Option<String> {
-        const CAPABILITIES: usize = 6;
+        // Traffic, gitops, runner, health, lag and database, and tenant routing when the
+        // fleet has it.
+        let capabilities = 6 + usize::from(self.tenant_routing.is_some());
         let sim = self.simulated_capabilities();
         match sim.len() {
             0 => None,
-            CAPABILITIES => Some("simulated".to_string()),
+            n if n == capabilities => Some("simulated".to_string()),
             _ => Some(format!("simulated: {}", sim.join(", "))),
         }
     }
@@ -156,6 +166,7 @@ impl Fleet {
             all.extend(r.health_sources().map(|h| h.provider));
             all.extend([r.lag.provider, r.database.provider]);
         }
+        all.extend(self.tenant_routing.iter().map(|c| c.provider));
         all
     }
 }
@@ -233,6 +244,8 @@ pub enum ProviderKind {
     Kube,
     /// A lock file in the state directory (the default fleet lock).
     File,
+    /// A Cloudflare Workers KV namespace: the tenant -> region map of the routing layer.
+    CloudflareKv,
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
@@ -249,6 +262,10 @@ pub enum CapabilityKind {
     Helm,
     /// The fleet lock.
     Lock,
+    /// Where each tenant lives and which regions take sign-ups (`[tenant_routing]`).
+    TenantRouting,
+    /// CloudWatch alarms, for alarm gates (`[alarms]`).
+    Alarms,
 }
 
 impl ProviderKind {
@@ -291,6 +308,8 @@ impl ProviderKind {
             CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
             CapabilityKind::Helm => &[Helm],
             CapabilityKind::Lock => &[File, Kube],
+            CapabilityKind::TenantRouting => &[Sim, CloudflareKv],
+            CapabilityKind::Alarms => &[Cloudwatch],
         }
     }
 }
@@ -513,6 +532,8 @@ pub struct RegionSim {
     pub lag_seconds: Option<f64>,
     /// Steps (`phase-id/step name`) that fail on their first run.
     pub fail_once: Vec<String>,
+    /// Whether the simulated routing map opens the region to sign-ups (default: yes).
+    pub signups: Option<bool>,
 }
 
 /// Simulation hints for a tenant.
@@ -521,6 +542,8 @@ pub struct TenantSim {
     pub auto_sync: Option<bool>,
     /// How many past revisions the history holds at start.
     pub history: Option<usize>,
+    /// The tenant's home region in the simulated routing map (default: its first region).
+    pub home: Option<String>,
 }
 
 mod secs {

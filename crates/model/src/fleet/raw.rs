@@ -45,6 +45,16 @@ pub struct RawFleet {
     #[serde(default)]
     #[schemars(schema_with = "s::budget")]
     pub budget: Option<Spanned<toml::Table>>,
+    /// Where each tenant's home region and the regions open to sign-ups are kept (the
+    /// global routing layer's tenant -> region map).
+    #[serde(default)]
+    #[schemars(schema_with = "s::tenant_routing")]
+    pub tenant_routing: Option<Spanned<RawCapability>>,
+    /// Where alarms are read, for `gate = "alarms"`, `meridian wait quiet` and
+    /// `status --check`.
+    #[serde(default)]
+    #[schemars(schema_with = "s::alarms")]
+    pub alarms: Option<Spanned<RawCapability>>,
     /// The deployment locations; exactly one is the primary.
     #[serde(default)]
     #[schemars(with = "Vec<RawRegion>")]
@@ -258,6 +268,8 @@ pub struct RawRegionSim {
     pub lag_seconds: Option<f64>,
     #[serde(default)]
     pub fail_once: Vec<String>,
+    /// Whether the simulated routing map opens the region to new tenants (default true).
+    pub signups: Option<bool>,
 }
 
 /// One application deployment present in some regions.
@@ -293,6 +305,8 @@ pub struct RawTenant {
 pub struct RawTenantSim {
     pub auto_sync: Option<bool>,
     pub history: Option<usize>,
+    /// The tenant's home region in the simulated routing map (default: its first region).
+    pub home: Option<String>,
 }
 
 /// One ordered stage of standing a region up.
@@ -359,7 +373,7 @@ pub struct RawRollout {
     #[schemars(with = "Vec<super::rollout::RunMode>")]
     pub modes: Vec<Spanned<String>>,
     /// The steps in order: one action (weights, drain, restore, sync, rollback, phase,
-    /// promote) or one gate (healthy, lag, command, approval, wait) each. Any step may
+    /// promote) or one gate (healthy, lag, command, approval, wait, alarms) each. Any step may
     /// add `timeout = "10m"` (past it the step fails, saying what it waited for) and, in a
     /// template with both modes, `mode = "graceful"` (a step that needs the old region).
     #[schemars(schema_with = "s::rollout_steps")]

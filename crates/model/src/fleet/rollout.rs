@@ -179,6 +179,20 @@ pub enum GateSpec {
         #[serde(with = "secs")]
         hold: Duration,
     },
+    /// No alarm matching `prefix` and `tag` (in `region`'s AWS region, or every region
+    /// the `[alarms]` table reads) has been in ALARM for `hold`: answered from the alarms'
+    /// history at once, not waited out.
+    Alarms {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        /// `KEY=value`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        #[serde(with = "secs")]
+        hold: Duration,
+    },
 }
 
 /// One concrete step of a started rollout.
@@ -244,6 +258,12 @@ fn action_label(a: &Action) -> String {
         Action::ResumeAutoSync { tenant, region } => {
             format!("resume auto-sync of {tenant} in {region}")
         }
+        Action::Signups { region, open: true } => format!("open sign-ups in {region}"),
+        Action::Signups {
+            region,
+            open: false,
+        } => format!("close sign-ups in {region}"),
+        Action::TenantMove { tenant, to } => format!("move tenant {tenant} to {to}"),
     }
 }
 
@@ -259,6 +279,32 @@ fn gate_label(g: &GateSpec) -> String {
             second_person: false,
         } => "approval".into(),
         GateSpec::Wait { hold } => format!("wait {}", span(*hold)),
+        GateSpec::Alarms {
+            prefix,
+            tag,
+            region,
+            hold,
+        } => format!(
+            "alarms quiet {}{}",
+            span(*hold),
+            alarm_scope(prefix.as_deref(), tag.as_deref(), region.as_deref())
+        ),
+    }
+}
+
+/// ` (prefix checkout-, tag team=payments, in eu-west-1)`: which alarms a gate watches.
+pub fn alarm_scope(prefix: Option<&str>, tag: Option<&str>, region: Option<&str>) -> String {
+    let parts: Vec<String> = [
+        prefix.map(|p| format!("prefix {p}")),
+        tag.map(|t| format!("tag {t}")),
+        region.map(|r| format!("in {r}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", parts.join(", ")),
     }
 }
 
@@ -447,6 +493,17 @@ impl RolloutTemplate {
                     },
                     GateSpec::Command { run } => GateSpec::Command {
                         run: run.substituted_with(&f),
+                    },
+                    GateSpec::Alarms {
+                        prefix,
+                        tag,
+                        region: r,
+                        hold,
+                    } => GateSpec::Alarms {
+                        prefix: prefix.as_deref().map(f),
+                        tag: tag.as_deref().map(f),
+                        region: r.as_deref().map(region).transpose()?,
+                        hold: *hold,
                     },
                     other => other.clone(),
                 })),

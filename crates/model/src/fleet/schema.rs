@@ -231,6 +231,14 @@ pub fn lock(_: &mut SchemaGenerator) -> Schema {
 pub fn database(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Database)
 }
+/// The `[tenant_routing]` table (for `#[schemars(schema_with)]`).
+pub fn tenant_routing(_: &mut SchemaGenerator) -> Schema {
+    capability(CapabilityKind::TenantRouting)
+}
+/// The `[alarms]` table (for `#[schemars(schema_with)]`).
+pub fn alarms(_: &mut SchemaGenerator) -> Schema {
+    capability(CapabilityKind::Alarms)
+}
 
 /// A rollout's `steps`: each an inline table keyed by its kind (`weights`, `sync`, ...,
 /// or `gate`), checked further by the loader (regions, parameters, durations).

@@ -110,9 +110,67 @@ pub struct OperationInfo {
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
     pub initiated_by: Option<String>,
+    /// The hooks of this operation (`syncResult.resources` with a `hookType`), in the
+    /// order Argo CD lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookResult>,
+}
+
+/// One hook of a sync, as `status.operationState.syncResult.resources[]` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HookResult {
+    /// `PreSync`, `Sync`, `PostSync`, `SyncFail` (Argo CD's `hookType`).
+    pub hook_type: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `Running`, `Succeeded`, `Failed`, `Error`, `Terminating` (Argo CD's `hookPhase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl HookResult {
+    /// The hook failed (or errored): its sync stopped there.
+    pub fn failed(&self) -> bool {
+        matches!(self.phase.as_deref(), Some("Failed" | "Error"))
+    }
+
+    /// "PreSync Job migrate failed: <message>; the new revision was not applied".
+    pub fn failure_text(&self) -> String {
+        let what = match self.phase.as_deref() {
+            Some("Error") => "errored",
+            _ => "failed",
+        };
+        let message = self
+            .message
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| format!(": {}", m.trim()))
+            .unwrap_or_default();
+        // Argo CD applies a sync's resources only after its PreSync hooks succeed; a Sync
+        // hook fails part-way through the apply; a PostSync hook runs once it is applied.
+        let effect = match self.hook_type.as_str() {
+            "PreSync" => "; the new revision was not applied",
+            "Sync" => "; the new revision may be partly applied",
+            "PostSync" => "; the new revision is applied, its post-sync step is not done",
+            _ => "",
+        };
+        format!(
+            "{} {} {} {what}{message}{effect}",
+            self.hook_type, self.kind, self.name
+        )
+    }
 }
 
 impl OperationInfo {
+    /// The first hook of this operation that failed, if one did.
+    pub fn failed_hook(&self) -> Option<&HookResult> {
+        self.hooks.iter().find(|h| h.failed())
+    }
+
     /// Why no new operation may start now, if one is in progress.
     pub fn in_progress(&self) -> Option<String> {
         match self.phase {
@@ -329,6 +387,16 @@ impl AppState {
     /// The id of the last history entry (what the audit record calls "deployed").
     pub fn history_id(&self) -> Option<u32> {
         self.history.last().map(|h| h.id)
+    }
+
+    /// The failed hook of the last sync, in words, when one failed: "PreSync Job migrate
+    /// failed: <message>; the new revision was not applied".
+    pub fn hook_failure(&self) -> Option<String> {
+        self.detail
+            .operation
+            .as_deref()
+            .and_then(OperationInfo::failed_hook)
+            .map(HookResult::failure_text)
     }
 }
 

@@ -1,22 +1,26 @@
 //! Observed state of the fleet: what the providers last said, with ages and errors.
 
+mod alarms;
 mod app;
 pub mod freeze;
 mod freshness;
 mod observed;
 mod release;
 pub mod replication;
+mod routing;
 mod summary;
 pub mod windows;
 
+pub use alarms::{ALARM, AlarmHistory, AlarmNow, AlarmTransition};
 pub use app::{
-    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, OperationInfo,
-    OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
+    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, HookResult,
+    OperationInfo, OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
 };
 pub use freshness::Freshness;
 pub use observed::{
     MAX_TIME_MS, Millis, Observed, elapsed, now_ms, rfc3339, short_age, valid_time,
 };
+pub use routing::TenantHomes;
 pub use summary::{ArgoSummary, argo_summaries};
 
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
@@ -251,6 +255,13 @@ pub struct FleetState {
     /// no error: none is set). Scheduled windows come from the fleet file.
     #[serde(default)]
     pub freeze: Observed<freeze::Freeze>,
+    /// Where each tenant lives and which regions take sign-ups (fleets with
+    /// `[tenant_routing]`); shared, as the map may hold many thousand tenants.
+    #[serde(default)]
+    pub routing: Observed<std::sync::Arc<TenantHomes>>,
+    /// The alarms `[alarms]` counts, as last read (fleets with `[alarms]`).
+    #[serde(default)]
+    pub alarms: Observed<Vec<AlarmNow>>,
 }
 
 /// What decides a region's traffic at its provider: the record, pool or endpoint in words
@@ -305,7 +316,14 @@ impl FleetState {
             unmanaged_weights: Vec::new(),
             routes: Default::default(),
             freeze: Observed::default(),
+            routing: Observed::default(),
+            alarms: Observed::default(),
         }
+    }
+
+    /// The routing map as last read, if it ever was.
+    pub fn homes(&self) -> Option<&TenantHomes> {
+        self.routing.value.as_deref()
     }
 
     pub fn region(&self, id: &str) -> Option<&RegionState> {

@@ -4,6 +4,7 @@
 //! and once per distinct (profile, endpoint, region), so every capability that talks to the
 //! same account shares one connection pool.
 
+pub mod alarms;
 pub mod aurora;
 pub mod cloudwatch;
 pub mod health;

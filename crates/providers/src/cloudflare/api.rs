@@ -16,6 +16,51 @@ use meridian_model::fleet::{Capability, Fleet};
 /// Most pages read from one list before giving up.
 const MAX_PAGES: u64 = 50;
 
+/// A request's body.
+pub enum Payload<'a> {
+    None,
+    Json(&'a Value),
+    /// `multipart/form-data` with this boundary (a Workers KV write).
+    Form {
+        boundary: String,
+        body: Vec<u8>,
+    },
+}
+
+/// A failed call's envelope in words, with what to do about it.
+pub fn failure(call: &str, path: &str, status: u16, json: &Value) -> ProviderError {
+    let (code, message) = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+        .map(|e| {
+            (
+                e.get("code").and_then(Value::as_u64).unwrap_or(0),
+                e.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message")
+                    .to_string(),
+            )
+        })
+        .unwrap_or((0, "no error given".into()));
+    let kv = path.contains("/storage/kv/");
+    let hint = match status {
+        400 if code == 6003 || code == 6111 => {
+            "the Authorization header was refused: check the token's format"
+        }
+        401 | 403 if kv => {
+            "the API token is invalid or lacks permission (Workers KV Storage Read, and Write to change the map)"
+        }
+        401 | 403 => {
+            "the API token is invalid or lacks permission (Load Balancers Write, Load Balancing: Monitors and Pools Read)"
+        }
+        404 if kv => "check account_id and namespace_id in [tenant_routing]",
+        404 => "check account_id, zone_id and load_balancers in the fleet file",
+        _ => "see Cloudflare's error above",
+    };
+    ProviderError::new(None, call, format!("{status} error {code}: {message}")).with_hint(hint)
+}
+
 /// Where the account lives and how to reach it.
 #[derive(Debug, Clone)]
 pub struct CfTarget {
@@ -41,6 +86,7 @@ impl CfTarget {
         let (account_id, account, http) = match &cap.settings {
             Settings::CloudflareTraffic(t) => (Some(&t.account_id), &t.account, &t.http),
             Settings::CloudflareHealth(h) => (h.account_id.as_ref(), &h.account, &h.http),
+            Settings::CloudflareKv(k) => (Some(&k.account_id), &k.account, &k.http),
             // Not a Cloudflare capability: an account that names nothing, refused at the first call.
             _ => (None, &CloudflareAccount::default(), &HttpClient::default()),
         };
@@ -104,7 +150,7 @@ impl Api {
             Ok(_) => Err(ProviderError::new(None, call, "the API token is empty")
                 .with_hint("put a Cloudflare API token there")),
             Err(e) => Err(ProviderError::new(None, call, e).with_hint(
-                "create an API token with Load Balancers Write and Load Balancing: Monitors and Pools Read, and export it",
+                "create an API token with what the fleet uses (Load Balancers Write and Load Balancing: Monitors and Pools Read; Workers KV Storage Read and Write for [tenant_routing]) and export it",
             )),
         }
     }
@@ -116,9 +162,53 @@ impl Api {
         body: Option<&Value>,
         progress: &Progress,
     ) -> ProviderResult<(Value, Option<Value>)> {
-        let verb = if body.is_some() { "PATCH" } else { "GET" };
+        let (method, payload) = match body {
+            Some(b) => (reqwest::Method::PATCH, Payload::Json(b)),
+            None => (reqwest::Method::GET, Payload::None),
+        };
+        self.envelope(method, path, payload, progress).await
+    }
+
+    /// One call of any method, its answer read as Cloudflare's `{success, errors, result,
+    /// result_info}` envelope.
+    pub async fn envelope(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        payload: Payload<'_>,
+        progress: &Progress,
+    ) -> ProviderResult<(Value, Option<Value>)> {
+        let (call, reply) = self.send(method, path, payload, progress).await?;
+        let json: Value = serde_json::from_str(&reply.body).map_err(|_| {
+            ProviderError::new(
+                None,
+                &call,
+                format!("HTTP {}: the answer is not JSON", reply.status),
+            )
+            .with_hint("check endpoint_url: it should end in /client/v4")
+        })?;
+        let ok = json
+            .get("success")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if ok && (200..300).contains(&reply.status) {
+            let result = json.get("result").cloned().unwrap_or(Value::Null);
+            return Ok((result, json.get("result_info").cloned()));
+        }
+        Err(failure(&call, path, reply.status, &json))
+    }
+
+    /// One call, its answer as it came (a Workers KV value is the raw bytes, not an
+    /// envelope), with the call's name for errors.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        payload: Payload<'_>,
+        progress: &Progress,
+    ) -> ProviderResult<(String, rest::Reply)> {
         let shown = path.split('?').next().unwrap_or(path);
-        let call = format!("cloudflare {verb} {shown}");
+        let call = format!("cloudflare {method} {shown}");
         let token = self.token(&call)?;
         let http = self
             .http()
@@ -130,9 +220,16 @@ impl Api {
             progress,
             |r| r.status == 429,
             || {
-                let req = match body {
-                    Some(b) => http.patch(&url).json(b),
-                    None => http.get(&url),
+                let req = http.request(method.clone(), &url);
+                let req = match &payload {
+                    Payload::None => req,
+                    Payload::Json(b) => req.json(b),
+                    Payload::Form { boundary, body } => req
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            format!("multipart/form-data; boundary={boundary}"),
+                        )
+                        .body(body.clone()),
                 };
                 req.bearer_auth(token.expose()).send()
             },
@@ -150,52 +247,7 @@ impl Api {
                 .with_hint(hint)
                 .with_kind(e.kind())
         })?;
-        let json: Value = serde_json::from_str(&reply.body).map_err(|_| {
-            ProviderError::new(
-                None,
-                &call,
-                format!("HTTP {}: the answer is not JSON", reply.status),
-            )
-            .with_hint("check endpoint_url: it should end in /client/v4")
-        })?;
-        let ok = json
-            .get("success")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if ok && (200..300).contains(&reply.status) {
-            let result = json.get("result").cloned().unwrap_or(Value::Null);
-            return Ok((result, json.get("result_info").cloned()));
-        }
-        let (code, message) = json
-            .get("errors")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-            .map(|e| {
-                (
-                    e.get("code").and_then(Value::as_u64).unwrap_or(0),
-                    e.get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("no message")
-                        .to_string(),
-                )
-            })
-            .unwrap_or((0, "no error given".into()));
-        let hint = match reply.status {
-            400 if code == 6003 || code == 6111 => {
-                "the Authorization header was refused: check the token's format"
-            }
-            401 | 403 => {
-                "the API token is invalid or lacks permission (Load Balancers Write, Load Balancing: Monitors and Pools Read)"
-            }
-            404 => "check account_id, zone_id and load_balancers in the fleet file",
-            _ => "see Cloudflare's error above",
-        };
-        Err(ProviderError::new(
-            None,
-            &call,
-            format!("{} error {code}: {message}", reply.status),
-        )
-        .with_hint(hint))
+        Ok((call, reply))
     }
 
     /// Every item of a paged list.

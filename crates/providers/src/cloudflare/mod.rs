@@ -11,6 +11,7 @@
 //! `dynamic_latency`, `proximity`) have the pool taken out of their lists instead (`steer`).
 
 pub mod api;
+pub mod kv;
 pub mod model;
 mod rotation;
 pub mod steer;

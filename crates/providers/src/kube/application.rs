@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::applicationset;
 use meridian_model::state::{
-    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, Millis,
-    OperationInfo, OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
+    AppCondition, AppDetail, AppHealth, AppSetOwner, AppState, Detail, HistoryEntry, HookResult,
+    Millis, OperationInfo, OperationPhase, PausedAutoSync, SyncStatus, SyncWindow,
 };
 
 /// The annotation that keeps the `automated` block meridian paused, so it can be put back.
@@ -115,7 +115,34 @@ fn operation(app: &Value) -> Option<OperationInfo> {
         started_at: s(&state, "/startedAt").and_then(parse_time),
         finished_at: s(&state, "/finishedAt").and_then(parse_time),
         initiated_by: initiator(by),
+        hooks: hooks(&state),
     })
+}
+
+/// The hooks of an operation: `syncResult.resources` entries with a `hookType` (Argo CD
+/// leaves it empty for resources that are not hooks).
+pub(super) fn hooks(state: &Value) -> Vec<HookResult> {
+    let Some(resources) = state
+        .pointer("/syncResult/resources")
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter_map(|r| {
+            let hook_type = s(r, "/hookType").filter(|t| !t.is_empty())?;
+            let text = |k: &str| s(r, k).filter(|v| !v.is_empty()).map(str::to_string);
+            Some(HookResult {
+                hook_type: hook_type.to_string(),
+                kind: s(r, "/kind").unwrap_or("?").to_string(),
+                name: s(r, "/name").unwrap_or("?").to_string(),
+                namespace: text("/namespace"),
+                phase: text("/hookPhase"),
+                message: text("/message"),
+            })
+        })
+        .collect()
 }
 
 fn paused(app: &Value, related: &Related, auto_sync: bool) -> Option<PausedAutoSync> {

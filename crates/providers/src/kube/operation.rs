@@ -199,10 +199,19 @@ pub async fn wait(target: &Target<'_>, id: &str, progress: &Progress) -> Provide
             match phase {
                 "Succeeded" if !requested => return Ok(()),
                 "Failed" | "Error" if !requested => {
+                    // The hook that stopped it says more than Argo CD's summary message.
+                    let hook = app
+                        .pointer("/status/operationState")
+                        .map(super::application::hooks)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .find(|h| h.failed())
+                        .map(|h| format!(": {}", h.failure_text()))
+                        .unwrap_or_default();
                     return Err(ProviderError::new(
                         Some(target.region),
                         target.call("sync"),
-                        format!("the operation ended {phase}{}", sep(message)),
+                        format!("the operation ended {phase}{}{hook}", sep(message)),
                     )
                     .with_hint(format!(
                         "see `argocd app get {}` for the failed resources",

@@ -14,8 +14,8 @@ use super::dynamics::{revision_sha, short};
 use super::world::World;
 use meridian_model::fleet::Fleet;
 use meridian_model::state::{
-    AppDetail, AppHealth, AppState, Detail, HealthStatus, HistoryEntry, Millis, PausedAutoSync,
-    SyncStatus,
+    AppDetail, AppHealth, AppState, Detail, HealthStatus, HistoryEntry, HookResult, Millis,
+    OperationInfo, OperationPhase, PausedAutoSync, SyncStatus,
 };
 
 /// What actions changed on one app; everything not here is derived from the seed.
@@ -31,6 +31,45 @@ pub struct AppChange {
     /// Auto-sync that a rollback paused, kept so it can be resumed.
     #[serde(default)]
     pub paused: Option<PausedAutoSync>,
+    /// The last sync failed in its PreSync hook (`demo fault REGION hook`): what it tried
+    /// to deploy, and when. Cleared by the next sync that succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_sync: Option<FailedSync>,
+}
+
+/// A sync whose PreSync hook failed: the new revision was never applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedSync {
+    pub revision: String,
+    pub tick: u64,
+    pub by: Option<String>,
+}
+
+/// The hook that fails under `demo fault REGION hook`: seed 003's migration Job.
+pub fn failed_migration(namespace: &str) -> HookResult {
+    HookResult {
+        hook_type: "PreSync".into(),
+        kind: "Job".into(),
+        name: "migrate".into(),
+        namespace: Some(namespace.to_string()),
+        phase: Some("Failed".into()),
+        message: Some("Job has reached the specified backoff limit".into()),
+    }
+}
+
+/// The operation of a sync whose migration hook failed.
+fn failed_operation(world: &World, tenant: &str, f: &FailedSync) -> OperationInfo {
+    let at = world.tick_to_ms(f.tick);
+    OperationInfo {
+        requested: false,
+        phase: Some(OperationPhase::Failed),
+        message: Some("one or more synchronization tasks completed unsuccessfully".into()),
+        revision: Some(f.revision.clone()),
+        started_at: Some(at - 4_000),
+        finished_at: Some(at),
+        initiated_by: f.by.clone(),
+        hooks: vec![failed_migration(tenant)],
+    }
 }
 
 /// The key of an app in `World::changed`.
@@ -195,6 +234,7 @@ impl Catalog {
                     history: t.history.to_vec(),
                     progressing_until: None,
                     paused: None,
+                    failed_sync: None,
                 }),
         )
     }
@@ -247,6 +287,33 @@ impl Catalog {
                 (SyncStatus::Synced, health, None)
             }
         };
+        // A failed migration hook: the sync it stopped, stored when a person synced, or
+        // (under the fault) auto-sync's attempt at the next commit. Old pods keep serving.
+        let hook_fault = world.region(region).is_some_and(|r| r.hook_fault);
+        let failed = match change.and_then(|c| c.failed_sync.clone()) {
+            Some(f) => Some(f),
+            None if hook_fault && auto_sync && !down => {
+                let next = history.last().map_or(1, |h| h.id + 1);
+                Some(FailedSync {
+                    revision: super::dynamics::revision_sha(self.seed, &t.id, next),
+                    tick: world.tick.saturating_sub(30),
+                    by: Some("automated sync policy".into()),
+                })
+            }
+            None => None,
+        };
+        let (sync, message, head, operation) = match &failed {
+            Some(f) if !down => (
+                SyncStatus::OutOfSync,
+                Some(format!(
+                    "Failed last sync attempt to {}: one or more synchronization tasks completed unsuccessfully",
+                    short(&f.revision)
+                )),
+                ArcStr::from(f.revision.as_str()),
+                Some(Box::new(failed_operation(world, &t.id, f))),
+            ),
+            _ => (sync, message, t.head.clone(), None),
+        };
         AppState {
             name: e.name.clone(),
             sync,
@@ -255,11 +322,12 @@ impl Catalog {
             auto_sync,
             history,
             message: message.map(Into::into),
-            head: Some(t.head.clone()),
+            head: Some(head),
             prune: auto_sync,
             self_heal: auto_sync,
             detail: Detail::new(AppDetail {
                 paused: change.and_then(|c| c.paused.clone()).map(Box::new),
+                operation,
                 ..AppDetail::default()
             }),
         }

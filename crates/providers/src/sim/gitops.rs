@@ -139,6 +139,7 @@ impl SimProvider {
             let down = w
                 .region(region)
                 .is_some_and(|r| r.health == HealthStatus::Down);
+            let hook_fault = w.region(region).is_some_and(|r| r.hook_fault);
             let tick = w.tick;
             let deployed_at = w.tick_to_ms(tick);
             let catalog = self.catalog(w);
@@ -183,6 +184,26 @@ impl SimProvider {
                     .unwrap_or(r),
                 Target::Revision(None) => head.map(|h| h.to_string()).unwrap_or_default(),
             };
+            // Argo CD runs the PreSync hooks on every sync: under the fault the migration
+            // Job fails, the sync stops there, and nothing new is applied.
+            if hook_fault {
+                let failed = super::apps::FailedSync {
+                    revision: revision.clone(),
+                    tick,
+                    by: Some("meridian".into()),
+                };
+                a.failed_sync = Some(failed);
+                let hook = super::apps::failed_migration(tenant);
+                return Err(ProviderError::new(
+                    Some(region),
+                    call,
+                    format!("the operation ended Failed: {}", hook.failure_text()),
+                )
+                .with_hint(format!(
+                    "the old revision keeps serving; fix the migration and sync again (a drill: `meridian demo fault {region} clear`)"
+                )));
+            }
+            a.failed_sync = None;
             if revision == a.revision {
                 return Ok(());
             }

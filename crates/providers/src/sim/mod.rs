@@ -5,6 +5,7 @@ mod database;
 mod drift;
 mod dynamics;
 mod gitops;
+mod routing;
 mod runner;
 mod store;
 mod watch;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use apps::Catalog;
+pub use routing::SimRouting;
 pub use store::{StoreError, WorldStore};
 pub use world::{Fault, World};
 
@@ -199,6 +201,16 @@ impl SimProvider {
                 }
             }
             w.refresh_region(region);
+        })
+    }
+
+    /// Make every sync of a region's apps fail in its PreSync hook (the migration Job),
+    /// or stop that.
+    pub fn set_hook_fault(&self, region: &str, on: bool) -> ProviderResult<()> {
+        self.change("fault", |w| {
+            if let Some(r) = w.region_mut(region) {
+                r.hook_fault = on;
+            }
         })
     }
 

@@ -27,6 +27,8 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 pub struct Seen {
     tick: u64,
     down: bool,
+    /// `demo fault REGION hook` is on (auto-sync's failed attempts show on every app).
+    hook: bool,
     /// The region's apps that actions changed, as they were then.
     changed: Vec<(String, AppChange)>,
 }
@@ -46,12 +48,14 @@ impl Catalog {
             down: world
                 .region(region)
                 .is_some_and(|r| r.health == HealthStatus::Down),
+            hook: world.region(region).is_some_and(|r| r.hook_fault),
             changed: region_changes(world, region),
         };
         let whole = match seen.as_ref() {
             None => true,
             Some(before) => {
                 before.down != now.down
+                    || before.hook != now.hook
                     || before.changed != now.changed
                     || now.changed.iter().any(|(_, c)| {
                         c.progressing_until

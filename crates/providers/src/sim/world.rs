@@ -69,6 +69,10 @@ pub struct SimRegion {
     pub phases: Vec<SimPhase>,
     /// Steps (`phase/step`) that will fail the first time they run.
     pub fail_once: Vec<String>,
+    /// `meridian demo fault REGION hook`: a PreSync hook (the migration Job) fails in
+    /// every sync of the region's apps until cleared.
+    #[serde(default)]
+    pub hook_fault: bool,
 }
 
 /// The whole simulated world, as persisted in the state directory.
@@ -87,6 +91,10 @@ pub struct World {
     /// When the world was made (the apps' history is dated from it); 0 in older files.
     #[serde(default)]
     pub born: Millis,
+    /// The simulated routing layer's map (fleets with `[tenant_routing] provider =
+    /// "sim"`); made from the fleet when first needed.
+    #[serde(default)]
+    pub routing: Option<super::routing::SimRouting>,
 }
 
 impl World {
@@ -132,6 +140,7 @@ impl World {
                     lag_history: Vec::new(),
                     phases,
                     fail_once: r.sim.fail_once.clone(),
+                    hook_fault: false,
                 }
             })
             .collect();
@@ -144,6 +153,7 @@ impl World {
             regions,
             changed: BTreeMap::new(),
             born: now,
+            routing: None,
         };
         w.advance_ticks(60);
         w.wall_ms = now;

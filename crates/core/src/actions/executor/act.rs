@@ -40,15 +40,20 @@ impl Executor {
         self.act_replanning(run, checked, started).await
     }
 
-    /// Read back what shows whether the operation took effect.
-    pub(super) async fn read_back(&self, checked: &Checked) -> FleetState {
-        poll_subjects(
+    /// Read back what shows whether the operation took effect (again, while an eventually
+    /// consistent backend still shows the old value: see `settle`).
+    pub(super) async fn read_back(&self, checked: &Checked, acted: bool) -> FleetState {
+        let first = poll_subjects(
             &self.fleet,
             &self.providers,
             &to_verify(&self.fleet, &checked.operation),
             Some(&checked.fresh),
         )
-        .await
+        .await;
+        match acted {
+            true => self.settle(checked, first).await,
+            false => first,
+        }
     }
 
     /// Run the operation. When the backend refuses a write because the object changed
@@ -199,6 +204,15 @@ impl Executor {
                 // Named after the `started` record, as its evidence folder was.
                 let run = phase_run(region, phase, *from, &started.id, plan);
                 done(self.providers.runner.run_phase(fleet, &run, progress).await)
+            }
+            Operation::SetSignups { .. } | Operation::MoveTenant { .. } => {
+                let routing = self.providers.routing.as_ref().ok_or_else(|| {
+                    ProviderError::new(None, "tenant routing", "the fleet has no [tenant_routing]")
+                })?;
+                match crate::actions::describe::routing_change(op) {
+                    Some(change) => done(routing.apply(fleet, &change, progress).await),
+                    None => Ok(None),
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ mod recheck;
 mod record;
 mod recovery;
 mod rollout;
+mod settle;
 mod verify;
 
 #[cfg(test)]
@@ -226,7 +227,7 @@ impl Executor {
             Err(failed) => return *failed,
         };
         let result = self.act(run, &checked, &started).await;
-        let after = self.read_back(&checked).await;
+        let after = self.read_back(&checked, result.is_ok()).await;
         self.record_outcome(run, &checked, &started, result, &after)
             .await
     }

@@ -64,6 +64,17 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             let p = state.region(region).and_then(|r| r.phase(phase));
             json!({ "phase": phase, "state": p.map(|p| p.state), "step": p.and_then(|p| p.current_step.clone()), "error": p.and_then(|p| p.error.clone()), "evidence": p.and_then(|p| p.evidence.clone()) })
         }
+        Operation::SetSignups { region, .. } => {
+            let homes = state.homes();
+            json!({
+                "region": region,
+                "signups": homes.and_then(|h| h.takes_signups(region)),
+                "open_regions": homes.and_then(|h| h.signups.clone()),
+            })
+        }
+        Operation::MoveTenant { tenant, .. } => {
+            json!({ "tenant": tenant, "home": state.homes().and_then(|h| h.home(tenant)) })
+        }
     }
 }
 
@@ -261,6 +272,31 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 other.map(|s| s.as_str()).unwrap_or("unknown")
             )),
         },
+        Operation::SetSignups { region, open } => {
+            match state.homes().and_then(|h| h.takes_signups(region)) {
+                Some(o) if o == *open => Ok(()),
+                Some(o) => Err(format!(
+                    "the routing map reads sign-ups in {region} {} (expected {})",
+                    if o { "open" } else { "closed" },
+                    if *open { "open" } else { "closed" }
+                )),
+                None => Err(format!(
+                    "the routing map could not be read back: {}",
+                    state.routing.error.as_deref().unwrap_or("no reading")
+                )),
+            }
+        }
+        Operation::MoveTenant { tenant, to, .. } => match state.homes() {
+            Some(h) if h.home(tenant) == Some(to.as_str()) => Ok(()),
+            Some(h) => Err(format!(
+                "the routing map reads {tenant} homed in {} (expected {to})",
+                h.home(tenant).unwrap_or("nowhere")
+            )),
+            None => Err(format!(
+                "the routing map could not be read back: {}",
+                state.routing.error.as_deref().unwrap_or("no reading")
+            )),
+        },
     }
 }
 
@@ -290,5 +326,6 @@ pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
         | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
         Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
         Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
+        Operation::SetSignups { .. } | Operation::MoveTenant { .. } => vec![Subject::Routing],
     }
 }

@@ -70,6 +70,18 @@ pub fn cli_equivalent(req: &Request) -> String {
             "--region".into(),
             region.clone(),
         ]),
+        Action::Signups { region, open } => words.extend([
+            "signups".into(),
+            if *open { "open" } else { "close" }.into(),
+            region.clone(),
+        ]),
+        Action::TenantMove { tenant, to } => words.extend([
+            "tenant".into(),
+            "move".into(),
+            tenant.clone(),
+            "--to".into(),
+            to.clone(),
+        ]),
     }
     if req.accept_data_loss {
         words.push("--accept-data-loss".into());

@@ -6,6 +6,7 @@ mod database;
 mod helm;
 mod phase;
 mod release;
+mod routing;
 mod sync;
 mod traffic;
 
@@ -55,6 +56,10 @@ pub enum PlanError {
         policy: String,
         provider: String,
     },
+    #[error(
+        "fleet {0} has no [tenant_routing] table: meridian does not know where tenants live (see docs/tenant-routing.md)"
+    )]
+    NoTenantRouting(String),
 }
 
 /// Plan a request against the fleet as last observed.
@@ -90,7 +95,7 @@ pub fn plan(
                     (r.id.clone(), w)
                 })
                 .collect();
-            weights_plan(
+            let mut plan = weights_plan(
                 req,
                 fleet,
                 state,
@@ -99,7 +104,9 @@ pub fn plan(
                 after,
                 Resolution::default(),
                 format!("Drain {region}: move its traffic to the other regions"),
-            )
+            );
+            routing::drain_warning(&mut plan, fleet, state, region);
+            plan
         }
         Action::Restore { regions } => {
             for r in regions {
@@ -249,6 +256,17 @@ pub fn plan(
             tenant_in(fleet, tenant, region)?;
             resume_plan(req, fleet, state, (tenant, region), now)
         }
+        Action::Signups { region, open } => {
+            known_region(fleet, region)?;
+            routing::has_routing(fleet)?;
+            routing::signups_plan(req, fleet, state, region, *open, now)
+        }
+        Action::TenantMove { tenant, to } => {
+            known_region(fleet, to)?;
+            routing::has_routing(fleet)?;
+            routing::known_tenant(fleet, state, tenant)?;
+            routing::move_plan(req, fleet, state, tenant, to, now)
+        }
     };
     finish(&mut plan, req, fleet);
     // Every planned action, whoever added it, meets the change freeze here.
@@ -341,7 +359,9 @@ fn blast_radius(fleet: &Fleet, state: &FleetState, regions: &[&str]) -> BlastRad
         .iter()
         .filter_map(|r| state.traffic_share(r))
         .sum::<f64>()
-        .min(1.0);
+        .min(1.0)
+        // An empty sum of floats is -0.0, which prints as "-0%".
+        + 0.0;
     let routing = regions
         .iter()
         .filter_map(|r| state.region(r)?.weight.value)
@@ -386,20 +406,29 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::Promote { .. } | Action::Rejoin { .. } => c.promote,
         Action::RunPhase { .. } => c.run_phase,
         Action::Rollback { .. } | Action::Sync { .. } | Action::ResumeAutoSync { .. } => c.rollback,
+        // Where new tenants go: confirmed as a drain is.
+        Action::Signups { .. } => c.drain,
+        // A tenant's home: always its typed id.
+        Action::TenantMove { .. } => ConfirmStrength::TypeName,
     };
     plan.confirm = if plan.blast_radius.production {
         ConfirmStrength::TypeName
     } else {
         base
     };
-    plan.checks.insert(
-        0,
-        guards::reason_required(
+    let reason = match (&req.action, req.given_reason()) {
+        // A tenant move always says why: its data stays where it is, and someone will ask.
+        (Action::TenantMove { .. }, None) if !plan.blast_radius.production => Check::block(
+            Guard::ReasonRequired,
+            "a tenant move must say why: give --reason (its data is not moved with it)",
+        ),
+        _ => guards::reason_required(
             plan.blast_radius.production,
             req.given_reason(),
             &req.overrides,
         ),
-    );
+    };
+    plan.checks.insert(0, reason);
     plan.checks.insert(0, guards::read_only(req.read_only));
     apply_overrides(plan, req);
     plan.cli_equivalent = cli_equivalent(req);

@@ -106,6 +106,25 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
         GateSpec::Command { run } => {
             GateVerdict::waiting(format!("`{}` to exit 0", run.display()), None)
         }
+        // Decided from CloudWatch's alarm history by `gate_alarms::alarms_gate` (`rollout
+        // next`, `rollout status`); from the board's state alone it only says what it needs.
+        GateSpec::Alarms {
+            prefix,
+            tag,
+            region,
+            hold,
+        } => GateVerdict::waiting(
+            format!(
+                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next`)",
+                span(*hold),
+                meridian_model::fleet::rollout::alarm_scope(
+                    prefix.as_deref(),
+                    tag.as_deref(),
+                    region.as_deref()
+                )
+            ),
+            None,
+        ),
     }
 }
 

@@ -95,6 +95,7 @@ impl Validator<'_> {
                 latency_ms: s.latency_ms,
                 lag_seconds: s.lag_seconds,
                 fail_once: s.fail_once.clone(),
+                signups: s.signups,
             });
             let (mut health, mut more_health) =
                 self.health(r.health.as_ref(), &format!("regions[{i}].health"));

@@ -234,6 +234,7 @@ impl StepReader<'_, '_, '_> {
             "command" => &["run"],
             "approval" => &[],
             "wait" => &["for"],
+            "alarms" => &["for"],
             other => {
                 let msg = format!(
                     "unknown gate \"{other}\"{}; valid: {}",
@@ -244,17 +245,18 @@ impl StepReader<'_, '_, '_> {
                 return None;
             }
         };
-        for k in ["region", "for", "under", "run", "by"] {
+        for k in ["region", "for", "under", "run", "by", "prefix", "tag"] {
             let by_ok = k == "by" && kind == "approval";
-            if self.step.contains_key(k) && !needs.contains(&k) && !by_ok {
+            let alarms_ok = kind == "alarms" && ["region", "prefix", "tag"].contains(&k);
+            if self.step.contains_key(k) && !needs.contains(&k) && !by_ok && !alarms_ok {
                 self.fail(
                     k,
                     format!(
                         "a {kind} gate has no `{k}`; it takes: {}",
-                        if needs.is_empty() {
-                            "by".to_string()
-                        } else {
-                            needs.join(", ")
+                        match kind.as_str() {
+                            "approval" => "by".to_string(),
+                            "alarms" => "for, prefix, tag, region".to_string(),
+                            _ => needs.join(", "),
                         }
                     ),
                 );
@@ -294,6 +296,7 @@ impl StepReader<'_, '_, '_> {
                     },
                 }
             }
+            "alarms" => self.alarms_gate()?,
             "approval" => GateSpec::Approval {
                 second_person: match self.step.get("by").map(|v| v.get_ref()) {
                     None => false,
@@ -308,6 +311,48 @@ impl StepReader<'_, '_, '_> {
             _ => GateSpec::Wait {
                 hold: self.duration("for")?,
             },
+        })
+    }
+
+    /// `{ gate = "alarms", prefix = "...", tag = "KEY=value", region = "...", for = "7d" }`.
+    fn alarms_gate(&mut self) -> Option<GateSpec> {
+        if !self.known.alarms {
+            self.fail(
+                "gate",
+                "an alarms gate reads CloudWatch: the fleet needs an `[alarms]` table (provider = \"cloudwatch\")".into(),
+            );
+            return None;
+        }
+        let prefix = self.opt_text("prefix")?;
+        let tag = self.opt_text("tag")?;
+        if let Some(t) = &tag
+            && placeholders(t).is_empty()
+            && t.split_once('=').is_none_or(|(k, _)| k.trim().is_empty())
+        {
+            self.fail(
+                "tag",
+                format!("`tag` is KEY=value, e.g. \"team=payments\" (got \"{t}\")"),
+            );
+            return None;
+        }
+        let region = match self.step.get("region") {
+            Some(_) => Some(self.region("region")?),
+            None => None,
+        };
+        let hold = self.duration("for")?;
+        // CloudWatch keeps 30 days of alarm history: a longer window cannot be proven.
+        if hold > std::time::Duration::from_secs(30 * 86_400) {
+            self.fail(
+                "for",
+                "an alarms gate reads CloudWatch's alarm history, kept for 30 days: `for` is 30d or less".into(),
+            );
+            return None;
+        }
+        Some(GateSpec::Alarms {
+            prefix,
+            tag,
+            region,
+            hold,
         })
     }
 }

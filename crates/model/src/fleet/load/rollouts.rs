@@ -24,7 +24,7 @@ pub const STEP_KINDS: &[&str] = &[
 pub const COMMON_STEP_KEYS: &[&str] = &["timeout", "mode"];
 
 /// The kinds of gate.
-pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait"];
+pub const GATE_KINDS: &[&str] = &["healthy", "lag", "command", "approval", "wait", "alarms"];
 
 pub(super) type RawStep = BTreeMap<String, Spanned<Value>>;
 
@@ -34,6 +34,8 @@ pub(super) struct Known<'a> {
     pub tenants: &'a [Tenant],
     pub phases: &'a [Phase],
     pub rules: &'a TrafficRules,
+    /// The fleet has an `[alarms]` table (an alarms gate needs one).
+    pub alarms: bool,
 }
 
 impl Validator<'_> {
@@ -138,7 +140,9 @@ impl Validator<'_> {
             "sync" => &["sync", "region", "revision"],
             "rollback" => &["rollback", "region", "to"],
             "phase" => &["phase", "region"],
-            _ => &["gate", "region", "for", "under", "run", "by"],
+            _ => &[
+                "gate", "region", "for", "under", "run", "by", "prefix", "tag",
+            ],
         };
         for (k, v) in step {
             if !allowed.contains(&k.as_str()) && !COMMON_STEP_KEYS.contains(&k.as_str()) {

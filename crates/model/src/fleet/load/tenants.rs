@@ -66,6 +66,16 @@ impl Validator<'_> {
                     regions.push(shared.clone());
                 }
             }
+            if let Some(home) = t.sim.as_ref().and_then(|s| s.home.as_ref())
+                && !known.contains_key(home.as_str())
+            {
+                let h = hint(home, region_ids.iter().map(|s| s.as_str()));
+                self.err(
+                    &t.id,
+                    format!("tenants[{i}].sim.home"),
+                    format!("unknown region \"{home}\"{h}"),
+                );
+            }
             out.push(Tenant {
                 argo_app: t
                     .argo_app
@@ -85,6 +95,7 @@ impl Validator<'_> {
                     .map(|s| TenantSim {
                         auto_sync: s.auto_sync,
                         history: s.history,
+                        home: s.home.clone(),
                     })
                     .unwrap_or_default(),
             });

@@ -99,6 +99,13 @@ pub(super) fn check(
             problems.push(("dsn_env".into(), "give exactly one of \"dsn_env\" (an environment variable holding the connection string) or \"dsn_file\" (a TOML file of connection strings, with \"dsn_key\")".into()));
         }
     }
+    // Sign-up regions come from one key or from a prefix, not both.
+    if ["signups_key", "signups_prefix"]
+        .iter()
+        .all(|k| table.contains_key(*k))
+    {
+        problems.push(("signups_prefix".into(), "give one of \"signups_key\" (one key listing the regions open to sign-ups) or \"signups_prefix\" (one key per open region), not both".into()));
+    }
     problems
 }
 

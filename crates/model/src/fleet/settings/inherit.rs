@@ -33,6 +33,13 @@ impl Settings {
                 s.account.inherit(&t.account);
                 s.http.inherit(&t.http);
             }
+            // The KV namespace is usually in the load balancers' account: its token and
+            // endpoint (a stand-in) are the same.
+            (Settings::CloudflareKv(s), Settings::CloudflareTraffic(t)) => {
+                s.account.inherit(&t.account);
+                s.http.inherit(&t.http);
+            }
+            (Settings::Alarms(s), Settings::Route53Traffic(t)) => s.aws.inherit(&t.aws, false),
             _ => {}
         }
     }

@@ -13,6 +13,7 @@ mod database;
 mod inherit;
 mod kube;
 mod local;
+mod routing;
 
 pub use aws::{Aurora, CloudWatchLag, HealthCheckSource, LagMetric, Route53Health, Route53Traffic};
 pub use azure::{AzureAccount, AzureCredential, AzureHealth, AzureTraffic};
@@ -22,6 +23,7 @@ pub use common::{AwsTarget, DURATION_PATTERN, Dur, HttpClient, Ignore, Pace};
 pub use database::{SelfManaged, Writer};
 pub use kube::{ArgoCd, Helm, KubeLock};
 pub use local::{HttpHealth, ProbeDefaults, ProbeItem, ProbeTable, ShellRunner};
+pub use routing::{CloudWatchAlarms, CloudflareKvRouting, KvValue};
 
 use schemars::{JsonSchema, Schema};
 use serde::Serialize;
@@ -52,6 +54,10 @@ pub enum Settings {
     KubeLock(KubeLock),
     /// The lock file: no settings.
     File,
+    /// A Workers KV namespace holding the tenant -> region map.
+    CloudflareKv(CloudflareKvRouting),
+    /// CloudWatch alarms.
+    Alarms(CloudWatchAlarms),
 }
 
 impl Default for Settings {
@@ -93,6 +99,7 @@ impl Settings {
             (P::Sim, _) => form(Settings::Sim),
             (P::Route53, C::Traffic) => form(Settings::Route53Traffic),
             (P::Route53, _) => form(Settings::Route53Health),
+            (P::Cloudwatch, C::Alarms) => form(Settings::Alarms),
             (P::Cloudwatch, _) => form(Settings::CloudWatch),
             (P::Postgres | P::Redis, _) => form(Settings::SelfManaged),
             (P::Aurora, _) => form(Settings::Aurora),
@@ -109,6 +116,7 @@ impl Settings {
                 schema: schemars::json_schema!({"type": "object", "properties": {}}),
                 read: Box::new(|_| Ok(Settings::File)),
             }),
+            (P::CloudflareKv, _) => form(Settings::CloudflareKv),
         }
     }
 
@@ -166,6 +174,13 @@ impl Settings {
                 timeout: s.http.timeout,
             },
             Settings::KubeLock(_) | Settings::File => Pace::default(),
+            // A reading is many calls (every page of keys, then their values): its
+            // deadline is the engine's, not one call's `timeout`.
+            Settings::CloudflareKv(s) => Pace {
+                poll: s.poll,
+                timeout: None,
+            },
+            Settings::Alarms(s) => s.pace.clone(),
         }
     }
 
@@ -176,6 +191,7 @@ impl Settings {
             Settings::Route53Health(s) => Some(&s.aws),
             Settings::CloudWatch(s) => Some(&s.aws),
             Settings::Aurora(s) => Some(&s.aws),
+            Settings::Alarms(s) => Some(&s.aws),
             _ => None,
         }
     }
