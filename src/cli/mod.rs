@@ -13,6 +13,7 @@ mod rollout_show;
 pub mod status;
 mod status_argo;
 pub mod status_doc;
+mod status_stores;
 mod temporary;
 mod wait;
 pub(crate) mod wait_recovered;

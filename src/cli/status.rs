@@ -77,6 +77,7 @@ pub fn to_json<'a>(
                 "stale": s.is_some_and(|s| is_stale(&s.health, now) || is_stale(&s.weight, now) || s.lag.error.is_some()),
                 "errors": errors,
                 "phases": phases,
+                "stores": super::status_stores::json(r, state),
             })
         })
         .collect();
@@ -284,6 +285,7 @@ pub fn to_text(
             }
         }
     }
+    out.push_str(&super::status_stores::table(fleet, state));
     out.push('\n');
     let helm = fleet.tenants.iter().any(|t| t.helm.is_some());
     out.push_str(&format!(

@@ -182,6 +182,10 @@ pub enum Operation {
         /// so no traffic is left on a database that takes no writes. Empty: none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         drain_old: Vec<(String, Weight)>,
+        /// A region with several data stores: each store that moves, in order (each with
+        /// its own lag gate; a failure stops there). Empty: the region's one database.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stores: Vec<StoreMove>,
     },
     /// Rebuild a region's database as a replica of the writer (pg_rewind, REPLICAOF).
     Rejoin {
@@ -240,6 +244,18 @@ pub enum Operation {
         #[serde(default)]
         from: usize,
     },
+}
+
+/// One data store a promotion moves to the target region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreMove {
+    /// The store's name (`database`, `cache`).
+    pub store: String,
+    /// Its place in the region's stores (0: the database).
+    pub index: usize,
+    /// The region whose store is the writer now, as read when planning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_primary: Option<String>,
 }
 
 /// The writer a promotion replaces: afterwards its database takes no writes (fenced, or a

@@ -77,6 +77,8 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // Release Secrets change only when someone runs Helm.
         (ProviderKind::Helm, _) => 10,
         (ProviderKind::Kube | ProviderKind::File, _) => 30,
+        // The ElastiCache control plane, like Aurora's: roles change only on a failover.
+        (ProviderKind::ElasticacheGlobal, _) => 60,
     };
     Duration::from_secs(secs)
 }
@@ -109,6 +111,7 @@ fn family_of(
             Some(("cloudwatch", 1.0 / metric_sources.max(1) as f64))
         }
         (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
+        (ProviderKind::ElasticacheGlobal, _) => Some(("elasticache", 1.0)),
         // Pools, then each load balancer.
         (ProviderKind::Cloudflare, Subject::Weights) => {
             let lbs = match &cap.settings {
@@ -163,6 +166,7 @@ pub fn default_budget(family: &str) -> Option<f64> {
         "route53" => Some(30.0),
         "cloudwatch" => Some(60.0),
         "rds" => Some(10.0),
+        "elasticache" => Some(10.0),
         // Cloudflare allows 1,200 requests per five minutes per user: 240 a minute.
         "cloudflare" => Some(24.0),
         // ARM allows about 12,000 reads an hour per subscription.

@@ -11,6 +11,7 @@ mod approval;
 pub mod door;
 pub mod interrupt;
 pub mod orphans;
+mod promote_stores;
 mod recheck;
 mod record;
 mod recovery;

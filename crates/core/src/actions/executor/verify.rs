@@ -27,6 +27,15 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             {
                 m.insert("weights".into(), weights_of(state));
             }
+            if let Operation::Promote { stores, .. } = op
+                && !stores.is_empty()
+                && let Value::Object(m) = &mut doc
+            {
+                m.insert(
+                    "stores".into(),
+                    super::promote_stores::snapshot(state, stores),
+                );
+            }
             doc
         }
         Operation::Rollback { tenant, region, .. }
@@ -172,6 +181,23 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
             )),
             None => Err(format!("{region} was not read back")),
         },
+        Operation::Promote {
+            region,
+            drain_old,
+            stores,
+            ..
+        } if !stores.is_empty() => {
+            let record = super::promote_stores::store_record(state, region, stores);
+            let wrong: Vec<String> = record
+                .into_iter()
+                .filter(|(_, moved, _)| !moved)
+                .map(|(_, _, line)| line)
+                .collect();
+            match wrong.is_empty() {
+                true => weights_read_back(drain_old, state),
+                false => Err(format!("after promotion: {}", wrong.join("; "))),
+            }
+        }
         Operation::Promote {
             region, drain_old, ..
         } => match state.region(region).and_then(|r| r.role.value) {

@@ -6,6 +6,7 @@ mod database;
 mod helm;
 mod phase;
 mod release;
+mod stores;
 mod sync;
 mod traffic;
 

@@ -10,6 +10,7 @@ mod check;
 mod cloudflare;
 mod common;
 mod database;
+mod elasticache;
 mod inherit;
 mod kube;
 mod local;
@@ -20,6 +21,7 @@ pub use check::{is_env_name, valid_keys};
 pub use cloudflare::{CloudflareAccount, CloudflareHealth, CloudflareTraffic};
 pub use common::{AwsTarget, DURATION_PATTERN, Dur, HttpClient, Ignore, Pace};
 pub use database::{SelfManaged, Writer};
+pub use elasticache::ElasticacheGlobal;
 pub use kube::{ArgoCd, Helm, KubeLock};
 pub use local::{HttpHealth, ProbeDefaults, ProbeItem, ProbeTable, ShellRunner};
 
@@ -52,6 +54,7 @@ pub enum Settings {
     KubeLock(KubeLock),
     /// The lock file: no settings.
     File,
+    ElasticacheGlobal(ElasticacheGlobal),
 }
 
 impl Default for Settings {
@@ -109,6 +112,7 @@ impl Settings {
                 schema: schemars::json_schema!({"type": "object", "properties": {}}),
                 read: Box::new(|_| Ok(Settings::File)),
             }),
+            (P::ElasticacheGlobal, _) => form(Settings::ElasticacheGlobal),
         }
     }
 
@@ -166,6 +170,7 @@ impl Settings {
                 timeout: s.http.timeout,
             },
             Settings::KubeLock(_) | Settings::File => Pace::default(),
+            Settings::ElasticacheGlobal(s) => s.pace.clone(),
         }
     }
 
@@ -176,6 +181,7 @@ impl Settings {
             Settings::Route53Health(s) => Some(&s.aws),
             Settings::CloudWatch(s) => Some(&s.aws),
             Settings::Aurora(s) => Some(&s.aws),
+            Settings::ElasticacheGlobal(s) => Some(&s.aws),
             _ => None,
         }
     }
@@ -185,6 +191,7 @@ impl Settings {
         match self {
             Settings::SelfManaged(s) => Some(&s.writer),
             Settings::Aurora(s) => Some(&s.writer),
+            Settings::ElasticacheGlobal(s) => Some(&s.writer),
             _ => None,
         }
     }
