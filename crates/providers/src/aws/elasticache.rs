@@ -94,7 +94,7 @@ impl ElastiCacheGlobal {
             configs,
             members,
             backoff: Backoff::default(),
-            poll_interval: Duration::from_secs(5),
+            poll_interval: Duration::from_secs(2),
         })
     }
 

@@ -129,3 +129,7 @@ pub(super) fn promote_stores_plan(
     });
     plan
 }
+
+#[cfg(test)]
+#[path = "stores_tests.rs"]
+mod tests;
