@@ -88,3 +88,48 @@ pub fn detail_lines(app: &App, r: &Region, s: &RegionState) -> Vec<Line<'static>
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::{DataStore, Role as DbRole};
+    use crate::state::{Observed, StoreState};
+
+    fn region_with_cache() -> Region {
+        let mut r = crate::fleet::demo().regions[0].clone();
+        r.stores = ["database", "cache"]
+            .iter()
+            .map(|n| DataStore {
+                name: (*n).into(),
+                database: r.database.clone(),
+                lag: r.lag.clone(),
+                rpo: None,
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn the_role_cell_shows_each_store_only_when_they_disagree() {
+        let r = region_with_cache();
+        let mut s = RegionState {
+            id: r.id.clone(),
+            role: Observed::ok(DbRole::Primary, 0),
+            stores: vec![StoreState {
+                name: "cache".into(),
+                role: Observed::ok(DbRole::Primary, 0),
+                lag: Observed::empty(0),
+            }],
+            ..RegionState::default()
+        };
+        assert_eq!(split_role(&r, &s), None);
+        s.stores[0].role = Observed::ok(DbRole::Secondary, 0);
+        assert_eq!(split_role(&r, &s).as_deref(), Some("pri/sec"));
+        assert_eq!(
+            split_reason(&r, &s).as_deref(),
+            Some(
+                "data stores split (database primary, cache secondary): finish the failover or go back"
+            )
+        );
+    }
+}
