@@ -276,3 +276,69 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fleet::{FleetSource, ProviderKind, parse};
+
+    fn fleet(region_a: &str, region_b: &str) -> String {
+        format!(
+            "[fleet]\nname = \"t\"\n[[regions]]\nid = \"a\"\nrole = \"primary\"\nsteady_weight = 50\n{region_a}\n[[regions]]\nid = \"b\"\nrole = \"secondary\"\nsteady_weight = 50\n{region_b}\n"
+        )
+    }
+
+    fn errors(text: &str) -> String {
+        match parse(text, "f.toml", FleetSource::Demo) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const LIST: &str = r#"databases = [
+  { provider = "sim" },
+  { provider = "sim", name = "cache", rpo = "10s" },
+]"#;
+
+    #[test]
+    fn databases_are_the_stores_in_order_and_the_first_is_the_region_database() {
+        let f = parse(&fleet(LIST, LIST), "f.toml", FleetSource::Demo).expect("valid");
+        let a = f.region("a").expect("a");
+        let names: Vec<&str> = a.data_stores().iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["database", "cache"]);
+        assert_eq!(a.stores[1].rpo, Some(std::time::Duration::from_secs(10)));
+        assert_eq!(a.database.provider, ProviderKind::Sim);
+        assert_eq!(f.store_count(), 2);
+        let view = f.store_view(1);
+        assert!(view.regions.iter().all(|r| r.stores.is_empty()));
+    }
+
+    #[test]
+    fn database_plus_cache_is_two_stores_and_a_managed_cache_needs_its_lag() {
+        let two = "database = { provider = \"sim\" }\ncache = { provider = \"sim\" }";
+        let f = parse(&fleet(two, two), "f.toml", FleetSource::Demo).expect("valid");
+        let names: Vec<&str> = f.regions[0].data_stores().iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["database", "cache"]);
+
+        let managed = "database = { provider = \"sim\" }\ncache = { provider = \"elasticache-global\", global_replication_group_id = \"g\", replication_group_id = \"r\" }";
+        let e = errors(&fleet(managed, two));
+        assert!(e.contains("regions[0].cache.lag"), "{e}");
+        assert!(e.contains("elasticache-global"), "{e}");
+    }
+
+    #[test]
+    fn mixed_forms_duplicate_names_and_different_orders_are_refused() {
+        let both = format!("database = {{ provider = \"sim\" }}\n{LIST}");
+        assert!(
+            errors(&fleet(&both, LIST)).contains("both `database` and `databases`"),
+            "{}",
+            errors(&fleet(&both, LIST))
+        );
+        let twice = "databases = [{ provider = \"sim\", name = \"x\" }, { provider = \"sim\", name = \"x\" }]";
+        assert!(errors(&fleet(twice, LIST)).contains("two data stores named \"x\""));
+        let swapped = r#"databases = [{ provider = "sim", name = "cache" }, { provider = "sim", name = "database" }]"#;
+        let e = errors(&fleet(LIST, swapped));
+        assert!(e.contains("in the same order, with the same names"), "{e}");
+        let bad_rpo = r#"databases = [{ provider = "sim" }, { provider = "sim", name = "cache", rpo = "soon" }]"#;
+        assert!(errors(&fleet(bad_rpo, LIST)).contains("is not a duration"));
+    }
+}
