@@ -11,6 +11,7 @@ pub mod error;
 pub mod helm;
 mod helm_rollback;
 pub mod lease;
+pub mod manifest_diff;
 mod operation;
 pub mod shared;
 mod view;
