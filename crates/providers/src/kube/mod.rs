@@ -9,6 +9,7 @@ pub mod client;
 pub mod discover;
 pub mod error;
 pub mod helm;
+pub mod helm_render;
 mod helm_rollback;
 pub mod lease;
 pub mod manifest_diff;
