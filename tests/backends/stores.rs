@@ -235,6 +235,22 @@ async fn a_failover_that_stops_half_way_says_what_moved_and_the_way_back() {
     assert_eq!(lab.aurora_writer().await, "orders-euw1");
     assert_eq!(ec::role(&lab.cache, USE1), "PRIMARY");
 
+    // The audit record keeps each store's writer before and after: exactly what moved.
+    let (_, audit) = lab.run(&["audit", "--json"]);
+    let records: Vec<Value> =
+        serde_json::from_str(&audit).unwrap_or_else(|e| panic!("{e}: {audit}"));
+    let failed = records
+        .iter()
+        .rev()
+        .find(|r| r["outcome"] == "failed")
+        .unwrap_or_else(|| panic!("no failed record: {audit}"));
+    assert_eq!(
+        failed["after"]["stores"],
+        json!({"database": {"us-east-1": "secondary", "eu-west-1": "primary"},
+               "cache": {"us-east-1": "primary", "eu-west-1": "secondary"}}),
+        "{failed}"
+    );
+
     // The board says the stores are split, and so does the check.
     let (_, status) = lab.run(&["status"]);
     assert!(status.contains("SPLIT:"), "{status}");

@@ -17,4 +17,5 @@ mod names;
 mod rollout;
 mod rollout_gates;
 mod runbook;
+mod stores_sim;
 mod weights_recovery;

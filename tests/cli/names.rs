@@ -65,7 +65,8 @@ fn provider_names_are_stable_and_round_trip() {
             "argocd",
             "helm",
             "kube",
-            "file"
+            "file",
+            "elasticache-global"
         ]
     );
     for p in ProviderKind::ALL {

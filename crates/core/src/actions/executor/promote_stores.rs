@@ -74,6 +74,12 @@ impl Executor {
                         .await);
                 }
             };
+            // A store its backend moved with an earlier one (the simulator's stores share
+            // one writer) has nothing left to do: its lag would read as a writer's, unknown.
+            if i > 0 && self.already_writer(&parts).await {
+                progress.say(&format!("{step}: {region} is already its writer"));
+                continue;
+            }
             if i > 0
                 && let Some(why) = self
                     .lag_gate(region, m, &parts, plan.accept_data_loss)
@@ -108,6 +114,15 @@ impl Executor {
             }
         }
         Ok(notes)
+    }
+
+    /// Whether the target already writes to this store, as its backend says now.
+    async fn already_writer(&self, parts: &StoreParts) -> bool {
+        let deadline = std::time::Duration::from_secs(10);
+        matches!(
+            tokio::time::timeout(deadline, parts.database.read_role(&parts.region)).await,
+            Ok(Ok(Role::Primary))
+        )
     }
 
     /// The store's lag now, against its RPO; `Some(why)` when it may not move.
@@ -175,6 +190,9 @@ impl Executor {
         let way_back = match moved.is_empty() {
             true => format!(
                 "nothing moved: {old} is still the writer of every store; fix the cause and run `meridian promote {region}` again"
+            ),
+            false if rest.is_empty() => format!(
+                "every store reads as moved: check `meridian status`; the way back is `meridian promote {old}`"
             ),
             false => format!(
                 "the way back: `meridian promote {old}` moves {} back to {old}; or, once {} can move, `meridian promote {region}` moves the rest ({})",
