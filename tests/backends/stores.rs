@@ -267,3 +267,111 @@ async fn a_failover_that_stops_half_way_says_what_moved_and_the_way_back() {
     assert_eq!(ec::role(&lab.cache, EUW1), "PRIMARY");
     assert_eq!(ec::state(&lab.cache).2, 1, "one failover accepted in all");
 }
+
+/// Self-managed stores: a PostgreSQL database and a Redis cache (each its own pair of real
+/// servers, each store its own secrets file), promoted together by the CLI; each store
+/// measures its own lag. Both writers end up in eu-west-1.
+#[test]
+fn postgres_and_redis_move_together_through_the_cli() {
+    let Some(pg) = crate::support::db::pg_pair() else {
+        return;
+    };
+    let Some(redis) = crate::support::db::redis_pair() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let secrets = |file: &str, a: String, b: String| {
+        let path = dir.path().join(file);
+        std::fs::write(
+            &path,
+            format!("\"us-east-1\" = \"{a}\"\n\"eu-west-1\" = \"{b}\"\n"),
+        )
+        .expect("secrets");
+        path.display().to_string()
+    };
+    let pgs = secrets("pg.toml", pg.primary_dsn(), pg.replica_dsn());
+    let rds = secrets("redis.toml", redis.primary_url(), redis.replica_url());
+    let region = |id: &str, role: &str| {
+        format!(
+            "[[regions]]\nid = \"{id}\"\nrole = \"{role}\"\nsteady_weight = 50\n\
+             databases = [\n  {{ provider = \"postgres\", dsn_file = \"{pgs}\" }},\n  \
+             {{ provider = \"redis\", name = \"cache\", dsn_file = \"{rds}\" }},\n]\n"
+        )
+    };
+    let text = format!(
+        "[fleet]\nname = \"pg-redis\"\n[policy]\nrpo_budget = \"30s\"\n{}{}",
+        region("us-east-1", "primary"),
+        region("eu-west-1", "secondary")
+    );
+    let path = dir.path().join("fleet.toml");
+    std::fs::write(&path, text).expect("fleet file");
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("meridian")
+            .expect("binary")
+            .env("MERIDIAN_STATE_DIR", dir.path().join("state"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("MERIDIAN_SIM_SPEED", "0")
+            .arg("-c")
+            .arg(&path)
+            .args(args)
+            .output()
+            .expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let roles = || {
+        let (_, text) = run(&["status", "--json"]);
+        let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        doc["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .flat_map(|r| {
+                r["stores"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("no stores in {r}"))
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{} {} {}",
+                            r["id"].as_str().unwrap_or(""),
+                            s["name"].as_str().unwrap_or(""),
+                            s["role"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(
+        roles(),
+        vec![
+            "us-east-1 database primary",
+            "us-east-1 cache primary",
+            "eu-west-1 database secondary",
+            "eu-west-1 cache secondary"
+        ]
+    );
+    let (code, out) = run(&["promote", "eu-west-1", "--yes", "--reason", "drill"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("database (1 of 2): eu-west-1 is its writer"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cache (2 of 2): eu-west-1 is its writer"),
+        "{out}"
+    );
+    let after = roles();
+    assert!(
+        after.contains(&"eu-west-1 database primary".to_string())
+            && after.contains(&"eu-west-1 cache primary".to_string()),
+        "{after:?}"
+    );
+}
