@@ -4,6 +4,7 @@ pub mod act;
 mod approve;
 pub mod args;
 mod commands;
+mod deploy;
 mod discover;
 mod evidence;
 mod generate;
@@ -155,6 +156,13 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Wait { condition } => wait::run(condition, global).await,
         Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
+        Command::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            values,
+        } => deploy::run(tenant, region, version, set, values, global).await,
     }
 }
 

@@ -32,6 +32,7 @@ use async_trait::async_trait;
 
 pub use budget::ApiMeter;
 pub use error::{ErrorKind, ProviderError, root_cause};
+pub use gitops::DeployRequest;
 pub use gitops::{
     AppsUpdate, ChangeNote, GitOpsProvider, NoReleases, ReleaseProvider, ResumeRequest,
     RollbackRequest, SyncRequest,

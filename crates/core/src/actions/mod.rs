@@ -8,6 +8,7 @@ pub mod describe;
 pub mod executor;
 pub mod gates;
 pub mod guards;
+pub mod guards_deploy;
 pub mod guards_gitops;
 pub mod guards_replication;
 pub mod guards_stores;

@@ -244,6 +244,21 @@ pub enum Operation {
         #[serde(default)]
         from: usize,
     },
+    /// `helm upgrade --install RELEASE CHART --wait`, with the rendered diff it was
+    /// planned with (kept whole in the audit record as evidence).
+    HelmDeploy {
+        tenant: String,
+        region: String,
+        release: String,
+        namespace: String,
+        chart: String,
+        version: Option<String>,
+        set: Vec<(String, String)>,
+        values: Vec<String>,
+        /// The newest revision before the deploy (0: none); Helm writes the next one.
+        from_revision: u32,
+        diff: super::guards_deploy::DeployDiff,
+    },
 }
 
 /// One data store a promotion moves to the target region.
@@ -366,7 +381,8 @@ impl Plan {
             Operation::Rollback { tenant, region, .. }
             | Operation::Sync { tenant, region, .. }
             | Operation::ResumeAutoSync { tenant, region, .. }
-            | Operation::HelmRollback { tenant, region, .. } => Some((tenant, region)),
+            | Operation::HelmRollback { tenant, region, .. }
+            | Operation::HelmDeploy { tenant, region, .. } => Some((tenant, region)),
             _ => None,
         }
     }

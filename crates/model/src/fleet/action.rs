@@ -42,6 +42,19 @@ pub enum Action {
     },
     /// Put back the auto-sync that a rollback paused.
     ResumeAutoSync { tenant: String, region: String },
+    /// Upgrade (or install) a tenant's Helm release in one region with the real `helm
+    /// upgrade --install --wait`: the chart in its `helm` table at a `version`, with
+    /// `--set` pairs and `--values` files, in the order given.
+    Deploy {
+        tenant: String,
+        region: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        set: Vec<(String, String)>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<String>,
+    },
 }
 
 /// Which backend a rollback goes through.
@@ -79,6 +92,7 @@ impl Action {
             Action::Rollback { .. } => "Roll back",
             Action::Sync { .. } => "Sync",
             Action::ResumeAutoSync { .. } => "Resume auto-sync",
+            Action::Deploy { .. } => "Deploy",
         }
     }
 }

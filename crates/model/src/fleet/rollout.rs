@@ -129,6 +129,15 @@ fn action_label(a: &Action) -> String {
         Action::ResumeAutoSync { tenant, region } => {
             format!("resume auto-sync of {tenant} in {region}")
         }
+        Action::Deploy {
+            tenant,
+            region,
+            version,
+            ..
+        } => match version {
+            Some(v) => format!("deploy {tenant} {v} in {region}"),
+            None => format!("deploy {tenant} in {region}"),
+        },
     }
 }
 

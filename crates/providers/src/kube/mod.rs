@@ -9,6 +9,7 @@ pub mod client;
 pub mod discover;
 pub mod error;
 pub mod helm;
+mod helm_deploy;
 pub mod helm_render;
 mod helm_rollback;
 pub mod lease;

@@ -210,6 +210,30 @@ impl Executor {
                 let run = phase_run(region, phase, *from, &started.id, plan);
                 done(self.providers.runner.run_phase(fleet, &run, progress).await)
             }
+            Operation::HelmDeploy {
+                tenant,
+                region,
+                chart,
+                version,
+                set,
+                values,
+                ..
+            } => {
+                let req = meridian_providers::DeployRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    chart: chart.clone(),
+                    version: version.clone(),
+                    set: set.clone(),
+                    values: values.clone(),
+                };
+                done(
+                    self.providers
+                        .releases
+                        .deploy_release(fleet, &req, progress)
+                        .await,
+                )
+            }
         }
     }
 

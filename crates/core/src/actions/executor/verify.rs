@@ -55,6 +55,12 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             region,
             release,
             ..
+        }
+        | Operation::HelmDeploy {
+            tenant,
+            region,
+            release,
+            ..
         } => {
             let rel = state
                 .tenant(tenant)
@@ -276,6 +282,44 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 )),
             }
         }
+        Operation::HelmDeploy {
+            tenant,
+            region,
+            release,
+            version,
+            from_revision,
+            ..
+        } => {
+            let rel = state
+                .tenant(tenant)
+                .and_then(|t| t.release(region))
+                .and_then(|r| r.value.as_ref());
+            let version_ok = |l: &meridian_model::state::HelmRevision| {
+                version.as_ref().is_none_or(|v| &l.chart_version == v)
+            };
+            match rel.and_then(|r| r.latest()) {
+                Some(l)
+                    if l.revision > *from_revision
+                        && l.status == HelmStatus::Deployed
+                        && version_ok(l) =>
+                {
+                    Ok(())
+                }
+                Some(l) => Err(format!(
+                    "release {release} in {region}: newest revision {} is {} with {} (expected a new deployed revision{})",
+                    l.revision,
+                    l.status.as_str(),
+                    l.chart_label(),
+                    version
+                        .as_ref()
+                        .map(|v| format!(" at chart version {v}"))
+                        .unwrap_or_default()
+                )),
+                None => Err(format!(
+                    "release {release} in {region} could not be read back"
+                )),
+            }
+        }
         Operation::RunPhase { region, phase, .. } => match state
             .region(region)
             .and_then(|r| r.phase(phase))
@@ -314,7 +358,9 @@ pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
         Operation::Rollback { region, .. }
         | Operation::Sync { region, .. }
         | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
-        Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
+        Operation::HelmRollback { region, .. } | Operation::HelmDeploy { region, .. } => {
+            vec![Subject::Releases(region.clone())]
+        }
         Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
     }
 }

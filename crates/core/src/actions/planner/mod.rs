@@ -3,6 +3,7 @@
 
 mod command;
 mod database;
+mod deploy;
 mod helm;
 mod phase;
 mod release;
@@ -250,6 +251,23 @@ pub fn plan(
             tenant_in(fleet, tenant, region)?;
             resume_plan(req, fleet, state, (tenant, region), now)
         }
+        Action::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            values,
+        } => {
+            tenant_in(fleet, tenant, region)?;
+            let ask = deploy::Ask {
+                tenant,
+                region,
+                version: version.as_deref(),
+                set,
+                values,
+            };
+            deploy::deploy_plan(req, fleet, state, &ask)
+        }
     };
     finish(&mut plan, req, fleet);
     Ok(plan)
@@ -383,6 +401,7 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::Promote { .. } | Action::Rejoin { .. } => c.promote,
         Action::RunPhase { .. } => c.run_phase,
         Action::Rollback { .. } | Action::Sync { .. } | Action::ResumeAutoSync { .. } => c.rollback,
+        Action::Deploy { .. } => c.rollback,
     };
     plan.confirm = if plan.blast_radius.production {
         ConfirmStrength::TypeName
