@@ -67,11 +67,13 @@ pub async fn run(
             values,
         };
         match ctx.providers.releases.render_deploy(&ctx.fleet, &req).await {
-            Ok(d) => {
+            Ok(r) => {
                 if !global.json {
-                    note(&format!("rendered diff:\n{}", d.text()));
+                    note(&format!("rendered diff:\n{}", r.diff.text()));
                 }
-                request.deploy_diff = Some(Box::new(DeployDiff::of(&d)));
+                let mut d = DeployDiff::of(&r.diff);
+                d.first_install = !r.installed;
+                request.deploy_diff = Some(Box::new(d));
             }
             Err(e) => note(&format!("cannot render the deploy: {e}")),
         }

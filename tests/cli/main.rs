@@ -10,6 +10,7 @@ mod config_rollouts;
 mod config_schema;
 mod config_traffic;
 mod conventions;
+mod deploy;
 mod faults;
 mod fuzz_parsers;
 mod layers;

@@ -59,6 +59,8 @@ def _chart_flags(p):
     p.add_argument("--timeout", type=duration, default=300)
     p.add_argument("--create-namespace", action="store_true")
     p.add_argument("--description")
+    # As helm: a version constraint for a repository chart; a chart directory is used as is.
+    p.add_argument("--version")
 
 
 def parser():

@@ -152,7 +152,7 @@ pub trait ReleaseProvider: Send + Sync {
         &self,
         _fleet: &Fleet,
         req: &DeployRequest,
-    ) -> ProviderResult<crate::kube::manifest_diff::ManifestDiff> {
+    ) -> ProviderResult<crate::kube::helm_render::Rendered> {
         Err(ProviderError::new(
             Some(&req.region),
             "helm template",

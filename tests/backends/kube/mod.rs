@@ -10,6 +10,7 @@
 mod actions;
 mod faults;
 mod helm;
+mod helm_deploy;
 mod helm_render;
 mod lease;
 mod read;

@@ -20,6 +20,9 @@ pub struct DeployDiff {
     pub images: Vec<String>,
     /// The whole per-object diff (the evidence).
     pub text: String,
+    /// Helm found no such release when rendering: the deploy installs it.
+    #[serde(default)]
+    pub first_install: bool,
 }
 
 impl DeployDiff {
@@ -44,6 +47,7 @@ impl DeployDiff {
                 })
                 .collect(),
             text: d.text(),
+            first_install: false,
         }
     }
 

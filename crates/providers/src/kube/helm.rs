@@ -198,7 +198,7 @@ impl ReleaseProvider for HelmReleases {
         &self,
         fleet: &Fleet,
         req: &crate::DeployRequest,
-    ) -> ProviderResult<super::manifest_diff::ManifestDiff> {
+    ) -> ProviderResult<super::helm_render::Rendered> {
         let region = req.region.as_str();
         let t = fleet.tenant(&req.tenant).ok_or_else(|| {
             ProviderError::new(
@@ -211,9 +211,7 @@ impl ReleaseProvider for HelmReleases {
             ProviderError::new(Some(region), "helm template", "the region has no cluster")
         })?;
         let chart = super::helm_deploy::chart(req);
-        Ok(super::helm_render::render(t, &target, region, &chart)
-            .await?
-            .diff)
+        super::helm_render::render(t, &target, region, &chart).await
     }
 }
 

@@ -54,6 +54,8 @@ pub struct Rendered {
     pub deployed: String,
     pub new: String,
     pub diff: ManifestDiff,
+    /// False when helm says the release does not exist: a first install.
+    pub installed: bool,
 }
 
 fn binary(t: &Tenant) -> String {
@@ -89,10 +91,10 @@ pub async fn render(
     let name = t.helm_release_name().to_string();
     let mut get = vec!["get".to_string(), "manifest".into(), name.clone()];
     get.extend(target_flags(t, target));
-    let deployed = match run(&helm, &get, region, "helm get manifest").await {
-        Ok(text) => text,
+    let (deployed, installed) = match run(&helm, &get, region, "helm get manifest").await {
+        Ok(text) => (text, true),
         // A first install: nothing is deployed yet.
-        Err(e) if e.message.contains("not found") => String::new(),
+        Err(e) if e.message.contains("not found") => (String::new(), false),
         Err(e) => return Err(e),
     };
     let mut template = vec!["template".to_string(), name, chart.chart.clone()];
@@ -107,6 +109,7 @@ pub async fn render(
         deployed,
         new,
         diff,
+        installed,
     })
 }
 

@@ -253,3 +253,40 @@ fn a_tenant_without_a_chart_cannot_deploy() {
         p.checks
     );
 }
+
+#[test]
+fn a_first_install_plans_from_no_release_when_helm_found_none() {
+    let f = helm_fleet(false);
+    // The release reader reports the release missing; the render found none either.
+    let s = FleetState::skeleton(&f, NOW);
+    let mut base = state(&f);
+    base.tenants = s.tenants;
+    let d = DeployDiff {
+        summary: "1 added (ConfigMap/search/web)".into(),
+        added: vec!["ConfigMap/search/web".into()],
+        first_install: true,
+        ..DeployDiff::default()
+    };
+    let p = planned(&f, &base, &deploy("search-stg", Some(d.clone())));
+    assert!(
+        matches!(
+            &p.operation,
+            Some(Operation::HelmDeploy {
+                from_revision: 0,
+                ..
+            })
+        ),
+        "{:?}",
+        p.checks
+    );
+    assert_eq!(p.changes[0].before, "not installed");
+    let not_first = DeployDiff {
+        first_install: false,
+        ..d
+    };
+    let p = planned(&f, &base, &deploy("search-stg", Some(not_first)));
+    assert!(
+        p.is_blocked(),
+        "an unread release is not taken for a first install"
+    );
+}

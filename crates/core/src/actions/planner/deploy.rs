@@ -10,7 +10,7 @@ use crate::actions::guards_deploy as gd;
 use crate::actions::plan::*;
 use meridian_model::fleet::settings::Settings;
 use meridian_model::fleet::{Fleet, ProviderKind};
-use meridian_model::state::FleetState;
+use meridian_model::state::{FleetState, HelmRelease};
 
 /// What the operator asked to deploy.
 pub(super) struct Ask<'a> {
@@ -50,7 +50,9 @@ pub(super) fn deploy_plan(req: &Request, fleet: &Fleet, state: &FleetState, a: &
     };
     let ts = state.tenant(tenant);
     let observed = ts.and_then(|t| t.release(region));
-    let Some(release) = observed.and_then(|r| r.value.as_ref()) else {
+    // Helm itself found no release when rendering: a first install, with no history.
+    let none = first_install(fleet, tenant, req);
+    let Some(release) = observed.and_then(|r| r.value.as_ref()).or(none.as_ref()) else {
         let why = observed
             .and_then(|r| r.error.clone())
             .unwrap_or_else(|| "not observed yet".into());
@@ -119,4 +121,18 @@ pub(super) fn deploy_plan(req: &Request, fleet: &Fleet, state: &FleetState, a: &
         diff,
     });
     plan
+}
+
+/// The empty release a first install starts from, when the rendered diff says helm found
+/// none (the release reader then reports it missing).
+fn first_install(fleet: &Fleet, tenant: &str, req: &Request) -> Option<HelmRelease> {
+    let t = fleet.tenant(tenant)?;
+    req.deploy_diff
+        .as_deref()
+        .filter(|d| d.first_install)
+        .map(|_| HelmRelease {
+            name: t.helm_release_name().to_string(),
+            namespace: t.helm_namespace().to_string(),
+            revisions: Vec::new(),
+        })
 }
