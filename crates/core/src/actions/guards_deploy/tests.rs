@@ -290,3 +290,25 @@ fn a_first_install_plans_from_no_release_when_helm_found_none() {
         "an unread release is not taken for a first install"
     );
 }
+
+#[test]
+fn a_two_person_rule_on_deploy_binds_the_plan_with_its_diff() {
+    use crate::actions::approvals::{plan_hash, required};
+    let mut f = helm_fleet(false);
+    f.policy
+        .approvals
+        .rules
+        .push(meridian_model::fleet::ApprovalRule {
+            action: "deploy".into(),
+            environment: None,
+            approval: meridian_model::fleet::ApprovalKind::TwoPerson,
+        });
+    let s = with_release(&f, "search-stg", release(&[HelmStatus::Deployed]), false);
+    let p = planned(&f, &s, &deploy("search-stg", Some(diff())));
+    assert!(required(&f, &p));
+    // Another render is another plan: an approval of the first does not cover it.
+    let mut other = diff();
+    other.text.push_str("+        replicas: 3\n");
+    let q = planned(&f, &s, &deploy("search-stg", Some(other)));
+    assert_ne!(plan_hash(&p), plan_hash(&q));
+}
