@@ -415,6 +415,24 @@ pub enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Deploy a tenant's Helm chart in one region (helm upgrade --install --wait), with
+    /// the rendered diff in the plan; --dry-run prints the plan and diff only
+    Deploy {
+        /// Tenant id (its helm table names the release and the chart)
+        tenant: String,
+        /// Region the tenant runs in
+        #[arg(long)]
+        region: String,
+        /// Chart version (helm --version)
+        #[arg(long)]
+        version: Option<String>,
+        /// KEY=VALUE, as helm --set takes it (repeatable)
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// A values file, as helm --values takes it (repeatable)
+        #[arg(long = "values", value_name = "FILE")]
+        values: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ pub mod act;
 mod approve;
 pub mod args;
 mod commands;
+mod deploy;
 mod discover;
 mod evidence;
 mod findings;
@@ -17,6 +18,7 @@ mod rollout_show;
 pub mod status;
 mod status_argo;
 pub mod status_doc;
+mod status_stores;
 mod temporary;
 mod wait;
 mod wait_quiet;
@@ -184,6 +186,13 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Tenant {
             command: args::TenantCommand::Move { tenant, to },
         } => act::run(Action::TenantMove { tenant, to }, global, false).await,
+        Command::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            values,
+        } => deploy::run(tenant, region, version, set, values, global).await,
     }
 }
 

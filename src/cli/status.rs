@@ -81,6 +81,7 @@ pub fn to_json<'a>(
                 // live here, and whether new ones are assigned here at sign-up.
                 "tenants_homed": state.homes().map(|h| h.homed_in(&r.id)),
                 "signups": state.homes().and_then(|h| h.takes_signups(&r.id)),
+                "stores": super::status_stores::json(r, state),
             })
         })
         .collect();
@@ -367,6 +368,7 @@ pub fn to_text(
         }
     }
     out.push_str(&routing_text(fleet, state));
+    out.push_str(&super::status_stores::table(fleet, state));
     out.push('\n');
     let helm = fleet.tenants.iter().any(|t| t.helm.is_some());
     let homes = fleet.tenant_routing.as_ref().and(state.homes());

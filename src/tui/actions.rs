@@ -183,7 +183,7 @@ impl App {
             Outcome::Replan(request) => {
                 let planned = plan(&request, &self.fleet, &self.state, self.now);
                 if let Some(Overlay::Confirm(m)) = &mut self.overlay {
-                    m.replanned(request, planned.map_err(|e| e.to_string()));
+                    m.replanned(*request, planned.map_err(|e| e.to_string()));
                 }
                 self.describe_plan()
             }

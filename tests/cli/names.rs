@@ -71,7 +71,8 @@ fn provider_names_are_stable_and_round_trip() {
             "helm",
             "kube",
             "file",
-            "cloudflare-kv"
+            "cloudflare-kv",
+            "elasticache-global"
         ]
     );
     for p in ProviderKind::ALL {

@@ -10,6 +10,10 @@ stand-in for real. This covers the subset meridian and its tests use:
   helm rollback NAME [REVISION] [--wait] [--timeout D] [--dry-run]
   helm history NAME [-o table|json] [--max N]
   helm list [-o table|json]
+  helm get manifest NAME [--revision N]
+  helm template NAME CHART [--set k=v]... [-f values.yaml]... [--version V]   (the chart's
+      objects as `helm template` prints them: `---`, `# Source: PATH`, the object; rendered
+      cluster-aware, as `helm upgrade --dry-run=server` would)
 with the global flags --namespace/-n, --kube-context, --kubeconfig. Errors print `Error: ...`
 and exit 1, as helm does.
 """
@@ -55,6 +59,8 @@ def _chart_flags(p):
     p.add_argument("--timeout", type=duration, default=300)
     p.add_argument("--create-namespace", action="store_true")
     p.add_argument("--description")
+    # As helm: a version constraint for a repository chart; a chart directory is used as is.
+    p.add_argument("--version")
 
 
 def parser():
@@ -82,6 +88,18 @@ def parser():
     c = sub.add_parser("list")
     _global(c)
     c.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    c = sub.add_parser("get")
+    c.add_argument("what", choices=("manifest",))
+    _global(c)
+    c.add_argument("name")
+    c.add_argument("--revision", type=int)
+    c = sub.add_parser("template")
+    _global(c)
+    c.add_argument("name")
+    c.add_argument("chart")
+    c.add_argument("--set", action="append", default=[])
+    c.add_argument("-f", "--values", action="append", default=[])
+    c.add_argument("--version")
     return p
 
 
@@ -157,6 +175,19 @@ def run(args):
                 _table(["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"],
                        [[o["revision"], _ansic(o["updated"]), o["status"], o["chart"], o["app_version"],
                          o["description"]] for o in out])
+        elif args.command == "get":
+            if args.revision is not None:
+                rel = cfg.get_all(args.name, revision=args.revision).get("summary") or {}
+            else:
+                rel = cfg.status(args.name)
+            sys.stdout.write(rel.get("manifest", ""))
+        elif args.command == "template":
+            chart = helm.Chart.load(args.chart) if hasattr(helm.Chart, "load") else helm.Chart(args.chart)
+            out = cfg.render(chart, _values(args), name=args.name, namespace=args.namespace, is_upgrade=True)
+            for path in sorted(out):
+                text = out[path].strip()
+                if text:
+                    sys.stdout.write(f"---\n# Source: {path}\n{text}\n")
         elif args.command == "list":
             rels = cfg.list()
             if args.output == "json":

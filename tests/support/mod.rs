@@ -14,6 +14,7 @@ pub mod aws_routed;
 pub mod azure;
 pub mod cloudflare;
 pub mod db;
+pub mod elasticache;
 pub mod faults;
 pub mod kube;
 pub mod kube_seed;

@@ -82,8 +82,19 @@ pub fn violations_report(script: &str, found: &[serde_json::Value]) -> String {
 /// Start `tests/servers/{script}` with `--seed` and extra args, or `None` (after
 /// `unavailable`) when python3 (or openssl, for TLS) is missing.
 pub fn start(script: &str, seed: &serde_json::Value, extra: &[&str], tls: bool) -> Option<Standin> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        unavailable("python3", "not on PATH");
+    start_with(Path::new("python3"), script, seed, extra, tls)
+}
+
+/// `start` with another python (the moto venv's, whose botocore has the AWS service models).
+pub fn start_with(
+    python: &Path,
+    script: &str,
+    seed: &serde_json::Value,
+    extra: &[&str],
+    tls: bool,
+) -> Option<Standin> {
+    if Command::new(python).arg("--version").output().is_err() {
+        unavailable(&python.display().to_string(), "cannot be run");
         return None;
     }
     if tls && Command::new("openssl").arg("version").output().is_err() {
@@ -101,7 +112,7 @@ pub fn start(script: &str, seed: &serde_json::Value, extra: &[&str], tls: bool) 
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/servers")
         .join(script);
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python);
     cmd.arg(&path)
         .args(["--port", "0", "--seed"])
         .arg(&seed_file)

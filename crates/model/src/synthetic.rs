@@ -83,6 +83,7 @@ pub fn synthetic(regions: usize, tenants: usize) -> Result<(Fleet, FleetState), 
                 },
                 lag_history: Vec::new(),
                 apps_at: None,
+                stores: Vec::new(),
                 phases: Observed::ok(
                     fleet
                         .phases

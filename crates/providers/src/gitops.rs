@@ -133,6 +133,44 @@ pub trait ReleaseProvider: Send + Sync {
         revision: u32,
         progress: &Progress,
     ) -> ProviderResult<()>;
+    /// Upgrade or install a release and wait for it (`helm upgrade --install --wait`).
+    async fn deploy_release(
+        &self,
+        _fleet: &Fleet,
+        req: &DeployRequest,
+        _progress: &Progress,
+    ) -> ProviderResult<()> {
+        Err(ProviderError::new(
+            Some(&req.region),
+            "helm upgrade",
+            "this fleet has no Helm releases to deploy",
+        )
+        .with_hint("give the tenant helm = { provider = \"helm\", chart = \"...\" }"))
+    }
+    /// What a deploy would change: the deployed manifest against the new render.
+    async fn render_deploy(
+        &self,
+        _fleet: &Fleet,
+        req: &DeployRequest,
+    ) -> ProviderResult<crate::kube::helm_render::Rendered> {
+        Err(ProviderError::new(
+            Some(&req.region),
+            "helm template",
+            "this fleet has no Helm releases to deploy",
+        ))
+    }
+}
+
+/// What a deploy installs: the tenant's chart at a version, with `--set` pairs and
+/// `--values` files in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployRequest {
+    pub tenant: String,
+    pub region: String,
+    pub chart: String,
+    pub version: Option<String>,
+    pub set: Vec<(String, String)>,
+    pub values: Vec<String>,
 }
 
 /// A fleet without Helm tenants: nothing to read, nothing to roll back.

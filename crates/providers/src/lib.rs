@@ -35,6 +35,7 @@ use async_trait::async_trait;
 
 pub use budget::ApiMeter;
 pub use error::{ErrorKind, ProviderError, root_cause};
+pub use gitops::DeployRequest;
 pub use gitops::{
     AppsUpdate, ChangeNote, GitOpsProvider, NoReleases, ReleaseProvider, ResumeRequest,
     RollbackRequest, SyncRequest,
@@ -332,6 +333,17 @@ pub struct Providers {
     pub routing: Option<Arc<dyn routing::TenantRouting>>,
     /// Alarms (fleets with `[alarms]`).
     pub alarms: Option<Arc<dyn alarms::AlarmReader>>,
+    /// Each region's further data stores (`databases = [...]`, `cache`), in order: store k
+    /// of the fleet is `stores[region][k - 1]`, built from `Fleet::store_view(k)`.
+    pub stores: HashMap<String, Vec<StoreProviders>>,
+}
+
+/// The providers of one further data store of a region.
+#[derive(Clone)]
+pub struct StoreProviders {
+    pub name: String,
+    pub lag: Arc<dyn LagReader>,
+    pub database: Arc<dyn DatabaseControl>,
 }
 
 /// Each provider once, however many regions share it.
@@ -375,7 +387,19 @@ impl Providers {
                 d.as_ref() as &dyn Rounds,
             )
         });
-        for (ptr, backend) in lags.chain(dbs) {
+        let stores = self.stores.values().flatten().flat_map(|st| {
+            [
+                (
+                    Arc::as_ptr(&st.lag) as *const () as usize,
+                    st.lag.as_ref() as &dyn Rounds,
+                ),
+                (
+                    Arc::as_ptr(&st.database) as *const () as usize,
+                    st.database.as_ref() as &dyn Rounds,
+                ),
+            ]
+        });
+        for (ptr, backend) in lags.chain(dbs).chain(stores) {
             if !seen.contains(&ptr) {
                 seen.push(ptr);
                 backend.begin_round().await;
@@ -494,6 +518,7 @@ impl Providers {
                 ProviderKind::Postgres => real.postgres.clone(),
                 ProviderKind::Redis => real.redis.clone(),
                 ProviderKind::Aurora => real.aurora.clone(),
+                ProviderKind::ElasticacheGlobal => real.elasticache.clone(),
                 _ => sim(),
             };
             database.insert(r.id.clone(), control);
@@ -510,6 +535,35 @@ impl Providers {
                 real.aws.clone(),
             )) as Arc<dyn alarms::AlarmReader>
         });
+        let mut stores: HashMap<String, Vec<StoreProviders>> = HashMap::new();
+        for k in 1..fleet.store_count() {
+            let view = fleet.store_view(k);
+            let real = RealProviders::for_store(&view, state_dir, &real);
+            for r in &fleet.regions {
+                let Some(st) = r.stores.get(k) else { continue };
+                let lag: Arc<dyn LagReader> = match st.lag.provider {
+                    ProviderKind::Postgres => real.postgres.clone(),
+                    ProviderKind::Redis => real.redis.clone(),
+                    ProviderKind::Cloudwatch => real.cloudwatch_lag.clone(),
+                    _ => sim(),
+                };
+                let control: Arc<dyn DatabaseControl> = match st.database.provider {
+                    ProviderKind::Postgres => real.postgres.clone(),
+                    ProviderKind::Redis => real.redis.clone(),
+                    ProviderKind::Aurora => real.aurora.clone(),
+                    ProviderKind::ElasticacheGlobal => real.elasticache.clone(),
+                    _ => sim(),
+                };
+                stores
+                    .entry(r.id.clone())
+                    .or_default()
+                    .push(StoreProviders {
+                        name: st.name.clone(),
+                        lag,
+                        database: control,
+                    });
+            }
+        }
         Ok(Providers {
             traffic,
             gitops,
@@ -521,6 +575,7 @@ impl Providers {
             database,
             routing,
             alarms,
+            stores,
         })
     }
 }
@@ -534,6 +589,8 @@ struct RealProviders {
     postgres: Arc<postgres::Postgres>,
     redis: Arc<redis::Redis>,
     aurora: Arc<aws::aurora::Aurora>,
+    elasticache: Arc<aws::elasticache::ElastiCacheGlobal>,
+    hub: Arc<aws::cloudwatch::CloudWatchHub>,
 }
 
 impl RealProviders {
@@ -541,14 +598,37 @@ impl RealProviders {
     fn new(fleet: &Fleet, state_dir: &Path) -> RealProviders {
         let configs = aws::AwsConfigs::new();
         let hub = aws::cloudwatch::CloudWatchHub::new(configs.clone());
+        RealProviders::with(fleet, state_dir, configs, hub)
+    }
+
+    /// The backends of a further data store (`view`: `Fleet::store_view`), sharing the
+    /// fleet's AWS clients and CloudWatch batches.
+    fn for_store(view: &Fleet, state_dir: &Path, main: &RealProviders) -> RealProviders {
+        // Only its database and lag: the health sources are the fleet's own, read once.
+        let mut view = view.clone();
+        for r in &mut view.regions {
+            r.health = Capability::default();
+            r.more_health.clear();
+        }
+        RealProviders::with(&view, state_dir, main.aws.clone(), main.hub.clone())
+    }
+
+    fn with(
+        fleet: &Fleet,
+        state_dir: &Path,
+        configs: Arc<aws::AwsConfigs>,
+        hub: Arc<aws::cloudwatch::CloudWatchHub>,
+    ) -> RealProviders {
         RealProviders {
+            elasticache: aws::elasticache::ElastiCacheGlobal::from_fleet(fleet, configs.clone()),
             route53_health: aws::health::Route53Health::from_fleet(
                 fleet,
                 configs.clone(),
                 hub.clone(),
                 Some(state_dir),
             ),
-            cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub),
+            cloudwatch_lag: aws::cloudwatch::CloudWatchLag::from_fleet(fleet, hub.clone()),
+            hub,
             http_health: Arc::new(http::HttpHealth::from_fleet(fleet, Some(state_dir))),
             aurora: aws::aurora::Aurora::from_fleet(fleet, configs.clone()),
             aws: configs,

@@ -180,7 +180,7 @@ impl ConfirmModal {
             Some(g) => r.overrides.push(g.name().to_string()),
             None => {}
         }
-        Outcome::Replan(r)
+        Outcome::Replan(Box::new(r))
     }
 
     /// The app planned again after an input changed.

@@ -23,7 +23,7 @@ pub enum Outcome {
     /// The modal was dismissed without confirming.
     Declined(Box<Plan>),
     /// The modal's inputs changed (reason, override): plan again.
-    Replan(Request),
+    Replan(Box<Request>),
     /// The editor or picker produced a request: plan it and show the modal.
     OpenPlan(Box<Request>),
     /// The palette chose a command.

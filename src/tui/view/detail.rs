@@ -181,6 +181,7 @@ fn region_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     };
     out.push(kv(app, "lag", lag, lag_role));
     out.push(note(app, age_text(&s.lag, app.now)));
+    out.extend(super::stores::detail_lines(app, r, s));
     out.push(kv(
         app,
         "phases",

@@ -15,6 +15,7 @@ mod picker;
 mod regions;
 mod rollout;
 mod small;
+mod stores;
 mod tenants;
 pub mod util;
 mod weights;

@@ -46,6 +46,9 @@ fn trouble(app: &App, i: usize) -> Option<String> {
         return Some(FENCED_SERVING.to_string());
     }
     let s = app.state.region(&app.fleet.regions[i].id)?;
+    if let Some(why) = super::stores::split_reason(&app.fleet.regions[i], s) {
+        return Some(why);
+    }
     if let Some(e) = &s.health.error {
         return Some(format!("health read failed: {e}"));
     }
@@ -141,13 +144,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 format!("{marker}{}", r.id),
                 t.get(Role::Text).add_modifier(Modifier::BOLD),
             )));
-            let (role, role_style) = match s.and_then(|s| s.role.value) {
-                Some(role) if role != r.role => {
+            let split = s.and_then(|s| super::stores::split_role(r, s));
+            let (role, role_style) = match (split, s.and_then(|s| s.role.value)) {
+                // A failover stopped part-way: each store's role, in order.
+                (Some(split), _) => (split, t.get(Role::Danger)),
+                (None, Some(role)) if role != r.role => {
                     (format!("{}≠cfg", role.as_str()), t.get(Role::Warn))
                 }
-                Some(role) if narrow => (role.as_str()[..3].to_string(), t.get(Role::Text)),
-                Some(role) => (role.as_str().to_string(), t.get(Role::Text)),
-                None => (format!("{}?", r.role.as_str()), t.get(Role::Stale)),
+                (None, Some(role)) if narrow => (role.as_str()[..3].to_string(), t.get(Role::Text)),
+                (None, Some(role)) => (role.as_str().to_string(), t.get(Role::Text)),
+                (None, None) => (format!("{}?", r.role.as_str()), t.get(Role::Stale)),
             };
             cells.push(Cell::from(Span::styled(role, role_style)));
             let (health_cell, reason) = match s {

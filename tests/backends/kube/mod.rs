@@ -12,6 +12,8 @@ mod faults;
 mod freeze;
 mod helm;
 mod hooks;
+mod helm_deploy;
+mod helm_render;
 mod lease;
 mod read;
 mod shared;

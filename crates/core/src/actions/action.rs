@@ -31,6 +31,10 @@ pub struct Request {
     /// `weights = ..., for = "2h"`): recorded as temporary, with an expiry the board raises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporary_ms: Option<u64>,
+    /// For a deploy: its rendered diff, made before planning (`helm template` against
+    /// `helm get manifest`), so the plan stays pure data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_diff: Option<Box<super::guards_deploy::DeployDiff>>,
 }
 
 /// Which rollout, and which of its steps, an action belongs to.
@@ -54,6 +58,7 @@ impl Request {
             rollout: None,
             drain_old: None,
             temporary_ms: None,
+            deploy_diff: None,
         }
     }
 

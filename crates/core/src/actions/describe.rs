@@ -21,17 +21,34 @@ pub async fn describe(
             region,
             old_primary,
             drain_old,
+            stores,
         }) => {
-            let mut notes = match providers.database.get(region) {
-                Some(db) => db.describe_promote(
-                    region,
-                    old_primary.as_deref(),
-                    meridian_providers::PromoteOptions {
-                        accept_data_loss: plan.accept_data_loss,
-                    },
-                ),
-                None => Vec::new(),
+            let options = meridian_providers::PromoteOptions {
+                accept_data_loss: plan.accept_data_loss,
             };
+            let mut notes = match providers.database.get(region) {
+                Some(db) if stores.is_empty() => {
+                    db.describe_promote(region, old_primary.as_deref(), options)
+                }
+                _ => Vec::new(),
+            };
+            for (i, m) in stores.iter().enumerate() {
+                let db = match m.index {
+                    0 => providers.database.get(region),
+                    k => providers
+                        .stores
+                        .get(region)
+                        .and_then(|s| s.get(k - 1))
+                        .map(|s| &s.database),
+                };
+                if let Some(db) = db {
+                    notes.extend(
+                        db.describe_promote(region, m.old_primary.as_deref(), options)
+                            .into_iter()
+                            .map(|n| format!("{}. {}: {n}", i + 1, m.store)),
+                    );
+                }
+            }
             if !drain_old.is_empty() {
                 notes.extend(
                     providers

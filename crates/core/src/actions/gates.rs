@@ -326,6 +326,7 @@ pub fn fleet_problems(fleet: &Fleet, state: &FleetState) -> Vec<String> {
     if state.total_weight() == 0 && !in_rotation && !fleet.regions.is_empty() {
         out.push("every weight is 0: DNS splits traffic evenly across every region".into());
     }
+    out.extend(super::stores_check::store_problems(fleet, state));
     out
 }
 

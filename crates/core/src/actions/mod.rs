@@ -15,11 +15,16 @@ pub mod guards_gitops;
 pub mod guards_replication;
 pub mod guards_routing;
 pub mod homes;
+pub mod guards_deploy;
+pub mod guards_gitops;
+pub mod guards_replication;
+pub mod guards_stores;
 pub mod plan;
 pub mod planner;
 pub mod recovery;
 pub mod recovery_open;
 pub mod rollout;
+pub mod stores_check;
 pub mod temporary;
 
 pub use action::{Action, Request, RolloutRef, Via};

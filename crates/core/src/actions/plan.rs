@@ -193,6 +193,10 @@ pub enum Operation {
         /// so no traffic is left on a database that takes no writes. Empty: none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         drain_old: Vec<(String, Weight)>,
+        /// A region with several data stores: each store that moves, in order (each with
+        /// its own lag gate; a failure stops there). Empty: the region's one database.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stores: Vec<StoreMove>,
     },
     /// Rebuild a region's database as a replica of the writer (pg_rewind, REPLICAOF).
     Rejoin {
@@ -260,6 +264,33 @@ pub enum Operation {
         from: Option<String>,
         to: String,
     },
+    /// `helm upgrade --install RELEASE CHART --wait`, with the rendered diff it was
+    /// planned with (kept whole in the audit record as evidence).
+    HelmDeploy {
+        tenant: String,
+        region: String,
+        release: String,
+        namespace: String,
+        chart: String,
+        version: Option<String>,
+        set: Vec<(String, String)>,
+        values: Vec<String>,
+        /// The newest revision before the deploy (0: none); Helm writes the next one.
+        from_revision: u32,
+        diff: super::guards_deploy::DeployDiff,
+    },
+}
+
+/// One data store a promotion moves to the target region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreMove {
+    /// The store's name (`database`, `cache`).
+    pub store: String,
+    /// Its place in the region's stores (0: the database).
+    pub index: usize,
+    /// The region whose store is the writer now, as read when planning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_primary: Option<String>,
 }
 
 /// The writer a promotion replaces: afterwards its database takes no writes (fenced, or a
@@ -371,7 +402,8 @@ impl Plan {
             Operation::Rollback { tenant, region, .. }
             | Operation::Sync { tenant, region, .. }
             | Operation::ResumeAutoSync { tenant, region, .. }
-            | Operation::HelmRollback { tenant, region, .. } => Some((tenant, region)),
+            | Operation::HelmRollback { tenant, region, .. }
+            | Operation::HelmDeploy { tenant, region, .. } => Some((tenant, region)),
             _ => None,
         }
     }

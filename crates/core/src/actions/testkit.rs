@@ -59,6 +59,7 @@ pub fn state(fleet: &Fleet) -> FleetState {
                 },
                 lag_history: Vec::new(),
                 apps_at: None,
+                stores: Vec::new(),
                 phases: Observed::ok(phases, NOW),
             }
         })

@@ -5,6 +5,7 @@ mod live;
 mod observation;
 mod poll;
 pub mod read;
+mod read_stores;
 pub mod schedule;
 mod subject;
 

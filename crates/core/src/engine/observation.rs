@@ -24,6 +24,8 @@ pub enum Reading {
         lag: ProviderResult<Option<f64>>,
         /// Recent lag samples, when the backend keeps them (the simulator does).
         history: Vec<Option<f64>>,
+        /// The region's further data stores, in order: each one's role and lag.
+        stores: Vec<(ProviderResult<Role>, ProviderResult<Option<f64>>)>,
     },
     Phases(ProviderResult<Vec<PhaseState>>),
     /// The region's applications: all of them, or what changed (see `AppsUpdate`).
@@ -50,11 +52,18 @@ impl Observation {
         match &self.reading {
             Reading::Weights(r) => r.as_ref().err().into_iter().collect(),
             Reading::Health(r) => r.as_ref().err().into_iter().collect(),
-            Reading::Database { role, lag, .. } => role
+            Reading::Database {
+                role, lag, stores, ..
+            } => role
                 .as_ref()
                 .err()
                 .into_iter()
                 .chain(lag.as_ref().err())
+                .chain(
+                    stores
+                        .iter()
+                        .flat_map(|(r, l)| r.as_ref().err().into_iter().chain(l.as_ref().err())),
+                )
                 .collect(),
             Reading::Phases(r) => r.as_ref().err().into_iter().collect(),
             Reading::Apps(r) => r.as_ref().err().into_iter().collect(),
@@ -73,6 +82,22 @@ impl Observation {
 fn merge<T: Clone>(prev: &Observed<T>, result: &ProviderResult<T>, at: Millis) -> Observed<T> {
     match result {
         Ok(v) => Observed::ok(v.clone(), at),
+        Err(e) => Observed::failed(Some(prev), e.to_string()),
+    }
+}
+
+/// A lag reading over the last one.
+fn merge_lag(prev: &Observed<f64>, lag: &ProviderResult<Option<f64>>, at: Millis) -> Observed<f64> {
+    match lag {
+        Ok(Some(v)) => Observed::ok(*v, at),
+        Ok(None) => Observed::empty(at),
+        // A broken link voids the last lag: showing `~0.0s` for a replica that no longer
+        // follows the writer would be a lie.
+        Err(e) if e.kind == ErrorKind::Broken => Observed {
+            value: None,
+            at: Some(at),
+            error: Some(e.to_string().into()),
+        },
         Err(e) => Observed::failed(Some(prev), e.to_string()),
     }
 }
@@ -224,21 +249,19 @@ impl Merger {
                     r.health = merge(&r.health, &result, at);
                 }
             }
-            Reading::Database { role, lag, history } => {
+            Reading::Database {
+                role,
+                lag,
+                history,
+                stores,
+            } => {
                 if let Some(r) = region_of(state, &obs.subject) {
                     r.role = merge(&r.role, &role, at);
-                    r.lag = match &lag {
-                        Ok(Some(v)) => Observed::ok(*v, at),
-                        Ok(None) => Observed::empty(at),
-                        // A broken link voids the last lag: showing `~0.0s` for a
-                        // replica that no longer follows the writer would be a lie.
-                        Err(e) if e.kind == ErrorKind::Broken => Observed {
-                            value: None,
-                            at: Some(at),
-                            error: Some(e.to_string().into()),
-                        },
-                        Err(e) => Observed::failed(Some(&r.lag), e.to_string()),
-                    };
+                    r.lag = merge_lag(&r.lag, &lag, at);
+                    for (st, (role, lag)) in r.stores.iter_mut().zip(stores) {
+                        st.role = merge(&st.role, &role, at);
+                        st.lag = merge_lag(&st.lag, &lag, at);
+                    }
                     if history.is_empty() {
                         let sample = r.lag.value.filter(|_| r.lag.error.is_none());
                         r.push_lag_sample(sample);

@@ -50,21 +50,28 @@ pub async fn read(
             providers.lag.get(id),
         ) {
             (Some(r), Some(db), Some(lag)) => {
-                let (role, lag, history) = futures::join!(
+                let (role, lag, history, stores) = futures::join!(
                     bounded(deadline, region, call("read role"), db.read_role(r)),
                     bounded(deadline, region, call("read lag"), lag.read_lag(r)),
                     async {
                         tokio::time::timeout(deadline, lag.lag_history(r))
                             .await
                             .unwrap_or_default()
-                    }
+                    },
+                    super::read_stores::read_stores(providers, r, deadline),
                 );
-                Reading::Database { role, lag, history }
+                Reading::Database {
+                    role,
+                    lag,
+                    history,
+                    stores,
+                }
             }
             _ => Reading::Database {
                 role: Err(missing("read role")),
                 lag: Err(missing("read lag")),
                 history: Vec::new(),
+                stores: Vec::new(),
             },
         },
         Subject::Phases(id) => Reading::Phases(

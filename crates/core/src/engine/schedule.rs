@@ -85,6 +85,8 @@ fn default_every(cap: &Capability, subject: &Subject) -> Duration {
         // The tenant map changes when a tenant signs up or moves: a minute is fresh enough,
         // and a big map is many calls (a page per thousand keys, a call per hundred values).
         (ProviderKind::CloudflareKv, _) => 60,
+        // The ElastiCache control plane, like Aurora's: roles change only on a failover.
+        (ProviderKind::ElasticacheGlobal, _) => 60,
     };
     Duration::from_secs(secs)
 }
@@ -119,6 +121,7 @@ fn family_of(
             Some(("cloudwatch", 1.0 / metric_sources.max(1) as f64))
         }
         (ProviderKind::Aurora, _) => Some(("rds", 1.0)),
+        (ProviderKind::ElasticacheGlobal, _) => Some(("elasticache", 1.0)),
         // Pools, then each load balancer.
         (ProviderKind::Cloudflare, Subject::Weights) => {
             let lbs = match &cap.settings {
@@ -176,6 +179,7 @@ pub fn default_budget(family: &str) -> Option<f64> {
         "route53" => Some(30.0),
         "cloudwatch" => Some(60.0),
         "rds" => Some(10.0),
+        "elasticache" => Some(10.0),
         // Cloudflare allows 1,200 requests per five minutes per user: 240 a minute.
         "cloudflare" => Some(24.0),
         // ARM allows about 12,000 reads an hour per subscription.

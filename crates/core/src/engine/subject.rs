@@ -152,6 +152,12 @@ pub fn for_action(fleet: &Fleet, action: &Action) -> Vec<Subject> {
                 out.push(Subject::Apps(to.clone()));
             }
         }
+        // The release's history, whether Argo CD owns it, and the target's health.
+        Action::Deploy { region, .. } => {
+            out.push(Subject::Apps(region.clone()));
+            out.push(Subject::Releases(region.clone()));
+            out.push(Subject::Health(region.clone()));
+        }
     }
     out
 }

@@ -46,6 +46,19 @@ pub enum Action {
     Signups { region: String, open: bool },
     /// Point a tenant's routing entry at another home region (its data is not moved).
     TenantMove { tenant: String, to: String },
+    /// Upgrade (or install) a tenant's Helm release in one region with the real `helm
+    /// upgrade --install --wait`: the chart in its `helm` table at a `version`, with
+    /// `--set` pairs and `--values` files, in the order given.
+    Deploy {
+        tenant: String,
+        region: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        set: Vec<(String, String)>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<String>,
+    },
 }
 
 /// Which backend a rollback goes through.
@@ -86,6 +99,7 @@ impl Action {
             Action::Signups { open: true, .. } => "Open sign-ups in",
             Action::Signups { open: false, .. } => "Close sign-ups in",
             Action::TenantMove { .. } => "Move tenant",
+            Action::Deploy { .. } => "Deploy",
         }
     }
 }

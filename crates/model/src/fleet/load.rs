@@ -15,7 +15,14 @@ use super::settings::Settings;
 use super::suggest::hint;
 
 /// Provider families whose polling a `[budget]` table may cap.
-pub const BUDGET_FAMILIES: &[&str] = &["route53", "cloudwatch", "rds", "cloudflare", "azure"];
+pub const BUDGET_FAMILIES: &[&str] = &[
+    "route53",
+    "cloudwatch",
+    "rds",
+    "cloudflare",
+    "azure",
+    "elasticache",
+];
 
 /// Longest fleet name: it names a directory, and file names have limits.
 pub const MAX_NAME_LEN: usize = 64;
@@ -27,6 +34,7 @@ mod regions;
 mod rollout_steps;
 mod rollouts;
 mod steps;
+mod stores;
 mod tenants;
 
 /// The demo fleet embedded in the binary.
@@ -160,7 +168,12 @@ impl Validator<'_> {
         for r in regions.iter_mut() {
             let caps = std::iter::once(&mut r.health)
                 .chain(r.more_health.iter_mut())
-                .chain([&mut r.lag, &mut r.database]);
+                .chain([&mut r.lag, &mut r.database])
+                .chain(
+                    r.stores
+                        .iter_mut()
+                        .flat_map(|s| [&mut s.lag, &mut s.database]),
+                );
             for cap in caps {
                 cap.settings.inherit_from_traffic(&traffic.settings);
             }

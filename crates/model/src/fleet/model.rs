@@ -137,6 +137,10 @@ impl Fleet {
             }
             note("lag", r.lag.provider);
             note("database", r.database.provider);
+            for st in r.further_stores() {
+                note("lag", st.lag.provider);
+                note("database", st.database.provider);
+            }
         }
         out
     }
@@ -155,6 +159,32 @@ impl Fleet {
         }
     }
 
+    /// The fleet as data store `index` sees it (0: the regions' databases): each region's
+    /// `database` and `lag` are that store's tables, a region without it has none (the
+    /// simulator's). The providers of a further store are built from, and act on, this view.
+    pub fn store_view(&self, index: usize) -> Fleet {
+        let mut view = self.clone();
+        for r in &mut view.regions {
+            let (database, lag) = match r.data_stores().get(index) {
+                Some(s) => (s.database.clone(), s.lag.clone()),
+                None => (Capability::default(), Capability::default()),
+            };
+            r.database = database;
+            r.lag = lag;
+            r.stores = Vec::new();
+        }
+        view
+    }
+
+    /// The most data stores any region has (1 without `databases` or `cache`).
+    pub fn store_count(&self) -> usize {
+        self.regions
+            .iter()
+            .map(|r| r.data_stores().len())
+            .max()
+            .unwrap_or(1)
+    }
+
     /// Every provider the fleet uses, fleet-wide capabilities first.
     pub fn providers(&self) -> Vec<ProviderKind> {
         let mut all = vec![
@@ -165,6 +195,11 @@ impl Fleet {
         for r in &self.regions {
             all.extend(r.health_sources().map(|h| h.provider));
             all.extend([r.lag.provider, r.database.provider]);
+            all.extend(
+                r.further_stores()
+                    .iter()
+                    .flat_map(|s| [s.lag.provider, s.database.provider]),
+            );
         }
         all.extend(self.tenant_routing.iter().map(|c| c.provider));
         all
@@ -246,6 +281,8 @@ pub enum ProviderKind {
     File,
     /// A Cloudflare Workers KV namespace: the tenant -> region map of the routing layer.
     CloudflareKv,
+    /// ElastiCache Global Datastore (role and failover through the ElastiCache API).
+    ElasticacheGlobal,
 }
 
 /// The capabilities a fleet file configures, for checking which provider serves which.
@@ -305,7 +342,7 @@ impl ProviderKind {
             CapabilityKind::Runner => &[Sim, Shell],
             CapabilityKind::Health => &[Sim, Route53, AzureTrafficManager, Cloudflare, Http],
             CapabilityKind::Lag => &[Sim, Cloudwatch, Postgres, Redis],
-            CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora],
+            CapabilityKind::Database => &[Sim, Postgres, Redis, Aurora, ElasticacheGlobal],
             CapabilityKind::Helm => &[Helm],
             CapabilityKind::Lock => &[File, Kube],
             CapabilityKind::TenantRouting => &[Sim, CloudflareKv],
@@ -361,6 +398,11 @@ pub struct Region {
     pub cluster: Option<Cluster>,
     #[serde(skip)]
     pub sim: RegionSim,
+    /// Every data store of the region in promotion order, when it names them
+    /// (`databases = [...]`, or `database` plus `cache`); the first one's tables are also
+    /// `database` and `lag`. Empty for a region with one database (its `database`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<DataStore>,
 }
 
 impl Region {
@@ -368,6 +410,65 @@ impl Region {
     pub fn health_sources(&self) -> impl Iterator<Item = &Capability> {
         std::iter::once(&self.health).chain(self.more_health.iter())
     }
+
+    /// Every data store, in promotion order: the named ones, or the one `database`.
+    pub fn data_stores(&self) -> Vec<StoreRef<'_>> {
+        if self.stores.is_empty() {
+            return vec![StoreRef {
+                name: DEFAULT_STORE,
+                database: &self.database,
+                lag: &self.lag,
+                rpo: None,
+            }];
+        }
+        self.stores
+            .iter()
+            .map(|s| StoreRef {
+                name: &s.name,
+                database: &s.database,
+                lag: &s.lag,
+                rpo: s.rpo,
+            })
+            .collect()
+    }
+
+    /// The stores after the first (whose role and lag are the region's own), in order.
+    pub fn further_stores(&self) -> &[DataStore] {
+        self.stores.get(1..).unwrap_or(&[])
+    }
+
+    /// The first data store's name (`database` unless it is named).
+    pub fn database_name(&self) -> &str {
+        self.stores
+            .first()
+            .map(|s| s.name.as_str())
+            .unwrap_or(DEFAULT_STORE)
+    }
+}
+
+/// What a region's one database is called when it is not named.
+pub const DEFAULT_STORE: &str = "database";
+
+/// One of a region's data stores (`databases = [...]` or `cache`): promoted with the others,
+/// in order, each with its own lag gate.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataStore {
+    /// Its name in plans and on the board ("database", "cache", "sessions").
+    pub name: String,
+    pub database: Capability,
+    pub lag: Capability,
+    /// The most lag its promotion may lose (default: the policy's `rpo_budget`).
+    #[serde(skip)]
+    pub rpo: Option<Duration>,
+}
+
+/// A data store of a region, borrowed: the one `database` or a named store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreRef<'a> {
+    pub name: &'a str,
+    pub database: &'a Capability,
+    pub lag: &'a Capability,
+    pub rpo: Option<Duration>,
 }
 
 /// One application deployment present in some regions.

@@ -240,6 +240,16 @@ pub struct RawRegion {
     #[schemars(with = "Option<RawCluster>")]
     pub cluster: Option<Spanned<RawCluster>>,
     pub sim: Option<RawRegionSim>,
+    /// Several data stores promoted together, in this order (instead of `database`): each
+    /// a database table with an optional `name`, `lag` and `rpo`.
+    #[serde(default)]
+    #[schemars(schema_with = "s::stores")]
+    pub databases: Option<Spanned<toml::Value>>,
+    /// A second data store promoted after `database` (an ElastiCache Global Datastore, a
+    /// Redis replica set): a database table with an optional `name`, `lag` and `rpo`.
+    #[serde(default)]
+    #[schemars(schema_with = "s::store")]
+    pub cache: Option<Spanned<toml::Value>>,
 }
 
 /// `cluster = { context = "...", kubeconfig = "...", destination = "..." }`

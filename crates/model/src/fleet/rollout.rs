@@ -264,6 +264,15 @@ fn action_label(a: &Action) -> String {
             open: false,
         } => format!("close sign-ups in {region}"),
         Action::TenantMove { tenant, to } => format!("move tenant {tenant} to {to}"),
+        Action::Deploy {
+            tenant,
+            region,
+            version,
+            ..
+        } => match version {
+            Some(v) => format!("deploy {tenant} {v} in {region}"),
+            None => format!("deploy {tenant} in {region}"),
+        },
     }
 }
 

@@ -240,6 +240,42 @@ pub fn alarms(_: &mut SchemaGenerator) -> Schema {
     capability(CapabilityKind::Alarms)
 }
 
+/// One data store of `databases = [...]` or `cache`: a database table, with its own `name`,
+/// `lag` table and `rpo`.
+pub fn store(_: &mut SchemaGenerator) -> Schema {
+    let mut one = capability(CapabilityKind::Database).to_value();
+    let lag = capability(CapabilityKind::Lag).to_value();
+    if let Some(Value::Array(alts)) = one.get_mut("oneOf") {
+        for alt in alts {
+            if let Some(Value::Object(props)) = alt.get_mut("properties") {
+                props.insert(
+                    "name".into(),
+                    json!({"type": "string", "description": "the store's name in plans and on the board (default \"database\", or \"cache\" for `cache`)"}),
+                );
+                props.insert("lag".into(), lag.clone());
+                props.insert(
+                    "rpo".into(),
+                    json!({"type": "string", "pattern": DURATION_PATTERN, "description": "the most lag promoting this store may lose (default: policy.rpo_budget)"}),
+                );
+            }
+        }
+    }
+    one["description"] =
+        json!("A data store promoted with the region: a database table plus name, lag and rpo");
+    Schema::try_from(one).unwrap_or_default()
+}
+
+/// `databases = [...]`: data stores promoted together, in order.
+pub fn stores(g: &mut SchemaGenerator) -> Schema {
+    let one = store(g).to_value();
+    json_schema!({
+        "description": "Data stores promoted together, in this order (instead of `database`)",
+        "type": "array",
+        "items": one,
+        "minItems": 1,
+    })
+}
+
 /// A rollout's `steps`: each an inline table keyed by its kind (`weights`, `sync`, ...,
 /// or `gate`), checked further by the loader (regions, parameters, durations).
 pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {

@@ -8,6 +8,7 @@ mod observed;
 mod release;
 pub mod replication;
 mod routing;
+mod stores;
 mod summary;
 pub mod windows;
 
@@ -24,6 +25,7 @@ pub use routing::TenantHomes;
 pub use summary::{ArgoSummary, argo_summaries};
 
 pub use release::{HelmRelease, HelmRevision, HelmStatus};
+pub use stores::StoreState;
 
 use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
@@ -165,6 +167,10 @@ pub struct RegionState {
     /// it here spares touching a thousand cells on every push.
     #[serde(default)]
     pub apps_at: Option<Millis>,
+    /// The region's further data stores (after its database), in the fleet's order: each
+    /// one's role and lag, read with the database.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<StoreState>,
 }
 
 impl RegionState {
@@ -290,6 +296,14 @@ impl FleetState {
                 .iter()
                 .map(|r| RegionState {
                     id: r.id.clone(),
+                    stores: r
+                        .further_stores()
+                        .iter()
+                        .map(|st| StoreState {
+                            name: st.name.clone(),
+                            ..StoreState::default()
+                        })
+                        .collect(),
                     ..RegionState::default()
                 })
                 .collect(),

@@ -7,6 +7,7 @@
 pub mod alarms;
 pub mod aurora;
 pub mod cloudwatch;
+pub mod elasticache;
 pub mod health;
 pub mod healthy_since;
 pub mod retry;
@@ -80,6 +81,7 @@ pub struct AwsConfigs {
     route53: Mutex<HashMap<AwsTarget, aws_sdk_route53::Client>>,
     cloudwatch: Mutex<HashMap<AwsTarget, aws_sdk_cloudwatch::Client>>,
     rds: Mutex<HashMap<AwsTarget, aws_sdk_rds::Client>>,
+    elasticache: Mutex<HashMap<AwsTarget, aws_sdk_elasticache::Client>>,
 }
 
 impl AwsConfigs {
@@ -120,6 +122,12 @@ impl AwsConfigs {
     /// The RDS client for a target (shared).
     pub async fn rds(&self, target: &AwsTarget) -> aws_sdk_rds::Client {
         self.client(&self.rds, target, aws_sdk_rds::Client::new)
+            .await
+    }
+
+    /// The ElastiCache client for a target (shared).
+    pub async fn elasticache(&self, target: &AwsTarget) -> aws_sdk_elasticache::Client {
+        self.client(&self.elasticache, target, aws_sdk_elasticache::Client::new)
             .await
     }
 

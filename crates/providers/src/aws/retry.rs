@@ -69,6 +69,7 @@ fn known_family(name: &str) -> &'static str {
         "route53" => "route53",
         "cloudwatch" => "cloudwatch",
         "rds" => "rds",
+        "elasticache" => "elasticache",
         _ => "aws",
     }
 }

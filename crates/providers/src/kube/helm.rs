@@ -173,6 +173,46 @@ impl ReleaseProvider for HelmReleases {
         })?;
         super::helm_rollback::run(t, &target, region, revision, progress).await
     }
+
+    async fn deploy_release(
+        &self,
+        fleet: &Fleet,
+        req: &crate::DeployRequest,
+        progress: &Progress,
+    ) -> ProviderResult<()> {
+        let region = req.region.as_str();
+        let t = fleet.tenant(&req.tenant).ok_or_else(|| {
+            ProviderError::new(
+                Some(region),
+                "helm upgrade",
+                format!("unknown tenant {}", req.tenant),
+            )
+        })?;
+        let target = region_target(fleet, region).ok_or_else(|| {
+            ProviderError::new(Some(region), "helm upgrade", "the region has no cluster")
+        })?;
+        super::helm_deploy::run(t, &target, req, progress).await
+    }
+
+    async fn render_deploy(
+        &self,
+        fleet: &Fleet,
+        req: &crate::DeployRequest,
+    ) -> ProviderResult<super::helm_render::Rendered> {
+        let region = req.region.as_str();
+        let t = fleet.tenant(&req.tenant).ok_or_else(|| {
+            ProviderError::new(
+                Some(region),
+                "helm template",
+                format!("unknown tenant {}", req.tenant),
+            )
+        })?;
+        let target = region_target(fleet, region).ok_or_else(|| {
+            ProviderError::new(Some(region), "helm template", "the region has no cluster")
+        })?;
+        let chart = super::helm_deploy::chart(req);
+        super::helm_render::render(t, &target, region, &chart).await
+    }
 }
 
 #[cfg(test)]

@@ -60,16 +60,31 @@ pub async fn run(
         .map_or(DEFAULT_TIMEOUT, Dur::get);
     let args = args(t, target, revision, timeout);
     let call = format!("helm rollback {} {revision}", t.helm_release_name());
+    let pending = "helm was stopped; the release may be pending-rollback: check `helm history`";
+    stream(&binary, &args, &call, timeout, region, progress, pending).await
+}
+
+/// Run a helm command that changes a release, stream what it says, and bound it a little
+/// past Helm's own `--timeout`; `pending` is the hint when meridian had to stop it.
+pub(super) async fn stream(
+    binary: &str,
+    args: &[String],
+    call: &str,
+    timeout: Duration,
+    region: &str,
+    progress: &Progress,
+    pending: &str,
+) -> ProviderResult<()> {
     progress.say(&format!("{region}: {binary} {}", args.join(" ")));
-    let mut child = Command::new(&binary)
-        .args(&args)
+    let mut child = Command::new(binary)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            ProviderError::new(Some(region), &call, format!("cannot run {binary}: {e}"))
+            ProviderError::new(Some(region), call, format!("cannot run {binary}: {e}"))
                 .with_hint("install helm, or set binary = \"PATH\" in the tenant's helm table")
         })?;
     let out = child.stdout.take();
@@ -138,6 +153,6 @@ pub async fn run(
             ),
         )
         .with_kind(ErrorKind::Timeout)
-        .with_hint("helm was stopped; the release may be pending-rollback: check `helm history`")),
+        .with_hint(pending)),
     }
 }

@@ -121,6 +121,16 @@ impl Executor {
         match op {
             Operation::SetWeights { weights } => self.move_traffic(weights, progress).await,
             Operation::Promote {
+                region,
+                drain_old,
+                stores,
+                ..
+            } if !stores.is_empty() => {
+                let moved = self.promote_stores(region, stores, plan, progress).await?;
+                self.after_promotion(region, moved, drain_old, plan, note, progress)
+                    .await
+            }
+            Operation::Promote {
                 region, drain_old, ..
             } => self.promote(region, drain_old, plan, note, progress).await,
             Operation::Rejoin { region, .. } => {
@@ -214,6 +224,30 @@ impl Executor {
                     None => Ok(None),
                 }
             }
+            Operation::HelmDeploy {
+                tenant,
+                region,
+                chart,
+                version,
+                set,
+                values,
+                ..
+            } => {
+                let req = meridian_providers::DeployRequest {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    chart: chart.clone(),
+                    version: version.clone(),
+                    set: set.clone(),
+                    values: values.clone(),
+                };
+                done(
+                    self.providers
+                        .releases
+                        .deploy_release(fleet, &req, progress)
+                        .await,
+                )
+            }
         }
     }
 
@@ -235,8 +269,32 @@ impl Executor {
             accept_data_loss: plan.accept_data_loss,
         };
         let report = db.promote(fleet, r, options, progress).await?;
+        self.after_promotion(
+            region,
+            report.summary().into_iter().collect(),
+            drain_old,
+            plan,
+            note,
+            progress,
+        )
+        .await
+    }
+
+    /// What follows a promotion that is done: the `promote_phase`, then the old writer's
+    /// traffic (drained when the plan says so, else named). `notes`: what the promotion
+    /// itself left to say.
+    async fn after_promotion(
+        &self,
+        region: &str,
+        notes: Vec<String>,
+        drain_old: &[(String, meridian_model::traffic::Weight)],
+        plan: &Plan,
+        note: &ChangeNote,
+        progress: &Progress,
+    ) -> Result<Option<String>, ProviderError> {
+        let r = self.region(region, "promote")?;
         let app = self.promote_phase(r, note, progress).await;
-        let mut notes: Vec<String> = report.summary().into_iter().chain(app).collect();
+        let mut notes: Vec<String> = notes.into_iter().chain(app).collect();
         // Declined or impossible: the record says what traffic was left on it.
         if let Some(old) = plan.old_writer.as_ref().filter(|o| !o.drain) {
             notes.push(format!(

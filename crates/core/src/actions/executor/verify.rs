@@ -27,6 +27,15 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             {
                 m.insert("weights".into(), weights_of(state));
             }
+            if let Operation::Promote { stores, .. } = op
+                && !stores.is_empty()
+                && let Value::Object(m) = &mut doc
+            {
+                m.insert(
+                    "stores".into(),
+                    super::promote_stores::snapshot(state, stores),
+                );
+            }
             doc
         }
         Operation::Rollback { tenant, region, .. }
@@ -42,6 +51,12 @@ pub fn snapshot(op: &Operation, state: &FleetState) -> Value {
             })
         }
         Operation::HelmRollback {
+            tenant,
+            region,
+            release,
+            ..
+        }
+        | Operation::HelmDeploy {
             tenant,
             region,
             release,
@@ -184,6 +199,23 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
             None => Err(format!("{region} was not read back")),
         },
         Operation::Promote {
+            region,
+            drain_old,
+            stores,
+            ..
+        } if !stores.is_empty() => {
+            let record = super::promote_stores::store_record(state, region, stores);
+            let wrong: Vec<String> = record
+                .into_iter()
+                .filter(|(_, moved, _)| !moved)
+                .map(|(_, _, line)| line)
+                .collect();
+            match wrong.is_empty() {
+                true => weights_read_back(drain_old, state),
+                false => Err(format!("after promotion: {}", wrong.join("; "))),
+            }
+        }
+        Operation::Promote {
             region, drain_old, ..
         } => match state.region(region).and_then(|r| r.role.value) {
             Some(Role::Primary) => weights_read_back(drain_old, state),
@@ -261,6 +293,44 @@ pub fn verify(op: &Operation, state: &FleetState) -> Result<(), String> {
                 )),
             }
         }
+        Operation::HelmDeploy {
+            tenant,
+            region,
+            release,
+            version,
+            from_revision,
+            ..
+        } => {
+            let rel = state
+                .tenant(tenant)
+                .and_then(|t| t.release(region))
+                .and_then(|r| r.value.as_ref());
+            let version_ok = |l: &meridian_model::state::HelmRevision| {
+                version.as_ref().is_none_or(|v| &l.chart_version == v)
+            };
+            match rel.and_then(|r| r.latest()) {
+                Some(l)
+                    if l.revision > *from_revision
+                        && l.status == HelmStatus::Deployed
+                        && version_ok(l) =>
+                {
+                    Ok(())
+                }
+                Some(l) => Err(format!(
+                    "release {release} in {region}: newest revision {} is {} with {} (expected a new deployed revision{})",
+                    l.revision,
+                    l.status.as_str(),
+                    l.chart_label(),
+                    version
+                        .as_ref()
+                        .map(|v| format!(" at chart version {v}"))
+                        .unwrap_or_default()
+                )),
+                None => Err(format!(
+                    "release {release} in {region} could not be read back"
+                )),
+            }
+        }
         Operation::RunPhase { region, phase, .. } => match state
             .region(region)
             .and_then(|r| r.phase(phase))
@@ -324,7 +394,9 @@ pub fn to_verify(fleet: &Fleet, op: &Operation) -> Vec<Subject> {
         Operation::Rollback { region, .. }
         | Operation::Sync { region, .. }
         | Operation::ResumeAutoSync { region, .. } => vec![Subject::Apps(region.clone())],
-        Operation::HelmRollback { region, .. } => vec![Subject::Releases(region.clone())],
+        Operation::HelmRollback { region, .. } | Operation::HelmDeploy { region, .. } => {
+            vec![Subject::Releases(region.clone())]
+        }
         Operation::RunPhase { region, .. } => vec![Subject::Phases(region.clone())],
         Operation::SetSignups { .. } | Operation::MoveTenant { .. } => vec![Subject::Routing],
     }

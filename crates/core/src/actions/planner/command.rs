@@ -82,6 +82,29 @@ pub fn cli_equivalent(req: &Request) -> String {
             "--to".into(),
             to.clone(),
         ]),
+        Action::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            values,
+        } => {
+            words.extend([
+                "deploy".into(),
+                tenant.clone(),
+                "--region".into(),
+                region.clone(),
+            ]);
+            if let Some(v) = version {
+                words.extend(["--version".into(), v.clone()]);
+            }
+            for (k, v) in set {
+                words.extend(["--set".into(), format!("{k}={v}")]);
+            }
+            for f in values {
+                words.extend(["--values".into(), f.clone()]);
+            }
+        }
     }
     if req.accept_data_loss {
         words.push("--accept-data-loss".into());

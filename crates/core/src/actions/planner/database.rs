@@ -16,6 +16,10 @@ pub(super) fn promote_plan(
     now: Millis,
     region: &str,
 ) -> Plan {
+    // A region with several data stores moves them all, in order, in one plan.
+    if fleet.region(region).is_some_and(|r| r.stores.len() > 1) {
+        return super::stores::promote_stores_plan(req, fleet, state, now, region);
+    }
     let old = state.primary().map(|r| r.id.clone());
     let mut plan = empty_plan(
         req,
@@ -63,6 +67,7 @@ pub(super) fn promote_plan(
         region: region.to_string(),
         old_primary: old.filter(|o| o != region),
         drain_old,
+        stores: Vec::new(),
     });
     plan
 }
@@ -71,7 +76,7 @@ pub(super) fn promote_plan(
 /// Drain it as the plan's last step when asked (`--drain-old`) or, by default, when its
 /// database cannot be reached (a failover); otherwise warn, and the plan (and so the audit
 /// record) keeps how much traffic is left on it. Returns the weights the drain sets.
-fn drain_old_writer(
+pub(super) fn drain_old_writer(
     req: &Request,
     fleet: &Fleet,
     state: &FleetState,
@@ -157,7 +162,11 @@ fn drain_old_writer(
 
 /// Where the application finds its writer (the target's `database.writer_config`), as a
 /// change the plan lists, and a block when its `promote_phase` is not a phase.
-fn app_writer(fleet: &Fleet, region: &str, old: Option<&str>) -> (Option<Change>, Option<Check>) {
+pub(super) fn app_writer(
+    fleet: &Fleet,
+    region: &str,
+    old: Option<&str>,
+) -> (Option<Change>, Option<Check>) {
     let Some(writer) = fleet
         .region(region)
         .and_then(|r| r.database.settings.writer())

@@ -3,10 +3,12 @@
 
 mod command;
 mod database;
+mod deploy;
 mod helm;
 mod phase;
 mod release;
 mod routing;
+mod stores;
 mod sync;
 mod traffic;
 
@@ -267,6 +269,23 @@ pub fn plan(
             routing::known_tenant(fleet, state, tenant)?;
             routing::move_plan(req, fleet, state, tenant, to, now)
         }
+        Action::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            values,
+        } => {
+            tenant_in(fleet, tenant, region)?;
+            let ask = deploy::Ask {
+                tenant,
+                region,
+                version: version.as_deref(),
+                set,
+                values,
+            };
+            deploy::deploy_plan(req, fleet, state, &ask)
+        }
     };
     finish(&mut plan, req, fleet);
     // Every planned action, whoever added it, meets the change freeze here.
@@ -410,6 +429,7 @@ fn finish(plan: &mut Plan, req: &Request, fleet: &Fleet) {
         Action::Signups { .. } => c.drain,
         // A tenant's home: always its typed id.
         Action::TenantMove { .. } => ConfirmStrength::TypeName,
+        Action::Deploy { .. } => c.rollback,
     };
     plan.confirm = if plan.blast_radius.production {
         ConfirmStrength::TypeName

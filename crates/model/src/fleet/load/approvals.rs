@@ -20,6 +20,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "rollback",
     "sync",
     "resume-auto-sync",
+    "deploy",
 ];
 
 impl Validator<'_> {

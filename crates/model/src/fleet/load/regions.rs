@@ -114,6 +114,7 @@ impl Validator<'_> {
                     }
                 }
             }
+            let stores = self.data_stores(r, i);
             out.push(Region {
                 name: r.name.clone().unwrap_or_else(|| id.clone()),
                 cloud_region: r.cloud_region.clone().unwrap_or_else(|| id.clone()),
@@ -124,22 +125,42 @@ impl Validator<'_> {
                 endpoints: r.endpoints.clone(),
                 health,
                 more_health,
-                lag: self.capability(
-                    r.lag.as_ref(),
-                    &format!("regions[{i}].lag"),
-                    CapabilityKind::Lag,
-                ),
-                database: self.capability(
-                    r.database.as_ref(),
-                    &format!("regions[{i}].database"),
-                    CapabilityKind::Database,
-                ),
+                lag: stores.lag,
+                database: stores.database,
                 cluster: self.cluster(r.cluster.as_ref(), i),
                 sim: sim.unwrap_or_default(),
+                stores: stores.stores,
             });
         }
         self.check_region_set(raw, &out, &primaries, rules);
+        self.check_store_names(raw, &out);
         out
+    }
+
+    /// Store k is the same store in every region (promoted together, shown in one column):
+    /// the names must agree where regions have it.
+    fn check_store_names(&mut self, raw: &[Spanned<RawRegion>], regions: &[Region]) {
+        let Some(longest) = regions.iter().max_by_key(|r| r.stores.len()) else {
+            return;
+        };
+        for (i, r) in regions.iter().enumerate() {
+            for (k, s) in r.stores.iter().enumerate() {
+                let Some(want) = longest.stores.get(k) else {
+                    continue;
+                };
+                if want.name != s.name {
+                    let msg = format!(
+                        "data store {} of {} is \"{}\" but of {} \"{}\": list the stores in the same order, with the same names, in every region",
+                        k + 1,
+                        r.id,
+                        s.name,
+                        longest.id,
+                        want.name
+                    );
+                    self.err(&raw[i], format!("regions[{i}].databases"), msg);
+                }
+            }
+        }
     }
 
     fn check_region_set(

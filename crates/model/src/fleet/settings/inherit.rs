@@ -14,6 +14,9 @@ impl Settings {
             }
             (Settings::CloudWatch(s), Settings::Route53Traffic(t)) => s.aws.inherit(&t.aws, false),
             (Settings::Aurora(s), Settings::Route53Traffic(t)) => s.aws.inherit(&t.aws, false),
+            (Settings::ElasticacheGlobal(s), Settings::Route53Traffic(t)) => {
+                s.aws.inherit(&t.aws, false)
+            }
             (Settings::AzureHealth(s), Settings::AzureTraffic(t)) => {
                 let fill = |mine: &mut Option<String>, theirs: &String| {
                     if mine.is_none() {

@@ -30,6 +30,10 @@ pub struct Helm {
     pub binary: Option<String>,
     /// How long a rollback may take (default 5m).
     pub rollback_timeout: Option<Dur>,
+    /// The chart `meridian deploy` installs: a path, `repo/chart` or an OCI reference.
+    pub chart: Option<String>,
+    /// How long a deploy's `helm upgrade --wait` may take (default 5m).
+    pub deploy_timeout: Option<Dur>,
     #[serde(flatten)]
     pub pace: Pace,
 }

@@ -10,6 +10,7 @@ mod check;
 mod cloudflare;
 mod common;
 mod database;
+mod elasticache;
 mod inherit;
 mod kube;
 mod local;
@@ -21,6 +22,7 @@ pub use check::{is_env_name, valid_keys};
 pub use cloudflare::{CloudflareAccount, CloudflareHealth, CloudflareTraffic};
 pub use common::{AwsTarget, DURATION_PATTERN, Dur, HttpClient, Ignore, Pace};
 pub use database::{SelfManaged, Writer};
+pub use elasticache::ElasticacheGlobal;
 pub use kube::{ArgoCd, Helm, KubeLock};
 pub use local::{HttpHealth, ProbeDefaults, ProbeItem, ProbeTable, ShellRunner};
 pub use routing::{CloudWatchAlarms, CloudflareKvRouting, KvValue};
@@ -58,6 +60,7 @@ pub enum Settings {
     CloudflareKv(CloudflareKvRouting),
     /// CloudWatch alarms.
     Alarms(CloudWatchAlarms),
+    ElasticacheGlobal(ElasticacheGlobal),
 }
 
 impl Default for Settings {
@@ -117,6 +120,7 @@ impl Settings {
                 read: Box::new(|_| Ok(Settings::File)),
             }),
             (P::CloudflareKv, _) => form(Settings::CloudflareKv),
+            (P::ElasticacheGlobal, _) => form(Settings::ElasticacheGlobal),
         }
     }
 
@@ -181,6 +185,7 @@ impl Settings {
                 timeout: None,
             },
             Settings::Alarms(s) => s.pace.clone(),
+            Settings::ElasticacheGlobal(s) => s.pace.clone(),
         }
     }
 
@@ -192,6 +197,7 @@ impl Settings {
             Settings::CloudWatch(s) => Some(&s.aws),
             Settings::Aurora(s) => Some(&s.aws),
             Settings::Alarms(s) => Some(&s.aws),
+            Settings::ElasticacheGlobal(s) => Some(&s.aws),
             _ => None,
         }
     }
@@ -201,6 +207,7 @@ impl Settings {
         match self {
             Settings::SelfManaged(s) => Some(&s.writer),
             Settings::Aurora(s) => Some(&s.writer),
+            Settings::ElasticacheGlobal(s) => Some(&s.writer),
             _ => None,
         }
     }
