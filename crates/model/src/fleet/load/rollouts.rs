@@ -15,7 +15,7 @@ use crate::traffic::TrafficRules;
 
 /// The keys that name a step's kind; exactly one per step.
 pub const STEP_KINDS: &[&str] = &[
-    "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate",
+    "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate", "deploy",
 ];
 
 /// The kinds of gate.
@@ -125,6 +125,7 @@ impl Validator<'_> {
             "sync" => &["sync", "region", "revision"],
             "rollback" => &["rollback", "region", "to"],
             "phase" => &["phase", "region"],
+            "deploy" => &["deploy", "region", "version", "set"],
             _ => &["gate", "region", "for", "under", "run", "by"],
         };
         for (k, v) in step {
