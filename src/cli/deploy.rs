@@ -39,45 +39,60 @@ pub async fn run(
         }
     }
     let ctx = Context::load(&global.session())?;
+    let mut request = Request::new(Action::Deploy {
+        tenant,
+        region,
+        version,
+        set: pairs,
+        values,
+    });
+    request.reason = global.reason.clone();
+    request.overrides = global.overrides.clone();
+    render_into(&ctx, &mut request, global.json).await;
+    let (exit, _) = super::act::run_prepared(&ctx, request, global).await?;
+    Ok(exit)
+}
+
+/// For a deploy request (from the command or a rollout step): render its diff (a read)
+/// and attach it, printing it unless `json`. No chart, an unknown tenant or a failed render
+/// leave it without one: the plan then says why and refuses.
+pub async fn render_into(ctx: &Context, request: &mut Request, json: bool) {
+    let Action::Deploy {
+        tenant,
+        region,
+        version,
+        set,
+        values,
+    } = &request.action
+    else {
+        return;
+    };
     let chart = ctx
         .fleet
-        .tenant(&tenant)
+        .tenant(tenant)
         .and_then(|t| t.helm.as_ref())
         .and_then(|h| match &h.settings {
             Settings::Helm(h) => h.chart.clone(),
             _ => None,
         });
-    let mut request = Request::new(Action::Deploy {
+    let Some(chart) = chart else { return };
+    let req = DeployRequest {
         tenant: tenant.clone(),
         region: region.clone(),
+        chart,
         version: version.clone(),
-        set: pairs.clone(),
+        set: set.clone(),
         values: values.clone(),
-    });
-    request.reason = global.reason.clone();
-    request.overrides = global.overrides.clone();
-    // No chart, unknown tenant: the plan says why and refuses; nothing to render.
-    if let Some(chart) = chart {
-        let req = DeployRequest {
-            tenant,
-            region,
-            chart,
-            version,
-            set: pairs,
-            values,
-        };
-        match ctx.providers.releases.render_deploy(&ctx.fleet, &req).await {
-            Ok(r) => {
-                if !global.json {
-                    note(&format!("rendered diff:\n{}", r.diff.text()));
-                }
-                let mut d = DeployDiff::of(&r.diff);
-                d.first_install = !r.installed;
-                request.deploy_diff = Some(Box::new(d));
+    };
+    match ctx.providers.releases.render_deploy(&ctx.fleet, &req).await {
+        Ok(r) => {
+            if !json {
+                note(&format!("rendered diff:\n{}", r.diff.text()));
             }
-            Err(e) => note(&format!("cannot render the deploy: {e}")),
+            let mut d = DeployDiff::of(&r.diff);
+            d.first_install = !r.installed;
+            request.deploy_diff = Some(Box::new(d));
         }
+        Err(e) => note(&format!("cannot render the deploy: {e}")),
     }
-    let (exit, _) = super::act::run_prepared(&ctx, request, global).await?;
-    Ok(exit)
 }

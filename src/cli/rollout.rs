@@ -172,6 +172,7 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
         }
         Next::Action { mut request, .. } => {
             request.overrides = global.overrides.clone();
+            super::deploy::render_into(ctx, &mut request, global.json).await;
             // The executor books the step on the rollout (compare-and-swap: of two people
             // running it at once exactly one does) and records what became of it.
             let (exit, _) = super::act::run_prepared(ctx, request, global).await?;

@@ -107,8 +107,8 @@ fn each_mistake_is_located_and_says_what_is_valid() {
         ),
         (
             "{ restore = \"all\" }",
-            "{ deploy = \"all\" }",
-            "fleet.toml:30:3: rollouts[0].steps[6]: \"deploy\" is not a step kind",
+            "{ ship = \"all\" }",
+            "fleet.toml:30:3: rollouts[0].steps[6]: \"ship\" is not a step kind",
         ),
         (
             "by = \"second-person\"",

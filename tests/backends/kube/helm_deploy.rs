@@ -173,3 +173,32 @@ fn a_deploy_is_refused_for_a_pending_release_or_a_chart_argo_cd_renders() {
         .collect();
     assert_eq!(refused, vec!["refused", "refused"]);
 }
+
+#[test]
+fn a_rollout_deploy_step_renders_its_diff_and_deploys_with_the_parameters() {
+    if !kube::helm_available() {
+        return;
+    }
+    let tenants = format!(
+        "{}[[rollouts]]\nid = \"ship\"\nname = \"Ship\"\nparams = [\"rel\"]\nsteps = [\n  {{ deploy = \"storefront\", region = \"us-east-1\", set = {{ release = \"{{rel}}\" }} }},\n]\n",
+        tenant("storefront", "web")
+    );
+    let Some(env) = Env::start(Opts {
+        tenants: &tenants,
+        ..Opts::default()
+    }) else {
+        return;
+    };
+    let out = env.run(&[
+        "rollout", "start", "ship", "--param", "rel=v7", "--reason", "CHG-9",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run(&["rollout", "next", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("+ added ConfigMap/web-release"), "{err}");
+    let releases = env.k.helm_releases("us-east-1", "default", "web");
+    let latest = releases.last().cloned().unwrap_or_default();
+    assert_eq!(latest["info"]["status"], "deployed", "{latest}");
+    assert_eq!(latest["config"]["release"], "v7", "{latest}");
+}

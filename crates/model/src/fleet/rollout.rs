@@ -152,6 +152,14 @@ pub enum TemplateStep {
         region: String,
     },
     Gate(GateSpec),
+    /// `tenant = "*"`: every Helm tenant that runs in the region. `set` values may hold
+    /// parameters (`"image.digest" = "{digest}"`).
+    Deploy {
+        tenant: String,
+        region: String,
+        version: Option<String>,
+        set: Vec<(String, String)>,
+    },
 }
 
 /// What a gate waits for.
@@ -490,6 +498,23 @@ impl RolloutTemplate {
                 }
                 TemplateStep::Promote { region: r } => {
                     out.push(RolloutStep::Action(Action::Promote { region: region(r)? }))
+                }
+                TemplateStep::Deploy {
+                    tenant,
+                    region: r,
+                    version,
+                    set,
+                } => {
+                    let r = region(r)?;
+                    for t in tenants(tenant, &r) {
+                        out.push(RolloutStep::Action(Action::Deploy {
+                            tenant: t,
+                            region: r.clone(),
+                            version: version.as_deref().map(f),
+                            set: set.iter().map(|(k, v)| (k.clone(), f(v))).collect(),
+                            values: Vec::new(),
+                        }));
+                    }
                 }
                 TemplateStep::Gate(g) => out.push(RolloutStep::Gate(match g {
                     GateSpec::Healthy { region: r, hold } => GateSpec::Healthy {

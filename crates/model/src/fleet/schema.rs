@@ -322,6 +322,12 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
         ),
         one("promote", json!({"promote": text}), &["promote"]),
         one(
+            "deploy",
+            json!({"deploy": text, "region": text, "version": text,
+                "set": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}}),
+            &["deploy", "region"],
+        ),
+        one(
             "gate",
             json!({
                 "gate": {"enum": ["healthy", "lag", "command", "approval", "wait"]},

@@ -62,8 +62,47 @@ impl StepReader<'_, '_, '_> {
                     region: self.region("region")?,
                 }
             }
+            "deploy" => TemplateStep::Deploy {
+                tenant: self.tenant(kind)?,
+                region: self.region("region")?,
+                version: self.opt_text("version")?,
+                set: self.set_table()?,
+            },
             _ => TemplateStep::Gate(self.gate()?),
         })
+    }
+
+    /// A deploy step's `set = { "image.tag" = "1.5.0" }`: string values, as `--set` takes.
+    fn set_table(&mut self) -> Option<Vec<(String, String)>> {
+        match self.step.get("set").map(|v| v.get_ref()) {
+            None => Some(Vec::new()),
+            Some(Value::Table(t)) => {
+                let mut out = Vec::new();
+                for (k, v) in t {
+                    match v {
+                        Value::String(s) => out.push((k.clone(), s.clone())),
+                        Value::Integer(_) | Value::Float(_) | Value::Boolean(_) => {
+                            out.push((k.clone(), v.to_string()))
+                        }
+                        _ => {
+                            self.fail(
+                                "set",
+                                format!("set.\"{k}\" must be a string, number or boolean"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                self.fail(
+                    "set",
+                    "`set` must be a table, e.g. set = { \"image.tag\" = \"{tag}\" }".into(),
+                );
+                None
+            }
+        }
     }
 
     fn fail(&mut self, k: &str, msg: String) {
@@ -354,5 +393,70 @@ impl StepReader<'_, '_, '_> {
             region,
             hold,
         })
+    }
+}
+
+#[cfg(test)]
+mod deploy_step_tests {
+    use std::collections::BTreeMap;
+
+    use crate::fleet::rollout::RolloutStep;
+    use crate::fleet::{Action, FleetSource, load::DEMO_FLEET, parse};
+
+    fn with_rollout(steps: &str) -> Result<crate::fleet::Fleet, String> {
+        let src = format!(
+            "{DEMO_FLEET}\n[[rollouts]]\nid = \"ship\"\nname = \"Ship\"\nparams = [\"digest\"]\nsteps = [\n  {steps}\n]\n"
+        );
+        parse(&src, "fleet.toml", FleetSource::Demo).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_deploy_step_fills_its_set_values_and_version_from_the_parameters() {
+        let f = with_rollout(
+            "{ deploy = \"search-stg\", region = \"eu-west-1\", version = \"1.5.0\", set = { \"image.digest\" = \"{digest}\", replicas = 3 } },",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let r = f.rollouts.iter().find(|r| r.id == "ship").expect("rollout");
+        let params = BTreeMap::from([("digest".to_string(), "sha256:abc".to_string())]);
+        let steps = r.resolve(&f, &params).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(steps.len(), 1);
+        let RolloutStep::Action(Action::Deploy {
+            tenant,
+            region,
+            version,
+            set,
+            ..
+        }) = &steps[0].0
+        else {
+            panic!("{:?}", steps[0].0)
+        };
+        assert_eq!(
+            (tenant.as_str(), region.as_str()),
+            ("search-stg", "eu-west-1")
+        );
+        assert_eq!(version.as_deref(), Some("1.5.0"));
+        assert_eq!(
+            set,
+            &vec![
+                ("image.digest".to_string(), "sha256:abc".to_string()),
+                ("replicas".to_string(), "3".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deploy_step_with_a_bad_set_or_an_unknown_key_is_refused_at_its_place() {
+        let err = with_rollout("{ deploy = \"search-stg\", region = \"eu-west-1\", set = \"x\" },")
+            .expect_err("set must be a table");
+        assert!(err.contains("`set` must be a table"), "{err}");
+        let err =
+            with_rollout("{ deploy = \"search-stg\", region = \"eu-west-1\", chart = \"x\" },")
+                .expect_err("unknown key");
+        assert!(
+            err.contains("unknown key \"chart\" in a deploy step"),
+            "{err}"
+        );
+        let err = with_rollout("{ deploy = \"search-stg\" },").expect_err("no region");
+        assert!(err.contains("needs `region`"), "{err}");
     }
 }

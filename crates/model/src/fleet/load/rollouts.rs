@@ -17,7 +17,7 @@ use crate::traffic::TrafficRules;
 
 /// The keys that name a step's kind; exactly one per step.
 pub const STEP_KINDS: &[&str] = &[
-    "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate",
+    "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate", "deploy",
 ];
 
 /// Keys any step may have besides its kind's own.
@@ -140,6 +140,7 @@ impl Validator<'_> {
             "sync" => &["sync", "region", "revision"],
             "rollback" => &["rollback", "region", "to"],
             "phase" => &["phase", "region"],
+            "deploy" => &["deploy", "region", "version", "set"],
             _ => &[
                 "gate", "region", "for", "under", "run", "by", "prefix", "tag",
             ],
