@@ -23,6 +23,6 @@ mod rollout;
 mod rollout_control;
 mod rollout_gates;
 mod runbook;
-mod tenant_routing;
 mod stores_sim;
+mod tenant_routing;
 mod weights_recovery;

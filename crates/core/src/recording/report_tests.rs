@@ -37,6 +37,8 @@ fn audit(id: &str, t: Millis, action: &str, target: &str, outcome: AuditOutcome)
         rollout: None,
         approval: (action == "promote").then(|| serde_json::json!({"approver": "bob@b"})),
         recovery: None,
+        identity: None,
+        practice: false,
     }
 }
 

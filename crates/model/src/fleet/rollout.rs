@@ -226,7 +226,10 @@ impl RolloutStep {
                 | Action::RunPhase { region, .. }
                 | Action::Rollback { region, .. }
                 | Action::Sync { region, .. }
-                | Action::ResumeAutoSync { region, .. } => vec![region.clone()],
+                | Action::ResumeAutoSync { region, .. }
+                | Action::Signups { region, .. }
+                | Action::Deploy { region, .. } => vec![region.clone()],
+                Action::TenantMove { to, .. } => vec![to.clone()],
                 Action::Restore { regions } => regions.clone(),
                 Action::SetWeights { weights } => weights.iter().map(|(r, _)| r.clone()).collect(),
             },

@@ -356,6 +356,10 @@ pub fn label(action: &Action) -> String {
         Action::ResumeAutoSync { tenant, region } => {
             format!("resume auto-sync of {tenant} in {region}")
         }
+        Action::Signups { region, open: true } => format!("open sign-ups in {region}"),
+        Action::Signups { region, .. } => format!("close sign-ups in {region}"),
+        Action::TenantMove { tenant, to } => format!("move tenant {tenant} to {to}"),
+        Action::Deploy { tenant, region, .. } => format!("deploy {tenant} in {region}"),
     }
 }
 

@@ -489,7 +489,16 @@ fn a_rollout_waiting_for_a_second_person_and_a_plan_waiting_for_approval_name_th
             },
             rollback: false,
             temporary_ms: None,
+            meta: Default::default(),
         }],
+        kind: Default::default(),
+        mode: Default::default(),
+        modes: Vec::new(),
+        driver: None,
+        paused: None,
+        skip_request: None,
+        exceptions: Vec::new(),
+        practice: false,
     };
     let request = ApprovalRequest {
         hash: "3f2a1c9b".repeat(8),
@@ -501,6 +510,7 @@ fn a_rollout_waiting_for_a_second_person_and_a_plan_waiting_for_approval_name_th
         requester: "carol@b".into(),
         requested_at_ms: NOW - 3 * MIN,
         expires_at_ms: NOW + 10 * MIN,
+        production: false,
     };
     let requests = [request];
     let all = run(
@@ -851,7 +861,16 @@ fn a_rollout_stopped_at_a_failed_step_names_the_step_and_leaves_the_decision_to_
             },
             rollback: false,
             temporary_ms: None,
+            meta: Default::default(),
         }],
+        kind: Default::default(),
+        mode: Default::default(),
+        modes: Vec::new(),
+        driver: None,
+        paused: None,
+        skip_request: None,
+        exceptions: Vec::new(),
+        practice: false,
     };
     let all = run(
         &f,
