@@ -29,6 +29,13 @@ pub fn lag_band(lag: Option<f64>, error: bool, budget: f64) -> &'static str {
 impl Facts {
     /// The facts of one reading and the findings judged on it.
     pub fn of(fleet: &Fleet, state: &FleetState, findings: &[Finding]) -> Facts {
+        let mut facts = Facts::board(fleet, state, findings);
+        facts.0.extend(Facts::apps(fleet, state).0);
+        facts
+    }
+
+    /// The regions' and the findings' facts: a few per region, built on every reading.
+    pub fn board(fleet: &Fleet, state: &FleetState, findings: &[Finding]) -> Facts {
         let mut m = BTreeMap::new();
         let budget = fleet.policy.rpo_budget.as_secs_f64();
         for r in &fleet.regions {
@@ -68,26 +75,25 @@ impl Facts {
                 );
             }
         }
-        for (ti, t) in fleet.tenants.iter().enumerate() {
-            let Some(ts) = state.tenant_at(ti, &t.id) else {
-                continue;
-            };
-            for (ci, region) in t.regions.iter().enumerate() {
-                let Some(app) = ts.app_at(ci, region).and_then(|o| o.value.as_ref()) else {
-                    continue;
-                };
-                let rev: String = app.revision.chars().take(7).collect();
-                m.insert(
-                    format!("app/{}/{region}", t.id),
-                    format!("{} {} {rev}", app.sync.as_str(), app.health.as_str()),
-                );
-            }
-        }
         for f in findings {
             m.insert(
                 format!("finding/{}", f.id),
                 format!("{} -> {}", f.urgency.name(), f.action_word()),
             );
+        }
+        Facts(m)
+    }
+
+    /// Every app's facts: one per tenant and region, 100,000 on a large fleet, so the
+    /// recorder builds them only for a segment's start and compares `AppFact`s between.
+    pub fn apps(fleet: &Fleet, state: &FleetState) -> Facts {
+        let mut m = BTreeMap::new();
+        for (ti, t) in fleet.tenants.iter().enumerate() {
+            for (ci, region) in t.regions.iter().enumerate() {
+                if let Some(app) = AppFact::at(state, ti, &t.id, ci, region) {
+                    m.insert(app_key(&t.id, region), app.text());
+                }
+            }
         }
         Facts(m)
     }
@@ -110,6 +116,59 @@ impl Facts {
             }
         }
         out
+    }
+}
+
+/// The key of an app's fact.
+pub fn app_key(tenant: &str, region: &str) -> String {
+    format!("app/{tenant}/{region}")
+}
+
+/// What is recorded of one app, kept unformatted so that comparing a reading with the
+/// last one allocates nothing (the revision is a shared string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppFact {
+    sync: &'static str,
+    health: &'static str,
+    revision: arcstr::ArcStr,
+}
+
+impl AppFact {
+    /// The app of tenant `ti` (id `tenant`) in its `ci`-th region, if it was read.
+    pub fn at(
+        state: &FleetState,
+        ti: usize,
+        tenant: &str,
+        ci: usize,
+        region: &str,
+    ) -> Option<AppFact> {
+        let app = state
+            .tenant_at(ti, tenant)?
+            .app_at(ci, region)?
+            .value
+            .as_ref()?;
+        Some(AppFact {
+            sync: app.sync.as_str(),
+            health: app.health.as_str(),
+            revision: app.revision.clone(),
+        })
+    }
+
+    /// Equal as recorded: the revision counts by its first seven characters.
+    pub fn same(&self, other: &AppFact) -> bool {
+        self.sync == other.sync
+            && self.health == other.health
+            && self
+                .revision
+                .chars()
+                .take(7)
+                .eq(other.revision.chars().take(7))
+    }
+
+    /// `Synced Healthy 30f86f1`.
+    pub fn text(&self) -> String {
+        let rev: String = self.revision.chars().take(7).collect();
+        format!("{} {} {rev}", self.sync, self.health)
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::Facts;
+use super::facts::{AppFact, Facts, app_key};
 use crate::actions::findings::Finding;
 use meridian_model::fleet::Fleet;
 use meridian_model::state::{FleetState, Millis};
@@ -86,6 +86,10 @@ struct Segment {
     path: PathBuf,
     file: std::fs::File,
     bytes: u64,
+    /// The bytes of its start record (every fact), which do not count towards the
+    /// segment's size: on a large fleet that record alone can pass `segment_bytes`, and
+    /// counting it would start a new segment, every fact again, on every reading.
+    start: u64,
 }
 
 /// Writes what a dashboard or `meridian watch` observes, as changes.
@@ -94,7 +98,11 @@ pub struct Recorder {
     limits: Limits,
     fleet: String,
     by: String,
+    /// The last reading's board facts (regions, findings).
     last: Option<Facts>,
+    /// The last reading's apps, per tenant and region in the fleet's order: most of the
+    /// facts on a large fleet, so they are compared cell by cell without formatting.
+    apps: Vec<Vec<Option<AppFact>>>,
     sampled: Option<(Millis, BTreeMap<String, f64>)>,
     segment: Option<Segment>,
 }
@@ -107,6 +115,7 @@ impl Recorder {
             fleet: fleet.to_string(),
             by: by.to_string(),
             last: None,
+            apps: Vec::new(),
             sampled: None,
             segment: None,
         }
@@ -121,28 +130,40 @@ impl Recorder {
         findings: &[Finding],
         now: Millis,
     ) -> std::io::Result<Vec<Record>> {
-        let facts = Facts::of(fleet, state, findings);
+        let board = Facts::board(fleet, state, findings);
+        let last = self.last.take();
         let mut out = Vec::new();
         let fresh_segment = self
             .segment
             .as_ref()
-            .is_none_or(|s| s.bytes >= self.limits.segment_bytes);
-        if fresh_segment || self.last.is_none() {
+            .is_none_or(|s| s.bytes.saturating_sub(s.start) >= self.limits.segment_bytes);
+        let app_changes = self.compare_apps(fleet, state);
+        if fresh_segment || last.is_none() {
             self.start_segment(now)?;
+            let mut facts = board.clone();
+            facts.0.extend(Facts::apps(fleet, state).0);
             out.push(Record::Start {
                 t: now,
                 fleet: self.fleet.clone(),
                 by: self.by.clone(),
-                facts: facts.clone(),
+                facts,
             });
-        } else if let Some(last) = &self.last {
-            for (key, from, to) in last.changes(&facts) {
+        } else if let Some(last_board) = &last {
+            let board_changes = last_board.changes(&board).into_iter().map(|(k, from, to)| {
+                (
+                    k.to_string(),
+                    from.map(str::to_string),
+                    to.map(str::to_string),
+                )
+            });
+            for (key, from, to) in board_changes.chain(app_changes) {
+                let note = note(&key, to.is_some(), state, findings);
                 out.push(Record::Change {
                     t: now,
-                    key: key.to_string(),
-                    from: from.map(str::to_string),
-                    to: to.map(str::to_string),
-                    note: note(key, to.is_some(), state, findings),
+                    key,
+                    from,
+                    to,
+                    note,
                 });
             }
         }
@@ -161,9 +182,41 @@ impl Recorder {
             self.sampled = Some((now, share.clone()));
             out.push(Record::Sample { t: now, share, lag });
         }
-        self.last = Some(facts);
+        self.last = Some(board);
         self.write(&out)?;
         Ok(out)
+    }
+
+    /// The apps that changed since the last reading, as (key, before, after), and the
+    /// remembered apps brought up to date. Only a changed app is formatted.
+    fn compare_apps(
+        &mut self,
+        fleet: &Fleet,
+        state: &FleetState,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut changes = Vec::new();
+        self.apps.resize_with(fleet.tenants.len(), Vec::new);
+        for (ti, t) in fleet.tenants.iter().enumerate() {
+            let cells = &mut self.apps[ti];
+            cells.resize_with(t.regions.len(), || None);
+            for (ci, region) in t.regions.iter().enumerate() {
+                let now = AppFact::at(state, ti, &t.id, ci, region);
+                let same = match (&cells[ci], &now) {
+                    (Some(a), Some(b)) => a.same(b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    changes.push((
+                        app_key(&t.id, region),
+                        cells[ci].as_ref().map(AppFact::text),
+                        now.as_ref().map(AppFact::text),
+                    ));
+                    cells[ci] = now;
+                }
+            }
+        }
+        changes
     }
 
     fn start_segment(&mut self, now: Millis) -> std::io::Result<()> {
@@ -176,7 +229,12 @@ impl Recorder {
             .append(true)
             .open(&path)?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-        self.segment = Some(Segment { path, file, bytes });
+        self.segment = Some(Segment {
+            path,
+            file,
+            bytes,
+            start: 0,
+        });
         prune(&self.dir, &self.limits, now)?;
         Ok(())
     }
@@ -187,8 +245,12 @@ impl Recorder {
         };
         let mut buf = Vec::new();
         for r in records {
+            let before = buf.len();
             serde_json::to_writer(&mut buf, r).map_err(std::io::Error::other)?;
             buf.push(b'\n');
+            if matches!(r, Record::Start { .. }) {
+                seg.start += (buf.len() - before) as u64;
+            }
         }
         seg.file.write_all(&buf)?;
         seg.bytes += buf.len() as u64;

@@ -262,3 +262,68 @@ fn a_damaged_line_is_skipped_not_fatal() {
     drop(file);
     assert_eq!(lines(tmp.path()).len(), 2);
 }
+
+#[test]
+fn an_app_change_is_recorded_and_unchanged_apps_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = fleet();
+    let mut s = state(&f);
+    let mut rec = Recorder::new(tmp.path().into(), "demo", "a", Limits::default());
+    rec.observe(&f, &s, &[], NOW).unwrap();
+    assert!(rec.observe(&f, &s, &[], NOW + 1_000).unwrap().is_empty());
+    app_mut(&mut s, "search-stg", "eu-west-1").sync = meridian_model::state::SyncStatus::OutOfSync;
+    let out = rec.observe(&f, &s, &[], NOW + 2_000).unwrap();
+    let keys: Vec<&str> = out
+        .iter()
+        .filter_map(|r| match r {
+            Record::Change { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, ["app/search-stg/eu-west-1"], "{out:?}");
+    // And it stays recorded as it is: the next identical reading writes nothing.
+    assert!(rec.observe(&f, &s, &[], NOW + 3_000).unwrap().is_empty());
+    let (at, _) = load(tmp.path(), NOW + 2_500, i64::MAX);
+    assert!(
+        at.0["app/search-stg/eu-west-1"].starts_with("OutOfSync"),
+        "{at:?}"
+    );
+}
+
+#[test]
+fn a_start_record_larger_than_a_segment_does_not_start_one_on_every_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = fleet();
+    let mut s = state(&f);
+    // The start record (every fact, about 1 KB here) is larger than a segment may grow
+    // (300 bytes); a sample and a change or two are not.
+    let limits = Limits {
+        segment_bytes: 300,
+        ..Limits::default()
+    };
+    let mut rec = Recorder::new(tmp.path().into(), "demo", "a", limits);
+    let first = rec.observe(&f, &s, &[], NOW).unwrap();
+    let size = |r: &Record| serde_json::to_string(r).unwrap().len() as u64;
+    assert!(size(&first[0]) > limits.segment_bytes, "{first:?}");
+    assert!(rec.observe(&f, &s, &[], NOW + 1_000).unwrap().is_empty());
+    set_health(&mut s, "eu-west-1", HealthStatus::Down);
+    let out = rec.observe(&f, &s, &[], NOW + 2_000).unwrap();
+    assert!(
+        out.iter().all(|r| !matches!(r, Record::Start { .. })),
+        "{out:?}"
+    );
+    assert_eq!(files(tmp.path()).len(), 1);
+}
+
+fn app_mut<'a>(
+    s: &'a mut FleetState,
+    tenant: &str,
+    region: &str,
+) -> &'a mut meridian_model::state::AppState {
+    s.tenants
+        .iter_mut()
+        .find(|t| t.id == tenant)
+        .and_then(|t| t.apps.iter_mut().find(|(r, _)| **r == *region))
+        .and_then(|(_, a)| a.value.as_mut())
+        .expect("the app")
+}
