@@ -471,35 +471,13 @@ fn an_app_out_of_sync_for_long_is_synced_and_paused_auto_sync_is_resumed() {
 fn a_rollout_waiting_for_a_second_person_and_a_plan_waiting_for_approval_name_the_command() {
     let f = fleet();
     let s = state(&f);
-    let rollout = Rollout {
-        id: "release-1".into(),
-        template: "release".into(),
-        name: "Release".into(),
-        params: Default::default(),
-        reason: "CHG-7".into(),
-        started_by: "alice@a".into(),
-        started_at: NOW - 20 * MIN,
-        status: RolloutStatus::Running,
-        steps: vec![StepEntry {
-            step: RolloutStep::Gate(GateSpec::Approval {
-                second_person: true,
-            }),
-            state: StepState::Waiting {
-                since: NOW - 12 * MIN,
-            },
-            rollback: false,
-            temporary_ms: None,
-            meta: Default::default(),
-        }],
-        kind: Default::default(),
-        mode: Default::default(),
-        modes: Vec::new(),
-        driver: None,
-        paused: None,
-        skip_request: None,
-        exceptions: Vec::new(),
-        practice: false,
-    };
+    let rollout = release_at_approval(
+        ("release-1", "CHG-7", NOW - 20 * MIN),
+        true,
+        StepState::Waiting {
+            since: NOW - 12 * MIN,
+        },
+    );
     let request = ApprovalRequest {
         hash: "3f2a1c9b".repeat(8),
         action: "drain".into(),
@@ -842,36 +820,14 @@ fn a_helm_release_failed_for_long_is_rolled_back_through_helm_and_a_pending_one_
 fn a_rollout_stopped_at_a_failed_step_names_the_step_and_leaves_the_decision_to_a_person() {
     let f = fleet();
     let s = state(&f);
-    let rollout = Rollout {
-        id: "release-2".into(),
-        template: "release".into(),
-        name: "Release".into(),
-        params: Default::default(),
-        reason: "CHG-8".into(),
-        started_by: "alice@a".into(),
-        started_at: NOW - 30 * MIN,
-        status: RolloutStatus::Running,
-        steps: vec![StepEntry {
-            step: RolloutStep::Gate(GateSpec::Approval {
-                second_person: false,
-            }),
-            state: StepState::Failed {
-                at: NOW - 7 * MIN,
-                reason: "gate refused".into(),
-            },
-            rollback: false,
-            temporary_ms: None,
-            meta: Default::default(),
-        }],
-        kind: Default::default(),
-        mode: Default::default(),
-        modes: Vec::new(),
-        driver: None,
-        paused: None,
-        skip_request: None,
-        exceptions: Vec::new(),
-        practice: false,
-    };
+    let rollout = release_at_approval(
+        ("release-2", "CHG-8", NOW - 30 * MIN),
+        false,
+        StepState::Failed {
+            at: NOW - 7 * MIN,
+            reason: "gate refused".into(),
+        },
+    );
     let all = run(
         &f,
         &s,
@@ -889,5 +845,38 @@ fn a_rollout_stopped_at_a_failed_step_names_the_step_and_leaves_the_decision_to_
     match &r.suggestion {
         Suggestion::None { why } => assert!(why.contains("rollout resume"), "{why}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// A release rollout started by alice at `started_at`, standing at one approval gate.
+fn release_at_approval(
+    (id, reason, started_at): (&str, &str, Millis),
+    second_person: bool,
+    state: StepState,
+) -> Rollout {
+    Rollout {
+        id: id.into(),
+        template: "release".into(),
+        name: "Release".into(),
+        params: Default::default(),
+        reason: reason.into(),
+        started_by: "alice@a".into(),
+        started_at,
+        status: RolloutStatus::Running,
+        steps: vec![StepEntry {
+            step: RolloutStep::Gate(GateSpec::Approval { second_person }),
+            state,
+            rollback: false,
+            temporary_ms: None,
+            meta: Default::default(),
+        }],
+        kind: Default::default(),
+        mode: Default::default(),
+        modes: Vec::new(),
+        driver: None,
+        paused: None,
+        skip_request: None,
+        exceptions: Vec::new(),
+        practice: false,
     }
 }
