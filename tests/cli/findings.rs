@@ -2,46 +2,24 @@
 //! first finding of `status --check --json` and `status --json`, with the exact command;
 //! `status --check` prints it and fails; running that command clears it.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Sandbox {
-    dir: TempDir,
-}
+use crate::runbook::Sandbox;
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("meridian")
-            .unwrap()
-            .env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("MERIDIAN_SIM_SPEED", "0")
-            .env_remove("MERIDIAN_CONFIG")
-            .env_remove("MERIDIAN_READ_ONLY")
-            .env_remove("MERIDIAN_SEED")
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr,
-        )
-    }
+/// What these tests read off the demo sandbox.
+trait Findings {
+    fn run(&self, args: &[&str]) -> (i32, String, String);
 
     fn doc(&self, args: &[&str]) -> (i32, Value) {
         let (code, out, err) = self.run(args);
         let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {err}"));
         (code, doc)
+    }
+}
+
+impl Findings for Sandbox {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        Sandbox::run(self, args)
     }
 }
 

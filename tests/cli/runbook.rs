@@ -32,10 +32,12 @@ impl Sandbox {
             .args(args)
             .output()
             .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+            err,
         )
     }
 

@@ -2,41 +2,13 @@
 //! simulator's map): homes in `status`, `signups open|close`, `tenant move`, and what a
 //! drain's plan says about the tenants homed in the region. Each test has its own state dir.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Sandbox {
-    dir: TempDir,
-}
+use crate::runbook::Sandbox;
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("meridian")
-            .unwrap()
-            .env("MERIDIAN_STATE_DIR", self.dir.path().join("state"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("MERIDIAN_SIM_SPEED", "0")
-            .env_remove("MERIDIAN_CONFIG")
-            .env_remove("MERIDIAN_READ_ONLY")
-            .env_remove("MERIDIAN_SEED")
-            .args(args)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            err,
-        )
-    }
+/// What these tests read off the demo sandbox.
+trait Routing {
+    fn run(&self, args: &[&str]) -> (i32, String, String);
 
     /// Exit code and everything printed (the plan goes to stderr, the outcome to stdout).
     fn said(&self, args: &[&str]) -> (i32, String) {
@@ -58,6 +30,12 @@ impl Sandbox {
             .last()
             .cloned()
             .unwrap()
+    }
+}
+
+impl Routing for Sandbox {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        Sandbox::run(self, args)
     }
 }
 
