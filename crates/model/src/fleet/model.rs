@@ -502,22 +502,33 @@ impl Tenant {
         self.regions.iter().any(|r| *r == region)
     }
 
+    /// The tenant's `helm` table, when it has one.
+    pub fn helm_settings(&self) -> Option<&super::settings::Helm> {
+        match self.helm.as_ref().map(|h| &h.settings) {
+            Some(super::settings::Settings::Helm(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The `helm` program to run (the table's `binary`, else `helm` on the PATH).
+    pub fn helm_binary(&self) -> String {
+        self.helm_settings()
+            .and_then(|h| h.binary.clone())
+            .unwrap_or_else(|| "helm".into())
+    }
+
     /// The Helm release name (the `helm` table's `release`, else `helm_release`).
     pub fn helm_release_name(&self) -> &str {
-        match self.helm.as_ref().map(|h| &h.settings) {
-            Some(super::settings::Settings::Helm(h)) => {
-                h.release.as_deref().unwrap_or(&self.helm_release)
-            }
-            _ => &self.helm_release,
-        }
+        self.helm_settings()
+            .and_then(|h| h.release.as_deref())
+            .unwrap_or(&self.helm_release)
     }
 
     /// The Helm release's namespace (default `default`, as Helm's).
     pub fn helm_namespace(&self) -> &str {
-        match self.helm.as_ref().map(|h| &h.settings) {
-            Some(super::settings::Settings::Helm(h)) => h.namespace.as_deref().unwrap_or("default"),
-            _ => "default",
-        }
+        self.helm_settings()
+            .and_then(|h| h.namespace.as_deref())
+            .unwrap_or("default")
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use meridian_model::fleet::Tenant;
-use meridian_model::fleet::settings::{Dur, Settings};
+use meridian_model::fleet::settings::Dur;
 
 use super::client::Target;
 use super::helm_render::DeployChart;
@@ -57,14 +57,9 @@ pub async fn run(
     req: &DeployRequest,
     progress: &Progress,
 ) -> ProviderResult<()> {
-    let helm = match t.helm.as_ref().map(|h| &h.settings) {
-        Some(Settings::Helm(h)) => Some(h),
-        _ => None,
-    };
-    let binary = helm
-        .and_then(|h| h.binary.clone())
-        .unwrap_or_else(|| "helm".into());
-    let timeout = helm
+    let binary = t.helm_binary();
+    let timeout = t
+        .helm_settings()
         .and_then(|h| h.deploy_timeout)
         .map_or(DEFAULT_TIMEOUT, Dur::get);
     let args = args(t, target, req, timeout);

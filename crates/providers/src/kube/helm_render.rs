@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use meridian_model::fleet::Tenant;
-use meridian_model::fleet::settings::Settings;
 use tokio::process::Command;
 
 use super::client::Target;
@@ -58,14 +57,6 @@ pub struct Rendered {
     pub installed: bool,
 }
 
-fn binary(t: &Tenant) -> String {
-    match t.helm.as_ref().map(|h| &h.settings) {
-        Some(Settings::Helm(h)) => h.binary.clone(),
-        _ => None,
-    }
-    .unwrap_or_else(|| "helm".into())
-}
-
 fn target_flags(t: &Tenant, target: &Target) -> Vec<String> {
     let mut a = vec![
         "--namespace".to_string(),
@@ -87,7 +78,7 @@ pub async fn render(
     region: &str,
     chart: &DeployChart,
 ) -> ProviderResult<Rendered> {
-    let helm = binary(t);
+    let helm = t.helm_binary();
     let name = t.helm_release_name().to_string();
     let mut get = vec!["get".to_string(), "manifest".into(), name.clone()];
     get.extend(target_flags(t, target));

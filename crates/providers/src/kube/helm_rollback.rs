@@ -3,7 +3,7 @@
 //! pane or stderr line by line. Helm itself waits for the resources; meridian bounds the
 //! whole run a little past Helm's own timeout and kills it (by its PID) if it overruns.
 
-use meridian_model::fleet::settings::{Dur, Settings};
+use meridian_model::fleet::settings::Dur;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -48,14 +48,9 @@ pub async fn run(
     revision: u32,
     progress: &Progress,
 ) -> ProviderResult<()> {
-    let helm = match t.helm.as_ref().map(|h| &h.settings) {
-        Some(Settings::Helm(h)) => Some(h),
-        _ => None,
-    };
-    let binary = helm
-        .and_then(|h| h.binary.clone())
-        .unwrap_or_else(|| "helm".into());
-    let timeout = helm
+    let binary = t.helm_binary();
+    let timeout = t
+        .helm_settings()
         .and_then(|h| h.rollback_timeout)
         .map_or(DEFAULT_TIMEOUT, Dur::get);
     let args = args(t, target, revision, timeout);
