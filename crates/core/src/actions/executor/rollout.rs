@@ -21,7 +21,7 @@ use meridian_model::fleet::Fleet;
 use meridian_model::fleet::rollout::{RolloutStep, RunMode};
 
 /// How to start a rollout.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartOptions {
     pub template: String,
     pub params: BTreeMap<String, String>,
