@@ -18,6 +18,7 @@ mod replay;
 mod restore;
 mod rollout;
 mod rollout_control;
+mod rollout_drive;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;
