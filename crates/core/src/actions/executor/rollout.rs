@@ -237,10 +237,12 @@ impl Executor {
         let store = self.rollouts();
         store.writable()?;
         let by = approvals::identity(&self.fleet);
-        let done = store.change(|r| r.take(&by, reason));
-        let reason = reason.trim().to_string();
+        // Why is part of the hand-over's audit record, not only of what is printed.
+        let done = store.change(|r| {
+            r.take(&by, reason)
+                .map(|said| format!("{said}; reason: {}", reason.trim()))
+        });
         self.audited(&store, "rollout-take", done)
-            .map(|(r, said)| (r, format!("{said}; reason: {reason}")))
     }
 
     /// Try the failed step again (the driver).
