@@ -22,6 +22,7 @@ mod report;
 mod rollout;
 mod rollout_control;
 mod rollout_gates;
+mod rollout_ungraceful;
 mod runbook;
 mod stores_sim;
 mod tenant_routing;
