@@ -15,6 +15,7 @@ mod deploy;
 mod faults;
 mod findings;
 mod freeze;
+mod freeze_rollout;
 mod fuzz_parsers;
 mod layers;
 mod names;
