@@ -484,7 +484,7 @@ impl App {
             Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
             RolloutStart | RolloutPause | RolloutResume | RolloutRetry | RolloutSkip
-            | RolloutTake => return self.rollout_key(cmd),
+            | RolloutTake | RolloutUngraceful => return self.rollout_key(cmd),
             Findings => self.open_findings(),
             PrevChange | NextChange => {
                 self.status = Status::Info(

@@ -176,6 +176,10 @@ pub enum Command {
     RolloutSkip,
     #[strum(message = "rollout: take over driving it, with a reason (audited)")]
     RolloutTake,
+    #[strum(
+        message = "rollout: switch a failover to ungraceful (leaves out the steps that need the old region)"
+    )]
+    RolloutUngraceful,
 }
 
 impl Command {

@@ -306,6 +306,14 @@ impl<'a> Effects<'a> {
                     (r, s)
                 }
                 C::Take(reason) => executor.rollout_take(&reason)?,
+                C::Ungraceful(reason) => {
+                    let (r, left_out) = executor.rollout_ungraceful(&reason)?;
+                    let said = match left_out.is_empty() {
+                        true => "ungraceful now; no step left needed the old region".to_string(),
+                        false => format!("ungraceful now; {}", left_out.join("; ")),
+                    };
+                    (r, said)
+                }
             };
             Ok(format!("rollout {}: {said}", r.id))
         });

@@ -77,6 +77,35 @@ impl App {
             Command::RolloutTake => Ask::Take {
                 from: r.driver().to_string(),
             },
+            Command::RolloutUngraceful => {
+                use crate::fleet::rollout::RunMode;
+                if !r.modes.contains(&RunMode::Ungraceful) || r.mode == RunMode::Ungraceful {
+                    self.status = Status::Info(format!(
+                        "rollout {} cannot switch: {}",
+                        r.id,
+                        match r.mode {
+                            RunMode::Ungraceful => "it already runs ungraceful",
+                            RunMode::Graceful => "its template has no ungraceful mode",
+                        }
+                    ));
+                    return Vec::new();
+                }
+                // What the library will leave out (its own rule, on a copy).
+                let mut preview = r.clone();
+                let before = preview.exceptions.len();
+                let _ = preview.go_ungraceful("you", "preview", self.gate_now());
+                let left_out = preview.exceptions[before.min(preview.exceptions.len())..]
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "step {} ({})",
+                            e.step + 1,
+                            preview.steps[e.step].step.label()
+                        )
+                    })
+                    .collect();
+                Ask::Ungraceful { left_out }
+            }
             _ => return Vec::new(),
         };
         self.overlay = Some(Overlay::RolloutPrompt(RolloutPrompt::new(ask)));
@@ -133,6 +162,7 @@ impl App {
             RolloutControl::Retry => "retrying the failed step",
             RolloutControl::Skip(_) => "skipping the step",
             RolloutControl::Take(_) => "taking over driving",
+            RolloutControl::Ungraceful(_) => "switching to ungraceful",
         };
         self.status = Status::Running(format!("{doing}…"));
         vec![Effect::ControlRollout(control)]

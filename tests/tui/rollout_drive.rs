@@ -140,6 +140,81 @@ fn the_form_checks_parameters_as_the_cli_does_and_shows_every_step_before_it_sta
     );
 }
 
+/// A failover may start ungraceful (`--mode ungraceful`): the form has the mode, and the
+/// preview leaves out the steps that need the old region, as the library will.
+#[test]
+fn a_failover_can_be_started_ungraceful_from_the_form() {
+    let mut a = app();
+    press(&mut a, &["o", "n", "down", "enter"]);
+    type_text(&mut a, "INC-4 us-east-1 gone");
+    press(&mut a, &["tab"]);
+    let screen = text(&render(&a, 120, 40));
+    assert!(screen.contains("▶ mode        ◀ graceful ▶"), "{screen}");
+    assert!(
+        screen.contains("2 eu-west-1 lag under 5s  (timeout 10m)"),
+        "{screen}"
+    );
+    press(&mut a, &["space"]);
+    let screen = text(&render(&a, 120, 40));
+    assert!(screen.contains("◀ ungraceful ▶"), "{screen}");
+    assert!(
+        screen.contains("2 eu-west-1 lag under 5s  (timeout 10m; left out when ungraceful)"),
+        "{screen}"
+    );
+    let effects = press(&mut a, &["tab", "enter"]);
+    assert_eq!(
+        effects,
+        vec![Effect::StartRollout(Box::new(StartOptions {
+            template: "failover-eu-west-1".into(),
+            reason: "INC-4 us-east-1 gone".into(),
+            mode: meridian::fleet::rollout::RunMode::Ungraceful,
+            ..StartOptions::default()
+        }))]
+    );
+}
+
+/// Mid-run, the driver switches a failover to ungraceful: the prompt names the steps left
+/// out and asks why; a release has no such mode.
+#[test]
+fn m_switches_a_failover_to_ungraceful_naming_what_it_leaves_out() {
+    let mut a = app();
+    mid_gate(&mut a);
+    assert!(press(&mut a, &["o", "m"]).is_empty());
+    assert!(
+        matches!(&a.status, Status::Info(s) if s.ends_with("its template has no ungraceful mode")),
+        "{:?}",
+        a.status
+    );
+    let r = Rollout::start(
+        &a.fleet,
+        "failover-eu-west-1",
+        BTreeMap::new(),
+        "INC-4",
+        "alice@laptop",
+        a.now,
+    )
+    .unwrap();
+    a.rollout = Some(Box::new(r));
+    press(&mut a, &["m"]);
+    let screen = text(&render(&a, 120, 40));
+    assert!(
+        screen.contains("Switch the failover to ungraceful"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Left out: step 2 (eu-west-1 lag under 5s)."),
+        "{screen}"
+    );
+    assert!(press(&mut a, &["enter"]).is_empty());
+    type_text(&mut a, "us-east-1 gone");
+    assert_eq!(
+        press(&mut a, &["enter"]),
+        vec![Effect::ControlRollout(RolloutControl::Ungraceful(
+            "us-east-1 gone".into()
+        ))]
+    );
+}
+
 #[test]
 fn esc_in_the_form_goes_back_to_the_templates_and_esc_there_to_the_pane() {
     let mut a = app();
@@ -390,7 +465,9 @@ fn the_footer_and_help_show_the_pane_keys() {
     press(&mut a, &["o"]);
     let screen = text(&render(&a, 160, 45));
     assert!(
-        screen.contains("n start  p pause  u resume  r retry  s skip  t take over"),
+        screen.contains(
+            "n start  p pause  u resume  r retry  s skip  t take over  Esc close  m ungraceful"
+        ),
         "{screen}"
     );
     let help: Vec<String> = meridian::tui::view::help::help_lines(&a)
@@ -404,6 +481,7 @@ fn the_footer_and_help_show_the_pane_keys() {
         ("r", "rollout-retry"),
         ("s", "rollout-skip"),
         ("t", "rollout-take"),
+        ("m", "rollout-ungraceful"),
     ] {
         assert!(
             help.iter().any(|l| l.starts_with(&format!("{key} {name}"))),

@@ -240,6 +240,7 @@ pub fn allowed(mode: Mode, command: Command) -> bool {
                 | RolloutRetry
                 | RolloutSkip
                 | RolloutTake
+                | RolloutUngraceful
         ),
         Mode::Help => matches!(
             command,

@@ -170,7 +170,8 @@ impl Overlay {
                 | Command::RolloutResume
                 | Command::RolloutRetry
                 | Command::RolloutSkip
-                | Command::RolloutTake => Outcome::Run(cmd),
+                | Command::RolloutTake
+                | Command::RolloutUngraceful => Outcome::Run(cmd),
                 Command::Cancel | Command::Rollout => Outcome::Close,
                 _ => Outcome::Stay,
             },

@@ -13,6 +13,7 @@ pub enum RolloutControl {
     Retry,
     Skip(String),
     Take(String),
+    Ungraceful(String),
 }
 
 /// What the prompt asks for.
@@ -30,6 +31,10 @@ pub enum Ask {
     Take {
         from: String,
     },
+    /// Switch a failover to ungraceful: these steps (labels) will be left out.
+    Ungraceful {
+        left_out: Vec<String>,
+    },
 }
 
 impl Ask {
@@ -40,6 +45,7 @@ impl Ask {
             Ask::Resume => "Resume the rollout".into(),
             Ask::Skip { step, label, .. } => format!("Skip step {} ({label})", step + 1),
             Ask::Take { from } => format!("Take over driving from {from}"),
+            Ask::Ungraceful { .. } => "Switch the failover to ungraceful".into(),
         }
     }
 
@@ -69,6 +75,13 @@ impl Ask {
             Ask::Take { .. } => vec![
                 "Reason (required): the hand-over is audited, from whom, to whom and why.".into(),
                 "Only the driver runs steps; others may approve, pause or abort.".into(),
+            ],
+            Ask::Ungraceful { left_out } => vec![
+                "Reason (required): why the old region cannot answer.".into(),
+                match left_out.is_empty() {
+                    true => "No step left needs the old region.".into(),
+                    false => format!("Left out: {}.", left_out.join("; ")),
+                },
             ],
         }
     }
@@ -121,6 +134,7 @@ impl RolloutPrompt {
                     Ask::Resume => RolloutControl::Resume(text),
                     Ask::Skip { .. } => RolloutControl::Skip(text),
                     Ask::Take { .. } => RolloutControl::Take(text),
+                    Ask::Ungraceful { .. } => RolloutControl::Ungraceful(text),
                 });
             }
             Command::Cancel => return Outcome::Run(Command::Rollout),

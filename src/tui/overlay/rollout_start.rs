@@ -33,8 +33,11 @@ pub struct StartForm {
     /// One value per parameter, in the template's order.
     pub values: Vec<String>,
     pub reason: String,
-    /// 0..params: a parameter; params: the reason; params + 1: the start button.
+    /// 0..params: a parameter; params: the reason; then the mode (a template with an
+    /// ungraceful mode); last: the start button.
     pub focus: usize,
+    /// The mode to start in (`--mode`): a failover may start ungraceful.
+    pub mode: RunMode,
     /// The rollout as it would start, or why it cannot (the library's words).
     pub preview: Result<Box<Rollout>, String>,
     /// Why the last press of the button did nothing.
@@ -112,6 +115,20 @@ impl RolloutStart {
             .and_then(|f| self.templates.get(f.template))
     }
 
+    /// Where the mode field is, when the chosen template may run ungraceful.
+    pub fn mode_field(&self) -> Option<usize> {
+        let t = self.chosen()?;
+        t.modes
+            .contains(&RunMode::Ungraceful)
+            .then_some(t.params.len() + 1)
+    }
+
+    /// Where the start button is.
+    pub fn button(&self) -> usize {
+        let n = self.chosen().map(|t| t.params.len()).unwrap_or(0);
+        n + 1 + usize::from(self.mode_field().is_some())
+    }
+
     /// Is the focus on a text field (parameter or reason)?
     pub fn focus_is_text(&self) -> bool {
         match (&self.form, self.chosen()) {
@@ -148,7 +165,15 @@ impl RolloutStart {
             "" => "(reason)",
             r => r,
         };
+        let mode = f.mode;
         f.preview = Rollout::start(fleet, &id, params, reason, PREVIEW_BY, now)
+            .and_then(|mut r| {
+                // As the executor does for `--mode ungraceful`: the steps it leaves out show.
+                if mode == RunMode::Ungraceful {
+                    r.go_ungraceful(PREVIEW_BY, "started ungraceful", now)?;
+                }
+                Ok(r)
+            })
             .map(Box::new)
             .map_err(|e| e.to_string());
     }
@@ -206,6 +231,7 @@ impl RolloutStart {
                         values: vec![String::new(); t.params.len()],
                         reason: String::new(),
                         focus: 0,
+                        mode: RunMode::Graceful,
                         preview: Err(String::new()),
                         refusal: None,
                     });
@@ -222,7 +248,8 @@ impl RolloutStart {
     /// on the button starts the rollout if nothing stands in the way.
     fn fill(&mut self, cmd: Command) -> Outcome {
         let n = self.chosen().map(|t| t.params.len()).unwrap_or(0);
-        let button = n + 1;
+        let button = self.button();
+        let mode_field = self.mode_field();
         let on_button = self.form.as_ref().is_some_and(|f| f.focus == button);
         if on_button && matches!(cmd, Command::Accept | Command::Confirm) {
             return self.start();
@@ -230,6 +257,18 @@ impl RolloutStart {
         let Some(f) = &mut self.form else {
             return Outcome::Stay;
         };
+        if Some(f.focus) == mode_field
+            && matches!(
+                cmd,
+                Command::Toggle | Command::MoveLeft | Command::MoveRight
+            )
+        {
+            f.mode = match f.mode {
+                RunMode::Graceful => RunMode::Ungraceful,
+                RunMode::Ungraceful => RunMode::Graceful,
+            };
+            return Outcome::Stay;
+        }
         match cmd {
             Command::NextField | Command::MoveDown | Command::Accept => {
                 f.focus = (f.focus + 1) % (button + 1)
@@ -269,6 +308,7 @@ impl RolloutStart {
             template: t.id.clone(),
             params: self.params(),
             reason: f.reason.trim().to_string(),
+            mode: f.mode,
             ..StartOptions::default()
         }))
     }

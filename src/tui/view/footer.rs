@@ -80,6 +80,7 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
             (RolloutSkip, "skip"),
             (RolloutTake, "take over"),
             (Cancel, "close"),
+            (RolloutUngraceful, "ungraceful"),
         ],
         Mode::Picker if matches!(app.overlay, Some(Overlay::RolloutStart(_))) => {
             vec![(MoveDown, "template"), (Accept, "choose"), (Cancel, "back")]

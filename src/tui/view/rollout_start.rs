@@ -131,7 +131,30 @@ fn form_lines<'a>(
     }
     let n = tpl.params.len();
     lines.push(field(app, "reason", &f.reason, f.focus == n));
-    let on_button = f.focus == n + 1;
+    let with_mode = tpl
+        .modes
+        .contains(&crate::fleet::rollout::RunMode::Ungraceful);
+    if with_mode {
+        let focused = f.focus == n + 1;
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}{:<12}", if focused { "▶ " } else { "  " }, "mode"),
+                t.get(Role::Text),
+            ),
+            Span::styled(
+                format!("◀ {} ▶", f.mode.as_str()),
+                match focused {
+                    true => t.get(Role::Selected),
+                    false => t.get(Role::Input),
+                },
+            ),
+            Span::styled(
+                "  (space switches; ungraceful leaves out the steps that need the old region)",
+                t.get(Role::Muted),
+            ),
+        ]));
+    }
+    let on_button = f.focus == n + 1 + usize::from(with_mode);
     let button = match &blocker {
         None => "[ Start rollout ]",
         Some(_) => "[ Start rollout ] (not yet)",
@@ -209,8 +232,12 @@ fn plan_lines<'a>(app: &App, r: &Rollout, lines: &mut Vec<Line<'a>>) {
                 span(std::time::Duration::from_millis(ms))
             ));
         }
-        if e.state == crate::actions::rollout::StepState::Skipped {
-            notes.push("left out in this mode".into());
+        if matches!(
+            e.state,
+            crate::actions::rollout::StepState::Skipped
+                | crate::actions::rollout::StepState::SkippedByPerson { .. }
+        ) {
+            notes.push(format!("left out when {}", r.mode.as_str()));
         }
         lines.push(Line::from(vec![
             Span::raw(format!("  {:>2} ", i + 1)),
