@@ -162,6 +162,10 @@ impl App {
     /// What to do when an overlay reports back.
     pub(super) fn on_overlay_outcome(&mut self, outcome: Outcome) -> Vec<Effect> {
         self.dirty = true;
+        self.preview_rollout_start();
+        if let Some(effects) = self.rollout_outcome(&outcome) {
+            return effects;
+        }
         match outcome {
             Outcome::Stay => Vec::new(),
             Outcome::Close => {
@@ -200,6 +204,8 @@ impl App {
                 let last = self.attention.findings.len().saturating_sub(1);
                 self.act_on_finding(index.min(last))
             }
+            // Handled by `rollout_outcome` above.
+            Outcome::StartRollout(_) | Outcome::RolloutControl(_) => Vec::new(),
             Outcome::Confirmed(request, p) => {
                 self.overlay = None;
                 if let Some(running) = &self.running {

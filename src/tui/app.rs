@@ -290,6 +290,10 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            Msg::RolloutSaid(said) => {
+                self.rollout_said(said);
+                Vec::new()
+            }
             Msg::Freeze(f) => {
                 // Read each second: only a change (not the read's time) redraws.
                 if self.state.freeze.value != f.value || self.state.freeze.error != f.error {
@@ -479,6 +483,8 @@ impl App {
             Rollout => self.overlay = Some(Overlay::Rollout),
             Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
             RolloutNext => return self.rollout_next(),
+            RolloutStart | RolloutPause | RolloutResume | RolloutRetry | RolloutSkip
+            | RolloutTake | RolloutUngraceful => return self.rollout_key(cmd),
             Findings => self.open_findings(),
             PrevChange | NextChange => {
                 self.status = Status::Info(

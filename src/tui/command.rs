@@ -162,6 +162,24 @@ pub enum Command {
     PrevChange,
     #[strum(message = "replay: jump to the next recorded change")]
     NextChange,
+    #[strum(message = "rollout: start one from a template (parameters, reason, its whole plan)")]
+    RolloutStart,
+    #[strum(message = "rollout: pause it, with a reason (no step runs, no gate counts)")]
+    RolloutPause,
+    #[strum(message = "rollout: resume a paused or stopped rollout, with a reason")]
+    RolloutResume,
+    #[strum(message = "rollout: try the failed step again (the driver)")]
+    RolloutRetry,
+    #[strum(
+        message = "rollout: skip the current step with a comment (production: a second person approves)"
+    )]
+    RolloutSkip,
+    #[strum(message = "rollout: take over driving it, with a reason (audited)")]
+    RolloutTake,
+    #[strum(
+        message = "rollout: switch a failover to ungraceful (leaves out the steps that need the old region)"
+    )]
+    RolloutUngraceful,
 }
 
 impl Command {

@@ -135,6 +135,8 @@ impl<'a> Effects<'a> {
             Effect::Log(level, text) => log::log!(level, "{text}"),
             // The app has set its own `quit`; the loop ends at its next turn.
             Effect::Quit => {}
+            Effect::StartRollout(options) => self.start_rollout(*options),
+            Effect::ControlRollout(control) => self.control_rollout(control),
         }
     }
 
@@ -259,13 +261,61 @@ impl<'a> Effects<'a> {
         let executor = Arc::clone(&self.executor);
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            match change(&executor) {
+            let said = change(&executor).map_err(|e| e.to_string());
+            match &said {
                 Ok(said) => log::info!("{said}"),
                 Err(e) => log::warn!("rollout: {e}"),
             }
             let _ = tx.send(Msg::Rollout(super::records::load_rollout(
                 &executor.rollouts(),
             )));
+            let _ = tx.send(Msg::RolloutSaid(said));
+        });
+    }
+
+    /// Start a rollout as this person: the executor refuses while another is unfinished,
+    /// in read-only mode and during a change freeze, and audits the start.
+    fn start_rollout(&self, options: crate::actions::executor::StartOptions) {
+        self.rollout_change(move |executor| {
+            executor.rollout_start_with(&options).map(|r| {
+                format!(
+                    "rollout {} started by {} ({} steps): {}",
+                    r.id,
+                    r.started_by,
+                    r.steps.len(),
+                    r.reason
+                )
+            })
+        });
+    }
+
+    /// A pair's control of the rollout, through the executor's door (who may, audited).
+    fn control_rollout(&self, control: super::overlay::RolloutControl) {
+        use super::overlay::RolloutControl as C;
+        use crate::actions::rollout::Skipped;
+        self.rollout_change(move |executor| {
+            let (r, said) = match control {
+                C::Pause(reason) => executor.rollout_pause(&reason)?,
+                C::Resume(reason) => executor
+                    .rollout_resume(&reason)
+                    .map(|(r, said)| (r, said.join("; ")))?,
+                C::Retry => executor.rollout_retry()?,
+                C::Skip(comment) => {
+                    let (r, skipped) = executor.rollout_skip(&comment)?;
+                    let (Skipped::Done(s) | Skipped::Waiting(s)) = skipped;
+                    (r, s)
+                }
+                C::Take(reason) => executor.rollout_take(&reason)?,
+                C::Ungraceful(reason) => {
+                    let (r, left_out) = executor.rollout_ungraceful(&reason)?;
+                    let said = match left_out.is_empty() {
+                        true => "ungraceful now; no step left needed the old region".to_string(),
+                        false => format!("ungraceful now; {}", left_out.join("; ")),
+                    };
+                    (r, said)
+                }
+            };
+            Ok(format!("rollout {}: {said}", r.id))
         });
     }
 

@@ -58,6 +58,9 @@ pub enum Msg {
     },
     /// The change freeze a person set, as the shared store holds it now.
     Freeze(crate::state::Observed<crate::state::freeze::Freeze>),
+    /// What a change to the rollout (start, pause, skip, ...) came to: what the library
+    /// said, or why it refused.
+    RolloutSaid(Result<String, String>),
 }
 
 /// What `update` asks the loop to do.
@@ -97,4 +100,8 @@ pub enum Effect {
     /// Write a line to the log pane.
     Log(log::Level, String),
     Quit,
+    /// Start a rollout from a template, as this person (through the executor).
+    StartRollout(Box<crate::actions::executor::StartOptions>),
+    /// Pause, resume, retry, skip or take over the rollout, as this person.
+    ControlRollout(super::overlay::RolloutControl),
 }

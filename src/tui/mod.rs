@@ -22,6 +22,7 @@ mod records;
 pub mod replay;
 pub mod replay_window;
 mod rollout;
+mod rollout_drive;
 pub mod runner;
 pub mod svg;
 pub mod symbols;

@@ -3,6 +3,7 @@
 //! and gate verdicts are pure; recording them is an effect for the loop.
 
 use super::app::{App, Effect, Status};
+use super::command::Command;
 use super::overlay::Overlay;
 use crate::actions::rollout::{GateVerdict, Next, evaluate, rollout_now};
 use crate::fleet::rollout::GateSpec;
@@ -18,21 +19,34 @@ impl App {
     }
 
     fn rollout_step(&mut self) -> Vec<Effect> {
+        let start = self.pane_key(Command::RolloutStart);
         let Some(r) = self.rollout.as_deref() else {
-            self.status = Status::Info(
-                "no rollout in this fleet: start one with `meridian rollout start ID --reason TEXT`"
-                    .into(),
-            );
+            self.status = Status::Info(format!(
+                "no rollout in this fleet: {start} starts one from a template"
+            ));
             return Vec::new();
         };
+        // A skip waiting for a second person: Enter approves it (the library refuses the
+        // person who asked).
+        if r.skip_request.is_some() && !r.status.finished() {
+            return vec![Effect::ApproveRollout];
+        }
         match r.next() {
             Next::Finished => {
-                self.status = Status::Info(format!("rollout {} is {}", r.id, r.status.as_str()));
+                self.status = Status::Info(format!(
+                    "rollout {} is {}; {start} starts another",
+                    r.id,
+                    r.outcome().describe()
+                ));
                 Vec::new()
             }
             Next::Stopped { reason, .. } => {
+                let (retry, skip) = (
+                    self.pane_key(Command::RolloutRetry),
+                    self.pane_key(Command::RolloutSkip),
+                );
                 self.status = Status::Failed(format!(
-                    "rollout stopped: {reason}; `meridian rollout resume` or `abort --rollback`"
+                    "rollout stopped: {reason}; {retry} retries the step, {skip} skips it with a comment, or `meridian rollout abort --rollback`"
                 ));
                 Vec::new()
             }

@@ -18,6 +18,7 @@ mod drill_cli;
 mod elasticache;
 mod faults;
 mod health_http;
+mod identity_aws;
 mod init;
 mod kube;
 mod kube_standin;

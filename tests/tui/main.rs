@@ -18,6 +18,8 @@ mod replay;
 mod restore;
 mod rollout;
 mod rollout_control;
+mod rollout_drive;
+mod rollout_drive_e2e;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;

@@ -141,10 +141,7 @@ fn with_no_rollout_the_pane_names_the_templates_and_how_to_start() {
     press(&mut a, &["o"]);
     let screen = text(&render(&a, 80, 24));
     assert!(screen.contains("Templates: release"), "{screen}");
-    assert!(
-        screen.contains("meridian rollout start ID --reason TEXT"),
-        "{screen}"
-    );
+    assert!(screen.contains("n: start one"), "{screen}");
 }
 
 /// A command gate runs from the dashboard: Enter starts it (off the event loop), its

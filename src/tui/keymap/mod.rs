@@ -225,9 +225,22 @@ pub fn allowed(mode: Mode, command: Command) -> bool {
                 | Cancel
                 | DeleteChar
         ),
+        // The rollout pane is a picker-mode overlay: its controls are keys there.
         Mode::Picker => matches!(
             command,
-            MoveUp | MoveDown | GoTop | GoBottom | Accept | Cancel
+            MoveUp
+                | MoveDown
+                | GoTop
+                | GoBottom
+                | Accept
+                | Cancel
+                | RolloutStart
+                | RolloutPause
+                | RolloutResume
+                | RolloutRetry
+                | RolloutSkip
+                | RolloutTake
+                | RolloutUngraceful
         ),
         Mode::Help => matches!(
             command,

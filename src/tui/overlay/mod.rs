@@ -5,11 +5,15 @@
 mod confirm;
 mod palette;
 mod revisions;
+mod rollout_prompt;
+mod rollout_start;
 mod weights;
 
 pub use confirm::{ConfirmModal, Field};
 pub use palette::{Palette, PaletteEntry};
 pub use revisions::RevisionPicker;
+pub use rollout_prompt::{Ask, RolloutControl, RolloutPrompt};
+pub use rollout_start::{RolloutStart, StartForm, TemplateInfo};
 pub use weights::WeightsEditor;
 
 use super::command::{Command, Mode};
@@ -34,6 +38,10 @@ pub enum Outcome {
     Approve(usize),
     /// Open the plan of the finding at this position of the findings list.
     Finding(usize),
+    /// Start a rollout from a template (through the executor).
+    StartRollout(Box<crate::actions::executor::StartOptions>),
+    /// Pause, resume, retry, skip or take over the rollout (through the executor).
+    RolloutControl(RolloutControl),
 }
 
 /// The overlay on screen, if any.
@@ -56,6 +64,10 @@ pub enum Overlay {
     Findings {
         selected: usize,
     },
+    /// Starting a rollout: its templates, then the chosen one's parameters, reason and plan.
+    RolloutStart(Box<RolloutStart>),
+    /// The reason or comment a rollout control asks for.
+    RolloutPrompt(RolloutPrompt),
 }
 
 impl Overlay {
@@ -77,6 +89,8 @@ impl Overlay {
             Overlay::Rollout => Mode::Picker,
             Overlay::Approvals { .. } => Mode::Picker,
             Overlay::Findings { .. } => Mode::Picker,
+            Overlay::RolloutStart(s) => s.mode(),
+            Overlay::RolloutPrompt(_) => Mode::Modal,
         }
     }
 
@@ -86,6 +100,8 @@ impl Overlay {
             Overlay::Confirm(m) => m.focus_is_text(),
             Overlay::Palette(_) => true,
             Overlay::Weights(_) => c.is_ascii_digit() || c == '.' || c == '%',
+            Overlay::RolloutStart(s) => s.focus_is_text(),
+            Overlay::RolloutPrompt(_) => true,
             _ => false,
         }
     }
@@ -102,6 +118,8 @@ impl Overlay {
                 e.type_char(c);
                 Outcome::Stay
             }
+            Overlay::RolloutStart(s) => s.type_char(c),
+            Overlay::RolloutPrompt(p) => p.type_char(c),
             _ => Outcome::Stay,
         }
     }
@@ -147,6 +165,13 @@ impl Overlay {
             Overlay::Rollout => match cmd {
                 Command::Accept | Command::RolloutNext => Outcome::Run(Command::RolloutNext),
                 Command::Quit => Outcome::Run(Command::Quit),
+                Command::RolloutStart
+                | Command::RolloutPause
+                | Command::RolloutResume
+                | Command::RolloutRetry
+                | Command::RolloutSkip
+                | Command::RolloutTake
+                | Command::RolloutUngraceful => Outcome::Run(cmd),
                 Command::Cancel | Command::Rollout => Outcome::Close,
                 _ => Outcome::Stay,
             },
@@ -178,6 +203,8 @@ impl Overlay {
                 Command::Quit => Outcome::Run(Command::Quit),
                 _ => Outcome::Close,
             },
+            Overlay::RolloutStart(s) => s.command(cmd),
+            Overlay::RolloutPrompt(p) => p.command(cmd),
         }
     }
 }

@@ -42,6 +42,14 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
             ]);
             v
         }
+        Mode::Modal if matches!(app.overlay, Some(Overlay::RolloutStart(_))) => vec![
+            (NextField, "next field"),
+            (Accept, "next / start"),
+            (Cancel, "back"),
+        ],
+        Mode::Modal if matches!(app.overlay, Some(Overlay::RolloutPrompt(_))) => {
+            vec![(Accept, "send"), (Cancel, "back")]
+        }
         Mode::Modal => vec![
             (NextField, "next field"),
             (Toggle, "tick"),
@@ -63,8 +71,19 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
             (Cancel, "cancel"),
         ],
         // The rollout pane shares the picker's keys; its one key does the next step.
-        Mode::Picker if matches!(app.overlay, Some(Overlay::Rollout)) => {
-            vec![(Accept, "next step"), (Cancel, "close")]
+        Mode::Picker if matches!(app.overlay, Some(Overlay::Rollout)) => vec![
+            (Accept, "next step"),
+            (RolloutStart, "start"),
+            (RolloutPause, "pause"),
+            (RolloutResume, "resume"),
+            (RolloutRetry, "retry"),
+            (RolloutSkip, "skip"),
+            (RolloutTake, "take over"),
+            (Cancel, "close"),
+            (RolloutUngraceful, "ungraceful"),
+        ],
+        Mode::Picker if matches!(app.overlay, Some(Overlay::RolloutStart(_))) => {
+            vec![(MoveDown, "template"), (Accept, "choose"), (Cancel, "back")]
         }
         Mode::Picker if matches!(app.overlay, Some(Overlay::Approvals { .. })) => {
             vec![(MoveDown, "move"), (Accept, "approve"), (Cancel, "close")]

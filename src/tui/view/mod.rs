@@ -14,6 +14,7 @@ mod phases;
 mod picker;
 mod regions;
 mod rollout;
+mod rollout_start;
 mod small;
 mod stores;
 mod tenants;
@@ -76,6 +77,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Approvals { selected } => approvals::draw(frame, body, app, *selected),
             Overlay::Findings { selected } => findings::draw(frame, body, app, *selected),
             Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
+            Overlay::RolloutStart(s) => rollout_start::draw(frame, body, app, s),
+            Overlay::RolloutPrompt(p) => rollout_start::draw_prompt(frame, body, app, p),
         }
     }
 }

@@ -29,9 +29,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             } else {
                 format!("Templates: {}", ids.join(", "))
             }));
-            lines.push(Line::from(
-                "Start one: meridian rollout start ID --reason TEXT",
-            ));
+            let key = |c: Command| {
+                app.keymap
+                    .key_for(Mode::Picker, c)
+                    .unwrap_or_else(|| format!(":{}", c.name()))
+            };
+            lines.push(Line::from(format!(
+                "{}: start one (its parameters, a reason, and every step shown before it starts)",
+                key(Command::RolloutStart)
+            )));
         }
         Some(r) => {
             title = format!(
@@ -52,12 +58,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{} ", r.id), t.get(Role::Muted)),
-                Span::raw(format!(
-                    "started by {} · reason: {}",
-                    r.started_by, r.reason
-                )),
+                Span::raw(format!("reason: {}", r.reason)),
             ]));
-            for line in crate::actions::rollout::view::control_lines(r) {
+            // Who drives is shown to everyone: only the driver runs steps.
+            lines.push(Line::from(vec![
+                Span::raw(format!("started by {} · ", r.started_by)),
+                Span::styled(
+                    match r.driver() == r.started_by {
+                        true => format!("driven by {}", r.driver()),
+                        false => format!("driven by {} (took over)", r.driver()),
+                    },
+                    t.get(Role::Title),
+                ),
+            ]));
+            for line in crate::actions::rollout::view::control_lines(r)
+                .into_iter()
+                .filter(|l| !l.starts_with("driven by "))
+            {
                 let role = if line.starts_with("PAUSED") || line.starts_with("skip of") {
                     Role::Warn
                 } else {
@@ -93,11 +110,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                 ]));
             }
-            let key = app
-                .keymap
-                .key_for(Mode::Picker, Command::Accept)
-                .unwrap_or_else(|| "enter".into());
+            let pane_key = |c: Command| {
+                app.keymap
+                    .key_for(Mode::Picker, c)
+                    .unwrap_or_else(|| format!(":{}", c.name()))
+            };
+            let key = pane_key(Command::Accept);
             let hint = match next {
+                _ if r.skip_request.is_some() && !r.status.finished() => format!(
+                    "{key}: approve the skip (a second person, not {})",
+                    r.skip_request
+                        .as_ref()
+                        .map(|k| k.by.as_str())
+                        .unwrap_or_default()
+                ),
                 Next::Action { .. } => format!(
                     "{key}: plan step {} (confirm in the modal)",
                     current.unwrap_or(0)
@@ -116,13 +142,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     ..
                 } => format!("{key}: approve"),
                 Next::Gate { .. } => format!("{key}: check the gate"),
-                Next::Stopped { .. } => {
-                    "stopped: meridian rollout resume, or abort --rollback".into()
-                }
-                Next::Finished => "finished".into(),
-                Next::Paused { by, reason, .. } => {
-                    format!("paused by {by} ({reason}): no step runs, no gate counts")
-                }
+                Next::Stopped { .. } => format!(
+                    "stopped: {} retries the step, {} skips it with a comment, or meridian rollout abort --rollback",
+                    pane_key(Command::RolloutRetry),
+                    pane_key(Command::RolloutSkip)
+                ),
+                Next::Finished => format!(
+                    "finished: {} starts another",
+                    pane_key(Command::RolloutStart)
+                ),
+                Next::Paused { by, reason, .. } => format!(
+                    "paused by {by} ({reason}): no step runs, no gate counts; {} resumes",
+                    pane_key(Command::RolloutResume)
+                ),
             };
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
@@ -135,5 +167,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .borders(Borders::ALL)
         .title(title)
         .border_style(t.get(Role::Border));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        rect,
+    );
 }

@@ -14,6 +14,7 @@ mod helm;
 mod helm_deploy;
 mod helm_render;
 mod hooks;
+mod identity;
 mod lease;
 mod read;
 mod shared;

@@ -40,6 +40,8 @@ class Cluster:
         self.name = name
         self.port = port
         self.token = options.token
+        # Bearer token -> userInfo, for SelfSubjectReview (control API `users`).
+        self.users = {}
         self.bookmark_seconds = options.bookmark_seconds
         self.store = Store(options.history)
         self.faults = Faults()

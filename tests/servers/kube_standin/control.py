@@ -97,6 +97,14 @@ class ControlHandler(BaseHTTPRequestHandler):
         if route == ("DELETE", ("requests",)):
             cluster.log.clear()
             return {"requests": []}
+        if route == ("POST", ("users",)):
+            # The token -> user table SelfSubjectReview answers from.
+            from . import authn
+            try:
+                cluster.users = authn.set_users(body)
+            except ValueError as err:
+                raise ControlError(400, str(err)) from None
+            return {"users": sorted(cluster.users)}
         if route == ("POST", ("timing",)):
             return self._timing(cluster, body)
         if rest[:1] == ["apps"] and len(rest) == 4 and method == "POST":

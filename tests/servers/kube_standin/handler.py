@@ -7,7 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, protobuf, resources, selectors, store as st, tables
+from . import authn, discovery, protobuf, resources, selectors, store as st, tables
 from .errors import ApiError, bad_request, method_not_allowed, no_route, unsupported_media
 from .watch import WatchStream
 
@@ -155,6 +155,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, discovery.VERSION)
         if path == "/openapi/v2":
             return self._openapi_v2()
+        if path == authn.PATH:
+            if method != "POST":
+                raise method_not_allowed(method, "selfsubjectreviews.authentication.k8s.io")
+            users = self.server.cluster.users
+            return self.send_json(201, authn.review(users, self.headers.get("Authorization"), self._body(raw)))
         if parts[:1] == ["api"] and len(parts) <= 2 or parts[:1] == ["apis"] and len(parts) <= 3:
             return self._discovery(parts)
         if parts[:2] == ["api", "v1"]:

@@ -36,4 +36,6 @@ pub use plan::{BlastRadius, Change, Check, Guard, Operation, Plan, Verdict};
 pub use planner::{PlanError, plan};
 
 #[cfg(test)]
+mod freeze_windows_tests;
+#[cfg(test)]
 pub(crate) mod testkit;

@@ -612,3 +612,49 @@ mod opt_secs {
         }
     }
 }
+
+impl TemplateStep {
+    /// A short line for the template as written, `{param}` placeholders kept: what the
+    /// dashboard lists before a rollout is started ("sync * in {region}").
+    pub fn label(&self) -> String {
+        let every = |t: &str| match t {
+            "*" => "every tenant".to_string(),
+            t => t.to_string(),
+        };
+        match self {
+            TemplateStep::Weights { weights, hold } => {
+                let w: Vec<String> = weights.iter().map(|(r, a)| format!("{r}={a}")).collect();
+                match hold {
+                    Some(h) => format!("weights {} for {}", w.join(" "), span(*h)),
+                    None => format!("weights {}", w.join(" ")),
+                }
+            }
+            TemplateStep::Drain { region } => format!("drain {region}"),
+            TemplateStep::Restore { regions } if regions.is_empty() => "restore all".into(),
+            TemplateStep::Restore { regions } => format!("restore {}", regions.join(" ")),
+            TemplateStep::Sync {
+                tenant,
+                region,
+                revision,
+            } => match revision {
+                Some(r) => format!("sync {} in {region} to {r}", every(tenant)),
+                None => format!("sync {} in {region}", every(tenant)),
+            },
+            TemplateStep::Rollback { tenant, region, .. } => {
+                format!("rollback {} in {region}", every(tenant))
+            }
+            TemplateStep::Phase { phase, region } => format!("phase {phase} in {region}"),
+            TemplateStep::Promote { region } => format!("promote {region}"),
+            TemplateStep::Gate(g) => gate_label(g),
+            TemplateStep::Deploy {
+                tenant,
+                region,
+                version,
+                ..
+            } => match version {
+                Some(v) => format!("deploy {} {v} in {region}", every(tenant)),
+                None => format!("deploy {} in {region}", every(tenant)),
+            },
+        }
+    }
+}

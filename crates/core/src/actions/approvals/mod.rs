@@ -215,6 +215,18 @@ pub fn approve(
     if let Err(why) = second_person(&req.requester, approver) {
         return Err(Refusal::Identity { why });
     }
+    // `[policy] require_verified_identity`: in production, a second person whom only `$USER`
+    // names is no second person at all.
+    if req.production
+        && fleet.policy.identity.require_verified
+        && !Identity::parse(approver).verified()
+    {
+        return Err(Refusal::Identity {
+            why: format!(
+                "{approver} cannot approve a production plan: [policy] require_verified_identity = true and this identity is not verified (no Kubernetes or AWS principal answered for it)"
+            ),
+        });
+    }
     if now > req.expires_at_ms {
         return Err(Refusal::RequestExpired {
             hash: req.hash,

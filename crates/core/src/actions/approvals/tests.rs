@@ -135,3 +135,35 @@ fn the_modal_note_says_whether_a_second_person_approved() {
     assert!(after.contains("approved by ben@b"), "{after}");
     assert_eq!(note(&store, &fleet(), &p, "ana@a", NOW), None);
 }
+
+/// `require_verified_identity`: in production only a verified second person approves; an
+/// OS user alone is refused, and without the policy (or outside production) accepted.
+#[test]
+fn a_production_approval_by_an_unverified_identity_is_refused_when_the_policy_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::in_state_dir(dir.path());
+    let mut f = two_person_drains();
+    f.policy.identity.require_verified = true;
+    let p = drain_plan(&f, 30);
+    let mut asked = request(&store, &f, &p, "kube:ana (on ana@a)", NOW).unwrap();
+    asked.production = true;
+    store.put(REQUESTS, &asked.hash, &to_doc(&asked)).unwrap();
+
+    let refused = approve(&store, &f, short(&asked.hash), "ben@b (unverified)", NOW);
+    assert!(
+        matches!(&refused, Err(Refusal::Identity { why }) if why.contains("require_verified_identity")),
+        "{refused:?}"
+    );
+    let ok = approve(&store, &f, short(&asked.hash), "kube:ben (on ben@b)", NOW).unwrap();
+    assert_eq!(ok.approver, "kube:ben (on ben@b)");
+
+    // Not production: the policy does not apply.
+    asked.production = false;
+    store.put(REQUESTS, &asked.hash, &to_doc(&asked)).unwrap();
+    assert!(approve(&store, &f, short(&asked.hash), "ben@b (unverified)", NOW).is_ok());
+    // Production without the policy: the OS user is still the fallback.
+    f.policy.identity.require_verified = false;
+    asked.production = true;
+    store.put(REQUESTS, &asked.hash, &to_doc(&asked)).unwrap();
+    assert!(approve(&store, &f, short(&asked.hash), "ben@b (unverified)", NOW).is_ok());
+}

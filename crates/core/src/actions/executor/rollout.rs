@@ -21,7 +21,7 @@ use meridian_model::fleet::Fleet;
 use meridian_model::fleet::rollout::{RolloutStep, RunMode};
 
 /// How to start a rollout.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartOptions {
     pub template: String,
     pub params: BTreeMap<String, String>,
@@ -72,7 +72,7 @@ impl Executor {
                 r.started_by
             )));
         }
-        self.not_frozen(&o.overrides, &o.reason)?;
+        let overridden = self.not_frozen(&o.overrides, &o.reason)?;
         let who = approvals::identity(&self.fleet);
         let mut r = Rollout::start(
             &self.fleet,
@@ -82,6 +82,20 @@ impl Executor {
             &who,
             rollout_now(),
         )?;
+        // Overriding a freeze in production takes two people, as it does for a plan: the
+        // rollout's first step is a second person's approval.
+        if let Some(f) = overridden
+            && rollout_production(&self.fleet, &r)
+        {
+            r.second_person_first(
+                &who,
+                &format!(
+                    "started overriding the change freeze ({}): a second person approves before any step runs",
+                    f.describe()
+                ),
+                rollout_now(),
+            );
+        }
         r.practice = o.practice;
         if o.mode == RunMode::Ungraceful {
             r.go_ungraceful(&who, "started ungraceful", rollout_now())?;
@@ -97,13 +111,18 @@ impl Executor {
         Ok(r)
     }
 
-    /// A change freeze refuses what moves the fleet on, unless overridden with a reason.
-    fn not_frozen(&self, overrides: &[String], reason: &str) -> Result<(), RolloutError> {
+    /// A change freeze refuses what moves the fleet on, unless overridden with a reason;
+    /// the freeze overridden, if one was.
+    fn not_frozen(
+        &self,
+        overrides: &[String],
+        reason: &str,
+    ) -> Result<Option<meridian_model::state::freeze::ActiveFreeze>, RolloutError> {
         let Some(f) = self.freeze_now() else {
-            return Ok(());
+            return Ok(None);
         };
         if overrides.iter().any(|o| o == "freeze") && !reason.trim().is_empty() {
-            return Ok(());
+            return Ok(Some(f));
         }
         Err(RolloutError::Refused(format!(
             "blocked by freeze: {}; to go ahead anyway: --override freeze --reason TEXT",
@@ -237,10 +256,12 @@ impl Executor {
         let store = self.rollouts();
         store.writable()?;
         let by = approvals::identity(&self.fleet);
-        let done = store.change(|r| r.take(&by, reason));
-        let reason = reason.trim().to_string();
+        // Why is part of the hand-over's audit record, not only of what is printed.
+        let done = store.change(|r| {
+            r.take(&by, reason)
+                .map(|said| format!("{said}; reason: {}", reason.trim()))
+        });
         self.audited(&store, "rollout-take", done)
-            .map(|(r, said)| (r, format!("{said}; reason: {reason}")))
     }
 
     /// Try the failed step again (the driver).

@@ -6,6 +6,7 @@
 //! or `kill -9` resumes exactly where it was and a partner on another machine sees it.
 
 mod control;
+mod control_freeze;
 pub mod gate;
 mod gate_alarms;
 mod gate_command;
