@@ -97,4 +97,7 @@ pub enum Effect {
     /// Write a line to the log pane.
     Log(log::Level, String),
     Quit,
+    /// Decide a rollout's alarms gate from CloudWatch's alarm history (in a task, with its
+    /// deadline); its verdict comes back as `Msg::CommandGate`.
+    AlarmsGate(usize, crate::fleet::rollout::GateSpec),
 }

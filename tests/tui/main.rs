@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alarms_gate;
 mod config;
 mod e2e;
 mod findings;

@@ -115,7 +115,7 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             hold,
         } => GateVerdict::waiting(
             format!(
-                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next`)",
+                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next` or Enter in the rollout pane)",
                 span(*hold),
                 meridian_model::fleet::rollout::alarm_scope(
                     prefix.as_deref(),
