@@ -162,6 +162,14 @@ pub enum Command {
     PrevChange,
     #[strum(message = "replay: jump to the next recorded change")]
     NextChange,
+    #[strum(message = "open the selected region to new tenants (sign-ups, in the routing map)")]
+    OpenSignups,
+    #[strum(message = "close the selected region to new tenants (teardown's first step)")]
+    CloseSignups,
+    #[strum(
+        message = "move the selected tenant's home to the selected cell's region (routing entry only; asks a reason)"
+    )]
+    MoveTenant,
 }
 
 impl Command {
@@ -196,6 +204,9 @@ impl Command {
                 | Command::Rollback
                 | Command::Sync
                 | Command::ResumeAutoSync
+                | Command::OpenSignups
+                | Command::CloseSignups
+                | Command::MoveTenant
         )
     }
 

@@ -19,6 +19,7 @@ mod replay;
 mod restore;
 mod rollout;
 mod rollout_control;
+mod routing_commands;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;
