@@ -17,6 +17,10 @@
 #   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
 #   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | malformed |
 #                                         stop | resume
+#   scripts/lab.sh hook REGION APP succeed|fail [MESSAGE]
+#                                         APP's PreSync migrate Job succeeds or fails on its next sync
+#   scripts/lab.sh alarm NAME ALARM|OK [REASON]   set a CloudWatch alarm's state (seed 003's gate)
+#   scripts/lab.sh kv-lag SECONDS         Workers KV reads lag writes by SECONDS (0: at once)
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -35,7 +39,13 @@
 # replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_HTTP_PORT (8081, +1 and +2
 # for the other regions), LAB_CF_PORT (5080), LAB_AZ_PORT (5443, HTTPS with a throwaway CA
 # in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the
-# control API).
+# control API, +4 do-ams3: seed 003's DOKS cluster), LAB_KV_PORT (5085: seed 000's
+# Cloudflare account, load balancer and Workers KV tenant map).
+#
+# The seed drills (examples/seeds/*/README.md): 000-region-registration/fleet.toml (seed
+# 000: tenants routed to a home region by Workers KV; phase 6 opens a region to sign-ups,
+# teardown closes it first) and 003-gitops-cutover/fleet.toml (seed 003: Argo CD apps with
+# a PreSync migrate hook on do-ams3, CloudWatch alarms on moto, the cutover preconditions).
 #
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
@@ -59,6 +69,7 @@ kube_venv="$MERIDIAN_KUBE_VENV"
 cf_port="${LAB_CF_PORT:-5080}"
 az_port="${LAB_AZ_PORT:-5443}"
 http_port="${LAB_HTTP_PORT:-8081}"
+kv_port="${LAB_KV_PORT:-5085}"
 lab_regions=(us-east-1 eu-west-1 ap-southeast-1)
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
@@ -66,6 +77,10 @@ cf_fleet_file="$repo/examples/fleet-lab-cloudflare.toml"
 geo_fleet_file="$repo/examples/fleet-lab-geo.toml"
 latency_fleet_file="$repo/examples/fleet-lab-latency.toml"
 az_fleet_file="$repo/examples/fleet-lab-azure.toml"
+seed000_fleet_file="$repo/examples/seeds/000-region-registration/fleet.toml"
+seed003_fleet_file="$repo/examples/seeds/003-gitops-cutover/fleet.toml"
+# Seed 003's two regions, each with its own HTTP health service (LAB_HTTP_PORT +3, +4).
+seed003_regions=(aws-eu-central-1 do-ams3)
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -106,7 +121,7 @@ up() {
     say "kubernetes stand-in :$kube_port-$((kube_port + 2)), control :$((kube_port + 3))"
     (cd "$repo/tests/servers" && exec python3 -S -m kube_standin --cluster "us-east-1=$kube_port" \
         --cluster "eu-west-1=$((kube_port + 1))" --cluster "ap-southeast-1=$((kube_port + 2))" \
-        --control-port "$((kube_port + 3))" --ports-file "$lab/kube.json" --sync-seconds 2 \
+        --cluster "do-ams3=$((kube_port + 4))" --control-port "$((kube_port + 3))" --ports-file "$lab/kube.json" --sync-seconds 2 \
         --health-seconds 5) >"$lab/kube.log" 2>&1 &
     echo "kube-standin $!" >>"$lab/pids"
     write_kubeconfig
@@ -118,6 +133,14 @@ up() {
             >"$lab/http-${lab_regions[$i]}.log" 2>&1 &
         echo "http-${lab_regions[$i]} $!" >>"$lab/pids"
         echo "http://127.0.0.1:$((http_port + i))" >"$lab/url-${lab_regions[$i]}"
+    done
+    for i in 0 1; do
+        local r=${seed003_regions[$i]}
+        echo ok >"$lab/health-$r"
+        python3 "$repo/scripts/health_server.py" --port "$((http_port + 3 + i))" --state "$lab/health-$r" \
+            >"$lab/http-$r.log" 2>&1 &
+        echo "http-$r $!" >>"$lab/pids"
+        echo "http://127.0.0.1:$((http_port + 3 + i))" >"$lab/url-$r"
     done
     mkdir -p "$lab/runner"
 
@@ -176,10 +199,12 @@ TOML
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
     write_latency_fleet "$latency_zone" "$hc1" "$hc2" "$hc3"
     write_vendor_fleets
+    write_seed_fleets "$zone"
     local ms=$((($(date +%s%N) - t0) / 1000000))
     say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml,"
     say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml,"
-    say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001)"
+    say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001),"
+    say "  examples/seeds/000-region-registration/fleet.toml, examples/seeds/003-gitops-cutover/fleet.toml"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -193,8 +218,9 @@ write_kubeconfig() {
             printf -- '- name: %s\n  cluster:\n    server: http://127.0.0.1:%s\n' "$r" "$((kube_port + i))"
             i=$((i + 1))
         done
+        printf -- '- name: do-ams3\n  cluster:\n    server: http://127.0.0.1:%s\n' "$((kube_port + 4))"
         echo "contexts:"
-        for r in us-east-1 eu-west-1 ap-southeast-1; do
+        for r in us-east-1 eu-west-1 ap-southeast-1 do-ams3; do
             printf -- '- name: %s\n  context:\n    cluster: %s\n    user: lab\n' "$r" "$r"
         done
         printf 'users:\n- name: lab\n  user:\n    token: lab\ncurrent-context: us-east-1\n'
@@ -455,7 +481,9 @@ JSON
     echo "cloudflare $!" >>"$lab/pids"
     python3 "$repo/tests/servers/azure_tm_standin.py" --port "$az_port" --seed "$lab/az-seed.json" --tls-dir "$lab/az-tls" >"$lab/azure.log" 2>&1 &
     echo "azure $!" >>"$lab/pids"
+    start_kv
     wait_until "Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare.log"
+    wait_until "seed 000's Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare-kv.log"
     wait_until "Azure stand-in" 20 grep -q ready "$lab/azure.log"
 }
 
@@ -699,6 +727,11 @@ redis_lag() {
 health() {
     local region=${1:-} state=${2:-}
     [[ -n "$region" && ( "$state" == fail || "$state" == ok ) ]] || die "usage: scripts/lab.sh health REGION fail|ok"
+    if [[ " ${seed003_regions[*]} " == *" $region "* ]]; then
+        echo "$state" >"$lab/health-$region"
+        say "$region HTTP service (seed 003): /healthz and /health/ready answer $([[ $state == ok ]] && echo 200 || echo 503)"
+        return 0
+    fi
     local id
     id=$(grep -A6 "^id = \"$region\"" "$fleet_file" | sed -n 's/.*health_check_id = "\([^"]*\)".*/\1/p')
     [[ -n "$id" ]] || die "no region $region in $fleet_file"
@@ -708,16 +741,21 @@ health() {
     say "$region health check $id: $state"
 }
 
+source "$repo/scripts/lab_seeds.sh"
+
 case "${1:-}" in
     up) up ;;
     down) down ;;
     lag) lag "${2:-}" ;;
     health) health "${2:-}" "${3:-}" ;;
+    hook) hook "${2:-}" "${3:-}" "${4:-}" "${5:-}" ;;
+    alarm) alarm "${2:-}" "${3:-}" "${4:-}" ;;
+    kv-lag) kv_lag "${2:-}" ;;
     pool) pool "${2:-}" "${3:-}" ;;
     endpoint) endpoint "${2:-}" "${3:-}" ;;
     redis-lag) redis_lag "${2:-5}" ;;
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|env" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|hook REGION APP succeed|fail [MESSAGE]|alarm NAME ALARM|OK|kv-lag SECONDS|env" ;;
 esac

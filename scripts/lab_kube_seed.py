@@ -5,6 +5,12 @@ release `aragora` (a chart installed by Helm itself, as seed 001's are) in names
 with three revisions, written by the real Helm SDK when the venv has it (else in Helm's format
 by the stand-in).
 
+Seed 003 (examples/seeds/003-gitops-cutover) gets its own cluster, do-ams3 (DOKS): the
+AppProject `tenants` and `{tenant}-laravel` for oep-stg, mansety-prd and us-prd as the
+ApplicationSet `laravel` of the seed's plan generates them (Helm values-{tenant}.yaml,
+auto-sync with prune and selfHeal), each running its PreSync migrate Job on every sync
+(`scripts/lab.sh hook do-ams3 APP fail MESSAGE` makes it fail).
+
 usage: lab_kube_seed.py PORTS_JSON CHART_DIR HELM_COMMAND KUBECONFIG
 """
 
@@ -131,12 +137,61 @@ def platform_history(ports, control):
         wait_history(n)
 
 
+SEED_003_CLUSTER = "do-ams3"
+SEED_003_TENANTS = ["oep-stg", "mansety-prd", "us-prd"]
+SEED_003_REPO = "https://github.com/unipuka/unipuka-infra-ops.git"
+# Three deploys of the laravel chart (image tags bumped by do-deploy.yml).
+SEED_003_REVISIONS = ["1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d",
+                      "2c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0b",
+                      "3d5f7b9c1e3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e"]
+
+
+def tenants_project():
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+        "metadata": {"name": "tenants", "namespace": "argocd"},
+        "spec": {"sourceRepos": [SEED_003_REPO],
+                 "destinations": [{"server": "https://kubernetes.default.svc", "namespace": t}
+                                  for t in SEED_003_TENANTS]},
+    }
+
+
+def laravel_app(tenant):
+    source = {"repoURL": SEED_003_REPO, "path": "apps/laravel", "targetRevision": "master",
+              "helm": {"valueFiles": [f"values-{tenant}.yaml"]}}
+    history = [{"id": i, "revision": r, "deployedAt": f"2026-11-2{i + 1}T10:00:00Z",
+                "deployStartedAt": f"2026-11-2{i + 1}T09:58:00Z", "source": source,
+                "initiatedBy": {"automated": True}} for i, r in enumerate(SEED_003_REVISIONS)]
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": f"{tenant}-laravel", "namespace": "argocd",
+                     "labels": {"app": "laravel", "tenant": tenant},
+                     "annotations": {HEAD: SEED_003_REVISIONS[-1], HOOK: "migrate:succeed"}},
+        "spec": {"project": "tenants", "source": source,
+                 "destination": {"server": "https://kubernetes.default.svc", "namespace": tenant},
+                 "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}},
+        "status": {"history": history},
+    }
+
+
+HEAD = "standin.meridian.dev/head-revision"
+HOOK = "standin.meridian.dev/presync-hook"
+
+
+def seed_003(port):
+    call(port, "POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/appprojects", tenants_project())
+    for tenant in SEED_003_TENANTS:
+        call(port, "POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications", laravel_app(tenant))
+
+
 def main():
     ports_file, chart, helm, kubeconfig = sys.argv[1:5]
     with open(ports_file) as f:
         ports = json.load(f)
     control = ports["control"]
     how = ""
+    if SEED_003_CLUSTER in ports["clusters"]:
+        seed_003(ports["clusters"].pop(SEED_003_CLUSTER))
     for region, port in ports["clusters"].items():
         call(port, "POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/appprojects", project())
         call(port, "POST", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications",

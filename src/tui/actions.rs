@@ -107,6 +107,25 @@ impl App {
                     return Vec::new();
                 }
             },
+            Command::OpenSignups | Command::CloseSignups => match region {
+                Some(region) => Action::Signups {
+                    region,
+                    open: cmd == Command::OpenSignups,
+                },
+                None => return need_region(self),
+            },
+            // The tenant matrix names both: the row's tenant, and the column's region as
+            // its new home. The plan asks for the reason a move always needs.
+            Command::MoveTenant => match self.selection() {
+                Some(Selection::Cell { tenant, region }) => {
+                    Action::TenantMove { tenant, to: region }
+                }
+                _ => {
+                    self.focus = Pane::Tenants;
+                    self.status = Status::Info("move-tenant works on a tenant cell: pick the tenant's row in the region that becomes its home, then press the key again".into());
+                    return Vec::new();
+                }
+            },
             _ => return Vec::new(),
         };
         self.open_plan(Request::new(action))

@@ -162,6 +162,7 @@ pub enum Command {
     PrevChange,
     #[strum(message = "replay: jump to the next recorded change")]
     NextChange,
+<<<<<<< HEAD
     #[strum(message = "rollout: start one from a template (parameters, reason, its whole plan)")]
     RolloutStart,
     #[strum(message = "rollout: pause it, with a reason (no step runs, no gate counts)")]
@@ -180,6 +181,16 @@ pub enum Command {
         message = "rollout: switch a failover to ungraceful (leaves out the steps that need the old region)"
     )]
     RolloutUngraceful,
+=======
+    #[strum(message = "open the selected region to new tenants (sign-ups, in the routing map)")]
+    OpenSignups,
+    #[strum(message = "close the selected region to new tenants (teardown's first step)")]
+    CloseSignups,
+    #[strum(
+        message = "move the selected tenant's home to the selected cell's region (routing entry only; asks a reason)"
+    )]
+    MoveTenant,
+>>>>>>> issue-31
 }
 
 impl Command {
@@ -214,6 +225,9 @@ impl Command {
                 | Command::Rollback
                 | Command::Sync
                 | Command::ResumeAutoSync
+                | Command::OpenSignups
+                | Command::CloseSignups
+                | Command::MoveTenant
         )
     }
 

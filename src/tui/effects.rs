@@ -135,9 +135,32 @@ impl<'a> Effects<'a> {
             Effect::Log(level, text) => log::log!(level, "{text}"),
             // The app has set its own `quit`; the loop ends at its next turn.
             Effect::Quit => {}
+<<<<<<< HEAD
             Effect::StartRollout(options) => self.start_rollout(*options),
             Effect::ControlRollout(control) => self.control_rollout(control),
+=======
+            Effect::AlarmsGate(index, gate) => self.alarms_gate(index, gate),
+>>>>>>> issue-31
         }
+    }
+
+    /// Decide a rollout's alarms gate from the alarms' history (the library reads it, with
+    /// its deadline); the verdict comes back like a command gate's.
+    fn alarms_gate(&self, index: usize, gate: crate::fleet::rollout::GateSpec) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let reader = executor.alarm_reader();
+            let verdict = crate::actions::rollout::decide_alarms_gate(
+                executor.fleet(),
+                reader.as_deref(),
+                &gate,
+            )
+            .await;
+            if let Some(v) = verdict {
+                let _ = tx.send(Msg::CommandGate(index, v));
+            }
+        });
     }
 
     /// Progress lines of a task, as messages to the loop (and the log pane).

@@ -104,4 +104,7 @@ pub enum Effect {
     StartRollout(Box<crate::actions::executor::StartOptions>),
     /// Pause, resume, retry, skip or take over the rollout, as this person.
     ControlRollout(super::overlay::RolloutControl),
+    /// Decide a rollout's alarms gate from CloudWatch's alarm history (in a task, with its
+    /// deadline); its verdict comes back as `Msg::CommandGate`.
+    AlarmsGate(usize, crate::fleet::rollout::GateSpec),
 }

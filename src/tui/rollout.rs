@@ -79,6 +79,19 @@ impl App {
                 self.status = Status::Running(format!("gate: running `{}`…", run.display()));
                 vec![Effect::CommandGate(index, run)]
             }
+            Next::Gate {
+                index,
+                gate: gate @ GateSpec::Alarms { .. },
+                ..
+            } => {
+                // Decided from CloudWatch's alarm history, like `meridian rollout next`: a
+                // read (no change), so read-only mode may look too.
+                self.status = Status::Running(format!(
+                    "gate: reading the alarms' history ({})…",
+                    crate::fleet::rollout::RolloutStep::Gate(gate.clone()).label()
+                ));
+                vec![Effect::AlarmsGate(index, gate)]
+            }
             Next::Gate { index, gate, since } => {
                 // The step's timeout applies: waiting past it fails, saying for what.
                 let now = self.gate_now();
@@ -129,9 +142,15 @@ impl App {
         vec![Effect::ApprovePlan(Box::new(req.clone()))]
     }
 
-    /// A command gate's verdict came back: record it unless it is still waiting.
+    /// A command or alarms gate's verdict came back: record it unless it is still waiting
+    /// (past the step's timeout, waiting is a failure that says for what).
     pub fn command_gate_done(&mut self, index: usize, verdict: GateVerdict) -> Vec<Effect> {
         self.dirty = true;
+        let now = self.gate_now();
+        let verdict = match self.rollout.as_deref() {
+            Some(r) => r.timed(index, verdict, now),
+            None => verdict,
+        };
         match verdict {
             GateVerdict::Waiting { .. } => {
                 self.status = Status::Info(verdict.describe());

@@ -25,6 +25,7 @@ mod rollout_control;
 mod rollout_gates;
 mod rollout_ungraceful;
 mod runbook;
+mod seeds;
 mod stores_sim;
 mod tenant_routing;
 mod weights_recovery;

@@ -115,6 +115,10 @@ fn closing_sign_ups_is_verified_audited_and_refused_for_the_last_open_region() {
     let (code, out) = sb.said(&["signups", "open", "ap-south-1", "--yes"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ap-south-1 has phases not done"), "{out}");
+    assert!(
+        out.contains("the 3 tenant(s) homed elsewhere stay where they are"),
+        "the demo's three tenants live in us-east-1: {out}"
+    );
     assert_eq!(region(&sb.status(), "ap-south-1")["signups"], true);
 }
 

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alarms_gate;
 mod config;
 mod e2e;
 mod findings;
@@ -20,6 +21,7 @@ mod rollout;
 mod rollout_control;
 mod rollout_drive;
 mod rollout_drive_e2e;
+mod routing_commands;
 mod screenshots;
 mod snapshots;
 mod traffic_e2e;

@@ -186,6 +186,9 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
                 Span::styled(
                     if p.blast_radius.production {
                         "  required in production (incident or change id)"
+                    } else if matches!(p.action, crate::actions::Action::TenantMove { .. }) {
+                        // The planner blocks a move without one, in any environment.
+                        "  required: a tenant move says why (its data is not moved)"
                     } else {
                         "  optional, recorded in the audit log"
                     },

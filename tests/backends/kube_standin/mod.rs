@@ -7,6 +7,7 @@
 //! In CI a missing kubectl or Helm SDK fails these tests; elsewhere they print SKIPPED.
 
 mod argo;
+mod crd_schema;
 mod helm;
 mod kubectl;
 mod protocol;

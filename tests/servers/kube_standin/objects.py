@@ -5,6 +5,7 @@ import binascii
 import re
 import uuid
 
+from . import crd_schema
 from .apply import now
 from .errors import ApiError, bad_request, invalid
 
@@ -55,7 +56,10 @@ def validate(rt, obj):
             continue
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             causes.append((f"metadata.{field}", "Invalid value: values must be strings"))
-    if rt.custom and rt.kind != "AppProject" and not isinstance(obj.get("spec"), dict):
+    # Argo CD's CRD schemas: pruned and checked as the apiserver does (crd_schema.py).
+    causes.extend(crd_schema.apply(rt, obj))
+    if rt.custom and rt.kind != "AppProject" and not isinstance(obj.get("spec"), dict) and \
+            not any(field == "spec" for field, _ in causes):
         causes.append(("spec", "Required value"))
     if rt.kind == "Secret":
         for key, value in (obj.get("data") or {}).items():

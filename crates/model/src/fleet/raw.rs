@@ -383,7 +383,7 @@ pub struct RawRollout {
     #[schemars(with = "Vec<super::rollout::RunMode>")]
     pub modes: Vec<Spanned<String>>,
     /// The steps in order: one action (weights, drain, restore, sync, rollback, phase,
-    /// promote) or one gate (healthy, lag, command, approval, wait, alarms) each. Any step may
+    /// promote, deploy, signups) or one gate (healthy, lag, command, approval, wait, alarms) each. Any step may
     /// add `timeout = "10m"` (past it the step fails, saying what it waited for) and, in a
     /// template with both modes, `mode = "graceful"` (a step that needs the old region).
     #[schemars(schema_with = "s::rollout_steps")]

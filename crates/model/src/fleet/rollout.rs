@@ -160,6 +160,11 @@ pub enum TemplateStep {
         version: Option<String>,
         set: Vec<(String, String)>,
     },
+    /// Open (`signups = "open"`) or close a region for new tenants in the routing map.
+    Signups {
+        region: String,
+        open: bool,
+    },
 }
 
 /// What a gate waits for.
@@ -518,6 +523,12 @@ impl RolloutTemplate {
                             values: Vec::new(),
                         }));
                     }
+                }
+                TemplateStep::Signups { region: r, open } => {
+                    out.push(RolloutStep::Action(Action::Signups {
+                        region: region(r)?,
+                        open: *open,
+                    }))
                 }
                 TemplateStep::Gate(g) => out.push(RolloutStep::Gate(match g {
                     GateSpec::Healthy { region: r, hold } => GateSpec::Healthy {

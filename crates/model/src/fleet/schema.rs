@@ -330,14 +330,21 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
         one(
             "gate",
             json!({
-                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait"]},
+                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait", "alarms"]},
                 "region": text,
                 "for": dur,
                 "under": dur,
                 "run": {"oneOf": [text, {"type": "array", "items": text, "minItems": 1}]},
                 "by": {"enum": ["second-person", "anyone"]},
+                "prefix": text,
+                "tag": text,
             }),
             &["gate"],
+        ),
+        one(
+            "signups",
+            json!({"signups": {"enum": ["open", "close"]}, "region": text}),
+            &["signups", "region"],
         ),
     ];
     json_schema!({

@@ -82,6 +82,13 @@ impl Executor {
         }
     }
 
+    /// The fleet's alarm reader (`[alarms]`), for deciding alarms gates: a read, no change.
+    pub fn alarm_reader(
+        &self,
+    ) -> Option<std::sync::Arc<dyn meridian_providers::alarms::AlarmReader>> {
+        self.providers.alarms.clone()
+    }
+
     pub fn fleet(&self) -> &Fleet {
         &self.fleet
     }

@@ -115,10 +115,13 @@ pub(super) fn signups_plan(
     }
     // Who lives there is not touched: say so, with how many.
     let homed = homes.map(|h| h.homed_in(region)).unwrap_or(0);
+    let elsewhere = homes
+        .map(|h| h.homes.len() - h.homed_in(region))
+        .unwrap_or(0);
     plan.blast_radius = blast_radius(fleet, state, &[]);
     plan.notes.push(match (open, homed) {
         (true, _) => format!(
-            "new tenants may be assigned {region} from now on; the {homed} tenant(s) homed elsewhere stay where they are"
+            "new tenants may be assigned {region} from now on; the {elsewhere} tenant(s) homed elsewhere stay where they are"
         ),
         (false, 0) => format!("no tenant is homed in {region}; existing tenants elsewhere are not touched"),
         (false, n) => format!(

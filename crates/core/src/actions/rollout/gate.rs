@@ -115,7 +115,7 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             hold,
         } => GateVerdict::waiting(
             format!(
-                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next`)",
+                "no alarm in ALARM for {}{} (read from CloudWatch by `meridian rollout next` or Enter in the rollout pane)",
                 span(*hold),
                 meridian_model::fleet::rollout::alarm_scope(
                     prefix.as_deref(),
@@ -150,6 +150,19 @@ pub fn with_timeout(
     }
 }
 
+/// The first app in `region` whose last sync finished at or after `since` with a failed
+/// hook, in words ("checkout in us-east-1: PreSync Job migrate failed: ..."). A failure from
+/// before the gate started is left to the step that caused it.
+fn hook_failed_since(state: &FleetState, region: &str, since: Millis) -> Option<String> {
+    state.tenants.iter().find_map(|t| {
+        let op = t.app(region)?.value.as_ref()?.detail.operation.as_deref()?;
+        if op.finished_at.is_none_or(|f| f < since) {
+            return None;
+        }
+        gates::hook_failed(state, &t.id, region)
+    })
+}
+
 fn healthy(
     state: &FleetState,
     region: &str,
@@ -158,6 +171,14 @@ fn healthy(
     now: Millis,
 ) -> GateVerdict {
     let waited = elapsed(now, since).max(0);
+    // An app of the region whose sync failed in a hook since the gate started (an auto-sync
+    // after a push, say): its new revision was not applied, so waiting out the hold would
+    // only hide that. Fail now, with the hook's own words.
+    if let Some(hook) = hook_failed_since(state, region, since) {
+        return GateVerdict::Failed {
+            reason: format!("{hook} ({} into its {} gate)", secs(waited), span(hold)),
+        };
+    }
     let h = state
         .region(region)
         .and_then(|r| r.health.value.as_ref().filter(|_| r.health.error.is_none()));

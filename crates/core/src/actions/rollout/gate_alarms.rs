@@ -96,6 +96,27 @@ pub fn alarms_verdict(
     }
 }
 
+/// A rollout's alarms gate as written (`None` for any other gate), decided for `fleet`:
+/// what the gate does not say about its scope, the fleet's `[alarms]` table does. The
+/// dashboard and `meridian rollout status` both decide it here.
+pub async fn decide_alarms_gate(
+    fleet: &meridian_model::fleet::Fleet,
+    reader: Option<&dyn AlarmReader>,
+    gate: &meridian_model::fleet::rollout::GateSpec,
+) -> Option<GateVerdict> {
+    let meridian_model::fleet::rollout::GateSpec::Alarms {
+        prefix,
+        tag,
+        region,
+        hold,
+    } = gate
+    else {
+        return None;
+    };
+    let query = AlarmQuery::of_gate(fleet, prefix.as_deref(), tag.as_deref(), region.as_deref());
+    Some(alarms_gate(reader, &query, *hold).await)
+}
+
 /// Read the alarms and their history over `hold` (with a deadline) and decide.
 pub async fn alarms_gate(
     reader: Option<&dyn AlarmReader>,

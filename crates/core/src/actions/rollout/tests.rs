@@ -325,3 +325,56 @@ fn two_people_changing_the_rollout_at_once_both_land_or_are_refused() {
         Err(RolloutError::Refused(m)) if m.contains("before starting another")
     ));
 }
+
+/// The demo's tenant `tenant` in `region` ends a sync at `at` with its PreSync hook failed.
+fn fail_presync(s: &mut meridian_model::state::FleetState, tenant: &str, region: &str, at: i64) {
+    use meridian_model::state::{HookResult, OperationInfo, OperationPhase};
+    let t = s.tenants.iter_mut().find(|t| t.id == tenant).unwrap();
+    let cell = t
+        .apps
+        .iter_mut()
+        .find(|(r, _)| r.as_str() == region)
+        .unwrap();
+    let app = cell.1.value.as_mut().unwrap();
+    app.detail.operation = Some(Box::new(OperationInfo {
+        phase: Some(OperationPhase::Failed),
+        message: Some("one or more synchronization tasks completed unsuccessfully".into()),
+        finished_at: Some(at),
+        hooks: vec![HookResult {
+            hook_type: "PreSync".into(),
+            kind: "Job".into(),
+            name: "migrate".into(),
+            phase: Some("Failed".into()),
+            message: Some("SQLSTATE[42S21]: Column already exists".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }));
+}
+
+#[test]
+fn a_healthy_gate_fails_at_once_on_a_hook_that_failed_since_it_started() {
+    let f = fleet();
+    let mut r = started();
+    run_actions(&mut r, NOW);
+    let Next::Gate { gate, since, .. } = r.next() else {
+        panic!()
+    };
+    let tenant = f.tenants_in("us-east-1").next().unwrap().id.clone();
+    // A hook that failed before the gate started is the business of the step that synced.
+    let mut s = state(&f);
+    fail_presync(&mut s, &tenant, "us-east-1", since - MIN);
+    let v = evaluate(&gate, &s, since, since + 2 * MIN);
+    assert!(matches!(v, GateVerdict::Waiting { .. }), "{v:?}");
+    // One that failed during the gate (an auto-sync after a push) fails it now, not at 15m.
+    let mut s = state(&f);
+    fail_presync(&mut s, &tenant, "us-east-1", since + MIN);
+    let v = evaluate(&gate, &s, since, since + 2 * MIN);
+    let want = format!(
+        "{tenant} in us-east-1: PreSync Job migrate failed: SQLSTATE[42S21]: Column already exists; the new revision was not applied (2m into its 15m gate)"
+    );
+    assert!(
+        matches!(&v, GateVerdict::Failed { reason } if reason == &want),
+        "{v:?}"
+    );
+}

@@ -68,8 +68,28 @@ impl StepReader<'_, '_, '_> {
                 version: self.opt_text("version")?,
                 set: self.set_table()?,
             },
+            "signups" => TemplateStep::Signups {
+                open: self.signups_open()?,
+                region: self.region("region")?,
+            },
             _ => TemplateStep::Gate(self.gate()?),
         })
+    }
+
+    /// A signups step's `signups = "open"` or `"close"` (phase 6 "Region registration"
+    /// opens a region for new tenants; a teardown closes it first).
+    fn signups_open(&mut self) -> Option<bool> {
+        match self.text("signups")?.as_str() {
+            "open" => Some(true),
+            "close" => Some(false),
+            other => {
+                let msg = format!(
+                    "`signups` is \"open\" or \"close\" (got \"{other}\"), e.g. {{ signups = \"open\", region = \"{{region}}\" }}"
+                );
+                self.fail("signups", msg);
+                None
+            }
+        }
     }
 
     /// A deploy step's `set = { "image.tag" = "1.5.0" }`: string values, as `--set` takes.
@@ -458,5 +478,61 @@ mod deploy_step_tests {
         );
         let err = with_rollout("{ deploy = \"search-stg\" },").expect_err("no region");
         assert!(err.contains("needs `region`"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod signups_step_tests {
+    use std::collections::BTreeMap;
+
+    use crate::fleet::rollout::RolloutStep;
+    use crate::fleet::{Action, FleetSource, load::DEMO_FLEET, parse};
+
+    fn with_rollout(steps: &str) -> Result<crate::fleet::Fleet, String> {
+        let src = format!(
+            "{DEMO_FLEET}\n[[rollouts]]\nid = \"register\"\nparams = [\"region\"]\nsteps = [\n  {steps}\n]\n"
+        );
+        parse(&src, "fleet.toml", FleetSource::Demo).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_signups_step_opens_or_closes_the_region_its_parameter_names() {
+        let f = with_rollout(
+            "{ signups = \"open\", region = \"{region}\" },\n  { signups = \"close\", region = \"{region}\" },",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let r = f
+            .rollouts
+            .iter()
+            .find(|r| r.id == "register")
+            .expect("rollout");
+        let params = BTreeMap::from([("region".to_string(), "eu-west-1".to_string())]);
+        let steps = r.resolve(&f, &params).unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<_> = steps.into_iter().map(|(s, _)| s).collect();
+        assert_eq!(
+            got,
+            vec![
+                RolloutStep::Action(Action::Signups {
+                    region: "eu-west-1".into(),
+                    open: true
+                }),
+                RolloutStep::Action(Action::Signups {
+                    region: "eu-west-1".into(),
+                    open: false
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_signups_step_other_than_open_or_close_or_without_a_region_is_refused() {
+        let err = with_rollout("{ signups = \"pause\", region = \"eu-west-1\" },")
+            .expect_err("open or close");
+        assert!(err.contains("`signups` is \"open\" or \"close\""), "{err}");
+        let err = with_rollout("{ signups = \"open\" },").expect_err("no region");
+        assert!(err.contains("needs `region`"), "{err}");
+        let err = with_rollout("{ signups = \"open\", region = \"mars-1\" },")
+            .expect_err("unknown region");
+        assert!(err.contains("unknown region \"mars-1\""), "{err}");
     }
 }

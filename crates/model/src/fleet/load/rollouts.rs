@@ -18,6 +18,7 @@ use crate::traffic::TrafficRules;
 /// The keys that name a step's kind; exactly one per step.
 pub const STEP_KINDS: &[&str] = &[
     "weights", "drain", "restore", "sync", "rollback", "phase", "promote", "gate", "deploy",
+    "signups",
 ];
 
 /// Keys any step may have besides its kind's own.
@@ -141,6 +142,7 @@ impl Validator<'_> {
             "rollback" => &["rollback", "region", "to"],
             "phase" => &["phase", "region"],
             "deploy" => &["deploy", "region", "version", "set"],
+            "signups" => &["signups", "region"],
             _ => &[
                 "gate", "region", "for", "under", "run", "by", "prefix", "tag",
             ],
