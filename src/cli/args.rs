@@ -433,6 +433,17 @@ pub enum Command {
         #[arg(long = "values", value_name = "FILE")]
         values: Vec<String>,
     },
+    /// Would a rollout template run today? Plans every step against the live fleet and
+    /// checks what it touches (records, health checks, databases and lag, apps, the lock),
+    /// changing nothing. With no template: every failover and recovery template. Exit 0
+    /// when ready, 3 with the reasons when not
+    Preflight {
+        /// The template's id (default: every failover and recovery template)
+        template: Option<String>,
+        /// A template parameter, e.g. --param revision=abc123; may be repeated
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

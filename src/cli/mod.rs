@@ -11,6 +11,7 @@ mod findings;
 mod freeze;
 mod generate;
 mod init;
+mod preflight;
 mod report;
 mod rollout;
 mod rollout_control;
@@ -193,6 +194,9 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             set,
             values,
         } => deploy::run(tenant, region, version, set, values, global).await,
+        Command::Preflight { template, params } => {
+            preflight::run(template.as_deref(), &params, global).await
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub mod recovery_open;
 pub mod rollout;
 pub mod stores_check;
 pub mod temporary;
+pub mod preflight;
 
 pub use action::{Action, Request, RolloutRef, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};

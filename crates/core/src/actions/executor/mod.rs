@@ -19,6 +19,7 @@ mod recovery;
 mod rollout;
 mod settle;
 mod verify;
+mod preflight;
 
 #[cfg(test)]
 mod tests;
