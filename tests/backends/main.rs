@@ -21,6 +21,7 @@ mod health_http;
 mod init;
 mod kube;
 mod kube_standin;
+mod preflight;
 mod route53;
 mod routing;
 mod runner_shell;

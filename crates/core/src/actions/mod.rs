@@ -19,12 +19,12 @@ pub mod guards_stores;
 pub mod homes;
 pub mod plan;
 pub mod planner;
+pub mod preflight;
 pub mod recovery;
 pub mod recovery_open;
 pub mod rollout;
 pub mod stores_check;
 pub mod temporary;
-pub mod preflight;
 
 pub use action::{Action, Request, RolloutRef, Via};
 pub use audit::{AuditLog, AuditOutcome, AuditRecord};

@@ -12,6 +12,7 @@ pub mod door;
 mod freeze;
 pub mod interrupt;
 pub mod orphans;
+mod preflight;
 mod promote_stores;
 mod recheck;
 mod record;
@@ -19,7 +20,6 @@ mod recovery;
 mod rollout;
 mod settle;
 mod verify;
-mod preflight;
 
 #[cfg(test)]
 mod tests;

@@ -158,9 +158,7 @@ fn database(fleet: &Fleet, region: &Region, s: &RegionState, uses: &Uses) -> Vec
         let what = format!("{} {}", region.id, store.name);
         let provider = store.database.provider.as_str();
         let Some((role, lag)) = s.store(index) else {
-            out.push(
-                Item::new(what, Status::Fail, "not read yet").region(&region.id),
-            );
+            out.push(Item::new(what, Status::Fail, "not read yet").region(&region.id));
             continue;
         };
         if let Some(e) = &role.error {
@@ -232,10 +230,18 @@ fn apps(state: &FleetState, region: &Region, uses: &Uses) -> Vec<Item> {
     for tenant in &uses.apps {
         let what = format!("{tenant} app in {}", region.id);
         let item = match state.tenant(tenant).and_then(|t| t.app(&region.id)) {
-            None => Item::new(what, Status::Fail, format!("{tenant} does not run in {}", region.id)),
+            None => Item::new(
+                what,
+                Status::Fail,
+                format!("{tenant} does not run in {}", region.id),
+            ),
             Some(a) => match (&a.error, a.value.as_ref()) {
-                (Some(e), _) => Item::new(what, Status::Fail, format!("not found or not readable: {e}"))
-                    .fix("check the tenant's argo_app and the region's cluster in the fleet file"),
+                (Some(e), _) => Item::new(
+                    what,
+                    Status::Fail,
+                    format!("not found or not readable: {e}"),
+                )
+                .fix("check the tenant's argo_app and the region's cluster in the fleet file"),
                 (None, None) => Item::new(what, Status::Fail, "not read yet"),
                 (None, Some(app)) => Item::new(
                     what,
@@ -256,13 +262,22 @@ fn apps(state: &FleetState, region: &Region, uses: &Uses) -> Vec<Item> {
             )
             .fix("give the tenant a helm table, and the region a cluster"),
             Some(r) => match (&r.error, r.value.as_ref()) {
-                (Some(e), _) => Item::new(what, Status::Fail, format!("not found or not readable: {e}")),
+                (Some(e), _) => Item::new(
+                    what,
+                    Status::Fail,
+                    format!("not found or not readable: {e}"),
+                ),
                 (None, None) => Item::new(what, Status::Fail, "not read yet"),
                 (None, Some(rel)) => match rel.latest() {
                     Some(l) => Item::new(
                         what,
                         Status::Pass,
-                        format!("found: {} revision {} {}", rel.name, l.revision, l.status.as_str()),
+                        format!(
+                            "found: {} revision {} {}",
+                            rel.name,
+                            l.revision,
+                            l.status.as_str()
+                        ),
                     ),
                     None => Item::new(
                         what,
@@ -324,7 +339,10 @@ fn writable(fleet: &Fleet, region: &Region, uses: &Uses, records: &Records) -> O
             Some(Err(e)) => Item::new(
                 what,
                 Status::Fail,
-                format!("{} (simulated): the world file cannot be written: {e}", sim.join(", ")),
+                format!(
+                    "{} (simulated): the world file cannot be written: {e}",
+                    sim.join(", ")
+                ),
             ),
             Some(Ok(())) => Item::new(
                 what,
@@ -334,7 +352,10 @@ fn writable(fleet: &Fleet, region: &Region, uses: &Uses, records: &Records) -> O
             None => Item::new(
                 what,
                 Status::NotChecked,
-                format!("{} (simulated): the world file was not checked", sim.join(", ")),
+                format!(
+                    "{} (simulated): the world file was not checked",
+                    sim.join(", ")
+                ),
             ),
         }
     };

@@ -86,7 +86,15 @@ pub(super) fn plan_steps(
                     step: index,
                 });
                 request.temporary_ms = entry.temporary_ms;
-                plan_item(&label, &request, fleet, &mut projected, now, items, &mut touched);
+                plan_item(
+                    &label,
+                    &request,
+                    fleet,
+                    &mut projected,
+                    now,
+                    items,
+                    &mut touched,
+                );
             }
         }
     }
@@ -338,15 +346,14 @@ fn gate_item(label: &str, gate: &GateSpec, state: &FleetState) -> Item {
                 "a person approves when it is reached (`meridian rollout approve`)"
             },
         ),
-        GateSpec::Wait { hold } => Item::new(
-            label,
-            Status::Pass,
-            format!("waits {}", span(*hold)),
-        ),
+        GateSpec::Wait { hold } => Item::new(label, Status::Pass, format!("waits {}", span(*hold))),
         GateSpec::Command { run } => Item::new(
             label,
             Status::NotChecked,
-            format!("`{}` is run when the step is reached, not now", run.display()),
+            format!(
+                "`{}` is run when the step is reached, not now",
+                run.display()
+            ),
         ),
         GateSpec::Alarms { .. } => Item::new(
             label,

@@ -64,7 +64,8 @@ steps = [
 ]
 "#
     );
-    meridian_model::fleet::parse(&text, "r53.toml", FleetSource::File("r53.toml".into())).expect("valid fleet")
+    meridian_model::fleet::parse(&text, "r53.toml", FleetSource::File("r53.toml".into()))
+        .expect("valid fleet")
 }
 
 #[test]
@@ -93,7 +94,11 @@ fn the_demo_failover_is_ready_on_a_healthy_fleet() {
         .iter()
         .find(|i| i.check == "eu-west-1 database")
         .expect("db item");
-    assert!(db.detail.contains("within the RPO budget of 1m"), "{}", db.detail);
+    assert!(
+        db.detail.contains("within the RPO budget of 1m"),
+        "{}",
+        db.detail
+    );
     assert!(p.headline().ends_with("is ready"), "{}", p.headline());
 }
 
@@ -106,8 +111,17 @@ fn a_failover_target_with_no_health_check_fails_naming_it() {
         .failures()
         .find(|i| i.check == "eu-west-1 health check")
         .expect("the missing health check is a failure");
-    assert!(item.detail.contains("its health check is missing"), "{}", item.detail);
-    assert!(item.fix.as_deref().unwrap_or("").contains("health_check_id"));
+    assert!(
+        item.detail.contains("its health check is missing"),
+        "{}",
+        item.detail
+    );
+    assert!(
+        item.fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("health_check_id")
+    );
     assert_eq!(
         p.headline(),
         format!(
@@ -125,7 +139,11 @@ fn a_failover_target_with_no_health_check_fails_naming_it() {
         .find(|i| i.check == "us-east-1 writes")
         .expect("writes item");
     assert_eq!(writes.status, Status::NotChecked, "{}", writes.detail);
-    assert!(writes.detail.starts_with("traffic (route53): no dry-run"), "{}", writes.detail);
+    assert!(
+        writes.detail.starts_with("traffic (route53): no dry-run"),
+        "{}",
+        writes.detail
+    );
 }
 
 #[test]
@@ -140,11 +158,16 @@ fn a_health_check_that_does_not_exist_fails_as_missing() {
     let f = failed(&p);
     assert!(
         f.iter().any(|l| l.contains("eu-west-1 health check")
-            && l.contains("its health check is missing: Route 53 health check hc-gone does not exist")),
+            && l.contains(
+                "its health check is missing: Route 53 health check hc-gone does not exist"
+            )),
         "{f:#?}"
     );
     // The healthy gate that follows the promotion cannot be met either.
-    assert!(f.iter().any(|l| l.starts_with("step 3: eu-west-1 healthy")), "{f:#?}");
+    assert!(
+        f.iter().any(|l| l.starts_with("step 3: eu-west-1 healthy")),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -160,7 +183,11 @@ fn a_missing_traffic_record_fails() {
         .failures()
         .find(|i| i.check == "us-east-1 traffic record")
         .expect("record failure");
-    assert!(item.detail.contains("has nothing for this region"), "{}", item.detail);
+    assert!(
+        item.detail.contains("has nothing for this region"),
+        "{}",
+        item.detail
+    );
     assert!(item.fix.as_deref().unwrap_or("").contains("set_identifier"));
 }
 
@@ -177,7 +204,10 @@ fn lag_over_the_rpo_budget_fails_the_promotion() {
         "{f:#?}"
     );
     // The real planner's guard says so too, on the promotion step.
-    assert!(f.iter().any(|l| l.starts_with("step 3: promote eu-west-1")), "{f:#?}");
+    assert!(
+        f.iter().any(|l| l.starts_with("step 3: promote eu-west-1")),
+        "{f:#?}"
+    );
     // The lag gate before it would wait (not fail): it has a timeout.
     let gate = p
         .items
@@ -266,11 +296,16 @@ fn a_lock_held_now_warns_and_a_read_only_world_fails() {
         sim_writable: Some(Err("/state is read-only".into())),
     };
     let p = judge(&f, &state(&f), &records);
-    let lock = p.items.iter().find(|i| i.check == "fleet lock").expect("lock");
+    let lock = p
+        .items
+        .iter()
+        .find(|i| i.check == "fleet lock")
+        .expect("lock");
     assert_eq!(lock.status, Status::Warn);
     let f = failed(&p);
     assert!(
-        f.iter().any(|l| l.starts_with("us-east-1 writes") && l.contains("read-only")),
+        f.iter()
+            .any(|l| l.starts_with("us-east-1 writes") && l.contains("read-only")),
         "{f:#?}"
     );
 }
