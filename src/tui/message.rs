@@ -58,6 +58,8 @@ pub enum Msg {
     },
     /// The change freeze a person set, as the shared store holds it now.
     Freeze(crate::state::Observed<crate::state::freeze::Freeze>),
+    /// The fleet's failover and recovery templates judged by preflight (in a task).
+    Preflight(Vec<crate::actions::preflight::Preflight>),
 }
 
 /// What `update` asks the loop to do.
@@ -97,4 +99,7 @@ pub enum Effect {
     /// Write a line to the log pane.
     Log(log::Level, String),
     Quit,
+    /// Run preflight on the failover and recovery templates against this state (in a
+    /// task); the reports come back as `Msg::Preflight`.
+    Preflight(Box<FleetState>),
 }

@@ -14,6 +14,12 @@ impl Executor {
     pub async fn preflight_reading(&self) -> (FleetState, Records) {
         let mut state = crate::engine::poll(&self.fleet, &self.providers, None).await;
         state.freeze = self.freeze_reading();
+        (state, self.preflight_records().await)
+    }
+
+    /// The records preflight judges beside a state the caller has (the dashboard's):
+    /// the lock probed, the rollout and whether the simulated world can be written.
+    pub async fn preflight_records(&self) -> Records {
         let rollout = match self.rollouts().load() {
             Ok(Some(r)) => Some(Ok(r)),
             Ok(None) => None,
@@ -26,13 +32,12 @@ impl Executor {
                 .iter()
                 .any(|r| r.database.provider == ProviderKind::Sim);
         let sim_writable = simulated.then(|| writable_dir(&self.state_dir()));
-        let records = Records {
+        Records {
             lock: Some(self.lock.probe().await),
             lock_where: self.lock.place(),
             rollout,
             sim_writable,
-        };
-        (state, records)
+        }
     }
 
     /// Read the fleet once and judge template `id`. Err: the template or its parameters

@@ -92,6 +92,9 @@ pub struct Preflight {
     pub name: String,
     pub kind: TemplateKind,
     pub params: BTreeMap<String, String>,
+    /// The region it makes the writer (its last promotion), if it promotes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// No check failed.
     pub ready: bool,
     pub items: Vec<Item>,
@@ -105,24 +108,29 @@ impl Preflight {
     }
 
     /// `failover to eu-west-1 would fail today: its health check is missing` (the first
-    /// failure, in words for a header or a finding).
+    /// failure, in a few words for a header or a finding).
     pub fn headline(&self) -> String {
-        let what = match self.kind {
-            TemplateKind::Failover => format!("failover {}", self.name_or_template()),
-            TemplateKind::Recovery => format!("recovery {}", self.name_or_template()),
-            TemplateKind::Release => format!("rollout {}", self.name_or_template()),
+        let what = match (self.kind, &self.target) {
+            (TemplateKind::Failover, Some(t)) => format!("failover to {t}"),
+            (TemplateKind::Recovery, Some(t)) => format!("recovery to {t}"),
+            (kind, _) => format!("{} {}", kind.as_str(), self.template),
         };
         match self.failures().next() {
             None => format!("{what} is ready"),
-            Some(f) => format!("{what} would fail today: {}", f.detail),
+            Some(f) => format!("{what} would fail today: {}", f.short()),
         }
     }
+}
 
-    fn name_or_template(&self) -> String {
-        if self.name.is_empty() {
-            self.template.clone()
+impl Item {
+    /// The gist of what was found: `its health check is missing`, `us-east-1 traffic
+    /// record not found or not readable (route53)`.
+    pub fn short(&self) -> String {
+        let gist = self.detail.split(": ").next().unwrap_or(&self.detail);
+        if gist.starts_with("its ") || gist.starts_with(self.region.as_deref().unwrap_or("\u{0}")) {
+            gist.to_string()
         } else {
-            format!("\"{}\" ({})", self.name, self.template)
+            format!("{} {gist}", self.check)
         }
     }
 }
@@ -150,6 +158,21 @@ pub fn recovery_templates(fleet: &Fleet) -> Vec<String> {
         .collect()
 }
 
+/// Every failover and recovery template judged: what the dashboard runs in the
+/// background. A template that needs parameters cannot be judged without them and is
+/// left out (`meridian preflight ID --param ...` judges it).
+pub fn evaluate_all(
+    fleet: &Fleet,
+    state: &FleetState,
+    records: &Records,
+    now: Millis,
+) -> Vec<Preflight> {
+    recovery_templates(fleet)
+        .iter()
+        .filter_map(|id| evaluate(fleet, id, &BTreeMap::new(), state, records, now).ok())
+        .collect()
+}
+
 /// Judge template `id` with `params` against `state`. Err: the template or its
 /// parameters are wrong (a usage error, said as `rollout start` says it).
 pub fn evaluate(
@@ -170,7 +193,14 @@ pub fn evaluate(
     items.extend(shared_records(fleet, state, records, now));
     let touched = steps::plan_steps(fleet, &rollout, state, now, &mut items);
     items.extend(regions::check(fleet, state, &touched, records, now));
+    let target = rollout.steps.iter().rev().find_map(|s| match &s.step {
+        meridian_model::fleet::rollout::RolloutStep::Action(
+            meridian_model::fleet::Action::Promote { region },
+        ) => Some(region.clone()),
+        _ => None,
+    });
     Ok(Preflight {
+        target,
         template: rollout.template.clone(),
         name: rollout.name.clone(),
         kind: rollout.kind,
