@@ -83,6 +83,9 @@ pub struct Context {
     pub providers: Providers,
     pub sim: SimOptions,
     pub read_only: bool,
+    /// A practice run's simulated copy of the fleet (`rollout ... --practice`): every
+    /// audit record it writes is marked as practice.
+    pub practice: bool,
 }
 
 /// Decide which fleet to use: `--demo`, `-c`/`MERIDIAN_CONFIG`, the default file, the demo.
@@ -145,6 +148,7 @@ impl Context {
             providers,
             sim,
             read_only: opts.read_only,
+            practice: false,
         };
         if !ctx.read_only {
             ctx.settle_orphans();
@@ -175,7 +179,7 @@ impl Context {
         Executor::new(
             self.fleet.clone(),
             self.providers.clone(),
-            AuditLog::new(&self.fleet_paths.audit_log),
+            AuditLog::new(&self.fleet_paths.audit_log).practice(self.practice),
             self.lock(),
             self.read_only,
         )

@@ -337,6 +337,12 @@ pub enum Command {
     Rollout {
         #[command(subcommand)]
         command: RolloutCommand,
+        /// Rehearse: `start --practice` runs the template against a simulated copy of the
+        /// live fleet (seeded from its state now) in a state directory of its own; every
+        /// other rollout command with --practice acts on that copy. Marked PRACTICE
+        /// everywhere; nothing real changes
+        #[arg(long, global = true)]
+        practice: bool,
     },
     /// Drive the simulated fleet: reset it or inject faults for drills
     Demo {

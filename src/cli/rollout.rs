@@ -21,8 +21,16 @@ pub(super) fn refuse(e: RolloutError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
-    let ctx = Context::load(&global.session())?;
+pub async fn run(
+    command: RolloutCommand,
+    global: &GlobalArgs,
+    practice: bool,
+) -> Result<Exit, Failure> {
+    let ctx = if practice {
+        super::rollout_practice::context(&command, global).await?
+    } else {
+        Context::load(&global.session())?
+    };
     let store = RolloutStore::for_fleet(&ctx.fleet, &ctx.fleet_paths.dir, ctx.read_only);
     match command {
         RolloutCommand::Status => {
@@ -89,6 +97,7 @@ async fn start(
             reason,
             overrides: global.overrides.clone(),
             mode,
+            practice: ctx.practice,
             ..StartOptions::default()
         })
         .map_err(refuse)?;

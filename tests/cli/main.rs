@@ -18,6 +18,7 @@ mod freeze;
 mod fuzz_parsers;
 mod layers;
 mod names;
+mod practice;
 mod preflight;
 mod report;
 mod rollout;
