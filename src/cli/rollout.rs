@@ -89,17 +89,18 @@ async fn start(
         values.insert(k.trim().to_string(), v.trim().to_string());
     }
     let reason = global.reason.clone().unwrap_or_default();
+    let mut options = StartOptions {
+        template: id.to_string(),
+        params: values,
+        reason,
+        overrides: global.overrides.clone(),
+        mode,
+        ..StartOptions::default()
+    };
+    options.practice = ctx.practice;
     let r = ctx
         .executor()
-        .rollout_start_with(&StartOptions {
-            template: id.to_string(),
-            params: values,
-            reason,
-            overrides: global.overrides.clone(),
-            mode,
-            practice: ctx.practice,
-            ..StartOptions::default()
-        })
+        .rollout_start_with(&options)
         .map_err(refuse)?;
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)

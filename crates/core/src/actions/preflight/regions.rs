@@ -21,7 +21,7 @@ pub(super) fn check(
         let (Some(region), Some(s)) = (fleet.region(id), state.region(id)) else {
             out.push(
                 Item::new(
-                    format!("{id}"),
+                    id.clone(),
                     Status::Fail,
                     format!("{id} is not a region of fleet {}", fleet.name),
                 )

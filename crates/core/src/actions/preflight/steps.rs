@@ -240,10 +240,8 @@ fn project(state: &mut FleetState, op: &Operation, now: Millis, touched: &mut To
             drain_old,
             ..
         } => {
-            if let Some(old) = old_primary {
-                if let Some(s) = state.region_mut(old) {
-                    s.role = Observed::ok(Role::Secondary, now);
-                }
+            if let Some(s) = old_primary.as_deref().and_then(|o| state.region_mut(o)) {
+                s.role = Observed::ok(Role::Secondary, now);
             }
             if let Some(s) = state.region_mut(region) {
                 s.role = Observed::ok(Role::Primary, now);
