@@ -23,7 +23,10 @@ impl Context {
 
     /// The practice under way (started with `rollout start ... --practice`).
     pub fn practice(opts: &Options) -> Result<Context, Failure> {
-        let live = Context::load(opts)?;
+        let live = Context::load(&Options {
+            practice: false,
+            ..opts.clone()
+        })?;
         let Some(seed) = live.practice_seed()? else {
             return Err(Failure::new(
                 Exit::Usage,
@@ -33,7 +36,10 @@ impl Context {
                 ),
             ));
         };
-        live.practice_from(&seed)
+        let ctx = live.practice_from(&seed)?;
+        // Every command on the copy says so first (stderr: `--json` stays clean).
+        crate::session::note(&ctx.practice_banner());
+        Ok(ctx)
     }
 
     /// Start a practice: the live fleet read once (reading only), and a fresh simulated
@@ -136,5 +142,49 @@ impl Context {
                 .unwrap_or("PRACTICE: a simulated copy of the fleet; nothing real changes"),
             self.fleet_paths.dir.display()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::fixture::{app_for, demo_state, render, text};
+
+    /// The dashboard on a practice copy, or showing a practice rollout, says PRACTICE in
+    /// its header; on the live fleet it does not.
+    #[test]
+    fn the_dashboard_header_says_practice() {
+        let (fleet, state) = demo_state(42).expect("demo");
+        let live = app_for(fleet.clone(), state.clone(), "dark", "default", false).expect("app");
+        let header = |app: &crate::tui::App| {
+            text(&render(app, 150, 40))
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(!header(&live).contains("PRACTICE"), "{}", header(&live));
+
+        let seed = crate::actions::practice::seed(&fleet, &state);
+        let copy = crate::actions::practice::fleet(&fleet, &seed);
+        let practice = app_for(copy, state.clone(), "dark", "default", false).expect("app");
+        assert!(
+            header(&practice).contains(" PRACTICE "),
+            "{}",
+            header(&practice)
+        );
+
+        let mut shown = live;
+        let mut r = crate::actions::rollout::Rollout::start(
+            &fleet,
+            "failover-eu-west-1",
+            Default::default(),
+            "DRILL-1",
+            "alice@a",
+            shown.now,
+        )
+        .expect("rollout");
+        r.practice = true;
+        shown.rollout = Some(Box::new(r));
+        assert!(header(&shown).contains(" PRACTICE "), "{}", header(&shown));
     }
 }

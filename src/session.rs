@@ -22,6 +22,8 @@ pub struct Options {
     /// Simulated seconds per real second.
     pub sim_speed: f64,
     pub seed: Option<u64>,
+    /// `--practice`: the practice copy of the fleet (`crate::practice`).
+    pub practice: bool,
 }
 
 /// Exit codes, as documented in `--help` and the README.
@@ -116,6 +118,9 @@ pub fn load_fleet(choice: &FleetChoice) -> Result<Fleet, Failure> {
 
 impl Context {
     pub fn load(opts: &Options) -> Result<Context, Failure> {
+        if opts.practice {
+            return Context::practice(opts);
+        }
         let paths = Paths::discover();
         let choice = choose_fleet(opts, &paths);
         let fleet = load_fleet(&choice)?;

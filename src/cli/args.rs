@@ -128,6 +128,10 @@ pub struct GlobalArgs {
         default_value = "default"
     )]
     pub keymap: String,
+    /// Act on the practice copy of the fleet (made by `rollout start ID --practice`): a
+    /// simulated copy of the live fleet in a state directory of its own; marked PRACTICE
+    #[arg(long, global = true)]
+    pub practice: bool,
 }
 
 impl GlobalArgs {
@@ -139,6 +143,7 @@ impl GlobalArgs {
             read_only: self.read_only,
             sim_speed: self.sim_speed,
             seed: self.seed,
+            practice: self.practice,
         }
     }
 }
@@ -337,12 +342,6 @@ pub enum Command {
     Rollout {
         #[command(subcommand)]
         command: RolloutCommand,
-        /// Rehearse: `start --practice` runs the template against a simulated copy of the
-        /// live fleet (seeded from its state now) in a state directory of its own; every
-        /// other rollout command with --practice acts on that copy. Marked PRACTICE
-        /// everywhere; nothing real changes
-        #[arg(long, global = true)]
-        practice: bool,
     },
     /// Drive the simulated fleet: reset it or inject faults for drills
     Demo {

@@ -162,7 +162,7 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         }
         Command::Paths => commands::paths(global),
         Command::Wait { condition } => wait::run(condition, global).await,
-        Command::Rollout { command, practice } => rollout::run(command, global, practice).await,
+        Command::Rollout { command } => rollout::run(command, global).await,
         Command::Demo { command } => commands::demo(global, command),
         Command::Watch { every, quiet } => watch::run(global, every, quiet).await,
         Command::Report {

@@ -21,12 +21,9 @@ pub(super) fn refuse(e: RolloutError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-pub async fn run(
-    command: RolloutCommand,
-    global: &GlobalArgs,
-    practice: bool,
-) -> Result<Exit, Failure> {
-    let ctx = if practice {
+pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
+    // `--practice`: the practice copy (`start` makes it from the live fleet).
+    let ctx = if global.practice {
         super::rollout_practice::context(&command, global).await?
     } else {
         Context::load(&global.session())?

@@ -13,17 +13,22 @@ pub(super) async fn context(
 ) -> Result<Context, Failure> {
     let ctx = match command {
         RolloutCommand::Start { .. } => {
-            let live = Context::load(&global.session())?;
+            let live = Context::load(&crate::session::Options {
+                practice: false,
+                ..global.session()
+            })?;
             if live.read_only {
                 return Err(Failure::new(
                     Exit::Refused,
                     "read-only mode: a practice writes its own simulated world and rollout, which read-only mode refuses too",
                 ));
             }
-            live.start_practice().await?
+            let ctx = live.start_practice().await?;
+            super::note(&ctx.practice_banner());
+            ctx
         }
+        // Says PRACTICE itself.
         _ => Context::practice(&global.session())?,
     };
-    super::note(&ctx.practice_banner());
     Ok(ctx)
 }

@@ -69,7 +69,7 @@ pub fn fleet(fleet: &Fleet, seed: &Seed) -> Fleet {
     let sim = Capability::default();
     let mut f = fleet.clone();
     f.description = Some(format!(
-        "PRACTICE: a simulated copy of fleet {}, seeded from its state as observed; nothing real changes",
+        "{MARK} a simulated copy of fleet {}, seeded from its state as observed; nothing real changes",
         fleet.name
     ));
     f.source = FleetSource::Demo;
@@ -106,6 +106,17 @@ pub fn fleet(fleet: &Fleet, seed: &Seed) -> Fleet {
     }
     f
 }
+
+/// Is this fleet a practice copy (made by `fleet` above)?
+pub fn is_copy(fleet: &Fleet) -> bool {
+    fleet
+        .description
+        .as_deref()
+        .is_some_and(|d| d.starts_with(MARK))
+}
+
+/// How a practice copy's description starts.
+pub const MARK: &str = "PRACTICE:";
 
 /// Regions the copy starts down (their probes fail, as observed).
 pub fn down(seed: &Seed) -> impl Iterator<Item = &str> {
@@ -153,12 +164,7 @@ mod tests {
             "{:?}",
             copy.providers()
         );
-        assert!(
-            copy.description
-                .as_deref()
-                .unwrap_or("")
-                .starts_with("PRACTICE")
-        );
+        assert!(is_copy(&copy) && !is_copy(&live));
         let r = |id: &str| copy.region(id).expect("region");
         assert_eq!(r("us-east-1").role, Role::Secondary);
         assert_eq!(r("us-east-1").sim.weight, Some(0));
