@@ -14,6 +14,7 @@ pub use meridian_providers as providers;
 pub mod alloc;
 pub mod cli;
 pub mod paths;
+pub mod practice;
 pub mod session;
 pub mod signals;
 pub mod tui;

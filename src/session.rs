@@ -22,6 +22,8 @@ pub struct Options {
     /// Simulated seconds per real second.
     pub sim_speed: f64,
     pub seed: Option<u64>,
+    /// `--practice`: the practice copy of the fleet (`crate::practice`).
+    pub practice: bool,
 }
 
 /// Exit codes, as documented in `--help` and the README.
@@ -83,6 +85,9 @@ pub struct Context {
     pub providers: Providers,
     pub sim: SimOptions,
     pub read_only: bool,
+    /// A practice run's simulated copy of the fleet (`rollout ... --practice`): every
+    /// audit record it writes is marked as practice.
+    pub practice: bool,
 }
 
 /// Decide which fleet to use: `--demo`, `-c`/`MERIDIAN_CONFIG`, the default file, the demo.
@@ -113,6 +118,9 @@ pub fn load_fleet(choice: &FleetChoice) -> Result<Fleet, Failure> {
 
 impl Context {
     pub fn load(opts: &Options) -> Result<Context, Failure> {
+        if opts.practice {
+            return Context::practice(opts);
+        }
         let paths = Paths::discover();
         let choice = choose_fleet(opts, &paths);
         let fleet = load_fleet(&choice)?;
@@ -145,6 +153,7 @@ impl Context {
             providers,
             sim,
             read_only: opts.read_only,
+            practice: false,
         };
         if !ctx.read_only {
             ctx.settle_orphans();
@@ -175,7 +184,7 @@ impl Context {
         Executor::new(
             self.fleet.clone(),
             self.providers.clone(),
-            AuditLog::new(&self.fleet_paths.audit_log),
+            AuditLog::new(&self.fleet_paths.audit_log).practice(self.practice),
             self.lock(),
             self.read_only,
         )

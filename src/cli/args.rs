@@ -128,6 +128,10 @@ pub struct GlobalArgs {
         default_value = "default"
     )]
     pub keymap: String,
+    /// Act on the practice copy of the fleet (made by `rollout start ID --practice`): a
+    /// simulated copy of the live fleet in a state directory of its own; marked PRACTICE
+    #[arg(long, global = true)]
+    pub practice: bool,
 }
 
 impl GlobalArgs {
@@ -139,6 +143,7 @@ impl GlobalArgs {
             read_only: self.read_only,
             sim_speed: self.sim_speed,
             seed: self.seed,
+            practice: self.practice,
         }
     }
 }
@@ -432,6 +437,17 @@ pub enum Command {
         /// A values file, as helm --values takes it (repeatable)
         #[arg(long = "values", value_name = "FILE")]
         values: Vec<String>,
+    },
+    /// Would a rollout template run today? Plans every step against the live fleet and
+    /// checks what it touches (records, health checks, databases and lag, apps, the lock),
+    /// changing nothing. With no template: every failover and recovery template. Exit 0
+    /// when ready, 3 with the reasons when not
+    Preflight {
+        /// The template's id (default: every failover and recovery template)
+        template: Option<String>,
+        /// A template parameter, e.g. --param revision=abc123; may be repeated
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
 }
 

@@ -39,6 +39,8 @@ pub fn assess(
         lock: lock.as_ref(),
         clocks,
         seen: Some(&seen),
+        // Preflight reads every backend once more: `meridian preflight` runs it.
+        preflight: &[],
     };
     let assessment = findings::assess(&ctx.fleet, state, records, now);
     if seen.update(&assessment.holding, now)

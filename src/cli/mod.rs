@@ -11,9 +11,11 @@ mod findings;
 mod freeze;
 mod generate;
 mod init;
+mod preflight;
 mod report;
 mod rollout;
 mod rollout_control;
+mod rollout_practice;
 mod rollout_show;
 pub mod status;
 mod status_argo;
@@ -193,6 +195,9 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             set,
             values,
         } => deploy::run(tenant, region, version, set, values, global).await,
+        Command::Preflight { template, params } => {
+            preflight::run(template.as_deref(), &params, global).await
+        }
     }
 }
 

@@ -22,7 +22,12 @@ pub(super) fn refuse(e: RolloutError) -> Failure {
 }
 
 pub async fn run(command: RolloutCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
-    let ctx = Context::load(&global.session())?;
+    // `--practice`: the practice copy (`start` makes it from the live fleet).
+    let ctx = if global.practice {
+        super::rollout_practice::context(&command, global).await?
+    } else {
+        Context::load(&global.session())?
+    };
     let store = RolloutStore::for_fleet(&ctx.fleet, &ctx.fleet_paths.dir, ctx.read_only);
     match command {
         RolloutCommand::Status => {
@@ -81,16 +86,18 @@ async fn start(
         values.insert(k.trim().to_string(), v.trim().to_string());
     }
     let reason = global.reason.clone().unwrap_or_default();
+    let mut options = StartOptions {
+        template: id.to_string(),
+        params: values,
+        reason,
+        overrides: global.overrides.clone(),
+        mode,
+        ..StartOptions::default()
+    };
+    options.practice = ctx.practice;
     let r = ctx
         .executor()
-        .rollout_start_with(&StartOptions {
-            template: id.to_string(),
-            params: values,
-            reason,
-            overrides: global.overrides.clone(),
-            mode,
-            ..StartOptions::default()
-        })
+        .rollout_start_with(&options)
         .map_err(refuse)?;
     print_status(ctx, &r, global.json).await;
     Ok(Exit::Done)

@@ -133,6 +133,8 @@ pub struct App {
     pub attention: super::findings::Attention,
     /// `meridian replay`: the recording and the moment shown instead of live readings.
     pub replay: Option<Box<super::replay::Replay>>,
+    /// Preflight of the failover templates, run in the background every 30 minutes.
+    pub preflight: super::preflight::Preflights,
 }
 
 impl App {
@@ -186,6 +188,7 @@ impl App {
             weights: None,
             attention: Default::default(),
             replay: None,
+            preflight: Default::default(),
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();
@@ -265,7 +268,7 @@ impl App {
                 self.pending.expire(now);
                 self.assess_on_tick();
                 self.dirty = true;
-                Vec::new()
+                self.preflight_on_tick()
             }
             Msg::Rollout(r) => {
                 if self.rollout != r {
@@ -302,6 +305,7 @@ impl App {
                 self.state.freeze = f;
                 Vec::new()
             }
+            Msg::Preflight(reports) => self.preflight_done(reports),
             Msg::Clocks(clocks) => {
                 if self.clocks != clocks {
                     self.clocks = clocks;

@@ -162,7 +162,6 @@ pub enum Command {
     PrevChange,
     #[strum(message = "replay: jump to the next recorded change")]
     NextChange,
-<<<<<<< HEAD
     #[strum(message = "rollout: start one from a template (parameters, reason, its whole plan)")]
     RolloutStart,
     #[strum(message = "rollout: pause it, with a reason (no step runs, no gate counts)")]
@@ -181,7 +180,6 @@ pub enum Command {
         message = "rollout: switch a failover to ungraceful (leaves out the steps that need the old region)"
     )]
     RolloutUngraceful,
-=======
     #[strum(message = "open the selected region to new tenants (sign-ups, in the routing map)")]
     OpenSignups,
     #[strum(message = "close the selected region to new tenants (teardown's first step)")]
@@ -190,7 +188,6 @@ pub enum Command {
         message = "move the selected tenant's home to the selected cell's region (routing entry only; asks a reason)"
     )]
     MoveTenant,
->>>>>>> issue-31
 }
 
 impl Command {

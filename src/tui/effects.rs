@@ -135,12 +135,10 @@ impl<'a> Effects<'a> {
             Effect::Log(level, text) => log::log!(level, "{text}"),
             // The app has set its own `quit`; the loop ends at its next turn.
             Effect::Quit => {}
-<<<<<<< HEAD
             Effect::StartRollout(options) => self.start_rollout(*options),
             Effect::ControlRollout(control) => self.control_rollout(control),
-=======
             Effect::AlarmsGate(index, gate) => self.alarms_gate(index, gate),
->>>>>>> issue-31
+            Effect::Preflight(state) => self.preflight(*state),
         }
     }
 
@@ -384,6 +382,35 @@ impl<'a> Effects<'a> {
             }
             for p in problems {
                 log::warn!("{p}");
+            }
+        });
+    }
+
+    /// Preflight of the failover and recovery templates, off the loop's thread: the lock
+    /// probed and the rollout read by the library, the judging on a blocking thread (it
+    /// plans every step); the reports come back to the loop.
+    fn preflight(&self, state: crate::state::FleetState) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let records = executor.preflight_records().await;
+            let judged = tokio::task::spawn_blocking(move || {
+                crate::actions::preflight::evaluate_all(
+                    executor.fleet(),
+                    &state,
+                    &records,
+                    crate::state::now_ms(),
+                )
+            })
+            .await;
+            match judged {
+                Ok(reports) => {
+                    for p in reports.iter().filter(|p| !p.ready) {
+                        log::warn!("preflight: {}", p.headline());
+                    }
+                    let _ = tx.send(Msg::Preflight(reports));
+                }
+                Err(e) => log::warn!("preflight could not finish: {e}"),
             }
         });
     }

@@ -32,6 +32,7 @@ impl App {
             lock: None,
             clocks: &self.clocks,
             seen: Some(&self.attention.seen),
+            preflight: &self.preflight.reports,
         };
         let now = self.gate_now();
         let assessment = findings::assess(&self.fleet, &self.state, records, now);

@@ -61,6 +61,8 @@ pub enum Msg {
     /// What a change to the rollout (start, pause, skip, ...) came to: what the library
     /// said, or why it refused.
     RolloutSaid(Result<String, String>),
+    /// The fleet's failover and recovery templates judged by preflight (in a task).
+    Preflight(Vec<crate::actions::preflight::Preflight>),
 }
 
 /// What `update` asks the loop to do.
@@ -107,4 +109,7 @@ pub enum Effect {
     /// Decide a rollout's alarms gate from CloudWatch's alarm history (in a task, with its
     /// deadline); its verdict comes back as `Msg::CommandGate`.
     AlarmsGate(usize, crate::fleet::rollout::GateSpec),
+    /// Run preflight on the failover and recovery templates against this state (in a
+    /// task); the reports come back as `Msg::Preflight`.
+    Preflight(Box<FleetState>),
 }

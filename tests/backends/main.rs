@@ -22,6 +22,7 @@ mod identity_aws;
 mod init;
 mod kube;
 mod kube_standin;
+mod preflight;
 mod route53;
 mod routing;
 mod runner_shell;

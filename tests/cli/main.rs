@@ -19,6 +19,8 @@ mod freeze_rollout;
 mod fuzz_parsers;
 mod layers;
 mod names;
+mod practice;
+mod preflight;
 mod report;
 mod rollout;
 mod rollout_control;

@@ -38,6 +38,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         first.push(Span::raw("  "));
         first.push(Span::styled(" READ-ONLY ", t.get(Role::ReadOnly)));
     }
+    // A practice copy (`--practice`) or a practice rollout on screen: nothing real moves.
+    if crate::actions::practice::is_copy(&app.fleet)
+        || app.rollout.as_ref().is_some_and(|r| r.practice)
+    {
+        first.push(Span::raw("  "));
+        first.push(Span::styled(" PRACTICE ", t.get(Role::Accent)));
+    }
     if app.replay.is_some() {
         let at = rfc3339(app.now);
         first.push(Span::raw("  "));

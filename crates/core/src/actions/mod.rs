@@ -19,6 +19,8 @@ pub mod guards_stores;
 pub mod homes;
 pub mod plan;
 pub mod planner;
+pub mod practice;
+pub mod preflight;
 pub mod recovery;
 pub mod recovery_open;
 pub mod rollout;

@@ -142,4 +142,33 @@ impl FleetLock {
             None => self.holder(),
         }
     }
+
+    /// Can the lock be reached, and who holds it now? Nothing is written: a Lease is
+    /// read; for the lock file, its directory must exist (or be creatable under an
+    /// existing one) and not be read-only.
+    pub async fn probe(&self) -> Result<Option<LockHolder>, String> {
+        if let Some(r) = &self.remote {
+            return r.holder().await.map_err(|e| e.to_string());
+        }
+        let mut dir = self.path.parent();
+        while let Some(d) = dir {
+            match std::fs::metadata(d) {
+                Ok(m) if m.permissions().readonly() => {
+                    return Err(format!("{} is read-only", d.display()));
+                }
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
+                Err(e) => return Err(format!("{}: {e}", d.display())),
+            }
+        }
+        Ok(self.holder())
+    }
+
+    /// Where the lock lives, in words.
+    pub fn place(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{r:?}"),
+            None => format!("lock file {}", self.path.display()),
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod door;
 mod freeze;
 pub mod interrupt;
 pub mod orphans;
+mod preflight;
 mod promote_stores;
 mod recheck;
 mod record;

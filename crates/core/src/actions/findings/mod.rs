@@ -13,6 +13,7 @@
 
 mod apps;
 mod database;
+mod preflight;
 mod process;
 pub mod seen;
 mod stale;
@@ -92,6 +93,8 @@ pub enum Kind {
     ApprovalWaiting,
     /// The fleet lock was left by a process that is gone.
     LockLeft,
+    /// A failover or recovery template would fail if run now (the dashboard's preflight).
+    PreflightFailing,
 }
 
 impl Kind {
@@ -220,6 +223,8 @@ pub struct Records<'a> {
     pub clocks: &'a [OpenClock],
     /// Since when conditions without a "since" of their own have held.
     pub seen: Option<&'a Seen>,
+    /// The latest preflight of the fleet's failover and recovery templates.
+    pub preflight: &'a [super::preflight::Preflight],
 }
 
 /// The findings, and every condition that holds now (including those not held long enough
@@ -379,6 +384,7 @@ pub fn assess(fleet: &Fleet, state: &FleetState, records: Records, now: Millis) 
     out.extend(apps::findings(&mut judge));
     out.extend(process::findings(&mut judge));
     out.extend(stale::findings(&mut judge));
+    out.extend(preflight::findings(&mut judge));
     rank(&mut out);
     Assessment {
         findings: out,
