@@ -17,6 +17,7 @@ pub mod mouse;
 pub mod nav;
 mod observe;
 pub mod overlay;
+pub mod pace;
 mod record;
 mod records;
 pub mod replay;
