@@ -39,6 +39,7 @@ pub fn assess(
         lock: lock.as_ref(),
         clocks,
         seen: Some(&seen),
+        apps: None,
     };
     let assessment = findings::assess(&ctx.fleet, state, records, now);
     if seen.update(&assessment.holding, now)

@@ -17,8 +17,10 @@ mod process;
 pub mod seen;
 mod stale;
 mod traffic;
+mod watchlist;
 
 pub use seen::{Seen, SeenFile};
+pub use watchlist::Watchlist;
 
 use serde::Serialize;
 
@@ -220,6 +222,9 @@ pub struct Records<'a> {
     pub clocks: &'a [OpenClock],
     /// Since when conditions without a "since" of their own have held.
     pub seen: Option<&'a Seen>,
+    /// The tenant cells worth judging, when the caller keeps them current on change;
+    /// None: every cell is judged.
+    pub apps: Option<&'a Watchlist>,
 }
 
 /// The findings, and every condition that holds now (including those not held long enough
