@@ -164,7 +164,6 @@ where
 {
     async fn poll(mut self) {
         let base = self.schedule.every;
-        let gate = self.fleet.policy.health_gate;
         let mut stretch = 1u32;
         // The first reading comes at once (a dashboard that just opened shows everything);
         // later ones start in the subject's slot, every period after it.
@@ -195,7 +194,7 @@ where
             // the task sleeps, the slot is worked out again from when this reading ended
             // (one already past is read at once).
             loop {
-                let every = pace::period(&self.subject, base, &self.attended.borrow(), gate);
+                let every = pace::period(&self.subject, base, &self.attended.borrow());
                 let due = schedule::next_slot(anchor, every * stretch, ended);
                 match self.sleep_until(due).await {
                     Wake::Read => break,
@@ -426,9 +425,9 @@ mod tests {
     }
 
     /// On a paused clock (tokio's test clock: time moves only when every task waits, so
-    /// the instants are exact, not measured): a region nobody attends to is read every
-    /// 8 s; the reading that finds it down puts the region, its other readings included,
-    /// on the 2 s pace at once.
+    /// the instants are exact, not measured): the database of a region nobody attends to
+    /// is read every 8 s; the health reading that finds the region down puts the region's
+    /// other readings on the 2 s pace at once, and a healthy region goes back to 8 s.
     #[tokio::test(start_paused = true)]
     async fn a_region_that_turns_bad_is_read_at_the_fast_pace_at_once() {
         use meridian_model::state::HealthStatus;
@@ -467,32 +466,29 @@ mod tests {
                 }
             }
         });
-        let since = |v: &[Instant]| -> Vec<Duration> { v.iter().map(|t| *t - start).collect() };
+        let db = || db_reads.lock().map(|v| v.clone()).unwrap_or_default();
+        let set = |status| {
+            if let Ok(mut st) = scripted.status.lock() {
+                *st = status;
+            }
+        };
         let s = Duration::from_secs;
         tokio::time::sleep(s(25)).await;
-        let slow = since(&scripted.reads.lock().map(|v| v.clone()).unwrap_or_default());
-        assert_eq!(slow, vec![s(0), s(8), s(16), s(24)], "slow while healthy");
+        assert_eq!(db(), vec![s(0), s(8), s(16), s(24)], "slow while healthy");
         assert!(!engine.attention().fast("eu-west-1"));
-        if let Ok(mut st) = scripted.status.lock() {
-            *st = HealthStatus::Down;
-        }
-        tokio::time::sleep(s(12)).await;
-        let reads = since(&scripted.reads.lock().map(|v| v.clone()).unwrap_or_default());
-        // Down is seen at 32 (its slow slot), then read every 2 s.
-        assert_eq!(reads[4..], [s(32), s(34), s(36)], "{reads:?}");
+        // Health itself is read every 2 s whatever the pace.
+        let health = scripted.reads.lock().map(|v| v.len()).unwrap_or_default();
+        assert_eq!(health, 13);
+        set(HealthStatus::Down);
+        tokio::time::sleep(s(6)).await;
+        // Down is seen at 26: the database, last read at 24 and due at 32, is read at once.
+        assert_eq!(db()[4..], [s(26), s(28), s(30)]);
         assert!(engine.attention().fast("eu-west-1"));
-        // The region's database, read every 8 s so far, is read at the next fast slot too.
-        let db = db_reads.lock().map(|v| v.clone()).unwrap_or_default();
-        assert!(
-            db.starts_with(&[s(0), s(8), s(16), s(24), s(32), s(34)]),
-            "{db:?}"
-        );
-        // Healthy again: back to the slow pace once the database says nothing bad either.
-        if let Ok(mut st) = scripted.status.lock() {
-            *st = HealthStatus::Healthy;
-        }
+        // Healthy again: back to the slow pace (the database said nothing bad either).
+        set(HealthStatus::Healthy);
         tokio::time::sleep(s(20)).await;
-        let reads = since(&scripted.reads.lock().map(|v| v.clone()).unwrap_or_default());
+        assert!(!engine.attention().fast("eu-west-1"));
+        let reads = db();
         let last = &reads[reads.len() - 2..];
         assert_eq!(last[1] - last[0], s(8), "{reads:?}");
     }

@@ -5,13 +5,16 @@
 //! a gate or a rollout (the front end says which: `Engine::attend`), and while one of its
 //! own readings says it is in trouble (`is_bad`: the task that saw it promotes the region
 //! at once, before any front end has judged anything). The rest are read `SLOW_FACTOR`
-//! times less often, never slower than `SLOW_MAX` (a 2 s lag reading every 8 s, a 5 s
-//! probe every 10 s), and a region's health never slower than a tenth of the health gate,
-//! so "healthy for 15 minutes" is still measured to within a tenth. A slow period is a
-//! whole number of fast ones, so slowed readings keep their slots on the grid (`SLOT`) and
-//! still wake the runtime together.
+//! times less often, never slower than `SLOW_MAX` (a 2 s lag reading every 8 s, the
+//! phases every 8 s; what is read every 10 s or slower stays as it is). A slow
+//! period is a whole number of fast ones, so slowed readings keep their slots on the grid
+//! (`SLOT`) and still wake the runtime together.
 //!
-//! Fleet-wide subjects (weights, the tenant map, alarms) are one reading each: always fast.
+//! Health is never slowed: it is the signal that sees a region turn bad (and promotes the
+//! rest of the region), every finding about a region down or degraded must be raised
+//! within one fast period of the change, and the health gate counts from it. Lag is
+//! promoted at half the RPO budget, before its finding can be due. Fleet-wide subjects
+//! (weights, the tenant map, alarms) are one reading each: always fast.
 //! A slower pace spends less of every API budget than the fast one the budgets were
 //! planned for (`schedule::plan`), so it always fits within them.
 
@@ -66,29 +69,20 @@ impl Attention {
 }
 
 /// The period of a region's subject that nobody attends to: its own period times the
-/// largest whole factor up to `SLOW_FACTOR` that stays within `SLOW_MAX` (and, for health,
-/// a tenth of the health gate). Never faster than its own.
-pub fn slow_period(subject: &Subject, fast: Duration, health_gate: Duration) -> Duration {
-    if subject.region().is_none() || fast.is_zero() {
+/// largest whole factor up to `SLOW_FACTOR` that stays within `SLOW_MAX`; health and
+/// fleet-wide readings keep their own. Never faster than its own.
+pub fn slow_period(subject: &Subject, fast: Duration) -> Duration {
+    if subject.region().is_none() || matches!(subject, Subject::Health(_)) || fast.is_zero() {
         return fast;
     }
-    let mut cap = SLOW_MAX;
-    if matches!(subject, Subject::Health(_)) {
-        cap = cap.min(health_gate / 10);
-    }
-    let factor = (cap.as_nanos() / fast.as_nanos()).clamp(1, u128::from(SLOW_FACTOR));
+    let factor = (SLOW_MAX.as_nanos() / fast.as_nanos()).clamp(1, u128::from(SLOW_FACTOR));
     fast * factor as u32
 }
 
 /// The period a subject is read at now: its own when its region has attention, else slow.
-pub fn period(
-    subject: &Subject,
-    fast: Duration,
-    attention: &Attention,
-    health_gate: Duration,
-) -> Duration {
+pub fn period(subject: &Subject, fast: Duration, attention: &Attention) -> Duration {
     match subject.region() {
-        Some(region) if !attention.fast(region) => slow_period(subject, fast, health_gate),
+        Some(region) if !attention.fast(region) => slow_period(subject, fast),
         _ => fast,
     }
 }
@@ -97,10 +91,9 @@ pub fn period(
 /// one subject at a time; this is the whole fleet's answer, for tests and `status`).
 pub fn periods(fleet: &Fleet, attention: &Attention) -> Vec<(Subject, Duration)> {
     let (plan, _) = schedule::plan(fleet);
-    let gate = fleet.policy.health_gate;
     plan.into_iter()
         .map(|(s, sch)| {
-            let every = period(&s, sch.every, attention, gate);
+            let every = period(&s, sch.every, attention);
             (s, every)
         })
         .collect()

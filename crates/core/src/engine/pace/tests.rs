@@ -5,7 +5,6 @@ use meridian_model::state::Health;
 use meridian_providers::ProviderError;
 
 const S: fn(u64) -> Duration = Duration::from_secs;
-const GATE: Duration = Duration::from_secs(15 * 60);
 
 fn watching(regions: &[&str]) -> Attention {
     Attention {
@@ -44,29 +43,25 @@ fn lag(region: &str, secs: Option<f64>) -> Observation {
 #[test]
 fn a_region_nobody_attends_to_is_read_four_times_less_often_up_to_ten_seconds() {
     let db = Subject::Database("r".into());
-    // Lag every 2 s becomes every 8 s; a 5 s probe every 10 s (a whole number of its
+    // Lag every 2 s becomes every 8 s; a 5 s reading every 10 s (a whole number of its
     // periods, so it keeps its slot); what is already slow stays as it is.
-    assert_eq!(slow_period(&db, S(2), GATE), S(8));
-    assert_eq!(slow_period(&Subject::Health("r".into()), S(5), GATE), S(10));
-    assert_eq!(slow_period(&db, S(3), GATE), S(9));
-    assert_eq!(slow_period(&db, S(15), GATE), S(15));
-    assert_eq!(slow_period(&db, S(60), GATE), S(60));
+    assert_eq!(slow_period(&db, S(2)), S(8));
+    assert_eq!(slow_period(&Subject::Phases("r".into()), S(2)), S(8));
+    assert_eq!(slow_period(&db, S(5)), S(10));
+    assert_eq!(slow_period(&db, S(3)), S(9));
+    assert_eq!(slow_period(&Subject::Releases("r".into()), S(10)), S(10));
+    assert_eq!(slow_period(&db, S(60)), S(60));
     // One reading for the whole fleet: never slowed.
-    assert_eq!(slow_period(&Subject::Weights, S(2), GATE), S(2));
-    assert_eq!(slow_period(&Subject::Routing, S(2), GATE), S(2));
+    assert_eq!(slow_period(&Subject::Weights, S(2)), S(2));
+    assert_eq!(slow_period(&Subject::Routing, S(2)), S(2));
 }
 
 #[test]
-fn health_is_never_slower_than_a_tenth_of_the_health_gate() {
-    let h = Subject::Health("r".into());
-    // A one-minute gate: health every 6 s at most (2 s x 3), lag still every 8 s.
-    assert_eq!(slow_period(&h, S(2), S(60)), S(6));
-    assert_eq!(
-        slow_period(&Subject::Database("r".into()), S(2), S(60)),
-        S(8)
-    );
-    // A gate shorter than ten periods: health keeps its own pace.
-    assert_eq!(slow_period(&h, S(2), S(10)), S(2));
+fn health_is_never_slowed() {
+    // It sees a region turn bad (and promotes the rest of the region), and the health gate
+    // counts from it.
+    assert_eq!(slow_period(&Subject::Health("r".into()), S(2)), S(2));
+    assert_eq!(slow_period(&Subject::Health("r".into()), S(5)), S(5));
 }
 
 #[test]
@@ -74,9 +69,10 @@ fn attended_regions_are_fast_and_the_rest_slow() {
     let fleet = meridian_model::fleet::demo();
     let periods = periods(&fleet, &watching(&["us-east-1"]));
     for (subject, every) in &periods {
-        let expected = match subject.region() {
-            None | Some("us-east-1") => S(2),
-            Some(_) => S(8),
+        let expected = match subject {
+            Subject::Health(_) => S(2),
+            s if matches!(s.region(), None | Some("us-east-1")) => S(2),
+            _ => S(8),
         };
         assert_eq!(*every, expected, "{subject}");
     }
@@ -92,7 +88,8 @@ fn before_the_front_end_says_anything_every_region_is_fast() {
     // but the fleet-wide readings.
     let none = periods(&fleet, &watching(&[]));
     for (s, every) in &none {
-        let expected = if s.region().is_some() { S(8) } else { S(2) };
+        let slowed = s.region().is_some() && !matches!(s, Subject::Health(_));
+        let expected = if slowed { S(8) } else { S(2) };
         assert_eq!(*every, expected, "{s}");
     }
 }
