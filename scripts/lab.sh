@@ -17,6 +17,9 @@
 #   scripts/lab.sh push REGION APP SHA    a push to Git: APP's branch head in REGION's cluster
 #   scripts/lab.sh kube REGION FAULT      FAULT: blackhole | slow SECONDS | status CODE | malformed |
 #                                         stop | resume
+#   scripts/lab.sh app-health REGION APP STATUS|clear
+#                                         Argo CD reports APP in REGION with this health
+#                                         (Degraded, Missing, ...) until cleared
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -215,6 +218,14 @@ push() {
     [[ -n "$region" && -n "$app" && -n "$sha" ]] || die "usage: scripts/lab.sh push REGION APP SHA"
     kube_control "/_standin/clusters/$region/apps/argocd/$app/head" "{\"revision\": \"$sha\"}"
     say "$region: $app's branch head is now $sha"
+}
+
+app_health() {
+    local region=${1:-} app=${2:-} status=${3:-}
+    [[ -n "$region" && -n "$app" && -n "$status" ]] || die "usage: scripts/lab.sh app-health REGION APP STATUS|clear"
+    [[ $status == clear ]] && status=""
+    kube_control "/_standin/clusters/$region/apps/argocd/$app/health" "{\"status\": \"$status\"}"
+    say "$region: $app's health is ${status:-its own again}"
 }
 
 kube_fault() {
@@ -719,5 +730,6 @@ case "${1:-}" in
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|env" ;;
+    app-health) app_health "${2:-}" "${3:-}" "${4:-}" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|app-health REGION APP STATUS|env" ;;
 esac

@@ -164,6 +164,17 @@ fn note_or(subject: &str, note: &str) -> String {
     }
 }
 
+/// Whether an action with this outcome went ahead (changed, or tried to change, the fleet).
+fn went_ahead(outcome: &str) -> bool {
+    ![
+        AuditOutcome::Declined,
+        AuditOutcome::Refused,
+        AuditOutcome::LockHeld,
+    ]
+    .iter()
+    .any(|o| o.as_str() == outcome)
+}
+
 fn actions(audit: &[AuditRecord], from: Millis, to: Millis) -> Vec<ActionTaken> {
     let mut by_id: BTreeMap<&str, Vec<&AuditRecord>> = BTreeMap::new();
     for r in audit {
@@ -423,7 +434,10 @@ pub fn build(
     };
     let sign_t = first_sign.as_ref().map(|m| m.t);
     let detected_t = detected.as_ref().map(|m| m.t);
-    let first_action_t = actions.first().map(|a| a.t);
+    // The first action is the first that went ahead: a plan declined at the confirmation,
+    // refused by a guard or read-only mode, or stopped by a held lock changed nothing (it
+    // stays in the timeline and the actions list, as what was tried).
+    let first_action_t = actions.iter().find(|a| went_ahead(&a.outcome)).map(|a| a.t);
     let recovered_t = recovered.as_ref().map(|m| m.t);
     let between = |a: Option<Millis>, b: Option<Millis>| match (a, b) {
         (Some(a), Some(b)) if b >= a => Some(b - a),
