@@ -81,6 +81,8 @@ pub struct Report {
     pub to: Millis,
     pub first_sign: Option<Moment>,
     pub detected: Option<Moment>,
+    /// The first action that went ahead at or after the first sign (see `build`).
+    pub first_action: Option<Moment>,
     pub actions: Vec<ActionTaken>,
     pub traffic_moved: Vec<Moment>,
     pub data_promoted: Vec<Moment>,
@@ -437,7 +439,16 @@ pub fn build(
     // The first action is the first that went ahead: a plan declined at the confirmation,
     // refused by a guard or read-only mode, or stopped by a held lock changed nothing (it
     // stays in the timeline and the actions list, as what was tried).
-    let first_action_t = actions.iter().find(|a| went_ahead(&a.outcome)).map(|a| a.t);
+    // An action before the first sign of trouble (the drill's set-up, the day's routine
+    // work) is not the incident's first action either.
+    let first_action = actions
+        .iter()
+        .find(|a| went_ahead(&a.outcome) && sign_t.is_none_or(|s| a.t >= s))
+        .map(|a| Moment {
+            t: a.t,
+            what: format!("{} {} by {}", a.action, a.target, a.who),
+        });
+    let first_action_t = first_action.as_ref().map(|m| m.t);
     let recovered_t = recovered.as_ref().map(|m| m.t);
     let between = |a: Option<Millis>, b: Option<Millis>| match (a, b) {
         (Some(a), Some(b)) if b >= a => Some(b - a),
@@ -471,6 +482,7 @@ pub fn build(
         },
         first_sign,
         detected,
+        first_action,
         actions,
         traffic_moved,
         data_promoted,

@@ -332,6 +332,12 @@ fn a_declined_plan_is_not_the_first_action() {
     ];
     let r = build(&f, &at, &records, &audit, NOW, NOW + 200 * S);
     assert_eq!(r.actions.len(), 3);
+    assert_eq!(
+        r.first_action.as_ref().map(|m| m.t),
+        Some(NOW + 30 * S),
+        "{:?}",
+        r.first_action
+    );
     assert_eq!(r.actions[0].outcome, "declined");
     assert_eq!(r.durations.detected_to_first_action_ms, Some(20 * S));
     assert_eq!(r.durations.first_action_to_recovered_ms, Some(10 * S));
@@ -340,6 +346,17 @@ fn a_declined_plan_is_not_the_first_action() {
             .iter()
             .any(|e| e.kind == "action" && e.text.ends_with(": declined"))
     );
+    // A sync before the first sign of trouble (at +10 s) is not the incident's first action.
+    let mut earlier = audit.to_vec();
+    earlier.push(self::audit(
+        "9",
+        NOW + 5 * S,
+        "sync",
+        "checkout",
+        AuditOutcome::Succeeded,
+    ));
+    let r = build(&f, &at, &records, &earlier, NOW, NOW + 200 * S);
+    assert_eq!(r.durations.detected_to_first_action_ms, Some(20 * S));
     // Only declined: no first action at all.
     let r = build(&f, &at, &records, &audit[..1], NOW, NOW + 200 * S);
     assert_eq!(r.durations.detected_to_first_action_ms, None);
