@@ -45,6 +45,11 @@ pub const AUTO_SYNC_PAUSED_AFTER: Millis = 30 * 60_000;
 /// not an incident.
 pub const DEGRADED_REGION_AFTER: Millis = 30_000;
 
+/// How long weights may differ from what meridian set before it is a finding: an action
+/// run from another process changes the weights and its intent record a moment apart,
+/// and a reader that sees one before the other must not call it drift.
+pub const WEIGHTS_DRIFT_AFTER: Millis = 30_000;
+
 /// What kind of trouble, by a stable kebab-case name (JSON, the recording, docs).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, strum::IntoStaticStr,

@@ -949,3 +949,30 @@ fn a_watchlist_kept_on_change_gives_the_findings_of_every_cell() {
     list.update(&f, &s, touched("ap-southeast-1"));
     assert_eq!(list.len(), 1);
 }
+
+/// A restore run from another process changes the weights and its intent record a moment
+/// apart: a reader that sees drift for a few seconds raises nothing (the drill's report
+/// held its recovery open until a 2 s "weights drifted" finding cleared).
+#[test]
+fn weights_drifting_for_a_moment_are_not_a_finding_yet() {
+    let f = fleet();
+    let mut s = state(&f);
+    set_weight(&mut s, "ap-southeast-1", 40);
+    let records = |since_ms| {
+        let d = Standing::Drift { since_ms };
+        let all = run(
+            &f,
+            &s,
+            Records {
+                weights: Some(&d),
+                ..Records::default()
+            },
+        );
+        all.iter().any(|x| x.kind == Kind::WeightsDrift)
+    };
+    assert!(!records(NOW - 2_000), "2 s of drift");
+    assert!(
+        records(NOW - WEIGHTS_DRIFT_AFTER),
+        "drift for the grace period"
+    );
+}
