@@ -88,7 +88,7 @@ pub fn period(subject: &Subject, fast: Duration, attention: &Attention) -> Durat
 }
 
 /// Which subject is read at which period, given the attention (the engine asks `period`
-/// one subject at a time; this is the whole fleet's answer, for tests and `status`).
+/// one subject at a time; this is the whole fleet's answer, as a table to test).
 pub fn periods(fleet: &Fleet, attention: &Attention) -> Vec<(Subject, Duration)> {
     let (plan, _) = schedule::plan(fleet);
     plan.into_iter()
