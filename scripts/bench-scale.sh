@@ -12,8 +12,14 @@ window=${3:-30}
 cd "$(dirname "$0")/.."
 # MERIDIAN_BENCH_PROFILE=dist measures the packaged build (Cargo.toml's [profile.dist]).
 profile=${MERIDIAN_BENCH_PROFILE:-release}
-cargo build --profile "$profile" --quiet
-bin=$PWD/target/$profile/meridian
+# MERIDIAN_BENCH_BIN measures that binary as it is (a copy: the target directory may be
+# shared with other builds); else the build in CARGO_TARGET_DIR (or ./target).
+if [[ -n "${MERIDIAN_BENCH_BIN:-}" ]]; then
+    bin=$MERIDIAN_BENCH_BIN
+else
+    cargo build --profile "$profile" --quiet
+    bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile/meridian
+fi
 work=$(mktemp -d)
 sock="meridian-scale-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT

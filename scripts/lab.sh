@@ -21,6 +21,9 @@
 #                                         APP's PreSync migrate Job succeeds or fails on its next sync
 #   scripts/lab.sh alarm NAME ALARM|OK [REASON]   set a CloudWatch alarm's state (seed 003's gate)
 #   scripts/lab.sh kv-lag SECONDS         Workers KV reads lag writes by SECONDS (0: at once)
+#   scripts/lab.sh app-health REGION APP STATUS|clear
+#                                         Argo CD reports APP in REGION with this health
+#                                         (Degraded, Missing, ...) until cleared
 #
 # Then:  source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml
 #
@@ -241,6 +244,14 @@ push() {
     [[ -n "$region" && -n "$app" && -n "$sha" ]] || die "usage: scripts/lab.sh push REGION APP SHA"
     kube_control "/_standin/clusters/$region/apps/argocd/$app/head" "{\"revision\": \"$sha\"}"
     say "$region: $app's branch head is now $sha"
+}
+
+app_health() {
+    local region=${1:-} app=${2:-} status=${3:-}
+    [[ -n "$region" && -n "$app" && -n "$status" ]] || die "usage: scripts/lab.sh app-health REGION APP STATUS|clear"
+    [[ $status == clear ]] && status=""
+    kube_control "/_standin/clusters/$region/apps/argocd/$app/health" "{\"status\": \"$status\"}"
+    say "$region: $app's health is ${status:-its own again}"
 }
 
 kube_fault() {
@@ -757,5 +768,6 @@ case "${1:-}" in
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|hook REGION APP succeed|fail [MESSAGE]|alarm NAME ALARM|OK|kv-lag SECONDS|env" ;;
+    app-health) app_health "${2:-}" "${3:-}" "${4:-}" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|hook REGION APP succeed|fail [MESSAGE]|alarm NAME ALARM|OK|kv-lag SECONDS|app-health REGION APP STATUS|env" ;;
 esac

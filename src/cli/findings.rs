@@ -19,6 +19,18 @@ pub fn assess(
     standing: &Standing,
     clocks: &[OpenClock],
 ) -> Assessment {
+    assess_with(ctx, state, standing, clocks, None)
+}
+
+/// `assess`, judging only the tenant cells of `apps` when the caller keeps that list
+/// current (`meridian watch`); None judges every cell.
+pub fn assess_with(
+    ctx: &Context,
+    state: &FleetState,
+    standing: &Standing,
+    clocks: &[OpenClock],
+    apps: Option<&findings::Watchlist>,
+) -> Assessment {
     let executor = ctx.executor();
     let store = executor.shared_store();
     let now = now_ms();
@@ -41,6 +53,7 @@ pub fn assess(
         seen: Some(&seen),
         // Preflight reads every backend once more: `meridian preflight` runs it.
         preflight: &[],
+        apps,
     };
     let assessment = findings::assess(&ctx.fleet, state, records, now);
     if seen.update(&assessment.holding, now)

@@ -88,6 +88,8 @@ pub(super) struct Effects<'a> {
     pub(super) engine: Engine,
     /// The subjects the running action touches: refreshed when it finishes.
     touched: Option<Vec<Subject>>,
+    /// The regions the running action acts on: read at the fast pace until it finishes.
+    pub(super) acting: Vec<String>,
     tx: mpsc::UnboundedSender<Msg>,
     running: &'a mut Running,
 }
@@ -103,6 +105,7 @@ impl<'a> Effects<'a> {
             executor,
             engine,
             touched: None,
+            acting: Vec::new(),
             tx,
             running,
         }
@@ -173,6 +176,13 @@ impl<'a> Effects<'a> {
     /// it closes. A rollout step is booked and recorded on the rollout by the executor.
     fn execute(&mut self, request: Request, plan: Plan) {
         self.touched = Some(for_action(self.executor.fleet(), &request.action));
+        self.acting = match &request.action {
+            crate::actions::Action::Restore { regions } if regions.is_empty() => {
+                let fleet = self.executor.fleet();
+                fleet.regions.iter().map(|r| r.id.clone()).collect()
+            }
+            a => crate::fleet::rollout::RolloutStep::Action(a.clone()).regions(),
+        };
         let executor = Arc::clone(&self.executor);
         let tx = self.tx.clone();
         let label = plan.button_label();
@@ -241,6 +251,7 @@ impl<'a> Effects<'a> {
     }
 
     fn refresh(&mut self) {
+        self.acting.clear();
         self.engine.refresh(match self.touched.take() {
             Some(subjects) => Refresh::Only(subjects),
             None => Refresh::All,

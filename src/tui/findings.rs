@@ -19,12 +19,18 @@ pub struct Attention {
     pub seen: findings::Seen,
     /// When they were last judged (`App::now`).
     pub at: Option<Millis>,
+    /// The tenant cells worth judging, kept current as readings are merged (`observe`);
+    /// None: scanned whole at the next judgement (after a whole new snapshot).
+    pub watchlist: Option<findings::Watchlist>,
 }
 
 impl App {
     /// Judge the fleet as shown. The lock is judged by the CLI (`status --check`), which
     /// reads the lock file itself; the dashboard shows its holder in the header.
     pub fn assess_findings(&mut self) {
+        if self.attention.watchlist.is_none() {
+            self.attention.watchlist = Some(findings::Watchlist::scan(&self.fleet, &self.state));
+        }
         let records = Records {
             weights: self.weights.as_ref(),
             rollout: self.rollout.as_deref(),
@@ -33,6 +39,7 @@ impl App {
             clocks: &self.clocks,
             seen: Some(&self.attention.seen),
             preflight: &self.preflight.reports,
+            apps: self.attention.watchlist.as_ref(),
         };
         let now = self.gate_now();
         let assessment = findings::assess(&self.fleet, &self.state, records, now);

@@ -18,6 +18,7 @@ pub mod nav;
 mod observe;
 pub mod overlay;
 pub mod preflight;
+pub mod pace;
 mod record;
 mod records;
 pub mod replay;

@@ -59,6 +59,11 @@ impl HitMap {
             .map(|(_, t)| *t)
     }
 
+    /// Every target drawn in the last frame (what is on screen, for the pace).
+    pub fn targets(&self) -> Vec<Target> {
+        self.0.borrow().iter().map(|(_, t)| *t).collect()
+    }
+
     /// The topmost target at a cell that is a pane (for the wheel).
     fn pane_at(&self, column: u16, row: u16) -> Option<Target> {
         let p = ratatui::layout::Position::new(column, row);

@@ -75,6 +75,29 @@ impl App {
             true => Vec::new(),
             false => errors_of(&self.merger, target, &subject),
         };
+        // The cells this reading touched are judged again for the findings' watchlist
+        // (while frozen, the held snapshot is rescanned whole when it is shown).
+        if !self.frozen
+            && let Some(list) = self.attention.watchlist.as_mut()
+        {
+            let cells: Vec<(usize, usize)> = match (&subject, &pushed) {
+                (Subject::Apps(region), Some(ids)) => self.merger.cells_of(region, ids),
+                (Subject::Apps(region), None) => self
+                    .merger
+                    .cells_in(region)
+                    .iter()
+                    .map(|c| c.pair())
+                    .collect(),
+                (Subject::Releases(region), _) => self
+                    .merger
+                    .releases_in(region)
+                    .iter()
+                    .map(|c| c.pair())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            list.update(&self.fleet, &self.state, cells);
+        }
         for (what, error) in after {
             let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
             let region = subject.region();
@@ -149,6 +172,7 @@ impl App {
     /// Show a new snapshot and refresh what is derived from it.
     pub fn set_state(&mut self, state: FleetState) {
         self.state = state;
+        self.attention.watchlist = None;
         self.derive();
     }
 
@@ -414,5 +438,36 @@ mod tests {
             "{effects:?}"
         );
         assert!(header(&app).contains("● live"), "{}", header(&app));
+    }
+
+    /// The findings' watchlist follows the readings: a pushed app that turns Degraded is
+    /// on it at once, and is what a whole scan of the state would hold.
+    #[test]
+    fn a_pushed_app_that_turns_unwell_joins_the_findings_watchlist() {
+        use crate::actions::findings::Watchlist;
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        app.assess_findings();
+        let region = app.fleet.regions[0].id.clone();
+        let mut cells = apps_in(&app, &region);
+        let Some(well) = cells.iter_mut().find(|(_, a)| {
+            a.sync == SyncStatus::Synced && a.health == crate::state::AppHealth::Healthy
+        }) else {
+            panic!("the demo has a well app in {region}");
+        };
+        well.1.health = crate::state::AppHealth::Degraded;
+        let pushed = well.clone();
+        let before = app.attention.watchlist.as_ref().map(Watchlist::len);
+        let obs = Observation {
+            subject: Subject::Apps(region.clone()),
+            at: app.now + 1_000,
+            reading: Reading::Apps(Ok(AppsUpdate {
+                apps: vec![pushed],
+                complete: false,
+            })),
+        };
+        app.update(Msg::Arrived(Box::new(obs)));
+        let list = app.attention.watchlist.clone();
+        assert_eq!(list.as_ref().map(Watchlist::len), before.map(|n| n + 1));
+        assert_eq!(list, Some(Watchlist::scan(&app.fleet, &app.state)));
     }
 }

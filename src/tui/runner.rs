@@ -217,6 +217,11 @@ async fn event_loop(
             super::logging::before_draw();
             guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
             app.dirty = false;
+            // Pace follows attention: what was just drawn, what has a finding, what an
+            // action touches (the engine wakes its tasks only when the set changes).
+            let mut attended = app.attended_regions();
+            attended.extend(fx.acting.iter().cloned());
+            fx.engine.attend(attended);
         }
         if app.quit {
             break End::Quit;

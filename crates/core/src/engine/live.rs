@@ -8,6 +8,10 @@
 //! slot wake the runtime together, and a reading's duration does not push the next one
 //! later.
 //!
+//! Pace follows attention (`pace`): a region nobody attends to is read more slowly, and a
+//! reading that finds its region in trouble puts the region back on the fast pace at once:
+//! every task of the region wakes, and one whose fast slot has already passed reads now.
+//!
 //! Polling that the backend throttles backs off: the subject's interval doubles on each
 //! throttled reading (up to 16 times its base) and halves back on each clean one. That is
 //! how several dashboards on one account stay bounded: throttling is the account-wide
@@ -21,6 +25,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::observation::{Observation, Reading};
+use super::pace::{self, Attention};
 use super::{Subject, read, schedule};
 use meridian_model::fleet::Fleet;
 use meridian_model::state::now_ms;
@@ -48,6 +53,7 @@ impl Refresh {
 /// The running engine. Dropping it stops every task.
 pub struct Engine {
     refresh: broadcast::Sender<Refresh>,
+    attention: Arc<tokio::sync::watch::Sender<Attention>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -60,6 +66,8 @@ impl Engine {
         F: Fn(Observation) -> M + Send + Sync + Clone + 'static,
     {
         let (refresh, _) = broadcast::channel(64);
+        // Until the front end says what it attends to, every region is read fast.
+        let attention = Arc::new(tokio::sync::watch::Sender::new(Attention::default()));
         let (plan, _) = schedule::plan(&fleet);
         // Every task's slots count from one instant, so readings that share a slot wake
         // the runtime once (see `schedule::SLOT`).
@@ -82,6 +90,8 @@ impl Engine {
                     tx: tx.clone(),
                     wrap: wrap.clone(),
                     refresh: refresh.subscribe(),
+                    attention: Arc::clone(&attention),
+                    attended: attention.subscribe(),
                 };
                 match &ctx.subject {
                     Subject::Apps(_) if watch_apps => tokio::spawn(ctx.watch()),
@@ -89,7 +99,27 @@ impl Engine {
                 }
             })
             .collect();
-        Engine { refresh, tasks }
+        Engine {
+            refresh,
+            attention,
+            tasks,
+        }
+    }
+
+    /// The regions the front end attends to (on screen, with a finding, touched by an
+    /// action, gate or rollout): read at the fast pace, the rest slower (see `pace`).
+    /// Telling the same set again wakes no task.
+    pub fn attend(&self, regions: std::collections::BTreeSet<String>) {
+        self.attention.send_if_modified(|a| {
+            let changed = a.watched.as_ref() != Some(&regions);
+            a.watched = Some(regions);
+            changed
+        });
+    }
+
+    /// What the engine reads fast now.
+    pub fn attention(&self) -> Attention {
+        self.attention.borrow().clone()
     }
 
     /// Read these subjects again now instead of waiting (e.g. after an action).
@@ -121,6 +151,10 @@ struct Task<M, F> {
     tx: mpsc::Sender<M>,
     wrap: F,
     refresh: broadcast::Receiver<Refresh>,
+    /// Where the task notes its region's trouble (`pace::is_bad`) ...
+    attention: Arc<tokio::sync::watch::Sender<Attention>>,
+    /// ... and learns when the pace of its region changes.
+    attended: tokio::sync::watch::Receiver<Attention>,
 }
 
 impl<M, F> Task<M, F>
@@ -142,32 +176,51 @@ where
                 self.schedule.deadline,
             )
             .await;
+            let ended = Instant::now();
             stretch = if obs.throttled() {
                 (stretch * 2).min(MAX_BACKOFF)
             } else {
                 (stretch / 2).max(1)
             };
+            // The signal that saw trouble promotes its region before anyone judges it.
+            let bad = pace::is_bad(&self.fleet, &obs);
+            let subject = &self.subject;
+            self.attention.send_if_modified(|a| a.note(subject, bad));
+            self.attended.mark_unchanged();
             if self.tx.send((self.wrap)(obs)).await.is_err() {
                 return;
             }
-            let due = schedule::next_slot(anchor, base * stretch, Instant::now());
-            if !self.sleep_until(due).await {
-                return;
+            // The next slot at the pace the region has now; when its pace changes while
+            // the task sleeps, the slot is worked out again from when this reading ended
+            // (one already past is read at once).
+            loop {
+                let every = pace::period(&self.subject, base, &self.attended.borrow());
+                let due = schedule::next_slot(anchor, every * stretch, ended);
+                match self.sleep_until(due).await {
+                    Wake::Read => break,
+                    Wake::Pace => continue,
+                    Wake::Stop => return,
+                }
             }
         }
     }
 
-    /// Sleep until `wake`, or less when asked to refresh this subject. False: stop.
-    async fn sleep_until(&mut self, wake: Instant) -> bool {
+    /// Sleep until `wake`, or less when asked to refresh this subject or when the
+    /// attention changed.
+    async fn sleep_until(&mut self, wake: Instant) -> Wake {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(wake) => return true,
+                _ = tokio::time::sleep_until(wake) => return Wake::Read,
                 r = self.refresh.recv() => match r {
-                    Ok(what) if what.covers(&self.subject) => return true,
+                    Ok(what) if what.covers(&self.subject) => return Wake::Read,
                     Ok(_) => {}
                     // Missed some refresh requests: one of them may have been ours.
-                    Err(broadcast::error::RecvError::Lagged(_)) => return true,
-                    Err(broadcast::error::RecvError::Closed) => return false,
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Wake::Read,
+                    Err(broadcast::error::RecvError::Closed) => return Wake::Stop,
+                },
+                changed = self.attended.changed() => match changed {
+                    Ok(()) => return Wake::Pace,
+                    Err(_) => return Wake::Stop,
                 },
             }
         }
@@ -200,6 +253,14 @@ where
         }
         watcher.abort();
     }
+}
+
+/// Why a sleeping task woke.
+enum Wake {
+    Read,
+    /// The attention changed: work out the next slot again.
+    Pace,
+    Stop,
 }
 
 #[cfg(test)]
@@ -331,5 +392,104 @@ mod tests {
             fresh_elsewhere >= 6,
             "other regions kept refreshing: {fresh_elsewhere} readings"
         );
+    }
+
+    /// Health the test sets, and the (virtual) instants it was read at.
+    struct Scripted {
+        status: std::sync::Mutex<meridian_model::state::HealthStatus>,
+        reads: std::sync::Mutex<Vec<Instant>>,
+    }
+
+    #[async_trait::async_trait]
+    impl meridian_providers::HealthProvider for Scripted {
+        async fn read_health(
+            &self,
+            _region: &meridian_model::fleet::Region,
+        ) -> meridian_providers::ProviderResult<meridian_model::state::Health> {
+            if let Ok(mut reads) = self.reads.lock() {
+                reads.push(Instant::now());
+            }
+            let status = self
+                .status
+                .lock()
+                .map(|s| *s)
+                .unwrap_or(meridian_model::state::HealthStatus::Unknown);
+            Ok(meridian_model::state::Health {
+                status,
+                reason: "scripted".into(),
+                latency_ms: None,
+                healthy_since: None,
+                unhealthy_since: None,
+            })
+        }
+    }
+
+    /// On a paused clock (tokio's test clock: time moves only when every task waits, so
+    /// the instants are exact, not measured): the database of a region nobody attends to
+    /// is read every 8 s; the health reading that finds the region down puts the region's
+    /// other readings on the 2 s pace at once, and a healthy region goes back to 8 s.
+    #[tokio::test(start_paused = true)]
+    async fn a_region_that_turns_bad_is_read_at_the_fast_pace_at_once() {
+        use meridian_model::state::HealthStatus;
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let fleet = meridian_model::fleet::demo();
+        let opts = ProviderOptions {
+            sim: SimOptions {
+                speed: 0.0,
+                seed: Some(1),
+            },
+            ..Default::default()
+        };
+        let Ok(mut providers) = Providers::build(&fleet, dir.path(), &opts) else {
+            return;
+        };
+        let scripted = Arc::new(Scripted {
+            status: std::sync::Mutex::new(HealthStatus::Healthy),
+            reads: std::sync::Mutex::new(Vec::new()),
+        });
+        providers
+            .health
+            .insert("eu-west-1".into(), scripted.clone());
+        let (tx, mut rx) = mpsc::channel(1024);
+        let start = Instant::now();
+        let engine = Engine::spawn(fleet.clone(), providers, tx, |o| o);
+        // A front end with nothing on screen and no finding.
+        engine.attend(Default::default());
+        let db_reads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = db_reads.clone();
+        tokio::spawn(async move {
+            while let Some(obs) = rx.recv().await {
+                if obs.subject == Subject::Database("eu-west-1".into())
+                    && let Ok(mut v) = seen.lock()
+                {
+                    v.push(Instant::now() - start);
+                }
+            }
+        });
+        let db = || db_reads.lock().map(|v| v.clone()).unwrap_or_default();
+        let set = |status| {
+            if let Ok(mut st) = scripted.status.lock() {
+                *st = status;
+            }
+        };
+        let s = Duration::from_secs;
+        tokio::time::sleep(s(25)).await;
+        assert_eq!(db(), vec![s(0), s(8), s(16), s(24)], "slow while healthy");
+        assert!(!engine.attention().fast("eu-west-1"));
+        // Health itself is read every 2 s whatever the pace.
+        let health = scripted.reads.lock().map(|v| v.len()).unwrap_or_default();
+        assert_eq!(health, 13);
+        set(HealthStatus::Down);
+        tokio::time::sleep(s(6)).await;
+        // Down is seen at 26: the database, last read at 24 and due at 32, is read at once.
+        assert_eq!(db()[4..], [s(26), s(28), s(30)]);
+        assert!(engine.attention().fast("eu-west-1"));
+        // Healthy again: back to the slow pace (the database said nothing bad either).
+        set(HealthStatus::Healthy);
+        tokio::time::sleep(s(20)).await;
+        assert!(!engine.attention().fast("eu-west-1"));
+        let reads = db();
+        let last = &reads[reads.len() - 2..];
+        assert_eq!(last[1] - last[0], s(8), "{reads:?}");
     }
 }

@@ -3,6 +3,7 @@
 
 mod live;
 mod observation;
+pub mod pace;
 mod poll;
 pub mod read;
 mod read_stores;

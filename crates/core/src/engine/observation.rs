@@ -182,6 +182,20 @@ impl Merger {
         self.cells.get(region).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Where a region's Helm releases sit in the tenant matrix.
+    pub fn releases_in(&self, region: &str) -> &[CellAt] {
+        self.releases.get(region).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Where the named tenants' cells of a region sit (a watch push names a few).
+    pub fn cells_of(&self, region: &str, tenants: &[String]) -> Vec<(usize, usize)> {
+        tenants
+            .iter()
+            .filter_map(|id| self.tenants.get(id).copied())
+            .filter_map(|ti| self.cell_of(region, ti).map(|ci| (ti, ci)))
+            .collect()
+    }
+
     /// Where tenant `ti`'s cell of a region sits in its row (a region's cells are in tenant
     /// order, so this is a search, not a string compare per region of the tenant).
     fn cell_of(&self, region: &str, ti: usize) -> Option<usize> {

@@ -37,13 +37,7 @@ fn summary(r: &Report) -> Vec<(&'static str, String)> {
     vec![
         ("First sign of trouble", moment(&r.first_sign)),
         ("Detected (first finding)", moment(&r.detected)),
-        (
-            "First action",
-            r.actions
-                .first()
-                .map(|a| format!("{} — {} {} by {}", at(a.t), a.action, a.target, a.who))
-                .unwrap_or_else(|| "-".into()),
-        ),
+        ("First action", moment(&r.first_action)),
         ("Recovered", moment(&r.recovered)),
         ("Sign -> detected", dur(r.durations.sign_to_detected_ms)),
         (

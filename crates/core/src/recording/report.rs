@@ -81,6 +81,8 @@ pub struct Report {
     pub to: Millis,
     pub first_sign: Option<Moment>,
     pub detected: Option<Moment>,
+    /// The first action that went ahead at or after the first sign (see `build`).
+    pub first_action: Option<Moment>,
     pub actions: Vec<ActionTaken>,
     pub traffic_moved: Vec<Moment>,
     pub data_promoted: Vec<Moment>,
@@ -162,6 +164,17 @@ fn note_or(subject: &str, note: &str) -> String {
             .trim_end_matches(')')
             .to_string()
     }
+}
+
+/// Whether an action with this outcome went ahead (changed, or tried to change, the fleet).
+fn went_ahead(outcome: &str) -> bool {
+    ![
+        AuditOutcome::Declined,
+        AuditOutcome::Refused,
+        AuditOutcome::LockHeld,
+    ]
+    .iter()
+    .any(|o| o.as_str() == outcome)
 }
 
 fn actions(audit: &[AuditRecord], from: Millis, to: Millis) -> Vec<ActionTaken> {
@@ -423,7 +436,19 @@ pub fn build(
     };
     let sign_t = first_sign.as_ref().map(|m| m.t);
     let detected_t = detected.as_ref().map(|m| m.t);
-    let first_action_t = actions.first().map(|a| a.t);
+    // The first action is the first that went ahead: a plan declined at the confirmation,
+    // refused by a guard or read-only mode, or stopped by a held lock changed nothing (it
+    // stays in the timeline and the actions list, as what was tried).
+    // An action before the first sign of trouble (the drill's set-up, the day's routine
+    // work) is not the incident's first action either.
+    let first_action = actions
+        .iter()
+        .find(|a| went_ahead(&a.outcome) && sign_t.is_none_or(|s| a.t >= s))
+        .map(|a| Moment {
+            t: a.t,
+            what: format!("{} {} by {}", a.action, a.target, a.who),
+        });
+    let first_action_t = first_action.as_ref().map(|m| m.t);
     let recovered_t = recovered.as_ref().map(|m| m.t);
     let between = |a: Option<Millis>, b: Option<Millis>| match (a, b) {
         (Some(a), Some(b)) if b >= a => Some(b - a),
@@ -457,6 +482,7 @@ pub fn build(
         },
         first_sign,
         detected,
+        first_action,
         actions,
         traffic_moved,
         data_promoted,

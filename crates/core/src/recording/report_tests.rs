@@ -294,3 +294,70 @@ fn of_findings_raised_together_the_most_urgent_is_the_detection() {
         Some("finding raised: ap-southeast-1 down 1s".to_string())
     );
 }
+
+/// A plan shown and refused at the confirmation is not the first action: the drain that
+/// went ahead later is. The declined one stays in the actions and the timeline.
+#[test]
+fn a_declined_plan_is_not_the_first_action() {
+    let (f, at, records) = drill();
+    let audit = [
+        audit(
+            "0",
+            NOW + 15 * S,
+            "drain",
+            "ap-southeast-1",
+            AuditOutcome::Declined,
+        ),
+        audit(
+            "2",
+            NOW + 20 * S,
+            "drain",
+            "ap-southeast-1",
+            AuditOutcome::Refused,
+        ),
+        audit(
+            "1",
+            NOW + 30 * S,
+            "drain",
+            "ap-southeast-1",
+            AuditOutcome::Started,
+        ),
+        audit(
+            "1",
+            NOW + 38 * S,
+            "drain",
+            "ap-southeast-1",
+            AuditOutcome::Succeeded,
+        ),
+    ];
+    let r = build(&f, &at, &records, &audit, NOW, NOW + 200 * S);
+    assert_eq!(r.actions.len(), 3);
+    assert_eq!(
+        r.first_action.as_ref().map(|m| m.t),
+        Some(NOW + 30 * S),
+        "{:?}",
+        r.first_action
+    );
+    assert_eq!(r.actions[0].outcome, "declined");
+    assert_eq!(r.durations.detected_to_first_action_ms, Some(20 * S));
+    assert_eq!(r.durations.first_action_to_recovered_ms, Some(10 * S));
+    assert!(
+        r.timeline
+            .iter()
+            .any(|e| e.kind == "action" && e.text.ends_with(": declined"))
+    );
+    // A sync before the first sign of trouble (at +10 s) is not the incident's first action.
+    let mut earlier = audit.to_vec();
+    earlier.push(self::audit(
+        "9",
+        NOW + 5 * S,
+        "sync",
+        "checkout",
+        AuditOutcome::Succeeded,
+    ));
+    let r = build(&f, &at, &records, &earlier, NOW, NOW + 200 * S);
+    assert_eq!(r.durations.detected_to_first_action_ms, Some(20 * S));
+    // Only declined: no first action at all.
+    let r = build(&f, &at, &records, &audit[..1], NOW, NOW + 200 * S);
+    assert_eq!(r.durations.detected_to_first_action_ms, None);
+}

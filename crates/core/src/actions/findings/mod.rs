@@ -18,8 +18,10 @@ mod process;
 pub mod seen;
 mod stale;
 mod traffic;
+mod watchlist;
 
 pub use seen::{Seen, SeenFile};
+pub use watchlist::Watchlist;
 
 use serde::Serialize;
 
@@ -43,6 +45,11 @@ pub const AUTO_SYNC_PAUSED_AFTER: Millis = 30 * 60_000;
 /// How long a region may be degraded before it is a finding: probes that miss once are
 /// not an incident.
 pub const DEGRADED_REGION_AFTER: Millis = 30_000;
+
+/// How long weights may differ from what meridian set before it is a finding: an action
+/// run from another process changes the weights and its intent record a moment apart,
+/// and a reader that sees one before the other must not call it drift.
+pub const WEIGHTS_DRIFT_AFTER: Millis = 30_000;
 
 /// What kind of trouble, by a stable kebab-case name (JSON, the recording, docs).
 #[derive(
@@ -225,6 +232,9 @@ pub struct Records<'a> {
     pub seen: Option<&'a Seen>,
     /// The latest preflight of the fleet's failover and recovery templates.
     pub preflight: &'a [super::preflight::Preflight],
+    /// The tenant cells worth judging, when the caller keeps them current on change;
+    /// None: every cell is judged.
+    pub apps: Option<&'a Watchlist>,
 }
 
 /// The findings, and every condition that holds now (including those not held long enough

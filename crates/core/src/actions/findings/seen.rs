@@ -16,6 +16,11 @@ use meridian_model::state::Millis;
 /// The longest gap between two sightings that still counts as continuous.
 pub const MAX_GAP: Millis = 5 * 60_000;
 
+/// A condition still holding is reported as a change (so a caller that saves only on
+/// change saves) once its last sighting is this old: well inside `MAX_GAP`, or a
+/// condition held for longer than the gap would restart at every load of the file.
+pub const REFRESH_LAST: Millis = 60_000;
+
 /// Per condition: (first seen, last seen).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
@@ -36,7 +41,10 @@ impl Seen {
         let mut next = BTreeMap::new();
         for key in holding {
             let first = match self.conditions.get(key) {
-                Some((first, last)) if now - last <= MAX_GAP => *first,
+                Some((first, last)) if now - last <= MAX_GAP => {
+                    changed |= now - last >= REFRESH_LAST;
+                    *first
+                }
                 _ => {
                     changed = true;
                     now
@@ -117,5 +125,24 @@ mod tests {
         assert_eq!(SeenFile::in_dir(dir.path()).load().first("x"), Some(7));
         std::fs::write(dir.path().join("findings-seen.json"), "{").unwrap();
         assert_eq!(file.load(), Seen::default());
+    }
+
+    /// `status --check` and `meridian watch` save the file only when `update` says it
+    /// changed: a condition held for longer than `MAX_GAP` keeps its first sighting
+    /// through loads (it restarted every 5 minutes, so an app Degraded for 5 minutes was
+    /// raised and cleared again 2 s later, and OutOfSync for 10 never was).
+    #[test]
+    fn a_condition_held_longer_than_the_gap_keeps_its_start_through_saves_on_change() {
+        let k = vec!["app-degraded/a/b".to_string()];
+        let mut saved = Seen::default();
+        let mut now = 1_000;
+        while now < 1_000 + 3 * MAX_GAP {
+            let mut seen = saved.clone();
+            if seen.update(&k, now) {
+                saved = seen;
+            }
+            now += 2_000;
+        }
+        assert_eq!(saved.first(&k[0]), Some(1_000));
     }
 }

@@ -880,3 +880,99 @@ fn release_at_approval(
         practice: false,
     }
 }
+
+/// The dashboard judges only the cells its watchlist holds, kept current as readings
+/// arrive: the findings are the ones judging every cell gives, and a cell that is well
+/// again leaves the list.
+#[test]
+fn a_watchlist_kept_on_change_gives_the_findings_of_every_cell() {
+    let f = fleet();
+    let mut s = state(&f);
+    let mut list = Watchlist::scan(&f, &s);
+    assert!(list.is_empty(), "a healthy fleet: nothing to judge");
+    {
+        let app = app_mut(&mut s, "payments-prd", "ap-southeast-1");
+        app.health = AppHealth::Degraded;
+    }
+    {
+        let app = app_mut(&mut s, "search-stg", "eu-west-1");
+        app.sync = SyncStatus::OutOfSync;
+    }
+    let seen = seen_since(&s, &f, 11 * MIN);
+    let whole = run(
+        &f,
+        &s,
+        Records {
+            seen: Some(&seen),
+            ..Records::default()
+        },
+    );
+    assert!(
+        whole.iter().any(|x| x.kind == Kind::AppDegraded),
+        "{whole:#?}"
+    );
+    assert!(
+        whole.iter().any(|x| x.kind == Kind::AppOutOfSync),
+        "{whole:#?}"
+    );
+    let judged = |list: &Watchlist| {
+        run(
+            &f,
+            &s,
+            Records {
+                seen: Some(&seen),
+                apps: Some(list),
+                ..Records::default()
+            },
+        )
+    };
+    // Not told of the change: the stale list misses both (so the test can fail).
+    assert!(judged(&list).is_empty());
+    // Told which cells the readings touched (here: every cell of the two regions).
+    let touched = |region: &str| -> Vec<(usize, usize)> {
+        f.tenants
+            .iter()
+            .enumerate()
+            .filter_map(|(ti, t)| {
+                let ci = t.regions.iter().position(|r| r.as_str() == region)?;
+                Some((ti, ci))
+            })
+            .collect()
+    };
+    list.update(&f, &s, touched("ap-southeast-1"));
+    list.update(&f, &s, touched("eu-west-1"));
+    assert_eq!(list.len(), 2);
+    assert_eq!(judged(&list), whole);
+    assert_eq!(list, Watchlist::scan(&f, &s));
+    // Healthy again: out of the list.
+    app_mut(&mut s, "payments-prd", "ap-southeast-1").health = AppHealth::Healthy;
+    list.update(&f, &s, touched("ap-southeast-1"));
+    assert_eq!(list.len(), 1);
+}
+
+/// A restore run from another process changes the weights and its intent record a moment
+/// apart: a reader that sees drift for a few seconds raises nothing (the drill's report
+/// held its recovery open until a 2 s "weights drifted" finding cleared).
+#[test]
+fn weights_drifting_for_a_moment_are_not_a_finding_yet() {
+    let f = fleet();
+    let mut s = state(&f);
+    set_weight(&mut s, "ap-southeast-1", 40);
+    let records = |since_ms| {
+        let d = Standing::Drift { since_ms };
+        let all = run(
+            &f,
+            &s,
+            Records {
+                weights: Some(&d),
+                ..Records::default()
+            },
+        );
+        all.iter().any(|x| x.kind == Kind::WeightsDrift)
+    };
+    assert!(!records(NOW - 2_000), "2 s of drift");
+    assert!(
+        records(NOW - WEIGHTS_DRIFT_AFTER),
+        "drift for the grace period"
+    );
+}

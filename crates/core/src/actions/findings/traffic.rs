@@ -1,7 +1,9 @@
 //! Findings about where traffic goes: regions that are down or degraded yet in rotation,
 //! regions left drained although healthy, and weights that outlived their purpose.
 
-use super::{DEGRADED_REGION_AFTER, Finding, Judge, Kind, Urgency, traffic_words};
+use super::{
+    DEGRADED_REGION_AFTER, Finding, Judge, Kind, Urgency, WEIGHTS_DRIFT_AFTER, traffic_words,
+};
 use crate::actions::action::{Action, Request};
 use crate::actions::temporary::{self, Standing};
 use meridian_model::state::{HealthStatus, elapsed};
@@ -151,6 +153,9 @@ fn weights(j: &mut Judge) -> Vec<Finding> {
         _ => return Vec::new(),
     };
     let since = j.since(kind.name(), since);
+    if kind == Kind::WeightsDrift && elapsed(j.now, since) < WEIGHTS_DRIFT_AFTER {
+        return Vec::new();
+    }
     let steady = temporary::steady(j.fleet);
     let current = temporary::current(j.fleet, j.state).unwrap_or_default();
     let off: Vec<&str> = j
