@@ -18,6 +18,7 @@ use crate::actions::{
 };
 use crate::engine::{Engine, Refresh, Subject, for_action};
 use crate::fleet::StepCommand;
+use crate::fleet::rollout::GateSpec;
 use crate::providers::Progress;
 use crate::session::note;
 
@@ -135,6 +136,7 @@ impl<'a> Effects<'a> {
             Effect::Log(level, text) => log::log!(level, "{text}"),
             // The app has set its own `quit`; the loop ends at its next turn.
             Effect::Quit => {}
+            Effect::ArtifactGate(index) => self.artifact_gate(index),
         }
     }
 
@@ -271,9 +273,59 @@ impl<'a> Effects<'a> {
 
     /// Run a rollout's command gate with its deadline; its verdict comes back.
     fn command_gate(&self, index: usize, run: StepCommand) {
+        let executor = Arc::clone(&self.executor);
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let verdict = crate::actions::rollout::command_gate(&run).await;
+            let verdict = match stored_gate(&executor, index).await {
+                // Through the executor: an artifact gate keeps or checks its artifact.
+                Ok((r, gate @ GateSpec::Command { .. })) => executor
+                    .command_gate(&r, index, &gate)
+                    .await
+                    .unwrap_or_else(|why| GateVerdict::Waiting {
+                        waiting_for: format!("refused: {why}"),
+                        remaining_secs: None,
+                    }),
+                Ok(_) => crate::actions::rollout::command_gate(&run).await,
+                Err(why) => GateVerdict::Waiting {
+                    waiting_for: why,
+                    remaining_secs: None,
+                },
+            };
+            let _ = tx.send(Msg::CommandGate(index, verdict));
+        });
+    }
+
+    /// Is the artifact the rollout waits on approved? Its verdict comes back as
+    /// `Msg::CommandGate`, as a command gate's does.
+    fn artifact_gate(&self, index: usize) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let verdict = match stored_gate(&executor, index).await {
+                Ok((
+                    r,
+                    GateSpec::Approval {
+                        artifact: Some(name),
+                        ..
+                    },
+                )) => {
+                    let e = Arc::clone(&executor);
+                    tokio::task::spawn_blocking(move || e.artifact_gate(&r, &name))
+                        .await
+                        .unwrap_or_else(|e| GateVerdict::Waiting {
+                            waiting_for: format!("the approval could not be read: {e}"),
+                            remaining_secs: None,
+                        })
+                }
+                Ok(_) => GateVerdict::Waiting {
+                    waiting_for: format!("step {} is no longer an artifact's approval", index + 1),
+                    remaining_secs: None,
+                },
+                Err(why) => GateVerdict::Waiting {
+                    waiting_for: why,
+                    remaining_secs: None,
+                },
+            };
             let _ = tx.send(Msg::CommandGate(index, verdict));
         });
     }
@@ -313,5 +365,25 @@ impl<'a> Effects<'a> {
                 log::warn!("{p}");
             }
         });
+    }
+}
+
+/// The rollout as stored now and the gate at `index` (read off the loop's thread).
+async fn stored_gate(
+    executor: &Arc<crate::actions::Executor>,
+    index: usize,
+) -> Result<(crate::actions::rollout::Rollout, GateSpec), String> {
+    let e = Arc::clone(executor);
+    let r = tokio::task::spawn_blocking(move || e.rollouts().current())
+        .await
+        .map_err(|e| format!("the rollout could not be read: {e}"))?
+        .map_err(|e| format!("the rollout could not be read: {e}"))?;
+    match r.steps.get(index).map(|s| s.step.clone()) {
+        Some(crate::fleet::rollout::RolloutStep::Gate(g)) => Ok((r, g)),
+        _ => Err(format!(
+            "step {} of rollout {} is not a gate",
+            index + 1,
+            r.id
+        )),
     }
 }

@@ -97,4 +97,7 @@ pub enum Effect {
     /// Write a line to the log pane.
     Log(log::Level, String),
     Quit,
+    /// Check whether a second person approved the artifact the rollout's gate at this
+    /// step waits on; its verdict comes back as `Msg::CommandGate`.
+    ArtifactGate(usize),
 }

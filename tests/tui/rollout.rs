@@ -162,7 +162,11 @@ fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
         id: "checked".into(),
         name: "Checked".into(),
         params: Vec::new(),
-        steps: vec![TemplateStep::Gate(GateSpec::Command { run: run.clone() })],
+        steps: vec![TemplateStep::Gate(GateSpec::Command {
+            run: run.clone(),
+            artifact: None,
+            uses: None,
+        })],
         kind: Default::default(),
         modes: Vec::new(),
         step_meta: vec![Default::default()],

@@ -8,6 +8,7 @@
 
 mod act;
 mod approval;
+mod artifacts;
 pub mod door;
 mod freeze;
 pub mod interrupt;
