@@ -477,7 +477,12 @@ impl App {
             }
             CancelPhase => return self.cancel_phase(),
             Rollout => self.overlay = Some(Overlay::Rollout),
-            Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
+            Approvals => {
+                self.overlay = Some(Overlay::Approvals {
+                    selected: 0,
+                    scroll: 0,
+                })
+            }
             RolloutNext => return self.rollout_next(),
             Findings => self.open_findings(),
             PrevChange | NextChange => {

@@ -256,3 +256,56 @@ fn a_pending_approval_is_shown_and_approved_from_the_pane() {
     press(&mut a, &["A"]);
     assert!(press(&mut a, &["Enter"]).is_empty());
 }
+
+/// An artifact waiting for approval (a Terraform plan) shows its text in the approvals
+/// pane, a window of it at a time, moved with PgDn/PgUp; Enter approves that request.
+#[test]
+fn an_artifact_waiting_for_approval_shows_its_text_scrollably() {
+    use meridian::actions::approvals::ApprovalRequest;
+    use meridian::actions::approvals::artifact::ARTIFACT_ACTION;
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let req = ApprovalRequest {
+        hash: "f00dfeed".repeat(8),
+        action: ARTIFACT_ACTION.into(),
+        target: "tfplan (rollout infra-1 step 1)".into(),
+        summary: "artifact tfplan: 2048 bytes written by `terraform plan -out=tfplan`".into(),
+        changes: (1..=60).map(|i| format!("+ resource number {i}")).collect(),
+        command: "meridian rollout next (the step that applies it)".into(),
+        requester: "alice@laptop".into(),
+        requested_at_ms: a.now - MIN,
+        expires_at_ms: a.now + 14 * MIN,
+        production: false,
+    };
+    a.update(Msg::Pending(vec![req.clone()]));
+    press(&mut a, &["A"]);
+    let pane = text(&render(&a, 120, 40));
+    assert!(
+        pane.contains("artifact tfplan (rollout infra-1 step 1)"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("│ + resource number 1\n") || pane.contains("│ + resource number 1 "),
+        "{pane}"
+    );
+    assert!(!pane.contains("resource number 40"), "{pane}");
+    assert!(pane.contains("of 60 · PgDn/PgUp to scroll"), "{pane}");
+    assert!(
+        pane.contains(&format!("artifact sha256 {}", req.hash)),
+        "{pane}"
+    );
+
+    press(&mut a, &["pagedown", "pagedown", "pagedown"]);
+    let pane = text(&render(&a, 120, 40));
+    assert!(pane.contains("resource number 31"), "{pane}");
+    assert!(!pane.contains("resource number 1 "), "{pane}");
+    press(&mut a, &["pageup", "pageup", "pageup"]);
+    assert!(text(&render(&a, 120, 40)).contains("resource number 1 "));
+
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ApprovePlan(r)] if **r == req),
+        "{effects:?}"
+    );
+}

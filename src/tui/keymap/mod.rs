@@ -225,9 +225,10 @@ pub fn allowed(mode: Mode, command: Command) -> bool {
                 | Cancel
                 | DeleteChar
         ),
+        // PgUp/PgDn scroll the approvals pane's text (an artifact's plan).
         Mode::Picker => matches!(
             command,
-            MoveUp | MoveDown | GoTop | GoBottom | Accept | Cancel
+            MoveUp | MoveDown | GoTop | GoBottom | Accept | Cancel | PageUp | PageDown
         ),
         Mode::Help => matches!(
             command,

@@ -15,6 +15,9 @@ pub use weights::WeightsEditor;
 use super::command::{Command, Mode};
 use crate::actions::{Plan, Request};
 
+/// Lines PgDn and PgUp move an approval request's text by.
+const APPROVAL_PAGE: usize = 10;
+
 /// What an overlay asks of the app after a key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -51,6 +54,8 @@ pub enum Overlay {
     /// Plans waiting for a second person: the selected one is approved with Enter.
     Approvals {
         selected: usize,
+        /// Lines of the selected request's text scrolled past (PgDn, PgUp).
+        scroll: usize,
     },
     /// The findings, most urgent first: Enter opens the selected one's plan.
     Findings {
@@ -112,13 +117,24 @@ impl Overlay {
             Overlay::Weights(e) => e.command(cmd),
             Overlay::Revisions(p) => p.command(cmd),
             Overlay::Palette(p) => p.command(cmd),
-            Overlay::Approvals { selected } => match cmd {
+            Overlay::Approvals { selected, scroll } => match cmd {
                 Command::MoveUp => {
                     *selected = selected.saturating_sub(1);
+                    *scroll = 0;
                     Outcome::Stay
                 }
                 Command::MoveDown => {
                     *selected += 1;
+                    *scroll = 0;
+                    Outcome::Stay
+                }
+                // The selected request's text (an artifact's plan can be long).
+                Command::PageDown => {
+                    *scroll = scroll.saturating_add(APPROVAL_PAGE);
+                    Outcome::Stay
+                }
+                Command::PageUp => {
+                    *scroll = scroll.saturating_sub(APPROVAL_PAGE);
                     Outcome::Stay
                 }
                 Command::Accept => Outcome::Approve(*selected),
