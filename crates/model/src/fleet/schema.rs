@@ -330,12 +330,22 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
         one(
             "gate",
             json!({
-                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait"]},
+                "gate": {"enum": ["healthy", "lag", "command", "approval", "wait", "alarms"]},
                 "region": text,
                 "for": dur,
                 "under": dur,
                 "run": {"oneOf": [text, {"type": "array", "items": text, "minItems": 1}]},
                 "by": {"enum": ["second-person", "anyone"]},
+                "prefix": text,
+                "tag": text,
+                // A command gate's artifact is a table; an approval gate's names one.
+                "artifact": {"oneOf": [text, {
+                    "type": "object",
+                    "properties": {"name": text, "path": text, "text": text},
+                    "required": ["name", "path"],
+                    "additionalProperties": false,
+                }]},
+                "uses": text,
             }),
             &["gate"],
         ),
