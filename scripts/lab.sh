@@ -35,7 +35,15 @@
 # replicas +1 and +2), LAB_REDIS_PORT (6380, replica +1), LAB_HTTP_PORT (8081, +1 and +2
 # for the other regions), LAB_CF_PORT (5080), LAB_AZ_PORT (5443, HTTPS with a throwaway CA
 # in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the
-# control API).
+# control API), LAB_ELASTICACHE_PORT (5060, the ElastiCache Global Datastore stand-in).
+#
+# Seed drills (examples/seeds/, each with a README of exact commands), also written by `up`:
+# examples/seeds/002-release-with-plan-approval/fleet.toml (seed 002: per region a Terraform-
+# plan artifact approved by a second person, apply, Helm deploy with its diff, synthetic
+# checks, 15 minutes green, Traffic Manager 90/10 during and 70/30 after) and
+# examples/seeds/004-whole-region-failover/fleet.toml (seed 004: Route 53 latency, an Aurora
+# Global Database on moto and an ElastiCache Global Datastore on its stand-in failing over
+# together). `scripts/lab.sh store-lag AURORA_MS CACHE_S` writes fresh lag readings.
 #
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
@@ -59,6 +67,7 @@ kube_venv="$MERIDIAN_KUBE_VENV"
 cf_port="${LAB_CF_PORT:-5080}"
 az_port="${LAB_AZ_PORT:-5443}"
 http_port="${LAB_HTTP_PORT:-8081}"
+ec_port="${LAB_ELASTICACHE_PORT:-5060}"
 lab_regions=(us-east-1 eu-west-1 ap-southeast-1)
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
@@ -66,6 +75,8 @@ cf_fleet_file="$repo/examples/fleet-lab-cloudflare.toml"
 geo_fleet_file="$repo/examples/fleet-lab-geo.toml"
 latency_fleet_file="$repo/examples/fleet-lab-latency.toml"
 az_fleet_file="$repo/examples/fleet-lab-azure.toml"
+seed002_dir="$repo/examples/seeds/002-release-with-plan-approval"
+seed004_dir="$repo/examples/seeds/004-whole-region-failover"
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -173,13 +184,19 @@ up() {
 "redis-eu-west-1" = "redis://127.0.0.1:$((redis_port + 1))"
 "redis-ap-southeast-1" = "redis://127.0.0.1:$((redis_port + 2))"
 TOML
+    say "seeding the Aurora Global Database on moto and the stores' lag readings"
+    local arns
+    arns=$(eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed_stores.py" "http://127.0.0.1:$moto_port")
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
     write_latency_fleet "$latency_zone" "$hc1" "$hc2" "$hc3"
     write_vendor_fleets
+    # shellcheck disable=SC2086
+    write_seed_fleets "$latency_zone" "$hc1" "$hc2" "$hc3" $arns
     local ms=$((($(date +%s%N) - t0) / 1000000))
     say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml,"
     say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml,"
-    say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001)"
+    say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001),"
+    say "  examples/seeds/002-*/fleet.toml, examples/seeds/004-*/fleet.toml (the seed drills)"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -455,6 +472,18 @@ JSON
     echo "cloudflare $!" >>"$lab/pids"
     python3 "$repo/tests/servers/azure_tm_standin.py" --port "$az_port" --seed "$lab/az-seed.json" --tls-dir "$lab/az-tls" >"$lab/azure.log" 2>&1 &
     echo "azure $!" >>"$lab/pids"
+    say "ElastiCache Global Datastore stand-in :$ec_port"
+    cat >"$lab/ec-seed.json" <<'JSON'
+{"account": "123456789012", "global_replication_groups": [{
+  "GlobalReplicationGroupId": "ldgnf-sessions", "CacheNodeType": "cache.r6g.large", "EngineVersion": "7.1",
+  "Members": [
+    {"ReplicationGroupId": "sessions-use1", "ReplicationGroupRegion": "us-east-1", "Role": "PRIMARY"},
+    {"ReplicationGroupId": "sessions-euw1", "ReplicationGroupRegion": "eu-west-1", "Role": "SECONDARY"},
+    {"ReplicationGroupId": "sessions-apse1", "ReplicationGroupRegion": "ap-southeast-1", "Role": "SECONDARY"}]}]}
+JSON
+    "$venv/bin/python" "$repo/tests/servers/elasticache_standin.py" --port "$ec_port" --seed "$lab/ec-seed.json" >"$lab/elasticache.log" 2>&1 &
+    echo "elasticache $!" >>"$lab/pids"
+    wait_until "ElastiCache stand-in" 20 grep -q ready "$lab/elasticache.log"
     wait_until "Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare.log"
     wait_until "Azure stand-in" 20 grep -q ready "$lab/azure.log"
 }
@@ -627,6 +656,8 @@ health = { provider = "azure-traffic-manager" }
 TOML
 }
 
+source "$repo/scripts/lab_seeds.sh"
+
 # A stand-in's control API (plain HTTP for Cloudflare, HTTPS with the lab CA for Azure).
 control() { # url json
     python3 - "$1" "$2" "$lab/az-tls/ca.pem" <<'PY'
@@ -716,8 +747,9 @@ case "${1:-}" in
     pool) pool "${2:-}" "${3:-}" ;;
     endpoint) endpoint "${2:-}" "${3:-}" ;;
     redis-lag) redis_lag "${2:-5}" ;;
+    store-lag) (eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed_stores.py" "http://127.0.0.1:$moto_port" lag "${2:-300}" "${3:-1}") ;;
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|env" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|store-lag AURORA_MS CACHE_S|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|env" ;;
 esac

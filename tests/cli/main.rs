@@ -24,6 +24,7 @@ mod rollout;
 mod rollout_control;
 mod rollout_gates;
 mod runbook;
+mod seeds;
 mod stores_sim;
 mod tenant_routing;
 mod weights_recovery;

@@ -8,7 +8,7 @@ use super::{Execution, Executor};
 use crate::actions::approvals::artifact::{self, ArtifactRecord, Produced};
 use crate::actions::approvals::{self, Approved, Refusal, short};
 use crate::actions::audit::AuditOutcome;
-use crate::actions::rollout::{GateVerdict, Rollout, command_gate, rollout_now};
+use crate::actions::rollout::{GateVerdict, Rollout, command_gate_output, rollout_now};
 use meridian_model::fleet::rollout::GateSpec;
 
 impl Executor {
@@ -53,12 +53,17 @@ impl Executor {
             },
             None => None,
         };
-        let verdict = command_gate(run).await;
+        let (verdict, output) = command_gate_output(run).await;
         let GateVerdict::Met { reason } = verdict else {
+            if let Some((rec, _)) = &applying {
+                keep_output(rec, "apply-failed.log", &output);
+            }
             return Ok(verdict);
         };
         let mut reason = reason;
         if let Some((rec, a)) = applying {
+            // The apply's output is evidence beside the plan it applied.
+            keep_output(&rec, "apply.log", &output);
             if let Err(e) = artifact::spend(&*store, &rec.sha256) {
                 log::warn!("the approval of artifact {} was not spent: {e}", rec.name);
             }
@@ -92,6 +97,7 @@ impl Executor {
                 });
             match kept {
                 Ok(rec) => {
+                    keep_output(&rec, "plan.log", &output);
                     let said = format!(
                         "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
                         rec.name,
@@ -170,5 +176,14 @@ impl Executor {
         detail: String,
     ) -> Execution {
         self.record_event(action, target, None, outcome, detail)
+    }
+}
+
+/// Write a command's output into the artifact's evidence folder; a failure is logged, not
+/// fatal (the audit log has the outcome).
+fn keep_output(rec: &ArtifactRecord, file: &str, output: &str) {
+    let path = std::path::Path::new(&rec.evidence).join(file);
+    if let Err(e) = std::fs::write(&path, output) {
+        log::warn!("{} could not be written: {e}", path.display());
     }
 }
