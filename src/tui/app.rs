@@ -282,6 +282,16 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::DeployRendered(request, rendered) => {
+                self.status = match rendered {
+                    Ok(()) => {
+                        Status::Info("rendered: the whole diff is in the plan (↑↓ scroll)".into())
+                    }
+                    Err(why) => Status::Failed(why),
+                };
+                self.dirty = true;
+                self.open_plan_now(*request)
+            }
             Msg::Approved(result) => {
                 self.status = match result {
                     Ok(text) => Status::Done(text),

@@ -137,6 +137,7 @@ impl<'a> Effects<'a> {
             // The app has set its own `quit`; the loop ends at its next turn.
             Effect::Quit => {}
             Effect::ArtifactGate(index) => self.artifact_gate(index),
+            Effect::RenderDeploy(request) => self.render_deploy(*request),
         }
     }
 
@@ -292,6 +293,22 @@ impl<'a> Effects<'a> {
                 },
             };
             let _ = tx.send(Msg::CommandGate(index, verdict));
+        });
+    }
+
+    /// Render a deploy's diff off the loop; the plan opens when it is back.
+    fn render_deploy(&self, mut request: Request) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let rendered = match executor.render_deploy(&request).await {
+                Ok(d) => {
+                    request.deploy_diff = Some(Box::new(d));
+                    Ok(())
+                }
+                Err(why) => Err(why),
+            };
+            let _ = tx.send(Msg::DeployRendered(Box::new(request), rendered));
         });
     }
 

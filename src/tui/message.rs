@@ -58,6 +58,8 @@ pub enum Msg {
     },
     /// The change freeze a person set, as the shared store holds it now.
     Freeze(crate::state::Observed<crate::state::freeze::Freeze>),
+    /// A deploy's diff was rendered (the request now carries it), or why it could not be.
+    DeployRendered(Box<Request>, Result<(), String>),
 }
 
 /// What `update` asks the loop to do.
@@ -100,4 +102,7 @@ pub enum Effect {
     /// Check whether a second person approved the artifact the rollout's gate at this
     /// step waits on; its verdict comes back as `Msg::CommandGate`.
     ArtifactGate(usize),
+    /// Render a deploy's diff (a read, in a task); it comes back as `Msg::DeployRendered`
+    /// and the plan opens then.
+    RenderDeploy(Box<Request>),
 }

@@ -4,6 +4,7 @@
 
 mod confirm;
 mod palette;
+mod palette_deploy;
 mod revisions;
 mod weights;
 
@@ -37,6 +38,8 @@ pub enum Outcome {
     Approve(usize),
     /// Open the plan of the finding at this position of the findings list.
     Finding(usize),
+    /// What was typed cannot be done; why.
+    Refused(String),
 }
 
 /// The overlay on screen, if any.

@@ -38,7 +38,10 @@ impl HealthySince {
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|text| serde_json::from_str::<Seen>(&text).ok())
             .unwrap_or_default();
-        let saved = seen.iter().map(|(r, (_, last))| (r.clone(), *last)).collect();
+        let saved = seen
+            .iter()
+            .map(|(r, (_, last))| (r.clone(), *last))
+            .collect();
         HealthySince {
             path,
             seen: Mutex::new(seen),
@@ -68,7 +71,9 @@ impl HealthySince {
         // compared with its own last reading would never refresh the file, and every CLI
         // command would then see a gap and count the health gate from zero again.
         let mut saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
-        let stale = saved.get(region).is_none_or(|last| now - last > MAX_GAP / 4);
+        let stale = saved
+            .get(region)
+            .is_none_or(|last| now - last > MAX_GAP / 4);
         let changed = match (before, since) {
             (Some((was, _)), Some(now_since)) => was != now_since || stale,
             (None, None) => false,

@@ -17,6 +17,7 @@ mod promote_stores;
 mod recheck;
 mod record;
 mod recovery;
+mod render;
 mod rollout;
 mod settle;
 mod verify;
