@@ -252,6 +252,7 @@ pub fn check_apply(
             path: rec.path,
             approved: rec.sha256,
             now: now_hash,
+            kept: rec.evidence,
         });
     }
     match check(store, &rec.sha256, me, now) {

@@ -113,7 +113,7 @@ pub enum Refusal {
     )]
     ArtifactNotApproved { name: String, hash: String },
     #[error(
-        "artifact {name} at {path} changed since it was written: approved bytes {}, now {}; nothing is applied: write it again (a new plan needs a new approval)",
+        "artifact {name} at {path} changed since it was written: approved bytes {}, now {}; nothing is applied: put the approved bytes back (meridian kept a copy in {kept}) or abort and plan again (a new plan needs a new approval)",
         short(.approved),
         short(.now)
     )]
@@ -122,6 +122,7 @@ pub enum Refusal {
         path: String,
         approved: String,
         now: String,
+        kept: String,
     },
     #[error(
         "rollout {rollout} has not written artifact {name}: the command gate that writes it must run first"
