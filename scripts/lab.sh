@@ -43,12 +43,20 @@
 # for the other regions), LAB_CF_PORT (5080), LAB_AZ_PORT (5443, HTTPS with a throwaway CA
 # in the lab dir), LAB_KUBE_PORT (7440: us-east-1, +1 eu-west-1, +2 ap-southeast-1, +3 the
 # control API, +4 do-ams3: seed 003's DOKS cluster), LAB_KV_PORT (5085: seed 000's
-# Cloudflare account, load balancer and Workers KV tenant map).
+# Cloudflare account, load balancer and Workers KV tenant map), LAB_ELASTICACHE_PORT (5060,
+# the ElastiCache Global Datastore stand-in).
 #
 # The seed drills (examples/seeds/*/README.md): 000-region-registration/fleet.toml (seed
 # 000: tenants routed to a home region by Workers KV; phase 6 opens a region to sign-ups,
 # teardown closes it first) and 003-gitops-cutover/fleet.toml (seed 003: Argo CD apps with
 # a PreSync migrate hook on do-ams3, CloudWatch alarms on moto, the cutover preconditions).
+#
+# Also examples/seeds/002-release-with-plan-approval/fleet.toml (seed 002: per region a Terraform-
+# plan artifact approved by a second person, apply, Helm deploy with its diff, synthetic
+# checks, 15 minutes green, Traffic Manager 90/10 during and 70/30 after) and
+# examples/seeds/004-whole-region-failover/fleet.toml (seed 004: Route 53 latency, an Aurora
+# Global Database on moto and an ElastiCache Global Datastore on its stand-in failing over
+# together). `scripts/lab.sh store-lag AURORA_MS CACHE_S` writes fresh lag readings.
 #
 # Kubernetes: the stand-in (tests/servers/kube_standin) serves one cluster per region with
 # Argo CD Applications, an ApplicationSet, an AppProject and a Helm release (see
@@ -73,6 +81,7 @@ cf_port="${LAB_CF_PORT:-5080}"
 az_port="${LAB_AZ_PORT:-5443}"
 http_port="${LAB_HTTP_PORT:-8081}"
 kv_port="${LAB_KV_PORT:-5085}"
+ec_port="${LAB_ELASTICACHE_PORT:-5060}"
 lab_regions=(us-east-1 eu-west-1 ap-southeast-1)
 fleet_file="$repo/examples/fleet-lab.toml"
 redis_fleet_file="$repo/examples/fleet-lab-redis.toml"
@@ -84,6 +93,8 @@ seed000_fleet_file="$repo/examples/seeds/000-region-registration/fleet.toml"
 seed003_fleet_file="$repo/examples/seeds/003-gitops-cutover/fleet.toml"
 # Seed 003's two regions, each with its own HTTP health service (LAB_HTTP_PORT +3, +4).
 seed003_regions=(aws-eu-central-1 do-ams3)
+seed002_dir="$repo/examples/seeds/002-release-with-plan-approval"
+seed004_dir="$repo/examples/seeds/004-whole-region-failover"
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -199,15 +210,21 @@ up() {
 "redis-eu-west-1" = "redis://127.0.0.1:$((redis_port + 1))"
 "redis-ap-southeast-1" = "redis://127.0.0.1:$((redis_port + 2))"
 TOML
+    say "seeding the Aurora Global Database on moto and the stores' lag readings"
+    local arns
+    arns=$(eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed_stores.py" "http://127.0.0.1:$moto_port")
     write_fleet "$zone" "$hc1" "$hc2" "$hc3"
     write_latency_fleet "$latency_zone" "$hc1" "$hc2" "$hc3"
     write_vendor_fleets
-    write_seed_fleets "$zone"
+    write_seed_fleets_000_003 "$zone"
+    # shellcheck disable=SC2086
+    write_seed_fleets_002_004 "$latency_zone" "$hc1" "$hc2" "$hc3" $arns
     local ms=$((($(date +%s%N) - t0) / 1000000))
     say "up in $((ms / 1000)).$((ms % 1000 / 100))s; fleet files: examples/fleet-lab.toml, examples/fleet-lab-redis.toml,"
     say "  examples/fleet-lab-cloudflare.toml, examples/fleet-lab-azure.toml,"
     say "  examples/fleet-lab-latency.toml (seed 004), examples/fleet-lab-geo.toml (seed 001),"
     say "  examples/seeds/000-region-registration/fleet.toml, examples/seeds/003-gitops-cutover/fleet.toml"
+    say "  examples/seeds/002-*/fleet.toml, examples/seeds/004-*/fleet.toml (the seed drills)"
     say "next: source <(scripts/lab.sh env); cargo run -- -c examples/fleet-lab.toml"
 }
 
@@ -493,6 +510,18 @@ JSON
     python3 "$repo/tests/servers/azure_tm_standin.py" --port "$az_port" --seed "$lab/az-seed.json" --tls-dir "$lab/az-tls" >"$lab/azure.log" 2>&1 &
     echo "azure $!" >>"$lab/pids"
     start_kv
+    say "ElastiCache Global Datastore stand-in :$ec_port"
+    cat >"$lab/ec-seed.json" <<'JSON'
+{"account": "123456789012", "global_replication_groups": [{
+  "GlobalReplicationGroupId": "ldgnf-sessions", "CacheNodeType": "cache.r6g.large", "EngineVersion": "7.1",
+  "Members": [
+    {"ReplicationGroupId": "sessions-use1", "ReplicationGroupRegion": "us-east-1", "Role": "PRIMARY"},
+    {"ReplicationGroupId": "sessions-euw1", "ReplicationGroupRegion": "eu-west-1", "Role": "SECONDARY"},
+    {"ReplicationGroupId": "sessions-apse1", "ReplicationGroupRegion": "ap-southeast-1", "Role": "SECONDARY"}]}]}
+JSON
+    "$venv/bin/python" "$repo/tests/servers/elasticache_standin.py" --port "$ec_port" --seed "$lab/ec-seed.json" >"$lab/elasticache.log" 2>&1 &
+    echo "elasticache $!" >>"$lab/pids"
+    wait_until "ElastiCache stand-in" 20 grep -q ready "$lab/elasticache.log"
     wait_until "Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare.log"
     wait_until "seed 000's Cloudflare stand-in" 10 grep -q ready "$lab/cloudflare-kv.log"
     wait_until "Azure stand-in" 20 grep -q ready "$lab/azure.log"
@@ -666,6 +695,9 @@ health = { provider = "azure-traffic-manager" }
 TOML
 }
 
+source "$repo/scripts/lab_seeds_000_003.sh"
+source "$repo/scripts/lab_seeds_002_004.sh"
+
 # A stand-in's control API (plain HTTP for Cloudflare, HTTPS with the lab CA for Azure).
 control() { # url json
     python3 - "$1" "$2" "$lab/az-tls/ca.pem" <<'PY'
@@ -752,7 +784,6 @@ health() {
     say "$region health check $id: $state"
 }
 
-source "$repo/scripts/lab_seeds.sh"
 
 case "${1:-}" in
     up) up ;;
@@ -765,9 +796,10 @@ case "${1:-}" in
     pool) pool "${2:-}" "${3:-}" ;;
     endpoint) endpoint "${2:-}" "${3:-}" ;;
     redis-lag) redis_lag "${2:-5}" ;;
+    store-lag) (eval "$(aws_env)"; "$venv/bin/python" "$repo/scripts/lab_seed_stores.py" "http://127.0.0.1:$moto_port" lag "${2:-300}" "${3:-1}") ;;
     env) aws_env ;;
     push) push "${2:-}" "${3:-}" "${4:-}" ;;
     kube) kube_fault "${2:-}" "${3:-}" "${4:-}" ;;
     app-health) app_health "${2:-}" "${3:-}" "${4:-}" ;;
-    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|hook REGION APP succeed|fail [MESSAGE]|alarm NAME ALARM|OK|kv-lag SECONDS|app-health REGION APP STATUS|env" ;;
+    *) die "usage: scripts/lab.sh up|down|lag on|off|redis-lag SECONDS|health REGION fail|ok|pool REGION fail|ok|endpoint REGION STATUS|push REGION APP SHA|kube REGION FAULT|hook REGION APP succeed|fail [MESSAGE]|alarm NAME ALARM|OK|kv-lag SECONDS|store-lag AURORA_MS CACHE_S|app-health REGION APP STATUS|env" ;;
 esac

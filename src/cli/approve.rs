@@ -1,5 +1,7 @@
 //! `meridian approve [HASH]`: a second person approves a plan someone else asked to run
-//! (two-person policy). With no hash, lists the requests waiting for approval.
+//! (two-person policy). With no hash, lists the requests waiting for approval. With
+//! `--artifact`, the same for an artifact a rollout wrote (a Terraform plan): its text is
+//! shown, and the approval binds its sha256.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -8,7 +10,7 @@ use serde_json::json;
 use super::args::GlobalArgs;
 use super::{Exit, Failure};
 use crate::actions::Executor;
-use crate::actions::approvals::{self, ApprovalRequest, Approved, Refusal, short};
+use crate::actions::approvals::{self, ApprovalRequest, Approved, Refusal, artifact, short};
 use crate::session::Context;
 use crate::state::{now_ms, rfc3339};
 
@@ -21,10 +23,58 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, Failure> {
         return list(&*store, global.json);
     };
     let req = approvals::find(&*store, &given).map_err(refused)?;
+    decide(&ctx, &executor, req, global)
+}
+
+/// `meridian approve --artifact [HASH]`: approve an artifact a rollout wrote, by its
+/// sha256, after reading its text; with no hash, list the artifacts waiting.
+pub fn artifact(given: String, global: &GlobalArgs) -> Result<Exit, Failure> {
+    let ctx = Context::load(&global.session())?;
+    let executor = ctx.executor();
+    let store = executor.shared_store();
+    if given.trim().is_empty() {
+        let waiting: Vec<ApprovalRequest> = approvals::pending(&*store, now_ms())
+            .map_err(refused)?
+            .into_iter()
+            .filter(|r| r.action == artifact::ARTIFACT_ACTION)
+            .collect();
+        if global.json {
+            super::out(&serde_json::to_string_pretty(&json!(waiting)).unwrap_or_default());
+            return Ok(Exit::Done);
+        }
+        if waiting.is_empty() {
+            super::out("no artifact is waiting for approval");
+        }
+        for r in &waiting {
+            super::out(&format!(
+                "{}  {}  written by {}  until {}",
+                short(&r.hash),
+                r.target,
+                r.requester,
+                rfc3339(r.expires_at_ms),
+            ));
+            super::out(&format!("    {}", r.summary));
+            for line in &r.changes {
+                super::out(&format!("    | {line}"));
+            }
+        }
+        return Ok(Exit::Done);
+    }
+    let req = artifact::find_artifact(&*store, &given).map_err(refused)?;
+    decide(&ctx, &executor, req, global)
+}
+
+/// Show the request, confirm, and approve it through the executor (audited either way).
+fn decide(
+    ctx: &Context,
+    executor: &Executor,
+    req: ApprovalRequest,
+    global: &GlobalArgs,
+) -> Result<Exit, Failure> {
     show(&req);
     if ctx.read_only {
         return Err(audited(
-            &executor,
+            executor,
             &req,
             "read-only mode: nothing is approved",
         ));
@@ -32,13 +82,13 @@ pub fn run(hash: Option<String>, global: &GlobalArgs) -> Result<Exit, Failure> {
     if !global.yes {
         if !std::io::stdin().is_terminal() {
             return Err(audited(
-                &executor,
+                executor,
                 &req,
                 "not confirmed: no terminal on stdin to ask, and no --yes",
             ));
         }
         if !ask(&req)? {
-            return Err(audited(&executor, &req, "not confirmed"));
+            return Err(audited(executor, &req, "not confirmed"));
         }
     }
     match executor.approve_plan(&req, global.reason.clone()) {

@@ -288,6 +288,10 @@ pub enum Command {
     Approve {
         /// The plan hash the requester was shown (its first 6 or more hex digits)
         hash: Option<String>,
+        /// Approve an artifact a rollout wrote (a Terraform plan) by its sha256 (first 6 or
+        /// more hex digits); with no HASH, list the artifacts waiting with their text
+        #[arg(long, value_name = "HASH", num_args = 0..=1, default_missing_value = "", conflicts_with = "hash")]
+        artifact: Option<String>,
     },
     /// List the audit log (every action, refused and declined ones too)
     Audit {

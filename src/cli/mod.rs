@@ -131,7 +131,10 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
         Command::Evidence { region, phase, run } => {
             evidence::show(global, region.as_deref(), phase.as_deref(), run.as_deref())
         }
-        Command::Approve { hash } => approve::run(hash, global),
+        Command::Approve { hash, artifact } => match artifact {
+            Some(given) => approve::artifact(given, global),
+            None => approve::run(hash, global),
+        },
         Command::Audit { limit } => commands::audit(global, limit),
         Command::Config {
             command: args::ConfigCommand::Check { file },

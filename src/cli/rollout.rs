@@ -135,7 +135,32 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
         )),
         Next::Gate { index, gate, since } => {
             let verdict = match &gate {
-                GateSpec::Command { run } => crate::actions::rollout::command_gate(run).await,
+                // Writing or applying an artifact changes things: a dry run says what it
+                // would do and runs nothing.
+                GateSpec::Command { artifact, uses, .. }
+                    if global.dry_run && (artifact.is_some() || uses.is_some()) =>
+                {
+                    GateVerdict::Waiting {
+                        waiting_for: format!(
+                            "the command to run (not run in a dry run: it {})",
+                            match (artifact, uses) {
+                                (Some(a), _) => format!("writes artifact {}", a.name),
+                                (_, Some(u)) => format!("applies approved artifact {u}"),
+                                _ => String::new(),
+                            }
+                        ),
+                        remaining_secs: None,
+                    }
+                }
+                GateSpec::Command { .. } => ctx
+                    .executor()
+                    .command_gate(&r, index, &gate)
+                    .await
+                    .map_err(|why| Failure::new(Exit::Refused, why))?,
+                GateSpec::Approval {
+                    artifact: Some(name),
+                    ..
+                } => ctx.executor().artifact_gate(&r, name),
                 other => verdict_now(ctx, other, since).await,
             };
             // The step's timeout: still waiting past it is a failure saying for what.

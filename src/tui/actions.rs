@@ -147,6 +147,23 @@ impl App {
 
     /// Plan a request against what is on screen and show it in a modal.
     pub(super) fn open_plan(&mut self, request: Request) -> Vec<Effect> {
+        // A deploy's plan needs its rendered diff (Helm, a read): rendered in a task first,
+        // the plan opens when it comes back (`Msg::DeployRendered`).
+        if matches!(request.action, crate::actions::Action::Deploy { .. })
+            && request.deploy_diff.is_none()
+        {
+            if let crate::actions::Action::Deploy { tenant, region, .. } = &request.action {
+                self.status = Status::Running(format!(
+                    "deploy {tenant} in {region}: rendering the diff (helm get manifest against helm template)…"
+                ));
+            }
+            return vec![Effect::RenderDeploy(Box::new(request))];
+        }
+        self.open_plan_now(request)
+    }
+
+    /// Plan and show the modal (a deploy's diff already rendered, or known not to be).
+    pub(super) fn open_plan_now(&mut self, request: Request) -> Vec<Effect> {
         let request = request.read_only(self.read_only);
         match plan(&request, &self.fleet, &self.state, self.now) {
             Ok(p) => self.overlay = Some(Overlay::Confirm(Box::new(ConfirmModal::new(request, p)))),
@@ -219,6 +236,10 @@ impl App {
                 self.run(cmd)
             }
             Outcome::Approve(index) => self.approve_pending(index),
+            Outcome::Refused(why) => {
+                self.status = Status::Failed(why);
+                Vec::new()
+            }
             Outcome::Finding(index) => {
                 let last = self.attention.findings.len().saturating_sub(1);
                 self.act_on_finding(index.min(last))

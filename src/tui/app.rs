@@ -285,6 +285,16 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::DeployRendered(request, rendered) => {
+                self.status = match rendered {
+                    Ok(()) => {
+                        Status::Info("rendered: the whole diff is in the plan (↑↓ scroll)".into())
+                    }
+                    Err(why) => Status::Failed(why),
+                };
+                self.dirty = true;
+                self.open_plan_now(*request)
+            }
             Msg::Approved(result) => {
                 self.status = match result {
                     Ok(text) => Status::Done(text),
@@ -485,7 +495,12 @@ impl App {
             }
             CancelPhase => return self.cancel_phase(),
             Rollout => self.overlay = Some(Overlay::Rollout),
-            Approvals => self.overlay = Some(Overlay::Approvals { selected: 0 }),
+            Approvals => {
+                self.overlay = Some(Overlay::Approvals {
+                    selected: 0,
+                    scroll: 0,
+                })
+            }
             RolloutNext => return self.rollout_next(),
             RolloutStart | RolloutPause | RolloutResume | RolloutRetry | RolloutSkip
             | RolloutTake | RolloutUngraceful => return self.rollout_key(cmd),

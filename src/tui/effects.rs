@@ -18,6 +18,7 @@ use crate::actions::{
 };
 use crate::engine::{Engine, Refresh, Subject, for_action};
 use crate::fleet::StepCommand;
+use crate::fleet::rollout::GateSpec;
 use crate::providers::Progress;
 use crate::session::note;
 
@@ -142,6 +143,8 @@ impl<'a> Effects<'a> {
             Effect::ControlRollout(control) => self.control_rollout(control),
             Effect::AlarmsGate(index, gate) => self.alarms_gate(index, gate),
             Effect::Preflight(state) => self.preflight(*state),
+            Effect::ArtifactGate(index) => self.artifact_gate(index),
+            Effect::RenderDeploy(request) => self.render_deploy(*request),
         }
     }
 
@@ -353,9 +356,75 @@ impl<'a> Effects<'a> {
 
     /// Run a rollout's command gate with its deadline; its verdict comes back.
     fn command_gate(&self, index: usize, run: StepCommand) {
+        let executor = Arc::clone(&self.executor);
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let verdict = crate::actions::rollout::command_gate(&run).await;
+            let verdict = match stored_gate(&executor, index).await {
+                // Through the executor: an artifact gate keeps or checks its artifact.
+                Ok((r, gate @ GateSpec::Command { .. })) => executor
+                    .command_gate(&r, index, &gate)
+                    .await
+                    .unwrap_or_else(|why| GateVerdict::Waiting {
+                        waiting_for: format!("refused: {why}"),
+                        remaining_secs: None,
+                    }),
+                Ok(_) => crate::actions::rollout::command_gate(&run).await,
+                Err(why) => GateVerdict::Waiting {
+                    waiting_for: why,
+                    remaining_secs: None,
+                },
+            };
+            let _ = tx.send(Msg::CommandGate(index, verdict));
+        });
+    }
+
+    /// Render a deploy's diff off the loop; the plan opens when it is back.
+    fn render_deploy(&self, mut request: Request) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let rendered = match executor.render_deploy(&request).await {
+                Ok(d) => {
+                    request.deploy_diff = Some(Box::new(d));
+                    Ok(())
+                }
+                Err(why) => Err(why),
+            };
+            let _ = tx.send(Msg::DeployRendered(Box::new(request), rendered));
+        });
+    }
+
+    /// Is the artifact the rollout waits on approved? Its verdict comes back as
+    /// `Msg::CommandGate`, as a command gate's does.
+    fn artifact_gate(&self, index: usize) {
+        let executor = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let verdict = match stored_gate(&executor, index).await {
+                Ok((
+                    r,
+                    GateSpec::Approval {
+                        artifact: Some(name),
+                        ..
+                    },
+                )) => {
+                    let e = Arc::clone(&executor);
+                    tokio::task::spawn_blocking(move || e.artifact_gate(&r, &name))
+                        .await
+                        .unwrap_or_else(|e| GateVerdict::Waiting {
+                            waiting_for: format!("the approval could not be read: {e}"),
+                            remaining_secs: None,
+                        })
+                }
+                Ok(_) => GateVerdict::Waiting {
+                    waiting_for: format!("step {} is no longer an artifact's approval", index + 1),
+                    remaining_secs: None,
+                },
+                Err(why) => GateVerdict::Waiting {
+                    waiting_for: why,
+                    remaining_secs: None,
+                },
+            };
             let _ = tx.send(Msg::CommandGate(index, verdict));
         });
     }
@@ -424,5 +493,25 @@ impl<'a> Effects<'a> {
                 Err(e) => log::warn!("preflight could not finish: {e}"),
             }
         });
+    }
+}
+
+/// The rollout as stored now and the gate at `index` (read off the loop's thread).
+async fn stored_gate(
+    executor: &Arc<crate::actions::Executor>,
+    index: usize,
+) -> Result<(crate::actions::rollout::Rollout, GateSpec), String> {
+    let e = Arc::clone(executor);
+    let r = tokio::task::spawn_blocking(move || e.rollouts().current())
+        .await
+        .map_err(|e| format!("the rollout could not be read: {e}"))?
+        .map_err(|e| format!("the rollout could not be read: {e}"))?;
+    match r.steps.get(index).map(|s| s.step.clone()) {
+        Some(crate::fleet::rollout::RolloutStep::Gate(g)) => Ok((r, g)),
+        _ => Err(format!(
+            "step {} of rollout {} is not a gate",
+            index + 1,
+            r.id
+        )),
     }
 }

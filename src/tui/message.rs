@@ -63,6 +63,8 @@ pub enum Msg {
     RolloutSaid(Result<String, String>),
     /// The fleet's failover and recovery templates judged by preflight (in a task).
     Preflight(Vec<crate::actions::preflight::Preflight>),
+    /// A deploy's diff was rendered (the request now carries it), or why it could not be.
+    DeployRendered(Box<Request>, Result<(), String>),
 }
 
 /// What `update` asks the loop to do.
@@ -112,4 +114,10 @@ pub enum Effect {
     /// Run preflight on the failover and recovery templates against this state (in a
     /// task); the reports come back as `Msg::Preflight`.
     Preflight(Box<FleetState>),
+    /// Check whether a second person approved the artifact the rollout's gate at this
+    /// step waits on; its verdict comes back as `Msg::CommandGate`.
+    ArtifactGate(usize),
+    /// Render a deploy's diff (a read, in a task); it comes back as `Msg::DeployRendered`
+    /// and the plan opens then.
+    RenderDeploy(Box<Request>),
 }

@@ -62,12 +62,26 @@ impl App {
                 self.open_plan(request)
             }
             Next::Gate {
+                index,
+                gate:
+                    GateSpec::Approval {
+                        artifact: Some(name),
+                        ..
+                    },
+                ..
+            } => {
+                self.status = Status::Running(format!(
+                    "gate: is artifact {name} approved? (a second person approves it in the approvals list, A)"
+                ));
+                vec![Effect::ArtifactGate(index)]
+            }
+            Next::Gate {
                 gate: GateSpec::Approval { .. },
                 ..
             } => vec![Effect::ApproveRollout],
             Next::Gate {
                 index,
-                gate: GateSpec::Command { run },
+                gate: GateSpec::Command { run, .. },
                 ..
             } => {
                 if self.read_only {

@@ -71,7 +71,8 @@ fn the_issues_template_loads_with_its_steps_in_order() {
     assert!(matches!(
         &r.steps[3],
         TemplateStep::Gate(GateSpec::Approval {
-            second_person: true
+            second_person: true,
+            artifact: None
         })
     ));
     assert!(matches!(&r.steps[6], TemplateStep::Restore { regions } if regions.is_empty()));

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approvals;
+mod artifacts;
 mod commands;
 mod config_alarms_gate;
 mod config_errors;
@@ -28,6 +29,7 @@ mod rollout_gates;
 mod rollout_ungraceful;
 mod runbook;
 mod seeds;
+mod seeds_release_failover;
 mod stores_sim;
 mod tenant_routing;
 mod weights_recovery;

@@ -11,6 +11,8 @@ stand-in for real. This covers the subset meridian and its tests use:
   helm history NAME [-o table|json] [--max N]
   helm list [-o table|json]
   helm get manifest NAME [--revision N]
+  helm get values NAME [--revision N] [-o yaml|json]   (the values the release was given;
+      yaml prints them as JSON, which is YAML, under helm's header)
   helm template NAME CHART [--set k=v]... [-f values.yaml]... [--version V]   (the chart's
       objects as `helm template` prints them: `---`, `# Source: PATH`, the object; rendered
       cluster-aware, as `helm upgrade --dry-run=server` would)
@@ -89,10 +91,11 @@ def parser():
     _global(c)
     c.add_argument("-o", "--output", choices=("table", "json"), default="table")
     c = sub.add_parser("get")
-    c.add_argument("what", choices=("manifest",))
+    c.add_argument("what", choices=("manifest", "values"))
     _global(c)
     c.add_argument("name")
     c.add_argument("--revision", type=int)
+    c.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
     c = sub.add_parser("template")
     _global(c)
     c.add_argument("name")
@@ -175,6 +178,15 @@ def run(args):
                 _table(["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"],
                        [[o["revision"], _ansic(o["updated"]), o["status"], o["chart"], o["app_version"],
                          o["description"]] for o in out])
+        elif args.command == "get" and args.what == "values":
+            # The values the release was given (helm's "USER-SUPPLIED VALUES").
+            rel = cfg.get_all(args.name, revision=args.revision) if args.revision else cfg.get_all(args.name)
+            values = rel.get("config") or {}
+            if args.output == "json":
+                print(json.dumps(values, separators=(",", ":")))
+            else:
+                print("USER-SUPPLIED VALUES:")
+                print(json.dumps(values, indent=2))
         elif args.command == "get":
             if args.revision is not None:
                 rel = cfg.get_all(args.name, revision=args.revision).get("summary") or {}

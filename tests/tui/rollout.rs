@@ -159,7 +159,11 @@ fn a_command_gate_runs_from_the_pane_and_its_verdict_is_recorded() {
         id: "checked".into(),
         name: "Checked".into(),
         params: Vec::new(),
-        steps: vec![TemplateStep::Gate(GateSpec::Command { run: run.clone() })],
+        steps: vec![TemplateStep::Gate(GateSpec::Command {
+            run: run.clone(),
+            artifact: None,
+            uses: None,
+        })],
         kind: Default::default(),
         modes: Vec::new(),
         step_meta: vec![Default::default()],
@@ -248,4 +252,167 @@ fn a_pending_approval_is_shown_and_approved_from_the_pane() {
     a.read_only = true;
     press(&mut a, &["A"]);
     assert!(press(&mut a, &["Enter"]).is_empty());
+}
+
+/// An artifact waiting for approval (a Terraform plan) shows its text in the approvals
+/// pane, a window of it at a time, moved with PgDn/PgUp; Enter approves that request.
+#[test]
+fn an_artifact_waiting_for_approval_shows_its_text_scrollably() {
+    use meridian::actions::approvals::ApprovalRequest;
+    use meridian::actions::approvals::artifact::ARTIFACT_ACTION;
+    use meridian::tui::Msg;
+
+    let mut a = app();
+    let req = ApprovalRequest {
+        hash: "f00dfeed".repeat(8),
+        action: ARTIFACT_ACTION.into(),
+        target: "tfplan (rollout infra-1 step 1)".into(),
+        summary: "artifact tfplan: 2048 bytes written by `terraform plan -out=tfplan`".into(),
+        changes: (1..=60).map(|i| format!("+ resource number {i}")).collect(),
+        command: "meridian rollout next (the step that applies it)".into(),
+        requester: "alice@laptop".into(),
+        requested_at_ms: a.now - MIN,
+        expires_at_ms: a.now + 14 * MIN,
+        production: false,
+    };
+    a.update(Msg::Pending(vec![req.clone()]));
+    press(&mut a, &["A"]);
+    let pane = text(&render(&a, 120, 40));
+    assert!(
+        pane.contains("artifact tfplan (rollout infra-1 step 1)"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("│ + resource number 1\n") || pane.contains("│ + resource number 1 "),
+        "{pane}"
+    );
+    assert!(!pane.contains("resource number 40"), "{pane}");
+    assert!(pane.contains("of 60 · PgDn/PgUp to scroll"), "{pane}");
+    assert!(
+        pane.contains(&format!("artifact sha256 {}", req.hash)),
+        "{pane}"
+    );
+
+    press(&mut a, &["pagedown", "pagedown", "pagedown"]);
+    let pane = text(&render(&a, 120, 40));
+    assert!(pane.contains("resource number 31"), "{pane}");
+    assert!(!pane.contains("resource number 1 "), "{pane}");
+    press(&mut a, &["pageup", "pageup", "pageup"]);
+    assert!(text(&render(&a, 120, 40)).contains("resource number 1 "));
+
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ApprovePlan(r)] if **r == req),
+        "{effects:?}"
+    );
+}
+
+/// `deploy TENANT REGION --set k=v` in the palette renders the diff first (a read, in a
+/// task: `Effect::RenderDeploy`), then opens the usual plan modal with the rendered diff's
+/// summary, the changed images and the whole diff; a deploy step from the rollout pane goes
+/// the same way instead of being refused for an unknown revision.
+#[test]
+fn a_deploy_from_the_palette_or_the_rollout_pane_renders_its_diff_into_the_plan() {
+    use meridian::actions::guards_deploy::DeployDiff;
+    use meridian::actions::{Action, Request};
+    use meridian::fleet::rollout::{RolloutTemplate, TemplateStep};
+    use meridian::tui::Msg;
+    use meridian::tui::fixture::type_text;
+
+    let mut a = app();
+    // The demo's search-stg, installed by Helm with a chart to deploy.
+    let helm = meridian::fleet::parse(
+        "[fleet]\nname = \"h\"\n[[regions]]\nid = \"us-east-1\"\nrole = \"primary\"\nsteady_weight = 100\ncluster = { context = \"us-east-1\" }\n[[tenants]]\nid = \"search-stg\"\nenvironment = \"stg\"\nregions = [\"us-east-1\"]\nhelm = { provider = \"helm\", release = \"search\", chart = \"charts/search\" }\n",
+        "helm.toml",
+        meridian::fleet::FleetSource::Demo,
+    )
+    .unwrap()
+    .tenants[0]
+        .helm
+        .clone();
+    for t in a.fleet.tenants.iter_mut().filter(|t| t.id == "search-stg") {
+        t.helm = helm.clone();
+    }
+    press(&mut a, &[":"]);
+    type_text(&mut a, "deploy search-stg us-east-1 --set image.tag=1.5.0");
+    let effects = press(&mut a, &["Enter"]);
+    let request = match effects.as_slice() {
+        [Effect::RenderDeploy(r)] => (**r).clone(),
+        other => panic!("{other:?}"),
+    };
+    match &request.action {
+        Action::Deploy {
+            tenant,
+            region,
+            set,
+            ..
+        } => {
+            assert_eq!(
+                (tenant.as_str(), region.as_str()),
+                ("search-stg", "us-east-1")
+            );
+            assert_eq!(set, &vec![("image.tag".to_string(), "1.5.0".to_string())]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut rendered: Request = request.clone();
+    rendered.deploy_diff = Some(Box::new(DeployDiff {
+        summary: "0 added, 1 changed (Deployment/search/web), 0 removed, 2 unchanged".into(),
+        changed: vec!["Deployment/search/web".into()],
+        images: vec!["Deployment/search/web web: app:1.4.2 -> app:1.5.0".into()],
+        text: "0 added, 1 changed (Deployment/search/web), 0 removed, 2 unchanged\n~ changed Deployment/search/web\n-        image: app:1.4.2\n+        image: app:1.5.0\n".into(),
+        // The demo's simulated world has no Helm history: Helm found none, a first install.
+        first_install: true,
+        ..DeployDiff::default()
+    }));
+    a.update(Msg::DeployRendered(Box::new(rendered), Ok(())));
+    let modal = text(&render(&a, 160, 45));
+    assert!(modal.contains("rendered diff"), "{modal}");
+    assert!(
+        modal.contains("image Deployment/search/web web: app:1.4.2 -> app:1.5.0"),
+        "{modal}"
+    );
+    assert!(modal.contains("+        image: app:1.5.0"), "{modal}");
+    assert!(!modal.contains("revision-unknown"), "{modal}");
+
+    // A render that failed still opens the plan, which says why and refuses.
+    press(&mut a, &["esc"]);
+    a.update(Msg::DeployRendered(
+        Box::new(request),
+        Err("cannot render the deploy: helm: chart not found".into()),
+    ));
+    assert!(text(&render(&a, 160, 45)).contains("chart not found"));
+
+    // The rollout pane's deploy step renders before its plan opens.
+    press(&mut a, &["esc"]);
+    a.fleet.rollouts.push(RolloutTemplate {
+        id: "ship".into(),
+        name: "Ship".into(),
+        params: Vec::new(),
+        steps: vec![TemplateStep::Deploy {
+            tenant: "search-stg".into(),
+            region: "us-east-1".into(),
+            version: None,
+            set: vec![("image.tag".into(), "1.5.0".into())],
+        }],
+        kind: Default::default(),
+        modes: Vec::new(),
+        step_meta: vec![Default::default()],
+    });
+    let r = Rollout::start(
+        &a.fleet,
+        "ship",
+        Default::default(),
+        "CHG-9",
+        "alice@laptop",
+        a.now,
+    )
+    .unwrap();
+    a.update(Msg::Rollout(Some(Box::new(r))));
+    press(&mut a, &["o"]);
+    let effects = press(&mut a, &["Enter"]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RenderDeploy(r)] if r.rollout.is_some()),
+        "{effects:?}"
+    );
 }

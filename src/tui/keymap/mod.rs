@@ -225,7 +225,8 @@ pub fn allowed(mode: Mode, command: Command) -> bool {
                 | Cancel
                 | DeleteChar
         ),
-        // The rollout pane is a picker-mode overlay: its controls are keys there.
+        // The rollout pane is a picker-mode overlay: its controls are keys there; PgUp/PgDn
+        // scroll the approvals pane's text (an artifact's plan).
         Mode::Picker => matches!(
             command,
             MoveUp
@@ -241,6 +242,8 @@ pub fn allowed(mode: Mode, command: Command) -> bool {
                 | RolloutSkip
                 | RolloutTake
                 | RolloutUngraceful
+                | PageUp
+                | PageDown
         ),
         Mode::Help => matches!(
             command,

@@ -4,6 +4,7 @@
 
 mod confirm;
 mod palette;
+mod palette_deploy;
 mod revisions;
 mod rollout_prompt;
 mod rollout_start;
@@ -18,6 +19,9 @@ pub use weights::WeightsEditor;
 
 use super::command::{Command, Mode};
 use crate::actions::{Plan, Request};
+
+/// Lines PgDn and PgUp move an approval request's text by.
+const APPROVAL_PAGE: usize = 10;
 
 /// What an overlay asks of the app after a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +46,8 @@ pub enum Outcome {
     StartRollout(Box<crate::actions::executor::StartOptions>),
     /// Pause, resume, retry, skip or take over the rollout (through the executor).
     RolloutControl(RolloutControl),
+    /// What was typed cannot be done; why.
+    Refused(String),
 }
 
 /// The overlay on screen, if any.
@@ -59,6 +65,8 @@ pub enum Overlay {
     /// Plans waiting for a second person: the selected one is approved with Enter.
     Approvals {
         selected: usize,
+        /// Lines of the selected request's text scrolled past (PgDn, PgUp).
+        scroll: usize,
     },
     /// The findings, most urgent first: Enter opens the selected one's plan.
     Findings {
@@ -130,13 +138,24 @@ impl Overlay {
             Overlay::Weights(e) => e.command(cmd),
             Overlay::Revisions(p) => p.command(cmd),
             Overlay::Palette(p) => p.command(cmd),
-            Overlay::Approvals { selected } => match cmd {
+            Overlay::Approvals { selected, scroll } => match cmd {
                 Command::MoveUp => {
                     *selected = selected.saturating_sub(1);
+                    *scroll = 0;
                     Outcome::Stay
                 }
                 Command::MoveDown => {
                     *selected += 1;
+                    *scroll = 0;
+                    Outcome::Stay
+                }
+                // The selected request's text (an artifact's plan can be long).
+                Command::PageDown => {
+                    *scroll = scroll.saturating_add(APPROVAL_PAGE);
+                    Outcome::Stay
+                }
+                Command::PageUp => {
+                    *scroll = scroll.saturating_sub(APPROVAL_PAGE);
                     Outcome::Stay
                 }
                 Command::Accept => Outcome::Approve(*selected),

@@ -77,6 +77,13 @@ impl Palette {
             }
             Command::Cancel => return Outcome::Close,
             Command::Accept => {
+                // `deploy TENANT REGION --set k=v`: a command with arguments.
+                if let Some(r) = super::palette_deploy::deploy_request(&self.query) {
+                    return match r {
+                        Ok(request) => Outcome::OpenPlan(Box::new(request)),
+                        Err(why) => Outcome::Refused(why),
+                    };
+                }
                 return match self.matches().get(self.selected) {
                     Some(e) => Outcome::Run(e.command),
                     None => Outcome::Stay,

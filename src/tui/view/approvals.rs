@@ -12,7 +12,10 @@ use crate::state::short_age;
 use crate::tui::app::App;
 use crate::tui::theme::Role;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
+/// Lines of a request's text shown at once; PgDn and PgUp move through the rest.
+const TEXT_ROWS: usize = 14;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, scroll: usize) {
     let t = &app.theme;
     let rect = pane_over(frame, area);
     let mut lines: Vec<Line> = Vec::new();
@@ -49,11 +52,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
     if let Some(r) = app.approvals.get(chosen) {
         lines.push(Line::from(""));
         lines.push(Line::styled(r.summary.clone(), t.get(Role::Title)));
-        for c in &r.changes {
-            lines.push(Line::from(format!("  · {c}")));
+        // An artifact's text (a Terraform plan) may run to thousands of lines: a window
+        // of it, moved with PgDn/PgUp.
+        let total = r.changes.len();
+        let rows = (rect.height as usize)
+            .saturating_sub(lines.len() + 8)
+            .clamp(3, TEXT_ROWS.max(3));
+        let from = scroll.min(total.saturating_sub(rows));
+        let artifact = r.action == crate::actions::approvals::artifact::ARTIFACT_ACTION;
+        for c in r.changes.iter().skip(from).take(rows) {
+            lines.push(Line::from(match artifact {
+                true => format!("  │ {c}"),
+                false => format!("  · {c}"),
+            }));
+        }
+        if total > rows {
+            lines.push(Line::styled(
+                format!(
+                    "  lines {}-{} of {total} · PgDn/PgUp to scroll",
+                    from + 1,
+                    (from + rows).min(total)
+                ),
+                t.get(Role::Muted),
+            ));
         }
         lines.push(Line::styled(
-            format!("plan {} · they run: {}", short(&r.hash), r.command),
+            match artifact {
+                true => format!("artifact sha256 {} · then: {}", r.hash, r.command),
+                false => format!("plan {} · they run: {}", short(&r.hash), r.command),
+            },
             t.get(Role::Muted),
         ));
         lines.push(Line::from(""));
@@ -67,7 +94,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
             Line::from(vec![
                 Span::styled("Enter", t.get(Role::Key)),
                 Span::raw(format!(
-                    " approves this exact plan as {me}; not the requester (a guard against mistakes, not authentication)"
+                    " approves this exact {} as {me}; not the requester (a guard against mistakes, not authentication)",
+                    if artifact { "artifact (its sha256)" } else { "plan" }
                 )),
             ])
         });

@@ -86,7 +86,12 @@ pub fn hints(app: &App) -> Vec<(Command, &'static str)> {
             vec![(MoveDown, "template"), (Accept, "choose"), (Cancel, "back")]
         }
         Mode::Picker if matches!(app.overlay, Some(Overlay::Approvals { .. })) => {
-            vec![(MoveDown, "move"), (Accept, "approve"), (Cancel, "close")]
+            vec![
+                (MoveDown, "move"),
+                (PageDown, "scroll"),
+                (Accept, "approve"),
+                (Cancel, "close"),
+            ]
         }
         Mode::Picker if matches!(app.overlay, Some(Overlay::Findings { .. })) => {
             vec![

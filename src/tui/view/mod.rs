@@ -74,7 +74,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Revisions(p) => picker::draw(frame, body, app, p),
             Overlay::Palette(p) => palette::draw(frame, body, app, p),
             Overlay::Rollout => rollout::draw(frame, body, app),
-            Overlay::Approvals { selected } => approvals::draw(frame, body, app, *selected),
+            Overlay::Approvals { selected, scroll } => {
+                approvals::draw(frame, body, app, *selected, *scroll)
+            }
             Overlay::Findings { selected } => findings::draw(frame, body, app, *selected),
             Overlay::Help { scroll } => help::draw(frame, body, app, *scroll),
             Overlay::RolloutStart(s) => rollout_start::draw(frame, body, app, s),

@@ -148,6 +148,27 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
     for n in p.notes.iter().chain(m.backend_notes.iter().flatten()) {
         lines.push(Line::from(Span::styled(format!("  note: {n}"), muted)));
     }
+    // A deploy's rendered diff: the summary, the image changes, then the whole diff
+    // (PgDn/PgUp scroll the plan).
+    if let Some(d) = &m.request.deploy_diff {
+        // The diff's first line is its summary (added, changed, removed).
+        lines.push(head("rendered diff"));
+        for i in &d.images {
+            lines.push(Line::from(Span::styled(
+                format!("  image {i}"),
+                t.get(Role::Accent),
+            )));
+        }
+        for l in d.text.lines() {
+            let role = match l.chars().next() {
+                Some('+') => Role::Ok,
+                Some('-') => Role::Danger,
+                Some('~') | Some('@') => Role::Info,
+                _ => Role::Muted,
+            };
+            lines.push(Line::from(Span::styled(format!("  {l}"), t.get(role))));
+        }
+    }
     lines.push(Line::from(vec![
         Span::styled("cli ", t.get(Role::Accent)),
         Span::styled(p.cli_equivalent.clone(), t.get(Role::Text)),

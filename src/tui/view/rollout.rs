@@ -131,7 +131,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Next::Gate {
                     gate:
                         GateSpec::Approval {
+                            artifact: Some(name),
+                            ..
+                        },
+                    ..
+                } => format!(
+                    "{key}: check whether a second person approved artifact {name} (A: the approvals list)"
+                ),
+                Next::Gate {
+                    gate:
+                        GateSpec::Approval {
                             second_person: true,
+                            ..
                         },
                     ..
                 } => {

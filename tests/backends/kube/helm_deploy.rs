@@ -72,6 +72,11 @@ fn a_deploy_shows_its_rendered_diff_runs_helm_upgrade_and_is_read_back() {
         err.contains("helm: Release \"web\" has been installed"),
         "{err}"
     );
+    // Read back: the values Helm keeps are the ones asked for.
+    assert!(
+        err.contains("helm get values: release=v1 as asked"),
+        "{err}"
+    );
 
     // The next deploy changes the ConfigMap: the plan names it and the diff shows the line.
     let out = deploy("v2", &["--version", "1.4.0", "--yes"]);

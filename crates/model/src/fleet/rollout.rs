@@ -183,10 +183,24 @@ pub enum GateSpec {
         #[serde(with = "secs")]
         under: Duration,
     },
-    /// A command exits 0.
-    Command { run: StepCommand },
-    /// A person approves; with `second_person`, not the one who started the rollout.
-    Approval { second_person: bool },
+    /// A command exits 0. With `artifact`, it writes a file a second person must approve
+    /// (a Terraform plan); with `uses`, it applies one and runs only while the file is
+    /// byte for byte the one approved.
+    Command {
+        run: StepCommand,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        artifact: Option<ArtifactSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uses: Option<String>,
+    },
+    /// A person approves; with `second_person`, not the one who started the rollout. With
+    /// `artifact`, a second person approves the exact hash of the artifact of that name
+    /// the rollout last produced (`meridian approve --artifact HASH`).
+    Approval {
+        second_person: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        artifact: Option<String>,
+    },
     /// Time passes.
     Wait {
         #[serde(with = "secs")]
@@ -206,6 +220,20 @@ pub enum GateSpec {
         #[serde(with = "secs")]
         hold: Duration,
     },
+}
+
+/// A file a command gate writes for a second person to approve before a later step
+/// applies it: `artifact = { name = "tfplan", path = "plans/{region}.tfplan", text =
+/// "plans/{region}.txt" }`. Paths are relative to the directory meridian runs in, as the
+/// command's are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactSpec {
+    pub name: String,
+    pub path: String,
+    /// Its text form for the approver (`terraform show` output), a file the command
+    /// also writes; without it, the artifact's own bytes are shown when they are text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One concrete step of a started rollout.
@@ -296,12 +324,25 @@ fn gate_label(g: &GateSpec) -> String {
     match g {
         GateSpec::Healthy { region, hold } => format!("{region} healthy {}", span(*hold)),
         GateSpec::Lag { region, under } => format!("{region} lag under {}", span(*under)),
-        GateSpec::Command { run } => format!("command {}", run.display()),
+        GateSpec::Command {
+            run,
+            artifact: Some(a),
+            ..
+        } => format!("command {} (writes artifact {})", run.display(), a.name),
+        GateSpec::Command {
+            run, uses: Some(u), ..
+        } => format!("command {} (applies approved artifact {u})", run.display()),
+        GateSpec::Command { run, .. } => format!("command {}", run.display()),
+        GateSpec::Approval {
+            artifact: Some(a), ..
+        } => format!("approval of artifact {a} by a second person"),
         GateSpec::Approval {
             second_person: true,
+            ..
         } => "approval by a second person".into(),
         GateSpec::Approval {
             second_person: false,
+            ..
         } => "approval".into(),
         GateSpec::Wait { hold } => format!("wait {}", span(*hold)),
         GateSpec::Alarms {
@@ -539,8 +580,18 @@ impl RolloutTemplate {
                         region: region(r)?,
                         under: *under,
                     },
-                    GateSpec::Command { run } => GateSpec::Command {
+                    GateSpec::Command {
+                        run,
+                        artifact,
+                        uses,
+                    } => GateSpec::Command {
                         run: run.substituted_with(&f),
+                        artifact: artifact.as_ref().map(|a| ArtifactSpec {
+                            name: a.name.clone(),
+                            path: f(&a.path),
+                            text: a.text.as_deref().map(f),
+                        }),
+                        uses: uses.clone(),
                     },
                     GateSpec::Alarms {
                         prefix,

@@ -338,6 +338,14 @@ pub fn rollout_steps(_: &mut SchemaGenerator) -> Schema {
                 "by": {"enum": ["second-person", "anyone"]},
                 "prefix": text,
                 "tag": text,
+                // A command gate's artifact is a table; an approval gate's names one.
+                "artifact": {"oneOf": [text, {
+                    "type": "object",
+                    "properties": {"name": text, "path": text, "text": text},
+                    "required": ["name", "path"],
+                    "additionalProperties": false,
+                }]},
+                "uses": text,
             }),
             &["gate"],
         ),

@@ -20,6 +20,8 @@ type Seen = HashMap<String, (Millis, Millis)>;
 pub struct HealthySince {
     path: Option<PathBuf>,
     seen: Mutex<Seen>,
+    /// Per region, the "last seen healthy" the file says now: what another process reads.
+    saved: Mutex<HashMap<String, Millis>>,
 }
 
 impl HealthySince {
@@ -36,9 +38,14 @@ impl HealthySince {
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|text| serde_json::from_str::<Seen>(&text).ok())
             .unwrap_or_default();
+        let saved = seen
+            .iter()
+            .map(|(r, (_, last))| (r.clone(), *last))
+            .collect();
         HealthySince {
             path,
             seen: Mutex::new(seen),
+            saved: Mutex::new(saved),
         }
     }
 
@@ -59,14 +66,23 @@ impl HealthySince {
         };
         // Write only when the file would say something new: a run starts or ends, or the
         // saved "last seen healthy" is getting old enough that another process could take
-        // the gap for an outage. Not once per region on every refresh.
+        // the gap for an outage. Not once per region on every refresh. What counts is the
+        // last-seen the file holds, not this process's own: a long-running watcher that
+        // compared with its own last reading would never refresh the file, and every CLI
+        // command would then see a gap and count the health gate from zero again.
+        let mut saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = saved
+            .get(region)
+            .is_none_or(|last| now - last > MAX_GAP / 4);
         let changed = match (before, since) {
-            (Some((was, last)), Some(now_since)) => was != now_since || now - last > MAX_GAP / 4,
+            (Some((was, _)), Some(now_since)) => was != now_since || stale,
             (None, None) => false,
             _ => true,
         };
         if changed {
             self.save(&seen);
+            saved.clear();
+            saved.extend(seen.iter().map(|(r, (_, last))| (r.clone(), *last)));
         }
         since
     }
@@ -109,6 +125,19 @@ mod tests {
         assert!(!file.exists(), "nine steady readings wrote nothing");
         a.observe("eu", true, 1_000 + MAX_GAP / 4 + 20_000);
         assert!(file.exists(), "an ageing last-seen is refreshed");
+    }
+
+    #[test]
+    fn a_long_running_reader_keeps_the_file_fresh_for_other_processes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let watcher = HealthySince::new(Some(dir.path()));
+        // A reading every 5s for 10 minutes, as `meridian watch` does.
+        for t in 0..=120 {
+            watcher.observe("eu", true, 1_000 + t * 5_000);
+        }
+        // A CLI command then: the region has been healthy all along, not since now.
+        let cli = HealthySince::new(Some(dir.path()));
+        assert_eq!(cli.observe("eu", true, 1_000 + 121 * 5_000), Some(1_000));
     }
 
     #[test]

@@ -74,5 +74,7 @@ pub async fn run(
         progress,
         pending,
     )
-    .await
+    .await?;
+    // Read back what Helm keeps as asked (`helm get values`): each `--set` must be there.
+    super::helm_values::check(t, target, req, progress).await
 }

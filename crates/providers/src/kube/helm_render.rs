@@ -57,7 +57,7 @@ pub struct Rendered {
     pub installed: bool,
 }
 
-fn target_flags(t: &Tenant, target: &Target) -> Vec<String> {
+pub(super) fn target_flags(t: &Tenant, target: &Target) -> Vec<String> {
     let mut a = vec![
         "--namespace".to_string(),
         t.helm_namespace().to_string(),
@@ -105,7 +105,12 @@ pub async fn render(
 }
 
 /// Run helm, return its standard output; its last error line on failure.
-async fn run(helm: &str, args: &[String], region: &str, call: &str) -> ProviderResult<String> {
+pub(super) async fn run(
+    helm: &str,
+    args: &[String],
+    region: &str,
+    call: &str,
+) -> ProviderResult<String> {
     let child = Command::new(helm)
         .args(args)
         .stdin(Stdio::null())

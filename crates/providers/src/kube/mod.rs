@@ -12,6 +12,7 @@ pub mod helm;
 mod helm_deploy;
 pub mod helm_render;
 mod helm_rollback;
+mod helm_values;
 pub mod lease;
 pub mod manifest_diff;
 mod operation;

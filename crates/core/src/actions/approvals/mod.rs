@@ -6,6 +6,7 @@
 //! Requests and approvals are documents in a [`SharedStore`], so a partner on another
 //! machine sharing the state directory (or, later, a cluster) sees them.
 
+pub mod artifact;
 mod audited;
 mod hash;
 mod identity;
@@ -105,6 +106,28 @@ pub enum Refusal {
     /// unverified identity where the policy requires a verified one.
     #[error("{why}")]
     Identity { why: String },
+    #[error(
+        "artifact {name} ({}) is not approved: a second person (not whoever wrote it) reads it with `meridian approve --artifact` and runs `meridian approve --artifact {}`",
+        short(.hash),
+        short(.hash)
+    )]
+    ArtifactNotApproved { name: String, hash: String },
+    #[error(
+        "artifact {name} at {path} changed since it was written: approved bytes {}, now {}; nothing is applied: put the approved bytes back (meridian kept a copy in {kept}) or abort and plan again (a new plan needs a new approval)",
+        short(.approved),
+        short(.now)
+    )]
+    ArtifactChanged {
+        name: String,
+        path: String,
+        approved: String,
+        now: String,
+        kept: String,
+    },
+    #[error(
+        "rollout {rollout} has not written artifact {name}: the command gate that writes it must run first"
+    )]
+    ArtifactMissing { name: String, rollout: String },
 }
 
 impl From<StoreError> for Refusal {

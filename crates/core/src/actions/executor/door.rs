@@ -128,7 +128,7 @@ impl Executor {
     }
 
     /// One audit record for a change that is not a plan.
-    fn record_event(
+    pub(super) fn record_event(
         &self,
         action: &str,
         target: &str,

@@ -8,6 +8,7 @@
 
 mod act;
 mod approval;
+mod artifacts;
 pub mod door;
 mod freeze;
 pub mod interrupt;
@@ -17,6 +18,7 @@ mod promote_stores;
 mod recheck;
 mod record;
 mod recovery;
+mod render;
 mod rollout;
 mod settle;
 mod verify;

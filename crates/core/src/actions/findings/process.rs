@@ -32,7 +32,18 @@ fn rollout(j: &mut Judge) -> Option<Finding> {
             let label = r.steps[index].step.label();
             let (what, command, why) = match &gate {
                 GateSpec::Approval {
+                    artifact: Some(name),
+                    ..
+                } => (
+                    format!("waits for a second person to approve artifact {name}"),
+                    "meridian approve --artifact".to_string(),
+                    format!(
+                        "someone other than whoever wrote artifact {name} reads it and runs `meridian approve --artifact HASH`; then the driver runs `meridian rollout next`"
+                    ),
+                ),
+                GateSpec::Approval {
                     second_person: true,
+                    ..
                 } => (
                     format!(
                         "waits for a second person (not {}) to approve",

@@ -864,7 +864,10 @@ fn release_at_approval(
         started_at,
         status: RolloutStatus::Running,
         steps: vec![StepEntry {
-            step: RolloutStep::Gate(GateSpec::Approval { second_person }),
+            step: RolloutStep::Gate(GateSpec::Approval {
+                second_person,
+                artifact: None,
+            }),
             state,
             rollback: false,
             temporary_ms: None,

@@ -95,7 +95,16 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             format!("{} of {} passed", secs(waited), span(*hold)),
             Some(Duration::from_millis((ms(*hold) - waited) as u64)),
         ),
-        GateSpec::Approval { second_person } => GateVerdict::waiting(
+        GateSpec::Approval {
+            artifact: Some(name),
+            ..
+        } => GateVerdict::waiting(
+            format!(
+                "a second person to approve artifact {name}: `meridian approve --artifact HASH`, then `meridian rollout next`"
+            ),
+            None,
+        ),
+        GateSpec::Approval { second_person, .. } => GateVerdict::waiting(
             if *second_person {
                 "approval by a second person (not whoever started the rollout): `meridian rollout approve`"
             } else {
@@ -103,7 +112,7 @@ pub fn evaluate(gate: &GateSpec, state: &FleetState, since: Millis, now: Millis)
             },
             None,
         ),
-        GateSpec::Command { run } => {
+        GateSpec::Command { run, .. } => {
             GateVerdict::waiting(format!("`{}` to exit 0", run.display()), None)
         }
         // Decided from CloudWatch's alarm history by `gate_alarms::alarms_gate` (`rollout

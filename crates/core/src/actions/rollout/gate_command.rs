@@ -11,11 +11,19 @@ pub const COMMAND_GATE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Run a command gate's command: met when it exits 0.
 pub async fn command_gate(run: &StepCommand) -> GateVerdict {
+    command_gate_output(run).await.0
+}
+
+/// [`command_gate`], with what the command wrote (stdout, then stderr) for evidence.
+pub async fn command_gate_output(run: &StepCommand) -> (GateVerdict, String) {
     let argv = run.argv();
     let Some((program, args)) = argv.split_first() else {
-        return GateVerdict::Failed {
-            reason: "the gate's command is empty".into(),
-        };
+        return (
+            GateVerdict::Failed {
+                reason: "the gate's command is empty".into(),
+            },
+            String::new(),
+        );
     };
     let child = tokio::process::Command::new(program)
         .args(args)
@@ -25,13 +33,26 @@ pub async fn command_gate(run: &StepCommand) -> GateVerdict {
         waiting_for: format!("`{}` to exit 0 ({why})", run.display()),
         remaining_secs: None,
     };
-    match tokio::time::timeout(COMMAND_GATE_TIMEOUT, child).await {
-        Err(_) => waiting(format!("it ran over {}s", COMMAND_GATE_TIMEOUT.as_secs())),
-        Ok(Err(e)) => waiting(format!("it could not start: {e}")),
-        Ok(Ok(out)) if out.status.success() => GateVerdict::Met {
+    let out = match tokio::time::timeout(COMMAND_GATE_TIMEOUT, child).await {
+        Err(_) => {
+            return (
+                waiting(format!("it ran over {}s", COMMAND_GATE_TIMEOUT.as_secs())),
+                String::new(),
+            );
+        }
+        Ok(Err(e)) => return (waiting(format!("it could not start: {e}")), String::new()),
+        Ok(Ok(out)) => out,
+    };
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdict = match out {
+        out if out.status.success() => GateVerdict::Met {
             reason: format!("`{}` exited 0", run.display()),
         },
-        Ok(Ok(out)) => {
+        out => {
             let last = String::from_utf8_lossy(&out.stderr)
                 .lines()
                 .chain(String::from_utf8_lossy(&out.stdout).lines())
@@ -43,7 +64,8 @@ pub async fn command_gate(run: &StepCommand) -> GateVerdict {
                 out.status.code().unwrap_or(-1)
             ))
         }
-    }
+    };
+    (verdict, text)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod view;
 pub use control::{Outcome, Skipped, state_word};
 pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now, with_timeout};
 pub use gate_alarms::{ALARMS_GATE_DEADLINE, alarms_gate, alarms_verdict, decide_alarms_gate};
-pub use gate_command::{COMMAND_GATE_TIMEOUT, command_gate};
+pub use gate_command::{COMMAND_GATE_TIMEOUT, command_gate, command_gate_output};
 pub use state::{
     Exception, ExceptionKind, Next, Pause, Rollout, RolloutError, RolloutStatus, SkipRequest,
     StepEntry, StepState,

@@ -476,7 +476,22 @@ impl Rollout {
         let index = match self.next() {
             Next::Gate {
                 index,
-                gate: GateSpec::Approval { second_person },
+                gate:
+                    GateSpec::Approval {
+                        artifact: Some(name),
+                        ..
+                    },
+                ..
+            } => {
+                return Err(RolloutError::Usage(format!(
+                    "step {} of rollout {} waits for a second person to approve artifact {name} itself: `meridian approve --artifact` lists it with its hash, `meridian approve --artifact HASH` approves it, then the driver runs `meridian rollout next`",
+                    index + 1,
+                    self.id
+                )));
+            }
+            Next::Gate {
+                index,
+                gate: GateSpec::Approval { second_person, .. },
                 ..
             } => {
                 let not_second = [self.started_by.as_str(), self.driver()]

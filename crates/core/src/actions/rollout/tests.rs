@@ -61,7 +61,8 @@ fn a_healthy_gate_counts_from_its_own_start_and_passes() {
         r.next(),
         Next::Gate {
             gate: GateSpec::Approval {
-                second_person: true
+                second_person: true,
+                ..
             },
             ..
         }

@@ -7,7 +7,7 @@ use toml::{Spanned, Value};
 
 use super::Validator;
 use super::rollouts::{GATE_KINDS, Known, RawStep};
-use crate::fleet::rollout::{GateSpec, TemplateStep, placeholders};
+use crate::fleet::rollout::{ArtifactSpec, GateSpec, TemplateStep, placeholders};
 use crate::fleet::step::StepCommand;
 use crate::fleet::suggest::hint;
 use crate::traffic::Ask;
@@ -304,16 +304,26 @@ impl StepReader<'_, '_, '_> {
                 return None;
             }
         };
-        for k in ["region", "for", "under", "run", "by", "prefix", "tag"] {
+        for k in [
+            "region", "for", "under", "run", "by", "prefix", "tag", "artifact", "uses",
+        ] {
             let by_ok = k == "by" && kind == "approval";
             let alarms_ok = kind == "alarms" && ["region", "prefix", "tag"].contains(&k);
-            if self.step.contains_key(k) && !needs.contains(&k) && !by_ok && !alarms_ok {
+            let artifact_ok = (k == "artifact" && ["command", "approval"].contains(&kind.as_str()))
+                || (k == "uses" && kind == "command");
+            if self.step.contains_key(k)
+                && !needs.contains(&k)
+                && !by_ok
+                && !alarms_ok
+                && !artifact_ok
+            {
                 self.fail(
                     k,
                     format!(
                         "a {kind} gate has no `{k}`; it takes: {}",
                         match kind.as_str() {
-                            "approval" => "by".to_string(),
+                            "approval" => "by, artifact".to_string(),
+                            "command" => "run, artifact, uses".to_string(),
                             "alarms" => "for, prefix, tag, region".to_string(),
                             _ => needs.join(", "),
                         }
@@ -353,6 +363,8 @@ impl StepReader<'_, '_, '_> {
                             return None;
                         }
                     },
+                    artifact: self.artifact_spec()?,
+                    uses: self.opt_text("uses")?,
                 }
             }
             "alarms" => self.alarms_gate()?,
@@ -366,11 +378,53 @@ impl StepReader<'_, '_, '_> {
                         return None;
                     }
                 },
+                artifact: self.opt_text("artifact")?,
             },
             _ => GateSpec::Wait {
                 hold: self.duration("for")?,
             },
         })
+    }
+
+    /// A command gate's `artifact = { name = "tfplan", path = "...", text = "..." }`.
+    fn artifact_spec(&mut self) -> Option<Option<ArtifactSpec>> {
+        let Some(v) = self.step.get("artifact").map(|v| v.get_ref()) else {
+            return Some(None);
+        };
+        let table = v.as_table();
+        let field = |k: &str| {
+            table
+                .and_then(|t| t.get(k))
+                .and_then(|x| x.as_str())
+                .filter(|x| !x.trim().is_empty())
+                .map(String::from)
+        };
+        let unknown = table.and_then(|t| {
+            t.keys()
+                .find(|k| !["name", "path", "text"].contains(&k.as_str()))
+                .cloned()
+        });
+        match (field("name"), field("path"), unknown) {
+            (Some(name), Some(path), None) => Some(Some(ArtifactSpec {
+                name,
+                path,
+                text: field("text"),
+            })),
+            (_, _, Some(k)) => {
+                self.fail(
+                    "artifact",
+                    format!("unknown key \"{k}\" in `artifact`; it takes: name, path, text"),
+                );
+                None
+            }
+            _ => {
+                self.fail(
+                    "artifact",
+                    "a command gate's `artifact` is a table: { name = \"tfplan\", path = \"FILE the command writes\", text = \"its text form (optional)\" }".into(),
+                );
+                None
+            }
+        }
     }
 
     /// `{ gate = "alarms", prefix = "...", tag = "KEY=value", region = "...", for = "7d" }`.

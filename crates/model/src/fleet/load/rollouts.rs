@@ -10,7 +10,7 @@ use super::rollout_steps::StepReader;
 use crate::fleet::model::{Phase, Region, Tenant};
 use crate::fleet::raw::RawRollout;
 use crate::fleet::rollout::{
-    RolloutTemplate, RunMode, StepMeta, TemplateKind, TemplateStep, placeholders,
+    GateSpec, RolloutTemplate, RunMode, StepMeta, TemplateKind, TemplateStep, placeholders,
 };
 use crate::fleet::suggest::hint;
 use crate::traffic::TrafficRules;
@@ -62,10 +62,12 @@ impl Validator<'_> {
             let modes = self.template_modes(r, i, kind);
             let mut steps = Vec::new();
             let mut step_meta = Vec::new();
+            let mut produced = HashSet::new();
             for (j, step) in r.steps.get_ref().iter().enumerate() {
                 let key = format!("rollouts[{i}].steps[{j}]");
                 let meta = self.step_meta(step.get_ref(), &key, &modes);
                 if let Some(s) = self.rollout_step(step, &key, &params, known) {
+                    self.artifact_order(&s, step, &key, &mut produced);
                     steps.push(s);
                     step_meta.push(meta);
                 }
@@ -144,7 +146,7 @@ impl Validator<'_> {
             "deploy" => &["deploy", "region", "version", "set"],
             "signups" => &["signups", "region"],
             _ => &[
-                "gate", "region", "for", "under", "run", "by", "prefix", "tag",
+                "gate", "region", "for", "under", "run", "by", "prefix", "tag", "artifact", "uses",
             ],
         };
         for (k, v) in step {
@@ -168,6 +170,44 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
+    /// An artifact is approved or applied only after a step before it writes it.
+    fn artifact_order(
+        &mut self,
+        s: &TemplateStep,
+        sp: &Spanned<RawStep>,
+        key: &str,
+        produced: &mut HashSet<String>,
+    ) {
+        let (wants, k) = match s {
+            TemplateStep::Gate(GateSpec::Command {
+                artifact: Some(a), ..
+            }) => {
+                produced.insert(a.name.clone());
+                return;
+            }
+            TemplateStep::Gate(GateSpec::Command { uses: Some(u), .. }) => (u, "uses"),
+            TemplateStep::Gate(GateSpec::Approval {
+                artifact: Some(a), ..
+            }) => (a, "artifact"),
+            _ => return,
+        };
+        if !produced.contains(wants) {
+            let known = produced.iter().cloned().collect::<Vec<_>>().join(", ");
+            let msg = format!(
+                "no step before this one writes artifact \"{wants}\"{}: a command gate with `artifact = {{ name = \"{wants}\", path = \"...\" }}` must come first",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (written before it: {known})")
+                }
+            );
+            match sp.get_ref().get(k) {
+                Some(at) => self.err(at, format!("{key}.{k}"), msg),
+                None => self.err(sp, format!("{key}.{k}"), msg),
+            }
+        }
+    }
+
     fn template_kind(&mut self, r: &RawRollout, i: usize) -> TemplateKind {
         let Some(k) = &r.kind else {
             return TemplateKind::default();

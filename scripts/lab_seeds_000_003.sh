@@ -89,7 +89,7 @@ kv_lag() {
     say "Workers KV (seed 000): reads lag writes by ${secs}s"
 }
 
-write_seed_fleets() { # zone
+write_seed_fleets_000_003() { # zone
     mkdir -p "$(dirname "$seed000_fleet_file")" "$(dirname "$seed003_fleet_file")"
     cat >"$seed000_fleet_file" <<TOML
 # Seed 000 on the lab (written by scripts/lab.sh up): tenants (workspaces) routed to a home

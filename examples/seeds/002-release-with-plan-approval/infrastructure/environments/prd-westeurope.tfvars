@@ -1,0 +1,6 @@
+location           = "westeurope"
+aks_node_count     = "3"
+aks_node_size      = "Standard_D8s_v5"
+app_gateway_sku    = "WAF_v2"
+key_vault_sku      = "premium"
+redis_capacity     = "1"
