@@ -717,6 +717,13 @@ impl TemplateStep {
                 Some(v) => format!("deploy {} {v} in {region}", every(tenant)),
                 None => format!("deploy {} in {region}", every(tenant)),
             },
+            TemplateStep::Signups { region, open: true } => format!("open sign-ups in {region}"),
+            TemplateStep::Signups {
+                region,
+                open: false,
+            } => {
+                format!("close sign-ups in {region}")
+            }
         }
     }
 }

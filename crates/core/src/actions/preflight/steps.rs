@@ -335,7 +335,16 @@ fn gate_item(label: &str, gate: &GateSpec, state: &FleetState) -> Item {
                 .region(region),
             }
         }
-        GateSpec::Approval { second_person } => Item::new(
+        GateSpec::Approval {
+            artifact: Some(a), ..
+        } => Item::new(
+            label,
+            Status::Pass,
+            format!(
+                "a second person approves artifact {a}'s hash once it is written (`meridian approve --artifact`)"
+            ),
+        ),
+        GateSpec::Approval { second_person, .. } => Item::new(
             label,
             Status::Pass,
             if *second_person {
@@ -345,13 +354,20 @@ fn gate_item(label: &str, gate: &GateSpec, state: &FleetState) -> Item {
             },
         ),
         GateSpec::Wait { hold } => Item::new(label, Status::Pass, format!("waits {}", span(*hold))),
-        GateSpec::Command { run } => Item::new(
+        GateSpec::Command { run, uses, .. } => Item::new(
             label,
             Status::NotChecked,
-            format!(
-                "`{}` is run when the step is reached, not now",
-                run.display()
-            ),
+            match uses {
+                // The artifact it applies is written and approved by earlier steps.
+                Some(u) => format!(
+                    "`{}` is run when the step is reached, not now, and only with artifact {u} approved",
+                    run.display()
+                ),
+                None => format!(
+                    "`{}` is run when the step is reached, not now",
+                    run.display()
+                ),
+            },
         ),
         GateSpec::Alarms { .. } => Item::new(
             label,

@@ -25,6 +25,7 @@ impl Rollout {
             StepEntry {
                 step: RolloutStep::Gate(GateSpec::Approval {
                     second_person: true,
+                    artifact: None,
                 }),
                 state: StepState::Pending,
                 rollback: false,
