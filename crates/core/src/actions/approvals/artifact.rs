@@ -261,6 +261,9 @@ pub fn check_apply(
             name: name.to_string(),
             hash,
         }),
+        Err(Refusal::SelfApproval { who, hash }) => {
+            Err(Refusal::ArtifactSelfApproval { who, hash })
+        }
         Err(other) => Err(other),
     }
 }
