@@ -125,7 +125,8 @@ pub enum Refusal {
         kept: String,
     },
     #[error(
-        "rollout {rollout} has not written artifact {name}: the command gate that writes it must run first"
+        "{} has not written artifact {name}: the step that writes it must run first",
+        artifact::scope_name(.rollout)
     )]
     ArtifactMissing { name: String, rollout: String },
     /// [`Refusal::SelfApproval`] of an artifact: its hash is approved with `--artifact`.

@@ -83,6 +83,7 @@ impl Executor {
             let command = run.display();
             let produced = Produced {
                 rollout: &r.id,
+                phase: None,
                 step: index,
                 command: &command,
                 by: &me,
@@ -160,12 +161,7 @@ impl Executor {
     }
 
     fn artifact_target(&self, rec: &ArtifactRecord) -> String {
-        format!(
-            "{} (rollout {} step {})",
-            rec.name,
-            rec.rollout,
-            rec.step + 1
-        )
+        rec.target()
     }
 
     fn artifact_event(
@@ -181,7 +177,7 @@ impl Executor {
 
 /// Write a command's output into the artifact's evidence folder; a failure is logged, not
 /// fatal (the audit log has the outcome).
-fn keep_output(rec: &ArtifactRecord, file: &str, output: &str) {
+pub(super) fn keep_output(rec: &ArtifactRecord, file: &str, output: &str) {
     let path = std::path::Path::new(&rec.evidence).join(file);
     if let Err(e) = std::fs::write(&path, output) {
         log::warn!("{} could not be written: {e}", path.display());

@@ -38,6 +38,7 @@ fn world() -> World {
 /// `alice` runs the step that writes the artifact at NOW.
 fn written(w: &World) -> ArtifactRecord {
     let p = Produced {
+        phase: None,
         rollout: "r-1",
         step: 0,
         command: "terraform plan -out=tfplan",
@@ -78,6 +79,7 @@ fn a_command_that_did_not_write_its_artifact_is_an_error_naming_the_file() {
         ..w.spec.clone()
     };
     let p = Produced {
+        phase: None,
         rollout: "r-1",
         step: 0,
         command: "true",
