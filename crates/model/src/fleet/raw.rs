@@ -337,7 +337,7 @@ pub struct RawPhase {
 #[serde(untagged)]
 pub enum RawStep {
     Name(String),
-    Full(RawStepTable),
+    Full(Box<RawStepTable>),
 }
 
 /// `{ name, run, check, timeout, workdir, env, artifact, uses }`

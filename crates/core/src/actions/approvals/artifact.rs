@@ -225,6 +225,32 @@ pub fn record(
     Ok(req)
 }
 
+/// [`capture`] then [`record`]: the artifact kept as evidence and its approval asked for.
+pub fn keep(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    evidence_root: &Path,
+    spec: &ArtifactSpec,
+    p: &Produced,
+    production: bool,
+) -> Result<ArtifactRecord, String> {
+    let (rec, text) = capture(evidence_root, spec, p)?;
+    record(store, fleet, &rec, &text, production).map_err(|e| e.to_string())?;
+    Ok(rec)
+}
+
+/// What the writer is told (and the audit log keeps) once an artifact is kept.
+pub fn kept_said(rec: &ArtifactRecord) -> String {
+    format!(
+        "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
+        rec.name,
+        rec.sha256,
+        rec.bytes,
+        rec.evidence,
+        super::short(&rec.sha256)
+    )
+}
+
 /// The artifact of this name the rollout wrote last, if any.
 pub fn produced(
     store: &dyn SharedStore,

@@ -89,24 +89,18 @@ impl Executor {
                 by: &me,
                 now: rollout_now(),
             };
-            let kept = artifact::capture(&self.state_dir().join("evidence"), spec, &produced)
-                .and_then(|(rec, text)| {
-                    let production = super::rollout::rollout_production(&self.fleet, r);
-                    artifact::record(&*store, &self.fleet, &rec, &text, production)
-                        .map(|_| rec)
-                        .map_err(|e| e.to_string())
-                });
+            let kept = artifact::keep(
+                &*store,
+                &self.fleet,
+                &self.state_dir().join("evidence"),
+                spec,
+                &produced,
+                super::rollout::rollout_production(&self.fleet, r),
+            );
             match kept {
                 Ok(rec) => {
                     keep_output(&rec, "plan.log", &output);
-                    let said = format!(
-                        "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
-                        rec.name,
-                        rec.sha256,
-                        rec.bytes,
-                        rec.evidence,
-                        short(&rec.sha256)
-                    );
+                    let said = artifact::kept_said(&rec);
                     self.artifact_event(
                         "artifact",
                         &self.artifact_target(&rec),
@@ -177,7 +171,7 @@ impl Executor {
 
 /// Write a command's output into the artifact's evidence folder; a failure is logged, not
 /// fatal (the audit log has the outcome).
-pub(super) fn keep_output(rec: &ArtifactRecord, file: &str, output: &str) {
+fn keep_output(rec: &ArtifactRecord, file: &str, output: &str) {
     let path = std::path::Path::new(&rec.evidence).join(file);
     if let Err(e) = std::fs::write(&path, output) {
         log::warn!("{} could not be written: {e}", path.display());

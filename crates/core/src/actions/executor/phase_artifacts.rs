@@ -154,28 +154,18 @@ impl ArtifactCheck for PhaseArtifacts {
             by: &self.me,
             now: rollout_now(),
         };
-        let kept = artifact::capture(&self.evidence, spec, &produced).and_then(|(rec, text)| {
-            artifact::record(
-                &*self.store,
-                &self.fleet,
-                &rec,
-                &text,
-                self.production(at.region),
-            )
-            .map(|_| rec)
-            .map_err(|e| e.to_string())
-        });
+        let kept = artifact::keep(
+            &*self.store,
+            &self.fleet,
+            &self.evidence,
+            spec,
+            &produced,
+            self.production(at.region),
+        );
         match kept {
             Ok(rec) => {
                 keep(&rec, "plan.log", output);
-                let said = format!(
-                    "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
-                    rec.name,
-                    rec.sha256,
-                    rec.bytes,
-                    rec.evidence,
-                    short(&rec.sha256)
-                );
+                let said = artifact::kept_said(&rec);
                 self.audit("artifact", &rec.target(), AuditOutcome::Succeeded, &said);
                 Ok(said)
             }
