@@ -138,6 +138,12 @@ fn a_second_person_approves_the_plan_file_and_only_those_bytes_are_applied() {
     );
     assert_eq!(r.code, 3, "{}{}", r.out, r.err);
     assert!(r.err.contains("cannot approve their own"), "{}", r.err);
+    assert!(
+        r.err
+            .contains(&format!("must run `meridian approve --artifact {short}`")),
+        "{}",
+        r.err
+    );
 
     // A plan hash is not an artifact, and `rollout approve` points to the artifact's own.
     let r = run(&dir, "bob", "0s", &["rollout", "approve"]);

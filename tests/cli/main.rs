@@ -20,6 +20,7 @@ mod freeze_rollout;
 mod fuzz_parsers;
 mod layers;
 mod names;
+mod phase_artifacts;
 mod practice;
 mod preflight;
 mod report;

@@ -24,6 +24,7 @@ pub mod routing;
 pub mod secrets;
 pub mod shell;
 pub mod sim;
+pub mod step_artifacts;
 pub mod store;
 pub mod trouble;
 
@@ -280,6 +281,8 @@ pub struct PhaseRun {
     /// `user@host`
     pub user: String,
     pub reason: Option<String>,
+    /// The approval check of steps that write or apply an artifact.
+    pub artifacts: step_artifacts::Artifacts,
 }
 
 /// Runs the steps of a phase and remembers how far each region got.

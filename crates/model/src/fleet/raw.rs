@@ -337,10 +337,10 @@ pub struct RawPhase {
 #[serde(untagged)]
 pub enum RawStep {
     Name(String),
-    Full(RawStepTable),
+    Full(Box<RawStepTable>),
 }
 
-/// `{ name, run, check, timeout, workdir, env }`
+/// `{ name, run, check, timeout, workdir, env, artifact, uses }`
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepTable {
@@ -350,6 +350,22 @@ pub struct RawStepTable {
     pub timeout: Option<String>,
     pub workdir: Option<String>,
     pub env: Option<std::collections::BTreeMap<String, String>>,
+    /// A file the step writes, kept as evidence with its sha256 and approved by a second
+    /// person before a later step `uses` it: `{ name, path, text }` (`text`: its text form
+    /// for the approver, e.g. `terraform show` output; optional).
+    pub artifact: Option<RawStepArtifact>,
+    /// The artifact (by name) an earlier step wrote that this step applies; the step runs
+    /// only when that exact hash is approved by a second person, unchanged and unexpired.
+    pub uses: Option<String>,
+}
+
+/// `{ name, path, text }` of a phase step's artifact.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepArtifact {
+    pub name: String,
+    pub path: String,
+    pub text: Option<String>,
 }
 
 /// A string for `sh -c`, or an argv list.

@@ -83,6 +83,14 @@ pub struct Step {
     pub workdir: Option<String>,
     /// Extra environment, over the runner's `env`.
     pub env: BTreeMap<String, String>,
+    /// A file the step writes (a Terraform plan) that a second person approves by its
+    /// sha256 before a later step `uses` it; paths are relative to the step's workdir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<super::rollout::ArtifactSpec>,
+    /// The artifact an earlier step wrote that this step applies: it runs only on the
+    /// approved, unchanged bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
 }
 
 impl Step {
@@ -95,6 +103,8 @@ impl Step {
             timeout: None,
             workdir: None,
             env: BTreeMap::new(),
+            artifact: None,
+            uses: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The deploy's read-back of values: `helm get values NAME -o json` (the values the release
-//! was given) compared with every `--set` asked for, so a deploy that Helm reports as done
-//! but with other values (a typo'd key path, a wrapper dropping a flag) is not verified.
-//! `--values` files are not compared: their keys are the file's, and Helm merges them.
+//! was given) compared with every `--set` asked for, and with what the `--values` files
+//! asked for (`helm_values_files`), so a deploy that Helm reports as done but with other
+//! values (a typo'd key path, a wrapper dropping a flag) is not verified.
 
 use serde_json::Value;
 
@@ -43,9 +43,12 @@ pub async fn check(
     req: &DeployRequest,
     progress: &Progress,
 ) -> ProviderResult<()> {
-    if req.set.is_empty() {
+    if req.set.is_empty() && req.values.is_empty() {
         return Ok(());
     }
+    // Read before asking Helm: a file that cannot be read now says so plainly.
+    let files = super::helm_values_files::read(&req.values)
+        .map_err(|e| ProviderError::new(Some(&req.region), "read --values", e))?;
     let helm = t.helm_binary();
     let mut args = vec![
         "get".to_string(),
@@ -64,16 +67,40 @@ pub async fn check(
             format!("the values helm printed are not JSON ({e})"),
         )
     })?;
+    let asked = super::helm_values_files::merged(&files);
+    if let Some((key, want, found)) =
+        super::helm_values_files::first_mismatch(&asked, &values, &req.set)
+    {
+        let is = match found {
+            Some(f) => format!("{key} is {f}, not {want}"),
+            None => format!("{key} is not set (asked {want})"),
+        };
+        return Err(ProviderError::new(
+            Some(&req.region),
+            call,
+            format!(
+                "the release was upgraded but its values are not as the --values files asked: {is}"
+            ),
+        )
+        .with_hint(format!(
+            "compare `helm get values` with {}; roll back with `meridian rollback` if the release is wrong",
+            req.values.join(", ")
+        )));
+    }
     let wrong = mismatches(&values, &req.set);
     if wrong.is_empty() {
+        let mut said: Vec<String> = req.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !req.values.is_empty() {
+            said.push(format!(
+                "{} key(s) of {}",
+                super::helm_values_files::flatten(&asked).len(),
+                req.values.join(", ")
+            ));
+        }
         progress.say(&format!(
             "{}: helm get values: {} as asked",
             req.region,
-            req.set
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            said.join(", ")
         ));
         return Ok(());
     }

@@ -13,6 +13,7 @@ mod helm_deploy;
 pub mod helm_render;
 mod helm_rollback;
 mod helm_values;
+mod helm_values_files;
 pub mod lease;
 pub mod manifest_diff;
 mod operation;

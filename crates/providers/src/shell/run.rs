@@ -9,7 +9,9 @@ use super::evidence::{RunRecord, StepRecord, step_file};
 use super::output::{Screen, Sink};
 use super::process::{self, End, Spec};
 use super::store::PhaseRecord;
+use crate::step_artifacts::{ArtifactCheck, StepAt};
 use crate::{PhaseRun, Progress, ProviderError, ProviderResult};
+use meridian_model::fleet::rollout::ArtifactSpec;
 use meridian_model::fleet::{Fleet, Step, StepCommand, StepVars};
 use meridian_model::state::{PhaseOwner, PhaseStatus, now_ms, rfc3339};
 
@@ -241,6 +243,20 @@ impl<'a> Run<'a> {
                 );
             };
             let cmd = cmd.substituted(&self.vars);
+            if let Some(name) = &step.uses {
+                let display = cmd.display();
+                match self.artifact_check(i, &step, &display, |c, at| c.before_apply(at, name)) {
+                    Ok(said) => progress.say(&format!("{label} {}: {said}", step.name)),
+                    Err(why) => {
+                        self.record.steps[i].status = "refused".into();
+                        return self.finish(
+                            i,
+                            "refused",
+                            Some(format!("step {} ({}) was not run: {why}", i + 1, step.name)),
+                        );
+                    }
+                }
+            }
             let file = format!("{}.log", step_file(i + 1, &step.name));
             self.record.steps[i].output = Some(file.clone());
             progress.say(&format!("{label} {}: {}", step.name, cmd.display()));
@@ -250,6 +266,14 @@ impl<'a> Run<'a> {
                 End::Exited(0) => {
                     self.record.steps[i].status = "succeeded".into();
                     self.record.steps[i].exit_code = Some(0);
+                    if let Err(why) = self.artifact_after(i, &step, &cmd, &file, progress) {
+                        self.record.steps[i].status = "failed".into();
+                        return self.finish(
+                            i,
+                            "failed",
+                            Some(format!("step {} ({}): {why}", i + 1, step.name)),
+                        );
+                    }
                     progress.say(&format!("{label} {}: done", step.name));
                     self.save()?;
                 }
@@ -267,6 +291,62 @@ impl<'a> Run<'a> {
         self.record.outcome = "succeeded".into();
         self.record.finished = Some(rfc3339(now_ms()));
         self.save()
+    }
+
+    /// Ask the run's artifact check about step `i`; a run without one refuses.
+    fn artifact_check(
+        &self,
+        i: usize,
+        step: &Step,
+        command: &str,
+        ask: impl FnOnce(&dyn ArtifactCheck, &StepAt) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let Some(check) = self.run.artifacts.0.clone() else {
+            return Err(
+                "this run has no artifact approval check (a step that writes or applies an artifact runs through `meridian phase run`)".into(),
+            );
+        };
+        let at = StepAt {
+            region: &self.run.region,
+            phase: &self.run.phase,
+            index: i,
+            step: &step.name,
+            command,
+        };
+        ask(&*check, &at)
+    }
+
+    /// After step `i` exited 0: spend the approval of the artifact it applied, keep the
+    /// one it wrote (paths against its workdir) and ask for that one's approval.
+    fn artifact_after(
+        &self,
+        i: usize,
+        step: &Step,
+        cmd: &StepCommand,
+        file: &str,
+        progress: &Progress,
+    ) -> Result<(), String> {
+        let output = self.dir.join(file);
+        let display = cmd.display();
+        let label = format!("{} {} {}", self.run.region, self.run.phase, i + 1);
+        if let Some(name) = &step.uses {
+            let said =
+                self.artifact_check(i, step, &display, |c, at| c.applied(at, name, &output))?;
+            progress.say(&format!("{label} {}: {said}", step.name));
+        }
+        if let Some(spec) = &step.artifact {
+            let workdir = self.spec(step, Vec::new()).workdir.unwrap_or_default();
+            let resolve = |p: &str| workdir.join(self.vars.substitute(p)).display().to_string();
+            let spec = ArtifactSpec {
+                name: spec.name.clone(),
+                path: resolve(&spec.path),
+                text: spec.text.as_deref().map(resolve),
+            };
+            let said =
+                self.artifact_check(i, step, &display, |c, at| c.written(at, &spec, &output))?;
+            progress.say(&format!("{label} {}: {said}", step.name));
+        }
+        Ok(())
     }
 
     /// Run one command of step `step`, output to `file` in the run folder.

@@ -29,9 +29,13 @@ const TEXT_LINES: usize = 5_000;
 /// An artifact a rollout's step wrote, as meridian kept it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactRecord {
+    /// The rollout's id, or [`phase_scope`] for a phase step's artifact.
     pub rollout: String,
-    /// 0-based step of the rollout that wrote it.
+    /// 0-based step of the rollout (or of the phase) that wrote it.
     pub step: usize,
+    /// The phase whose step wrote it (a rollout's command gate: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     pub name: String,
     /// Where the command wrote it (the apply reads it there again).
     pub path: String,
@@ -56,7 +60,10 @@ fn hex(d: &[u8]) -> String {
 
 /// What `capture` needs to know about the step that wrote the artifact.
 pub struct Produced<'a> {
+    /// The rollout's id, or [`phase_scope`] of the region for a phase step.
     pub rollout: &'a str,
+    /// The phase, for a phase step.
+    pub phase: Option<&'a str>,
     pub step: usize,
     pub command: &'a str,
     pub by: &'a str,
@@ -98,11 +105,13 @@ pub fn capture(
     let dir = evidence_root
         .join("artifacts")
         .join(p.rollout)
+        .join(p.phase.unwrap_or_default())
         .join(format!("{}-{}", p.step + 1, spec.name));
     let absolute = fs::canonicalize(&path).unwrap_or(path.clone());
     let rec = ArtifactRecord {
         rollout: p.rollout.to_string(),
         step: p.step,
+        phase: p.phase.map(String::from),
         name: spec.name.clone(),
         path: absolute.display().to_string(),
         sha256,
@@ -133,6 +142,42 @@ pub fn capture(
     Ok((rec, text))
 }
 
+/// The prefix of [`phase_scope`].
+const PHASES: &str = "phases_";
+
+/// The scope a region's phase steps write artifacts in: a step that `uses` a name finds
+/// the artifact of that name a phase step of the same region wrote last.
+pub fn phase_scope(region: &str) -> String {
+    format!("{PHASES}{region}")
+}
+
+/// Who writes artifacts in a scope, for messages: `rollout r-1`, `no phase step in R`.
+pub fn scope_name(scope: &str) -> String {
+    match scope.strip_prefix(PHASES) {
+        Some(region) => format!("no phase step in {region}"),
+        None => format!("rollout {scope}"),
+    }
+}
+
+impl ArtifactRecord {
+    /// What wrote it, for requests and the audit log.
+    pub fn target(&self) -> String {
+        match (&self.phase, self.rollout.strip_prefix(PHASES)) {
+            (Some(phase), Some(region)) => format!(
+                "{} (phase {phase} step {} in {region})",
+                self.name,
+                self.step + 1
+            ),
+            _ => format!(
+                "{} (rollout {} step {})",
+                self.name,
+                self.rollout,
+                self.step + 1
+            ),
+        }
+    }
+}
+
 fn key(rollout: &str, name: &str) -> String {
     format!("{rollout}.{name}")
 }
@@ -159,18 +204,18 @@ pub fn record(
     let req = ApprovalRequest {
         hash: rec.sha256.clone(),
         action: ARTIFACT_ACTION.to_string(),
-        target: format!(
-            "{} (rollout {} step {})",
-            rec.name,
-            rec.rollout,
-            rec.step + 1
-        ),
+        target: rec.target(),
         summary: format!(
             "artifact {}: {} bytes written by `{}`, sha256 {}",
             rec.name, rec.bytes, rec.command, rec.sha256
         ),
         changes,
-        command: "meridian rollout next (the step that applies it)".to_string(),
+        command: match (&rec.phase, rec.rollout.strip_prefix(PHASES)) {
+            (Some(phase), Some(region)) => format!(
+                "meridian phase run {region} {phase} (the step that applies it resumes there)"
+            ),
+            _ => "meridian rollout next (the step that applies it)".to_string(),
+        },
         requester: rec.produced_by.clone(),
         requested_at_ms: rec.produced_at_ms,
         expires_at_ms: rec.produced_at_ms + expiry_ms(fleet),
@@ -178,6 +223,32 @@ pub fn record(
     };
     store.put(REQUESTS, &req.hash, &to_doc(&req))?;
     Ok(req)
+}
+
+/// [`capture`] then [`record`]: the artifact kept as evidence and its approval asked for.
+pub fn keep(
+    store: &dyn SharedStore,
+    fleet: &Fleet,
+    evidence_root: &Path,
+    spec: &ArtifactSpec,
+    p: &Produced,
+    production: bool,
+) -> Result<ArtifactRecord, String> {
+    let (rec, text) = capture(evidence_root, spec, p)?;
+    record(store, fleet, &rec, &text, production).map_err(|e| e.to_string())?;
+    Ok(rec)
+}
+
+/// What the writer is told (and the audit log keeps) once an artifact is kept.
+pub fn kept_said(rec: &ArtifactRecord) -> String {
+    format!(
+        "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
+        rec.name,
+        rec.sha256,
+        rec.bytes,
+        rec.evidence,
+        super::short(&rec.sha256)
+    )
 }
 
 /// The artifact of this name the rollout wrote last, if any.
@@ -261,6 +332,9 @@ pub fn check_apply(
             name: name.to_string(),
             hash,
         }),
+        Err(Refusal::SelfApproval { who, hash }) => {
+            Err(Refusal::ArtifactSelfApproval { who, hash })
+        }
         Err(other) => Err(other),
     }
 }

@@ -125,9 +125,16 @@ pub enum Refusal {
         kept: String,
     },
     #[error(
-        "rollout {rollout} has not written artifact {name}: the command gate that writes it must run first"
+        "{} has not written artifact {name}: the step that writes it must run first",
+        artifact::scope_name(.rollout)
     )]
     ArtifactMissing { name: String, rollout: String },
+    /// [`Refusal::SelfApproval`] of an artifact: its hash is approved with `--artifact`.
+    #[error(
+        "{who} cannot approve their own artifact: a second, different person must run `meridian approve --artifact {}`",
+        short(.hash)
+    )]
+    ArtifactSelfApproval { who: String, hash: String },
 }
 
 impl From<StoreError> for Refusal {
@@ -230,9 +237,11 @@ pub fn approve(
 ) -> Result<Approval, Refusal> {
     let req = find(store, given)?;
     if same_person(&req.requester, approver) {
-        return Err(Refusal::SelfApproval {
-            who: approver.to_string(),
-            hash: req.hash,
+        let (who, hash) = (approver.to_string(), req.hash);
+        return Err(if req.action == artifact::ARTIFACT_ACTION {
+            Refusal::ArtifactSelfApproval { who, hash }
+        } else {
+            Refusal::SelfApproval { who, hash }
         });
     }
     if let Err(why) = second_person(&req.requester, approver) {

@@ -212,7 +212,8 @@ impl Executor {
                 ..
             } => {
                 // Named after the `started` record, as its evidence folder was.
-                let run = phase_run(region, phase, *from, &started.id, plan);
+                let mut run = phase_run(region, phase, *from, &started.id, plan);
+                run.artifacts = self.phase_artifacts();
                 done(self.providers.runner.run_phase(fleet, &run, progress).await)
             }
             Operation::SetSignups { .. } | Operation::MoveTenant { .. } => {
@@ -350,6 +351,7 @@ impl Executor {
             run_id: crate::actions::audit::new_id(),
             user: note.user.clone(),
             reason: note.reason.clone(),
+            artifacts: self.phase_artifacts(),
         };
         match self
             .providers

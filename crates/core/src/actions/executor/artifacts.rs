@@ -83,29 +83,24 @@ impl Executor {
             let command = run.display();
             let produced = Produced {
                 rollout: &r.id,
+                phase: None,
                 step: index,
                 command: &command,
                 by: &me,
                 now: rollout_now(),
             };
-            let kept = artifact::capture(&self.state_dir().join("evidence"), spec, &produced)
-                .and_then(|(rec, text)| {
-                    let production = super::rollout::rollout_production(&self.fleet, r);
-                    artifact::record(&*store, &self.fleet, &rec, &text, production)
-                        .map(|_| rec)
-                        .map_err(|e| e.to_string())
-                });
+            let kept = artifact::keep(
+                &*store,
+                &self.fleet,
+                &self.state_dir().join("evidence"),
+                spec,
+                &produced,
+                super::rollout::rollout_production(&self.fleet, r),
+            );
             match kept {
                 Ok(rec) => {
                     keep_output(&rec, "plan.log", &output);
-                    let said = format!(
-                        "artifact {} sha256 {} ({} bytes) kept in {}; a second person approves it with `meridian approve --artifact {}`",
-                        rec.name,
-                        rec.sha256,
-                        rec.bytes,
-                        rec.evidence,
-                        short(&rec.sha256)
-                    );
+                    let said = artifact::kept_said(&rec);
                     self.artifact_event(
                         "artifact",
                         &self.artifact_target(&rec),
@@ -160,12 +155,7 @@ impl Executor {
     }
 
     fn artifact_target(&self, rec: &ArtifactRecord) -> String {
-        format!(
-            "{} (rollout {} step {})",
-            rec.name,
-            rec.rollout,
-            rec.step + 1
-        )
+        rec.target()
     }
 
     fn artifact_event(

@@ -13,6 +13,7 @@ pub mod door;
 mod freeze;
 pub mod interrupt;
 pub mod orphans;
+mod phase_artifacts;
 mod preflight;
 mod promote_stores;
 mod recheck;

@@ -194,5 +194,6 @@ pub(super) fn phase_run(
         run_id: audit_id.to_string(),
         user: whoami(),
         reason: plan.reason.clone(),
+        artifacts: Default::default(),
     }
 }

@@ -7,10 +7,13 @@ use toml::Spanned;
 use super::Validator;
 use crate::fleet::model::*;
 use crate::fleet::raw::*;
+use crate::fleet::rollout::ArtifactSpec;
 
 impl Validator<'_> {
     pub(super) fn phases(&mut self, raw: &[Spanned<RawPhase>], shell: bool) -> Vec<Phase> {
         let mut seen = HashSet::new();
+        // Artifacts declared by the steps so far: a step may only use an earlier one's.
+        let mut written: HashSet<String> = HashSet::new();
         let mut out = Vec::new();
         for (i, sp) in raw.iter().enumerate() {
             let p = sp.get_ref();
@@ -23,12 +26,35 @@ impl Validator<'_> {
                     "a phase needs at least one step",
                 );
             }
-            let steps = p
+            let steps: Vec<Step> = p
                 .steps
                 .iter()
                 .enumerate()
                 .map(|(j, s)| self.step(s, &format!("phases[{i}].steps[{j}]"), shell))
                 .collect();
+            for (j, (step, s)) in steps.iter().zip(&p.steps).enumerate() {
+                if let Some(a) = &step.artifact
+                    && (a.name.trim().is_empty() || a.path.trim().is_empty())
+                {
+                    self.err(
+                        s,
+                        format!("phases[{i}].steps[{j}].artifact"),
+                        "an artifact needs a name and the path the step writes: { name = \"tfplan\", path = \"tfplan\", text = \"tfplan.txt\" }",
+                    );
+                }
+                if let Some(u) = &step.uses
+                    && !written.contains(u)
+                {
+                    self.err(
+                        s,
+                        format!("phases[{i}].steps[{j}].uses"),
+                        format!("no earlier phase step declares artifact \"{u}\": declare it on the step that writes it (`artifact = {{ name = \"{u}\", path = \"...\" }}`)"),
+                    );
+                }
+                if let Some(a) = &step.artifact {
+                    written.insert(a.name.clone());
+                }
+            }
             out.push(Phase {
                 name: p.name.clone().unwrap_or_else(|| id.clone()),
                 id,
@@ -78,6 +104,12 @@ impl Validator<'_> {
                     timeout,
                     workdir: t.workdir.clone(),
                     env: t.env.clone().unwrap_or_default(),
+                    artifact: t.artifact.as_ref().map(|a| ArtifactSpec {
+                        name: a.name.clone(),
+                        path: a.path.clone(),
+                        text: a.text.clone(),
+                    }),
+                    uses: t.uses.clone(),
                 }
             }
         };

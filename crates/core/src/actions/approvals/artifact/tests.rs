@@ -38,6 +38,7 @@ fn world() -> World {
 /// `alice` runs the step that writes the artifact at NOW.
 fn written(w: &World) -> ArtifactRecord {
     let p = Produced {
+        phase: None,
         rollout: "r-1",
         step: 0,
         command: "terraform plan -out=tfplan",
@@ -78,6 +79,7 @@ fn a_command_that_did_not_write_its_artifact_is_an_error_naming_the_file() {
         ..w.spec.clone()
     };
     let p = Produced {
+        phase: None,
         rollout: "r-1",
         step: 0,
         command: "true",
@@ -110,8 +112,16 @@ fn the_writer_cannot_approve_their_own_artifact() {
     let rec = written(&w);
     assert!(matches!(
         approve(&w.store, &w.fleet, &rec.sha256, "alice@h", NOW + MIN),
-        Err(Refusal::SelfApproval { .. })
+        Err(Refusal::ArtifactSelfApproval { .. })
     ));
+    let e = approve(&w.store, &w.fleet, &rec.sha256, "alice@h", NOW + MIN).unwrap_err();
+    assert!(
+        e.to_string().contains(&format!(
+            "must run `meridian approve --artifact {}`",
+            short(&rec.sha256)
+        )),
+        "{e}"
+    );
     assert!(approved(&w.store, "r-1", "tfplan", NOW + MIN).is_err());
 }
 
@@ -133,7 +143,7 @@ fn a_second_person_approves_that_hash_and_the_apply_may_run_once() {
     // The approver cannot apply it as if someone else had approved it.
     assert!(matches!(
         check_apply(&w.store, "r-1", "tfplan", "bob@h", NOW + 2 * MIN),
-        Err(Refusal::SelfApproval { .. })
+        Err(Refusal::ArtifactSelfApproval { .. })
     ));
     spend(&w.store, &rec.sha256).unwrap();
     assert!(matches!(
