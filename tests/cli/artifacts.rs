@@ -210,3 +210,36 @@ fn an_approval_that_expired_before_the_apply_is_refused() {
     assert!(r.err.contains("expired"), "{}", r.err);
     assert!(!dir.path().join("applied").exists(), "nothing was applied");
 }
+
+/// Only the driver runs a command gate: a partner's `rollout next` on a gate that writes a
+/// plan is refused before the command runs (found on the lab: a partner's Enter ran the
+/// Terraform plan, recorded an artifact request under their name, then was refused).
+#[test]
+fn a_command_gate_is_not_run_by_someone_who_does_not_drive() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fleet.toml"), FLEET).unwrap();
+    let param = format!("dir={}", dir.path().display());
+    let r = run(
+        &dir,
+        "alice",
+        "0s",
+        &[
+            "rollout", "start", "infra", "--param", &param, "--reason", "CHG-8",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = run(&dir, "bob", "0s", &["rollout", "next"]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(
+        r.err.contains("only the driver runs its steps"),
+        "{}",
+        r.err
+    );
+    assert!(!dir.path().join("tfplan").exists(), "the plan was not run");
+    let r = run(&dir, "bob", "0s", &["approve", "--artifact"]);
+    assert!(!r.out.contains("tfplan"), "no artifact waits: {}", r.out);
+    // The driver's own run goes ahead.
+    let r = run(&dir, "alice", "0s", &["rollout", "next"]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(dir.path().join("tfplan").exists());
+}

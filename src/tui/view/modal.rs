@@ -229,14 +229,14 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, m: &ConfirmModal) {
                 let (drain, region, share) = p
                     .old_writer
                     .as_ref()
-                    .map(|o| (o.drain, o.region.clone(), crate::traffic::percent(o.share)))
+                    .map(|o| (o.drain, o.region.clone(), o.share_text()))
                     .unwrap_or_default();
                 Line::from(vec![
                     Span::raw(mark),
                     Span::styled(if drain { "[x]" } else { "[ ]" }, t.get(Role::Warn)),
                     Span::styled(
                         format!(
-                            " also drain {region} ({share} of traffic) once promoted: its database will take no writes (Space toggles)"
+                            " also drain {region} ({share}) once promoted: its database will take no writes (Space toggles)"
                         ),
                         t.get(Role::Text),
                     ),

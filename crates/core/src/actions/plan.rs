@@ -310,6 +310,28 @@ pub struct OldWriter {
     /// serving traffic).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cannot_drain: Option<String>,
+    /// Routed by latency, failover or geography: in rotation, with no share to count
+    /// (`share` is then 0.0 and says nothing).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_share: bool,
+}
+
+impl OldWriter {
+    /// The traffic it carries, for a sentence: "40% of traffic", or, with no weights to
+    /// count, saying so (seen on the lab: a latency-routed old writer was said to carry
+    /// "0% of traffic" while in rotation).
+    pub fn share_text(&self) -> String {
+        share_text((!self.no_share).then_some(self.share))
+    }
+}
+
+/// "40% of traffic", or for a region routed by latency, failover or geography (`None`),
+/// that it is in rotation with no share to count.
+pub fn share_text(share: Option<f64>) -> String {
+    match share {
+        Some(s) => format!("{} of traffic", meridian_model::traffic::percent(s)),
+        None => "traffic (routed by latency or geography: no share to count)".to_string(),
+    }
 }
 
 /// Who and how much traffic an action affects.

@@ -299,9 +299,9 @@ impl Executor {
         // Declined or impossible: the record says what traffic was left on it.
         if let Some(old) = plan.old_writer.as_ref().filter(|o| !o.drain) {
             notes.push(format!(
-                "{} (the old writer, which takes no writes now) still carries {} of traffic: `meridian drain {}` moves it",
+                "{} (the old writer, which takes no writes now) still carries {}: `meridian drain {}` moves it",
                 old.region,
-                meridian_model::traffic::percent(old.share),
+                old.share_text(),
                 old.region
             ));
         }

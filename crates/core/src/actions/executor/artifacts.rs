@@ -38,6 +38,16 @@ impl Executor {
         }
         let store = self.shared_store();
         let me = approvals::identity(&self.fleet);
+        // A command gate runs a real process (a Terraform plan or apply): only the driver
+        // runs it, and not while the rollout is paused. Checked before running, not when
+        // recording the verdict, or a partner's Enter would run it and then be refused.
+        if let Some(p) = &r.paused {
+            return Err(format!(
+                "rollout {} is paused by {} ({}): no step runs until it resumes",
+                r.id, p.by, p.reason
+            ));
+        }
+        r.may_drive(&me).map_err(|e| e.to_string())?;
         let applying = match uses {
             Some(name) => match artifact::check_apply(&*store, &r.id, name, &me, rollout_now()) {
                 Ok((rec, a)) => Some((rec, a)),

@@ -7,7 +7,7 @@ use crate::actions::plan::*;
 use crate::actions::{guards, guards_replication};
 use meridian_model::fleet::Fleet;
 use meridian_model::state::{FleetState, HealthStatus, Millis};
-use meridian_model::traffic::{self, Weight};
+use meridian_model::traffic::Weight;
 
 pub(super) fn promote_plan(
     req: &Request,
@@ -84,7 +84,8 @@ pub(super) fn drain_old_writer(
     old: &str,
 ) -> Vec<(String, Weight)> {
     let rules = fleet.traffic.provider.traffic_rules();
-    let share = state.traffic_share(old).unwrap_or(0.0);
+    let counted = state.traffic_share(old);
+    let share = counted.unwrap_or(0.0);
     let old_state = state.region(old);
     let unreachable = old_state
         .is_some_and(|r| r.role.error.is_some() || r.health_status() == HealthStatus::Down);
@@ -111,7 +112,7 @@ pub(super) fn drain_old_writer(
     });
     let wanted = req.drain_old.unwrap_or(unreachable);
     let drain = wanted && cannot_drain.is_none();
-    let pct = traffic::percent(share);
+    let pct = crate::actions::plan::share_text(counted);
     let mut weights = Vec::new();
     if drain {
         let (changes, _) = super::traffic::weight_changes(state, rules, &before, &after, true);
@@ -122,7 +123,7 @@ pub(super) fn drain_old_writer(
         };
         plan.checks.push(Check::pass(
             Guard::FencedServing,
-            format!("{old} is drained once {} is the writer ({why}): its {pct} of traffic moves to the other regions", plan.target),
+            format!("{old} is drained once {} is the writer ({why}): its {pct} moves to the other regions", plan.target),
         ));
         weights = after
             .into_iter()
@@ -147,7 +148,7 @@ pub(super) fn drain_old_writer(
         };
         plan.checks.push(Check::warn(
             Guard::FencedServing,
-            format!("{old} will take no writes once {} is the writer, yet it still carries {pct} of traffic: {how}", plan.target),
+            format!("{old} will take no writes once {} is the writer, yet it still carries {pct}: {how}", plan.target),
         ));
     }
     plan.old_writer = Some(OldWriter {
@@ -156,6 +157,7 @@ pub(super) fn drain_old_writer(
         unreachable,
         drain,
         cannot_drain,
+        no_share: counted.is_none(),
     });
     weights
 }

@@ -145,3 +145,25 @@ fn after_a_stop_half_way_only_the_cache_is_left_and_the_split_is_a_problem() {
         vec![("database".into(), 0, Some("eu-west-1".to_string()))]
     );
 }
+
+/// Seen on the lab (seed 004, Route 53 latency records): the old writer, in rotation,
+/// was said to "still carry 0% of traffic". With no weights to count it says so instead.
+#[test]
+fn a_latency_routed_old_writer_is_not_said_to_carry_zero_percent() {
+    use meridian_model::traffic::{Steering, Weight};
+    let (f, mut s) = two_stores();
+    for r in &mut s.regions {
+        r.weight = Observed::ok(Weight::steered(Steering::Latency, 0), NOW);
+    }
+    let p = plan(&promote("eu-west-1"), &f, &s, NOW).unwrap();
+    let warn = p
+        .checks
+        .iter()
+        .find(|c| c.guard == Guard::FencedServing)
+        .expect("the fenced-serving check");
+    assert!(!warn.reason.contains("0%"), "{}", warn.reason);
+    assert!(warn.reason.contains("no share to count"), "{}", warn.reason);
+    let old = p.old_writer.as_ref().expect("the old writer");
+    assert!(old.no_share);
+    assert!(old.share_text().contains("no share to count"));
+}
