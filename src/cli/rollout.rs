@@ -134,6 +134,24 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
             ),
         )),
         Next::Gate { index, gate, since } => {
+            // A practice runs no gate that would reach the real world: the driver passes
+            // it explicitly (`--yes`), and it is recorded as an exception.
+            if let Some(GateVerdict::Met { reason }) =
+                crate::actions::rollout::in_practice(&ctx.fleet, r.practice)
+                    .then(|| crate::actions::rollout::practice_verdict(&gate))
+                    .flatten()
+                && !global.yes
+                && !global.dry_run
+            {
+                return Err(Failure::new(
+                    Exit::Refused,
+                    format!(
+                        "step {} ({}): {reason}; the driver passes it with `meridian rollout next --practice --yes`, and the practice's outcome lists it as an exception",
+                        index + 1,
+                        r.steps[index].step.label()
+                    ),
+                ));
+            }
             let verdict = match &gate {
                 // Writing or applying an artifact changes things: a dry run says what it
                 // would do and runs nothing.

@@ -11,6 +11,13 @@ use crate::session::Context;
 
 /// A gate's verdict from a fresh read of the fleet.
 pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerdict {
+    // A practice copy reads no CloudWatch: its alarms gate is shown as not run.
+    if matches!(gate, GateSpec::Alarms { .. })
+        && crate::actions::rollout::in_practice(&ctx.fleet, false)
+        && let Some(v) = crate::actions::rollout::practice_verdict(gate)
+    {
+        return v;
+    }
     // An alarms gate is decided from CloudWatch's history, not from the board's state.
     if let GateSpec::Alarms {
         prefix,

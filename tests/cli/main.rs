@@ -21,6 +21,7 @@ mod fuzz_parsers;
 mod layers;
 mod names;
 mod practice;
+mod practice_gates;
 mod preflight;
 mod report;
 mod rollout;

@@ -13,6 +13,7 @@ pub mod door;
 mod freeze;
 pub mod interrupt;
 pub mod orphans;
+mod practice_gates;
 mod preflight;
 mod promote_stores;
 mod recheck;
