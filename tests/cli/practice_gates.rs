@@ -66,7 +66,14 @@ fn a_practice_runs_no_gate_command_no_apply_and_no_shell_step_and_says_why() {
     let r = run(
         &s,
         "alice",
-        &["rollout", "start", "rehearse", "--practice", "--reason", "DRILL-9"],
+        &[
+            "rollout",
+            "start",
+            "rehearse",
+            "--practice",
+            "--reason",
+            "DRILL-9",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
 
@@ -100,16 +107,28 @@ fn a_practice_runs_no_gate_command_no_apply_and_no_shell_step_and_says_why() {
         .expect("the hash to approve")
         .to_string();
     // The writer cannot approve it; a second person can.
-    let r = run(&s, "alice", &["approve", "--artifact", &hash, "--practice", "--yes"]);
+    let r = run(
+        &s,
+        "alice",
+        &["approve", "--artifact", &hash, "--practice", "--yes"],
+    );
     assert_ne!(r.code, 0, "{}{}", r.out, r.err);
-    let r = run(&s, "bob", &["approve", "--artifact", &hash, "--practice", "--yes"]);
+    let r = run(
+        &s,
+        "bob",
+        &["approve", "--artifact", &hash, "--practice", "--yes"],
+    );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     let r = run(&s, "alice", &["rollout", "next", "--practice", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     // The apply checks the approval and applies nothing.
     let r = run(&s, "alice", &["rollout", "next", "--practice", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("PRACTICE: not applied artifact tfplan"), "{}", r.out);
+    assert!(
+        r.out.contains("PRACTICE: not applied artifact tfplan"),
+        "{}",
+        r.out
+    );
     // The shell phase step runs on the simulator.
     let r = run(&s, "alice", &["rollout", "next", "--practice", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
@@ -127,9 +146,9 @@ fn a_practice_runs_no_gate_command_no_apply_and_no_shell_step_and_says_why() {
         .collect();
     assert_eq!(steps, [0, 1, 3], "{doc:#}");
     assert!(
-        exceptions
-            .iter()
-            .all(|e| e["why"].as_str().is_some_and(|w| w.starts_with("PRACTICE: not run: "))),
+        exceptions.iter().all(|e| e["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("PRACTICE: not run: "))),
         "{doc:#}"
     );
     // The practice artifact says what it is.

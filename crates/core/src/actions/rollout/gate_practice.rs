@@ -41,3 +41,76 @@ pub fn practice_verdict(gate: &GateSpec) -> Option<GateVerdict> {
         reason: format!("{PRACTICE_NOT_RUN}{what}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::rollout::{ExceptionKind, Outcome, Rollout, RolloutStatus};
+    use crate::actions::testkit::{NOW, fleet, state};
+    use meridian_model::fleet::StepCommand;
+    use std::time::Duration;
+
+    #[test]
+    fn a_command_or_alarms_gate_is_not_run_and_an_approval_is_decided_as_usual() {
+        let command = GateSpec::Command {
+            run: StepCommand::Shell("terraform apply".into()),
+            artifact: None,
+            uses: None,
+        };
+        let v = practice_verdict(&command).expect("a practice verdict");
+        assert!(not_run_in_practice(&v), "{v:?}");
+        assert!(
+            v.describe()
+                .contains("PRACTICE: not run: `terraform apply`"),
+            "{}",
+            v.describe()
+        );
+        let alarms = GateSpec::Alarms {
+            prefix: None,
+            tag: None,
+            region: None,
+            hold: Duration::from_secs(600),
+        };
+        let v = practice_verdict(&alarms).expect("a practice verdict");
+        assert!(v.describe().contains("never reads CloudWatch"), "{v:?}");
+        let approval = GateSpec::Approval {
+            second_person: true,
+            artifact: None,
+        };
+        assert_eq!(practice_verdict(&approval), None);
+        let live = fleet();
+        assert!(!in_practice(&live, false) && in_practice(&live, true));
+        let copy = crate::actions::practice::fleet(
+            &live,
+            &crate::actions::practice::seed(&live, &state(&live)),
+        );
+        assert!(in_practice(&copy, false));
+    }
+
+    /// A gate passed as not run is an exception of a practice rollout, never of a live one.
+    #[test]
+    fn a_gate_not_run_is_an_exception_of_the_practice_outcome() {
+        let f = fleet();
+        let mut r = Rollout::start(&f, "release", Default::default(), "CHG-1", "alice@a", NOW)
+            .expect("rollout");
+        let v = practice_verdict(&GateSpec::Command {
+            run: StepCommand::Shell("touch x".into()),
+            artifact: None,
+            uses: None,
+        })
+        .expect("verdict");
+        let mut live = r.clone();
+        assert!(live.record_gate(0, &v, NOW));
+        assert!(live.exceptions.is_empty());
+
+        r.practice = true;
+        assert!(r.record_gate(0, &v, NOW));
+        assert_eq!(r.exceptions.len(), 1);
+        assert_eq!(r.exceptions[0].kind, ExceptionKind::NotRunInPractice);
+        assert_eq!(r.exceptions[0].by, "alice@a");
+        let line = r.exception_lines().join("\n");
+        assert!(line.contains("PRACTICE: not run: `touch x`"), "{line}");
+        r.status = RolloutStatus::Done;
+        assert_eq!(r.outcome(), Outcome::SucceededWithExceptions);
+    }
+}
