@@ -136,10 +136,10 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
         Next::Gate { index, gate, since } => {
             // A practice runs no gate that would reach the real world: the driver passes
             // it explicitly (`--yes`), and it is recorded as an exception.
-            if let Some(GateVerdict::Met { reason }) =
-                crate::actions::rollout::in_practice(&ctx.fleet, r.practice)
-                    .then(|| crate::actions::rollout::practice_verdict(&gate))
-                    .flatten()
+            let practice_pass = crate::actions::rollout::in_practice(&ctx.fleet, r.practice)
+                .then(|| crate::actions::rollout::practice_verdict(&gate))
+                .flatten();
+            if let Some(GateVerdict::Met { reason }) = &practice_pass
                 && !global.yes
                 && !global.dry_run
             {
@@ -179,6 +179,13 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                     artifact: Some(name),
                     ..
                 } => ctx.executor().artifact_gate(&r, name),
+                // An alarms gate in a practice: passed by the driver, CloudWatch not read.
+                GateSpec::Alarms { .. } if practice_pass.is_some() => practice_pass
+                    .clone()
+                    .unwrap_or_else(|| GateVerdict::Waiting {
+                        waiting_for: "the driver".into(),
+                        remaining_secs: None,
+                    }),
                 other => verdict_now(ctx, other, since).await,
             };
             // The step's timeout: still waiting past it is a failure saying for what.
