@@ -452,6 +452,10 @@ pub enum Command {
         /// A template parameter, e.g. --param revision=abc123; may be repeated
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// For failovers that declare both modes: judge the ungraceful run (steps that
+        /// need the old region left out, each named); default graceful
+        #[arg(long, value_name = "MODE", value_parser = ["graceful", "ungraceful"])]
+        mode: Option<String>,
     },
 }
 

@@ -198,8 +198,16 @@ pub async fn run(command: Command, global: &GlobalArgs) -> Result<Exit, Failure>
             set,
             values,
         } => deploy::run(tenant, region, version, set, values, global).await,
-        Command::Preflight { template, params } => {
-            preflight::run(template.as_deref(), &params, global).await
+        Command::Preflight {
+            template,
+            params,
+            mode,
+        } => {
+            let mode = match mode.as_deref() {
+                Some("ungraceful") => crate::fleet::rollout::RunMode::Ungraceful,
+                _ => crate::fleet::rollout::RunMode::Graceful,
+            };
+            preflight::run(template.as_deref(), &params, mode, global).await
         }
     }
 }

@@ -10,11 +10,13 @@ use serde_json::json;
 use super::args::GlobalArgs;
 use super::{Exit, Failure};
 use crate::actions::preflight::{Preflight, Status, recovery_templates};
+use crate::fleet::rollout::RunMode;
 use crate::session::Context;
 
 pub async fn run(
     template: Option<&str>,
     params: &[String],
+    mode: RunMode,
     global: &GlobalArgs,
 ) -> Result<Exit, Failure> {
     let ctx = Context::load(&global.session())?;
@@ -30,7 +32,19 @@ pub async fn run(
     }
     let ids = match template {
         Some(t) => vec![t.to_string()],
-        None => recovery_templates(&ctx.fleet),
+        // Ungraceful: the templates that declare that mode.
+        None => recovery_templates(&ctx.fleet)
+            .into_iter()
+            .filter(|id| {
+                mode == RunMode::Graceful
+                    || ctx
+                        .fleet
+                        .rollouts
+                        .iter()
+                        .find(|t| &t.id == id)
+                        .is_some_and(|t| t.modes.contains(&RunMode::Ungraceful))
+            })
+            .collect(),
     };
     if ids.is_empty() {
         let line = format!(
@@ -50,8 +64,10 @@ pub async fn run(
     let now = crate::state::now_ms();
     let mut reports = Vec::new();
     for id in &ids {
-        let r = crate::actions::preflight::evaluate(&ctx.fleet, id, &values, &state, &records, now)
-            .map_err(|e| Failure::new(Exit::Usage, e))?;
+        let r = crate::actions::preflight::evaluate_in_mode(
+            &ctx.fleet, id, &values, mode, &state, &records, now,
+        )
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
         reports.push(r);
     }
     let ready = reports.iter().all(|r| r.ready);
@@ -83,10 +99,14 @@ pub async fn run(
 fn print_report(r: &Preflight) {
     let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     super::out(&format!(
-        "preflight {} \"{}\" ({}{}): {}",
+        "preflight {} \"{}\" ({}{}{}): {}",
         r.template,
         r.name,
         r.kind.as_str(),
+        match r.mode {
+            RunMode::Ungraceful => ", ungraceful",
+            RunMode::Graceful => "",
+        },
         if params.is_empty() {
             String::new()
         } else {

@@ -134,6 +134,24 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
             ),
         )),
         Next::Gate { index, gate, since } => {
+            // A practice runs no gate that would reach the real world: the driver passes
+            // it explicitly (`--yes`), and it is recorded as an exception.
+            let practice_pass = crate::actions::rollout::in_practice(&ctx.fleet, r.practice)
+                .then(|| crate::actions::rollout::practice_verdict(&gate))
+                .flatten();
+            if let Some(GateVerdict::Met { reason }) = &practice_pass
+                && !global.yes
+                && !global.dry_run
+            {
+                return Err(Failure::new(
+                    Exit::Refused,
+                    format!(
+                        "step {} ({}): {reason}; the driver passes it with `meridian rollout next --practice --yes`, and the practice's outcome lists it as an exception",
+                        index + 1,
+                        r.steps[index].step.label()
+                    ),
+                ));
+            }
             let verdict = match &gate {
                 // Writing or applying an artifact changes things: a dry run says what it
                 // would do and runs nothing.
@@ -161,6 +179,13 @@ async fn next(ctx: &Context, store: &RolloutStore, global: &GlobalArgs) -> Resul
                     artifact: Some(name),
                     ..
                 } => ctx.executor().artifact_gate(&r, name),
+                // An alarms gate in a practice: passed by the driver, CloudWatch not read.
+                GateSpec::Alarms { .. } if practice_pass.is_some() => practice_pass
+                    .clone()
+                    .unwrap_or_else(|| GateVerdict::Waiting {
+                        waiting_for: "the driver".into(),
+                        remaining_secs: None,
+                    }),
                 other => verdict_now(ctx, other, since).await,
             };
             // The step's timeout: still waiting past it is a failure saying for what.

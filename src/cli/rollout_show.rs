@@ -11,6 +11,18 @@ use crate::session::Context;
 
 /// A gate's verdict from a fresh read of the fleet.
 pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerdict {
+    // A practice copy runs no gate command and reads no CloudWatch: such a gate waits
+    // for the driver, saying so.
+    if crate::actions::rollout::in_practice(&ctx.fleet, false)
+        && let Some(GateVerdict::Met { reason }) = crate::actions::rollout::practice_verdict(gate)
+    {
+        return GateVerdict::Waiting {
+            waiting_for: format!(
+                "the driver: {reason} (`meridian rollout next --practice --yes`, or the rollout pane's key, passes it as an exception)"
+            ),
+            remaining_secs: None,
+        };
+    }
     // An alarms gate is decided from CloudWatch's history, not from the board's state.
     if let GateSpec::Alarms {
         prefix,
@@ -40,7 +52,10 @@ pub async fn verdict_now(ctx: &Context, gate: &GateSpec, since: i64) -> GateVerd
 pub async fn print_status(ctx: &Context, r: &Rollout, as_json: bool) {
     // A command gate's command runs on `next`, not on a look.
     let live = match r.next() {
-        Next::Gate { index, gate, since } if !matches!(gate, GateSpec::Command { .. }) => {
+        Next::Gate { index, gate, since }
+            if !matches!(gate, GateSpec::Command { .. })
+                || crate::actions::rollout::in_practice(&ctx.fleet, r.practice) =>
+        {
             let v = verdict_now(ctx, &gate, since).await;
             Some(r.timed(index, v, rollout_now()))
         }

@@ -368,7 +368,15 @@ impl<'a> Effects<'a> {
                         waiting_for: format!("refused: {why}"),
                         remaining_secs: None,
                     }),
-                Ok(_) => crate::actions::rollout::command_gate(&run).await,
+                // Never run outside the executor (a practice runs no command at all).
+                Ok(_) => GateVerdict::Waiting {
+                    waiting_for: format!(
+                        "step {} is no longer the command gate `{}`",
+                        index + 1,
+                        run.display()
+                    ),
+                    remaining_secs: None,
+                },
                 Err(why) => GateVerdict::Waiting {
                     waiting_for: why,
                     remaining_secs: None,

@@ -90,7 +90,16 @@ impl App {
                     );
                     return Vec::new();
                 }
-                self.status = Status::Running(format!("gate: running `{}`…", run.display()));
+                // In a practice the executor runs nothing: this key is the driver passing it.
+                self.status = Status::Running(
+                    match crate::actions::rollout::in_practice(&self.fleet, r.practice) {
+                        true => format!(
+                            "gate: PRACTICE: not run: `{}` (passed by you, listed as an exception)…",
+                            run.display()
+                        ),
+                        false => format!("gate: running `{}`…", run.display()),
+                    },
+                );
                 vec![Effect::CommandGate(index, run)]
             }
             Next::Gate {

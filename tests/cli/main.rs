@@ -22,6 +22,7 @@ mod layers;
 mod names;
 mod phase_artifacts;
 mod practice;
+mod practice_gates;
 mod preflight;
 mod report;
 mod rollout;

@@ -144,3 +144,32 @@ fn a_wrong_template_or_parameter_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("write NAME=VALUE"), "{err}");
 }
+
+/// `--mode ungraceful` judges the run without the old region: the lag gate that needs it
+/// is left out and named; a template with no ungraceful mode is a usage error.
+#[test]
+fn preflight_judges_the_ungraceful_run_of_a_failover() {
+    let s = Sandbox::new();
+    let (code, out, err) = s.run(&["preflight", "--mode", "ungraceful"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.starts_with(
+            "preflight failover-eu-west-1 \"Fail over to eu-west-1\" (failover, ungraceful): READY"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    step 2: eu-west-1 lag under 5s: left out in ungraceful mode: it runs only while the old region answers\n"),
+        "{out}"
+    );
+    let (code, _, err) = s.run(&[
+        "preflight",
+        "release-to",
+        "--param",
+        "region=eu-west-1",
+        "--mode",
+        "ungraceful",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("has no ungraceful mode"), "{err}");
+}

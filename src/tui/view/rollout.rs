@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::util::pane_over;
 use crate::actions::rollout::view::rows;
-use crate::actions::rollout::{Next, evaluate};
+use crate::actions::rollout::{GateVerdict, Next, evaluate};
 use crate::fleet::rollout::GateSpec;
 use crate::tui::app::App;
 use crate::tui::command::{Command, Mode};
@@ -52,7 +52,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     index, gate, since, ..
                 } => {
                     let now = app.gate_now();
-                    Some(r.timed(*index, evaluate(gate, &app.state, *since, now), now))
+                    // A practice runs no gate command and reads no CloudWatch: say so.
+                    let practice = crate::actions::rollout::in_practice(&app.fleet, r.practice)
+                        .then(|| crate::actions::rollout::practice_verdict(gate))
+                        .flatten();
+                    let verdict = match practice {
+                        Some(GateVerdict::Met { reason }) => GateVerdict::Waiting {
+                            waiting_for: format!("the driver: {reason}"),
+                            remaining_secs: None,
+                        },
+                        _ => evaluate(gate, &app.state, *since, now),
+                    };
+                    Some(r.timed(*index, verdict, now))
                 }
                 _ => None,
             };
@@ -152,6 +163,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     gate: GateSpec::Approval { .. },
                     ..
                 } => format!("{key}: approve"),
+                Next::Gate { gate, .. }
+                    if crate::actions::rollout::in_practice(&app.fleet, r.practice)
+                        && crate::actions::rollout::practice_verdict(&gate).is_some() =>
+                {
+                    format!("{key}: pass it without running (PRACTICE; listed as an exception)")
+                }
                 Next::Gate { .. } => format!("{key}: check the gate"),
                 Next::Stopped { .. } => format!(
                     "stopped: {} retries the step, {} skips it with a comment, or meridian rollout abort --rollback",

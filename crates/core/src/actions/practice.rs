@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use meridian_model::fleet::{Capability, Fleet, FleetSource, ProviderKind, Role};
+use meridian_model::fleet::{Capability, Fleet, FleetSource, IdentitySource, ProviderKind, Role};
 use meridian_model::state::{FleetState, HealthStatus, Millis};
 
 /// What the practice copy was seeded from, kept beside it so every later command of the
@@ -104,6 +104,12 @@ pub fn fleet(fleet: &Fleet, seed: &Seed) -> Fleet {
     for t in &mut f.tenants {
         t.helm = None;
     }
+    // People are told apart by the OS user: no identity backend is asked (SelfSubjectReview
+    // or GetCallerIdentity would reach the real cluster or account), so a production
+    // template's two-person steps can be rehearsed; the real run enforces
+    // `require_verified_identity`.
+    f.policy.identity.source = IdentitySource::Os;
+    f.policy.identity.require_verified = false;
     f
 }
 
@@ -165,6 +171,16 @@ mod tests {
             copy.providers()
         );
         assert!(is_copy(&copy) && !is_copy(&live));
+        // No identity backend is asked in a practice.
+        let mut strict = live.clone();
+        strict.policy.identity.source = IdentitySource::Kube;
+        strict.policy.identity.require_verified = true;
+        let strict_copy = fleet(&strict, &seed);
+        assert_eq!(
+            crate::actions::approvals::Source::of(&strict_copy),
+            crate::actions::approvals::Source::Os(None)
+        );
+        assert!(!strict_copy.policy.identity.require_verified);
         let r = |id: &str| copy.region(id).expect("region");
         assert_eq!(r("us-east-1").role, Role::Secondary);
         assert_eq!(r("us-east-1").sim.weight, Some(0));

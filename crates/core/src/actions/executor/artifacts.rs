@@ -8,7 +8,9 @@ use super::{Execution, Executor};
 use crate::actions::approvals::artifact::{self, ArtifactRecord, Produced};
 use crate::actions::approvals::{self, Approved, Refusal, short};
 use crate::actions::audit::AuditOutcome;
-use crate::actions::rollout::{GateVerdict, Rollout, command_gate_output, rollout_now};
+use crate::actions::rollout::{
+    GateVerdict, Rollout, command_gate_output, in_practice, practice_verdict, rollout_now,
+};
 use meridian_model::fleet::rollout::GateSpec;
 
 impl Executor {
@@ -63,7 +65,14 @@ impl Executor {
             },
             None => None,
         };
-        let (verdict, output) = command_gate_output(run).await;
+        // A practice runs no command: the gate passes as not run (an exception of the
+        // rollout's outcome), and an artifact-writing gate writes a practice artifact so
+        // the second person's approval can still be rehearsed.
+        let practice = in_practice(&self.fleet, r.practice);
+        let (verdict, output) = match practice.then(|| practice_verdict(gate)).flatten() {
+            Some(v) => (v, format!("PRACTICE: `{}` was not run\n", run.display())),
+            None => command_gate_output(run).await,
+        };
         let GateVerdict::Met { reason } = verdict else {
             if let Some((rec, _)) = &applying {
                 keep_output(rec, "apply-failed.log", &output);
@@ -78,8 +87,16 @@ impl Executor {
                 log::warn!("the approval of artifact {} was not spent: {e}", rec.name);
             }
             let said = format!(
-                "applied artifact {} sha256 {} approved by {} (written by {})",
-                rec.name, rec.sha256, a.approver, rec.produced_by
+                "{} artifact {} sha256 {} approved by {} (written by {})",
+                if practice {
+                    "PRACTICE: not applied"
+                } else {
+                    "applied"
+                },
+                rec.name,
+                rec.sha256,
+                a.approver,
+                rec.produced_by
             );
             self.artifact_event(
                 "artifact-apply",
@@ -91,6 +108,23 @@ impl Executor {
         }
         if let Some(spec) = artifact {
             let command = run.display();
+            let practice_spec;
+            let spec = match practice {
+                true => match super::practice_gates::practice_artifact(
+                    &self.state_dir(),
+                    r,
+                    index,
+                    spec,
+                    &command,
+                ) {
+                    Ok(s) => {
+                        practice_spec = s;
+                        &practice_spec
+                    }
+                    Err(why) => return Ok(GateVerdict::Failed { reason: why }),
+                },
+                false => spec,
+            };
             let produced = Produced {
                 rollout: &r.id,
                 phase: None,

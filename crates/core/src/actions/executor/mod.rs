@@ -14,6 +14,7 @@ mod freeze;
 pub mod interrupt;
 pub mod orphans;
 mod phase_artifacts;
+mod practice_gates;
 mod preflight;
 mod promote_stores;
 mod recheck;

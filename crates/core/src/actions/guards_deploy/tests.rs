@@ -312,3 +312,28 @@ fn a_two_person_rule_on_deploy_binds_the_plan_with_its_diff() {
     let q = planned(&f, &s, &deploy("search-stg", Some(other)));
     assert_ne!(plan_hash(&p), plan_hash(&q));
 }
+
+/// A practice copy never deploys (Helm would reach the real cluster): the plan is blocked,
+/// saying so and how the rehearsal goes on.
+#[test]
+fn a_practice_copy_refuses_a_deploy_and_says_how_to_go_on() {
+    let f = helm_fleet(false);
+    let s = with_release(
+        &f,
+        "search-stg",
+        release(&[HelmStatus::Superseded, HelmStatus::Deployed]),
+        false,
+    );
+    let copy = crate::actions::practice::fleet(&f, &crate::actions::practice::seed(&f, &s));
+    let p = planned(&copy, &s, &deploy("search-stg", Some(diff())));
+    assert!(p.is_blocked(), "{:?}", p.checks);
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    let why: Vec<&str> = p.checks.iter().map(|c| c.reason.as_str()).collect();
+    assert!(
+        why.iter().any(
+            |w| w.starts_with("PRACTICE: not run: a Helm deploy of search-stg")
+                && w.contains("rollout skip --practice")
+        ),
+        "{why:?}"
+    );
+}

@@ -32,6 +32,17 @@ pub(super) fn deploy_plan(req: &Request, fleet: &Fleet, state: &FleetState, a: &
         ),
     );
     plan.blast_radius = tenant_radius(fleet, state, tenant, region);
+    // A practice copy has no Helm (a deploy would reach the real cluster): refused, saying
+    // how the rehearsal goes on.
+    if crate::actions::practice::is_copy(fleet) {
+        plan.checks.push(Check::block(
+            Guard::ReadOnly,
+            format!(
+                "PRACTICE: not run: a Helm deploy of {tenant} in {region} would reach the real cluster, so a practice never deploys; skip the step with `meridian rollout skip --practice --comment TEXT` (listed as an exception)"
+            ),
+        ));
+        return plan;
+    }
     let t = fleet.tenant(tenant);
     let chart = t
         .and_then(|t| t.helm.as_ref())

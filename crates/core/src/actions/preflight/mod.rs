@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::rollout::{Rollout, RolloutError};
 use meridian_model::fleet::Fleet;
-use meridian_model::fleet::rollout::TemplateKind;
+use meridian_model::fleet::rollout::{RunMode, TemplateKind};
 use meridian_model::state::{FleetState, Millis};
 use meridian_providers::lock::LockHolder;
 
@@ -91,6 +91,8 @@ pub struct Preflight {
     pub template: String,
     pub name: String,
     pub kind: TemplateKind,
+    /// The mode judged (graceful unless `--mode ungraceful`).
+    pub mode: RunMode,
     pub params: BTreeMap<String, String>,
     /// The region it makes the writer (its last promotion), if it promotes one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,12 +185,31 @@ pub fn evaluate(
     records: &Records,
     now: Millis,
 ) -> Result<Preflight, String> {
-    let rollout = match Rollout::start(fleet, id, params.clone(), "preflight", "preflight", now) {
-        Ok(r) => r,
-        Err(RolloutError::Usage(e) | RolloutError::Refused(e) | RolloutError::Store(e)) => {
-            return Err(e);
-        }
+    evaluate_in_mode(fleet, id, params, RunMode::Graceful, state, records, now)
+}
+
+/// [`evaluate`] for a run in `mode`: ungraceful leaves out the steps that need the old
+/// region (each named), as `rollout start --mode ungraceful` does. Err also when the
+/// template declares no ungraceful mode.
+pub fn evaluate_in_mode(
+    fleet: &Fleet,
+    id: &str,
+    params: &BTreeMap<String, String>,
+    mode: RunMode,
+    state: &FleetState,
+    records: &Records,
+    now: Millis,
+) -> Result<Preflight, String> {
+    let usage = |e: RolloutError| match e {
+        RolloutError::Usage(e) | RolloutError::Refused(e) | RolloutError::Store(e) => e,
     };
+    let mut rollout =
+        Rollout::start(fleet, id, params.clone(), "preflight", "preflight", now).map_err(usage)?;
+    if mode == RunMode::Ungraceful {
+        rollout
+            .go_ungraceful("preflight", "preflight of the ungraceful run", now)
+            .map_err(usage)?;
+    }
     let mut items = Vec::new();
     items.extend(shared_records(fleet, state, records, now));
     let touched = steps::plan_steps(fleet, &rollout, state, now, &mut items);
@@ -204,6 +225,7 @@ pub fn evaluate(
         template: rollout.template.clone(),
         name: rollout.name.clone(),
         kind: rollout.kind,
+        mode,
         params: params.clone(),
         ready: !items.iter().any(|i| i.status == Status::Fail),
         items,

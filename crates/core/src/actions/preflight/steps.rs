@@ -67,6 +67,21 @@ pub(super) fn plan_steps(
             ));
             continue;
         }
+        if let StepState::SkippedByPerson { comment, .. } = &entry.state {
+            items.push(Item::new(
+                label,
+                Status::Pass,
+                // "ungraceful mode: it runs only while ... (reason)": the middle part.
+                format!(
+                    "left out in ungraceful mode: {}",
+                    comment
+                        .strip_prefix("ungraceful mode: ")
+                        .and_then(|c| c.split(" (").next())
+                        .unwrap_or(comment)
+                ),
+            ));
+            continue;
+        }
         match &entry.step {
             RolloutStep::Gate(gate) => {
                 items.push(gate_item(&label, gate, &projected));

@@ -319,3 +319,62 @@ fn an_unknown_template_or_missing_parameter_is_a_usage_error() {
     assert!(e.contains("has no rollout \"nope\""), "{e}");
     assert_eq!(recovery_templates(&f), vec![FAILOVER.to_string()]);
 }
+
+/// `--mode ungraceful`: the steps that need the old region are left out, each named (as
+/// `rollout start --mode ungraceful` leaves them), so a lag gate on a writer that cannot
+/// answer does not count; a template with no ungraceful mode is a usage error.
+#[test]
+fn the_ungraceful_run_leaves_out_the_steps_that_need_the_old_region() {
+    let f = fleet();
+    let mut s = state(&f);
+    s.region_mut("eu-west-1").expect("region").lag = Observed::ok(600.0, NOW);
+    let step2 = |p: &Preflight| {
+        p.items
+            .iter()
+            .find(|i| i.check.starts_with("step 2:"))
+            .cloned()
+            .expect("step 2")
+    };
+    let graceful = judge(&f, &s, &free_lock());
+    assert_eq!(graceful.mode, RunMode::Graceful);
+    assert_ne!(
+        step2(&graceful).status,
+        Status::Pass,
+        "{:?}",
+        step2(&graceful)
+    );
+
+    let params = BTreeMap::new();
+    let ungraceful = evaluate_in_mode(
+        &f,
+        FAILOVER,
+        &params,
+        RunMode::Ungraceful,
+        &s,
+        &free_lock(),
+        NOW,
+    )
+    .expect("template resolves");
+    assert_eq!(ungraceful.mode, RunMode::Ungraceful);
+    let left_out = step2(&ungraceful);
+    assert_eq!(left_out.status, Status::Pass, "{left_out:?}");
+    assert!(
+        left_out.detail.starts_with("left out in ungraceful mode"),
+        "{left_out:?}"
+    );
+
+    let none = evaluate_in_mode(
+        &f,
+        "release-to",
+        &BTreeMap::from([("region".to_string(), "eu-west-1".to_string())]),
+        RunMode::Ungraceful,
+        &s,
+        &free_lock(),
+        NOW,
+    );
+    assert!(
+        none.as_ref()
+            .is_err_and(|e| e.contains("has no ungraceful mode")),
+        "{none:?}"
+    );
+}

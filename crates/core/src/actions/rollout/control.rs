@@ -363,6 +363,7 @@ impl Rollout {
                     ExceptionKind::Skipped => format!("skipped by {}: {}", e.by, e.why),
                     ExceptionKind::Overridden => format!("{} by {}", e.why, e.by),
                     ExceptionKind::Ungraceful => format!("left out: {}", e.why),
+                    ExceptionKind::NotRunInPractice => format!("{} by {}", e.why, e.by),
                 };
                 let approved = e
                     .approved_by

@@ -10,6 +10,7 @@ mod control_freeze;
 pub mod gate;
 mod gate_alarms;
 mod gate_command;
+mod gate_practice;
 mod recovery;
 mod state;
 mod store;
@@ -19,6 +20,7 @@ pub use control::{Outcome, Skipped, state_word};
 pub use gate::{CLOCK_SKEW_ENV, GateVerdict, evaluate, rollout_now, with_timeout};
 pub use gate_alarms::{ALARMS_GATE_DEADLINE, alarms_gate, alarms_verdict, decide_alarms_gate};
 pub use gate_command::{COMMAND_GATE_TIMEOUT, command_gate, command_gate_output};
+pub use gate_practice::{PRACTICE_NOT_RUN, in_practice, not_run_in_practice, practice_verdict};
 pub use state::{
     Exception, ExceptionKind, Next, Pause, Rollout, RolloutError, RolloutStatus, SkipRequest,
     StepEntry, StepState,

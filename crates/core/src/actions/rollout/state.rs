@@ -167,6 +167,8 @@ pub enum ExceptionKind {
     Overridden,
     /// Left out by ungraceful mode (it needed the old region).
     Ungraceful,
+    /// A gate a practice did not run (its command, or CloudWatch): passed by the driver.
+    NotRunInPractice,
 }
 
 /// A started rollout, as persisted.
@@ -447,6 +449,16 @@ impl Rollout {
     pub fn record_gate(&mut self, index: usize, verdict: &super::GateVerdict, now: Millis) -> bool {
         match verdict {
             super::GateVerdict::Met { reason } => {
+                if self.practice && super::not_run_in_practice(verdict) {
+                    self.exceptions.push(Exception {
+                        step: index,
+                        kind: ExceptionKind::NotRunInPractice,
+                        by: self.driver().to_string(),
+                        at: now,
+                        why: reason.clone(),
+                        approved_by: None,
+                    });
+                }
                 self.steps[index].state = StepState::Done {
                     by: "gate".into(),
                     at: now,
