@@ -75,11 +75,10 @@ impl App {
             true => Vec::new(),
             false => errors_of(&self.merger, target, &subject),
         };
-        // The cells this reading touched are judged again for the findings' watchlist
-        // (while frozen, the held snapshot is rescanned whole when it is shown).
-        if !self.frozen
-            && let Some(list) = self.attention.watchlist.as_mut()
-        {
+        // The cells this reading touched are judged again for the findings' watchlist and
+        // compared by the recorder (while frozen, the held snapshot is rescanned whole
+        // when it is shown).
+        if !self.frozen {
             let cells: Vec<(usize, usize)> = match (&subject, &pushed) {
                 (Subject::Apps(region), Some(ids)) => self.merger.cells_of(region, ids),
                 (Subject::Apps(region), None) => self
@@ -96,7 +95,10 @@ impl App {
                     .collect(),
                 _ => Vec::new(),
             };
-            list.update(&self.fleet, &self.state, cells);
+            self.touched.add(cells.iter().copied());
+            if let Some(list) = self.attention.watchlist.as_mut() {
+                list.update(&self.fleet, &self.state, cells);
+            }
         }
         for (what, error) in after {
             let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
@@ -173,6 +175,7 @@ impl App {
     pub fn set_state(&mut self, state: FleetState) {
         self.state = state;
         self.attention.watchlist = None;
+        self.touched.mark_all();
         self.derive();
     }
 
