@@ -473,4 +473,35 @@ mod tests {
         assert_eq!(list.as_ref().map(Watchlist::len), before.map(|n| n + 1));
         assert_eq!(list, Some(Watchlist::scan(&app.fleet, &app.state)));
     }
+
+    /// The recorder compares the cells the readings merged: a pushed app is on the list
+    /// (and nothing else), and a whole new snapshot makes every cell due.
+    #[test]
+    fn the_cells_a_reading_merges_are_kept_for_the_recorder() {
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        app.touched = crate::recording::Touched::default();
+        let region = app.fleet.regions[0].id.clone();
+        let mut cells = apps_in(&app, &region);
+        let Some(one) = cells.first_mut() else {
+            panic!("the demo has apps in {region}");
+        };
+        one.1.sync = SyncStatus::OutOfSync;
+        let pushed = one.clone();
+        let obs = Observation {
+            subject: Subject::Apps(region.clone()),
+            at: app.now + 1_000,
+            reading: Reading::Apps(Ok(AppsUpdate {
+                apps: vec![pushed.clone()],
+                complete: false,
+            })),
+        };
+        app.update(Msg::Arrived(Box::new(obs)));
+        let expected = app.merger.cells_of(&region, &[pushed.0]);
+        assert_eq!(expected.len(), 1);
+        assert!(!app.touched.is_all());
+        assert_eq!(app.touched.cells().collect::<Vec<_>>(), expected);
+        let snapshot = app.state.clone();
+        app.set_state(snapshot);
+        assert!(app.touched.is_all());
+    }
 }
