@@ -18,7 +18,7 @@ use super::args::GlobalArgs;
 use super::{Exit, Failure};
 use crate::actions::findings::Watchlist;
 use crate::engine::{Engine, Merger, Observation, Reading, Subject};
-use crate::recording::{Limits, Record, Recorder, dir_in};
+use crate::recording::{Limits, Record, Recorder, Touched, dir_in};
 use crate::session::Context;
 use crate::state::{FleetState, now_ms, rfc3339};
 
@@ -53,6 +53,9 @@ pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Ex
     let subjects = Subject::all(&ctx.fleet).len();
     let mut reported: HashSet<Subject> = HashSet::new();
     let mut watchlist: Option<Watchlist> = None;
+    // The cells merged since the last record: the recorder compares only those (every
+    // cell at the first record, which compares the whole fleet anyway).
+    let mut touched = Touched::everything();
     let mut clock = tokio::time::interval(every);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -63,6 +66,7 @@ pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Ex
                 }
                 let cells = touched_cells(&merger, &obs);
                 merger.apply(&mut state, obs);
+                touched.add(cells.iter().copied());
                 if let Some(list) = watchlist.as_mut() {
                     list.update(&ctx.fleet, &state, cells);
                 }
@@ -92,7 +96,13 @@ pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Ex
         engine.attend(attended);
         let now = now_ms();
         let written = recorder
-            .observe(&ctx.fleet, &state, &assessment.findings, now)
+            .observe_touched(
+                &ctx.fleet,
+                &state,
+                &assessment.findings,
+                &std::mem::take(&mut touched),
+                now,
+            )
             .map_err(|e| {
                 Failure::new(Exit::Failed, format!("recording to {}: {e}", dir.display()))
             })?;

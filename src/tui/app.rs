@@ -135,6 +135,9 @@ pub struct App {
     pub replay: Option<Box<super::replay::Replay>>,
     /// Preflight of the failover templates, run in the background every 30 minutes.
     pub preflight: super::preflight::Preflights,
+    /// The tenant cells merged since the recorder last compared (`record.rs`): it compares
+    /// only those. Everything at first, and after a whole new snapshot.
+    pub touched: crate::recording::Touched,
 }
 
 impl App {
@@ -189,6 +192,7 @@ impl App {
             attention: Default::default(),
             replay: None,
             preflight: Default::default(),
+            touched: crate::recording::Touched::everything(),
         };
         // Every row shows from the start: before the first reading nothing is filtered out.
         app.refilter();

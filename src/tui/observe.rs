@@ -75,11 +75,10 @@ impl App {
             true => Vec::new(),
             false => errors_of(&self.merger, target, &subject),
         };
-        // The cells this reading touched are judged again for the findings' watchlist
-        // (while frozen, the held snapshot is rescanned whole when it is shown).
-        if !self.frozen
-            && let Some(list) = self.attention.watchlist.as_mut()
-        {
+        // The cells this reading touched are judged again for the findings' watchlist and
+        // compared by the recorder (while frozen, the held snapshot is rescanned whole
+        // when it is shown).
+        if !self.frozen {
             let cells: Vec<(usize, usize)> = match (&subject, &pushed) {
                 (Subject::Apps(region), Some(ids)) => self.merger.cells_of(region, ids),
                 (Subject::Apps(region), None) => self
@@ -96,7 +95,10 @@ impl App {
                     .collect(),
                 _ => Vec::new(),
             };
-            list.update(&self.fleet, &self.state, cells);
+            self.touched.add(cells.iter().copied());
+            if let Some(list) = self.attention.watchlist.as_mut() {
+                list.update(&self.fleet, &self.state, cells);
+            }
         }
         for (what, error) in after {
             let was = before.iter().find(|(w, _)| *w == what).map(|(_, e)| e);
@@ -173,6 +175,7 @@ impl App {
     pub fn set_state(&mut self, state: FleetState) {
         self.state = state;
         self.attention.watchlist = None;
+        self.touched.mark_all();
         self.derive();
     }
 
@@ -469,5 +472,36 @@ mod tests {
         let list = app.attention.watchlist.clone();
         assert_eq!(list.as_ref().map(Watchlist::len), before.map(|n| n + 1));
         assert_eq!(list, Some(Watchlist::scan(&app.fleet, &app.state)));
+    }
+
+    /// The recorder compares the cells the readings merged: a pushed app is on the list
+    /// (and nothing else), and a whole new snapshot makes every cell due.
+    #[test]
+    fn the_cells_a_reading_merges_are_kept_for_the_recorder() {
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        app.touched = crate::recording::Touched::default();
+        let region = app.fleet.regions[0].id.clone();
+        let mut cells = apps_in(&app, &region);
+        let Some(one) = cells.first_mut() else {
+            panic!("the demo has apps in {region}");
+        };
+        one.1.sync = SyncStatus::OutOfSync;
+        let pushed = one.clone();
+        let obs = Observation {
+            subject: Subject::Apps(region.clone()),
+            at: app.now + 1_000,
+            reading: Reading::Apps(Ok(AppsUpdate {
+                apps: vec![pushed.clone()],
+                complete: false,
+            })),
+        };
+        app.update(Msg::Arrived(Box::new(obs)));
+        let expected = app.merger.cells_of(&region, &[pushed.0]);
+        assert_eq!(expected.len(), 1);
+        assert!(!app.touched.is_all());
+        assert_eq!(app.touched.cells().collect::<Vec<_>>(), expected);
+        let snapshot = app.state.clone();
+        app.set_state(snapshot);
+        assert!(app.touched.is_all());
     }
 }

@@ -3,7 +3,7 @@
 //! (a replay is one). Appending a few lines is cheap; a failure is said once in the log and
 //! recording stops, the board goes on.
 
-use crate::recording::{Limits, Recorder, dir_in};
+use crate::recording::{Limits, Recorder, Touched, dir_in};
 use crate::session::Context;
 use crate::state::Millis;
 
@@ -33,16 +33,26 @@ impl BoardRecorder {
         }
     }
 
-    /// On the clock: record once every `RECORD_EVERY`, after the first readings.
-    pub fn tick(&mut self, app: &App, now: Millis) {
+    /// On the clock: record once every `RECORD_EVERY`, after the first readings, comparing
+    /// the apps the readings merged since the last record (`App::touched`).
+    pub fn tick(&mut self, app: &mut App, now: Millis) {
+        let Some(rec) = self.recorder.as_mut() else {
+            // Nothing compares them: do not let them pile up.
+            app.touched = Touched::default();
+            return;
+        };
         if !app.all_reported() || self.last.is_some_and(|t| now - t < RECORD_EVERY) {
             return;
         }
         self.last = Some(now);
-        let Some(rec) = self.recorder.as_mut() else {
-            return;
-        };
-        if let Err(e) = rec.observe(&app.fleet, &app.state, &app.attention.findings, now) {
+        let touched = std::mem::take(&mut app.touched);
+        if let Err(e) = rec.observe_touched(
+            &app.fleet,
+            &app.state,
+            &app.attention.findings,
+            &touched,
+            now,
+        ) {
             log::warn!("recording stopped (the board goes on): {e}");
             self.recorder = None;
         }

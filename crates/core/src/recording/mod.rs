@@ -9,12 +9,16 @@ pub mod render;
 pub mod replay;
 pub mod report;
 pub mod store;
+pub mod touched;
 pub mod when;
 
 pub use facts::Facts;
 pub use store::{Limits, Record, Recorder, dir_in, load, prune};
+pub use touched::Touched;
 
 #[cfg(test)]
 mod report_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod touched_tests;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::facts::{AppFact, Facts, app_key};
+use super::touched::Touched;
 use crate::actions::findings::Finding;
 use meridian_model::fleet::Fleet;
 use meridian_model::state::{FleetState, Millis};
@@ -122,12 +123,27 @@ impl Recorder {
     }
 
     /// Record a reading: what changed since the last one, and a sample when one is due.
+    /// Every app is compared (a one-shot, or a caller that does not track what it merged).
     /// Returns the records written.
     pub fn observe(
         &mut self,
         fleet: &Fleet,
         state: &FleetState,
         findings: &[Finding],
+        now: Millis,
+    ) -> std::io::Result<Vec<Record>> {
+        self.observe_touched(fleet, state, findings, &Touched::everything(), now)
+    }
+
+    /// Record a reading whose apps changed only in the `touched` cells since the last
+    /// record: only those are compared. The regions' and findings' facts (a few per
+    /// region) are compared whole. Returns the records written.
+    pub fn observe_touched(
+        &mut self,
+        fleet: &Fleet,
+        state: &FleetState,
+        findings: &[Finding],
+        touched: &Touched,
         now: Millis,
     ) -> std::io::Result<Vec<Record>> {
         let board = Facts::board(fleet, state, findings);
@@ -137,7 +153,7 @@ impl Recorder {
             .segment
             .as_ref()
             .is_none_or(|s| s.bytes.saturating_sub(s.start) >= self.limits.segment_bytes);
-        let app_changes = self.compare_apps(fleet, state);
+        let app_changes = self.compare_apps(fleet, state, touched);
         if fresh_segment || last.is_none() {
             self.start_segment(now)?;
             let mut facts = board.clone();
@@ -188,35 +204,71 @@ impl Recorder {
     }
 
     /// The apps that changed since the last reading, as (key, before, after), and the
-    /// remembered apps brought up to date. Only a changed app is formatted.
+    /// remembered apps brought up to date. Only the touched cells are compared (every cell
+    /// the first time, or when the remembered apps no longer fit the fleet), and only a
+    /// changed app is formatted.
     fn compare_apps(
         &mut self,
         fleet: &Fleet,
         state: &FleetState,
+        touched: &Touched,
     ) -> Vec<(String, Option<String>, Option<String>)> {
         let mut changes = Vec::new();
-        self.apps.resize_with(fleet.tenants.len(), Vec::new);
-        for (ti, t) in fleet.tenants.iter().enumerate() {
-            let cells = &mut self.apps[ti];
-            cells.resize_with(t.regions.len(), || None);
-            for (ci, region) in t.regions.iter().enumerate() {
-                let now = AppFact::at(state, ti, &t.id, ci, region);
-                let same = match (&cells[ci], &now) {
-                    (Some(a), Some(b)) => a.same(b),
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !same {
-                    changes.push((
-                        app_key(&t.id, region),
-                        cells[ci].as_ref().map(AppFact::text),
-                        now.as_ref().map(AppFact::text),
-                    ));
-                    cells[ci] = now;
+        let fits = self.apps.len() == fleet.tenants.len()
+            && self
+                .apps
+                .iter()
+                .zip(&fleet.tenants)
+                .all(|(cells, t)| cells.len() == t.regions.len());
+        if touched.is_all() || !fits {
+            self.apps.resize_with(fleet.tenants.len(), Vec::new);
+            for (ti, t) in fleet.tenants.iter().enumerate() {
+                self.apps[ti].resize_with(t.regions.len(), || None);
+                for ci in 0..t.regions.len() {
+                    self.compare_app(fleet, state, ti, ci, &mut changes);
                 }
+            }
+        } else {
+            for (ti, ci) in touched.cells() {
+                self.compare_app(fleet, state, ti, ci, &mut changes);
             }
         }
         changes
+    }
+
+    /// One cell against what was last recorded of it (a cell the fleet does not have is
+    /// skipped).
+    fn compare_app(
+        &mut self,
+        fleet: &Fleet,
+        state: &FleetState,
+        ti: usize,
+        ci: usize,
+        changes: &mut Vec<(String, Option<String>, Option<String>)>,
+    ) {
+        let Some(t) = fleet.tenants.get(ti) else {
+            return;
+        };
+        let (Some(region), Some(cell)) = (
+            t.regions.get(ci),
+            self.apps.get_mut(ti).and_then(|c| c.get_mut(ci)),
+        ) else {
+            return;
+        };
+        let now = AppFact::at(state, ti, &t.id, ci, region);
+        let same = match (&*cell, &now) {
+            (Some(a), Some(b)) => a.same(b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            changes.push((
+                app_key(&t.id, region),
+                cell.as_ref().map(AppFact::text),
+                now.as_ref().map(AppFact::text),
+            ));
+            *cell = now;
+        }
     }
 
     fn start_segment(&mut self, now: Millis) -> std::io::Result<()> {
