@@ -25,6 +25,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+# The stand-ins' shared JSON type names (tests/servers is the working directory).
+from standin_common import kind_of
+
 _SCHEMAS = Path(__file__).resolve().parent.parent / "contracts" / "argo-cd-crd-schemas.json"
 _loaded = None
 
@@ -64,28 +67,12 @@ def prune(node, schema):
     return node
 
 
-def _type_of(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _quote(value):
     return json.dumps(value) if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _fits(value, wanted, schema):
-    got = _type_of(value)
+    got = kind_of(value)
     if schema.get("x-kubernetes-int-or-string"):
         return got in ("integer", "string")
     if wanted is None:
@@ -113,7 +100,7 @@ def validate(node, schema, path, causes):
             causes.append((path, f'Invalid value: "null": {path} in body must be of type {wanted or "object"}: "null"'))
         return
     if not _fits(node, wanted, schema):
-        got = _type_of(node)
+        got = kind_of(node)
         want = "integer or string" if schema.get("x-kubernetes-int-or-string") else wanted
         causes.append((path, f'Invalid value: "{got}": {path} in body must be of type {want}: "{got}"'))
         return
