@@ -338,3 +338,61 @@ async fn probes_keep_their_connections() {
         "30 probes on 3 URLs opened {connections} connections"
     );
 }
+
+/// A probe sends the spec's headers, its `host` as the Host header (probing a load
+/// balancer by address) and meridian's User-Agent; without `host`, Host is the URL's.
+#[tokio::test]
+async fn a_probe_sends_its_headers_host_and_user_agent() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            let _ = tx.send(String::from_utf8_lossy(&head).to_lowercase());
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let by_address = format!(
+        "{{ provider = \"http\", probes = [{{ url = \"http://127.0.0.1:{port}/healthz\", host = \"api.example.com\", headers = {{ Authorization = \"Bearer probe\" }} }}] }}"
+    );
+    let plain = format!("{{ provider = \"http\", probes = [\"http://127.0.0.1:{port}/ready\"] }}");
+    let f = fleet(
+        dir.path(),
+        &(region("lb", true, &by_address) + &region("plain", false, &plain)),
+    );
+    let http = HttpHealth::from_fleet(&f, Some(dir.path()));
+    let h = http.read_health(&f.regions[0]).await.unwrap();
+    assert_eq!(h.status, HealthStatus::Healthy, "{}", h.reason);
+    let head = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert!(head.starts_with("get /healthz http/1.1\r\n"), "{head}");
+    for line in [
+        "\r\nhost: api.example.com\r\n",
+        "\r\nauthorization: bearer probe\r\n",
+        concat!(
+            "\r\nuser-agent: meridian/",
+            env!("CARGO_PKG_VERSION"),
+            " health probe\r\n"
+        ),
+    ] {
+        assert!(head.contains(line), "missing {line:?} in {head}");
+    }
+    assert_eq!(head.matches("\r\nhost:").count(), 1, "{head}");
+    let h = http.read_health(&f.regions[1]).await.unwrap();
+    assert_eq!(h.status, HealthStatus::Healthy, "{}", h.reason);
+    let head = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert!(
+        head.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
+        "{head}"
+    );
+}

@@ -4,6 +4,7 @@
 //! degraded when some do, down when none do.
 
 pub mod probe;
+mod transport;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use meridian_model::fleet::settings::Settings;
 use meridian_model::fleet::{Fleet, FleetSource, Region};
 use meridian_model::state::{Health, HealthStatus, now_ms};
 use probe::Probe;
+use transport::Transport;
 
 /// How many recent round trips the latency median is taken over.
 const LATENCY_SAMPLES: usize = 20;
@@ -39,7 +41,7 @@ pub struct HttpHealth {
     since: HealthySince,
     latencies: Mutex<HashMap<String, VecDeque<f64>>>,
     /// Built at the first read that needs them (loading the system's roots takes a while).
-    clients: Mutex<HashMap<ClientKey, Result<reqwest::Client, String>>>,
+    clients: Mutex<HashMap<ClientKey, Result<Transport, String>>>,
 }
 
 impl HttpHealth {
@@ -84,12 +86,12 @@ impl HttpHealth {
         }
     }
 
-    fn client(&self, rp: &RegionProbes) -> Result<reqwest::Client, String> {
+    fn client(&self, rp: &RegionProbes) -> Result<Transport, String> {
         let key = (rp.config.ca_file.clone(), rp.config.insecure);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         clients
             .entry(key)
-            .or_insert_with(|| build_client(&rp.config, &self.base_dir))
+            .or_insert_with(|| Transport::build(&rp.config, &self.base_dir))
             .clone()
     }
 
@@ -111,34 +113,6 @@ impl HttpHealth {
             n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
         }
     }
-}
-
-/// One client per region: system roots, plus the CA file if given; no redirects (a probe
-/// judges the answer it gets) and no proxy from the environment (probes go direct).
-fn build_client(config: &HttpHealthConfig, base_dir: &Path) -> Result<reqwest::Client, String> {
-    let mut b = reqwest::Client::builder()
-        .use_rustls_tls()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(concat!(
-            "meridian/",
-            env!("CARGO_PKG_VERSION"),
-            " health probe"
-        ));
-    if let Some(file) = &config.ca_file {
-        let path = base_dir.join(file);
-        let pem = std::fs::read(&path)
-            .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("ca_file {} holds no PEM certificate: {e}", path.display()))?;
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
-    if config.insecure {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    b.build().map_err(|e| format!("cannot set up HTTPS: {e}"))
 }
 
 #[async_trait]

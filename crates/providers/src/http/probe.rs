@@ -2,11 +2,14 @@
 //! person can act on when it fails (`503`, `connect refused`, `timed out after 2s`,
 //! `TLS: unknown issuer`, `body did not match`).
 
-use std::error::Error as _;
+use std::error::Error;
 use std::time::{Duration, Instant};
 
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use http_body_util::BodyExt;
 use regex::Regex;
 
+use super::transport::Transport;
 use meridian_model::fleet::probes::ProbeSpec;
 
 /// Most of a body read to match `expect_body` (health pages are small; a huge one is cut).
@@ -18,11 +21,9 @@ pub struct Probe {
     /// How the probe is named in reasons: its path (`/health/ready`), or host and path.
     pub label: String,
     body: Option<Regex>,
-    /// The URL parsed once: parsing it on every probe (host, IDNA) was a fifth of a
-    /// probe's CPU on 100 regions (None: it does not parse, and the request says why).
-    url: Option<reqwest::Url>,
-    /// The headers built once (the spec's, then Host), copied into each request.
-    headers: reqwest::header::HeaderMap,
+    /// The request's URI and headers, built once (a probe on 100 regions runs 40 times a
+    /// second); or why they cannot be, which every run then reports.
+    request: Result<(Uri, HeaderMap), String>,
 }
 
 /// What one probe found: round-trip milliseconds when it answered, and why it failed.
@@ -33,7 +34,9 @@ pub struct Answer {
 
 impl Probe {
     pub fn new(spec: ProbeSpec, label_with_host: bool) -> Probe {
-        let label = reqwest::Url::parse(&spec.url)
+        let parsed = url::Url::parse(&spec.url);
+        let label = parsed
+            .as_ref()
             .map(|u| {
                 let path = match u.query() {
                     Some(q) => format!("{}?{q}", u.path()),
@@ -51,37 +54,28 @@ impl Probe {
             .expect_body
             .as_deref()
             .and_then(|re| Regex::new(re).ok());
-        let url = reqwest::Url::parse(&spec.url).ok();
-        let mut headers = reqwest::header::HeaderMap::new();
-        let named = spec.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let host = spec
-            .host
-            .as_deref()
-            .map(|h| (reqwest::header::HOST.as_str(), h));
-        for (k, v) in named.chain(host) {
-            // Checked at load; one that does not build is left out here and sent as
-            // before by the request builder, which then says what is wrong with it.
-            if let (Ok(k), Ok(v)) = (
-                reqwest::header::HeaderName::try_from(k),
-                reqwest::header::HeaderValue::try_from(v),
-            ) {
-                headers.append(k, v);
-            }
-        }
+        let request = parsed
+            .map_err(|e| format!("the URL does not parse: {e}"))
+            .and_then(|u| {
+                // The URL as the url crate writes it (host names in ASCII, paths escaped).
+                u.as_str()
+                    .parse::<Uri>()
+                    .map_err(|e| format!("the URL does not parse: {e}"))
+            })
+            .and_then(|uri| Ok((uri, headers(&spec)?)));
         Probe {
             spec,
             label,
             body,
-            url,
-            headers,
+            request,
         }
     }
 
     /// Run the probe; never takes longer than its timeout.
-    pub async fn run(&self, client: &reqwest::Client) -> Answer {
+    pub async fn run(&self, transport: &Transport) -> Answer {
         let start = Instant::now();
         let timeout = self.spec.timeout;
-        match tokio::time::timeout(timeout, self.exchange(client, start)).await {
+        match tokio::time::timeout(timeout, self.exchange(transport, start)).await {
             Ok(answer) => answer,
             Err(_) => Answer {
                 latency_ms: None,
@@ -90,40 +84,25 @@ impl Probe {
         }
     }
 
-    async fn exchange(&self, client: &reqwest::Client, start: Instant) -> Answer {
-        // No timeout of reqwest's own: `run` bounds the whole exchange (one timer a probe,
-        // not two).
-        let built = self.spec.headers.len() + usize::from(self.spec.host.is_some());
-        let req = match &self.url {
-            Some(url) if self.headers.len() == built => {
-                client.get(url.clone()).headers(self.headers.clone())
-            }
-            _ => {
-                let mut req = client.get(&self.spec.url);
-                for (k, v) in &self.spec.headers {
-                    req = req.header(k, v);
-                }
-                if let Some(h) = &self.spec.host {
-                    req = req.header(reqwest::header::HOST, h);
-                }
-                req
-            }
+    async fn exchange(&self, transport: &Transport, start: Instant) -> Answer {
+        let failed = |failure: String| Answer {
+            latency_ms: None,
+            failure: Some(failure),
         };
-        let mut resp = match req.send().await {
+        let (uri, headers) = match &self.request {
             Ok(r) => r,
-            Err(e) => {
-                return Answer {
-                    latency_ms: None,
-                    failure: Some(describe(&e, self.spec.timeout)),
-                };
-            }
+            Err(why) => return failed(why.clone()),
+        };
+        let resp = match transport.get(uri, headers).await {
+            Ok(r) => r,
+            Err(e) => return failed(describe(&e)),
         };
         let latency_ms = Some(start.elapsed().as_secs_f64() * 1000.0);
         let status = resp.status().as_u16();
         // Read the body even when nothing is matched against it: a connection whose
         // response was left unread cannot go back to the pool, and every probe would
         // open a new one (on 100 regions about 6 connections a second).
-        let body = read_body(&mut resp).await;
+        let body = read_body(resp.into_body()).await;
         if status != self.spec.expect_status {
             let expected = if self.spec.expect_status == 200 {
                 String::new()
@@ -150,10 +129,7 @@ impl Probe {
             Err(e) => {
                 return Answer {
                     latency_ms,
-                    failure: Some(format!(
-                        "reading the body: {}",
-                        describe(&e, self.spec.timeout)
-                    )),
+                    failure: Some(format!("reading the body: {}", describe(&e))),
                 };
             }
         };
@@ -165,17 +141,38 @@ impl Probe {
     }
 }
 
+/// The spec's headers, then its Host (checked at load; one that does not build here is
+/// reported by every run).
+fn headers(spec: &ProbeSpec) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    let named = spec.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let host = spec
+        .host
+        .as_deref()
+        .map(|h| (http::header::HOST.as_str(), h));
+    for (k, v) in named.chain(host) {
+        let name =
+            HeaderName::try_from(k).map_err(|_| format!("header {k:?} is not a valid name"))?;
+        let value =
+            HeaderValue::try_from(v).map_err(|_| format!("header {k}'s value is not valid"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 /// The body, up to `BODY_LIMIT` (the rest is left unread, and the connection with it).
-async fn read_body(resp: &mut reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(c) = resp.chunk().await? {
-        body.extend_from_slice(&c);
-        if body.len() >= BODY_LIMIT {
-            body.truncate(BODY_LIMIT);
-            break;
+async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, hyper::Error> {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            out.extend_from_slice(&data);
+            if out.len() >= BODY_LIMIT {
+                out.truncate(BODY_LIMIT);
+                break;
+            }
         }
     }
-    Ok(body)
+    Ok(out)
 }
 
 /// `2s`, `500ms`.
@@ -187,11 +184,9 @@ fn short(d: Duration) -> String {
     }
 }
 
-/// A reqwest error in the words an operator uses, from the innermost cause.
-fn describe(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("timed out after {}", short(timeout));
-    }
+/// A failed exchange in the words an operator uses, from the innermost cause. (A timeout
+/// is `run`'s: nothing under it has a timer of its own.)
+fn describe(e: &(dyn Error + 'static)) -> String {
     let mut chain = Vec::new();
     let mut source = e.source();
     while let Some(s) = source {
@@ -199,9 +194,7 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return "connect refused".into(),
                 std::io::ErrorKind::ConnectionReset => return "connection reset".into(),
-                std::io::ErrorKind::TimedOut => {
-                    return format!("timed out after {}", short(timeout));
-                }
+                std::io::ErrorKind::TimedOut => return "timed out connecting".into(),
                 _ => {}
             }
         }
