@@ -208,6 +208,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 fn weights_warning(app: &App) -> Option<Span<'static>> {
     use crate::actions::temporary::Standing;
     let standing = app.weights.as_ref()?;
+    // Steady weights say nothing here (and writing out 100 regions' weights each second
+    // to say nothing was a tenth of drawing the header).
+    if matches!(standing, Standing::Steady | Standing::Unknown) {
+        return None;
+    }
     let text = standing.text(&app.fleet, &app.state);
     let key = app
         .keymap

@@ -138,7 +138,7 @@ fn app_finding(j: &mut Judge, t: &Tenant, region: &str, app: &AppState) -> Optio
     let tenant = t.id.as_str();
     if unwell {
         let key = format!("{}/{tenant}/{region}", Kind::AppDegraded.name());
-        let since = j.since(&key, None);
+        let since = j.since(key, None);
         if elapsed(j.now, since) < DEGRADED_AFTER {
             return None;
         }
@@ -188,7 +188,7 @@ fn app_finding(j: &mut Judge, t: &Tenant, region: &str, app: &AppState) -> Optio
         return None;
     }
     let key = format!("{}/{tenant}/{region}", Kind::AppOutOfSync.name());
-    let since = j.since(&key, None);
+    let since = j.since(key, None);
     if elapsed(j.now, since) < OUT_OF_SYNC_AFTER {
         return None;
     }
@@ -230,7 +230,7 @@ fn paused(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64);
     let key = format!("{}/{tenant}/{region}", Kind::AutoSyncPaused.name());
-    let since = j.since(&key, at);
+    let since = j.since(key, at);
     if elapsed(j.now, since) < AUTO_SYNC_PAUSED_AFTER {
         return None;
     }
@@ -273,7 +273,7 @@ fn release(
 ) -> Option<Finding> {
     let tenant = t.id.as_str();
     let key = format!("{}/{tenant}/{region}", Kind::ReleaseFailed.name());
-    let since = j.since(&key, None);
+    let since = j.since(key, None);
     if elapsed(j.now, since) < DEGRADED_AFTER {
         return None;
     }

@@ -270,10 +270,13 @@ pub(crate) struct Judge<'a> {
 impl Judge<'_> {
     /// Since when the condition `key` holds: its own "since" when it has one, else when it
     /// was first seen (now, the first time). Notes the key as holding.
-    pub fn since(&mut self, key: &str, own: Option<Millis>) -> Millis {
-        self.holding.push(key.to_string());
-        own.or_else(|| self.records.seen.and_then(|s| s.first(key)))
-            .unwrap_or(self.now)
+    pub fn since(&mut self, key: impl Into<String>, own: Option<Millis>) -> Millis {
+        let key = key.into();
+        let since = own
+            .or_else(|| self.records.seen.and_then(|s| s.first(&key)))
+            .unwrap_or(self.now);
+        self.holding.push(key);
+        since
     }
 
     /// How long since `t`, short (`4m`).

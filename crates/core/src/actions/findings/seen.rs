@@ -6,7 +6,7 @@
 //! A gap longer than `MAX_GAP` between two sightings starts the count again: the
 //! condition may have cleared unseen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -34,27 +34,30 @@ impl Seen {
     }
 
     /// The conditions that hold at `now`: new ones start now, gone ones are forgotten.
-    /// True when a start or an end changed what the file would say.
+    /// True when a start or an end changed what the file would say. The map is updated in
+    /// place: the dashboard calls this every second with every cell worth judging.
     pub fn update(&mut self, holding: &[String], now: Millis) -> bool {
-        let before = self.conditions.len();
         let mut changed = false;
-        let mut next = BTreeMap::new();
         for key in holding {
-            let first = match self.conditions.get(key) {
-                Some((first, last)) if now - last <= MAX_GAP => {
-                    changed |= now - last >= REFRESH_LAST;
-                    *first
+            match self.conditions.get_mut(key.as_str()) {
+                Some((_, last)) if now - *last <= MAX_GAP => {
+                    changed |= now - *last >= REFRESH_LAST;
+                    *last = now;
                 }
-                _ => {
+                Some(gone) => {
+                    *gone = (now, now);
                     changed = true;
-                    now
                 }
-            };
-            next.insert(key.clone(), (first, now));
+                None => {
+                    self.conditions.insert(key.clone(), (now, now));
+                    changed = true;
+                }
+            }
         }
-        changed |= next.len() != before;
-        self.conditions = next;
-        changed
+        let holds: HashSet<&str> = holding.iter().map(String::as_str).collect();
+        let before = self.conditions.len();
+        self.conditions.retain(|key, _| holds.contains(key.as_str()));
+        changed | (self.conditions.len() != before)
     }
 }
 
