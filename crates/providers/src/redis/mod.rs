@@ -207,14 +207,18 @@ impl Redis {
     /// replica, from the board (asking only regions whose answer is stale, under one time
     /// limit: a black-holed neighbour must not hold this region's reading up).
     async fn primary_listing(&self, region: &str, port: &str) -> Option<Info> {
+        let lists = |info: &Info| {
+            info.get("role").map(String::as_str) == Some("master")
+                && replica_ack(info, port).is_some()
+        };
         let seen = self.members_shared().await;
-        (seen.members.iter())
-            .filter(|(r, _)| r.as_str() != region)
-            .find(|(_, info)| {
-                info.get("role").map(String::as_str) == Some("master")
-                    && replica_ack(info, port).is_some()
-            })
-            .map(|(_, info)| info.clone())
+        let primary = (seen.members.iter())
+            .find(|(r, info)| r.as_str() != region && lists(info))
+            .map(|(r, _)| r.clone())?;
+        // The board says which server is the primary; the offsets must be current (a board
+        // answer may be as old as that region's slower pace), so it is asked now.
+        let call = "redis INFO replication (primary)";
+        (self.own_info(&primary, call).await).ok().filter(lists)
     }
 }
 

@@ -137,7 +137,7 @@ fn app_finding(j: &mut Judge, t: &Tenant, region: &str, app: &AppState) -> Optio
     let prd = production(j, t);
     let tenant = t.id.as_str();
     if unwell {
-        let key = format!("{}/{tenant}/{region}", Kind::AppDegraded.name());
+        let key = cell_key(Kind::AppDegraded, tenant, region);
         let since = j.since(key, None);
         if elapsed(j.now, since) < DEGRADED_AFTER {
             return None;
@@ -187,7 +187,7 @@ fn app_finding(j: &mut Judge, t: &Tenant, region: &str, app: &AppState) -> Optio
     if app.sync != SyncStatus::OutOfSync || app.detail.paused.is_some() {
         return None;
     }
-    let key = format!("{}/{tenant}/{region}", Kind::AppOutOfSync.name());
+    let key = cell_key(Kind::AppOutOfSync, tenant, region);
     let since = j.since(key, None);
     if elapsed(j.now, since) < OUT_OF_SYNC_AFTER {
         return None;
@@ -229,7 +229,7 @@ fn paused(
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64);
-    let key = format!("{}/{tenant}/{region}", Kind::AutoSyncPaused.name());
+    let key = cell_key(Kind::AutoSyncPaused, tenant, region);
     let since = j.since(key, at);
     if elapsed(j.now, since) < AUTO_SYNC_PAUSED_AFTER {
         return None;
@@ -272,7 +272,7 @@ fn release(
     status: HelmStatus,
 ) -> Option<Finding> {
     let tenant = t.id.as_str();
-    let key = format!("{}/{tenant}/{region}", Kind::ReleaseFailed.name());
+    let key = cell_key(Kind::ReleaseFailed, tenant, region);
     let since = j.since(key, None);
     if elapsed(j.now, since) < DEGRADED_AFTER {
         return None;
@@ -315,4 +315,15 @@ fn release(
 
 fn short(rev: &str) -> &str {
     &rev[..rev.len().min(7)]
+}
+
+/// `app-out-of-sync/acme/eu-west-1`: a tenant cell's condition, as the seen memory keys it.
+/// Built to size: the dashboard builds one for every cell worth judging, every second.
+fn cell_key(kind: Kind, tenant: &str, region: &str) -> String {
+    let name = kind.name();
+    let mut key = String::with_capacity(name.len() + tenant.len() + region.len() + 2);
+    for part in [name, "/", tenant, "/", region] {
+        key.push_str(part);
+    }
+    key
 }

@@ -56,7 +56,8 @@ impl Seen {
         }
         let holds: HashSet<&str> = holding.iter().map(String::as_str).collect();
         let before = self.conditions.len();
-        self.conditions.retain(|key, _| holds.contains(key.as_str()));
+        self.conditions
+            .retain(|key, _| holds.contains(key.as_str()));
         changed | (self.conditions.len() != before)
     }
 }

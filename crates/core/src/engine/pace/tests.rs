@@ -145,3 +145,14 @@ fn trouble_is_down_or_degraded_health_a_failed_reading_or_lag_past_half_the_rpo(
     };
     assert!(is_bad(&fleet, &failed));
 }
+
+/// The database board keeps an unattended region's answer until its next slowed reading
+/// replaces it; shorter, and every reading that needs the fleet's writer would ask the
+/// unattended regions again between their own readings (undoing their slower pace).
+#[test]
+fn the_database_board_outlives_the_slowest_paced_reading() {
+    let slowest = slow_period(&Subject::Database("r".into()), S(2));
+    assert_eq!(slowest, S(8));
+    assert!(SLOW_MAX < meridian_providers::board::FRESH);
+    assert!(slowest < meridian_providers::board::FRESH);
+}
