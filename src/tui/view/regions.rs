@@ -334,7 +334,11 @@ fn weight_line(app: &App, i: usize, narrow: bool) -> Line<'static> {
     let r = &app.fleet.regions[i];
     let s = app.state.region(&r.id);
     let now = s.and_then(|s| s.weight.value);
-    if let (Some(w), Some(rotation)) = (now.filter(|w| !w.has_share()), app.state.rotation(&r.id)) {
+    // The rotation is worked out (over every region) only for a region without a share:
+    // asked for every row of a weighted fleet, it was half of drawing the board.
+    if let Some(w) = now.filter(|w| !w.has_share())
+        && let Some(rotation) = app.state.rotation(&r.id)
+    {
         return steered_line(app, i, w, rotation, narrow);
     }
     let share = app.state.traffic_share(&r.id).unwrap_or(0.0);
