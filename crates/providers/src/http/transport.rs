@@ -10,6 +10,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, Uri};
@@ -18,7 +19,7 @@ use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -67,9 +68,13 @@ impl Transport {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        Ok(Transport {
-            client: Client::builder(TokioExecutor::new()).build(https),
-        })
+        // Idle connections are closed after 90 s, as reqwest did (the pool needs a timer
+        // for that; without one they are kept until the server closes them).
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(https);
+        Ok(Transport { client })
     }
 
     /// GET `uri` with these headers (Host is the URI's unless they name one).
