@@ -7,6 +7,8 @@
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+use super::artifact_support::{Out, assert_audited, sha256_hex};
+
 const FLEET: &str = r#"[fleet]
 name = "artifacts"
 
@@ -35,14 +37,8 @@ steps = [
 ]
 "#;
 
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 fn run(dir: &TempDir, user: &str, skew: &str, args: &[&str]) -> Out {
-    let out = Command::cargo_bin("meridian")
+    Command::cargo_bin("meridian")
         .unwrap()
         .env("MERIDIAN_STATE_DIR", dir.path().join("state"))
         .env("XDG_CONFIG_HOME", dir.path().join("config"))
@@ -53,12 +49,8 @@ fn run(dir: &TempDir, user: &str, skew: &str, args: &[&str]) -> Out {
         .env_remove("MERIDIAN_READ_ONLY")
         .args(args)
         .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .unwrap()
+        .into()
 }
 
 /// Start the rollout and run its first step as alice: the plan is written and kept.
@@ -78,11 +70,7 @@ fn planned(dir: &TempDir) -> String {
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     assert!(r.out.contains("artifact tfplan sha256"), "{}", r.out);
     let bytes = std::fs::read(dir.path().join("tfplan")).unwrap();
-    use sha2::Digest;
-    let hash: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = sha256_hex(&bytes);
     assert!(r.out.contains(&hash), "the full sha256 is said: {}", r.out);
     // Kept as evidence beside the phase runs'.
     let kept = dir.path().join("state/fleets/artifacts/evidence/artifacts");
@@ -179,16 +167,7 @@ fn a_second_person_approves_the_plan_file_and_only_those_bytes_are_applied() {
     assert_eq!(std::fs::read(dir.path().join("applied")).unwrap(), approved);
 
     // Every step of it is in the audit log.
-    let r = run(&dir, "alice", "0s", &["audit", "--json"]);
-    assert_eq!(r.code, 0, "{}", r.err);
-    for want in [
-        "\"artifact\"",
-        "\"approve\"",
-        "\"artifact-apply\"",
-        "refused",
-    ] {
-        assert!(r.out.contains(want), "{want} missing from the audit log");
-    }
+    assert_audited(&run(&dir, "alice", "0s", &["audit", "--json"]));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approvals;
+mod artifact_support;
 mod artifacts;
 mod commands;
 mod config_alarms_gate;

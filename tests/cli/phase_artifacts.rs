@@ -8,6 +8,8 @@
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+use super::artifact_support::{Out, assert_audited, sha256_hex};
+
 const FLEET: &str = r#"[fleet]
 name = "phase-artifacts"
 
@@ -33,14 +35,8 @@ id = "apply"
 steps = [{ name = "apply", run = "cp tfplan applied", uses = "tfplan" }]
 "#;
 
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 fn run(dir: &TempDir, user: &str, skew: &str, args: &[&str]) -> Out {
-    let out = Command::cargo_bin("meridian")
+    Command::cargo_bin("meridian")
         .unwrap()
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -51,12 +47,8 @@ fn run(dir: &TempDir, user: &str, skew: &str, args: &[&str]) -> Out {
         .env("USER", user)
         .args(args)
         .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .unwrap()
+        .into()
 }
 
 fn work(dir: &TempDir, file: &str) -> std::path::PathBuf {
@@ -70,11 +62,7 @@ fn planned(dir: &TempDir) -> String {
     let r = run(dir, "alice", "0s", &["phase", "run", "r1", "plan", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     let bytes = std::fs::read(work(dir, "tfplan")).unwrap();
-    use sha2::Digest;
-    let hash: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = sha256_hex(&bytes);
     let said = format!("{}{}", r.out, r.err);
     assert!(
         said.contains(&format!("artifact tfplan sha256 {hash}")),
@@ -160,16 +148,7 @@ fn a_later_phase_step_applies_only_the_approved_unchanged_artifact() {
     );
     assert!(!work(&dir, "applied").exists());
 
-    let r = run(&dir, "alice", "0s", &["audit", "--json"]);
-    assert_eq!(r.code, 0, "{}", r.err);
-    for want in [
-        "\"artifact\"",
-        "\"approve\"",
-        "\"artifact-apply\"",
-        "refused",
-    ] {
-        assert!(r.out.contains(want), "{want} missing from the audit log");
-    }
+    assert_audited(&run(&dir, "alice", "0s", &["audit", "--json"]));
 }
 
 #[test]
