@@ -278,6 +278,7 @@ impl App {
                 if self.rollout != r {
                     self.rollout = r;
                     self.dirty = true;
+                    self.attention.due = true;
                 }
                 Vec::new()
             }
@@ -286,6 +287,7 @@ impl App {
                 if self.approvals != pending {
                     self.approvals = pending;
                     self.dirty = true;
+                    self.attention.due = true;
                 }
                 Vec::new()
             }
@@ -324,6 +326,7 @@ impl App {
                 if self.clocks != clocks {
                     self.clocks = clocks;
                     self.dirty = true;
+                    self.attention.due = true;
                 }
                 // A read-only view shows the clock; it never stops one.
                 let recovered: Vec<_> = self
@@ -340,6 +343,7 @@ impl App {
                 if self.weights != w {
                     self.weights = w;
                     self.dirty = true;
+                    self.attention.due = true;
                 }
                 Vec::new()
             }
@@ -366,6 +370,7 @@ impl App {
                 recovery,
             } => {
                 self.running = None;
+                self.attention.due = true;
                 let mut text = match &detail {
                     Some(d) => format!("{label}: {} ({d})", outcome.as_str()),
                     None => format!("{label}: {} and verified", outcome.as_str()),

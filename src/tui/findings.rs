@@ -5,11 +5,15 @@
 use super::app::{App, Effect, Status};
 use super::overlay::Overlay;
 use crate::actions::findings::{self, Finding, Records, Suggestion};
+use crate::engine::{Observation, Reading, Subject, pace};
 use crate::state::Millis;
 
-/// How often the findings are judged again while readings arrive (the header's ages move
-/// by the second).
-pub const ASSESS_EVERY: Millis = 1_000;
+/// How often the findings are judged again while readings arrive: one fast period (lag's
+/// 2 s), so a condition that comes of age (degraded for long, a drain healthy past the
+/// gate, data gone stale) is raised within it. A reading that says its region is in
+/// trouble or changes its health or role has them judged at the clock's next second
+/// (`Attention::due`). The ages on screen are worked out when drawn, not here.
+pub const ASSESS_EVERY: Millis = 2_000;
 
 /// The dashboard's memory of findings: the list on screen and since when each condition
 /// without a "since" of its own has held.
@@ -22,6 +26,8 @@ pub struct Attention {
     /// The tenant cells worth judging, kept current as readings are merged (`observe`);
     /// None: scanned whole at the next judgement (after a whole new snapshot).
     pub watchlist: Option<findings::Watchlist>,
+    /// Something a finding turns on changed: judge at the next tick, not `ASSESS_EVERY`.
+    pub due: bool,
 }
 
 impl App {
@@ -49,17 +55,42 @@ impl App {
             self.dirty = true;
         }
         self.attention.at = Some(self.now);
+        self.attention.due = false;
     }
 
-    /// On the clock: judged again at most every `ASSESS_EVERY`.
+    /// On the clock: judged again when something they turn on changed, else every
+    /// `ASSESS_EVERY`.
     pub(super) fn assess_on_tick(&mut self) {
-        if self
-            .attention
-            .at
-            .is_none_or(|at| self.now - at >= ASSESS_EVERY || self.now < at)
+        if self.attention.due
+            || self
+                .attention
+                .at
+                .is_none_or(|at| self.now - at >= ASSESS_EVERY || self.now < at)
         {
             self.assess_findings();
         }
+    }
+
+    /// Before a reading is merged: whether it changes what a finding turns on at once, so
+    /// they are judged at the next tick. A reading that says its region is in trouble (the
+    /// engine's own test, which also puts the region on the fast pace), a region's health
+    /// or database role that differs from what is shown, or the traffic weights.
+    pub(super) fn note_for_findings(&mut self, obs: &Observation) {
+        if self.attention.due {
+            return;
+        }
+        let region = |id: &str| self.state.region(id);
+        self.attention.due = pace::is_bad(&self.fleet, obs)
+            || match (&obs.subject, &obs.reading) {
+                (Subject::Health(id), Reading::Health(Ok(h))) => {
+                    region(id).is_none_or(|r| r.health_status() != h.status)
+                }
+                (Subject::Database(id), Reading::Database { role: Ok(role), .. }) => {
+                    region(id).is_none_or(|r| r.role.value.as_ref() != Some(role))
+                }
+                (Subject::Weights, _) => true,
+                _ => false,
+            };
     }
 
     /// The findings list, from the board.

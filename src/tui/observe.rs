@@ -25,6 +25,9 @@ impl App {
     pub fn absorb(&mut self, obs: Observation) -> Vec<Effect> {
         let mut effects = Vec::new();
         self.unsettled.any = true;
+        if !self.frozen {
+            self.note_for_findings(&obs);
+        }
         // A watch push names the few apps that changed: their counts are moved out of the
         // region's summary and back in after the merge. Anything else (a full list, a
         // failed read) recounts the region's cells at the settle. An empty push (a watch's
@@ -503,5 +506,59 @@ mod tests {
         let snapshot = app.state.clone();
         app.set_state(snapshot);
         assert!(app.touched.is_all());
+    }
+
+    /// Findings are judged every `ASSESS_EVERY`, but a reading that changes what they turn
+    /// on (here a serving region going down) has them judged at the next tick, and one that
+    /// changes nothing they turn on (a probe's latency) does not.
+    #[test]
+    fn a_region_going_down_is_judged_at_the_next_tick() {
+        use crate::state::HealthStatus;
+        use crate::tui::findings::ASSESS_EVERY;
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        let t0 = app.now;
+        app.update(Msg::Tick(t0));
+        assert_eq!(app.attention.at, Some(t0));
+        let Some(serving) = app.state.regions.iter().find(|r| {
+            r.health_status() == HealthStatus::Healthy
+                && r.weight.value.as_ref().is_some_and(|w| w.units > 0)
+        }) else {
+            panic!("the demo has a healthy region with traffic");
+        };
+        let (id, health) = (serving.id.clone(), serving.health.value.clone());
+        let Some(mut health) = health else {
+            panic!("{id} has a health reading");
+        };
+        let reading = |health: &crate::state::Health, at| Observation {
+            subject: Subject::Health(id.clone()),
+            at,
+            reading: Reading::Health(Ok(health.clone())),
+        };
+        health.latency_ms = Some(41.0);
+        app.update(Msg::Arrived(Box::new(reading(&health, t0 + 200))));
+        app.update(Msg::Tick(t0 + 1_000));
+        assert_eq!(app.attention.at, Some(t0), "a latency alone waits");
+        health.status = HealthStatus::Down;
+        health.reason = "http: 0/2 probes ok".into();
+        app.update(Msg::Arrived(Box::new(reading(&health, t0 + 1_200))));
+        app.update(Msg::Tick(t0 + 1_500));
+        assert!(t0 + 1_500 - t0 < ASSESS_EVERY);
+        assert_eq!(app.attention.at, Some(t0 + 1_500), "judged at once");
+        assert!(
+            app.attention
+                .findings
+                .iter()
+                .any(|f| f.regions.contains(&id)),
+            "{:?}",
+            app.attention.findings
+        );
+        app.update(Msg::Tick(t0 + 2_500));
+        assert_eq!(
+            app.attention.at,
+            Some(t0 + 1_500),
+            "then every ASSESS_EVERY"
+        );
+        app.update(Msg::Tick(t0 + 3_500));
+        assert_eq!(app.attention.at, Some(t0 + 3_500));
     }
 }

@@ -63,15 +63,27 @@ impl Catalog {
                     })
             }
         };
+        // Only an app an action changed can have an auto-sync other than catalogued.
+        let any_changed = !now.changed.is_empty();
         let before = seen.replace(now);
         match before {
-            Some(before) if !whole => (self.drifts_between(world, region, before.tick), false),
+            Some(before) if !whole => (
+                self.drifts_between(world, region, before.tick, any_changed),
+                false,
+            ),
             _ => (self.region_apps(world, region), true),
         }
     }
 
-    /// Apps whose drifting differs between `from` and the world's tick.
-    fn drifts_between(&self, world: &World, region: &str, from: u64) -> Vec<(String, AppState)> {
+    /// Apps whose drifting differs between `from` and the world's tick. `changed_here`: an
+    /// action changed some of the region's apps (else none has an auto-sync of its own).
+    fn drifts_between(
+        &self,
+        world: &World,
+        region: &str,
+        from: u64,
+        changed_here: bool,
+    ) -> Vec<(String, AppState)> {
         if from == world.tick {
             return Vec::new();
         }
@@ -99,24 +111,26 @@ impl Catalog {
         let catalogued = entries
             .iter()
             .map(|e| (e.subject, self.tenant_of(e).auto_sync));
-        let picked: Vec<usize> =
-            match self
-                .drifts
-                .candidates(self.seed, region, catalogued, from, world.tick)
-            {
-                Some(mut hits) => {
-                    // The schedule knows each app's auto-sync as catalogued; an app whose
-                    // auto-sync an action changed drifts on its own clock, so check it too.
+        let picked: Vec<usize> = match self
+            .drifts
+            .candidates(self.seed, region, catalogued, from, world.tick)
+        {
+            Some(mut hits) => {
+                // The schedule knows each app's auto-sync as catalogued; an app whose
+                // auto-sync an action changed drifts on its own clock, so check it too
+                // (a pass over the region's apps, so only when there is one).
+                if changed_here {
                     hits.extend((0..entries.len()).filter(|&i| {
                         auto_sync(&entries[i]) != self.tenant_of(&entries[i]).auto_sync
                     }));
-                    // In fleet order, as the merger takes them fastest.
-                    hits.sort_unstable();
-                    hits.dedup();
-                    hits
                 }
-                None => (0..entries.len()).collect(),
-            };
+                // In fleet order, as the merger takes them fastest.
+                hits.sort_unstable();
+                hits.dedup();
+                hits
+            }
+            None => (0..entries.len()).collect(),
+        };
         picked
             .into_iter()
             .filter_map(|i| entries.get(i))
