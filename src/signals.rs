@@ -25,17 +25,19 @@ impl Endings {
         Endings { listeners }
     }
 
-    /// The name of the next ending signal to arrive.
+    /// The name of the next ending signal to arrive. Polled in place (no future per
+    /// listener): the dashboard's loop asks again every time a reading wakes it.
     pub async fn next(&mut self) -> &'static str {
-        if self.listeners.is_empty() {
-            return std::future::pending().await;
-        }
-        let waits = self.listeners.iter_mut().map(|(name, s)| {
-            Box::pin(async move {
-                s.recv().await;
-                *name
-            })
-        });
-        futures::future::select_all(waits).await.0
+        std::future::poll_fn(|cx| {
+            for (name, s) in self.listeners.iter_mut() {
+                if s.poll_recv(cx).is_ready() {
+                    return std::task::Poll::Ready(*name);
+                }
+            }
+            // With no listener at all this never resolves, as a default-handled signal
+            // ends the process by itself.
+            std::task::Poll::Pending
+        })
+        .await
     }
 }

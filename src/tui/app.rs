@@ -123,6 +123,8 @@ pub struct App {
     pub clocks: Vec<crate::actions::recovery_open::OpenClock>,
     /// Set whenever something visible changed; the loop redraws and clears it.
     pub dirty: bool,
+    /// When the clock redraws the whole board and when only the header.
+    pub cadence: super::cadence::Cadence,
     pub quit: bool,
     /// What the last frame drew where, for the mouse (written while drawing).
     pub hits: super::mouse::HitMap,
@@ -186,6 +188,7 @@ impl App {
             clocks: Vec::new(),
             approvals: Vec::new(),
             dirty: true,
+            cadence: Default::default(),
             quit: false,
             hits: super::mouse::HitMap::default(),
             weights: None,
@@ -269,9 +272,10 @@ impl App {
             }
             Msg::Tick(now) => {
                 self.now = now;
-                self.pending.expire(now);
+                // A key sequence that timed out leaves the footer: draw that at once.
+                let urgent = self.pending.expire(now) || self.attention.due;
                 self.assess_on_tick();
-                self.dirty = true;
+                self.tick_frame(urgent);
                 self.preflight_on_tick()
             }
             Msg::Rollout(r) => {

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod app;
+mod cadence;
 pub mod command;
 pub mod config_error;
 mod effects;

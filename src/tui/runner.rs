@@ -150,7 +150,7 @@ async fn event_loop(
     app.now = now_ms();
     super::logging::before_draw();
     guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
-    app.dirty = false;
+    app.drawn_whole();
     // Two short lines so they read in a narrow log pane (and scripts can grep them).
     log::info!("first frame in {} ms", started.elapsed().as_millis());
     log::info!(
@@ -216,12 +216,18 @@ async fn event_loop(
         if app.dirty {
             super::logging::before_draw();
             guard.draw(|f| view::draw(f, app)).map_err(draw_failed)?;
-            app.dirty = false;
+            app.drawn_whole();
             // Pace follows attention: what was just drawn, what has a finding, what an
             // action touches (the engine wakes its tasks only when the set changes).
             let mut attended = app.attended_regions();
             attended.extend(fx.acting.iter().cloned());
             fx.engine.attend(attended);
+        } else if app.cadence.header_due {
+            // Only the clock moved: the header over the last frame (see `cadence`).
+            guard
+                .draw_over_last(|f| view::draw_header(f, app), |f| view::draw(f, app))
+                .map_err(draw_failed)?;
+            app.cadence.header_due = false;
         }
         if app.quit {
             break End::Quit;

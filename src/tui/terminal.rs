@@ -16,6 +16,8 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use tokio::sync::Notify;
 
 /// Set once the terminal has been given back; nothing may draw after that.
@@ -36,6 +38,8 @@ thread_local! {
 /// The terminal in dashboard mode; dropping it gives the terminal back.
 pub struct TerminalGuard {
     pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// The last frame drawn (what the screen shows), for `draw_over_last`.
+    last: Buffer,
 }
 
 /// Put the terminal back as we found it. Only the first call does anything.
@@ -100,7 +104,10 @@ pub fn enter() -> io::Result<TerminalGuard> {
     let setup = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)
         .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
     match setup {
-        Ok(terminal) => Ok(TerminalGuard { terminal }),
+        Ok(terminal) => Ok(TerminalGuard {
+            terminal,
+            last: Buffer::empty(Rect::ZERO),
+        }),
         Err(e) => {
             restore();
             Err(e)
@@ -109,8 +116,32 @@ pub fn enter() -> io::Result<TerminalGuard> {
 }
 
 impl TerminalGuard {
-    /// Draw a frame, unless the terminal has already been given back.
+    /// Draw a whole frame, unless the terminal has already been given back.
     pub fn draw(&mut self, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+        self.frame(|f, _| render(f))
+    }
+
+    /// Draw `part` over the last whole frame (the rest of the screen stays as it was: the
+    /// terminal is sent only what `part` changed), or, if the terminal's size changed
+    /// since, `whole` afresh.
+    pub fn draw_over_last(
+        &mut self,
+        part: impl FnOnce(&mut ratatui::Frame),
+        whole: impl FnOnce(&mut ratatui::Frame),
+    ) -> io::Result<()> {
+        self.frame(|f, last| {
+            if f.area() == last.area {
+                f.buffer_mut().content.clone_from(&last.content);
+                part(f);
+            } else {
+                whole(f);
+            }
+        })
+    }
+
+    /// One frame through ratatui (which sends only the cells that differ from the screen),
+    /// kept as the last frame (what the screen shows).
+    fn frame(&mut self, render: impl FnOnce(&mut ratatui::Frame, &Buffer)) -> io::Result<()> {
         let _frame = DRAWING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -118,7 +149,11 @@ impl TerminalGuard {
             return Ok(());
         }
         IN_DRAW.with(|d| d.set(true));
-        let drawn = self.terminal.draw(render).map(|_| ());
+        let last = &mut self.last;
+        let drawn = self
+            .terminal
+            .draw(|f| render(f, last))
+            .map(|done| last.clone_from(done.buffer));
         IN_DRAW.with(|d| d.set(false));
         drawn
     }

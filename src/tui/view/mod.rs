@@ -85,6 +85,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// Draw the header alone (its clock and ages), over the last whole frame: what `draw`
+/// puts in its first two lines, cleared first.
+pub fn draw_header(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw(frame, app);
+        return;
+    }
+    let [head, _] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+    frame.render_widget(ratatui::widgets::Clear, head);
+    header::draw(frame, head, app);
+}
+
 fn draw_board(frame: &mut Frame, body: Rect, app: &App) {
     let wide = body.width >= 150 && body.height >= 32;
     let regions_h = regions::height(app, body.width).min(body.height / 2);
