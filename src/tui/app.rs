@@ -257,9 +257,10 @@ impl App {
                 self.evidence_effects()
             }
             Msg::Budget(lines) => {
+                // Read just before each tick, and in the header: drawn with the clock.
                 if self.budget != lines {
                     self.budget = lines;
-                    self.dirty = true;
+                    self.cadence.header_due = true;
                 }
                 Vec::new()
             }

@@ -150,10 +150,11 @@ impl TerminalGuard {
         }
         IN_DRAW.with(|d| d.set(true));
         let last = &mut self.last;
-        let drawn = self
-            .terminal
-            .draw(|f| render(f, last))
-            .map(|done| last.clone_from(done.buffer));
+        let drawn = self.terminal.draw(|f| render(f, last)).map(|done| {
+            // In place: the screen's ten thousand cells, without a new allocation.
+            last.area = done.buffer.area;
+            last.content.clone_from(&done.buffer.content);
+        });
         IN_DRAW.with(|d| d.set(false));
         drawn
     }
