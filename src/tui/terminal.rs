@@ -121,7 +121,7 @@ impl TerminalGuard {
         self.frame(|f, _| render(f))
     }
 
-    /// Draw `part` over the last whole frame (the rest of the screen stays as it was: the
+    /// Draw `part` over the last frame (the rest of the screen stays as it was: the
     /// terminal is sent only what `part` changed), or, if the terminal's size changed
     /// since, `whole` afresh.
     pub fn draw_over_last(
