@@ -282,8 +282,7 @@ impl App {
             Msg::Rollout(r) => {
                 if self.rollout != r {
                     self.rollout = r;
-                    self.dirty = true;
-                    self.attention.due = true;
+                    self.record_changed();
                 }
                 Vec::new()
             }
@@ -291,8 +290,7 @@ impl App {
             Msg::Pending(pending) => {
                 if self.approvals != pending {
                     self.approvals = pending;
-                    self.dirty = true;
-                    self.attention.due = true;
+                    self.record_changed();
                 }
                 Vec::new()
             }
@@ -330,8 +328,7 @@ impl App {
             Msg::Clocks(clocks) => {
                 if self.clocks != clocks {
                     self.clocks = clocks;
-                    self.dirty = true;
-                    self.attention.due = true;
+                    self.record_changed();
                 }
                 // A read-only view shows the clock; it never stops one.
                 let recovered: Vec<_> = self
@@ -347,8 +344,7 @@ impl App {
             Msg::Weights(w) => {
                 if self.weights != w {
                     self.weights = w;
-                    self.dirty = true;
-                    self.attention.due = true;
+                    self.record_changed();
                 }
                 Vec::new()
             }

@@ -93,6 +93,13 @@ impl App {
             };
     }
 
+    /// A shared record the findings read changed (rollout, approvals, recovery clocks,
+    /// weights' records): draw it, and judge the findings at the next tick.
+    pub(super) fn record_changed(&mut self) {
+        self.dirty = true;
+        self.attention.due = true;
+    }
+
     /// The findings list, from the board.
     pub(super) fn open_findings(&mut self) {
         self.overlay = Some(Overlay::Findings { selected: 0 });
@@ -120,5 +127,66 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSESS_EVERY;
+    use crate::engine::{Observation, Reading, Subject};
+    use crate::tui::fixture::demo_app;
+    use crate::tui::message::Msg;
+
+    /// Findings are judged every `ASSESS_EVERY`, but a reading that changes what they turn
+    /// on (here a serving region going down) has them judged at the next tick, and one that
+    /// changes nothing they turn on (a probe's latency) does not.
+    #[test]
+    fn a_region_going_down_is_judged_at_the_next_tick() {
+        use crate::state::HealthStatus;
+        let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
+        let t0 = app.now;
+        app.update(Msg::Tick(t0));
+        assert_eq!(app.attention.at, Some(t0));
+        let Some(serving) = app.state.regions.iter().find(|r| {
+            r.health_status() == HealthStatus::Healthy
+                && r.weight.value.as_ref().is_some_and(|w| w.units > 0)
+        }) else {
+            panic!("the demo has a healthy region with traffic");
+        };
+        let (id, health) = (serving.id.clone(), serving.health.value.clone());
+        let Some(mut health) = health else {
+            panic!("{id} has a health reading");
+        };
+        let reading = |health: &crate::state::Health, at| Observation {
+            subject: Subject::Health(id.clone()),
+            at,
+            reading: Reading::Health(Ok(health.clone())),
+        };
+        health.latency_ms = Some(41.0);
+        app.update(Msg::Arrived(Box::new(reading(&health, t0 + 200))));
+        app.update(Msg::Tick(t0 + 1_000));
+        assert_eq!(app.attention.at, Some(t0), "a latency alone waits");
+        health.status = HealthStatus::Down;
+        health.reason = "http: 0/2 probes ok".into();
+        app.update(Msg::Arrived(Box::new(reading(&health, t0 + 1_200))));
+        app.update(Msg::Tick(t0 + 1_500));
+        assert!(t0 + 1_500 - t0 < ASSESS_EVERY);
+        assert_eq!(app.attention.at, Some(t0 + 1_500), "judged at once");
+        assert!(
+            app.attention
+                .findings
+                .iter()
+                .any(|f| f.regions.contains(&id)),
+            "{:?}",
+            app.attention.findings
+        );
+        app.update(Msg::Tick(t0 + 2_500));
+        assert_eq!(
+            app.attention.at,
+            Some(t0 + 1_500),
+            "then every ASSESS_EVERY"
+        );
+        app.update(Msg::Tick(t0 + 3_500));
+        assert_eq!(app.attention.at, Some(t0 + 3_500));
     }
 }

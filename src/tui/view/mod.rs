@@ -38,6 +38,8 @@ use util::pane_block;
 /// Smallest terminal the full console is laid out for.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
+/// The header's lines (banner and clock; freshness and counts).
+const HEADER_LINES: u16 = 2;
 
 /// Draw one frame.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -50,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     // The top finding takes a line under the header while there is one.
     let attention = u16::from(!app.attention.findings.is_empty());
     let [head, top, body, foot] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(HEADER_LINES),
         Constraint::Length(attention),
         Constraint::Min(0),
         Constraint::Length(2),
@@ -85,15 +87,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-/// Draw the header alone (its clock and ages), over the last whole frame: what `draw`
-/// puts in its first two lines, cleared first.
+/// Draw the header alone (its clock and ages), over the last frame: what `draw` puts in
+/// its first `HEADER_LINES`, cleared first.
 pub fn draw_header(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw(frame, app);
         return;
     }
-    let [head, _] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+    let [head, _] =
+        Layout::vertical([Constraint::Length(HEADER_LINES), Constraint::Min(0)]).areas(area);
     frame.render_widget(ratatui::widgets::Clear, head);
     header::draw(frame, head, app);
 }

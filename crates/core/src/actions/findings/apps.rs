@@ -318,7 +318,7 @@ fn short(rev: &str) -> &str {
 }
 
 /// `app-out-of-sync/acme/eu-west-1`: a tenant cell's condition, as the seen memory keys it.
-/// Built to size: the dashboard builds one for every cell worth judging, every second.
+/// Built to size: the dashboard builds one for every cell worth judging at each judgement.
 fn cell_key(kind: Kind, tenant: &str, region: &str) -> String {
     let name = kind.name();
     let mut key = String::with_capacity(name.len() + tenant.len() + region.len() + 2);

@@ -35,7 +35,7 @@ impl Seen {
 
     /// The conditions that hold at `now`: new ones start now, gone ones are forgotten.
     /// True when a start or an end changed what the file would say. The map is updated in
-    /// place: the dashboard calls this every second with every cell worth judging.
+    /// place: the dashboard calls this at each judgement with every cell worth judging.
     pub fn update(&mut self, holding: &[String], now: Millis) -> bool {
         let mut changed = false;
         for key in holding {
