@@ -76,22 +76,32 @@ impl PgPair {
             "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c wal_log_hints=on"
         );
         let log = format!("{sock}/{which}.log");
-        run(
-            as_postgres(
-                &self.bin.join("pg_ctl"),
-                &[
-                    "-D",
-                    &self.data(which),
-                    "-o",
-                    &opts,
-                    "-l",
-                    &log,
-                    "-w",
-                    "start",
-                ],
+        let started = as_postgres(
+            &self.bin.join("pg_ctl"),
+            &[
+                "-D",
+                &self.data(which),
+                "-o",
+                &opts,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+        match started {
+            Ok(o) if o.status.success() => {}
+            // The server's own log says why (a port taken, a slow start): show it.
+            Ok(o) => panic!(
+                "pg_ctl start of {which} on port {port} failed: {}\nserver log:\n{}",
+                String::from_utf8_lossy(&o.stderr),
+                std::fs::read_to_string(&log).unwrap_or_default()
             ),
-            "pg_ctl start",
-        );
+            Err(e) => panic!("pg_ctl could not start: {e}"),
+        }
     }
 
     pub fn primary_dsn(&self) -> String {

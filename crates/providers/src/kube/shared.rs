@@ -536,8 +536,11 @@ impl SharedStore for KubeStore {
     }
 
     fn changes(&self) -> Option<watch::Receiver<u64>> {
+        // Subscribe before the watch starts: it runs on another thread, and a receiver made
+        // after its first listing would count that listing as already seen.
+        let rx = self.changed.subscribe();
         self.start_watch();
-        Some(self.changed.subscribe())
+        Some(rx)
     }
 
     fn describe(&self) -> String {
