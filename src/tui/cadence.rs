@@ -95,37 +95,57 @@ mod tests {
         assert_eq!(ticked(&mut app, t0 + 3_000), (false, true));
     }
 
-    /// The header drawn over the last frame is the header a whole frame would draw now,
-    /// and the rest is the last frame, cell for cell.
+    /// The header drawn over the last frame (through `screen`, as the runner draws it) is
+    /// the header a whole frame would draw now, and the rest is the last frame, cell for
+    /// cell; the next whole frame is then the whole frame.
     #[test]
     fn the_header_over_the_last_frame_is_todays_header_and_yesterdays_board() {
+        use crate::tui::screen::Screen;
+        use crate::tui::view::{self, HEADER_LINES};
         use ratatui::Terminal;
         use ratatui::backend::TestBackend;
+        use ratatui::buffer::Buffer;
         let mut app = demo_app("dark", "default", false).unwrap_or_else(|e| panic!("{e}"));
-        let frame = |app: &App, over: Option<&ratatui::buffer::Buffer>| {
-            let mut term =
-                Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
-            let drawn = term.draw(|f| match over {
-                Some(last) => {
-                    f.buffer_mut().content.clone_from(&last.content);
-                    crate::tui::view::draw_header(f, app);
-                }
-                None => crate::tui::view::draw(f, app),
-            });
-            drawn.unwrap_or_else(|e| panic!("{e}")).buffer.clone()
+        let new_screen = || {
+            Screen::new(Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}")))
         };
-        let t0 = app.now;
-        app.update(Msg::Tick(t0));
-        let before = frame(&app, None);
-        app.update(Msg::Tick(t0 + 61_000));
-        let header_only = frame(&app, Some(&before));
-        let whole = frame(&app, None);
-        let rows = |b: &ratatui::buffer::Buffer, r: std::ops::Range<u16>| -> Vec<String> {
+        let whole = |app: &App| {
+            let mut s = new_screen();
+            s.draw(|f| view::draw(f, app))
+                .unwrap_or_else(|e| panic!("{e}"));
+            s.terminal.backend().buffer().clone()
+        };
+        let rows = |b: &Buffer, r: std::ops::Range<u16>| -> Vec<String> {
             r.map(|y| (0..b.area.width).map(|x| b[(x, y)].symbol()).collect())
                 .collect()
         };
-        assert_ne!(rows(&before, 0..2), rows(&whole, 0..2), "the clock moved");
-        assert_eq!(rows(&header_only, 0..2), rows(&whole, 0..2));
+        let t0 = app.now;
+        app.update(Msg::Tick(t0));
+        let mut screen = new_screen();
+        let draw_top = |s: &mut Screen<TestBackend>, app: &App| {
+            s.draw_top(
+                HEADER_LINES,
+                |f| view::draw_header(f, app),
+                |f| view::draw(f, app),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        };
+        draw_top(&mut screen, &app);
+        let before = screen.terminal.backend().buffer().clone();
+        assert_eq!(before, whole(&app), "the first is drawn whole");
+
+        app.update(Msg::Tick(t0 + 61_000));
+        draw_top(&mut screen, &app);
+        let header_only = screen.terminal.backend().buffer().clone();
+        let now = whole(&app);
+        assert_ne!(rows(&before, 0..2), rows(&now, 0..2), "the clock moved");
+        assert_eq!(rows(&header_only, 0..2), rows(&now, 0..2));
         assert_eq!(rows(&header_only, 2..40), rows(&before, 2..40));
+
+        app.update(Msg::Tick(t0 + 62_000));
+        screen
+            .draw(|f| view::draw(f, &app))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(screen.terminal.backend().buffer(), &whole(&app));
     }
 }

@@ -27,6 +27,7 @@ pub mod replay_window;
 mod rollout;
 mod rollout_drive;
 pub mod runner;
+mod screen;
 pub mod svg;
 pub mod symbols;
 pub mod terminal;

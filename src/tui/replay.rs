@@ -112,7 +112,7 @@ pub async fn run(opts: &Options, tape: Tape, at: Millis) -> Result<Exit, Failure
                     let _ = app.update(Msg::Key(k));
                 }
                 Some(Ok(Event::Resize(..))) => {
-                    let _ = guard.terminal.autoresize();
+                    let _ = guard.autoresize();
                     app.dirty = true;
                 }
                 Some(Ok(_)) => {}

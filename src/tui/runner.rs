@@ -225,7 +225,11 @@ async fn event_loop(
         } else if app.cadence.header_due {
             // Only the clock moved: the header over the last frame (see `cadence`).
             guard
-                .draw_over_last(|f| view::draw_header(f, app), |f| view::draw(f, app))
+                .draw_over_last(
+                    view::HEADER_LINES,
+                    |f| view::draw_header(f, app),
+                    |f| view::draw(f, app),
+                )
                 .map_err(draw_failed)?;
             app.cadence.header_due = false;
         }
@@ -241,7 +245,7 @@ async fn event_loop(
                 }
                 Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                 Some(Ok(Event::Resize(..))) => {
-                    let _ = guard.terminal.autoresize();
+                    let _ = guard.autoresize();
                     Msg::Resize
                 }
                 Some(Ok(_)) => continue,

@@ -16,9 +16,9 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 use tokio::sync::Notify;
+
+use super::screen::Screen;
 
 /// Set once the terminal has been given back; nothing may draw after that.
 static RESTORED: AtomicBool = AtomicBool::new(true);
@@ -37,9 +37,7 @@ thread_local! {
 
 /// The terminal in dashboard mode; dropping it gives the terminal back.
 pub struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
-    /// The last frame drawn (what the screen shows), for `draw_over_last`.
-    last: Buffer,
+    screen: Screen<CrosstermBackend<Stdout>>,
 }
 
 /// Put the terminal back as we found it. Only the first call does anything.
@@ -105,8 +103,7 @@ pub fn enter() -> io::Result<TerminalGuard> {
         .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
     match setup {
         Ok(terminal) => Ok(TerminalGuard {
-            terminal,
-            last: Buffer::empty(Rect::ZERO),
+            screen: Screen::new(terminal),
         }),
         Err(e) => {
             restore();
@@ -118,30 +115,32 @@ pub fn enter() -> io::Result<TerminalGuard> {
 impl TerminalGuard {
     /// Draw a whole frame, unless the terminal has already been given back.
     pub fn draw(&mut self, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
-        self.frame(|f, _| render(f))
+        self.frame(|s| s.draw(render))
     }
 
-    /// Draw `part` over the last frame (the rest of the screen stays as it was: the
-    /// terminal is sent only what `part` changed), or, if the terminal's size changed
-    /// since, `whole` afresh.
+    /// Draw the top `rows` rows with `part` over what the screen shows (the terminal is
+    /// sent only what changed there), or, if the terminal's size changed since the last
+    /// whole frame, `whole` afresh (see `screen`).
     pub fn draw_over_last(
         &mut self,
+        rows: u16,
         part: impl FnOnce(&mut ratatui::Frame),
         whole: impl FnOnce(&mut ratatui::Frame),
     ) -> io::Result<()> {
-        self.frame(|f, last| {
-            if f.area() == last.area {
-                f.buffer_mut().content.clone_from(&last.content);
-                part(f);
-            } else {
-                whole(f);
-            }
-        })
+        self.frame(|s| s.draw_top(rows, part, whole))
     }
 
-    /// One frame through ratatui (which sends only the cells that differ from the screen),
-    /// kept as the last frame (what the screen shows).
-    fn frame(&mut self, render: impl FnOnce(&mut ratatui::Frame, &Buffer)) -> io::Result<()> {
+    /// Follow the terminal's new size (the next frame is drawn whole).
+    pub fn autoresize(&mut self) -> io::Result<()> {
+        self.frame(|s| s.terminal.autoresize())
+    }
+
+    /// Write to the terminal, unless it has already been given back, holding the lock that
+    /// keeps a panic's restore from landing in the middle.
+    fn frame(
+        &mut self,
+        write: impl FnOnce(&mut Screen<CrosstermBackend<Stdout>>) -> io::Result<()>,
+    ) -> io::Result<()> {
         let _frame = DRAWING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -149,14 +148,9 @@ impl TerminalGuard {
             return Ok(());
         }
         IN_DRAW.with(|d| d.set(true));
-        let last = &mut self.last;
-        let drawn = self.terminal.draw(|f| render(f, last)).map(|done| {
-            // In place: the screen's ten thousand cells, without a new allocation.
-            last.area = done.buffer.area;
-            last.content.clone_from(&done.buffer.content);
-        });
+        let written = write(&mut self.screen);
         IN_DRAW.with(|d| d.set(false));
-        drawn
+        written
     }
 }
 

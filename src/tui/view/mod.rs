@@ -39,7 +39,7 @@ use util::pane_block;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// The header's lines (banner and clock; freshness and counts).
-const HEADER_LINES: u16 = 2;
+pub const HEADER_LINES: u16 = 2;
 
 /// Draw one frame.
 pub fn draw(frame: &mut Frame, app: &App) {
