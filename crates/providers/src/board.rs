@@ -16,14 +16,14 @@ use tokio::time::Instant;
 use super::{ProviderError, ProviderResult};
 
 /// How old a region's answer may be and still stand for it. Longer than the slowest pace
-/// the engine reads a region's database at (a region nobody attends to: every 8 s, at
-/// most every 10 s, `meridian_core::engine::pace::SLOW_MAX`), so the regions' own readings
+/// the engine reads a region's database at (a region nobody attends to: every 10 s at
+/// most, `meridian_core::engine::pace::SLOW_MAX`), so the regions' own readings
 /// keep the board current and nothing else is asked. At 3 s (the 2 s interval's margin)
 /// every view asked the 80 unattended regions of a 100-region fleet again every 3 s,
 /// undoing their slower pace: 34 queries a second where 20 were planned. A topology
 /// change in an unattended region is then seen at its own slower pace, like its lag; one
 /// made through meridian clears the board (`changing`).
-pub const FRESH: Duration = Duration::from_secs(11);
+pub const FRESH: Duration = Duration::from_secs(12);
 /// How long one view of the whole board serves the readings that ask for it.
 const VIEW_FRESH: Duration = Duration::from_secs(1);
 

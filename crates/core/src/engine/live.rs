@@ -426,8 +426,8 @@ mod tests {
 
     /// On a paused clock (tokio's test clock: time moves only when every task waits, so
     /// the instants are exact, not measured): the database of a region nobody attends to
-    /// is read every 8 s; the health reading that finds the region down puts the region's
-    /// other readings on the 2 s pace at once, and a healthy region goes back to 8 s.
+    /// is read every 10 s; the health reading that finds the region down puts the region's
+    /// other readings on the 2 s pace at once, and a healthy region goes back to 10 s.
     #[tokio::test(start_paused = true)]
     async fn a_region_that_turns_bad_is_read_at_the_fast_pace_at_once() {
         use meridian_model::state::HealthStatus;
@@ -474,15 +474,15 @@ mod tests {
         };
         let s = Duration::from_secs;
         tokio::time::sleep(s(25)).await;
-        assert_eq!(db(), vec![s(0), s(8), s(16), s(24)], "slow while healthy");
+        assert_eq!(db(), vec![s(0), s(10), s(20)], "slow while healthy");
         assert!(!engine.attention().fast("eu-west-1"));
         // Health itself is read every 2 s whatever the pace.
         let health = scripted.reads.lock().map(|v| v.len()).unwrap_or_default();
         assert_eq!(health, 13);
         set(HealthStatus::Down);
         tokio::time::sleep(s(6)).await;
-        // Down is seen at 26: the database, last read at 24 and due at 32, is read at once.
-        assert_eq!(db()[4..], [s(26), s(28), s(30)]);
+        // Down is seen at 26: the database, last read at 20 and due at 30, is read at once.
+        assert_eq!(db()[3..], [s(26), s(28), s(30)]);
         assert!(engine.attention().fast("eu-west-1"));
         // Healthy again: back to the slow pace (the database said nothing bad either).
         set(HealthStatus::Healthy);
@@ -490,6 +490,6 @@ mod tests {
         assert!(!engine.attention().fast("eu-west-1"));
         let reads = db();
         let last = &reads[reads.len() - 2..];
-        assert_eq!(last[1] - last[0], s(8), "{reads:?}");
+        assert_eq!(last[1] - last[0], s(10), "{reads:?}");
     }
 }

@@ -5,8 +5,8 @@
 //! a gate or a rollout (the front end says which: `Engine::attend`), and while one of its
 //! own readings says it is in trouble (`is_bad`: the task that saw it promotes the region
 //! at once, before any front end has judged anything). The rest are read `SLOW_FACTOR`
-//! times less often, never slower than `SLOW_MAX` (a 2 s lag reading every 8 s, the
-//! phases every 8 s; what is read every 10 s or slower stays as it is). A slow
+//! times less often, never slower than `SLOW_MAX` (a 2 s lag reading every 10 s, the
+//! phases every 10 s; what is read every 10 s or slower stays as it is). A slow
 //! period is a whole number of fast ones, so slowed readings keep their slots on the grid
 //! (`SLOT`) and still wake the runtime together.
 //!
@@ -27,7 +27,7 @@ use meridian_model::fleet::Fleet;
 use meridian_model::state::HealthStatus;
 
 /// How many times less often a region nobody attends to is read.
-pub const SLOW_FACTOR: u32 = 4;
+pub const SLOW_FACTOR: u32 = 5;
 
 /// The slowest a region's reading is slowed to (its own pace may be slower: that stays).
 pub const SLOW_MAX: Duration = Duration::from_secs(10);

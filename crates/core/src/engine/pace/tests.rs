@@ -41,12 +41,12 @@ fn lag(region: &str, secs: Option<f64>) -> Observation {
 }
 
 #[test]
-fn a_region_nobody_attends_to_is_read_four_times_less_often_up_to_ten_seconds() {
+fn a_region_nobody_attends_to_is_read_five_times_less_often_up_to_ten_seconds() {
     let db = Subject::Database("r".into());
-    // Lag every 2 s becomes every 8 s; a 5 s reading every 10 s (a whole number of its
+    // Lag every 2 s becomes every 10 s; a 5 s reading every 10 s (a whole number of its
     // periods, so it keeps its slot); what is already slow stays as it is.
-    assert_eq!(slow_period(&db, S(2)), S(8));
-    assert_eq!(slow_period(&Subject::Phases("r".into()), S(2)), S(8));
+    assert_eq!(slow_period(&db, S(2)), S(10));
+    assert_eq!(slow_period(&Subject::Phases("r".into()), S(2)), S(10));
     assert_eq!(slow_period(&db, S(5)), S(10));
     assert_eq!(slow_period(&db, S(3)), S(9));
     assert_eq!(slow_period(&Subject::Releases("r".into()), S(10)), S(10));
@@ -72,7 +72,7 @@ fn attended_regions_are_fast_and_the_rest_slow() {
         let expected = match subject {
             Subject::Health(_) => S(2),
             s if matches!(s.region(), None | Some("us-east-1")) => S(2),
-            _ => S(8),
+            _ => S(10),
         };
         assert_eq!(*every, expected, "{subject}");
     }
@@ -89,7 +89,7 @@ fn before_the_front_end_says_anything_every_region_is_fast() {
     let none = periods(&fleet, &watching(&[]));
     for (s, every) in &none {
         let slowed = s.region().is_some() && !matches!(s, Subject::Health(_));
-        let expected = if slowed { S(8) } else { S(2) };
+        let expected = if slowed { S(10) } else { S(2) };
         assert_eq!(*every, expected, "{s}");
     }
 }
@@ -152,7 +152,7 @@ fn trouble_is_down_or_degraded_health_a_failed_reading_or_lag_past_half_the_rpo(
 #[test]
 fn the_database_board_outlives_the_slowest_paced_reading() {
     let slowest = slow_period(&Subject::Database("r".into()), S(2));
-    assert_eq!(slowest, S(8));
+    assert_eq!(slowest, S(10));
     assert!(SLOW_MAX < meridian_providers::board::FRESH);
     assert!(slowest < meridian_providers::board::FRESH);
 }
