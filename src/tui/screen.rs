@@ -80,6 +80,13 @@ impl<B: Backend> Screen<B> {
         Ok(())
     }
 
+    /// Follow the terminal's new size. ratatui clears the screen when the size changed, so
+    /// the next frame must be whole, even if the size is back to the last whole frame's.
+    pub fn autoresize(&mut self) -> Result<(), B::Error> {
+        self.area = Rect::ZERO;
+        self.terminal.autoresize()
+    }
+
     /// Draw the top `rows` rows with `part` over what the screen shows, sending only the
     /// cells that changed; or, if the terminal's size changed since the last whole frame,
     /// `whole` afresh. `part` may draw anywhere: only its top rows are used.
@@ -204,5 +211,21 @@ mod tests {
             rows[1..].iter().all(|r| r == &format!("{:<12}", "bigger")),
             "{rows:?}"
         );
+    }
+
+    /// A resize and back between two frames: ratatui cleared the screen, so the header alone
+    /// would leave the rest blank.
+    #[test]
+    fn after_a_resize_the_next_frame_is_whole_even_at_the_same_size() {
+        let mut s = screen();
+        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.terminal.backend_mut().resize(12, 5);
+        s.autoresize().unwrap_or_else(|e| panic!("{e}"));
+        s.terminal.backend_mut().resize(12, 4);
+        s.autoresize().unwrap_or_else(|e| panic!("{e}"));
+        s.draw_top(1, page("12:00:01", "-"), page("12:00:01", "board"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shows(&s), lines("12:00:01", "board"));
     }
 }

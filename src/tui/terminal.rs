@@ -132,7 +132,7 @@ impl TerminalGuard {
 
     /// Follow the terminal's new size (the next frame is drawn whole).
     pub fn autoresize(&mut self) -> io::Result<()> {
-        self.frame(|s| s.terminal.autoresize())
+        self.frame(|s| s.autoresize())
     }
 
     /// Write to the terminal, unless it has already been given back, holding the lock that
