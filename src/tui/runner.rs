@@ -225,7 +225,7 @@ async fn event_loop(
         } else if app.cadence.header_due {
             // Only the clock moved: the header over the last frame (see `cadence`).
             guard
-                .draw_over_last(
+                .draw_top(
                     view::HEADER_LINES,
                     |f| view::draw_header(f, app),
                     |f| view::draw(f, app),

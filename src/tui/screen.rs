@@ -99,6 +99,12 @@ impl<B: Backend> Screen<B> {
         let size = self.terminal.size()?;
         let area = Rect::from((Position::ORIGIN, size));
         if rows != self.rows || area != self.area || area != self.terminal.get_frame().area() {
+            if rows != self.rows && self.stale {
+                // The rows on screen and the new rows are not the same rows: have ratatui
+                // write every cell of the whole frame.
+                self.terminal.clear()?;
+                self.stale = false;
+            }
             self.rows = rows;
             return self.draw(whole);
         }
@@ -211,6 +217,20 @@ mod tests {
             rows[1..].iter().all(|r| r == &format!("{:<12}", "bigger")),
             "{rows:?}"
         );
+    }
+
+    /// A caller that asks for more rows than before gets a whole frame that is right
+    /// everywhere, also in the rows only the screen knew.
+    #[test]
+    fn a_new_row_count_draws_whole_and_right() {
+        let mut s = screen();
+        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.draw_top(1, page("12:00:59", "-"), page("x", "y"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.draw_top(2, page("x", "y"), page("12:00:00", "board"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shows(&s), lines("12:00:00", "board"));
     }
 
     /// A resize and back between two frames: ratatui cleared the screen, so the header alone

@@ -121,7 +121,7 @@ impl TerminalGuard {
     /// Draw the top `rows` rows with `part` over what the screen shows (the terminal is
     /// sent only what changed there), or, if the terminal's size changed since the last
     /// whole frame, `whole` afresh (see `screen`).
-    pub fn draw_over_last(
+    pub fn draw_top(
         &mut self,
         rows: u16,
         part: impl FnOnce(&mut ratatui::Frame),
