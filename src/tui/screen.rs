@@ -133,8 +133,13 @@ mod tests {
     use ratatui::backend::TestBackend;
     use ratatui::widgets::Paragraph;
 
+    /// The answer, or the test fails with the error.
+    fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn screen() -> Screen<TestBackend> {
-        Screen::new(Terminal::new(TestBackend::new(12, 4)).unwrap_or_else(|e| panic!("{e}")))
+        Screen::new(ok(Terminal::new(TestBackend::new(12, 4))))
     }
 
     /// A frame of `head` on the first row and `body` on every other.
@@ -165,22 +170,18 @@ mod tests {
     #[test]
     fn the_top_rows_alone_leave_the_rest_of_the_screen_as_it_was() {
         let mut s = screen();
-        s.draw(page("12:00:00", "board one"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw(page("12:00:00", "board one")));
         // The first call learns the row count and draws whole.
-        s.draw_top(
+        ok(s.draw_top(
             1,
             page("12:00:01", "not shown"),
             page("12:00:01", "board one"),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        ));
         assert_eq!(shows(&s), lines("12:00:01", "board one"));
-        s.draw_top(1, page("12:00:02", "not shown"), page("x", "y"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("12:00:02", "not shown"), page("x", "y")));
         assert_eq!(shows(&s), lines("12:00:02", "board one"));
         // ratatui's buffer was left blank: the next whole frame is drawn in full.
-        s.draw(page("12:00:03", "board two"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw(page("12:00:03", "board two")));
         assert_eq!(shows(&s), lines("12:00:03", "board two"));
     }
 
@@ -189,24 +190,19 @@ mod tests {
     #[test]
     fn a_whole_frame_after_the_top_rows_puts_back_what_ratatui_thinks_is_there() {
         let mut s = screen();
-        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        s.draw_top(1, page("12:00:59", "-"), page("x", "y"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("a", "b"), page("12:00:00", "board")));
+        ok(s.draw_top(1, page("12:00:59", "-"), page("x", "y")));
         assert_eq!(shows(&s), lines("12:00:59", "board"));
-        s.draw(page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw(page("12:00:00", "board")));
         assert_eq!(shows(&s), lines("12:00:00", "board"));
     }
 
     #[test]
     fn a_new_size_draws_whole() {
         let mut s = screen();
-        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("a", "b"), page("12:00:00", "board")));
         s.terminal.backend_mut().resize(12, 5);
-        s.draw_top(1, page("12:00:01", "-"), page("12:00:01", "bigger"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("12:00:01", "-"), page("12:00:01", "bigger")));
         let b = s.terminal.backend().buffer();
         assert_eq!(b.area.height, 5);
         let rows: Vec<String> = (0..5)
@@ -224,12 +220,9 @@ mod tests {
     #[test]
     fn a_new_row_count_draws_whole_and_right() {
         let mut s = screen();
-        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        s.draw_top(1, page("12:00:59", "-"), page("x", "y"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        s.draw_top(2, page("x", "y"), page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("a", "b"), page("12:00:00", "board")));
+        ok(s.draw_top(1, page("12:00:59", "-"), page("x", "y")));
+        ok(s.draw_top(2, page("x", "y"), page("12:00:00", "board")));
         assert_eq!(shows(&s), lines("12:00:00", "board"));
     }
 
@@ -238,14 +231,12 @@ mod tests {
     #[test]
     fn after_a_resize_the_next_frame_is_whole_even_at_the_same_size() {
         let mut s = screen();
-        s.draw_top(1, page("a", "b"), page("12:00:00", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.draw_top(1, page("a", "b"), page("12:00:00", "board")));
         s.terminal.backend_mut().resize(12, 5);
-        s.autoresize().unwrap_or_else(|e| panic!("{e}"));
+        ok(s.autoresize());
         s.terminal.backend_mut().resize(12, 4);
-        s.autoresize().unwrap_or_else(|e| panic!("{e}"));
-        s.draw_top(1, page("12:00:01", "-"), page("12:00:01", "board"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        ok(s.autoresize());
+        ok(s.draw_top(1, page("12:00:01", "-"), page("12:00:01", "board")));
         assert_eq!(shows(&s), lines("12:00:01", "board"));
     }
 }
