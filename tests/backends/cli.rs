@@ -350,7 +350,7 @@ async fn promote_is_refused_while_replay_is_paused_then_succeeds_once_lag_is_bac
         .sql(lab.pg.replica_port, "SELECT pg_wal_replay_resume()");
     crate::support::wait_for(
         "replica caught up",
-        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(30),
         || {
             lab.pg.sql(
                 lab.pg.replica_port,

@@ -95,7 +95,7 @@ async fn postgres_roles_and_lag_without_the_idle_false_lag() {
         .expect("a value");
     assert!(lag > 2.0, "behind since the last replayed commit: {lag}");
     pg.sql(pg.replica_port, "SELECT pg_wal_replay_resume()");
-    crate::support::wait_for("replica to catch up", Duration::from_secs(10), || {
+    crate::support::wait_for("replica to catch up", Duration::from_secs(30), || {
         pg.sql(
             pg.replica_port,
             "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) = 0",
@@ -178,7 +178,7 @@ async fn redis_lag_from_offsets_and_promotion() {
         Role::Secondary
     );
     r.cli(r.primary_port, &["SET", "k", "1"]);
-    crate::support::wait_for("replica ack", Duration::from_secs(5), || {
+    crate::support::wait_for("replica ack", Duration::from_secs(30), || {
         let info = r.cli(r.primary_port, &["INFO", "replication"]);
         let master = info
             .lines()
@@ -217,7 +217,7 @@ async fn redis_lag_from_offsets_and_promotion() {
         db.read_role(region(&f, "eu-west-1")).await.expect("role"),
         Role::Primary
     );
-    crate::support::wait_for("old primary demoted", Duration::from_secs(5), || {
+    crate::support::wait_for("old primary demoted", Duration::from_secs(30), || {
         r.cli(r.primary_port, &["INFO", "replication"])
             .contains("role:slave")
     });

@@ -81,7 +81,7 @@ async fn promote_re_points_both_other_members_and_lag_follows_the_new_writer() {
     pg.sql(pg.replica_port, "INSERT INTO orders DEFAULT VALUES");
     crate::support::wait_for(
         "the new writer's row on ap",
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         || pg.sql(ap_port, "SELECT count(*) FROM orders") == "2",
     );
     let lag = db

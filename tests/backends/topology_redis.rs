@@ -24,17 +24,26 @@ fn region<'a>(f: &'a Fleet, id: &str) -> &'a meridian::fleet::Region {
     f.region(id).expect("region")
 }
 
-/// The primary's offset, once every replica it lists has acknowledged it.
-fn all_acked(r: &crate::support::db::RedisPair, port: u16, replicas: usize) -> bool {
-    let info = r.cli(port, &["INFO", "replication"]);
-    let Some(offset) = info
-        .lines()
-        .find_map(|l| l.strip_prefix("master_repl_offset:"))
-        .map(|s| s.trim().to_string())
-    else {
-        return false;
-    };
-    info.matches(&format!("offset={offset},")).count() == replicas
+/// Wait until every replica `port` lists has acknowledged its offset. A liveness bound,
+/// not a speed check: replicas acknowledge once a second, later on a loaded machine. On
+/// timeout the panic shows what the server last said.
+fn wait_all_acked(r: &crate::support::db::RedisPair, port: u16, replicas: usize, what: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let info = r.cli(port, &["INFO", "replication"]);
+        let offset = info
+            .lines()
+            .find_map(|l| l.strip_prefix("master_repl_offset:"))
+            .map(|s| s.trim().to_string());
+        if offset.is_some_and(|o| info.matches(&format!("offset={o},")).count() == replicas) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what}: not every replica acknowledged within 30 s; INFO replication on {port}:\n{info}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[tokio::test]
@@ -70,11 +79,7 @@ async fn promote_re_points_both_other_members_and_lag_follows_the_new_writer() {
         );
     }
     r.cli(r.replica_port, &["SET", "k", "2"]);
-    crate::support::wait_for(
-        "both acknowledge the new writer",
-        Duration::from_secs(10),
-        || all_acked(&r, r.replica_port, 2),
-    );
+    wait_all_acked(&r, r.replica_port, 2, "both acknowledge the new writer");
     assert_eq!(r.cli(ap_port, &["GET", "k"]), "2");
     for id in ["us-east-1", "ap-southeast-1"] {
         let lag = db.read_lag(region(&f, id)).await.expect("lag");
@@ -141,9 +146,7 @@ async fn a_promotion_behind_our_back_shows_the_orphan_as_broken() {
     };
     let providers = Providers::build(&f, tmp.path(), &opts).expect("build");
     r.cli(r.primary_port, &["SET", "k", "1"]);
-    crate::support::wait_for("replicas ack", Duration::from_secs(10), || {
-        all_acked(&r, r.primary_port, 2)
-    });
+    wait_all_acked(&r, r.primary_port, 2, "replicas ack");
     let before = meridian::engine::poll(&f, &providers, None).await;
     assert_eq!(
         before.region("ap-southeast-1").and_then(|s| s.lag.value),
@@ -184,9 +187,7 @@ async fn rejoin_follows_the_writer_and_refuses_a_primary_that_took_writes() {
     let f = fleet(&r, tmp.path());
     let db = Redis::from_fleet(&f);
     r.cli(r.primary_port, &["SET", "k", "1"]);
-    crate::support::wait_for("replicas ack", Duration::from_secs(10), || {
-        all_acked(&r, r.primary_port, 2)
-    });
+    wait_all_acked(&r, r.primary_port, 2, "replicas ack");
     r.cli(r.replica_port, &["REPLICAOF", "NO", "ONE"]);
     db.rejoin(&f, region(&f, "ap-southeast-1"), &Progress::silent())
         .await
