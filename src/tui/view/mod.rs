@@ -87,8 +87,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-/// Draw the header alone (its clock and ages), over the last frame: what `draw` puts in
-/// its first `HEADER_LINES`, cleared first.
+/// Draw the header alone (its clock and ages) into a blank frame: what `draw` puts in its
+/// first `HEADER_LINES` (`screen::Screen::draw_top` takes those rows; a terminal too small
+/// for the console gets the whole frame, whose top rows are then the same as `draw`'s).
 pub fn draw_header(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -97,7 +98,6 @@ pub fn draw_header(frame: &mut Frame, app: &App) {
     }
     let [head, _] =
         Layout::vertical([Constraint::Length(HEADER_LINES), Constraint::Min(0)]).areas(area);
-    frame.render_widget(ratatui::widgets::Clear, head);
     header::draw(frame, head, app);
 }
 
