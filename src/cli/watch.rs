@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::args::GlobalArgs;
 use super::{Exit, Failure};
 use crate::actions::findings::Watchlist;
-use crate::engine::{Engine, Merger, Observation, Reading, Subject};
+use crate::engine::{Engine, Merger, Observation, Reading, Subject, schedule};
 use crate::recording::{Limits, Record, Recorder, Touched, dir_in};
 use crate::session::Context;
 use crate::state::{FleetState, now_ms, rfc3339};
@@ -56,8 +56,12 @@ pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Ex
     // The cells merged since the last record: the recorder compares only those (every
     // cell at the first record, which compares the whole fleet anyway).
     let mut touched = Touched::everything();
-    let mut clock = tokio::time::interval(every);
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // On the process's grid, with the readings' slots (see `meridian_model::pace::origin`).
+    let mut clock = tokio::time::interval_at(
+        schedule::next_slot(schedule::origin(), every, tokio::time::Instant::now()),
+        every,
+    );
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             Some(obs) = rx.recv() => {

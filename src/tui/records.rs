@@ -15,6 +15,7 @@ use crate::actions::approvals;
 use crate::actions::recovery_open;
 use crate::actions::rollout::{Rollout, RolloutStore};
 use crate::actions::temporary::{self, WeightMap};
+use crate::engine::schedule::{next_slot, origin};
 use crate::fleet::Fleet;
 use crate::providers::store::SharedStore;
 use crate::state::now_ms;
@@ -71,7 +72,13 @@ pub fn watch_records(
             if tx.send(Msg::Pending(pending)).is_err() {
                 return;
             }
-            let tick = tokio::time::sleep(Duration::from_secs(1));
+            // On the process's grid: read with the clock's second, not a second after the
+            // last read (which wandered off it and woke the runtime once more a second).
+            let tick = tokio::time::sleep_until(next_slot(
+                origin(),
+                Duration::from_secs(1),
+                tokio::time::Instant::now(),
+            ));
             match changes.as_mut() {
                 Some(c) => tokio::select! {
                     _ = tick => {}

@@ -1,8 +1,9 @@
 //! The slot grid: readings of one kind start together at the same instants, so the runtime
 //! wakes once for a batch of regions instead of once per region. The engine's schedule
-//! places readings on it; a provider that ticks on its own (the simulated watch) uses the
-//! same arithmetic.
+//! places readings on it; what else ticks on its own (the dashboard's clock, its shared
+//! records, the simulated watch) counts from the same `origin`, so it wakes with them.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -12,6 +13,15 @@ use tokio::time::Instant;
 /// of regions instead of once per region (on 100 regions read every 2 s, 50 wake-ups a
 /// second became 4), while calls to one backend still do not all land at once.
 pub const SLOT: Duration = Duration::from_millis(250);
+
+/// The instant every periodic wake of this process counts from: set by the first caller.
+/// Each clock counting from its own start put the idle dashboard's wakes at five or six
+/// different instants of every second; counting whole `SLOT`s from one instant, they fall
+/// on at most four, and what is due together runs in one wake.
+pub fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
 
 /// When to read next: the first of a reader's slots (`anchor`, then every period after
 /// it) that leaves at least half a period of rest. A reading that ran long skips a slot

@@ -65,13 +65,29 @@ impl Engine {
         M: Send + 'static,
         F: Fn(Observation) -> M + Send + Sync + Clone + 'static,
     {
+        // The process's grid: the dashboard's own clocks wake with the readings.
+        Engine::spawn_at(schedule::origin(), fleet, providers, tx, wrap)
+    }
+
+    /// `spawn`, with every task's slots counted from `epoch` (a test on tokio's paused
+    /// clock counts from its own start, to know the exact instants).
+    pub fn spawn_at<M, F>(
+        epoch: Instant,
+        fleet: Fleet,
+        providers: Providers,
+        tx: mpsc::Sender<M>,
+        wrap: F,
+    ) -> Engine
+    where
+        M: Send + 'static,
+        F: Fn(Observation) -> M + Send + Sync + Clone + 'static,
+    {
         let (refresh, _) = broadcast::channel(64);
         // Until the front end says what it attends to, every region is read fast.
         let attention = Arc::new(tokio::sync::watch::Sender::new(Attention::default()));
         let (plan, _) = schedule::plan(&fleet);
         // Every task's slots count from one instant, so readings that share a slot wake
         // the runtime once (see `schedule::SLOT`).
-        let epoch = Instant::now();
         schedule::publish(&fleet);
         // One copy of each for every task: a 100 x 1,000 fleet is megabytes, the providers'
         // per-region maps are kilobytes, and there are 400 tasks.
@@ -452,7 +468,7 @@ mod tests {
             .insert("eu-west-1".into(), scripted.clone());
         let (tx, mut rx) = mpsc::channel(1024);
         let start = Instant::now();
-        let engine = Engine::spawn(fleet.clone(), providers, tx, |o| o);
+        let engine = Engine::spawn_at(start, fleet.clone(), providers, tx, |o| o);
         // A front end with nothing on screen and no finding.
         engine.attend(Default::default());
         let db_reads = Arc::new(std::sync::Mutex::new(Vec::new()));

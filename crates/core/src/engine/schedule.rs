@@ -33,7 +33,7 @@ pub struct Schedule {
     pub offset: Duration,
 }
 
-pub use meridian_model::pace::{SLOT, next_slot};
+pub use meridian_model::pace::{SLOT, next_slot, origin};
 
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
@@ -539,5 +539,24 @@ mod tests {
         assert_eq!(next_slot(t0, s(2), t0 + s(61)), t0 + s(62));
         // After the first reading, a slot late in the interval is kept.
         assert_eq!(next_slot(t0 + ms(1750), s(2), t0 + ms(20)), t0 + ms(1750));
+    }
+
+    /// The process's clocks (the readings' slots, the dashboard's second, the shared
+    /// records, the simulated watch) all count from one instant, so their ticks coincide:
+    /// a second's tick is always also a slot of every 2 s reading on the grid.
+    #[test]
+    fn every_clock_of_the_process_counts_from_one_origin() {
+        let o = origin();
+        assert_eq!(origin(), o);
+        let now = Instant::now() + Duration::from_millis(1234);
+        let second = next_slot(origin(), Duration::from_secs(1), now);
+        let slot = next_slot(origin() + SLOT * 4, Duration::from_secs(2), now);
+        let from_origin = |t: Instant| (t - o).as_millis();
+        assert_eq!(from_origin(second) % 1000, 0);
+        assert_eq!(from_origin(slot) % SLOT.as_millis(), 0);
+        assert!(
+            from_origin(slot) % 1000 == 0,
+            "a 2 s slot at 1 s lands on a second"
+        );
     }
 }

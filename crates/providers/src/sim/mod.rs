@@ -13,7 +13,7 @@ pub mod world;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -76,8 +76,6 @@ pub struct SimProvider {
     opts: SimOptions,
     snapshot: Mutex<Option<Snapshot>>,
     catalog: Mutex<Option<Arc<Catalog>>>,
-    /// Where the watch's clock counts from: every region's watch looks at the same ticks.
-    born: tokio::time::Instant,
 }
 
 /// The world as this process last loaded it, and the file's stamp then: a change another
@@ -87,6 +85,8 @@ pub struct SimProvider {
 struct Snapshot {
     stamp: Option<store::Stamp>,
     world: World,
+    /// When the file was last looked at.
+    looked: Instant,
 }
 
 impl SimProvider {
@@ -97,7 +97,6 @@ impl SimProvider {
             opts,
             snapshot: Mutex::new(None),
             catalog: Mutex::new(None),
-            born: tokio::time::Instant::now(),
         }
     }
 
@@ -132,24 +131,44 @@ impl SimProvider {
 
     /// Read the world as it stands now.
     fn read<T>(&self, call: &str, f: impl FnOnce(&World) -> T) -> ProviderResult<T> {
+        self.read_within(call, Duration::ZERO, f)
+    }
+
+    /// Read the world, taking the file as unchanged if it was looked at less than
+    /// `looked` ago. Only the watch does (`watch::SHARED_LOOK`): its regions wake together
+    /// and saw the same file; every other read, and an action's guards checked again
+    /// just before it runs, look again.
+    fn read_within<T>(
+        &self,
+        call: &str,
+        looked: Duration,
+        f: impl FnOnce(&World) -> T,
+    ) -> ProviderResult<T> {
         let failed = |e: StoreError| ProviderError::new(None, format!("sim {call}"), e.to_string());
         // A stat per read (200 a second on an idle 100-region dashboard, a tenth of its
-        // work) is what a real backend costs too: every read sees another process's change,
-        // and an action's guards, checked again just before it runs, must.
-        let stamp = self.store.stamp();
+        // work) is what a real backend costs too: every read sees another process's change.
         let mut snap = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
-        let stale = snap
+        let recent = snap
             .as_ref()
-            .is_none_or(|s| stamp.is_none() || s.stamp != stamp);
-        if stale {
-            let world = self
-                .store
-                .load(&self.fleet, self.seed(), self.opts.speed)
-                .map_err(failed)?;
-            *snap = Some(Snapshot {
-                stamp: self.store.stamp(),
-                world,
-            });
+            .is_some_and(|s| !looked.is_zero() && s.looked.elapsed() < looked);
+        if !recent {
+            let stamp = self.store.stamp();
+            let stale = snap
+                .as_ref()
+                .is_none_or(|s| stamp.is_none() || s.stamp != stamp);
+            if stale {
+                let world = self
+                    .store
+                    .load(&self.fleet, self.seed(), self.opts.speed)
+                    .map_err(failed)?;
+                *snap = Some(Snapshot {
+                    stamp: self.store.stamp(),
+                    world,
+                    looked: Instant::now(),
+                });
+            } else if let Some(s) = snap.as_mut() {
+                s.looked = Instant::now();
+            }
         }
         match snap.as_mut() {
             Some(s) => {
@@ -279,5 +298,62 @@ impl HealthProvider for SimProvider {
                 "region missing from the simulated world",
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meridian_model::state::HealthStatus;
+
+    /// Another process's change (here a second provider on the same state directory) is
+    /// seen by the next plain read; a read that may share a recent look at the file (the
+    /// watch's) sees it once that look is older than it allows.
+    #[test]
+    fn a_shared_look_is_reused_only_within_its_age_and_a_plain_read_always_looks() {
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let fleet = meridian_model::fleet::demo();
+        let opts = SimOptions {
+            speed: 0.0,
+            seed: Some(1),
+        };
+        let here = SimProvider::new(&fleet, dir.path(), opts.clone());
+        let other = SimProvider::new(&fleet, dir.path(), opts);
+        let health = |w: &World| w.region("eu-west-1").map(|r| r.health);
+        assert_eq!(
+            here.read("test", health).ok().flatten(),
+            Some(HealthStatus::Healthy)
+        );
+        let down = other.change("test", |w| {
+            if let Some(r) = w.region_mut("eu-west-1") {
+                r.health = HealthStatus::Down;
+            }
+        });
+        assert!(down.is_ok());
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            here.read_within("test", hour, health).ok().flatten(),
+            Some(HealthStatus::Healthy),
+            "a look taken just now stands for the file"
+        );
+        assert_eq!(
+            here.read("test", health).ok().flatten(),
+            Some(HealthStatus::Down),
+            "a plain read looks again"
+        );
+        let up = other.change("test", |w| {
+            if let Some(r) = w.region_mut("eu-west-1") {
+                r.health = HealthStatus::Healthy;
+            }
+        });
+        assert!(up.is_ok());
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            here.read_within("test", Duration::from_millis(10), health)
+                .ok()
+                .flatten(),
+            Some(HealthStatus::Healthy),
+            "a look older than allowed is taken again"
+        );
     }
 }

@@ -12,7 +12,7 @@ use super::apps::{AppChange, Catalog, Entry, key};
 use super::drift::drifted;
 use super::world::World;
 use crate::{AppsUpdate, ProviderResult};
-use meridian_model::pace::next_slot;
+use meridian_model::pace::{next_slot, origin};
 use meridian_model::state::{AppState, HealthStatus};
 
 /// How often the simulated controller looks for changes (the simulator's polling interval).
@@ -21,6 +21,10 @@ pub const WATCH_EVERY: Duration = Duration::from_secs(2);
 /// watch's bookmarks do), well inside the 30 s after which a reading counts as stale.
 /// Every 2 s, 100 regions' empty pushes were most of an idle dashboard's work.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// The regions' watches wake together: one look at the world file serves those that read
+/// within this long of it (100 looks every 2 s became one).
+pub const SHARED_LOOK: Duration = Duration::from_millis(100);
 
 /// What a watcher last sent of one region.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +172,7 @@ impl SimProvider {
         let mut sent: Option<tokio::time::Instant> = None;
         loop {
             let update = self
-                .read("watch apps", |w| {
+                .read_within("watch apps", SHARED_LOOK, |w| {
                     self.catalog(w).region_update(w, region, &mut seen)
                 })
                 .map(|(apps, complete)| AppsUpdate { apps, complete });
@@ -180,9 +184,10 @@ impl SimProvider {
                     return Ok(());
                 }
             }
-            // Every region's watch wakes on the same ticks, counted from `born`: 100 regions
-            // wake the runtime once every 2 s, not 50 times a second.
-            let tick = next_slot(self.born, WATCH_EVERY, tokio::time::Instant::now());
+            // Every region's watch wakes on the same ticks, on the process's grid (with
+            // the readings): 100 regions wake the runtime once every 2 s, not 50 times a
+            // second.
+            let tick = next_slot(origin(), WATCH_EVERY, tokio::time::Instant::now());
             tokio::time::sleep_until(tick).await;
         }
     }
