@@ -29,6 +29,11 @@ use meridian_model::fleet::{Fleet, Region};
 use meridian_model::state::Health;
 use meridian_model::traffic::Weight;
 
+/// The readings the engine polls or pushes together (every region's watch, every region's
+/// phases: the schedule keeps the simulator's readings in one slot) share one look at the
+/// world file taken within this long: 100 looks every 2 s became one.
+pub const SHARED_LOOK: Duration = Duration::from_millis(100);
+
 /// How the simulator runs.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -135,9 +140,9 @@ impl SimProvider {
     }
 
     /// Read the world, taking the file as unchanged if it was looked at less than
-    /// `looked` ago. Only the watch does (`watch::SHARED_LOOK`): its regions wake together
-    /// and saw the same file; every other read, and an action's guards checked again
-    /// just before it runs, look again.
+    /// `looked` ago. Only readings that come together do (`SHARED_LOOK`): they saw the same
+    /// file; every other read, and an action's guards checked again just before it runs,
+    /// look again.
     fn read_within<T>(
         &self,
         call: &str,
@@ -145,8 +150,8 @@ impl SimProvider {
         f: impl FnOnce(&World) -> T,
     ) -> ProviderResult<T> {
         let failed = |e: StoreError| ProviderError::new(None, format!("sim {call}"), e.to_string());
-        // A stat per read (200 a second on an idle 100-region dashboard, a tenth of its
-        // work) is what a real backend costs too: every read sees another process's change.
+        // A plain read looks at the file every time, as asking a real backend would: it
+        // sees another process's change at once.
         let mut snap = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
         let recent = snap
             .as_ref()

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{STEP_SECS, SimProvider};
+use super::{SHARED_LOOK, STEP_SECS, SimProvider};
 use crate::{PhaseRun, PhaseRunner, Progress, ProviderError, ProviderResult};
 use meridian_model::fleet::Fleet;
 use meridian_model::state::{HealthStatus, PhaseOwner, PhaseState, PhaseStatus};
@@ -11,7 +11,7 @@ use meridian_model::state::{HealthStatus, PhaseOwner, PhaseState, PhaseStatus};
 #[async_trait]
 impl PhaseRunner for SimProvider {
     async fn read_phases(&self, _fleet: &Fleet, region: &str) -> ProviderResult<Vec<PhaseState>> {
-        let found = self.read("read phases", |w| {
+        let found = self.read_within("read phases", SHARED_LOOK, |w| {
             w.region(region).map(|r| {
                 r.phases
                     .iter()

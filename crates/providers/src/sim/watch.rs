@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use super::SimProvider;
 use super::apps::{AppChange, Catalog, Entry, key};
 use super::drift::drifted;
 use super::world::World;
+use super::{SHARED_LOOK, SimProvider};
 use crate::{AppsUpdate, ProviderResult};
 use meridian_model::pace::{next_slot, origin};
 use meridian_model::state::{AppState, HealthStatus};
@@ -21,10 +21,6 @@ pub const WATCH_EVERY: Duration = Duration::from_secs(2);
 /// watch's bookmarks do), well inside the 30 s after which a reading counts as stale.
 /// Every 2 s, 100 regions' empty pushes were most of an idle dashboard's work.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
-
-/// The regions' watches wake together: one look at the world file serves those that read
-/// within this long of it (100 looks every 2 s became one).
-pub const SHARED_LOOK: Duration = Duration::from_millis(100);
 
 /// What a watcher last sent of one region.
 #[derive(Debug, Clone, PartialEq)]
