@@ -23,6 +23,12 @@ use crate::session::Context;
 use crate::state::{FleetState, now_ms, rfc3339};
 
 pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Exit, Failure> {
+    if every.is_zero() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--every must be longer than 0s (for example --every 2s)",
+        ));
+    }
     let ctx = Context::load(&global.session())?;
     if ctx.read_only {
         return Err(Failure::new(

@@ -89,6 +89,14 @@ fn until(rx: &mpsc::Receiver<String>, needle: &str) -> String {
 }
 
 #[test]
+fn watch_every_zero_is_a_usage_error_not_a_panic() {
+    let s = Sandbox::new();
+    let (code, _, err) = s.run(&["watch", "--every", "0s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--every must be longer than 0s"), "{err}");
+}
+
+#[test]
 fn watch_records_a_drill_and_report_writes_its_timeline() {
     let s = Sandbox::new();
     let mut child = s.watch();
