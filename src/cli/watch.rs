@@ -63,11 +63,7 @@ pub async fn run(global: &GlobalArgs, every: Duration, quiet: bool) -> Result<Ex
     // cell at the first record, which compares the whole fleet anyway).
     let mut touched = Touched::everything();
     // On the process's grid, with the readings' slots (see `meridian_model::pace::origin`).
-    let mut clock = tokio::time::interval_at(
-        schedule::next_slot(schedule::origin(), every, tokio::time::Instant::now()),
-        every,
-    );
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut clock = schedule::grid_clock(every);
     loop {
         tokio::select! {
             Some(obs) = rx.recv() => {

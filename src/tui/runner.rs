@@ -193,18 +193,8 @@ async fn event_loop(
     let mut events = TerminalEvents::spawn();
     // Ctrl-C is a key in raw mode; these are `kill`, a closed terminal or SSH session, Ctrl-\.
     let mut endings = crate::signals::Endings::listen();
-    // On the process's grid, so the clock's second wakes with the readings' slots; a late
-    // tick skips to the grid's next second instead of moving the clock off it.
-    let second = Duration::from_secs(1);
-    let mut clock = tokio::time::interval_at(
-        crate::engine::schedule::next_slot(
-            crate::engine::schedule::origin(),
-            second,
-            tokio::time::Instant::now(),
-        ),
-        second,
-    );
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // On the process's grid, so the clock's second wakes with the readings' slots.
+    let mut clock = crate::engine::schedule::grid_clock(Duration::from_secs(1));
 
     let started = tokio::time::Instant::now();
     let mut last_merge = started.checked_sub(MERGE_EVERY).unwrap_or(started);

@@ -23,6 +23,15 @@ pub fn origin() -> Instant {
     *ORIGIN.get_or_init(Instant::now)
 }
 
+/// A clock that ticks every `every` on the process's grid (counted from `origin`, the first
+/// tick at least half a period away); a late tick skips to the grid's next one instead of
+/// moving the clock off it. `every` must not be zero.
+pub fn grid_clock(every: Duration) -> tokio::time::Interval {
+    let mut clock = tokio::time::interval_at(next_slot(origin(), every, Instant::now()), every);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    clock
+}
+
 /// When to read next: the first of a reader's slots (`anchor`, then every period after
 /// it) that leaves at least half a period of rest. A reading that ran long skips a slot
 /// rather than go again at once; one that came early (a refresh asked for it) keeps the

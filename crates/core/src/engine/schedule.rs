@@ -33,7 +33,7 @@ pub struct Schedule {
     pub offset: Duration,
 }
 
-pub use meridian_model::pace::{SLOT, next_slot, origin};
+pub use meridian_model::pace::{SLOT, grid_clock, next_slot, origin};
 
 /// The capability table that serves a subject.
 pub fn capability<'a>(fleet: &'a Fleet, subject: &Subject) -> Option<&'a Capability> {
@@ -558,5 +558,15 @@ mod tests {
             from_origin(slot) % 1000 == 0,
             "a 2 s slot at 1 s lands on a second"
         );
+    }
+
+    /// The dashboard's second and `meridian watch`'s clock tick on the same grid.
+    #[tokio::test(start_paused = true)]
+    async fn a_grid_clock_ticks_on_whole_periods_from_the_origin() {
+        let mut clock = grid_clock(Duration::from_secs(1));
+        for _ in 0..3 {
+            let at = clock.tick().await;
+            assert_eq!((at - origin()).as_millis() % 1000, 0);
+        }
     }
 }
